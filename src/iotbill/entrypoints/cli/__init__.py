@@ -1,0 +1,27 @@
+"""The ``iotbill`` command line.
+
+One module per command group; each registers itself on :data:`app` here.
+Heavy libraries are imported inside the commands that use them, so that
+``iotbill --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from iotbill.entrypoints.cli import preview
+from iotbill.entrypoints.cli.adoption import app as adoption_app
+
+app = typer.Typer(
+    name="iotbill",
+    help="Open billing for the Internet of Things.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+preview.register(app)
+app.add_typer(adoption_app, name="adoption")
+
+
+def main() -> None:
+    app()

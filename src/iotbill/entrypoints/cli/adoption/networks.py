@@ -1,0 +1,3 @@
+"""Commands of iotbill adoption (being written)."""
+
+from iotbill.entrypoints.cli.adoption import app  # noqa: F401
