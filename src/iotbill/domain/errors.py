@@ -34,11 +34,11 @@ class Problem:
     def __str__(self) -> str:
         return f"{self.location}: {self.message}" if self.location else self.message
 
-    def within(self, prefix: str) -> Problem:
-        """The same problem with ``prefix`` put before its location."""
+    def within(self, prefix: str, separator: str = ".") -> Problem:
+        """The same problem located under ``prefix``: a parent field, or a file (``": "``)."""
         if not self.location:
             return Problem(prefix, self.message)
-        joiner = "" if self.location.startswith("[") else (": " if ":" in prefix else ".")
+        joiner = "" if self.location.startswith("[") and separator == "." else separator
         return Problem(f"{prefix}{joiner}{self.location}", self.message)
 
 
@@ -66,9 +66,9 @@ class InvalidInput(IotbillError):
         """One problem at one location."""
         return cls([Problem(location, message)])
 
-    def within(self, prefix: str) -> InvalidInput:
-        """The same problems, each located under ``prefix`` (a file name, say)."""
-        return InvalidInput([p.within(prefix) for p in self.problems])
+    def within(self, prefix: str, separator: str = ".") -> InvalidInput:
+        """The same problems, each located under ``prefix`` (a parent field or a file)."""
+        return InvalidInput([p.within(prefix, separator) for p in self.problems])
 
 
 class NotFound(IotbillError):

@@ -1,0 +1,105 @@
+"""Reading usage events from JSON Lines, fast and exactly.
+
+Numbers in event properties are decoded as ``int`` or ``Decimal`` (never a
+binary float), timestamps must carry a UTC offset, and every malformed line is
+reported with its file, line number and field. The whole file is decoded in
+one call when it is well formed; only when it is not is it decoded again line
+by line to locate each problem.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import msgspec
+
+from iotbill.domain.errors import InvalidInput, Problem
+from iotbill.domain.event_table import EventTable
+from iotbill.domain.events import UsageEvent
+
+MAX_REPORTED = 50
+_DECODER = msgspec.json.Decoder(UsageEvent, float_hook=Decimal)
+_PATH = re.compile(r" - at `\$(?:\[\d+\])?\.?([^`]*)`$")
+
+
+def read_bytes(path: str) -> bytes:
+    """The bytes of ``path`` (``-`` for standard input); :class:`InvalidInput` if unreadable."""
+    if path == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise InvalidInput.at(path, "file not found") from None
+    except IsADirectoryError:
+        raise InvalidInput.at(path, "is a directory, not a file") from None
+    except PermissionError:
+        raise InvalidInput.at(path, "permission denied") from None
+
+
+def decode_events(data: bytes, source: str) -> tuple[list[UsageEvent], list[int]]:
+    """The events of a JSON Lines document and the line number of each.
+
+    Blank lines are allowed. Raises :class:`InvalidInput` naming every bad
+    line (the first fifty).
+    """
+    try:
+        events = _DECODER.decode_lines(data)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return _decode_line_by_line(data, source)
+    lines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+    if len(events) == lines:  # one event on every line: line n holds event n
+        return events, list(range(1, lines + 1))
+    return _decode_line_by_line(data, source)
+
+
+def read_event_table(path: str) -> EventTable:
+    """The deduplicated, ordered events of the JSON Lines file at ``path``."""
+    source = "<stdin>" if path == "-" else path
+    events, lines = decode_events(read_bytes(path), source)
+    return EventTable.build(events, lines, source)
+
+
+def _decode_line_by_line(data: bytes, source: str) -> tuple[list[UsageEvent], list[int]]:
+    events: list[UsageEvent] = []
+    numbers: list[int] = []
+    problems: list[Problem] = []
+    failures = 0
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            events.append(_DECODER.decode(line))
+            numbers.append(number)
+        except (msgspec.ValidationError, msgspec.DecodeError) as error:
+            failures += 1
+            if len(problems) < MAX_REPORTED:
+                problems.append(_problem(source, number, error))
+    if failures:
+        if failures > len(problems):
+            problems.append(Problem("", f"... and {failures - len(problems)} more bad lines"))
+        raise InvalidInput(problems)
+    return events, numbers
+
+
+def _problem(source: str, number: int, error: Exception) -> Problem:
+    message = str(error)
+    where = f"{source}:{number}"
+    if isinstance(error, msgspec.DecodeError):
+        return Problem(where, f"not valid JSON ({message})")
+    match = _PATH.search(message)
+    field = match.group(1) if match else ""
+    text = message[: match.start()] if match else message
+    if "timezone component" in text:
+        text = "must include a UTC offset, e.g. 2026-01-01T00:00:00Z (naive times are ambiguous)"
+    elif text.startswith("Object missing required field"):
+        field = text.split("`")[1]
+        text = "is required"
+    elif text.startswith("Object contains unknown field"):
+        field = text.split("`")[1]
+        text = "unknown field (an event has id, type, device, timestamp, properties)"
+    elif "length >= 1" in text:
+        text = "must not be empty"
+    return Problem(f"{where}: {field}" if field else where, text)

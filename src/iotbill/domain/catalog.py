@@ -1,0 +1,85 @@
+"""The catalog: plans, their meters, charges and fixed fees, as frozen values.
+
+A plan is data, not code: :mod:`iotbill.domain.plan_parsing` builds these
+values from a YAML or JSON document and reports every problem with its field
+path. See docs/plans.md for the file format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Literal
+
+from iotbill.domain.metering import AGGREGATIONS, Aggregation
+from iotbill.domain.money import Currency
+from iotbill.domain.pricing import PriceModel
+
+Interval = Literal["day", "week", "month", "quarter", "year"]
+INTERVALS: tuple[Interval, ...] = ("day", "week", "month", "quarter", "year")
+FeeTiming = Literal["advance", "arrears"]
+
+
+@dataclass(frozen=True, slots=True)
+class Meter:
+    """What to aggregate: events of ``event_type``, their ``property``, by ``aggregation``.
+
+    ``filters`` keeps only events whose property equals one of the listed
+    values; ``group_by`` splits the quantity by a property's value.
+    """
+
+    code: str
+    event_type: str
+    aggregation: str
+    property: str | None = None
+    filters: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+    group_by: str | None = None
+    allow_negative: bool = False
+    name: str | None = None
+
+    def aggregator(self) -> Aggregation:
+        """The aggregation rule this meter applies."""
+        return AGGREGATIONS[self.aggregation]
+
+
+@dataclass(frozen=True, slots=True)
+class Charge:
+    """A meter priced by a price model (``meter`` is ``None`` for a flat charge)."""
+
+    code: str
+    model: PriceModel
+    meter: str | None = None
+    min_amount: Decimal | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FixedFee:
+    """A recurring fee, billed at the start (``advance``) or end (``arrears``) of a period."""
+
+    code: str
+    amount: Decimal
+    timing: FeeTiming = "advance"
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A named set of charges in one currency, billed every ``interval``."""
+
+    code: str
+    name: str
+    currency: Currency
+    interval: Interval
+    fixed_fees: tuple[FixedFee, ...] = ()
+    meters: tuple[Meter, ...] = ()
+    charges: tuple[Charge, ...] = ()
+    description: str | None = None
+
+    def meter(self, code: str) -> Meter:
+        """The meter with ``code`` (plans are validated, so charges name real meters)."""
+        return next(meter for meter in self.meters if meter.code == code)
+
+    def meters_event_type(self, event_type: str) -> bool:
+        """Whether any of this plan's meters reads events of ``event_type``."""
+        return any(meter.event_type == event_type for meter in self.meters)

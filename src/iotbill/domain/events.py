@@ -1,0 +1,50 @@
+"""Usage events: what a device reports, and how a batch of them is deduplicated.
+
+A usage event is ``{"id", "type", "device", "timestamp", "properties"}``. The
+``id`` is the idempotency key: a repeat with the same content is a *duplicate*
+(counted once, reported), a repeat with different content is a *conflict*
+(reported; the first one stands). Timestamps carry a UTC offset; naive ones
+are refused when decoded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+
+NonEmpty = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
+
+
+class UsageEvent(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """One report from a device.
+
+    ``properties`` holds JSON values; numbers are exact (``int`` or
+    ``Decimal``), never binary floats.
+    """
+
+    id: NonEmpty
+    type: NonEmpty
+    device: NonEmpty
+    timestamp: AwareDatetime
+    properties: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class EventConflict:
+    """A repeated event id whose content differs from the first event with that id."""
+
+    id: str
+    first_line: int
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class SourcedEvent:
+    """An event and where it came from (file line or batch position), for error messages."""
+
+    event: UsageEvent
+    line: int

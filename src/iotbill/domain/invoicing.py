@@ -1,0 +1,78 @@
+"""Invoice lines and totals: rounding once per line, totals as exact sums.
+
+Each line's ``amount`` is its ``exact_amount`` rounded once to the currency's
+minor unit (:func:`~iotbill.domain.money.round_money`); detail amounts stay
+exact. A subtotal is the exact sum of the rounded lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Literal
+
+from iotbill.domain.money import Currency, format_money, round_money
+from iotbill.domain.pricing import Detail
+from iotbill.domain.quantities import decimal_text
+
+LineKind = Literal["fixed_fee", "usage", "minimum"]
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceLine:
+    """One charge (and group) on an invoice, rounded once."""
+
+    charge: str
+    kind: LineKind
+    description: str
+    quantity: Decimal
+    unit_price: Decimal | None
+    exact_amount: Decimal
+    amount: Decimal
+    group: str | None = None
+    detail: tuple[Detail, ...] = ()
+
+    @classmethod
+    def rounded(
+        cls,
+        currency: Currency,
+        *,
+        charge: str,
+        kind: LineKind,
+        description: str,
+        quantity: Decimal,
+        unit_price: Decimal | None,
+        exact_amount: Decimal,
+        group: str | None = None,
+        detail: tuple[Detail, ...] = (),
+    ) -> InvoiceLine:
+        """A line whose amount is ``exact_amount`` rounded by the one rule."""
+        return cls(
+            charge,
+            kind,
+            description,
+            quantity,
+            unit_price,
+            exact_amount,
+            round_money(exact_amount, currency),
+            group,
+            detail,
+        )
+
+    def as_json(self, currency: Currency) -> dict[str, Any]:
+        return {
+            "charge": self.charge,
+            "kind": self.kind,
+            "description": self.description,
+            "group": self.group,
+            "quantity": decimal_text(self.quantity),
+            "unit_price": None if self.unit_price is None else decimal_text(self.unit_price),
+            "amount": format_money(self.amount, currency),
+            "detail": [detail.as_json() for detail in self.detail],
+        }
+
+
+def subtotal(lines: Iterable[InvoiceLine]) -> Decimal:
+    """The exact sum of the lines' rounded amounts."""
+    return sum((line.amount for line in lines), Decimal(0))

@@ -1,0 +1,57 @@
+"""What every aggregation sees and promises."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import Enum
+from typing import Any, ClassVar, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from iotbill.domain.quantities import Scaled
+
+
+class PropertyKind(Enum):
+    """What an aggregation needs of the meter's ``property``."""
+
+    NONE = "none"  # counts events; no property
+    NUMBER = "number"  # exact numbers, as nano-unit counts
+    KEY = "key"  # any scalar JSON value, compared for equality
+
+
+def _no_values() -> Scaled:
+    return np.empty(0, dtype=np.int64)
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The events of one meter and group inside a period ``[start, end)``.
+
+    ``timestamps`` (microseconds since the epoch) and ``values`` (nano-units,
+    for numeric meters) or ``keys`` (for ``unique_count``) are in
+    ``(timestamp, id)`` order. ``prior_value`` is the last reading before
+    ``start`` for aggregations that carry a level into the period.
+    """
+
+    start: int
+    end: int
+    timestamps: npt.NDArray[np.int64]
+    values: Scaled = field(default_factory=_no_values)
+    keys: tuple[Any, ...] = ()
+    prior_value: int | None = None
+
+    @property
+    def count(self) -> int:
+        return int(self.timestamps.size)
+
+
+class Aggregation(Protocol):
+    """A pure function from a :class:`Window` to an exact quantity."""
+
+    name: ClassVar[str]
+    property_kind: ClassVar[PropertyKind]
+    carries_prior_reading: ClassVar[bool]
+
+    def aggregate(self, window: Window) -> Decimal: ...

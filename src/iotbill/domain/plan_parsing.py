@@ -1,0 +1,218 @@
+"""Building a :class:`~iotbill.domain.catalog.Plan` from plan data, reporting every problem.
+
+The input is a mapping as read from YAML or JSON with exact numbers (``int``
+or ``Decimal``; the plan file adapters never produce binary floats). Every
+mistake is collected with its field path, e.g.
+``charges[2].tiers[1].up_to: must be greater than 100``, and raised together
+as one :class:`~iotbill.domain.errors.InvalidInput`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any, cast
+
+from iotbill.domain.catalog import INTERVALS, Charge, FeeTiming, FixedFee, Interval, Meter, Plan
+from iotbill.domain.errors import InvalidInput, ProblemCollector
+from iotbill.domain.fields import FieldReader
+from iotbill.domain.metering import AGGREGATIONS, PropertyKind
+from iotbill.domain.money import Currency, currency
+from iotbill.domain.pricing import PRICE_MODELS
+
+PLAN_FIELDS = (
+    "code",
+    "name",
+    "description",
+    "currency",
+    "interval",
+    "fixed_fees",
+    "meters",
+    "charges",
+)
+METER_FIELDS = (
+    "code",
+    "name",
+    "event_type",
+    "aggregation",
+    "property",
+    "filters",
+    "group_by",
+    "allow_negative",
+)
+FEE_FIELDS = ("code", "name", "amount", "timing")
+CHARGE_FIELDS = ("code", "name", "meter", "model", "min_amount")
+SCALAR_TYPES = (str, int, Decimal, bool)
+
+
+def parse_plan(data: Any) -> Plan:
+    """The plan described by ``data``; :class:`InvalidInput` listing every problem."""
+    problems = ProblemCollector()
+    reader = FieldReader(data, "", problems)
+    reader.reject_unknown(PLAN_FIELDS)
+    code = reader.text("code")
+    name = reader.text("name", required=False, default=code)
+    description = reader.text("description", required=False)
+    plan_currency = _currency(reader)
+    interval = reader.choice("interval", INTERVALS)
+    fees = [
+        _fixed_fee(FieldReader(item, f"fixed_fees[{index}]", problems), plan_currency)
+        for index, item in enumerate(reader.items("fixed_fees"))
+    ]
+    meters = [
+        _meter(FieldReader(item, f"meters[{index}]", problems))
+        for index, item in enumerate(reader.items("meters"))
+    ]
+    meters_by_code = {meter.code: meter for meter in meters if meter is not None}
+    charges = [
+        _charge(FieldReader(item, f"charges[{index}]", problems), meters_by_code, plan_currency)
+        for index, item in enumerate(reader.items("charges"))
+    ]
+    _unique_codes(problems, "meters", [m.code if m else None for m in meters])
+    _unique_codes(
+        problems,
+        "charges",
+        [c.code if c else None for c in charges],
+        taken={f.code: "fixed_fees" for f in fees if f is not None},
+    )
+    problems.raise_if_any()
+    assert code is not None and name is not None and plan_currency is not None
+    return Plan(
+        code=code,
+        name=name,
+        description=description,
+        currency=plan_currency,
+        interval=cast(Interval, interval),
+        fixed_fees=tuple(f for f in fees if f is not None),
+        meters=tuple(meters_by_code.values()),
+        charges=tuple(c for c in charges if c is not None),
+    )
+
+
+def _currency(reader: FieldReader) -> Currency | None:
+    code = reader.text("currency")
+    if code is None:
+        return None
+    try:
+        return currency(code)
+    except InvalidInput as error:
+        reader.problems.extend(error.problems)
+        return None
+
+
+def _money_amount(
+    reader: FieldReader, name: str, plan_currency: Currency | None, *, required: bool
+) -> Decimal | None:
+    amount = reader.decimal(name, required=required)
+    if (
+        amount is not None
+        and plan_currency is not None
+        and amount != amount.quantize(plan_currency.quantum)
+    ):
+        reader.problems.add(
+            reader.path(name),
+            f"{amount} has more decimals than {plan_currency.code} allows "
+            f"({plan_currency.minor_units})",
+        )
+        return None
+    return amount
+
+
+def _fixed_fee(reader: FieldReader, plan_currency: Currency | None) -> FixedFee | None:
+    reader.reject_unknown(FEE_FIELDS)
+    code = reader.text("code")
+    name = reader.text("name", required=False)
+    amount = _money_amount(reader, "amount", plan_currency, required=True)
+    timing = reader.choice("timing", ("advance", "arrears"), default="advance")
+    if code is None or amount is None or timing is None:
+        return None
+    return FixedFee(code, amount, cast(FeeTiming, timing), name)
+
+
+def _meter(reader: FieldReader) -> Meter | None:
+    reader.reject_unknown(METER_FIELDS)
+    before = len(reader.problems.problems)
+    code = reader.text("code")
+    name = reader.text("name", required=False)
+    event_type = reader.text("event_type")
+    aggregation = reader.choice("aggregation", tuple(AGGREGATIONS))
+    property_name = reader.text("property", required=False)
+    if aggregation is not None:
+        kind = AGGREGATIONS[aggregation].property_kind
+        if kind is PropertyKind.NONE and property_name is not None:
+            reader.problems.add(reader.path("property"), "count counts events: remove property")
+        elif kind is not PropertyKind.NONE and property_name is None:
+            reader.problems.add(reader.path("property"), f"is required by {aggregation}")
+    filters = _filters(reader)
+    group_by = reader.text("group_by", required=False)
+    allow_negative = reader.boolean("allow_negative")
+    if len(reader.problems.problems) > before:
+        return None
+    assert code is not None and event_type is not None and aggregation is not None
+    return Meter(
+        code, event_type, aggregation, property_name, filters, group_by, allow_negative, name
+    )
+
+
+def _filters(reader: FieldReader) -> tuple[tuple[str, tuple[Any, ...]], ...]:
+    raw = reader.data.get("filters")
+    if raw is None:
+        return ()
+    path = reader.path("filters")
+    if not isinstance(raw, Mapping):
+        reader.problems.add(path, "must map property names to a value or a list of values")
+        return ()
+    filters = []
+    for key, value in raw.items():
+        values = value if isinstance(value, list) else [value]
+        if not values or not all(isinstance(v, SCALAR_TYPES) for v in values):
+            reader.problems.add(f"{path}.{key}", "must be a string, number or boolean, or a list")
+            continue
+        filters.append((str(key), tuple(values)))
+    return tuple(filters)
+
+
+def _charge(
+    reader: FieldReader, meters: Mapping[str, Meter], plan_currency: Currency | None
+) -> Charge | None:
+    before = len(reader.problems.problems)
+    code = reader.text("code")
+    name = reader.text("name", required=False)
+    model_name = reader.choice("model", tuple(PRICE_MODELS))
+    model_class = PRICE_MODELS.get(model_name or "")
+    allowed = CHARGE_FIELDS + (model_class.fields if model_class else ())
+    reader.reject_unknown(allowed)
+    meter_code = reader.text("meter", required=model_name not in (None, "flat"))
+    if meter_code is not None and meter_code not in meters:
+        known = ", ".join(sorted(meters)) or "none defined"
+        reader.problems.add(reader.path("meter"), f"unknown meter {meter_code!r} (meters: {known})")
+    elif (
+        model_name == "percentage"
+        and meter_code is not None
+        and meters[meter_code].aggregation != "sum"
+    ):
+        reader.problems.add(
+            reader.path("meter"), "percentage needs a meter that sums an amount (sum)"
+        )
+    min_amount = _money_amount(reader, "min_amount", plan_currency, required=False)
+    model = model_class.parse(reader) if model_class else None
+    if model is None or len(reader.problems.problems) > before:
+        return None
+    assert code is not None
+    return Charge(code, model, meter_code, min_amount, name)
+
+
+def _unique_codes(
+    problems: ProblemCollector,
+    section: str,
+    codes: list[str | None],
+    taken: Mapping[str, str] | None = None,
+) -> None:
+    seen: dict[str, str] = dict(taken or {})
+    for index, code in enumerate(codes):
+        if code is None:
+            continue
+        if code in seen:
+            problems.add(f"{section}[{index}].code", f"{code!r} is already used in {seen[code]}")
+        else:
+            seen[code] = section

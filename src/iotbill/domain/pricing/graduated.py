@@ -1,0 +1,66 @@
+"""``graduated``: each tier's units at that tier's price, plus each entered tier's flat fee.
+
+Tier *n* is entered when the quantity exceeds tier *n-1*'s ``up_to``; the first
+tier is always entered, so its flat fee applies even at zero usage. A negative
+quantity (net metering) falls entirely in the first tier.
+
+>>> from iotbill.domain.pricing.tiers import Tier
+>>> model = Graduated((Tier(Decimal(100), Decimal("0.50")), Tier(None, Decimal("0.30"))))
+>>> model.price(Usage(Decimal(150))).amount
+Decimal('65.00')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import ClassVar, Self
+
+from iotbill.domain.fields import FieldReader
+from iotbill.domain.pricing.base import Detail, Rating, Usage
+from iotbill.domain.pricing.tiers import Tier, lower_bounds, parse_tiers
+
+
+@dataclass(frozen=True, slots=True)
+class Graduated:
+    tiers: tuple[Tier, ...]
+    name: ClassVar[str] = "graduated"
+    fields: ClassVar[tuple[str, ...]] = ("tiers",)
+
+    @property
+    def amount_property(self) -> str | None:
+        return None
+
+    def price(self, usage: Usage) -> Rating:
+        quantity = usage.quantity
+        details: list[Detail] = []
+        for number, (tier, lower) in enumerate(
+            zip(self.tiers, lower_bounds(self.tiers), strict=True), start=1
+        ):
+            if number > 1 and quantity <= lower:
+                break
+            if quantity < 0:
+                units = quantity
+            else:
+                top = quantity if tier.up_to is None else min(quantity, tier.up_to)
+                units = top - lower
+            amount = units * tier.unit_price + tier.flat_fee
+            details.append(
+                Detail(
+                    "tier",
+                    amount,
+                    units=units,
+                    unit_price=tier.unit_price,
+                    tier=number,
+                    lower=lower,
+                    up_to=tier.up_to,
+                    flat_fee=tier.flat_fee,
+                )
+            )
+        total = sum((detail.amount for detail in details), Decimal(0))
+        return Rating(total, None, tuple(details))
+
+    @classmethod
+    def parse(cls, reader: FieldReader) -> Self | None:
+        tiers = parse_tiers(reader)
+        return None if tiers is None else cls(tiers)

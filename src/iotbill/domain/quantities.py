@@ -1,0 +1,112 @@
+"""Exact usage quantities as scaled integers.
+
+A metered value is kept as an integer count of 10^-9 units (nano-units), so
+ten readings of ``0.1`` sum to exactly ``1`` and numpy can aggregate millions of
+them at machine speed. A value with more than :data:`SCALE` fractional digits,
+or whose magnitude does not fit a signed 64-bit count of nano-units (about
+9.2 billion units), is bad input: it is refused, never rounded. Sums are taken
+exactly (:func:`exact_sum`), so they cannot overflow silently.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+
+import numpy as np
+import numpy.typing as npt
+
+SCALE = 9
+UNIT = 10**SCALE
+INT64_MAX = 2**63 - 1
+MAX_QUANTITY = Decimal(INT64_MAX).scaleb(-SCALE)
+
+Scaled = npt.NDArray[np.int64]
+
+
+class QuantityError(ValueError):
+    """A value cannot be taken as an exact quantity; the message says why."""
+
+
+def to_scaled(value: object) -> int:
+    """The exact nano-unit count of a JSON number (int, Decimal or numeric string).
+
+    >>> to_scaled(Decimal("0.1"))
+    100000000
+    """
+    if isinstance(value, bool):
+        raise QuantityError("must be a number, not a boolean")
+    scaled: int
+    if isinstance(value, int):
+        scaled = value * UNIT
+    else:
+        if isinstance(value, str):
+            try:
+                value = Decimal(value)
+            except ArithmeticError:
+                raise QuantityError(f"{value!r} is not a number") from None
+        if not isinstance(value, Decimal):
+            raise QuantityError(f"must be a number, got {type(value).__name__}")
+        if not value.is_finite():
+            raise QuantityError("must be a finite number")
+        if abs(value) > MAX_QUANTITY:
+            raise QuantityError(f"{value} is beyond the largest supported magnitude {MAX_QUANTITY}")
+        shifted = value.scaleb(SCALE)
+        if shifted != shifted.to_integral_value():
+            raise QuantityError(f"{value} has more than {SCALE} fractional digits")
+        scaled = int(shifted)
+    if not -INT64_MAX <= scaled <= INT64_MAX:
+        raise QuantityError(f"{value} is beyond the largest supported magnitude {MAX_QUANTITY}")
+    return scaled
+
+
+def from_scaled(scaled: int) -> Decimal:
+    """The exact decimal value of a nano-unit count, without trailing fractional zeros.
+
+    >>> from_scaled(1_500_000_000)
+    Decimal('1.5')
+    >>> decimal_text(from_scaled(100 * UNIT))
+    '100'
+    """
+    whole, fraction = divmod(abs(scaled), UNIT)
+    sign = 1 if scaled < 0 else 0
+    if fraction == 0:
+        return Decimal((sign, tuple(int(d) for d in str(whole)), 0))
+    digits = f"{whole}{fraction:0{SCALE}d}".rstrip("0")
+    exponent = -(len(digits) - len(str(whole)))
+    return Decimal((sign, tuple(int(d) for d in digits.lstrip("0") or "0"), exponent))
+
+
+def decimal_text(value: Decimal) -> str:
+    """A decimal as plain positional text, never in exponent form: ``'0.000000005'``."""
+    return format(value, "f")
+
+
+def fraction_to_decimal(value: Fraction) -> Decimal:
+    """A rational quantity (an average) as a decimal, rounded half-even to 10^-9 units.
+
+    Averages are the one place a quantity can be non-terminating (1/3); they are
+    kept to the same nine fractional digits as every other quantity.
+    """
+    scaled = round(value * UNIT)  # Fraction rounding is exact and half-even
+    return from_scaled(int(scaled))
+
+
+def exact_sum(values: Scaled) -> int:
+    """The exact sum of int64 nano-unit counts, as a Python int.
+
+    Splits each value into its high and low 32 bits so neither partial sum can
+    overflow int64 for up to 2^31 values, then recombines them exactly.
+    """
+    if values.size == 0:
+        return 0
+    if values.size >= 2**31:
+        return sum(int(v) for v in values.tolist())
+    high = values >> 32
+    low = values & 0xFFFFFFFF
+    return (int(high.sum(dtype=np.int64)) << 32) + int(low.sum(dtype=np.int64))
+
+
+def scaled_array(values: list[int]) -> Scaled:
+    """A list of nano-unit counts as an int64 array."""
+    return np.array(values, dtype=np.int64)
