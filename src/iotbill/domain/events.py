@@ -19,7 +19,7 @@ NonEmpty = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
 AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
 
 
-class UsageEvent(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+class UsageEvent(msgspec.Struct, frozen=True, forbid_unknown_fields=True, gc=False):
     """One report from a device.
 
     ``properties`` holds JSON values; numbers are exact (``int`` or

@@ -11,7 +11,6 @@ exactly (:func:`exact_sum`), so they cannot overflow silently.
 from __future__ import annotations
 
 from decimal import Decimal
-from fractions import Fraction
 
 import numpy as np
 import numpy.typing as npt
@@ -80,16 +79,6 @@ def from_scaled(scaled: int) -> Decimal:
 def decimal_text(value: Decimal) -> str:
     """A decimal as plain positional text, never in exponent form: ``'0.000000005'``."""
     return format(value, "f")
-
-
-def fraction_to_decimal(value: Fraction) -> Decimal:
-    """A rational quantity (an average) as a decimal, rounded half-even to 10^-9 units.
-
-    Averages are the one place a quantity can be non-terminating (1/3); they are
-    kept to the same nine fractional digits as every other quantity.
-    """
-    scaled = round(value * UNIT)  # Fraction rounding is exact and half-even
-    return from_scaled(int(scaled))
 
 
 def exact_sum(values: Scaled) -> int:

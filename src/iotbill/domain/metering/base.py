@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
-from typing import Any, ClassVar, Protocol
+from typing import ClassVar, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -30,16 +30,17 @@ class Window:
     """The events of one meter and group inside a period ``[start, end)``.
 
     ``timestamps`` (microseconds since the epoch) and ``values`` (nano-units,
-    for numeric meters) or ``keys`` (for ``unique_count``) are in
-    ``(timestamp, id)`` order. ``prior_value`` is the last reading before
-    ``start`` for aggregations that carry a level into the period.
+    for numeric meters) or ``keys`` (codes of the property's distinct values,
+    for ``unique_count``) are in ``(timestamp, id)`` order. ``prior_value`` is
+    the last reading before ``start``, for aggregations that carry a level
+    into the period.
     """
 
     start: int
     end: int
     timestamps: npt.NDArray[np.int64]
     values: Scaled = field(default_factory=_no_values)
-    keys: tuple[Any, ...] = ()
+    keys: npt.NDArray[np.int64] = field(default_factory=_no_values)
     prior_value: int | None = None
 
     @property

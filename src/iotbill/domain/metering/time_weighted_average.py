@@ -21,7 +21,7 @@ from typing import ClassVar
 import numpy as np
 
 from iotbill.domain.metering.base import PropertyKind, Window
-from iotbill.domain.quantities import fraction_to_decimal
+from iotbill.domain.quantities import from_scaled
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class TimeWeightedAverage:
         length = window.end - window.start
         carried = window.prior_value or 0
         if window.count == 0:
-            return fraction_to_decimal(Fraction(carried))
+            return from_scaled(carried)
         edges = np.append(window.timestamps, np.int64(window.end))
         durations = np.diff(edges)
         first_gap = int(window.timestamps[0]) - window.start
@@ -42,4 +42,4 @@ class TimeWeightedAverage:
         integral = carried * first_gap + sum(
             map(operator.mul, window.values.tolist(), durations.tolist())
         )
-        return fraction_to_decimal(Fraction(integral, length))
+        return from_scaled(round(Fraction(integral, length)))  # exact, then half-even

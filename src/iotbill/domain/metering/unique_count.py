@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import ClassVar
 
+import numpy as np
+
 from iotbill.domain.metering.base import PropertyKind, Window
 
 
@@ -20,4 +22,4 @@ class UniqueCount:
     carries_prior_reading: ClassVar[bool] = False
 
     def aggregate(self, window: Window) -> Decimal:
-        return Decimal(len({(type(key) is str, key) for key in window.keys}))
+        return Decimal(int(np.unique(window.keys).size))
