@@ -20,7 +20,14 @@ import numpy.typing as npt
 
 from iotbill.domain.events import EventConflict, UsageEvent
 from iotbill.domain.periods import to_micros
-from iotbill.domain.quantities import UNIT, QuantityError, Scaled, decimal_text, to_scaled
+from iotbill.domain.quantities import (
+    INT64_MAX,
+    UNIT,
+    QuantityError,
+    Scaled,
+    decimal_text,
+    to_scaled,
+)
 
 Rows = npt.NDArray[np.intp]
 
@@ -276,8 +283,9 @@ def _scaled_fast(raw: list[Any]) -> Scaled | None:
 
     Multiplies in C over an object array, then checks that no product was
     rounded (the context's Inexact flag) and that every product is whole.
-    Anything else (missing values, strings, too many digits, out of range)
-    returns ``None`` and is left to the careful per-value path.
+    Anything else (missing values, strings, too many digits, out of range,
+    including -2^63, which int64 holds but :func:`to_scaled` refuses) returns
+    ``None`` and is left to the careful per-value path.
     """
     if not raw or not set(map(type, raw)) <= {int, Decimal}:
         return None
@@ -291,6 +299,8 @@ def _scaled_fast(raw: list[Any]) -> Scaled | None:
         if context.flags[Inexact]:
             return None
     if not bool((scaled.astype(object) == products).all()):
+        return None
+    if bool((scaled < -INT64_MAX).any()):
         return None
     return scaled
 

@@ -16,7 +16,7 @@ from iotbill.domain.money import Currency, format_money, round_money
 from iotbill.domain.pricing import Detail
 from iotbill.domain.quantities import decimal_text
 
-LineKind = Literal["fixed_fee", "usage", "minimum"]
+LineKind = Literal["fixed_fee", "usage", "minimum", "credit", "adjustment"]
 
 
 @dataclass(frozen=True, slots=True)

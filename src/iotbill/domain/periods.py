@@ -48,14 +48,7 @@ def local_midnight(day: date, in_zone: ZoneInfo) -> datetime:
     Where a zone skips midnight (a DST change at 00:00), the day begins at the
     first local time that exists.
     """
-    naive = datetime(day.year, day.month, day.day)
-    local = naive.replace(tzinfo=in_zone)
-    # A skipped local time does not round-trip through UTC: step forward to the
-    # first existing instant of that day.
-    as_utc = local.astimezone(UTC)
-    if as_utc.astimezone(in_zone).replace(tzinfo=None) != naive:
-        as_utc = local.replace(fold=1).astimezone(UTC)
-    return as_utc
+    return local_instant(datetime(day.year, day.month, day.day), in_zone)
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -88,3 +81,32 @@ class Period:
 
     def __str__(self) -> str:
         return f"[{self.start.isoformat()}, {self.end.isoformat()})"
+
+
+def local_instant(wall: datetime, in_zone: ZoneInfo, *, later: bool = False) -> datetime:
+    """The UTC instant at which the clocks of ``in_zone`` show the wall time ``wall``.
+
+    ``wall`` is read as a local date and time (any ``tzinfo`` it carries is
+    ignored). A wall time that a DST change repeats is taken at its first
+    occurrence, or its second if ``later``. A wall time that a DST change skips
+    is moved later by the length of the gap (02:30 on a night that jumps from
+    02:00 to 03:00 becomes 03:30), as ``java.time`` does: where clocks jump
+    from 00:00 to 01:00, that day begins at 01:00, its first instant.
+
+    >>> berlin = ZoneInfo("Europe/Berlin")
+    >>> local_instant(datetime(2026, 3, 29, 2, 30), berlin).isoformat()
+    '2026-03-29T01:30:00+00:00'
+    >>> local_instant(datetime(2026, 10, 25, 2, 30), berlin, later=True).isoformat()
+    '2026-10-25T01:30:00+00:00'
+    """
+    naive = wall.replace(tzinfo=None)
+    first = naive.replace(tzinfo=in_zone, fold=0).astimezone(UTC)
+    second = naive.replace(tzinfo=in_zone, fold=1).astimezone(UTC)
+    if first == second:
+        return first
+    repeated = first.astimezone(in_zone).replace(tzinfo=None, fold=0) == naive
+    if repeated and later:
+        return second
+    # Repeated: fold 0 is the first occurrence. Skipped: fold 0 reads the wall
+    # time with the offset in force before the gap, which lands after it.
+    return first

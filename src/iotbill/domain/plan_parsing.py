@@ -18,7 +18,7 @@ from iotbill.domain.errors import InvalidInput, ProblemCollector
 from iotbill.domain.fields import FieldReader
 from iotbill.domain.metering import AGGREGATIONS, PropertyKind
 from iotbill.domain.money import Currency, currency
-from iotbill.domain.pricing import PRICE_MODELS
+from iotbill.domain.pricing import PRICE_MODELS, Flat
 
 PLAN_FIELDS = (
     "code",
@@ -63,7 +63,10 @@ def parse_plan(data: Any) -> Plan:
         _meter(FieldReader(item, f"meters[{index}]", problems))
         for index, item in enumerate(reader.items("meters"))
     ]
-    meters_by_code = {meter.code: meter for meter in meters if meter is not None}
+    meters_by_code: dict[str, Meter] = {}
+    for meter in meters:  # a repeated code is reported below; the first meter stands
+        if meter is not None:
+            meters_by_code.setdefault(meter.code, meter)
     charges = [
         _charge(FieldReader(item, f"charges[{index}]", problems), meters_by_code, plan_currency)
         for index, item in enumerate(reader.items("charges"))
@@ -104,18 +107,23 @@ def _money_amount(
     reader: FieldReader, name: str, plan_currency: Currency | None, *, required: bool
 ) -> Decimal | None:
     amount = reader.decimal(name, required=required)
-    if (
-        amount is not None
-        and plan_currency is not None
-        and amount != amount.quantize(plan_currency.quantum)
-    ):
-        reader.problems.add(
-            reader.path(name),
-            f"{amount} has more decimals than {plan_currency.code} allows "
-            f"({plan_currency.minor_units})",
-        )
+    if amount is not None and not _in_minor_units(reader, name, amount, plan_currency):
         return None
     return amount
+
+
+def _in_minor_units(
+    reader: FieldReader, name: str, amount: Decimal, plan_currency: Currency | None
+) -> bool:
+    """Whether ``amount`` fits the currency's minor unit; records a problem if not."""
+    if plan_currency is None or amount == amount.quantize(plan_currency.quantum):
+        return True
+    reader.problems.add(
+        reader.path(name),
+        f"{amount} has more decimals than {plan_currency.code} allows "
+        f"({plan_currency.minor_units})",
+    )
+    return False
 
 
 def _fixed_fee(reader: FieldReader, plan_currency: Currency | None) -> FixedFee | None:
@@ -196,6 +204,8 @@ def _charge(
         )
     min_amount = _money_amount(reader, "min_amount", plan_currency, required=False)
     model = model_class.parse(reader) if model_class else None
+    if isinstance(model, Flat):  # a flat charge's amount is money, like a fixed fee's
+        _in_minor_units(reader, "amount", model.amount, plan_currency)
     if model is None or len(reader.problems.problems) > before:
         return None
     assert code is not None

@@ -19,6 +19,7 @@ SCALE = 9
 UNIT = 10**SCALE
 INT64_MAX = 2**63 - 1
 MAX_QUANTITY = Decimal(INT64_MAX).scaleb(-SCALE)
+NANO = Decimal(1).scaleb(-SCALE)
 
 Scaled = npt.NDArray[np.int64]
 
@@ -48,12 +49,17 @@ def to_scaled(value: object) -> int:
             raise QuantityError(f"must be a number, got {type(value).__name__}")
         if not value.is_finite():
             raise QuantityError("must be a finite number")
-        if abs(value) > MAX_QUANTITY:
-            raise QuantityError(f"{value} is beyond the largest supported magnitude {MAX_QUANTITY}")
-        shifted = value.scaleb(SCALE)
-        if shifted != shifted.to_integral_value():
-            raise QuantityError(f"{value} has more than {SCALE} fractional digits")
-        scaled = int(shifted)
+        # Plain text as a user writes it (0.0000000001, not 1E-10), unless absurdly long.
+        text = decimal_text(value) if abs(value.adjusted()) <= 30 else str(value)
+        # copy_abs and comparisons are exact: abs() would overflow on 1E+1000000.
+        if value.copy_abs() > MAX_QUANTITY:
+            raise QuantityError(f"{text} is beyond the largest supported magnitude {MAX_QUANTITY}")
+        # In range, quantize is exact or rounds, never signals; scaleb alone would
+        # underflow 1E-1000040 to 0 and accept it.
+        nano = value.quantize(NANO)
+        if nano != value:
+            raise QuantityError(f"{text} has more than {SCALE} fractional digits")
+        scaled = int(nano.scaleb(SCALE))
     if not -INT64_MAX <= scaled <= INT64_MAX:
         raise QuantityError(f"{value} is beyond the largest supported magnitude {MAX_QUANTITY}")
     return scaled

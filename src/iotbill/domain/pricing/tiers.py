@@ -30,7 +30,7 @@ def parse_tiers(reader: FieldReader) -> tuple[Tier, ...] | None:
     items = reader.items("tiers", required=True)
     problems: ProblemCollector = reader.problems
     before = len(problems.problems)
-    if not items and reader.has("tiers"):
+    if reader.data.get("tiers") == []:  # not a list at all is already reported
         problems.add(reader.path("tiers"), "must list at least one tier")
     tiers: list[Tier] = []
     previous: Decimal | None = Decimal(0)

@@ -1,0 +1,211 @@
+"""Customers and devices: who is billed, and whose a device is at a given instant.
+
+A :class:`Customer` receives invoices: in one currency, with periods computed in
+one IANA time zone, at one tax rate (a percentage, applied once per invoice). A
+:class:`Device` belongs to one customer at a time; its ownership history is a
+sorted tuple of :class:`Ownership` entries, each lasting until the next one
+starts, so "whose was this device when the event happened" has exactly one
+answer (:meth:`Device.owner_at`). A device moves with :meth:`Device.move`, which
+refuses a move that would give it two owners at once.
+
+Both are frozen values; building one validates every field and raises
+:class:`~iotbill.domain.errors.InvalidInput` listing every problem at once.
+
+>>> from datetime import UTC, datetime
+>>> device = Device.create("pump-7", "acme", datetime(2026, 1, 1, tzinfo=UTC))
+>>> moved = device.move("globex", datetime(2026, 2, 15, tzinfo=UTC))
+>>> moved.owner_at(datetime(2026, 2, 14, 23, 59, tzinfo=UTC)), moved.owner_at(moved.moved_at)
+('acme', 'globex')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from iotbill.domain.errors import InvalidInput, Problem, ProblemCollector
+from iotbill.domain.money import Currency, currency, parse_decimal
+from iotbill.domain.periods import Period, require_aware, zone
+
+MAX_TAX_RATE = Decimal(100)
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    """Who receives invoices.
+
+    ``timezone`` is an IANA name (``Europe/Berlin``); ``tax_rate`` is a
+    percentage from 0 to 100 (``Decimal("19")`` for 19 %).
+    """
+
+    id: str
+    name: str
+    currency: Currency
+    timezone: str
+    billing_address: str = ""
+    tax_rate: Decimal = Decimal(0)
+
+    def __post_init__(self) -> None:
+        problems = ProblemCollector()
+        problems.extend(_customer_problems(self.id, self.name, self.timezone, self.tax_rate))
+        problems.raise_if_any()
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        id: str,
+        name: str,
+        currency_code: str,
+        timezone: str,
+        billing_address: str = "",
+        tax_rate: object = Decimal(0),
+    ) -> Customer:
+        """A customer from raw input (a currency code, a tax rate as text or number).
+
+        Every problem is reported at once, each at its field name.
+        """
+        problems = ProblemCollector()
+        parsed_currency: Currency | None = None
+        try:
+            parsed_currency = currency(currency_code)
+        except InvalidInput as error:
+            problems.extend(error.problems)
+        rate: Decimal | None = None
+        try:
+            rate = parse_decimal(tax_rate, "tax_rate")
+        except InvalidInput as error:
+            problems.extend(error.problems)
+        problems.extend(_customer_problems(id, name, timezone, rate))
+        problems.raise_if_any()
+        assert parsed_currency is not None and rate is not None
+        return cls(id, name, parsed_currency, timezone, billing_address, rate)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The customer's time zone."""
+        return zone(self.timezone)
+
+
+def _customer_problems(
+    id: str, name: str, timezone: str, tax_rate: Decimal | None
+) -> list[Problem]:
+    problems: list[Problem] = []
+    if not id.strip():
+        problems.append(Problem("id", "must be a non-empty string"))
+    if not name.strip():
+        problems.append(Problem("name", "must be a non-empty string"))
+    try:
+        zone(timezone)
+    except InvalidInput as error:
+        problems.extend(error.problems)
+    if tax_rate is not None and not (
+        tax_rate.is_finite() and Decimal(0) <= tax_rate <= MAX_TAX_RATE
+    ):
+        problems.append(Problem("tax_rate", f"must be a percentage from 0 to 100, not {tax_rate}"))
+    return problems
+
+
+@dataclass(frozen=True, slots=True)
+class Ownership:
+    """A device belongs to ``customer_id`` from ``start`` until the next ownership starts."""
+
+    customer_id: str
+    start: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    """A connected thing and who owned it when: ``ownership`` sorted by ``start``, strictly."""
+
+    id: str
+    ownership: tuple[Ownership, ...]
+
+    def __post_init__(self) -> None:
+        problems = ProblemCollector()
+        if not self.id.strip():
+            problems.add("id", "must be a non-empty string")
+        if not self.ownership:
+            problems.add("ownership", "a device needs an owner")
+        previous: datetime | None = None
+        for index, entry in enumerate(self.ownership):
+            at = f"ownership[{index}]"
+            if not entry.customer_id.strip():
+                problems.add(f"{at}.customer_id", "must be a non-empty string")
+            try:
+                start = require_aware(entry.start, f"{at}.start")
+            except InvalidInput as error:
+                problems.extend(error.problems)
+                continue
+            if previous is not None and start <= previous:
+                problems.add(
+                    f"{at}.start",
+                    f"must be after the previous owner's start {previous.isoformat()}"
+                    " (a device never has two owners at once)",
+                )
+            previous = start
+        problems.raise_if_any()
+
+    @classmethod
+    def create(cls, id: str, customer_id: str, start: datetime) -> Device:
+        """A device owned by ``customer_id`` from ``start``."""
+        return cls(id, (Ownership(customer_id, start),))
+
+    @property
+    def owner(self) -> str:
+        """The latest owner."""
+        return self.ownership[-1].customer_id
+
+    @property
+    def moved_at(self) -> datetime:
+        """When the latest owner's ownership started."""
+        return self.ownership[-1].start
+
+    def owner_at(self, instant: datetime) -> str | None:
+        """The customer who owned the device at ``instant``; ``None`` before its first owner."""
+        instant = require_aware(instant, "instant")
+        owner: str | None = None
+        for entry in self.ownership:
+            if entry.start > instant:
+                break
+            owner = entry.customer_id
+        return owner
+
+    def owners_during(self, period: Period) -> list[tuple[str, Period]]:
+        """Who owned the device during which part of ``period``, in time order."""
+        result: list[tuple[str, Period]] = []
+        for index, entry in enumerate(self.ownership):
+            following = self.ownership[index + 1].start if index + 1 < len(self.ownership) else None
+            start = max(entry.start, period.start)
+            end = period.end if following is None else min(following, period.end)
+            if start < end:
+                result.append((entry.customer_id, Period(start, end)))
+        return result
+
+    def move(self, to_customer: str, from_instant: datetime) -> Device:
+        """The device owned by ``to_customer`` from ``from_instant`` on.
+
+        The move must start after the latest ownership started (history is not
+        rewritten, and a device never has two owners at once) and must change
+        the owner; otherwise :class:`InvalidInput`, naming every problem.
+        """
+        problems = ProblemCollector()
+        if not to_customer.strip():
+            problems.add("customer_id", "must be a non-empty string")
+        elif to_customer == self.owner:
+            problems.add("customer_id", f"device {self.id!r} already belongs to {to_customer!r}")
+        try:
+            start = require_aware(from_instant, "from")
+        except InvalidInput as error:
+            problems.extend(error.problems)
+        else:
+            if start <= self.moved_at:
+                problems.add(
+                    "from",
+                    f"must be after {self.moved_at.isoformat()}, when device {self.id!r} passed"
+                    f" to {self.owner!r} (a device never has two owners at once)",
+                )
+        problems.raise_if_any()
+        return Device(self.id, (*self.ownership, Ownership(to_customer, start)))

@@ -1,0 +1,382 @@
+"""Invoices and credit notes: lifecycle, numbering, totals, tax and the one JSON schema.
+
+Lifecycle::
+
+    draft ──finalize(number)──► finalized ──pay──► paid
+      │                            │
+      └──────────void──────────────┴──void──► void
+
+A draft may be revised (late events during the grace period still count); the
+bill run finalizes it once ``grace_until`` has passed. Finalizing assigns the
+invoice's number (sequential and gap-free per tenant, given by the caller; see
+:func:`format_invoice_number`) and freezes it: a finalized invoice never
+changes again, except its status (paid, void) and the credits of the credit
+notes issued against it. Any other transition is a
+:class:`~iotbill.domain.errors.Conflict`. A paid invoice is corrected by a
+:class:`CreditNote`, never voided.
+
+Totals: ``subtotal`` is the exact sum of the rounded lines; ``tax`` is the
+invoice's tax rate (the customer's, copied when the invoice is drafted) applied
+once to that sum and then rounded by :func:`~iotbill.domain.money.round_money`
+(every line kind is taxable, credits and adjustments included, so they reduce
+the tax too); ``total = subtotal + tax``; ``credits`` is the sum of the totals
+of the credit notes issued against it; ``amount_due = total - credits``, never
+below zero. A credit note cannot credit more than is left, so ``amount_due`` is
+zero only when fully credited or when the total is negative (a downgrade whose
+credit exceeds its charge). Then nothing is due, and the negative subtotal is
+carried to the next invoice as an adjustment line (:func:`carried_credit_line`),
+where it is taxed again at that invoice's rate.
+
+``Invoice.as_json`` is the one schema that the command line and the API print::
+
+    {"id", "number", "status", "customer", "subscription", "currency",
+     "period": {"start", "end"}, "lines": [InvoiceLine.as_json, ...],
+     "subtotal", "tax": {"rate", "amount"}, "total", "credits", "amount_due",
+     "issued_at", "finalized_at"}
+
+Amounts are strings at the currency's minor unit (``"12.30"``, ``"1230"`` for
+JPY); the tax rate is an exact percentage string (``"19"``); instants are ISO
+8601 in UTC; ``number`` and ``finalized_at`` are ``null`` on a draft.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, Literal
+
+from iotbill.domain.customers import MAX_TAX_RATE, Customer
+from iotbill.domain.errors import Conflict, InvalidInput, ProblemCollector
+from iotbill.domain.invoicing import InvoiceLine, subtotal
+from iotbill.domain.money import Currency, format_money, round_money
+from iotbill.domain.periods import Period, require_aware
+from iotbill.domain.pricing import Detail
+from iotbill.domain.quantities import decimal_text
+
+InvoiceStatus = Literal["draft", "finalized", "paid", "void"]
+
+
+def format_invoice_number(prefix: str, year: int, sequence: int) -> str:
+    """An invoice (or credit note) number: ``format_invoice_number("INV", 2026, 123)``.
+
+    >>> format_invoice_number("INV", 2026, 123)
+    'INV-2026-000123'
+
+    The sequence has at least six digits; past 999,999 it simply grows.
+    """
+    problems = ProblemCollector()
+    if not prefix or not prefix.isalnum():
+        problems.add("prefix", f"must be letters or digits, not {prefix!r}")
+    if not 1 <= year <= 9999:
+        problems.add("year", f"must be from 1 to 9999, not {year}")
+    if sequence < 1:
+        problems.add("sequence", f"must be at least 1, not {sequence}")
+    problems.raise_if_any()
+    return f"{prefix}-{year:04d}-{sequence:06d}"
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """An invoice's or credit note's sums, each at the currency's minor unit."""
+
+    subtotal: Decimal
+    tax: Decimal
+    total: Decimal
+
+
+def totals(lines: Iterable[InvoiceLine], tax_rate: Decimal, currency: Currency) -> Totals:
+    """Subtotal of the rounded lines, tax once on it (rounded), and their total.
+
+    >>> from iotbill.domain.money import currency
+    >>> usd = currency("USD")
+    >>> line = InvoiceLine.rounded(usd, charge="sms", kind="usage", description="SMS",
+    ...     quantity=Decimal(1), unit_price=None, exact_amount=Decimal("0.02"))
+    >>> totals([line, line, line], Decimal(25), usd)  # per line, tax would be 3 x 0.01
+    Totals(subtotal=Decimal('0.06'), tax=Decimal('0.02'), total=Decimal('0.08'))
+    """
+    sum_of_lines = subtotal(lines)
+    tax = round_money((sum_of_lines * tax_rate).scaleb(-2), currency)
+    return Totals(sum_of_lines, tax, sum_of_lines + tax)
+
+
+@dataclass(frozen=True, slots=True)
+class Invoice:
+    """An invoice: lines for a customer (and subscription) over a period, and its state."""
+
+    id: str
+    customer_id: str
+    subscription_id: str | None
+    currency: Currency
+    period: Period
+    lines: tuple[InvoiceLine, ...]
+    tax_rate: Decimal
+    issued_at: datetime
+    grace_until: datetime
+    status: InvoiceStatus = "draft"
+    number: str | None = None
+    finalized_at: datetime | None = None
+    paid_at: datetime | None = None
+    voided_at: datetime | None = None
+    credits: Decimal = Decimal(0)
+
+    def __post_init__(self) -> None:
+        problems = ProblemCollector()
+        if not self.id.strip():
+            problems.add("id", "must be a non-empty string")
+        if not (self.tax_rate.is_finite() and Decimal(0) <= self.tax_rate <= MAX_TAX_RATE):
+            problems.add("tax_rate", f"must be a percentage from 0 to 100, not {self.tax_rate}")
+        _check_lines(self.lines, self.currency, problems)
+        try:
+            if require_aware(self.grace_until, "grace_until") < require_aware(
+                self.issued_at, "issued_at"
+            ):
+                problems.add("grace_until", "must not be before issued_at")
+        except InvalidInput as error:
+            problems.extend(error.problems)
+        if (self.number is None) != (self.finalized_at is None):
+            problems.add("number", "is given exactly when the invoice is finalized")
+        if self.status in ("finalized", "paid") and self.number is None:
+            problems.add("number", f"a {self.status} invoice has a number")
+        if self.status == "draft" and self.number is not None:
+            problems.add("number", "a draft has no number yet")
+        if self.credits < 0 or round_money(self.credits, self.currency) != self.credits:
+            problems.add("credits", f"must be a positive amount in {self.currency}")
+        problems.raise_if_any()
+
+    @classmethod
+    def draft(
+        cls,
+        *,
+        id: str,
+        customer: Customer,
+        subscription_id: str | None,
+        period: Period,
+        lines: Iterable[InvoiceLine],
+        issued_at: datetime,
+        grace: timedelta = timedelta(0),
+    ) -> Invoice:
+        """A draft for ``customer`` at its currency and tax rate, finalizable after ``grace``."""
+        return cls(
+            id=id,
+            customer_id=customer.id,
+            subscription_id=subscription_id,
+            currency=customer.currency,
+            period=period,
+            lines=tuple(lines),
+            tax_rate=customer.tax_rate,
+            issued_at=issued_at,
+            grace_until=issued_at + grace,
+        )
+
+    @property
+    def totals(self) -> Totals:
+        return totals(self.lines, self.tax_rate, self.currency)
+
+    @property
+    def subtotal(self) -> Decimal:
+        return self.totals.subtotal
+
+    @property
+    def tax(self) -> Decimal:
+        return self.totals.tax
+
+    @property
+    def total(self) -> Decimal:
+        return self.totals.total
+
+    @property
+    def amount_due(self) -> Decimal:
+        """``total - credits``, never below zero: what the customer is asked to pay.
+
+        Payment changes the status, not this amount; it is also what credit
+        notes may still credit.
+        """
+        return max(self.total - self.credits, Decimal(0))
+
+    def is_due_for_finalization(self, as_of: datetime) -> bool:
+        """Whether this is a draft whose grace period has ended by ``as_of``."""
+        return self.status == "draft" and self.grace_until <= as_of
+
+    def revise(self, lines: Iterable[InvoiceLine]) -> Invoice:
+        """The draft with ``lines`` instead (late events during the grace period)."""
+        self._require("revise", "draft")
+        return replace(self, lines=tuple(lines))
+
+    def finalize(self, *, number: str, at: datetime) -> Invoice:
+        """The invoice finalized at ``at`` with ``number``: it never changes again."""
+        self._require("finalize", "draft")
+        if not number.strip():
+            raise InvalidInput.at("number", "must be a non-empty string")
+        if require_aware(at, "at") < self.issued_at:
+            raise InvalidInput.at("at", "must not be before the invoice was issued")
+        return replace(self, status="finalized", number=number, finalized_at=at)
+
+    def pay(self, *, at: datetime) -> Invoice:
+        """The finalized invoice marked paid at ``at``."""
+        self._require("pay", "finalized")
+        return replace(self, status="paid", paid_at=require_aware(at, "at"))
+
+    def void(self, *, at: datetime) -> Invoice:
+        """The draft or finalized invoice voided at ``at`` (a paid one takes a credit note)."""
+        self._require("void", "draft", "finalized")
+        return replace(self, status="void", voided_at=require_aware(at, "at"))
+
+    def _require(self, action: str, *statuses: InvoiceStatus) -> None:
+        if self.status not in statuses:
+            name = self.number or self.id
+            allowed = " or ".join(statuses)
+            raise Conflict(f"cannot {action} invoice {name}: it is {self.status}, not {allowed}")
+
+    def as_json(self) -> dict[str, Any]:
+        """The invoice in the one documented schema (see the module docstring)."""
+        money = self.currency
+        computed = self.totals
+        return {
+            "id": self.id,
+            "number": self.number,
+            "status": self.status,
+            "customer": self.customer_id,
+            "subscription": self.subscription_id,
+            "currency": money.code,
+            "period": {"start": _iso(self.period.start), "end": _iso(self.period.end)},
+            "lines": [line.as_json(money) for line in self.lines],
+            "subtotal": format_money(computed.subtotal, money),
+            "tax": {
+                "rate": decimal_text(self.tax_rate),
+                "amount": format_money(computed.tax, money),
+            },
+            "total": format_money(computed.total, money),
+            "credits": format_money(self.credits, money),
+            "amount_due": format_money(max(computed.total - self.credits, Decimal(0)), money),
+            "issued_at": _iso(self.issued_at),
+            "finalized_at": None if self.finalized_at is None else _iso(self.finalized_at),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CreditNote:
+    """A correction of a finalized (or paid) invoice: positive lines, credited with tax."""
+
+    id: str
+    invoice_id: str
+    number: str
+    currency: Currency
+    lines: tuple[InvoiceLine, ...]
+    tax_rate: Decimal
+    reason: str
+    issued_at: datetime
+
+    @property
+    def totals(self) -> Totals:
+        return totals(self.lines, self.tax_rate, self.currency)
+
+    def as_json(self) -> dict[str, Any]:
+        """``{"id", "number", "invoice", "currency", "reason", "lines", "subtotal",
+        "tax": {"rate", "amount"}, "total", "issued_at"}``, amounts as in invoices."""
+        money = self.currency
+        computed = self.totals
+        return {
+            "id": self.id,
+            "number": self.number,
+            "invoice": self.invoice_id,
+            "currency": money.code,
+            "reason": self.reason,
+            "lines": [line.as_json(money) for line in self.lines],
+            "subtotal": format_money(computed.subtotal, money),
+            "tax": {
+                "rate": decimal_text(self.tax_rate),
+                "amount": format_money(computed.tax, money),
+            },
+            "total": format_money(computed.total, money),
+            "issued_at": _iso(self.issued_at),
+        }
+
+
+def credit_line(currency: Currency, *, amount: Decimal, description: str) -> InvoiceLine:
+    """A credit note line crediting ``amount`` (positive, rounded once)."""
+    return InvoiceLine.rounded(
+        currency,
+        charge="credit",
+        kind="credit",
+        description=description,
+        quantity=Decimal(1),
+        unit_price=amount,
+        exact_amount=amount,
+    )
+
+
+def issue_credit_note(
+    invoice: Invoice,
+    *,
+    id: str,
+    number: str,
+    lines: Iterable[InvoiceLine],
+    reason: str,
+    issued_at: datetime,
+) -> tuple[CreditNote, Invoice]:
+    """A credit note against ``invoice`` and the invoice with its credits raised.
+
+    Only a finalized or paid invoice takes one (:class:`Conflict` otherwise);
+    its total must be positive and at most what is left to credit.
+    """
+    invoice._require("credit", "finalized", "paid")
+    note = CreditNote(
+        id,
+        invoice.id,
+        number,
+        invoice.currency,
+        tuple(lines),
+        invoice.tax_rate,
+        reason,
+        require_aware(issued_at, "issued_at"),
+    )
+    problems = ProblemCollector()
+    if not id.strip():
+        problems.add("id", "must be a non-empty string")
+    if not number.strip():
+        problems.add("number", "must be a non-empty string")
+    if not reason.strip():
+        problems.add("reason", "must say why the invoice is credited")
+    _check_lines(note.lines, note.currency, problems)
+    if any(line.amount <= 0 for line in note.lines):
+        problems.add("lines", "every credited amount must be positive")
+    credited = note.totals.total
+    if credited > invoice.amount_due:
+        problems.add(
+            "lines",
+            f"credits {format_money(credited, note.currency)} but only"
+            f" {format_money(invoice.amount_due, note.currency)} of"
+            f" {invoice.number} is left to credit",
+        )
+    problems.raise_if_any()
+    return note, replace(invoice, credits=invoice.credits + credited)
+
+
+def carried_credit_line(invoice: Invoice) -> InvoiceLine | None:
+    """The adjustment that carries a negative invoice's subtotal to the next invoice."""
+    if invoice.status not in ("finalized", "paid") or invoice.subtotal >= 0:
+        return None
+    return InvoiceLine.rounded(
+        invoice.currency,
+        charge="carried_credit",
+        kind="adjustment",
+        description=f"Credit carried from {invoice.number}",
+        quantity=Decimal(1),
+        unit_price=None,
+        exact_amount=invoice.subtotal,
+        detail=(Detail("carried_credit", invoice.subtotal, note=f"subtotal of {invoice.number}"),),
+    )
+
+
+def _check_lines(
+    lines: tuple[InvoiceLine, ...], currency: Currency, problems: ProblemCollector
+) -> None:
+    for index, line in enumerate(lines):
+        if round_money(line.amount, currency) != line.amount:
+            problems.add(f"lines[{index}].amount", f"{line.amount} is not an amount in {currency}")
+
+
+def _iso(instant: datetime) -> str:
+    return require_aware(instant).isoformat()

@@ -1,0 +1,329 @@
+"""What a subscription bills: the invoice lines of its periods, changes and cancellation.
+
+Each function here is a pure function of the subscription's current state, so
+an invoice computed late, or again, says the same thing. The pieces:
+
+* :func:`opening_lines` -- on subscribing: the advance fees of the first period,
+  prorated by second from the start (or the trial's end).
+* :func:`period_close_lines` -- when a period ends: its arrears (usage, arrears
+  fees) and the next period's advance fees, unless service ends by then.
+* :func:`change_lines` -- a phase that starts inside a period (an immediate plan
+  change or a migration): a credit for the unused part of the old plan's
+  advance fees and a charge for the rest of the period on the new plan's.
+* :func:`cancellation_lines` -- an immediate cancellation: a credit for the
+  unused part of the advance fees.
+
+A period is split into :class:`Segment` s at phase changes. Usage is rated on
+each segment on its own, with its plan's full tiers (``rate_period`` over the
+segment, so tiers are never prorated; a charge's flat amount, tier flat fees
+and minimum apply on each segment as if it stood alone). Fixed fees are
+prorated by second (:func:`~iotbill.domain.subscriptions.prorate`) over the
+billing period. Time inside a trial, before the start or after the end of
+service is never billed. Advance fees are billed on the phase in force at the
+period's start; the later change or cancellation lines settle the rest, so the
+sum of all lines is the same whatever order things were invoiced in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, time
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from iotbill.domain.catalog import FixedFee, Plan
+from iotbill.domain.customers import Customer
+from iotbill.domain.errors import InvalidInput, NotFound
+from iotbill.domain.event_table import EventTable
+from iotbill.domain.invoicing import InvoiceLine, LineKind
+from iotbill.domain.periods import Period
+from iotbill.domain.pricing import Detail
+from iotbill.domain.quantities import decimal_text
+from iotbill.domain.rating import RatingOptions, fee_line, rate_period
+from iotbill.domain.subscriptions import (
+    Phase,
+    PlanKey,
+    Subscription,
+    exact_decimal,
+    prorate,
+    seconds,
+)
+
+PlanVersions = Mapping[PlanKey, Plan]
+USAGE_ONLY = RatingOptions(advance_fees=False, arrears_fees=False, usage=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """The part ``span`` of one billing period during which ``phase`` is in force.
+
+    ``billable`` is ``span`` without the trial (``None`` if the whole span is in it).
+    """
+
+    phase: Phase
+    plan: Plan
+    span: Period
+    billable: Period | None
+
+
+def billing_periods(
+    subscription: Subscription, customer: Customer, *, until: datetime
+) -> list[Period]:
+    """The periods of ``subscription`` that overlap its service and end at or before ``until``."""
+    end = until if subscription.end is None else min(until, subscription.end)
+    if end <= subscription.start:
+        return []
+    cycle = subscription.cycle(customer.timezone)
+    periods = cycle.periods_overlapping(Period(subscription.start, end))
+    return [period for period in periods if period.end <= until]
+
+
+def segments(subscription: Subscription, plans: PlanVersions, period: Period) -> list[Segment]:
+    """``period`` within the subscription's service, split at phase changes."""
+    start = max(period.start, subscription.start)
+    end = period.end if subscription.end is None else min(period.end, subscription.end)
+    result: list[Segment] = []
+    phases = subscription.phases
+    for index, phase in enumerate(phases):
+        phase_end = phases[index + 1].start if index + 1 < len(phases) else end
+        span_start, span_end = max(start, phase.start), min(end, phase_end)
+        if span_start >= span_end:
+            continue
+        billable_start = max(span_start, subscription.billable_from)
+        billable = Period(billable_start, span_end) if billable_start < span_end else None
+        result.append(Segment(phase, _plan(plans, phase), Period(span_start, span_end), billable))
+    return result
+
+
+def usage_lines(
+    subscription: Subscription,
+    customer: Customer,
+    plans: PlanVersions,
+    period: Period,
+    table: EventTable,
+) -> list[InvoiceLine]:
+    """The usage charges of ``period``: each billable segment rated on its own plan."""
+    return [
+        line
+        for segment in segments(subscription, plans, period)
+        for line in _segment_usage(segment, period, table, customer)
+    ]
+
+
+def arrears_lines(
+    subscription: Subscription,
+    customer: Customer,
+    plans: PlanVersions,
+    period: Period,
+    table: EventTable,
+) -> list[InvoiceLine]:
+    """What ``period`` bills at its end: per segment, prorated arrears fees then usage."""
+    lines: list[InvoiceLine] = []
+    for segment in segments(subscription, plans, period):
+        if segment.billable is None:
+            continue
+        for fee in segment.plan.fixed_fees:
+            if fee.timing == "arrears":
+                lines.append(
+                    _fee_line(fee, segment, segment.billable, period, customer, "fixed_fee")
+                )
+        lines.extend(_segment_usage(segment, period, table, customer))
+    return lines
+
+
+def advance_lines(
+    subscription: Subscription, customer: Customer, plans: PlanVersions, period: Period
+) -> list[InvoiceLine]:
+    """The advance fees for ``period``, on the phase in force at its start (or the start).
+
+    Prorated from the subscription's start or trial end when they fall inside;
+    nothing if service ends at or before the period starts.
+    """
+    end = subscription.end
+    if subscription.start >= period.end or (end is not None and end <= period.start):
+        return []
+    first = max(period.start, subscription.start)
+    billable_start = max(first, subscription.billable_from)
+    if billable_start >= period.end:
+        return []
+    phase = subscription.phase_at(first)
+    assert phase is not None
+    segment = _segment_at(phase, plans, Period(billable_start, period.end))
+    return [
+        _fee_line(fee, segment, segment.span, period, customer, "fixed_fee", in_advance=True)
+        for fee in segment.plan.fixed_fees
+        if fee.timing == "advance"
+    ]
+
+
+def opening_lines(
+    subscription: Subscription, customer: Customer, plans: PlanVersions
+) -> list[InvoiceLine]:
+    """What subscribing bills at once: the advance fees of the first period."""
+    first = subscription.cycle(customer.timezone).period_containing(subscription.start)
+    return advance_lines(subscription, customer, plans, first)
+
+
+def period_close_lines(
+    subscription: Subscription,
+    customer: Customer,
+    plans: PlanVersions,
+    period: Period,
+    table: EventTable,
+) -> list[InvoiceLine]:
+    """The period-close invoice's lines: ``period`` in arrears, the next period in advance.
+
+    ``period`` must be one of the subscription's billing periods; nothing is
+    billed for a period outside its service.
+    """
+    cycle = subscription.cycle(customer.timezone)
+    following = cycle.next_period(period)
+    if not segments(subscription, plans, period):
+        return []
+    return [
+        *arrears_lines(subscription, customer, plans, period, table),
+        *advance_lines(subscription, customer, plans, following),
+    ]
+
+
+def change_lines(
+    subscription: Subscription, customer: Customer, plans: PlanVersions, at: datetime
+) -> list[InvoiceLine]:
+    """The credit and charge of the phase that starts at ``at``, when ``at`` is inside a period.
+
+    Credits the old phase's advance fees and charges the new phase's, both for
+    the billable part of ``[at, period end)``. Nothing for a change on a period
+    boundary (the next advance fees are already on the new plan) or after the
+    end of service.
+    """
+    index = next((i for i, phase in enumerate(subscription.phases) if phase.start == at), None)
+    if index is None or index == 0:
+        raise InvalidInput.at("at", f"no plan change of the subscription starts at {at}")
+    period = subscription.cycle(customer.timezone).period_containing(at)
+    end = subscription.end
+    unused_start = max(at, subscription.billable_from)
+    if at == period.start or (end is not None and end <= at) or unused_start >= period.end:
+        return []
+    unused = Period(unused_start, period.end)
+    old = _segment_at(subscription.phases[index - 1], plans, unused)
+    new = _segment_at(subscription.phases[index], plans, unused)
+    return [
+        *_advance_credits(old, period, customer),
+        *(
+            _fee_line(fee, new, unused, period, customer, "fixed_fee", in_advance=True)
+            for fee in new.plan.fixed_fees
+            if fee.timing == "advance"
+        ),
+    ]
+
+
+def cancellation_lines(
+    subscription: Subscription, customer: Customer, plans: PlanVersions
+) -> list[InvoiceLine]:
+    """The credit for the unused part of the advance fees after an immediate cancellation."""
+    end = subscription.end
+    if end is None:
+        return []
+    period = subscription.cycle(customer.timezone).period_containing(end)
+    unused_start = max(end, subscription.billable_from)
+    if end == period.start or unused_start >= period.end:
+        return []
+    phase = subscription.phase_at(end)
+    assert phase is not None
+    return _advance_credits(
+        _segment_at(phase, plans, Period(unused_start, period.end)), period, customer
+    )
+
+
+def span_text(span: Period, in_zone: ZoneInfo) -> str:
+    """``span`` in local time for a line's description: dates, or dates and times."""
+    return f"{_local_text(span.start, in_zone)} to {_local_text(span.end, in_zone)}"
+
+
+def _local_text(instant: datetime, in_zone: ZoneInfo) -> str:
+    local = instant.astimezone(in_zone)
+    if local.time() == time(0):
+        return local.date().isoformat()
+    return local.strftime("%Y-%m-%d %H:%M:%S" if local.second else "%Y-%m-%d %H:%M")
+
+
+def _plan(plans: PlanVersions, phase: Phase) -> Plan:
+    try:
+        return plans[phase.plan_key]
+    except KeyError:
+        raise NotFound(f"plan {phase.plan_code!r} version {phase.plan_version}") from None
+
+
+def _segment_at(phase: Phase, plans: PlanVersions, span: Period) -> Segment:
+    return Segment(phase, _plan(plans, phase), span, span)
+
+
+def _segment_usage(
+    segment: Segment, period: Period, table: EventTable, customer: Customer
+) -> list[InvoiceLine]:
+    if segment.billable is None:
+        return []
+    lines = rate_period(segment.plan, table, segment.billable, USAGE_ONLY)
+    if segment.billable == period:
+        return lines
+    label = _label(segment, segment.billable, customer)
+    return [replace(line, description=f"{line.description} ({label})") for line in lines]
+
+
+def _advance_credits(segment: Segment, period: Period, customer: Customer) -> list[InvoiceLine]:
+    return [
+        _fee_line(fee, segment, segment.span, period, customer, "credit", in_advance=True)
+        for fee in segment.plan.fixed_fees
+        if fee.timing == "advance"
+    ]
+
+
+def _fee_line(
+    fee: FixedFee,
+    segment: Segment,
+    used: Period,
+    period: Period,
+    customer: Customer,
+    kind: LineKind,
+    *,
+    in_advance: bool = False,
+) -> InvoiceLine:
+    """``fee`` for the part ``used`` of ``period``, prorated by second; negative as a credit."""
+    name = fee.name or fee.code
+    label = _label(segment, used, customer)
+    if kind == "credit":
+        description = f"Credit: {name} ({label}, unused, billed in advance)"
+    else:
+        description = f"{name} ({label}, in advance)" if in_advance else f"{name} ({label})"
+    if used == period and kind != "credit":
+        full = fee_line(fee, segment.plan.currency)
+        return replace(full, description=description if in_advance else name)
+    sign = -1 if kind == "credit" else 1
+    amount = prorate(fee.amount * sign, used, period)
+    note = f"{decimal_text(fee.amount)} x {_seconds_text(used)}/{_seconds_text(period)} seconds"
+    return InvoiceLine.rounded(
+        segment.plan.currency,
+        charge=fee.code,
+        kind=kind,
+        description=description,
+        quantity=Decimal(1),
+        unit_price=None,
+        exact_amount=amount,
+        detail=(
+            Detail(
+                "proration",
+                amount,
+                units=exact_decimal(seconds(used)),
+                note=f"{note} of {span_text(period, customer.zone)}, billed in {fee.timing}",
+            ),
+        ),
+    )
+
+
+def _seconds_text(span: Period) -> str:
+    return decimal_text(exact_decimal(seconds(span)))
+
+
+def _label(segment: Segment, span: Period, customer: Customer) -> str:
+    return f"{segment.phase}, {span_text(span, customer.zone)}"
