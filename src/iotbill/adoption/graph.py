@@ -87,13 +87,16 @@ class Graph:
     def _position(self) -> dict[str, int]:
         return {label: i for i, label in enumerate(self.labels)}
 
-    def index_of(self, ids: Iterable[str]) -> npt.NDArray[np.int64]:
-        """Node indices of ``ids``, in order; raise :class:`InvalidInput` naming unknown ids."""
+    def index_of(self, ids: Iterable[str], location: str = "nodes") -> npt.NDArray[np.int64]:
+        """Node indices of ``ids``, in order.
+
+        Unknown ids raise :class:`InvalidInput` at ``location``, naming every one.
+        """
         wanted = list(ids)
         position = self._position
         unknown = sorted({i for i in wanted if i not in position})
         if unknown:
-            raise InvalidInput.at("nodes", f"unknown node id(s): {', '.join(unknown)}")
+            raise InvalidInput.at(location, f"unknown node id(s): {', '.join(unknown)}")
         return np.array([position[i] for i in wanted], dtype=np.int64)
 
     def ids_of(self, indices: Iterable[int]) -> list[str]:

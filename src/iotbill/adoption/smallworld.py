@@ -1,33 +1,26 @@
-"""Small worlds (Easley and Kleinberg, ch. 20): generators, greedy search and measures.
+"""Small worlds (Easley and Kleinberg, ch. 20): Watts–Strogatz graphs and their measures.
 
-Two generators, both vectorised (numpy arrays, no Python loop per edge or node):
-
-- :func:`watts_strogatz`: the ring lattice with each edge's far end rewired
-  with probability ``p`` (Watts and Strogatz 1998);
-- :func:`kleinberg_lattice`: the ``N x N`` grid where each node also has one
-  long-range contact drawn with probability proportional to ``d^-r``
-  (Kleinberg 2000), searched by :func:`greedy_search_steps`.
-
-And the two measures that define a small world: :func:`clustering_coefficient`
-(mean local clustering) and :func:`average_path_length` (over connected pairs),
-with their exact values on the unrewired ring (:func:`ring_lattice_clustering`,
-:func:`ring_lattice_path_length`). Every random choice comes from the
-``numpy.random.Generator`` passed in.
+A ring lattice is highly clustered but far across; rewiring a few edges at
+random keeps the clustering and collapses the distances (Watts and Strogatz
+1998). :func:`watts_strogatz` builds the model vectorised (numpy arrays, no
+Python loop per edge); :func:`clustering_coefficient` (mean local clustering)
+and :func:`average_path_length` (over connected pairs) measure any
+:class:`~iotbill.adoption.graph.Graph`; :func:`ring_lattice_clustering` and
+:func:`ring_lattice_path_length` give the unrewired ring's values exactly, the
+baselines of ``C(p) / C(0)`` and ``L(p) / L(0)``. Every random choice comes
+from the ``numpy.random.Generator`` passed in. Kleinberg's navigable lattice is
+in :mod:`iotbill.adoption.navigation`.
 
 References
 ----------
 D. J. Watts and S. H. Strogatz, "Collective dynamics of 'small-world' networks",
 Nature 393 (1998) 440-442.
-J. Kleinberg, "The small-world phenomenon: an algorithmic perspective",
-Proc. 32nd ACM STOC (2000) 163-170.
 D. Easley and J. Kleinberg, Networks, Crowds, and Markets (2010), ch. 20.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -39,7 +32,7 @@ from iotbill.domain.errors import InvalidInput
 IntArray = npt.NDArray[np.int64]
 
 #: Most entries of ``A[rows] @ A`` held at once while counting triangles.
-_TRIANGLE_BLOCK = 1 << 24
+_TRIANGLE_BLOCK = 1 << 20
 
 
 def _check_ring(node_count: int, degree: int) -> None:
@@ -93,7 +86,7 @@ def watts_strogatz(node_count: int, degree: int, rewire: float, rng: np.random.G
     ``O(n k)`` expected time and memory, plus ``O(p n k log(p n k))`` to find
     claims on the same pair; rounds after the first redraw only the few collisions
     (a fraction of about ``2k / n``). One million nodes with ``k = 10`` take about
-    a second.
+    half a second at ``p = 0.1``, a second at ``p = 1`` (``bench/smallworld_bench.py``).
 
     Examples
     --------
@@ -108,24 +101,22 @@ def watts_strogatz(node_count: int, degree: int, rewire: float, rng: np.random.G
     sources, targets = _ring_edges(node_count, half)
     chosen = np.flatnonzero(rng.random(sources.size) < rewire)
     in_place = np.ones(sources.size, dtype=bool)
-    placed = np.empty(0, dtype=np.int64)  # sorted pair keys of the rewired edges placed
+    placed: list[IntArray] = []  # sorted pair keys of the rewired edges, one array per round
     rewired_degree = np.zeros(node_count, dtype=np.int64)
     pending = chosen
     while pending.size:
         start = sources[pending]
         end = rng.integers(0, node_count, size=pending.size)
         keys = np.minimum(start, end) * node_count + np.maximum(start, end)
-        free = (
-            (start != end)
-            & ~_ring_edge_in_place(start, end, node_count, half, in_place)
-            & ~_sorted_contains(placed, keys)
-        )
+        free = (start != end) & ~_ring_edge_in_place(start, end, node_count, half, in_place)
+        for earlier in placed:
+            free &= ~_sorted_contains(earlier, keys)
         candidates = np.flatnonzero(free)
-        new_keys, first = np.unique(keys[candidates], return_index=True)
+        new_keys, first = _first_claims(keys[candidates])
         won = candidates[first]
         in_place[pending[won]] = False
         targets[pending[won]] = end[won]
-        placed = np.insert(placed, np.searchsorted(placed, new_keys), new_keys)
+        placed.append(new_keys)
         rewired_degree += np.bincount(start[won], minlength=node_count)
         rewired_degree += np.bincount(end[won], minlength=node_count)
         lost = np.ones(pending.size, dtype=bool)
@@ -143,11 +134,30 @@ def _ring_edge_in_place(
     """Whether the pair ``(start, end)`` is a ring edge still at its original place."""
     offset = end - start
     offset[offset < 0] += node_count
-    forward = (offset >= 1) & (offset <= half)
-    backward = node_count - offset <= half
-    slot = np.where(forward, (offset - 1) * node_count + start, 0)
-    slot = np.where(backward, (node_count - offset - 1) * node_count + end, slot)
-    return (forward | backward) & in_place[slot]
+    near = np.flatnonzero((offset != 0) & ((offset <= half) | (offset >= node_count - half)))
+    forward = offset[near] <= half
+    slot = np.where(
+        forward,
+        (offset[near] - 1) * node_count + start[near],
+        (node_count - offset[near] - 1) * node_count + end[near],
+    )
+    result = np.zeros(start.size, dtype=bool)
+    result[near] = in_place[slot]
+    return result
+
+
+def _first_claims(keys: IntArray) -> tuple[IntArray, IntArray]:
+    """The distinct ``keys``, sorted, and the position where each first occurs."""
+    ordered = np.sort(keys)
+    repeated = ordered[1:] == ordered[:-1]
+    winners = np.ones(keys.size, dtype=bool)
+    if repeated.any():
+        contested = np.flatnonzero(_sorted_contains(np.unique(ordered[1:][repeated]), keys))
+        _, first = np.unique(keys[contested], return_index=True)
+        winners[contested] = False
+        winners[contested[first]] = True
+        ordered = ordered[np.concatenate([[True], ~repeated])]
+    return ordered, np.flatnonzero(winners)
 
 
 def _ring_degree_in_place(
@@ -157,15 +167,16 @@ def _ring_degree_in_place(
     layers = np.arange(half, dtype=np.int64)[:, None]
     as_source = layers * node_count + nodes
     as_target = layers * node_count + (nodes - layers - 1) % node_count
-    counts = in_place[as_source].sum(axis=0) + in_place[as_target].sum(axis=0)
-    return counts.astype(np.int64)
+    counts: IntArray = in_place[as_source].sum(axis=0) + in_place[as_target].sum(axis=0)
+    return counts
 
 
 def _sorted_contains(sorted_keys: IntArray, keys: IntArray) -> npt.NDArray[np.bool_]:
     if not sorted_keys.size:
         return np.zeros(keys.size, dtype=bool)
     position = np.minimum(np.searchsorted(sorted_keys, keys), sorted_keys.size - 1)
-    return sorted_keys[position] == keys
+    found: npt.NDArray[np.bool_] = sorted_keys[position] == keys
+    return found
 
 
 def ring_lattice_clustering(node_count: int, degree: int) -> float:
@@ -191,152 +202,6 @@ def ring_lattice_path_length(node_count: int, degree: int) -> float:
     offsets = np.arange(1, node_count, dtype=np.int64)
     around = np.minimum(offsets, node_count - offsets)
     return float(((around + half - 1) // half).mean())
-
-
-@dataclass(frozen=True, eq=False)
-class KleinbergLattice:
-    """Kleinberg's grid: ``side x side`` nodes, lattice links and one contact each.
-
-    Node ``row * side + col`` links to its (up to four) grid neighbours, without
-    wrap-around, and to its long-range contact ``contacts[node]``; distance is
-    Manhattan distance on the grid. Build one with :func:`kleinberg_lattice`.
-    """
-
-    side: int
-    exponent: float
-    contacts: IntArray
-
-    def graph(self) -> Graph:
-        """The undirected graph of lattice links and contacts (a repeated link counts once)."""
-        nodes = np.arange(self.side * self.side, dtype=np.int64)
-        col = nodes % self.side
-        right = nodes[col < self.side - 1]
-        down = nodes[: -self.side]
-        sources = np.concatenate([right, down, nodes])
-        targets = np.concatenate([right + 1, down + self.side, self.contacts])
-        return Graph.from_edge_arrays(nodes.size, sources, targets)
-
-
-def kleinberg_lattice(side: int, exponent: float, rng: np.random.Generator) -> KleinbergLattice:
-    """Kleinberg's lattice: each node's contact ``v`` drawn with probability ∝ ``d(u, v)^-r``.
-
-    Method (exact, vectorised): on the infinite grid there are ``4d`` nodes at
-    distance ``d``, so drawing ``d`` with probability ∝ ``4d · d^-r`` and then one
-    of those ``4d`` nodes uniformly gives every node weight ∝ ``d^-r``. Each node
-    ``u`` draws ``d`` by inverse transform from that law cut at ``D_u``, its
-    distance to the farthest grid corner, so no grid node is out of reach; a draw
-    that falls off the grid is rejected and drawn again. Accepted draws are
-    therefore exactly ∝ ``d^-r`` over the grid nodes ``v != u``, whatever the
-    border does to the number of nodes at each distance. At most about 8 draws
-    per node are needed (a corner node at ``r = 0``), far fewer for ``r >= 2``.
-
-    Parameters
-    ----------
-    side
-        ``N >= 2``: the grid has ``N²`` nodes.
-    exponent
-        ``r >= 0``; ``r = 2`` is the one exponent where greedy search is fast.
-    rng
-        The only source of randomness.
-
-    Notes
-    -----
-    ``O(N²)`` expected time and memory, with ``O(log N)`` per draw for the
-    inverse transform. A side of 1,000 (a million nodes) takes a fraction of a second.
-
-    Examples
-    --------
-    >>> lattice = kleinberg_lattice(10, 2.0, np.random.default_rng(7))
-    >>> bool((lattice.contacts != np.arange(100)).all())
-    True
-    """
-    if side < 2:
-        raise InvalidInput.at("side", f"must be at least 2, got {side}")
-    if not (math.isfinite(exponent) and exponent >= 0):
-        raise InvalidInput.at("exponent", f"must be a finite number >= 0, got {exponent}")
-    nodes = np.arange(side * side, dtype=np.int64)
-    row, col = np.divmod(nodes, side)
-    reach = np.maximum(row, side - 1 - row) + np.maximum(col, side - 1 - col)
-    distances = np.arange(1, 2 * side - 1, dtype=np.float64)
-    cumulative = np.cumsum(distances ** (1.0 - exponent))
-    contacts = np.empty(nodes.size, dtype=np.int64)
-    pending = nodes
-    while pending.size:
-        limit = reach[pending]
-        draw = rng.random(pending.size) * cumulative[limit - 1]
-        distance = np.minimum(np.searchsorted(cumulative, draw, side="right") + 1, limit)
-        quadrant, along = np.divmod(rng.integers(0, 4 * distance), distance)
-        rest = distance - along
-        # quadrant q walks the q-th quarter of the diamond |dr| + |dc| = d
-        d_row = np.choose(quadrant, [rest, -along, -rest, along])
-        d_col = np.choose(quadrant, [along, rest, -along, -rest])
-        to_row = row[pending] + d_row
-        to_col = col[pending] + d_col
-        inside = (to_row >= 0) & (to_row < side) & (to_col >= 0) & (to_col < side)
-        contacts[pending[inside]] = to_row[inside] * side + to_col[inside]
-        pending = pending[~inside]
-    return KleinbergLattice(side, float(exponent), contacts)
-
-
-def greedy_search_steps(
-    lattice: KleinbergLattice, sources: npt.ArrayLike, targets: npt.ArrayLike
-) -> IntArray:
-    """Hops taken by greedy decentralised search from each source to its target.
-
-    At each step the message moves to whichever of the current node's neighbours
-    (its grid neighbours and its own long-range contact) is closest to the
-    target in grid distance. A grid step always gains exactly one, so the
-    contact is taken when it is strictly closer than that; among grid steps, the
-    row is corrected before the column. All pairs advance together.
-
-    Notes
-    -----
-    Each round is a few numpy operations over the pairs still travelling, so the
-    cost is ``O(total hops)`` elementwise work in ``O(max hops)`` rounds.
-    """
-    side = lattice.side
-    current = np.array(sources, dtype=np.int64)
-    goal = np.asarray(targets, dtype=np.int64)
-    node_count = side * side
-    if current.shape != goal.shape or current.ndim != 1:
-        raise ValueError("sources and targets must be 1-D arrays of the same length")
-    if current.size and min(current.min(), goal.min()) < 0:
-        raise InvalidInput.at("pairs", "node index below 0")
-    if current.size and max(current.max(), goal.max()) >= node_count:
-        raise InvalidInput.at("pairs", f"node index beyond {node_count - 1}")
-    steps = np.zeros(current.size, dtype=np.int64)
-    active = np.flatnonzero(current != goal)
-    while active.size:
-        here, there = current[active], goal[active]
-        here_row, here_col = np.divmod(here, side)
-        goal_row, goal_col = np.divmod(there, side)
-        remaining = np.abs(here_row - goal_row) + np.abs(here_col - goal_col)
-        contact = lattice.contacts[here]
-        contact_row, contact_col = np.divmod(contact, side)
-        shortcut = np.abs(contact_row - goal_row) + np.abs(contact_col - goal_col) < remaining - 1
-        grid_step = np.where(
-            here_row != goal_row, np.sign(goal_row - here_row) * side, np.sign(goal_col - here_col)
-        )
-        after = np.where(shortcut, contact, here + grid_step)
-        current[active] = after
-        steps[active] += 1
-        active = active[after != there]
-    return steps
-
-
-def mean_delivery_time(lattice: KleinbergLattice, pairs: int, rng: np.random.Generator) -> float:
-    """Mean hops of greedy search over ``pairs`` uniform (source, target) pairs, distinct.
-
-    Kleinberg (2000): the mean grows like ``(log n)²`` at ``r = 2`` and like a
-    power of ``n`` for every other ``r``.
-    """
-    if pairs < 1:
-        raise InvalidInput.at("pairs", f"must be at least 1, got {pairs}")
-    node_count = lattice.side * lattice.side
-    sources = rng.integers(0, node_count, size=pairs)
-    targets = rng.integers(0, node_count - 1, size=pairs)
-    targets += targets >= sources
-    return float(greedy_search_steps(lattice, sources, targets).mean())
 
 
 def clustering_coefficient(graph: Graph) -> float:

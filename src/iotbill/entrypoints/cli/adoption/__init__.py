@@ -1,7 +1,7 @@
 """``iotbill adoption``: population models that forecast how a business model spreads.
 
 Commands register themselves on :data:`app`: ``cascades`` (herding, cascade,
-window, capacity) and ``networks`` (small-world, search, seeds, forecast).
+window, capacity), ``networks`` (small-world, search, seeds) and ``forecast``.
 """
 
 from __future__ import annotations
@@ -13,6 +13,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-from iotbill.entrypoints.cli.adoption import cascades, networks  # noqa: E402
+from iotbill.entrypoints.cli.adoption import cascades, forecast, networks  # noqa: E402
 
-__all__ = ["app", "cascades", "networks"]
+__all__ = ["app", "cascades", "forecast", "networks"]

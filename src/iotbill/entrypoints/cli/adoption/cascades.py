@@ -1,3 +1,277 @@
-"""Commands of iotbill adoption (being written)."""
+"""``iotbill adoption herding | cascade | capacity | window``: cascades of adoption.
 
-from iotbill.entrypoints.cli.adoption import app  # noqa: F401
+Numbers given as text (thresholds, accuracies, priors, payoffs) are read as exact
+fractions: ``0.4`` and ``2/5`` are the same threshold. With ``--json`` each command
+prints one JSON object (see docs/adoption.md); without it, readable tables. Bad input
+exits 2 with a message naming what is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from fractions import Fraction
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from iotbill.domain.errors import InvalidInput
+from iotbill.entrypoints.cli.adoption import app
+from iotbill.entrypoints.cli.errors import report_errors
+
+if TYPE_CHECKING:
+    from iotbill.adoption.graph import Graph
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+EdgesOption = Annotated[
+    Path,
+    typer.Option(
+        "--edges", help="Edge list: one 'u v' pair per line, whitespace or comma separated."
+    ),
+]
+
+#: Ids shown per cell in the readable tables; JSON always lists every id.
+_SHOWN_IDS = 20
+
+
+def _fraction(text: str, option: str) -> Fraction:
+    try:
+        return Fraction(text.strip())
+    except (ValueError, ZeroDivisionError):
+        raise InvalidInput.at(
+            option, f"expected a number such as 0.4 or 2/5, got {text!r}"
+        ) from None
+
+
+def _read_graph(path: Path) -> Graph:
+    from iotbill.adoption.graph import parse_edge_list
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise InvalidInput.at("--edges", f"cannot read {path}: {error}") from None
+    return parse_edge_list(text, source=str(path))
+
+
+def _emit(payload: dict[str, Any]) -> None:
+    typer.echo(json.dumps(payload))
+
+
+def _ids(ids: list[str]) -> str:
+    shown = ", ".join(ids[:_SHOWN_IDS])
+    return shown + (f", … ({len(ids)} in all)" if len(ids) > _SHOWN_IDS else "")
+
+
+@app.command("herding")
+@report_errors
+def herding(
+    signal_accuracy: Annotated[
+        str, typer.Option(help="Probability that a private signal is right, in (1/2, 1).")
+    ],
+    people: Annotated[int, typer.Option(help="Number of people who have decided.")],
+    prior: Annotated[str, typer.Option(help="Probability that the option is good.")] = "1/2",
+    tie: Annotated[
+        str, typer.Option(help="At a posterior of exactly 1/2: own-signal, coin-flip or accept.")
+    ] = "own-signal",
+    simulate: Annotated[int | None, typer.Option(help="Also simulate this many sequences.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of the simulation.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Information cascades: chances of no, a correct or a wrong cascade after N people.
+
+    The model of Bikhchandani, Hirshleifer and Welch (1992), Easley and Kleinberg ch. 16;
+    exact fractions, and a seeded Monte Carlo with --simulate.
+    """
+    import numpy as np
+
+    from iotbill.adoption.herding import Herding, TieRule
+
+    choices = ", ".join(rule.value for rule in TieRule)
+    if tie not in {rule.value for rule in TieRule}:
+        raise InvalidInput.at("--tie", f"must be one of {choices}, got {tie!r}")
+    if simulate is not None and seed is None:
+        raise InvalidInput.at("--seed", "is required with --simulate, so the run can be repeated")
+    model = Herding(
+        _fraction(signal_accuracy, "--signal-accuracy"), _fraction(prior, "--prior"), TieRule(tie)
+    )
+    odds = model.cascade_odds(people)
+    payload: dict[str, Any] = {
+        "p_no_cascade": float(odds.no_cascade),
+        "p_correct_cascade": float(odds.correct_cascade),
+        "p_wrong_cascade": float(odds.wrong_cascade),
+    }
+    simulated = None
+    if simulate is not None:
+        simulated = model.simulate(people, simulate, np.random.default_rng(seed))
+        payload["simulated"] = {
+            "runs": simulated.runs,
+            "p_no_cascade": simulated.no_cascade,
+            "p_correct_cascade": simulated.correct_cascade,
+            "p_wrong_cascade": simulated.wrong_cascade,
+        }
+    if as_json:
+        _emit(payload)
+        return
+    console = Console()
+    console.print(f"After {people} people (q = {model.signal_accuracy}, prior {model.prior})")
+    table = Table()
+    table.add_column("outcome")
+    table.add_column("exact", justify="right")
+    table.add_column("probability", justify="right")
+    if simulated is not None:
+        table.add_column(f"simulated ({simulated.runs} runs)", justify="right")
+    for label, exact, frequency in (
+        ("no cascade", odds.no_cascade, simulated.no_cascade if simulated else None),
+        ("correct cascade", odds.correct_cascade, simulated.correct_cascade if simulated else None),
+        ("wrong cascade", odds.wrong_cascade, simulated.wrong_cascade if simulated else None),
+    ):
+        exact_text = str(exact) if len(str(exact)) <= 30 else "…"
+        row = [label, exact_text, f"{float(exact):.6f}"]
+        table.add_row(*row, *([f"{frequency:.6f}"] if frequency is not None else []))
+    console.print(table)
+
+
+def _threshold(threshold: str | None, payoff_a: str | None, payoff_b: str | None) -> Fraction:
+    from iotbill.adoption.threshold import threshold_from_payoffs
+
+    if threshold is not None and (payoff_a is not None or payoff_b is not None):
+        raise InvalidInput.at("--threshold", "give either --threshold or --payoff-a and --payoff-b")
+    if threshold is not None:
+        q = _fraction(threshold, "--threshold")
+        if not 0 <= q <= 1:
+            raise InvalidInput.at("--threshold", f"must be in [0, 1], got {threshold}")
+        return q
+    if payoff_a is None or payoff_b is None:
+        raise InvalidInput.at("--threshold", "give --threshold, or both --payoff-a and --payoff-b")
+    return threshold_from_payoffs(
+        _fraction(payoff_a, "--payoff-a"), _fraction(payoff_b, "--payoff-b")
+    )
+
+
+@app.command("cascade")
+@report_errors
+def cascade(
+    edges: EdgesOption,
+    seeds: Annotated[str, typer.Option(help="Initial adopters: ids separated by commas.")],
+    threshold: Annotated[
+        str | None,
+        typer.Option(help="Switch to A when at least this fraction of neighbours use A."),
+    ] = None,
+    payoff_a: Annotated[
+        str | None, typer.Option(help="Payoff when both use A; threshold b / (a + b).")
+    ] = None,
+    payoff_b: Annotated[str | None, typer.Option(help="Payoff when both use B.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Threshold cascade: who switches to A, round by round.
+
+    The network coordination game of Easley and Kleinberg ch. 19, compared exactly.
+    """
+    from iotbill.adoption.threshold import threshold_cascade
+
+    q = _threshold(threshold, payoff_a, payoff_b)
+    graph = _read_graph(edges)
+    seed_ids = [part.strip() for part in seeds.split(",") if part.strip()]
+    if not seed_ids:
+        raise InvalidInput.at("--seeds", "name at least one initial adopter")
+    result = threshold_cascade(graph, graph.index_of(seed_ids, location="--seeds"), q)
+    rounds = [sorted(graph.ids_of(switched)) for switched in result.rounds]
+    adopters = sorted(graph.ids_of(result.adopters))
+    cluster = result.blocking_cluster()
+    blocking = None
+    if cluster is not None:
+        blocking = {
+            "nodes": sorted(graph.ids_of(cluster.nodes)),
+            "density": float(cluster.density),
+        }
+    if as_json:
+        _emit(
+            {
+                "threshold": float(q),
+                "rounds": rounds,
+                "adopters": adopters,
+                "complete": result.complete,
+                "blocking_cluster": blocking,
+            }
+        )
+        return
+    console = Console()
+    console.print(f"Threshold cascade at q = {q} from {len(result.seeds)} initial adopters")
+    table = Table()
+    table.add_column("round", justify="right")
+    table.add_column("switched", justify="right")
+    table.add_column("nodes")
+    table.add_row("0", str(len(result.seeds)), _ids(sorted(graph.ids_of(result.seeds))))
+    for number, switched in enumerate(rounds, start=1):
+        table.add_row(str(number), str(len(switched)), _ids(switched))
+    console.print(table)
+    console.print(
+        f"adopters: {len(adopters)} of {graph.node_count}; "
+        f"complete: {'yes' if result.complete else 'no'}"
+    )
+    if cluster is not None:
+        console.print(
+            f"blocking cluster: {cluster.nodes.size} nodes, density {cluster.density} "
+            f"(> 1 - q = {1 - q})"
+        )
+
+
+@app.command("capacity")
+@report_errors
+def capacity(
+    edges: EdgesOption,
+    max_seeds: Annotated[int, typer.Option(help="Most initial adopters allowed.")] = 1,
+    as_json: JsonOption = False,
+) -> None:
+    """Cascade capacity: the largest threshold at which a few seeds convert everyone.
+
+    Morris (2000), Easley and Kleinberg 19.5: the largest q at which some set of at most
+    MAX_SEEDS nodes converts the whole graph. Exact, by exhaustive search: small graphs only.
+    """
+    from iotbill.adoption.threshold import cascade_capacity
+
+    graph = _read_graph(edges)
+    value = cascade_capacity(graph, max_seeds)
+    if as_json:
+        _emit(
+            {
+                "max_seeds": max_seeds,
+                "capacity": None if value is None else float(value),
+                "capacity_fraction": None if value is None else str(value),
+            }
+        )
+        return
+    text = "none: no seed set of that size converts every node" if value is None else str(value)
+    Console().print(f"cascade capacity with at most {max_seeds} seed(s): {text}")
+
+
+@app.command("window")
+@report_errors
+def window(
+    threshold: Annotated[str, typer.Option(help="Uniform threshold phi in [0, 1].")],
+    as_json: JsonOption = False,
+) -> None:
+    """Cascade window: mean degrees at which global cascades are possible.
+
+    Watts (2002), for a random graph with Poisson degrees and a uniform threshold PHI.
+    A null high end with a low end means the window has no upper bound (phi = 0).
+    """
+    from iotbill.adoption.threshold import cascade_window
+
+    phi = _fraction(threshold, "--threshold")
+    if not 0 <= phi <= 1:
+        raise InvalidInput.at("--threshold", f"must be in [0, 1], got {threshold}")
+    result = cascade_window(phi)
+    low = None if result is None else result.low
+    high = None if result is None or math.isinf(result.high) else result.high
+    if as_json:
+        _emit({"mean_degree_low": low, "mean_degree_high": high})
+        return
+    if low is None:
+        Console().print(f"no cascade window at phi = {phi}: global cascades are impossible")
+    else:
+        upper = "unbounded" if high is None else f"{high:.4f}"
+        Console().print(f"cascade window at phi = {phi}: mean degree from {low:.4f} to {upper}")
