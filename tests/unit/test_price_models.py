@@ -1,0 +1,249 @@
+"""Every price model, by hand: exact amounts and the detail lines that explain them."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+import pytest
+
+from iotbill.domain.pricing import (
+    PRICE_MODELS,
+    Detail,
+    Dynamic,
+    Flat,
+    Graduated,
+    Package,
+    Percentage,
+    PerUnit,
+    Tier,
+    Usage,
+    Volume,
+)
+from iotbill.domain.quantities import decimal_text, scaled_array, to_scaled
+
+
+def D(text: str) -> Decimal:
+    return Decimal(text)
+
+
+def usage(quantity: str) -> Usage:
+    return Usage(D(quantity))
+
+
+def per_event(*values: str, amounts: tuple[str, ...] = ()) -> Usage:
+    """Usage whose in-period events carry ``values`` (and ``amounts``), in order."""
+    total = sum((D(v) for v in values), Decimal(0))
+    return Usage(
+        total,
+        scaled_array([to_scaled(D(v)) for v in values]),
+        scaled_array([to_scaled(D(a)) for a in amounts]),
+    )
+
+
+def test_every_model_of_the_issue_is_registered() -> None:
+    assert sorted(PRICE_MODELS) == sorted(
+        ["flat", "per_unit", "graduated", "volume", "package", "percentage", "dynamic"]
+    )
+
+
+# flat
+
+
+def test_flat_is_the_same_whatever_the_usage() -> None:
+    for quantity in ("0", "1", "1000000.5"):
+        rating = Flat(D("9.90")).price(usage(quantity))
+        assert (rating.amount, rating.unit_price) == (D("9.90"), D("9.90"))
+        assert rating.detail == (Detail("flat", D("9.90")),)
+
+
+# per_unit
+
+
+@pytest.mark.parametrize(
+    ("unit_price", "quantity", "amount"),
+    [
+        ("0.25", "0", "0"),
+        ("0.25", "12.5", "3.125"),
+        ("0.0125", "220.1", "2.75125"),
+        ("0.0125", "0.000000001", "0.0000000000125"),
+    ],
+)
+def test_per_unit_is_exact(unit_price: str, quantity: str, amount: str) -> None:
+    rating = PerUnit(D(unit_price)).price(usage(quantity))
+    assert rating.amount == D(amount)
+    assert rating.unit_price == D(unit_price)
+    assert rating.detail == (
+        Detail("units", D(amount), units=D(quantity), unit_price=D(unit_price)),
+    )
+
+
+# graduated
+
+LADDER = (
+    Tier(D("100"), D("0.50"), D("2.00")),
+    Tier(D("250"), D("0.30"), D("5.00")),
+    Tier(None, D("0.10")),
+)
+
+
+def tier_units(rating_detail: tuple[Detail, ...]) -> list[tuple[int | None, str]]:
+    return [(d.tier, decimal_text(d.units or Decimal(0))) for d in rating_detail]
+
+
+@pytest.mark.parametrize(
+    ("quantity", "amount", "units"),
+    [
+        # zero usage: only the first tier's flat fee
+        ("0", "2.00", [(1, "0")]),
+        ("12.345", "8.1725", [(1, "12.345")]),  # 12.345 x 0.50 + 2.00
+        # exactly at up_to: tier 2 is not entered
+        ("100", "52.00", [(1, "100")]),
+        # one nano-unit above: tier 2 entered, its flat fee with it
+        ("100.000000001", "57.0000000003", [(1, "100"), (2, "0.000000001")]),
+        ("250", "102.00", [(1, "100"), (2, "150")]),  # 52 + 150 x 0.30 + 5
+        ("250.000000001", "102.0000000001", [(1, "100"), (2, "150"), (3, "0.000000001")]),
+        ("300.5", "107.05", [(1, "100"), (2, "150"), (3, "50.5")]),  # 102 + 50.5 x 0.10
+        # a negative quantity (net metering) falls in the first tier
+        ("-3", "0.50", [(1, "-3")]),
+    ],
+)
+def test_graduated_by_hand(quantity: str, amount: str, units: list[tuple[int, str]]) -> None:
+    rating = Graduated(LADDER).price(usage(quantity))
+    assert rating.amount == D(amount)
+    assert rating.unit_price is None
+    assert tier_units(rating.detail) == units
+    assert sum((d.amount for d in rating.detail), Decimal(0)) == rating.amount
+
+
+def test_graduated_detail_explains_each_tier() -> None:
+    rating = Graduated(LADDER).price(usage("260"))
+    assert [d.as_json() for d in rating.detail] == [
+        {"kind": "tier", "tier": 1, "from": "0", "up_to": "100", "units": "100",
+         "unit_price": "0.50", "flat_fee": "2.00", "amount": "52.00"},
+        {"kind": "tier", "tier": 2, "from": "100", "up_to": "250", "units": "150",
+         "unit_price": "0.30", "flat_fee": "5.00", "amount": "50.00"},
+        {"kind": "tier", "tier": 3, "from": "250", "up_to": None, "units": "10",
+         "unit_price": "0.10", "flat_fee": "0", "amount": "1.00"},
+    ]  # fmt: skip
+
+
+def test_graduated_documented_example() -> None:
+    tiers = (Tier(D("100"), D("0.50")), Tier(None, D("0.30"), D("5.00")))
+    assert Graduated(tiers).price(usage("150")).amount == D("70.00")
+    assert Graduated(tiers).price(usage("100")).amount == D("50.00")
+
+
+# volume
+
+VOLUME = (
+    Tier(D("100"), D("0.50"), D("1")),
+    Tier(D("1000"), D("0.40"), D("10")),
+    Tier(None, D("0.30")),
+)
+
+
+@pytest.mark.parametrize(
+    ("quantity", "tier", "amount"),
+    [
+        ("0", 1, "1"),  # zero usage falls in the first tier, with its flat fee
+        ("0.5", 1, "1.25"),
+        ("100", 1, "51"),  # exactly at up_to: still tier 1
+        ("100.000000001", 2, "50.0000000004"),  # 100.000000001 x 0.40 + 10
+        ("1000", 2, "410"),
+        ("1000.000000001", 3, "300.0000000003"),
+        ("1500", 3, "450"),
+    ],
+)
+def test_volume_by_hand(quantity: str, tier: int, amount: str) -> None:
+    rating = Volume(VOLUME).price(usage(quantity))
+    assert rating.amount == D(amount)
+    assert rating.unit_price is None
+    (detail,) = rating.detail
+    assert (detail.tier, detail.units, detail.amount) == (tier, D(quantity), D(amount))
+
+
+def test_volume_documented_example() -> None:
+    tiers = (Tier(D("1000"), D("0.10")), Tier(None, D("0.08")))
+    assert Volume(tiers).price(usage("1500")).amount == D("120.00")
+
+
+# package
+
+
+@pytest.mark.parametrize(
+    ("quantity", "packages", "amount"),
+    [
+        ("0", "0", "0"),
+        ("50", "0", "0"),  # all free
+        ("50.000000001", "1", "5"),  # one nano-unit past the free units starts a package
+        ("150", "1", "5"),
+        ("150.000000001", "2", "10"),
+        ("350", "3", "15"),
+    ],
+)
+def test_package_counts_started_blocks_after_free_units(
+    quantity: str, packages: str, amount: str
+) -> None:
+    rating = Package(D("100"), D("5"), D("50")).price(usage(quantity))
+    assert (rating.amount, rating.unit_price) == (D(amount), D("5"))
+    free, blocks = rating.detail
+    assert (free.kind, free.amount, free.units) == ("free_units", 0, min(D(quantity), D(50)))
+    assert (blocks.kind, blocks.units, blocks.amount) == ("packages", D(packages), D(amount))
+
+
+def test_package_documented_examples() -> None:
+    assert Package(D("100"), D("3.00"), D("50")).price(usage("150.5")).amount == D("6.00")
+    rating = Package(D("100"), D("5")).price(usage("250"))
+    assert rating.amount == D(15)
+    assert [d.kind for d in rating.detail] == ["packages"]  # no free units, no free line
+
+
+def test_package_of_a_fractional_size() -> None:
+    assert Package(D("0.5"), D("0.20")).price(usage("1.2")).amount == D("0.60")  # 3 blocks
+
+
+# percentage
+
+
+def test_percentage_with_free_events_and_a_fee_per_event() -> None:
+    model = Percentage(rate=D("12.5"), fixed_fee=D("0.05"), free_events=2)
+    rating = model.price(per_event("10", "20", "100", "40"))
+    # The first two events are exempt; 12.5 % of (100 + 40) = 17.5, plus 2 x 0.05 = 17.60.
+    assert rating.amount == D("17.60")
+    assert rating.unit_price is None
+    assert [d.as_json() for d in rating.detail] == [
+        {"kind": "free_events", "units": "2", "amount": "0", "note": "exempt events"},
+        {"kind": "percentage", "units": "140", "rate": "12.5", "amount": "17.5"},
+        {"kind": "event_fees", "units": "2", "unit_price": "0.05", "amount": "0.10"},
+    ]
+
+
+def test_percentage_of_fractional_amounts() -> None:
+    rating = Percentage(rate=D("2.9")).price(per_event("33.33"))
+    assert rating.amount == D("0.96657")
+    assert [d.kind for d in rating.detail] == ["percentage"]
+
+
+def test_percentage_with_no_events_or_all_exempt_is_zero() -> None:
+    model = Percentage(rate=D("10"), fixed_fee=D("0.30"), free_events=5)
+    assert model.price(per_event()).amount == D(0)
+    assert model.price(per_event("10", "20")).amount == D(0)
+
+
+# dynamic
+
+
+def test_dynamic_sums_each_events_own_amount() -> None:
+    amounts = scaled_array([to_scaled(D(a)) for a in ("0.1234", "1.5", "0.000000001")])
+    rating = Dynamic("cost").price(Usage(D("3"), scaled_array([]), amounts))
+    assert rating.amount == D("1.623400001")
+    assert rating.unit_price is None
+    assert rating.detail == (
+        Detail("event_amounts", D("1.623400001"), units=D(3), note="sum of cost"),
+    )
+
+
+def test_dynamic_without_events_is_zero() -> None:
+    rating = Dynamic("cost").price(Usage(D(0), np.empty(0, np.int64), np.empty(0, np.int64)))
+    assert rating.amount == D(0)
