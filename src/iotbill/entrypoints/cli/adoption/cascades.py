@@ -8,10 +8,8 @@ exits 2 with a message naming what is wrong.
 
 from __future__ import annotations
 
-import json
 import math
 from fractions import Fraction
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -20,49 +18,18 @@ from rich.table import Table
 
 from iotbill.domain.errors import InvalidInput
 from iotbill.entrypoints.cli.adoption import app
+from iotbill.entrypoints.cli.adoption.options import (
+    EdgesOption,
+    JsonOption,
+    emit_json,
+    parse_fraction,
+    read_graph,
+    shown_ids,
+)
 from iotbill.entrypoints.cli.errors import report_errors
 
 if TYPE_CHECKING:
-    from iotbill.adoption.graph import Graph
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
-EdgesOption = Annotated[
-    Path,
-    typer.Option(
-        "--edges", help="Edge list: one 'u v' pair per line, whitespace or comma separated."
-    ),
-]
-
-#: Ids shown per cell in the readable tables; JSON always lists every id.
-_SHOWN_IDS = 20
-
-
-def _fraction(text: str, option: str) -> Fraction:
-    try:
-        return Fraction(text.strip())
-    except (ValueError, ZeroDivisionError):
-        raise InvalidInput.at(
-            option, f"expected a number such as 0.4 or 2/5, got {text!r}"
-        ) from None
-
-
-def _read_graph(path: Path) -> Graph:
-    from iotbill.adoption.graph import parse_edge_list
-
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise InvalidInput.at("--edges", f"cannot read {path}: {error}") from None
-    return parse_edge_list(text, source=str(path))
-
-
-def _emit(payload: dict[str, Any]) -> None:
-    typer.echo(json.dumps(payload))
-
-
-def _ids(ids: list[str]) -> str:
-    shown = ", ".join(ids[:_SHOWN_IDS])
-    return shown + (f", … ({len(ids)} in all)" if len(ids) > _SHOWN_IDS else "")
+    pass
 
 
 @app.command("herding")
@@ -95,7 +62,9 @@ def herding(
     if simulate is not None and seed is None:
         raise InvalidInput.at("--seed", "is required with --simulate, so the run can be repeated")
     model = Herding(
-        _fraction(signal_accuracy, "--signal-accuracy"), _fraction(prior, "--prior"), TieRule(tie)
+        parse_fraction(signal_accuracy, "--signal-accuracy"),
+        parse_fraction(prior, "--prior"),
+        TieRule(tie),
     )
     odds = model.cascade_odds(people)
     payload: dict[str, Any] = {
@@ -113,7 +82,7 @@ def herding(
             "p_wrong_cascade": simulated.wrong_cascade,
         }
     if as_json:
-        _emit(payload)
+        emit_json(payload)
         return
     console = Console()
     console.print(f"After {people} people (q = {model.signal_accuracy}, prior {model.prior})")
@@ -140,14 +109,14 @@ def _threshold(threshold: str | None, payoff_a: str | None, payoff_b: str | None
     if threshold is not None and (payoff_a is not None or payoff_b is not None):
         raise InvalidInput.at("--threshold", "give either --threshold or --payoff-a and --payoff-b")
     if threshold is not None:
-        q = _fraction(threshold, "--threshold")
+        q = parse_fraction(threshold, "--threshold")
         if not 0 <= q <= 1:
             raise InvalidInput.at("--threshold", f"must be in [0, 1], got {threshold}")
         return q
     if payoff_a is None or payoff_b is None:
         raise InvalidInput.at("--threshold", "give --threshold, or both --payoff-a and --payoff-b")
     return threshold_from_payoffs(
-        _fraction(payoff_a, "--payoff-a"), _fraction(payoff_b, "--payoff-b")
+        parse_fraction(payoff_a, "--payoff-a"), parse_fraction(payoff_b, "--payoff-b")
     )
 
 
@@ -173,7 +142,7 @@ def cascade(
     from iotbill.adoption.threshold import threshold_cascade
 
     q = _threshold(threshold, payoff_a, payoff_b)
-    graph = _read_graph(edges)
+    graph = read_graph(edges)
     seed_ids = [part.strip() for part in seeds.split(",") if part.strip()]
     if not seed_ids:
         raise InvalidInput.at("--seeds", "name at least one initial adopter")
@@ -188,7 +157,7 @@ def cascade(
             "density": float(cluster.density),
         }
     if as_json:
-        _emit(
+        emit_json(
             {
                 "threshold": float(q),
                 "rounds": rounds,
@@ -204,9 +173,9 @@ def cascade(
     table.add_column("round", justify="right")
     table.add_column("switched", justify="right")
     table.add_column("nodes")
-    table.add_row("0", str(len(result.seeds)), _ids(sorted(graph.ids_of(result.seeds))))
+    table.add_row("0", str(len(result.seeds)), shown_ids(sorted(graph.ids_of(result.seeds))))
     for number, switched in enumerate(rounds, start=1):
-        table.add_row(str(number), str(len(switched)), _ids(switched))
+        table.add_row(str(number), str(len(switched)), shown_ids(switched))
     console.print(table)
     console.print(
         f"adopters: {len(adopters)} of {graph.node_count}; "
@@ -233,10 +202,10 @@ def capacity(
     """
     from iotbill.adoption.threshold import cascade_capacity
 
-    graph = _read_graph(edges)
+    graph = read_graph(edges)
     value = cascade_capacity(graph, max_seeds)
     if as_json:
-        _emit(
+        emit_json(
             {
                 "max_seeds": max_seeds,
                 "capacity": None if value is None else float(value),
@@ -261,14 +230,14 @@ def window(
     """
     from iotbill.adoption.threshold import cascade_window
 
-    phi = _fraction(threshold, "--threshold")
+    phi = parse_fraction(threshold, "--threshold")
     if not 0 <= phi <= 1:
         raise InvalidInput.at("--threshold", f"must be in [0, 1], got {threshold}")
     result = cascade_window(phi)
     low = None if result is None else result.low
     high = None if result is None or math.isinf(result.high) else result.high
     if as_json:
-        _emit({"mean_degree_low": low, "mean_degree_high": high})
+        emit_json({"mean_degree_low": low, "mean_degree_high": high})
         return
     if low is None:
         Console().print(f"no cascade window at phi = {phi}: global cascades are impossible")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal, InvalidOperation
-from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -19,13 +18,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from iotbill.domain.errors import InvalidInput, Problem
+from iotbill.domain.errors import InvalidInput
 from iotbill.entrypoints.cli.adoption import app
+from iotbill.entrypoints.cli.adoption.options import named_as_flags, parse_fraction, read_graph
 from iotbill.entrypoints.cli.errors import report_errors
 
 if TYPE_CHECKING:
     from iotbill.adoption.forecast import Forecast, Percentiles, ThresholdRule
-    from iotbill.adoption.graph import Graph
     from iotbill.domain.money import Currency
 
 #: The option that sets each parameter of the forecasting core, to name it in errors.
@@ -44,15 +43,6 @@ _FLAGS = {
 }
 
 
-def _fraction(text: str, option: str) -> Fraction:
-    try:
-        return Fraction(text.strip())
-    except (ValueError, ZeroDivisionError):
-        raise InvalidInput.at(
-            option, f"expected a number such as 0.4 or 2/5, got {text!r}"
-        ) from None
-
-
 def _threshold_rule(
     threshold: str | None, random_thresholds: bool, payoff_a: str | None, payoff_b: str | None
 ) -> ThresholdRule:
@@ -68,14 +58,14 @@ def _threshold_rule(
     if random_thresholds:
         return RandomThresholds()
     if threshold is not None:
-        q = _fraction(threshold, "--threshold")
+        q = parse_fraction(threshold, "--threshold")
         if not 0 <= q <= 1:
             raise InvalidInput.at("--threshold", f"must be in [0, 1], got {threshold}")
         return q
     if payoff_a is None or payoff_b is None:
         raise InvalidInput.at("--payoff-b", "give both --payoff-a and --payoff-b")
     return threshold_from_payoffs(
-        _fraction(payoff_a, "--payoff-a"), _fraction(payoff_b, "--payoff-b")
+        parse_fraction(payoff_a, "--payoff-a"), parse_fraction(payoff_b, "--payoff-b")
     )
 
 
@@ -97,23 +87,6 @@ def _usage(text: str) -> dict[str, Decimal]:
     if not quantities:
         raise InvalidInput.at("--usage", "give at least one METER=QUANTITY")
     return quantities
-
-
-def _read_graph(path: Path) -> Graph:
-    from iotbill.adoption.graph import parse_edge_list
-
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise InvalidInput.at("--edges", f"cannot read {path}: {error}") from None
-    return parse_edge_list(text, source=str(path))
-
-
-def _named_by_flag(error: InvalidInput) -> InvalidInput:
-    """The same problems, located at the command-line options that set them."""
-    return InvalidInput(
-        [Problem(_FLAGS.get(p.location, p.location), p.message) for p in error.problems]
-    )
 
 
 def _money(values: Percentiles[Decimal], currency: Currency) -> dict[str, str]:
@@ -280,10 +253,10 @@ def forecast_command(
         raise InvalidInput.at("--seeds", "name at least one initial adopter")
     the_plan = read_plan(str(plan))
     other = read_plan(str(compare_plan)) if compare_plan is not None else None
-    graph = _read_graph(edges)
+    graph = read_graph(edges)
     seed_indices = tuple(int(i) for i in graph.index_of(seed_ids, location="--seeds"))
     rng = np.random.default_rng(seed)
-    try:
+    with named_as_flags(_FLAGS):
         rule = _threshold_rule(threshold, random_thresholds, payoff_a, payoff_b)
         scenario = Scenario(
             graph,
@@ -298,8 +271,6 @@ def forecast_command(
             results = [forecast(the_plan, scenario, runs, rng)]
         else:
             results = list(compare_forecasts(the_plan, other, scenario, runs, rng))
-    except InvalidInput as error:
-        raise _named_by_flag(error) from None
     if chart is not None:
         _write_chart(chart, results)
     payloads = [_as_json(result) for result in results]

@@ -11,55 +11,34 @@ message naming the flag. (``forecast``, which prices adopters with a plan, is in
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from iotbill.domain.errors import InvalidInput, Problem
+from iotbill.domain.errors import InvalidInput
 from iotbill.entrypoints.cli.adoption import app
-from iotbill.entrypoints.cli.adoption.cascades import (
+from iotbill.entrypoints.cli.adoption.options import (
     EdgesOption,
     JsonOption,
-    _emit,
-    _fraction,
-    _ids,
-    _read_graph,
+    SeedOption,
+    emit_json,
+    named_as_flags,
+    parse_fraction,
+    read_graph,
+    shown_ids,
 )
 from iotbill.entrypoints.cli.errors import report_errors
 
-SeedOption = Annotated[int, typer.Option(help="Seed of every random draw: same seed, same result.")]
-
 #: Parameters of the adoption core that these commands take as flags of the same name.
 _FLAGS = {
-    "nodes",
-    "degree",
-    "rewire",
-    "samples",
-    "side",
-    "exponent",
-    "pairs",
-    "budget",
-    "runs",
-    "draws",
-}
-
-
-@contextmanager
-def _named_as_flags() -> Iterator[None]:
-    """Report the core's complaints about a parameter under its flag: ``--degree``, say."""
-    try:
-        yield
-    except InvalidInput as error:
-        raise InvalidInput(
-            [
-                Problem(f"--{p.location}", p.message) if p.location in _FLAGS else p
-                for p in error.problems
-            ]
-        ) from None
+    name: f"--{name}"
+    for name in (
+        "nodes", "degree", "rewire", "samples", "side", "exponent", "pairs", "budget", "runs",
+        "draws",
+    )
+}  # fmt: skip
 
 
 @app.command("small-world")
@@ -92,7 +71,7 @@ def small_world(
     )
 
     rng = np.random.default_rng(seed)
-    with _named_as_flags():
+    with named_as_flags(_FLAGS):
         graph = watts_strogatz(nodes, degree, rewire, rng)
         path_length = average_path_length(graph, samples, rng)
     clustering = clustering_coefficient(graph)
@@ -105,7 +84,7 @@ def small_world(
         "path_length_ratio": path_length / lattice_path_length,
     }
     if as_json:
-        _emit(payload)
+        emit_json(payload)
         return
     table = Table("measure")
     for column in (f"p = {rewire}", "p = 0", "ratio"):
@@ -146,11 +125,11 @@ def search(
     from iotbill.adoption.navigation import kleinberg_lattice, mean_delivery_time
 
     rng = np.random.default_rng(seed)
-    with _named_as_flags():
+    with named_as_flags(_FLAGS):
         lattice = kleinberg_lattice(side, exponent, rng)
         mean_steps = mean_delivery_time(lattice, pairs, rng)
     if as_json:
-        _emit({"mean_steps": mean_steps})
+        emit_json({"mean_steps": mean_steps})
         return
     Console().print(
         f"Kleinberg lattice {side} x {side}, r = {exponent}: greedy search takes "
@@ -199,7 +178,7 @@ def seeds(
         raise InvalidInput.at("--threshold", "give either --threshold Q or --random-thresholds")
     q = None
     if threshold is not None:
-        q = _fraction(threshold, "--threshold")
+        q = parse_fraction(threshold, "--threshold")
         if not 0 <= q <= 1:
             raise InvalidInput.at("--threshold", f"must be in [0, 1], got {threshold}")
     known = [m.value for m in Method]
@@ -209,8 +188,8 @@ def seeds(
         raise InvalidInput.at(
             "--method", f"expected all or some of {', '.join(known)}, got {method!r}"
         )
-    graph = _read_graph(edges)
-    with _named_as_flags():
+    graph = read_graph(edges)
+    with named_as_flags(_FLAGS):
         report = compare_seedings(
             graph, budget, q, [Method(m) for m in wanted], runs, draws, np.random.default_rng(seed)
         )
@@ -226,7 +205,7 @@ def seeds(
         for choice in report.choices
     ]
     if as_json:
-        _emit(
+        emit_json(
             {
                 "model": "fixed-threshold" if q is not None else "linear-threshold",
                 "threshold": None if q is None else float(q),
@@ -262,7 +241,7 @@ def seeds(
             if choice["standard_error"]
             else f"{choice['spread']:.2f}",
             "—" if versus is None else f"{versus:.2f}",
-            _ids(choice["seeds"]),
+            shown_ids(choice["seeds"]),
         )
     table.add_row(
         f"random ({random.draws} draws)",
