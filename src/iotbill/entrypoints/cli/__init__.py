@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from iotbill.entrypoints.cli import preview
+from iotbill.entrypoints.cli import preview, storage
 from iotbill.entrypoints.cli.adoption import app as adoption_app
 
 app = typer.Typer(
@@ -20,6 +20,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 preview.register(app)
+storage.register(app)
 app.add_typer(adoption_app, name="adoption")
 
 

@@ -1,0 +1,397 @@
+"""The ports in Python objects: the reference implementation and the test fake.
+
+It keeps the same promises as the SQL store and passes the same contract tests
+(``tests/contract/``): a unit of work sees its own writes, and commit publishes
+them all at once (rollback drops them). Meters are computed by the pure core
+over the whole history, which is what the SQL push-down must equal. One
+process, one writer at a time: commits are serialised by a lock, but two units
+of work that change the same row do not detect each other.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from types import TracebackType
+from typing import Self, TypeVar
+
+from iotbill.domain.catalog import Meter, Plan
+from iotbill.domain.customers import Customer, Device
+from iotbill.domain.errors import Conflict, NotFound
+from iotbill.domain.event_table import EventTable
+from iotbill.domain.events import UsageEvent
+from iotbill.domain.invoices import CreditNote, Invoice, InvoiceStatus
+from iotbill.domain.metering.selection import select
+from iotbill.domain.periods import Period
+from iotbill.domain.subscriptions import Subscription
+from iotbill.services.ports import (
+    DEFAULT_TENANT,
+    CreditNoteRepository,
+    CustomerRepository,
+    DeviceRepository,
+    EventScope,
+    EventStore,
+    GroupQuantity,
+    InvoiceRepository,
+    PlanRepository,
+    StoredPlan,
+    SubscriptionRepository,
+    Tenant,
+    TenantRepository,
+    UnitOfWorkFactory,
+)
+
+SOURCE = "stored event"
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    event: UsageEvent
+    customer: str
+    received_at: datetime
+    seq: int
+
+
+@dataclass
+class TenantData:
+    plans: dict[str, list[StoredPlan]] = field(default_factory=dict)
+    customers: dict[str, Customer] = field(default_factory=dict)
+    devices: dict[str, Device] = field(default_factory=dict)
+    subscriptions: dict[str, Subscription] = field(default_factory=dict)
+    invoices: dict[str, Invoice] = field(default_factory=dict)
+    credit_notes: dict[str, CreditNote] = field(default_factory=dict)
+    sequences: dict[str, int] = field(default_factory=dict)
+    events: list[StoredEvent] = field(default_factory=list)
+    event_ids: set[str] = field(default_factory=set)
+
+
+class MemoryStore:
+    """Every tenant's data; starts with the default tenant, as a migrated database does."""
+
+    def __init__(self) -> None:
+        self.tenants: dict[str, Tenant] = {DEFAULT_TENANT: Tenant(DEFAULT_TENANT, "Default tenant")}
+        self.data: dict[str, TenantData] = {DEFAULT_TENANT: TenantData()}
+        self.lock = threading.Lock()
+
+    def unit_of_work_factory(self) -> UnitOfWorkFactory:
+        def open_unit_of_work(tenant: str) -> MemoryUnitOfWork:
+            return MemoryUnitOfWork(self, tenant)
+
+        return open_unit_of_work
+
+
+class MemoryUnitOfWork:
+    def __init__(self, store: MemoryStore, tenant: str) -> None:
+        self.store = store
+        self.tenant = tenant
+        self._begin()
+
+    def _begin(self) -> None:
+        self._tenants = dict(self.store.tenants)
+        committed = self.store.data.get(self.tenant)
+        self._data: TenantData | None = None
+        if committed is not None:
+            # Values are frozen, so copying the containers isolates this unit of work;
+            # the committed event list is shared and only ever appended to on commit.
+            self._data = copy.copy(committed)
+            for name in ("customers", "devices", "subscriptions", "invoices", "credit_notes"):
+                setattr(self._data, name, dict(getattr(committed, name)))
+            self._data.plans = {code: list(found) for code, found in committed.plans.items()}
+            self._data.sequences = dict(committed.sequences)
+            self._data.event_ids = set(committed.event_ids)
+        self._pending: list[StoredEvent] = []
+        self.tenants: TenantRepository = MemoryTenantRepository(self)
+        self.plans: PlanRepository = MemoryPlanRepository(self)
+        self.customers: CustomerRepository = MemoryCustomerRepository(self)
+        self.devices: DeviceRepository = MemoryDeviceRepository(self)
+        self.subscriptions: SubscriptionRepository = MemorySubscriptionRepository(self)
+        self.invoices: InvoiceRepository = MemoryInvoiceRepository(self)
+        self.credit_notes: CreditNoteRepository = MemoryCreditNoteRepository(self)
+        self.events: EventStore = MemoryEventStore(self)
+
+    def data(self) -> TenantData:
+        if self._data is None:
+            if self.tenant not in self._tenants:
+                raise NotFound(
+                    f"unknown tenant {self.tenant!r} (iotbill tenants add {self.tenant} creates it)"
+                )
+            self._data = TenantData()
+        return self._data
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.rollback()
+
+    def commit(self) -> None:
+        with self.store.lock:
+            self.store.tenants.update(self._tenants)
+            for code in self._tenants:
+                self.store.data.setdefault(code, TenantData())
+            if self._data is not None:
+                committed = self.store.data[self.tenant]
+                events = committed.events
+                for stored in self._pending:
+                    if stored.event.id not in committed.event_ids:
+                        events.append(stored)
+                        committed.event_ids.add(stored.event.id)
+                self._data.events = events
+                self._data.event_ids = committed.event_ids
+                self.store.data[self.tenant] = self._data
+        self._begin()
+
+    def rollback(self) -> None:
+        self._begin()
+
+
+class _Repository:
+    def __init__(self, unit: MemoryUnitOfWork) -> None:
+        self._unit = unit
+
+    def _data(self) -> TenantData:
+        return self._unit.data()
+
+
+def _get(found: dict[str, T], id: str, what: str) -> T:
+    if id not in found:
+        raise NotFound(f"unknown {what} {id!r}")
+    return found[id]
+
+
+def _add(found: dict[str, T], id: str, value: T, what: str) -> None:
+    if id in found:
+        raise Conflict(f"{what} {id!r} already exists")
+    found[id] = value
+
+
+class MemoryTenantRepository(_Repository):
+    def add(self, tenant: Tenant) -> None:
+        _add(self._unit._tenants, tenant.code, tenant, "tenant")
+
+    def get(self, code: str) -> Tenant:
+        if code not in self._unit._tenants:
+            raise NotFound(f"unknown tenant {code!r} (iotbill tenants add {code} creates it)")
+        return self._unit._tenants[code]
+
+    def list(self) -> list[Tenant]:
+        return [self._unit._tenants[code] for code in sorted(self._unit._tenants)]
+
+
+class MemoryPlanRepository(_Repository):
+    def add_version(self, plan: Plan, document: str, created_at: datetime) -> StoredPlan:
+        versions = self._data().plans.setdefault(plan.code, [])
+        if versions and versions[-1].plan == plan:
+            return versions[-1]
+        stored = StoredPlan(plan, len(versions) + 1, document, created_at)
+        versions.append(stored)
+        return stored
+
+    def get(self, code: str, version: int | None = None) -> StoredPlan:
+        versions = self.versions(code)
+        if version is None:
+            return versions[-1]
+        if not 1 <= version <= len(versions):
+            raise NotFound(
+                f"plan {code!r} has no version {version} (latest: {versions[-1].version})"
+            )
+        return versions[version - 1]
+
+    def versions(self, code: str) -> list[StoredPlan]:
+        versions = self._data().plans.get(code)
+        if not versions:
+            raise NotFound(f"unknown plan {code!r}")
+        return list(versions)
+
+    def latest(self) -> list[StoredPlan]:
+        plans = self._data().plans
+        return [plans[code][-1] for code in sorted(plans) if plans[code]]
+
+
+class MemoryCustomerRepository(_Repository):
+    def add(self, customer: Customer) -> None:
+        _add(self._data().customers, customer.id, customer, "customer")
+
+    def get(self, id: str) -> Customer:
+        return _get(self._data().customers, id, "customer")
+
+    def list(self) -> list[Customer]:
+        customers = self._data().customers
+        return [customers[id] for id in sorted(customers)]
+
+
+class MemoryDeviceRepository(_Repository):
+    def add(self, device: Device) -> None:
+        self._require_owners(device)
+        _add(self._data().devices, device.id, device, "device")
+
+    def save(self, device: Device) -> None:
+        _get(self._data().devices, device.id, "device")
+        self._require_owners(device)
+        self._data().devices[device.id] = device
+
+    def _require_owners(self, device: Device) -> None:
+        for entry in device.ownership:
+            _get(self._data().customers, entry.customer_id, "customer")
+
+    def get(self, id: str) -> Device:
+        return _get(self._data().devices, id, "device")
+
+    def find(self, ids: Sequence[str]) -> dict[str, Device]:
+        devices = self._data().devices
+        return {id: devices[id] for id in set(ids) if id in devices}
+
+    def list(self, customer: str | None = None) -> list[Device]:
+        devices = self._data().devices
+        return [
+            devices[id]
+            for id in sorted(devices)
+            if customer is None or any(o.customer_id == customer for o in devices[id].ownership)
+        ]
+
+
+class MemorySubscriptionRepository(_Repository):
+    def add(self, subscription: Subscription) -> None:
+        self._require_references(subscription)
+        _add(self._data().subscriptions, subscription.id, subscription, "subscription")
+
+    def save(self, subscription: Subscription) -> None:
+        _get(self._data().subscriptions, subscription.id, "subscription")
+        self._require_references(subscription)
+        self._data().subscriptions[subscription.id] = subscription
+
+    def _require_references(self, subscription: Subscription) -> None:
+        _get(self._data().customers, subscription.customer_id, "customer")
+        plans = MemoryPlanRepository(self._unit)
+        for phase in subscription.phases:
+            if not any(s.version == phase.plan_version for s in plans.versions(phase.plan_code)):
+                raise NotFound(f"unknown plan version {phase.plan_code} {phase.plan_version}")
+
+    def get(self, id: str) -> Subscription:
+        return _get(self._data().subscriptions, id, "subscription")
+
+    def list(self, customer: str | None = None) -> list[Subscription]:
+        found = self._data().subscriptions
+        return [
+            found[id]
+            for id in sorted(found)
+            if customer is None or found[id].customer_id == customer
+        ]
+
+
+class MemoryInvoiceRepository(_Repository):
+    def add(self, invoice: Invoice) -> None:
+        _get(self._data().customers, invoice.customer_id, "customer")
+        _add(self._data().invoices, invoice.id, invoice, "invoice")
+
+    def save(self, invoice: Invoice) -> None:
+        stored = _get(self._data().invoices, invoice.id, "invoice")
+        if stored.status != "draft":  # a finalized invoice's lines never change
+            invoice = replace(invoice, lines=stored.lines)
+        self._data().invoices[invoice.id] = invoice
+
+    def get(self, id: str) -> Invoice:
+        return _get(self._data().invoices, id, "invoice")
+
+    def get_by_number(self, number: str) -> Invoice:
+        for invoice in self._data().invoices.values():
+            if invoice.number == number:
+                return invoice
+        raise NotFound(f"no invoice is numbered {number!r}")
+
+    def list(
+        self,
+        *,
+        customer: str | None = None,
+        subscription: str | None = None,
+        status: InvoiceStatus | None = None,
+    ) -> list[Invoice]:
+        chosen = [
+            invoice
+            for invoice in self._data().invoices.values()
+            if (customer is None or invoice.customer_id == customer)
+            and (subscription is None or invoice.subscription_id == subscription)
+            and (status is None or invoice.status == status)
+        ]
+        return sorted(chosen, key=lambda invoice: (invoice.period.start, invoice.id))
+
+    def next_number(self, series: str) -> int:
+        sequences = self._data().sequences
+        sequences[series] = sequences.get(series, 0) + 1
+        return sequences[series]
+
+
+class MemoryCreditNoteRepository(_Repository):
+    def add(self, note: CreditNote) -> None:
+        _get(self._data().invoices, note.invoice_id, "invoice")
+        _add(self._data().credit_notes, note.id, note, "credit note")
+
+    def get(self, id: str) -> CreditNote:
+        return _get(self._data().credit_notes, id, "credit note")
+
+    def list(self, invoice: str | None = None) -> list[CreditNote]:
+        chosen = [
+            note
+            for note in self._data().credit_notes.values()
+            if invoice is None or note.invoice_id == invoice
+        ]
+        return sorted(chosen, key=lambda note: (note.issued_at, note.id))
+
+
+class MemoryEventStore(_Repository):
+    def append(
+        self, events: Sequence[UsageEvent], customers: Sequence[str], received_at: datetime
+    ) -> int:
+        data = self._data()
+        pending = self._unit._pending
+        seen = data.event_ids
+        added = 0
+        for event, customer in zip(events, customers, strict=True):
+            if event.id not in seen:
+                seen.add(event.id)
+                seq = len(data.events) + len(pending) + 1
+                pending.append(StoredEvent(event, customer, received_at, seq))
+                added += 1
+        return added
+
+    def count(self) -> int:
+        return len(self._data().events) + len(self._unit._pending)
+
+    def aggregate(self, meter: Meter, period: Period, scope: EventScope) -> list[GroupQuantity]:
+        table = self.load(scope, [meter], period)
+        aggregator = meter.aggregator()
+        return [
+            GroupQuantity(usage.group, aggregator.aggregate(usage.window))
+            for usage in select(table, meter, period)
+        ]
+
+    def load(
+        self,
+        scope: EventScope,
+        meters: Sequence[Meter],
+        period: Period,
+        received_before: datetime | None = None,
+    ) -> EventTable:
+        types = {meter.event_type for meter in meters}
+        chosen = [
+            stored
+            for stored in [*self._data().events, *self._unit._pending]
+            if stored.customer == scope.customer
+            and stored.event.type in types
+            and stored.event.timestamp < period.end
+            and (scope.devices is None or stored.event.device in scope.devices)
+            and stored.event.device not in scope.excluded_devices
+            and (received_before is None or stored.received_at < received_before)
+        ]
+        return EventTable.build(
+            [stored.event for stored in chosen], [stored.seq for stored in chosen], SOURCE
+        )

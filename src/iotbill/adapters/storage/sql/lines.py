@@ -1,0 +1,73 @@
+"""Invoice and credit-note lines as rows: rounded minor units beside every exact figure."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any, cast
+
+import msgspec
+
+from iotbill.domain.invoicing import InvoiceLine, LineKind
+from iotbill.domain.money import Currency, to_minor_units
+from iotbill.domain.pricing import Detail
+from iotbill.domain.quantities import decimal_text
+
+_DETAIL_FIELDS = tuple(field.name for field in dataclasses.fields(Detail))
+_TEXT_FIELDS = frozenset({"kind", "note"})
+
+
+def line_rows(
+    tenant_id: int, owner_column: str, owner_id: str, lines: Sequence[InvoiceLine], money: Currency
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "tenant_id": tenant_id,
+            owner_column: owner_id,
+            "position": position,
+            "charge": line.charge,
+            "kind": line.kind,
+            "description": line.description,
+            "group_label": line.group,
+            "quantity": line.quantity,
+            "unit_price": line.unit_price,
+            "exact_amount": line.exact_amount,
+            "amount_minor": to_minor_units(line.amount, money),
+            "detail": msgspec.json.encode(
+                [_detail_json(detail) for detail in line.detail]
+            ).decode(),
+        }
+        for position, line in enumerate(lines)
+    ]
+
+
+def line_from_row(row: Any, money: Currency) -> InvoiceLine:
+    return InvoiceLine(
+        charge=row.charge,
+        kind=cast(LineKind, row.kind),
+        description=row.description,
+        quantity=row.quantity,
+        unit_price=row.unit_price,
+        exact_amount=row.exact_amount,
+        amount=Decimal(row.amount_minor).scaleb(-money.minor_units),
+        group=row.group_label,
+        detail=tuple(_detail(item) for item in msgspec.json.decode(row.detail)),
+    )
+
+
+def _detail_json(detail: Detail) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for name in _DETAIL_FIELDS:
+        value = getattr(detail, name)
+        if value is not None:
+            result[name] = decimal_text(value) if isinstance(value, Decimal) else value
+    return result
+
+
+def _detail(data: dict[str, Any]) -> Detail:
+    values = {
+        name: value if name in _TEXT_FIELDS or isinstance(value, int) else Decimal(value)
+        for name, value in data.items()
+    }
+    return Detail(**cast(dict[str, Any], values))

@@ -1,0 +1,280 @@
+"""The schema, shared by SQLite and PostgreSQL.
+
+Choices, and why:
+
+* **Every row has a tenant**: ``tenant_id`` (a small integer; ``tenants.code`` is
+  the name users type) leads every key, so no query of one tenant can reach
+  another's rows, and the busiest index stays narrow.
+* **Instants are BIGINT microseconds since the epoch, UTC**: exact, ordered,
+  and the same on both databases (SQLite has no timestamp type).
+* **Money is BIGINT minor units plus the exact decimal as text**: sums of
+  amounts in SQL are exact integers; the exact value (e.g. an unrounded detail)
+  is never lost. No column is ever a float.
+* **Quantities are BIGINT nano-units**, as in the pure core
+  (:mod:`iotbill.domain.quantities`), not NUMERIC(38, 9): SQLite has no exact
+  decimal type (NUMERIC affinity stores ``0.1`` as a binary float), while its
+  integer SUM is exact; on PostgreSQL SUM(bigint) is exact NUMERIC. The same
+  integer arithmetic on both databases gives the pure core's results exactly.
+* **Usage events are append-only**; ``UNIQUE (tenant_id, event_id)`` makes a
+  retried event a no-op at write time. ``properties`` is the JSON the device
+  sent (exact numbers, as written); ``measures`` is the same properties in a
+  form SQL compares and sums exactly: a number as an integer count of
+  nano-units, a string or boolean as itself, anything else (an object, a list,
+  a number with more than nine decimals) as ``null``. The index on
+  ``(tenant_id, customer_id, event_type, occurred_at)`` serves each
+  subscription's meters as one range scan.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Dialect,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeDecorator
+
+from iotbill.domain.quantities import decimal_text
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Micros = BigInteger
+"""An instant: microseconds since 1970-01-01T00:00:00Z."""
+
+Measures = JSON().with_variant(JSONB(), "postgresql")
+
+
+class ExactDecimal(TypeDecorator[Decimal]):
+    """An exact decimal stored as its plain text (``"19.5"``), on every database."""
+
+    impl = String(64)
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> str | None:
+        return None if value is None else decimal_text(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        return None if value is None else Decimal(value)
+
+
+def _tenant_key(table: str) -> list[Any]:
+    """The leading tenant column of a tenant's table and its foreign key."""
+    return [
+        Column("tenant_id", Integer, nullable=False),
+        ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name=f"fk_{table}_tenants"),
+    ]
+
+
+tenants = Table(
+    "tenants",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+)
+
+plans = Table(
+    "plans",
+    metadata,
+    *_tenant_key("plans"),
+    Column("code", String(128), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("document", Text, nullable=False),
+    Column("created_at", Micros, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "code", "version"),
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    *_tenant_key("customers"),
+    Column("id", String(128), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("billing_address", Text, nullable=False),
+    Column("tax_rate", ExactDecimal, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "id"),
+)
+
+devices = Table(
+    "devices",
+    metadata,
+    *_tenant_key("devices"),
+    Column("id", String(256), nullable=False),
+    PrimaryKeyConstraint("tenant_id", "id"),
+)
+
+device_owners = Table(
+    "device_owners",
+    metadata,
+    *_tenant_key("device_owners"),
+    Column("device_id", String(256), nullable=False),
+    Column("valid_from", Micros, nullable=False),
+    Column("customer_id", String(128), nullable=False),
+    PrimaryKeyConstraint("tenant_id", "device_id", "valid_from"),
+    ForeignKeyConstraint(["tenant_id", "device_id"], ["devices.tenant_id", "devices.id"]),
+    ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
+)
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    *_tenant_key("subscriptions"),
+    Column("id", String(128), nullable=False),
+    Column("customer_id", String(128), nullable=False),
+    Column("device_id", String(256)),
+    Column("interval", String(16), nullable=False),
+    Column("billing_mode", String(16), nullable=False),
+    Column("start", Micros, nullable=False),
+    Column("trial_end", Micros),
+    Column("cancel_timing", String(16)),
+    Column("cancel_requested_at", Micros),
+    Column("cancel_effective_at", Micros),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
+    Index(None, "tenant_id", "customer_id"),
+)
+
+subscription_phases = Table(
+    "subscription_phases",
+    metadata,
+    *_tenant_key("subscription_phases"),
+    Column("subscription_id", String(128), nullable=False),
+    Column("start", Micros, nullable=False),
+    Column("plan_code", String(128), nullable=False),
+    Column("plan_version", Integer, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "subscription_id", "start"),
+    ForeignKeyConstraint(
+        ["tenant_id", "subscription_id"], ["subscriptions.tenant_id", "subscriptions.id"]
+    ),
+    ForeignKeyConstraint(
+        ["tenant_id", "plan_code", "plan_version"],
+        ["plans.tenant_id", "plans.code", "plans.version"],
+    ),
+)
+
+invoices = Table(
+    "invoices",
+    metadata,
+    *_tenant_key("invoices"),
+    Column("id", String(256), nullable=False),
+    Column("number", String(64)),
+    Column("status", String(16), nullable=False),
+    Column("customer_id", String(128), nullable=False),
+    Column("subscription_id", String(128)),
+    Column("currency", String(3), nullable=False),
+    Column("period_start", Micros, nullable=False),
+    Column("period_end", Micros, nullable=False),
+    Column("tax_rate", ExactDecimal, nullable=False),
+    Column("subtotal_minor", BigInteger, nullable=False),
+    Column("tax_minor", BigInteger, nullable=False),
+    Column("total_minor", BigInteger, nullable=False),
+    Column("credits", ExactDecimal, nullable=False),
+    Column("issued_at", Micros, nullable=False),
+    Column("grace_until", Micros, nullable=False),
+    Column("finalized_at", Micros),
+    Column("paid_at", Micros),
+    Column("voided_at", Micros),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    UniqueConstraint("tenant_id", "number"),
+    ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
+    Index(None, "tenant_id", "customer_id", "period_start"),
+    Index(None, "tenant_id", "status"),
+)
+
+credit_notes = Table(
+    "credit_notes",
+    metadata,
+    *_tenant_key("credit_notes"),
+    Column("id", String(256), nullable=False),
+    Column("invoice_id", String(256), nullable=False),
+    Column("number", String(64), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("tax_rate", ExactDecimal, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("total_minor", BigInteger, nullable=False),
+    Column("issued_at", Micros, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    UniqueConstraint("tenant_id", "number"),
+    ForeignKeyConstraint(["tenant_id", "invoice_id"], ["invoices.tenant_id", "invoices.id"]),
+)
+
+
+def _line_table(name: str, owner: str, owner_column: str) -> Table:
+    """Lines of an invoice or credit note: the rounded amount in minor units and every
+    exact figure as text; ``detail`` is the JSON of the price model's arithmetic."""
+    return Table(
+        name,
+        metadata,
+        *_tenant_key(name),
+        Column(owner_column, String(256), nullable=False),
+        Column("position", Integer, nullable=False),
+        Column("charge", String(128), nullable=False),
+        Column("kind", String(16), nullable=False),
+        Column("description", Text, nullable=False),
+        Column("group_label", Text),
+        Column("quantity", ExactDecimal, nullable=False),
+        Column("unit_price", ExactDecimal),
+        Column("exact_amount", ExactDecimal, nullable=False),
+        Column("amount_minor", BigInteger, nullable=False),
+        Column("detail", Text, nullable=False),
+        PrimaryKeyConstraint("tenant_id", owner_column, "position"),
+        ForeignKeyConstraint(
+            ["tenant_id", owner_column], [f"{owner}.tenant_id", f"{owner}.id"], ondelete="CASCADE"
+        ),
+    )
+
+
+invoice_lines = _line_table("invoice_lines", "invoices", "invoice_id")
+credit_note_lines = _line_table("credit_note_lines", "credit_notes", "credit_note_id")
+
+number_sequences = Table(
+    "number_sequences",
+    metadata,
+    *_tenant_key("number_sequences"),
+    Column("series", String(64), nullable=False),
+    Column("last_value", BigInteger, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "series"),
+)
+
+usage_events = Table(
+    "usage_events",
+    metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    *_tenant_key("usage_events"),
+    Column("event_id", String(256), nullable=False),
+    Column("event_type", String(256), nullable=False),
+    Column("device_id", String(256), nullable=False),
+    Column("customer_id", String(128), nullable=False),
+    Column("occurred_at", Micros, nullable=False),
+    Column("received_at", Micros, nullable=False),
+    Column("properties", Text, nullable=False),
+    Column("measures", Measures, nullable=False),
+    UniqueConstraint("tenant_id", "event_id"),
+    Index(None, "tenant_id", "customer_id", "event_type", "occurred_at"),
+)

@@ -1,0 +1,108 @@
+"""The SQL unit of work: one connection, one transaction, one tenant."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Connection, Engine, select
+
+from iotbill.adapters.storage.sql import tables
+from iotbill.adapters.storage.sql.events import SqlEventStore
+from iotbill.adapters.storage.sql.repositories import (
+    SqlCreditNoteRepository,
+    SqlCustomerRepository,
+    SqlDeviceRepository,
+    SqlInvoiceRepository,
+    SqlPlanRepository,
+    SqlSubscriptionRepository,
+    SqlTenantRepository,
+)
+from iotbill.domain.errors import NotFound
+from iotbill.services.ports import (
+    CreditNoteRepository,
+    CustomerRepository,
+    DeviceRepository,
+    EventStore,
+    InvoiceRepository,
+    PlanRepository,
+    SubscriptionRepository,
+    TenantRepository,
+    UnitOfWorkFactory,
+)
+
+
+class SqlUnitOfWork:
+    """Opens a connection on entry; the transaction begins with the first statement.
+
+    The tenant is looked up on first use, so a unit of work for a tenant that
+    does not exist yet can still add it.
+    """
+
+    def __init__(self, engine: Engine, tenant: str) -> None:
+        self.engine = engine
+        self.tenant = tenant
+        self._connection_or_none: Connection | None = None
+        self._tenant_id_or_none: int | None = None
+        self.tenants: TenantRepository = SqlTenantRepository(self._connection)
+        self.plans: PlanRepository = SqlPlanRepository(self._connection, self._tenant_id)
+        self.customers: CustomerRepository = SqlCustomerRepository(
+            self._connection, self._tenant_id
+        )
+        self.devices: DeviceRepository = SqlDeviceRepository(self._connection, self._tenant_id)
+        self.subscriptions: SubscriptionRepository = SqlSubscriptionRepository(
+            self._connection, self._tenant_id
+        )
+        self.invoices: InvoiceRepository = SqlInvoiceRepository(self._connection, self._tenant_id)
+        self.credit_notes: CreditNoteRepository = SqlCreditNoteRepository(
+            self._connection, self._tenant_id
+        )
+        self.events: EventStore = SqlEventStore(self._connection, self._tenant_id)
+
+    def __enter__(self) -> Self:
+        self._connection_or_none = self.engine.connect()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        connection = self._connection()
+        try:
+            connection.rollback()
+        finally:
+            connection.close()
+            self._connection_or_none = None
+
+    def commit(self) -> None:
+        self._connection().commit()
+
+    def rollback(self) -> None:
+        self._connection().rollback()
+
+    def _connection(self) -> Connection:
+        if self._connection_or_none is None:
+            raise RuntimeError("use the unit of work in a with block")
+        return self._connection_or_none
+
+    def _tenant_id(self) -> int:
+        if self._tenant_id_or_none is None:
+            found = select(tables.tenants.c.id).where(tables.tenants.c.code == self.tenant)
+            tenant_id = self._connection().execute(found).scalar()
+            if tenant_id is None:
+                raise NotFound(
+                    f"unknown tenant {self.tenant!r} (iotbill tenants add {self.tenant} creates it)"
+                )
+            self._tenant_id_or_none = int(tenant_id)
+        return self._tenant_id_or_none
+
+
+def sql_unit_of_work_factory(engine: Engine) -> UnitOfWorkFactory:
+    """Units of work on ``engine``, one per call, for the tenant named."""
+
+    def open_unit_of_work(tenant: str) -> SqlUnitOfWork:
+        return SqlUnitOfWork(engine, tenant)
+
+    return open_unit_of_work

@@ -1,0 +1,268 @@
+"""Ports: what the services need from storage, as :class:`typing.Protocol` s.
+
+A :class:`UnitOfWork` is one transaction for one tenant: every repository on it
+reads and writes only that tenant's rows (``tenants`` alone is the directory of
+all tenants). Leaving the ``with`` block without :meth:`UnitOfWork.commit`
+rolls back, so a failed use case writes nothing.
+
+Two adapters implement these ports and pass the same contract tests
+(``tests/contract/``): :mod:`iotbill.adapters.storage.memory` (the reference
+and the test fake) and :mod:`iotbill.adapters.storage.sql` (SQLite and
+PostgreSQL).
+
+Repositories raise :class:`~iotbill.domain.errors.NotFound` for an unknown id
+and :class:`~iotbill.domain.errors.Conflict` for an id that is already taken.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from types import TracebackType
+from typing import Protocol, Self
+
+from iotbill.domain.catalog import Meter, Plan
+from iotbill.domain.customers import Customer, Device
+from iotbill.domain.event_table import EventTable
+from iotbill.domain.events import UsageEvent
+from iotbill.domain.invoices import CreditNote, Invoice, InvoiceStatus
+from iotbill.domain.periods import Period
+from iotbill.domain.subscriptions import Subscription
+
+DEFAULT_TENANT = "default"
+
+
+@dataclass(frozen=True, slots=True)
+class Tenant:
+    """One company that bills its own customers with iotbill."""
+
+    code: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPlan:
+    """One version of a plan: the document as written, and the plan it describes."""
+
+    plan: Plan
+    version: int
+    document: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EventScope:
+    """Which stored events a query reads.
+
+    The events whose owner at their timestamp (resolved at ingest) is
+    ``customer``; only those of ``devices`` when given (a device's own
+    subscription); never those of ``excluded_devices`` (devices billed on their
+    own subscriptions).
+    """
+
+    customer: str
+    devices: frozenset[str] | None = None
+    excluded_devices: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class GroupQuantity:
+    """A meter's quantity over a period for one group (``None`` without ``group_by``)."""
+
+    group: str | None
+    quantity: Decimal
+
+
+class Clock(Protocol):
+    """Where services read the time: the system clock, or a test's frozen one."""
+
+    def now(self) -> datetime: ...
+
+
+class TenantRepository(Protocol):
+    def add(self, tenant: Tenant) -> None: ...
+
+    def get(self, code: str) -> Tenant: ...
+
+    def list(self) -> list[Tenant]: ...
+
+
+class PlanRepository(Protocol):
+    """Plans by code, each with numbered versions; a stored version never changes."""
+
+    def add_version(self, plan: Plan, document: str, created_at: datetime) -> StoredPlan:
+        """Store ``plan`` as version 1, or as the next version of its code."""
+        ...
+
+    def get(self, code: str, version: int | None = None) -> StoredPlan:
+        """One version (the latest when ``version`` is ``None``)."""
+        ...
+
+    def versions(self, code: str) -> list[StoredPlan]:
+        """Every version of ``code``, oldest first; :class:`NotFound` if there is none."""
+        ...
+
+    def latest(self) -> list[StoredPlan]:
+        """The latest version of every plan, by code."""
+        ...
+
+
+class CustomerRepository(Protocol):
+    def add(self, customer: Customer) -> None: ...
+
+    def get(self, id: str) -> Customer: ...
+
+    def list(self) -> list[Customer]: ...
+
+
+class DeviceRepository(Protocol):
+    """Devices and their ownership history (one row per owner and start)."""
+
+    def add(self, device: Device) -> None: ...
+
+    def save(self, device: Device) -> None:
+        """Store the device's current ownership history (after a move)."""
+        ...
+
+    def get(self, id: str) -> Device: ...
+
+    def find(self, ids: Sequence[str]) -> dict[str, Device]:
+        """The devices among ``ids`` that exist (unknown ids are left out)."""
+        ...
+
+    def list(self, customer: str | None = None) -> list[Device]:
+        """Every device, or those whose history names ``customer``, by id."""
+        ...
+
+
+class SubscriptionRepository(Protocol):
+    """Subscriptions with their phases and cancellation."""
+
+    def add(self, subscription: Subscription) -> None: ...
+
+    def save(self, subscription: Subscription) -> None:
+        """Replace the stored state (phases, cancellation) of an existing subscription."""
+        ...
+
+    def get(self, id: str) -> Subscription: ...
+
+    def list(self, customer: str | None = None) -> list[Subscription]: ...
+
+
+class InvoiceRepository(Protocol):
+    """Invoices with their lines; numbers are unique per tenant."""
+
+    def add(self, invoice: Invoice) -> None: ...
+
+    def save(self, invoice: Invoice) -> None:
+        """Replace a stored invoice by id (a revised draft, or a new status)."""
+        ...
+
+    def get(self, id: str) -> Invoice: ...
+
+    def get_by_number(self, number: str) -> Invoice: ...
+
+    def list(
+        self,
+        *,
+        customer: str | None = None,
+        subscription: str | None = None,
+        status: InvoiceStatus | None = None,
+    ) -> list[Invoice]:
+        """Matching invoices, by period start, then id."""
+        ...
+
+    def next_number(self, series: str) -> int:
+        """The next number of ``series`` (1, 2, ...): gap-free, since it rolls back with the
+        transaction that took it, and serialised between concurrent transactions."""
+        ...
+
+
+class CreditNoteRepository(Protocol):
+    def add(self, note: CreditNote) -> None: ...
+
+    def get(self, id: str) -> CreditNote: ...
+
+    def list(self, invoice: str | None = None) -> list[CreditNote]: ...
+
+
+class EventStore(Protocol):
+    """The tenant's usage events: append-only, unique by event id.
+
+    Quantities are the pure core's (:mod:`iotbill.domain.metering`) exactly;
+    an adapter may compute them another way (SQL) only where the contract tests
+    show the results equal.
+    """
+
+    def append(
+        self, events: Sequence[UsageEvent], customers: Sequence[str], received_at: datetime
+    ) -> int:
+        """Store each event with its owner; returns how many were new.
+
+        An event whose id is already stored is skipped (a duplicate), whatever
+        its content: the first one stands.
+        """
+        ...
+
+    def aggregate(self, meter: Meter, period: Period, scope: EventScope) -> list[GroupQuantity]:
+        """The meter's quantity over ``period`` per group, as ``select`` and the aggregation
+        give it: one ``None`` group without ``group_by``, else groups by label.
+
+        :class:`~iotbill.domain.errors.InvalidInput` names every event the meter cannot
+        take, as the pure core does.
+        """
+        ...
+
+    def load(
+        self,
+        scope: EventScope,
+        meters: Sequence[Meter],
+        period: Period,
+        received_before: datetime | None = None,
+    ) -> EventTable:
+        """The events that ``meters`` read for ``period``, as a table the pure core prices.
+
+        That is every event of the meters' types in ``period`` and, for a meter that
+        carries a reading into the period, at least the last reading before it per
+        group, so ``select(table, meter, period)`` gives what the whole history
+        would. With ``received_before``, only events stored before that instant
+        (what an invoice issued then could see).
+        """
+        ...
+
+    def count(self) -> int:
+        """How many events the tenant has stored."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction on one tenant's data; rolled back unless committed."""
+
+    tenant: str
+    tenants: TenantRepository
+    plans: PlanRepository
+    customers: CustomerRepository
+    devices: DeviceRepository
+    subscriptions: SubscriptionRepository
+    invoices: InvoiceRepository
+    credit_notes: CreditNoteRepository
+    events: EventStore
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[str], UnitOfWork]
+"""Opens a unit of work for a tenant code."""

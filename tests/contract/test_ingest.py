@@ -1,0 +1,95 @@
+"""Ingestion on every store: owners resolved at each event's time, duplicates stored once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from iotbill.adapters.clock import FrozenClock
+from iotbill.domain.catalog import Meter
+from iotbill.domain.events import SourcedEvent, UsageEvent
+from iotbill.domain.periods import Period
+from iotbill.services.ingest import Rejection, ingest
+from iotbill.services.ports import EventScope, UnitOfWorkFactory
+from tests.contract.conftest import JAN_1, add_devices, device
+
+MOVED_AT = JAN_1 + timedelta(days=15)
+CLOCK = FrozenClock(JAN_1 + timedelta(days=40))
+JANUARY = Period(JAN_1, JAN_1 + timedelta(days=31))
+COUNT = Meter("n", "ping", "count")
+
+
+def _lines(*events: UsageEvent) -> list[SourcedEvent]:
+    return [SourcedEvent(event, line) for line, event in enumerate(events, start=1)]
+
+
+def _ping(id: str, device_id: str, days: float) -> UsageEvent:
+    return UsageEvent(id, "ping", device_id, JAN_1 + timedelta(days=days), {})
+
+
+def _counts(store: UnitOfWorkFactory, tenant: str) -> dict[str, str]:
+    with store(tenant) as uow:
+        return {
+            customer: str(uow.events.aggregate(COUNT, JANUARY, EventScope(customer))[0].quantity)
+            for customer in ("c1", "c2")
+        }
+
+
+def test_events_follow_the_owner_and_bad_lines_do_not_block(
+    store: UnitOfWorkFactory, tenant: str
+) -> None:
+    add_devices(store, tenant, device("d1", "c1").move("c2", MOVED_AT), device("d2", "c2"))
+    events = _lines(
+        _ping("a", "d1", 1),  # c1's
+        _ping("b", "d1", 15),  # the instant of the move: c2's
+        _ping("c", "ghost", 2),  # unknown device
+        _ping("a", "d1", 1),  # repeated in the file
+        _ping("d", "d2", -1),  # before its first owner
+        _ping("e", "d2", 3),
+    )
+    report = ingest(store, tenant, events, clock=CLOCK, batch_size=2)
+    assert (report.accepted, report.duplicates) == (3, 1)
+    assert [r.line for r in report.rejected] == [3, 5]
+    assert "unknown device 'ghost'" in report.rejected[0].reason
+    assert "had no owner at 2025-12-31T00:00:00+00:00" in report.rejected[1].reason
+    assert _counts(store, tenant) == {"c1": "1", "c2": "2"}
+
+
+def test_ingesting_again_changes_nothing(store: UnitOfWorkFactory, tenant: str) -> None:
+    add_devices(store, tenant, device("d1", "c1"))
+    events = _lines(*(_ping(f"e{i}", "d1", i / 10) for i in range(25)))
+    first = ingest(store, tenant, events, clock=CLOCK, batch_size=10)
+    # A batch mixing stored and new ids (the slow path on PostgreSQL) stores only the new.
+    more = events + _lines(_ping("new", "d1", 5))
+    again = ingest(store, tenant, more, clock=CLOCK, batch_size=100)
+    assert (first.accepted, first.duplicates) == (25, 0)
+    assert (again.accepted, again.duplicates) == (1, 25)
+    with store(tenant) as uow:
+        assert uow.events.count() == 26
+
+
+def test_atomic_rejects_everything_for_one_bad_line(store: UnitOfWorkFactory, tenant: str) -> None:
+    add_devices(store, tenant, device("d1", "c1"))
+    events = _lines(_ping("a", "d1", 1), _ping("b", "ghost", 1))
+    unreadable = [Rejection(7, "not valid JSON")]
+    report = ingest(store, tenant, events, clock=CLOCK, atomic=True, rejected=unreadable)
+    assert (report.accepted, report.duplicates) == (0, 0)
+    assert [r.line for r in report.rejected] == [2, 7]
+    with store(tenant) as uow:
+        assert uow.events.count() == 0
+    stored = ingest(store, tenant, events[:1], clock=CLOCK, atomic=True)
+    assert (stored.accepted, stored.rejected) == (1, ())
+
+
+def test_received_before_shows_what_an_earlier_invoice_saw(
+    store: UnitOfWorkFactory, tenant: str
+) -> None:
+    add_devices(store, tenant, device("d1", "c1"))
+    ingest(store, tenant, _lines(_ping("early", "d1", 1)), clock=FrozenClock(JANUARY.end))
+    late_clock = FrozenClock(JANUARY.end + timedelta(days=5))
+    ingest(store, tenant, _lines(_ping("late", "d1", 2)), clock=late_clock)
+    with store(tenant) as uow:
+        scope = EventScope("c1")
+        seen = uow.events.load(scope, [COUNT], JANUARY, received_before=late_clock.now())
+        everything = uow.events.load(scope, [COUNT], JANUARY)
+    assert [event.id for event in seen.events] == ["early"]
+    assert [event.id for event in everything.events] == ["early", "late"]

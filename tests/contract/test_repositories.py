@@ -1,0 +1,216 @@
+"""The repositories keep what they are given, exactly, and only for their tenant."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from iotbill.adapters.event_files import read_event_table
+from iotbill.adapters.plan_files import parse_plan_text
+from iotbill.domain.errors import Conflict, NotFound
+from iotbill.domain.invoices import Invoice, credit_line, format_invoice_number, issue_credit_note
+from iotbill.domain.periods import Period
+from iotbill.domain.rating import rate_period
+from iotbill.domain.subscriptions import cancel, subscribe
+from iotbill.services.ports import Tenant, UnitOfWorkFactory
+from tests.contract.conftest import JAN_1, add_devices, device
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+PLAN_TEXT = (EXAMPLES / "pump-outcome.yaml").read_text()
+JANUARY = Period(JAN_1, JAN_1 + timedelta(days=31))
+
+
+def test_tenants_are_listed_and_kept_apart(store: UnitOfWorkFactory, tenant: str) -> None:
+    with store("default") as uow:
+        assert Tenant("default", "Default tenant") in uow.tenants.list()
+        assert uow.tenants.get(tenant).code == tenant
+        with pytest.raises(Conflict):
+            uow.tenants.add(Tenant(tenant, "again"))
+        with pytest.raises(NotFound):
+            uow.tenants.get("nobody")
+        # The default tenant has none of this tenant's customers.
+        assert [c.id for c in uow.customers.list()] == []
+    with store(tenant) as uow:
+        assert [c.id for c in uow.customers.list()] == ["c1", "c2"]
+    with store("nobody") as uow, pytest.raises(NotFound, match="unknown tenant 'nobody'"):
+        uow.customers.list()
+
+
+def test_only_committed_work_is_kept(store: UnitOfWorkFactory, tenant: str) -> None:
+    with store(tenant) as uow:
+        uow.devices.add(device("kept", "c1"))
+        uow.commit()
+        uow.devices.add(device("dropped", "c1"))
+        assert {d.id for d in uow.devices.list()} == {"kept", "dropped"}  # sees its own writes
+    with pytest.raises(RuntimeError), store(tenant) as uow:
+        uow.devices.add(device("failed", "c1"))
+        raise RuntimeError("the use case failed")
+    with store(tenant) as uow:
+        uow.devices.add(device("rolled-back", "c1"))
+        uow.rollback()
+        assert [d.id for d in uow.devices.list()] == ["kept"]
+
+
+def test_customers_round_trip_exactly(store: UnitOfWorkFactory, tenant: str) -> None:
+    with store(tenant) as uow:
+        customer = uow.customers.get("c2")
+        assert (customer.currency.code, customer.timezone, customer.tax_rate) == (
+            "EUR",
+            "Europe/Berlin",
+            Decimal("19"),
+        )
+        with pytest.raises(Conflict, match="customer 'c2' already exists"):
+            uow.customers.add(customer)
+        with pytest.raises(NotFound):
+            uow.customers.get("c9")
+
+
+def test_plans_are_versioned(store: UnitOfWorkFactory, tenant: str) -> None:
+    plan = parse_plan_text(PLAN_TEXT, "plan.yaml")
+    edited_text = PLAN_TEXT.replace('"0.50"', '"0.55"')
+    edited = parse_plan_text(edited_text, "plan.yaml")
+    with store(tenant) as uow:
+        first = uow.plans.add_version(plan, PLAN_TEXT, JAN_1)
+        assert uow.plans.add_version(plan, PLAN_TEXT, JAN_1).version == 1  # unchanged: no version
+        second = uow.plans.add_version(edited, edited_text, JAN_1 + timedelta(days=1))
+        uow.commit()
+    with store(tenant) as uow:
+        assert (first.version, second.version) == (1, 2)
+        assert uow.plans.get(plan.code).plan == edited
+        assert uow.plans.get(plan.code, 1).plan == plan
+        assert uow.plans.get(plan.code, 1).document == PLAN_TEXT
+        assert [p.version for p in uow.plans.versions(plan.code)] == [1, 2]
+        assert [(p.plan.code, p.version) for p in uow.plans.latest()] == [(plan.code, 2)]
+        with pytest.raises(NotFound):
+            uow.plans.get(plan.code, 3)
+        with pytest.raises(NotFound):
+            uow.plans.get("no-such-plan")
+
+
+def test_devices_keep_their_ownership_history(store: UnitOfWorkFactory, tenant: str) -> None:
+    add_devices(store, tenant, device("d1", "c1"), device("d2", "c2"))
+    moved = device("d1", "c1").move("c2", JAN_1 + timedelta(days=14, hours=3))
+    with store(tenant) as uow:
+        uow.devices.save(moved)
+        with pytest.raises(Conflict):
+            uow.devices.add(device("d2", "c1"))
+        with pytest.raises(NotFound):
+            uow.devices.add(device("d3", "c9"))
+        uow.commit()
+    with store(tenant) as uow:
+        assert uow.devices.get("d1") == moved
+        assert set(uow.devices.find(["d1", "d2", "d9"])) == {"d1", "d2"}
+        assert [d.id for d in uow.devices.list(customer="c1")] == ["d1"]
+        assert [d.id for d in uow.devices.list()] == ["d1", "d2"]
+        with pytest.raises(NotFound):
+            uow.devices.get("d9")
+
+
+def test_subscriptions_keep_phases_and_cancellation(store: UnitOfWorkFactory, tenant: str) -> None:
+    plan = parse_plan_text(PLAN_TEXT, "plan.yaml")
+    with store(tenant) as uow:
+        customer = uow.customers.get("c1")
+        uow.plans.add_version(plan, PLAN_TEXT, JAN_1)
+        subscription = subscribe(
+            id="s1",
+            customer=customer,
+            plan=plan,
+            plan_version=1,
+            start=JAN_1 + timedelta(days=9, hours=5),
+            trial_end=JAN_1 + timedelta(days=16),
+        )
+        uow.subscriptions.add(subscription)
+        with pytest.raises(NotFound):
+            uow.subscriptions.add(replace(subscription, id="s2", customer_id="c9"))
+        uow.commit()
+    cancelled = cancel(subscription, customer, timing="period_end", at=JAN_1 + timedelta(days=20))
+    with store(tenant) as uow:
+        assert uow.subscriptions.get("s1") == subscription
+        uow.subscriptions.save(cancelled)
+        uow.commit()
+    with store(tenant) as uow:
+        assert uow.subscriptions.list(customer="c1") == [cancelled]
+        assert uow.subscriptions.list(customer="c2") == []
+
+
+def _draft(store: UnitOfWorkFactory, tenant: str, id: str) -> Invoice:
+    plan = parse_plan_text(PLAN_TEXT, "plan.yaml")
+    lines = rate_period(plan, read_event_table(str(EXAMPLES / "pump-events.jsonl")), JANUARY)
+    with store(tenant) as uow:
+        customer = uow.customers.get("c1")
+    return Invoice.draft(
+        id=id,
+        customer=customer,
+        subscription_id=None,
+        period=JANUARY,
+        lines=lines,
+        issued_at=JANUARY.end,
+        grace=timedelta(days=3),
+    )
+
+
+def test_invoices_round_trip_and_freeze_when_finalized(
+    store: UnitOfWorkFactory, tenant: str
+) -> None:
+    draft = _draft(store, tenant, "inv-1")
+    with store(tenant) as uow:
+        uow.invoices.add(draft)
+        uow.commit()
+    with store(tenant) as uow:
+        assert uow.invoices.get("inv-1") == draft
+        assert uow.invoices.get("inv-1").as_json() == draft.as_json()
+        number = format_invoice_number("INV", 2026, uow.invoices.next_number("INV-2026"))
+        finalized = draft.finalize(number=number, at=draft.grace_until)
+        uow.invoices.save(finalized)
+        uow.commit()
+    with store(tenant) as uow:
+        uow.invoices.save(replace(finalized, lines=finalized.lines[:1]))  # a bug's attempt
+        uow.commit()
+    with store(tenant) as uow:
+        assert uow.invoices.get_by_number("INV-2026-000001") == finalized
+        assert uow.invoices.list(status="finalized") == [finalized]
+        assert uow.invoices.list(customer="c2") == []
+        with pytest.raises(NotFound):
+            uow.invoices.get_by_number("INV-2026-000002")
+
+
+def test_numbers_are_gap_free_per_tenant_and_series(store: UnitOfWorkFactory, tenant: str) -> None:
+    with store(tenant) as uow:
+        assert [uow.invoices.next_number("INV-2026") for _ in range(3)] == [1, 2, 3]
+        assert uow.invoices.next_number("CN-2026") == 1
+        uow.commit()
+    with store(tenant) as uow:
+        assert uow.invoices.next_number("INV-2026") == 4  # rolled back below: not used
+    with store(tenant) as uow:
+        assert uow.invoices.next_number("INV-2026") == 4
+    with store("default") as uow:
+        assert uow.invoices.next_number("INV-2026") == 1
+
+
+def test_credit_notes_round_trip(store: UnitOfWorkFactory, tenant: str) -> None:
+    draft = _draft(store, tenant, "inv-2")
+    finalized = draft.finalize(number="INV-2026-000009", at=draft.grace_until)
+    note, credited = issue_credit_note(
+        finalized,
+        id="cn-1",
+        number="CN-2026-000001",
+        lines=[credit_line(draft.currency, amount=Decimal("5.00"), description="Goodwill")],
+        reason="pump offline two days",
+        issued_at=draft.grace_until,
+    )
+    with store(tenant) as uow:
+        uow.invoices.add(draft)
+        uow.invoices.save(finalized)
+        uow.credit_notes.add(note)
+        uow.invoices.save(credited)
+        with pytest.raises(NotFound):
+            uow.credit_notes.add(replace(note, id="cn-2", invoice_id="inv-9"))
+        uow.commit()
+    with store(tenant) as uow:
+        assert uow.credit_notes.get("cn-1") == note
+        assert uow.credit_notes.list(invoice="inv-2") == [note]
+        assert uow.invoices.get("inv-2").credits == credited.credits
