@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
@@ -11,12 +12,13 @@ import pytest
 
 from iotbill.adapters.event_files import read_event_table
 from iotbill.adapters.plan_files import parse_plan_text
+from iotbill.domain.customers import Customer
 from iotbill.domain.errors import Conflict, NotFound
 from iotbill.domain.invoices import Invoice, credit_line, format_invoice_number, issue_credit_note
 from iotbill.domain.periods import Period
 from iotbill.domain.rating import rate_period
 from iotbill.domain.subscriptions import cancel, subscribe
-from iotbill.services.ports import Tenant, UnitOfWorkFactory
+from iotbill.services.ports import InvoiceSummary, Tenant, UnitOfWorkFactory
 from tests.contract.conftest import JAN_1, add_devices, device
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -214,3 +216,100 @@ def test_credit_notes_round_trip(store: UnitOfWorkFactory, tenant: str) -> None:
         assert uow.credit_notes.get("cn-1") == note
         assert uow.credit_notes.list(invoice="inv-2") == [note]
         assert uow.invoices.get("inv-2").credits == credited.credits
+
+
+def test_customers_and_subscriptions_are_found_in_bulk(
+    store: UnitOfWorkFactory, tenant: str
+) -> None:
+    plan = parse_plan_text(PLAN_TEXT, "plan.yaml")
+    with store(tenant) as uow:
+        uow.plans.add_version(plan, PLAN_TEXT, JAN_1)
+        one = uow.customers.get("c1")
+        three = Customer.create(id="c3", name="Three", currency_code="USD", timezone="UTC")
+        uow.customers.add(three)
+        for id, customer in (("s2", one), ("s1", one), ("s3", three)):
+            uow.subscriptions.add(
+                subscribe(id=id, customer=customer, plan=plan, plan_version=1, start=JAN_1)
+            )
+        uow.commit()
+    with store(tenant) as uow:
+        assert uow.customers.find(["c3", "c9", "c3", "c1"]) == {"c1": one, "c3": three}
+        assert [s.id for s in uow.subscriptions.for_customers(["c1", "c9"])] == ["s1", "s2"]
+        assert uow.subscriptions.for_customers(["c3"]) == [uow.subscriptions.get("s3")]
+        assert uow.subscriptions.for_customers([]) == []
+
+
+def test_invoices_are_added_and_replaced_in_bulk(store: UnitOfWorkFactory, tenant: str) -> None:
+    draft = replace(_draft(store, tenant, "inv-a"), subscription_id="s1")
+    final = replace(_draft(store, tenant, "inv-b"), subscription_id="s1").finalize(
+        number="INV-2026-000001", at=JANUARY.end
+    )
+    other = replace(_draft(store, tenant, "inv-c"), subscription_id="s2")
+    with store(tenant) as uow:
+        uow.invoices.add_many([draft, final, other])
+        uow.commit()
+    with store(tenant) as uow:
+        assert uow.invoices.find(["inv-a", "inv-b", "inv-z"]) == {"inv-a": draft, "inv-b": final}
+        assert uow.invoices.summaries(["s1"]) == [
+            InvoiceSummary(
+                i.id, "s1", i.status, i.period, i.issued_at, i.grace_until, i.number, i.finalized_at
+            )
+            for i in (draft, final)
+        ]
+        revised = draft.revise(draft.lines[:1])
+        uow.invoices.replace_drafts(
+            [revised, other.finalize(number="INV-2026-000002", at=JANUARY.end)]
+        )
+        uow.commit()
+    with store(tenant) as uow:
+        assert uow.invoices.get("inv-a") == revised
+        assert uow.invoices.get("inv-c").number == "INV-2026-000002"
+        with pytest.raises(Conflict, match="INV-2026-000001 is finalized, not a draft"):
+            uow.invoices.replace_drafts([final.void(at=JANUARY.end)])
+    with store(tenant) as uow, pytest.raises(NotFound, match="inv-z"):
+        uow.invoices.replace_drafts([replace(draft, id="inv-z")])
+
+
+REFUSED: dict[str, tuple[Callable[[Invoice], Invoice], type[Exception]]] = {
+    "a taken id": (lambda fresh: replace(fresh, id="inv-a"), Conflict),
+    "a taken number": (
+        lambda fresh: fresh.finalize(number="INV-2026-000001", at=JANUARY.end),
+        Conflict,
+    ),
+    "an unknown customer": (lambda fresh: replace(fresh, customer_id="c9"), NotFound),
+}
+
+
+@pytest.mark.parametrize("refusal", REFUSED.values(), ids=REFUSED.keys())
+def test_bulk_adds_refuse_what_is_taken_or_unknown(
+    store: UnitOfWorkFactory,
+    tenant: str,
+    refusal: tuple[Callable[[Invoice], Invoice], type[Exception]],
+) -> None:
+    make, error = refusal
+    stored = _draft(store, tenant, "inv-a")
+    numbered = _draft(store, tenant, "inv-b").finalize(number="INV-2026-000001", at=JANUARY.end)
+    with store(tenant) as uow:
+        uow.invoices.add_many([stored, numbered])
+        uow.commit()
+    with store(tenant) as uow, pytest.raises(error):
+        uow.invoices.add_many(
+            [_draft(store, tenant, "inv-fresh"), make(_draft(store, tenant, "inv-new"))]
+        )
+    with store(tenant) as uow:
+        assert [i.id for i in uow.invoices.list()] == ["inv-a", "inv-b"]
+
+
+def test_numbers_are_taken_many_at_once(store: UnitOfWorkFactory, tenant: str) -> None:
+    with store(tenant) as uow:
+        assert uow.invoices.next_numbers("INV-2026", 3) == range(1, 4)
+        assert uow.invoices.next_number("INV-2026") == 4
+        assert uow.invoices.next_numbers("INV-2026", 2) == range(5, 7)
+        assert uow.invoices.next_numbers("INV-2027", 1) == range(1, 2)
+        with pytest.raises(ValueError):
+            uow.invoices.next_numbers("INV-2026", 0)
+        uow.commit()
+    with store(tenant) as uow:
+        assert uow.invoices.next_numbers("INV-2026", 5) == range(7, 12)  # rolled back: unused
+    with store(tenant) as uow:
+        assert uow.invoices.next_number("INV-2026") == 7

@@ -136,3 +136,15 @@ def test_tax_once_per_invoice_on_the_rounded_lines() -> None:
         "5.89",
         "36.90",
     )
+
+
+def test_events_received_at_the_instant_of_the_bill_run_are_billed_once() -> None:
+    world = pump_world()
+    world.subscribe("sub-1", "acme", "pump", utc(2026, 1, 1))
+    world.clock.set(utc(2026, 2, 1))
+    world.usage("p1", utc(2026, 1, 20), m3=50)  # received at the very instant of the run
+    world.bill(utc(2026, 2, 1))
+    world.bill(utc(2026, 3, 1))
+    _opening, january, february = world.invoices()
+    assert lines(january) == [("usage", "water", "25.00"), ("fixed_fee", "base", "31.00")]
+    assert lines(february) == [("usage", "water", "0.00"), ("fixed_fee", "base", "31.00")]

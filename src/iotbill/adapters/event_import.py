@@ -35,7 +35,7 @@ def _decode(data: bytes, source: str) -> tuple[list[SourcedEvent], list[Rejectio
     except InvalidInput:
         pass
     else:
-        return [SourcedEvent(e, n) for e, n in zip(events, lines, strict=True)], []
+        return list(map(SourcedEvent, events, lines)), []
     events_found: list[SourcedEvent] = []
     rejected: list[Rejection] = []
     for number, line in enumerate(data.split(b"\n"), start=1):

@@ -36,6 +36,7 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -130,20 +131,39 @@ class BillingCycle:
 
     def _boundary(self, index: int) -> datetime:
         """The UTC instant at which period number ``index`` starts."""
-        in_zone = self._zone()
         if self.anchor is None:
-            if self.interval in _DAYS_IN:
-                day = date.fromordinal(index * _DAYS_IN[self.interval] + 1)
-            else:
-                day = _first_of_month(index * _MONTHS_IN[self.interval])
-            return local_instant(datetime(day.year, day.month, day.day), in_zone)
-        anchor = self.anchor.astimezone(in_zone)
-        wall = anchor.replace(tzinfo=None, fold=0)
-        if self.interval in _DAYS_IN:
-            wall += timedelta(days=index * _DAYS_IN[self.interval])
+            return _boundary(self.interval, self.timezone, None, 0, index)
+        anchor = self.anchor.astimezone(self._zone())
+        return _boundary(
+            self.interval, self.timezone, anchor.replace(tzinfo=None), anchor.fold, index
+        )
+
+
+@lru_cache(maxsize=4096)
+def _boundary(
+    interval: Interval, timezone: str, anchor: datetime | None, fold: int, index: int
+) -> datetime:
+    """The UTC instant at which period ``index`` of a cycle starts.
+
+    ``anchor`` is the local wall time of an anniversary cycle's anchor in its
+    zone, and ``fold`` its occurrence: a key of its own, because two times that
+    differ only by their fold (the two 02:30 of a night the clocks go back)
+    compare equal. Remembered: a pure function of immutable values, which a
+    bill run asks for again for every subscription on the same cycle.
+    """
+    in_zone = zone(timezone)
+    if anchor is None:
+        if interval in _DAYS_IN:
+            day = date.fromordinal(index * _DAYS_IN[interval] + 1)
         else:
-            wall = _add_months_keeping_day(wall, index * _MONTHS_IN[self.interval])
-        return local_instant(wall, in_zone, later=anchor.fold == 1)
+            day = _first_of_month(index * _MONTHS_IN[interval])
+        return local_instant(datetime(day.year, day.month, day.day), in_zone)
+    wall = anchor.replace(fold=0)
+    if interval in _DAYS_IN:
+        wall += timedelta(days=index * _DAYS_IN[interval])
+    else:
+        wall = _add_months_keeping_day(wall, index * _MONTHS_IN[interval])
+    return local_instant(wall, in_zone, later=fold == 1)
 
 
 def _first_of_month(month_index: int) -> date:

@@ -42,9 +42,12 @@ class EventConflict:
     line: int
 
 
-@dataclass(frozen=True, slots=True)
-class SourcedEvent:
-    """An event and where it came from (file line or batch position), for error messages."""
+class SourcedEvent(msgspec.Struct, frozen=True, gc=False):
+    """An event and where it came from (file line or batch position), for error messages.
+
+    A struct rather than a dataclass: an import makes one per line, millions at
+    a time, and a struct is made four times faster.
+    """
 
     event: UsageEvent
     line: int

@@ -12,17 +12,29 @@
    events count while an invoice is a draft;
 3. finalizes the drafts whose grace period has ended: their lines are priced
    one last time, late-usage adjustments for earlier, already finalized
-   periods are added, and the next gap-free number of the tenant's series is
-   assigned in the same transaction.
+   periods are added, and the next gap-free numbers of the tenant's series are
+   assigned in the same transaction. A document already due when it is issued
+   (no grace left by ``as_of``) is stored finalized at once.
 
-Every document has a deterministic id (``sub-1/close/2026-02-01T00:00:00+00:00``),
-and each subscription's documents are written in one transaction, so a run
-that is repeated, or killed half-way and run again, leaves every invoice
-exactly once and no number unused.
+Every document has a deterministic id (``sub-1/close/2026-02-01T00:00:00+00:00``).
+The run takes the subscriptions in id order, ``batch_size`` at a time, and
+does each batch in one transaction: its reads, its invoices and the numbers
+they take. A batch is stored whole or not at all, so a run that is repeated,
+or killed half-way and run again, leaves every invoice exactly once and no
+number unused.
+
+A batch costs a handful of statements, whatever its size: the batch's
+subscriptions, customers and invoice summaries; the events of every period
+it prices in one query (:meth:`~iotbill.services.ports.EventStore.load_many`);
+two counts per period-close invoice that follows finalized periods, in one
+more, and the late events re-read only where the counts differ; the numbers
+of each series taken at once; the invoices written in bulk. Plan versions never
+change, so each is read once per run. The steps of one subscription are in
+:mod:`iotbill.services.subscription_bills`.
 
 Time: ``as_of`` decides which periods have closed and which drafts are due;
 ``now`` is when the run happens: invoices are finalized ``at=now`` and see the
-events received before ``now``. Late events are those received after the
+events received up to ``now``. Late events are those received after the
 invoice of their period was finalized; the next period-close invoice of the
 subscription carries the difference as adjustment lines, so what a period
 costs over all its invoices always equals its price with every event.
@@ -30,31 +42,33 @@ costs over all its invoices always equals its price with every event.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
+from typing import TypeVar
 
-from iotbill.domain.catalog import Meter
-from iotbill.domain.customers import Customer
+from iotbill.domain.catalog import Plan
 from iotbill.domain.errors import InvalidInput
+from iotbill.domain.event_table import EventTable
 from iotbill.domain.invoices import Invoice, format_invoice_number
-from iotbill.domain.invoicing import InvoiceLine
-from iotbill.domain.late_events import late_usage_adjustments
-from iotbill.domain.periods import Period, require_aware
-from iotbill.domain.subscription_billing import (
-    PlanVersions,
-    billing_periods,
-    cancellation_lines,
-    change_lines,
-    opening_lines,
-    period_close_lines,
+from iotbill.domain.periods import require_aware
+from iotbill.domain.subscription_billing import PlanVersions
+from iotbill.domain.subscriptions import PlanKey, Subscription
+from iotbill.services.invoices import INVOICE_PREFIX
+from iotbill.services.ports import (
+    EventScope,
+    EventWindow,
+    InvoiceSummary,
+    UnitOfWork,
+    UnitOfWorkFactory,
 )
-from iotbill.domain.subscriptions import Subscription
-from iotbill.services.ports import EventScope, UnitOfWork, UnitOfWorkFactory
+from iotbill.services.subscription_bills import RunTimes, SubscriptionBill, drafts_to_read
 
-INVOICE_SERIES = "INV"
+BATCH_SIZE = 500
 Progress = Callable[[int, int], None]
+T = TypeVar("T")
 
 
 @dataclass
@@ -69,20 +83,6 @@ class BillRunReport:
         return {"issued": self.issued, "revised": self.revised, "finalized": self.finalized}
 
 
-@dataclass(frozen=True, slots=True)
-class _Context:
-    """What pricing one subscription needs, read in its unit of work."""
-
-    subscription: Subscription
-    customer: Customer
-    plans: PlanVersions
-    scope: EventScope
-
-    @property
-    def meters(self) -> list[Meter]:
-        return [meter for plan in self.plans.values() for meter in plan.meters]
-
-
 def bill_run(
     open_uow: UnitOfWorkFactory,
     tenant: str,
@@ -90,217 +90,164 @@ def bill_run(
     as_of: datetime,
     now: datetime,
     grace: timedelta = timedelta(0),
+    batch_size: int = BATCH_SIZE,
     progress: Progress | None = None,
 ) -> BillRunReport:
-    """Close every period that ended by ``as_of``; finalize drafts whose grace has ended."""
+    """Close every period that ended by ``as_of``; finalize drafts whose grace has ended.
+
+    ``progress`` is called after each batch with the subscriptions done and their total.
+    """
     as_of = require_aware(as_of, "as_of")
     now = require_aware(now, "now")
     if as_of > now:
         raise InvalidInput.at("as_of", f"{as_of} is in the future (now is {now})")
     if grace < timedelta(0):
         raise InvalidInput.at("grace", "must not be negative")
+    if batch_size < 1:
+        raise InvalidInput.at("batch_size", f"must be at least 1, not {batch_size}")
+    times = RunTimes(as_of, now, grace)
     with open_uow(tenant) as uow:
-        subscription_ids = [subscription.id for subscription in uow.subscriptions.list()]
+        listed = [(found.id, found.customer_id) for found in uow.subscriptions.list()]
+    plans: dict[PlanKey, Plan] = {}
     report = BillRunReport()
-    for done, subscription_id in enumerate(subscription_ids, start=1):
+    for start in range(0, len(listed), batch_size):
+        batch = listed[start : start + batch_size]
         with open_uow(tenant) as uow:
-            _bill_subscription(uow, subscription_id, as_of, now, grace, report)
+            done = _bill_batch(uow, batch, times, plans)
             uow.commit()
+        report.issued.extend(done.issued)
+        report.revised.extend(done.revised)
+        report.finalized.extend(done.finalized)
         if progress:
-            progress(done, len(subscription_ids))
+            progress(start + len(batch), len(listed))
     return report
 
 
-def _bill_subscription(
-    uow: UnitOfWork,
-    subscription_id: str,
-    as_of: datetime,
-    now: datetime,
-    grace: timedelta,
-    report: BillRunReport,
-) -> None:
-    context = _context(uow, subscription_id)
-    existing = {invoice.id: invoice for invoice in uow.invoices.list(subscription=subscription_id)}
-    for invoice_id, period, issued_at, compute in _documents(uow, context, as_of):
-        if invoice_id in existing:
-            continue
-        lines = compute()
-        if not lines:
-            continue
-        invoice = Invoice.draft(
-            id=invoice_id,
-            customer=context.customer,
-            subscription_id=subscription_id,
-            period=period,
-            lines=lines,
-            issued_at=issued_at,
-            grace=grace,
+def _bill_batch(
+    uow: UnitOfWork, batch: Sequence[tuple[str, str]], times: RunTimes, plans: dict[PlanKey, Plan]
+) -> BillRunReport:
+    """Bill the subscriptions ``batch`` (id, customer) in ``uow``; what was done."""
+    bills = _read_bills(uow, batch, times, plans)
+    for bill, tables in _with_tables(uow, [(bill, bill.pricing_windows()) for bill in bills]):
+        bill.price(tables)
+    _number(uow, bills)
+    _adjust_for_late_events(uow, bills)
+    return _write(uow, bills)
+
+
+def _read_bills(
+    uow: UnitOfWork, batch: Sequence[tuple[str, str]], times: RunTimes, plans: dict[PlanKey, Plan]
+) -> list[SubscriptionBill]:
+    """The batch's subscriptions, by id, with what billing them needs, read in ``uow``."""
+    chosen = {subscription_id for subscription_id, _ in batch}
+    customer_ids = sorted({customer_id for _, customer_id in batch})
+    subscriptions = uow.subscriptions.for_customers(customer_ids)
+    customers = uow.customers.find(customer_ids)
+    invoices = uow.invoices.summaries(sorted(chosen))
+    drafts = uow.invoices.find(drafts_to_read(invoices, times.as_of))
+    by_subscription: defaultdict[str | None, list[InvoiceSummary]] = defaultdict(list)
+    for summary in invoices:
+        by_subscription[summary.subscription_id].append(summary)
+    scopes = _scopes(subscriptions)
+    return [
+        SubscriptionBill(
+            subscription,
+            customers[subscription.customer_id],
+            _plans(uow, subscription, plans),
+            scopes[subscription.id],
+            by_subscription[subscription.id],
+            drafts,
+            times,
         )
-        uow.invoices.add(invoice)
-        existing[invoice_id] = invoice
-        report.issued.append(invoice_id)
-    for invoice in sorted(existing.values(), key=lambda invoice: (invoice.issued_at, invoice.id)):
-        if invoice.status != "draft" or invoice.issued_at > as_of:
-            continue
-        if invoice.is_due_for_finalization(as_of):
-            _finalize(uow, context, invoice, existing, now)
-            report.finalized.append(existing[invoice.id].number or "")
-        elif _is_close(invoice.id):
-            lines = _close_lines(uow, context, invoice.period)
-            if tuple(lines) != invoice.lines:
-                uow.invoices.save(invoice.revise(lines))
-                report.revised.append(invoice.id)
-
-
-def _context(uow: UnitOfWork, subscription_id: str) -> _Context:
-    subscription = uow.subscriptions.get(subscription_id)
-    customer = uow.customers.get(subscription.customer_id)
-    plans = {
-        phase.plan_key: uow.plans.get(phase.plan_code, phase.plan_version).plan
-        for phase in subscription.phases
-    }
-    if subscription.device_id is not None:
-        scope = EventScope(customer.id, devices=frozenset({subscription.device_id}))
-    else:
-        own = {
-            other.device_id
-            for other in uow.subscriptions.list(customer=customer.id)
-            if other.device_id is not None
-        }
-        scope = EventScope(customer.id, excluded_devices=frozenset(own))
-    return _Context(subscription, customer, plans, scope)
-
-
-Compute = Callable[[], list[InvoiceLine]]
-
-
-def _documents(
-    uow: UnitOfWork, context: _Context, as_of: datetime
-) -> list[tuple[str, Period, datetime, Compute]]:
-    """Every document of the subscription due by ``as_of``, in time order, with its pricing."""
-    subscription, customer, plans = context.subscription, context.customer, context.plans
-    cycle = subscription.cycle(customer.timezone)
-    documents: list[tuple[str, Period, datetime, Compute]] = []
-    if subscription.start <= as_of:
-        documents.append(
-            (
-                f"{subscription.id}/opening",
-                cycle.period_containing(subscription.start),
-                subscription.start,
-                partial(opening_lines, subscription, customer, plans),
-            )
-        )
-    for phase in subscription.phases[1:]:
-        if phase.start <= as_of:
-            documents.append(
-                (
-                    f"{subscription.id}/change/{phase.start.isoformat()}",
-                    cycle.period_containing(phase.start),
-                    phase.start,
-                    partial(change_lines, subscription, customer, plans, phase.start),
-                )
-            )
-    cancellation = subscription.cancellation
-    if (
-        cancellation is not None
-        and cancellation.timing == "immediate"
-        and cancellation.effective_at <= as_of
-    ):
-        documents.append(
-            (
-                f"{subscription.id}/cancellation",
-                cycle.period_containing(cancellation.effective_at),
-                cancellation.effective_at,
-                partial(cancellation_lines, subscription, customer, plans),
-            )
-        )
-    for period in billing_periods(subscription, customer, until=as_of):
-        documents.append(
-            (
-                _close_id(subscription.id, period),
-                period,
-                period.end,
-                partial(_close_lines, uow, context, period),
-            )
-        )
-    return sorted(documents, key=lambda document: document[2])
-
-
-def _close_id(subscription_id: str, period: Period) -> str:
-    return f"{subscription_id}/close/{period.start.isoformat()}"
-
-
-def _is_close(invoice_id: str) -> bool:
-    return "/close/" in invoice_id
-
-
-def _close_lines(
-    uow: UnitOfWork, context: _Context, period: Period, received_before: datetime | None = None
-) -> list[InvoiceLine]:
-    table = uow.events.load(context.scope, context.meters, period, received_before)
-    return period_close_lines(context.subscription, context.customer, context.plans, period, table)
-
-
-def _finalize(
-    uow: UnitOfWork,
-    context: _Context,
-    invoice: Invoice,
-    invoices: dict[str, Invoice],
-    now: datetime,
-) -> None:
-    """Price ``invoice`` one last time, add late adjustments, number and freeze it."""
-    lines = list(invoice.lines)
-    if _is_close(invoice.id):
-        lines = _close_lines(uow, context, invoice.period, now)
-        lines.extend(_late_adjustments(uow, context, invoice, invoices, now))
-    year = now.astimezone(context.customer.zone).year
-    sequence = uow.invoices.next_number(f"{INVOICE_SERIES}-{year}")
-    number = format_invoice_number(INVOICE_SERIES, year, sequence)
-    final = invoice.revise(lines).finalize(number=number, at=now)
-    uow.invoices.save(final)
-    invoices[invoice.id] = final
-
-
-def _late_adjustments(
-    uow: UnitOfWork,
-    context: _Context,
-    invoice: Invoice,
-    invoices: dict[str, Invoice],
-    now: datetime,
-) -> list[InvoiceLine]:
-    """Adjustments for earlier finalized periods whose events arrived after they were billed.
-
-    Everything received before the last finalization of this subscription's
-    period-close invoices has been billed (by the original invoices and the
-    adjustments since); what arrived from then until ``now`` is adjusted here.
-    """
-    earlier = [
-        other
-        for other in invoices.values()
-        if _is_close(other.id)
-        and other.finalized_at is not None
-        and other.number is not None
-        and other.period.end <= invoice.period.start
+        for subscription in subscriptions
+        if subscription.id in chosen
     ]
-    if not earlier:
-        return []
-    billed_until = max(other.finalized_at for other in earlier if other.finalized_at)
-    lines: list[InvoiceLine] = []
-    for other in sorted(earlier, key=lambda other: other.period.start):
-        assert other.number is not None
-        billed = uow.events.load(context.scope, context.meters, other.period, billed_until)
-        current = uow.events.load(context.scope, context.meters, other.period, now)
-        if len(current) == len(billed):
-            continue
-        lines.extend(
-            late_usage_adjustments(
-                context.subscription,
-                context.customer,
-                context.plans,
-                other.period,
-                billed=billed,
-                current=current,
-                original_number=other.number,
-            )
+
+
+def _scopes(subscriptions: Sequence[Subscription]) -> dict[str, EventScope]:
+    """Each subscription's events: its device's, or its customer's but for the devices that
+    have subscriptions of their own (all of the customer's are in ``subscriptions``)."""
+    billed_alone: defaultdict[str, set[str]] = defaultdict(set)
+    for subscription in subscriptions:
+        if subscription.device_id is not None:
+            billed_alone[subscription.customer_id].add(subscription.device_id)
+    return {
+        subscription.id: EventScope(
+            subscription.customer_id, devices=frozenset({subscription.device_id})
         )
-    return lines
+        if subscription.device_id is not None
+        else EventScope(
+            subscription.customer_id,
+            excluded_devices=frozenset(billed_alone[subscription.customer_id]),
+        )
+        for subscription in subscriptions
+    }
+
+
+def _plans(uow: UnitOfWork, subscription: Subscription, cache: dict[PlanKey, Plan]) -> PlanVersions:
+    """The plan versions of the subscription's phases, each read once per run."""
+    for phase in subscription.phases:
+        if phase.plan_key not in cache:
+            cache[phase.plan_key] = uow.plans.get(phase.plan_code, phase.plan_version).plan
+    return {phase.plan_key: cache[phase.plan_key] for phase in subscription.phases}
+
+
+def _with_tables(
+    uow: UnitOfWork, asks: Sequence[tuple[T, list[EventWindow]]]
+) -> Iterator[tuple[T, list[EventTable]]]:
+    """Each asker with the tables of the windows it asked for, all read at once."""
+    tables = iter(uow.events.load_many([window for _, windows in asks for window in windows]))
+    for asker, windows in asks:
+        yield asker, [next(tables) for _ in windows]
+
+
+def _number(uow: UnitOfWork, bills: Sequence[SubscriptionBill]) -> None:
+    """Give the invoices due their numbers: each series' taken at once, then handed out in
+    the order of the bills (and of each bill's invoices), as one by one."""
+    wanted = Counter[int]()
+    for bill in bills:
+        wanted[bill.series_year()] += bill.due
+    numbers = {
+        year: map(
+            partial(format_invoice_number, INVOICE_PREFIX, year),
+            uow.invoices.next_numbers(f"{INVOICE_PREFIX}-{year}", count),
+        )
+        for year, count in sorted(wanted.items())
+        if count
+    }
+    for bill in bills:
+        if bill.due:
+            bill.number(numbers[bill.series_year()])
+
+
+def _adjust_for_late_events(uow: UnitOfWork, bills: Sequence[SubscriptionBill]) -> None:
+    """Count the events before each check's period as billed and as known now (one query);
+    re-read the periods only where the counts differ (another)."""
+    checks = [(bill, check) for bill in bills for check in bill.late_checks()]
+    counts = uow.events.count_many(
+        [window for _, check in checks for window in (check.billed, check.current)]
+    )
+    late = [
+        ((bill, check), check.windows())
+        for (bill, check), billed, current in zip(checks, counts[::2], counts[1::2], strict=True)
+        if billed != current
+    ]
+    for (bill, check), tables in _with_tables(uow, late):
+        bill.adjust(check, tables)
+
+
+def _write(uow: UnitOfWork, bills: Sequence[SubscriptionBill]) -> BillRunReport:
+    """Store what the bills issued, revised and finalized, in bulk; report it."""
+    report = BillRunReport()
+    added: list[Invoice] = []
+    replaced: list[Invoice] = []
+    for bill in bills:
+        new, stored = bill.writes()
+        added.extend(new)
+        replaced.extend(stored)
+        report.issued.extend(bill.issued)
+        report.revised.extend(invoice.id for invoice in bill.revised)
+        report.finalized.extend(bill.numbers)
+    uow.invoices.add_many(added)
+    uow.invoices.replace_drafts(replaced)
+    return report

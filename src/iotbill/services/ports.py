@@ -68,11 +68,38 @@ class EventScope:
 
 
 @dataclass(frozen=True, slots=True)
+class EventWindow:
+    """What one table of :meth:`EventStore.load_many` holds: the events of ``scope``
+    that ``meters`` read for ``period``, stored before ``received_before`` (all when
+    ``None``), exactly as :meth:`EventStore.load` gives them."""
+
+    scope: EventScope
+    meters: tuple[Meter, ...]
+    period: Period
+    received_before: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class GroupQuantity:
     """A meter's quantity over a period for one group (``None`` without ``group_by``)."""
 
     group: str | None
     quantity: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceSummary:
+    """An invoice without its lines: what a bill run needs to know of the invoices it
+    does not change."""
+
+    id: str
+    subscription_id: str | None
+    status: InvoiceStatus
+    period: Period
+    issued_at: datetime
+    grace_until: datetime
+    number: str | None
+    finalized_at: datetime | None
 
 
 class Clock(Protocol):
@@ -114,6 +141,10 @@ class CustomerRepository(Protocol):
 
     def get(self, id: str) -> Customer: ...
 
+    def find(self, ids: Sequence[str]) -> dict[str, Customer]:
+        """The customers among ``ids`` that exist (unknown ids are left out)."""
+        ...
+
     def list(self) -> list[Customer]: ...
 
 
@@ -148,6 +179,10 @@ class SubscriptionRepository(Protocol):
 
     def get(self, id: str) -> Subscription: ...
 
+    def for_customers(self, customers: Sequence[str]) -> list[Subscription]:
+        """Every subscription of the customers ``customers``, by id."""
+        ...
+
     def list(self, customer: str | None = None) -> list[Subscription]: ...
 
 
@@ -156,11 +191,38 @@ class InvoiceRepository(Protocol):
 
     def add(self, invoice: Invoice) -> None: ...
 
+    def add_many(self, invoices: Sequence[Invoice]) -> None:
+        """Store new invoices, drafts or finalized, with their lines.
+
+        :class:`Conflict` if an id or a number is taken (then roll the unit of
+        work back: some of the others may be stored); :class:`NotFound` for an
+        unknown customer, before anything is written.
+        """
+        ...
+
     def save(self, invoice: Invoice) -> None:
         """Replace a stored invoice by id (a revised draft, or a new status)."""
         ...
 
+    def replace_drafts(self, invoices: Sequence[Invoice]) -> None:
+        """Replace stored drafts by id (revised, or finalized), with their lines.
+
+        :class:`NotFound` for an unknown id and :class:`Conflict` for an invoice
+        that is no longer a draft (another transaction finalized or voided it),
+        checked before anything is written; on PostgreSQL the drafts stay
+        locked until the transaction ends.
+        """
+        ...
+
     def get(self, id: str) -> Invoice: ...
+
+    def find(self, ids: Sequence[str]) -> dict[str, Invoice]:
+        """The invoices among ``ids`` that exist (unknown ids are left out)."""
+        ...
+
+    def summaries(self, subscriptions: Sequence[str]) -> list[InvoiceSummary]:
+        """The invoices of ``subscriptions`` without their lines, by period start, then id."""
+        ...
 
     def get_by_number(self, number: str) -> Invoice: ...
 
@@ -177,6 +239,11 @@ class InvoiceRepository(Protocol):
     def next_number(self, series: str) -> int:
         """The next number of ``series`` (1, 2, ...): gap-free, since it rolls back with the
         transaction that took it, and serialised between concurrent transactions."""
+        ...
+
+    def next_numbers(self, series: str, count: int) -> range:
+        """The next ``count`` numbers of ``series`` (``count`` at least 1), taken at once
+        and kept as :meth:`next_number` keeps one."""
         ...
 
 
@@ -230,6 +297,15 @@ class EventStore(Protocol):
         would. With ``received_before``, only events stored before that instant
         (what an invoice issued then could see).
         """
+        ...
+
+    def load_many(self, windows: Sequence[EventWindow]) -> list[EventTable]:
+        """:meth:`load` for each window, in order, read in as few queries as the store can."""
+        ...
+
+    def count_many(self, windows: Sequence[EventWindow]) -> list[int]:
+        """How many events each window holds: the meters' event types in its scope and
+        period, stored before its ``received_before``; carried readings are not counted."""
         ...
 
     def count(self) -> int:

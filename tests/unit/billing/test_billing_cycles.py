@@ -160,6 +160,25 @@ def test_anniversary_wall_time_skipped_by_dst_moves_later_by_the_gap() -> None:
     assert periods[2] == Period(utc(2026, 3, 29, 1, 30), utc(2026, 3, 30, 0, 30))
 
 
+@pytest.mark.parametrize("first_fold", [0, 1])
+def test_anniversaries_at_either_occurrence_of_a_repeated_time_are_kept_apart(
+    first_fold: int,
+) -> None:
+    # 02:30 on 25 October 2026 happens twice in Berlin: 00:30Z (CEST), then 01:30Z (CET).
+    # The two anchors compare equal as datetimes; each cycle keeps its own occurrence,
+    # whichever is asked first.
+    berlin = ZoneInfo("Europe/Berlin")
+    wall = datetime(2026, 10, 25, 2, 30, tzinfo=berlin)
+    first, second = (
+        BillingCycle.anniversary("day", "Europe/Berlin", wall.replace(fold=fold))
+        for fold in (first_fold, 1 - first_fold)
+    )
+    expected = {0: utc(2026, 10, 25, 0, 30), 1: utc(2026, 10, 25, 1, 30)}
+
+    assert first.period_containing(expected[first_fold]).start == expected[first_fold]
+    assert second.period_containing(expected[1 - first_fold]).start == expected[1 - first_fold]
+
+
 def test_weekly_anniversary_starts_on_the_anchor_weekday() -> None:
     cycle = BillingCycle.anniversary("week", "UTC", utc(2026, 1, 7, 8))  # a Wednesday
 

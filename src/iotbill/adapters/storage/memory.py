@@ -34,8 +34,10 @@ from iotbill.services.ports import (
     DeviceRepository,
     EventScope,
     EventStore,
+    EventWindow,
     GroupQuantity,
     InvoiceRepository,
+    InvoiceSummary,
     PlanRepository,
     StoredPlan,
     SubscriptionRepository,
@@ -224,6 +226,10 @@ class MemoryCustomerRepository(_Repository):
     def get(self, id: str) -> Customer:
         return _get(self._data().customers, id, "customer")
 
+    def find(self, ids: Sequence[str]) -> dict[str, Customer]:
+        customers = self._data().customers
+        return {id: customers[id] for id in set(ids) if id in customers}
+
     def list(self) -> list[Customer]:
         customers = self._data().customers
         return [customers[id] for id in sorted(customers)]
@@ -279,6 +285,10 @@ class MemorySubscriptionRepository(_Repository):
     def get(self, id: str) -> Subscription:
         return _get(self._data().subscriptions, id, "subscription")
 
+    def for_customers(self, customers: Sequence[str]) -> list[Subscription]:
+        found, chosen = self._data().subscriptions, set(customers)
+        return [found[id] for id in sorted(found) if found[id].customer_id in chosen]
+
     def list(self, customer: str | None = None) -> list[Subscription]:
         found = self._data().subscriptions
         return [
@@ -293,14 +303,59 @@ class MemoryInvoiceRepository(_Repository):
         _get(self._data().customers, invoice.customer_id, "customer")
         _add(self._data().invoices, invoice.id, invoice, "invoice")
 
+    def add_many(self, invoices: Sequence[Invoice]) -> None:
+        data = self._data()
+        for invoice in invoices:
+            _get(data.customers, invoice.customer_id, "customer")
+        ids = set(data.invoices)
+        numbers = {invoice.number for invoice in data.invoices.values()}
+        for invoice in invoices:
+            if invoice.id in ids:
+                raise Conflict(f"invoice {invoice.id!r} already exists")
+            if invoice.number is not None and invoice.number in numbers:
+                raise Conflict(f"invoice number {invoice.number!r} is already taken")
+            ids.add(invoice.id)
+            numbers.add(invoice.number)
+        data.invoices.update((invoice.id, invoice) for invoice in invoices)
+
     def save(self, invoice: Invoice) -> None:
         stored = _get(self._data().invoices, invoice.id, "invoice")
         if stored.status != "draft":  # a finalized invoice's lines never change
             invoice = replace(invoice, lines=stored.lines)
         self._data().invoices[invoice.id] = invoice
 
+    def replace_drafts(self, invoices: Sequence[Invoice]) -> None:
+        stored = self._data().invoices
+        for invoice in invoices:
+            found = _get(stored, invoice.id, "invoice")
+            if found.status != "draft":
+                raise Conflict(f"invoice {found.number or found.id} is {found.status}, not a draft")
+        stored.update((invoice.id, invoice) for invoice in invoices)
+
     def get(self, id: str) -> Invoice:
         return _get(self._data().invoices, id, "invoice")
+
+    def find(self, ids: Sequence[str]) -> dict[str, Invoice]:
+        invoices = self._data().invoices
+        return {id: invoices[id] for id in set(ids) if id in invoices}
+
+    def summaries(self, subscriptions: Sequence[str]) -> list[InvoiceSummary]:
+        chosen = set(subscriptions)
+        found = [
+            InvoiceSummary(
+                invoice.id,
+                invoice.subscription_id,
+                invoice.status,
+                invoice.period,
+                invoice.issued_at,
+                invoice.grace_until,
+                invoice.number,
+                invoice.finalized_at,
+            )
+            for invoice in self._data().invoices.values()
+            if invoice.subscription_id in chosen
+        ]
+        return sorted(found, key=lambda summary: (summary.period.start, summary.id))
 
     def get_by_number(self, number: str) -> Invoice:
         for invoice in self._data().invoices.values():
@@ -325,9 +380,15 @@ class MemoryInvoiceRepository(_Repository):
         return sorted(chosen, key=lambda invoice: (invoice.period.start, invoice.id))
 
     def next_number(self, series: str) -> int:
+        return self.next_numbers(series, 1)[0]
+
+    def next_numbers(self, series: str, count: int) -> range:
+        if count < 1:
+            raise ValueError(f"count must be at least 1, not {count}")
         sequences = self._data().sequences
-        sequences[series] = sequences.get(series, 0) + 1
-        return sequences[series]
+        first = sequences.get(series, 0) + 1
+        sequences[series] = first + count - 1
+        return range(first, first + count)
 
 
 class MemoryCreditNoteRepository(_Repository):
@@ -381,17 +442,34 @@ class MemoryEventStore(_Repository):
         period: Period,
         received_before: datetime | None = None,
     ) -> EventTable:
-        types = {meter.event_type for meter in meters}
-        chosen = [
+        chosen = self._chosen(EventWindow(scope, tuple(meters), period, received_before))
+        return EventTable.build(
+            [stored.event for stored in chosen], [stored.seq for stored in chosen], SOURCE
+        )
+
+    def load_many(self, windows: Sequence[EventWindow]) -> list[EventTable]:
+        return [
+            self.load(window.scope, window.meters, window.period, window.received_before)
+            for window in windows
+        ]
+
+    def count_many(self, windows: Sequence[EventWindow]) -> list[int]:
+        return [
+            sum(1 for stored in self._chosen(window) if stored.event.timestamp in window.period)
+            for window in windows
+        ]
+
+    def _chosen(self, window: EventWindow) -> list[StoredEvent]:
+        """The window's events up to the end of its period (the whole history before it)."""
+        scope, received_before = window.scope, window.received_before
+        types = {meter.event_type for meter in window.meters}
+        return [
             stored
             for stored in [*self._data().events, *self._unit._pending]
             if stored.customer == scope.customer
             and stored.event.type in types
-            and stored.event.timestamp < period.end
+            and stored.event.timestamp < window.period.end
             and (scope.devices is None or stored.event.device in scope.devices)
             and stored.event.device not in scope.excluded_devices
             and (received_before is None or stored.received_at < received_before)
         ]
-        return EventTable.build(
-            [stored.event for stored in chosen], [stored.seq for stored in chosen], SOURCE
-        )

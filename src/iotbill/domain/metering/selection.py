@@ -6,11 +6,16 @@ a scalar), may not be negative unless the meter allows it, and must carry the
 ``group_by`` property. Every violation is reported with the event's file and
 line and the property's name; nothing is guessed or skipped. Everything here
 is vectorised over the table's columns; only bad rows are visited one by one.
+
+:func:`meter_problems` runs the same checks over all of a meter's events,
+whatever their period, and returns them instead of raising: ingestion uses it
+to refuse an event that a subscription's meter could never bill.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -24,6 +29,14 @@ from iotbill.domain.quantities import Scaled, decimal_text, from_scaled
 
 MAX_REPORTED = 50
 Positions = npt.NDArray[np.intp]
+
+
+class EventProblem(NamedTuple):
+    """What is wrong with the event at table row ``row``: its property ``field``, and why."""
+
+    row: int
+    field: str
+    message: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +57,7 @@ def select(
     when no event matched. With it, groups are ordered by label.
     """
     view = table.view(meter.event_type)
-    problems = _Problems(table, view, meter.code)
+    problems = _Problems(view)
     aggregation = meter.aggregator()
     kind = aggregation.property_kind
     positions = _matching_positions(view, meter)
@@ -62,7 +75,7 @@ def select(
     prior_values = _numbers(view, meter, number_name, prior_positions[1], problems)
     amounts = _numbers(view, meter, amount_property, in_period, problems)
     keys = _keys(view, meter, in_period, problems) if kind is PropertyKind.KEY else None
-    problems.raise_if_any()
+    problems.raise_if_any(table, meter.code)
 
     timestamps = view.timestamps[in_period]
     priors = dict(zip(prior_positions[0].tolist(), prior_values.tolist(), strict=True))
@@ -92,29 +105,55 @@ def _or_empty(keys: npt.NDArray[np.int64] | None) -> npt.NDArray[np.int64]:
     return np.empty(0, dtype=np.int64) if keys is None else keys
 
 
-class _Problems:
-    """Problems with events, each located at its file and line; the first fifty are kept."""
+def meter_problems(
+    table: EventTable, meter: Meter, amount_property: str | None = None
+) -> list[EventProblem]:
+    """Every problem :func:`select` would report with any of the meter's events, in any period.
 
-    def __init__(self, table: EventTable, view: TypeView, meter_code: str) -> None:
-        self.table = table
+    The same checks and messages as :func:`select` (which also reports the
+    file, line and meter): a missing ``group_by`` value, a missing or bad
+    number (or key), a negative value the meter does not allow, and the same
+    of ``amount_property`` when given. Events the meter's filters leave out
+    are not its business.
+    """
+    view = table.view(meter.event_type)
+    problems = _Problems(view)
+    positions = _matching_positions(view, meter)
+    kind = meter.aggregator().property_kind
+    _group_codes(view, meter, positions, problems)
+    number_name = meter.property if kind is PropertyKind.NUMBER else None
+    _numbers(view, meter, number_name, positions, problems)
+    _numbers(view, meter, amount_property, positions, problems)
+    if kind is PropertyKind.KEY:
+        _keys(view, meter, positions, problems)
+    return problems.found
+
+
+class _Problems:
+    """Problems with the events of one type, by table row, in the order they were found."""
+
+    def __init__(self, view: TypeView) -> None:
         self.view = view
-        self.meter_code = meter_code
-        self.problems: list[Problem] = []
-        self.more = 0
+        self.found: list[EventProblem] = []
 
     def add(self, position: int, field: str, message: str) -> None:
-        if len(self.problems) >= MAX_REPORTED:
-            self.more += 1
-            return
-        row = int(self.view.rows[position])
-        location = f"{self.table.location(row)}: properties.{field}"
-        self.problems.append(Problem(location, f"{message} (meter {self.meter_code!r})"))
+        self.found.append(EventProblem(int(self.view.rows[position]), field, message))
 
-    def raise_if_any(self) -> None:
-        if self.problems:
-            if self.more:
-                self.problems.append(Problem("", f"... and {self.more} more problems like these"))
-            raise InvalidInput(self.problems)
+    def raise_if_any(self, table: EventTable, meter_code: str) -> None:
+        """:class:`InvalidInput` naming the first fifty, each at its file and line."""
+        if not self.found:
+            return
+        problems = [
+            Problem(
+                f"{table.location(found.row)}: properties.{found.field}",
+                f"{found.message} (meter {meter_code!r})",
+            )
+            for found in self.found[:MAX_REPORTED]
+        ]
+        more = len(self.found) - MAX_REPORTED
+        if more > 0:
+            problems.append(Problem("", f"... and {more} more problems like these"))
+        raise InvalidInput(problems)
 
 
 def _matching_positions(view: TypeView, meter: Meter) -> Positions:

@@ -9,7 +9,17 @@ from __future__ import annotations
 
 import typer
 
-from iotbill.entrypoints.cli import preview, storage
+from iotbill.entrypoints.cli import (
+    billing,
+    customers,
+    demo,
+    devices,
+    invoices,
+    plans,
+    preview,
+    storage,
+    subscriptions,
+)
 from iotbill.entrypoints.cli.adoption import app as adoption_app
 
 app = typer.Typer(
@@ -19,8 +29,15 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+demo.register(app)
 preview.register(app)
 storage.register(app)
+plans.register(app)
+customers.register(app)
+devices.register(app)
+subscriptions.register(app)
+invoices.register(app)
+billing.register(app)
 app.add_typer(adoption_app, name="adoption")
 
 

@@ -8,22 +8,17 @@ from iotbill.domain.errors import InvalidInput
 from iotbill.domain.periods import local_midnight, zone
 
 
-def parse_instant(text: str, flag: str, timezone: str | None = None) -> datetime:
-    """An aware UTC instant from a date (local midnight in ``timezone``, else UTC) or a time.
+def parse_date_or_instant(text: str, flag: str) -> date | datetime:
+    """A date (``2026-01-31``), kept as a date, or an aware UTC instant.
 
-    A date and time must carry a UTC offset (``2026-01-01T00:00:00+01:00``).
+    The caller decides whose midnight a date is (the customer's, for the
+    billing commands). A date and time must carry a UTC offset
+    (``2026-01-01T00:00:00+01:00`` or ``...Z``); a naive one is refused.
     """
-    in_zone = zone(timezone, "--timezone") if timezone else None
     try:
-        day = date.fromisoformat(text)
+        return date.fromisoformat(text)
     except ValueError:
         pass
-    else:
-        return (
-            local_midnight(day, in_zone)
-            if in_zone
-            else datetime(day.year, day.month, day.day, tzinfo=UTC)
-        )
     try:
         instant = datetime.fromisoformat(text)
     except ValueError:
@@ -35,3 +30,17 @@ def parse_instant(text: str, flag: str, timezone: str | None = None) -> datetime
             flag, f"{text!r} has no UTC offset: add one (e.g. Z or +01:00) or give a date"
         )
     return instant.astimezone(UTC)
+
+
+def parse_instant(text: str, flag: str, timezone: str | None = None) -> datetime:
+    """An aware UTC instant from a date (local midnight in ``timezone``, else UTC) or a time.
+
+    A date and time must carry a UTC offset (``2026-01-01T00:00:00+01:00``).
+    """
+    in_zone = zone(timezone, "--timezone") if timezone else None
+    moment = parse_date_or_instant(text, flag)
+    if isinstance(moment, datetime):
+        return moment
+    if in_zone:
+        return local_midnight(moment, in_zone)
+    return datetime(moment.year, moment.month, moment.day, tzinfo=UTC)

@@ -1,27 +1,42 @@
-"""Appending events fast: one multi-row statement per batch, never one per event.
+"""Appending events fast: one statement per batch, never one per event.
+
+A batch is prepared a column at a time, before its transaction begins: every
+event's properties are encoded to JSON in one call, and ``measures`` (see
+``tables``) are computed a property at a time with the pure core's exact
+number conversion. Rows are written grouped by customer and event type, as the
+customer index is ordered: consecutive rows then land side by side in that
+index, which makes a batch about a fifth cheaper to write on both databases
+than rows in file order.
 
 SQLite: ``executemany`` of ``INSERT ... ON CONFLICT DO NOTHING``, in C.
-PostgreSQL: ``COPY`` straight into ``usage_events`` inside a savepoint, which
-is as fast as PostgreSQL loads rows; only if the batch repeats a stored id
-(the COPY fails on the unique index) is the savepoint rolled back and the batch
-copied into a temporary table and moved with ``INSERT ... SELECT ... ON
-CONFLICT DO NOTHING``. Either way the database's unique index decides what is
-a duplicate, at write time, so concurrent writers cannot both store an id.
+PostgreSQL: ``COPY`` of one text buffer straight into ``usage_events`` inside
+a savepoint, which is as fast as PostgreSQL loads rows; only if the batch
+repeats a stored id (the COPY fails on the unique index) is the savepoint
+rolled back and the batch copied into a temporary table and moved with
+``INSERT ... SELECT ... ON CONFLICT DO NOTHING``. Either way the database's
+unique index decides what is a duplicate, at write time, so concurrent writers
+cannot both store an id.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from itertools import repeat
 from typing import Any
 
 import msgspec
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy import Connection
 
+from iotbill.domain.event_table import VALID, number_column
 from iotbill.domain.events import UsageEvent
-from iotbill.domain.periods import to_micros
-from iotbill.domain.quantities import INT64_MAX, UNIT
+from iotbill.domain.periods import EPOCH, ONE_MICROSECOND
+from iotbill.domain.quantities import QuantityError, to_scaled
 
 COLUMNS = (
     "tenant_id",
@@ -35,8 +50,9 @@ COLUMNS = (
     "measures",
 )
 _COLUMN_LIST = ", ".join(COLUMNS)
-_SQLITE_INSERT = (
-    f"INSERT INTO usage_events ({_COLUMN_LIST}) VALUES ({', '.join('?' * len(COLUMNS))}) "
+_SQLITE_INSERT = (  # the tenant, an integer of ours, is written in; the rest are parameters
+    f"INSERT INTO usage_events ({_COLUMN_LIST}) "
+    f"VALUES ({{tenant_id}}, {', '.join('?' * (len(COLUMNS) - 1))}) "
     "ON CONFLICT (tenant_id, event_id) DO NOTHING"
 )
 _STAGE = (
@@ -45,32 +61,141 @@ _STAGE = (
     "received_at bigint, properties text, measures jsonb) ON COMMIT DROP"
 )
 _ENCODER = msgspec.json.Encoder(decimal_format="number")
-_UNIT = Decimal(UNIT)
+# COPY's text format gives these characters a meaning; in a value they are escaped.
+_COPY_SPECIAL = ("\\", "\t", "\n", "\r")
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 Row = tuple[int, str, str, str, str, int, int, str, str]
+TenantRow = tuple[str, str, str, str, int, int, str, str]
+"""A row but for its first column, the tenant."""
+_PREPARING = threading.Lock()
 
 
 def measure(value: Any) -> Any:
     """A property value as SQL compares and sums it exactly (see ``tables``).
 
-    Numbers become integer nano-units; strings and booleans stay; anything that
-    cannot be held exactly that way becomes ``None``.
+    Numbers become integer nano-units, exactly as the pure core reads them
+    (:func:`~iotbill.domain.quantities.to_scaled`); strings and booleans stay;
+    anything the pure core cannot hold exactly becomes ``None``.
 
     >>> measure(Decimal("2.5")), measure(3), measure("on"), measure(Decimal("1E-10"))
     (2500000000, 3000000000, 'on', None)
     """
     if isinstance(value, str | bool):
         return value
-    if isinstance(value, int):
-        scaled = value * UNIT
-    elif isinstance(value, Decimal) and value.is_finite():
-        product = value * _UNIT
-        if product != product.to_integral_value():
+    if isinstance(value, int | Decimal):
+        try:
+            return to_scaled(value)
+        except QuantityError:
             return None
-        scaled = int(product)
-    else:
-        return None
-    return scaled if -INT64_MAX <= scaled <= INT64_MAX else None
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class EventRows:
+    """A batch of ``usage_events`` rows, column by column, but for the tenant.
+
+    The columns are in the order the events came in, the order they lie in
+    memory: reading millions of objects in any other order costs several times
+    more. Only the finished rows are put in ``order``: by customer and type.
+    """
+
+    event_ids: list[str]
+    event_types: list[str]
+    devices: list[str]
+    customers: Sequence[str]
+    occurred_at: list[int]
+    received_at: int
+    properties: list[str]
+    measures: list[str]
+    order: list[int]
+
+    @classmethod
+    def prepare(
+        cls, events: Sequence[UsageEvent], customers: Sequence[str], received_at: datetime
+    ) -> EventRows:
+        """The rows of ``events``, each stored with its owner in ``customers``."""
+        types = [event.type for event in events]
+        properties = [event.properties for event in events]
+        kinds = _ranks(types)
+        groups = _ranks(customers) * (int(kinds.max(initial=0)) + 1) + kinds
+        order = np.argsort(groups, kind="stable")
+        return cls(
+            event_ids=[event.id for event in events],
+            event_types=types,
+            devices=[event.device for event in events],
+            customers=customers,
+            occurred_at=[(event.timestamp - EPOCH) // ONE_MICROSECOND for event in events],
+            received_at=(received_at - EPOCH) // ONE_MICROSECOND,
+            properties=_json_lines(properties),
+            measures=_measures(properties),
+            order=order.tolist(),
+        )
+
+    def __len__(self) -> int:
+        return len(self.event_ids)
+
+    def tuples(self) -> list[TenantRow]:
+        """The rows as tuples of :data:`COLUMNS` but the first, in index order."""
+        found = list(
+            zip(
+                self.event_ids,
+                self.event_types,
+                self.devices,
+                self.customers,
+                self.occurred_at,
+                repeat(self.received_at),
+                self.properties,
+                self.measures,
+                strict=False,  # the repeat is endless; the columns all have one length
+            )
+        )
+        return [found[index] for index in self.order]
+
+    def copy_text(self) -> bytes:
+        """The rows in the text format of PostgreSQL's ``COPY``, but the first column."""
+        lines = list(
+            map(
+                "\t".join,
+                zip(
+                    _copy_escaped(self.event_ids),
+                    _copy_escaped(self.event_types),
+                    _copy_escaped(self.devices),
+                    _copy_escaped(self.customers),
+                    map(str, self.occurred_at),
+                    repeat(str(self.received_at)),
+                    _copy_escaped(self.properties),
+                    _copy_escaped(self.measures),
+                    strict=False,  # as in tuples
+                ),
+            )
+        )
+        return "\n".join([lines[index] for index in self.order]).encode()
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedBatch:
+    """Rows ready for one database, but for the tenant: tuples for SQLite, text for COPY."""
+
+    count: int
+    rows: list[TenantRow] | bytes
+
+
+def prepare(
+    dialect: str, events: Sequence[UsageEvent], customers: Sequence[str], received_at: datetime
+) -> PreparedBatch:
+    """``events`` ready to be written to a ``dialect`` database, each with its owner.
+
+    One batch is prepared at a time, in any thread: the work is Python code,
+    which runs in one thread at a time anyway, and batches prepared in turn
+    rather than side by side are each ready sooner, so one is written while
+    the next is prepared.
+    """
+    with _PREPARING:
+        found = EventRows.prepare(events, customers, received_at)
+        return PreparedBatch(
+            len(found), found.tuples() if dialect == "sqlite" else found.copy_text()
+        )
 
 
 def rows(
@@ -80,60 +205,44 @@ def rows(
     received_at: datetime,
 ) -> list[Row]:
     """The ``usage_events`` rows of ``events``, each with its owner."""
-    received = to_micros(received_at)
-    encode = _ENCODER.encode
-    return [
-        (
-            tenant_id,
-            event.id,
-            event.type,
-            event.device,
-            customer,
-            to_micros(event.timestamp),
-            received,
-            encode(event.properties).decode(),
-            encode({name: measure(value) for name, value in event.properties.items()}).decode(),
-        )
-        for event, customer in zip(events, customers, strict=True)
-    ]
+    return [(tenant_id, *row) for row in EventRows.prepare(events, customers, received_at).tuples()]
 
 
-def append_rows(connection: Connection, batch: list[Row]) -> int:
-    """Store ``batch`` (ids unique within it); returns how many rows were new."""
-    if not batch:
+def append_rows(connection: Connection, tenant_id: int, batch: PreparedBatch) -> int:
+    """Store ``batch`` (ids unique within it) for the tenant; returns how many rows were new."""
+    if not batch.count:
         return 0
     if not connection.in_transaction():
         connection.begin()  # the driver is used directly below: make sure it is in one
     driver = connection.connection.dbapi_connection
-    if connection.dialect.name == "sqlite":
+    if isinstance(batch.rows, list):
         cursor = driver.cursor()  # type: ignore[union-attr]
         try:
-            cursor.executemany(_SQLITE_INSERT, batch)
+            cursor.executemany(_SQLITE_INSERT.format(tenant_id=int(tenant_id)), batch.rows)
             return int(cursor.rowcount)
         finally:
             cursor.close()
-    return _copy(driver, batch)
+    start = f"{tenant_id}\t".encode()
+    return _copy(driver, start + batch.rows.replace(b"\n", b"\n" + start) + b"\n", batch.count)
 
 
-def _copy(driver: Any, batch: list[Row]) -> int:
+def _copy(driver: Any, text: bytes, count: int) -> int:
     import psycopg
 
     with driver.cursor() as cursor:
         cursor.execute("SAVEPOINT append_events")
         try:
             with cursor.copy(f"COPY usage_events ({_COLUMN_LIST}) FROM STDIN") as copy:
-                for row in batch:
-                    copy.write_row(row)
+                copy.write(text)
         except psycopg.errors.UniqueViolation:
             cursor.execute("ROLLBACK TO SAVEPOINT append_events")
         else:
             cursor.execute("RELEASE SAVEPOINT append_events")
-            return len(batch)
+            return count
         cursor.execute("DROP TABLE IF EXISTS pg_temp.staged_usage_events")
         cursor.execute(_STAGE)
         with cursor.copy(f"COPY staged_usage_events ({_COLUMN_LIST}) FROM STDIN") as copy:
-            for row in batch:
-                copy.write_row(row)
+            copy.write(text)
         cursor.execute(
             f"INSERT INTO usage_events ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} "
             "FROM staged_usage_events ON CONFLICT (tenant_id, event_id) DO NOTHING"
@@ -141,3 +250,68 @@ def _copy(driver: Any, batch: list[Row]) -> int:
         inserted = int(cursor.rowcount)
         cursor.execute("DROP TABLE staged_usage_events")
         return inserted
+
+
+def _ranks(values: Sequence[str]) -> npt.NDArray[np.intp]:
+    """Each value's rank among the distinct values, in code-point order."""
+    rank = {value: index for index, value in enumerate(sorted(set(values)))}
+    return np.array([rank[value] for value in values], dtype=np.intp)
+
+
+def _json_lines(values: Sequence[Any]) -> list[str]:
+    """Each value as JSON text, all encoded in one call."""
+    if not values:
+        return []
+    return _ENCODER.encode_lines(values).decode().split("\n")[:-1]
+
+
+def _measures(properties: list[dict[str, Any]]) -> list[str]:
+    """Each event's ``measures`` as JSON text, computed a property at a time.
+
+    Events are grouped by the names of their properties (usually a handful of
+    shapes in a batch); each property of a shape is one column of values.
+    """
+    names_of = list(map(tuple, properties))
+    if not names_of or names_of.count(names_of[0]) == len(names_of):
+        return _measure_objects(names_of[0], properties) if names_of else []
+    shapes: dict[tuple[str, ...], list[int]] = {}
+    for index, names in enumerate(names_of):
+        shapes.setdefault(names, []).append(index)
+    found = [""] * len(properties)
+    for names, members in shapes.items():
+        texts = _measure_objects(names, [properties[index] for index in members])
+        for index, text in zip(members, texts, strict=True):
+            found[index] = text
+    return found
+
+
+def _measure_objects(names: tuple[str, ...], properties: list[dict[str, Any]]) -> list[str]:
+    """The measures of events whose properties all have ``names``, in that order."""
+    if not names:
+        return ["{}"] * len(properties)
+    pieces: list[Any] = []
+    for position, name in enumerate(names):
+        key = _ENCODER.encode(name).decode()
+        pieces.append(repeat(("{" if position == 0 else ",") + key + ":"))
+        pieces.append(_measure_column([found[name] for found in properties]))
+    pieces.append(repeat("}"))
+    return list(map("".join, zip(*pieces, strict=False)))  # strict: the repeats are endless
+
+
+def _measure_column(values: list[Any]) -> list[str]:
+    """Each value's :func:`measure` as JSON text; numbers converted as one column."""
+    if set(map(type, values)) <= {int, Decimal}:
+        column = number_column(values)
+        texts = list(map(str, column.values.tolist()))
+        for position in np.flatnonzero(column.status != VALID).tolist():
+            texts[position] = "null"
+        return texts
+    return _json_lines([measure(value) for value in values])
+
+
+def _copy_escaped(values: Sequence[str]) -> Sequence[str]:
+    """``values`` as COPY's text format reads them back."""
+    joined = "".join(values)
+    if any(special in joined for special in _COPY_SPECIAL):
+        return [value.translate(_COPY_ESCAPES) for value in values]
+    return values

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, func, select, text
 from iotbill.adapters.storage.sql import aggregation, bulk
 from iotbill.adapters.storage.sql.aggregation import NotExpressible, Query
 from iotbill.adapters.storage.sql.tables import usage_events
+from iotbill.adapters.storage.sql.windows import count_events, load_events
 from iotbill.domain.catalog import Meter
 from iotbill.domain.event_table import EventTable
 from iotbill.domain.events import UsageEvent
@@ -20,7 +21,7 @@ from iotbill.domain.metering import PropertyKind
 from iotbill.domain.metering.selection import select as select_usage
 from iotbill.domain.periods import Period, from_micros, to_micros
 from iotbill.domain.quantities import decimal_text, from_scaled
-from iotbill.services.ports import EventScope, GroupQuantity
+from iotbill.services.ports import EventScope, EventWindow, GroupQuantity
 
 SOURCE = "stored event"  # problems read "stored event:<seq>: properties.m3: ..."
 _PROPERTIES = msgspec.json.Decoder(dict[str, Any], float_hook=Decimal)
@@ -36,8 +37,10 @@ class SqlEventStore:
     def append(
         self, events: Sequence[UsageEvent], customers: Sequence[str], received_at: datetime
     ) -> int:
-        rows = bulk.rows(self._tenant_id(), events, customers, received_at)
-        return bulk.append_rows(self._connection(), rows)
+        connection = self._connection()
+        # Prepared before the first statement: on SQLite that statement takes the write lock.
+        batch = bulk.prepare(connection.dialect.name, events, customers, received_at)
+        return bulk.append_rows(connection, self._tenant_id(), batch)
 
     def count(self) -> int:
         statement = select(func.count()).where(usage_events.c.tenant_id == self._tenant_id())
@@ -117,6 +120,34 @@ class SqlEventStore:
             for _, event_id, event_type, device, occurred, doc in rows
         ]
         return EventTable.build(events, [row[0] for row in rows], SOURCE)
+
+    def load_many(self, windows: Sequence[EventWindow]) -> list[EventTable]:
+        """One query for the windows whose meters read only their period (see
+        :mod:`~iotbill.adapters.storage.sql.windows`); :meth:`load` for the others, whose
+        readings carried into the period take queries of their own."""
+        found = iter(
+            load_events(
+                self._connection(),
+                self._tenant_id(),
+                [window for window in windows if not _carries_readings(window)],
+            )
+        )
+        tables = []
+        for window in windows:
+            if _carries_readings(window):
+                scope, period = window.scope, window.period
+                tables.append(self.load(scope, window.meters, period, window.received_before))
+            else:
+                events, seqs = next(found)
+                tables.append(EventTable.build(events, seqs, SOURCE))
+        return tables
+
+    def count_many(self, windows: Sequence[EventWindow]) -> list[int]:
+        return count_events(self._connection(), self._tenant_id(), windows)
+
+
+def _carries_readings(window: EventWindow) -> bool:
+    return any(meter.aggregator().carries_prior_reading for meter in window.meters)
 
 
 def _in_period(

@@ -9,12 +9,13 @@ the message names what is missing; the foreign keys stay as the last guard).
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 
 from iotbill.adapters.plan_files import parse_plan_text
 from iotbill.adapters.storage.sql import tables as t
@@ -27,9 +28,16 @@ from iotbill.domain.invoices import CreditNote, Invoice, InvoiceStatus
 from iotbill.domain.money import currency, to_minor_units
 from iotbill.domain.periods import Period, from_micros, to_micros
 from iotbill.domain.subscriptions import Cancellation, CancelTiming, Phase, Subscription
-from iotbill.services.ports import StoredPlan, Tenant
+from iotbill.services.ports import InvoiceSummary, StoredPlan, Tenant
 
 CHUNK = 10_000  # ids per IN (...) list, well under SQLite's parameter limit
+
+
+def _chunks(values: Iterable[str]) -> Iterator[list[str]]:
+    """``values``, sorted and without repeats, in lists of at most ``CHUNK``."""
+    unique = sorted(set(values))
+    for start in range(0, len(unique), CHUNK):
+        yield unique[start : start + CHUNK]
 
 
 class _Repository:
@@ -172,6 +180,15 @@ class SqlCustomerRepository(_Repository):
             raise NotFound(f"unknown customer {id!r}")
         return _customer(row)
 
+    def find(self, ids: Sequence[str]) -> dict[str, Customer]:
+        found: dict[str, Customer] = {}
+        for chunk in _chunks(ids):
+            statement = select(t.customers).where(
+                self._mine(t.customers), t.customers.c.id.in_(chunk)
+            )
+            found.update((row.id, _customer(row)) for row in self._execute(statement))
+        return found
+
     def list(self) -> list[Customer]:
         statement = select(t.customers).where(self._mine(t.customers)).order_by(t.customers.c.id)
         return [_customer(row) for row in self._execute(statement)]
@@ -292,6 +309,14 @@ class SqlSubscriptionRepository(_Repository):
         condition = None if customer is None else t.subscriptions.c.customer_id == customer
         return self._load(condition)
 
+    def for_customers(self, customers: Sequence[str]) -> builtins.list[Subscription]:
+        found = [
+            subscription
+            for chunk in _chunks(customers)
+            for subscription in self._load(t.subscriptions.c.customer_id.in_(chunk))
+        ]
+        return sorted(found, key=lambda subscription: subscription.id)
+
     def _load(self, condition: Any) -> builtins.list[Subscription]:
         subs, phases = t.subscriptions, t.subscription_phases
         statement = select(subs).where(self._mine(subs)).order_by(subs.c.id)
@@ -383,12 +408,82 @@ class SqlInvoiceRepository(_Repository):
             self._execute(delete(lines).where(self._mine(lines), lines.c.invoice_id == invoice.id))
             self._insert_lines(invoice)
 
-    def _insert_lines(self, invoice: Invoice) -> None:
-        rows = line_rows(
-            self._tenant_id(), "invoice_id", invoice.id, invoice.lines, invoice.currency
+    def add_many(self, invoices: Sequence[Invoice]) -> None:
+        if not invoices:
+            return
+        customers = {invoice.customer_id for invoice in invoices}
+        missing = sorted(customers - self._ids(t.customers, t.customers.c.id, customers))
+        if missing:
+            raise NotFound(f"unknown customer {missing[0]!r}")
+        tenant_id = self._tenant_id()
+        try:
+            self._execute(
+                insert(t.invoices),
+                [{"tenant_id": tenant_id, **_invoice(invoice)} for invoice in invoices],
+            )
+        except IntegrityError as error:
+            raise Conflict(
+                f"an invoice id or number among the {len(invoices)} invoices from"
+                f" {invoices[0].id!r} is already taken"
+            ) from error
+        self._insert_many_lines(invoices)
+
+    def replace_drafts(self, invoices: Sequence[Invoice]) -> None:
+        if not invoices:
+            return
+        invoices_table, lines = t.invoices, t.invoice_lines
+        stored: dict[str, Any] = {}
+        for chunk in _chunks(invoice.id for invoice in invoices):
+            statement = (
+                select(invoices_table.c.id, invoices_table.c.status, invoices_table.c.number)
+                .where(self._mine(invoices_table), invoices_table.c.id.in_(chunk))
+                .with_for_update()
+            )
+            stored.update((row.id, row) for row in self._execute(statement))
+        for invoice in invoices:
+            row = stored.get(invoice.id)
+            if row is None:
+                raise NotFound(f"unknown invoice {invoice.id!r}")
+            if row.status != "draft":
+                raise Conflict(f"invoice {row.number or row.id} is {row.status}, not a draft")
+        changes = []
+        for invoice in invoices:
+            columns = _invoice(invoice)
+            key = {"key_tenant": self._tenant_id(), "key_id": columns.pop("id")}
+            changes.append({**key, **columns})
+        self._execute(
+            update(invoices_table).where(
+                invoices_table.c.tenant_id == bindparam("key_tenant"),
+                invoices_table.c.id == bindparam("key_id"),
+            ),
+            changes,
         )
+        for chunk in _chunks(invoice.id for invoice in invoices):
+            self._execute(delete(lines).where(self._mine(lines), lines.c.invoice_id.in_(chunk)))
+        self._insert_many_lines(invoices)
+
+    def _insert_lines(self, invoice: Invoice) -> None:
+        self._insert_many_lines([invoice])
+
+    def _insert_many_lines(self, invoices: Sequence[Invoice]) -> None:
+        tenant_id = self._tenant_id()
+        rows = [
+            row
+            for invoice in invoices
+            for row in line_rows(
+                tenant_id, "invoice_id", invoice.id, invoice.lines, invoice.currency
+            )
+        ]
         if rows:
             self._execute(insert(t.invoice_lines), rows)
+
+    def _ids(self, table: Table, column: Any, ids: Iterable[str]) -> set[str]:
+        """Those of ``ids`` that ``column`` of the tenant's rows of ``table`` holds."""
+        found: set[str] = set()
+        for chunk in _chunks(ids):
+            statement = select(column).where(self._mine(table), column.in_(chunk))
+            found.update(self._execute(statement).scalars())
+        return found
 
     def get(self, id: str) -> Invoice:
         found = self._load(t.invoices.c.id == id)
@@ -401,6 +496,43 @@ class SqlInvoiceRepository(_Repository):
         if not found:
             raise NotFound(f"no invoice is numbered {number!r}")
         return found[0]
+
+    def find(self, ids: Sequence[str]) -> dict[str, Invoice]:
+        return {
+            invoice.id: invoice
+            for chunk in _chunks(ids)
+            for invoice in self._load(t.invoices.c.id.in_(chunk))
+        }
+
+    def summaries(self, subscriptions: Sequence[str]) -> list[InvoiceSummary]:
+        invoices = t.invoices
+        found: list[InvoiceSummary] = []
+        for chunk in _chunks(subscriptions):
+            statement = select(
+                invoices.c.id,
+                invoices.c.subscription_id,
+                invoices.c.status,
+                invoices.c.period_start,
+                invoices.c.period_end,
+                invoices.c.issued_at,
+                invoices.c.grace_until,
+                invoices.c.number,
+                invoices.c.finalized_at,
+            ).where(self._mine(invoices), invoices.c.subscription_id.in_(chunk))
+            found.extend(
+                InvoiceSummary(
+                    row.id,
+                    row.subscription_id,
+                    cast(InvoiceStatus, row.status),
+                    Period(from_micros(row.period_start), from_micros(row.period_end)),
+                    from_micros(row.issued_at),
+                    from_micros(row.grace_until),
+                    row.number,
+                    _instant(row.finalized_at),
+                )
+                for row in self._execute(statement)
+            )
+        return sorted(found, key=lambda summary: (summary.period.start, summary.id))
 
     def list(
         self,
@@ -441,18 +573,24 @@ class SqlInvoiceRepository(_Repository):
         return [_invoice_from(row, line_rows_by_invoice.get(row.id, [])) for row in rows]
 
     def next_number(self, series: str) -> int:
+        return self.next_numbers(series, 1)[0]
+
+    def next_numbers(self, series: str, count: int) -> range:
+        if count < 1:
+            raise ValueError(f"count must be at least 1, not {count}")
         sequences = t.number_sequences
         dialect = sqlite if self._connection().dialect.name == "sqlite" else postgresql
         statement = (
             dialect.insert(sequences)
-            .values(tenant_id=self._tenant_id(), series=series, last_value=1)
+            .values(tenant_id=self._tenant_id(), series=series, last_value=count)
             .on_conflict_do_update(
                 index_elements=[sequences.c.tenant_id, sequences.c.series],
-                set_={"last_value": sequences.c.last_value + 1},
+                set_={"last_value": sequences.c.last_value + count},
             )
             .returning(sequences.c.last_value)
         )
-        return int(self._execute(statement).scalar_one())
+        last = int(self._execute(statement).scalar_one())
+        return range(last - count + 1, last + 1)
 
 
 def _invoice(invoice: Invoice) -> dict[str, Any]:

@@ -1,0 +1,193 @@
+"""Many event windows in one query: the tables of a bill run, a batch at a time.
+
+A window (:class:`~iotbill.services.ports.EventWindow`) is a customer's events of
+some types in a period, stored before an instant. Each window becomes one row of
+a ``VALUES`` list joined to ``usage_events``, so the database finds every
+window's events by a range scan of the index on ``(tenant_id, customer_id,
+event_type, occurred_at)``, in one statement instead of one per window.
+
+The database returns one row per window: each column of its events gathered
+into a JSON array (the stored properties, which are JSON objects, joined into
+one), which msgspec decodes in C. Fetching a Python row per event costs several
+times more. The arrays of a window line up: SQLite feeds a group's rows to all
+its aggregates in one pass, in one order, and PostgreSQL is told to order each
+by ``seq``. What the index cannot express is applied here, event by event: the
+window's own event types (the query asks for those of every window) and its
+scope's devices.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+from sqlalchemy import Connection, text
+
+from iotbill.adapters.storage.sql.aggregation import Query
+from iotbill.domain.events import UsageEvent
+from iotbill.domain.periods import from_micros, to_micros
+from iotbill.services.ports import EventWindow
+
+CHUNK = 1_000  # windows per statement: five parameters each, far below SQLite's limit
+NEVER = 2**63 - 1  # the received_before of a window that has none
+_PROPERTIES = msgspec.json.Decoder(list[dict[str, Any]], float_hook=Decimal)
+_INTEGERS = msgspec.json.Decoder(list[int])
+_TEXTS = msgspec.json.Decoder(list[str])
+_COLUMNS = ("seq", "event_id", "event_type", "device_id", "occurred_at")
+_GATHERED = {
+    "sqlite": ", ".join(
+        [*(f"json_group_array(e.{name})" for name in _COLUMNS), "group_concat(e.properties, ',')"]
+    ),
+    "postgresql": ", ".join(
+        [
+            *(f"CAST(json_agg(e.{name} ORDER BY e.seq) AS TEXT)" for name in _COLUMNS),
+            "string_agg(e.properties, ',' ORDER BY e.seq)",
+        ]
+    ),
+}
+
+Events = tuple[list[UsageEvent], list[int]]
+"""A window's events and their ``seq`` (the line an error names), in no particular order."""
+
+
+def load_events(
+    connection: Connection, tenant_id: int, windows: Sequence[EventWindow]
+) -> list[Events]:
+    """Every window's events in its period; the caller adds the readings carried into it."""
+    found: list[Events] = []
+    collecting = gc.isenabled()
+    gc.disable()  # many new objects, none in a reference cycle
+    try:
+        for start in range(0, len(windows), CHUNK):
+            found.extend(_load_chunk(connection, tenant_id, windows[start : start + CHUNK]))
+    finally:
+        if collecting:
+            gc.enable()
+    return found
+
+
+def count_events(
+    connection: Connection, tenant_id: int, windows: Sequence[EventWindow]
+) -> list[int]:
+    """How many events each window holds in its period."""
+    counts: list[int] = []
+    for start in range(0, len(windows), CHUNK):
+        chunk = windows[start : start + CHUNK]
+        found = [0] * len(chunk)
+        query = Query(connection.dialect.name)
+        statement = _joined(
+            query,
+            tenant_id,
+            chunk,
+            "e.event_type, e.device_id, COUNT(*)",
+            " GROUP BY wanted.item, e.event_type, e.device_id",
+        )
+        if statement is not None:
+            scopes = [_Scope.of(window) for window in chunk]
+            for item, event_type, device, events in connection.execute(
+                text(statement), query.parameters
+            ):
+                if scopes[item].takes(event_type, device):
+                    found[item] += events
+        counts.extend(found)
+    return counts
+
+
+def _load_chunk(
+    connection: Connection, tenant_id: int, windows: Sequence[EventWindow]
+) -> list[Events]:
+    found: list[Events] = [([], []) for _ in windows]
+    query = Query(connection.dialect.name)
+    gathered = _GATHERED[query.dialect]
+    statement = _joined(query, tenant_id, windows, gathered, " GROUP BY wanted.item")
+    if statement is None:
+        return found
+    queried = frozenset(meter.event_type for window in windows for meter in window.meters)
+    for item, seqs, ids, types, devices, times, properties in connection.execute(
+        text(statement), query.parameters
+    ).all():
+        scope = _Scope.of(windows[item])
+        everything = scope.takes_all(queried)
+        events, lines = found[item]
+        for seq, event_id, event_type, device, micros, values in zip(
+            _INTEGERS.decode(seqs),
+            _TEXTS.decode(ids),
+            _TEXTS.decode(types),
+            _TEXTS.decode(devices),
+            _INTEGERS.decode(times),
+            _PROPERTIES.decode(f"[{properties}]"),
+            strict=True,
+        ):
+            if everything or scope.takes(event_type, device):
+                events.append(UsageEvent(event_id, event_type, device, from_micros(micros), values))
+                lines.append(seq)
+    return found
+
+
+def _joined(
+    query: Query,
+    tenant_id: int,
+    windows: Sequence[EventWindow],
+    columns: str,
+    grouping: str = "",
+) -> str | None:
+    """``SELECT wanted.item, columns`` of the windows' events; ``None`` if no window meters any."""
+    types = sorted({meter.event_type for window in windows for meter in window.meters})
+    wanted = [
+        "("
+        + ", ".join(
+            (
+                query.bind(item),
+                query.bind(window.scope.customer),
+                query.bind(window.period.start_micros),
+                query.bind(window.period.end_micros),
+                query.bind(
+                    NEVER if window.received_before is None else to_micros(window.received_before)
+                ),
+            )
+        )
+        + ")"
+        for item, window in enumerate(windows)
+        if window.meters
+    ]
+    if not types or not wanted:
+        return None
+    return (
+        "WITH wanted (item, customer_id, start_at, end_at, before_at) "
+        f"AS (VALUES {', '.join(wanted)}) "
+        f"SELECT wanted.item, {columns} FROM wanted JOIN usage_events AS e "
+        f"ON e.tenant_id = {query.bind(tenant_id)} AND e.customer_id = wanted.customer_id "
+        f"AND e.event_type IN ({', '.join(query.bind(name) for name in types)}) "
+        "AND e.occurred_at >= wanted.start_at AND e.occurred_at < wanted.end_at "
+        f"AND e.received_at < wanted.before_at{grouping}"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Scope:
+    """What the query cannot tell apart: a window's own event types and devices."""
+
+    types: frozenset[str]
+    devices: frozenset[str] | None
+    excluded_devices: frozenset[str]
+
+    @classmethod
+    def of(cls, window: EventWindow) -> _Scope:
+        types = frozenset(meter.event_type for meter in window.meters)
+        return cls(types, window.scope.devices, window.scope.excluded_devices)
+
+    def takes_all(self, queried: frozenset[str]) -> bool:
+        """Whether every event of the types ``queried`` is one of the window's own."""
+        return self.types == queried and self.devices is None and not self.excluded_devices
+
+    def takes(self, event_type: str, device: str) -> bool:
+        """Whether an event the query found for the window is one of its own."""
+        return (
+            event_type in self.types
+            and (self.devices is None or device in self.devices)
+            and device not in self.excluded_devices
+        )

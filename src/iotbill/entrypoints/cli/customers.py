@@ -1,0 +1,133 @@
+"""``iotbill customers add|list|show``: who receives invoices."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from iotbill.entrypoints.cli.errors import report_errors
+from iotbill.entrypoints.cli.storage import JsonOption
+from iotbill.entrypoints.cli.store_options import (
+    DEFAULT_TENANT,
+    DatabaseOption,
+    TenantOption,
+    open_store,
+)
+
+customers_app = typer.Typer(
+    help="Customers: currency, time zone, billing address, tax rate.", no_args_is_help=True
+)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``customers`` group to ``app``."""
+    app.add_typer(customers_app, name="customers")
+
+
+@customers_app.command("add")
+@report_errors
+def add_command(
+    id: Annotated[str, typer.Argument(help="Customer id, e.g. acme.")],
+    currency: Annotated[str, typer.Option("--currency", help="ISO 4217 code, e.g. EUR.")],
+    timezone: Annotated[str, typer.Option("--timezone", help="IANA zone, e.g. Europe/Berlin.")],
+    name: Annotated[str | None, typer.Option("--name", help="Name (default: the id).")] = None,
+    address: Annotated[str, typer.Option("--address", help="Billing address.")] = "",
+    tax_rate: Annotated[
+        str, typer.Option("--tax-rate", help="Tax rate in percent, exactly: 19, 8.875.")
+    ] = "0",
+    tenant: TenantOption = DEFAULT_TENANT,
+    database: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Add a customer. Billing periods start at local midnight in its time zone.
+
+    Exit codes: 0 ok, 2 invalid input (every problem listed), 4 the id exists.
+    """
+    from iotbill.entrypoints.cli.output import flag_names, print_json
+    from iotbill.entrypoints.views import customer_json
+    from iotbill.services.customers import add_customer
+
+    with flag_names(
+        id="ID",
+        name="--name",
+        currency="--currency",
+        timezone="--timezone",
+        billing_address="--address",
+        tax_rate="--tax-rate",
+    ):
+        customer = add_customer(
+            open_store(database)(tenant),
+            id=id,
+            name=id if name is None else name,
+            currency=currency,
+            timezone=timezone,
+            billing_address=address,
+            tax_rate=tax_rate,
+        )
+    if as_json:
+        print_json(customer_json(customer))
+    else:
+        typer.echo(f"added customer {customer.id} ({customer.currency}, {customer.timezone})")
+
+
+@customers_app.command("list")
+@report_errors
+def list_command(
+    tenant: TenantOption = DEFAULT_TENANT,
+    database: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List the customers."""
+    from iotbill.entrypoints.cli.output import print_json, print_table, table
+    from iotbill.entrypoints.views import customer_json
+    from iotbill.services.customers import list_customers
+
+    customers = list_customers(open_store(database)(tenant))
+    if as_json:
+        print_json([customer_json(customer) for customer in customers])
+        return
+    shown = table("Customers", "Id", "Name", "Currency", "Time zone", "Tax rate (%)>")
+    for customer in customers:
+        shown.add_row(
+            customer.id,
+            customer.name,
+            customer.currency.code,
+            customer.timezone,
+            customer_json(customer)["tax_rate"],
+        )
+    print_table(shown)
+
+
+@customers_app.command("show")
+@report_errors
+def show_command(
+    id: Annotated[str, typer.Argument(help="Customer id.")],
+    tenant: TenantOption = DEFAULT_TENANT,
+    database: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show a customer with its devices and subscriptions. Exit code 3 if unknown."""
+    from iotbill.entrypoints.cli.output import print_json
+    from iotbill.entrypoints.views import customer_json
+    from iotbill.services.customers import get_customer, list_devices
+    from iotbill.services.subscriptions import list_subscriptions
+
+    open_uow = open_store(database)
+    customer = get_customer(open_uow(tenant), id)
+    devices = [d.id for d in list_devices(open_uow(tenant), customer=id) if d.owner == id]
+    subscriptions = [s.id for s in list_subscriptions(open_uow(tenant), customer=id)]
+    if as_json:
+        print_json({**customer_json(customer), "devices": devices, "subscriptions": subscriptions})
+        return
+    view = customer_json(customer)
+    for label, value in (
+        ("Customer", f"{customer.name} ({customer.id})"),
+        ("Currency", view["currency"]),
+        ("Time zone", view["timezone"]),
+        ("Billing address", view["billing_address"] or "-"),
+        ("Tax rate", f"{view['tax_rate']} %"),
+        ("Devices", ", ".join(devices) or "-"),
+        ("Subscriptions", ", ".join(subscriptions) or "-"),
+    ):
+        typer.echo(f"{label + ':':<17}{value}")

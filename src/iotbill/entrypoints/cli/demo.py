@@ -1,0 +1,79 @@
+"""``iotbill demo``: a month of IoT billing in a fresh embedded database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+
+from iotbill.entrypoints.cli.errors import report_errors
+
+DEFAULT_DEMO_DATABASE = "iotbill-demo.db"
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``demo`` command to ``app``."""
+    app.command("demo")(demo_command)
+
+
+@report_errors
+def demo_command(
+    database: Annotated[
+        Path, typer.Option("--database", help="The SQLite file to create (replaced if present).")
+    ] = Path(DEFAULT_DEMO_DATABASE),
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the generated telemetry.")] = 2026,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the invoices as JSON.")] = False,
+) -> None:
+    """Bill three IoT businesses for January 2026, end to end, in a new SQLite database.
+
+    Creates the database, a tenant, customers in three currencies and time
+    zones, their devices and subscriptions to the example plans; generates a
+    month of seeded telemetry; ingests it; runs the bill run; prints the
+    invoices. Running it again replaces the previous demo database.
+    """
+    from iotbill.adapters.storage.sql.engine import create_engine_for, upgrade
+    from iotbill.adapters.storage.sql.unit_of_work import sql_unit_of_work_factory
+    from iotbill.demo.scenario import CUSTOMERS, TENANT, run_demo
+
+    path = database.resolve()
+    replaced = _remove_database(path)
+    engine = create_engine_for(str(path))
+    try:
+        upgrade(engine)
+        result = run_demo(sql_unit_of_work_factory(engine), seed)
+    finally:
+        engine.dispose()
+    if as_json:
+        typer.echo(json.dumps([invoice.as_json() for invoice in result.invoices], indent=2))
+        return
+    from iotbill.entrypoints.cli.render import print_invoice_summary
+
+    if replaced:
+        typer.echo(f"Replaced the previous demo database at {path}.")
+    events = result.events
+    typer.echo(
+        f"Ingested {events.accepted} events ({events.duplicates} duplicates, "
+        f"{len(events.rejected)} rejected) and billed January 2026:"
+    )
+    print_invoice_summary(
+        result.invoices, {customer.id: ZoneInfo(customer.timezone) for customer in CUSTOMERS}
+    )
+    typer.echo(f"\nThe demo database is {path} (tenant {TENANT.code!r}). Look around:")
+    typer.echo(f"  iotbill invoices list --database {path} --tenant {TENANT.code}")
+    first = result.invoices[-1].number if result.invoices else "INV-2026-000001"
+    typer.echo(f"  iotbill invoices show {first} --database {path} --tenant {TENANT.code}")
+
+
+def _remove_database(path: Path) -> bool:
+    """Delete the SQLite file at ``path`` and its journal files; whether there was one."""
+    from iotbill.domain.errors import InvalidInput
+
+    if path.is_dir():
+        raise InvalidInput.at("--database", f"{path} is a directory, not a database file")
+    existed = path.exists()
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    return existed

@@ -1,0 +1,268 @@
+"""``iotbill invoices list|show|finalize|pay|void`` and ``iotbill credit-notes create``.
+
+An invoice is named by its id or its number. ``invoices show --json`` prints
+exactly the invoice's one JSON schema (:meth:`Invoice.as_json`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from iotbill.entrypoints.cli.errors import report_errors
+from iotbill.entrypoints.cli.storage import JsonOption
+from iotbill.entrypoints.cli.store_options import (
+    DEFAULT_TENANT,
+    DatabaseOption,
+    TenantOption,
+    open_store,
+)
+
+if TYPE_CHECKING:
+    from iotbill.domain.invoices import CreditNote, Invoice
+
+invoices_app = typer.Typer(
+    help="Invoices: draft -> finalized (numbered) -> paid, or void.", no_args_is_help=True
+)
+credit_notes_app = typer.Typer(
+    help="Credit notes: corrections of a finalized invoice.", no_args_is_help=True
+)
+Reference = Annotated[str, typer.Argument(help="Invoice id or number (INV-2026-000001).")]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``invoices`` and ``credit-notes`` groups to ``app``."""
+    app.add_typer(invoices_app, name="invoices")
+    app.add_typer(credit_notes_app, name="credit-notes")
+
+
+@invoices_app.command("list")
+@report_errors
+def list_command(
+    customer: Annotated[
+        str | None, typer.Option("--customer", help="Only this customer's.")
+    ] = None,
+    subscription: Annotated[
+        str | None, typer.Option("--subscription", help="Only this subscription's.")
+    ] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", help="draft, finalized, paid or void.")
+    ] = None,
+    tenant: TenantOption = DEFAULT_TENANT,
+    database: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List invoices by period (--json: a list of the invoice schema)."""
+    from iotbill.entrypoints.cli.output import flag_names, print_json, print_table, table
+    from iotbill.services.customers import list_customers
+    from iotbill.services.invoices import list_invoices
+
+    open_uow = open_store(database)
+    with flag_names(status="--status"):
+        invoices = list_invoices(
+            open_uow(tenant), customer=customer, subscription=subscription, status=status
+        )
+    if as_json:
+        print_json([invoice.as_json() for invoice in invoices])
+        return
+    zones = {c.id: c.timezone for c in list_customers(open_uow(tenant))}
+    shown = table("Invoices", "Number or id", "Status", "Customer", "Period", "Total>", "Due>")
+    for invoice in invoices:
+        view = invoice.as_json()
+        shown.add_row(
+            invoice.number or invoice.id,
+            invoice.status,
+            invoice.customer_id,
+            _period(invoice, zones[invoice.customer_id]),
+            f"{view['total']} {invoice.currency}",
+            view["amount_due"],
+        )
+    print_table(shown)
+
+
+@invoices_app.command("show")
+@report_errors
+def show_command(
+    reference: Reference,
+    tenant: TenantOption = DEFAULT_TENANT,
+    database: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show an invoice: its lines, totals and credit notes. Exit code 3 if unknown."""
+    from iotbill.entrypoints.cli.output import print_json
+    from iotbill.services.customers import get_customer
+    from iotbill.services.invoices import get_invoice, list_credit_notes
+
+    open_uow = open_store(database)
+    invoice = get_invoice(open_uow(tenant), reference)
+    if as_json:
+        print_json(invoice.as_json())
+        return
+    customer = get_customer(open_uow(tenant), invoice.customer_id)
+    notes = list_credit_notes(open_uow(tenant), invoice.id)
+    _print_invoice(invoice, customer.timezone, notes)
+
+
+@invoices_app.command("finalize")
+@report_errors
+def finalize_command(
+    reference: Reference,
+    tenant: TenantOption = DEFAULT_TENANT,
+    database: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Finalize a draft now, before its grace period ends: it gets the next number.
+
+    Exit codes: 0 ok, 3 unknown invoice, 4 not a draft.
+    """
+    from iotbill.entrypoints.cli.output import now, print_json
+    from iotbill.services.invoices import finalize_invoice
+
+    invoice = finalize_invoice(open_store(database)(tenant), reference, at=now())
+    if as_json:
+        print_json(invoice.as_json())
+    else:
+        typer.echo(f"finalized invoice {invoice.id} as {invoice.number}")
+
+
+@invoices_app.command("pay")
+@report_errors
+def pay_command(
+    reference: Reference,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at",
+            help="Paid at (default: now): a date (the customer's midnight) or a time with offset.",
+        ),
+    ] = None,
+    tenant: TenantOption = DEFAULT_TENANT,
+    database: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Mark a finalized invoice paid. Exit codes: 0 ok, 3 unknown invoice, 4 not finalized."""
+    from iotbill.entrypoints.cli.options import parse_date_or_instant
+    from iotbill.entrypoints.cli.output import flag_names, now, print_json
+    from iotbill.services.invoices import pay_invoice
+
+    paid_at = now() if at is None else parse_date_or_instant(at, "--at")
+    with flag_names(at="--at"):
+        invoice = pay_invoice(open_store(database)(tenant), reference, at=paid_at)
+    if as_json:
+        print_json(invoice.as_json())
+    else:
+        typer.echo(f"invoice {invoice.number} is paid")
+
+
+@invoices_app.command("void")
+@report_errors
+def void_command(
+    reference: Reference,
+    tenant: TenantOption = DEFAULT_TENANT,
+    database: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Void a draft or finalized invoice (a paid one takes a credit note).
+
+    Exit codes: 0 ok, 3 unknown invoice, 4 paid or void already.
+    """
+    from iotbill.entrypoints.cli.output import now, print_json
+    from iotbill.services.invoices import void_invoice
+
+    invoice = void_invoice(open_store(database)(tenant), reference, at=now())
+    if as_json:
+        print_json(invoice.as_json())
+    else:
+        typer.echo(f"invoice {invoice.number or invoice.id} is void")
+
+
+@credit_notes_app.command("create")
+@report_errors
+def create_credit_note_command(
+    reference: Reference,
+    reason: Annotated[str, typer.Option("--reason", help="Why the invoice is credited.")],
+    amount: Annotated[
+        str | None,
+        typer.Option("--amount", help="Amount before tax, e.g. 10.00; tax is added at its rate."),
+    ] = None,
+    full: Annotated[bool, typer.Option("--full", help="Credit all that is left.")] = False,
+    description: Annotated[
+        str | None, typer.Option("--description", help="The credit line's text.")
+    ] = None,
+    tenant: TenantOption = DEFAULT_TENANT,
+    database: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Credit part (--amount) or all (--full) of a finalized or paid invoice.
+
+    The credit note is numbered CN-YEAR-NNNNNN and lowers the invoice's amount
+    due. Exit codes: 0 ok, 2 invalid input, 3 unknown invoice, 4 not finalized
+    or nothing left to credit.
+    """
+    from iotbill.domain.errors import InvalidInput
+    from iotbill.entrypoints.cli.output import flag_names, now, print_json
+    from iotbill.services.invoices import create_credit_note
+
+    if full == (amount is not None):
+        raise InvalidInput.at("--amount", "give --amount or --full (one of them)")
+    with flag_names(amount="--amount", reason="--reason"):
+        note, invoice = create_credit_note(
+            open_store(database)(tenant),
+            reference,
+            reason=reason,
+            amount=amount,
+            description=description,
+            at=now(),
+        )
+    if as_json:
+        print_json(note.as_json())
+    else:
+        view = note.as_json()
+        typer.echo(
+            f"credit note {note.number}: {view['total']} {note.currency} credited on"
+            f" {invoice.number}; {invoice.as_json()['amount_due']} {invoice.currency} left due"
+        )
+
+
+def _period(invoice: Invoice, timezone: str) -> str:
+    from iotbill.entrypoints.cli.output import local_text
+
+    period = invoice.period
+    return f"{local_text(period.start, timezone)} to {local_text(period.end, timezone)}"
+
+
+def _print_invoice(invoice: Invoice, timezone: str, notes: list[CreditNote]) -> None:
+    from iotbill.entrypoints.cli.output import bold, local_text, print_table, table
+
+    view = invoice.as_json()
+    code = invoice.currency.code
+    title = (
+        f"Invoice {invoice.number or invoice.id} ({invoice.status}), {invoice.customer_id}, "
+        f"{_period(invoice, timezone)}"
+    )
+    shown = table(title, "Line", "Quantity>", "Unit price>", f"Amount ({code})>")
+    for line in view["lines"]:
+        shown.add_row(
+            line["description"], line["quantity"], line["unit_price"] or "", line["amount"]
+        )
+    shown.add_section()
+    shown.add_row("Subtotal", "", "", view["subtotal"])
+    shown.add_row(f"Tax ({view['tax']['rate']} %)", "", "", view["tax"]["amount"])
+    shown.add_row(bold("Total"), "", "", bold(view["total"]))
+    if invoice.credits:
+        shown.add_row("Credits", "", "", f"-{view['credits']}")
+    shown.add_row(bold("Amount due"), "", "", bold(view["amount_due"]))
+    print_table(shown)
+    typer.echo(f"Issued {local_text(invoice.issued_at, timezone)} ({timezone})")
+    if invoice.finalized_at is not None:
+        typer.echo(f"Finalized {local_text(invoice.finalized_at, timezone)}")
+    if invoice.paid_at is not None:
+        typer.echo(f"Paid {local_text(invoice.paid_at, timezone)}")
+    if invoice.voided_at is not None:
+        typer.echo(f"Void since {local_text(invoice.voided_at, timezone)}")
+    if invoice.status == "draft":
+        typer.echo(f"Draft until {local_text(invoice.grace_until, timezone)} (grace period)")
+    for note in notes:
+        note_view = note.as_json()
+        typer.echo(f"Credit note {note.number}: -{note_view['total']} {code} ({note.reason})")

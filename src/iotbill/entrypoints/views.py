@@ -1,0 +1,128 @@
+"""The JSON shapes of plans, customers, devices and subscriptions.
+
+One schema each, printed by the command line with ``--json`` and meant to be
+returned as they are by the HTTP API. Invoices and credit notes have theirs in
+the domain (:meth:`~iotbill.domain.invoices.Invoice.as_json`). Instants are ISO
+8601 in UTC; decimals are exact strings; absent values are ``null``.
+
+``plan_json``::
+
+    {"code", "version", "name", "description", "currency", "interval",
+     "created_at", "fixed_fees": [{"code", "name", "amount", "timing"}],
+     "meters": [{"code", "event_type", "aggregation", "property"}],
+     "charges": [{"code", "name", "meter", "model"}], "document"}
+
+``customer_json``: ``{"id", "name", "currency", "timezone", "billing_address", "tax_rate"}``
+
+``device_json``: ``{"id", "owner", "ownership": [{"customer", "from"}]}`` (``owner``: the latest)
+
+``subscription_json``::
+
+    {"id", "customer", "device", "billing_mode", "interval", "start", "trial_end",
+     "phases": [{"plan", "version", "start"}],
+     "cancellation": {"timing", "requested_at", "effective_at"} | null, "end"}
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from iotbill.domain.customers import Customer, Device
+from iotbill.domain.quantities import decimal_text
+from iotbill.domain.subscriptions import Subscription
+from iotbill.services.ports import StoredPlan
+
+
+def plan_json(stored: StoredPlan, *, document: bool = True) -> dict[str, Any]:
+    """One version of a plan; ``document`` adds the text it was applied from."""
+    plan = stored.plan
+    view: dict[str, Any] = {
+        "code": plan.code,
+        "version": stored.version,
+        "name": plan.name,
+        "description": plan.description,
+        "currency": plan.currency.code,
+        "interval": plan.interval,
+        "created_at": _iso(stored.created_at),
+        "fixed_fees": [
+            {
+                "code": fee.code,
+                "name": fee.name or fee.code,
+                "amount": decimal_text(fee.amount),
+                "timing": fee.timing,
+            }
+            for fee in plan.fixed_fees
+        ],
+        "meters": [
+            {
+                "code": meter.code,
+                "event_type": meter.event_type,
+                "aggregation": meter.aggregation,
+                "property": meter.property,
+            }
+            for meter in plan.meters
+        ],
+        "charges": [
+            {
+                "code": charge.code,
+                "name": charge.name or charge.code,
+                "meter": charge.meter,
+                "model": charge.model.name,
+            }
+            for charge in plan.charges
+        ],
+    }
+    if document:
+        view["document"] = stored.document
+    return view
+
+
+def customer_json(customer: Customer) -> dict[str, Any]:
+    return {
+        "id": customer.id,
+        "name": customer.name,
+        "currency": customer.currency.code,
+        "timezone": customer.timezone,
+        "billing_address": customer.billing_address,
+        "tax_rate": decimal_text(customer.tax_rate),
+    }
+
+
+def device_json(device: Device) -> dict[str, Any]:
+    return {
+        "id": device.id,
+        "owner": device.owner,
+        "ownership": [
+            {"customer": entry.customer_id, "from": _iso(entry.start)} for entry in device.ownership
+        ],
+    }
+
+
+def subscription_json(subscription: Subscription) -> dict[str, Any]:
+    cancellation = subscription.cancellation
+    return {
+        "id": subscription.id,
+        "customer": subscription.customer_id,
+        "device": subscription.device_id,
+        "billing_mode": subscription.billing_mode,
+        "interval": subscription.interval,
+        "start": _iso(subscription.start),
+        "trial_end": _iso(subscription.trial_end),
+        "phases": [
+            {"plan": phase.plan_code, "version": phase.plan_version, "start": _iso(phase.start)}
+            for phase in subscription.phases
+        ],
+        "cancellation": None
+        if cancellation is None
+        else {
+            "timing": cancellation.timing,
+            "requested_at": _iso(cancellation.requested_at),
+            "effective_at": _iso(cancellation.effective_at),
+        },
+        "end": _iso(subscription.end),
+    }
+
+
+def _iso(instant: datetime | None) -> str | None:
+    return None if instant is None else instant.isoformat()

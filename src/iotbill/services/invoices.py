@@ -1,0 +1,239 @@
+"""Invoices and credit notes: list, show, finalize, pay, void, credit.
+
+The lifecycle and totals are the domain's (:mod:`iotbill.domain.invoices`):
+draft -> finalized -> paid, or void from draft or finalized; a finalized
+invoice never changes except its status and its credits.
+
+**Numbers.** :func:`assign_number` is the one place that numbers invoices,
+for the commands here and for the bill run: at finalization, from the tenant's
+gap-free series ``INV-{year}`` (``INV-2026-000123``), ``year`` being the year
+of the finalization in the customer's zone (the year of the date the customer
+reads on the invoice). The number is taken in the transaction that stores
+the finalized invoice, so a failure rolls it back and leaves no gap. Credit
+notes are numbered the same way from ``CN-{year}`` (``CN-2026-000001``); the
+number is also the credit note's id.
+
+**Credit notes** credit an amount before tax, taxed at the invoice's rate, so
+the note's total is the amount plus its tax. A full credit credits what is left
+of the amount due: the subtotal not credited yet, adjusted by a minor unit
+where rounding the tax would make it credit more than is left (then, rarely,
+one minor unit stays due).
+
+An invoice is named by its id or by its number. Each function except
+:func:`assign_number` is one unit of work: it enters the (not yet entered)
+``uow`` it is given, and an error stores nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import cast, get_args
+
+from iotbill.domain.customers import Customer
+from iotbill.domain.errors import Conflict, InvalidInput, NotFound, Problem
+from iotbill.domain.invoices import (
+    CreditNote,
+    Invoice,
+    InvoiceStatus,
+    credit_line,
+    format_invoice_number,
+    issue_credit_note,
+    totals,
+)
+from iotbill.domain.money import parse_decimal, round_money
+from iotbill.domain.periods import require_aware
+from iotbill.services.moments import Moment, instant_for
+from iotbill.services.ports import UnitOfWork
+
+INVOICE_PREFIX = "INV"
+CREDIT_NOTE_PREFIX = "CN"
+STATUSES: tuple[InvoiceStatus, ...] = get_args(InvoiceStatus)
+_AMOUNT = {"lines": "amount", "lines[0].amount": "amount"}
+
+
+def assign_number(
+    uow: UnitOfWork, invoice: Invoice, at: datetime, *, customer: Customer | None = None
+) -> Invoice:
+    """``invoice`` finalized at ``at`` with the next number of the tenant's ``INV-{year}``.
+
+    Call it inside an open unit of work (``with uow:``) and store the result
+    (``uow.invoices.save`` or ``add``) before committing that same unit of
+    work: the number is taken in its transaction and rolls back with it.
+    ``customer`` is the invoice's customer when the caller has it at hand (it
+    saves reading it). :class:`Conflict` unless ``invoice`` is a draft.
+    """
+    at = require_aware(at, "at")
+    if invoice.status != "draft":
+        name = invoice.number or invoice.id
+        raise Conflict(f"cannot finalize invoice {name}: it is {invoice.status}, not draft")
+    if customer is None or customer.id != invoice.customer_id:
+        customer = uow.customers.get(invoice.customer_id)
+    year = at.astimezone(customer.zone).year
+    sequence = uow.invoices.next_number(f"{INVOICE_PREFIX}-{year}")
+    return invoice.finalize(number=format_invoice_number(INVOICE_PREFIX, year, sequence), at=at)
+
+
+def list_invoices(
+    uow: UnitOfWork,
+    *,
+    customer: str | None = None,
+    subscription: str | None = None,
+    status: str | None = None,
+) -> list[Invoice]:
+    """The matching invoices, by period start, then id."""
+    if status is not None and status not in STATUSES:
+        raise InvalidInput.at("status", f"must be one of {', '.join(STATUSES)}, not {status!r}")
+    with uow:
+        return uow.invoices.list(
+            customer=customer, subscription=subscription, status=cast(InvoiceStatus, status)
+        )
+
+
+def get_invoice(uow: UnitOfWork, reference: str) -> Invoice:
+    """The invoice with id or number ``reference``; :class:`NotFound` if none."""
+    with uow:
+        return find_invoice(uow, reference)
+
+
+def list_credit_notes(uow: UnitOfWork, invoice: str | None = None) -> list[CreditNote]:
+    """The credit notes (of the invoice with id or number ``invoice``), by issue time."""
+    with uow:
+        invoice_id = None if invoice is None else find_invoice(uow, invoice).id
+        return uow.credit_notes.list(invoice_id)
+
+
+def finalize_invoice(uow: UnitOfWork, reference: str, *, at: datetime) -> Invoice:
+    """Finalize a draft now, grace period or not: it gets its number and never changes again."""
+    with uow:
+        finalized = assign_number(uow, find_invoice(uow, reference), at)
+        uow.invoices.save(finalized)
+        uow.commit()
+    return finalized
+
+
+def pay_invoice(uow: UnitOfWork, reference: str, *, at: Moment) -> Invoice:
+    """Mark a finalized invoice paid at ``at`` (not before it was finalized).
+
+    A date is local midnight in the customer's zone.
+    """
+    with uow:
+        invoice = find_invoice(uow, reference)
+        at = instant_for(at, uow.customers.get(invoice.customer_id), "at")
+        if invoice.finalized_at is not None and at < invoice.finalized_at:
+            raise InvalidInput.at(
+                "at",
+                f"must not be before {invoice.number} was finalized"
+                f" ({invoice.finalized_at.isoformat()})",
+            )
+        paid = invoice.pay(at=at)
+        uow.invoices.save(paid)
+        uow.commit()
+    return paid
+
+
+def void_invoice(uow: UnitOfWork, reference: str, *, at: datetime) -> Invoice:
+    """Void a draft or finalized invoice (a paid one is corrected by a credit note).
+
+    An invoice with credit notes is not voided either: it is corrected already,
+    and voiding it would correct it twice.
+    """
+    with uow:
+        invoice = find_invoice(uow, reference)
+        notes = uow.credit_notes.list(invoice.id)
+        if notes:
+            raise Conflict(
+                f"cannot void invoice {invoice.number}: credit notes"
+                f" {', '.join(note.number for note in notes)} correct it (credit the rest instead)"
+            )
+        voided = invoice.void(at=at)
+        uow.invoices.save(voided)
+        uow.commit()
+    return voided
+
+
+def create_credit_note(
+    uow: UnitOfWork,
+    invoice: str,
+    *,
+    reason: str,
+    at: datetime,
+    amount: str | Decimal | None = None,
+    description: str | None = None,
+) -> tuple[CreditNote, Invoice]:
+    """Credit ``amount`` (before tax; ``None``: all that is left) of a finalized or paid invoice.
+
+    Returns the credit note and the invoice with its credits raised. The amount
+    must be positive, in the invoice's currency's minor units, and its total
+    with tax at most the amount due.
+    """
+    with uow:
+        credited = find_invoice(uow, invoice)
+        if credited.status not in ("finalized", "paid"):
+            name = credited.number or credited.id
+            raise Conflict(f"cannot credit invoice {name}: it is {credited.status}")
+        money = credited.currency
+        if amount is None:
+            exact = _rest(credited)
+            if exact <= 0:
+                raise Conflict(f"invoice {credited.number} has nothing left to credit")
+        else:
+            exact = parse_decimal(amount, "amount")
+            if exact <= 0:
+                raise InvalidInput.at("amount", f"must be positive, not {exact}")
+            if round_money(exact, money) != exact:
+                raise InvalidInput.at(
+                    "amount", f"{exact} has more decimals than {money.code} allows"
+                )
+        at = require_aware(at, "at")
+        year = at.astimezone(uow.customers.get(credited.customer_id).zone).year
+        sequence = uow.invoices.next_number(f"{CREDIT_NOTE_PREFIX}-{year}")
+        number = format_invoice_number(CREDIT_NOTE_PREFIX, year, sequence)
+        line = credit_line(
+            money,
+            amount=exact,
+            description=description or f"Credit on {credited.number}: {reason}",
+        )
+        try:
+            note, updated = issue_credit_note(
+                credited, id=number, number=number, lines=[line], reason=reason, issued_at=at
+            )
+        except InvalidInput as error:  # the one line is the amount asked for
+            raise InvalidInput(
+                [Problem(_AMOUNT.get(p.location, p.location), p.message) for p in error.problems]
+            ) from None
+        uow.credit_notes.add(note)
+        uow.invoices.save(updated)
+        uow.commit()
+    return note, updated
+
+
+def find_invoice(uow: UnitOfWork, reference: str) -> Invoice:
+    """The invoice whose id, or else number, is ``reference``, in an open unit of work."""
+    try:
+        return uow.invoices.get(reference)
+    except NotFound:
+        pass
+    try:
+        return uow.invoices.get_by_number(reference)
+    except NotFound:
+        raise NotFound(f"no invoice has the id or number {reference!r}") from None
+
+
+def _rest(invoice: Invoice) -> Decimal:
+    """The largest amount before tax whose total with tax is at most the amount due."""
+    money, rate = invoice.currency, invoice.tax_rate
+    due = invoice.amount_due
+    if due <= 0:
+        return Decimal(0)
+    credited_before = invoice.total - due  # what earlier credit notes took, with tax
+    amount = round_money(invoice.subtotal * (1 - credited_before / invoice.total), money)
+
+    def total_of(candidate: Decimal) -> Decimal:
+        return totals([credit_line(money, amount=candidate, description="")], rate, money).total
+
+    while amount > 0 and total_of(amount) > due:
+        amount -= money.quantum
+    while total_of(amount + money.quantum) <= due:
+        amount += money.quantum
+    return amount

@@ -1,0 +1,206 @@
+"""Bill runs on every store: the same invoices, exactly once, numbered without gaps.
+
+The stories (``tests/stories``) move a clock through months on the memory
+store; these run bill runs on SQLite and PostgreSQL too, where a batch of
+subscriptions is read in a few queries (``load_many``, ``count_many``,
+summaries) and written in bulk, and where a batch commits whole or not at all.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from iotbill.adapters.plan_files import parse_plan_text
+from iotbill.domain.customers import Device
+from iotbill.domain.events import UsageEvent
+from iotbill.domain.invoices import Invoice
+from iotbill.domain.subscriptions import subscribe
+from iotbill.services.billing import bill_run
+from iotbill.services.ports import UnitOfWork, UnitOfWorkFactory
+from tests.contract.conftest import JAN_1
+from tests.stories.test_subscription_stories import PUMP
+from tests.stories.world import lines
+
+FEB_1 = JAN_1 + timedelta(days=31)
+MAR_1 = FEB_1 + timedelta(days=28)
+
+
+class Crash(Exception):
+    """The process dies."""
+
+
+def _subscribe(store: UnitOfWorkFactory, tenant: str, *devices: str, own: bool) -> None:
+    """Customer c1's devices, and a subscription each (``own``) or one for them all."""
+    plan = parse_plan_text(PUMP, "plan.yaml")
+    with store(tenant) as uow:
+        customer = uow.customers.get("c1")
+        uow.plans.add_version(plan, PUMP, JAN_1)
+        for device in devices:
+            uow.devices.add(Device.create(device, "c1", JAN_1))
+        subscribed = [(f"s-{device}", device) for device in devices] if own else [("s-c1", None)]
+        for id, device_id in subscribed:
+            uow.subscriptions.add(
+                subscribe(
+                    id=id,
+                    customer=customer,
+                    plan=plan,
+                    plan_version=1,
+                    start=JAN_1,
+                    device_id=device_id,
+                )
+            )
+        uow.commit()
+
+
+def _flow(store: UnitOfWorkFactory, tenant: str, received_at: datetime, *flows: tuple) -> None:
+    """Events ``(id, device, timestamp, m3)`` of customer c1, stored at ``received_at``."""
+    events = [
+        UsageEvent(id, "pump.flow", device, at, {"m3": Decimal(m3)}) for id, device, at, m3 in flows
+    ]
+    with store(tenant) as uow:
+        uow.events.append(events, ["c1"] * len(events), received_at)
+        uow.commit()
+
+
+def _invoices(uow: UnitOfWork) -> list[Invoice]:
+    return sorted(
+        uow.invoices.list(), key=lambda invoice: (invoice.subscription_id, invoice.issued_at)
+    )
+
+
+def test_device_and_customer_subscriptions_with_a_late_event(
+    store: UnitOfWorkFactory, tenant: str
+) -> None:
+    _subscribe(store, tenant, "d1", own=False)
+    _subscribe(store, tenant, "d2", own=True)  # d2's events are its own subscription's only
+    _flow(store, tenant, FEB_1, ("e1", "d1", JAN_1 + timedelta(days=3), "50"))
+    _flow(store, tenant, FEB_1, ("e2", "d2", JAN_1 + timedelta(days=4), "120"))
+    first = bill_run(store, tenant, as_of=FEB_1, now=FEB_1)
+    assert first.finalized == [f"INV-2026-00000{n}" for n in range(1, 5)]
+    late_at = FEB_1 + timedelta(days=4)
+    _flow(store, tenant, late_at, ("e3", "d1", JAN_1 + timedelta(days=20), "100"))  # late
+    _flow(store, tenant, late_at, ("e4", "d2", FEB_1 + timedelta(days=2), "10"))
+    bill_run(store, tenant, as_of=MAR_1, now=MAR_1)
+    with store(tenant) as uow:
+        found = [(invoice.id, invoice.number, lines(invoice)) for invoice in _invoices(uow)]
+    close = "close/2026-0"
+    assert found == [
+        ("s-c1/opening", "INV-2026-000001", [("fixed_fee", "base", "31.00")]),
+        (f"s-c1/{close}1-01T00:00:00+00:00", "INV-2026-000002", _usage("25.00")),
+        # January re-priced with the late 100 m3: 150 m3 is 65.00, 25.00 was billed.
+        (
+            f"s-c1/{close}2-01T00:00:00+00:00",
+            "INV-2026-000005",
+            [*_usage("0.00"), ("adjustment", "water", "40.00")],
+        ),
+        ("s-d2/opening", "INV-2026-000003", [("fixed_fee", "base", "31.00")]),
+        (f"s-d2/{close}1-01T00:00:00+00:00", "INV-2026-000004", _usage("56.00")),
+        (f"s-d2/{close}2-01T00:00:00+00:00", "INV-2026-000006", _usage("5.00")),
+    ]
+    again = bill_run(store, tenant, as_of=MAR_1, now=MAR_1 + timedelta(days=1))
+    assert (again.issued, again.revised, again.finalized) == ([], [], [])
+
+
+def _usage(amount: str) -> list[tuple[str, str, str]]:
+    return [("usage", "water", amount), ("fixed_fee", "base", "31.00")]
+
+
+def test_drafts_are_revised_in_their_grace_period_then_finalized(
+    store: UnitOfWorkFactory, tenant: str
+) -> None:
+    grace = timedelta(days=3)
+    _subscribe(store, tenant, "d1", own=False)
+    _flow(store, tenant, FEB_1, ("e1", "d1", JAN_1 + timedelta(days=3), "50"))
+    issued = bill_run(store, tenant, as_of=FEB_1, now=FEB_1, grace=grace)
+    close_id = "s-c1/close/2026-01-01T00:00:00+00:00"
+    assert issued.issued == ["s-c1/opening", close_id]
+    assert issued.finalized == ["INV-2026-000001"]  # the opening's grace ended on January 4
+    _flow(store, tenant, FEB_1 + timedelta(days=1), ("e2", "d1", FEB_1 - timedelta(hours=1), "10"))
+    revised = bill_run(
+        store, tenant, as_of=FEB_1 + timedelta(days=2), now=FEB_1 + timedelta(days=2), grace=grace
+    )
+    assert (revised.issued, revised.revised, revised.finalized) == ([], [close_id], [])
+    with store(tenant) as uow:
+        draft = uow.invoices.get(close_id)
+    assert (draft.status, lines(draft)) == ("draft", _usage("30.00"))
+    due = FEB_1 + grace
+    finalized = bill_run(store, tenant, as_of=due, now=due, grace=grace)
+    assert finalized.finalized == ["INV-2026-000002"]
+    with store(tenant) as uow:
+        invoice = uow.invoices.get(close_id)
+    assert (invoice.status, invoice.finalized_at, lines(invoice)) == (
+        "finalized",
+        due,
+        _usage("30.00"),
+    )
+
+
+def _crashing_at_commit(store: UnitOfWorkFactory, which: int) -> UnitOfWorkFactory:
+    """``store``, but its ``which``-th commit (counting from 1) raises :class:`Crash`."""
+    commits = itertools.count(1)
+
+    def open_uow(tenant: str) -> UnitOfWork:
+        uow = store(tenant)
+        commit = uow.commit
+
+        def crash_or_commit() -> None:
+            if next(commits) == which:
+                raise Crash
+            commit()
+
+        uow.commit = crash_or_commit  # type: ignore[method-assign]
+        return uow
+
+    return open_uow
+
+
+def test_a_run_killed_between_batches_then_run_again_leaves_every_invoice_once(
+    store: UnitOfWorkFactory, tenant: str
+) -> None:
+    devices = [f"d{n}" for n in range(1, 6)]
+    _subscribe(store, tenant, *devices, own=True)
+    _flow(store, tenant, FEB_1, *((f"e-{d}", d, JAN_1 + timedelta(days=5), "3") for d in devices))
+    with pytest.raises(Crash):  # the second batch of two subscriptions dies at its commit
+        bill_run(_crashing_at_commit(store, 2), tenant, as_of=FEB_1, now=FEB_1, batch_size=2)
+    with store(tenant) as uow:
+        survivors = _invoices(uow)
+    assert [(i.subscription_id, i.number) for i in survivors] == [
+        ("s-d1", "INV-2026-000001"),
+        ("s-d1", "INV-2026-000002"),
+        ("s-d2", "INV-2026-000003"),
+        ("s-d2", "INV-2026-000004"),
+    ]
+    rerun = bill_run(store, tenant, as_of=FEB_1, now=FEB_1 + timedelta(hours=1), batch_size=2)
+    assert rerun.finalized == [f"INV-2026-{n:06d}" for n in range(5, 11)]
+    with store(tenant) as uow:
+        invoices = _invoices(uow)
+    assert [i.id for i in invoices] == [
+        f"s-{d}/{kind}" for d in devices for kind in ("opening", "close/2026-01-01T00:00:00+00:00")
+    ]
+    assert sorted(i.number or "" for i in invoices) == [f"INV-2026-{n:06d}" for n in range(1, 11)]
+    assert invoices[:4] == survivors  # the committed batch was left as it was
+
+
+def test_a_plan_of_fees_only_bills_without_reading_events(
+    store: UnitOfWorkFactory, tenant: str
+) -> None:
+    text = PUMP.split("meters:")[0].replace("code: pump", "code: flat")  # no meter, no charge
+    plan = parse_plan_text(text, "plan.yaml")
+    with store(tenant) as uow:
+        uow.plans.add_version(plan, text, JAN_1)
+        uow.subscriptions.add(
+            subscribe(
+                id="s1", customer=uow.customers.get("c1"), plan=plan, plan_version=1, start=JAN_1
+            )
+        )
+        uow.commit()
+    bill_run(store, tenant, as_of=FEB_1, now=FEB_1)
+    with store(tenant) as uow:
+        assert [lines(invoice) for invoice in _invoices(uow)] == [
+            [("fixed_fee", "base", "31.00")],
+            [("fixed_fee", "base", "31.00")],  # February in advance; January had no usage
+        ]

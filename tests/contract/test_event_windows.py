@@ -1,0 +1,134 @@
+"""Many event windows at once: ``load_many`` is ``load`` for each window, ``count_many`` counts.
+
+The SQL stores read every window whose meters take no reading from before the
+period in one query and filter the devices and event types of each window
+themselves; these tests hold them to ``load``, window by window, and to a plain
+count of the generated events. Streams are seeded: two customers, devices with
+their own subscription or not, two event types, events before and after the
+period, and two arrivals (so ``received_before`` matters).
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from iotbill.domain.catalog import Meter
+from iotbill.domain.event_table import EventTable
+from iotbill.domain.events import UsageEvent
+from iotbill.domain.periods import Period
+from iotbill.services.ports import EventScope, EventWindow, UnitOfWorkFactory
+from tests.contract.conftest import JAN_1, add_devices, device
+
+FIRST_ARRIVAL = JAN_1 + timedelta(days=40)
+SECOND_ARRIVAL = JAN_1 + timedelta(days=50)
+OWNERS = {"d1": "c1", "d2": "c1", "d3": "c2"}
+FLOW = Meter("flow", "pump.flow", "sum", "m3")
+STARTS = Meter("starts", "pump.start", "count")
+LEVEL = Meter("level", "pump.flow", "increase", "m3")  # carries the reading before the period
+JANUARY = Period(JAN_1, JAN_1 + timedelta(days=31))
+MID_JANUARY = Period(JAN_1 + timedelta(days=10), JAN_1 + timedelta(days=20))
+SCOPES = (
+    EventScope("c1"),
+    EventScope("c1", excluded_devices=frozenset({"d2"})),
+    EventScope("c1", devices=frozenset({"d2"})),
+    EventScope("c2"),
+    EventScope("c3"),  # no events at all
+)
+
+
+def _stream(seed: int) -> list[tuple[UsageEvent, str, datetime]]:
+    """Events with their owner and arrival: over December to February, two types."""
+    rng = random.Random(seed)
+    found = []
+    for index in range(300):
+        device_id = rng.choice(sorted(OWNERS))
+        kind = rng.choice(("pump.flow", "pump.flow", "pump.start"))
+        at = JAN_1 + timedelta(
+            hours=rng.randint(-24 * 10, 24 * 40), microseconds=rng.choice((0, 1))
+        )
+        properties = (
+            {"m3": Decimal(rng.randint(0, 10_000)).scaleb(-3)} if kind == "pump.flow" else {}
+        )
+        event = UsageEvent(f"e{seed}-{index}", kind, device_id, at, properties)
+        found.append((event, OWNERS[device_id], rng.choice((FIRST_ARRIVAL, SECOND_ARRIVAL))))
+    return found
+
+
+def _store_stream(
+    store: UnitOfWorkFactory, tenant: str, seed: int
+) -> list[tuple[UsageEvent, str, datetime]]:
+    stream = _stream(seed)
+    add_devices(store, tenant, *(device(id, customer) for id, customer in OWNERS.items()))
+    for arrival in (FIRST_ARRIVAL, SECOND_ARRIVAL):
+        arrived = [(event, customer) for event, customer, at in stream if at == arrival]
+        with store(tenant) as uow:
+            uow.events.append([e for e, _ in arrived], [c for _, c in arrived], arrival)
+            uow.commit()
+    return stream
+
+
+def _windows(*meter_sets: tuple[Meter, ...]) -> list[EventWindow]:
+    return [
+        EventWindow(scope, meters, period, received_before)
+        for scope in SCOPES
+        for meters in meter_sets
+        for period in (JANUARY, MID_JANUARY)
+        for received_before in (None, SECOND_ARRIVAL, FIRST_ARRIVAL)
+    ]
+
+
+def _rows(table: EventTable) -> list[tuple[UsageEvent, int]]:
+    return list(zip(table.events, table.lines.tolist(), strict=True))
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_load_many_is_load_for_each_window(
+    store: UnitOfWorkFactory, tenant: str, seed: int
+) -> None:
+    _store_stream(store, tenant, seed)
+    windows = _windows((FLOW,), (STARTS,), (FLOW, STARTS), (FLOW, LEVEL))
+    with store(tenant) as uow:
+        many = uow.events.load_many(windows)
+        one_by_one = [
+            uow.events.load(window.scope, window.meters, window.period, window.received_before)
+            for window in windows
+        ]
+    assert [_rows(table) for table in many] == [_rows(table) for table in one_by_one]
+    assert sum(len(table) for table in many) > 0
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_count_many_counts_each_windows_events(
+    store: UnitOfWorkFactory, tenant: str, seed: int
+) -> None:
+    stream = _store_stream(store, tenant, seed)
+    windows = _windows((FLOW,), (STARTS,), (FLOW, STARTS), ())
+    expected = [
+        sum(
+            1
+            for event, customer, arrival in stream
+            if customer == window.scope.customer
+            and (window.scope.devices is None or event.device in window.scope.devices)
+            and event.device not in window.scope.excluded_devices
+            and any(meter.event_type == event.type for meter in window.meters)
+            and event.timestamp in window.period
+            and (window.received_before is None or arrival < window.received_before)
+        )
+        for window in windows
+    ]
+    with store(tenant) as uow:
+        assert uow.events.count_many(windows) == expected
+    assert len(set(expected)) > 5  # the windows tell the events apart
+
+
+def test_a_window_without_meters_reads_nothing(store: UnitOfWorkFactory, tenant: str) -> None:
+    _store_stream(store, tenant, 0)
+    with store(tenant) as uow:
+        assert uow.events.load_many([]) == []
+        assert uow.events.count_many([]) == []
+        (table,) = uow.events.load_many([EventWindow(EventScope("c1"), (), JANUARY)])
+        assert len(table) == 0
