@@ -13,9 +13,10 @@ from iotbill.domain.customers import Customer, Device
 from iotbill.domain.events import SourcedEvent, UsageEvent
 from iotbill.domain.invoices import Invoice
 from iotbill.domain.subscriptions import cancel, change_plan, subscribe
+from iotbill.services import DEFAULT_TENANT
 from iotbill.services.billing import BillRunReport, bill_run
 from iotbill.services.ingest import IngestReport, ingest
-from iotbill.services.ports import DEFAULT_TENANT, UnitOfWorkFactory
+from iotbill.services.ports import UnitOfWorkFactory
 
 TENANT = DEFAULT_TENANT
 

@@ -4,3 +4,6 @@ This package owns orchestration (open a unit of work, call the domain, store the
 result, commit); it owns no I/O of its own and no pricing rules. Adapters
 implement the ports; entrypoints call the functions here.
 """
+
+DEFAULT_TENANT = "default"
+"""The tenant that a new store starts with, and that commands use unless told otherwise."""

@@ -31,8 +31,6 @@ from iotbill.domain.invoices import CreditNote, Invoice, InvoiceStatus
 from iotbill.domain.periods import Period
 from iotbill.domain.subscriptions import Subscription
 
-DEFAULT_TENANT = "default"
-
 
 @dataclass(frozen=True, slots=True)
 class Tenant:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from iotbill.services.ports import DEFAULT_TENANT
+from iotbill.services import DEFAULT_TENANT
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
