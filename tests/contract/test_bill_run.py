@@ -143,8 +143,8 @@ def _crashing_at_commit(store: UnitOfWorkFactory, which: int) -> UnitOfWorkFacto
     """``store``, but its ``which``-th commit (counting from 1) raises :class:`Crash`."""
     commits = itertools.count(1)
 
-    def open_uow(tenant: str) -> UnitOfWork:
-        uow = store(tenant)
+    def open_uow(tenant: str, *, read_only: bool = False) -> UnitOfWork:
+        uow = store(tenant, read_only=read_only)
         commit = uow.commit
 
         def crash_or_commit() -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from iotbill.adapters.clock import FrozenClock
 from iotbill.domain.catalog import Meter
 from iotbill.domain.events import SourcedEvent, UsageEvent
@@ -93,3 +95,30 @@ def test_received_before_shows_what_an_earlier_invoice_saw(
         everything = uow.events.load(scope, [COUNT], JANUARY)
     assert [event.id for event in seen.events] == ["early"]
     assert [event.id for event in everything.events] == ["early", "late"]
+
+
+def test_a_batch_of_many_statements_stores_each_event_once(
+    store: UnitOfWorkFactory, tenant: str
+) -> None:
+    # More rows than one SQLite statement takes (4,095), and a short last statement.
+    add_devices(store, tenant, device("d1", "c1"))
+    events = _lines(*(_ping(f"e{i}", "d1", i / 1000) for i in range(9_000)))
+    first = ingest(store, tenant, events[:5_000], clock=CLOCK, batch_size=10_000)
+    again = ingest(store, tenant, events, clock=CLOCK, batch_size=10_000)
+    assert (first.accepted, first.duplicates) == (5_000, 0)
+    assert (again.accepted, again.duplicates) == (4_000, 5_000)
+    assert _counts(store, tenant) == {"c1": "9000", "c2": "0"}
+
+
+def test_a_reader_sees_a_snapshot_beside_a_writer(store: UnitOfWorkFactory, tenant: str) -> None:
+    add_devices(store, tenant, device("d1", "c1"))
+    ingest(store, tenant, _lines(_ping("a", "d1", 1)), clock=CLOCK)
+    with store(tenant) as writer:
+        writer.events.append([_ping("b", "d1", 2)], ["c1"], CLOCK.now())  # holds the write lock
+        with store(tenant, read_only=True) as reader:
+            assert reader.events.count() == 1  # at once: the writer has not committed
+            with pytest.raises(RuntimeError, match="never committed"):
+                reader.commit()
+        writer.commit()
+    with store(tenant, read_only=True) as reader:
+        assert reader.events.count() == 2

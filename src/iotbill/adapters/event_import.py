@@ -1,55 +1,89 @@
-"""Reading a JSON Lines file for import: every readable event, and why each other line is not.
+"""Reading a JSON Lines file for import: a stretch at a time, every readable event and
+why each other line is not.
 
 Unlike :func:`~iotbill.adapters.event_files.decode_events`, which refuses a
 file with any bad line (a preview must not price a guess), an import keeps the
 good lines and reports the bad ones, so one broken line cannot hold back a
-day of telemetry. The whole file is decoded in one call when it is well formed.
+day of telemetry. Each stretch (about 100,000 lines) is decoded in one call
+when it is well formed; only a stretch with a bad line is decoded again line
+by line.
 """
 
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
 
 from iotbill.adapters.event_files import decode_events, read_bytes
 from iotbill.domain.errors import InvalidInput
 from iotbill.domain.events import SourcedEvent
-from iotbill.services.ingest import Rejection
+from iotbill.services.ingest import Lines, Rejection
+
+STRETCH_BYTES = 16 * 1024 * 1024
+"""About how much of the file is decoded at once: some 100,000 lines of telemetry."""
 
 
-def read_events_for_import(path: str) -> tuple[list[SourcedEvent], list[Rejection]]:
-    """The events of the file at ``path`` (``-`` for standard input) and its unreadable lines."""
-    data = read_bytes(path)
-    source = "<stdin>" if path == "-" else path
-    collecting = gc.isenabled()
-    gc.disable()  # millions of new objects, none in a cycle
-    try:
-        return _decode(data, source)
-    finally:
-        if collecting:
-            gc.enable()
+class EventFile:
+    """The events of a JSON Lines file (``-``: standard input), read for :func:`ingest_lines`.
 
+    The file is read whole when opened (so an unreadable file fails at once),
+    then decoded a stretch at a time as it is iterated.
+    """
 
-def _decode(data: bytes, source: str) -> tuple[list[SourcedEvent], list[Rejection]]:
-    try:
-        events, lines = decode_events(data, source)
-    except InvalidInput:
-        pass
-    else:
-        return list(map(SourcedEvent, events, lines)), []
-    events_found: list[SourcedEvent] = []
-    rejected: list[Rejection] = []
-    for number, line in enumerate(data.split(b"\n"), start=1):
-        if not line.strip():
-            continue
+    def __init__(self, path: str, stretch_bytes: int = STRETCH_BYTES) -> None:
+        if stretch_bytes < 1:
+            raise ValueError("stretch_bytes must be at least 1")
+        self._data = read_bytes(path)
+        self.source = "<stdin>" if path == "-" else path
+        self._stretch_bytes = stretch_bytes
+
+    @property
+    def lines(self) -> int:
+        """How many lines the file has."""
+        data = self._data
+        return data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+
+    def __iter__(self) -> Iterator[Lines]:
+        data, start, before = self._data, 0, 0  # ``before``: lines before ``start``
+        while start < len(data):
+            end = data.find(b"\n", start + self._stretch_bytes - 1)
+            end = len(data) if end < 0 else end + 1
+            stretch = data[start:end]
+            yield self._decode(stretch, before)
+            before += stretch.count(b"\n")
+            start = end
+
+    def _decode(self, stretch: bytes, before: int) -> Lines:
+        collecting = gc.isenabled()
+        gc.disable()  # many new objects, none in a cycle
         try:
-            [event], _ = decode_events(line, source)
-        except InvalidInput as error:
-            # Each problem is located at "<source>:1" (the line alone); keep the field and reason.
-            prefix = f"{source}:1"
-            reasons = [
-                str(problem).removeprefix(prefix).removeprefix(": ") for problem in error.problems
-            ]
-            rejected.append(Rejection(number, "; ".join(reasons)))
+            return self._decode_stretch(stretch, before)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _decode_stretch(self, stretch: bytes, before: int) -> Lines:
+        try:
+            events, numbers = decode_events(stretch, self.source)
+        except InvalidInput:
+            pass
         else:
-            events_found.append(SourcedEvent(event, number))
-    return events_found, rejected
+            return Lines(list(map(SourcedEvent, events, [before + n for n in numbers])))
+        found: list[SourcedEvent] = []
+        rejected: list[Rejection] = []
+        for number, line in enumerate(stretch.split(b"\n"), start=before + 1):
+            if not line.strip():
+                continue
+            try:
+                [event], _ = decode_events(line, self.source)
+            except InvalidInput as error:
+                # Each problem is located at "<source>:1" (the line alone): keep field, reason.
+                prefix = f"{self.source}:1"
+                reasons = [
+                    str(problem).removeprefix(prefix).removeprefix(": ")
+                    for problem in error.problems
+                ]
+                rejected.append(Rejection(number, "; ".join(reasons)))
+            else:
+                found.append(SourcedEvent(event, number))
+        return Lines(found, rejected)

@@ -12,25 +12,38 @@ input and nothing is stored; otherwise bad lines never block the good ones.
 
 An id repeated in the input is stored once: the first line stands and the
 repeats count as duplicates, unless the first line was rejected, which rejects
-its repeats too. The work is done a column at a time, so a million events take
-seconds, not minutes.
+its repeats too.
+
+The input streams in as :class:`Lines`, stretches of a file in line order.
+While ``writers`` threads store earlier batches, the next stretch is checked:
+the work is done a column at a time, and the event store writes a batch
+without holding Python's interpreter lock (see the SQL adapter), so a million
+events take seconds, not minutes, and memory holds a few batches, not the file.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
+from iotbill.domain.catalog import Plan
 from iotbill.domain.customers import Device
 from iotbill.domain.events import SourcedEvent, UsageEvent
+from iotbill.domain.subscriptions import PlanKey, Subscription
 from iotbill.services.meter_checks import MeterChecks
-from iotbill.services.ports import Clock, UnitOfWorkFactory
+from iotbill.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 
 DEFAULT_BATCH_SIZE = 100_000
+DEFAULT_WRITERS = 2
+"""Two: one batch is written while the next is prepared."""
+
+Progress = Callable[[int], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +52,14 @@ class Rejection:
 
     line: int
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Lines:
+    """A stretch of the input, in line order: its readable events and its unreadable lines."""
+
+    events: Sequence[SourcedEvent]
+    rejected: Sequence[Rejection] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,71 +84,182 @@ def ingest(
     events: Sequence[SourcedEvent],
     *,
     clock: Clock,
+    rejected: Sequence[Rejection] = (),
     atomic: bool = False,
     batch_size: int = DEFAULT_BATCH_SIZE,
-    writers: int = 1,
-    rejected: Sequence[Rejection] = (),
-    on_progress: Callable[[int], None] | None = None,
+    writers: int = DEFAULT_WRITERS,
+    on_progress: Progress | None = None,
 ) -> IngestReport:
     """Store ``events`` for ``tenant``; ``rejected`` are lines already refused (unreadable).
 
-    ``writers`` batches are stored at once, each in its own unit of work: more
-    than one keeps a store that takes concurrent writers (PostgreSQL) busy on
-    several connections. ``on_progress`` is told how many events have been
-    handled after each batch.
+    The same as :func:`ingest_lines` with the whole input as one stretch.
+    """
+    return ingest_lines(
+        uow_factory,
+        tenant,
+        [Lines(events, rejected)],
+        clock=clock,
+        atomic=atomic,
+        batch_size=batch_size,
+        writers=writers,
+        on_progress=on_progress,
+    )
+
+
+def ingest_lines(
+    uow_factory: UnitOfWorkFactory,
+    tenant: str,
+    stretches: Iterable[Lines],
+    *,
+    clock: Clock,
+    atomic: bool = False,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    writers: int = DEFAULT_WRITERS,
+    on_progress: Progress | None = None,
+) -> IngestReport:
+    """Store the events of ``stretches`` for ``tenant``, a stretch at a time.
+
+    ``batch_size`` events are stored per transaction, ``writers`` batches at
+    once, each in its own unit of work (with ``atomic``: all in one, on this
+    thread). ``on_progress`` is told how many lines have been dealt with
+    (stored, found to be duplicates, or rejected) as that number grows.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     if writers < 1:
         raise ValueError("writers must be at least 1")
     received_at = clock.now()
-    usage = [sourced.event for sourced in events]
-    lines = [sourced.line for sourced in events]
-    refused = list(rejected)
-    with uow_factory(tenant) as uow:
-        devices = uow.devices.find(sorted({event.device for event in usage}))
-        owners = _owners(usage, devices)
-        checks = MeterChecks.read(uow, {owner for owner in set(owners) if owner is not None})
-    customers = [owner for owner in owners if owner is not None]
-    if len(customers) < len(usage):
-        refused.extend(
-            Rejection(line, _no_owner(event, devices))
-            for event, line, owner in zip(usage, lines, owners, strict=True)
-            if owner is None
-        )
-        kept = [index for index, owner in enumerate(owners) if owner is not None]
-        usage, lines = [usage[i] for i in kept], [lines[i] for i in kept]
-    repeats = _repeats(usage)
-    firsts = _without(range(len(usage)), repeats)
-    found = checks.refused(
-        [usage[i] for i in firsts] if repeats else usage,
-        [customers[i] for i in firsts] if repeats else customers,
-        [lines[i] for i in firsts] if repeats else lines,
+    screen = _Screen()
+    refused: list[Rejection] = []
+    duplicates = passed = 0
+    store: _Atomic | _Batches = (
+        _Atomic(uow_factory, tenant, received_at, batch_size)
+        if atomic
+        else _Batches(uow_factory, tenant, received_at, batch_size, writers)
     )
-    failed = {firsts[position]: reason for position, reason in found.items()}
-    refused.extend(Rejection(lines[index], reason) for index, reason in failed.items())
-    duplicates = 0
-    for index, first in repeats.items():
-        if first in failed:
-            reason = f"id: repeats the id of line {lines[first]}, which was rejected"
-            refused.append(Rejection(lines[index], reason))
-        else:
-            duplicates += 1
+
+    def progress() -> None:
+        if on_progress is not None:
+            on_progress(len(refused) + duplicates + store.written)
+
+    with store:
+        for stretch in stretches:
+            with uow_factory(tenant, read_only=True) as uow:
+                found = screen.screen(uow, stretch)
+            refused.extend(found.refused)
+            duplicates += found.duplicates
+            passed += len(found.events)
+            if atomic and refused:
+                store.abandon()
+            store.add(found.events, found.customers, progress)
+            progress()
+        stored = store.finish(progress)
     refused.sort(key=lambda rejection: rejection.line)
     if atomic and refused:
         return IngestReport(0, 0, tuple(refused))
-    chosen = _without(firsts, failed)
-    accepted = [usage[i] for i in chosen]
-    owned_by = [customers[i] for i in chosen]
-    if atomic:
-        stored = _store_atomically(
-            uow_factory, tenant, accepted, owned_by, received_at, batch_size, on_progress
+    return IngestReport(stored, duplicates + passed - stored, tuple(refused))
+
+
+@dataclass(frozen=True, slots=True)
+class _Screened:
+    """A stretch's events to store, each with its owner, and what was set aside."""
+
+    events: list[UsageEvent]
+    customers: list[str]
+    refused: list[Rejection]
+    duplicates: int
+
+
+class _Screen:
+    """Decides each event's fate, a stretch at a time, remembering what earlier ones held.
+
+    Devices, and the meter checks of their owners, are read from the store
+    the first time a stretch names them; ids are remembered so that a repeat
+    is known whichever stretch it falls in.
+    """
+
+    def __init__(self) -> None:
+        self._devices: dict[str, Device] = {}
+        self._unknown: set[str] = set()
+        self._customers: set[str] = set()
+        self._subscriptions: list[Subscription] = []
+        self._plans: dict[PlanKey, Plan] = {}
+        self._checks = MeterChecks([], {})
+        self._stored: set[str] = set()
+        self._refused: dict[str, int] = {}  # id -> line of its first, rejected, event
+
+    def screen(self, uow: UnitOfWork, stretch: Lines) -> _Screened:
+        usage = [sourced.event for sourced in stretch.events]
+        lines = [sourced.line for sourced in stretch.events]
+        refused = list(stretch.rejected)
+        owners = self._owners(uow, usage)
+        customers = [owner for owner in owners if owner is not None]
+        if len(customers) < len(usage):
+            refused.extend(
+                Rejection(line, self._no_owner(event))
+                for event, line, owner in zip(usage, lines, owners, strict=True)
+                if owner is None
+            )
+            kept = [index for index, owner in enumerate(owners) if owner is not None]
+            usage, lines = [usage[i] for i in kept], [lines[i] for i in kept]
+        ids = [event.id for event in usage]
+        repeats = _repeats(ids, self._stored, self._refused)
+        firsts = _without(range(len(usage)), repeats)
+        checks = self._meter_checks(uow, set(customers))
+        found = checks.refused(
+            [usage[i] for i in firsts] if repeats else usage,
+            [customers[i] for i in firsts] if repeats else customers,
+            [lines[i] for i in firsts] if repeats else lines,
         )
-    else:
-        stored = _store_in_batches(
-            uow_factory, tenant, accepted, owned_by, received_at, batch_size, writers, on_progress
+        failed = {firsts[position]: reason for position, reason in found.items()}
+        for index, reason in failed.items():
+            refused.append(Rejection(lines[index], reason))
+            self._refused[ids[index]] = lines[index]
+        duplicates = 0
+        for index in repeats:
+            first_line = self._refused.get(ids[index])
+            if first_line is None:
+                duplicates += 1
+            else:
+                reason = f"id: repeats the id of line {first_line}, which was rejected"
+                refused.append(Rejection(lines[index], reason))
+        chosen = _without(firsts, failed)
+        self._stored.update([ids[i] for i in chosen])
+        return _Screened(
+            [usage[i] for i in chosen], [customers[i] for i in chosen], refused, duplicates
         )
-    return IngestReport(stored, duplicates + len(accepted) - stored, tuple(refused))
+
+    def _owners(self, uow: UnitOfWork, events: Sequence[UsageEvent]) -> list[str | None]:
+        named = {event.device for event in events}
+        new = named - self._devices.keys() - self._unknown
+        if new:
+            found = uow.devices.find(sorted(new))
+            self._devices.update(found)
+            self._unknown.update(new - found.keys())
+        return _owners(events, {id: self._devices[id] for id in named if id in self._devices})
+
+    def _no_owner(self, event: UsageEvent) -> str:
+        """Why ``event`` has no owner."""
+        device = self._devices.get(event.device)
+        if device is None:
+            return f"device: unknown device {event.device!r} (add it first)"
+        return (
+            f"timestamp: device {event.device!r} had no owner at {event.timestamp.isoformat()} "
+            f"(its first owner starts at {device.ownership[0].start.isoformat()})"
+        )
+
+    def _meter_checks(self, uow: UnitOfWork, customers: set[str]) -> MeterChecks:
+        new = customers - self._customers
+        if new:
+            self._customers |= new
+            subscriptions = uow.subscriptions.for_customers(sorted(new))
+            keys = {phase.plan_key for s in subscriptions for phase in s.phases}
+            for key in sorted(keys - self._plans.keys()):
+                self._plans[key] = uow.plans.get(*key).plan
+            if subscriptions:
+                self._subscriptions.extend(subscriptions)
+                self._checks = MeterChecks(self._subscriptions, self._plans)
+        return self._checks
 
 
 def _owners(events: Sequence[UsageEvent], devices: dict[str, Device]) -> list[str | None]:
@@ -153,87 +285,143 @@ def _owners(events: Sequence[UsageEvent], devices: dict[str, Device]) -> list[st
     return owners
 
 
-def _no_owner(event: UsageEvent, devices: dict[str, Device]) -> str:
-    """Why ``event`` has no owner."""
-    device = devices.get(event.device)
-    if device is None:
-        return f"device: unknown device {event.device!r} (add it first)"
-    return (
-        f"timestamp: device {event.device!r} had no owner at {event.timestamp.isoformat()} "
-        f"(its first owner starts at {device.ownership[0].start.isoformat()})"
+def _repeats(ids: Sequence[str], stored: set[str], refused: dict[str, int]) -> set[int]:
+    """The positions of ids that an earlier event has, in this stretch or an earlier one."""
+    seen_before = (
+        {index for index, id in enumerate(ids) if id in stored or id in refused}
+        if stored or refused
+        else set()
     )
-
-
-def _repeats(events: Sequence[UsageEvent]) -> dict[int, int]:
-    """Each event whose id an earlier event has, and the position of that first event."""
-    ids = [event.id for event in events]
     if len(set(ids)) == len(ids):
-        return {}
+        return seen_before
     first: dict[str, int] = {}
-    return {
-        index: first[id] for index, id in enumerate(ids) if first.setdefault(id, index) != index
+    return seen_before | {
+        index for index, id in enumerate(ids) if first.setdefault(id, index) != index
     }
 
 
-def _without(positions: Sequence[int], left_out: dict[int, Any]) -> list[int]:
+def _without(positions: Iterable[int], left_out: Any) -> list[int]:
     return [index for index in positions if index not in left_out] if left_out else [*positions]
 
 
-def _store_atomically(
-    uow_factory: UnitOfWorkFactory,
-    tenant: str,
-    events: list[UsageEvent],
-    customers: list[str],
-    received_at: datetime,
-    batch_size: int,
-    on_progress: Callable[[int], None] | None,
-) -> int:
-    """All batches in one transaction, on one connection."""
-    stored = 0
-    with uow_factory(tenant) as uow:
-        for start in range(0, len(events), batch_size):
-            chunk = slice(start, start + batch_size)
-            stored += uow.events.append(events[chunk], customers[chunk], received_at)
-            _report(on_progress, start + batch_size, len(events))
-        uow.commit()
-    return stored
+class _Atomic:
+    """All batches in one transaction, on this thread: committed only if nothing was refused."""
+
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, tenant: str, received_at: datetime, batch_size: int
+    ) -> None:
+        self._uow = uow_factory(tenant)
+        self._received_at = received_at
+        self._batch_size = batch_size
+        self._abandoned = False
+        self.stored = self.written = 0
+
+    def __enter__(self) -> Self:
+        self._uow.__enter__()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._uow.__exit__(kind, error, traceback)
+
+    def abandon(self) -> None:
+        """Something was refused: store nothing more, and commit nothing."""
+        self._abandoned = True
+
+    def add(
+        self, events: list[UsageEvent], customers: list[str], progress: Callable[[], None]
+    ) -> None:
+        if self._abandoned:
+            return
+        for start in range(0, len(events), self._batch_size):
+            chunk = slice(start, start + self._batch_size)
+            self.stored += self._uow.events.append(
+                events[chunk], customers[chunk], self._received_at
+            )
+            self.written += len(events[chunk])
+            progress()
+
+    def finish(self, progress: Callable[[], None]) -> int:
+        if not self._abandoned:
+            self._uow.commit()
+        return self.stored
 
 
-def _store_in_batches(
-    uow_factory: UnitOfWorkFactory,
-    tenant: str,
-    events: list[UsageEvent],
-    customers: list[str],
-    received_at: datetime,
-    batch_size: int,
-    writers: int,
-    on_progress: Callable[[int], None] | None,
-) -> int:
-    """Each batch in a transaction of its own, ``writers`` at a time."""
+class _Batches:
+    """Batches of ``batch_size`` events, each in a transaction of its own, ``writers`` at a time.
 
-    def store(start: int) -> int:
-        chunk = slice(start, start + batch_size)
-        with uow_factory(tenant) as uow:
-            stored = uow.events.append(events[chunk], customers[chunk], received_at)
+    At most one batch more than there are writers waits, so memory holds a few
+    batches however long the input.
+    """
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        tenant: str,
+        received_at: datetime,
+        batch_size: int,
+        writers: int,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._tenant = tenant
+        self._received_at = received_at
+        self._batch_size = batch_size
+        self._limit = writers + 1
+        self._pool = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="ingest")
+        self._in_flight: deque[tuple[Future[int], int]] = deque()
+        self._events: list[UsageEvent] = []
+        self._customers: list[str] = []
+        self.stored = self.written = 0
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._pool.shutdown(cancel_futures=True)  # after a failure, batches not begun never are
+
+    def abandon(self) -> None:
+        raise AssertionError("only an atomic ingest is abandoned")
+
+    def add(
+        self, events: list[UsageEvent], customers: list[str], progress: Callable[[], None]
+    ) -> None:
+        self._events += events
+        self._customers += customers
+        while len(self._events) >= self._batch_size:
+            self._submit(progress)
+
+    def finish(self, progress: Callable[[], None]) -> int:
+        while self._events:
+            self._submit(progress)
+        while self._in_flight:
+            self._settle_oldest(progress)
+        return self.stored
+
+    def _submit(self, progress: Callable[[], None]) -> None:
+        size = self._batch_size
+        events, customers = self._events[:size], self._customers[:size]
+        del self._events[:size], self._customers[:size]
+        self._in_flight.append((self._pool.submit(self._store, events, customers), len(events)))
+        while len(self._in_flight) > self._limit:
+            self._settle_oldest(progress)
+
+    def _settle_oldest(self, progress: Callable[[], None]) -> None:
+        future, size = self._in_flight.popleft()
+        self.stored += future.result()
+        self.written += size
+        progress()
+
+    def _store(self, events: list[UsageEvent], customers: list[str]) -> int:
+        with self._uow_factory(self._tenant) as uow:
+            stored = uow.events.append(events, customers, self._received_at)
             uow.commit()
         return stored
-
-    stored = done = 0
-    pool = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="ingest")
-    try:
-        sizes = {
-            pool.submit(store, start): min(batch_size, len(events) - start)
-            for start in range(0, len(events), batch_size)
-        }
-        for future in as_completed(sizes):
-            stored += future.result()
-            done += sizes[future]
-            _report(on_progress, done, len(events))
-    finally:
-        pool.shutdown(cancel_futures=True)  # after a failure, batches not begun never are
-    return stored
-
-
-def _report(on_progress: Callable[[int], None] | None, done: int, total: int) -> None:
-    if on_progress is not None:
-        on_progress(min(done, total))

@@ -18,7 +18,7 @@ a subscription added later may bill it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,7 +30,6 @@ from iotbill.domain.events import UsageEvent
 from iotbill.domain.metering.selection import meter_problems
 from iotbill.domain.periods import to_micros
 from iotbill.domain.subscriptions import PlanKey, Subscription
-from iotbill.services.ports import UnitOfWork
 
 Check = tuple[Meter, str | None]
 """A charge's meter and the property its price model reads per event (``dynamic``)."""
@@ -53,7 +52,7 @@ class _Span:
 
 
 class MeterChecks:
-    """What the subscriptions of some customers meter, read once for a whole ingest."""
+    """What the subscriptions of some customers meter: the plans of each, and when."""
 
     def __init__(self, subscriptions: Sequence[Subscription], plans: Mapping[PlanKey, Plan]):
         billed_alone: defaultdict[str, set[str]] = defaultdict(set)
@@ -65,14 +64,6 @@ class MeterChecks:
         self._types: defaultdict[str, set[str]] = defaultdict(set)
         for span in self._spans:
             self._types[span.customer].update(meter.event_type for meter, _ in span.checks)
-
-    @classmethod
-    def read(cls, uow: UnitOfWork, customers: Collection[str]) -> MeterChecks:
-        """The checks of every subscription of ``customers``."""
-        subscriptions = uow.subscriptions.for_customers(sorted(customers))
-        keys = {phase.plan_key for s in subscriptions for phase in s.phases}
-        plans = {key: uow.plans.get(*key).plan for key in sorted(keys)}
-        return cls(subscriptions, plans)
 
     def refused(
         self, events: Sequence[UsageEvent], customers: Sequence[str], lines: Sequence[int]

@@ -16,7 +16,7 @@ and :class:`~iotbill.domain.errors.Conflict` for an id that is already taken.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -338,5 +338,14 @@ class UnitOfWork(Protocol):
     def rollback(self) -> None: ...
 
 
-UnitOfWorkFactory = Callable[[str], UnitOfWork]
-"""Opens a unit of work for a tenant code."""
+class UnitOfWorkFactory(Protocol):
+    """Opens a unit of work for a tenant code."""
+
+    def __call__(self, tenant: str, *, read_only: bool = False) -> UnitOfWork:
+        """A unit of work for ``tenant``.
+
+        ``read_only``: it only reads, and is never committed. A store that takes
+        one writer at a time (SQLite) then reads a snapshot without waiting
+        for the writer, or holding it back.
+        """
+        ...

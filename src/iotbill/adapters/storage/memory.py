@@ -80,16 +80,19 @@ class MemoryStore:
         self.lock = threading.Lock()
 
     def unit_of_work_factory(self) -> UnitOfWorkFactory:
-        def open_unit_of_work(tenant: str) -> MemoryUnitOfWork:
-            return MemoryUnitOfWork(self, tenant)
+        def open_unit_of_work(tenant: str, *, read_only: bool = False) -> MemoryUnitOfWork:
+            return MemoryUnitOfWork(self, tenant, read_only=read_only)
 
         return open_unit_of_work
 
 
 class MemoryUnitOfWork:
-    def __init__(self, store: MemoryStore, tenant: str) -> None:
+    """Works on a snapshot of the store, so readers and writers never wait for each other."""
+
+    def __init__(self, store: MemoryStore, tenant: str, *, read_only: bool = False) -> None:
         self.store = store
         self.tenant = tenant
+        self.read_only = read_only
         self._begin()
 
     def _begin(self) -> None:
@@ -136,6 +139,8 @@ class MemoryUnitOfWork:
         self.rollback()
 
     def commit(self) -> None:
+        if self.read_only:
+            raise RuntimeError("a read-only unit of work is never committed")
         with self.store.lock:
             self.store.tenants.update(self._tenants)
             for code in self._tenants:

@@ -96,6 +96,15 @@ def ingest_command(
     batch_size: Annotated[
         int, typer.Option("--batch-size", min=1, help="Events per transaction.")
     ] = 100_000,
+    writers: Annotated[
+        int,
+        typer.Option(
+            "--writers",
+            min=1,
+            help="Batches stored at once, each on its own connection "
+            "(one is written while the next is prepared).",
+        ),
+    ] = 2,
     tenant: TenantOption = DEFAULT_TENANT,
     database: DatabaseOption = None,
     as_json: JsonOption = False,
@@ -103,25 +112,26 @@ def ingest_command(
     """Store usage events; report accepted, duplicates and rejected lines.
 
     Each event is billed to its device's owner at the event's timestamp; events
-    of unknown devices are rejected with their line. Re-ingesting a file stores
-    nothing twice. Exit codes: 0 all stored, 2 some lines rejected (with
-    --atomic: then nothing is stored).
+    of unknown devices, and events a meter billing them refuses (e.g. a negative
+    quantity where the meter forbids it), are rejected with their line.
+    Re-ingesting a file stores nothing twice. Exit codes: 0 all stored, 2 some
+    lines rejected (with --atomic: then nothing is stored).
     """
     from iotbill.adapters.clock import SystemClock
-    from iotbill.adapters.event_import import read_events_for_import
-    from iotbill.services.ingest import ingest
+    from iotbill.adapters.event_import import EventFile
+    from iotbill.services.ingest import ingest_lines
 
     uow_factory = open_store(database)
-    events, unreadable = read_events_for_import(file)
-    with _progress(len(events)) as advance:
-        report = ingest(
+    events = EventFile(file)
+    with _progress(events.lines) as advance:
+        report = ingest_lines(
             uow_factory,
             tenant,
             events,
             clock=SystemClock(),
             atomic=atomic,
             batch_size=batch_size,
-            rejected=unreadable,
+            writers=writers,
             on_progress=advance,
         )
     if as_json:

@@ -3,12 +3,17 @@
 A batch is prepared a column at a time, before its transaction begins: every
 event's properties are encoded to JSON in one call, and ``measures`` (see
 ``tables``) are computed a property at a time with the pure core's exact
-number conversion. Rows are written grouped by customer and event type, as the
-customer index is ordered: consecutive rows then land side by side in that
-index, which makes a batch about a fifth cheaper to write on both databases
-than rows in file order.
+number conversion. Rows are written in the order of the customer index (by
+customer, event type and timestamp): consecutive rows then land side by side
+in that index.
 
-SQLite: ``executemany`` of ``INSERT ... ON CONFLICT DO NOTHING``, in C.
+SQLite: multi-row ``INSERT ... VALUES (...), (...) ... ON CONFLICT DO NOTHING``
+statements of 4,095 rows each (as many as SQLite takes parameters for), run
+with ``executemany``. SQLite inserts each statement's rows in one call into
+C, which runs without Python's global interpreter lock, so the next batch is
+prepared, and the next lines decoded, while this one is written. (A one-row
+statement per event returns to Python for every row, and beside a busy
+thread each return waits its turn for the lock: many times slower.)
 PostgreSQL: ``COPY`` of one text buffer straight into ``usage_events`` inside
 a savepoint, which is as fast as PostgreSQL loads rows; only if the batch
 repeats a stored id (the COPY fails on the unique index) is the savepoint
@@ -20,11 +25,13 @@ cannot both store an id.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from itertools import repeat
 from typing import Any
 
@@ -50,11 +57,10 @@ COLUMNS = (
     "measures",
 )
 _COLUMN_LIST = ", ".join(COLUMNS)
-_SQLITE_INSERT = (  # the tenant, an integer of ours, is written in; the rest are parameters
-    f"INSERT INTO usage_events ({_COLUMN_LIST}) "
-    f"VALUES ({{tenant_id}}, {', '.join('?' * (len(COLUMNS) - 1))}) "
-    "ON CONFLICT (tenant_id, event_id) DO NOTHING"
-)
+_SQLITE_PARAMETERS = len(COLUMNS) - 1  # the tenant, an integer of ours, is written in
+_SQLITE_ROWS_PER_STATEMENT = (32766 if sqlite3.sqlite_version_info >= (3, 32) else 999) // (
+    _SQLITE_PARAMETERS
+)  # SQLite's limit on parameters per statement: 32,766 since 3.32, 999 before
 _STAGE = (
     "CREATE TEMPORARY TABLE staged_usage_events (tenant_id integer, event_id text, "
     "event_type text, device_id text, customer_id text, occurred_at bigint, "
@@ -97,7 +103,8 @@ class EventRows:
 
     The columns are in the order the events came in, the order they lie in
     memory: reading millions of objects in any other order costs several times
-    more. Only the finished rows are put in ``order``: by customer and type.
+    more. Only the finished rows are put in ``order``: the order of the customer
+    index, by customer, type and timestamp.
     """
 
     event_ids: list[str]
@@ -117,15 +124,14 @@ class EventRows:
         """The rows of ``events``, each stored with its owner in ``customers``."""
         types = [event.type for event in events]
         properties = [event.properties for event in events]
-        kinds = _ranks(types)
-        groups = _ranks(customers) * (int(kinds.max(initial=0)) + 1) + kinds
-        order = np.argsort(groups, kind="stable")
+        occurred_at = [(event.timestamp - EPOCH) // ONE_MICROSECOND for event in events]
+        order = np.lexsort((np.array(occurred_at, np.int64), _ranks(types), _ranks(customers)))
         return cls(
             event_ids=[event.id for event in events],
             event_types=types,
             devices=[event.device for event in events],
             customers=customers,
-            occurred_at=[(event.timestamp - EPOCH) // ONE_MICROSECOND for event in events],
+            occurred_at=occurred_at,
             received_at=(received_at - EPOCH) // ONE_MICROSECOND,
             properties=_json_lines(properties),
             measures=_measures(properties),
@@ -152,6 +158,29 @@ class EventRows:
         )
         return [found[index] for index in self.order]
 
+    def parameters(self) -> list[list[Any]]:
+        """The rows' values in index order, flat, in runs of one statement's rows.
+
+        Each run holds :data:`_SQLITE_ROWS_PER_STATEMENT` rows, the last fewer.
+        """
+        order = self.order
+        columns: list[Sequence[Any]] = [
+            self.event_ids,
+            self.event_types,
+            self.devices,
+            self.customers,
+            self.occurred_at,
+            (),  # received_at: one value for all
+            self.properties,
+            self.measures,
+        ]
+        flat: list[Any] = [self.received_at] * (len(order) * _SQLITE_PARAMETERS)
+        for position, column in enumerate(columns):
+            if column:
+                flat[position::_SQLITE_PARAMETERS] = [column[index] for index in order]
+        run = _SQLITE_ROWS_PER_STATEMENT * _SQLITE_PARAMETERS
+        return [flat[start : start + run] for start in range(0, len(flat), run)]
+
     def copy_text(self) -> bytes:
         """The rows in the text format of PostgreSQL's ``COPY``, but the first column."""
         lines = list(
@@ -175,10 +204,10 @@ class EventRows:
 
 @dataclass(frozen=True, slots=True)
 class PreparedBatch:
-    """Rows ready for one database, but for the tenant: tuples for SQLite, text for COPY."""
+    """Rows ready for one database, but for the tenant: runs of values for SQLite, text for COPY."""
 
     count: int
-    rows: list[TenantRow] | bytes
+    rows: list[list[Any]] | bytes
 
 
 def prepare(
@@ -194,7 +223,7 @@ def prepare(
     with _PREPARING:
         found = EventRows.prepare(events, customers, received_at)
         return PreparedBatch(
-            len(found), found.tuples() if dialect == "sqlite" else found.copy_text()
+            len(found), found.parameters() if dialect == "sqlite" else found.copy_text()
         )
 
 
@@ -216,14 +245,36 @@ def append_rows(connection: Connection, tenant_id: int, batch: PreparedBatch) ->
         connection.begin()  # the driver is used directly below: make sure it is in one
     driver = connection.connection.dbapi_connection
     if isinstance(batch.rows, list):
-        cursor = driver.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.executemany(_SQLITE_INSERT.format(tenant_id=int(tenant_id)), batch.rows)
-            return int(cursor.rowcount)
-        finally:
-            cursor.close()
+        return _insert_sqlite(driver, int(tenant_id), batch.rows)
     start = f"{tenant_id}\t".encode()
     return _copy(driver, start + batch.rows.replace(b"\n", b"\n" + start) + b"\n", batch.count)
+
+
+def _insert_sqlite(driver: Any, tenant_id: int, runs: list[list[Any]]) -> int:
+    """Insert ``runs`` (see :meth:`EventRows.parameters`); returns how many rows were new."""
+    full = [run for run in runs if len(run) == _SQLITE_ROWS_PER_STATEMENT * _SQLITE_PARAMETERS]
+    inserted = 0
+    cursor = driver.cursor()
+    try:
+        if full:
+            cursor.executemany(_sqlite_insert(tenant_id, _SQLITE_ROWS_PER_STATEMENT), full)
+            inserted += cursor.rowcount
+        for run in runs[len(full) :]:  # the last run, if it is short
+            cursor.execute(_sqlite_insert(tenant_id, len(run) // _SQLITE_PARAMETERS), run)
+            inserted += cursor.rowcount
+    finally:
+        cursor.close()
+    return inserted
+
+
+@cache
+def _sqlite_insert(tenant_id: int, rows: int) -> str:
+    """The statement inserting ``rows`` rows for the tenant, skipping ids it already has."""
+    values = f"({tenant_id}, {', '.join('?' * _SQLITE_PARAMETERS)})"
+    return (
+        f"INSERT INTO usage_events ({_COLUMN_LIST}) VALUES {', '.join([values] * rows)} "
+        "ON CONFLICT (tenant_id, event_id) DO NOTHING"
+    )
 
 
 def _copy(driver: Any, text: bytes, count: int) -> int:

@@ -11,6 +11,7 @@ package.
 from __future__ import annotations
 
 import os
+import threading
 from importlib.resources import files
 from typing import Any
 
@@ -27,6 +28,9 @@ DATABASE_URL_VARIABLE = "IOTBILL_DATABASE_URL"
 SQLITE_CACHE_KIBIBYTES = 256 * 1024
 SQLITE_PAGE_SIZE = 16384  # fewer, larger pages: about 25 % faster random inserts
 SQLITE_BUSY_MILLISECONDS = 30_000
+READ_ONLY = "iotbill_read_only"
+_TURN = "iotbill_writer_turn"
+"""A connection's execution option: its transactions only read."""
 
 
 def database_url(option: str | None = None) -> str:
@@ -47,8 +51,11 @@ def create_engine_for(url: str) -> Engine:
         raise InvalidInput.at("--database", f"{url!r} is not a database URL") from None
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(parsed)
+        turns = _WriterTurns()
         event.listen(engine, "connect", _configure_sqlite)
-        event.listen(engine, "begin", _begin_sqlite)
+        event.listen(engine, "begin", turns.begin)
+        event.listen(engine, "commit", turns.end)
+        event.listen(engine, "rollback", turns.end)
         return engine
     if parsed.get_backend_name() == "postgresql":
         return create_engine(parsed.set(drivername="postgresql+psycopg"))
@@ -73,10 +80,41 @@ def _configure_sqlite(connection: Any, record: Any) -> None:
     cursor.close()
 
 
-def _begin_sqlite(connection: Any) -> None:
-    # Take the write lock at the start: a transaction that reads and then writes
-    # can never fail half-way because another writer came first.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+class _WriterTurns:
+    """Writers on one SQLite engine take their turns on a lock, readers need none.
+
+    A writing transaction takes the database's write lock at the start, so a
+    transaction that reads and then writes can never fail half-way because
+    another writer came first. A writer of this process that finds the
+    database locked would poll it, sleeping up to a tenth of a second between
+    tries; waiting on this lock instead, it starts as soon as the writer before
+    it commits. (Another process's writers still take turns by polling.) A
+    transaction that only reads takes no lock: in WAL mode it reads a snapshot
+    beside the writer.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def begin(self, connection: Any) -> None:
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+            return
+        # Bounded, so a turn never released (a thread killed mid-transaction)
+        # delays writers but never stops them: the database's own lock decides.
+        if self._lock.acquire(timeout=SQLITE_BUSY_MILLISECONDS / 1000):
+            connection.info[_TURN] = True
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            self.end(connection)
+            raise
+
+    def end(self, connection: Any) -> None:
+        # Called as the transaction commits or rolls back: the next writer's
+        # BEGIN then waits only for this COMMIT, in SQLite's shortest sleeps.
+        if connection.info.pop(_TURN, False):
+            self._lock.release()
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

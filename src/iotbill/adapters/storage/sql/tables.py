@@ -266,7 +266,9 @@ usage_events = Table(
     Column(
         "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     ),
-    *_tenant_key("usage_events"),
+    # No foreign key to tenants: PostgreSQL would check it row by row on every
+    # bulk insert, and the store only ever writes its own tenant's id here.
+    Column("tenant_id", Integer, nullable=False),
     Column("event_id", String(256), nullable=False),
     Column("event_type", String(256), nullable=False),
     Column("device_id", String(256), nullable=False),

@@ -8,6 +8,7 @@ from typing import Self
 from sqlalchemy import Connection, Engine, select
 
 from iotbill.adapters.storage.sql import tables
+from iotbill.adapters.storage.sql.engine import READ_ONLY
 from iotbill.adapters.storage.sql.events import SqlEventStore
 from iotbill.adapters.storage.sql.repositories import (
     SqlCreditNoteRepository,
@@ -39,9 +40,10 @@ class SqlUnitOfWork:
     does not exist yet can still add it.
     """
 
-    def __init__(self, engine: Engine, tenant: str) -> None:
+    def __init__(self, engine: Engine, tenant: str, *, read_only: bool = False) -> None:
         self.engine = engine
         self.tenant = tenant
+        self.read_only = read_only
         self._connection_or_none: Connection | None = None
         self._tenant_id_or_none: int | None = None
         self.tenants: TenantRepository = SqlTenantRepository(self._connection)
@@ -60,7 +62,10 @@ class SqlUnitOfWork:
         self.events: EventStore = SqlEventStore(self._connection, self._tenant_id)
 
     def __enter__(self) -> Self:
-        self._connection_or_none = self.engine.connect()
+        connection = self.engine.connect()
+        if self.read_only:
+            connection.execution_options(**{READ_ONLY: True, "postgresql_readonly": True})
+        self._connection_or_none = connection
         return self
 
     def __exit__(
@@ -77,6 +82,8 @@ class SqlUnitOfWork:
             self._connection_or_none = None
 
     def commit(self) -> None:
+        if self.read_only:
+            raise RuntimeError("a read-only unit of work is never committed")
         self._connection().commit()
 
     def rollback(self) -> None:
@@ -102,7 +109,7 @@ class SqlUnitOfWork:
 def sql_unit_of_work_factory(engine: Engine) -> UnitOfWorkFactory:
     """Units of work on ``engine``, one per call, for the tenant named."""
 
-    def open_unit_of_work(tenant: str) -> SqlUnitOfWork:
-        return SqlUnitOfWork(engine, tenant)
+    def open_unit_of_work(tenant: str, *, read_only: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(engine, tenant, read_only=read_only)
 
     return open_unit_of_work

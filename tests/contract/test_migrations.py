@@ -1,0 +1,48 @@
+"""Migrations keep what a store holds: a store made by an earlier version upgrades in place."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, inspect
+
+from iotbill.adapters.storage.sql.engine import create_engine_for, schema_is_current, upgrade
+from tests.services import postgres_schema
+
+EVENT = (
+    "INSERT INTO usage_events (tenant_id, event_id, event_type, device_id, customer_id, "
+    "occurred_at, received_at, properties, measures) "
+    """SELECT id, 'e1', 'ping', 'd1', 'c1', 0, 0, '{}', '{}' FROM tenants"""
+)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        engine = create_engine_for(str(tmp_path / "old.db"))
+        yield engine
+        engine.dispose()
+        return
+    with postgres_schema() as url:
+        engine = create_engine_for(url)
+        yield engine
+        engine.dispose()
+
+
+def test_events_stored_by_the_first_schema_survive_the_upgrade(engine: Engine) -> None:
+    upgrade(engine, "0001")
+    with engine.begin() as connection:
+        connection.exec_driver_sql(EVENT)
+    assert not schema_is_current(engine)
+
+    upgrade(engine)
+
+    assert schema_is_current(engine)
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql("SELECT seq, event_id FROM usage_events").all()
+        assert [tuple(row) for row in rows] == [(1, "e1")]
+        assert inspect(connection).get_foreign_keys("usage_events") == []
+        unique = inspect(connection).get_unique_constraints("usage_events")
+        assert [found["column_names"] for found in unique] == [["tenant_id", "event_id"]]

@@ -1,0 +1,133 @@
+"""Ingestion through the use case, on every store: meters refuse what they cannot bill,
+and an input read a stretch at a time is decided exactly as if read whole."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from iotbill.adapters.clock import FrozenClock
+from iotbill.domain.catalog import Meter
+from iotbill.domain.events import SourcedEvent, UsageEvent
+from iotbill.domain.periods import Period
+from iotbill.services.catalog import apply_plan
+from iotbill.services.customers import add_device
+from iotbill.services.ingest import Lines, Rejection, ingest, ingest_lines
+from iotbill.services.ports import EventScope, Tenant, UnitOfWorkFactory
+from iotbill.services.subscriptions import create_subscription
+from tests.service_layer.documents import add_customers, water_plan
+
+CLOCK = FrozenClock(datetime(2026, 2, 3, tzinfo=UTC))
+WATER = Meter("water", "pump.flow", "sum", "m3")
+JANUARY = Period(datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC))
+JAN_5 = datetime(2026, 1, 5, tzinfo=UTC)
+
+
+@pytest.fixture
+def tenant(store: UnitOfWorkFactory) -> str:
+    """A tenant whose customer acme subscribes pump p1 to water, which meters pump.flow's m3.
+
+    Pump p2 belongs to berlin, who has no subscription: nothing checks its events.
+    """
+    code = f"i-{uuid.uuid4().hex[:10]}"
+    with store("default") as unit:
+        unit.tenants.add(Tenant(code, f"Tenant {code}"))
+        unit.commit()
+    add_customers(lambda: store(code))
+    apply_plan(store(code), water_plan("water"), "water.yaml", CLOCK)
+    add_device(store(code), "p1", customer="acme", start=date(2026, 1, 1))
+    add_device(store(code), "p2", customer="berlin", start=date(2026, 1, 1))
+    create_subscription(store(code), customer="acme", plan="water", start=date(2026, 1, 1))
+    return code
+
+
+def _flow(id: str, m3: object, device: str = "p1", hours: int = 0) -> UsageEvent:
+    return UsageEvent(id, "pump.flow", device, JAN_5 + timedelta(hours=hours), {"m3": m3})
+
+
+def _numbered(*events: UsageEvent) -> list[SourcedEvent]:
+    return [SourcedEvent(event, line) for line, event in enumerate(events, start=1)]
+
+
+def _stored_ids(store: UnitOfWorkFactory, tenant: str) -> list[str]:
+    with store(tenant, read_only=True) as uow:
+        found = [
+            uow.events.load(EventScope(customer), [WATER], JANUARY).events
+            for customer in ("acme", "berlin")
+        ]
+    return sorted(event.id for events in found for event in events)
+
+
+def test_a_negative_quantity_the_meter_forbids_is_rejected_and_not_stored(
+    store: UnitOfWorkFactory, tenant: str
+) -> None:
+    events = _numbered(
+        _flow("a", Decimal("1.5")),
+        _flow("b", Decimal("-2")),  # water does not allow negative m3
+        _flow("c", Decimal("-2"), device="p2"),  # berlin's pump: no meter bills it
+        _flow("b", Decimal("3")),  # repeats a rejected id: rejected too
+    )
+    report = ingest(store, tenant, events, clock=CLOCK)
+
+    assert (report.accepted, report.duplicates) == (2, 0)
+    assert [(r.line, r.reason) for r in report.rejected] == [
+        (
+            2,
+            "properties.m3: negative value -2 is not allowed "
+            "(set allow_negative: true on the meter to accept it) (meter 'water')",
+        ),
+        (4, "id: repeats the id of line 2, which was rejected"),
+    ]
+    assert _stored_ids(store, tenant) == ["a", "c"]
+
+
+def test_atomic_stores_nothing_when_a_meter_refuses_one_event(
+    store: UnitOfWorkFactory, tenant: str
+) -> None:
+    events = _numbered(_flow("a", 1), _flow("b", -1, hours=1))
+    report = ingest(store, tenant, events, clock=CLOCK, atomic=True)
+
+    assert (report.accepted, [r.line for r in report.rejected]) == (0, [2])
+    assert _stored_ids(store, tenant) == []
+
+
+def _input() -> tuple[list[SourcedEvent], list[Rejection]]:
+    events = [
+        SourcedEvent(_flow("e1", 1), 1),
+        SourcedEvent(_flow("e2", -1), 2),  # refused by the meter
+        SourcedEvent(_flow("e1", 5), 4),  # repeats a stored id: a duplicate
+        SourcedEvent(_flow("e2", 2), 5),  # repeats a refused id: rejected
+        SourcedEvent(_flow("e6", 1, device="ghost"), 6),  # unknown device
+        SourcedEvent(_flow("e7", 2, hours=1), 7),
+        SourcedEvent(_flow("e7", 2, hours=1), 8),  # a duplicate
+        SourcedEvent(_flow("e9", -3, device="p2"), 9),  # no meter bills berlin's pump
+        SourcedEvent(_flow("e10", 4, hours=2), 10),
+    ]
+    return events, [Rejection(3, "not valid JSON")]
+
+
+@pytest.mark.parametrize("size", [1, 3, 10])
+def test_stretches_of_any_size_decide_as_the_whole_input_does(
+    store: UnitOfWorkFactory, tenant: str, size: int
+) -> None:
+    events, rejected = _input()
+    stretches = [
+        Lines(
+            [sourced for sourced in events if first <= sourced.line < first + size],
+            [rejection for rejection in rejected if first <= rejection.line < first + size],
+        )
+        for first in range(1, 11, size)
+    ]
+    seen: list[int] = []
+    report = ingest_lines(
+        store, tenant, stretches, clock=CLOCK, batch_size=2, on_progress=seen.append
+    )
+
+    assert (report.accepted, report.duplicates) == (4, 2)
+    assert [r.line for r in report.rejected] == [2, 3, 5, 6]
+    assert report.rejected[2].reason == "id: repeats the id of line 2, which was rejected"
+    assert _stored_ids(store, tenant) == ["e1", "e10", "e7", "e9"]
+    assert seen == sorted(seen) and seen[-1] == 10  # every line dealt with, counted once
