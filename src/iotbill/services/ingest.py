@@ -354,8 +354,9 @@ class _Atomic:
 class _Batches:
     """Batches of ``batch_size`` events, each in a transaction of its own, ``writers`` at a time.
 
-    At most one batch more than there are writers waits, so memory holds a few
-    batches however long the input.
+    No more batches wait than there are writers, so memory holds a few batches
+    however long the input, and reading ahead never slows the batch being
+    prepared for the store.
     """
 
     def __init__(
@@ -370,7 +371,7 @@ class _Batches:
         self._tenant = tenant
         self._received_at = received_at
         self._batch_size = batch_size
-        self._limit = writers + 1
+        self._limit = writers
         self._pool = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="ingest")
         self._in_flight: deque[tuple[Future[int], int]] = deque()
         self._events: list[UsageEvent] = []
