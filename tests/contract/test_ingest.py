@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from iotbill.adapters.clock import FrozenClock
+from iotbill.adapters.storage.memory import MemoryStore
 from iotbill.domain.catalog import Meter
 from iotbill.domain.events import SourcedEvent, UsageEvent
 from iotbill.domain.periods import Period
@@ -122,3 +123,23 @@ def test_a_reader_sees_a_snapshot_beside_a_writer(store: UnitOfWorkFactory, tena
         writer.commit()
     with store(tenant, read_only=True) as reader:
         assert reader.events.count() == 2
+
+
+def test_events_prepared_in_advance_are_appended_once(
+    store: UnitOfWorkFactory, tenant: str
+) -> None:
+    add_devices(store, tenant, device("d1", "c1"))
+    events = [_ping("a", "d1", 1), _ping("b", "d1", 2)]
+    with store(tenant, read_only=True) as reader:
+        prepared = reader.events.prepare(events, ["c1", "c1"], CLOCK.now())
+    assert prepared.count == 2
+    for expected in (2, 0):  # the second time, both are duplicates
+        with store(tenant) as writer:
+            assert writer.events.append_prepared(prepared) == expected
+            writer.commit()
+    foreign = MemoryStore().unit_of_work_factory()
+    with foreign("default") as other:
+        elsewhere = other.events.prepare(events, ["c1", "c1"], CLOCK.now())
+    if not isinstance(prepared, type(elsewhere)):
+        with store(tenant) as writer, pytest.raises(TypeError, match="another kind of store"):
+            writer.events.append_prepared(elsewhere)

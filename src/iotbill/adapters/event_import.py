@@ -45,13 +45,17 @@ class EventFile:
 
     def __iter__(self) -> Iterator[Lines]:
         data, start, before = self._data, 0, 0  # ``before``: lines before ``start``
+        # The first stretches are short, so that storing begins soon; each is
+        # twice the one before, up to ``stretch_bytes``.
+        size = max(1, self._stretch_bytes // 16)
         while start < len(data):
-            end = data.find(b"\n", start + self._stretch_bytes - 1)
+            end = data.find(b"\n", start + size - 1)
             end = len(data) if end < 0 else end + 1
             stretch = data[start:end]
             yield self._decode(stretch, before)
             before += stretch.count(b"\n")
             start = end
+            size = min(2 * size, self._stretch_bytes)
 
     def _decode(self, stretch: bytes, before: int) -> Lines:
         collecting = gc.isenabled()

@@ -37,7 +37,7 @@ from iotbill.domain.customers import Device
 from iotbill.domain.events import SourcedEvent, UsageEvent
 from iotbill.domain.subscriptions import PlanKey, Subscription
 from iotbill.services.meter_checks import MeterChecks
-from iotbill.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from iotbill.services.ports import Clock, PreparedEvents, UnitOfWork, UnitOfWorkFactory
 
 DEFAULT_BATCH_SIZE = 100_000
 DEFAULT_WRITERS = 2
@@ -119,8 +119,8 @@ def ingest_lines(
 ) -> IngestReport:
     """Store the events of ``stretches`` for ``tenant``, a stretch at a time.
 
-    ``batch_size`` events are stored per transaction, ``writers`` batches at
-    once, each in its own unit of work (with ``atomic``: all in one, on this
+    At most ``batch_size`` events are stored per transaction, ``writers``
+    batches at once, each in its own unit of work (with ``atomic``: all in one, on this
     thread). ``on_progress`` is told how many lines have been dealt with
     (stored, found to be duplicates, or rejected) as that number grows.
     """
@@ -352,7 +352,8 @@ class _Atomic:
 
 
 class _Batches:
-    """Batches of ``batch_size`` events, each in a transaction of its own, ``writers`` at a time.
+    """Batches of up to ``batch_size`` events, each in a transaction of its own, ``writers`` at
+    a time. A batch is cut short rather than let a writer wait for events.
 
     No more batches wait than there are writers, so memory holds a few batches
     however long the input, and reading ahead never slows the batch being
@@ -399,6 +400,8 @@ class _Batches:
         self._customers += customers
         while len(self._events) >= self._batch_size:
             self._submit(progress)
+        if self._events and sum(not future.done() for future, _ in self._in_flight) < self._limit:
+            self._submit(progress)  # a writer would wait: give it what there is
 
     def finish(self, progress: Callable[[], None]) -> int:
         while self._events:
@@ -408,10 +411,15 @@ class _Batches:
         return self.stored
 
     def _submit(self, progress: Callable[[], None]) -> None:
-        size = self._batch_size
+        size = min(self._batch_size, len(self._events))
         events, customers = self._events[:size], self._customers[:size]
         del self._events[:size], self._customers[:size]
-        self._in_flight.append((self._pool.submit(self._store, events, customers), len(events)))
+        # Prepared here, so that the writers only write: all the Python work is
+        # on this thread, and a store that writes without the interpreter lock
+        # (the SQL stores) writes side by side with it.
+        with self._uow_factory(self._tenant, read_only=True) as uow:
+            prepared = uow.events.prepare(events, customers, self._received_at)
+        self._in_flight.append((self._pool.submit(self._store, prepared), size))
         while len(self._in_flight) > self._limit:
             self._settle_oldest(progress)
 
@@ -421,8 +429,8 @@ class _Batches:
         self.written += size
         progress()
 
-    def _store(self, events: list[UsageEvent], customers: list[str]) -> int:
+    def _store(self, prepared: PreparedEvents) -> int:
         with self._uow_factory(self._tenant) as uow:
-            stored = uow.events.append(events, customers, self._received_at)
+            stored = uow.events.append_prepared(prepared)
             uow.commit()
         return stored

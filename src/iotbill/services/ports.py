@@ -253,6 +253,15 @@ class CreditNoteRepository(Protocol):
     def list(self, invoice: str | None = None) -> list[CreditNote]: ...
 
 
+class PreparedEvents(Protocol):
+    """Events made ready to be appended; only the store that prepared them reads them."""
+
+    @property
+    def count(self) -> int:
+        """How many events."""
+        ...
+
+
 class EventStore(Protocol):
     """The tenant's usage events: append-only, unique by event id.
 
@@ -269,6 +278,19 @@ class EventStore(Protocol):
         An event whose id is already stored is skipped (a duplicate), whatever
         its content: the first one stands.
         """
+        ...
+
+    def prepare(
+        self, events: Sequence[UsageEvent], customers: Sequence[str], received_at: datetime
+    ) -> PreparedEvents:
+        """``events`` and their owners made ready for :meth:`append_prepared`, touching
+        nothing stored: the work a bulk write does before its transaction, done in
+        advance (on another unit of work, in another thread) so that the
+        transaction is short."""
+        ...
+
+    def append_prepared(self, prepared: PreparedEvents) -> int:
+        """:meth:`append` of events that :meth:`prepare` made ready (on this store)."""
         ...
 
     def aggregate(self, meter: Meter, period: Period, scope: EventScope) -> list[GroupQuantity]:

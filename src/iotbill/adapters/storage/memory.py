@@ -39,6 +39,7 @@ from iotbill.services.ports import (
     InvoiceRepository,
     InvoiceSummary,
     PlanRepository,
+    PreparedEvents,
     StoredPlan,
     SubscriptionRepository,
     Tenant,
@@ -413,7 +414,28 @@ class MemoryCreditNoteRepository(_Repository):
         return sorted(chosen, key=lambda note: (note.issued_at, note.id))
 
 
+@dataclass(frozen=True, slots=True)
+class _PreparedEvents:
+    events: Sequence[UsageEvent]
+    customers: Sequence[str]
+    received_at: datetime
+
+    @property
+    def count(self) -> int:
+        return len(self.events)
+
+
 class MemoryEventStore(_Repository):
+    def prepare(
+        self, events: Sequence[UsageEvent], customers: Sequence[str], received_at: datetime
+    ) -> PreparedEvents:
+        return _PreparedEvents(events, customers, received_at)
+
+    def append_prepared(self, prepared: PreparedEvents) -> int:
+        if not isinstance(prepared, _PreparedEvents):
+            raise TypeError("events prepared by another kind of store")
+        return self.append(prepared.events, prepared.customers, prepared.received_at)
+
     def append(
         self, events: Sequence[UsageEvent], customers: Sequence[str], received_at: datetime
     ) -> int:

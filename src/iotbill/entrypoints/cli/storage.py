@@ -94,7 +94,7 @@ def ingest_command(
         bool, typer.Option("--atomic", help="Store nothing if any line is rejected.")
     ] = False,
     batch_size: Annotated[
-        int, typer.Option("--batch-size", min=1, help="Events per transaction.")
+        int, typer.Option("--batch-size", min=1, help="Most events per transaction.")
     ] = 100_000,
     writers: Annotated[
         int,

@@ -206,6 +206,7 @@ class EventRows:
 class PreparedBatch:
     """Rows ready for one database, but for the tenant: runs of values for SQLite, text for COPY."""
 
+    dialect: str
     count: int
     rows: list[list[Any]] | bytes
 
@@ -223,7 +224,7 @@ def prepare(
     with _PREPARING:
         found = EventRows.prepare(events, customers, received_at)
         return PreparedBatch(
-            len(found), found.parameters() if dialect == "sqlite" else found.copy_text()
+            dialect, len(found), found.parameters() if dialect == "sqlite" else found.copy_text()
         )
 
 

@@ -21,7 +21,7 @@ from iotbill.domain.metering import PropertyKind
 from iotbill.domain.metering.selection import select as select_usage
 from iotbill.domain.periods import Period, from_micros, to_micros
 from iotbill.domain.quantities import decimal_text, from_scaled
-from iotbill.services.ports import EventScope, EventWindow, GroupQuantity
+from iotbill.services.ports import EventScope, EventWindow, GroupQuantity, PreparedEvents
 
 SOURCE = "stored event"  # problems read "stored event:<seq>: properties.m3: ..."
 _PROPERTIES = msgspec.json.Decoder(dict[str, Any], float_hook=Decimal)
@@ -37,10 +37,23 @@ class SqlEventStore:
     def append(
         self, events: Sequence[UsageEvent], customers: Sequence[str], received_at: datetime
     ) -> int:
-        connection = self._connection()
         # Prepared before the first statement: on SQLite that statement takes the write lock.
-        batch = bulk.prepare(connection.dialect.name, events, customers, received_at)
-        return bulk.append_rows(connection, self._tenant_id(), batch)
+        return self.append_prepared(self.prepare(events, customers, received_at))
+
+    def prepare(
+        self, events: Sequence[UsageEvent], customers: Sequence[str], received_at: datetime
+    ) -> PreparedEvents:
+        return bulk.prepare(self._connection().dialect.name, events, customers, received_at)
+
+    def append_prepared(self, prepared: PreparedEvents) -> int:
+        if not isinstance(prepared, bulk.PreparedBatch):
+            raise TypeError("events prepared by another kind of store")
+        connection = self._connection()
+        if prepared.dialect != connection.dialect.name:
+            raise TypeError(
+                f"events prepared for {prepared.dialect}, not {connection.dialect.name}"
+            )
+        return bulk.append_rows(connection, self._tenant_id(), prepared)
 
     def count(self) -> int:
         statement = select(func.count()).where(usage_events.c.tenant_id == self._tenant_id())
