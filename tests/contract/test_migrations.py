@@ -46,3 +46,14 @@ def test_events_stored_by_the_first_schema_survive_the_upgrade(engine: Engine) -
         assert inspect(connection).get_foreign_keys("usage_events") == []
         unique = inspect(connection).get_unique_constraints("usage_events")
         assert [found["column_names"] for found in unique] == [["tenant_id", "event_id"]]
+        if engine.dialect.name == "postgresql":
+            collations = connection.exec_driver_sql(
+                "SELECT column_name, collation_name FROM information_schema.columns "
+                "WHERE table_schema = current_schema() AND table_name = 'usage_events' "
+                "AND collation_name IS NOT NULL ORDER BY column_name"
+            ).all()
+            assert [tuple(row) for row in collations] == [
+                ("customer_id", "C"),
+                ("event_id", "C"),
+                ("event_type", "C"),
+            ]

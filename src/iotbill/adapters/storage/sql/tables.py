@@ -267,7 +267,8 @@ usage_events = Table(
         "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     ),
     # No foreign key to tenants: PostgreSQL would check it row by row on every
-    # bulk insert, and the store only ever writes its own tenant's id here.
+    # bulk insert, and the store only ever writes its own tenant's id here. On
+    # PostgreSQL the indexed text columns have the "C" collation (migration 0002).
     Column("tenant_id", Integer, nullable=False),
     Column("event_id", String(256), nullable=False),
     Column("event_type", String(256), nullable=False),
