@@ -143,3 +143,10 @@ def test_events_prepared_in_advance_are_appended_once(
     if not isinstance(prepared, type(elsewhere)):
         with store(tenant) as writer, pytest.raises(TypeError, match="another kind of store"):
             writer.events.append_prepared(elsewhere)
+
+
+def test_loading_for_no_meters_finds_no_events(store: UnitOfWorkFactory, tenant: str) -> None:
+    add_devices(store, tenant, device("d1", "c1"))
+    ingest(store, tenant, _lines(_ping("a", "d1", 1)), clock=CLOCK)
+    with store(tenant, read_only=True) as uow:
+        assert uow.events.load(EventScope("c1"), [], JANUARY).events == []

@@ -98,7 +98,8 @@ class Query:
 
     def scope(self, tenant_id: int, scope: EventScope, event_types: list[str]) -> str:
         """The WHERE conditions that select the scope's events of ``event_types``."""
-        types = ", ".join(self.bind(event_type) for event_type in event_types)
+        # No types selects nothing ("IN ()" is not SQL everywhere; nothing equals NULL).
+        types = ", ".join(self.bind(event_type) for event_type in event_types) or "NULL"
         conditions = [
             f"tenant_id = {self.bind(tenant_id)}",
             f"customer_id = {self.bind(scope.customer)}",
