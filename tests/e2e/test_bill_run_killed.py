@@ -44,7 +44,7 @@ import os, signal, sys
 from datetime import datetime, UTC
 from iotbill.adapters.storage.sql.engine import create_engine_for
 from iotbill.adapters.storage.sql.unit_of_work import sql_unit_of_work_factory
-from iotbill.adapters.storage.sql.repositories import SqlInvoiceRepository
+from iotbill.adapters.storage.sql.invoices import SqlInvoiceRepository
 from iotbill.services.billing import bill_run
 
 database, where = sys.argv[1], sys.argv[2]

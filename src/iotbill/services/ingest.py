@@ -15,10 +15,11 @@ repeats count as duplicates, unless the first line was rejected, which rejects
 its repeats too.
 
 The input streams in as :class:`Lines`, stretches of a file in line order.
-While ``writers`` threads store earlier batches, the next stretch is checked:
-the work is done a column at a time, and the event store writes a batch
-without holding Python's interpreter lock (see the SQL adapter), so a million
-events take seconds, not minutes, and memory holds a few batches, not the file.
+While ``writers`` threads store earlier batches, the next stretch is checked
+and its batches prepared on the calling thread: the work is done a column at a
+time, and the event store writes a batch without holding Python's interpreter
+lock (see the SQL adapter), so a million events take seconds, not minutes, and
+memory holds a few decoded batches, not the whole input decoded.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ from iotbill.services.ports import Clock, PreparedEvents, UnitOfWork, UnitOfWork
 
 DEFAULT_BATCH_SIZE = 100_000
 DEFAULT_WRITERS = 2
-"""Two: one batch is written while the next is prepared."""
+"""Two: PostgreSQL writes two batches side by side; on SQLite, which takes one
+writer at a time, the second waits, prepared, for its turn."""
 
 Progress = Callable[[int], None]
 
@@ -120,8 +122,8 @@ def ingest_lines(
     """Store the events of ``stretches`` for ``tenant``, a stretch at a time.
 
     At most ``batch_size`` events are stored per transaction, ``writers``
-    batches at once, each in its own unit of work (with ``atomic``: all in one, on this
-    thread). ``on_progress`` is told how many lines have been dealt with
+    batches at once, each in its own unit of work (with ``atomic``: all in
+    one, on this thread). ``on_progress`` is told how many lines have been dealt with
     (stored, found to be duplicates, or rejected) as that number grows.
     """
     if batch_size < 1:

@@ -102,7 +102,7 @@ def ingest_command(
             "--writers",
             min=1,
             help="Batches stored at once, each on its own connection "
-            "(one is written while the next is prepared).",
+            "(PostgreSQL writes them side by side; SQLite one at a time).",
         ),
     ] = 2,
     tenant: TenantOption = DEFAULT_TENANT,

@@ -164,19 +164,19 @@ class EventRows:
         Each run holds :data:`_SQLITE_ROWS_PER_STATEMENT` rows, the last fewer.
         """
         order = self.order
-        columns: list[Sequence[Any]] = [
+        columns: list[Sequence[Any] | None] = [
             self.event_ids,
             self.event_types,
             self.devices,
             self.customers,
             self.occurred_at,
-            (),  # received_at: one value for all
+            None,  # received_at: one value for all, filled in below
             self.properties,
             self.measures,
         ]
         flat: list[Any] = [self.received_at] * (len(order) * _SQLITE_PARAMETERS)
         for position, column in enumerate(columns):
-            if column:
+            if column is not None:
                 flat[position::_SQLITE_PARAMETERS] = [column[index] for index in order]
         run = _SQLITE_ROWS_PER_STATEMENT * _SQLITE_PARAMETERS
         return [flat[start : start + run] for start in range(0, len(flat), run)]

@@ -29,8 +29,8 @@ SQLITE_CACHE_KIBIBYTES = 256 * 1024
 SQLITE_PAGE_SIZE = 16384  # fewer, larger pages: about 25 % faster random inserts
 SQLITE_BUSY_MILLISECONDS = 30_000
 READ_ONLY = "iotbill_read_only"
-_TURN = "iotbill_writer_turn"
 """A connection's execution option: its transactions only read."""
+_TURN = "iotbill_writer_turn"  # in a connection's info while its transaction has the turn
 
 
 def database_url(option: str | None = None) -> str:

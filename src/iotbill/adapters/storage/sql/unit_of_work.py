@@ -10,11 +10,10 @@ from sqlalchemy import Connection, Engine, select
 from iotbill.adapters.storage.sql import tables
 from iotbill.adapters.storage.sql.engine import READ_ONLY
 from iotbill.adapters.storage.sql.events import SqlEventStore
+from iotbill.adapters.storage.sql.invoices import SqlCreditNoteRepository, SqlInvoiceRepository
 from iotbill.adapters.storage.sql.repositories import (
-    SqlCreditNoteRepository,
     SqlCustomerRepository,
     SqlDeviceRepository,
-    SqlInvoiceRepository,
     SqlPlanRepository,
     SqlSubscriptionRepository,
     SqlTenantRepository,
