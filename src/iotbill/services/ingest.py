@@ -123,8 +123,9 @@ def ingest_lines(
 
     At most ``batch_size`` events are stored per transaction, ``writers``
     batches at once, each in its own unit of work (with ``atomic``: all in
-    one, on this thread). ``on_progress`` is told how many lines have been dealt with
-    (stored, found to be duplicates, or rejected) as that number grows.
+    one, on this thread). ``on_progress`` is told how many lines have been
+    dealt with (stored, found to be duplicates, or rejected) as that number
+    grows.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
@@ -135,7 +136,7 @@ def ingest_lines(
     refused: list[Rejection] = []
     duplicates = passed = 0
     store: _Atomic | _Batches = (
-        _Atomic(uow_factory, tenant, received_at, batch_size)
+        _Atomic(uow_factory, tenant, received_at, batch_size, refused)
         if atomic
         else _Batches(uow_factory, tenant, received_at, batch_size, writers)
     )
@@ -151,8 +152,6 @@ def ingest_lines(
             refused.extend(found.refused)
             duplicates += found.duplicates
             passed += len(found.events)
-            if atomic and refused:
-                store.abandon()
             store.add(found.events, found.customers, progress)
             progress()
         stored = store.finish(progress)
@@ -307,15 +306,24 @@ def _without(positions: Iterable[int], left_out: Any) -> list[int]:
 
 
 class _Atomic:
-    """All batches in one transaction, on this thread: committed only if nothing was refused."""
+    """All batches in one transaction, on this thread: committed only if nothing was refused.
+
+    ``refused`` is the ingest's list of rejections, which grows as it goes: once
+    it holds one, nothing more is stored and nothing is committed.
+    """
 
     def __init__(
-        self, uow_factory: UnitOfWorkFactory, tenant: str, received_at: datetime, batch_size: int
+        self,
+        uow_factory: UnitOfWorkFactory,
+        tenant: str,
+        received_at: datetime,
+        batch_size: int,
+        refused: Sequence[Rejection],
     ) -> None:
         self._uow = uow_factory(tenant)
         self._received_at = received_at
         self._batch_size = batch_size
-        self._abandoned = False
+        self._refused = refused
         self.stored = self.written = 0
 
     def __enter__(self) -> Self:
@@ -330,14 +338,10 @@ class _Atomic:
     ) -> None:
         self._uow.__exit__(kind, error, traceback)
 
-    def abandon(self) -> None:
-        """Something was refused: store nothing more, and commit nothing."""
-        self._abandoned = True
-
     def add(
         self, events: list[UsageEvent], customers: list[str], progress: Callable[[], None]
     ) -> None:
-        if self._abandoned:
+        if self._refused:
             return
         for start in range(0, len(events), self._batch_size):
             chunk = slice(start, start + self._batch_size)
@@ -348,7 +352,7 @@ class _Atomic:
             progress()
 
     def finish(self, progress: Callable[[], None]) -> int:
-        if not self._abandoned:
+        if not self._refused:
             self._uow.commit()
         return self.stored
 
@@ -391,9 +395,6 @@ class _Batches:
         traceback: TracebackType | None,
     ) -> None:
         self._pool.shutdown(cancel_futures=True)  # after a failure, batches not begun never are
-
-    def abandon(self) -> None:
-        raise AssertionError("only an atomic ingest is abandoned")
 
     def add(
         self, events: list[UsageEvent], customers: list[str], progress: Callable[[], None]
