@@ -101,14 +101,22 @@ def test_received_before_shows_what_an_earlier_invoice_saw(
 def test_a_batch_of_many_statements_stores_each_event_once(
     store: UnitOfWorkFactory, tenant: str
 ) -> None:
-    # More rows than one SQLite statement takes (4,095), and a short last statement.
+    # More rows than one SQLite statement takes (4,680), and a short last statement.
     add_devices(store, tenant, device("d1", "c1"))
     events = _lines(*(_ping(f"e{i}", "d1", i / 1000) for i in range(9_000)))
+    later = FrozenClock(CLOCK.now() + timedelta(hours=1))
     first = ingest(store, tenant, events[:5_000], clock=CLOCK, batch_size=10_000)
-    again = ingest(store, tenant, events, clock=CLOCK, batch_size=10_000)
+    again = ingest(store, tenant, events, clock=later, batch_size=10_000)
     assert (first.accepted, first.duplicates) == (5_000, 0)
     assert (again.accepted, again.duplicates) == (4_000, 5_000)
     assert _counts(store, tenant) == {"c1": "9000", "c2": "0"}
+    with store(tenant) as uow:  # every row's values came back together, received_at too
+        stored = uow.events.load(EventScope("c1"), [COUNT], JANUARY)
+        first_seen = uow.events.load(EventScope("c1"), [COUNT], JANUARY, later.now())
+    assert {e.id: e.timestamp for e in stored.events} == {
+        s.event.id: s.event.timestamp for s in events
+    }
+    assert {e.id for e in first_seen.events} == {s.event.id for s in events[:5_000]}
 
 
 def test_a_reader_sees_a_snapshot_beside_a_writer(store: UnitOfWorkFactory, tenant: str) -> None:
