@@ -158,3 +158,28 @@ def test_loading_for_no_meters_finds_no_events(store: UnitOfWorkFactory, tenant:
     ingest(store, tenant, _lines(_ping("a", "d1", 1)), clock=CLOCK)
     with store(tenant, read_only=True) as uow:
         assert uow.events.load(EventScope("c1"), [], JANUARY).events == []
+
+
+def test_a_devices_events_pass_to_a_new_owner_from_an_instant(
+    store: UnitOfWorkFactory, tenant: str
+) -> None:
+    add_devices(store, tenant, device("d1", "c1"), device("d2", "c1"))
+    events = [_ping("a", "d1", 1), _ping("b", "d1", 20), _ping("c", "d1", 25), _ping("d", "d2", 20)]
+    ingest(store, tenant, _lines(*events), clock=CLOCK)
+    since = JAN_1 + timedelta(days=15)
+    with store(tenant) as uow:
+        assert uow.events.earliest_of_device("d1", "c1", since) == JAN_1 + timedelta(days=20)
+        assert uow.events.earliest_of_device("d1", "c2", since) is None
+        assert uow.events.reassign("d1", "c1", since, "c2") == 2
+        assert uow.events.earliest_of_device("d1", "c1", since) is None  # seen at once
+        # not committed: nothing changed
+    assert _counts(store, tenant) == {"c1": "4", "c2": "0"}
+    with store(tenant) as uow:
+        uow.events.append([_ping("e", "d1", 30)], ["c1"], CLOCK.now())  # also passes, uncommitted
+        assert uow.events.reassign("d1", "c1", since, "c2") == 3
+        uow.commit()
+    assert _counts(store, tenant) == {"c1": "2", "c2": "3"}
+    with store(tenant) as uow:
+        assert uow.events.reassign("d1", "c1", since, "c2") == 0
+        loaded = uow.events.load(EventScope("c2"), [COUNT], JANUARY)
+    assert sorted(event.id for event in loaded.events) == ["b", "c", "e"]

@@ -190,6 +190,37 @@ def test_unknown_things_exit_3_and_conflicts_exit_4(store: Store) -> None:
     assert subscription["end"] == "2026-03-01T05:00:00+00:00"  # February's end in New York
 
 
+def test_a_move_recorded_late_takes_stored_events_unless_invoiced(store: Store) -> None:
+    add_acme(store)
+    store.ok("customers", "add", "bolt", "--currency", "USD", "--timezone", "America/New_York")
+    store.ok("devices", "add", "pump-1", "--customer", "acme", "--from", "2026-01-01")
+    store.ok(
+        "subscriptions", "create", "--customer", "acme", "--plan", "water", "--start", "2026-01-01"
+    )
+    events = store.plan_file(
+        '{"id": "e1", "type": "pump.flow", "device": "pump-1",'
+        ' "timestamp": "2026-01-20T12:00:00Z", "properties": {"m3": 4}}\n'
+        '{"id": "e2", "type": "pump.flow", "device": "pump-1",'
+        ' "timestamp": "2026-02-20T12:00:00Z", "properties": {"m3": 6}}\n',
+        "events.jsonl",
+    )
+    store.ok("ingest", events)
+    store.ok("bill-run", "--as-of", "2026-02-02T00:00:00Z", "--grace-hours", "0")
+
+    refused = store.refused(2, "devices", "move", "pump-1", "--to", "bolt", "--from", "2026-01-15")
+    moved = store.json("devices", "move", "pump-1", "--to", "bolt", "--from", "2026-02-10")
+    text = store.ok("devices", "move", "pump-1", "--to", "acme", "--from", "2026-03-01")
+
+    assert (
+        "--from: device 'pump-1' has events stored from 2026-01-20T12:00:00+00:00 on, in a period"
+        " already invoiced to 'acme' (INV-2026-000002: 2026-01-01T05:00:00+00:00 to"
+        " 2026-02-01T05:00:00+00:00), and a finalized invoice never changes: move it from"
+        " 2026-02-01T05:00:00+00:00 or later" in refused
+    )
+    assert (moved["owner"], moved["events_moved"]) == ("bolt", 1)
+    assert text == "moved device pump-1 to acme from 2026-03-01\n"
+
+
 def walk_through() -> list[list[str]]:
     """The ``iotbill`` commands of the walk-through in docs/operations.md, in order."""
     text = (ROOT / "docs" / "operations.md").read_text()

@@ -93,7 +93,7 @@ def test_a_device_moves_to_another_customer_from_a_date(uow: NewUnitOfWork) -> N
     add_customers(uow)
     add_device(uow(), "pump-1", customer="acme", start=date(2026, 1, 1))
 
-    moved = move_device(uow(), "pump-1", to_customer="berlin", at=date(2026, 2, 15))
+    moved = move_device(uow(), "pump-1", to_customer="berlin", at=date(2026, 2, 15)).device
 
     berlin_midnight = datetime(2026, 2, 14, 23, tzinfo=UTC)
     assert moved.ownership[1] == Ownership("berlin", berlin_midnight)

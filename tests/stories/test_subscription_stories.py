@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from iotbill.domain.errors import InvalidInput
 from tests.stories.world import World, lines
 
 PUMP = """\
@@ -191,3 +194,43 @@ def test_device_moving_between_customers() -> None:
     (_, bolt_march) = world.invoices("bolt")
     assert lines(acme_march) == [("usage", "water", "2.00"), ("fixed_fee", "base", "10.00")]
     assert lines(bolt_march) == [("usage", "water", "5.00"), ("fixed_fee", "base", "10.00")]
+
+
+def moving_world(grace: timedelta = timedelta(0)) -> World:
+    world = World(utc(2026, 3, 1), grace)
+    world.plan(BASIC)
+    world.customer("acme", "USD", "UTC")
+    world.customer("bolt", "USD", "UTC")
+    world.device("p1", "acme", utc(2026, 3, 1))
+    world.subscribe("sub-a", "acme", "basic", utc(2026, 3, 1))
+    world.subscribe("sub-b", "bolt", "basic", utc(2026, 3, 1))
+    world.usage("p1", utc(2026, 3, 10), m3=2)
+    world.usage("p1", utc(2026, 3, 20), m3=5)  # in truth bolt's: the move is recorded late
+    return world
+
+
+def test_a_move_recorded_late_gives_the_stored_events_to_the_new_owner() -> None:
+    world = moving_world(grace=timedelta(days=3))
+    world.bill(utc(2026, 4, 1))  # March's invoices are drafts until April 4
+    assert world.move_device("p1", "bolt", utc(2026, 3, 15)) == 1
+    world.bill(utc(2026, 4, 4))
+    (_, acme_march) = world.invoices("acme")
+    (_, bolt_march) = world.invoices("bolt")
+    assert (acme_march.status, bolt_march.status) == ("finalized", "finalized")
+    assert lines(acme_march) == [("usage", "water", "2.00"), ("fixed_fee", "base", "10.00")]
+    assert lines(bolt_march) == [("usage", "water", "5.00"), ("fixed_fee", "base", "10.00")]
+
+
+def test_a_move_into_a_finalized_period_is_refused() -> None:
+    world = moving_world()
+    world.usage("p1", utc(2026, 4, 5), m3=1)
+    world.bill(utc(2026, 4, 1))  # March's invoices are final at once
+    with pytest.raises(InvalidInput, match=r"move it from 2026-04-01T00:00:00\+00:00 or later"):
+        world.move_device("p1", "bolt", utc(2026, 3, 15))
+    assert world.move_device("p1", "bolt", utc(2026, 4, 2)) == 1
+    world.bill(utc(2026, 5, 1))
+    (_, acme_march, acme_april) = world.invoices("acme")
+    (_, _, bolt_april) = world.invoices("bolt")
+    assert lines(acme_march) == [("usage", "water", "7.00"), ("fixed_fee", "base", "10.00")]
+    assert lines(acme_april) == [("usage", "water", "0.00"), ("fixed_fee", "base", "10.00")]
+    assert lines(bolt_april) == [("usage", "water", "1.00"), ("fixed_fee", "base", "10.00")]

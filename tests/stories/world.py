@@ -15,6 +15,7 @@ from iotbill.domain.invoices import Invoice
 from iotbill.domain.subscriptions import cancel, change_plan, subscribe
 from iotbill.services import DEFAULT_TENANT
 from iotbill.services.billing import BillRunReport, bill_run
+from iotbill.services.customers import move_device
 from iotbill.services.ingest import IngestReport, ingest
 from iotbill.services.ports import UnitOfWorkFactory
 
@@ -49,10 +50,9 @@ class World:
             uow.devices.add(Device.create(id, customer, since))
             uow.commit()
 
-    def move_device(self, id: str, to_customer: str, at: datetime) -> None:
-        with self.open(TENANT) as uow:
-            uow.devices.save(uow.devices.get(id).move(to_customer, at))
-            uow.commit()
+    def move_device(self, id: str, to_customer: str, at: datetime) -> int:
+        """Move the device; returns how many of its stored events passed to ``to_customer``."""
+        return move_device(self.open(TENANT), id, to_customer=to_customer, at=at).events
 
     def subscribe(self, id: str, customer: str, plan: str, start: datetime, **options: Any) -> None:
         with self.open(TENANT) as uow:

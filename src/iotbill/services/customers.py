@@ -3,9 +3,10 @@
 A customer has a currency, an IANA time zone, a billing address and a tax
 rate. A device belongs to one customer from an instant and may move to another
 from a later instant; its history is kept, so events follow the device's owner
-at their own timestamps. A move that would give a device two owners at once
-(one starting at or before the current owner's start) is refused and nothing
-is stored.
+at their own timestamps, including events already stored when a move is
+recorded after the fact. A move that would give a device two owners at once
+(one starting at or before the current owner's start), or change what a
+finalized invoice counted, is refused and nothing is stored.
 
 Dates are :data:`~iotbill.services.moments.Moment` s: a date is local midnight
 in the zone of the customer who receives the device. Each function is one unit
@@ -20,6 +21,8 @@ device a command acts on being unknown is
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from iotbill.domain.customers import Customer, Device
@@ -93,12 +96,29 @@ def add_device(uow: UnitOfWork, id: str, *, customer: str, start: Moment) -> Dev
     return device
 
 
-def move_device(uow: UnitOfWork, id: str, *, to_customer: str, at: Moment) -> Device:
+_USAGE_LINES = ("usage", "minimum")
+"""The kinds of invoice line that events priced."""
+
+
+@dataclass(frozen=True, slots=True)
+class MovedDevice:
+    """A device after a move, and how many of its stored events passed to the new owner."""
+
+    device: Device
+    events: int
+
+
+def move_device(uow: UnitOfWork, id: str, *, to_customer: str, at: Moment) -> MovedDevice:
     """Device ``id`` owned by ``to_customer`` from ``at`` on.
 
     ``at`` must be after the current owner's start (a device never has two
-    owners at once) and ``to_customer`` must differ from the current owner;
-    otherwise :class:`InvalidInput` naming each problem, and nothing is stored.
+    owners at once) and ``to_customer`` must differ from the current owner.
+    Events of the device already stored from ``at`` on (a move recorded after
+    the fact) pass to the new owner, as they would have had the move been
+    recorded first, unless one of them falls in a period already invoiced,
+    and finalized, to either customer: a finalized invoice never changes, so
+    such a move is refused, saying from when the device may move. Any problem
+    is :class:`InvalidInput` naming each, and nothing is stored.
     """
     with uow:
         device = uow.devices.get(id)
@@ -111,9 +131,43 @@ def move_device(uow: UnitOfWork, id: str, *, to_customer: str, at: Moment) -> De
             moved = device.move(owner.id, moved_at)
         except InvalidInput as error:
             raise InvalidInput(_renamed(error)) from None
+        first = uow.events.earliest_of_device(id, device.owner, moved_at)
+        events = 0
+        if first is not None:
+            _refuse_moving_invoiced_events(uow, device, owner.id, first)
+            events = uow.events.reassign(id, device.owner, moved_at, owner.id)
         uow.devices.save(moved)
         uow.commit()
-    return moved
+    return MovedDevice(moved, events)
+
+
+def _refuse_moving_invoiced_events(
+    uow: UnitOfWork, device: Device, to_customer: str, first: datetime
+) -> None:
+    """:class:`InvalidInput` if an event from ``first`` on may lie in a period whose usage
+    either owner has a finalized (or paid) invoice for.
+
+    Usage is billed on the invoice that closes its period; an invoice of fees
+    alone (the advance fees of a first period) counts no events.
+    """
+    invoiced = [
+        invoice
+        for customer in (device.owner, to_customer)
+        for invoice in uow.invoices.list(customer=customer)
+        if invoice.status in ("finalized", "paid")
+        and invoice.period.end > first
+        and any(line.kind in _USAGE_LINES for line in invoice.lines)
+    ]
+    if invoiced:
+        latest = max(invoiced, key=lambda invoice: invoice.period.end)
+        raise InvalidInput.at(
+            "at",
+            f"device {device.id!r} has events stored from {first.isoformat()} on, in a period"
+            f" already invoiced to {latest.customer_id!r} ({latest.number}:"
+            f" {latest.period.start.isoformat()} to {latest.period.end.isoformat()}), and a"
+            f" finalized invoice never changes: move it from {latest.period.end.isoformat()}"
+            " or later",
+        )
 
 
 def list_devices(uow: UnitOfWork, *, customer: str | None = None) -> list[Device]:

@@ -265,6 +265,9 @@ class PreparedEvents(Protocol):
 class EventStore(Protocol):
     """The tenant's usage events: append-only, unique by event id.
 
+    An event's content never changes; only its owner can, when its device is
+    moved from an instant before it (:meth:`reassign`).
+
     Quantities are the pure core's (:mod:`iotbill.domain.metering`) exactly;
     an adapter may compute them another way (SQL) only where the contract tests
     show the results equal.
@@ -330,6 +333,17 @@ class EventStore(Protocol):
 
     def count(self) -> int:
         """How many events the tenant has stored."""
+        ...
+
+    def earliest_of_device(self, device: str, owner: str, since: datetime) -> datetime | None:
+        """When the first event of ``device`` attributed to ``owner`` at or after ``since``
+        happened; ``None`` if there is none."""
+        ...
+
+    def reassign(self, device: str, owner: str, since: datetime, to: str) -> int:
+        """Attribute the events of ``device`` at or after ``since`` that ``owner`` had
+        to ``to`` instead (the device moved from ``since``, with those events already
+        stored); returns how many. The only change ever made to a stored event."""
         ...
 
 

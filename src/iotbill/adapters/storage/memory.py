@@ -110,6 +110,7 @@ class MemoryUnitOfWork:
             self._data.sequences = dict(committed.sequences)
             self._data.event_ids = set(committed.event_ids)
         self._pending: list[StoredEvent] = []
+        self._reassignments: list[_Reassignment] = []
         self.tenants: TenantRepository = MemoryTenantRepository(self)
         self.plans: PlanRepository = MemoryPlanRepository(self)
         self.customers: CustomerRepository = MemoryCustomerRepository(self)
@@ -153,6 +154,8 @@ class MemoryUnitOfWork:
                     if stored.event.id not in committed.event_ids:
                         events.append(stored)
                         committed.event_ids.add(stored.event.id)
+                for reassignment in self._reassignments:  # on what others committed meanwhile
+                    events = reassignment.apply(events)
                 self._data.events = events
                 self._data.event_ids = committed.event_ids
                 self.store.data[self.tenant] = self._data
@@ -415,6 +418,29 @@ class MemoryCreditNoteRepository(_Repository):
 
 
 @dataclass(frozen=True, slots=True)
+class _Reassignment:
+    """Events of ``device`` at or after ``since`` pass from ``owner`` to ``to``."""
+
+    device: str
+    owner: str
+    since: datetime
+    to: str
+
+    def applies_to(self, stored: StoredEvent) -> bool:
+        return (
+            stored.event.device == self.device
+            and stored.customer == self.owner
+            and stored.event.timestamp >= self.since
+        )
+
+    def apply(self, events: list[StoredEvent]) -> list[StoredEvent]:
+        return [
+            replace(stored, customer=self.to) if self.applies_to(stored) else stored
+            for stored in events
+        ]
+
+
+@dataclass(frozen=True, slots=True)
 class _PreparedEvents:
     events: Sequence[UsageEvent]
     customers: Sequence[str]
@@ -454,6 +480,24 @@ class MemoryEventStore(_Repository):
     def count(self) -> int:
         return len(self._data().events) + len(self._unit._pending)
 
+    def earliest_of_device(self, device: str, owner: str, since: datetime) -> datetime | None:
+        reassignment = _Reassignment(device, owner, since, owner)
+        found = [s.event.timestamp for s in self._stored() if reassignment.applies_to(s)]
+        return min(found, default=None)
+
+    def reassign(self, device: str, owner: str, since: datetime, to: str) -> int:
+        reassignment = _Reassignment(device, owner, since, to)
+        data, unit = self._data(), self._unit
+        moved = sum(map(reassignment.applies_to, self._stored()))
+        if moved:
+            data.events = reassignment.apply(data.events)  # a copy: others share the list
+            unit._pending = reassignment.apply(unit._pending)
+            unit._reassignments.append(reassignment)
+        return moved
+
+    def _stored(self) -> list[StoredEvent]:
+        return [*self._data().events, *self._unit._pending]
+
     def aggregate(self, meter: Meter, period: Period, scope: EventScope) -> list[GroupQuantity]:
         table = self.load(scope, [meter], period)
         aggregator = meter.aggregator()
@@ -492,7 +536,7 @@ class MemoryEventStore(_Repository):
         types = {meter.event_type for meter in window.meters}
         return [
             stored
-            for stored in [*self._data().events, *self._unit._pending]
+            for stored in self._stored()
             if stored.customer == scope.customer
             and stored.event.type in types
             and stored.event.timestamp < window.period.end

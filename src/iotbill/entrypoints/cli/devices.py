@@ -70,9 +70,11 @@ def move_command(
 ) -> None:
     """Move a device to another customer from a date (local midnight in the new owner's zone).
 
-    Events before then stay the old owner's. The date must be after the
-    current owner's start: a device never has two owners at once. Exit codes:
-    0 ok, 2 invalid input (nothing stored), 3 unknown device.
+    Events before then stay the old owner's; events already stored from then
+    on pass to the new owner, unless a finalized invoice counted them. The
+    date must be after the current owner's start: a device never has two
+    owners at once. Exit codes: 0 ok, 2 invalid input (nothing stored),
+    3 unknown device.
     """
     from iotbill.entrypoints.cli.options import parse_date_or_instant
     from iotbill.entrypoints.cli.output import flag_names, print_json
@@ -80,16 +82,18 @@ def move_command(
     from iotbill.services.customers import move_device
 
     with flag_names(to_customer="--to", at="--from"):
-        device = move_device(
+        moved = move_device(
             open_store(database)(tenant),
             id,
             to_customer=to_customer,
             at=parse_date_or_instant(at, "--from"),
         )
+    device = moved.device
     if as_json:
-        print_json(device_json(device))
+        print_json({**device_json(device), "events_moved": moved.events})
     else:
-        typer.echo(f"moved device {device.id} to {device.owner} from {at}")
+        events = f"; {moved.events} stored events passed to it" if moved.events else ""
+        typer.echo(f"moved device {device.id} to {device.owner} from {at}{events}")
 
 
 @devices_app.command("list")

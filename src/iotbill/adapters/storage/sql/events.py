@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, func, select, text, update
 
 from iotbill.adapters.storage.sql import aggregation, bulk
 from iotbill.adapters.storage.sql.aggregation import NotExpressible, Query
@@ -58,6 +58,32 @@ class SqlEventStore:
     def count(self) -> int:
         statement = select(func.count()).where(usage_events.c.tenant_id == self._tenant_id())
         return int(self._connection().execute(statement).scalar_one())
+
+    def earliest_of_device(self, device: str, owner: str, since: datetime) -> datetime | None:
+        statement = select(func.min(usage_events.c.occurred_at)).where(
+            *self._of_device(device, owner, since)
+        )
+        found = self._connection().execute(statement).scalar_one()
+        return None if found is None else from_micros(found)
+
+    def reassign(self, device: str, owner: str, since: datetime, to: str) -> int:
+        statement = (
+            update(usage_events)
+            .where(*self._of_device(device, owner, since))
+            .values(customer_id=to)
+        )
+        return int(self._connection().execute(statement).rowcount)
+
+    def _of_device(self, device: str, owner: str, since: datetime) -> list[Any]:
+        """The events of ``device`` owned by ``owner`` from ``since``: found through the
+        customer index, so only the owner's events are read, not the tenant's."""
+        columns = usage_events.c
+        return [
+            columns.tenant_id == self._tenant_id(),
+            columns.customer_id == owner,
+            columns.device_id == device,
+            columns.occurred_at >= to_micros(since),
+        ]
 
     def aggregate(self, meter: Meter, period: Period, scope: EventScope) -> list[GroupQuantity]:
         if meter.aggregation in aggregation.PUSHED_DOWN:
