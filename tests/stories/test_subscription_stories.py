@@ -178,14 +178,20 @@ def test_immediate_cancellation() -> None:
     assert lines(april) == [("usage", "water", "3.00")]
 
 
-def test_device_moving_between_customers() -> None:
-    world = World(utc(2026, 3, 1))
+def two_customers(grace: timedelta = timedelta(0)) -> World:
+    """Acme and Bolt on the basic plan from March 1; acme owns the pump p1."""
+    world = World(utc(2026, 3, 1), grace)
     world.plan(BASIC)
     world.customer("acme", "USD", "UTC")
     world.customer("bolt", "USD", "UTC")
     world.device("p1", "acme", utc(2026, 3, 1))
     world.subscribe("sub-a", "acme", "basic", utc(2026, 3, 1))
     world.subscribe("sub-b", "bolt", "basic", utc(2026, 3, 1))
+    return world
+
+
+def test_device_moving_between_customers() -> None:
+    world = two_customers()
     world.move_device("p1", "bolt", utc(2026, 3, 15))
     world.usage("p1", utc(2026, 3, 10), m3=2)  # acme's device then
     world.usage("p1", utc(2026, 3, 20), m3=5)  # bolt's
@@ -197,13 +203,7 @@ def test_device_moving_between_customers() -> None:
 
 
 def moving_world(grace: timedelta = timedelta(0)) -> World:
-    world = World(utc(2026, 3, 1), grace)
-    world.plan(BASIC)
-    world.customer("acme", "USD", "UTC")
-    world.customer("bolt", "USD", "UTC")
-    world.device("p1", "acme", utc(2026, 3, 1))
-    world.subscribe("sub-a", "acme", "basic", utc(2026, 3, 1))
-    world.subscribe("sub-b", "bolt", "basic", utc(2026, 3, 1))
+    world = two_customers(grace)
     world.usage("p1", utc(2026, 3, 10), m3=2)
     world.usage("p1", utc(2026, 3, 20), m3=5)  # in truth bolt's: the move is recorded late
     return world
