@@ -208,8 +208,9 @@ def test_a_move_recorded_late_takes_stored_events_unless_invoiced(store: Store) 
     store.ok("bill-run", "--as-of", "2026-02-02T00:00:00Z", "--grace-hours", "0")
 
     refused = store.refused(2, "devices", "move", "pump-1", "--to", "bolt", "--from", "2026-01-15")
-    moved = store.json("devices", "move", "pump-1", "--to", "bolt", "--from", "2026-02-10")
-    text = store.ok("devices", "move", "pump-1", "--to", "acme", "--from", "2026-03-01")
+    moved = store.ok("devices", "move", "pump-1", "--to", "bolt", "--from", "2026-02-10")
+    back = store.json("devices", "move", "pump-1", "--to", "acme", "--from", "2026-02-15")
+    text = store.ok("devices", "move", "pump-1", "--to", "bolt", "--from", "2026-03-01")
 
     assert (
         "--from: device 'pump-1' has events stored from 2026-01-20T12:00:00+00:00 on, in a period"
@@ -217,8 +218,9 @@ def test_a_move_recorded_late_takes_stored_events_unless_invoiced(store: Store) 
         " 2026-02-01T05:00:00+00:00), and a finalized invoice never changes: move it from"
         " 2026-02-01T05:00:00+00:00 or later" in refused
     )
-    assert (moved["owner"], moved["events_moved"]) == ("bolt", 1)
-    assert text == "moved device pump-1 to acme from 2026-03-01\n"
+    assert moved == "moved device pump-1 to bolt from 2026-02-10; 1 stored event passed to it\n"
+    assert (back["owner"], back["events_moved"]) == ("acme", 1)
+    assert text == "moved device pump-1 to bolt from 2026-03-01\n"
 
 
 def walk_through() -> list[list[str]]:

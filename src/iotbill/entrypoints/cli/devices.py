@@ -92,7 +92,8 @@ def move_command(
     if as_json:
         print_json({**device_json(device), "events_moved": moved.events})
     else:
-        events = f"; {moved.events} stored events passed to it" if moved.events else ""
+        plural = "" if moved.events == 1 else "s"
+        events = f"; {moved.events} stored event{plural} passed to it" if moved.events else ""
         typer.echo(f"moved device {device.id} to {device.owner} from {at}{events}")
 
 
