@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from iotbill.adapters.storage.memory import MemoryStore
 from iotbill.domain.catalog import Meter
 from iotbill.domain.events import SourcedEvent, UsageEvent
 from iotbill.domain.periods import Period
+from iotbill.services.customers import MovedDevice, move_device
 from iotbill.services.ingest import Rejection, ingest
 from iotbill.services.ports import EventScope, UnitOfWorkFactory
 from tests.contract.conftest import JAN_1, add_devices, device
@@ -183,3 +185,27 @@ def test_a_devices_events_pass_to_a_new_owner_from_an_instant(
         assert uow.events.reassign("d1", "c1", since, "c2") == 0
         loaded = uow.events.load(EventScope("c2"), [COUNT], JANUARY)
     assert sorted(event.id for event in loaded.events) == ["b", "c", "e"]
+
+
+def test_a_move_waits_for_the_events_of_its_device_being_stored(
+    store: UnitOfWorkFactory, tenant: str, request: pytest.FixtureRequest
+) -> None:
+    if request.node.callspec.params["store"] == "memory":
+        pytest.skip("the memory store's units of work never wait for each other")
+    add_devices(store, tenant, device("d1", "c1"))
+    moved: list[MovedDevice] = []
+
+    def move() -> None:
+        moved.append(move_device(store(tenant), "d1", to_customer="c2", at=MOVED_AT))
+
+    with store(tenant) as writer:
+        writer.devices.hold()
+        writer.events.append([_ping("a", "d1", 20)], ["c1"], CLOCK.now())
+        mover = threading.Thread(target=move)
+        mover.start()
+        mover.join(timeout=0.5)
+        assert mover.is_alive()  # waiting for the writer, however long it takes
+        writer.commit()
+    mover.join()
+    assert moved[0].events == 1  # it saw the event the writer stored
+    assert _counts(store, tenant) == {"c1": "0", "c2": "1"}

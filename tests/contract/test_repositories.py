@@ -97,7 +97,9 @@ def test_devices_keep_their_ownership_history(store: UnitOfWorkFactory, tenant: 
     add_devices(store, tenant, device("d1", "c1"), device("d2", "c2"))
     moved = device("d1", "c1").move("c2", JAN_1 + timedelta(days=14, hours=3))
     with store(tenant) as uow:
+        assert uow.devices.history_length() == 2
         uow.devices.save(moved)
+        assert uow.devices.history_length() == 3  # a move makes it grow
         with pytest.raises(Conflict):
             uow.devices.add(device("d2", "c1"))
         with pytest.raises(NotFound):

@@ -4,6 +4,7 @@ and an input read a stretch at a time is decided exactly as if read whole."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -14,7 +15,7 @@ from iotbill.domain.catalog import Meter
 from iotbill.domain.events import SourcedEvent, UsageEvent
 from iotbill.domain.periods import Period
 from iotbill.services.catalog import apply_plan
-from iotbill.services.customers import add_device
+from iotbill.services.customers import add_device, move_device
 from iotbill.services.ingest import Lines, Rejection, ingest, ingest_lines
 from iotbill.services.ports import EventScope, Tenant, UnitOfWorkFactory
 from iotbill.services.subscriptions import create_subscription
@@ -131,3 +132,28 @@ def test_stretches_of_any_size_decide_as_the_whole_input_does(
     assert report.rejected[2].reason == "id: repeats the id of line 2, which was rejected"
     assert _stored_ids(store, tenant) == ["e1", "e10", "e7", "e9"]
     assert seen == sorted(seen) and seen[-1] == 10  # every line dealt with, counted once
+
+
+def test_a_move_recorded_during_an_ingest_takes_the_events_it_stores(
+    store: UnitOfWorkFactory, tenant: str
+) -> None:
+    # Not with atomic: its one transaction holds the devices (the write lock on SQLite)
+    # from its first batch, so a move waits for the whole ingest, here on this thread.
+    def stretches() -> Iterator[Lines]:
+        yield Lines(_numbered(_flow("a", 1)))  # p1 is read, acme's
+        # Recorded while the ingest runs: the next stretch is attributed by what it read.
+        moved = move_device(store(tenant), "p1", to_customer="berlin", at=date(2026, 1, 10))
+        assert moved.events == 0  # nothing of p1's from January 10 stored yet
+        yield Lines([SourcedEvent(_flow("b", 2, hours=24 * 7), 2), SourcedEvent(_flow("c", 3), 3)])
+
+    report = ingest_lines(store, tenant, stretches(), clock=CLOCK)
+
+    assert (report.accepted, report.rejected) == (3, ())
+    with store(tenant, read_only=True) as uow:
+        owned = {
+            customer: sorted(
+                e.id for e in uow.events.load(EventScope(customer), [WATER], JANUARY).events
+            )
+            for customer in ("acme", "berlin")
+        }
+    assert owned == {"acme": ["a", "c"], "berlin": ["b"]}  # b happened on January 12

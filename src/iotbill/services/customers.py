@@ -121,6 +121,7 @@ def move_device(uow: UnitOfWork, id: str, *, to_customer: str, at: Moment) -> Mo
     is :class:`InvalidInput` naming each, and nothing is stored.
     """
     with uow:
+        uow.devices.hold(to_move=True)  # batches of events being stored are stored first
         device = uow.devices.get(id)
         problems = ProblemCollector()
         owner = find_customer(uow, to_customer, "to_customer", problems)

@@ -136,9 +136,9 @@ def ingest_lines(
     refused: list[Rejection] = []
     duplicates = passed = 0
     store: _Atomic | _Batches = (
-        _Atomic(uow_factory, tenant, received_at, batch_size, refused)
+        _Atomic(uow_factory, tenant, received_at, batch_size, refused, screen)
         if atomic
-        else _Batches(uow_factory, tenant, received_at, batch_size, writers)
+        else _Batches(uow_factory, tenant, received_at, batch_size, writers, screen)
     )
 
     def progress() -> None:
@@ -180,7 +180,10 @@ class _Screen:
     """
 
     def __init__(self) -> None:
-        self._devices: dict[str, Device] = {}
+        self.devices: dict[str, Device] = {}
+        """Each device named so far, as first read: entries are added, never changed."""
+        self.history: int | None = None
+        """The tenant's device history length before the first device was read."""
         self._unknown: set[str] = set()
         self._customers: set[str] = set()
         self._subscriptions: list[Subscription] = []
@@ -232,16 +235,18 @@ class _Screen:
 
     def _owners(self, uow: UnitOfWork, events: Sequence[UsageEvent]) -> list[str | None]:
         named = {event.device for event in events}
-        new = named - self._devices.keys() - self._unknown
+        new = named - self.devices.keys() - self._unknown
         if new:
+            if self.history is None:
+                self.history = uow.devices.history_length()
             found = uow.devices.find(sorted(new))
-            self._devices.update(found)
+            self.devices.update(found)
             self._unknown.update(new - found.keys())
-        return _owners(events, {id: self._devices[id] for id in named if id in self._devices})
+        return _owners(events, {id: self.devices[id] for id in named if id in self.devices})
 
     def _no_owner(self, event: UsageEvent) -> str:
         """Why ``event`` has no owner."""
-        device = self._devices.get(event.device)
+        device = self.devices.get(event.device)
         if device is None:
             return f"device: unknown device {event.device!r} (add it first)"
         return (
@@ -319,15 +324,19 @@ class _Atomic:
         received_at: datetime,
         batch_size: int,
         refused: Sequence[Rejection],
+        screen: _Screen,
     ) -> None:
         self._uow = uow_factory(tenant)
         self._received_at = received_at
         self._batch_size = batch_size
         self._refused = refused
+        self._screen = screen
+        self._named: set[str] = set()
         self.stored = self.written = 0
 
     def __enter__(self) -> Self:
         self._uow.__enter__()
+        self._uow.devices.hold()  # for the whole ingest: no device moves meanwhile
         return self
 
     def __exit__(
@@ -343,6 +352,7 @@ class _Atomic:
     ) -> None:
         if self._refused:
             return
+        self._named.update([event.device for event in events])
         for start in range(0, len(events), self._batch_size):
             chunk = slice(start, start + self._batch_size)
             self.stored += self._uow.events.append(
@@ -353,6 +363,7 @@ class _Atomic:
 
     def finish(self, progress: Callable[[], None]) -> int:
         if not self._refused:
+            _follow_moves(self._uow, self._screen, self._named)
             self._uow.commit()
         return self.stored
 
@@ -373,8 +384,10 @@ class _Batches:
         received_at: datetime,
         batch_size: int,
         writers: int,
+        screen: _Screen,
     ) -> None:
         self._uow_factory = uow_factory
+        self._screen = screen
         self._tenant = tenant
         self._received_at = received_at
         self._batch_size = batch_size
@@ -422,7 +435,7 @@ class _Batches:
         # (the SQL stores) writes side by side with it.
         with self._uow_factory(self._tenant, read_only=True) as uow:
             prepared = uow.events.prepare(events, customers, self._received_at)
-        self._in_flight.append((self._pool.submit(self._store, prepared), size))
+        self._in_flight.append((self._pool.submit(self._store, prepared, events), size))
         while len(self._in_flight) > self._limit:
             self._settle_oldest(progress)
 
@@ -432,8 +445,31 @@ class _Batches:
         self.written += size
         progress()
 
-    def _store(self, prepared: PreparedEvents) -> int:
+    def _store(self, prepared: PreparedEvents, events: list[UsageEvent]) -> int:
         with self._uow_factory(self._tenant) as uow:
+            uow.devices.hold()  # before writing: then it waits for nothing while it writes
             stored = uow.events.append_prepared(prepared)
+            _follow_moves(uow, self._screen, (event.device for event in events))
             uow.commit()
         return stored
+
+
+def _follow_moves(uow: UnitOfWork, screen: _Screen, devices: Iterable[str]) -> None:
+    """Give the events of ``devices`` moved since the screen read them to the new owner.
+
+    A move recorded while an ingest runs passes the device's stored events to
+    the new owner, but not those that the ingest attributed by the history it
+    read before and stores after. So the transaction storing them holds the
+    devices (a move waits for it, or it for the move), and once they are stored
+    does that move's work too. The history length tells, in one read, whether
+    any device moved at all; a device's history only ever grows, by moves at
+    its end.
+    """
+    if uow.devices.history_length() == screen.history:
+        return
+    ids = sorted(set(devices))
+    current = uow.devices.find(ids)
+    for id in ids:
+        before, now = screen.devices[id].ownership, current[id].ownership
+        for previous, entry in zip(now[len(before) - 1 :], now[len(before) :], strict=False):
+            uow.events.reassign(id, previous.customer_id, entry.start, entry.customer_id)

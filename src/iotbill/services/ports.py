@@ -161,6 +161,20 @@ class DeviceRepository(Protocol):
         """The devices among ``ids`` that exist (unknown ids are left out)."""
         ...
 
+    def history_length(self) -> int:
+        """How many ownerships the tenant's devices have in all. It grows with every
+        device added or moved and nothing else changes it: while it stays the same,
+        no device has moved."""
+        ...
+
+    def hold(self, *, to_move: bool = False) -> None:
+        """Hold the tenant's devices until this unit of work ends, so that moving one
+        (``to_move``) and storing events take turns: whichever commits first, the
+        other sees, as it reads after holding. Storing events shares the hold; a
+        move waits for them, and they for it. A store whose writing transactions
+        take turns anyway has nothing to do."""
+        ...
+
     def list(self, customer: str | None = None) -> list[Device]:
         """Every device, or those whose history names ``customer``, by id."""
         ...

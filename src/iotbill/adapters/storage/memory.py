@@ -265,6 +265,13 @@ class MemoryDeviceRepository(_Repository):
         devices = self._data().devices
         return {id: devices[id] for id in set(ids) if id in devices}
 
+    def history_length(self) -> int:
+        return sum(len(device.ownership) for device in self._data().devices.values())
+
+    def hold(self, *, to_move: bool = False) -> None:
+        """Nothing to hold: one process, and units of work that change the same row do
+        not detect each other here (see the module's docstring)."""
+
     def list(self, customer: str | None = None) -> list[Device]:
         devices = self._data().devices
         return [

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, and_, delete, func, insert, select, text, update
 
 from iotbill.adapters.plan_files import parse_plan_text
 from iotbill.adapters.storage.sql import tables as t
@@ -214,6 +214,19 @@ class SqlDeviceRepository(Repository):
             device_id: Device(device_id, tuple(sorted(history, key=lambda entry: entry.start)))
             for device_id, history in histories.items()
         }
+
+    def history_length(self) -> int:
+        owners = t.device_owners
+        statement = select(func.count()).select_from(owners).where(self._mine(owners))
+        return int(self._execute(statement).scalar_one())
+
+    def hold(self, *, to_move: bool = False) -> None:
+        """On PostgreSQL, the tenant's advisory lock until the transaction ends: shared to
+        store events, exclusive to move. SQLite runs one writing transaction at a time."""
+        if self._connection().dialect.name == "postgresql":
+            lock = "pg_advisory_xact_lock" if to_move else "pg_advisory_xact_lock_shared"
+            key = f"iotbill devices of tenant {self._tenant_id()}"
+            self._execute(text(f"SELECT {lock}(hashtextextended(:key, 0))"), {"key": key})
 
     def list(self, customer: str | None = None) -> list[Device]:
         owners = t.device_owners
