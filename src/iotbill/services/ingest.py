@@ -336,7 +336,11 @@ class _Atomic:
 
     def __enter__(self) -> Self:
         self._uow.__enter__()
-        self._uow.devices.hold()  # for the whole ingest: no device moves meanwhile
+        try:
+            self._uow.devices.hold()  # for the whole ingest: a device move waits for it
+        except BaseException as error:
+            self._uow.__exit__(type(error), error, error.__traceback__)
+            raise
         return self
 
     def __exit__(
