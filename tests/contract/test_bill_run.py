@@ -204,3 +204,24 @@ def test_a_plan_of_fees_only_bills_without_reading_events(
             [("fixed_fee", "base", "31.00")],
             [("fixed_fee", "base", "31.00")],  # February in advance; January had no usage
         ]
+
+
+def test_a_late_correction_and_void_are_billed_as_one_adjustment(
+    store: UnitOfWorkFactory, tenant: str
+) -> None:
+    _subscribe(store, tenant, "d1", own=False)
+    jan_4, jan_5 = JAN_1 + timedelta(days=3), JAN_1 + timedelta(days=4)
+    _flow(store, tenant, FEB_1, ("e1", "d1", jan_4, "50"), ("e2", "d1", jan_5, "30"))
+    bill_run(store, tenant, as_of=FEB_1, now=FEB_1)  # January: 80 m3 is 40.00
+    fixes = [
+        UsageEvent("e1-fix", "pump.flow", "d1", jan_4, {"m3": Decimal(150)}, corrects="e1"),
+        UsageEvent("e2-void", "pump.flow", "d1", jan_5, voids="e2"),
+    ]
+    with store(tenant) as uow:
+        uow.events.append(fixes, ["c1", "c1"], FEB_1 + timedelta(days=4))
+        uow.commit()
+    bill_run(store, tenant, as_of=MAR_1, now=MAR_1)
+    with store(tenant) as uow:
+        found = [lines(invoice) for invoice in _invoices(uow)]
+    # January re-priced: 150 m3 is 65.00 (e2 void), 40.00 was billed.
+    assert found[1:] == [_usage("40.00"), [*_usage("0.00"), ("adjustment", "water", "25.00")]]

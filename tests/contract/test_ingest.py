@@ -14,7 +14,7 @@ from iotbill.domain.events import SourcedEvent, UsageEvent
 from iotbill.domain.periods import Period
 from iotbill.services.customers import MovedDevice, move_device
 from iotbill.services.ingest import Rejection, ingest
-from iotbill.services.ports import EventScope, UnitOfWorkFactory
+from iotbill.services.ports import EventScope, EventWindow, UnitOfWorkFactory
 from tests.contract.conftest import JAN_1, add_devices, device
 
 MOVED_AT = JAN_1 + timedelta(days=15)
@@ -209,3 +209,66 @@ def test_a_move_waits_for_the_events_of_its_device_being_stored(
     mover.join()
     assert moved[0].events == 1  # it saw the event the writer stored
     assert _counts(store, tenant) == {"c1": "0", "c2": "1"}
+
+
+def _reading(id: str, m3: int, **naming: str) -> UsageEvent:
+    return UsageEvent(id, "flow", "d1", JAN_1 + timedelta(days=3), {"m3": m3}, **naming)
+
+
+def test_an_event_corrected_or_voided_counts_no_more(store: UnitOfWorkFactory, tenant: str) -> None:
+    add_devices(store, tenant, device("d1", "c1"))
+    water = Meter("w", "flow", "sum", "m3")
+    first = ingest(store, tenant, _lines(_reading("a", 5), _reading("b", 7)), clock=CLOCK)
+    later = FrozenClock(CLOCK.now() + timedelta(days=1))
+    fixes = _lines(_reading("a2", 6, corrects="a"), _reading("a3", 9, corrects="a2"))
+    fixes.append(
+        SourcedEvent(UsageEvent("b-", "flow", "d1", JAN_1 + timedelta(days=3), voids="b"), 3)
+    )
+    second = ingest(store, tenant, fixes, clock=later)
+    again = ingest(store, tenant, fixes, clock=later)  # the same file again changes nothing
+
+    assert (first.accepted, second.accepted, second.rejected) == (2, 3, ())
+    assert (again.accepted, again.duplicates, again.rejected) == (0, 3, ())
+    with store(tenant) as uow:
+        scope = EventScope("c1")
+        [now] = uow.events.aggregate(water, JANUARY, scope)
+        seen_then = uow.events.load(scope, [water], JANUARY, received_before=later.now())
+        known = uow.events.load(scope, [water], JANUARY)
+        [many] = uow.events.load_many([EventWindow(scope, (water,), JANUARY)])
+        counts = uow.events.count_many(
+            [EventWindow(scope, (water,), JANUARY, when) for when in (later.now(), None)]
+        )  # what was stored, every correction and void too: the two differ
+        assert set(uow.events.find(["a", "b-", "zz"])) == {"a", "b-"}
+        assert uow.events.find(["b-"])["b-"].voids == "b"
+        assert uow.events.replaced(["a", "a2", "a3", "b"]) == {"a": "a2", "a2": "a3", "b": "b-"}
+    assert str(now.quantity) == "9"  # a3 alone: a and a2 corrected, b voided
+    assert sorted(e.id for e in seen_then.events) == ["a", "b"]
+    assert [e.id for e in known.events] == [e.id for e in many.events] == ["a3"]
+    assert counts == [2, 5]
+
+
+def test_naming_an_event_wrongly_is_rejected(store: UnitOfWorkFactory, tenant: str) -> None:
+    add_devices(store, tenant, device("d1", "c1"))
+    ingest(store, tenant, _lines(_reading("a", 5)), clock=CLOCK)
+    moved = UsageEvent("x", "flow", "d1", JAN_1 + timedelta(days=4), {"m3": 1}, corrects="c1")
+    events = _lines(
+        _reading("c1", 6, corrects="a"),
+        _reading("c2", 7, corrects="a"),  # a is corrected already, by c1
+        _reading("c3", 1, corrects="nothing"),
+        moved,  # another timestamp
+        _reading("c5", 2, corrects="c6"),  # a later line
+        _reading("c6", 3),
+    )
+    report = ingest(store, tenant, events, clock=CLOCK, batch_size=2)
+
+    assert report.accepted == 2
+    assert [(r.line, r.reason) for r in report.rejected] == [
+        (2, "corrects: event 'a' is already corrected or voided by 'c1' (name that one)"),
+        (3, "corrects: no earlier event has the id 'nothing' (name an event stored before)"),
+        (
+            4,
+            "corrects: event 'c1' is of device 'd1', type 'flow', at 2026-01-04T00:00:00+00:00:"
+            " a correction or void keeps all three (void it and send a new event instead)",
+        ),
+        (5, "corrects: no earlier event has the id 'c6' (name an event stored before)"),
+    ]

@@ -35,6 +35,32 @@ def test_late_event_after_finalization_is_billed_as_an_adjustment() -> None:
     assert lines(march) == [("usage", "water", "0.00"), ("fixed_fee", "base", "31.00")]
 
 
+def test_a_correction_and_a_void_after_finalization_are_billed_as_adjustments() -> None:
+    world = pump_world()
+    world.subscribe("sub-1", "acme", "pump", utc(2026, 1, 1))
+    world.usage("p1", utc(2026, 1, 20), m3=50)  # evt-1
+    world.usage("p1", utc(2026, 1, 22), m3=30)  # evt-2
+    world.bill(utc(2026, 2, 1))  # January: 80 m3 = 40.00
+    world.clock.set(utc(2026, 2, 5))
+    report = world.usage("p1", utc(2026, 1, 20), m3=150, corrects="evt-1")  # a meter misread
+    world.usage("p1", utc(2026, 1, 22), voids="evt-2")  # never happened
+    world.bill(utc(2026, 3, 1))
+    _opening, january, february = world.invoices()
+    assert report.accepted == 1
+    assert lines(january) == [("usage", "water", "40.00"), ("fixed_fee", "base", "31.00")]
+    # January re-priced: 150 m3 = 50.00 + 15.00 = 65.00, billed 40.00.
+    assert lines(february) == [
+        ("usage", "water", "0.00"),
+        ("fixed_fee", "base", "31.00"),
+        ("adjustment", "water", "25.00"),
+    ]
+    world.bill(utc(2026, 4, 1))  # nothing is adjusted twice
+    assert lines(world.invoices()[-1]) == [
+        ("usage", "water", "0.00"),
+        ("fixed_fee", "base", "31.00"),
+    ]
+
+
 def test_late_event_within_the_grace_period_counts_on_the_draft() -> None:
     world = World(utc(2026, 1, 1), grace=timedelta(days=3))
     world.plan(PUMP)

@@ -91,9 +91,17 @@ class World:
             uow.commit()
 
     def usage(
-        self, device: str, at: datetime, kind: str = "pump.flow", **properties: Any
+        self,
+        device: str,
+        at: datetime,
+        kind: str = "pump.flow",
+        *,
+        corrects: str | None = None,
+        voids: str | None = None,
+        **properties: Any,
     ) -> IngestReport:
-        """One event from ``device`` at ``at``, received now."""
+        """One event from ``device`` at ``at``, received now: ``evt-1``, ``evt-2``, ...
+        in order; it may correct or void an earlier one."""
         self._event_number += 1
         event = UsageEvent(
             id=f"evt-{self._event_number}",
@@ -101,6 +109,8 @@ class World:
             device=device,
             timestamp=at,
             properties={k: Decimal(str(v)) for k, v in properties.items()},
+            corrects=corrects,
+            voids=voids,
         )
         return ingest(
             self.open, TENANT, [SourcedEvent(event, self._event_number)], clock=self.clock

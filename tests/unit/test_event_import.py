@@ -46,3 +46,22 @@ def test_a_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput) as raised:
         EventFile(str(tmp_path / "nowhere.jsonl"))
     assert str(raised.value.problems[0]).endswith("nowhere.jsonl: file not found")
+
+
+def test_a_line_naming_another_event_wrongly_is_rejected_with_its_field(tmp_path: Path) -> None:
+    start = GOOD[:-1] % "x"
+    lines = [
+        GOOD % "a",
+        start + ', "corrects": "a", "properties": {"m3": 2}}',  # fine
+        start + ', "voids": "a", "properties": {"m3": 2}}',
+        start + ', "voids": "a", "corrects": "a"}',
+        start + ', "voids": "x"}',
+    ]
+    (stretch,) = EventFile(_write(tmp_path, lines))
+
+    assert [(s.line, s.event.corrects) for s in stretch.events] == [(1, None), (2, "a")]
+    assert [(r.line, r.reason) for r in stretch.rejected] == [
+        (3, "properties: a void has none: it only says an event does not count"),
+        (4, "voids: an event either corrects or voids another, not both"),
+        (5, "voids: event 'x' cannot correct or void itself"),
+    ]

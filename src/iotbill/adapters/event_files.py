@@ -51,9 +51,16 @@ def decode_events(data: bytes, source: str) -> tuple[list[UsageEvent], list[int]
     except (msgspec.ValidationError, msgspec.DecodeError):
         return _decode_line_by_line(data, source)
     lines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
-    if len(events) == lines:  # one event on every line: line n holds event n
-        return events, list(range(1, lines + 1))
+    if len(events) == lines and not _names_another_wrongly(data, events):
+        return events, list(range(1, lines + 1))  # one event on every line: line n holds n
     return _decode_line_by_line(data, source)
+
+
+def _names_another_wrongly(data: bytes, events: list[UsageEvent]) -> bool:
+    """Whether an event corrects or voids another in a way it may not."""
+    if b'"corrects"' not in data and b'"voids"' not in data:
+        return False
+    return any(e.replacement_problem() for e in events if e.replaces is not None)
 
 
 def read_event_table(path: str) -> EventTable:
@@ -81,12 +88,19 @@ def _decode_line_by_line(data: bytes, source: str) -> tuple[list[UsageEvent], li
         if not line.strip():
             continue
         try:
-            events.append(_DECODER.decode(line))
-            numbers.append(number)
+            event = _DECODER.decode(line)
         except (msgspec.ValidationError, msgspec.DecodeError) as error:
-            failures += 1
-            if len(problems) < MAX_REPORTED:
-                problems.append(_problem(source, number, error))
+            problem = _problem(source, number, error)
+        else:
+            naming = event.replacement_problem()
+            if naming is None:
+                events.append(event)
+                numbers.append(number)
+                continue
+            problem = naming.within(f"{source}:{number}", ": ")
+        failures += 1
+        if len(problems) < MAX_REPORTED:
+            problems.append(problem)
     if failures:
         if failures > len(problems):
             problems.append(Problem("", f"... and {failures - len(problems)} more bad lines"))
@@ -109,7 +123,10 @@ def _problem(source: str, number: int, error: Exception) -> Problem:
         text = "is required"
     elif text.startswith("Object contains unknown field"):
         field = text.split("`")[1]
-        text = "unknown field (an event has id, type, device, timestamp, properties)"
+        text = (
+            "unknown field (an event has id, type, device, timestamp, properties, and may"
+            " name an earlier event with corrects or voids)"
+        )
     elif "length >= 1" in text:
         text = "must not be empty"
     return Problem(f"{where}: {field}" if field else where, text)

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from iotbill.domain.events import EventConflict, UsageEvent
+from iotbill.domain.events import EventConflict, UsageEvent, counting
 from iotbill.domain.periods import to_micros
 from iotbill.domain.quantities import (
     INT64_MAX,
@@ -159,7 +159,9 @@ class EventTable:
         lines: Sequence[int] | None = None,
         source: str = "events",
     ) -> EventTable:
-        """Deduplicate ``events`` by id and order them by ``(timestamp, id)``.
+        """Deduplicate ``events`` by id, keep those that count (see
+        :func:`~iotbill.domain.events.counting`: no voids, no event corrected or
+        voided by another of ``events``), and order them by ``(timestamp, id)``.
 
         ``lines`` gives each event's source line (1-based positions if omitted).
         """
@@ -176,6 +178,11 @@ class EventTable:
             kept, duplicates, conflicts = _deduplicate(events, line_numbers.tolist())
             unique = [events[i] for i in kept]
             line_numbers = line_numbers[kept]
+            ids = [event.id for event in unique]
+        kept_counting = counting(unique)
+        if kept_counting is not None:
+            unique = [unique[i] for i in kept_counting]
+            line_numbers = line_numbers[kept_counting]
             ids = [event.id for event in unique]
         timestamps = np.array([to_micros(event.timestamp) for event in unique], dtype=np.int64)
         type_names: dict[str, int] = {}

@@ -4,16 +4,21 @@ A usage event is ``{"id", "type", "device", "timestamp", "properties"}``. The
 ``id`` is the idempotency key: a repeat with the same content is a *duplicate*
 (counted once, reported), a repeat with different content is a *conflict*
 (reported; the first one stands). Timestamps carry a UTC offset; naive ones
-are refused when decoded.
+are refused when decoded. An event may name an earlier one with ``corrects``
+(its properties replace the earlier event's) or ``voids`` (the earlier event
+no longer counts); see :func:`counting`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
+
+from iotbill.domain.errors import Problem
 
 NonEmpty = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
 AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
@@ -31,6 +36,53 @@ class UsageEvent(msgspec.Struct, frozen=True, forbid_unknown_fields=True, gc=Fal
     device: NonEmpty
     timestamp: AwareDatetime
     properties: dict[str, Any] = msgspec.field(default_factory=dict)
+    corrects: NonEmpty | None = None
+    """The id of an earlier event whose properties this one replaces (same device, type
+    and timestamp): from then on this event counts instead of it."""
+    voids: NonEmpty | None = None
+    """The id of an earlier event that no longer counts. A void has no properties and
+    counts for nothing itself."""
+
+    def replacement_problem(self) -> Problem | None:
+        """What is wrong with how this event names another (checked where events are
+        decoded, only for those that name one: a check per event would cost every event)."""
+        if self.corrects is not None and self.voids is not None:
+            return Problem("voids", "an event either corrects or voids another, not both")
+        if self.replaces == self.id:
+            field = "corrects" if self.voids is None else "voids"
+            return Problem(field, f"event {self.id!r} cannot correct or void itself")
+        if self.voids is not None and self.properties:
+            return Problem("properties", "a void has none: it only says an event does not count")
+        return None
+
+    @property
+    def replaces(self) -> str | None:
+        """The id of the event this one corrects or voids, if any."""
+        return self.corrects if self.voids is None else self.voids
+
+
+def counting(events: Sequence[UsageEvent]) -> list[int] | None:
+    """The positions of the events that count, or ``None`` when they all do: all but
+    voids and the events that another one corrects or voids.
+
+    A correction keeps the device, type and timestamp of the event it replaces,
+    so both lie in every window that holds either; which of them counts then
+    depends only on whether the correction is among the events known.
+
+    >>> from datetime import UTC
+    >>> at = datetime(2026, 1, 1, tzinfo=UTC)
+    >>> first = UsageEvent("a", "flow", "p1", at, {"m3": 1})
+    >>> fixed = UsageEvent("b", "flow", "p1", at, {"m3": 2}, corrects="a")
+    >>> void = UsageEvent("c", "flow", "p1", at, voids="b")
+    >>> counting([first, fixed]), counting([first, fixed, void])
+    ([1], [])
+    >>> counting([first]) is None
+    True
+    """
+    replaced = {event.replaces for event in events if event.replaces is not None}
+    if not replaced:
+        return None
+    return [i for i, e in enumerate(events) if e.voids is None and e.id not in replaced]
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,10 @@ the first time (segments, full tiers, minimums); for each charge whose rounded
 total changed, one ``adjustment`` line carries the difference to the next
 invoice, labelled with the original invoice's number and the period. Under
 volume tiers more usage can cost less, so an adjustment can be negative. A
-voided or corrected event is handled the same way: the caller leaves it out of
-(or replaces it in) the table of events known now.
+voided or corrected event is handled the same way: the table of events known
+now holds the void or correction, which keeps the earlier event's device,
+type and timestamp, so the earlier event no longer counts there
+(:func:`~iotbill.domain.events.counting`).
 
 Which events "were billed" is the caller's to say: those counted by the
 original invoice and by earlier adjustments for the same period, so each late

@@ -46,6 +46,9 @@ DEFAULT_WRITERS = 2
 writer at a time, the second waits, prepared, for its turn."""
 
 Progress = Callable[[int], None]
+Named = tuple[dict[str, UsageEvent], dict[str, str]]
+"""Stored events by id, and the ids of those that a stored event corrects or voids (each with
+that event's id): what checking events that name earlier ones needs."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,10 +148,13 @@ def ingest_lines(
         if on_progress is not None:
             on_progress(len(refused) + duplicates + store.written)
 
+    def lookup(ids: list[str]) -> Named:
+        return store.lookup(ids, progress)
+
     with store:
         for stretch in stretches:
             with uow_factory(tenant, read_only=True) as uow:
-                found = screen.screen(uow, stretch)
+                found = screen.screen(uow, stretch, lookup)
             refused.extend(found.refused)
             duplicates += found.duplicates
             passed += len(found.events)
@@ -191,8 +197,11 @@ class _Screen:
         self._checks = MeterChecks([], {})
         self._stored: set[str] = set()
         self._refused: dict[str, int] = {}  # id -> line of its first, rejected, event
+        self._replaced: dict[str, str] = {}  # id -> the id of the event here that replaces it
 
-    def screen(self, uow: UnitOfWork, stretch: Lines) -> _Screened:
+    def screen(
+        self, uow: UnitOfWork, stretch: Lines, lookup: Callable[[list[str]], Named]
+    ) -> _Screened:
         usage = [sourced.event for sourced in stretch.events]
         lines = [sourced.line for sourced in stretch.events]
         refused = list(stretch.rejected)
@@ -210,13 +219,18 @@ class _Screen:
         repeats = _repeats(ids, self._stored, self._refused)
         firsts = _without(range(len(usage)), repeats)
         checks = self._meter_checks(uow, set(customers))
+        measured = [i for i in firsts if usage[i].voids is None]  # a void has nothing to measure
+        whole = len(measured) == len(usage)
         found = checks.refused(
-            [usage[i] for i in firsts] if repeats else usage,
-            [customers[i] for i in firsts] if repeats else customers,
-            [lines[i] for i in firsts] if repeats else lines,
+            usage if whole else [usage[i] for i in measured],
+            customers if whole else [customers[i] for i in measured],
+            lines if whole else [lines[i] for i in measured],
         )
-        failed = {firsts[position]: reason for position, reason in found.items()}
-        for index, reason in failed.items():
+        failed = {measured[position]: reason for position, reason in found.items()}
+        naming = [i for i in firsts if usage[i].replaces is not None and i not in failed]
+        if naming:
+            failed.update(self._naming_refusals(usage, lines, firsts, failed, naming, lookup))
+        for index, reason in sorted(failed.items()):
             refused.append(Rejection(lines[index], reason))
             self._refused[ids[index]] = lines[index]
         duplicates = 0
@@ -232,6 +246,59 @@ class _Screen:
         return _Screened(
             [usage[i] for i in chosen], [customers[i] for i in chosen], refused, duplicates
         )
+
+    def _naming_refusals(
+        self,
+        usage: list[UsageEvent],
+        lines: list[int],
+        firsts: list[int],
+        failed: dict[int, str],
+        naming: list[int],
+        lookup: Callable[[list[str]], Named],
+    ) -> dict[int, str]:
+        """Why each event at ``naming`` may not correct or void the event it names.
+
+        The named event must be earlier (stored, or on an earlier line), count for
+        something, have the same device, type and timestamp, and not be corrected
+        or voided already: an event is replaced once, a correction may be corrected.
+        """
+        here = {usage[i].id: i for i in firsts if i not in failed}
+        names = {named for i in naming if (named := usage[i].replaces) is not None}
+        elsewhere = sorted(names - here.keys())
+        stored, replaced = lookup(elsewhere) if elsewhere else ({}, {})
+        refusals: dict[int, str] = {}
+        for index in naming:
+            event = usage[index]
+            named = event.replaces
+            assert named is not None
+            field = "corrects" if event.voids is None else "voids"
+            position = here.get(named)
+            target = usage[position] if position is not None and position < index else None
+            target = target or stored.get(named)
+            by = self._replaced.get(named) or replaced.get(named)
+            if named in self._refused:
+                reason = f"names the event of line {self._refused[named]}, which was rejected"
+            elif target is None:
+                reason = f"no earlier event has the id {named!r} (name an event stored before)"
+            elif by is not None and by != event.id:
+                reason = f"event {named!r} is already corrected or voided by {by!r} (name that one)"
+            elif target.voids is not None:
+                reason = f"event {named!r} is a void, which counts for nothing"
+            elif (target.device, target.type, target.timestamp) != (
+                event.device,
+                event.type,
+                event.timestamp,
+            ):
+                reason = (
+                    f"event {named!r} is of device {target.device!r}, type {target.type!r}, at"
+                    f" {target.timestamp.isoformat()}: a correction or void keeps all three"
+                    " (void it and send a new event instead)"
+                )
+            else:
+                self._replaced[named] = event.id
+                continue
+            refusals[index] = f"{field}: {reason}"
+        return refusals
 
     def _owners(self, uow: UnitOfWork, events: Sequence[UsageEvent]) -> list[str | None]:
         named = {event.device for event in events}
@@ -365,6 +432,10 @@ class _Atomic:
             self.written += len(events[chunk])
             progress()
 
+    def lookup(self, ids: list[str], progress: Callable[[], None]) -> Named:
+        """What the store holds of ``ids``, this ingest's events so far included."""
+        return self._uow.events.find(ids), self._uow.events.replaced(ids)
+
     def finish(self, progress: Callable[[], None]) -> int:
         if not self._refused:
             _follow_moves(self._uow, self._screen, self._named)
@@ -423,12 +494,22 @@ class _Batches:
         if self._events and sum(not future.done() for future, _ in self._in_flight) < self._limit:
             self._submit(progress)  # a writer would wait: give it what there is
 
+    def lookup(self, ids: list[str], progress: Callable[[], None]) -> Named:
+        """What the store holds of ``ids``, once this ingest's events so far are stored
+        (an event that names another is rare: waiting for the writers then costs little)."""
+        self._drain(progress)
+        with self._uow_factory(self._tenant, read_only=True) as uow:
+            return uow.events.find(ids), uow.events.replaced(ids)
+
     def finish(self, progress: Callable[[], None]) -> int:
+        self._drain(progress)
+        return self.stored
+
+    def _drain(self, progress: Callable[[], None]) -> None:
         while self._events:
             self._submit(progress)
         while self._in_flight:
             self._settle_oldest(progress)
-        return self.stored
 
     def _submit(self, progress: Callable[[], None]) -> None:
         size = min(self._batch_size, len(self._events))

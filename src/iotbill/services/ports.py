@@ -349,6 +349,14 @@ class EventStore(Protocol):
         """How many events the tenant has stored."""
         ...
 
+    def find(self, ids: Sequence[str]) -> dict[str, UsageEvent]:
+        """The stored events among ``ids``, whether they count or not (unknown ids left out)."""
+        ...
+
+    def replaced(self, ids: Sequence[str]) -> dict[str, str]:
+        """Of ``ids``, those that a stored event corrects or voids, each with that event's id."""
+        ...
+
     def earliest_of_device(self, device: str, owner: str, since: datetime) -> datetime | None:
         """When the first event of ``device`` attributed to ``owner`` at or after ``since``
         happened; ``None`` if there is none."""

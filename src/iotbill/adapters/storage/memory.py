@@ -487,6 +487,18 @@ class MemoryEventStore(_Repository):
     def count(self) -> int:
         return len(self._data().events) + len(self._unit._pending)
 
+    def find(self, ids: Sequence[str]) -> dict[str, UsageEvent]:
+        wanted = set(ids)
+        return {s.event.id: s.event for s in self._stored() if s.event.id in wanted}
+
+    def replaced(self, ids: Sequence[str]) -> dict[str, str]:
+        wanted = set(ids)
+        return {
+            s.event.replaces: s.event.id
+            for s in self._stored()
+            if s.event.replaces is not None and s.event.replaces in wanted
+        }
+
     def earliest_of_device(self, device: str, owner: str, since: datetime) -> datetime | None:
         reassignment = _Reassignment(device, owner, since, owner)
         found = [s.event.timestamp for s in self._stored() if reassignment.applies_to(s)]

@@ -27,6 +27,7 @@ cannot both store an id.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -214,11 +215,13 @@ class EventRows:
 
 @dataclass(frozen=True, slots=True)
 class PreparedBatch:
-    """Rows ready for one database, but for the tenant: runs of values for SQLite, text for COPY."""
+    """Rows ready for one database, but for the tenant: runs of values for SQLite, text for COPY,
+    and apart, the few events that correct or void another, as column values."""
 
     dialect: str
     count: int
     rows: list[list[Any]] | bytes
+    replacing: tuple[dict[str, Any], ...] = ()
 
 
 def prepare(
@@ -232,10 +235,37 @@ def prepare(
     the next is prepared.
     """
     with _PREPARING:
-        found = EventRows.prepare(events, customers, received_at)
+        replacing = [index for index, event in enumerate(events) if event.replaces is not None]
+        plain, owners = events, customers
+        if replacing:
+            kept = set(range(len(events))) - set(replacing)
+            plain = [events[i] for i in sorted(kept)]
+            owners = [customers[i] for i in sorted(kept)]
+        found = EventRows.prepare(plain, owners, received_at)
         return PreparedBatch(
-            dialect, len(found), found.parameters() if dialect == "sqlite" else found.copy_text()
+            dialect,
+            len(events),
+            found.parameters() if dialect == "sqlite" else found.copy_text(),
+            _replacing_rows(
+                [events[i] for i in replacing], [customers[i] for i in replacing], received_at
+            ),
         )
+
+
+def _replacing_rows(
+    events: Sequence[UsageEvent], customers: Sequence[str], received_at: datetime
+) -> tuple[dict[str, Any], ...]:
+    """The rows of events that correct or void another, each naming it."""
+    if not events:
+        return ()
+    named = {event.id: event for event in events}
+    rows: list[dict[str, Any]] = []
+    for row in EventRows.prepare(events, customers, received_at).tuples():
+        event = named[row[0]]
+        values: dict[str, Any] = dict(zip(COLUMNS[1:], row, strict=True))
+        values["measures"] = json.loads(row[-1])  # the JSON column encodes it again
+        rows.append({**values, "replaces": event.replaces, "is_void": event.voids is not None})
+    return tuple(rows)
 
 
 def rows(
@@ -254,11 +284,36 @@ def append_rows(connection: Connection, tenant_id: int, batch: PreparedBatch) ->
         return 0
     if not connection.in_transaction():
         connection.begin()  # the driver is used directly below: make sure it is in one
+    inserted = 0
+    if batch.replacing:
+        inserted += _insert_replacing(connection, tenant_id, batch.replacing)
     driver = connection.connection.dbapi_connection
     if isinstance(batch.rows, list):
-        return _insert_sqlite(driver, int(tenant_id), batch.rows)
+        return inserted + _insert_sqlite(driver, int(tenant_id), batch.rows)
+    if not batch.rows:
+        return inserted
     start = f"{tenant_id}\t".encode()
-    return _copy(driver, start + batch.rows.replace(b"\n", b"\n" + start) + b"\n", batch.count)
+    text = start + batch.rows.replace(b"\n", b"\n" + start) + b"\n"
+    return inserted + _copy(driver, text, batch.count - len(batch.replacing))
+
+
+def _insert_replacing(
+    connection: Connection, tenant_id: int, rows: Sequence[dict[str, Any]]
+) -> int:
+    """Insert events that correct or void another (a few), skipping ids already stored."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from iotbill.adapters.storage.sql.tables import usage_events
+
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(usage_events)
+        .on_conflict_do_nothing(index_elements=["tenant_id", "event_id"])
+        .returning(usage_events.c.seq)  # a row back for each row stored: the driver's count
+    )  # of an upsert is not to be trusted
+    return sum(
+        len(connection.execute(statement, {"tenant_id": tenant_id, **row}).all()) for row in rows
+    )
 
 
 def _insert_sqlite(driver: Any, tenant_id: int, runs: list[list[Any]]) -> int:

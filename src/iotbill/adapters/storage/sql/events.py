@@ -12,8 +12,14 @@ from sqlalchemy import Connection, func, select, text, update
 
 from iotbill.adapters.storage.sql import aggregation, bulk
 from iotbill.adapters.storage.sql.aggregation import NotExpressible, Query
+from iotbill.adapters.storage.sql.repository import chunks
 from iotbill.adapters.storage.sql.tables import usage_events
-from iotbill.adapters.storage.sql.windows import count_events, load_events
+from iotbill.adapters.storage.sql.windows import (
+    REPLACEMENT,
+    count_events,
+    load_events,
+    stored_event,
+)
 from iotbill.domain.catalog import Meter
 from iotbill.domain.event_table import EventTable
 from iotbill.domain.events import UsageEvent
@@ -58,6 +64,32 @@ class SqlEventStore:
     def count(self) -> int:
         statement = select(func.count()).where(usage_events.c.tenant_id == self._tenant_id())
         return int(self._connection().execute(statement).scalar_one())
+
+    def find(self, ids: Sequence[str]) -> dict[str, UsageEvent]:
+        found: dict[str, UsageEvent] = {}
+        for chunk in chunks(ids):
+            query = Query(self._connection().dialect.name)
+            statement = (
+                "SELECT e.event_id, e.event_type, e.device_id, e.occurred_at, e.properties, "
+                f"{REPLACEMENT} FROM usage_events AS e "
+                f"WHERE e.tenant_id = {query.bind(self._tenant_id())} "
+                f"AND e.event_id IN ({', '.join(query.bind(id) for id in chunk)})"
+            )
+            for id, kind, device, at, doc, named in self._connection().execute(
+                text(statement), query.parameters
+            ):
+                found[id] = stored_event(id, kind, device, at, _PROPERTIES.decode(doc), named)
+        return found
+
+    def replaced(self, ids: Sequence[str]) -> dict[str, str]:
+        columns = usage_events.c
+        found: dict[str, str] = {}
+        for chunk in chunks(ids):
+            statement = select(columns.replaces, columns.event_id).where(
+                columns.tenant_id == self._tenant_id(), columns.replaces.in_(chunk)
+            )
+            found.update({target: by for target, by in self._connection().execute(statement)})
+        return found
 
     def earliest_of_device(self, device: str, owner: str, since: datetime) -> datetime | None:
         statement = select(func.min(usage_events.c.occurred_at)).where(
@@ -104,6 +136,14 @@ class SqlEventStore:
         self, meter: Meter, period: Period, scope: EventScope
     ) -> list[GroupQuantity] | None:
         """The quantities computed in SQL, or ``None`` if an event needs the pure core."""
+        check = Query(self._connection().dialect.name)
+        replacing = (
+            "SELECT 1 FROM usage_events WHERE "
+            f"{check.scope(self._tenant_id(), scope, [meter.event_type])} "
+            f"AND occurred_at < {check.bind(period.end_micros)} AND replaces IS NOT NULL LIMIT 1"
+        )  # up to the period's end: a reading carried into the period may be corrected too
+        if self._connection().execute(text(replacing), check.parameters).first() is not None:
+            return None  # an event corrects or voids another: the pure core says which count
         query = Query(self._connection().dialect.name)
         where = _in_period(query, self._tenant_id(), scope, meter, period, None)
         statement = aggregation.aggregate_query(query, meter, where)
@@ -150,13 +190,13 @@ class SqlEventStore:
                     _prior_readings(query, tenant_id, scope, meter, period, received_before)
                 )
         statement = (
-            "SELECT seq, event_id, event_type, device_id, occurred_at, properties "
-            f"FROM usage_events WHERE seq IN ({' UNION '.join(seqs)})"
+            "SELECT e.seq, e.event_id, e.event_type, e.device_id, e.occurred_at, e.properties, "
+            f"{REPLACEMENT} FROM usage_events AS e WHERE e.seq IN ({' UNION '.join(seqs)})"
         )
         rows = connection.execute(text(statement), query.parameters).all()
         events = [
-            UsageEvent(event_id, event_type, device, from_micros(occurred), _PROPERTIES.decode(doc))
-            for _, event_id, event_type, device, occurred, doc in rows
+            stored_event(event_id, event_type, device, occurred, _PROPERTIES.decode(doc), named)
+            for _, event_id, event_type, device, occurred, doc, named in rows
         ]
         return EventTable.build(events, [row[0] for row in rows], SOURCE)
 
@@ -216,17 +256,21 @@ def _prior_readings(
     received_before: datetime | None,
 ) -> str:
     """The ``seq`` of the readings a meter carries into ``period``: the last per group, or,
-    where the meter cannot be written in SQL, every earlier event of its type."""
+    where the meter cannot be written in SQL or an earlier event corrects or voids another
+    (then which reading came last is the pure core's to say), every earlier event of its
+    type."""
     before = [
         query.scope(tenant_id, scope, [meter.event_type]),
         f"occurred_at < {query.bind(period.start_micros)}",
         *_received_before(query, received_before),
     ]
+    everything = f"SELECT seq FROM usage_events WHERE {' AND '.join(before)}"
     try:
         filters = query.filters(meter)
-        return aggregation.prior_readings_query(query, meter, " AND ".join(before + filters))
+        last = aggregation.prior_readings_query(query, meter, " AND ".join(before + filters))
     except NotExpressible:
-        return f"SELECT seq FROM usage_events WHERE {' AND '.join(before)}"
+        return everything
+    return f"{last} UNION {everything} AND EXISTS ({everything} AND replaces IS NOT NULL)"
 
 
 def _received_before(query: Query, instant: datetime | None) -> list[str]:

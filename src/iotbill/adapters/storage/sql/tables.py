@@ -33,6 +33,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     Dialect,
     ForeignKeyConstraint,
@@ -44,6 +45,8 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
@@ -278,6 +281,17 @@ usage_events = Table(
     Column("received_at", Micros, nullable=False),
     Column("properties", Text, nullable=False),
     Column("measures", Measures, nullable=False),
+    # An event that corrects or voids an earlier one names it (migration 0003); the
+    # index holds only such events.
+    Column("replaces", String(256), nullable=True),
+    Column("is_void", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("tenant_id", "event_id"),
     Index(None, "tenant_id", "customer_id", "event_type", "occurred_at"),
+    Index(
+        None,
+        "tenant_id",
+        "replaces",
+        sqlite_where=text("replaces IS NOT NULL"),
+        postgresql_where=text("replaces IS NOT NULL"),
+    ),
 )

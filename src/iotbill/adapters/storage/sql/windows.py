@@ -37,18 +37,43 @@ NEVER = 2**63 - 1  # the received_before of a window that has none
 _PROPERTIES = msgspec.json.Decoder(list[dict[str, Any]], float_hook=Decimal)
 _INTEGERS = msgspec.json.Decoder(list[int])
 _TEXTS = msgspec.json.Decoder(list[str])
-_COLUMNS = ("seq", "event_id", "event_type", "device_id", "occurred_at")
+_OPTIONAL_TEXTS = msgspec.json.Decoder(list[str | None])
+REPLACEMENT = (
+    "CASE WHEN e.replaces IS NULL THEN NULL WHEN e.is_void THEN '-' || e.replaces "
+    "ELSE '+' || e.replaces END"
+)
+"""The event an event corrects (``+id``) or voids (``-id``), if any: one column to read."""
+_COLUMNS = ("e.seq", "e.event_id", "e.event_type", "e.device_id", "e.occurred_at", REPLACEMENT)
 _GATHERED = {
     "sqlite": ", ".join(
-        [*(f"json_group_array(e.{name})" for name in _COLUMNS), "group_concat(e.properties, ',')"]
+        [*(f"json_group_array({name})" for name in _COLUMNS), "group_concat(e.properties, ',')"]
     ),
     "postgresql": ", ".join(
         [
-            *(f"CAST(json_agg(e.{name} ORDER BY e.seq) AS TEXT)" for name in _COLUMNS),
+            *(f"CAST(json_agg({name} ORDER BY e.seq) AS TEXT)" for name in _COLUMNS),
             "string_agg(e.properties, ',' ORDER BY e.seq)",
         ]
     ),
 }
+
+
+def stored_event(
+    event_id: str,
+    event_type: str,
+    device: str,
+    micros: int,
+    properties: dict[str, Any],
+    replacement: str | None,
+) -> UsageEvent:
+    """An event as stored, with the event it corrects or voids (see :data:`REPLACEMENT`)."""
+    at = from_micros(micros)
+    if replacement is None:
+        return UsageEvent(event_id, event_type, device, at, properties)
+    named = replacement[1:]
+    if replacement[0] == "-":
+        return UsageEvent(event_id, event_type, device, at, properties, voids=named)
+    return UsageEvent(event_id, event_type, device, at, properties, corrects=named)
+
 
 Events = tuple[list[UsageEvent], list[int]]
 """A window's events and their ``seq`` (the line an error names), in no particular order."""
@@ -107,23 +132,26 @@ def _load_chunk(
     if statement is None:
         return found
     queried = frozenset(meter.event_type for window in windows for meter in window.meters)
-    for item, seqs, ids, types, devices, times, properties in connection.execute(
+    for item, seqs, ids, types, devices, times, replacements, properties in connection.execute(
         text(statement), query.parameters
     ).all():
         scope = _Scope.of(windows[item])
         everything = scope.takes_all(queried)
         events, lines = found[item]
-        for seq, event_id, event_type, device, micros, values in zip(
+        for seq, event_id, event_type, device, micros, replacement, values in zip(
             _INTEGERS.decode(seqs),
             _TEXTS.decode(ids),
             _TEXTS.decode(types),
             _TEXTS.decode(devices),
             _INTEGERS.decode(times),
+            _OPTIONAL_TEXTS.decode(replacements),
             _PROPERTIES.decode(f"[{properties}]"),
             strict=True,
         ):
             if everything or scope.takes(event_type, device):
-                events.append(UsageEvent(event_id, event_type, device, from_micros(micros), values))
+                events.append(
+                    stored_event(event_id, event_type, device, micros, values, replacement)
+                )
                 lines.append(seq)
     return found
 
