@@ -67,7 +67,10 @@ def counting(events: Sequence[UsageEvent]) -> list[int] | None:
 
     A correction keeps the device, type and timestamp of the event it replaces,
     so both lie in every window that holds either; which of them counts then
-    depends only on whether the correction is among the events known.
+    depends only on whether the correction is among the events known. Voiding
+    a correction voids the reading. An event is replaced once (ingest sees to
+    it); should two name the same event all the same (two ingests at once),
+    only the one whose id sorts last counts, never both.
 
     >>> from datetime import UTC
     >>> at = datetime(2026, 1, 1, tzinfo=UTC)
@@ -78,11 +81,22 @@ def counting(events: Sequence[UsageEvent]) -> list[int] | None:
     ([1], [])
     >>> counting([first]) is None
     True
+    >>> counting([first, fixed, UsageEvent("d", "flow", "p1", at, {"m3": 3}, corrects="a")])
+    [2]
     """
-    replaced = {event.replaces for event in events if event.replaces is not None}
-    if not replaced:
+    replacing: dict[str, str] = {}
+    for event in events:
+        if event.replaces is not None:
+            replacing[event.replaces] = max(replacing.get(event.replaces, ""), event.id)
+    if not replacing:
         return None
-    return [i for i, e in enumerate(events) if e.voids is None and e.id not in replaced]
+    return [
+        index
+        for index, event in enumerate(events)
+        if event.voids is None
+        and event.id not in replacing
+        and (event.replaces is None or replacing[event.replaces] == event.id)
+    ]
 
 
 @dataclass(frozen=True, slots=True)
