@@ -1,4 +1,4 @@
-"""The code stays clean: ruff and mypy run as part of the test suite."""
+"""The code stays clean: ruff, mypy and the examples in docstrings run as part of the suite."""
 
 from __future__ import annotations
 
@@ -27,4 +27,12 @@ def test_ruff_format_is_clean() -> None:
 
 def test_mypy_is_clean() -> None:
     result = run("mypy")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_docstring_examples_hold() -> None:
+    result = run(
+        "pytest", "-q", "-p", "no:cacheprovider", "--doctest-modules", "src",
+        "--ignore=src/iotbill/adapters/storage/migrations",  # alembic's script, run by alembic
+    )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr

@@ -3,6 +3,7 @@
 Zero usage falls in the first tier. A quantity equal to a tier's ``up_to``
 falls in that tier (bounds are inclusive).
 
+>>> from decimal import Decimal
 >>> from iotbill.domain.pricing.tiers import Tier
 >>> model = Volume((Tier(Decimal(100), Decimal("0.50")), Tier(None, Decimal("0.30"))))
 >>> model.price(Usage(Decimal(150))).amount
