@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -11,6 +11,7 @@ from iotbill.adapters.clock import FrozenClock
 from iotbill.adapters.storage.memory import MemoryStore
 from iotbill.domain.catalog import Meter
 from iotbill.domain.events import SourcedEvent, UsageEvent
+from iotbill.domain.metering.selection import select
 from iotbill.domain.periods import Period
 from iotbill.services.customers import MovedDevice, move_device
 from iotbill.services.ingest import Rejection, ingest
@@ -272,3 +273,31 @@ def test_naming_an_event_wrongly_is_rejected(store: UnitOfWorkFactory, tenant: s
         ),
         (5, "corrects: no earlier event has the id 'c6' (name an event stored before)"),
     ]
+
+
+def test_a_corrected_reading_before_the_period_is_the_one_carried_in(
+    store: UnitOfWorkFactory, tenant: str
+) -> None:
+    add_devices(store, tenant, device("d1", "c1"))
+    odometer = Meter("km", "odo", "increase", "km")
+    february = Period(JAN_1 + timedelta(days=31), JAN_1 + timedelta(days=59))
+    before = february.start - timedelta(days=5)
+
+    def reading(id: str, at: datetime, km: int, **naming: str) -> UsageEvent:
+        return UsageEvent(id, "odo", "d1", at, {"km": km}, **naming)
+
+    readings = [reading("r1", before - timedelta(days=4), 100), reading("r2", before, 120)]
+    readings.append(reading("r3", february.start + timedelta(days=9), 150))
+    assert ingest(store, tenant, _lines(*readings), clock=CLOCK).accepted == 3
+    quantities = []
+    for fix in (reading("r2-fix", before, 110, corrects="r2"), reading("r2-void", before, 0)):
+        if fix.id == "r2-void":
+            fix = UsageEvent("r2-void", "odo", "d1", before, voids="r2-fix")
+        assert ingest(store, tenant, _lines(fix), clock=CLOCK).rejected == ()
+        with store(tenant) as uow:
+            [pushed] = uow.events.aggregate(odometer, february, EventScope("c1"))
+            [loaded] = uow.events.load_many([EventWindow(EventScope("c1"), (odometer,), february)])
+        [usage] = select(loaded, odometer, february)
+        assert odometer.aggregator().aggregate(usage.window) == pushed.quantity
+        quantities.append(str(pushed.quantity))
+    assert quantities == ["40", "50"]  # from 110, then (voided) from 100
