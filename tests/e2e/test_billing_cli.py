@@ -223,6 +223,34 @@ def test_a_move_recorded_late_takes_stored_events_unless_invoiced(store: Store) 
     assert text == "moved device pump-1 to bolt from 2026-03-01\n"
 
 
+def test_a_bill_run_holds_a_subscription_whose_event_its_meter_refuses(store: Store) -> None:
+    add_acme(store)
+    store.ok("devices", "add", "pump-1", "--customer", "acme", "--from", "2026-01-01")
+    event = (
+        '{"id": "e1", "type": "pump.flow", "device": "pump-1",'
+        ' "timestamp": "2026-01-20T12:00:00Z", "properties": {"m3": -4}}\n'
+    )
+    store.ok("ingest", store.plan_file(event, "e1.jsonl"))  # no subscription checks it yet
+    store.ok(
+        "subscriptions", "create", "--customer", "acme", "--plan", "water", "--start", "2026-01-01"
+    )
+    run = ("bill-run", "--as-of", "2026-02-02T00:00:00Z")
+
+    held = store.run(*run)
+    void = '{"id": "e1-void", "type": "pump.flow", "device": "pump-1",'
+    void += ' "timestamp": "2026-01-20T12:00:00Z", "voids": "e1"}\n'
+    store.ok("ingest", store.plan_file(void, "void.jsonl"))
+    billed = store.json(*run)
+
+    assert held.exit_code == 2
+    assert "0 finalized, 1 subscriptions held" in held.stdout
+    assert (
+        "held sub-000001: stored event 'e1': properties.m3: negative value -4 is not allowed"
+        in held.stderr
+    )
+    assert (len(billed["finalized"]), billed["held"]) == (2, [])
+
+
 def walk_through() -> list[list[str]]:
     """The ``iotbill`` commands of the walk-through in docs/operations.md, in order."""
     text = (ROOT / "docs" / "operations.md").read_text()

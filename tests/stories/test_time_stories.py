@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from tests.stories.test_subscription_stories import BASIC, PUMP, pump_world, utc
-from tests.stories.world import World, lines
+from iotbill.domain.events import UsageEvent
+from tests.stories.test_subscription_stories import BASIC, PUMP, pump_world, two_customers, utc
+from tests.stories.world import TENANT, World, lines
 
 
 def test_late_event_after_finalization_is_billed_as_an_adjustment() -> None:
@@ -59,6 +61,30 @@ def test_a_correction_and_a_void_after_finalization_are_billed_as_adjustments() 
         ("usage", "water", "0.00"),
         ("fixed_fee", "base", "31.00"),
     ]
+
+
+def test_an_event_no_meter_can_take_holds_its_subscription_only_until_voided() -> None:
+    world = two_customers()
+    world.subscribe("sub-a2", "acme", "basic", utc(2026, 3, 1))  # sub-a, sub-b exist too
+    world.usage("p1", utc(2026, 3, 10), m3=4)  # evt-1
+    with world.open(TENANT) as uow:  # stored unchecked, as if no subscription metered it then
+        bad = UsageEvent("evt-bad", "pump.flow", "p1", utc(2026, 3, 11), {"m3": Decimal(-2)})
+        uow.events.append([bad], ["acme"], world.clock.now())
+        uow.commit()
+    report = world.bill(utc(2026, 4, 1))
+    assert [(held.subscription, held.reason) for held in report.held] == [
+        (
+            subscription,
+            "stored event 'evt-bad': properties.m3: negative value -2 is not allowed"
+            " (set allow_negative: true on the meter to accept it) (meter 'water')",
+        )
+        for subscription in ("sub-a", "sub-a2")
+    ]
+    assert {invoice.customer_id for invoice in world.invoices()} == {"bolt"}
+    world.usage("p1", utc(2026, 3, 11), voids="evt-bad")
+    assert world.bill(utc(2026, 4, 2)).held == []
+    march = [invoice for invoice in world.invoices("acme") if "close" in invoice.id]
+    assert [lines(invoice)[0] for invoice in march] == [("usage", "water", "4.00")] * 2
 
 
 def test_late_event_within_the_grace_period_counts_on_the_draft() -> None:

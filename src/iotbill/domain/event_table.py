@@ -133,6 +133,10 @@ class TypeView:
         return column
 
 
+STORED = "stored event"
+"""The source of events read from a store: a problem names such an event by its id."""
+
+
 @dataclass(frozen=True, eq=False)
 class EventTable:
     """Unique events in ``(timestamp, id)`` order, with columns for fast selection.
@@ -240,6 +244,8 @@ class EventTable:
 
     def location(self, row: int) -> str:
         """Where row ``row`` came from, for error messages: ``events.jsonl:12``."""
+        if self.source == STORED:
+            return f"{STORED} {self.event(row).id!r}"  # the id, to void or correct it by
         return f"{self.source}:{self.lines[row]}"
 
 

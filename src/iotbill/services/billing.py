@@ -47,7 +47,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from iotbill.domain.catalog import Plan
 from iotbill.domain.errors import InvalidInput
@@ -71,16 +71,32 @@ Progress = Callable[[int, int], None]
 T = TypeVar("T")
 
 
+@dataclass(frozen=True, slots=True)
+class Held:
+    """A subscription this run could not bill, and why: it is billed by a later run once
+    the cause is mended (e.g. the event named voided or corrected)."""
+
+    subscription: str
+    reason: str
+
+
 @dataclass
 class BillRunReport:
-    """What a bill run did: invoice ids issued and revised, numbers finalized."""
+    """What a bill run did: invoice ids issued and revised, numbers finalized, and the
+    subscriptions held back."""
 
     issued: list[str] = field(default_factory=list)
     revised: list[str] = field(default_factory=list)
     finalized: list[str] = field(default_factory=list)
+    held: list[Held] = field(default_factory=list)
 
-    def as_json(self) -> dict[str, list[str]]:
-        return {"issued": self.issued, "revised": self.revised, "finalized": self.finalized}
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "issued": self.issued,
+            "revised": self.revised,
+            "finalized": self.finalized,
+            "held": [{"subscription": h.subscription, "reason": h.reason} for h in self.held],
+        }
 
 
 def bill_run(
@@ -118,6 +134,7 @@ def bill_run(
         report.issued.extend(done.issued)
         report.revised.extend(done.revised)
         report.finalized.extend(done.finalized)
+        report.held.extend(done.held)
         if progress:
             progress(start + len(batch), len(listed))
     return report
@@ -126,13 +143,29 @@ def bill_run(
 def _bill_batch(
     uow: UnitOfWork, batch: Sequence[tuple[str, str]], times: RunTimes, plans: dict[PlanKey, Plan]
 ) -> BillRunReport:
-    """Bill the subscriptions ``batch`` (id, customer) in ``uow``; what was done."""
+    """Bill the subscriptions ``batch`` (id, customer) in ``uow``; what was done.
+
+    A subscription whose events its meters cannot take (a stored event that no
+    meter checked when it came in, e.g. before the subscription existed) is
+    held: nothing of it is written, and the others are billed. Numbers are
+    taken last, so a held subscription takes none.
+    """
     bills = _read_bills(uow, batch, times, plans)
-    for bill, tables in _with_tables(uow, [(bill, bill.pricing_windows()) for bill in bills]):
-        bill.price(tables)
-    _number(uow, bills)
-    _adjust_for_late_events(uow, bills)
-    return _write(uow, bills)
+    held: list[Held] = []
+    asks = [(bill, bill.pricing_windows()) for bill in bills]
+    priced = []
+    for bill, tables in _with_tables(uow, asks):
+        try:
+            bill.price(tables)
+        except InvalidInput as error:
+            held.append(Held(bill.subscription.id, str(error)))
+        else:
+            priced.append(bill)
+    adjusted = _adjust_for_late_events(uow, priced, held)
+    _number(uow, adjusted)
+    report = _write(uow, adjusted)
+    report.held.extend(held)
+    return report
 
 
 def _read_bills(
@@ -220,9 +253,11 @@ def _number(uow: UnitOfWork, bills: Sequence[SubscriptionBill]) -> None:
             bill.number(numbers[bill.series_year()])
 
 
-def _adjust_for_late_events(uow: UnitOfWork, bills: Sequence[SubscriptionBill]) -> None:
+def _adjust_for_late_events(
+    uow: UnitOfWork, bills: Sequence[SubscriptionBill], held: list[Held]
+) -> list[SubscriptionBill]:
     """Count the events before each check's period as billed and as known now (one query);
-    re-read the periods only where the counts differ (another)."""
+    re-read the periods only where the counts differ (another). The bills not held."""
     checks = [(bill, check) for bill in bills for check in bill.late_checks()]
     counts = uow.events.count_many(
         [window for _, check in checks for window in (check.billed, check.current)]
@@ -232,8 +267,16 @@ def _adjust_for_late_events(uow: UnitOfWork, bills: Sequence[SubscriptionBill]) 
         for (bill, check), billed, current in zip(checks, counts[::2], counts[1::2], strict=True)
         if billed != current
     ]
+    failed: set[str] = set()
     for (bill, check), tables in _with_tables(uow, late):
-        bill.adjust(check, tables)
+        if bill.subscription.id in failed:
+            continue
+        try:
+            bill.adjust(check, tables)
+        except InvalidInput as error:
+            held.append(Held(bill.subscription.id, str(error)))
+            failed.add(bill.subscription.id)
+    return [bill for bill in bills if bill.subscription.id not in failed]
 
 
 def _write(uow: UnitOfWork, bills: Sequence[SubscriptionBill]) -> BillRunReport:

@@ -21,7 +21,7 @@ from typing import Self, TypeVar
 from iotbill.domain.catalog import Meter, Plan
 from iotbill.domain.customers import Customer, Device
 from iotbill.domain.errors import Conflict, NotFound
-from iotbill.domain.event_table import EventTable
+from iotbill.domain.event_table import STORED, EventTable
 from iotbill.domain.events import UsageEvent
 from iotbill.domain.invoices import CreditNote, Invoice, InvoiceStatus
 from iotbill.domain.metering.selection import select
@@ -47,7 +47,6 @@ from iotbill.services.ports import (
     UnitOfWorkFactory,
 )
 
-SOURCE = "stored event"
 T = TypeVar("T")
 
 
@@ -534,7 +533,7 @@ class MemoryEventStore(_Repository):
     ) -> EventTable:
         chosen = self._chosen(EventWindow(scope, tuple(meters), period, received_before))
         return EventTable.build(
-            [stored.event for stored in chosen], [stored.seq for stored in chosen], SOURCE
+            [stored.event for stored in chosen], [stored.seq for stored in chosen], STORED
         )
 
     def load_many(self, windows: Sequence[EventWindow]) -> list[EventTable]:

@@ -47,6 +47,9 @@ def bill_run_command(
 
     Idempotent and restartable: run it twice, or again after it was
     interrupted, and every invoice exists exactly once, numbered without gaps.
+    A subscription whose stored events its meters refuse is held (named on
+    standard error with the event and the reason; exit 2) while the others are
+    billed: void or correct the event, and the next run bills it.
     """
     from iotbill.adapters.clock import SystemClock
     from iotbill.entrypoints.cli.options import parse_instant
@@ -67,10 +70,15 @@ def bill_run_command(
         )
     if as_json:
         typer.echo(json.dumps(report.as_json(), indent=2))
-        return
-    typer.echo(
-        f"{len(report.issued)} invoices issued, {len(report.revised)} drafts revised, "
-        f"{len(report.finalized)} finalized"
-    )
-    for number in report.finalized:
-        typer.echo(f"  {number}")
+    else:
+        typer.echo(
+            f"{len(report.issued)} invoices issued, {len(report.revised)} drafts revised, "
+            f"{len(report.finalized)} finalized"
+            + (f", {len(report.held)} subscriptions held" if report.held else "")
+        )
+        for number in report.finalized:
+            typer.echo(f"  {number}")
+    for held in report.held:
+        typer.echo(f"held {held.subscription}: {held.reason}", err=True)
+    if report.held:
+        raise typer.Exit(2)

@@ -21,7 +21,7 @@ from iotbill.adapters.storage.sql.windows import (
     stored_event,
 )
 from iotbill.domain.catalog import Meter
-from iotbill.domain.event_table import EventTable
+from iotbill.domain.event_table import STORED, EventTable
 from iotbill.domain.events import UsageEvent
 from iotbill.domain.metering import PropertyKind
 from iotbill.domain.metering.selection import select as select_usage
@@ -29,7 +29,6 @@ from iotbill.domain.periods import Period, from_micros, to_micros
 from iotbill.domain.quantities import decimal_text, from_scaled
 from iotbill.services.ports import EventScope, EventWindow, GroupQuantity, PreparedEvents
 
-SOURCE = "stored event"  # problems read "stored event:<seq>: properties.m3: ..."
 _PROPERTIES = msgspec.json.Decoder(dict[str, Any], float_hook=Decimal)
 
 
@@ -198,7 +197,7 @@ class SqlEventStore:
             stored_event(event_id, event_type, device, occurred, _PROPERTIES.decode(doc), named)
             for _, event_id, event_type, device, occurred, doc, named in rows
         ]
-        return EventTable.build(events, [row[0] for row in rows], SOURCE)
+        return EventTable.build(events, [row[0] for row in rows], STORED)
 
     def load_many(self, windows: Sequence[EventWindow]) -> list[EventTable]:
         """One query for the windows whose meters read only their period (see
@@ -218,7 +217,7 @@ class SqlEventStore:
                 tables.append(self.load(scope, window.meters, period, window.received_before))
             else:
                 events, seqs = next(found)
-                tables.append(EventTable.build(events, seqs, SOURCE))
+                tables.append(EventTable.build(events, seqs, STORED))
         return tables
 
     def count_many(self, windows: Sequence[EventWindow]) -> list[int]:
