@@ -14,7 +14,7 @@ from iotbill.domain.events import SourcedEvent, UsageEvent
 from iotbill.domain.metering.selection import select
 from iotbill.domain.periods import Period
 from iotbill.services.customers import MovedDevice, move_device
-from iotbill.services.ingest import Rejection, ingest
+from iotbill.services.ingest import Lines, Rejection, ingest, ingest_lines
 from iotbill.services.ports import EventScope, EventWindow, UnitOfWorkFactory
 from tests.contract.conftest import JAN_1, add_devices, device
 
@@ -301,3 +301,79 @@ def test_a_corrected_reading_before_the_period_is_the_one_carried_in(
         assert odometer.aggregator().aggregate(usage.window) == pushed.quantity
         quantities.append(str(pushed.quantity))
     assert quantities == ["40", "50"]  # from 110, then (voided) from 100
+
+
+def _counted(store: UnitOfWorkFactory, tenant: str) -> tuple[str, list[str]]:
+    """The sum of m3 in January, pushed down, and the ids that count, loaded."""
+    water = Meter("w", "flow", "sum", "m3")
+    with store(tenant) as uow:
+        [summed] = uow.events.aggregate(water, JANUARY, EventScope("c1"))
+        [table] = uow.events.load_many([EventWindow(EventScope("c1"), (water,), JANUARY)])
+    return str(summed.quantity), sorted(event.id for event in table.events)
+
+
+def test_an_event_is_named_once_whatever_the_input_repeats(
+    store: UnitOfWorkFactory, tenant: str
+) -> None:
+    add_devices(store, tenant, device("d1", "c1"))
+    for first in (_reading("a", 5), _reading("a2", 6, corrects="a")):
+        ingest(store, tenant, _lines(first), clock=CLOCK)
+    resent = ingest(
+        store, tenant, _lines(_reading("a", 5), _reading("a9", 9, corrects="a")), clock=CLOCK
+    )
+    chained = ingest(
+        store,
+        tenant,
+        _lines(_reading("b", 6, corrects="a"), _reading("b2", 8, corrects="b")),
+        clock=CLOCK,
+    )
+    later = ingest(  # a correction of a stored event, which the file sends again below it
+        store, tenant, _lines(_reading("a3", 7, corrects="a2"), _reading("a", 5)), clock=CLOCK
+    )
+
+    assert [r.reason for r in resent.rejected] == [
+        "corrects: event 'a' is already corrected or voided by 'a2' (name that one)"
+    ]
+    assert [r.reason for r in chained.rejected] == [
+        "corrects: event 'a' is already corrected or voided by 'a2' (name that one)",
+        "corrects: names the event of line 1, which was rejected",
+    ]
+    assert (later.accepted, later.duplicates, later.rejected) == (1, 1, ())
+    assert _counted(store, tenant) == ("7", ["a3"])
+
+
+def test_an_event_and_its_correction_and_void_in_one_batch(
+    store: UnitOfWorkFactory, tenant: str
+) -> None:
+    add_devices(store, tenant, device("d1", "c1"))
+    void = UsageEvent("v", "flow", "d1", JAN_1 + timedelta(days=3), voids="a2")
+    events = _lines(_reading("a", 5), _reading("a2", 6, corrects="a"), void)
+    both = UsageEvent("w", "flow", "d1", JAN_1, corrects="a", voids="a")  # not from a file
+    first = ingest(store, tenant, [*events, SourcedEvent(both, 4)], clock=CLOCK)
+    again = ingest(store, tenant, events, clock=CLOCK)
+
+    assert (first.accepted, [(r.line, r.reason) for r in first.rejected]) == (
+        3,
+        [(4, "voids: an event either corrects or voids another, not both")],
+    )
+    assert (again.accepted, again.duplicates, again.rejected) == (0, 3, ())
+    assert _counted(store, tenant) == ("0", [])
+
+
+@pytest.mark.parametrize("bad_line", [False, True])
+def test_an_atomic_ingest_checks_names_across_stretches(
+    store: UnitOfWorkFactory, tenant: str, bad_line: bool
+) -> None:
+    add_devices(store, tenant, device("d1", "c1"))
+    first = [SourcedEvent(_reading("a", 5), 1)]
+    if bad_line:
+        first.append(SourcedEvent(UsageEvent("x", "flow", "ghost", JAN_1, {"m3": 1}), 2))
+    stretches = [Lines(first), Lines([SourcedEvent(_reading("a2", 6, corrects="a"), 3)])]
+    report = ingest_lines(store, tenant, stretches, clock=CLOCK, atomic=True)
+
+    if bad_line:  # only the line to mend is named, and nothing is stored
+        assert [r.line for r in report.rejected] == [2]
+        assert _counted(store, tenant) == ("0", [])
+    else:
+        assert (report.accepted, report.rejected) == (2, ())
+        assert _counted(store, tenant) == ("6", ["a2"])

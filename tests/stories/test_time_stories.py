@@ -63,6 +63,24 @@ def test_a_correction_and_a_void_after_finalization_are_billed_as_adjustments() 
     ]
 
 
+def test_a_correction_alone_after_finalization_is_billed_as_an_adjustment() -> None:
+    world = pump_world()
+    world.subscribe("sub-1", "acme", "pump", utc(2026, 1, 1))
+    world.usage("p1", utc(2026, 1, 20), m3=50)  # evt-1
+    world.usage("p1", utc(2026, 1, 22), m3=30)  # evt-2
+    world.bill(utc(2026, 2, 1))  # January: 80 m3 = 40.00
+    world.clock.set(utc(2026, 2, 5))
+    world.usage("p1", utc(2026, 1, 20), m3=150, corrects="evt-1")  # as many events as before
+    world.bill(utc(2026, 3, 1))
+    february = world.invoices()[-1]
+    # January re-priced: 180 m3 = 50.00 + 80 x 0.30 = 74.00, billed 40.00.
+    assert lines(february) == [
+        ("usage", "water", "0.00"),
+        ("fixed_fee", "base", "31.00"),
+        ("adjustment", "water", "34.00"),
+    ]
+
+
 def test_an_event_no_meter_can_take_holds_its_subscription_only_until_voided() -> None:
     world = two_customers()
     world.subscribe("sub-a2", "acme", "basic", utc(2026, 3, 1))  # sub-a, sub-b exist too

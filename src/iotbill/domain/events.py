@@ -62,40 +62,61 @@ class UsageEvent(msgspec.Struct, frozen=True, forbid_unknown_fields=True, gc=Fal
 
 
 def counting(events: Sequence[UsageEvent]) -> list[int] | None:
-    """The positions of the events that count, or ``None`` when they all do: all but
-    voids and the events that another one corrects or voids.
+    """The positions of the events that count, or ``None`` when they all do.
 
-    A correction keeps the device, type and timestamp of the event it replaces,
-    so both lie in every window that holds either; which of them counts then
-    depends only on whether the correction is among the events known. Voiding
-    a correction voids the reading. An event is replaced once (ingest sees to
-    it); should two name the same event all the same (two ingests at once),
-    only the one whose id sorts last counts, never both.
+    Events that name earlier ones form chains: an event counts if it is not a
+    void, nothing names it, and every link from it back to the first event of
+    its chain stands. A correction keeps the device, type and timestamp of the
+    event it replaces, so a whole chain lies in every window that holds any of
+    it; what counts then depends only on which of its events are known.
+    Voiding a correction voids the reading. An event is named once (ingest and
+    the store see to it); should two name the same event all the same, only
+    the one whose id sorts last stands, with what follows it, never both.
 
     >>> from datetime import UTC
     >>> at = datetime(2026, 1, 1, tzinfo=UTC)
-    >>> first = UsageEvent("a", "flow", "p1", at, {"m3": 1})
-    >>> fixed = UsageEvent("b", "flow", "p1", at, {"m3": 2}, corrects="a")
-    >>> void = UsageEvent("c", "flow", "p1", at, voids="b")
-    >>> counting([first, fixed]), counting([first, fixed, void])
-    ([1], [])
-    >>> counting([first]) is None
-    True
-    >>> counting([first, fixed, UsageEvent("d", "flow", "p1", at, {"m3": 3}, corrects="a")])
-    [2]
+    >>> def event(id: str, **naming: str) -> UsageEvent:
+    ...     properties = {} if "voids" in naming else {"m3": 1}
+    ...     return UsageEvent(id, "flow", "p1", at, properties, **naming)
+    >>> a, b = event("a"), event("b", corrects="a")
+    >>> counting([a]) is None, counting([a, b]), counting([a, b, event("c", voids="b")])
+    (True, [1], [])
+    >>> counting([a, b, event("c", corrects="b"), event("d", corrects="a")])  # c follows b, lost
+    [3]
+    >>> counting([event("x", corrects="y"), event("y", corrects="x"), event("z", corrects="x")])
+    []
     """
-    replacing: dict[str, str] = {}
+    winner: dict[str, str] = {}
     for event in events:
         if event.replaces is not None:
-            replacing[event.replaces] = max(replacing.get(event.replaces, ""), event.id)
-    if not replacing:
+            winner[event.replaces] = max(winner.get(event.replaces, ""), event.id)
+    if not winner:
         return None
+    by_id = {event.id: event for event in events}
+    standing: dict[str, bool] = {}
+
+    def stands(event: UsageEvent) -> bool:
+        """Whether every link from ``event`` back to the first of its chain stands."""
+        chain: list[UsageEvent] = []
+        while event.id not in standing and event.replaces is not None:
+            if any(link.id == event.id for link in chain):  # a loop: no first event
+                standing[event.id] = False
+                break
+            chain.append(event)
+            if winner[event.replaces] != event.id or event.replaces not in by_id:
+                standing[event.id] = winner[event.replaces] == event.id
+                chain.pop()
+                break
+            event = by_id[event.replaces]
+        verdict = standing.setdefault(event.id, True)
+        for link in reversed(chain):
+            verdict = standing[link.id] = verdict
+        return verdict
+
     return [
         index
         for index, event in enumerate(events)
-        if event.voids is None
-        and event.id not in replacing
-        and (event.replaces is None or replacing[event.replaces] == event.id)
+        if event.voids is None and event.id not in winner and stands(event)
     ]
 
 

@@ -129,6 +129,7 @@ def bill_run(
     for start in range(0, len(listed), batch_size):
         batch = listed[start : start + batch_size]
         with open_uow(tenant) as uow:
+            uow.devices.hold()  # a device move waits for the batch's invoices, or they see it
             done = _bill_batch(uow, batch, times, plans)
             uow.commit()
         report.issued.extend(done.issued)

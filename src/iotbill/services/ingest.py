@@ -260,45 +260,67 @@ class _Screen:
 
         The named event must be earlier (stored, or on an earlier line), count for
         something, have the same device, type and timestamp, and not be corrected
-        or voided already: an event is replaced once, a correction may be corrected.
+        or voided already: an event is named once, a correction may be corrected.
         """
         here = {usage[i].id: i for i in firsts if i not in failed}
-        names = {named for i in naming if (named := usage[i].replaces) is not None}
-        elsewhere = sorted(names - here.keys())
-        stored, replaced = lookup(elsewhere) if elsewhere else ({}, {})
+        rejected = {usage[i].id: lines[i] for i in failed}
+        names = sorted({named for i in naming if (named := usage[i].replaces) is not None})
+        stored, replaced = lookup(names)  # every name: a stored event may be sent again
         refusals: dict[int, str] = {}
         for index in naming:
             event = usage[index]
-            named = event.replaces
-            assert named is not None
-            field = "corrects" if event.voids is None else "voids"
-            position = here.get(named)
-            target = usage[position] if position is not None and position < index else None
-            target = target or stored.get(named)
-            by = self._replaced.get(named) or replaced.get(named)
-            if named in self._refused:
-                reason = f"names the event of line {self._refused[named]}, which was rejected"
-            elif target is None:
-                reason = f"no earlier event has the id {named!r} (name an event stored before)"
-            elif by is not None and by != event.id:
-                reason = f"event {named!r} is already corrected or voided by {by!r} (name that one)"
-            elif target.voids is not None:
-                reason = f"event {named!r} is a void, which counts for nothing"
-            elif (target.device, target.type, target.timestamp) != (
-                event.device,
-                event.type,
-                event.timestamp,
-            ):
-                reason = (
-                    f"event {named!r} is of device {target.device!r}, type {target.type!r}, at"
-                    f" {target.timestamp.isoformat()}: a correction or void keeps all three"
-                    " (void it and send a new event instead)"
-                )
-            else:
-                self._replaced[named] = event.id
+            reason = self._naming_refusal(event, index, usage, here, rejected, stored, replaced)
+            if reason is None:
+                self._replaced[event.replaces or ""] = event.id
                 continue
-            refusals[index] = f"{field}: {reason}"
+            refusals[index] = reason
+            here.pop(event.id, None)  # what names it is refused in turn
+            rejected[event.id] = lines[index]
         return refusals
+
+    def _naming_refusal(
+        self,
+        event: UsageEvent,
+        index: int,
+        usage: list[UsageEvent],
+        here: dict[str, int],
+        rejected: dict[str, int],
+        stored: dict[str, UsageEvent],
+        replaced: dict[str, str],
+    ) -> str | None:
+        """Why ``event`` (at ``index``) may not name the event it names, if it may not."""
+        problem = event.replacement_problem()
+        if problem is not None:
+            return f"{problem.location}: {problem.message}"
+        named = event.replaces
+        assert named is not None
+        field = "corrects" if event.voids is None else "voids"
+        position = here.get(named)
+        target = usage[position] if position is not None and position < index else None
+        target = target or stored.get(named)
+        by = self._replaced.get(named) or replaced.get(named)
+        line = rejected.get(named, self._refused.get(named))
+        if line is not None and target is None:
+            reason = f"names the event of line {line}, which was rejected"
+        elif target is None:
+            reason = f"no earlier event has the id {named!r} (name an event stored before)"
+        elif by is not None and by != event.id:
+            reason = f"event {named!r} is already corrected or voided by {by!r} (name that one)"
+        elif target.voids is not None:
+            reason = f"event {named!r} is a void, which counts for nothing"
+        elif (target.device, target.type, target.timestamp) != (
+            event.device,
+            event.type,
+            event.timestamp,
+        ):
+            reason = (
+                f"event {named!r} is of device {target.device!r}, type {target.type!r}, at"
+                f" {target.timestamp.isoformat()}: a correction or void keeps all three"
+                " (void it and send a new event instead)"
+            )
+        else:
+            return None
+        return f"{field}: {reason}"
 
     def _owners(self, uow: UnitOfWork, events: Sequence[UsageEvent]) -> list[str | None]:
         named = {event.device for event in events}
@@ -381,7 +403,10 @@ class _Atomic:
     """All batches in one transaction, on this thread: committed only if nothing was refused.
 
     ``refused`` is the ingest's list of rejections, which grows as it goes: once
-    it holds one, nothing more is stored and nothing is committed.
+    it holds one, nothing is committed. The events after it are still written
+    into the transaction, rolled back at the end, so that an event naming an
+    earlier one is checked against it as it would be in a clean input: the
+    report then lists exactly the lines to mend.
     """
 
     def __init__(
@@ -421,8 +446,6 @@ class _Atomic:
     def add(
         self, events: list[UsageEvent], customers: list[str], progress: Callable[[], None]
     ) -> None:
-        if self._refused:
-            return
         self._named.update([event.device for event in events])
         for start in range(0, len(events), self._batch_size):
             chunk = slice(start, start + self._batch_size)

@@ -169,10 +169,10 @@ class DeviceRepository(Protocol):
 
     def hold(self, *, to_move: bool = False) -> None:
         """Hold the tenant's devices until this unit of work ends, so that moving one
-        (``to_move``) and storing events take turns: whichever commits first, the
-        other sees, as it reads after holding. Storing events shares the hold; a
-        move waits for them, and they for it. A store whose writing transactions
-        take turns anyway has nothing to do."""
+        (``to_move``) and storing or billing events take turns: whichever commits
+        first, the other sees, as it reads after holding. Storing and billing share
+        the hold; a move waits for them, and they for it. A store whose writing
+        transactions take turns anyway has nothing to do."""
         ...
 
     def list(self, customer: str | None = None) -> list[Device]:

@@ -291,7 +291,7 @@ class SubscriptionBill:
         lines: list[InvoiceLine] = []
         for index, summary in enumerate(check.earlier):
             billed, current = tables[2 * index], tables[2 * index + 1]
-            if len(current) == len(billed):
+            if _ids(current) == _ids(billed):  # a correction replaces one event by another
                 continue
             assert summary.number is not None
             lines.extend(
@@ -402,3 +402,8 @@ def drafts_to_read(invoices: Sequence[InvoiceSummary], as_of: datetime) -> list[
         and summary.issued_at <= as_of
         and (summary.grace_until <= as_of or is_close(summary.id))
     ]
+
+
+def _ids(table: EventTable) -> set[str]:
+    """The ids of the events that count in ``table``: an event's content never changes."""
+    return {event.id for event in table.source_events}

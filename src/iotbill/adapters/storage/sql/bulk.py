@@ -43,7 +43,9 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
 
+from iotbill.domain.errors import InvalidInput
 from iotbill.domain.event_table import VALID, number_column
 from iotbill.domain.events import UsageEvent
 from iotbill.domain.periods import EPOCH, ONE_MICROSECOND
@@ -311,9 +313,18 @@ def _insert_replacing(
         .on_conflict_do_nothing(index_elements=["tenant_id", "event_id"])
         .returning(usage_events.c.seq)  # a row back for each row stored: the driver's count
     )  # of an upsert is not to be trusted
-    return sum(
-        len(connection.execute(statement, {"tenant_id": tenant_id, **row}).all()) for row in rows
-    )
+    inserted = 0
+    for row in rows:
+        try:
+            inserted += len(connection.execute(statement, {"tenant_id": tenant_id, **row}).all())
+        except IntegrityError:  # the unique index on what an event names: an ingest at once
+            field = "voids" if row["is_void"] else "corrects"
+            raise InvalidInput.at(
+                f"{row['event_id']}: {field}",
+                f"event {row['replaces']!r} was corrected or voided meanwhile by another"
+                " ingest; run this one again to see which",
+            ) from None
+    return inserted
 
 
 def _insert_sqlite(driver: Any, tenant_id: int, runs: list[list[Any]]) -> int:

@@ -136,11 +136,16 @@ class SqlEventStore:
     ) -> list[GroupQuantity] | None:
         """The quantities computed in SQL, or ``None`` if an event needs the pure core."""
         check = Query(self._connection().dialect.name)
+        since = (
+            ""  # a reading carried into the period may be corrected too
+            if meter.aggregator().carries_prior_reading
+            else f"AND occurred_at >= {check.bind(period.start_micros)} "
+        )
         replacing = (
             "SELECT 1 FROM usage_events WHERE "
-            f"{check.scope(self._tenant_id(), scope, [meter.event_type])} "
+            f"{check.scope(self._tenant_id(), scope, [meter.event_type])} {since}"
             f"AND occurred_at < {check.bind(period.end_micros)} AND replaces IS NOT NULL LIMIT 1"
-        )  # up to the period's end: a reading carried into the period may be corrected too
+        )
         if self._connection().execute(text(replacing), check.parameters).first() is not None:
             return None  # an event corrects or voids another: the pure core says which count
         query = Query(self._connection().dialect.name)

@@ -282,7 +282,7 @@ usage_events = Table(
     Column("properties", Text, nullable=False),
     Column("measures", Measures, nullable=False),
     # An event that corrects or voids an earlier one names it (migration 0003); the
-    # index holds only such events.
+    # unique index holds only such events, and an event is named once.
     Column("replaces", String(256), nullable=True),
     Column("is_void", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("tenant_id", "event_id"),
@@ -291,6 +291,7 @@ usage_events = Table(
         None,
         "tenant_id",
         "replaces",
+        unique=True,
         sqlite_where=text("replaces IS NOT NULL"),
         postgresql_where=text("replaces IS NOT NULL"),
     ),

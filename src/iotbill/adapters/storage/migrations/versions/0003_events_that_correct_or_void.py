@@ -2,9 +2,9 @@
 
 ``replaces`` names the earlier event (its id) and ``is_void`` says whether
 this event voids it (counts for nothing) or corrects it (counts instead of
-it). Both stay empty on almost every row, so the index that finds the events
-replacing given ids holds only the rows that replace one: bulk ingestion
-writes no more index entries than before.
+it). An event is named once: a unique index refuses a second event naming it.
+Both columns stay empty on almost every row, and the index holds only the
+rows that name one: bulk ingestion writes no more index entries than before.
 
 Revision ID: 0003
 Revises: 0002
@@ -34,6 +34,7 @@ def upgrade() -> None:
         "ix_usage_events_tenant_id_replaces",
         "usage_events",
         ["tenant_id", "replaces"],
+        unique=True,
         sqlite_where=_REPLACING,
         postgresql_where=_REPLACING,
     )
