@@ -116,6 +116,29 @@ class SqlEventStore:
             columns.occurred_at >= to_micros(since),
         ]
 
+    def _names_any(self) -> bool:
+        """Whether any event of the tenant corrects or voids another: one look at an index
+        that holds only such events, so the usual answer, no, costs next to nothing."""
+        statement = select(usage_events.c.seq).where(
+            usage_events.c.tenant_id == self._tenant_id(), usage_events.c.replaces.is_not(None)
+        )
+        return self._connection().execute(statement.limit(1)).first() is not None
+
+    def _names_within(self, meter: Meter, period: Period, scope: EventScope) -> bool:
+        """Whether an event that ``meter`` reads for ``period`` corrects or voids another."""
+        check = Query(self._connection().dialect.name)
+        since = (
+            ""  # a reading carried into the period may be corrected too
+            if meter.aggregator().carries_prior_reading
+            else f"AND occurred_at >= {check.bind(period.start_micros)} "
+        )
+        statement = (
+            "SELECT 1 FROM usage_events WHERE "
+            f"{check.scope(self._tenant_id(), scope, [meter.event_type])} {since}"
+            f"AND occurred_at < {check.bind(period.end_micros)} AND replaces IS NOT NULL LIMIT 1"
+        )
+        return self._connection().execute(text(statement), check.parameters).first() is not None
+
     def aggregate(self, meter: Meter, period: Period, scope: EventScope) -> list[GroupQuantity]:
         if meter.aggregation in aggregation.PUSHED_DOWN:
             try:
@@ -134,20 +157,11 @@ class SqlEventStore:
     def _pushed_down(
         self, meter: Meter, period: Period, scope: EventScope
     ) -> list[GroupQuantity] | None:
-        """The quantities computed in SQL, or ``None`` if an event needs the pure core."""
-        check = Query(self._connection().dialect.name)
-        since = (
-            ""  # a reading carried into the period may be corrected too
-            if meter.aggregator().carries_prior_reading
-            else f"AND occurred_at >= {check.bind(period.start_micros)} "
-        )
-        replacing = (
-            "SELECT 1 FROM usage_events WHERE "
-            f"{check.scope(self._tenant_id(), scope, [meter.event_type])} {since}"
-            f"AND occurred_at < {check.bind(period.end_micros)} AND replaces IS NOT NULL LIMIT 1"
-        )
-        if self._connection().execute(text(replacing), check.parameters).first() is not None:
-            return None  # an event corrects or voids another: the pure core says which count
+        """The quantities computed in SQL, or ``None`` if an event needs the pure core: one
+        it cannot read in SQL, or one that corrects or voids another (which counts is the
+        pure core's to say)."""
+        if self._names_any() and self._names_within(meter, period, scope):
+            return None
         query = Query(self._connection().dialect.name)
         where = _in_period(query, self._tenant_id(), scope, meter, period, None)
         statement = aggregation.aggregate_query(query, meter, where)
@@ -188,11 +202,12 @@ class SqlEventStore:
             *_received_before(query, received_before),
         ]
         seqs = [f"SELECT seq FROM usage_events WHERE {' AND '.join(conditions)}"]
-        for meter in meters:
-            if meter.aggregator().carries_prior_reading:
-                seqs.append(
-                    _prior_readings(query, tenant_id, scope, meter, period, received_before)
-                )
+        carried = [meter for meter in meters if meter.aggregator().carries_prior_reading]
+        naming = bool(carried) and self._names_any()
+        for meter in carried:
+            seqs.append(
+                _prior_readings(query, tenant_id, scope, meter, period, received_before, naming)
+            )
         statement = (
             "SELECT e.seq, e.event_id, e.event_type, e.device_id, e.occurred_at, e.properties, "
             f"{REPLACEMENT} FROM usage_events AS e WHERE e.seq IN ({' UNION '.join(seqs)})"
@@ -258,6 +273,7 @@ def _prior_readings(
     meter: Meter,
     period: Period,
     received_before: datetime | None,
+    naming: bool,
 ) -> str:
     """The ``seq`` of the readings a meter carries into ``period``: the last per group, or,
     where the meter cannot be written in SQL or an earlier event corrects or voids another
@@ -274,6 +290,8 @@ def _prior_readings(
         last = aggregation.prior_readings_query(query, meter, " AND ".join(before + filters))
     except NotExpressible:
         return everything
+    if not naming:  # no event of the tenant names another
+        return last
     return f"{last} UNION {everything} AND EXISTS ({everything} AND replaces IS NOT NULL)"
 
 
