@@ -37,13 +37,19 @@ def test_late_event_after_finalization_is_billed_as_an_adjustment() -> None:
     assert lines(march) == [("usage", "water", "0.00"), ("fixed_fee", "base", "31.00")]
 
 
-def test_a_correction_and_a_void_after_finalization_are_billed_as_adjustments() -> None:
+def january_billed_at_80_m3() -> World:
+    """evt-1 (50 m3) and evt-2 (30 m3) in January, billed 40.00; the clock on February 5."""
     world = pump_world()
     world.subscribe("sub-1", "acme", "pump", utc(2026, 1, 1))
     world.usage("p1", utc(2026, 1, 20), m3=50)  # evt-1
     world.usage("p1", utc(2026, 1, 22), m3=30)  # evt-2
     world.bill(utc(2026, 2, 1))  # January: 80 m3 = 40.00
     world.clock.set(utc(2026, 2, 5))
+    return world
+
+
+def test_a_correction_and_a_void_after_finalization_are_billed_as_adjustments() -> None:
+    world = january_billed_at_80_m3()
     report = world.usage("p1", utc(2026, 1, 20), m3=150, corrects="evt-1")  # a meter misread
     world.usage("p1", utc(2026, 1, 22), voids="evt-2")  # never happened
     world.bill(utc(2026, 3, 1))
@@ -64,12 +70,7 @@ def test_a_correction_and_a_void_after_finalization_are_billed_as_adjustments() 
 
 
 def test_a_correction_alone_after_finalization_is_billed_as_an_adjustment() -> None:
-    world = pump_world()
-    world.subscribe("sub-1", "acme", "pump", utc(2026, 1, 1))
-    world.usage("p1", utc(2026, 1, 20), m3=50)  # evt-1
-    world.usage("p1", utc(2026, 1, 22), m3=30)  # evt-2
-    world.bill(utc(2026, 2, 1))  # January: 80 m3 = 40.00
-    world.clock.set(utc(2026, 2, 5))
+    world = january_billed_at_80_m3()
     world.usage("p1", utc(2026, 1, 20), m3=150, corrects="evt-1")  # as many events as before
     world.bill(utc(2026, 3, 1))
     february = world.invoices()[-1]
