@@ -43,8 +43,10 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Connection
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from iotbill.adapters.storage.sql.tables import usage_events
 from iotbill.domain.errors import InvalidInput
 from iotbill.domain.event_table import VALID, number_column
 from iotbill.domain.events import UsageEvent
@@ -239,10 +241,9 @@ def prepare(
     with _PREPARING:
         replacing = [index for index, event in enumerate(events) if event.replaces is not None]
         plain, owners = events, customers
-        if replacing:
-            kept = set(range(len(events))) - set(replacing)
-            plain = [events[i] for i in sorted(kept)]
-            owners = [customers[i] for i in sorted(kept)]
+        if replacing:  # rare: the few events that name another go apart
+            kept = [index for index, event in enumerate(events) if event.replaces is None]
+            plain, owners = [events[i] for i in kept], [customers[i] for i in kept]
         found = EventRows.prepare(plain, owners, received_at)
         return PreparedBatch(
             dialect,
@@ -303,10 +304,6 @@ def _insert_replacing(
     connection: Connection, tenant_id: int, rows: Sequence[dict[str, Any]]
 ) -> int:
     """Insert events that correct or void another (a few), skipping ids already stored."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    from iotbill.adapters.storage.sql.tables import usage_events
-
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     statement = (
         dialect.insert(usage_events)
@@ -349,8 +346,9 @@ def _sqlite_insert(tenant_id: int, rows: int) -> str:
     """The statement inserting ``rows`` rows for the tenant, skipping ids it already has.
 
     ``OR IGNORE``, not ``ON CONFLICT DO NOTHING``: with many rows in ``VALUES``,
-    SQLite runs it about a quarter faster. The only constraint it can skip a row
-    for is the unique id: every other column is a value of ours, never null.
+    SQLite runs it about a quarter faster. The only constraint it can skip one of
+    these rows for is the unique id: every other column is a value of ours, never
+    null, and none of them names another event (those go apart, with ``replaces``).
     """
     values = ", ".join([f"({tenant_id}, ?1, {', '.join('?' * _SQLITE_PARAMETERS)})"] * rows)
     return f"INSERT OR IGNORE INTO usage_events ({', '.join(_SQLITE_COLUMNS)}) VALUES {values}"
