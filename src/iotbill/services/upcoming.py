@@ -1,10 +1,11 @@
 """The upcoming invoice: what a subscription's open period would bill if it closed now.
 
 ``upcoming_invoice(uow, "sub-1", now=...)`` prices the billing period that
-contains ``now`` exactly as the bill run prices its period-close invoice, with
-the same functions, and writes nothing:
+contains ``now`` (the system's clock, or an instant a user names) exactly as
+the bill run prices its period-close invoice, with the same functions, and
+writes nothing:
 
-* the period's arrears (arrears fees, usage of the events stored by ``now``,
+* the period's arrears (arrears fees, usage of every event stored so far,
   minimums) and the next period's advance fees
   (:func:`~iotbill.domain.subscription_billing.period_close_lines`), over the
   events of the subscription's scope (its device's, or its customer's but for
@@ -68,10 +69,10 @@ def upcoming_invoice(uow: UnitOfWork, subscription_id: str, *, now: datetime) ->
         siblings = uow.subscriptions.for_customers([subscription.customer_id])
         scope = event_scopes(siblings)[subscription.id]
         meters = tuple(meter for plan in plans.values() for meter in plan.meters)
-        window = EventWindow(scope, meters, period, seen_by(now))
+        window = EventWindow(scope, meters, period)  # every event stored so far
         (table,) = uow.events.load_many([window])
         lines = period_close_lines(subscription, customer, plans, period, table)
-        lines.extend(_late_adjustments(uow, subscription, plans, scope, period, now))
+        lines.extend(_late_adjustments(uow, subscription, plans, scope, period))
     return Invoice.draft(
         id=close_id(subscription.id, period),
         customer=customer,
@@ -88,9 +89,8 @@ def _late_adjustments(
     plans: PlanVersions,
     scope: EventScope,
     period: Period,
-    now: datetime,
 ) -> list[InvoiceLine]:
-    """What finalizing the period-close invoice of ``period`` at ``now`` would add for
+    """What finalizing the period-close invoice of ``period`` now would add for
     events received after the earlier periods were finalized (as the bill run does)."""
     earlier = sorted(
         (
@@ -109,7 +109,7 @@ def _late_adjustments(
     meters = tuple(meter for plan in plans.values() for meter in plan.meters)
     billed_until = max(summary.finalized_at or DAWN for summary in earlier)
     billed = EventWindow(scope, meters, Period(DAWN, period.start), seen_by(billed_until))
-    current = replace(billed, received_before=seen_by(now))
+    current = replace(billed, received_before=None)
     before, after = uow.events.count_many([billed, current])
     if before == after:
         return []

@@ -30,14 +30,33 @@ DatabaseOption = Annotated[
     ),
 ]
 
-__all__ = ["DEFAULT_TENANT", "DatabaseOption", "TenantOption", "open_engine", "open_store"]
+__all__ = [
+    "DEFAULT_TENANT",
+    "DatabaseOption",
+    "TenantOption",
+    "close_engines",
+    "open_engine",
+    "open_store",
+]
+
+_opened: list[Engine] = []
+"""The engines the running command opened: closed when it ends (:func:`close_engines`)."""
 
 
 def open_engine(database: str | None) -> Engine:
     """The engine of the store that ``--database`` (or the environment) names."""
     from iotbill.adapters.storage.sql.engine import create_engine_for, database_url
 
-    return create_engine_for(database_url(database))
+    engine = create_engine_for(database_url(database))
+    _opened.append(engine)
+    return engine
+
+
+def close_engines() -> None:
+    """Close the connections of every engine the command opened, so that a command run
+    inside a longer process (a test, a script) leaves no connection open behind it."""
+    while _opened:
+        _opened.pop().dispose()
 
 
 def open_store(database: str | None) -> UnitOfWorkFactory:
