@@ -14,6 +14,7 @@ from decimal import Decimal
 import pytest
 
 from iotbill.adapters.clock import FrozenClock
+from iotbill.adapters.plan_files import parse_plan_document
 from iotbill.domain.errors import Conflict, InvalidInput, NotFound
 from iotbill.domain.events import SourcedEvent, UsageEvent
 from iotbill.domain.invoices import Invoice
@@ -67,7 +68,7 @@ class Pumps:
             unit.tenants.add(Tenant(self.code, f"Tenant {self.code}"))
             unit.commit()
         add_customers(self.uow)
-        apply_plan(self.uow(), PUMPS, "pumps.yaml", self.clock)
+        apply_plan(self.uow(), parse_plan_document(PUMPS, "pumps.yaml"), self.clock)
         for pump in ("p1", "p2"):
             add_device(self.uow(), pump, customer="acme", start=date(2025, 12, 1))
         self.subscription = create_subscription(
