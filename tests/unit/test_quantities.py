@@ -10,10 +10,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from iotbill.domain.quantities import (
+    DOT_CHUNK,
     INT64_MAX,
     MAX_QUANTITY,
     QuantityError,
-    DOT_CHUNK,
     decimal_text,
     exact_dot,
     exact_sum,
