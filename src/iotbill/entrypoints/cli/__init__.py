@@ -1,8 +1,13 @@
 """The ``iotbill`` command line.
 
-One module per command group; each registers itself on :data:`app` here.
-Heavy libraries are imported inside the commands that use them, so that
-``iotbill --help`` stays fast.
+One module per command group; each registers itself on :data:`app` here. A
+command on the store is a :func:`~iotbill.entrypoints.cli.session.store_command`:
+it takes ``--tenant``, ``--database`` and ``--json`` and works through its
+:func:`~iotbill.entrypoints.cli.session.session` (units of work, clock, output).
+Errors are reported in one place, the root group
+(:class:`~iotbill.entrypoints.cli.errors.IotbillGroup`). Heavy libraries are
+imported inside the commands that use them, so that ``iotbill --help`` stays
+fast.
 """
 
 from __future__ import annotations
@@ -10,10 +15,12 @@ from __future__ import annotations
 import typer
 
 from iotbill.entrypoints.cli import (
+    adoption,
     billing,
     customers,
     demo,
     devices,
+    ingest,
     invoices,
     plans,
     preview,
@@ -21,10 +28,11 @@ from iotbill.entrypoints.cli import (
     subscriptions,
     usage,
 )
-from iotbill.entrypoints.cli.adoption import app as adoption_app
+from iotbill.entrypoints.cli.errors import IotbillGroup
 
 app = typer.Typer(
     name="iotbill",
+    cls=IotbillGroup,
     help="Open billing for the Internet of Things.",
     no_args_is_help=True,
     add_completion=False,
@@ -33,6 +41,7 @@ app = typer.Typer(
 demo.register(app)
 preview.register(app)
 storage.register(app)
+ingest.register(app)
 plans.register(app)
 customers.register(app)
 devices.register(app)
@@ -40,7 +49,7 @@ subscriptions.register(app)
 invoices.register(app)
 billing.register(app)
 usage.register(app)
-app.add_typer(adoption_app, name="adoption")
+adoption.register(app)
 
 
 def main() -> None:

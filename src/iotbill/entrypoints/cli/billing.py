@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Annotated
 
 import typer
 
-from iotbill.entrypoints.cli.errors import report_errors
-from iotbill.entrypoints.cli.store_options import (
-    DEFAULT_TENANT,
-    DatabaseOption,
-    TenantOption,
-    open_store,
-)
+from iotbill.entrypoints.cli.errors import EXIT_INVALID_INPUT
+from iotbill.entrypoints.cli.session import session, store_command
 
 
 def register(app: typer.Typer) -> None:
     """Add the ``bill-run`` command to ``app``."""
-    app.command("bill-run")(bill_run_command)
+    app.command("bill-run")(store_command(bill_run_command))
 
 
-@report_errors
 def bill_run_command(
     as_of: Annotated[
         str | None,
@@ -31,17 +24,14 @@ def bill_run_command(
         ),
     ] = None,
     grace_hours: Annotated[
-        int,
+        int | None,
         typer.Option(
             "--grace-hours",
             min=0,
-            envvar="IOTBILL_GRACE_HOURS",
-            help="Hours an invoice stays a draft, so late events still count.",
+            help="Hours an invoice stays a draft, so late events still count"
+            " (default: $IOTBILL_GRACE_HOURS, else 0).",
         ),
-    ] = 0,
-    tenant: TenantOption = DEFAULT_TENANT,
-    database: DatabaseOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    ] = None,
 ) -> None:
     """Issue the invoices of every period that ended by --as-of; finalize due drafts.
 
@@ -51,34 +41,35 @@ def bill_run_command(
     standard error with the event and the reason; exit 2) while the others are
     billed: void or correct the event, and the next run bills it.
     """
-    from iotbill.bootstrap import system_clock
     from iotbill.entrypoints.cli.options import parse_instant
     from iotbill.entrypoints.cli.progress import progress_bar
     from iotbill.services.billing import bill_run
 
-    now = system_clock().now()
+    current = session()
+    now = current.now()
     cutoff = now if as_of is None else parse_instant(as_of, "--as-of")
-    open_uow = open_store(database)
+    hours = current.settings.grace_hours if grace_hours is None else grace_hours
     with progress_bar("billing subscriptions") as advance:
         report = bill_run(
-            open_uow,
-            tenant,
+            current.uow_factory,
+            current.tenant,
             as_of=cutoff,
             now=now,
-            grace=timedelta(hours=grace_hours),
+            grace=timedelta(hours=hours),
             progress=advance,
         )
-    if as_json:
-        typer.echo(json.dumps(report.as_json(), indent=2))
-    else:
-        typer.echo(
-            f"{len(report.issued)} invoices issued, {len(report.revised)} drafts revised, "
-            f"{len(report.finalized)} finalized"
-            + (f", {len(report.held)} subscriptions held" if report.held else "")
-        )
-        for number in report.finalized:
-            typer.echo(f"  {number}")
+    current.emit(
+        report.as_json(),
+        "\n".join(
+            [
+                f"{len(report.issued)} invoices issued, {len(report.revised)} drafts revised, "
+                f"{len(report.finalized)} finalized"
+                + (f", {len(report.held)} subscriptions held" if report.held else ""),
+                *(f"  {number}" for number in report.finalized),
+            ]
+        ),
+    )
     for held in report.held:
         typer.echo(f"held {held.subscription}: {held.reason}", err=True)
     if report.held:
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_INVALID_INPUT)

@@ -6,18 +6,9 @@ from typing import Annotated
 
 import typer
 
-from iotbill.entrypoints.cli.errors import report_errors
-from iotbill.entrypoints.cli.storage import JsonOption
-from iotbill.entrypoints.cli.store_options import (
-    DEFAULT_TENANT,
-    DatabaseOption,
-    TenantOption,
-    open_store,
-)
+from iotbill.entrypoints.cli.session import session, store_group
 
-customers_app = typer.Typer(
-    help="Customers: currency, time zone, billing address, tax rate.", no_args_is_help=True
-)
+customers_app = store_group(help="Customers: currency, time zone, billing address, tax rate.")
 
 
 def register(app: typer.Typer) -> None:
@@ -26,7 +17,6 @@ def register(app: typer.Typer) -> None:
 
 
 @customers_app.command("add")
-@report_errors
 def add_command(
     id: Annotated[str, typer.Argument(help="Customer id, e.g. acme.")],
     currency: Annotated[str, typer.Option("--currency", help="ISO 4217 code, e.g. EUR.")],
@@ -36,18 +26,16 @@ def add_command(
     tax_rate: Annotated[
         str, typer.Option("--tax-rate", help="Tax rate in percent, exactly: 19, 8.875.")
     ] = "0",
-    tenant: TenantOption = DEFAULT_TENANT,
-    database: DatabaseOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Add a customer. Billing periods start at local midnight in its time zone.
 
     Exit codes: 0 ok, 2 invalid input (every problem listed), 4 the id exists.
     """
-    from iotbill.entrypoints.cli.output import flag_names, print_json
+    from iotbill.entrypoints.cli.output import flag_names
     from iotbill.entrypoints.views import customer_json
     from iotbill.services.customers import add_customer
 
+    current = session()
     with flag_names(
         id="ID",
         name="--name",
@@ -57,7 +45,7 @@ def add_command(
         tax_rate="--tax-rate",
     ):
         customer = add_customer(
-            open_store(database)(tenant),
+            current.uow(),
             id=id,
             name=id if name is None else name,
             currency=currency,
@@ -65,28 +53,21 @@ def add_command(
             billing_address=address,
             tax_rate=tax_rate,
         )
-    if as_json:
-        print_json(customer_json(customer))
-    else:
-        typer.echo(f"added customer {customer.id} ({customer.currency}, {customer.timezone})")
+    current.emit(
+        customer_json(customer),
+        f"added customer {customer.id} ({customer.currency}, {customer.timezone})",
+    )
 
 
 @customers_app.command("list")
-@report_errors
-def list_command(
-    tenant: TenantOption = DEFAULT_TENANT,
-    database: DatabaseOption = None,
-    as_json: JsonOption = False,
-) -> None:
+def list_command() -> None:
     """List the customers."""
-    from iotbill.entrypoints.cli.output import print_json, print_table, table
+    from iotbill.entrypoints.cli.output import print_table, table
     from iotbill.entrypoints.views import customer_json
     from iotbill.services.customers import list_customers
 
-    customers = list_customers(open_store(database)(tenant))
-    if as_json:
-        print_json([customer_json(customer) for customer in customers])
-        return
+    current = session()
+    customers = list_customers(current.uow())
     shown = table("Customers", "Id", "Name", "Currency", "Time zone", "Tax rate (%)>")
     for customer in customers:
         shown.add_row(
@@ -96,32 +77,24 @@ def list_command(
             customer.timezone,
             customer_json(customer)["tax_rate"],
         )
-    print_table(shown)
+    current.emit([customer_json(customer) for customer in customers], lambda: print_table(shown))
 
 
 @customers_app.command("show")
-@report_errors
 def show_command(
     id: Annotated[str, typer.Argument(help="Customer id.")],
-    tenant: TenantOption = DEFAULT_TENANT,
-    database: DatabaseOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Show a customer with its devices and subscriptions. Exit code 3 if unknown."""
-    from iotbill.entrypoints.cli.output import print_json
     from iotbill.entrypoints.views import customer_json
     from iotbill.services.customers import get_customer, list_devices
     from iotbill.services.subscriptions import list_subscriptions
 
-    open_uow = open_store(database)
-    customer = get_customer(open_uow(tenant), id)
-    devices = [d.id for d in list_devices(open_uow(tenant), customer=id) if d.owner == id]
-    subscriptions = [s.id for s in list_subscriptions(open_uow(tenant), customer=id)]
-    if as_json:
-        print_json({**customer_json(customer), "devices": devices, "subscriptions": subscriptions})
-        return
+    current = session()
+    customer = get_customer(current.uow(), id)
+    devices = [d.id for d in list_devices(current.uow(), customer=id) if d.owner == id]
+    subscriptions = [s.id for s in list_subscriptions(current.uow(), customer=id)]
     view = customer_json(customer)
-    for label, value in (
+    shown = (
         ("Customer", f"{customer.name} ({customer.id})"),
         ("Currency", view["currency"]),
         ("Time zone", view["timezone"]),
@@ -129,5 +102,8 @@ def show_command(
         ("Tax rate", f"{view['tax_rate']} %"),
         ("Devices", ", ".join(devices) or "-"),
         ("Subscriptions", ", ".join(subscriptions) or "-"),
-    ):
-        typer.echo(f"{label + ':':<17}{value}")
+    )
+    current.emit(
+        {**view, "devices": devices, "subscriptions": subscriptions},
+        "\n".join(f"{label + ':':<17}{value}" for label, value in shown),
+    )

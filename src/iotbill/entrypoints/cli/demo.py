@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
 
-from iotbill.entrypoints.cli.errors import report_errors
+from iotbill.entrypoints.cli.output import print_json
 
 DEFAULT_DEMO_DATABASE = "iotbill-demo.db"
 
@@ -19,7 +18,6 @@ def register(app: typer.Typer) -> None:
     app.command("demo")(demo_command)
 
 
-@report_errors
 def demo_command(
     database: Annotated[
         Path, typer.Option("--database", help="The SQLite file to create (replaced if present).")
@@ -47,7 +45,7 @@ def demo_command(
     finally:
         engine.dispose()
     if as_json:
-        typer.echo(json.dumps([invoice.as_json() for invoice in result.invoices], indent=2))
+        print_json([invoice.as_json() for invoice in result.invoices])
         return
     from iotbill.entrypoints.cli.render import print_invoice_summary
 

@@ -6,18 +6,9 @@ from typing import Annotated
 
 import typer
 
-from iotbill.entrypoints.cli.errors import report_errors
-from iotbill.entrypoints.cli.storage import JsonOption
-from iotbill.entrypoints.cli.store_options import (
-    DEFAULT_TENANT,
-    DatabaseOption,
-    TenantOption,
-    open_store,
-)
+from iotbill.entrypoints.cli.session import session, store_group
 
-devices_app = typer.Typer(
-    help="Devices: each belongs to one customer at a time.", no_args_is_help=True
-)
+devices_app = store_group(help="Devices: each belongs to one customer at a time.")
 FROM_HELP = "A date (local midnight in the customer's zone) or a time with an offset."
 
 
@@ -27,46 +18,38 @@ def register(app: typer.Typer) -> None:
 
 
 @devices_app.command("add")
-@report_errors
 def add_command(
     id: Annotated[str, typer.Argument(help="Device id, as its events name it.")],
     customer: Annotated[str, typer.Option("--customer", help="The owner.")],
     start: Annotated[str, typer.Option("--from", help=f"Owned from. {FROM_HELP}")],
-    tenant: TenantOption = DEFAULT_TENANT,
-    database: DatabaseOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Add a device owned by a customer from a date; its events from then on are billed to it.
 
     Exit codes: 0 ok, 2 invalid input, 4 the device exists (use devices move).
     """
     from iotbill.entrypoints.cli.options import parse_date_or_instant
-    from iotbill.entrypoints.cli.output import flag_names, print_json
+    from iotbill.entrypoints.cli.output import flag_names
     from iotbill.entrypoints.views import device_json
     from iotbill.services.customers import add_device
 
+    current = session()
     with flag_names(id="ID", customer="--customer", start="--from"):
         device = add_device(
-            open_store(database)(tenant),
+            current.uow(),
             id,
             customer=customer,
             start=parse_date_or_instant(start, "--from"),
         )
-    if as_json:
-        print_json(device_json(device))
-    else:
-        typer.echo(f"added device {device.id}, owned by {device.owner} from {start}")
+    current.emit(
+        device_json(device), f"added device {device.id}, owned by {device.owner} from {start}"
+    )
 
 
 @devices_app.command("move")
-@report_errors
 def move_command(
     id: Annotated[str, typer.Argument(help="Device id.")],
     to_customer: Annotated[str, typer.Option("--to", help="The new owner.")],
     at: Annotated[str, typer.Option("--from", help=f"Owned from. {FROM_HELP}")],
-    tenant: TenantOption = DEFAULT_TENANT,
-    database: DatabaseOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Move a device to another customer from a date (local midnight in the new owner's zone).
 
@@ -77,57 +60,55 @@ def move_command(
     3 unknown device.
     """
     from iotbill.entrypoints.cli.options import parse_date_or_instant
-    from iotbill.entrypoints.cli.output import flag_names, print_json
+    from iotbill.entrypoints.cli.output import flag_names
     from iotbill.entrypoints.views import device_json
     from iotbill.services.customers import move_device
 
+    current = session()
     with flag_names(to_customer="--to", at="--from"):
         moved = move_device(
-            open_store(database)(tenant),
+            current.uow(),
             id,
             to_customer=to_customer,
             at=parse_date_or_instant(at, "--from"),
         )
     device = moved.device
-    if as_json:
-        print_json({**device_json(device), "events_moved": moved.events})
-    else:
-        plural = "" if moved.events == 1 else "s"
-        events = f"; {moved.events} stored event{plural} passed to it" if moved.events else ""
-        typer.echo(f"moved device {device.id} to {device.owner} from {at}{events}")
+    plural = "" if moved.events == 1 else "s"
+    events = f"; {moved.events} stored event{plural} passed to it" if moved.events else ""
+    current.emit(
+        {**device_json(device), "events_moved": moved.events},
+        f"moved device {device.id} to {device.owner} from {at}{events}",
+    )
 
 
 @devices_app.command("list")
-@report_errors
 def list_command(
     customer: Annotated[
         str | None, typer.Option("--customer", help="Only devices this customer ever owned.")
     ] = None,
-    tenant: TenantOption = DEFAULT_TENANT,
-    database: DatabaseOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """List devices with their owners, in each owner's zone."""
-    from iotbill.entrypoints.cli.output import local_text, print_json, print_table, table
+    from iotbill.entrypoints.cli.output import local_text, print_table, table
     from iotbill.entrypoints.views import device_json
     from iotbill.services.customers import list_customers, list_devices
 
-    open_uow = open_store(database)
-    devices = list_devices(open_uow(tenant), customer=customer)
-    if as_json:
-        print_json([device_json(device) for device in devices])
-        return
-    zones = {c.id: c.timezone for c in list_customers(open_uow(tenant))}
-    shown = table("Devices", "Id", "Owner", "Since", "Earlier owners")
-    for device in devices:
-        earlier = [
-            f"{entry.customer_id} from {local_text(entry.start, zones[entry.customer_id])}"
-            for entry in device.ownership[:-1]
-        ]
-        shown.add_row(
-            device.id,
-            device.owner,
-            local_text(device.moved_at, zones[device.owner]),
-            "; ".join(earlier) or "-",
-        )
-    print_table(shown)
+    current = session()
+    devices = list_devices(current.uow(), customer=customer)
+
+    def print_devices() -> None:
+        zones = {c.id: c.timezone for c in list_customers(current.uow())}
+        shown = table("Devices", "Id", "Owner", "Since", "Earlier owners")
+        for device in devices:
+            earlier = [
+                f"{entry.customer_id} from {local_text(entry.start, zones[entry.customer_id])}"
+                for entry in device.ownership[:-1]
+            ]
+            shown.add_row(
+                device.id,
+                device.owner,
+                local_text(device.moved_at, zones[device.owner]),
+                "; ".join(earlier) or "-",
+            )
+        print_table(shown)
+
+    current.emit([device_json(device) for device in devices], print_devices)

@@ -1,26 +1,25 @@
 """The one place where iotbill errors become exit codes and messages.
 
 Exit codes: 0 ok, 2 invalid input (also for command-line usage errors),
-3 not found, 4 conflict. A bad input never shows a traceback.
+3 not found, 4 conflict. A bad input never shows a traceback: the ``iotbill``
+command group (:class:`IotbillGroup`, the root of every command) catches an
+:class:`~iotbill.domain.errors.IotbillError` from any command, prints
+``error: ...`` on standard error and exits with its code.
 """
 
 from __future__ import annotations
 
-import functools
 import sys
-from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 from iotbill.domain.errors import Conflict, InvalidInput, IotbillError, NotFound
 
 EXIT_INVALID_INPUT = 2
 EXIT_NOT_FOUND = 3
 EXIT_CONFLICT = 4
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
 def exit_code_for(error: IotbillError) -> int:
@@ -33,20 +32,12 @@ def exit_code_for(error: IotbillError) -> int:
     return 1
 
 
-def report_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """Decorate a command so iotbill errors print cleanly and exit with their code; the
-    stores it opened are closed when it ends."""
+class IotbillGroup(TyperGroup):
+    """The root command group: runs the command, and reports an iotbill error it raises."""
 
-    from iotbill.entrypoints.cli.store_options import close_engines
-
-    @functools.wraps(command)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+    def invoke(self, ctx: Any) -> Any:
         try:
-            return command(*args, **kwargs)
+            return super().invoke(ctx)
         except IotbillError as error:
             print(f"error: {error}", file=sys.stderr)
             raise typer.Exit(exit_code_for(error)) from None
-        finally:
-            close_engines()
-
-    return wrapper

@@ -10,24 +10,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from iotbill.entrypoints.cli.errors import report_errors
-from iotbill.entrypoints.cli.storage import JsonOption
-from iotbill.entrypoints.cli.store_options import (
-    DEFAULT_TENANT,
-    DatabaseOption,
-    TenantOption,
-    open_store,
-)
+from iotbill.entrypoints.cli.session import session, store_group
 
 if TYPE_CHECKING:
     from iotbill.domain.invoices import CreditNote, Invoice
 
-invoices_app = typer.Typer(
-    help="Invoices: draft -> finalized (numbered) -> paid, or void.", no_args_is_help=True
-)
-credit_notes_app = typer.Typer(
-    help="Credit notes: corrections of a finalized invoice.", no_args_is_help=True
-)
+invoices_app = store_group(help="Invoices: draft -> finalized (numbered) -> paid, or void.")
+credit_notes_app = store_group(help="Credit notes: corrections of a finalized invoice.")
 Reference = Annotated[str, typer.Argument(help="Invoice id or number (INV-2026-000001).")]
 
 
@@ -38,7 +27,6 @@ def register(app: typer.Typer) -> None:
 
 
 @invoices_app.command("list")
-@report_errors
 def list_command(
     customer: Annotated[
         str | None, typer.Option("--customer", help="Only this customer's.")
@@ -49,85 +37,70 @@ def list_command(
     status: Annotated[
         str | None, typer.Option("--status", help="draft, finalized, paid or void.")
     ] = None,
-    tenant: TenantOption = DEFAULT_TENANT,
-    database: DatabaseOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """List invoices by period (--json: a list of the invoice schema)."""
-    from iotbill.entrypoints.cli.output import flag_names, print_json, print_table, table
+    from iotbill.entrypoints.cli.output import flag_names, print_table, table
     from iotbill.services.customers import list_customers
     from iotbill.services.invoices import list_invoices
 
-    open_uow = open_store(database)
+    current = session()
     with flag_names(status="--status"):
         invoices = list_invoices(
-            open_uow(tenant), customer=customer, subscription=subscription, status=status
+            current.uow(), customer=customer, subscription=subscription, status=status
         )
-    if as_json:
-        print_json([invoice.as_json() for invoice in invoices])
-        return
-    zones = {c.id: c.timezone for c in list_customers(open_uow(tenant))}
-    shown = table("Invoices", "Number or id", "Status", "Customer", "Period", "Total>", "Due>")
-    for invoice in invoices:
-        view = invoice.as_json()
-        shown.add_row(
-            invoice.number or invoice.id,
-            invoice.status,
-            invoice.customer_id,
-            _period(invoice, zones[invoice.customer_id]),
-            f"{view['total']} {invoice.currency}",
-            view["amount_due"],
-        )
-    print_table(shown)
+
+    def print_invoices() -> None:
+        zones = {c.id: c.timezone for c in list_customers(current.uow())}
+        shown = table("Invoices", "Number or id", "Status", "Customer", "Period", "Total>", "Due>")
+        for invoice in invoices:
+            view = invoice.as_json()
+            shown.add_row(
+                invoice.number or invoice.id,
+                invoice.status,
+                invoice.customer_id,
+                _period(invoice, zones[invoice.customer_id]),
+                f"{view['total']} {invoice.currency}",
+                view["amount_due"],
+            )
+        print_table(shown)
+
+    current.emit([invoice.as_json() for invoice in invoices], print_invoices)
 
 
 @invoices_app.command("show")
-@report_errors
 def show_command(
     reference: Reference,
-    tenant: TenantOption = DEFAULT_TENANT,
-    database: DatabaseOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Show an invoice: its lines, totals and credit notes. Exit code 3 if unknown."""
-    from iotbill.entrypoints.cli.output import print_json
     from iotbill.services.customers import get_customer
     from iotbill.services.invoices import get_invoice, list_credit_notes
 
-    open_uow = open_store(database)
-    invoice = get_invoice(open_uow(tenant), reference)
-    if as_json:
-        print_json(invoice.as_json())
-        return
-    customer = get_customer(open_uow(tenant), invoice.customer_id)
-    notes = list_credit_notes(open_uow(tenant), invoice.id)
-    print_invoice(invoice, customer.timezone, notes)
+    current = session()
+    invoice = get_invoice(current.uow(), reference)
+
+    def print_shown() -> None:
+        customer = get_customer(current.uow(), invoice.customer_id)
+        print_invoice(invoice, customer.timezone, list_credit_notes(current.uow(), invoice.id))
+
+    current.emit(invoice.as_json(), print_shown)
 
 
 @invoices_app.command("finalize")
-@report_errors
 def finalize_command(
     reference: Reference,
-    tenant: TenantOption = DEFAULT_TENANT,
-    database: DatabaseOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Finalize a draft now, before its grace period ends: it gets the next number.
 
     Exit codes: 0 ok, 3 unknown invoice, 4 not a draft.
     """
-    from iotbill.entrypoints.cli.output import now, print_json
     from iotbill.services.invoices import finalize_invoice
 
-    invoice = finalize_invoice(open_store(database)(tenant), reference, at=now())
-    if as_json:
-        print_json(invoice.as_json())
-    else:
-        typer.echo(f"finalized invoice {invoice.id} as {invoice.number}")
+    current = session()
+    invoice = finalize_invoice(current.uow(), reference, at=current.now())
+    current.emit(invoice.as_json(), f"finalized invoice {invoice.id} as {invoice.number}")
 
 
 @invoices_app.command("pay")
-@report_errors
 def pay_command(
     reference: Reference,
     at: Annotated[
@@ -137,48 +110,35 @@ def pay_command(
             help="Paid at (default: now): a date (the customer's midnight) or a time with offset.",
         ),
     ] = None,
-    tenant: TenantOption = DEFAULT_TENANT,
-    database: DatabaseOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Mark a finalized invoice paid. Exit codes: 0 ok, 3 unknown invoice, 4 not finalized."""
     from iotbill.entrypoints.cli.options import parse_date_or_instant
-    from iotbill.entrypoints.cli.output import flag_names, now, print_json
+    from iotbill.entrypoints.cli.output import flag_names
     from iotbill.services.invoices import pay_invoice
 
-    paid_at = now() if at is None else parse_date_or_instant(at, "--at")
+    current = session()
+    paid_at = current.now() if at is None else parse_date_or_instant(at, "--at")
     with flag_names(at="--at"):
-        invoice = pay_invoice(open_store(database)(tenant), reference, at=paid_at)
-    if as_json:
-        print_json(invoice.as_json())
-    else:
-        typer.echo(f"invoice {invoice.number} is paid")
+        invoice = pay_invoice(current.uow(), reference, at=paid_at)
+    current.emit(invoice.as_json(), f"invoice {invoice.number} is paid")
 
 
 @invoices_app.command("void")
-@report_errors
 def void_command(
     reference: Reference,
-    tenant: TenantOption = DEFAULT_TENANT,
-    database: DatabaseOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Void a draft or finalized invoice (a paid one takes a credit note).
 
     Exit codes: 0 ok, 3 unknown invoice, 4 paid or void already.
     """
-    from iotbill.entrypoints.cli.output import now, print_json
     from iotbill.services.invoices import void_invoice
 
-    invoice = void_invoice(open_store(database)(tenant), reference, at=now())
-    if as_json:
-        print_json(invoice.as_json())
-    else:
-        typer.echo(f"invoice {invoice.number or invoice.id} is void")
+    current = session()
+    invoice = void_invoice(current.uow(), reference, at=current.now())
+    current.emit(invoice.as_json(), f"invoice {invoice.number or invoice.id} is void")
 
 
 @credit_notes_app.command("create")
-@report_errors
 def create_credit_note_command(
     reference: Reference,
     reason: Annotated[str, typer.Option("--reason", help="Why the invoice is credited.")],
@@ -190,9 +150,6 @@ def create_credit_note_command(
     description: Annotated[
         str | None, typer.Option("--description", help="The credit line's text.")
     ] = None,
-    tenant: TenantOption = DEFAULT_TENANT,
-    database: DatabaseOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Credit part (--amount) or all (--full) of a finalized or paid invoice.
 
@@ -201,28 +158,27 @@ def create_credit_note_command(
     or nothing left to credit.
     """
     from iotbill.domain.errors import InvalidInput
-    from iotbill.entrypoints.cli.output import flag_names, now, print_json
+    from iotbill.entrypoints.cli.output import flag_names
     from iotbill.services.invoices import create_credit_note
 
+    current = session()
     if full == (amount is not None):
         raise InvalidInput.at("--amount", "give --amount or --full (one of them)")
     with flag_names(amount="--amount", reason="--reason"):
         note, invoice = create_credit_note(
-            open_store(database)(tenant),
+            current.uow(),
             reference,
             reason=reason,
             amount=amount,
             description=description,
-            at=now(),
+            at=current.now(),
         )
-    if as_json:
-        print_json(note.as_json())
-    else:
-        view = note.as_json()
-        typer.echo(
-            f"credit note {note.number}: {view['total']} {note.currency} credited on"
-            f" {invoice.number}; {invoice.as_json()['amount_due']} {invoice.currency} left due"
-        )
+    view = note.as_json()
+    current.emit(
+        view,
+        f"credit note {note.number}: {view['total']} {note.currency} credited on"
+        f" {invoice.number}; {invoice.as_json()['amount_due']} {invoice.currency} left due",
+    )
 
 
 def _period(invoice: Invoice, timezone: str) -> str:

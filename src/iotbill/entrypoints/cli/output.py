@@ -1,14 +1,13 @@
 """What the store commands share: JSON and tables out, dates and flag names in.
 
 * :func:`print_json` prints one JSON document (``--json``), exact strings for
-  amounts, never floats.
+  amounts, never floats: the one way iotbill prints JSON.
 * :func:`table` and :func:`print_table` make readable rich tables (plain text
   cells; :func:`bold` for emphasis).
 * :func:`local_text` shows an instant in a customer's zone: a local midnight
   as a date (``2026-03-01``), anything else with its local time.
 * :func:`flag_names` renames the fields of an :class:`InvalidInput` to the
   command's flags, so ``--from: ...`` names what the user typed.
-* :func:`now` is the system clock: commands read the time here and pass it on.
 """
 
 from __future__ import annotations
@@ -30,6 +29,7 @@ if TYPE_CHECKING:
 
 
 def print_json(value: Any) -> None:
+    """``value`` as indented JSON, non-ASCII text as is."""
     typer.echo(json.dumps(value, indent=2, ensure_ascii=False))
 
 
@@ -93,10 +93,3 @@ def _renamed(problem: Problem, flags: dict[str, str]) -> Problem:
     if head in flags:
         return Problem(flags[head] + location[len(head) :], problem.message)
     return problem
-
-
-def now() -> datetime:
-    """The current instant, from the system clock."""
-    from iotbill.bootstrap import system_clock
-
-    return system_clock().now()

@@ -6,19 +6,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from iotbill.entrypoints.cli.errors import report_errors
-from iotbill.entrypoints.cli.storage import JsonOption
-from iotbill.entrypoints.cli.store_options import (
-    DEFAULT_TENANT,
-    DatabaseOption,
-    TenantOption,
-    open_store,
-)
+from iotbill.entrypoints.cli.session import session, store_group
 
 if TYPE_CHECKING:
     from iotbill.services.ports import StoredPlan
 
-plans_app = typer.Typer(help="Plans, stored with versions.", no_args_is_help=True)
+plans_app = store_group(help="Plans, stored with versions.")
 
 
 def register(app: typer.Typer) -> None:
@@ -27,12 +20,8 @@ def register(app: typer.Typer) -> None:
 
 
 @plans_app.command("apply")
-@report_errors
 def apply_command(
     file: Annotated[str, typer.Argument(help="Plan file, YAML or JSON (- for stdin).")],
-    tenant: TenantOption = DEFAULT_TENANT,
-    database: DatabaseOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Store a plan file as a new version of its plan, unless nothing changed.
 
@@ -43,9 +32,7 @@ def apply_command(
     """
     from iotbill.adapters.event_files import read_bytes
     from iotbill.adapters.plan_files import parse_plan_document
-    from iotbill.bootstrap import system_clock
     from iotbill.domain.errors import InvalidInput
-    from iotbill.entrypoints.cli.output import print_json
     from iotbill.entrypoints.views import plan_json
     from iotbill.services.catalog import apply_plan
 
@@ -54,36 +41,28 @@ def apply_command(
         text = read_bytes(file).decode("utf-8")
     except UnicodeDecodeError as error:
         raise InvalidInput.at(source, f"is not UTF-8 text ({error.reason})") from None
-    uow = open_store(database)(tenant)
-    applied = apply_plan(uow, parse_plan_document(text, source), system_clock())
+    current = session()
+    uow = current.uow()
+    applied = apply_plan(uow, parse_plan_document(text, source), current.clock)
     stored = applied.stored
-    if as_json:
-        print_json({**plan_json(stored, document=False), "created": applied.created})
-    elif applied.created:
-        typer.echo(f"plan {stored.plan.code}: stored version {stored.version}")
-    else:
-        typer.echo(
-            f"plan {stored.plan.code}: unchanged, the same as version {stored.version}"
-            " (nothing stored)"
-        )
+    current.emit(
+        {**plan_json(stored, document=False), "created": applied.created},
+        f"plan {stored.plan.code}: stored version {stored.version}"
+        if applied.created
+        else f"plan {stored.plan.code}: unchanged, the same as version {stored.version}"
+        " (nothing stored)",
+    )
 
 
 @plans_app.command("list")
-@report_errors
-def list_command(
-    tenant: TenantOption = DEFAULT_TENANT,
-    database: DatabaseOption = None,
-    as_json: JsonOption = False,
-) -> None:
+def list_command() -> None:
     """List every plan at its latest version."""
-    from iotbill.entrypoints.cli.output import print_json, print_table, table
+    from iotbill.entrypoints.cli.output import print_table, table
     from iotbill.entrypoints.views import plan_json
     from iotbill.services.catalog import list_plans
 
-    plans = list_plans(open_store(database)(tenant))
-    if as_json:
-        print_json([plan_json(stored, document=False) for stored in plans])
-        return
+    current = session()
+    plans = list_plans(current.uow())
     shown = table("Plans", "Code", "Version>", "Name", "Currency", "Interval", "Applied (UTC)")
     for stored in plans:
         plan = stored.plan
@@ -95,32 +74,26 @@ def list_command(
             plan.interval,
             stored.created_at.strftime("%Y-%m-%d %H:%M"),
         )
-    print_table(shown)
+    current.emit(
+        [plan_json(stored, document=False) for stored in plans], lambda: print_table(shown)
+    )
 
 
 @plans_app.command("show")
-@report_errors
 def show_command(
     code: Annotated[str, typer.Argument(help="Plan code.")],
     version: Annotated[
         int | None, typer.Option("--version", min=1, help="Version (default: the latest).")
     ] = None,
-    tenant: TenantOption = DEFAULT_TENANT,
-    database: DatabaseOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Show one version of a plan: its fees and charges (--json adds the document as applied)."""
-    from iotbill.entrypoints.cli.output import print_json
     from iotbill.entrypoints.views import plan_json
     from iotbill.services.catalog import plan_versions, show_plan
 
-    open_uow = open_store(database)
-    stored = show_plan(open_uow(tenant), code, version)
-    versions = [found.version for found in plan_versions(open_uow(tenant), code)]
-    if as_json:
-        print_json({**plan_json(stored), "versions": versions})
-        return
-    _print_plan(stored, versions)
+    current = session()
+    stored = show_plan(current.uow(), code, version)
+    versions = [found.version for found in plan_versions(current.uow(), code)]
+    current.emit({**plan_json(stored), "versions": versions}, lambda: _print_plan(stored, versions))
 
 
 def _print_plan(stored: StoredPlan, versions: list[int]) -> None:

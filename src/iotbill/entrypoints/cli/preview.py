@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import gc
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from iotbill.entrypoints.cli.errors import report_errors
+from iotbill.entrypoints.cli.output import print_json
+from iotbill.entrypoints.cli.session import JsonOption
 
 
 def register(app: typer.Typer) -> None:
@@ -17,7 +17,6 @@ def register(app: typer.Typer) -> None:
     app.command("preview")(preview_command)
 
 
-@report_errors
 def preview_command(
     plan: Annotated[Path, typer.Option("--plan", help="Plan file (YAML or JSON).")],
     events: Annotated[
@@ -28,7 +27,7 @@ def preview_command(
     timezone: Annotated[
         str | None, typer.Option("--timezone", help="IANA zone for dates (default UTC).")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Price every event in a file under a plan, for one period [from, to).
 
@@ -59,7 +58,7 @@ def preview_command(
             err=True,
         )
     if as_json:
-        typer.echo(json.dumps(result.as_json(), indent=2, ensure_ascii=False))
+        print_json(result.as_json())
     else:
         from iotbill.entrypoints.cli.render import print_preview
 

@@ -1,165 +1,80 @@
-"""``iotbill db upgrade``, ``iotbill tenants add|list`` and ``iotbill ingest``."""
+"""``iotbill db upgrade`` and ``iotbill tenants add|list``: the store itself."""
 
 from __future__ import annotations
 
-import json
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from iotbill.entrypoints.cli.errors import EXIT_INVALID_INPUT, report_errors
-from iotbill.entrypoints.cli.store_options import (
-    DEFAULT_TENANT,
-    DatabaseOption,
-    TenantOption,
-    open_engine,
-    open_store,
-)
+from iotbill.entrypoints.cli.session import session, store_group
 
 if TYPE_CHECKING:
     from iotbill.services.ports import Tenant
 
-MAX_SHOWN = 50
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-
 db_app = typer.Typer(help="The store's schema.", no_args_is_help=True)
-tenants_app = typer.Typer(
-    help="Tenants: the companies billing with this store.", no_args_is_help=True
-)
+tenants_app = store_group(help="Tenants: the companies billing with this store.", for_tenant=False)
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``db``, ``tenants`` and ``ingest`` to ``app``."""
+    """Add ``db`` and ``tenants`` to ``app``."""
     app.add_typer(db_app, name="db")
     app.add_typer(tenants_app, name="tenants")
-    app.command("ingest")(ingest_command)
 
 
 @db_app.command("upgrade")
-@report_errors
-def upgrade_command(database: DatabaseOption = None) -> None:
+def upgrade_command(
+    database: Annotated[
+        str | None,
+        typer.Option(
+            "--database",
+            help="Store URL or SQLite file (default: $IOTBILL_DATABASE_URL, else ./iotbill.db).",
+        ),
+    ] = None,
+) -> None:
     """Create the schema, or migrate it to the latest version (safe to repeat)."""
     from iotbill.adapters.storage.sql.engine import upgrade
+    from iotbill.bootstrap import load_settings, open_engine
 
-    engine = open_engine(database)
-    upgrade(engine)
+    engine = open_engine(load_settings(database_url=database))
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
     typer.echo(f"{engine.url.render_as_string(hide_password=True)}: schema is up to date")
 
 
 @tenants_app.command("add")
-@report_errors
 def add_tenant_command(
     code: Annotated[str, typer.Argument(help="Tenant code, e.g. acme.")],
     name: Annotated[str | None, typer.Option("--name", help="Display name.")] = None,
-    database: DatabaseOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Add a tenant."""
     from iotbill.domain.errors import InvalidInput
-    from iotbill.services.ports import Tenant
+    from iotbill.services.ports import DEFAULT_TENANT, Tenant
 
     if not code.strip() or len(code) > 64:
         raise InvalidInput.at("code", "must be 1 to 64 characters")
     tenant = Tenant(code, name or code)
-    with open_store(database)(DEFAULT_TENANT) as uow:
+    current = session()
+    with current.uow_factory(DEFAULT_TENANT) as uow:  # the directory of tenants is shared
         uow.tenants.add(tenant)
         uow.commit()
-    typer.echo(json.dumps(_tenant_json(tenant)) if as_json else f"added tenant {code}")
+    current.emit(_tenant_json(tenant), f"added tenant {code}")
 
 
 @tenants_app.command("list")
-@report_errors
-def list_tenants_command(database: DatabaseOption = None, as_json: JsonOption = False) -> None:
+def list_tenants_command() -> None:
     """List the tenants."""
-    with open_store(database)(DEFAULT_TENANT) as uow:
+    from iotbill.services.ports import DEFAULT_TENANT
+
+    current = session()
+    with current.uow_factory(DEFAULT_TENANT) as uow:
         tenants = uow.tenants.list()
-    if as_json:
-        typer.echo(json.dumps([_tenant_json(tenant) for tenant in tenants], indent=2))
-        return
-    for tenant in tenants:
-        typer.echo(f"{tenant.code}\t{tenant.name}")
+    current.emit(
+        [_tenant_json(tenant) for tenant in tenants],
+        "\n".join(f"{tenant.code}\t{tenant.name}" for tenant in tenants) or None,
+    )
 
 
 def _tenant_json(tenant: Tenant) -> dict[str, str]:
     return {"code": tenant.code, "name": tenant.name}
-
-
-@report_errors
-def ingest_command(
-    file: Annotated[str, typer.Argument(help="Usage events, JSON Lines (- for stdin).")],
-    atomic: Annotated[
-        bool, typer.Option("--atomic", help="Store nothing if any line is rejected.")
-    ] = False,
-    batch_size: Annotated[
-        int, typer.Option("--batch-size", min=1, help="Most events per transaction.")
-    ] = 100_000,
-    writers: Annotated[
-        int,
-        typer.Option(
-            "--writers",
-            min=1,
-            help="Batches stored at once, each on its own connection "
-            "(PostgreSQL writes them side by side; SQLite one at a time).",
-        ),
-    ] = 2,
-    tenant: TenantOption = DEFAULT_TENANT,
-    database: DatabaseOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Store usage events; report accepted, duplicates and rejected lines.
-
-    Each event is billed to its device's owner at the event's timestamp; events
-    of unknown devices, and events a meter billing them refuses (e.g. a negative
-    quantity where the meter forbids it), are rejected with their line.
-    Re-ingesting a file stores nothing twice. Exit codes: 0 all stored, 2 some
-    lines rejected (with --atomic: then nothing is stored).
-    """
-    from iotbill.adapters.event_import import EventFile
-    from iotbill.bootstrap import system_clock
-    from iotbill.services.ingest import ingest_lines
-
-    uow_factory = open_store(database)
-    events = EventFile(file)
-    with _progress(events.lines) as advance:
-        report = ingest_lines(
-            uow_factory,
-            tenant,
-            events,
-            clock=system_clock(),
-            atomic=atomic,
-            batch_size=batch_size,
-            writers=writers,
-            on_progress=advance,
-        )
-    if as_json:
-        typer.echo(json.dumps(report.as_json(), indent=2))
-    else:
-        note = " (--atomic: nothing stored)" if atomic and report.rejected else ""
-        typer.echo(
-            f"{report.accepted} accepted, {report.duplicates} duplicates, "
-            f"{len(report.rejected)} rejected{note}"
-        )
-        source = "<stdin>" if file == "-" else file
-        for rejection in report.rejected[:MAX_SHOWN]:
-            typer.echo(f"{source}:{rejection.line}: {rejection.reason}", err=True)
-        if len(report.rejected) > MAX_SHOWN:
-            typer.echo(f"... and {len(report.rejected) - MAX_SHOWN} more", err=True)
-    if report.rejected:
-        raise typer.Exit(EXIT_INVALID_INPUT)
-
-
-@contextmanager
-def _progress(total: int) -> Iterator[Callable[[int], None]]:
-    """A progress bar on a terminal (standard error); nothing when piped."""
-    if not sys.stderr.isatty():
-        yield lambda done: None
-        return
-    from rich.console import Console
-    from rich.progress import Progress
-
-    with Progress(console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task("ingesting", total=total)
-        yield lambda done: progress.update(task, completed=done)

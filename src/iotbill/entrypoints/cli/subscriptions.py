@@ -6,22 +6,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from iotbill.entrypoints.cli.errors import report_errors
-from iotbill.entrypoints.cli.storage import JsonOption
-from iotbill.entrypoints.cli.store_options import (
-    DEFAULT_TENANT,
-    DatabaseOption,
-    TenantOption,
-    open_store,
-)
+from iotbill.entrypoints.cli.session import session, store_group
 
 if TYPE_CHECKING:
+    from iotbill.domain.invoices import Invoice
     from iotbill.domain.subscriptions import Subscription
     from iotbill.services.moments import Moment
 
-subscriptions_app = typer.Typer(
-    help="Subscriptions: a customer (or device) on a plan version.", no_args_is_help=True
-)
+subscriptions_app = store_group(help="Subscriptions: a customer (or device) on a plan version.")
 WHEN_HELP = "A date (local midnight in the customer's zone) or a time with an offset."
 AT_HELP = f"When (default: now). {WHEN_HELP}"
 
@@ -32,7 +24,6 @@ def register(app: typer.Typer) -> None:
 
 
 @subscriptions_app.command("create")
-@report_errors
 def create_command(
     customer: Annotated[str, typer.Option("--customer", help="The customer billed.")],
     plan: Annotated[str, typer.Option("--plan", help="Plan code.")],
@@ -55,9 +46,6 @@ def create_command(
     id: Annotated[
         str | None, typer.Option("--id", help="Subscription id (default: sub-NNNNNN).")
     ] = None,
-    tenant: TenantOption = DEFAULT_TENANT,
-    database: DatabaseOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Subscribe a customer, or one of its devices, to a plan from a start date.
 
@@ -66,10 +54,11 @@ def create_command(
     another customer. Exit code 4 if the --id is taken.
     """
     from iotbill.entrypoints.cli.options import parse_date_or_instant
-    from iotbill.entrypoints.cli.output import flag_names, print_json
+    from iotbill.entrypoints.cli.output import flag_names
     from iotbill.entrypoints.views import subscription_json
     from iotbill.services.subscriptions import create_subscription
 
+    current = session()
     with flag_names(
         customer="--customer",
         plan="--plan",
@@ -83,7 +72,7 @@ def create_command(
         id="--id",
     ):
         subscription = create_subscription(
-            open_store(database)(tenant),
+            current.uow(),
             customer=customer,
             plan=plan,
             plan_version=version,
@@ -96,15 +85,14 @@ def create_command(
             device=device,
             id=id,
         )
-    if as_json:
-        print_json(subscription_json(subscription))
-    else:
-        phase = subscription.phases[0]
-        typer.echo(f"created subscription {subscription.id}: {customer} on {phase} from {start}")
+    phase = subscription.phases[0]
+    current.emit(
+        subscription_json(subscription),
+        f"created subscription {subscription.id}: {customer} on {phase} from {start}",
+    )
 
 
 @subscriptions_app.command("change")
-@report_errors
 def change_command(
     id: Annotated[str, typer.Argument(help="Subscription id.")],
     plan: Annotated[str, typer.Option("--plan", help="The new plan's code.")],
@@ -113,9 +101,6 @@ def change_command(
         int | None, typer.Option("--version", help="Plan version (default: the latest).")
     ] = None,
     at: Annotated[str | None, typer.Option("--at", help=AT_HELP)] = None,
-    tenant: TenantOption = DEFAULT_TENANT,
-    database: DatabaseOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Move a subscription to another plan, immediately or at the end of the period.
 
@@ -123,66 +108,58 @@ def change_command(
     the new plan for the rest of the period (by second). Exit codes: 0 ok,
     2 invalid input, 3 unknown subscription, 4 it has ended by then.
     """
-    from iotbill.entrypoints.cli.output import flag_names, print_json
+    from iotbill.entrypoints.cli.output import flag_names
     from iotbill.entrypoints.views import subscription_json
     from iotbill.services.subscriptions import change_subscription
 
+    current = session()
     with flag_names(plan="--plan", plan_version="--version", timing="--timing", at="--at"):
         changed = change_subscription(
-            open_store(database)(tenant),
+            current.uow(),
             id,
             plan=plan,
             plan_version=version,
             timing=timing,
             at=_when(at),
         )
-    if as_json:
-        print_json(subscription_json(changed))
-    else:
-        phase = changed.phases[-1]
-        typer.echo(f"subscription {changed.id}: on {phase} from {phase.start.isoformat()}")
+    phase = changed.phases[-1]
+    current.emit(
+        subscription_json(changed),
+        f"subscription {changed.id}: on {phase} from {phase.start.isoformat()}",
+    )
 
 
 @subscriptions_app.command("cancel")
-@report_errors
 def cancel_command(
     id: Annotated[str, typer.Argument(help="Subscription id.")],
     timing: Annotated[
         str, typer.Option("--timing", help="immediate (unused advance fee credited) or period_end.")
     ],
     at: Annotated[str | None, typer.Option("--at", help=AT_HELP)] = None,
-    tenant: TenantOption = DEFAULT_TENANT,
-    database: DatabaseOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Cancel a subscription, immediately or at the end of the period.
 
     Exit codes: 0 ok, 2 invalid input, 3 unknown subscription, 4 already cancelled.
     """
-    from iotbill.entrypoints.cli.output import flag_names, print_json
+    from iotbill.entrypoints.cli.output import flag_names
     from iotbill.entrypoints.views import subscription_json
     from iotbill.services.subscriptions import cancel_subscription
 
+    current = session()
     with flag_names(timing="--timing", at="--at"):
-        cancelled = cancel_subscription(
-            open_store(database)(tenant), id, timing=timing, at=_when(at)
-        )
-    if as_json:
-        print_json(subscription_json(cancelled))
-    else:
-        end = cancelled.end
-        assert end is not None
-        typer.echo(f"subscription {cancelled.id}: service ends at {end.isoformat()}")
+        cancelled = cancel_subscription(current.uow(), id, timing=timing, at=_when(at))
+    end = cancelled.end
+    assert end is not None
+    current.emit(
+        subscription_json(cancelled),
+        f"subscription {cancelled.id}: service ends at {end.isoformat()}",
+    )
 
 
 @subscriptions_app.command("migrate")
-@report_errors
 def migrate_command(
     plan: Annotated[str, typer.Argument(help="Plan code.")],
     at: Annotated[str, typer.Option("--from", help=f"Migrate from. {WHEN_HELP}")],
-    tenant: TenantOption = DEFAULT_TENANT,
-    database: DatabaseOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Move every subscription on an older version of PLAN to its latest version from a date.
 
@@ -192,89 +169,87 @@ def migrate_command(
     plan is unknown.
     """
     from iotbill.entrypoints.cli.options import parse_date_or_instant
-    from iotbill.entrypoints.cli.output import flag_names, print_json
+    from iotbill.entrypoints.cli.output import flag_names
     from iotbill.services.subscriptions import migrate_subscriptions
 
+    current = session()
     with flag_names(at="--from"):
         migration = migrate_subscriptions(
-            open_store(database)(tenant), plan, at=parse_date_or_instant(at, "--from")
+            current.uow(), plan, at=parse_date_or_instant(at, "--from")
         )
     target = f"{migration.target.plan.code} v{migration.target.version}"
-    if as_json:
-        print_json(
-            {
-                "plan": migration.target.plan.code,
-                "version": migration.target.version,
-                "migrated": [s.id for s in migration.migrated],
-                "skipped": [{"id": s.subscription, "reason": s.reason} for s in migration.skipped],
-            }
-        )
-        return
-    typer.echo(f"{len(migration.migrated)} subscriptions moved to {target} from {at}")
-    for subscription in migration.migrated:
-        typer.echo(f"  {subscription.id} ({subscription.customer_id})")
-    for skipped in migration.skipped:
-        typer.echo(f"skipped {skipped.subscription}: {skipped.reason}")
+    current.emit(
+        {
+            "plan": migration.target.plan.code,
+            "version": migration.target.version,
+            "migrated": [s.id for s in migration.migrated],
+            "skipped": [{"id": s.subscription, "reason": s.reason} for s in migration.skipped],
+        },
+        "\n".join(
+            [
+                f"{len(migration.migrated)} subscriptions moved to {target} from {at}",
+                *(f"  {s.id} ({s.customer_id})" for s in migration.migrated),
+                *(f"skipped {s.subscription}: {s.reason}" for s in migration.skipped),
+            ]
+        ),
+    )
 
 
 @subscriptions_app.command("list")
-@report_errors
 def list_command(
     customer: Annotated[
         str | None, typer.Option("--customer", help="Only this customer's.")
     ] = None,
     plan: Annotated[str | None, typer.Option("--plan", help="Only those on this plan.")] = None,
-    tenant: TenantOption = DEFAULT_TENANT,
-    database: DatabaseOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """List subscriptions with their plan versions, in each customer's zone."""
-    from iotbill.entrypoints.cli.output import print_json, print_table, table
+    from iotbill.entrypoints.cli.output import print_table, table
     from iotbill.entrypoints.views import subscription_json
     from iotbill.services.customers import list_customers
     from iotbill.services.subscriptions import list_subscriptions
 
-    open_uow = open_store(database)
-    subscriptions = list_subscriptions(open_uow(tenant), customer=customer, plan=plan)
-    if as_json:
-        print_json([subscription_json(subscription) for subscription in subscriptions])
-        return
-    zones = {c.id: c.timezone for c in list_customers(open_uow(tenant))}
-    shown = table("Subscriptions", "Id", "Customer", "Plans", "Billing", "Trial until", "Ends")
-    for subscription in subscriptions:
-        shown.add_row(*_row(subscription, zones[subscription.customer_id]))
-    print_table(shown)
+    current = session()
+    subscriptions = list_subscriptions(current.uow(), customer=customer, plan=plan)
+
+    def print_subscriptions() -> None:
+        zones = {c.id: c.timezone for c in list_customers(current.uow())}
+        shown = table("Subscriptions", "Id", "Customer", "Plans", "Billing", "Trial until", "Ends")
+        for subscription in subscriptions:
+            shown.add_row(*_row(subscription, zones[subscription.customer_id]))
+        print_table(shown)
+
+    current.emit([subscription_json(s) for s in subscriptions], print_subscriptions)
 
 
 @subscriptions_app.command("show")
-@report_errors
 def show_command(
     id: Annotated[str, typer.Argument(help="Subscription id.")],
-    tenant: TenantOption = DEFAULT_TENANT,
-    database: DatabaseOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Show one subscription: its plans, billing, trial, end and invoices (in the order
     issued). Exit code 3 if unknown."""
-    from iotbill.entrypoints.cli.output import local_text, print_json, print_table, table
     from iotbill.entrypoints.views import subscription_json
     from iotbill.services.customers import get_customer
     from iotbill.services.invoices import list_invoices
     from iotbill.services.subscriptions import get_subscription
 
-    open_uow = open_store(database)
-    subscription = get_subscription(open_uow(tenant), id)
+    current = session()
+    subscription = get_subscription(current.uow(), id)
     invoices = sorted(
-        list_invoices(open_uow(tenant), subscription=subscription.id),
+        list_invoices(current.uow(), subscription=subscription.id),
         key=lambda invoice: (invoice.issued_at, invoice.id),
     )
-    if as_json:
-        print_json(
-            subscription_json(subscription)
-            | {"invoices": [invoice.number or invoice.id for invoice in invoices]}
-        )
-        return
-    timezone = get_customer(open_uow(tenant), subscription.customer_id).timezone
+    current.emit(
+        subscription_json(subscription)
+        | {"invoices": [invoice.number or invoice.id for invoice in invoices]},
+        lambda: _print_subscription(
+            subscription, invoices, get_customer(current.uow(), subscription.customer_id).timezone
+        ),
+    )
+
+
+def _print_subscription(subscription: Subscription, invoices: list[Invoice], timezone: str) -> None:
+    from iotbill.entrypoints.cli.output import local_text, print_table, table
+
     _id, customer, _plans, billing, trial, ends = _row(subscription, timezone)
     typer.echo(f"Subscription {subscription.id}")
     typer.echo(f"  customer  {customer} ({timezone})")
@@ -308,16 +283,12 @@ def show_command(
 
 
 @subscriptions_app.command("upcoming")
-@report_errors
 def upcoming_command(
     id: Annotated[str, typer.Argument(help="Subscription id.")],
     at: Annotated[
         str | None,
         typer.Option("--at", help="The open period is the one containing this (default: now)."),
     ] = None,
-    tenant: TenantOption = DEFAULT_TENANT,
-    database: DatabaseOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """The invoice the open period would produce if it closed now; nothing is written.
 
@@ -327,19 +298,23 @@ def upcoming_command(
     """
     from iotbill.entrypoints.cli.invoices import print_invoice
     from iotbill.entrypoints.cli.options import parse_instant
-    from iotbill.entrypoints.cli.output import flag_names, now, print_json
+    from iotbill.entrypoints.cli.output import flag_names
     from iotbill.services.customers import get_customer
     from iotbill.services.upcoming import upcoming_invoice
 
-    instant = now() if at is None else parse_instant(at, "--at")
-    open_uow = open_store(database)
+    current = session()
+    instant = current.now() if at is None else parse_instant(at, "--at")
     with flag_names(now="--at"):
-        invoice = upcoming_invoice(open_uow(tenant), id, now=instant)
-    if as_json:
-        print_json(invoice.as_json())
-        return
-    timezone = get_customer(open_uow(tenant), invoice.customer_id).timezone
-    print_invoice(invoice, timezone, [], upcoming=True)
+        invoice = upcoming_invoice(current.uow(), id, now=instant)
+    current.emit(
+        invoice.as_json(),
+        lambda: print_invoice(
+            invoice,
+            get_customer(current.uow(), invoice.customer_id).timezone,
+            [],
+            upcoming=True,
+        ),
+    )
 
 
 def _row(subscription: Subscription, timezone: str) -> list[str]:
@@ -363,6 +338,5 @@ def _row(subscription: Subscription, timezone: str) -> list[str]:
 
 def _when(text: str | None) -> Moment:
     from iotbill.entrypoints.cli.options import parse_date_or_instant
-    from iotbill.entrypoints.cli.output import now
 
-    return now() if text is None else parse_date_or_instant(text, "--at")
+    return session().now() if text is None else parse_date_or_instant(text, "--at")

@@ -8,14 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from iotbill.entrypoints.cli.errors import report_errors
-from iotbill.entrypoints.cli.storage import JsonOption
-from iotbill.entrypoints.cli.store_options import (
-    DEFAULT_TENANT,
-    DatabaseOption,
-    TenantOption,
-    open_store,
-)
+from iotbill.entrypoints.cli.session import session, store_command
 
 if TYPE_CHECKING:
     from iotbill.services.usage import UsageReport
@@ -26,10 +19,9 @@ CSV_COLUMNS = ("meter", "start", "end", "group", "quantity")
 
 def register(app: typer.Typer) -> None:
     """Add the ``usage`` command to ``app``."""
-    app.command("usage")(usage_command)
+    app.command("usage")(store_command(usage_command))
 
 
-@report_errors
 def usage_command(
     customer: Annotated[str, typer.Option("--customer", help="Whose usage.")],
     start: Annotated[str, typer.Option("--from", help=f"From. {WHEN_HELP}")],
@@ -45,9 +37,6 @@ def usage_command(
     as_csv: Annotated[
         bool, typer.Option("--csv", help="Print CSV: meter,start,end,group,quantity.")
     ] = False,
-    tenant: TenantOption = DEFAULT_TENANT,
-    database: DatabaseOption = None,
-    as_json: JsonOption = False,
 ) -> None:
     """Stored usage per meter and bucket: the quantities a bill run would meter.
 
@@ -55,9 +44,10 @@ def usage_command(
     input (an unknown customer, device or meter; --to not after --from).
     """
     from iotbill.entrypoints.cli.options import parse_date_or_instant
-    from iotbill.entrypoints.cli.output import flag_names, print_json
+    from iotbill.entrypoints.cli.output import flag_names
     from iotbill.services.usage import usage
 
+    current = session()
     with flag_names(
         customer="--customer",
         device="--device",
@@ -67,7 +57,7 @@ def usage_command(
         **{"from": "--from"},
     ):
         report = usage(
-            open_store(database)(tenant),
+            current.uow(),
             customer=customer,
             device=device,
             meter=meter,
@@ -75,12 +65,7 @@ def usage_command(
             end=parse_date_or_instant(end, "--to"),
             by=by,
         )
-    if as_json:
-        print_json(report.as_json())
-    elif as_csv:
-        _print_csv(report)
-    else:
-        _print_table(report)
+    current.emit(report.as_json(), lambda: _print_csv(report) if as_csv else _print_table(report))
 
 
 def _print_csv(report: UsageReport) -> None:

@@ -15,20 +15,24 @@ from typing import Annotated, Any
 import typer
 
 from iotbill.domain.errors import InvalidInput
-from iotbill.entrypoints.cli.adoption import app
 from iotbill.entrypoints.cli.adoption.options import (
     EdgesOption,
-    JsonOption,
     emit_json,
     parse_fraction,
     read_graph,
     shown_ids,
 )
-from iotbill.entrypoints.cli.errors import report_errors
+from iotbill.entrypoints.cli.session import JsonOption
 
 
-@app.command("herding")
-@report_errors
+def register(app: typer.Typer) -> None:
+    """Add ``herding``, ``cascade``, ``capacity``, ``window`` to ``app``."""
+    app.command("herding")(herding)
+    app.command("cascade")(cascade)
+    app.command("capacity")(capacity)
+    app.command("window")(window)
+
+
 def herding(
     signal_accuracy: Annotated[
         str, typer.Option(help="Probability that a private signal is right, in (1/2, 1).")
@@ -118,8 +122,6 @@ def _threshold(threshold: str | None, payoff_a: str | None, payoff_b: str | None
     )
 
 
-@app.command("cascade")
-@report_errors
 def cascade(
     edges: EdgesOption,
     seeds: Annotated[str, typer.Option(help="Initial adopters: ids separated by commas.")],
@@ -189,8 +191,6 @@ def cascade(
         )
 
 
-@app.command("capacity")
-@report_errors
 def capacity(
     edges: EdgesOption,
     max_seeds: Annotated[int, typer.Option(help="Most initial adopters allowed.")] = 1,
@@ -220,8 +220,6 @@ def capacity(
     Console().print(f"cascade capacity with at most {max_seeds} seed(s): {text}")
 
 
-@app.command("window")
-@report_errors
 def window(
     threshold: Annotated[str, typer.Option(help="Uniform threshold phi in [0, 1].")],
     as_json: JsonOption = False,

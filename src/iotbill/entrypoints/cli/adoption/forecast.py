@@ -9,7 +9,6 @@ Bad input exits 2 with a message naming the option.
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -17,9 +16,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from iotbill.domain.errors import InvalidInput
-from iotbill.entrypoints.cli.adoption import app
 from iotbill.entrypoints.cli.adoption.options import named_as_flags, parse_fraction, read_graph
-from iotbill.entrypoints.cli.errors import report_errors
+from iotbill.entrypoints.cli.output import print_json
+from iotbill.entrypoints.cli.session import JsonOption
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -41,6 +40,11 @@ _FLAGS = {
     "threshold": "--threshold",
     "payoffs": "--payoff-a",
 }
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``forecast`` to ``app``."""
+    app.command("forecast")(forecast_command)
 
 
 def _threshold_rule(
@@ -189,8 +193,6 @@ def _write_chart(path: Path, results: list[Forecast]) -> None:
         raise InvalidInput.at("--chart", f"cannot write {path}: {error}") from None
 
 
-@app.command("forecast")
-@report_errors
 def forecast_command(
     plan: Annotated[Path, typer.Option("--plan", help="Plan file (YAML or JSON).")],
     edges: Annotated[
@@ -229,7 +231,7 @@ def forecast_command(
     chart: Annotated[
         Path | None, typer.Option(help="Write a PNG of revenue per period here.")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Forecast adopters and revenue per billing period, priced by the plan.
 
@@ -278,7 +280,7 @@ def forecast_command(
     payloads = [_as_json(result) for result in results]
     if as_json:
         compared = payloads[1] if len(payloads) > 1 else None
-        typer.echo(json.dumps({**payloads[0], "compare": compared, "mapping": scenario.mapping}))
+        print_json({**payloads[0], "compare": compared, "mapping": scenario.mapping})
         return
     from rich.console import Console
 

@@ -16,10 +16,8 @@ from typing import Annotated, Any
 import typer
 
 from iotbill.domain.errors import InvalidInput
-from iotbill.entrypoints.cli.adoption import app
 from iotbill.entrypoints.cli.adoption.options import (
     EdgesOption,
-    JsonOption,
     SeedOption,
     emit_json,
     named_as_flags,
@@ -27,7 +25,7 @@ from iotbill.entrypoints.cli.adoption.options import (
     read_graph,
     shown_ids,
 )
-from iotbill.entrypoints.cli.errors import report_errors
+from iotbill.entrypoints.cli.session import JsonOption
 
 #: Parameters of the adoption core that these commands take as flags of the same name.
 _FLAGS = {
@@ -39,8 +37,13 @@ _FLAGS = {
 }  # fmt: skip
 
 
-@app.command("small-world")
-@report_errors
+def register(app: typer.Typer) -> None:
+    """Add ``small-world``, ``search``, ``seeds`` to ``app``."""
+    app.command("small-world")(small_world)
+    app.command("search")(search)
+    app.command("seeds")(seeds)
+
+
 def small_world(
     nodes: Annotated[int, typer.Option(help="Number of nodes N on the ring.")],
     degree: Annotated[int, typer.Option(help="Neighbours K of each node on the ring: even, < N.")],
@@ -108,8 +111,6 @@ def small_world(
     Console().print(table)
 
 
-@app.command("search")
-@report_errors
 def search(
     side: Annotated[int, typer.Option(help="Grid side N: the lattice has N x N nodes.")],
     exponent: Annotated[float, typer.Option(help="r >= 0: contacts at distance d ∝ d^-r.")],
@@ -140,8 +141,6 @@ def search(
     )
 
 
-@app.command("seeds")
-@report_errors
 def seeds(
     edges: EdgesOption,
     budget: Annotated[int, typer.Option(help="Number K of initial adopters to choose.")],

@@ -15,7 +15,6 @@ from iotbill.domain.errors import InvalidInput, Problem
 if TYPE_CHECKING:
     from iotbill.adoption.graph import Graph
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 EdgesOption = Annotated[
     Path,
     typer.Option(

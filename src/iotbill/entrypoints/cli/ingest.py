@@ -1,0 +1,97 @@
+"""``iotbill ingest``: store usage events from a JSON Lines file."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from iotbill.entrypoints.cli.errors import EXIT_INVALID_INPUT
+from iotbill.entrypoints.cli.session import session, store_command
+
+if TYPE_CHECKING:
+    from iotbill.services.ingest import IngestReport
+
+MAX_SHOWN = 50
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``ingest`` to ``app``."""
+    app.command("ingest")(store_command(ingest_command))
+
+
+def ingest_command(
+    file: Annotated[str, typer.Argument(help="Usage events, JSON Lines (- for stdin).")],
+    atomic: Annotated[
+        bool, typer.Option("--atomic", help="Store nothing if any line is rejected.")
+    ] = False,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", min=1, help="Most events per transaction.")
+    ] = 100_000,
+    writers: Annotated[
+        int,
+        typer.Option(
+            "--writers",
+            min=1,
+            help="Batches stored at once, each on its own connection "
+            "(PostgreSQL writes them side by side; SQLite one at a time).",
+        ),
+    ] = 2,
+) -> None:
+    """Store usage events; report accepted, duplicates and rejected lines.
+
+    Each event is billed to its device's owner at the event's timestamp; events
+    of unknown devices, and events a meter billing them refuses (e.g. a negative
+    quantity where the meter forbids it), are rejected with their line.
+    Re-ingesting a file stores nothing twice. Exit codes: 0 all stored, 2 some
+    lines rejected (with --atomic: then nothing is stored).
+    """
+    from iotbill.adapters.event_import import EventFile
+    from iotbill.services.ingest import ingest_lines
+
+    current = session()
+    uow_factory = current.uow_factory
+    events = EventFile(file)
+    with _progress(events.lines) as advance:
+        report = ingest_lines(
+            uow_factory,
+            current.tenant,
+            events,
+            clock=current.clock,
+            atomic=atomic,
+            batch_size=batch_size,
+            writers=writers,
+            on_progress=advance,
+        )
+    current.emit(report.as_json(), lambda: _print_report(report, events.source, atomic))
+    if report.rejected:
+        raise typer.Exit(EXIT_INVALID_INPUT)
+
+
+def _print_report(report: IngestReport, source: str, atomic: bool) -> None:
+    note = " (--atomic: nothing stored)" if atomic and report.rejected else ""
+    typer.echo(
+        f"{report.accepted} accepted, {report.duplicates} duplicates, "
+        f"{len(report.rejected)} rejected{note}"
+    )
+    for rejection in report.rejected[:MAX_SHOWN]:
+        typer.echo(f"{source}:{rejection.line}: {rejection.reason}", err=True)
+    if len(report.rejected) > MAX_SHOWN:
+        typer.echo(f"... and {len(report.rejected) - MAX_SHOWN} more", err=True)
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar on a terminal (standard error); nothing when piped."""
+    if not sys.stderr.isatty():
+        yield lambda done: None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("ingesting", total=total)
+        yield lambda done: progress.update(task, completed=done)
