@@ -108,11 +108,28 @@ def _decode_line_by_line(data: bytes, source: str) -> tuple[list[UsageEvent], li
     return events, numbers
 
 
+def decode_event(data: bytes) -> UsageEvent:
+    """One event from one JSON document (an MQTT message): :class:`InvalidInput` naming the
+    field and the reason when it is not valid JSON or not a usage event."""
+    try:
+        event = _DECODER.decode(data)
+    except (msgspec.ValidationError, msgspec.DecodeError) as error:
+        raise InvalidInput([_field_problem(error)]) from None
+    problem = event.replacement_problem()
+    if problem is not None:
+        raise InvalidInput([problem])
+    return event
+
+
 def _problem(source: str, number: int, error: Exception) -> Problem:
+    return _field_problem(error).within(f"{source}:{number}", ": ")
+
+
+def _field_problem(error: Exception) -> Problem:
+    """The field (or ``""``) and the reason of a decoding ``error``."""
     message = str(error)
-    where = f"{source}:{number}"
     if not isinstance(error, msgspec.ValidationError):  # a ValidationError is a DecodeError too
-        return Problem(where, f"not valid JSON ({message})")
+        return Problem("", f"not valid JSON ({message})")
     match = _PATH.search(message)
     field = match.group(1) if match else ""
     text = message[: match.start()] if match else message
@@ -129,4 +146,4 @@ def _problem(source: str, number: int, error: Exception) -> Problem:
         )
     elif "length >= 1" in text:
         text = "must not be empty"
-    return Problem(f"{where}: {field}" if field else where, text)
+    return Problem(field, text)

@@ -25,6 +25,7 @@ from typing import Protocol, Self
 
 from iotbill.domain.catalog import Meter, Plan
 from iotbill.domain.customers import Customer, Device
+from iotbill.domain.device_credentials import DeviceCredential
 from iotbill.domain.event_table import EventTable
 from iotbill.domain.events import UsageEvent
 from iotbill.domain.invoices import CreditNote, Invoice, InvoiceStatus
@@ -177,6 +178,26 @@ class DeviceRepository(Protocol):
 
     def list(self, customer: str | None = None) -> list[Device]:
         """Every device, or those whose history names ``customer``, by id."""
+        ...
+
+
+class DeviceCredentialRepository(Protocol):
+    """The MQTT credentials of the tenant's devices: each issue a row, revoked in place."""
+
+    def add(self, credential: DeviceCredential) -> None:
+        """Store a new credential; :class:`NotFound` for an unknown device."""
+        ...
+
+    def save(self, credential: DeviceCredential) -> None:
+        """Store a credential's revocation (found by device and issue time)."""
+        ...
+
+    def active(self, device: str) -> DeviceCredential | None:
+        """The device's credential that is not revoked, if any."""
+        ...
+
+    def list(self, *, active_only: bool = False) -> list[DeviceCredential]:
+        """The tenant's credentials (only those not revoked), by device, then issue time."""
         ...
 
 
@@ -377,6 +398,7 @@ class UnitOfWork(Protocol):
     plans: PlanRepository
     customers: CustomerRepository
     devices: DeviceRepository
+    device_credentials: DeviceCredentialRepository
     subscriptions: SubscriptionRepository
     invoices: InvoiceRepository
     credit_notes: CreditNoteRepository
