@@ -10,8 +10,8 @@ import pytest
 from iotbill.adapters.clock import FrozenClock
 from iotbill.adapters.event_files import decode_event
 from iotbill.domain.customers import Customer, Device
-from iotbill.services.device_messages import DeviceMessage, MessageRejection, store_messages
-from iotbill.services.ports import UnitOfWorkFactory
+from iotbill.services.device_messages import store_messages
+from iotbill.services.ports import DeviceMessage, MessageRejection, UnitOfWorkFactory
 from tests.service_layer.conftest import NewUnitOfWork
 
 

@@ -16,7 +16,7 @@ from iotbill.domain.device_credentials import (
     topic_name_problem,
 )
 from iotbill.domain.errors import InvalidInput
-from iotbill.services.device_messages import BatchReport, MessageRejection
+from iotbill.services.ports import BatchReport, MessageRejection
 
 
 def test_a_hash_made_by_mosquitto_passwd_is_one_iotbill_reads_and_the_reverse(

@@ -44,7 +44,7 @@ from urllib.parse import urlsplit
 
 from iotbill.domain.device_credentials import TOPIC_ROOT, rejected_topic
 from iotbill.domain.errors import InvalidInput
-from iotbill.services.device_messages import BatchReport, DeviceMessage, MessageRejection
+from iotbill.services.ports import BatchReport, DeviceMessage, MessageRejection
 
 SUBSCRIPTION = f"{TOPIC_ROOT}/+/devices/+/events"
 DEFAULT_GROUP = "iotbill-ingest"

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from iotbill.domain.device_credentials import TOPIC_ROOT, events_topic, rejected_topic
-from iotbill.services.device_credentials import BrokerCredential
+from iotbill.services.ports import BrokerCredential
 
 CONFIG = "mosquitto.conf"
 PASSWORDS = "devices.passwd"

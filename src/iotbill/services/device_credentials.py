@@ -29,7 +29,7 @@ from iotbill.domain.device_credentials import (
 )
 from iotbill.domain.errors import Conflict, NotFound, ProblemCollector
 from iotbill.domain.periods import require_aware
-from iotbill.services.ports import UnitOfWork, UnitOfWorkFactory
+from iotbill.services.ports import BrokerCredential, UnitOfWork, UnitOfWorkFactory
 
 SecretSource = Callable[[], str]
 
@@ -45,14 +45,6 @@ class IssuedCredential:
 
     credential: DeviceCredential
     secret: str
-
-
-@dataclass(frozen=True, slots=True)
-class BrokerCredential:
-    """A device credential as the broker needs it: who may connect, and to which tenant."""
-
-    tenant: str
-    credential: DeviceCredential
 
 
 def issue_credential(

@@ -24,46 +24,23 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 
 from iotbill.domain.device_credentials import parse_events_topic
 from iotbill.domain.errors import InvalidInput, NotFound
 from iotbill.domain.events import SourcedEvent, UsageEvent
 from iotbill.services.ingest import ingest
-from iotbill.services.ports import Clock, UnitOfWorkFactory
+from iotbill.services.ports import (
+    BatchReport,
+    Clock,
+    DeviceMessage,
+    MessageRejection,
+    UnitOfWorkFactory,
+)
 
 DEFAULT_MAX_PAYLOAD = 64 * 1024
 """Bytes: a usage event is a few hundred; anything near this is a mistake or an attack."""
 
 Decoder = Callable[[bytes], UsageEvent]
-
-
-@dataclass(frozen=True, slots=True)
-class DeviceMessage:
-    """One message as the broker delivered it."""
-
-    topic: str
-    payload: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class MessageRejection:
-    """Why message ``index`` of the batch was not stored, and whom to tell."""
-
-    index: int
-    tenant: str | None
-    device: str | None
-    event_id: str | None
-    reason: str
-
-
-@dataclass
-class BatchReport:
-    """What :func:`store_messages` did with a batch."""
-
-    stored: int = 0
-    duplicates: int = 0
-    rejected: list[MessageRejection] = field(default_factory=list)
 
 
 def store_messages(

@@ -17,7 +17,7 @@ and :class:`~iotbill.domain.errors.Conflict` for an id that is already taken.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from types import TracebackType
@@ -103,6 +103,42 @@ class InvoiceSummary:
     grace_until: datetime
     number: str | None
     finalized_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerCredential:
+    """A device credential as the broker needs it: who may connect, and to which tenant."""
+
+    tenant: str
+    credential: DeviceCredential
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceMessage:
+    """One message as the broker delivered it."""
+
+    topic: str
+    payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRejection:
+    """Why message ``index`` of the batch was not stored, and whom to tell."""
+
+    index: int
+    tenant: str | None
+    device: str | None
+    event_id: str | None
+    reason: str
+
+
+@dataclass
+class BatchReport:
+    """What :func:`~iotbill.services.device_messages.store_messages` did with a batch."""
+
+    stored: int = 0
+    duplicates: int = 0
+    rejected: list[MessageRejection] = field(default_factory=list)
 
 
 class Clock(Protocol):

@@ -292,18 +292,19 @@ def mqtt_ingest_command(
     import socket
     from functools import partial
 
-    from iotbill.adapters.clock import SystemClock
     from iotbill.adapters.event_files import decode_event
     from iotbill.adapters.mqtt import BrokerAddress, MqttIngestWorker, serve_metrics
+    from iotbill.bootstrap import bootstrap, load_settings
     from iotbill.services.device_messages import store_messages
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("iotbill").setLevel(logging.INFO)
     address = BrokerAddress.parse(broker, username=username, password=password)
+    wired = bootstrap(load_settings(database_url=database))
     store = partial(
         store_messages,
-        open_store(database),
-        clock=SystemClock(),
+        wired.uow_factory,
+        clock=wired.clock,
         decode=decode_event,
         max_payload=max_payload,
     )
