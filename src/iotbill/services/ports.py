@@ -163,6 +163,11 @@ class PlanRepository(Protocol):
 class CustomerRepository(Protocol):
     def add(self, customer: Customer) -> None: ...
 
+    def add_many(self, customers: Sequence[Customer]) -> None:
+        """Store new customers at once; :class:`Conflict` if an id is taken (then roll the
+        unit of work back)."""
+        ...
+
     def get(self, id: str) -> Customer: ...
 
     def find(self, ids: Sequence[str]) -> dict[str, Customer]:
@@ -176,6 +181,12 @@ class DeviceRepository(Protocol):
     """Devices and their ownership history (one row per owner and start)."""
 
     def add(self, device: Device) -> None: ...
+
+    def add_many(self, devices: Sequence[Device]) -> None:
+        """Store new devices at once, with their ownership; :class:`Conflict` if an id is
+        taken and :class:`NotFound` for an unknown customer (then roll the unit of work
+        back)."""
+        ...
 
     def save(self, device: Device) -> None:
         """Store the device's current ownership history (after a move)."""

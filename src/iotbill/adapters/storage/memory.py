@@ -241,6 +241,10 @@ class MemoryCustomerRepository(_Repository):
     def add(self, customer: Customer) -> None:
         _add(self._data().customers, customer.id, customer, "customer")
 
+    def add_many(self, customers: Sequence[Customer]) -> None:
+        for customer in customers:
+            self.add(customer)
+
     def get(self, id: str) -> Customer:
         return _get(self._data().customers, id, "customer")
 
@@ -257,6 +261,10 @@ class MemoryDeviceRepository(_Repository):
     def add(self, device: Device) -> None:
         self._require_owners(device)
         _add(self._data().devices, device.id, device, "device")
+
+    def add_many(self, devices: Sequence[Device]) -> None:
+        for device in devices:
+            self.add(device)
 
     def save(self, device: Device) -> None:
         _get(self._data().devices, device.id, "device")
