@@ -22,6 +22,7 @@ from iotbill.entrypoints.cli import (
     devices,
     ingest,
     invoices,
+    mqtt,
     plans,
     preview,
     storage,
@@ -45,6 +46,7 @@ ingest.register(app)
 plans.register(app)
 customers.register(app)
 devices.register(app)
+mqtt.register(app, devices.devices_app)
 subscriptions.register(app)
 invoices.register(app)
 billing.register(app)

@@ -93,3 +93,10 @@ def _renamed(problem: Problem, flags: dict[str, str]) -> Problem:
     if head in flags:
         return Problem(flags[head] + location[len(head) :], problem.message)
     return problem
+
+
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """``count`` and ``noun``, plural unless one: ``counted(1, "duplicate")`` is
+    ``'1 duplicate'``, ``counted(2, "duplicate")`` ``'2 duplicates'``; thousands
+    separated (``'12,000 events'``)."""
+    return f"{count:,} {noun if count == 1 else plural or noun + 's'}"

@@ -126,15 +126,19 @@ def session() -> Session:
         raise RuntimeError("session() is called only inside a store command") from None
 
 
-def store_command(function: Callable[..., Any], *, for_tenant: bool = True) -> Callable[..., Any]:
+def store_command(
+    function: Callable[..., Any], *, for_tenant: bool = True, json_output: bool = True
+) -> Callable[..., Any]:
     """``function`` as a store command: it also takes ``--tenant`` (unless not
-    ``for_tenant``: a command on the whole store), ``--database`` and ``--json``, and
-    runs with its :class:`Session` (closed when it ends)."""
+    ``for_tenant``: a command on the whole store), ``--database`` and ``--json`` (unless
+    not ``json_output``: a command that prints no document), and runs with its
+    :class:`Session` (closed when it ends)."""
     signature = inspect.signature(function, eval_str=True)
-    added = [
-        Parameter("database", Parameter.KEYWORD_ONLY, default=None, annotation=DatabaseOption),
-        Parameter("as_json", Parameter.KEYWORD_ONLY, default=False, annotation=JsonOption),
-    ]
+    added = [Parameter("database", Parameter.KEYWORD_ONLY, default=None, annotation=DatabaseOption)]
+    if json_output:
+        added.append(
+            Parameter("as_json", Parameter.KEYWORD_ONLY, default=False, annotation=JsonOption)
+        )
     if for_tenant:
         added.insert(
             0, Parameter("tenant", Parameter.KEYWORD_ONLY, default=None, annotation=TenantOption)
@@ -147,7 +151,7 @@ def store_command(function: Callable[..., Any], *, for_tenant: bool = True) -> C
         settings = load_settings(
             tenant=kwargs.pop("tenant", None), database_url=kwargs.pop("database")
         )
-        current = Session(settings, as_json=kwargs.pop("as_json"))
+        current = Session(settings, as_json=kwargs.pop("as_json", False))
         token = _CURRENT.set(current)
         try:
             return function(*args, **kwargs)
@@ -161,15 +165,20 @@ def store_command(function: Callable[..., Any], *, for_tenant: bool = True) -> C
     return command
 
 
-def store_group(*, for_tenant: bool = True, **options: Any) -> typer.Typer:
+def store_group(
+    *, for_tenant: bool = True, json_output: bool = True, **options: Any
+) -> typer.Typer:
     """A command group whose commands are all store commands (``for_tenant``: each acts for
-    one tenant, else on the whole store)."""
+    one tenant, else on the whole store; ``json_output``: each prints a JSON document with
+    ``--json``)."""
     group = typer.Typer(no_args_is_help=True, **options)
     register = group.command
 
     def command(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Any]:
         def decorator(function: Callable[..., Any]) -> Any:
-            register(*args, **kwargs)(store_command(function, for_tenant=for_tenant))
+            register(*args, **kwargs)(
+                store_command(function, for_tenant=for_tenant, json_output=json_output)
+            )
             return function
 
         return decorator
