@@ -109,10 +109,6 @@ class BillingCycle:
             periods.append(self.period_containing(periods[-1].end))
         return periods
 
-    def is_boundary(self, instant: datetime) -> bool:
-        """Whether a period starts exactly at ``instant``."""
-        return self.period_containing(instant).start == instant
-
     def _zone(self) -> ZoneInfo:
         return zone(self.timezone)
 

@@ -80,10 +80,6 @@ class Plan:
         """The meter with ``code`` (plans are validated, so charges name real meters)."""
         return next(meter for meter in self.meters if meter.code == code)
 
-    def meters_event_type(self, event_type: str) -> bool:
-        """Whether any of this plan's meters reads events of ``event_type``."""
-        return any(meter.event_type == event_type for meter in self.meters)
-
 
 @dataclass(frozen=True, slots=True)
 class PlanDocument:

@@ -4,7 +4,7 @@ Every event is attributed to the customer who owned its device at the event's
 timestamp; an event whose device is unknown (or had no owner yet) is rejected
 with its line and the reason, never silently dropped. So is an event that a
 meter billing it refuses, e.g. a negative quantity where the meter forbids it
-(:mod:`~iotbill.services.meter_checks`). Valid events are stored in batches,
+(:mod:`~iotbill.domain.metering.checks`). Valid events are stored in batches,
 one transaction per batch, so a long import makes steady progress and a crash
 loses at most the batches in flight, which a re-run stores (the event store
 skips ids it already has). With ``atomic``, one bad line rejects the whole
@@ -36,8 +36,8 @@ from typing import Any, Protocol, Self
 from iotbill.domain.catalog import Plan
 from iotbill.domain.customers import Device
 from iotbill.domain.events import Lines, Rejection, SourcedEvent, UsageEvent, naming_problem
+from iotbill.domain.metering.checks import MeterChecks
 from iotbill.domain.subscriptions import PlanKey, Subscription
-from iotbill.services.meter_checks import MeterChecks
 from iotbill.services.ports import Clock, PreparedEvents, UnitOfWork, UnitOfWorkFactory
 
 DEFAULT_BATCH_SIZE = 100_000
