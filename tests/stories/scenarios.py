@@ -1,7 +1,7 @@
 """Golden scenarios that move time: plans, customers, subscriptions, events and clock steps
 in, the invoices out, compared with the expected files committed beside them.
 
-A scenario is a folder of ``tests/golden/scenarios/``: ``scenario.yaml`` (the
+A scenario is a folder of ``tests/stories/golden/``: ``scenario.yaml`` (the
 world and its steps, format below), the plan files it names, ``NOTES.md`` (the
 arithmetic by hand) and ``expected.json`` (every invoice at the end, in the one
 invoice schema, and what each bill run reported). The test runs the scenario
@@ -64,7 +64,7 @@ from iotbill.services.subscriptions import (
     create_subscription,
 )
 
-SCENARIOS = Path(__file__).resolve().parent.parent / "golden" / "scenarios"
+SCENARIOS = Path(__file__).resolve().parent / "golden"
 _EVENT = msgspec.json.Decoder(UsageEvent, float_hook=Decimal)
 
 
