@@ -21,6 +21,7 @@ from iotbill.entrypoints.cli import (
     storage,
     subscriptions,
     usage,
+    webhooks,
 )
 from iotbill.entrypoints.cli.adoption import app as adoption_app
 
@@ -42,6 +43,7 @@ subscriptions.register(app)
 invoices.register(app)
 billing.register(app)
 usage.register(app)
+webhooks.register(app)
 app.add_typer(adoption_app, name="adoption")
 
 
