@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Hashable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -40,6 +40,9 @@ class Graph:
         guarantee this; the initialiser only checks the shape.
     labels
         ``labels[i]`` is the id string of node ``i``; all distinct.
+    label_order
+        Optionally, the node indices in the order of their labels sorted as text, when
+        the builder knows it cheaply (computed on first use otherwise).
 
     Examples
     --------
@@ -52,6 +55,7 @@ class Graph:
 
     adjacency: Any
     labels: tuple[str, ...]
+    label_order: npt.NDArray[np.intp] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         n = len(self.labels)
@@ -120,6 +124,8 @@ class Graph:
     @cached_property
     def _text_order(self) -> npt.NDArray[np.int64]:
         """Node indices in the order of their labels sorted as text."""
+        if self.label_order is not None:
+            return self.label_order.astype(np.int64, copy=False)
         import pyarrow as pa
         import pyarrow.compute as pc
 
@@ -159,12 +165,14 @@ class Graph:
         sources: npt.ArrayLike,
         targets: npt.ArrayLike,
         labels: Sequence[str] | None = None,
+        label_order: npt.NDArray[np.intp] | None = None,
     ) -> Graph:
         """Build from integer endpoints: edge ``e`` joins ``sources[e]`` and ``targets[e]``.
 
         Repeated edges (in either direction) count once; a self-loop or an endpoint
         outside ``[0, node_count)`` is :class:`InvalidInput`. Nodes without edges are
         kept. ``labels`` defaults to ``"0"``, ``"1"``, ... Runs in ``O(m + n)`` numpy time.
+        ``label_order``, when given, is the order of ``labels`` sorted as text.
         """
         u = np.asarray(sources).ravel()
         v = np.asarray(targets).ravel()
@@ -196,7 +204,7 @@ class Graph:
         names = tuple(labels) if labels is not None else tuple(map(str, range(node_count)))
         if len(set(names)) != len(names):
             raise InvalidInput.at("labels", "node ids must be distinct")
-        return cls(adjacency, names)
+        return cls(adjacency, names, label_order)
 
     @classmethod
     def from_edges(cls, edges: Iterable[tuple[str, str]], nodes: Iterable[str] = ()) -> Graph:
