@@ -103,9 +103,7 @@ def _fast_parse(data: bytes) -> Graph | None:
     sources, targets = codes[0::2], codes[1::2]
     if (sources == targets).any():
         return None
-    return Graph.from_edge_arrays(
-        len(labels), sources, targets, labels=labels, label_order=label_order
-    )
+    return Graph.from_factorized(sources, targets, labels, label_order)
 
 
 def _all_bytes_but(kept: bytes) -> bytes:
@@ -230,8 +228,13 @@ def _factorize_numbers(
         rank[order] = np.arange(order.size, dtype=np.int64)
         distinct, codes = unique[order], rank[inverse]
     digits = np.searchsorted(_POWERS_OF_TEN, distinct, side="right") + 1
-    padded = distinct * _POWERS_OF_TEN[digits.max() - digits]
-    return codes, tuple(map(str, distinct.tolist())), np.lexsort((digits, padded))
+    longest = int(digits.max())
+    padded = distinct * _POWERS_OF_TEN[longest - digits]
+    if longest < MAX_DIGITS:  # room below 2^63 for the digits in the low five bits
+        text_order = np.argsort(padded * 32 + digits)
+    else:
+        text_order = np.lexsort((digits, padded))
+    return codes, tuple(map(str, distinct.tolist())), text_order
 
 
 _POWERS_OF_TEN = 10 ** np.arange(MAX_DIGITS + 1, dtype=np.int64)
