@@ -17,6 +17,7 @@ from iotbill.entrypoints.cli import (
     demo,
     devices,
     invoices,
+    mqtt,
     plans,
     preview,
     storage,
@@ -38,6 +39,7 @@ storage.register(app)
 plans.register(app)
 customers.register(app)
 devices.register(app)
+mqtt.register(app, devices.devices_app)
 subscriptions.register(app)
 invoices.register(app)
 billing.register(app)
