@@ -57,3 +57,19 @@ def test_events_stored_by_the_first_schema_survive_the_upgrade(engine: Engine) -
                 ("event_id", "C"),
                 ("event_type", "C"),
             ]
+
+
+def test_customers_stored_before_locales_read_their_documents_in_english(engine: Engine) -> None:
+    upgrade(engine, "0003")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("INSERT INTO tenants (code, name) VALUES ('t', 'T')")
+        connection.exec_driver_sql(
+            "INSERT INTO customers (tenant_id, id, name, currency, timezone, billing_address,"
+            " tax_rate) SELECT id, 'c1', 'C', 'USD', 'UTC', '', '0' FROM tenants WHERE code = 't'"
+        )
+
+    upgrade(engine)
+
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql("SELECT id, locale FROM customers").all()
+        assert [tuple(row) for row in rows] == [("c1", "en")]

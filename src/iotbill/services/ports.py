@@ -137,6 +137,10 @@ class PlanRepository(Protocol):
 class CustomerRepository(Protocol):
     def add(self, customer: Customer) -> None: ...
 
+    def save(self, customer: Customer) -> None:
+        """Replace the stored customer of the same id (a new locale)."""
+        ...
+
     def get(self, id: str) -> Customer: ...
 
     def find(self, ids: Sequence[str]) -> dict[str, Customer]:

@@ -231,6 +231,11 @@ class MemoryCustomerRepository(_Repository):
     def add(self, customer: Customer) -> None:
         _add(self._data().customers, customer.id, customer, "customer")
 
+    def save(self, customer: Customer) -> None:
+        customers = self._data().customers
+        _get(customers, customer.id, "customer")
+        customers[customer.id] = customer
+
     def get(self, id: str) -> Customer:
         return _get(self._data().customers, id, "customer")
 

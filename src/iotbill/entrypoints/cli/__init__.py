@@ -14,6 +14,7 @@ from iotbill.entrypoints.cli import (
     customers,
     demo,
     devices,
+    documents,
     invoices,
     plans,
     preview,
@@ -37,6 +38,7 @@ customers.register(app)
 devices.register(app)
 subscriptions.register(app)
 invoices.register(app)
+documents.register(invoices.invoices_app, invoices.credit_notes_app)
 billing.register(app)
 app.add_typer(adoption_app, name="adoption")
 
