@@ -119,11 +119,13 @@ def _environment_settings() -> type[BaseSettings]:
 
 @dataclass(frozen=True, slots=True)
 class Wired:
-    """What the services need, wired: units of work on the store, and the clock."""
+    """What the services need, wired: units of work on the store, and the clock;
+    ``engine`` is the SQL store's (``None`` in memory), for its owner to close."""
 
     settings: Settings
     uow_factory: UnitOfWorkFactory
     clock: Clock
+    engine: Engine | None = None
 
 
 def system_clock() -> Clock:
@@ -156,7 +158,7 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -
         raise Conflict(
             f"the store {shown} has no iotbill schema or an old one: run `iotbill db upgrade`"
         )
-    return Wired(settings, sql_unit_of_work_factory(engine), clock or system_clock())
+    return Wired(settings, sql_unit_of_work_factory(engine), clock or system_clock(), engine)
 
 
 def in_memory(settings: Settings | None = None, *, clock: Clock | None = None) -> Wired:

@@ -21,7 +21,7 @@ from babel.numbers import format_currency, format_decimal
 from pypdf import PdfReader
 
 from iotbill.domain.customers import Customer
-from iotbill.domain.invoices import Invoice, credit_line, issue_credit_note
+from iotbill.domain.invoices import DocumentKind, Invoice, credit_line, issue_credit_note
 from iotbill.domain.invoicing import InvoiceLine
 from iotbill.domain.money import currency
 from iotbill.domain.periods import Period
@@ -160,7 +160,8 @@ def _sheet(code: str, locale: str, exact: str, tax_rate: str) -> InvoiceSheet:
         quantity=Decimal("1234.5675"), unit_price=Decimal(1), exact_amount=Decimal(exact),
     )  # fmt: skip
     invoice = Invoice.draft(
-        id="inv-1", customer=customer, subscription_id=None, period=JANUARY,
+        id="inv-1", kind=DocumentKind.CLOSE, customer=customer, subscription_id=None,
+        period=JANUARY,
         lines=[line], issued_at=ISSUED,
     ).finalize(number="INV-2026-000042", at=ISSUED)  # fmt: skip
     return InvoiceSheet(SELLER, customer, invoice, ())

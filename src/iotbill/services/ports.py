@@ -27,7 +27,7 @@ from iotbill.domain.catalog import Meter, Plan
 from iotbill.domain.customers import Customer, Device
 from iotbill.domain.event_table import EventTable
 from iotbill.domain.events import UsageEvent
-from iotbill.domain.invoices import CreditNote, Invoice, InvoiceStatus
+from iotbill.domain.invoices import CreditNote, Invoice, InvoiceStatus, InvoiceSummary
 from iotbill.domain.periods import Period
 from iotbill.domain.subscriptions import Subscription
 
@@ -87,21 +87,6 @@ class GroupQuantity:
 
     group: str | None
     quantity: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class InvoiceSummary:
-    """An invoice without its lines: what a bill run needs to know of the invoices it
-    does not change."""
-
-    id: str
-    subscription_id: str | None
-    status: InvoiceStatus
-    period: Period
-    issued_at: datetime
-    grace_until: datetime
-    number: str | None
-    finalized_at: datetime | None
 
 
 class Clock(Protocol):

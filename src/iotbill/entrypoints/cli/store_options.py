@@ -32,7 +32,17 @@ DatabaseOption = Annotated[
     ),
 ]
 
-__all__ = ["DEFAULT_TENANT", "DatabaseOption", "TenantOption", "open_engine", "open_store"]
+__all__ = [
+    "DEFAULT_TENANT",
+    "DatabaseOption",
+    "TenantOption",
+    "close_engines",
+    "open_engine",
+    "open_store",
+]
+
+_opened: list[Engine] = []
+"""The engines the running command opened: closed when it ends (:func:`close_engines`)."""
 
 
 def open_engine(database: str | None) -> Engine:
@@ -40,11 +50,23 @@ def open_engine(database: str | None) -> Engine:
     from iotbill.bootstrap import load_settings
     from iotbill.bootstrap import open_engine as engine_for
 
-    return engine_for(load_settings(database_url=database))
+    engine = engine_for(load_settings(database_url=database))
+    _opened.append(engine)
+    return engine
+
+
+def close_engines() -> None:
+    """Close the connections of every engine the command opened, so that a command run
+    inside a longer process (a test, a script) leaves no connection open behind it."""
+    while _opened:
+        _opened.pop().dispose()
 
 
 def open_store(database: str | None) -> UnitOfWorkFactory:
     """Units of work on the store; :class:`Conflict` if its schema is missing or old."""
     from iotbill.bootstrap import bootstrap, load_settings
 
-    return bootstrap(load_settings(database_url=database)).uow_factory
+    wired = bootstrap(load_settings(database_url=database))
+    if wired.engine is not None:
+        _opened.append(wired.engine)
+    return wired.uow_factory

@@ -119,7 +119,7 @@ customers = Table(
     Column("timezone", String(64), nullable=False),
     Column("billing_address", Text, nullable=False),
     Column("tax_rate", ExactDecimal, nullable=False),
-    # The locale of the customer's documents (migration 0004).
+    # The locale of the customer's documents (migration 0005).
     Column("locale", String(35), nullable=False, server_default="en"),
     PrimaryKeyConstraint("tenant_id", "id"),
 )
@@ -188,6 +188,7 @@ invoices = Table(
     Column("id", String(256), nullable=False),
     Column("number", String(64)),
     Column("status", String(16), nullable=False),
+    Column("kind", String(16), nullable=False),  # DocumentKind
     Column("customer_id", String(128), nullable=False),
     Column("subscription_id", String(128)),
     Column("currency", String(3), nullable=False),
