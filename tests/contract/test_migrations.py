@@ -93,7 +93,7 @@ def test_invoices_stored_before_kinds_take_theirs_from_their_ids(engine: Engine)
 
 
 def test_customers_stored_before_locales_read_their_documents_in_english(engine: Engine) -> None:
-    upgrade(engine, "0004")
+    upgrade(engine, "0005")
     with engine.begin() as connection:
         connection.exec_driver_sql("INSERT INTO tenants (code, name) VALUES ('t', 'T')")
         connection.exec_driver_sql(

@@ -126,6 +126,19 @@ def _decode_line_by_line(
     return good, bad
 
 
+def decode_event(data: bytes) -> UsageEvent:
+    """One event from one JSON document (an MQTT message): :class:`InvalidInput` naming the
+    field and the reason when it is not valid JSON or not a usage event."""
+    try:
+        event = _DECODER.decode(data)
+    except (msgspec.ValidationError, msgspec.DecodeError) as error:
+        raise InvalidInput([_problem(error)]) from None
+    problem = event.replacement_problem()
+    if problem is not None:
+        raise InvalidInput([problem])
+    return event
+
+
 def _problem(error: Exception) -> Problem:
     """What is wrong with a line, at the field of the event it is about (if any)."""
     message = str(error)

@@ -16,6 +16,7 @@ from iotbill.entrypoints.cli import (
     devices,
     documents,
     invoices,
+    mqtt,
     plans,
     preview,
     storage,
@@ -37,6 +38,7 @@ storage.register(app)
 plans.register(app)
 customers.register(app)
 devices.register(app)
+mqtt.register(app, devices.devices_app)
 subscriptions.register(app)
 invoices.register(app)
 documents.register(invoices.invoices_app, invoices.credit_notes_app)

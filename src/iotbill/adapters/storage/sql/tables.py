@@ -119,7 +119,7 @@ customers = Table(
     Column("timezone", String(64), nullable=False),
     Column("billing_address", Text, nullable=False),
     Column("tax_rate", ExactDecimal, nullable=False),
-    # The locale of the customer's documents (migration 0005).
+    # The locale of the customer's documents (migration 0006).
     Column("locale", String(35), nullable=False, server_default="en"),
     PrimaryKeyConstraint("tenant_id", "id"),
 )
@@ -298,4 +298,18 @@ usage_events = Table(
         sqlite_where=text("replaces IS NOT NULL"),
         postgresql_where=text("replaces IS NOT NULL"),
     ),
+)
+
+device_credentials = Table(
+    "device_credentials",
+    metadata,
+    *_tenant_key("device_credentials"),
+    Column("device_id", String(256), nullable=False),
+    Column("issued_at", Micros, nullable=False),
+    Column("username", String(400), nullable=False),
+    # Mosquitto's "$7$" PBKDF2-SHA512 hash of the secret, never the secret itself.
+    Column("secret_hash", String(200), nullable=False),
+    Column("revoked_at", Micros),
+    PrimaryKeyConstraint("tenant_id", "device_id", "issued_at"),
+    ForeignKeyConstraint(["tenant_id", "device_id"], ["devices.tenant_id", "devices.id"]),
 )
