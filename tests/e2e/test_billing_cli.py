@@ -116,6 +116,7 @@ def test_a_customer_subscribes_and_scripts_read_it_back(store: Store) -> None:
             "timezone": "America/New_York",
             "billing_address": "1 Main St",
             "tax_rate": "8.875",
+            "locale": "en",
         }
     ]
     assert store.json("devices", "list") == [
@@ -278,5 +279,7 @@ def test_the_operations_walk_through_runs_to_a_paid_credited_invoice(
     assert (invoice["status"], invoice["total"], invoice["credits"]) == ("paid", "145.51", "10.89")
     assert invoice["amount_due"] == "134.62"
     assert [line["amount"] for line in invoice["lines"]] == ["102.65", "31.00"]
+    (note,) = invoice.pop("credit_notes")  # show --json adds the invoice's credit notes
+    assert (note["invoice"], note["total"]) == (closing, "10.89")
     listed = json.loads(run_iotbill("invoices", "list", "--json", cwd=ROOT).stdout)
     assert invoice in listed  # show --json and list --json print the same schema

@@ -12,6 +12,8 @@ fast.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from iotbill.entrypoints.cli import (
@@ -20,6 +22,7 @@ from iotbill.entrypoints.cli import (
     customers,
     demo,
     devices,
+    documents,
     ingest,
     invoices,
     mqtt,
@@ -28,6 +31,7 @@ from iotbill.entrypoints.cli import (
     storage,
     subscriptions,
     usage,
+    webhooks,
 )
 from iotbill.entrypoints.cli.errors import IotbillGroup
 
@@ -49,9 +53,34 @@ devices.register(app)
 mqtt.register(app, devices.devices_app)
 subscriptions.register(app)
 invoices.register(app)
+documents.register(invoices.invoices_app, invoices.credit_notes_app)
 billing.register(app)
 usage.register(app)
+webhooks.register(app)
 adoption.register(app)
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        from importlib.metadata import version
+
+        typer.echo(f"iotbill {version('iotbill')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print iotbill's version and exit.",
+            callback=_print_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    """Open billing for the Internet of Things."""
 
 
 def main() -> None:

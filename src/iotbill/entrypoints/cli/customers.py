@@ -1,4 +1,4 @@
-"""``iotbill customers add|list|show|import``: who receives invoices."""
+"""``iotbill customers add|list|show|import|set-locale``: who receives invoices."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import typer
 from iotbill.entrypoints.cli.imports import AtomicOption, FormatOption
 from iotbill.entrypoints.cli.session import session, store_group
 
-customers_app = store_group(help="Customers: currency, time zone, billing address, tax rate.")
+customers_app = store_group(
+    help="Customers: currency, time zone, billing address, tax rate, locale."
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -27,8 +29,13 @@ def add_command(
     tax_rate: Annotated[
         str, typer.Option("--tax-rate", help="Tax rate in percent, exactly: 19, 8.875.")
     ] = "0",
+    locale: Annotated[
+        str, typer.Option("--locale", help="Locale of its invoices: en_US, de_DE, ja_JP.")
+    ] = "en",
 ) -> None:
     """Add a customer. Billing periods start at local midnight in its time zone.
+
+    Its invoices are written in --locale: how amounts, numbers and dates read.
 
     Exit codes: 0 ok, 2 invalid input (every problem listed), 4 the id exists.
     """
@@ -44,6 +51,7 @@ def add_command(
         timezone="--timezone",
         billing_address="--address",
         tax_rate="--tax-rate",
+        locale="--locale",
     ):
         customer = add_customer(
             current.uow(),
@@ -53,6 +61,7 @@ def add_command(
             timezone=timezone,
             billing_address=address,
             tax_rate=tax_rate,
+            locale=locale,
         )
     current.emit(
         customer_json(customer),
@@ -101,6 +110,7 @@ def show_command(
         ("Time zone", view["timezone"]),
         ("Billing address", view["billing_address"] or "-"),
         ("Tax rate", f"{view['tax_rate']} %"),
+        ("Locale", view["locale"]),
         ("Devices", ", ".join(devices) or "-"),
         ("Subscriptions", ", ".join(subscriptions) or "-"),
     )
@@ -117,7 +127,7 @@ def import_command(
     atomic: AtomicOption = False,
 ) -> None:
     """Add the customers of a file: fields id, currency, timezone, and optionally name,
-    billing_address, tax_rate (as customers list --json prints them).
+    billing_address, tax_rate, locale (as customers list --json prints them).
 
     Every row is checked; each problem is reported with its line and field. A
     customer already stored with the same values is left as it is (a re-run
@@ -129,3 +139,25 @@ def import_command(
     from iotbill.services.imports import CUSTOMER_FIELDS, import_customers
 
     run_import(file, CUSTOMER_FIELDS, format, import_customers, atomic=atomic)
+
+
+@customers_app.command("set-locale")
+def set_locale_command(
+    id: Annotated[str, typer.Argument(help="Customer id.")],
+    locale: Annotated[str, typer.Argument(help="Locale of its invoices: en_US, de_DE, ja_JP.")],
+) -> None:
+    """Write a customer's invoices in another locale (amounts stay what they are).
+
+    Exit codes: 0 ok, 2 unknown locale, 3 unknown customer.
+    """
+    from iotbill.entrypoints.cli.output import flag_names
+    from iotbill.entrypoints.views import customer_json
+    from iotbill.services.customers import set_customer_locale
+
+    current = session()
+    with flag_names(locale="LOCALE"):
+        customer = set_customer_locale(current.uow(), id, locale)
+    current.emit(
+        customer_json(customer),
+        f"customer {customer.id} now reads its invoices in {customer.locale}",
+    )
