@@ -23,6 +23,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Protocol, Self
 
+from iotbill.domain.api_keys import ApiKey
 from iotbill.domain.catalog import Meter, Plan
 from iotbill.domain.customers import Customer, Device
 from iotbill.domain.event_table import EventTable
@@ -98,6 +99,25 @@ class InvoiceSummary:
     grace_until: datetime
     number: str | None
     finalized_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyRecord:
+    """The first request sent with an idempotency key, and its answer once it has one.
+
+    ``fingerprint`` identifies the request (method, path and body); ``token``
+    names the attempt that holds the key while ``status`` is ``None`` (still
+    running), until ``locked_until``. ``body`` is the answer's text.
+    """
+
+    key: str
+    fingerprint: str
+    token: str
+    locked_until: datetime
+    created_at: datetime
+    status: int | None = None
+    content_type: str | None = None
+    body: str | None = None
 
 
 class Clock(Protocol):
@@ -267,6 +287,53 @@ class CreditNoteRepository(Protocol):
     def list(self, invoice: str | None = None) -> list[CreditNote]: ...
 
 
+class ApiKeyRepository(Protocol):
+    """API keys. :meth:`find` looks across every tenant (a key names its tenant);
+    the others act on the unit of work's tenant only."""
+
+    def add(self, key: ApiKey) -> None: ...
+
+    def save(self, key: ApiKey) -> None:
+        """Store the key's revocation."""
+        ...
+
+    def get(self, id: str) -> ApiKey:
+        """The tenant's key ``id``; :class:`NotFound` if the tenant has no such key."""
+        ...
+
+    def list(self) -> list[ApiKey]:
+        """The tenant's keys, revoked ones included, by creation time then id."""
+        ...
+
+    def find(self, id: str) -> ApiKey | None:
+        """Key ``id`` of whichever tenant holds it, if any."""
+        ...
+
+
+class IdempotencyRepository(Protocol):
+    """The tenant's idempotency records, one per key."""
+
+    def claim(
+        self, record: IdempotencyRecord, *, expired_before: datetime
+    ) -> IdempotencyRecord | None:
+        """Hold ``record.key`` for ``record.token``, or give the record that holds it.
+
+        ``None`` when the key was free, held by an attempt whose ``locked_until``
+        has passed (``record.created_at`` is then), or recorded before
+        ``expired_before`` (forgotten): the key is then held by ``record``.
+        Commit at once, so that others see the key held.
+        """
+        ...
+
+    def complete(self, key: str, token: str, *, status: int, content_type: str, body: str) -> None:
+        """Record the answer of the attempt ``token`` holding ``key``."""
+        ...
+
+    def release(self, key: str, token: str) -> None:
+        """Forget ``key`` if ``token`` still holds it without an answer (the attempt failed)."""
+        ...
+
+
 class PreparedEvents(Protocol):
     """Events made ready to be appended; only the store that prepared them reads them."""
 
@@ -381,6 +448,8 @@ class UnitOfWork(Protocol):
     invoices: InvoiceRepository
     credit_notes: CreditNoteRepository
     events: EventStore
+    api_keys: ApiKeyRepository
+    idempotency: IdempotencyRepository
 
     def __enter__(self) -> Self: ...
 

@@ -17,6 +17,7 @@ from iotbill.entrypoints.cli import (
     invoices,
     plans,
     preview,
+    serve,
     storage,
     subscriptions,
 )
@@ -38,6 +39,7 @@ devices.register(app)
 subscriptions.register(app)
 invoices.register(app)
 billing.register(app)
+serve.register(app)
 app.add_typer(adoption_app, name="adoption")
 
 

@@ -296,3 +296,37 @@ usage_events = Table(
         postgresql_where=text("replaces IS NOT NULL"),
     ),
 )
+
+api_keys = Table(
+    # A tenant's keys for the HTTP API (migration 0004): the id is public, the
+    # secret only kept as its SHA-256 digest; scopes are space-separated names.
+    "api_keys",
+    metadata,
+    *_tenant_key("api_keys"),
+    Column("id", String(32), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("scopes", Text, nullable=False),
+    Column("secret_digest", String(64), nullable=False),
+    Column("created_at", Micros, nullable=False),
+    Column("revoked_at", Micros),
+    PrimaryKeyConstraint("id"),
+    Index(None, "tenant_id", "id"),
+)
+
+idempotency_records = Table(
+    # The first answer to each Idempotency-Key of a tenant (migration 0004). While the
+    # first request runs, ``status`` is null and ``token`` names the request holding
+    # the key until ``locked_until``; afterwards the answer is replayed as stored.
+    "idempotency_records",
+    metadata,
+    *_tenant_key("idempotency_records"),
+    Column("key", String(256), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("token", String(64), nullable=False),
+    Column("locked_until", Micros, nullable=False),
+    Column("status", Integer),
+    Column("content_type", String(128)),
+    Column("body", Text),
+    Column("created_at", Micros, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "key"),
+)

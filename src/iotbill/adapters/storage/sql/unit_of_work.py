@@ -8,6 +8,7 @@ from typing import Self
 from sqlalchemy import Connection, Engine, select
 
 from iotbill.adapters.storage.sql import tables
+from iotbill.adapters.storage.sql.access import SqlApiKeyRepository, SqlIdempotencyRepository
 from iotbill.adapters.storage.sql.engine import READ_ONLY
 from iotbill.adapters.storage.sql.events import SqlEventStore
 from iotbill.adapters.storage.sql.invoices import SqlCreditNoteRepository, SqlInvoiceRepository
@@ -20,10 +21,12 @@ from iotbill.adapters.storage.sql.repositories import (
 )
 from iotbill.domain.errors import NotFound
 from iotbill.services.ports import (
+    ApiKeyRepository,
     CreditNoteRepository,
     CustomerRepository,
     DeviceRepository,
     EventStore,
+    IdempotencyRepository,
     InvoiceRepository,
     PlanRepository,
     SubscriptionRepository,
@@ -59,6 +62,10 @@ class SqlUnitOfWork:
             self._connection, self._tenant_id
         )
         self.events: EventStore = SqlEventStore(self._connection, self._tenant_id)
+        self.api_keys: ApiKeyRepository = SqlApiKeyRepository(self._connection, self._tenant_id)
+        self.idempotency: IdempotencyRepository = SqlIdempotencyRepository(
+            self._connection, self._tenant_id
+        )
 
     def __enter__(self) -> Self:
         connection = self.engine.connect()
