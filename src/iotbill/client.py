@@ -48,6 +48,9 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "get_subscription": ("GET", "/v1/subscriptions/{subscription_id}"),
     "change_subscription": ("POST", "/v1/subscriptions/{subscription_id}/change"),
     "cancel_subscription": ("POST", "/v1/subscriptions/{subscription_id}/cancel"),
+    "subscription_usage": ("GET", "/v1/subscriptions/{subscription_id}/usage"),
+    "upcoming_invoice": ("GET", "/v1/subscriptions/{subscription_id}/upcoming"),
+    "customer_usage": ("GET", "/v1/customers/{customer_id}/usage"),
     "list_invoices": ("GET", "/v1/invoices"),
     "get_invoice": ("GET", "/v1/invoices/{invoice_id}"),
     "finalize_invoice": ("POST", "/v1/invoices/{invoice_id}/finalize"),
@@ -176,6 +179,18 @@ class IotbillClient:
 
     def cancel_subscription(self, subscription_id: str, **fields: Any) -> dict[str, Any]:
         return self._call("cancel_subscription", json=fields, subscription_id=subscription_id)
+
+    def subscription_usage(self, subscription_id: str, **query: Any) -> dict[str, Any]:
+        """Usage so far in the open period (``by="day"`` buckets it)."""
+        return self._call("subscription_usage", params=query, subscription_id=subscription_id)
+
+    def upcoming_invoice(self, subscription_id: str) -> dict[str, Any]:
+        """The invoice the open period would close into, were it to close now."""
+        return self._call("upcoming_invoice", subscription_id=subscription_id)
+
+    def customer_usage(self, customer_id: str, **query: Any) -> dict[str, Any]:
+        """Usage over ``from``/``to`` (pass them as ``**{"from": ..., "to": ...}``)."""
+        return self._call("customer_usage", params=query, customer_id=customer_id)
 
     def list_invoices(self, **query: Any) -> dict[str, Any]:
         return self._call("list_invoices", params=query)

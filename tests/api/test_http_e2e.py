@@ -63,6 +63,15 @@ def test_a_month_billed_over_http(store: Store, server: Server, client_for: Any)
     assert subscription["phases"] == [{"plan": "water", "version": 1, "start": MONTH.isoformat()}]
     sent = client.send_events([event("e1", "2.5"), event("e2", "1.5"), event("e3", "6")])
     assert (sent["stored"], sent["accepted"], sent["rejected"]) == (3, 3, 0)
+    live = client.subscription_usage(subscription["id"])
+    assert [(row["meter"], row["quantity"]) for row in live["rows"]] == [("water", "10")]
+    upcoming = client.upcoming_invoice(subscription["id"])
+    water = [line for line in upcoming["lines"] if line["charge"] == "water"]
+    assert [(line["quantity"], line["amount"]) for line in water] == [("10", "5.00")]
+    ranged = client.customer_usage(
+        "acme", **{"from": MONTH.date().isoformat(), "to": NEXT_MONTH.date().isoformat()}
+    )
+    assert ranged["rows"] == live["rows"]
 
     bill_run(
         store.uow_factory,

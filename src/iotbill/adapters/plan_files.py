@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from iotbill.adapters.event_files import read_bytes
-from iotbill.domain.catalog import Plan
+from iotbill.domain.catalog import Plan, PlanDocument
 from iotbill.domain.errors import InvalidInput
 from iotbill.domain.plan_parsing import parse_plan
 
@@ -41,6 +41,11 @@ def parse_plan_text(text: str, source: str) -> Plan:
         return parse_plan(data)
     except InvalidInput as error:
         raise error.within(source, ": ") from None
+
+
+def parse_plan_document(text: str, source: str) -> PlanDocument:
+    """The plan in ``text`` with the text itself, for storing: see :func:`parse_plan_text`."""
+    return PlanDocument(parse_plan_text(text, source), text, source)
 
 
 def read_plan(path: str) -> Plan:

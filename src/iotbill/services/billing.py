@@ -182,7 +182,7 @@ def _read_bills(
     by_subscription: defaultdict[str | None, list[InvoiceSummary]] = defaultdict(list)
     for summary in invoices:
         by_subscription[summary.subscription_id].append(summary)
-    scopes = _scopes(subscriptions)
+    scopes = event_scopes(subscriptions)
     return [
         SubscriptionBill(
             subscription,
@@ -198,7 +198,7 @@ def _read_bills(
     ]
 
 
-def _scopes(subscriptions: Sequence[Subscription]) -> dict[str, EventScope]:
+def event_scopes(subscriptions: Sequence[Subscription]) -> dict[str, EventScope]:
     """Each subscription's events: its device's, or its customer's but for the devices that
     have subscriptions of their own (all of the customer's are in ``subscriptions``)."""
     billed_alone: defaultdict[str, set[str]] = defaultdict(set)

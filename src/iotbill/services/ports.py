@@ -32,6 +32,10 @@ from iotbill.domain.invoices import CreditNote, Invoice, InvoiceStatus
 from iotbill.domain.periods import Period
 from iotbill.domain.subscriptions import Subscription
 
+DEFAULT_TENANT = "default"
+"""The tenant that a new store starts with (every store keeps this promise, so it is
+here, beside the ports), and that commands use unless told otherwise."""
+
 
 @dataclass(frozen=True, slots=True)
 class Tenant:

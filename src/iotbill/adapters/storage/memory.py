@@ -28,8 +28,8 @@ from iotbill.domain.invoices import CreditNote, Invoice, InvoiceStatus
 from iotbill.domain.metering.selection import select
 from iotbill.domain.periods import Period
 from iotbill.domain.subscriptions import Subscription
-from iotbill.services import DEFAULT_TENANT
 from iotbill.services.ports import (
+    DEFAULT_TENANT,
     ApiKeyRepository,
     CreditNoteRepository,
     CustomerRepository,

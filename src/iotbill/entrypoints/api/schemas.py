@@ -210,6 +210,34 @@ class InvoiceOut(Out):
     finalized_at: str | None
 
 
+class UsageMeter(Out):
+    code: str
+    event_type: str
+    aggregation: str
+    property: str | None
+
+
+class UsageRow(Out):
+    meter: str
+    start: str
+    end: str
+    group: str | None
+    quantity: str
+
+
+class UsageOut(Out):
+    """Stored usage per meter and bucket, as ``iotbill usage`` gives it."""
+
+    customer: str
+    device: str | None
+    timezone: str
+    from_: str = Field(alias="from")
+    to: str
+    by: str | None
+    meters: list[UsageMeter]
+    rows: list[UsageRow]
+
+
 class PayIn(Body):
     at: Moment | None = None
 

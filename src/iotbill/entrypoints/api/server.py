@@ -22,19 +22,17 @@ GRACEFUL_SECONDS = 30
 
 
 def app_from_environment() -> FastAPI:
-    """The app on the store that the environment names (``IOTBILL_DATABASE_URL``)."""
-    from iotbill.adapters.clock import SystemClock
-    from iotbill.adapters.storage.sql.engine import (
-        create_engine_for,
-        database_url,
-        schema_is_current,
-    )
-    from iotbill.adapters.storage.sql.unit_of_work import sql_unit_of_work_factory
+    """The app on the store that the environment names (``IOTBILL_DATABASE_URL``), wired by
+    :func:`iotbill.bootstrap.bootstrap` as every entrypoint is."""
+    from iotbill.adapters.storage.sql.engine import schema_is_current
+    from iotbill.bootstrap import bootstrap
     from iotbill.entrypoints.api.logs import configure
 
     settings = ApiSettings()
     configure(settings.log_level)
-    engine = create_engine_for(database_url(settings.database_url))
+    wired = bootstrap()
+    engine = wired.engine
+    assert engine is not None, "the service runs on a SQL store"
 
     def ready() -> str | None:
         try:
@@ -45,8 +43,8 @@ def app_from_environment() -> FastAPI:
             return f"the store does not answer: {type(error).__name__}"
 
     return create_app(
-        uow_factory=sql_unit_of_work_factory(engine),
-        clock=SystemClock(),
+        uow_factory=wired.uow_factory,
+        clock=wired.clock,
         settings=settings,
         ready=ready,
         on_shutdown=[engine.dispose],

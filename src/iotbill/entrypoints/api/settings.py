@@ -1,9 +1,11 @@
-"""The HTTP service's settings, from the environment (``IOTBILL_`` names).
+"""The HTTP service's own settings, from the environment (``IOTBILL_API_`` names).
+
+The store and the clock are :mod:`iotbill.bootstrap`'s, as for every entrypoint
+(``IOTBILL_DATABASE_URL``); these are the settings of the HTTP layer alone.
 
 =================================  =========================================  ==========
 variable                           what                                       default
 =================================  =========================================  ==========
-``IOTBILL_DATABASE_URL``           the store (SQLite file or PostgreSQL URL)  iotbill.db
 ``IOTBILL_API_HOST``               address to listen on                       127.0.0.1
 ``IOTBILL_API_PORT``               port                                       8000
 ``IOTBILL_API_WORKERS``            uvicorn worker processes                   1
@@ -26,7 +28,6 @@ class ApiSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="IOTBILL_API_", extra="ignore")
 
-    database_url: str | None = Field(default=None, validation_alias="IOTBILL_DATABASE_URL")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     workers: int = Field(default=1, ge=1, le=64)

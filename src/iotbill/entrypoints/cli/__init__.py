@@ -20,6 +20,7 @@ from iotbill.entrypoints.cli import (
     serve,
     storage,
     subscriptions,
+    usage,
 )
 from iotbill.entrypoints.cli.adoption import app as adoption_app
 
@@ -40,6 +41,7 @@ subscriptions.register(app)
 invoices.register(app)
 billing.register(app)
 serve.register(app)
+usage.register(app)
 app.add_typer(adoption_app, name="adoption")
 
 

@@ -13,6 +13,7 @@ from iotbill.entrypoints.api.ids import stored_id, url_id
 from iotbill.entrypoints.cli.options import parse_date_or_instant
 from iotbill.entrypoints.views import customer_json, device_json, subscription_json
 from iotbill.services.moments import Moment
+from iotbill.services.usage import UsageReport
 
 WRITE_PROBLEMS = (401, 403, 404, 409, 413, 415, 422, 429)
 READ_PROBLEMS = (401, 403, 404, 422, 429)
@@ -72,4 +73,12 @@ def credit_note_view(note: CreditNote) -> dict[str, Any]:
     view = note.as_json()
     view["id"] = url_id(note.id)
     view["invoice"] = url_id(note.invoice_id)
+    return view
+
+
+def usage_view(report: UsageReport) -> dict[str, Any]:
+    view = report.as_json()
+    view["customer"] = url_id(report.customer.id)
+    if report.device is not None:
+        view["device"] = url_id(report.device)
     return view

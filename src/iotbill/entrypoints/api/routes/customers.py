@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
@@ -18,6 +18,7 @@ from iotbill.entrypoints.api.routes.common import (
     moment,
     path_id,
     reference,
+    usage_view,
 )
 from iotbill.entrypoints.api.schemas import (
     CustomerIn,
@@ -27,8 +28,11 @@ from iotbill.entrypoints.api.schemas import (
     DeviceMoveOut,
     DeviceOut,
     PageOf,
+    UsageOut,
 )
+from iotbill.entrypoints.api.schemas import Moment as MomentText
 from iotbill.services import customers
+from iotbill.services.usage import usage
 
 router = APIRouter(prefix="/v1", route_class=IdempotentRoute)
 
@@ -79,6 +83,35 @@ def list_customers(
 def show_customer(customer_id: str, access: BillingRead) -> dict[str, Any]:
     found = customers.get_customer(access.uow(read_only=True), path_id(customer_id, "customer"))
     return customer_view(found)
+
+
+@router.get(
+    "/customers/{customer_id}/usage",
+    response_model=UsageOut,
+    tags=["customers"],
+    summary="Stored usage of a customer (or one device) per meter over [from, to)",
+    responses=responses(*READ_PROBLEMS),
+)
+def customer_usage(
+    customer_id: str,
+    access: BillingRead,
+    start: Annotated[MomentText, Query(alias="from")],
+    end: Annotated[MomentText, Query(alias="to")],
+    device: Annotated[str | None, Query(max_length=400)] = None,
+    meter: Annotated[str | None, Query(max_length=128)] = None,
+    by: Literal["hour", "day", "month"] | None = None,
+) -> dict[str, Any]:
+    now = access.clock.now()
+    report = usage(
+        access.uow(read_only=True),
+        customer=path_id(customer_id, "customer"),
+        start=moment(start, "from", now),
+        end=moment(end, "to", now),
+        device=None if device is None else reference(device),
+        meter=meter,
+        by=by,
+    )
+    return usage_view(report)
 
 
 @router.post(

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from starlette.responses import JSONResponse
 
+from iotbill.adapters.plan_files import parse_plan_document
 from iotbill.entrypoints.api.auth import BillingRead, BillingWrite
 from iotbill.entrypoints.api.idempotency import IdempotentRoute
 from iotbill.entrypoints.api.pagination import DEFAULT_LIMIT, Cursor, Limit, paginate
@@ -30,7 +31,8 @@ router = APIRouter(prefix="/v1", tags=["plans"], route_class=IdempotentRoute)
     },
 )
 def upload_plan(body: PlanIn, access: BillingWrite) -> Any:
-    applied = catalog.apply_plan(access.uow(), body.document, "document", access.clock)
+    document = parse_plan_document(body.document, "document")
+    applied = catalog.apply_plan(access.uow(), document, access.clock)
     view = {**plan_json(applied.stored), "created": applied.created}
     if applied.created:
         return view

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
+from iotbill.domain.errors import Conflict
 from iotbill.entrypoints.api.auth import BillingRead, BillingWrite
 from iotbill.entrypoints.api.idempotency import IdempotentRoute
 from iotbill.entrypoints.api.pagination import DEFAULT_LIMIT, Cursor, Limit, paginate
@@ -13,19 +14,25 @@ from iotbill.entrypoints.api.problems import responses
 from iotbill.entrypoints.api.routes.common import (
     READ_PROBLEMS,
     WRITE_PROBLEMS,
+    invoice_view,
     moment,
     path_id,
     reference,
     subscription_view,
+    usage_view,
 )
 from iotbill.entrypoints.api.schemas import (
+    InvoiceOut,
     PageOf,
     SubscriptionCancelIn,
     SubscriptionChangeIn,
     SubscriptionIn,
     SubscriptionOut,
+    UsageOut,
 )
 from iotbill.services import customers, subscriptions
+from iotbill.services.upcoming import upcoming_invoice
+from iotbill.services.usage import usage
 
 router = APIRouter(prefix="/v1", tags=["subscriptions"], route_class=IdempotentRoute)
 
@@ -124,3 +131,48 @@ def cancel_subscription(
         at=moment(body.at, "at", access.clock.now()),
     )
     return subscription_view(cancelled)
+
+
+@router.get(
+    "/subscriptions/{subscription_id}/usage",
+    response_model=UsageOut,
+    summary="The usage stored so far in the subscription's open period (?by=hour|day|month)",
+    responses=responses(*READ_PROBLEMS, 409),
+)
+def subscription_usage(
+    subscription_id: str,
+    access: BillingRead,
+    by: Literal["hour", "day", "month"] | None = None,
+) -> dict[str, Any]:
+    now = access.clock.now()
+    wanted = path_id(subscription_id, "subscription")
+    with access.uow(read_only=True) as uow:
+        subscription = uow.subscriptions.get(wanted)
+        customer = uow.customers.get(subscription.customer_id)
+    if now < subscription.start or (subscription.end is not None and now >= subscription.end):
+        raise Conflict(f"subscription {subscription.id} has no open period now")
+    period = subscription.cycle(customer.timezone).period_containing(now)
+    report = usage(
+        access.uow(read_only=True),
+        customer=subscription.customer_id,
+        device=subscription.device_id,
+        start=period.start,
+        end=period.end,
+        by=by,
+    )
+    return usage_view(report)
+
+
+@router.get(
+    "/subscriptions/{subscription_id}/upcoming",
+    response_model=InvoiceOut,
+    summary="The invoice the open period would close into, from the usage so far",
+    responses=responses(*READ_PROBLEMS, 409),
+)
+def subscription_upcoming(subscription_id: str, access: BillingRead) -> dict[str, Any]:
+    draft = upcoming_invoice(
+        access.uow(read_only=True),
+        path_id(subscription_id, "subscription"),
+        now=access.clock.now(),
+    )
+    return invoice_view(draft)
