@@ -16,7 +16,7 @@ import pytest
 
 from iotbill.client import ApiError, IotbillClient
 from iotbill.services.billing import bill_run
-from tests.api.conftest import Store
+from tests.api.conftest import Served, Store
 from tests.api.server import Server
 
 PLAN = """\
@@ -57,8 +57,10 @@ def set_up(client: IotbillClient) -> dict[str, Any]:
     return client.create_subscription(customer="acme", plan="water", start=MONTH.date().isoformat())
 
 
-def test_a_month_billed_over_http(store: Store, server: Server, client_for: Any) -> None:
-    client = client_for(store.key("a", "admin"))
+def test_a_month_billed_over_http(
+    store: Store, served: Served, tenant_a: str, client_for: Any
+) -> None:
+    client = client_for(store.key(tenant_a, "admin"))
     subscription = set_up(client)
     assert subscription["phases"] == [{"plan": "water", "version": 1, "start": MONTH.isoformat()}]
     sent = client.send_events([event("e1", "2.5"), event("e2", "1.5"), event("e3", "6")])
@@ -75,7 +77,7 @@ def test_a_month_billed_over_http(store: Store, server: Server, client_for: Any)
 
     bill_run(
         store.uow_factory,
-        "a",
+        tenant_a,
         as_of=NEXT_MONTH,
         now=NEXT_MONTH,
     )
@@ -108,8 +110,10 @@ def test_a_month_billed_over_http(store: Store, server: Server, client_for: Any)
     ]
 
 
-def test_a_batch_with_one_bad_item(store: Store, server: Server, client_for: Any) -> None:
-    client = client_for(store.key("a", "admin"))
+def test_a_batch_with_one_bad_item(
+    store: Store, served: Served, tenant_a: str, client_for: Any
+) -> None:
+    client = client_for(store.key(tenant_a, "admin"))
     set_up(client)
     batch = [event("g1"), event("bad", device="nowhere"), event("g2"), {"id": "x", "type": "t"}]
 
@@ -118,7 +122,7 @@ def test_a_batch_with_one_bad_item(store: Store, server: Server, client_for: Any
         client.send_events(batch, atomic=True)
     assert refused.value.status == 422
     assert [e["field"] for e in refused.value.problem["errors"]] == ["[1].device", "[3].device"]
-    assert store.count_events("a") == 0  # atomic: nothing stored
+    assert store.count_events(tenant_a) == 0  # atomic: nothing stored
 
     sent = client.send_events(batch)
     assert [(r["index"], r["status"]) for r in sent["results"]] == [
@@ -129,7 +133,7 @@ def test_a_batch_with_one_bad_item(store: Store, server: Server, client_for: Any
     ]
     assert sent["results"][1]["field"] == "device"
     assert "unknown device 'nowhere'" in sent["results"][1]["reason"]
-    assert (sent["stored"], store.count_events("a")) == (2, 2)
+    assert (sent["stored"], store.count_events(tenant_a)) == (2, 2)
 
     again = client.send_events([event("g1"), event("g2", "9"), event("g3"), event("g3")])
     assert [r["status"] for r in again["results"]] == [
@@ -138,31 +142,31 @@ def test_a_batch_with_one_bad_item(store: Store, server: Server, client_for: Any
         "accepted",
         "duplicate",
     ]
-    assert (again["stored"], store.count_events("a")) == (1, 3)
+    assert (again["stored"], store.count_events(tenant_a)) == (1, 3)
 
 
 def test_one_event_refused_is_a_422_naming_the_field(
-    store: Store, server: Server, client_for: Any
+    store: Store, served: Served, tenant_a: str, client_for: Any
 ) -> None:
-    client = client_for(store.key("a", "admin"))
+    client = client_for(store.key(tenant_a, "admin"))
     set_up(client)
     with pytest.raises(ApiError) as refused:
         client.send_events(event("e1", device="ghost"))
     assert refused.value.status == 422
     assert refused.value.problem["errors"][0]["field"] == "device"
-    assert store.count_events("a") == 0
+    assert store.count_events(tenant_a) == 0
     assert client.send_events(event("e1"))["results"] == [
         {"index": 0, "id": "e1", "status": "accepted", "field": None, "reason": None}
     ]
 
 
 def test_bad_requests_are_clear_4xx_and_write_nothing(
-    store: Store, server: Server, client_for: Any
+    store: Store, served: Served, tenant_a: str, client_for: Any
 ) -> None:
-    key = store.key("a", "admin")
+    key = store.key(tenant_a, "admin")
     set_up(client_for(key))
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
-    http = httpx.Client(base_url=server.url, headers=headers)
+    http = httpx.Client(base_url=served.url, headers=headers)
     cases = [
         (b"{not json", {}, 400, "malformed_json"),
         (b'[{"id": "e1"', {}, 400, "malformed_json"),
@@ -190,21 +194,21 @@ def test_bad_requests_are_clear_4xx_and_write_nothing(
     assert customer.json()["errors"][0]["field"] == "tax_rate"
     naive = http.post("/v1/events", json=event("e9", at=AT[:19]))
     assert naive.status_code == 422 and naive.json()["errors"][0]["field"] == "timestamp"
-    assert store.count_events("a") == 0
+    assert store.count_events(tenant_a) == 0
     assert [c["id"] for c in client_for(key).list_customers()["data"]] == ["acme"]
     http.close()
 
 
 def test_idempotency_key_replays_the_first_answer(
-    store: Store, server: Server, client_for: Any
+    store: Store, served: Served, tenant_a: str, client_for: Any
 ) -> None:
-    key = store.key("a", "admin")
+    key = store.key(tenant_a, "admin")
     client = client_for(key)
     set_up(client)
     first = client.create_subscription(
         customer="acme", plan="water", start=NEXT_MONTH.date().isoformat()
     )
-    http = httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {key}"})
+    http = httpx.Client(base_url=served.url, headers={"Authorization": f"Bearer {key}"})
     body = {"customer": "acme", "plan": "water", "start": NEXT_MONTH.date().isoformat()}
     made = http.post("/v1/subscriptions", json=body, headers={"Idempotency-Key": "k-1"})
     again = http.post("/v1/subscriptions", json=body, headers={"Idempotency-Key": "k-1"})
@@ -223,8 +227,10 @@ def test_idempotency_key_replays_the_first_answer(
     http.close()
 
 
-def test_pagination_walks_every_item_once(store: Store, server: Server, client_for: Any) -> None:
-    client = client_for(store.key("a", "admin"))
+def test_pagination_walks_every_item_once(
+    store: Store, served: Served, tenant_a: str, client_for: Any
+) -> None:
+    client = client_for(store.key(tenant_a, "admin"))
     for number in range(7):
         client.create_customer(id=f"c{number}", name=f"C{number}", currency="EUR", timezone="UTC")
     first = client.list_customers(limit=3)
@@ -238,9 +244,9 @@ def test_pagination_walks_every_item_once(store: Store, server: Server, client_f
 
 
 def test_keys_are_shown_once_listed_by_prefix_and_revocable(
-    store: Store, server: Server, client_for: Any
+    store: Store, served: Served, tenant_a: str, client_for: Any
 ) -> None:
-    admin = client_for(store.key("a", "admin"))
+    admin = client_for(store.key(tenant_a, "admin"))
     made = admin.create_key(name="gateway", scopes=["events:write"])
     assert made["key"].startswith(made["prefix"])
     listed = admin.list_keys()["data"]
@@ -254,8 +260,9 @@ def test_keys_are_shown_once_listed_by_prefix_and_revocable(
     assert (revoked.value.status, revoked.value.code) == (401, "unauthenticated")
 
 
-def test_rate_limit_answers_429_with_retry_after(store: Store, tmp_path: Any) -> None:
-    key = store.key("a", "billing:read")
+def test_rate_limit_answers_429_with_retry_after(sqlite_store: Store, tmp_path: Any) -> None:
+    store = sqlite_store
+    key = store.key(store.tenant("a"), "billing:read")
     server = Server(
         store.url,
         tmp_path / "limited.log",
@@ -274,7 +281,8 @@ def test_rate_limit_answers_429_with_retry_after(store: Store, tmp_path: Any) ->
         server.stop()
 
 
-def test_health_readiness_docs_and_logs(store: Store, server: Server) -> None:
+def test_health_readiness_docs_and_logs(served: Served) -> None:
+    server = served.server
     assert httpx.get(f"{server.url}/healthz").json() == {"status": "ok", "detail": None}
     assert httpx.get(f"{server.url}/readyz").json() == {"status": "ready", "detail": None}
     assert httpx.get(f"{server.url}/openapi.json").json()["info"]["title"] == "iotbill"
