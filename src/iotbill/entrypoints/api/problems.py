@@ -141,12 +141,16 @@ def problem_response(error: Exception, request: Request) -> Response:
             headers = {"Retry-After": str(error.retry_after)}
     elif isinstance(error, RequestValidationError):
         status, code, title = 422, "invalid_input", "Invalid input"
+        if any(item.get("type") == "json_invalid" for item in error.errors()):
+            status, code, title = 400, "malformed_json", "Malformed JSON"
         errors = [_validation_error(item) for item in error.errors()]
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "invalid request"
     elif isinstance(error, StarletteHTTPException):
         status = error.status_code
         title = _HTTP_TITLES.get(status, "Error")
         code = title.lower().replace(" ", "_")
+        if status == 400:  # the only 400 FastAPI raises: a body it cannot parse
+            code, title = "malformed_json", "Malformed JSON"
         detail = str(error.detail)
         headers = dict(error.headers or {})
     else:

@@ -15,7 +15,7 @@ from iotbill.entrypoints.views import customer_json, device_json, subscription_j
 from iotbill.services.moments import Moment
 from iotbill.services.usage import UsageReport
 
-WRITE_PROBLEMS = (401, 403, 404, 409, 413, 415, 422, 429)
+WRITE_PROBLEMS = (400, 401, 403, 404, 409, 413, 415, 422, 429)
 READ_PROBLEMS = (401, 403, 404, 422, 429)
 
 

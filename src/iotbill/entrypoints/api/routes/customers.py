@@ -102,9 +102,11 @@ def customer_usage(
     by: Literal["hour", "day", "month"] | None = None,
 ) -> dict[str, Any]:
     now = access.clock.now()
+    owner = path_id(customer_id, "customer")
+    customers.get_customer(access.uow(read_only=True), owner)  # unknown (or another's): 404
     report = usage(
         access.uow(read_only=True),
-        customer=path_id(customer_id, "customer"),
+        customer=owner,
         start=moment(start, "from", now),
         end=moment(end, "to", now),
         device=None if device is None else reference(device),
