@@ -12,7 +12,8 @@ ways, so the client covers every route and calls none that does not exist.
 A ``POST`` gets an ``Idempotency-Key`` (a new random one unless given) and is
 retried with the same key after a connection error, a 409 saying the first
 attempt still runs, a 429 or a 503, up to ``retries`` times, waiting as the
-server's ``Retry-After`` says (else doubling from ``backoff`` seconds). So a
+server's ``Retry-After`` says (else doubling from ``backoff`` seconds, at most
+:data:`MAX_WAIT`). So a
 request is carried out once even when the server dies in the middle of it.
 Errors are :class:`ApiError` with the RFC 7807 problem.
 """
@@ -64,6 +65,8 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "revoke_key": ("POST", "/v1/keys/{key_id}/revoke"),
 }
 _RETRIED_STATUSES = {429, 503}
+MAX_WAIT = 5.0
+"""The longest wait between two attempts, in seconds."""
 
 
 class ApiError(Exception):
@@ -261,7 +264,7 @@ class IotbillClient:
                 if last:
                     raise
                 time.sleep(wait)
-                wait *= 2
+                wait = min(wait * 2, MAX_WAIT)
                 continue
             retry = response.status_code in _RETRIED_STATUSES or (
                 response.status_code == 409
@@ -269,8 +272,8 @@ class IotbillClient:
                 and response.json().get("code") == "idempotency_key_in_use"
             )
             if retry and not last:
-                time.sleep(float(response.headers.get("retry-after", wait)))
-                wait *= 2
+                time.sleep(min(float(response.headers.get("retry-after", wait)), MAX_WAIT))
+                wait = min(wait * 2, MAX_WAIT)
                 continue
             if response.status_code >= 400:
                 problem = (
