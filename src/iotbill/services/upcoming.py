@@ -30,8 +30,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
+from iotbill.domain.documents import document_id, finalized_before, usage_changed
 from iotbill.domain.errors import Conflict
-from iotbill.domain.invoices import Invoice
+from iotbill.domain.invoices import DocumentKind, Invoice
 from iotbill.domain.invoicing import InvoiceLine
 from iotbill.domain.late_events import late_usage_adjustments
 from iotbill.domain.periods import Period, require_aware
@@ -39,7 +40,7 @@ from iotbill.domain.subscription_billing import PlanVersions, period_close_lines
 from iotbill.domain.subscriptions import Subscription
 from iotbill.services.billing import event_scopes
 from iotbill.services.ports import EventScope, EventWindow, UnitOfWork
-from iotbill.services.subscription_bills import DAWN, close_id, is_close, seen_by
+from iotbill.services.subscription_bills import DAWN, seen_by
 
 
 def upcoming_invoice(uow: UnitOfWork, subscription_id: str, *, now: datetime) -> Invoice:
@@ -74,7 +75,8 @@ def upcoming_invoice(uow: UnitOfWork, subscription_id: str, *, now: datetime) ->
         lines = period_close_lines(subscription, customer, plans, period, table)
         lines.extend(_late_adjustments(uow, subscription, plans, scope, period))
     return Invoice.draft(
-        id=close_id(subscription.id, period),
+        id=document_id(subscription.id, DocumentKind.CLOSE, period.start),
+        kind=DocumentKind.CLOSE,
         customer=customer,
         subscription_id=subscription.id,
         period=period,
@@ -92,17 +94,7 @@ def _late_adjustments(
 ) -> list[InvoiceLine]:
     """What finalizing the period-close invoice of ``period`` now would add for
     events received after the earlier periods were finalized (as the bill run does)."""
-    earlier = sorted(
-        (
-            summary
-            for summary in uow.invoices.summaries([subscription.id])
-            if summary.finalized_at is not None
-            and summary.number is not None
-            and is_close(summary.id)
-            and summary.period.end <= period.start
-        ),
-        key=lambda summary: summary.period.start,
-    )
+    earlier = finalized_before(uow.invoices.summaries([subscription.id]), period)
     if not earlier:
         return []
     customer = uow.customers.get(subscription.customer_id)
@@ -122,8 +114,7 @@ def _late_adjustments(
     lines: list[InvoiceLine] = []
     for index, summary in enumerate(earlier):
         billed_table, current_table = tables[2 * index], tables[2 * index + 1]
-        billed_ids = {event.id for event in billed_table.source_events}
-        if billed_ids == {event.id for event in current_table.source_events}:
+        if not usage_changed(billed_table, current_table):
             continue
         assert summary.number is not None
         lines.extend(

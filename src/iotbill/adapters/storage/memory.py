@@ -21,10 +21,11 @@ from typing import Self, TypeVar
 from iotbill.domain.api_keys import ApiKey
 from iotbill.domain.catalog import Meter, Plan
 from iotbill.domain.customers import Customer, Device
+from iotbill.domain.device_credentials import DeviceCredential
 from iotbill.domain.errors import Conflict, NotFound
 from iotbill.domain.event_table import STORED, EventTable
 from iotbill.domain.events import UsageEvent
-from iotbill.domain.invoices import CreditNote, Invoice, InvoiceStatus
+from iotbill.domain.invoices import CreditNote, Invoice, InvoiceStatus, InvoiceSummary
 from iotbill.domain.metering.selection import select
 from iotbill.domain.periods import Period
 from iotbill.domain.subscriptions import Subscription
@@ -33,6 +34,7 @@ from iotbill.services.ports import (
     ApiKeyRepository,
     CreditNoteRepository,
     CustomerRepository,
+    DeviceCredentialRepository,
     DeviceRepository,
     EventScope,
     EventStore,
@@ -41,7 +43,6 @@ from iotbill.services.ports import (
     IdempotencyRecord,
     IdempotencyRepository,
     InvoiceRepository,
-    InvoiceSummary,
     PlanRepository,
     PreparedEvents,
     StoredPlan,
@@ -75,6 +76,7 @@ class TenantData:
     event_ids: set[str] = field(default_factory=set)
     api_keys: dict[str, ApiKey] = field(default_factory=dict)
     idempotency: dict[str, IdempotencyRecord] = field(default_factory=dict)
+    device_credentials: dict[tuple[str, datetime], DeviceCredential] = field(default_factory=dict)
 
 
 class MemoryStore:
@@ -117,6 +119,7 @@ class MemoryUnitOfWork:
                 "credit_notes",
                 "api_keys",
                 "idempotency",
+                "device_credentials",
             ):
                 setattr(self._data, name, dict(getattr(committed, name)))
             self._data.plans = {code: list(found) for code, found in committed.plans.items()}
@@ -128,6 +131,7 @@ class MemoryUnitOfWork:
         self.plans: PlanRepository = MemoryPlanRepository(self)
         self.customers: CustomerRepository = MemoryCustomerRepository(self)
         self.devices: DeviceRepository = MemoryDeviceRepository(self)
+        self.device_credentials: DeviceCredentialRepository = MemoryDeviceCredentialRepository(self)
         self.subscriptions: SubscriptionRepository = MemorySubscriptionRepository(self)
         self.invoices: InvoiceRepository = MemoryInvoiceRepository(self)
         self.credit_notes: CreditNoteRepository = MemoryCreditNoteRepository(self)
@@ -247,6 +251,10 @@ class MemoryCustomerRepository(_Repository):
     def add(self, customer: Customer) -> None:
         _add(self._data().customers, customer.id, customer, "customer")
 
+    def add_many(self, customers: Sequence[Customer]) -> None:
+        for customer in customers:
+            self.add(customer)
+
     def get(self, id: str) -> Customer:
         return _get(self._data().customers, id, "customer")
 
@@ -263,6 +271,10 @@ class MemoryDeviceRepository(_Repository):
     def add(self, device: Device) -> None:
         self._require_owners(device)
         _add(self._data().devices, device.id, device, "device")
+
+    def add_many(self, devices: Sequence[Device]) -> None:
+        for device in devices:
+            self.add(device)
 
     def save(self, device: Device) -> None:
         _get(self._data().devices, device.id, "device")
@@ -294,6 +306,30 @@ class MemoryDeviceRepository(_Repository):
             for id in sorted(devices)
             if customer is None or any(o.customer_id == customer for o in devices[id].ownership)
         ]
+
+
+class MemoryDeviceCredentialRepository(_Repository):
+    def add(self, credential: DeviceCredential) -> None:
+        _get(self._data().devices, credential.device_id, "device")
+        key = (credential.device_id, credential.issued_at)
+        found = self._data().device_credentials
+        if key in found:
+            raise Conflict(f"device {credential.device_id!r} has a credential issued at that time")
+        found[key] = credential
+
+    def save(self, credential: DeviceCredential) -> None:
+        key = (credential.device_id, credential.issued_at)
+        found = self._data().device_credentials
+        if key not in found:
+            raise NotFound(f"unknown credential of device {credential.device_id!r}")
+        found[key] = credential
+
+    def active(self, device: str) -> DeviceCredential | None:
+        return next((c for c in self.list(active_only=True) if c.device_id == device), None)
+
+    def list(self, *, active_only: bool = False) -> list[DeviceCredential]:
+        found = self._data().device_credentials
+        return [found[key] for key in sorted(found) if not active_only or found[key].active]
 
 
 class MemorySubscriptionRepository(_Repository):
@@ -373,16 +409,7 @@ class MemoryInvoiceRepository(_Repository):
     def summaries(self, subscriptions: Sequence[str]) -> list[InvoiceSummary]:
         chosen = set(subscriptions)
         found = [
-            InvoiceSummary(
-                invoice.id,
-                invoice.subscription_id,
-                invoice.status,
-                invoice.period,
-                invoice.issued_at,
-                invoice.grace_until,
-                invoice.number,
-                invoice.finalized_at,
-            )
+            invoice.summary()
             for invoice in self._data().invoices.values()
             if invoice.subscription_id in chosen
         ]

@@ -186,6 +186,7 @@ invoices = Table(
     Column("id", String(256), nullable=False),
     Column("number", String(64)),
     Column("status", String(16), nullable=False),
+    Column("kind", String(16), nullable=False),  # DocumentKind
     Column("customer_id", String(128), nullable=False),
     Column("subscription_id", String(128)),
     Column("currency", String(3), nullable=False),
@@ -298,7 +299,7 @@ usage_events = Table(
 )
 
 api_keys = Table(
-    # A tenant's keys for the HTTP API (migration 0004): the id is public, the
+    # A tenant's keys for the HTTP API (migration 0006): the id is public, the
     # secret only kept as its SHA-256 digest; scopes are space-separated names.
     "api_keys",
     metadata,
@@ -314,7 +315,7 @@ api_keys = Table(
 )
 
 idempotency_records = Table(
-    # The first answer to each Idempotency-Key of a tenant (migration 0004). While the
+    # The first answer to each Idempotency-Key of a tenant (migration 0006). While the
     # first request runs, ``status`` is null and ``token`` names the request holding
     # the key until ``locked_until``; afterwards the answer is replayed as stored.
     "idempotency_records",
@@ -329,4 +330,18 @@ idempotency_records = Table(
     Column("body", Text),
     Column("created_at", Micros, nullable=False),
     PrimaryKeyConstraint("tenant_id", "key"),
+)
+
+device_credentials = Table(
+    "device_credentials",
+    metadata,
+    *_tenant_key("device_credentials"),
+    Column("device_id", String(256), nullable=False),
+    Column("issued_at", Micros, nullable=False),
+    Column("username", String(400), nullable=False),
+    # Mosquitto's "$7$" PBKDF2-SHA512 hash of the secret, never the secret itself.
+    Column("secret_hash", String(200), nullable=False),
+    Column("revoked_at", Micros),
+    PrimaryKeyConstraint("tenant_id", "device_id", "issued_at"),
+    ForeignKeyConstraint(["tenant_id", "device_id"], ["devices.tenant_id", "devices.id"]),
 )

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Engine, select
 
 from iotbill.adapters.storage.sql import tables
 from iotbill.adapters.storage.sql.access import SqlApiKeyRepository, SqlIdempotencyRepository
+from iotbill.adapters.storage.sql.credentials import SqlDeviceCredentialRepository
 from iotbill.adapters.storage.sql.engine import READ_ONLY
 from iotbill.adapters.storage.sql.events import SqlEventStore
 from iotbill.adapters.storage.sql.invoices import SqlCreditNoteRepository, SqlInvoiceRepository
@@ -24,6 +25,7 @@ from iotbill.services.ports import (
     ApiKeyRepository,
     CreditNoteRepository,
     CustomerRepository,
+    DeviceCredentialRepository,
     DeviceRepository,
     EventStore,
     IdempotencyRepository,
@@ -54,6 +56,9 @@ class SqlUnitOfWork:
             self._connection, self._tenant_id
         )
         self.devices: DeviceRepository = SqlDeviceRepository(self._connection, self._tenant_id)
+        self.device_credentials: DeviceCredentialRepository = SqlDeviceCredentialRepository(
+            self._connection, self._tenant_id
+        )
         self.subscriptions: SubscriptionRepository = SqlSubscriptionRepository(
             self._connection, self._tenant_id
         )

@@ -21,7 +21,6 @@ A single event (an object, not an array) that is rejected is 422 too.
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from typing import Annotated, Any
 
 import msgspec
@@ -29,6 +28,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from iotbill.adapters.event_files import decode_event
 from iotbill.domain.errors import InvalidInput, Problem
 from iotbill.domain.events import SourcedEvent, UsageEvent
 from iotbill.entrypoints.api.auth import Access, EventsWrite
@@ -40,11 +40,8 @@ from iotbill.services.ingest import Rejection, ingest
 MAX_EVENTS = 1000
 router = APIRouter(prefix="/v1", tags=["events"], route_class=IdempotentRoute)
 
-_ONE_OR_MANY = msgspec.json.Decoder(UsageEvent | list[UsageEvent], float_hook=Decimal)
-_ONE = msgspec.json.Decoder(UsageEvent, float_hook=Decimal)
-_ANY = msgspec.json.Decoder(Any, float_hook=Decimal)
+_RAW = msgspec.json.Decoder(msgspec.Raw)
 _RAW_ITEMS = msgspec.json.Decoder(list[msgspec.Raw])
-_PATH = re.compile(r" - at `\$\.?([^`]*)`$")
 _FIELD = re.compile(r"^[A-Za-z_][\w.\[\]]*$")
 _EVENT_SCHEMA = EventIn.model_json_schema()
 _BODY = {
@@ -125,80 +122,35 @@ def _ingest_body(access: Access, body: bytes, atomic: bool) -> dict[str, Any]:
 
 
 def _decode(body: bytes) -> tuple[bool, list[tuple[int, UsageEvent]], list[Rejection]]:
-    """Whether the body is one event, its readable events by position, and the unreadable."""
+    """Whether the body is one event, its readable events by position, and the unreadable.
+
+    Each item is read by the adapter that reads every event iotbill takes
+    (:func:`~iotbill.adapters.event_files.decode_event`), so a field is refused here
+    exactly as in a file or an MQTT message.
+    """
+    single = body.lstrip()[:1] != b"["
     try:
-        decoded = _ONE_OR_MANY.decode(body)
-    except msgspec.ValidationError:
-        return _decode_each(body)
+        raws = [_RAW.decode(body)] if single else _RAW_ITEMS.decode(body)
     except msgspec.DecodeError as error:
         raise MalformedJson(f"the body is not valid JSON ({error})") from None
-    single = isinstance(decoded, UsageEvent)
-    events = [decoded] if isinstance(decoded, UsageEvent) else decoded
-    _check_size(len(events))
-    items: list[tuple[int, UsageEvent]] = []
-    refused: list[Rejection] = []
-    for index, event in enumerate(events):
-        problem = event.replacement_problem() if event.replaces is not None else None
-        if problem is None:
-            items.append((index, event))
-        else:
-            refused.append(Rejection(index, f"{problem.location}: {problem.message}"))
-    return single, items, refused
-
-
-def _decode_each(body: bytes) -> tuple[bool, list[tuple[int, UsageEvent]], list[Rejection]]:
-    """The slow path: some item is not an event; find which, and why."""
-    try:
-        whole = _ANY.decode(body)
-    except msgspec.DecodeError as error:
-        raise MalformedJson(f"the body is not valid JSON ({error})") from None
-    if isinstance(whole, dict):
-        try:
-            _ONE.decode(body)
-        except msgspec.ValidationError as error:
-            raise InvalidInput([_problem(error)]) from None
-        raise AssertionError("an event that decodes alone decodes as the body")
-    if not isinstance(whole, list):
+    if single and body.lstrip()[:1] != b"{":
         raise InvalidInput.at("body", "must be an event (an object) or an array of events")
-    raws = _RAW_ITEMS.decode(body)
-    _check_size(len(raws))
+    if len(raws) == 0:
+        raise InvalidInput.at("body", "an empty batch: send at least one event")
+    if len(raws) > MAX_EVENTS:
+        raise InvalidInput.at("body", f"{len(raws)} events: a batch holds at most {MAX_EVENTS}")
     items: list[tuple[int, UsageEvent]] = []
     refused: list[Rejection] = []
     for index, raw in enumerate(raws):
         try:
-            event = _ONE.decode(raw)
-        except msgspec.ValidationError as error:
-            problem = _problem(error)
-            refused.append(Rejection(index, f"{problem.location}: {problem.message}"))
-            continue
-        naming = event.replacement_problem() if event.replaces is not None else None
-        if naming is None:
-            items.append((index, event))
-        else:
-            refused.append(Rejection(index, f"{naming.location}: {naming.message}"))
-    return False, items, refused
-
-
-def _check_size(count: int) -> None:
-    if count == 0:
-        raise InvalidInput.at("body", "an empty batch: send at least one event")
-    if count > MAX_EVENTS:
-        raise InvalidInput.at("body", f"{count} events: a batch holds at most {MAX_EVENTS}")
-
-
-def _problem(error: msgspec.ValidationError) -> Problem:
-    message = str(error)
-    match = _PATH.search(message)
-    field = match.group(1) if match else ""
-    text = message[: match.start()] if match else message
-    if "timezone component" in text:
-        text = "must include a UTC offset, e.g. 2026-01-01T00:00:00Z (naive times are ambiguous)"
-    elif text.startswith(("Object missing required field", "Object contains unknown field")):
-        field = text.split("`")[1]
-        text = "is required" if "missing" in text else "unknown field"
-    elif text.startswith("Expected `object`"):
-        text = "must be an event (an object)"
-    return Problem(field or "", text)
+            items.append((index, decode_event(raw)))
+        except InvalidInput as error:
+            problem = error.problems[0]
+            reason = (
+                f"{problem.location}: {problem.message}" if problem.location else problem.message
+            )
+            refused.append(Rejection(index, reason))
+    return single, items, refused
 
 
 def _results(
