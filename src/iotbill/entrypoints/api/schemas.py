@@ -40,7 +40,10 @@ class Body(BaseModel):
 
 
 class Out(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    """An answer's shape. Fields that a newer part of iotbill adds to a view pass through
+    (``additionalProperties``), so clients must ignore the fields they do not know."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
 
 
 class CustomerIn(Body):
@@ -195,6 +198,7 @@ class Tax(Out):
 class InvoiceOut(Out):
     id: str
     number: str | None
+    kind: str = Field(description="What the invoice bills: opening, close, adjustment, ...")
     status: Literal["draft", "finalized", "paid", "void"]
     customer: str
     subscription: str | None
