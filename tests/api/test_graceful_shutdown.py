@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 from pathlib import Path
@@ -9,12 +10,12 @@ from typing import Any
 
 import httpx
 from sqlalchemy import select
-from tests.api.conftest import Store
-from tests.api.server import Server
-from tests.api.test_http_e2e import AT, set_up
 
 from iotbill.adapters.storage.sql import tables
 from iotbill.client import IotbillClient
+from tests.api.conftest import Store
+from tests.api.server import Server
+from tests.api.test_http_e2e import AT, set_up
 
 EVENTS = 1000
 
@@ -55,7 +56,9 @@ def test_sigterm_finishes_the_request_being_served(
         time.sleep(0.005)
     code = server.stop()  # SIGTERM, and wait for the process to end
     sender.join(timeout=60)
-    assert code == 0
+    # uvicorn shuts down gracefully, then ends by the signal it caught (as a process
+    # that did not catch it would), so the exit status says SIGTERM.
+    assert code in (0, -signal.SIGTERM)
     [answer] = answers
     assert (answer.status_code, answer.json()["accepted"]) == (200, EVENTS)
     assert store.count_events(tenant_a) == EVENTS
