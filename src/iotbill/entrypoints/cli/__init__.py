@@ -16,6 +16,7 @@ from iotbill.entrypoints.cli import (
     customers,
     demo,
     devices,
+    documents,
     invoices,
     mqtt,
     plans,
@@ -24,6 +25,7 @@ from iotbill.entrypoints.cli import (
     storage,
     subscriptions,
     usage,
+    webhooks,
 )
 from iotbill.entrypoints.cli.adoption import app as adoption_app
 
@@ -43,9 +45,11 @@ devices.register(app)
 mqtt.register(app, devices.devices_app)
 subscriptions.register(app)
 invoices.register(app)
+documents.register(invoices.invoices_app, invoices.credit_notes_app)
 billing.register(app)
 serve.register(app)
 usage.register(app)
+webhooks.register(app)
 app.add_typer(adoption_app, name="adoption")
 
 

@@ -119,6 +119,8 @@ customers = Table(
     Column("timezone", String(64), nullable=False),
     Column("billing_address", Text, nullable=False),
     Column("tax_rate", ExactDecimal, nullable=False),
+    # The locale of the customer's documents (migration 0008).
+    Column("locale", String(35), nullable=False, server_default="en"),
     PrimaryKeyConstraint("tenant_id", "id"),
 )
 
@@ -299,7 +301,7 @@ usage_events = Table(
 )
 
 api_keys = Table(
-    # A tenant's keys for the HTTP API (migration 0006): the id is public, the
+    # A tenant's keys for the HTTP API (migration 0008): the id is public, the
     # secret only kept as its SHA-256 digest; scopes are space-separated names.
     "api_keys",
     metadata,
@@ -315,7 +317,7 @@ api_keys = Table(
 )
 
 idempotency_records = Table(
-    # The first answer to each Idempotency-Key of a tenant (migration 0006). While the
+    # The first answer to each Idempotency-Key of a tenant (migration 0008). While the
     # first request runs, ``status`` is null and ``token`` names the request holding
     # the key until ``locked_until``; afterwards the answer is replayed as stored.
     "idempotency_records",
@@ -344,4 +346,68 @@ device_credentials = Table(
     Column("revoked_at", Micros),
     PrimaryKeyConstraint("tenant_id", "device_id", "issued_at"),
     ForeignKeyConstraint(["tenant_id", "device_id"], ["devices.tenant_id", "devices.id"]),
+)
+
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    *_tenant_key("webhook_endpoints"),
+    Column("id", String(64), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("events", Text, nullable=False),  # event types, sorted, comma-separated
+    # The signing secret itself: iotbill must have it to sign every message.
+    Column("secret", String(128), nullable=False),
+    Column("created_at", Micros, nullable=False),
+    Column("disabled_at", Micros),
+    PrimaryKeyConstraint("tenant_id", "id"),
+)
+
+webhook_messages = Table(
+    "webhook_messages",
+    metadata,
+    *_tenant_key("webhook_messages"),
+    Column("id", String(64), nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("occurred_at", Micros, nullable=False),
+    Column("body", Text, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "id"),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    *_tenant_key("webhook_deliveries"),
+    Column("id", String(64), nullable=False),
+    Column("message_id", String(64), nullable=False),
+    Column("endpoint_id", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", Micros, nullable=False),
+    Column("deadline", Micros, nullable=False),
+    Column("delivered_at", Micros),
+    Column("last_error", Text),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    ForeignKeyConstraint(
+        ["tenant_id", "message_id"], ["webhook_messages.tenant_id", "webhook_messages.id"]
+    ),
+    ForeignKeyConstraint(
+        ["tenant_id", "endpoint_id"], ["webhook_endpoints.tenant_id", "webhook_endpoints.id"]
+    ),
+    Index(None, "tenant_id", "status", "next_attempt_at"),
+)
+
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    *_tenant_key("webhook_attempts"),
+    Column("delivery_id", String(64), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("at", Micros, nullable=False),
+    Column("status_code", Integer),
+    Column("error", Text),
+    Column("duration_ms", Integer, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "delivery_id", "number"),
+    ForeignKeyConstraint(
+        ["tenant_id", "delivery_id"], ["webhook_deliveries.tenant_id", "webhook_deliveries.id"]
+    ),
 )

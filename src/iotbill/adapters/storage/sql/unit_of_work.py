@@ -20,6 +20,7 @@ from iotbill.adapters.storage.sql.repositories import (
     SqlSubscriptionRepository,
     SqlTenantRepository,
 )
+from iotbill.adapters.storage.sql.webhooks import SqlWebhookRepository
 from iotbill.domain.errors import NotFound
 from iotbill.services.ports import (
     ApiKeyRepository,
@@ -34,6 +35,7 @@ from iotbill.services.ports import (
     SubscriptionRepository,
     TenantRepository,
     UnitOfWorkFactory,
+    WebhookRepository,
 )
 
 
@@ -71,6 +73,7 @@ class SqlUnitOfWork:
         self.idempotency: IdempotencyRepository = SqlIdempotencyRepository(
             self._connection, self._tenant_id
         )
+        self.webhooks: WebhookRepository = SqlWebhookRepository(self._connection, self._tenant_id)
 
     def __enter__(self) -> Self:
         connection = self.engine.connect()

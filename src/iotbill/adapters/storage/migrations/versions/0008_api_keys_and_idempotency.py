@@ -5,8 +5,8 @@ secret (never the secret), the scopes and when it was revoked.
 ``idempotency_records`` keeps the first answer to each ``Idempotency-Key`` a
 tenant sent, so that a retry gets the same answer and nothing is created twice.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-06 19:10:00.000000
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
