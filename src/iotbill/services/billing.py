@@ -50,7 +50,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from iotbill.domain.catalog import Plan
-from iotbill.domain.errors import InvalidInput
+from iotbill.domain.errors import Conflict, InvalidInput, NotFound
 from iotbill.domain.event_table import EventTable
 from iotbill.domain.invoices import Invoice, format_invoice_number
 from iotbill.domain.periods import require_aware
@@ -146,20 +146,27 @@ def _bill_batch(
 ) -> BillRunReport:
     """Bill the subscriptions ``batch`` (id, customer) in ``uow``; what was done.
 
-    A subscription whose events its meters cannot take (a stored event that no
-    meter checked when it came in, e.g. before the subscription existed) is
-    held: nothing of it is written, and the others are billed. Numbers are
-    taken last, so a held subscription takes none.
+    A subscription that cannot be billed is held: nothing of it is written, and
+    the others are billed. Whatever the cause: events its meters cannot take (a
+    stored event that no meter checked when it came in, e.g. before the
+    subscription existed), a plan version that no longer reads, an amount
+    beyond what a line may carry, any error in pricing it (:func:`_why`).
+    Numbers are taken last, so a held subscription takes none.
     """
-    bills = _read_bills(uow, batch, times, plans)
     held: list[Held] = []
-    asks = [(bill, bill.pricing_windows()) for bill in bills]
+    bills = _read_bills(uow, batch, times, plans, held)
+    asks = []
+    for bill in bills:
+        try:
+            asks.append((bill, bill.pricing_windows()))
+        except Exception as error:  # one subscription never stops the others
+            held.append(Held(bill.subscription.id, _why(error)))
     priced = []
     for bill, tables in _with_tables(uow, asks):
         try:
             bill.price(tables)
-        except InvalidInput as error:
-            held.append(Held(bill.subscription.id, str(error)))
+        except Exception as error:  # one subscription never stops the others
+            held.append(Held(bill.subscription.id, _why(error)))
         else:
             priced.append(bill)
     adjusted = _adjust_for_late_events(uow, priced, held)
@@ -169,10 +176,23 @@ def _bill_batch(
     return report
 
 
+def _why(error: Exception) -> str:
+    """Why a subscription is held: the message of an error iotbill raises on purpose, the
+    kind and message of any other (an arithmetic or overflow error in pricing)."""
+    if isinstance(error, InvalidInput | NotFound | Conflict):
+        return str(error)
+    return f"could not be priced ({type(error).__name__}: {error})"
+
+
 def _read_bills(
-    uow: UnitOfWork, batch: Sequence[tuple[str, str]], times: RunTimes, plans: dict[PlanKey, Plan]
+    uow: UnitOfWork,
+    batch: Sequence[tuple[str, str]],
+    times: RunTimes,
+    plans: dict[PlanKey, Plan],
+    held: list[Held],
 ) -> list[SubscriptionBill]:
-    """The batch's subscriptions, by id, with what billing them needs, read in ``uow``."""
+    """The batch's subscriptions, by id, with what billing them needs, read in ``uow``;
+    those that cannot be read (a stored plan version that no longer reads) are ``held``."""
     chosen = {subscription_id for subscription_id, _ in batch}
     customer_ids = sorted({customer_id for _, customer_id in batch})
     subscriptions = uow.subscriptions.for_customers(customer_ids)
@@ -183,19 +203,25 @@ def _read_bills(
     for summary in invoices:
         by_subscription[summary.subscription_id].append(summary)
     scopes = _scopes(subscriptions)
-    return [
-        SubscriptionBill(
-            subscription,
-            customers[subscription.customer_id],
-            _plans(uow, subscription, plans),
-            scopes[subscription.id],
-            by_subscription[subscription.id],
-            drafts,
-            times,
-        )
-        for subscription in subscriptions
-        if subscription.id in chosen
-    ]
+    bills = []
+    for subscription in subscriptions:
+        if subscription.id not in chosen:
+            continue
+        try:
+            bills.append(
+                SubscriptionBill(
+                    subscription,
+                    customers[subscription.customer_id],
+                    _plans(uow, subscription, plans),
+                    scopes[subscription.id],
+                    by_subscription[subscription.id],
+                    drafts,
+                    times,
+                )
+            )
+        except Exception as error:  # one subscription never stops the others
+            held.append(Held(subscription.id, _why(error)))
+    return bills
 
 
 def _scopes(subscriptions: Sequence[Subscription]) -> dict[str, EventScope]:
@@ -274,8 +300,8 @@ def _adjust_for_late_events(
             continue
         try:
             bill.adjust(check, tables)
-        except InvalidInput as error:
-            held.append(Held(bill.subscription.id, str(error)))
+        except Exception as error:  # one subscription never stops the others
+            held.append(Held(bill.subscription.id, _why(error)))
             failed.add(bill.subscription.id)
     return [bill for bill in bills if bill.subscription.id not in failed]
 

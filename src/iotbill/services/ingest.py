@@ -29,13 +29,15 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
 
 from iotbill.domain.catalog import Plan
 from iotbill.domain.customers import Device
+from iotbill.domain.errors import InvalidInput
 from iotbill.domain.events import SourcedEvent, UsageEvent
+from iotbill.domain.input_rules import DEFAULT_CLOCK_SKEW, skew_problem
 from iotbill.domain.subscriptions import PlanKey, Subscription
 from iotbill.services.meter_checks import MeterChecks
 from iotbill.services.ports import Clock, PreparedEvents, UnitOfWork, UnitOfWorkFactory
@@ -94,6 +96,7 @@ def ingest(
     batch_size: int = DEFAULT_BATCH_SIZE,
     writers: int = DEFAULT_WRITERS,
     on_progress: Progress | None = None,
+    clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
 ) -> IngestReport:
     """Store ``events`` for ``tenant``; ``rejected`` are lines already refused (unreadable).
 
@@ -108,6 +111,7 @@ def ingest(
         batch_size=batch_size,
         writers=writers,
         on_progress=on_progress,
+        clock_skew=clock_skew,
     )
 
 
@@ -121,6 +125,7 @@ def ingest_lines(
     batch_size: int = DEFAULT_BATCH_SIZE,
     writers: int = DEFAULT_WRITERS,
     on_progress: Progress | None = None,
+    clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
 ) -> IngestReport:
     """Store the events of ``stretches`` for ``tenant``, a stretch at a time.
 
@@ -128,14 +133,17 @@ def ingest_lines(
     batches at once, each in its own unit of work (with ``atomic``: all in
     one, on this thread). ``on_progress`` is told how many lines have been
     dealt with (stored, found to be duplicates, or rejected) as that number
-    grows.
+    grows. An event stamped more than ``clock_skew`` after ``clock.now()`` is
+    rejected (:func:`~iotbill.domain.input_rules.skew_problem`).
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     if writers < 1:
         raise ValueError("writers must be at least 1")
+    if clock_skew < timedelta(0):
+        raise InvalidInput.at("clock_skew", "must not be negative")
     received_at = clock.now()
-    screen = _Screen()
+    screen = _Screen(received_at, clock_skew)
     refused: list[Rejection] = []
     duplicates = passed = 0
     store: _Atomic | _Batches = (
@@ -185,7 +193,11 @@ class _Screen:
     is known whichever stretch it falls in.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, received_at: datetime, clock_skew: timedelta) -> None:
+        self._received_at = received_at
+        self._clock_skew = clock_skew
+        self._latest = received_at + clock_skew
+        """The latest timestamp an event received now may carry."""
         self.devices: dict[str, Device] = {}
         """Each device named so far, as first read: entries are added, never changed."""
         self.history: int | None = None
@@ -227,6 +239,10 @@ class _Screen:
             lines if whole else [lines[i] for i in measured],
         )
         failed = {measured[position]: reason for position, reason in found.items()}
+        latest = self._latest
+        for index in [i for i in firsts if usage[i].timestamp > latest]:
+            wrong = skew_problem(usage[index].timestamp, self._received_at, self._clock_skew)
+            failed[index] = f"timestamp: {wrong}"
         naming = [i for i in firsts if usage[i].replaces is not None and i not in failed]
         if naming:
             failed.update(self._naming_refusals(usage, lines, firsts, failed, naming, lookup))
