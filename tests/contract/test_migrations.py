@@ -57,3 +57,36 @@ def test_events_stored_by_the_first_schema_survive_the_upgrade(engine: Engine) -
                 ("event_id", "C"),
                 ("event_type", "C"),
             ]
+
+
+def test_invoices_stored_before_kinds_take_theirs_from_their_ids(engine: Engine) -> None:
+    upgrade(engine, "0003")
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO customers (tenant_id, id, name, currency, timezone, billing_address,"
+            " tax_rate) SELECT id, 'c1', 'C', 'USD', 'UTC', 'x', '0' FROM tenants"
+        )
+        for invoice in (
+            "s1/opening",
+            "s1/change/2026-01-10T00:00:00+00:00",
+            "s1/close/2026-01-01T00:00:00+00:00",
+            "s1/cancellation",
+        ):
+            connection.exec_driver_sql(
+                "INSERT INTO invoices (tenant_id, id, status, customer_id, subscription_id,"
+                " currency, period_start, period_end, tax_rate, subtotal_minor, tax_minor,"
+                " total_minor, credits, issued_at, grace_until)"
+                f" SELECT id, '{invoice}', 'draft', 'c1', 's1', 'USD', 0, 1, '0', 0, 0, 0, '0',"
+                " 0, 0 FROM tenants"
+            )
+
+    upgrade(engine)
+
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql("SELECT id, kind FROM invoices ORDER BY id").all()
+    assert [tuple(row) for row in rows] == [
+        ("s1/cancellation", "cancellation"),
+        ("s1/change/2026-01-10T00:00:00+00:00", "change"),
+        ("s1/close/2026-01-01T00:00:00+00:00", "close"),
+        ("s1/opening", "opening"),
+    ]

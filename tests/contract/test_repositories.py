@@ -14,11 +14,18 @@ from iotbill.adapters.event_files import read_event_table
 from iotbill.adapters.plan_files import parse_plan_text
 from iotbill.domain.customers import Customer
 from iotbill.domain.errors import Conflict, NotFound
-from iotbill.domain.invoices import Invoice, credit_line, format_invoice_number, issue_credit_note
+from iotbill.domain.invoices import (
+    DocumentKind,
+    Invoice,
+    InvoiceSummary,
+    credit_line,
+    issue_credit_note,
+)
+from iotbill.domain.numbering import format_invoice_number
 from iotbill.domain.periods import Period
 from iotbill.domain.rating import rate_period
 from iotbill.domain.subscriptions import cancel, subscribe
-from iotbill.services.ports import InvoiceSummary, Tenant, UnitOfWorkFactory
+from iotbill.services.ports import Tenant, UnitOfWorkFactory
 from tests.contract.conftest import JAN_1, add_devices, device
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -148,6 +155,7 @@ def _draft(store: UnitOfWorkFactory, tenant: str, id: str) -> Invoice:
         customer = uow.customers.get("c1")
     return Invoice.draft(
         id=id,
+        kind=DocumentKind.CLOSE,
         customer=customer,
         subscription_id=None,
         period=JANUARY,
@@ -254,7 +262,15 @@ def test_invoices_are_added_and_replaced_in_bulk(store: UnitOfWorkFactory, tenan
         assert uow.invoices.find(["inv-a", "inv-b", "inv-z"]) == {"inv-a": draft, "inv-b": final}
         assert uow.invoices.summaries(["s1"]) == [
             InvoiceSummary(
-                i.id, "s1", i.status, i.period, i.issued_at, i.grace_until, i.number, i.finalized_at
+                id=i.id,
+                kind=DocumentKind.CLOSE,
+                subscription_id="s1",
+                status=i.status,
+                period=i.period,
+                issued_at=i.issued_at,
+                grace_until=i.grace_until,
+                number=i.number,
+                finalized_at=i.finalized_at,
             )
             for i in (draft, final)
         ]

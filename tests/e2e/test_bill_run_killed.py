@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from iotbill.adapters.clock import FrozenClock
+from iotbill.adapters.plan_files import parse_plan_document
 from iotbill.adapters.storage.sql.engine import create_engine_for, upgrade
 from iotbill.adapters.storage.sql.unit_of_work import sql_unit_of_work_factory
 from iotbill.domain.events import SourcedEvent, UsageEvent
@@ -71,7 +72,7 @@ def set_up(database: Path) -> None:
     upgrade(engine)
     open_uow = sql_unit_of_work_factory(engine)
     clock = FrozenClock(datetime(2026, 1, 1, tzinfo=UTC))
-    apply_plan(open_uow("default"), PLAN, "plan.yaml", clock)
+    apply_plan(open_uow("default"), parse_plan_document(PLAN, "plan.yaml"), clock)
     events = []
     for number in range(SUBSCRIPTIONS):
         customer = f"c{number:02d}"

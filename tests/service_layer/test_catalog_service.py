@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from iotbill.adapters.clock import FrozenClock
+from iotbill.adapters.plan_files import parse_plan_document
 from iotbill.domain.errors import InvalidInput, NotFound
 from iotbill.services.catalog import apply_plan, list_plans, plan_versions, show_plan
 from tests.service_layer.conftest import NewUnitOfWork
@@ -14,9 +15,9 @@ from tests.service_layer.documents import water_plan
 
 
 def test_the_same_file_twice_is_one_version(uow: NewUnitOfWork, clock: FrozenClock) -> None:
-    first = apply_plan(uow(), water_plan(), "water.yaml", clock)
+    first = apply_plan(uow(), parse_plan_document(water_plan(), "water.yaml"), clock)
     clock.advance(timedelta(hours=1))
-    again = apply_plan(uow(), water_plan(), "water.yaml", clock)
+    again = apply_plan(uow(), parse_plan_document(water_plan(), "water.yaml"), clock)
 
     assert (first.created, first.stored.version) == (True, 1)
     assert (again.created, again.stored.version) == (False, 1)
@@ -25,8 +26,10 @@ def test_the_same_file_twice_is_one_version(uow: NewUnitOfWork, clock: FrozenClo
 
 
 def test_comments_and_layout_are_not_the_plan(uow: NewUnitOfWork, clock: FrozenClock) -> None:
-    apply_plan(uow(), water_plan(comment="first"), "water.yaml", clock)
-    edited = apply_plan(uow(), water_plan(comment="reworded"), "water.yaml", clock)
+    apply_plan(uow(), parse_plan_document(water_plan(comment="first"), "water.yaml"), clock)
+    edited = apply_plan(
+        uow(), parse_plan_document(water_plan(comment="reworded"), "water.yaml"), clock
+    )
 
     assert (edited.created, edited.stored.version) == (False, 1)
     assert "first" in show_plan(uow(), "water").document
@@ -35,9 +38,9 @@ def test_comments_and_layout_are_not_the_plan(uow: NewUnitOfWork, clock: FrozenC
 def test_an_edited_plan_is_the_next_version_and_the_old_one_stays(
     uow: NewUnitOfWork, clock: FrozenClock
 ) -> None:
-    apply_plan(uow(), water_plan(fee="31.00"), "water.yaml", clock)
+    apply_plan(uow(), parse_plan_document(water_plan(fee="31.00"), "water.yaml"), clock)
     clock.advance(timedelta(days=30))
-    edited = apply_plan(uow(), water_plan(fee="35.00"), "water.yaml", clock)
+    edited = apply_plan(uow(), parse_plan_document(water_plan(fee="35.00"), "water.yaml"), clock)
 
     assert (edited.created, edited.stored.version) == (True, 2)
     assert edited.stored.created_at == clock.now()
@@ -50,11 +53,11 @@ def test_an_edited_plan_is_the_next_version_and_the_old_one_stays(
 def test_an_invalid_edit_reports_every_problem_and_stores_nothing(
     uow: NewUnitOfWork, clock: FrozenClock
 ) -> None:
-    apply_plan(uow(), water_plan(), "water.yaml", clock)
+    apply_plan(uow(), parse_plan_document(water_plan(), "water.yaml"), clock)
     broken = water_plan(fee="31.001", price="cheap")
 
     with pytest.raises(InvalidInput) as raised:
-        apply_plan(uow(), broken, "water.yaml", clock)
+        apply_plan(uow(), parse_plan_document(broken, "water.yaml"), clock)
 
     locations = [problem.location for problem in raised.value.problems]
     assert locations == ["water.yaml: fixed_fees[0].amount", "water.yaml: charges[0].unit_price"]
@@ -62,10 +65,14 @@ def test_an_invalid_edit_reports_every_problem_and_stores_nothing(
 
 
 def test_a_plan_keeps_its_currency_and_interval(uow: NewUnitOfWork, clock: FrozenClock) -> None:
-    apply_plan(uow(), water_plan(), "water.yaml", clock)
+    apply_plan(uow(), parse_plan_document(water_plan(), "water.yaml"), clock)
 
     with pytest.raises(InvalidInput) as raised:
-        apply_plan(uow(), water_plan(currency="EUR", interval="year"), "water.yaml", clock)
+        apply_plan(
+            uow(),
+            parse_plan_document(water_plan(currency="EUR", interval="year"), "water.yaml"),
+            clock,
+        )
 
     messages = {problem.location: problem.message for problem in raised.value.problems}
     assert set(messages) == {"water.yaml: currency", "water.yaml: interval"}
@@ -74,15 +81,15 @@ def test_a_plan_keeps_its_currency_and_interval(uow: NewUnitOfWork, clock: Froze
 
 
 def test_list_shows_the_latest_version_of_each_plan(uow: NewUnitOfWork, clock: FrozenClock) -> None:
-    apply_plan(uow(), water_plan("water"), "a.yaml", clock)
-    apply_plan(uow(), water_plan("water", price="0.60"), "a.yaml", clock)
-    apply_plan(uow(), water_plan("basic"), "b.yaml", clock)
+    apply_plan(uow(), parse_plan_document(water_plan("water"), "a.yaml"), clock)
+    apply_plan(uow(), parse_plan_document(water_plan("water", price="0.60"), "a.yaml"), clock)
+    apply_plan(uow(), parse_plan_document(water_plan("basic"), "b.yaml"), clock)
 
     assert [(s.plan.code, s.version) for s in list_plans(uow())] == [("basic", 1), ("water", 2)]
 
 
 def test_unknown_plans_and_versions_are_not_found(uow: NewUnitOfWork, clock: FrozenClock) -> None:
-    apply_plan(uow(), water_plan(), "water.yaml", clock)
+    apply_plan(uow(), parse_plan_document(water_plan(), "water.yaml"), clock)
 
     with pytest.raises(NotFound, match="unknown plan 'gold'"):
         show_plan(uow(), "gold")

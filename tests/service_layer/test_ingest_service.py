@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 
 from iotbill.adapters.clock import FrozenClock
+from iotbill.adapters.plan_files import parse_plan_document
 from iotbill.domain.catalog import Meter
 from iotbill.domain.events import SourcedEvent, UsageEvent
 from iotbill.domain.periods import Period
@@ -38,7 +39,7 @@ def tenant(store: UnitOfWorkFactory) -> str:
         unit.tenants.add(Tenant(code, f"Tenant {code}"))
         unit.commit()
     add_customers(lambda: store(code))
-    apply_plan(store(code), water_plan("water"), "water.yaml", CLOCK)
+    apply_plan(store(code), parse_plan_document(water_plan("water"), "water.yaml"), CLOCK)
     add_device(store(code), "p1", customer="acme", start=date(2026, 1, 1))
     add_device(store(code), "p2", customer="berlin", start=date(2026, 1, 1))
     create_subscription(store(code), customer="acme", plan="water", start=date(2026, 1, 1))

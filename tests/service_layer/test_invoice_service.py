@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from iotbill.domain.errors import Conflict, InvalidInput, NotFound
-from iotbill.domain.invoices import Invoice
+from iotbill.domain.invoices import DocumentKind, Invoice
 from iotbill.domain.invoicing import InvoiceLine
 from iotbill.domain.periods import Period
 from iotbill.services.invoices import (
@@ -35,6 +35,7 @@ def draft(uow: NewUnitOfWork, id: str, *amounts: str) -> Invoice:
         customer = unit.customers.get("acme")
         invoice = Invoice.draft(
             id=id,
+            kind=DocumentKind.CLOSE,
             customer=customer,
             subscription_id=None,
             period=JANUARY,

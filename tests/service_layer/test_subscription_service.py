@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from iotbill.adapters.clock import FrozenClock
+from iotbill.adapters.plan_files import parse_plan_document
 from iotbill.domain.errors import Conflict, InvalidInput, NotFound
 from iotbill.domain.subscriptions import Cancellation, Phase
 from iotbill.services.catalog import apply_plan
@@ -32,9 +33,13 @@ NY_APR_1 = datetime(2026, 4, 1, 4, tzinfo=UTC)
 def catalog(uow: NewUnitOfWork, clock: FrozenClock) -> None:
     """Customers acme (USD, New York) and berlin (EUR); USD plans water and premium."""
     add_customers(uow)
-    apply_plan(uow(), water_plan("water"), "water.yaml", clock)
-    apply_plan(uow(), water_plan("premium", fee="62.00"), "premium.yaml", clock)
-    apply_plan(uow(), water_plan("wasser", currency="EUR"), "wasser.yaml", clock)
+    apply_plan(uow(), parse_plan_document(water_plan("water"), "water.yaml"), clock)
+    apply_plan(
+        uow(), parse_plan_document(water_plan("premium", fee="62.00"), "premium.yaml"), clock
+    )
+    apply_plan(
+        uow(), parse_plan_document(water_plan("wasser", currency="EUR"), "wasser.yaml"), clock
+    )
 
 
 @pytest.mark.usefixtures("catalog")
@@ -182,11 +187,11 @@ def test_existing_subscriptions_keep_their_version_until_migrated_on_a_date(
     uow: NewUnitOfWork, clock: FrozenClock
 ) -> None:
     add_customers(uow)
-    apply_plan(uow(), water_plan(fee="31.00"), "water.yaml", clock)
+    apply_plan(uow(), parse_plan_document(water_plan(fee="31.00"), "water.yaml"), clock)
     kept = create_subscription(uow(), customer="acme", plan="water", start=date(2026, 1, 1))
     ended = create_subscription(uow(), customer="acme", plan="water", start=date(2026, 1, 1))
     cancel_subscription(uow(), ended.id, timing="immediate", at=date(2026, 2, 1))
-    apply_plan(uow(), water_plan(fee="35.00"), "water.yaml", clock)
+    apply_plan(uow(), parse_plan_document(water_plan(fee="35.00"), "water.yaml"), clock)
 
     newcomer = create_subscription(uow(), customer="acme", plan="water", start=date(2026, 2, 1))
     assert newcomer.phases[0].plan_key == ("water", 2)

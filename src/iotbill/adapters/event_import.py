@@ -16,8 +16,7 @@ from collections.abc import Iterator
 
 from iotbill.adapters.event_files import decode_events, read_bytes
 from iotbill.domain.errors import InvalidInput
-from iotbill.domain.events import SourcedEvent
-from iotbill.services.ingest import Lines, Rejection
+from iotbill.domain.events import Lines, Rejection, SourcedEvent
 
 STRETCH_BYTES = 16 * 1024 * 1024
 """About how much of the file is decoded at once: some 100,000 lines of telemetry."""

@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 import yaml
 
 from iotbill.adapters.event_files import read_bytes
-from iotbill.domain.catalog import Plan
+from iotbill.domain.catalog import Plan, PlanDocument
 from iotbill.domain.errors import InvalidInput
 from iotbill.domain.input_rules import PLAN_LIMITS, DuplicateKey, unique_keys
 from iotbill.domain.plan_parsing import parse_plan
@@ -122,6 +122,11 @@ def parse_plan_text(text: str, source: str) -> Plan:
         raise error.within(source, ": ") from None
     except RecursionError:
         raise InvalidInput.at(source, "nested too deep") from None
+
+
+def parse_plan_document(text: str, source: str) -> PlanDocument:
+    """The plan in ``text`` with the text itself, for storing: see :func:`parse_plan_text`."""
+    return PlanDocument(parse_plan_text(text, source), text, source)
 
 
 def read_plan(path: str) -> Plan:

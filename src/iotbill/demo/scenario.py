@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from iotbill.adapters.clock import FrozenClock
+from iotbill.adapters.plan_files import parse_plan_document
 from iotbill.demo.telemetry import Generator, battery_exports, pump_flow, vending
 from iotbill.domain.events import SourcedEvent
 from iotbill.domain.invoices import Invoice
@@ -87,7 +88,8 @@ def run_demo(open_uow: UnitOfWorkFactory, seed: int = 2026) -> DemoResult:
         uow.commit()
     plans = files("iotbill.demo") / "plans"
     for name in PLANS:
-        apply_plan(open_uow(TENANT.code), (plans / name).read_text(), name, clock)
+        document = parse_plan_document((plans / name).read_text(), name)
+        apply_plan(open_uow(TENANT.code), document, clock)
     rng = np.random.default_rng(seed)
     events: list[SourcedEvent] = []
     for customer in CUSTOMERS:

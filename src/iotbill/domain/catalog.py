@@ -83,3 +83,16 @@ class Plan:
     def meters_event_type(self, event_type: str) -> bool:
         """Whether any of this plan's meters reads events of ``event_type``."""
         return any(meter.event_type == event_type for meter in self.meters)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanDocument:
+    """A plan and the document it was read from.
+
+    ``text`` is kept as written (comments and all) when the plan is stored;
+    ``source`` names the document in error messages (a file name).
+    """
+
+    plan: Plan
+    text: str
+    source: str

@@ -169,3 +169,22 @@ class SourcedEvent(msgspec.Struct, frozen=True, gc=False):
 
     event: UsageEvent
     line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A line of input that was not stored, and why (``field: reason``)."""
+
+    line: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Lines:
+    """A stretch of the input, in line order: its readable events and its unreadable lines.
+
+    What a reader of events (a file, a request body) hands to ingest.
+    """
+
+    events: Sequence[SourcedEvent]
+    rejected: Sequence[Rejection] = ()

@@ -9,7 +9,7 @@ Lifecycle::
 A draft may be revised (late events during the grace period still count); the
 bill run finalizes it once ``grace_until`` has passed. Finalizing assigns the
 invoice's number (sequential and gap-free per tenant, given by the caller; see
-:func:`format_invoice_number`) and freezes it: a finalized invoice never
+:mod:`iotbill.domain.numbering`) and freezes it: a finalized invoice never
 changes again, except its status (paid, void) and the credits of the credit
 notes issued against it. Any other transition is a
 :class:`~iotbill.domain.errors.Conflict`. A paid invoice is corrected by a
@@ -29,7 +29,7 @@ where it is taxed again at that invoice's rate.
 
 ``Invoice.as_json`` is the one schema that the command line and the API print::
 
-    {"id", "number", "status", "customer", "subscription", "currency",
+    {"id", "number", "kind", "status", "customer", "subscription", "currency",
      "period": {"start", "end"}, "lines": [InvoiceLine.as_json, ...],
      "subtotal", "tax": {"rate", "amount"}, "total", "credits", "amount_due",
      "issued_at", "finalized_at"}
@@ -45,6 +45,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any, Literal
 
 from iotbill.domain.customers import MAX_TAX_RATE, Customer
@@ -59,23 +60,28 @@ from iotbill.domain.quantities import decimal_text
 InvoiceStatus = Literal["draft", "finalized", "paid", "void"]
 
 
-def format_invoice_number(prefix: str, year: int, sequence: int) -> str:
-    """An invoice (or credit note) number: ``format_invoice_number("INV", 2026, 123)``.
+class DocumentKind(StrEnum):
+    """What an invoice bills: each kind is issued at its own moment of a subscription.
 
-    >>> format_invoice_number("INV", 2026, 123)
-    'INV-2026-000123'
-
-    The sequence has at least six digits; past 999,999 it simply grows.
+    The kind is stored with the invoice (never read back out of its id):
+    :mod:`iotbill.domain.documents` says when each kind is due.
     """
-    problems = ProblemCollector()
-    if not prefix or not prefix.isalnum():
-        problems.add("prefix", f"must be letters or digits, not {prefix!r}")
-    if not 1 <= year <= 9999:
-        problems.add("year", f"must be from 1 to 9999, not {year}")
-    if sequence < 1:
-        problems.add("sequence", f"must be at least 1, not {sequence}")
-    problems.raise_if_any()
-    return f"{prefix}-{year:04d}-{sequence:06d}"
+
+    OPENING = "opening"
+    """The first period's advance fees, issued when the subscription starts."""
+    CHANGE = "change"
+    """The prorated difference of a plan change or migration inside a period."""
+    CANCELLATION = "cancellation"
+    """The prorated credit (or charge) of an immediate cancellation."""
+    CLOSE = "close"
+    """A period's close: its usage and arrears fees, and the next period's advance fees.
+    The only kind priced from events, so the only one revised while a draft and the one
+    that carries late-usage adjustments."""
+
+    @property
+    def priced_from_usage(self) -> bool:
+        """Whether invoices of this kind are priced from the period's events."""
+        return self is DocumentKind.CLOSE
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +109,22 @@ def totals(lines: Iterable[InvoiceLine], tax_rate: Decimal, currency: Currency) 
 
 
 @dataclass(frozen=True, slots=True)
+class InvoiceSummary:
+    """An invoice without its lines: what a bill run needs to know of the invoices it
+    does not change."""
+
+    id: str
+    kind: DocumentKind
+    subscription_id: str | None
+    status: InvoiceStatus
+    period: Period
+    issued_at: datetime
+    grace_until: datetime
+    number: str | None
+    finalized_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class Invoice:
     """An invoice: lines for a customer (and subscription) over a period, and its state."""
 
@@ -115,6 +137,7 @@ class Invoice:
     tax_rate: Decimal
     issued_at: datetime
     grace_until: datetime
+    kind: DocumentKind
     status: InvoiceStatus = "draft"
     number: str | None = None
     finalized_at: datetime | None = None
@@ -151,6 +174,7 @@ class Invoice:
         cls,
         *,
         id: str,
+        kind: DocumentKind,
         customer: Customer,
         subscription_id: str | None,
         period: Period,
@@ -161,6 +185,7 @@ class Invoice:
         """A draft for ``customer`` at its currency and tax rate, finalizable after ``grace``."""
         return cls(
             id=id,
+            kind=kind,
             customer_id=customer.id,
             subscription_id=subscription_id,
             currency=customer.currency,
@@ -195,6 +220,20 @@ class Invoice:
         notes may still credit.
         """
         return max(self.total - self.credits, Decimal(0))
+
+    def summary(self) -> InvoiceSummary:
+        """This invoice without its lines."""
+        return InvoiceSummary(
+            id=self.id,
+            kind=self.kind,
+            subscription_id=self.subscription_id,
+            status=self.status,
+            period=self.period,
+            issued_at=self.issued_at,
+            grace_until=self.grace_until,
+            number=self.number,
+            finalized_at=self.finalized_at,
+        )
 
     def is_due_for_finalization(self, as_of: datetime) -> bool:
         """Whether this is a draft whose grace period has ended by ``as_of``."""
@@ -237,6 +276,7 @@ class Invoice:
         return {
             "id": self.id,
             "number": self.number,
+            "kind": self.kind.value,
             "status": self.status,
             "customer": self.customer_id,
             "subscription": self.subscription_id,

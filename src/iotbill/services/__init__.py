@@ -5,5 +5,6 @@ result, commit); it owns no I/O of its own and no pricing rules. Adapters
 implement the ports; entrypoints call the functions here.
 """
 
-DEFAULT_TENANT = "default"
-"""The tenant that a new store starts with, and that commands use unless told otherwise."""
+from iotbill.services.ports import DEFAULT_TENANT
+
+__all__ = ["DEFAULT_TENANT"]

@@ -16,7 +16,9 @@
    assigned in the same transaction. A document already due when it is issued
    (no grace left by ``as_of``) is stored finalized at once.
 
-Every document has a deterministic id (``sub-1/close/2026-02-01T00:00:00+00:00``).
+Every document has a kind and a deterministic id
+(``sub-1/close/2026-02-01T00:00:00+00:00``); which are owed and when each is
+due is decided in the domain (:mod:`iotbill.domain.documents`).
 The run takes the subscriptions in id order, ``batch_size`` at a time, and
 does each batch in one transaction: its reads, its invoices and the numbers
 they take. A batch is stored whole or not at all, so a run that is repeated,
@@ -46,25 +48,25 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any, TypeVar
 
 from iotbill.domain.catalog import Plan
+from iotbill.domain.documents import drafts_to_read
 from iotbill.domain.errors import Conflict, InvalidInput, NotFound
 from iotbill.domain.event_table import EventTable
-from iotbill.domain.invoices import Invoice, format_invoice_number
+from iotbill.domain.invoices import Invoice, InvoiceSummary
+from iotbill.domain.numbering import NumberSeries
 from iotbill.domain.periods import require_aware
 from iotbill.domain.subscription_billing import PlanVersions
 from iotbill.domain.subscriptions import PlanKey, Subscription
-from iotbill.services.invoices import INVOICE_PREFIX
+from iotbill.services.numbering import take_numbers
 from iotbill.services.ports import (
     EventScope,
     EventWindow,
-    InvoiceSummary,
     UnitOfWork,
     UnitOfWorkFactory,
 )
-from iotbill.services.subscription_bills import RunTimes, SubscriptionBill, drafts_to_read
+from iotbill.services.subscription_bills import RunTimes, SubscriptionBill
 
 BATCH_SIZE = 500
 Progress = Callable[[int, int], None]
@@ -202,7 +204,7 @@ def _read_bills(
     by_subscription: defaultdict[str | None, list[InvoiceSummary]] = defaultdict(list)
     for summary in invoices:
         by_subscription[summary.subscription_id].append(summary)
-    scopes = _scopes(subscriptions)
+    scopes = event_scopes(subscriptions)
     bills = []
     for subscription in subscriptions:
         if subscription.id not in chosen:
@@ -224,7 +226,7 @@ def _read_bills(
     return bills
 
 
-def _scopes(subscriptions: Sequence[Subscription]) -> dict[str, EventScope]:
+def event_scopes(subscriptions: Sequence[Subscription]) -> dict[str, EventScope]:
     """Each subscription's events: its device's, or its customer's but for the devices that
     have subscriptions of their own (all of the customer's are in ``subscriptions``)."""
     billed_alone: defaultdict[str, set[str]] = defaultdict(set)
@@ -264,20 +266,17 @@ def _with_tables(
 def _number(uow: UnitOfWork, bills: Sequence[SubscriptionBill]) -> None:
     """Give the invoices due their numbers: each series' taken at once, then handed out in
     the order of the bills (and of each bill's invoices), as one by one."""
-    wanted = Counter[int]()
+    wanted = Counter[NumberSeries]()
     for bill in bills:
-        wanted[bill.series_year()] += bill.due
+        wanted[bill.series()] += bill.due
     numbers = {
-        year: map(
-            partial(format_invoice_number, INVOICE_PREFIX, year),
-            uow.invoices.next_numbers(f"{INVOICE_PREFIX}-{year}", count),
-        )
-        for year, count in sorted(wanted.items())
+        series: iter(take_numbers(uow, series, count))
+        for series, count in sorted(wanted.items())
         if count
     }
     for bill in bills:
         if bill.due:
-            bill.number(numbers[bill.series_year()])
+            bill.number(numbers[bill.series()])
 
 
 def _adjust_for_late_events(

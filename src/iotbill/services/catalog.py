@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from iotbill.adapters.plan_files import parse_plan_text
+from iotbill.domain.catalog import PlanDocument
 from iotbill.domain.errors import InvalidInput, NotFound, Problem
 from iotbill.services.ports import Clock, StoredPlan, UnitOfWork
 
@@ -34,14 +34,16 @@ class AppliedPlan:
     created: bool
 
 
-def apply_plan(uow: UnitOfWork, document_text: str, source: str, clock: Clock) -> AppliedPlan:
-    """Store the plan in ``document_text`` as a new version, unless it is the latest already.
+def apply_plan(uow: UnitOfWork, document: PlanDocument, clock: Clock) -> AppliedPlan:
+    """Store the plan of ``document`` as a new version, unless it is the latest already.
 
-    ``source`` names the document in error messages (a file name). A document
-    that is not a valid plan is :class:`~iotbill.domain.errors.InvalidInput`
-    listing every problem, each at ``source: field``; nothing is stored.
+    The entrypoint reads the document into a plan
+    (:func:`iotbill.adapters.plan_files.parse_plan_document`), so a document that
+    is not a valid plan never reaches here. A plan that changes its currency or
+    interval is :class:`~iotbill.domain.errors.InvalidInput` at
+    ``document.source: field``; nothing is stored.
     """
-    plan = parse_plan_text(document_text, source)
+    plan, source = document.plan, document.source
     with uow:
         try:
             versions = uow.plans.versions(plan.code)
@@ -54,7 +56,7 @@ def apply_plan(uow: UnitOfWork, document_text: str, source: str, clock: Clock) -
             changed = _kept_fields(latest, plan.currency.code, plan.interval)
             if changed:
                 raise InvalidInput(changed).within(source, ": ")
-        stored = uow.plans.add_version(plan, document_text, clock.now())
+        stored = uow.plans.add_version(plan, document.text, clock.now())
         uow.commit()
     return AppliedPlan(stored, created=True)
 

@@ -36,7 +36,7 @@ from typing import Any, Self
 from iotbill.domain.catalog import Plan
 from iotbill.domain.customers import Device
 from iotbill.domain.errors import InvalidInput
-from iotbill.domain.events import SourcedEvent, UsageEvent
+from iotbill.domain.events import Lines, Rejection, SourcedEvent, UsageEvent
 from iotbill.domain.input_rules import DEFAULT_CLOCK_SKEW, skew_problem
 from iotbill.domain.subscriptions import PlanKey, Subscription
 from iotbill.services.meter_checks import MeterChecks
@@ -47,26 +47,20 @@ DEFAULT_WRITERS = 2
 """Two: PostgreSQL writes two batches side by side; on SQLite, which takes one
 writer at a time, the second waits, prepared, for its turn."""
 
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "DEFAULT_WRITERS",
+    "IngestReport",
+    "Lines",
+    "Rejection",
+    "ingest",
+    "ingest_lines",
+]
+
 Progress = Callable[[int], None]
 Named = tuple[dict[str, UsageEvent], dict[str, str]]
 """Stored events by id, and the ids of those that a stored event corrects or voids (each with
 that event's id): what checking events that name earlier ones needs."""
-
-
-@dataclass(frozen=True, slots=True)
-class Rejection:
-    """A line that was not stored, and why."""
-
-    line: int
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class Lines:
-    """A stretch of the input, in line order: its readable events and its unreadable lines."""
-
-    events: Sequence[SourcedEvent]
-    rejected: Sequence[Rejection] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,14 +4,16 @@ The lifecycle and totals are the domain's (:mod:`iotbill.domain.invoices`):
 draft -> finalized -> paid, or void from draft or finalized; a finalized
 invoice never changes except its status and its credits.
 
-**Numbers.** :func:`assign_number` is the one place that numbers invoices,
-for the commands here and for the bill run: at finalization, from the tenant's
-gap-free series ``INV-{year}`` (``INV-2026-000123``), ``year`` being the year
-of the finalization in the customer's zone (the year of the date the customer
-reads on the invoice). The number is taken in the transaction that stores
-the finalized invoice, so a failure rolls it back and leaves no gap. Credit
-notes are numbered the same way from ``CN-{year}`` (``CN-2026-000001``); the
-number is also the credit note's id.
+**Numbers.** One rule numbers every document,
+:mod:`iotbill.domain.numbering`: at finalization, from the tenant's gap-free
+series ``INV-{year}`` (``INV-2026-000123``), ``year`` being the year of the
+finalization in the customer's zone (the year of the date the customer reads on
+the invoice); credit notes the same way from ``CN-{year}`` (``CN-2026-000001``),
+the number being also the credit note's id. Every service takes its numbers
+one way, :func:`iotbill.services.numbering.take_numbers` (here through
+:func:`assign_number`; the bill run takes a batch's at once), in the
+transaction that stores the documents, so a failure rolls them back and leaves
+no gap.
 
 **Credit notes** credit an amount before tax, taxed at the invoice's rate, so
 the note's total is the amount plus its tax. A full credit credits what is left
@@ -37,17 +39,16 @@ from iotbill.domain.invoices import (
     Invoice,
     InvoiceStatus,
     credit_line,
-    format_invoice_number,
     issue_credit_note,
     totals,
 )
 from iotbill.domain.money import parse_decimal, round_money
+from iotbill.domain.numbering import Series
 from iotbill.domain.periods import require_aware
 from iotbill.services.moments import Moment, instant_for
+from iotbill.services.numbering import take_number
 from iotbill.services.ports import UnitOfWork
 
-INVOICE_PREFIX = "INV"
-CREDIT_NOTE_PREFIX = "CN"
 STATUSES: tuple[InvoiceStatus, ...] = get_args(InvoiceStatus)
 _AMOUNT = {"lines": "amount", "lines[0].amount": "amount"}
 
@@ -69,9 +70,8 @@ def assign_number(
         raise Conflict(f"cannot finalize invoice {name}: it is {invoice.status}, not draft")
     if customer is None or customer.id != invoice.customer_id:
         customer = uow.customers.get(invoice.customer_id)
-    year = at.astimezone(customer.zone).year
-    sequence = uow.invoices.next_number(f"{INVOICE_PREFIX}-{year}")
-    return invoice.finalize(number=format_invoice_number(INVOICE_PREFIX, year, sequence), at=at)
+    number = take_number(uow, Series.INVOICE, at, customer.zone)
+    return invoice.finalize(number=number, at=at)
 
 
 def list_invoices(
@@ -186,9 +186,8 @@ def create_credit_note(
                     "amount", f"{exact} has more decimals than {money.code} allows"
                 )
         at = require_aware(at, "at")
-        year = at.astimezone(uow.customers.get(credited.customer_id).zone).year
-        sequence = uow.invoices.next_number(f"{CREDIT_NOTE_PREFIX}-{year}")
-        number = format_invoice_number(CREDIT_NOTE_PREFIX, year, sequence)
+        zone = uow.customers.get(credited.customer_id).zone
+        number = take_number(uow, Series.CREDIT_NOTE, at, zone)
         line = credit_line(
             money,
             amount=exact,

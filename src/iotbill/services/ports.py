@@ -27,9 +27,13 @@ from iotbill.domain.catalog import Meter, Plan
 from iotbill.domain.customers import Customer, Device
 from iotbill.domain.event_table import EventTable
 from iotbill.domain.events import UsageEvent
-from iotbill.domain.invoices import CreditNote, Invoice, InvoiceStatus
+from iotbill.domain.invoices import CreditNote, Invoice, InvoiceStatus, InvoiceSummary
 from iotbill.domain.periods import Period
 from iotbill.domain.subscriptions import Subscription
+
+DEFAULT_TENANT = "default"
+"""The tenant that a new store starts with (every store keeps this promise, so it is
+here, beside the ports), and that commands use unless told otherwise."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,21 +87,6 @@ class GroupQuantity:
 
     group: str | None
     quantity: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class InvoiceSummary:
-    """An invoice without its lines: what a bill run needs to know of the invoices it
-    does not change."""
-
-    id: str
-    subscription_id: str | None
-    status: InvoiceStatus
-    period: Period
-    issued_at: datetime
-    grace_until: datetime
-    number: str | None
-    finalized_at: datetime | None
 
 
 class Clock(Protocol):

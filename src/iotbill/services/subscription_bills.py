@@ -19,36 +19,39 @@ steps between which the run reads what the step asked for:
 5. :meth:`~SubscriptionBill.writes`: what to store: the invoices issued (drafts,
    or finalized at once) and the stored drafts revised or finalized.
 
-Every document has a deterministic id (``sub-1/close/2026-02-01T00:00:00+00:00``),
-so whether it exists is a lookup. An invoice due for finalization as soon as it
-is drafted (no grace left by ``as_of``) is priced once, with the events
-received up to the run's ``now``, and stored finalized.
+Which documents a subscription owes, when each is due, and which finalized
+periods to check for late events are the domain's decisions
+(:mod:`iotbill.domain.documents`); this module orchestrates them. An invoice
+due for finalization as soon as it is drafted (no grace left by ``as_of``) is
+priced once, with the events received up to the run's ``now``, and stored
+finalized.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from functools import partial
 
 from iotbill.domain.catalog import Meter
 from iotbill.domain.customers import Customer
+from iotbill.domain.documents import (
+    Document,
+    documents,
+    finalized_before,
+    is_due,
+    late_check_since,
+    usage_changed,
+)
 from iotbill.domain.event_table import EventTable
-from iotbill.domain.invoices import Invoice
+from iotbill.domain.invoices import DocumentKind, Invoice, InvoiceSummary
 from iotbill.domain.invoicing import InvoiceLine
 from iotbill.domain.late_events import late_usage_adjustments
+from iotbill.domain.numbering import NumberSeries, Series, series_for
 from iotbill.domain.periods import Period
-from iotbill.domain.subscription_billing import (
-    PlanVersions,
-    billing_periods,
-    cancellation_lines,
-    change_lines,
-    opening_lines,
-    period_close_lines,
-)
+from iotbill.domain.subscription_billing import PlanVersions, period_close_lines
 from iotbill.domain.subscriptions import Subscription
-from iotbill.services.ports import EventScope, EventWindow, InvoiceSummary
+from iotbill.services.ports import EventScope, EventWindow
 
 DAWN = datetime(1, 1, 1, tzinfo=UTC)
 """Before any event: where a window over a scope's whole history starts."""
@@ -72,74 +75,6 @@ class RunTimes:
     as_of: datetime
     now: datetime
     grace: timedelta
-
-
-@dataclass(frozen=True, slots=True)
-class Document:
-    """An invoice the subscription owes: its deterministic id, period and issue instant.
-
-    ``fixed_lines`` prices a document that bills no usage; a period-close
-    invoice (``None``) is priced from the period's events.
-    """
-
-    id: str
-    period: Period
-    issued_at: datetime
-    fixed_lines: Callable[[], list[InvoiceLine]] | None = None
-
-
-def documents(
-    subscription: Subscription, customer: Customer, plans: PlanVersions, as_of: datetime
-) -> list[Document]:
-    """Every document of the subscription due by ``as_of``, in time order."""
-    cycle = subscription.cycle(customer.timezone)
-    found: list[Document] = []
-    if subscription.start <= as_of:
-        found.append(
-            Document(
-                f"{subscription.id}/opening",
-                cycle.period_containing(subscription.start),
-                subscription.start,
-                partial(opening_lines, subscription, customer, plans),
-            )
-        )
-    for phase in subscription.phases[1:]:
-        if phase.start <= as_of:
-            found.append(
-                Document(
-                    f"{subscription.id}/change/{phase.start.isoformat()}",
-                    cycle.period_containing(phase.start),
-                    phase.start,
-                    partial(change_lines, subscription, customer, plans, phase.start),
-                )
-            )
-    cancellation = subscription.cancellation
-    if (
-        cancellation is not None
-        and cancellation.timing == "immediate"
-        and cancellation.effective_at <= as_of
-    ):
-        found.append(
-            Document(
-                f"{subscription.id}/cancellation",
-                cycle.period_containing(cancellation.effective_at),
-                cancellation.effective_at,
-                partial(cancellation_lines, subscription, customer, plans),
-            )
-        )
-    for period in billing_periods(subscription, customer, until=as_of):
-        found.append(Document(close_id(subscription.id, period), period, period.end))
-    return sorted(found, key=lambda document: document.issued_at)
-
-
-def close_id(subscription_id: str, period: Period) -> str:
-    """The id of the period-close invoice of ``period``."""
-    return f"{subscription_id}/close/{period.start.isoformat()}"
-
-
-def is_close(invoice_id: str) -> bool:
-    """Whether ``invoice_id`` names a period-close invoice."""
-    return "/close/" in invoice_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +107,7 @@ class _Pending:
     stored draft; ``window`` holds its usage when its lines are priced from events."""
 
     id: str
+    kind: DocumentKind
     period: Period
     issued_at: datetime
     stored: Invoice | None
@@ -252,9 +188,9 @@ class SubscriptionBill:
         """How many invoices are due for finalization (after :meth:`price`)."""
         return len(self._due)
 
-    def series_year(self) -> int:
-        """The year of the invoice numbers: the year of ``now`` in the customer's zone."""
-        return self.times.now.astimezone(self.customer.zone).year
+    def series(self) -> NumberSeries:
+        """The series its invoices take their numbers from: they are finalized ``now``."""
+        return series_for(Series.INVOICE, self.times.now, self.customer.zone)
 
     def number(self, numbers: Iterator[str]) -> None:
         """Step 3: the invoices due take their numbers from ``numbers``, in order."""
@@ -271,13 +207,11 @@ class SubscriptionBill:
         periods, unless they were all billed with the events known now."""
         checks = []
         for pending in self._due:
-            if not is_close(pending.id):
+            if pending.kind is not DocumentKind.CLOSE:
                 continue
-            earlier = self._finalized_before(pending.period)
-            if not earlier:
-                continue
-            billed_until = max(summary.finalized_at or DAWN for summary in earlier)
-            if billed_until == self.times.now:  # billed with every event known now
+            earlier = finalized_before(self._finalized(), pending.period)
+            billed_until = late_check_since(earlier, self.times.now)
+            if billed_until is None:
                 continue
             before = Period(DAWN, pending.period.start)
             billed = EventWindow(self.scope, self.meters, before, seen_by(billed_until))
@@ -291,7 +225,7 @@ class SubscriptionBill:
         lines: list[InvoiceLine] = []
         for index, summary in enumerate(check.earlier):
             billed, current = tables[2 * index], tables[2 * index + 1]
-            if _ids(current) == _ids(billed):  # a correction replaces one event by another
+            if not usage_changed(billed, current):
                 continue
             assert summary.number is not None
             lines.extend(
@@ -323,25 +257,30 @@ class SubscriptionBill:
         return added, replaced
 
     def _document(self, document: Document) -> _Pending:
-        due = document.issued_at + self.times.grace <= self.times.as_of
-        if document.fixed_lines is not None:
-            return _Pending(
-                document.id,
-                document.period,
-                document.issued_at,
-                None,
-                due,
-                None,
-                document.fixed_lines(),
-            )
-        window = self._usage(document.period, due)
-        return _Pending(document.id, document.period, document.issued_at, None, due, window, [])
+        due = is_due(document.issued_at, self.times.grace, self.times.as_of)
+        fixed = document.fixed_lines
+        return _Pending(
+            id=document.id,
+            kind=document.kind,
+            period=document.period,
+            issued_at=document.issued_at,
+            stored=None,
+            due=due,
+            window=None if fixed is not None else self._usage(document.period, due),
+            lines=[] if fixed is None else fixed(),
+        )
 
     def _draft(self, draft: Invoice) -> _Pending:
         due = draft.is_due_for_finalization(self.times.as_of)
-        window = self._usage(draft.period, due) if is_close(draft.id) else None
         return _Pending(
-            draft.id, draft.period, draft.issued_at, draft, due, window, list(draft.lines)
+            id=draft.id,
+            kind=draft.kind,
+            period=draft.period,
+            issued_at=draft.issued_at,
+            stored=draft,
+            due=due,
+            window=self._usage(draft.period, due) if draft.kind.priced_from_usage else None,
+            lines=list(draft.lines),
         )
 
     def _usage(self, period: Period, due: bool) -> EventWindow:
@@ -353,6 +292,7 @@ class SubscriptionBill:
     def _new_draft(self, pending: _Pending, lines: list[InvoiceLine]) -> Invoice:
         return Invoice.draft(
             id=pending.id,
+            kind=pending.kind,
             customer=self.customer,
             subscription_id=self.subscription.id,
             period=pending.period,
@@ -361,49 +301,24 @@ class SubscriptionBill:
             grace=self.times.grace,
         )
 
-    def _finalized_before(self, period: Period) -> list[InvoiceSummary]:
-        """The period-close invoices finalized for periods before ``period``, oldest first:
-        the stored ones, and those this run finalizes (at ``now``)."""
-        finalized = [
-            summary
-            for summary in self._invoices
-            if summary.finalized_at is not None and summary.number is not None
-        ]
+    def _finalized(self) -> list[InvoiceSummary]:
+        """The subscription's invoices finalized: those stored, and those this run
+        finalizes (at ``now``)."""
+        finalized = [summary for summary in self._invoices if summary.finalized_at is not None]
         finalized.extend(
             InvoiceSummary(
-                pending.id,
-                self.subscription.id,
-                "finalized",
-                pending.period,
-                pending.issued_at,
-                pending.stored.grace_until
+                id=pending.id,
+                kind=pending.kind,
+                subscription_id=self.subscription.id,
+                status="finalized",
+                period=pending.period,
+                issued_at=pending.issued_at,
+                grace_until=pending.stored.grace_until
                 if pending.stored
                 else pending.issued_at + self.times.grace,
-                pending.number,
-                self.times.now,
+                number=pending.number,
+                finalized_at=self.times.now,
             )
             for pending in self._due
         )
-        earlier = [
-            summary
-            for summary in finalized
-            if is_close(summary.id) and summary.period.end <= period.start
-        ]
-        return sorted(earlier, key=lambda summary: summary.period.start)
-
-
-def drafts_to_read(invoices: Sequence[InvoiceSummary], as_of: datetime) -> list[str]:
-    """The drafts among ``invoices`` that a run may change: issued by ``as_of``, and due
-    for finalization or priced from events (to revise)."""
-    return [
-        summary.id
-        for summary in invoices
-        if summary.status == "draft"
-        and summary.issued_at <= as_of
-        and (summary.grace_until <= as_of or is_close(summary.id))
-    ]
-
-
-def _ids(table: EventTable) -> set[str]:
-    """The ids of the events that count in ``table``: an event's content never changes."""
-    return {event.id for event in table.source_events}
+        return finalized

@@ -230,6 +230,12 @@ def list_subscriptions(
     return [s for s in found if any(phase.plan_code == plan for phase in s.phases)]
 
 
+def get_subscription(uow: UnitOfWork, id: str) -> Subscription:
+    """The subscription ``id``; :class:`NotFound` if there is none."""
+    with uow:
+        return uow.subscriptions.get(id)
+
+
 def find_plan(
     uow: UnitOfWork, code: str, version: int | None, problems: ProblemCollector
 ) -> StoredPlan | None:

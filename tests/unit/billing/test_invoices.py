@@ -10,15 +10,16 @@ import pytest
 
 from iotbill.domain.errors import Conflict, InvalidInput
 from iotbill.domain.invoices import (
+    DocumentKind,
     Invoice,
     carried_credit_line,
     credit_line,
-    format_invoice_number,
     issue_credit_note,
     totals,
 )
 from iotbill.domain.invoicing import InvoiceLine, LineKind
 from iotbill.domain.money import currency
+from iotbill.domain.numbering import format_invoice_number
 from iotbill.domain.periods import Period
 from iotbill.domain.plan_parsing import parse_plan
 from iotbill.domain.subscription_billing import billing_periods, opening_lines, period_close_lines
@@ -47,6 +48,7 @@ def line(amount: str, kind: LineKind = "usage", description: str = "Water") -> I
 def draft(*lines: InvoiceLine) -> Invoice:
     return Invoice.draft(
         id="inv-1",
+        kind=DocumentKind.CLOSE,
         customer=ACME,
         subscription_id="sub-1",
         period=APRIL,
@@ -74,6 +76,7 @@ def test_invoice_numbers() -> None:
 def test_tax_is_applied_once_to_the_sum_of_the_rounded_lines() -> None:
     invoice = Invoice.draft(
         id="inv-1",
+        kind=DocumentKind.CLOSE,
         customer=customer(tax_rate="25"),
         subscription_id=None,
         period=APRIL,
@@ -268,6 +271,7 @@ def test_lines_in_another_currency_s_minor_unit_are_refused() -> None:
     with pytest.raises(InvalidInput, match=r"lines\[0\]\.amount: 1.50 is not an amount in JPY"):
         Invoice.draft(
             id="inv-1",
+            kind=DocumentKind.CLOSE,
             customer=customer(currency="JPY"),
             subscription_id=None,
             period=APRIL,
@@ -306,6 +310,7 @@ def test_jpy_end_to_end_from_subscription_to_invoice_json() -> None:
 
     opening = Invoice.draft(
         id="inv-open",
+        kind=DocumentKind.OPENING,
         customer=tokyo,
         subscription_id=subscription.id,
         period=february,
@@ -314,6 +319,7 @@ def test_jpy_end_to_end_from_subscription_to_invoice_json() -> None:
     ).finalize(number="INV-2026-000001", at=start)
     close = Invoice.draft(
         id="inv-feb",
+        kind=DocumentKind.CLOSE,
         customer=tokyo,
         subscription_id=subscription.id,
         period=february,
@@ -325,6 +331,7 @@ def test_jpy_end_to_end_from_subscription_to_invoice_json() -> None:
     assert opening.as_json() == {
         "id": "inv-open",
         "number": "INV-2026-000001",
+        "kind": "opening",
         "status": "finalized",
         "customer": "kaisha",
         "subscription": "sub-jp",

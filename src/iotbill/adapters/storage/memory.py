@@ -23,12 +23,12 @@ from iotbill.domain.customers import Customer, Device
 from iotbill.domain.errors import Conflict, NotFound
 from iotbill.domain.event_table import STORED, EventTable
 from iotbill.domain.events import UsageEvent
-from iotbill.domain.invoices import CreditNote, Invoice, InvoiceStatus
+from iotbill.domain.invoices import CreditNote, Invoice, InvoiceStatus, InvoiceSummary
 from iotbill.domain.metering.selection import select
 from iotbill.domain.periods import Period
 from iotbill.domain.subscriptions import Subscription
-from iotbill.services import DEFAULT_TENANT
 from iotbill.services.ports import (
+    DEFAULT_TENANT,
     CreditNoteRepository,
     CustomerRepository,
     DeviceRepository,
@@ -37,7 +37,6 @@ from iotbill.services.ports import (
     EventWindow,
     GroupQuantity,
     InvoiceRepository,
-    InvoiceSummary,
     PlanRepository,
     PreparedEvents,
     StoredPlan,
@@ -357,16 +356,7 @@ class MemoryInvoiceRepository(_Repository):
     def summaries(self, subscriptions: Sequence[str]) -> list[InvoiceSummary]:
         chosen = set(subscriptions)
         found = [
-            InvoiceSummary(
-                invoice.id,
-                invoice.subscription_id,
-                invoice.status,
-                invoice.period,
-                invoice.issued_at,
-                invoice.grace_until,
-                invoice.number,
-                invoice.finalized_at,
-            )
+            invoice.summary()
             for invoice in self._data().invoices.values()
             if invoice.subscription_id in chosen
         ]

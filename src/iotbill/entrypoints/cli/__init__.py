@@ -19,6 +19,7 @@ from iotbill.entrypoints.cli import (
     preview,
     storage,
     subscriptions,
+    usage,
 )
 from iotbill.entrypoints.cli.adoption import app as adoption_app
 
@@ -38,6 +39,7 @@ devices.register(app)
 subscriptions.register(app)
 invoices.register(app)
 billing.register(app)
+usage.register(app)
 app.add_typer(adoption_app, name="adoption")
 
 

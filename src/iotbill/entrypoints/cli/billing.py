@@ -51,12 +51,12 @@ def bill_run_command(
     standard error with the event and the reason; exit 2) while the others are
     billed: void or correct the event, and the next run bills it.
     """
-    from iotbill.adapters.clock import SystemClock
+    from iotbill.bootstrap import system_clock
     from iotbill.entrypoints.cli.options import parse_instant
     from iotbill.entrypoints.cli.progress import progress_bar
     from iotbill.services.billing import bill_run
 
-    now = SystemClock().now()
+    now = system_clock().now()
     cutoff = now if as_of is None else parse_instant(as_of, "--as-of")
     open_uow = open_store(database)
     with progress_bar("billing subscriptions") as advance:

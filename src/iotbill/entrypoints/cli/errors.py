@@ -34,7 +34,10 @@ def exit_code_for(error: IotbillError) -> int:
 
 
 def report_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """Decorate a command so iotbill errors print cleanly and exit with their code."""
+    """Decorate a command so iotbill errors print cleanly and exit with their code; the
+    stores it opened are closed when it ends."""
+
+    from iotbill.entrypoints.cli.store_options import close_engines
 
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -43,5 +46,7 @@ def report_errors(command: Callable[P, R]) -> Callable[P, R]:
         except IotbillError as error:
             print(f"error: {error}", file=sys.stderr)
             raise typer.Exit(exit_code_for(error)) from None
+        finally:
+            close_engines()
 
     return wrapper

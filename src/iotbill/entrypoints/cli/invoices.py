@@ -101,7 +101,7 @@ def show_command(
         return
     customer = get_customer(open_uow(tenant), invoice.customer_id)
     notes = list_credit_notes(open_uow(tenant), invoice.id)
-    _print_invoice(invoice, customer.timezone, notes)
+    print_invoice(invoice, customer.timezone, notes)
 
 
 @invoices_app.command("finalize")
@@ -232,13 +232,17 @@ def _period(invoice: Invoice, timezone: str) -> str:
     return f"{local_text(period.start, timezone)} to {local_text(period.end, timezone)}"
 
 
-def _print_invoice(invoice: Invoice, timezone: str, notes: list[CreditNote]) -> None:
+def print_invoice(
+    invoice: Invoice, timezone: str, notes: list[CreditNote], *, upcoming: bool = False
+) -> None:
+    """Print an invoice as a table; ``upcoming``: one priced but not stored."""
     from iotbill.entrypoints.cli.output import bold, local_text, print_table, table
 
     view = invoice.as_json()
     code = invoice.currency.code
+    state = "upcoming, not stored" if upcoming else invoice.status
     title = (
-        f"Invoice {invoice.number or invoice.id} ({invoice.status}), {invoice.customer_id}, "
+        f"Invoice {invoice.number or invoice.id} ({state}), {invoice.customer_id}, "
         f"{_period(invoice, timezone)}"
     )
     shown = table(title, "Line", "Quantity>", "Unit price>", f"Amount ({code})>")
@@ -254,6 +258,12 @@ def _print_invoice(invoice: Invoice, timezone: str, notes: list[CreditNote]) -> 
         shown.add_row("Credits", "", "", f"-{view['credits']}")
     shown.add_row(bold("Amount due"), "", "", bold(view["amount_due"]))
     print_table(shown)
+    if upcoming:
+        typer.echo(
+            f"Priced with the events stored so far, as if the period closed now; "
+            f"the bill run issues it at {local_text(invoice.issued_at, timezone)} ({timezone})"
+        )
+        return
     typer.echo(f"Issued {local_text(invoice.issued_at, timezone)} ({timezone})")
     if invoice.finalized_at is not None:
         typer.echo(f"Finalized {local_text(invoice.finalized_at, timezone)}")

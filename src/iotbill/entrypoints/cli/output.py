@@ -97,6 +97,6 @@ def _renamed(problem: Problem, flags: dict[str, str]) -> Problem:
 
 def now() -> datetime:
     """The current instant, from the system clock."""
-    from iotbill.adapters.clock import SystemClock
+    from iotbill.bootstrap import system_clock
 
-    return SystemClock().now()
+    return system_clock().now()

@@ -41,8 +41,9 @@ def apply_command(
     plan again stores nothing and says so. A plan keeps its currency and
     interval. Exit codes: 0 ok, 2 invalid plan (nothing stored).
     """
-    from iotbill.adapters.clock import SystemClock
     from iotbill.adapters.event_files import read_bytes
+    from iotbill.adapters.plan_files import parse_plan_document
+    from iotbill.bootstrap import system_clock
     from iotbill.domain.errors import InvalidInput
     from iotbill.entrypoints.cli.output import print_json
     from iotbill.entrypoints.views import plan_json
@@ -53,7 +54,8 @@ def apply_command(
         text = read_bytes(file).decode("utf-8")
     except UnicodeDecodeError as error:
         raise InvalidInput.at(source, f"is not UTF-8 text ({error.reason})") from None
-    applied = apply_plan(open_store(database)(tenant), text, source, SystemClock())
+    uow = open_store(database)(tenant)
+    applied = apply_plan(uow, parse_plan_document(text, source), system_clock())
     stored = applied.stored
     if as_json:
         print_json({**plan_json(stored, document=False), "created": applied.created})

@@ -132,8 +132,8 @@ def ingest_command(
     Re-ingesting a file stores nothing twice. Exit codes: 0 all stored, 2 some
     lines rejected (with --atomic: then nothing is stored).
     """
-    from iotbill.adapters.clock import SystemClock
     from iotbill.adapters.event_import import EventFile
+    from iotbill.bootstrap import system_clock
     from iotbill.services.ingest import ingest_lines
 
     uow_factory = open_store(database)
@@ -143,7 +143,7 @@ def ingest_command(
             uow_factory,
             tenant,
             events,
-            clock=SystemClock(),
+            clock=system_clock(),
             atomic=atomic,
             batch_size=batch_size,
             writers=writers,

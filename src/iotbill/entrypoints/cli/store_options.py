@@ -4,6 +4,8 @@ Use them as parameter types and open the store with :func:`open_store`::
 
     def command(tenant: TenantOption = DEFAULT_TENANT, database: DatabaseOption = None):
         uow_factory = open_store(database)
+
+The wiring itself (settings, engine, schema check) is :mod:`iotbill.bootstrap`'s.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from iotbill.services import DEFAULT_TENANT
+from iotbill.services.ports import DEFAULT_TENANT
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -30,26 +32,41 @@ DatabaseOption = Annotated[
     ),
 ]
 
-__all__ = ["DEFAULT_TENANT", "DatabaseOption", "TenantOption", "open_engine", "open_store"]
+__all__ = [
+    "DEFAULT_TENANT",
+    "DatabaseOption",
+    "TenantOption",
+    "close_engines",
+    "open_engine",
+    "open_store",
+]
+
+_opened: list[Engine] = []
+"""The engines the running command opened: closed when it ends (:func:`close_engines`)."""
 
 
 def open_engine(database: str | None) -> Engine:
     """The engine of the store that ``--database`` (or the environment) names."""
-    from iotbill.adapters.storage.sql.engine import create_engine_for, database_url
+    from iotbill.bootstrap import load_settings
+    from iotbill.bootstrap import open_engine as engine_for
 
-    return create_engine_for(database_url(database))
+    engine = engine_for(load_settings(database_url=database))
+    _opened.append(engine)
+    return engine
+
+
+def close_engines() -> None:
+    """Close the connections of every engine the command opened, so that a command run
+    inside a longer process (a test, a script) leaves no connection open behind it."""
+    while _opened:
+        _opened.pop().dispose()
 
 
 def open_store(database: str | None) -> UnitOfWorkFactory:
     """Units of work on the store; :class:`Conflict` if its schema is missing or old."""
-    from iotbill.adapters.storage.sql.engine import schema_is_current
-    from iotbill.adapters.storage.sql.unit_of_work import sql_unit_of_work_factory
-    from iotbill.domain.errors import Conflict
+    from iotbill.bootstrap import bootstrap, load_settings
 
-    engine = open_engine(database)
-    if not schema_is_current(engine):
-        shown = engine.url.render_as_string(hide_password=True)
-        raise Conflict(
-            f"the store {shown} has no iotbill schema or an old one: run `iotbill db upgrade`"
-        )
-    return sql_unit_of_work_factory(engine)
+    wired = bootstrap(load_settings(database_url=database))
+    if wired.engine is not None:
+        _opened.append(wired.engine)
+    return wired.uow_factory

@@ -1,4 +1,4 @@
-"""``iotbill subscriptions create|change|cancel|migrate|list``."""
+"""``iotbill subscriptions create|change|cancel|migrate|list|show|upcoming``."""
 
 from __future__ import annotations
 
@@ -244,6 +244,102 @@ def list_command(
     for subscription in subscriptions:
         shown.add_row(*_row(subscription, zones[subscription.customer_id]))
     print_table(shown)
+
+
+@subscriptions_app.command("show")
+@report_errors
+def show_command(
+    id: Annotated[str, typer.Argument(help="Subscription id.")],
+    tenant: TenantOption = DEFAULT_TENANT,
+    database: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show one subscription: its plans, billing, trial, end and invoices (in the order
+    issued). Exit code 3 if unknown."""
+    from iotbill.entrypoints.cli.output import local_text, print_json, print_table, table
+    from iotbill.entrypoints.views import subscription_json
+    from iotbill.services.customers import get_customer
+    from iotbill.services.invoices import list_invoices
+    from iotbill.services.subscriptions import get_subscription
+
+    open_uow = open_store(database)
+    subscription = get_subscription(open_uow(tenant), id)
+    invoices = sorted(
+        list_invoices(open_uow(tenant), subscription=subscription.id),
+        key=lambda invoice: (invoice.issued_at, invoice.id),
+    )
+    if as_json:
+        print_json(
+            subscription_json(subscription)
+            | {"invoices": [invoice.number or invoice.id for invoice in invoices]}
+        )
+        return
+    timezone = get_customer(open_uow(tenant), subscription.customer_id).timezone
+    _id, customer, _plans, billing, trial, ends = _row(subscription, timezone)
+    typer.echo(f"Subscription {subscription.id}")
+    typer.echo(f"  customer  {customer} ({timezone})")
+    typer.echo(f"  billing   {billing}")
+    typer.echo(f"  trial     {'none' if trial == '-' else 'until ' + trial}")
+    typer.echo(f"  ends      {'not scheduled' if ends == '-' else ends}")
+    if subscription.cancellation is not None:
+        cancellation = subscription.cancellation
+        typer.echo(
+            f"  cancelled {cancellation.timing}, requested "
+            f"{local_text(cancellation.requested_at, timezone)}"
+        )
+    phases = table("Plans", "Plan", "From")
+    for phase in subscription.phases:
+        phases.add_row(str(phase), local_text(phase.start, timezone))
+    print_table(phases)
+    if not invoices:
+        typer.echo("No invoices yet.")
+        return
+    shown = table("Invoices", "Number or id", "Status", "Period", "Total>")
+    for invoice in invoices:
+        view = invoice.as_json()
+        period = invoice.period
+        shown.add_row(
+            invoice.number or invoice.id,
+            invoice.status,
+            f"{local_text(period.start, timezone)} to {local_text(period.end, timezone)}",
+            f"{view['total']} {invoice.currency}",
+        )
+    print_table(shown)
+
+
+@subscriptions_app.command("upcoming")
+@report_errors
+def upcoming_command(
+    id: Annotated[str, typer.Argument(help="Subscription id.")],
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="The open period is the one containing this (default: now)."),
+    ] = None,
+    tenant: TenantOption = DEFAULT_TENANT,
+    database: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The invoice the open period would produce if it closed now; nothing is written.
+
+    The same lines and arithmetic as the bill run's period-close invoice (with
+    the events stored so far). Exit codes: 0 ok, 3 unknown subscription, 4 no
+    open period (not started, or ended).
+    """
+    from iotbill.entrypoints.cli.invoices import print_invoice
+    from iotbill.entrypoints.cli.options import parse_instant
+    from iotbill.entrypoints.cli.output import flag_names, now, print_json
+    from iotbill.services.customers import get_customer
+    from iotbill.services.upcoming import upcoming_invoice
+
+    instant = now() if at is None else parse_instant(at, "--at")
+    open_uow = open_store(database)
+    with flag_names(now="--at"):
+        invoice = upcoming_invoice(open_uow(tenant), id, now=instant)
+    if as_json:
+        print_json(invoice.as_json())
+        return
+    timezone = get_customer(open_uow(tenant), invoice.customer_id).timezone
+    print_invoice(invoice, timezone, [], upcoming=True)
 
 
 def _row(subscription: Subscription, timezone: str) -> list[str]:

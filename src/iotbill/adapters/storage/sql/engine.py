@@ -1,16 +1,14 @@
 """Connecting to the store and migrating its schema.
 
-The store is a SQLAlchemy URL: ``--database`` if given, else
-``IOTBILL_DATABASE_URL``, else the SQLite file ``./iotbill.db``. A plain path
-(``billing.db``) means a SQLite file; ``postgresql://`` means PostgreSQL through
-psycopg 3. :func:`upgrade` applies the Alembic migrations shipped in
-:mod:`iotbill.adapters.storage.migrations`, so it works from an installed
-package.
+The store is a SQLAlchemy URL (which one, :mod:`iotbill.bootstrap` decides
+from the settings). A plain path (``billing.db``) means a SQLite file;
+``postgresql://`` means PostgreSQL through psycopg 3. :func:`upgrade` applies
+the Alembic migrations shipped in :mod:`iotbill.adapters.storage.migrations`,
+so it works from an installed package.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 from importlib.resources import files
 from typing import Any
@@ -21,9 +19,6 @@ from sqlalchemy.exc import ArgumentError
 
 from iotbill.domain.errors import InvalidInput
 
-DEFAULT_DATABASE_URL = "sqlite:///iotbill.db"
-DATABASE_URL_VARIABLE = "IOTBILL_DATABASE_URL"
-
 # Generous for bulk ingestion: SQLite grows the cache only as pages are used.
 SQLITE_CACHE_KIBIBYTES = 256 * 1024
 SQLITE_PAGE_SIZE = 16384  # fewer, larger pages: about 25 % faster random inserts
@@ -33,9 +28,13 @@ READ_ONLY = "iotbill_read_only"
 _TURN = "iotbill_writer_turn"  # in a connection's info while its transaction has the turn
 
 
-def database_url(option: str | None = None) -> str:
-    """The store's URL: ``option``, else ``$IOTBILL_DATABASE_URL``, else ``./iotbill.db``."""
-    url = option or os.environ.get(DATABASE_URL_VARIABLE) or DEFAULT_DATABASE_URL
+def database_url(url: str) -> str:
+    """``url`` as SQLAlchemy takes it: a plain path is a SQLite file, and ``postgresql://``
+    goes through psycopg 3.
+
+    >>> database_url("billing.db"), database_url("postgresql://db/iotbill")
+    ('sqlite:///billing.db', 'postgresql+psycopg://db/iotbill')
+    """
     if "://" not in url:
         return f"sqlite:///{url}"
     if url.startswith(("postgresql://", "postgres://")):

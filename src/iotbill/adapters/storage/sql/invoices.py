@@ -14,10 +14,9 @@ from iotbill.adapters.storage.sql import tables as t
 from iotbill.adapters.storage.sql.lines import line_from_row, line_rows
 from iotbill.adapters.storage.sql.repository import Repository, chunks, instant, micros
 from iotbill.domain.errors import Conflict, NotFound
-from iotbill.domain.invoices import CreditNote, Invoice, InvoiceStatus
+from iotbill.domain.invoices import CreditNote, DocumentKind, Invoice, InvoiceStatus, InvoiceSummary
 from iotbill.domain.money import currency, to_minor_units
 from iotbill.domain.periods import Period, from_micros, to_micros
-from iotbill.services.ports import InvoiceSummary
 
 
 class SqlInvoiceRepository(Repository):
@@ -146,6 +145,7 @@ class SqlInvoiceRepository(Repository):
         for chunk in chunks(subscriptions):
             statement = select(
                 invoices.c.id,
+                invoices.c.kind,
                 invoices.c.subscription_id,
                 invoices.c.status,
                 invoices.c.period_start,
@@ -157,14 +157,15 @@ class SqlInvoiceRepository(Repository):
             ).where(self._mine(invoices), invoices.c.subscription_id.in_(chunk))
             found.extend(
                 InvoiceSummary(
-                    row.id,
-                    row.subscription_id,
-                    cast(InvoiceStatus, row.status),
-                    Period(from_micros(row.period_start), from_micros(row.period_end)),
-                    from_micros(row.issued_at),
-                    from_micros(row.grace_until),
-                    row.number,
-                    instant(row.finalized_at),
+                    id=row.id,
+                    kind=DocumentKind(row.kind),
+                    subscription_id=row.subscription_id,
+                    status=cast(InvoiceStatus, row.status),
+                    period=Period(from_micros(row.period_start), from_micros(row.period_end)),
+                    issued_at=from_micros(row.issued_at),
+                    grace_until=from_micros(row.grace_until),
+                    number=row.number,
+                    finalized_at=instant(row.finalized_at),
                 )
                 for row in self._execute(statement)
             )
@@ -234,6 +235,7 @@ def _invoice(invoice: Invoice) -> dict[str, Any]:
     totals = invoice.totals
     return {
         "id": invoice.id,
+        "kind": invoice.kind.value,
         "number": invoice.number,
         "status": invoice.status,
         "customer_id": invoice.customer_id,
@@ -258,6 +260,7 @@ def _invoice_from(row: Any, lines: list[Any]) -> Invoice:
     money = currency(row.currency)
     return Invoice(
         id=row.id,
+        kind=DocumentKind(row.kind),
         customer_id=row.customer_id,
         subscription_id=row.subscription_id,
         currency=money,

@@ -186,6 +186,7 @@ invoices = Table(
     Column("id", String(256), nullable=False),
     Column("number", String(64)),
     Column("status", String(16), nullable=False),
+    Column("kind", String(16), nullable=False),  # DocumentKind
     Column("customer_id", String(128), nullable=False),
     Column("subscription_id", String(128)),
     Column("currency", String(3), nullable=False),

@@ -1,0 +1,211 @@
+"""The commands a billing team lives in, on SQLite and PostgreSQL: usage, the upcoming
+invoice, one subscription, credit notes, exports and imports.
+
+Each test runs the application in this process on a store of its own.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from iotbill.entrypoints.cli import app
+from tests.services import postgres_schema
+
+PLAN = """\
+code: water
+name: Water
+currency: USD
+interval: month
+fixed_fees:
+  - {code: base, name: Monitoring, amount: "31.00"}
+meters:
+  - {code: water, event_type: pump.flow, aggregation: sum, property: m3}
+charges:
+  - {code: water, name: Water, meter: water, model: per_unit, unit_price: "0.50"}
+"""
+
+EVENTS = [
+    ("e1", "pump-1", "2026-01-05T15:00:00Z", "1.5"),  # 10:00 on the 5th in New York
+    ("e2", "pump-1", "2026-01-06T21:00:00Z", "0.25"),  # 16:00 on the 6th
+    ("e3", "pump-2", "2026-01-06T22:00:00Z", "4"),
+    ("e4", "pump-1", "2026-01-20T12:00:00Z", "10"),
+]
+
+
+class Store:
+    """A migrated store and the commands run on it."""
+
+    def __init__(self, url: str, folder: Path, tenant: str) -> None:
+        self.url = url
+        self.folder = folder
+        self.tenant = tenant
+        upgraded = CliRunner().invoke(app, ["db", "upgrade", "--database", url])
+        assert upgraded.exit_code == 0, upgraded.stderr
+        added = CliRunner().invoke(app, ["tenants", "add", tenant, "--database", url])
+        assert added.exit_code == 0, added.stderr
+
+    def run(self, *args: str) -> Result:
+        return CliRunner().invoke(app, [*args, "--database", self.url, "--tenant", self.tenant])
+
+    def ok(self, *args: str) -> str:
+        result = self.run(*args)
+        assert result.exit_code == 0, (args, result.stdout, result.stderr)
+        return result.stdout
+
+    def json(self, *args: str) -> Any:
+        return json.loads(self.ok(*args, "--json"))
+
+    def refused(self, code: int, *args: str) -> str:
+        result = self.run(*args)
+        assert result.exit_code == code, (args, result.stdout, result.stderr)
+        assert "Traceback" not in result.stderr
+        return result.stderr
+
+    def file(self, name: str, text: str) -> str:
+        path = self.folder / name
+        path.write_text(text)
+        return str(path)
+
+    def acme(self) -> None:
+        """Plan water; acme (New York, 8.875 %) with pumps 1 and 2 on it from 1 January;
+        the events of ``EVENTS`` stored."""
+        self.ok("plans", "apply", self.file("water.yaml", PLAN))
+        self.ok(
+            "customers", "add", "acme", "--currency", "USD", "--timezone", "America/New_York",
+            "--tax-rate", "8.875",
+        )  # fmt: skip
+        for pump in ("pump-1", "pump-2"):
+            self.ok("devices", "add", pump, "--customer", "acme", "--from", "2026-01-01")
+        self.ok(
+            "subscriptions", "create", "--customer", "acme", "--plan", "water",
+            "--start", "2026-01-01",
+        )  # fmt: skip
+        lines = [
+            json.dumps(
+                {
+                    "id": id,
+                    "type": "pump.flow",
+                    "device": device,
+                    "timestamp": at,
+                    "properties": {"m3": m3},
+                }
+            )
+            for id, device, at, m3 in EVENTS
+        ]
+        self.ok("ingest", self.file("events.jsonl", "\n".join(lines) + "\n"))
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """One store per module and kind; each test migrates it and works in its own tenant."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('team') / 'billing.db'}"
+        return
+    with postgres_schema() as url:
+        yield url
+
+
+@pytest.fixture
+def store(database: str, tmp_path: Path) -> Store:
+    return Store(database, tmp_path, f"t-{uuid.uuid4().hex[:10]}")
+
+
+def test_usage_per_day_of_one_device_as_a_table_json_and_csv(store: Store) -> None:
+    store.acme()
+    query = (
+        "usage", "--customer", "acme", "--device", "pump-1", "--from", "2026-01-05",
+        "--to", "2026-01-08", "--by", "day",
+    )  # fmt: skip
+
+    shown = store.json(*query)
+    text = store.ok(*query, "--csv")
+    table = store.ok(*query)
+
+    assert [(row["start"], row["quantity"]) for row in shown["rows"]] == [
+        ("2026-01-05T05:00:00+00:00", "1.5"),
+        ("2026-01-06T05:00:00+00:00", "0.25"),
+        ("2026-01-07T05:00:00+00:00", "0"),
+    ]
+    assert (shown["customer"], shown["device"], shown["timezone"]) == (
+        "acme",
+        "pump-1",
+        "America/New_York",
+    )
+    assert list(csv.reader(io.StringIO(text))) == [
+        ["meter", "start", "end", "group", "quantity"],
+        ["water", "2026-01-05T05:00:00+00:00", "2026-01-06T05:00:00+00:00", "", "1.5"],
+        ["water", "2026-01-06T05:00:00+00:00", "2026-01-07T05:00:00+00:00", "", "0.25"],
+        ["water", "2026-01-07T05:00:00+00:00", "2026-01-08T05:00:00+00:00", "", "0"],
+    ]
+    assert "Usage of acme, pump-1, 2026-01-05 to 2026-01-08" in table
+    assert "(America/New_York)" in table
+    assert "2026-01-06" in table and "0.25" in table
+
+
+def test_usage_refuses_a_bad_request_naming_each_flag(store: Store) -> None:
+    store.acme()
+
+    refused = store.refused(
+        2, "usage", "--customer", "acme", "--meter", "gas", "--from", "2026-02-01",
+        "--to", "2026-01-01", "--by", "week",
+    )  # fmt: skip
+
+    assert "--to: 2026-01-01T05:00:00+00:00 must be after from" in refused
+    assert "--by: must be one of hour, day, month, not 'week'" in refused
+    assert "--meter: unknown meter 'gas' (the customer's plans meter water)" in refused
+
+
+def test_the_upcoming_invoice_is_the_one_the_bill_run_issues(store: Store) -> None:
+    store.acme()
+    before = store.json("invoices", "list")
+
+    upcoming = store.json("subscriptions", "upcoming", "sub-000001", "--at", "2026-01-25T00:00:00Z")
+    table = store.ok("subscriptions", "upcoming", "sub-000001", "--at", "2026-01-25T00:00:00Z")
+
+    assert store.json("invoices", "list") == before  # nothing written
+    # 15.75 m3 x 0.50 = 7.875 -> 7.88; February's fee 31.00; tax 8.875 % of 38.88 = 3.45
+    assert [(line["charge"], line["amount"]) for line in upcoming["lines"]] == [
+        ("water", "7.88"),
+        ("base", "31.00"),
+    ]
+    assert (upcoming["subtotal"], upcoming["tax"]["amount"], upcoming["total"]) == (
+        "38.88",
+        "3.45",
+        "42.33",
+    )
+    assert "upcoming, not stored" in table
+    store.ok("bill-run", "--as-of", "2026-02-02T00:00:00Z")
+    issued = store.json("invoices", "show", upcoming["id"])
+    assert issued["lines"] == upcoming["lines"]
+    assert issued["total"] == upcoming["total"]
+    assert "no period is open yet" in store.refused(
+        4, "subscriptions", "upcoming", "sub-000001", "--at", "2025-12-01"
+    )
+    assert "unknown subscription" in store.refused(3, "subscriptions", "upcoming", "sub-000009")
+
+
+def test_subscriptions_show_gives_plans_and_invoices(store: Store) -> None:
+    store.acme()
+    store.ok("bill-run", "--as-of", "2026-02-02T00:00:00Z")
+
+    shown = store.json("subscriptions", "show", "sub-000001")
+    text = store.ok("subscriptions", "show", "sub-000001")
+
+    assert shown["id"] == "sub-000001" and shown["customer"] == "acme"
+    assert shown["invoices"] == ["INV-2026-000001", "INV-2026-000002"]
+    assert "customer  acme (America/New_York)" in text
+    assert "water v1" in text and "INV-2026-000002" in text
+    assert "unknown subscription 'sub-000042'" in store.refused(
+        3, "subscriptions", "show", "sub-000042"
+    )
