@@ -132,6 +132,7 @@ def bill_run(
         batch = listed[start : start + batch_size]
         with open_uow(tenant) as uow:
             uow.devices.hold()  # a device move waits for the batch's invoices, or they see it
+            uow.invoices.hold()  # another bill run waits for this batch, then sees it
             done = _bill_batch(uow, batch, times, plans)
             uow.commit()
         report.issued.extend(done.issued)
