@@ -60,3 +60,25 @@ def postgres_schema(prefix: str = "iotbill_test") -> Iterator[str]:
 def _libpq(url: str) -> str:
     """The URL as libpq takes it (without SQLAlchemy's driver name)."""
     return "postgresql://" + url.split("://", 1)[1]
+
+
+MOSQUITTO = "/usr/sbin/mosquitto"
+
+
+def require_mosquitto() -> str:
+    """The Mosquitto broker's path, after checking it is installed; skips (or fails) otherwise."""
+    if not os.access(MOSQUITTO, os.X_OK):
+        reason = f"Mosquitto is not installed at {MOSQUITTO} (apt-get install mosquitto)"
+        if os.environ.get("IOTBILL_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"{reason} (IOTBILL_REQUIRE_SERVICES=1)")
+        pytest.skip(reason)
+    return MOSQUITTO
+
+
+def free_port() -> int:
+    """A TCP port on the loopback address that nothing listens on now."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -209,3 +209,71 @@ def test_subscriptions_show_gives_plans_and_invoices(store: Store) -> None:
     assert "unknown subscription 'sub-000042'" in store.refused(
         3, "subscriptions", "show", "sub-000042"
     )
+
+
+def test_customers_and_devices_import_from_csv_and_json_lines(store: Store) -> None:
+    customers = store.file(
+        "customers.csv",
+        "id,name,currency,timezone,tax_rate\n"
+        "acme,Acme,USD,America/New_York,8.875\n"
+        "bolt,Bolt,EUR,Europe/Berlin,19\n",
+    )
+    devices = store.file(
+        "devices.jsonl",
+        '{"id": "pump-1", "customer": "acme", "from": "2026-01-01"}\n'
+        '{"id": "pump-2", "customer": "bolt", "from": "2026-01-01"}\n',
+    )
+
+    first = store.ok("customers", "import", customers)
+    store.ok("devices", "import", devices)
+    again = store.json("devices", "import", devices)
+
+    assert first == "2 created, 0 already stored, 0 rejected, 0 conflicts\n"
+    assert again == {
+        "created": 0,
+        "unchanged": 2,
+        "rejected": [],
+        "conflicts": [],
+        "stored": True,
+    }
+    assert [(d["id"], d["owner"]) for d in store.json("devices", "list")] == [
+        ("pump-1", "acme"),
+        ("pump-2", "bolt"),
+    ]
+
+
+def test_an_import_with_bad_rows_reports_each_and_atomic_stores_nothing(store: Store) -> None:
+    customers = store.file(
+        "customers.csv",
+        "id,currency,timezone\nacme,USD,America/New_York\nbad,USX,UTC\nworse,USD,Nowhere\n",
+    )
+
+    refused = store.refused(2, "customers", "import", customers, "--atomic")
+    assert store.json("customers", "list") == []
+    partial = store.run("customers", "import", customers)
+
+    assert f"{customers}:3: currency: unknown ISO 4217 currency code 'USX'" in refused
+    assert f"{customers}:4: timezone: unknown IANA time zone 'Nowhere'" in refused
+    assert (partial.exit_code, partial.stdout) == (
+        2,
+        "1 created, 0 already stored, 2 rejected, 0 conflicts\n",
+    )
+    assert [c["id"] for c in store.json("customers", "list")] == ["acme"]
+
+
+def test_a_differing_row_is_a_conflict_exit_4_and_nothing_moves(store: Store) -> None:
+    store.acme()
+    store.ok("customers", "add", "bolt", "--currency", "USD", "--timezone", "UTC")
+    devices = store.file("d.csv", "id,customer,from\npump-1,bolt,2026-01-01\n")
+
+    conflict = store.refused(4, "devices", "import", devices)
+
+    assert (
+        f"{devices}:2: conflict: 'pump-1' is stored with other values: owned by 'acme' from"
+        " 2026-01-01T05:00:00+00:00; the file says 'bolt' from 2026-01-01T00:00:00+00:00"
+        " (devices move gives a device another owner)" in conflict
+    )
+    assert store.json("devices", "list")[0]["owner"] == "acme"
+    assert "--format: give csv or jsonl" in store.refused(
+        2, "devices", "import", store.file("d.txt", "")
+    )

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from iotbill.adapters import event_files
 from iotbill.adapters.event_import import EventFile
 from iotbill.domain.errors import InvalidInput
+from iotbill.domain.events import Rejection, SourcedEvent, UsageEvent
 
 GOOD = '{"id": "%s", "type": "ping", "device": "d1", "timestamp": "2026-01-01T00:00:00Z"}'
 
@@ -65,3 +69,44 @@ def test_a_line_naming_another_event_wrongly_is_rejected_with_its_field(tmp_path
         (4, "voids: an event either corrects or voids another, not both"),
         (5, "voids: event 'x' cannot correct or void itself"),
     ]
+
+
+class CountingDecoder:
+    """The event decoder, counting how often each stretch and line is decoded."""
+
+    def __init__(self, decoder: Any) -> None:
+        self.decoder = decoder
+        self.calls: list[str] = []
+
+    def decode_lines(self, data: bytes) -> Any:
+        self.calls.append(f"stretch of {data.count(b'{')}")
+        return self.decoder.decode_lines(data)
+
+    def decode(self, data: bytes) -> Any:
+        self.calls.append("line")
+        return self.decoder.decode(data)
+
+
+def test_a_stretch_with_a_bad_line_is_decoded_line_by_line_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counting = CountingDecoder(event_files._DECODER)
+    monkeypatch.setattr(event_files, "_DECODER", counting)
+    # The file's name holds ":1", which a reason cut out of "name:1: ..." would lose.
+    path = tmp_path / "day:1.jsonl"
+    path.write_text("\n".join([GOOD % "a", '{"id": "b"}', GOOD % "c"]) + "\n")
+
+    (stretch,) = EventFile(str(path))
+
+    assert counting.calls == ["stretch of 3", "line", "line", "line"]
+    assert [s.line for s in stretch.events] == [1, 3]
+    assert [(r.line, r.reason) for r in stretch.rejected] == [(2, "type: is required")]
+
+
+def test_a_line_keeps_the_first_reason_it_is_refused_for() -> None:
+    line = SourcedEvent(UsageEvent("a", "ping", "d1", datetime(2026, 1, 1, tzinfo=UTC)), 7)
+
+    line.refuse("device: unknown device 'd1' (add it first)")
+    line.refuse("id: repeats the id of line 3, which was rejected")
+
+    assert line.rejection() == Rejection(7, "device: unknown device 'd1' (add it first)")

@@ -6,12 +6,16 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from iotbill.domain.quantities import (
+    DOT_CHUNK,
     INT64_MAX,
     MAX_QUANTITY,
     QuantityError,
     decimal_text,
+    exact_dot,
     exact_sum,
     from_scaled,
     scaled_array,
@@ -100,3 +104,45 @@ def test_exact_sum_goes_beyond_int64_without_wrapping() -> None:
     mixed = scaled_array([INT64_MAX, INT64_MAX, -INT64_MAX, -5])
     assert exact_sum(mixed) == INT64_MAX - 5
     assert exact_sum(scaled_array([])) == 0
+
+
+int64s = st.integers(min_value=-INT64_MAX, max_value=INT64_MAX)
+
+
+@given(pairs=st.lists(st.tuples(int64s, int64s), max_size=40))
+def test_exact_dot_equals_the_python_sum_of_products(pairs: list[tuple[int, int]]) -> None:
+    values = np.array([v for v, _ in pairs], dtype=np.int64)
+    weights = np.array([w for _, w in pairs], dtype=np.int64)
+    assert exact_dot(values, weights) == sum(v * w for v, w in pairs)
+
+
+@pytest.mark.parametrize(
+    ("values", "weights", "expected"),
+    [
+        # (2^63 - 1)^2 needs 126 bits
+        ([INT64_MAX], [INT64_MAX], INT64_MAX * INT64_MAX),
+        ([-INT64_MAX, INT64_MAX], [INT64_MAX, INT64_MAX], 0),
+        ([-INT64_MAX], [3], -3 * INT64_MAX),
+        # small numbers take one limb, numbers below 2^42 two
+        ([1, 2, 3], [4, 5, 6], 32),
+        ([2**41 + 1, 7], [2**30, 2**20 - 1], (2**41 + 1) * 2**30 + 7 * (2**20 - 1)),
+        ([], [], 0),
+    ],
+)
+def test_exact_dot_at_the_limits(values: list[int], weights: list[int], expected: int) -> None:
+    as_array = np.array(values, dtype=np.int64)
+    assert exact_dot(as_array, np.array(weights, dtype=np.int64)) == expected
+
+
+def test_exact_dot_sums_more_than_one_chunk_of_the_largest_products() -> None:
+    # 2^20 + 3 products of (2^63 - 1) x (2^63 - 1): one chunk would overflow int64
+    count = DOT_CHUNK + 3
+    largest = np.full(count, INT64_MAX, dtype=np.int64)
+    assert exact_dot(largest, largest) == count * INT64_MAX * INT64_MAX
+    alternating = np.where(np.arange(count) % 2 == 0, INT64_MAX, -INT64_MAX)
+    assert exact_dot(alternating, largest) == INT64_MAX * INT64_MAX  # one more + than -
+
+
+def test_exact_dot_refuses_arrays_of_different_shapes() -> None:
+    with pytest.raises(ValueError, match="shapes"):
+        exact_dot(np.zeros(2, dtype=np.int64), np.zeros(3, dtype=np.int64))

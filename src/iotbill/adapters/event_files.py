@@ -3,8 +3,8 @@
 Numbers in event properties are decoded as ``int`` or ``Decimal`` (never a
 binary float), timestamps must carry a UTC offset, and every malformed line is
 reported with its file, line number and field. The whole file is decoded in
-one call when it is well formed; only when it is not is it decoded again line
-by line to locate each problem.
+one call when it is well formed; only when it is not is it decoded again, once,
+line by line, to keep each good line and say what is wrong with each bad one.
 
 Every event also obeys the rules of :mod:`iotbill.domain.input_rules`
 (:func:`~iotbill.domain.events.event_problem`), and the rules that only the
@@ -12,9 +12,8 @@ text shows are checked here: at most six fractional digits of a second (the
 decoder would round the seventh), and no key named twice in one object (the
 decoder would keep the last). Both are found without a second decode in the
 usual case: the text of a stretch is searched for seven digits after a point,
-and each line's keys are counted (a key is written ``"name":``) against the
-keys of its decoded event; only a line whose count differs is parsed again,
-pair by pair.
+and the keys written (``"name":``) are counted against the keys decoded; only
+the lines whose count differs are parsed again, pair by pair.
 """
 
 from __future__ import annotations
@@ -33,7 +32,7 @@ import numpy.typing
 
 from iotbill.domain.errors import InvalidInput, Problem
 from iotbill.domain.event_table import EventTable
-from iotbill.domain.events import UsageEvent, event_problem
+from iotbill.domain.events import Lines, Rejection, SourcedEvent, UsageEvent, event_problem
 from iotbill.domain.input_rules import (
     EARLIEST,
     LATEST,
@@ -47,6 +46,7 @@ MAX_REPORTED = 50
 _DECODER = msgspec.json.Decoder(UsageEvent, float_hook=Decimal)
 _PATH = re.compile(r" - at `\$(?:\[\d+\])?\.?([^`]*)`$")
 _PROPERTIES = attrgetter("properties")
+_TOO_DEEP = Problem("properties", f"nested deeper than {MAX_DEPTH} levels of lists and objects")
 _NUL = b"\\u0000"
 
 
@@ -77,20 +77,46 @@ def decode_events(data: bytes, source: str) -> tuple[list[UsageEvent], list[int]
     """The events of a JSON Lines document and the line number of each.
 
     Blank lines are allowed. Raises :class:`InvalidInput` naming every bad
-    line (the first fifty).
+    line (the first fifty), each at ``source:line``.
     """
+    good, bad = _decode(data, 1)
+    if bad:
+        problems = [problem.within(f"{source}:{line}", ": ") for line, problem in bad]
+        if len(problems) > MAX_REPORTED:
+            more = len(problems) - MAX_REPORTED
+            problems = [*problems[:MAX_REPORTED], Problem("", f"... and {more} more bad lines")]
+        raise InvalidInput(problems)
+    return [sourced.event for sourced in good], [sourced.line for sourced in good]
+
+
+def decode_lines(data: bytes, first_line: int = 1) -> Lines:
+    """The readable events of a stretch of JSON Lines and, for each unreadable line, why.
+
+    ``first_line`` is the number of the stretch's first line in its file. A
+    rejection's reason is ``field: reason`` (or the reason alone, when it is not
+    about one field).
+    """
+    good, bad = _decode(data, first_line)
+    return Lines(good, [Rejection(line, str(problem)) for line, problem in bad])
+
+
+def _decode(data: bytes, first_line: int) -> tuple[list[SourcedEvent], list[tuple[int, Problem]]]:
+    """Each readable line's event, and each unreadable line's problem (at a field of the
+    line, not yet at the file): decoded in one call when every line is good, else line by
+    line, once."""
     try:
         events = _DECODER.decode_lines(data)
     except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
-        return _decode_line_by_line(data, source)
+        return _decode_line_by_line(data, first_line)
     lines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
     if (
         len(events) == lines
         and not _names_another_wrongly(data, events)
         and not _breaks_rules(data, events)
     ):
-        return events, list(range(1, lines + 1))  # one event on every line: line n holds n
-    return _decode_line_by_line(data, source)
+        # One event on every line: line n of the stretch holds its n-th event.
+        return list(map(SourcedEvent, events, range(first_line, first_line + lines))), []
+    return _decode_line_by_line(data, first_line)
 
 
 def _breaks_rules(data: bytes, events: list[UsageEvent]) -> bool:
@@ -208,38 +234,43 @@ def read_event_table(path: str) -> EventTable:
             gc.enable()
 
 
-def _decode_line_by_line(data: bytes, source: str) -> tuple[list[UsageEvent], list[int]]:
-    events: list[UsageEvent] = []
-    numbers: list[int] = []
-    problems: list[Problem] = []
-    failures = 0
-    for number, line in enumerate(data.split(b"\n"), start=1):
+def _decode_line_by_line(
+    data: bytes, first_line: int
+) -> tuple[list[SourcedEvent], list[tuple[int, Problem]]]:
+    good: list[SourcedEvent] = []
+    bad: list[tuple[int, Problem]] = []
+    for number, line in enumerate(data.split(b"\n"), start=first_line):
         if not line.strip():
             continue
         try:
             event = _DECODER.decode(line)
         except (msgspec.ValidationError, msgspec.DecodeError) as error:
-            problem = _problem(source, number, error)
+            bad.append((number, _problem(error)))
+            continue
         except RecursionError:
-            problem = Problem(
-                f"{source}:{number}: properties",
-                f"nested deeper than {MAX_DEPTH} levels of lists and objects",
-            )
+            bad.append((number, _TOO_DEEP))
+            continue
+        naming = event.replacement_problem() or _line_problem(line, event)
+        if naming is None:
+            good.append(SourcedEvent(event, number))
         else:
-            wrong = event.replacement_problem() or _line_problem(line, event)
-            if wrong is None:
-                events.append(event)
-                numbers.append(number)
-                continue
-            problem = wrong.within(f"{source}:{number}", ": ")
-        failures += 1
-        if len(problems) < MAX_REPORTED:
-            problems.append(problem)
-    if failures:
-        if failures > len(problems):
-            problems.append(Problem("", f"... and {failures - len(problems)} more bad lines"))
-        raise InvalidInput(problems)
-    return events, numbers
+            bad.append((number, naming))
+    return good, bad
+
+
+def decode_event(data: bytes) -> UsageEvent:
+    """One event from one JSON document (an MQTT message): :class:`InvalidInput` naming the
+    field and the reason when it is not valid JSON or not a usage event."""
+    try:
+        event = _DECODER.decode(data)
+    except (msgspec.ValidationError, msgspec.DecodeError) as error:
+        raise InvalidInput([_problem(error)]) from None
+    except RecursionError:
+        raise InvalidInput([_TOO_DEEP]) from None
+    problem = event.replacement_problem() or _line_problem(data, event)
+    if problem is not None:
+        raise InvalidInput([problem])
+    return event
 
 
 def _line_problem(line: bytes, event: UsageEvent) -> Problem | None:
@@ -283,11 +314,11 @@ def _twice(pairs: list[tuple[str, object]], at: str) -> Problem | None:
     return None
 
 
-def _problem(source: str, number: int, error: Exception) -> Problem:
+def _problem(error: Exception) -> Problem:
+    """What is wrong with a line, at the field of the event it is about (if any)."""
     message = str(error)
-    where = f"{source}:{number}"
     if not isinstance(error, msgspec.ValidationError):  # a ValidationError is a DecodeError too
-        return Problem(where, f"not valid JSON ({message})")
+        return Problem("", f"not valid JSON ({message})")
     match = _PATH.search(message)
     field = match.group(1) if match else ""
     text = message[: match.start()] if match else message
@@ -304,4 +335,4 @@ def _problem(source: str, number: int, error: Exception) -> Problem:
         )
     elif "length >= 1" in text:
         text = "must not be empty"
-    return Problem(f"{where}: {field}" if field else where, text)
+    return Problem(field, text)

@@ -5,8 +5,8 @@ Unlike :func:`~iotbill.adapters.event_files.decode_events`, which refuses a
 file with any bad line (a preview must not price a guess), an import keeps the
 good lines and reports the bad ones, so one broken line cannot hold back a
 day of telemetry. Each stretch (about 100,000 lines) is decoded in one call
-when it is well formed; only a stretch with a bad line is decoded again line
-by line.
+when it is well formed; only a stretch with a bad line is decoded again, once,
+line by line (:func:`~iotbill.adapters.event_files.decode_lines`).
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 
-from iotbill.adapters.event_files import decode_events, read_bytes
-from iotbill.domain.errors import InvalidInput
-from iotbill.domain.events import Lines, Rejection, SourcedEvent
+from iotbill.adapters.event_files import decode_lines, read_bytes
+from iotbill.domain.events import Lines
 
 STRETCH_BYTES = 16 * 1024 * 1024
 """About how much of the file is decoded at once: some 100,000 lines of telemetry."""
@@ -60,33 +59,7 @@ class EventFile:
         collecting = gc.isenabled()
         gc.disable()  # many new objects, none in a cycle
         try:
-            return self._decode_stretch(stretch, before)
+            return decode_lines(stretch, before + 1)
         finally:
             if collecting:
                 gc.enable()
-
-    def _decode_stretch(self, stretch: bytes, before: int) -> Lines:
-        try:
-            events, numbers = decode_events(stretch, self.source)
-        except InvalidInput:
-            pass
-        else:
-            return Lines(list(map(SourcedEvent, events, [before + n for n in numbers])))
-        found: list[SourcedEvent] = []
-        rejected: list[Rejection] = []
-        for number, line in enumerate(stretch.split(b"\n"), start=before + 1):
-            if not line.strip():
-                continue
-            try:
-                [event], _ = decode_events(line, self.source)
-            except InvalidInput as error:
-                # Each problem is located at "<source>:1" (the line alone): keep field, reason.
-                prefix = f"{self.source}:1"
-                reasons = [
-                    str(problem).removeprefix(prefix).removeprefix(": ")
-                    for problem in error.problems
-                ]
-                rejected.append(Rejection(number, "; ".join(reasons)))
-            else:
-                found.append(SourcedEvent(event, number))
-        return Lines(found, rejected)

@@ -151,6 +151,65 @@ def event_problem(event: UsageEvent) -> Problem | None:
     return Problem("properties", wrong) if wrong is not None else None
 
 
+def naming_problem(
+    event: UsageEvent,
+    earlier: UsageEvent | None,
+    *,
+    stored: UsageEvent | None,
+    named_by: str | None,
+    rejected_line: int | None,
+) -> Problem | None:
+    """Why ``event`` may not correct or void the event it names, or ``None`` if it may.
+
+    The named event must come first: on an earlier line of the same input
+    (``earlier``) or in the store (``stored``). It must count for something (not
+    be a void), have the same device, type and timestamp, and not be named
+    already by another event (``named_by``, its id): an event is named once, and
+    a correction may itself be corrected. ``rejected_line`` is the line of the
+    named event when that line was refused.
+
+    >>> from datetime import UTC
+    >>> at = datetime(2026, 1, 1, tzinfo=UTC)
+    >>> reading = UsageEvent("a", "flow", "p1", at, {"m3": 5})
+    >>> fix = UsageEvent("b", "flow", "p1", at, {"m3": 4}, corrects="a")
+    >>> naming_problem(fix, None, stored=reading, named_by=None, rejected_line=None) is None
+    True
+    >>> print(naming_problem(fix, None, stored=reading, named_by="c", rejected_line=None))
+    corrects: event 'a' is already corrected or voided by 'c' (name that one)
+    >>> print(naming_problem(fix, None, stored=None, named_by=None, rejected_line=3))
+    corrects: names the event of line 3, which was rejected
+    """
+    problem = event.replacement_problem()
+    if problem is not None:
+        return problem
+    named = event.replaces
+    if named is None:
+        return None
+    field = "corrects" if event.voids is None else "voids"
+    target = earlier or stored
+    if rejected_line is not None and target is None:
+        reason = f"names the event of line {rejected_line}, which was rejected"
+    elif target is None:
+        reason = f"no earlier event has the id {named!r} (name an event stored before)"
+    elif named_by is not None and named_by != event.id:
+        reason = f"event {named!r} is already corrected or voided by {named_by!r} (name that one)"
+    elif target.voids is not None:
+        reason = f"event {named!r} is a void, which counts for nothing"
+    elif (target.device, target.type, target.timestamp) != (
+        event.device,
+        event.type,
+        event.timestamp,
+    ):
+        reason = (
+            f"event {named!r} is of device {target.device!r}, type {target.type!r}, at"
+            f" {target.timestamp.isoformat()}: a correction or void keeps all three"
+            " (void it and send a new event instead)"
+        )
+    else:
+        return None
+    return Problem(field, reason)
+
+
 @dataclass(frozen=True, slots=True)
 class EventConflict:
     """A repeated event id whose content differs from the first event with that id."""
@@ -160,15 +219,32 @@ class EventConflict:
     line: int
 
 
-class SourcedEvent(msgspec.Struct, frozen=True, gc=False):
-    """An event and where it came from (file line or batch position), for error messages.
+class SourcedEvent(msgspec.Struct, gc=False):
+    """One line of input: an event and where it came from (file line or batch position).
 
-    A struct rather than a dataclass: an import makes one per line, millions at
-    a time, and a struct is made four times faster.
+    Ingest makes it the line's record: it sets ``customer``, the device's owner
+    at the event's timestamp, or refuses the line with a reason
+    (:meth:`refuse`), which becomes the line's :class:`Rejection`. A struct
+    rather than a dataclass: an import makes one per line, millions at a time,
+    and a struct is made four times faster.
     """
 
     event: UsageEvent
     line: int
+    customer: str | None = None
+    """Whom ingest bills the event to (``None`` until it knows)."""
+    refusal: str | None = None
+    """Why ingest refused the line (``field: reason``), or ``None`` while it stands."""
+
+    def refuse(self, reason: str) -> None:
+        """Refuse this line for ``reason``; the first reason given stands."""
+        if self.refusal is None:
+            self.refusal = reason
+
+    def rejection(self) -> Rejection:
+        """The line as refused: :meth:`refuse` was called."""
+        assert self.refusal is not None
+        return Rejection(self.line, self.refusal)
 
 
 @dataclass(frozen=True, slots=True)

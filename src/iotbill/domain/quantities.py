@@ -105,6 +105,54 @@ def exact_sum(values: Scaled) -> int:
     return (int(high.sum(dtype=np.int64)) << 32) + int(low.sum(dtype=np.int64))
 
 
+#: Bits of each limb in :func:`exact_dot`: a product of two limbs stays below 2^42.
+LIMB_BITS = 21
+_LIMB_MASK = (1 << LIMB_BITS) - 1
+#: Terms summed per numpy dot product: 2^20 products below 2^42 stay below 2^62.
+DOT_CHUNK = 1 << 20
+
+
+def _limbs(values: npt.NDArray[np.int64]) -> list[npt.NDArray[np.int64]]:
+    """``values`` as ``limbs[0] + limbs[1] * 2^21 + limbs[2] * 2^42``, lowest first.
+
+    The two lower limbs are in ``[0, 2^21)``, the top one (an arithmetic shift) in
+    ``[-2^21, 2^21)``. Limbs above the highest one needed are left out.
+    """
+    limbs = [values & _LIMB_MASK, (values >> LIMB_BITS) & _LIMB_MASK, values >> 2 * LIMB_BITS]
+    low, high = int(values.min()), int(values.max())
+    if low >= 0 and high < 1 << LIMB_BITS:
+        return limbs[:1]
+    if low >= 0 and high < 1 << 2 * LIMB_BITS:
+        return limbs[:2]
+    return limbs
+
+
+def exact_dot(values: Scaled, weights: npt.NDArray[np.int64]) -> int:
+    """The exact ``sum(values[i] * weights[i])`` of two int64 arrays, as a Python int.
+
+    A product of two int64 can need 126 bits. Each array is split into 21-bit limbs
+    (:func:`_limbs`), so every product of two limbs is below 2^42 in magnitude and
+    numpy sums 2^20 of them in int64 without overflow; the partial sums are then
+    recombined with Python's exact integers. Nine dot products at most, fewer when
+    the numbers are small, instead of a Python multiplication per element.
+
+    >>> big = np.array([2**62, -(2**62), 3], dtype=np.int64)
+    >>> exact_dot(big, np.array([2**40, 2**40 - 1, 7], dtype=np.int64)) == 2**62 + 21
+    True
+    """
+    if values.shape != weights.shape:
+        raise ValueError(f"arrays of shapes {values.shape} and {weights.shape}")
+    total = 0
+    for begin in range(0, values.size, DOT_CHUNK):
+        value_limbs = _limbs(values[begin : begin + DOT_CHUNK])
+        weight_limbs = _limbs(weights[begin : begin + DOT_CHUNK])
+        for i, value_limb in enumerate(value_limbs):
+            for j, weight_limb in enumerate(weight_limbs):
+                partial = int(np.dot(value_limb, weight_limb))
+                total += partial << (LIMB_BITS * (i + j))
+    return total
+
+
 def scaled_array(values: list[int]) -> Scaled:
     """A list of nano-unit counts as an int64 array."""
     return np.array(values, dtype=np.int64)

@@ -31,12 +31,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
 from iotbill.domain.catalog import Plan
 from iotbill.domain.customers import Device
 from iotbill.domain.errors import InvalidInput
-from iotbill.domain.events import Lines, Rejection, SourcedEvent, UsageEvent
+from iotbill.domain.events import Lines, Rejection, SourcedEvent, UsageEvent, naming_problem
 from iotbill.domain.input_rules import DEFAULT_CLOCK_SKEW, skew_problem
 from iotbill.domain.subscriptions import PlanKey, Subscription
 from iotbill.services.meter_checks import MeterChecks
@@ -140,7 +140,7 @@ def ingest_lines(
     screen = _Screen(received_at, clock_skew)
     refused: list[Rejection] = []
     duplicates = passed = 0
-    store: _Atomic | _Batches = (
+    store: _Writer = (
         _Atomic(uow_factory, tenant, received_at, batch_size, refused, screen)
         if atomic
         else _Batches(uow_factory, tenant, received_at, batch_size, writers, screen)
@@ -180,11 +180,13 @@ class _Screened:
 
 
 class _Screen:
-    """Decides each event's fate, a stretch at a time, remembering what earlier ones held.
+    """Decides each line's fate, a stretch at a time, remembering what earlier ones held.
 
-    Devices, and the meter checks of their owners, are read from the store
-    the first time a stretch names them; ids are remembered so that a repeat
-    is known whichever stretch it falls in.
+    Each line is its own record (:class:`~iotbill.domain.events.SourcedEvent`):
+    the screen gives it its owner, or refuses it with a reason, and keeps the
+    lines that stand. Devices, and the meter checks of their owners, are read
+    from the store the first time a stretch names them; ids are remembered so
+    that a repeat is known whichever stretch it falls in.
     """
 
     def __init__(self, received_at: datetime, clock_skew: timedelta) -> None:
@@ -208,131 +210,40 @@ class _Screen:
     def screen(
         self, uow: UnitOfWork, stretch: Lines, lookup: Callable[[list[str]], Named]
     ) -> _Screened:
-        usage = [sourced.event for sourced in stretch.events]
-        lines = [sourced.line for sourced in stretch.events]
-        refused = list(stretch.rejected)
-        owners = self._owners(uow, usage)
-        customers = [owner for owner in owners if owner is not None]
-        if len(customers) < len(usage):
-            refused.extend(
-                Rejection(line, self._no_owner(event))
-                for event, line, owner in zip(usage, lines, owners, strict=True)
-                if owner is None
-            )
-            kept = [index for index, owner in enumerate(owners) if owner is not None]
-            usage, lines = [usage[i] for i in kept], [lines[i] for i in kept]
-        ids = [event.id for event in usage]
-        repeats = _repeats(ids, self._stored, self._refused)
-        firsts = _without(range(len(usage)), repeats)
-        checks = self._meter_checks(uow, set(customers))
-        measured = [i for i in firsts if usage[i].voids is None]  # a void has nothing to measure
-        whole = len(measured) == len(usage)
-        found = checks.refused(
-            usage if whole else [usage[i] for i in measured],
-            customers if whole else [customers[i] for i in measured],
-            lines if whole else [lines[i] for i in measured],
-        )
-        failed = {measured[position]: reason for position, reason in found.items()}
-        latest = self._latest
-        for index in [i for i in firsts if usage[i].timestamp > latest]:
-            wrong = skew_problem(usage[index].timestamp, self._received_at, self._clock_skew)
-            failed[index] = f"timestamp: {wrong}"
-        naming = [i for i in firsts if usage[i].replaces is not None and i not in failed]
+        lines = stretch.events
+        self._attribute(uow, lines)
+        owned = [line for line in lines if line.refusal is None]
+        firsts, repeats = self._firsts(owned)
+        self._check_clock(firsts)
+        self._check_meters(uow, firsts)
+        naming = [line for line in firsts if line.event.replaces is not None and not line.refusal]
         if naming:
-            failed.update(self._naming_refusals(usage, lines, firsts, failed, naming, lookup))
-        for index, reason in sorted(failed.items()):
-            refused.append(Rejection(lines[index], reason))
-            self._refused[ids[index]] = lines[index]
+            self._check_naming(firsts, naming, lookup)
+        chosen: list[SourcedEvent] = []
+        for line in firsts:
+            if line.refusal is None:
+                chosen.append(line)
+            else:
+                self._refused[line.event.id] = line.line
         duplicates = 0
-        for index in repeats:
-            first_line = self._refused.get(ids[index])
+        for line in repeats:
+            first_line = self._refused.get(line.event.id)
             if first_line is None:
                 duplicates += 1
             else:
-                reason = f"id: repeats the id of line {first_line}, which was rejected"
-                refused.append(Rejection(lines[index], reason))
-        chosen = _without(firsts, failed)
-        self._stored.update([ids[i] for i in chosen])
+                line.refuse(f"id: repeats the id of line {first_line}, which was rejected")
+        self._stored.update([line.event.id for line in chosen])
+        refused = [*stretch.rejected, *(line.rejection() for line in lines if line.refusal)]
         return _Screened(
-            [usage[i] for i in chosen], [customers[i] for i in chosen], refused, duplicates
+            [line.event for line in chosen],
+            [line.customer or "" for line in chosen],
+            refused,
+            duplicates,
         )
 
-    def _naming_refusals(
-        self,
-        usage: list[UsageEvent],
-        lines: list[int],
-        firsts: list[int],
-        failed: dict[int, str],
-        naming: list[int],
-        lookup: Callable[[list[str]], Named],
-    ) -> dict[int, str]:
-        """Why each event at ``naming`` may not correct or void the event it names.
-
-        The named event must be earlier (stored, or on an earlier line), count for
-        something, have the same device, type and timestamp, and not be corrected
-        or voided already: an event is named once, a correction may be corrected.
-        """
-        here = {usage[i].id: i for i in firsts if i not in failed}
-        rejected = {usage[i].id: lines[i] for i in failed}
-        names = sorted({named for i in naming if (named := usage[i].replaces) is not None})
-        stored, replaced = lookup(names)  # every name: a stored event may be sent again
-        refusals: dict[int, str] = {}
-        for index in naming:
-            event = usage[index]
-            reason = self._naming_refusal(event, index, usage, here, rejected, stored, replaced)
-            if reason is None:
-                self._replaced[event.replaces or ""] = event.id
-                continue
-            refusals[index] = reason
-            here.pop(event.id, None)  # what names it is refused in turn
-            rejected[event.id] = lines[index]
-        return refusals
-
-    def _naming_refusal(
-        self,
-        event: UsageEvent,
-        index: int,
-        usage: list[UsageEvent],
-        here: dict[str, int],
-        rejected: dict[str, int],
-        stored: dict[str, UsageEvent],
-        replaced: dict[str, str],
-    ) -> str | None:
-        """Why ``event`` (at ``index``) may not name the event it names, if it may not."""
-        problem = event.replacement_problem()
-        if problem is not None:
-            return f"{problem.location}: {problem.message}"
-        named = event.replaces
-        assert named is not None
-        field = "corrects" if event.voids is None else "voids"
-        position = here.get(named)
-        target = usage[position] if position is not None and position < index else None
-        target = target or stored.get(named)
-        by = self._replaced.get(named) or replaced.get(named)
-        line = rejected.get(named, self._refused.get(named))
-        if line is not None and target is None:
-            reason = f"names the event of line {line}, which was rejected"
-        elif target is None:
-            reason = f"no earlier event has the id {named!r} (name an event stored before)"
-        elif by is not None and by != event.id:
-            reason = f"event {named!r} is already corrected or voided by {by!r} (name that one)"
-        elif target.voids is not None:
-            reason = f"event {named!r} is a void, which counts for nothing"
-        elif (target.device, target.type, target.timestamp) != (
-            event.device,
-            event.type,
-            event.timestamp,
-        ):
-            reason = (
-                f"event {named!r} is of device {target.device!r}, type {target.type!r}, at"
-                f" {target.timestamp.isoformat()}: a correction or void keeps all three"
-                " (void it and send a new event instead)"
-            )
-        else:
-            return None
-        return f"{field}: {reason}"
-
-    def _owners(self, uow: UnitOfWork, events: Sequence[UsageEvent]) -> list[str | None]:
+    def _attribute(self, uow: UnitOfWork, lines: Sequence[SourcedEvent]) -> None:
+        """Give each line the owner of its device at its timestamp, or refuse it."""
+        events = [line.event for line in lines]
         named = {event.device for event in events}
         new = named - self.devices.keys() - self._unknown
         if new:
@@ -341,7 +252,81 @@ class _Screen:
             found = uow.devices.find(sorted(new))
             self.devices.update(found)
             self._unknown.update(new - found.keys())
-        return _owners(events, {id: self.devices[id] for id in named if id in self.devices})
+        devices = {id: self.devices[id] for id in named if id in self.devices}
+        for line, owner in zip(lines, _owners(events, devices), strict=True):
+            line.customer = owner
+            line.refusal = None if owner is not None else self._no_owner(line.event)
+
+    def _firsts(self, lines: list[SourcedEvent]) -> tuple[list[SourcedEvent], list[SourcedEvent]]:
+        """The lines whose id no line before had (in this stretch or an earlier one), and
+        the repeats."""
+        stored, refused = self._stored, self._refused
+        if not stored and not refused and len({line.event.id for line in lines}) == len(lines):
+            return lines, []
+        firsts: list[SourcedEvent] = []
+        repeats: list[SourcedEvent] = []
+        seen: set[str] = set()
+        for line in lines:
+            id = line.event.id
+            if id in seen or id in stored or id in refused:
+                repeats.append(line)
+            else:
+                seen.add(id)
+                firsts.append(line)
+        return firsts, repeats
+
+    def _check_clock(self, lines: list[SourcedEvent]) -> None:
+        """Refuse the lines stamped more than the clock skew after they were received
+        (:func:`~iotbill.domain.input_rules.skew_problem`)."""
+        latest = self._latest
+        for line in lines:
+            if line.event.timestamp > latest:
+                wrong = skew_problem(line.event.timestamp, self._received_at, self._clock_skew)
+                line.refuse(f"timestamp: {wrong}")
+
+    def _check_meters(self, uow: UnitOfWork, lines: list[SourcedEvent]) -> None:
+        """Refuse the lines that a meter billing their owner refuses (a void has nothing
+        to measure)."""
+        checks = self._meter_checks(uow, {line.customer or "" for line in lines})
+        measured = [line for line in lines if line.event.voids is None]
+        found = checks.refused(
+            [line.event for line in measured],
+            [line.customer or "" for line in measured],
+            [line.line for line in measured],
+        )
+        for position, reason in found.items():
+            measured[position].refuse(reason)
+
+    def _check_naming(
+        self,
+        firsts: list[SourcedEvent],
+        naming: list[SourcedEvent],
+        lookup: Callable[[list[str]], Named],
+    ) -> None:
+        """Refuse each line of ``naming`` that may not correct or void the event it names
+        (:func:`~iotbill.domain.events.naming_problem`): the named event is looked for on
+        earlier lines that stand, then in the store."""
+        here = {line.event.id: line for line in firsts if line.refusal is None}
+        rejected = {line.event.id: line.line for line in firsts if line.refusal is not None}
+        names = sorted({line.event.replaces or "" for line in naming})
+        stored, replaced = lookup(names)  # every name: a stored event may be sent again
+        for line in naming:
+            event = line.event
+            named = event.replaces or ""
+            earlier = here.get(named)
+            problem = naming_problem(
+                event,
+                earlier.event if earlier is not None and earlier.line < line.line else None,
+                stored=stored.get(named),
+                named_by=self._replaced.get(named) or replaced.get(named),
+                rejected_line=rejected.get(named, self._refused.get(named)),
+            )
+            if problem is None:
+                self._replaced[named] = event.id
+                continue
+            line.refuse(str(problem))
+            here.pop(event.id, None)  # what names it is refused in turn
+            rejected[event.id] = line.line
 
     def _no_owner(self, event: UsageEvent) -> str:
         """Why ``event`` has no owner."""
@@ -390,23 +375,38 @@ def _owners(events: Sequence[UsageEvent], devices: dict[str, Device]) -> list[st
     return owners
 
 
-def _repeats(ids: Sequence[str], stored: set[str], refused: dict[str, int]) -> set[int]:
-    """The positions of ids that an earlier event has, in this stretch or an earlier one."""
-    seen_before = (
-        {index for index, id in enumerate(ids) if id in stored or id in refused}
-        if stored or refused
-        else set()
-    )
-    if len(set(ids)) == len(ids):
-        return seen_before
-    first: dict[str, int] = {}
-    return seen_before | {
-        index for index, id in enumerate(ids) if first.setdefault(id, index) != index
-    }
+class _Writer(Protocol):
+    """Where screened events go: all into one transaction (:class:`_Atomic`), or in
+    batches of their own, several at once (:class:`_Batches`).
 
+    Entered for the whole ingest; ``written`` counts the events handed to the
+    store so far (for progress), :meth:`finish` returns how many were new.
+    """
 
-def _without(positions: Iterable[int], left_out: Any) -> list[int]:
-    return [index for index in positions if index not in left_out] if left_out else [*positions]
+    written: int
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None: ...
+
+    def add(
+        self, events: list[UsageEvent], customers: list[str], progress: Callable[[], None]
+    ) -> None:
+        """Store ``events``, each billed to the customer at its position in ``customers``."""
+        ...
+
+    def lookup(self, ids: list[str], progress: Callable[[], None]) -> Named:
+        """What the store holds of ``ids``, this ingest's events so far included."""
+        ...
+
+    def finish(self, progress: Callable[[], None]) -> int:
+        """Store what is left; how many events were new."""
+        ...
 
 
 class _Atomic:

@@ -17,7 +17,7 @@ and :class:`~iotbill.domain.errors.Conflict` for an id that is already taken.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from types import TracebackType
@@ -25,6 +25,7 @@ from typing import Protocol, Self
 
 from iotbill.domain.catalog import Meter, Plan
 from iotbill.domain.customers import Customer, Device
+from iotbill.domain.device_credentials import DeviceCredential
 from iotbill.domain.event_table import EventTable
 from iotbill.domain.events import UsageEvent
 from iotbill.domain.invoices import CreditNote, Invoice, InvoiceStatus, InvoiceSummary
@@ -89,6 +90,42 @@ class GroupQuantity:
     quantity: Decimal
 
 
+@dataclass(frozen=True, slots=True)
+class BrokerCredential:
+    """A device credential as the broker needs it: who may connect, and to which tenant."""
+
+    tenant: str
+    credential: DeviceCredential
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceMessage:
+    """One message as the broker delivered it."""
+
+    topic: str
+    payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRejection:
+    """Why message ``index`` of the batch was not stored, and whom to tell."""
+
+    index: int
+    tenant: str | None
+    device: str | None
+    event_id: str | None
+    reason: str
+
+
+@dataclass
+class BatchReport:
+    """What :func:`~iotbill.services.device_messages.store_messages` did with a batch."""
+
+    stored: int = 0
+    duplicates: int = 0
+    rejected: list[MessageRejection] = field(default_factory=list)
+
+
 class Clock(Protocol):
     """Where services read the time: the system clock, or a test's frozen one."""
 
@@ -126,6 +163,11 @@ class PlanRepository(Protocol):
 class CustomerRepository(Protocol):
     def add(self, customer: Customer) -> None: ...
 
+    def add_many(self, customers: Sequence[Customer]) -> None:
+        """Store new customers at once; :class:`Conflict` if an id is taken (then roll the
+        unit of work back)."""
+        ...
+
     def get(self, id: str) -> Customer: ...
 
     def find(self, ids: Sequence[str]) -> dict[str, Customer]:
@@ -139,6 +181,12 @@ class DeviceRepository(Protocol):
     """Devices and their ownership history (one row per owner and start)."""
 
     def add(self, device: Device) -> None: ...
+
+    def add_many(self, devices: Sequence[Device]) -> None:
+        """Store new devices at once, with their ownership; :class:`Conflict` if an id is
+        taken and :class:`NotFound` for an unknown customer (then roll the unit of work
+        back)."""
+        ...
 
     def save(self, device: Device) -> None:
         """Store the device's current ownership history (after a move)."""
@@ -166,6 +214,26 @@ class DeviceRepository(Protocol):
 
     def list(self, customer: str | None = None) -> list[Device]:
         """Every device, or those whose history names ``customer``, by id."""
+        ...
+
+
+class DeviceCredentialRepository(Protocol):
+    """The MQTT credentials of the tenant's devices: each issue a row, revoked in place."""
+
+    def add(self, credential: DeviceCredential) -> None:
+        """Store a new credential; :class:`NotFound` for an unknown device."""
+        ...
+
+    def save(self, credential: DeviceCredential) -> None:
+        """Store a credential's revocation (found by device and issue time)."""
+        ...
+
+    def active(self, device: str) -> DeviceCredential | None:
+        """The device's credential that is not revoked, if any."""
+        ...
+
+    def list(self, *, active_only: bool = False) -> list[DeviceCredential]:
+        """The tenant's credentials (only those not revoked), by device, then issue time."""
         ...
 
 
@@ -373,6 +441,7 @@ class UnitOfWork(Protocol):
     plans: PlanRepository
     customers: CustomerRepository
     devices: DeviceRepository
+    device_credentials: DeviceCredentialRepository
     subscriptions: SubscriptionRepository
     invoices: InvoiceRepository
     credit_notes: CreditNoteRepository

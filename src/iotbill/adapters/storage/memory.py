@@ -20,6 +20,7 @@ from typing import Self, TypeVar
 
 from iotbill.domain.catalog import Meter, Plan
 from iotbill.domain.customers import Customer, Device
+from iotbill.domain.device_credentials import DeviceCredential
 from iotbill.domain.errors import Conflict, NotFound
 from iotbill.domain.event_table import STORED, EventTable
 from iotbill.domain.events import UsageEvent
@@ -31,6 +32,7 @@ from iotbill.services.ports import (
     DEFAULT_TENANT,
     CreditNoteRepository,
     CustomerRepository,
+    DeviceCredentialRepository,
     DeviceRepository,
     EventScope,
     EventStore,
@@ -68,6 +70,7 @@ class TenantData:
     sequences: dict[str, int] = field(default_factory=dict)
     events: list[StoredEvent] = field(default_factory=list)
     event_ids: set[str] = field(default_factory=set)
+    device_credentials: dict[tuple[str, datetime], DeviceCredential] = field(default_factory=dict)
 
 
 class MemoryStore:
@@ -102,7 +105,14 @@ class MemoryUnitOfWork:
             # Values are frozen, so copying the containers isolates this unit of work;
             # the committed event list is shared and only ever appended to on commit.
             self._data = copy.copy(committed)
-            for name in ("customers", "devices", "subscriptions", "invoices", "credit_notes"):
+            for name in (
+                "customers",
+                "devices",
+                "subscriptions",
+                "invoices",
+                "credit_notes",
+                "device_credentials",
+            ):
                 setattr(self._data, name, dict(getattr(committed, name)))
             self._data.plans = {code: list(found) for code, found in committed.plans.items()}
             self._data.sequences = dict(committed.sequences)
@@ -113,6 +123,7 @@ class MemoryUnitOfWork:
         self.plans: PlanRepository = MemoryPlanRepository(self)
         self.customers: CustomerRepository = MemoryCustomerRepository(self)
         self.devices: DeviceRepository = MemoryDeviceRepository(self)
+        self.device_credentials: DeviceCredentialRepository = MemoryDeviceCredentialRepository(self)
         self.subscriptions: SubscriptionRepository = MemorySubscriptionRepository(self)
         self.invoices: InvoiceRepository = MemoryInvoiceRepository(self)
         self.credit_notes: CreditNoteRepository = MemoryCreditNoteRepository(self)
@@ -230,6 +241,10 @@ class MemoryCustomerRepository(_Repository):
     def add(self, customer: Customer) -> None:
         _add(self._data().customers, customer.id, customer, "customer")
 
+    def add_many(self, customers: Sequence[Customer]) -> None:
+        for customer in customers:
+            self.add(customer)
+
     def get(self, id: str) -> Customer:
         return _get(self._data().customers, id, "customer")
 
@@ -246,6 +261,10 @@ class MemoryDeviceRepository(_Repository):
     def add(self, device: Device) -> None:
         self._require_owners(device)
         _add(self._data().devices, device.id, device, "device")
+
+    def add_many(self, devices: Sequence[Device]) -> None:
+        for device in devices:
+            self.add(device)
 
     def save(self, device: Device) -> None:
         _get(self._data().devices, device.id, "device")
@@ -277,6 +296,30 @@ class MemoryDeviceRepository(_Repository):
             for id in sorted(devices)
             if customer is None or any(o.customer_id == customer for o in devices[id].ownership)
         ]
+
+
+class MemoryDeviceCredentialRepository(_Repository):
+    def add(self, credential: DeviceCredential) -> None:
+        _get(self._data().devices, credential.device_id, "device")
+        key = (credential.device_id, credential.issued_at)
+        found = self._data().device_credentials
+        if key in found:
+            raise Conflict(f"device {credential.device_id!r} has a credential issued at that time")
+        found[key] = credential
+
+    def save(self, credential: DeviceCredential) -> None:
+        key = (credential.device_id, credential.issued_at)
+        found = self._data().device_credentials
+        if key not in found:
+            raise NotFound(f"unknown credential of device {credential.device_id!r}")
+        found[key] = credential
+
+    def active(self, device: str) -> DeviceCredential | None:
+        return next((c for c in self.list(active_only=True) if c.device_id == device), None)
+
+    def list(self, *, active_only: bool = False) -> list[DeviceCredential]:
+        found = self._data().device_credentials
+        return [found[key] for key in sorted(found) if not active_only or found[key].active]
 
 
 class MemorySubscriptionRepository(_Repository):

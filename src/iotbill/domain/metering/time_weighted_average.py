@@ -12,7 +12,6 @@ reading of 10 at hour 6 give (4 x 6 + 10 x 4) / 10 = 6.4.
 
 from __future__ import annotations
 
-import operator
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -21,7 +20,7 @@ from typing import ClassVar
 import numpy as np
 
 from iotbill.domain.metering.base import PropertyKind, Window
-from iotbill.domain.quantities import from_scaled
+from iotbill.domain.quantities import exact_dot, from_scaled
 
 
 @dataclass(frozen=True)
@@ -38,8 +37,7 @@ class TimeWeightedAverage:
         edges = np.append(window.timestamps, np.int64(window.end))
         durations = np.diff(edges)
         first_gap = int(window.timestamps[0]) - window.start
-        # Products of nano-units and microseconds can exceed int64: use Python ints.
-        integral = carried * first_gap + sum(
-            map(operator.mul, window.values.tolist(), durations.tolist())
-        )
+        # Products of nano-units and microseconds can exceed int64: exact_dot sums them
+        # exactly, vectorised, in 21-bit limbs.
+        integral = carried * first_gap + exact_dot(window.values, durations)
         return from_scaled(round(Fraction(integral, length)))  # exact, then half-even

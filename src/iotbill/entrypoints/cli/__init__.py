@@ -15,6 +15,7 @@ from iotbill.entrypoints.cli import (
     demo,
     devices,
     invoices,
+    mqtt,
     plans,
     preview,
     storage,
@@ -36,6 +37,7 @@ storage.register(app)
 plans.register(app)
 customers.register(app)
 devices.register(app)
+mqtt.register(app, devices.devices_app)
 subscriptions.register(app)
 invoices.register(app)
 billing.register(app)

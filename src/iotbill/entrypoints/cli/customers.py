@@ -1,4 +1,4 @@
-"""``iotbill customers add|list|show``: who receives invoices."""
+"""``iotbill customers add|list|show|import``: who receives invoices."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from iotbill.entrypoints.cli.errors import report_errors
+from iotbill.entrypoints.cli.imports import AtomicOption, FormatOption
 from iotbill.entrypoints.cli.storage import JsonOption
 from iotbill.entrypoints.cli.store_options import (
     DEFAULT_TENANT,
@@ -131,3 +132,36 @@ def show_command(
         ("Subscriptions", ", ".join(subscriptions) or "-"),
     ):
         typer.echo(f"{label + ':':<17}{value}")
+
+
+@customers_app.command("import")
+@report_errors
+def import_command(
+    file: Annotated[str, typer.Argument(help="Customers, CSV or JSON Lines (- for stdin).")],
+    format: FormatOption = None,
+    atomic: AtomicOption = False,
+    tenant: TenantOption = DEFAULT_TENANT,
+    database: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Add the customers of a file: fields id, currency, timezone, and optionally name,
+    billing_address, tax_rate (as customers list --json prints them).
+
+    Every row is checked; each problem is reported with its line and field. A
+    customer already stored with the same values is left as it is (a re-run
+    changes nothing); one stored with other values is a conflict, never
+    changed. Exit codes: 0 ok, 2 rows rejected, 4 conflicts (with --atomic:
+    then nothing is stored).
+    """
+    from iotbill.entrypoints.cli.imports import run_import
+    from iotbill.services.imports import CUSTOMER_FIELDS, import_customers
+
+    run_import(
+        file,
+        CUSTOMER_FIELDS,
+        format,
+        open_store(database)(tenant),
+        import_customers,
+        atomic=atomic,
+        as_json=as_json,
+    )

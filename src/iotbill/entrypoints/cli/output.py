@@ -100,3 +100,10 @@ def now() -> datetime:
     from iotbill.bootstrap import system_clock
 
     return system_clock().now()
+
+
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """``count`` and ``noun``, plural unless one: ``counted(1, "duplicate")`` is
+    ``'1 duplicate'``, ``counted(2, "duplicate")`` ``'2 duplicates'``; thousands
+    separated (``'12,000 events'``)."""
+    return f"{count:,} {noun if count == 1 else plural or noun + 's'}"

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, and_, delete, func, insert, select, text, upd
 
 from iotbill.adapters.plan_files import parse_plan_text
 from iotbill.adapters.storage.sql import tables as t
-from iotbill.adapters.storage.sql.repository import CHUNK, Repository, chunks, instant, micros
+from iotbill.adapters.storage.sql.repository import Repository, chunks, instant, micros
 from iotbill.domain.billing_cycles import BillingMode
 from iotbill.domain.catalog import Interval, Plan
 from iotbill.domain.customers import Customer, Device, Ownership
@@ -138,6 +138,27 @@ class SqlCustomerRepository(Repository):
             )
         )
 
+    def add_many(self, customers: Sequence[Customer]) -> None:
+        self._refuse_any_taken(t.customers, "customer", [customer.id for customer in customers])
+        if not customers:
+            return
+        tenant = self._tenant_id()
+        self._execute(
+            insert(t.customers),
+            [
+                {
+                    "tenant_id": tenant,
+                    "id": customer.id,
+                    "name": customer.name,
+                    "currency": customer.currency.code,
+                    "timezone": customer.timezone,
+                    "billing_address": customer.billing_address,
+                    "tax_rate": customer.tax_rate,
+                }
+                for customer in customers
+            ],
+        )
+
     def get(self, id: str) -> Customer:
         statement = select(t.customers).where(self._mine(t.customers), t.customers.c.id == id)
         row = self._execute(statement).first()
@@ -171,6 +192,33 @@ class SqlDeviceRepository(Repository):
         self._execute(insert(t.devices).values(tenant_id=self._tenant_id(), id=device.id))
         self._insert_owners(device)
 
+    def add_many(self, devices: Sequence[Device]) -> None:
+        self._refuse_any_taken(t.devices, "device", [device.id for device in devices])
+        owners = {entry.customer_id for device in devices for entry in device.ownership}
+        for chunk in chunks(owners):
+            statement = select(t.customers.c.id).where(
+                self._mine(t.customers), t.customers.c.id.in_(chunk)
+            )
+            missing = set(chunk) - set(self._execute(statement).scalars())
+            if missing:
+                raise NotFound(f"unknown customer {min(missing)!r}")
+        if not devices:
+            return
+        tenant = self._tenant_id()
+        self._executemany(
+            "INSERT INTO devices (tenant_id, id) VALUES (?, ?)",
+            [(tenant, device.id) for device in devices],
+        )
+        self._executemany(
+            "INSERT INTO device_owners (tenant_id, device_id, valid_from, customer_id)"
+            " VALUES (?, ?, ?, ?)",
+            [
+                (tenant, device.id, to_micros(entry.start), entry.customer_id)
+                for device in devices
+                for entry in device.ownership
+            ],
+        )
+
     def save(self, device: Device) -> None:
         self._require(t.devices, "device", id=device.id)
         owners = t.device_owners
@@ -200,19 +248,16 @@ class SqlDeviceRepository(Repository):
         return found[id]
 
     def find(self, ids: Sequence[str]) -> dict[str, Device]:
-        unique = sorted(set(ids))
         histories: dict[str, list[Ownership]] = {}
-        owners = t.device_owners
-        for start in range(0, len(unique), CHUNK):
-            statement = select(owners).where(
-                self._mine(owners), owners.c.device_id.in_(unique[start : start + CHUNK])
-            )
-            for row in self._execute(statement):
-                ownership = Ownership(row.customer_id, from_micros(row.valid_from))
-                histories.setdefault(row.device_id, []).append(ownership)
+        query = (
+            "SELECT device_id, valid_from, customer_id FROM device_owners"
+            " WHERE tenant_id = ? AND device_id IN ({})"
+        )
+        for device_id, valid_from, customer_id in sorted(self._rows_in(query, ids)):
+            ownership = Ownership(customer_id, from_micros(valid_from))
+            histories.setdefault(device_id, []).append(ownership)
         return {
-            device_id: Device(device_id, tuple(sorted(history, key=lambda entry: entry.start)))
-            for device_id, history in histories.items()
+            device_id: Device(device_id, tuple(history)) for device_id, history in histories.items()
         }
 
     def history_length(self) -> int:

@@ -31,6 +31,22 @@ class Repository:
     def _execute(self, statement: Any, parameters: Any = None) -> Any:
         return self._connection().execute(statement, parameters)
 
+    def _executemany(self, statement: str, rows: list[tuple[Any, ...]]) -> None:
+        """Run ``statement`` (``?`` placeholders) once per row, straight on the driver's
+        cursor: for many rows, several times quicker than building each row's
+        parameters through SQLAlchemy. Values must be what the driver stores as is."""
+        connection = self._connection()
+        if connection.dialect.name == "postgresql":
+            statement = statement.replace("?", "%s")
+        cursor = connection.connection.cursor()
+        try:
+            cursor.executemany(statement, rows)
+        except connection.dialect.loaded_dbapi.IntegrityError as error:
+            # Another transaction stored a row first, since this one checked.
+            raise Conflict(f"a row is already stored ({str(error).strip()})") from None
+        finally:
+            cursor.close()
+
     def _exists(self, table: Table, **key: Any) -> bool:
         conditions = [table.c.tenant_id == self._tenant_id()]
         conditions += [table.c[name] == value for name, value in key.items()]
@@ -44,6 +60,36 @@ class Repository:
     def _refuse_taken(self, table: Table, what: str, id: str) -> None:
         if self._exists(table, id=id):
             raise Conflict(f"{what} {id!r} already exists")
+
+    def _refuse_any_taken(self, table: Table, what: str, ids: Iterable[str]) -> None:
+        """:class:`Conflict` naming one of ``ids`` that ``table`` holds already, if any."""
+        query = f"SELECT id FROM {table.name} WHERE tenant_id = ? AND id IN ({{}})"
+        taken = self._rows_in(query, ids)
+        if taken:
+            raise Conflict(f"{what} {min(taken)[0]!r} already exists")
+
+    def _rows_in(self, query: str, ids: Iterable[str]) -> list[Any]:
+        """The rows of ``query`` for ``ids``, a chunk at a time, on the driver's cursor.
+
+        ``query`` takes the tenant's id as its first ``?`` and ends with
+        ``IN ({})``, where a chunk's placeholders go. For many ids several times
+        quicker than an expanding ``IN`` built by SQLAlchemy.
+        """
+        connection = self._connection()
+        postgresql = connection.dialect.name == "postgresql"
+        tenant = self._tenant_id()
+        cursor = connection.connection.cursor()
+        found: list[Any] = []
+        try:
+            for chunk in chunks(ids):
+                statement = query.format(",".join("?" * len(chunk)))
+                if postgresql:
+                    statement = statement.replace("?", "%s")
+                cursor.execute(statement, [tenant, *chunk])
+                found.extend(cursor.fetchall())
+        finally:
+            cursor.close()
+        return found
 
     def _mine(self, table: Table) -> Any:
         return table.c.tenant_id == self._tenant_id()

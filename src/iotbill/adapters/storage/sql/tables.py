@@ -297,3 +297,17 @@ usage_events = Table(
         postgresql_where=text("replaces IS NOT NULL"),
     ),
 )
+
+device_credentials = Table(
+    "device_credentials",
+    metadata,
+    *_tenant_key("device_credentials"),
+    Column("device_id", String(256), nullable=False),
+    Column("issued_at", Micros, nullable=False),
+    Column("username", String(400), nullable=False),
+    # Mosquitto's "$7$" PBKDF2-SHA512 hash of the secret, never the secret itself.
+    Column("secret_hash", String(200), nullable=False),
+    Column("revoked_at", Micros),
+    PrimaryKeyConstraint("tenant_id", "device_id", "issued_at"),
+    ForeignKeyConstraint(["tenant_id", "device_id"], ["devices.tenant_id", "devices.id"]),
+)

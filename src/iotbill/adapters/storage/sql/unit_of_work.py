@@ -8,6 +8,7 @@ from typing import Self
 from sqlalchemy import Connection, Engine, select
 
 from iotbill.adapters.storage.sql import tables
+from iotbill.adapters.storage.sql.credentials import SqlDeviceCredentialRepository
 from iotbill.adapters.storage.sql.engine import READ_ONLY
 from iotbill.adapters.storage.sql.events import SqlEventStore
 from iotbill.adapters.storage.sql.invoices import SqlCreditNoteRepository, SqlInvoiceRepository
@@ -22,6 +23,7 @@ from iotbill.domain.errors import NotFound
 from iotbill.services.ports import (
     CreditNoteRepository,
     CustomerRepository,
+    DeviceCredentialRepository,
     DeviceRepository,
     EventStore,
     InvoiceRepository,
@@ -51,6 +53,9 @@ class SqlUnitOfWork:
             self._connection, self._tenant_id
         )
         self.devices: DeviceRepository = SqlDeviceRepository(self._connection, self._tenant_id)
+        self.device_credentials: DeviceCredentialRepository = SqlDeviceCredentialRepository(
+            self._connection, self._tenant_id
+        )
         self.subscriptions: SubscriptionRepository = SqlSubscriptionRepository(
             self._connection, self._tenant_id
         )

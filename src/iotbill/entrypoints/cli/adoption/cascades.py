@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from iotbill.domain.errors import InvalidInput
 from iotbill.entrypoints.cli.adoption import app
@@ -27,9 +25,6 @@ from iotbill.entrypoints.cli.adoption.options import (
     shown_ids,
 )
 from iotbill.entrypoints.cli.errors import report_errors
-
-if TYPE_CHECKING:
-    pass
 
 
 @app.command("herding")
@@ -84,6 +79,9 @@ def herding(
     if as_json:
         emit_json(payload)
         return
+    from rich.console import Console
+    from rich.table import Table
+
     console = Console()
     console.print(f"After {people} people (q = {model.signal_accuracy}, prior {model.prior})")
     table = Table()
@@ -147,13 +145,13 @@ def cascade(
     if not seed_ids:
         raise InvalidInput.at("--seeds", "name at least one initial adopter")
     result = threshold_cascade(graph, graph.index_of(seed_ids, location="--seeds"), q)
-    rounds = [sorted(graph.ids_of(switched)) for switched in result.rounds]
-    adopters = sorted(graph.ids_of(result.adopters))
+    rounds = [graph.sorted_ids(switched) for switched in result.rounds]
+    adopters = graph.sorted_ids(result.adopters)
     cluster = result.blocking_cluster()
     blocking = None
     if cluster is not None:
         blocking = {
-            "nodes": sorted(graph.ids_of(cluster.nodes)),
+            "nodes": graph.sorted_ids(cluster.nodes),
             "density": float(cluster.density),
         }
     if as_json:
@@ -167,13 +165,16 @@ def cascade(
             }
         )
         return
+    from rich.console import Console
+    from rich.table import Table
+
     console = Console()
     console.print(f"Threshold cascade at q = {q} from {len(result.seeds)} initial adopters")
     table = Table()
     table.add_column("round", justify="right")
     table.add_column("switched", justify="right")
     table.add_column("nodes")
-    table.add_row("0", str(len(result.seeds)), shown_ids(sorted(graph.ids_of(result.seeds))))
+    table.add_row("0", str(len(result.seeds)), shown_ids(graph.sorted_ids(result.seeds)))
     for number, switched in enumerate(rounds, start=1):
         table.add_row(str(number), str(len(switched)), shown_ids(switched))
     console.print(table)
@@ -213,6 +214,8 @@ def capacity(
             }
         )
         return
+    from rich.console import Console
+
     text = "none: no seed set of that size converts every node" if value is None else str(value)
     Console().print(f"cascade capacity with at most {max_seeds} seed(s): {text}")
 
@@ -239,6 +242,8 @@ def window(
     if as_json:
         emit_json({"mean_degree_low": low, "mean_degree_high": high})
         return
+    from rich.console import Console
+
     if low is None:
         Console().print(f"no cascade window at phi = {phi}: global cascades are impossible")
     else:

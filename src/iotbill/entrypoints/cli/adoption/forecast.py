@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from iotbill.domain.errors import InvalidInput
 from iotbill.entrypoints.cli.adoption import app
@@ -24,6 +22,8 @@ from iotbill.entrypoints.cli.adoption.options import named_as_flags, parse_fract
 from iotbill.entrypoints.cli.errors import report_errors
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from iotbill.adoption.forecast import Forecast, Percentiles, ThresholdRule
     from iotbill.domain.money import Currency
 
@@ -137,6 +137,8 @@ def _money_cell(values: dict[str, Any]) -> str:
 
 
 def _print_table(console: Console, payloads: list[dict[str, Any]], runs: int, seed: int) -> None:
+    from rich.table import Table
+
     first = payloads[0]
     plans = " vs ".join(payload["plan"] for payload in payloads)
     table = Table(
@@ -278,6 +280,8 @@ def forecast_command(
         compared = payloads[1] if len(payloads) > 1 else None
         typer.echo(json.dumps({**payloads[0], "compare": compared, "mapping": scenario.mapping}))
         return
+    from rich.console import Console
+
     console = Console()
     _print_table(console, payloads, runs, seed)
     console.print(f"Mapping: {scenario.mapping}.")

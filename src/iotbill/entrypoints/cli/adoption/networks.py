@@ -14,8 +14,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from iotbill.domain.errors import InvalidInput
 from iotbill.entrypoints.cli.adoption import app
@@ -86,6 +84,9 @@ def small_world(
     if as_json:
         emit_json(payload)
         return
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table("measure")
     for column in (f"p = {rewire}", "p = 0", "ratio"):
         table.add_column(column, justify="right")
@@ -131,6 +132,8 @@ def search(
     if as_json:
         emit_json({"mean_steps": mean_steps})
         return
+    from rich.console import Console
+
     Console().print(
         f"Kleinberg lattice {side} x {side}, r = {exponent}: greedy search takes "
         f"{mean_steps:.2f} hops on average over {pairs} pairs"
@@ -227,6 +230,9 @@ def seeds(
         if q is not None
         else f"linear threshold model, {report.runs} samples"
     )
+    from rich.console import Console
+    from rich.table import Table
+
     console = Console()
     console.print(f"{budget} seeds among {graph.node_count} nodes, {model}")
     table = Table("method")

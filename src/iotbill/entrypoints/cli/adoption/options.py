@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from fractions import Fraction
@@ -40,18 +39,25 @@ def parse_fraction(text: str, option: str) -> Fraction:
 
 
 def read_graph(path: Path) -> Graph:
-    """The graph of the edge-list file at ``path`` (bad lines named by file and line)."""
-    from iotbill.adoption.graph import parse_edge_list
+    """The graph of the edge-list file at ``path`` (bad lines named by file and line).
+
+    The file is parsed vectorised when it fits the common case, line by line otherwise
+    (see :mod:`iotbill.adoption.edge_lists`).
+    """
+    from iotbill.adoption.edge_lists import parse_edge_bytes
 
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
+        data = path.read_bytes()
+    except OSError as error:
         raise InvalidInput.at("--edges", f"cannot read {path}: {error}") from None
-    return parse_edge_list(text, source=str(path))
+    return parse_edge_bytes(data, source=str(path))
 
 
 def emit_json(payload: dict[str, Any]) -> None:
-    typer.echo(json.dumps(payload))
+    """Print ``payload`` as one line of JSON (orjson: a million ids in a few tens of ms)."""
+    import orjson
+
+    typer.echo(orjson.dumps(payload).decode())
 
 
 def shown_ids(ids: list[str]) -> str:
