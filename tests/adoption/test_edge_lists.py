@@ -129,3 +129,17 @@ def test_a_few_ids_are_found_among_many_by_bisection() -> None:
     with pytest.raises(InvalidInput) as raised:
         graph.index_of(["n5", "zz", "n2001", "a"], location="--seeds")
     assert str(raised.value) == "--seeds: unknown node id(s): a, n2001, zz"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"1 10\n10 100\n100 2\n2 0\n0 19\n9 90\n",
+        b"999999999999999999 1\n1 100000000000000000\n5 1000\n",
+    ],
+)
+def test_numeric_ids_know_their_order_as_text(text: bytes) -> None:
+    graph = parse_edge_bytes(text)
+    assert graph.label_order is not None  # from the numbers, without sorting strings
+    assert graph.sorted_ids(np.arange(graph.node_count)) == sorted(graph.labels)
+    assert graph.sorted_ids([0, 2]) == sorted(graph.ids_of([0, 2]))

@@ -278,5 +278,7 @@ def test_the_operations_walk_through_runs_to_a_paid_credited_invoice(
     assert (invoice["status"], invoice["total"], invoice["credits"]) == ("paid", "145.51", "10.89")
     assert invoice["amount_due"] == "134.62"
     assert [line["amount"] for line in invoice["lines"]] == ["102.65", "31.00"]
+    (note,) = invoice.pop("credit_notes")  # show --json adds the invoice's credit notes
+    assert (note["invoice"], note["total"]) == (closing, "10.89")
     listed = json.loads(run_iotbill("invoices", "list", "--json", cwd=ROOT).stdout)
     assert invoice in listed  # show --json and list --json print the same schema

@@ -9,8 +9,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from iotbill.entrypoints.cli import app
+from iotbill.entrypoints.cli.invoices import EXPORT_COLUMNS
 from tests.services import postgres_schema
 
 PLAN = """\
@@ -277,3 +280,73 @@ def test_a_differing_row_is_a_conflict_exit_4_and_nothing_moves(store: Store) ->
     assert "--format: give csv or jsonl" in store.refused(
         2, "devices", "import", store.file("d.txt", "")
     )
+
+
+def test_finalize_at_credit_notes_show_and_list_and_the_invoice_json(store: Store) -> None:
+    store.acme()
+    store.ok("bill-run", "--as-of", "2026-02-02T00:00:00Z", "--grace-hours", "72")
+    opening, close = sorted(store.json("invoices", "list"), key=lambda i: i["issued_at"])
+    assert (opening["status"], close["status"]) == ("finalized", "draft")
+    later = datetime.fromisoformat(opening["finalized_at"])  # the same instant is not before
+
+    too_early = store.refused(
+        2, "invoices", "finalize", close["id"], "--at", "2026-02-03T00:00:00Z"
+    )
+    finalized = store.json("invoices", "finalize", close["id"], "--at", later.isoformat())
+    store.ok("credit-notes", "create", finalized["number"], "--amount", "10.00", "--reason", "leak")
+    store.ok("invoices", "pay", opening["number"], "--at", later.isoformat())
+    notes = store.json("credit-notes", "list")
+    note = store.json("credit-notes", "show", "CN-2026-000001")
+    shown = store.json("invoices", "show", finalized["number"])
+    paid = store.json("invoices", "show", opening["number"])
+    table = store.ok("credit-notes", "show", "CN-2026-000001")
+
+    assert (
+        f"--at: must not be before {opening['finalized_at']}, when the last invoice of series"
+        " INV-2026 was finalized (numbers follow the order of finalization)" in too_early
+    )
+    assert (finalized["number"], finalized["finalized_at"]) == (
+        "INV-2026-000002",
+        later.isoformat(),
+    )
+    # 10.00 credited with 8.875 % tax: 10.00 + 0.8875 -> 0.89 = 10.89
+    assert [(n["number"], n["invoice"], n["total"]) for n in notes] == [
+        ("CN-2026-000001", close["id"], "10.89")
+    ]
+    assert note == notes[0]
+    assert shown["credit_notes"] == notes and shown["credits"] == "10.89"
+    assert (shown["paid_at"], paid["paid_at"]) == (None, later.isoformat())
+    assert paid["credit_notes"] == []
+    assert "Total credited" in table and "-10.89" in table
+    assert "unknown credit note" in store.refused(3, "credit-notes", "show", "CN-2026-000009")
+
+
+def test_invoices_export_gives_one_csv_row_per_line_of_the_invoices_finalized(
+    store: Store,
+) -> None:
+    store.acme()
+    store.ok("bill-run", "--as-of", "2026-02-02T00:00:00Z")
+    invoices = {i["number"]: i for i in store.json("invoices", "list")}
+
+    exported = store.ok("invoices", "export", "--from", "2026-01-01", "--to", "2100-01-01", "--csv")
+    before = store.ok("invoices", "export", "--from", "2020-01-01", "--to", "2026-01-01")
+
+    rows = list(csv.DictReader(io.StringIO(exported)))
+    assert [(row["number"], row["line"], row["kind"], row["amount"]) for row in rows] == [
+        ("INV-2026-000001", "1", "fixed_fee", "31.00"),  # January in advance
+        ("INV-2026-000002", "1", "usage", "7.88"),  # 15.75 m3 x 0.50 = 7.875
+        ("INV-2026-000002", "2", "fixed_fee", "31.00"),  # February in advance
+    ]
+    assert rows[1]["customer"] == "acme" and rows[1]["tax_rate"] == "8.875"
+    assert rows[1]["finalized_at"] == invoices["INV-2026-000002"]["finalized_at"]
+    assert before.splitlines() == [",".join(EXPORT_COLUMNS)]  # the header only
+    assert "--to: 2026-01-01T00:00:00+00:00 must be after from" in store.refused(
+        2, "invoices", "export", "--from", "2026-02-01", "--to", "2026-01-01"
+    )
+
+
+def test_version() -> None:
+    result = CliRunner().invoke(app, ["--version"])
+
+    assert result.exit_code == 0
+    assert re.fullmatch(r"iotbill \d+\.\d+\.\d+\S*\n", result.stdout)

@@ -6,17 +6,20 @@ it); ``#`` starts a comment; blank lines are skipped; a repeated edge counts onc
 self-loop is refused. :func:`parse_edge_bytes` reads a file that fits the common case
 in a few numpy passes over its bytes:
 
-1. every byte is classed once through a 256-entry table: part of an id, whitespace,
-   comma, newline, or *other* (form feeds, a lone carriage return, the separators
-   ``str.splitlines`` also breaks at); text beyond ASCII must be UTF-8 without the
-   Unicode spaces and line breaks Python's ``str`` knows, and is then part of ids;
-2. comments are blanked from each line's first ``#`` to its end;
+1. the text must be plain: no byte that Python's ``str`` takes for a line break or for
+   whitespace beyond space, tab, newline and a carriage return before a newline (form
+   feeds, a lone carriage return, ``\\x1c``-``\\x1f``); beyond ASCII, UTF-8 without the
+   Unicode spaces and line breaks ``str`` knows, which is then part of ids. Checked by
+   C passes of ``bytes`` methods;
+2. an id byte is any byte above the space but a comma (and the control characters
+   ``str`` keeps in ids), outside comments, which run from a line's first ``#`` to its end;
 3. ids are the runs of id bytes; each line must hold none or exactly two, and a comma
    may only stand alone between the two;
-4. the ids are factorized by an Arrow dictionary encoding (first appearance order,
-   the order :meth:`Graph.from_edges` gives), and the graph is built from the codes.
+4. ids that are all canonical numbers are factorized as numbers (their order as text
+   follows from the numbers); others by an Arrow dictionary encoding. Codes follow first
+   appearance, the order :meth:`Graph.from_edges` gives.
 
-Whenever a byte is *other*, a line breaks rule 3, or an edge is a self-loop, the bytes
+Whenever the text is not plain, a line breaks rule 3, or an edge is a self-loop, the bytes
 are handed to the exact line-by-line parser instead, which gives the same graph for
 text that fits and names every bad line with its number. So the fast path never
 decides an error message, and never costs a Python object per line.
@@ -67,85 +70,106 @@ def parse_edge_bytes(data: bytes, source: str = "edges") -> Graph:
 
 def _fast_parse(data: bytes) -> Graph | None:
     """The graph of ``data`` when it fits the common case; ``None`` otherwise."""
+    if not _plain_text(data):
+        return None
     raw = np.frombuffer(data, dtype=np.uint8)
-    if not _plain_text(data, raw):
-        return None
+    size = raw.size
+    is_id = np.zeros(size + 1, dtype=np.bool_)  # a last byte False: every run ends inside
+    np.greater(raw, _SPACE, out=is_id[:size])  # a byte above the space, or a control
+    if data.translate(None, _NOT_IN_IDS):  # character that str keeps in ids
+        is_id[:size] |= (raw < _SPACE) & (raw != _TAB) & (raw != _NEWLINE)
+        is_id[:size] &= raw != _CARRIAGE_RETURN
+    has_commas = b"," in data
+    if has_commas:
+        is_id[:size] &= raw != _COMMA
     newlines = np.flatnonzero(raw == _NEWLINE)
-    is_id = (raw != _SPACE) & (raw != _TAB) & (raw != _COMMA) & (raw != _CARRIAGE_RETURN)
-    is_id[newlines] = False
-    hashes = np.flatnonzero(raw == _HASH)
-    if hashes.size:
-        in_comment = _comments(raw.size, hashes, newlines)
-        is_id &= ~in_comment
+    in_comment = _comments(raw, newlines) if b"#" in data else None
+    if in_comment is not None:
+        is_id[:size] &= ~in_comment
     starts, ends = _runs(is_id)
-    if starts.size == 0 or starts.size % 2:
+    if starts.size == 0 or starts.size % 2 or not _two_per_line(starts, newlines):
         return None
-    lines = np.searchsorted(newlines, starts)
-    first_lines = lines[0::2]
-    if (first_lines != lines[1::2]).any() or (np.diff(first_lines) <= 0).any():
+    del newlines
+    if has_commas and not _commas_between(raw, in_comment, starts):
         return None
-    del lines, first_lines, newlines
-    is_comma = raw == _COMMA
-    if hashes.size:
-        is_comma &= ~in_comment
-        del in_comment
-    commas = np.flatnonzero(is_comma)
-    del is_comma
-    if commas.size:
-        before = np.searchsorted(starts, commas, side="right")
-        if (before % 2 == 0).any() or (np.diff(before) == 0).any():
-            return None
-    text = raw[is_id]
+    del in_comment
+    text = raw[is_id[:size]]
     del is_id
     factorized = _factorize_numbers(text, raw[starts], ends - starts)
     if factorized is None:
         factorized = _factorize_text(text, ends - starts)
     del text, starts, ends
-    codes, labels = factorized
+    codes, labels, label_order = factorized
     sources, targets = codes[0::2], codes[1::2]
     if (sources == targets).any():
         return None
-    return Graph.from_edge_arrays(len(labels), sources, targets, labels=labels)
+    return Graph.from_factorized(sources, targets, labels, label_order)
 
 
-def _plain_text(data: bytes, raw: npt.NDArray[np.uint8]) -> bool:
+def _all_bytes_but(kept: bytes) -> bytes:
+    return bytes(sorted(set(range(256)) - set(kept)))
+
+
+#: For ``bytes.translate``, which deletes them in one C pass: every byte but those below
+#: the space that ``str`` takes for whitespace or a line break (tab, newline and a
+#: carriage return before a newline aside), and every byte but the other controls.
+_NOT_BREAKS = _all_bytes_but(b"\x0b\x0c\r\x1c\x1d\x1e\x1f")
+_NOT_IN_IDS = _all_bytes_but(bytes(range(0x00, 0x09)) + bytes(range(0x0E, 0x1C)))
+
+
+def _plain_text(data: bytes) -> bool:
     """Whether ``data`` has only the separators the fast path knows.
 
     Beyond ASCII it must be UTF-8 without Unicode spaces; below the space only tab,
     newline and a carriage return right before a newline may stand, besides the control
     characters that Python's ``str`` takes for neither whitespace nor a line break.
     """
-    if (raw >= 0x80).any():
+    if not data.isascii():
         try:
             data.decode("utf-8")
         except UnicodeDecodeError:
             return False
         if any(space in data for space in UNICODE_SPACES):
             return False
-    low = raw[raw < _SPACE]
-    if ((low >= 0x0B) & (low <= 0x0D) | (low >= 0x1C) & (low <= 0x1F)).any():
-        carriage_returns = np.flatnonzero(raw == _CARRIAGE_RETURN)
-        if carriage_returns.size != np.count_nonzero((low >= 0x0B) & (low <= 0x0D) | (low >= 0x1C)):
-            return False
-        if carriage_returns[-1] + 1 == raw.size:
-            return False
-        return bool((raw[carriage_returns + 1] == _NEWLINE).all())
-    return True
+    breaks = data.translate(None, _NOT_BREAKS)
+    return not breaks.strip(b"\r") and data.count(b"\r") == data.count(b"\r\n")
 
 
-def _comments(
-    size: int, hashes: npt.NDArray[np.intp], newlines: npt.NDArray[np.intp]
-) -> npt.NDArray[np.bool_]:
-    """Which bytes lie in a comment: from a line's first ``#`` up to its newline."""
-    line_of_hash = np.searchsorted(newlines, hashes)
+def _two_per_line(starts: npt.NDArray[np.intp], newlines: npt.NDArray[np.intp]) -> bool:
+    """Whether ids come two to a line: the two of a pair on one line, each pair on its own."""
+    lines = np.searchsorted(newlines, starts)
+    first_lines = lines[0::2]
+    return not ((first_lines != lines[1::2]).any() or (np.diff(first_lines) <= 0).any())
+
+
+def _commas_between(
+    raw: npt.NDArray[np.uint8],
+    in_comment: npt.NDArray[np.bool_] | None,
+    starts: npt.NDArray[np.intp],
+) -> bool:
+    """Whether every comma outside comments stands alone between the two ids of a line."""
+    is_comma = raw == _COMMA
+    if in_comment is not None:
+        is_comma &= ~in_comment
+    commas = np.flatnonzero(is_comma)
+    del is_comma
+    before = np.searchsorted(starts, commas, side="right")  # ids that start before each
+    return not ((before % 2 == 0).any() or (np.diff(before) == 0).any())
+
+
+def _comments(raw: npt.NDArray[np.uint8], breaks: npt.NDArray[np.intp]) -> npt.NDArray[np.bool_]:
+    """Which bytes lie in a comment: from a line's first ``#`` up to its newline (at
+    ``breaks``)."""
+    hashes = np.flatnonzero(raw == _HASH)
+    line_of_hash = np.searchsorted(breaks, hashes)
     first = np.ones(hashes.size, dtype=np.bool_)
     first[1:] = line_of_hash[1:] != line_of_hash[:-1]
     begins = hashes[first]
     line_of_hash = line_of_hash[first]
-    finishes = np.full(begins.size, size, dtype=np.intp)
-    has_end = line_of_hash < newlines.size
-    finishes[has_end] = newlines[line_of_hash[has_end]]
-    inside = np.zeros(size + 1, dtype=np.int8)
+    finishes = np.full(begins.size, raw.size, dtype=np.intp)
+    has_end = line_of_hash < breaks.size
+    finishes[has_end] = breaks[line_of_hash[has_end]]
+    inside = np.zeros(raw.size + 1, dtype=np.int8)
     inside[begins] = 1
     inside[finishes] -= 1
     np.cumsum(inside, out=inside)
@@ -153,24 +177,29 @@ def _comments(
 
 
 def _runs(mask: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-    """Starts and (exclusive) ends of the runs of ``True`` in ``mask``."""
-    starts = np.flatnonzero(mask[1:] > mask[:-1]) + 1
-    ends = np.flatnonzero(mask[:-1] > mask[1:]) + 1
-    if mask.size and mask[0]:
-        starts = np.concatenate(([0], starts))
-    if mask.size and mask[-1]:
-        ends = np.concatenate((ends, [mask.size]))
-    return starts, ends
+    """Starts and (exclusive) ends of the runs of ``True`` in ``mask``, whose last
+    element is ``False``: the changes alternate, a start then an end."""
+    changes = np.flatnonzero(mask[1:] != mask[:-1]) + 1
+    if mask[0]:
+        changes = np.concatenate(([0], changes))
+    return changes[0::2], changes[1::2]
+
+
+Factorized = tuple[npt.NDArray[np.int64], tuple[str, ...], npt.NDArray[np.intp] | None]
+"""Each id's code, the distinct ids in order of first appearance, and (when known) the
+codes in the order of their ids sorted as text."""
 
 
 def _factorize_numbers(
     text: npt.NDArray[np.uint8], first_bytes: npt.NDArray[np.uint8], lengths: npt.NDArray[np.intp]
-) -> tuple[npt.NDArray[np.int64], tuple[str, ...]] | None:
-    """Codes and labels when every id is a number written canonically (``0``, ``17``,
-    never ``017`` nor ``+17``); ``None`` otherwise.
+) -> Factorized | None:
+    """Codes, labels and their order as text when every id is a number written
+    canonically (``0``, ``17``, never ``017`` nor ``+17``); ``None`` otherwise.
 
     A canonical number and its text determine each other, so numbers are factorized in
     place of their text: by a lookup table when they are dense, by a sort otherwise.
+    Their order as text is their order once each is padded with zeros on the right to
+    the longest one's digits, a shorter first on a tie (``1 < 10 < 100 < 2``).
     """
     import pyarrow as pa
 
@@ -198,7 +227,17 @@ def _factorize_numbers(
         rank = np.empty(order.size, dtype=np.int64)
         rank[order] = np.arange(order.size, dtype=np.int64)
         distinct, codes = unique[order], rank[inverse]
-    return codes, tuple(map(str, distinct.tolist()))
+    digits = np.searchsorted(_POWERS_OF_TEN, distinct, side="right") + 1
+    longest = int(digits.max())
+    padded = distinct * _POWERS_OF_TEN[longest - digits]
+    if longest < MAX_DIGITS:  # room below 2^63 for the digits in the low five bits
+        text_order = np.argsort(padded * 32 + digits)
+    else:
+        text_order = np.lexsort((digits, padded))
+    return codes, tuple(map(str, distinct.tolist())), text_order
+
+
+_POWERS_OF_TEN = 10 ** np.arange(MAX_DIGITS + 1, dtype=np.int64)
 
 
 def _as_strings(text: npt.NDArray[np.uint8], lengths: npt.NDArray[np.intp]) -> Any:
@@ -210,10 +249,8 @@ def _as_strings(text: npt.NDArray[np.uint8], lengths: npt.NDArray[np.intp]) -> A
     return pa.LargeStringArray.from_buffers(lengths.size, pa.py_buffer(offsets), pa.py_buffer(text))
 
 
-def _factorize_text(
-    text: npt.NDArray[np.uint8], lengths: npt.NDArray[np.intp]
-) -> tuple[npt.NDArray[np.int64], tuple[str, ...]]:
+def _factorize_text(text: npt.NDArray[np.uint8], lengths: npt.NDArray[np.intp]) -> Factorized:
     """Codes of the ids laid end to end in ``text``, and the distinct ids in first order."""
     encoded = _as_strings(text, lengths).dictionary_encode()
     codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
-    return codes, tuple(encoded.dictionary.to_pylist())
+    return codes, tuple(encoded.dictionary.to_pylist()), None

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Hashable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -40,6 +40,9 @@ class Graph:
         guarantee this; the initialiser only checks the shape.
     labels
         ``labels[i]`` is the id string of node ``i``; all distinct.
+    label_order
+        Optionally, the node indices in the order of their labels sorted as text, when
+        the builder knows it cheaply (computed on first use otherwise).
 
     Examples
     --------
@@ -52,6 +55,7 @@ class Graph:
 
     adjacency: Any
     labels: tuple[str, ...]
+    label_order: npt.NDArray[np.intp] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         n = len(self.labels)
@@ -120,6 +124,8 @@ class Graph:
     @cached_property
     def _text_order(self) -> npt.NDArray[np.int64]:
         """Node indices in the order of their labels sorted as text."""
+        if self.label_order is not None:
+            return self.label_order.astype(np.int64, copy=False)
         import pyarrow as pa
         import pyarrow.compute as pc
 
@@ -183,20 +189,30 @@ class Graph:
             first = int(u[np.argmax(loops)])
             name = labels[first] if labels is not None else str(first)
             raise InvalidInput.at("edges", f"self-loop at node {name}")
-        rows = np.empty(2 * u.size, dtype=np.int32)
-        cols = np.empty(2 * u.size, dtype=np.int32)
-        rows[: u.size] = cols[u.size :] = u
-        rows[u.size :] = cols[: u.size] = v
-        ones = np.ones(rows.size, dtype=np.int32)
-        adjacency = sp.csr_array((ones, (rows, cols)), shape=(node_count, node_count))
-        adjacency.sum_duplicates()
-        adjacency.data[:] = 1
-        adjacency.indices = adjacency.indices.astype(np.int32, copy=False)
-        adjacency.indptr = adjacency.indptr.astype(np.int32, copy=False)
         names = tuple(labels) if labels is not None else tuple(map(str, range(node_count)))
         if len(set(names)) != len(names):
             raise InvalidInput.at("labels", "node ids must be distinct")
-        return cls(adjacency, names)
+        return cls(_symmetric_adjacency(node_count, u, v), names)
+
+    @classmethod
+    def from_factorized(
+        cls,
+        sources: npt.NDArray[np.integer[Any]],
+        targets: npt.NDArray[np.integer[Any]],
+        labels: tuple[str, ...],
+        label_order: npt.NDArray[np.intp] | None = None,
+    ) -> Graph:
+        """Build from the codes of a factorization of the ids, as a parser makes them.
+
+        The caller guarantees what :meth:`from_edge_arrays` checks: ``labels`` are
+        distinct, every code indexes them, and no edge joins a node to itself; this
+        saves a set of every label and three passes over the edges on a file of
+        millions. ``label_order``, when given, is the order of ``labels`` sorted as text.
+        """
+        if not labels:
+            raise InvalidInput("the graph is empty: it has no nodes")
+        adjacency = _symmetric_adjacency(len(labels), sources, targets)
+        return cls(adjacency, labels, label_order)
 
     @classmethod
     def from_edges(cls, edges: Iterable[tuple[str, str]], nodes: Iterable[str] = ()) -> Graph:
@@ -245,6 +261,24 @@ class Graph:
             raise InvalidInput.at("adjacency", "must be symmetric (an undirected graph)")
         coo = sp.triu(pattern, k=0).tocoo()
         return cls.from_edge_arrays(rows, coo.row, coo.col, labels=labels)
+
+
+def _symmetric_adjacency(
+    node_count: int, u: npt.NDArray[np.integer[Any]], v: npt.NDArray[np.integer[Any]]
+) -> Any:
+    """The symmetric CSR adjacency of the edges ``u[e] - v[e]``: entries 1, int32 sorted
+    indices, repeats (in either direction) counted once."""
+    rows = np.empty(2 * u.size, dtype=np.int32)
+    cols = np.empty(2 * u.size, dtype=np.int32)
+    rows[: u.size] = cols[u.size :] = u
+    rows[u.size :] = cols[: u.size] = v
+    ones = np.ones(rows.size, dtype=np.int32)
+    adjacency = sp.csr_array((ones, (rows, cols)), shape=(node_count, node_count))
+    adjacency.sum_duplicates()
+    adjacency.data[:] = 1
+    adjacency.indices = adjacency.indices.astype(np.int32, copy=False)
+    adjacency.indptr = adjacency.indptr.astype(np.int32, copy=False)
+    return adjacency
 
 
 def parse_edge_list(text: str, source: str = "edges") -> Graph:

@@ -32,11 +32,12 @@ where it is taxed again at that invoice's rate.
     {"id", "number", "kind", "status", "customer", "subscription", "currency",
      "period": {"start", "end"}, "lines": [InvoiceLine.as_json, ...],
      "subtotal", "tax": {"rate", "amount"}, "total", "credits", "amount_due",
-     "issued_at", "finalized_at"}
+     "issued_at", "finalized_at", "paid_at", "voided_at"}
 
 Amounts are strings at the currency's minor unit (``"12.30"``, ``"1230"`` for
 JPY); the tax rate is an exact percentage string (``"19"``); instants are ISO
-8601 in UTC; ``number`` and ``finalized_at`` are ``null`` on a draft.
+8601 in UTC; ``number`` and ``finalized_at`` are ``null`` on a draft,
+``paid_at`` until it is paid, ``voided_at`` unless it is void.
 """
 
 from __future__ import annotations
@@ -293,6 +294,8 @@ class Invoice:
             "amount_due": format_money(max(computed.total - self.credits, Decimal(0)), money),
             "issued_at": _iso(self.issued_at),
             "finalized_at": None if self.finalized_at is None else _iso(self.finalized_at),
+            "paid_at": None if self.paid_at is None else _iso(self.paid_at),
+            "voided_at": None if self.voided_at is None else _iso(self.voided_at),
         }
 
 

@@ -43,7 +43,7 @@ from iotbill.domain.invoices import (
     totals,
 )
 from iotbill.domain.money import parse_decimal, round_money
-from iotbill.domain.numbering import Series
+from iotbill.domain.numbering import Series, series_for
 from iotbill.domain.periods import require_aware
 from iotbill.services.moments import Moment, instant_for
 from iotbill.services.numbering import take_number
@@ -103,13 +103,57 @@ def list_credit_notes(uow: UnitOfWork, invoice: str | None = None) -> list[Credi
         return uow.credit_notes.list(invoice_id)
 
 
-def finalize_invoice(uow: UnitOfWork, reference: str, *, at: datetime) -> Invoice:
-    """Finalize a draft now, grace period or not: it gets its number and never changes again."""
+def finalize_invoice(
+    uow: UnitOfWork, reference: str, *, at: datetime, now: datetime | None = None
+) -> Invoice:
+    """Finalize a draft at ``at``, grace period or not: it gets its number and never changes
+    again.
+
+    ``at`` may be earlier than ``now`` (a finalization recorded late), but never
+    before the draft was issued, nor before the latest finalization of the
+    number series it takes its number from: numbers follow the order of
+    finalization, so ``INV-2026-000008`` is never dated before ``INV-2026-000007``.
+    Either is :class:`InvalidInput` at ``at``, as is an ``at`` after ``now``.
+    """
+    at = require_aware(at, "at")
+    if now is not None and at > now:
+        raise InvalidInput.at("at", f"{at.isoformat()} is in the future (now is {now.isoformat()})")
     with uow:
-        finalized = assign_number(uow, find_invoice(uow, reference), at)
+        invoice = find_invoice(uow, reference)
+        customer = uow.customers.get(invoice.customer_id)
+        series = series_for(Series.INVOICE, at, customer.zone).name
+        latest = uow.invoices.latest_finalization(series)
+        if invoice.status == "draft" and latest is not None and at < latest:
+            raise InvalidInput.at(
+                "at",
+                f"must not be before {latest.isoformat()}, when the last invoice of series"
+                f" {series} was finalized (numbers follow the order of finalization)",
+            )
+        if invoice.status == "draft" and at < invoice.issued_at:
+            raise InvalidInput.at(
+                "at",
+                f"must not be before the invoice was issued ({invoice.issued_at.isoformat()})",
+            )
+        finalized = assign_number(uow, invoice, at, customer=customer)
         uow.invoices.save(finalized)
         uow.commit()
     return finalized
+
+
+def get_credit_note(uow: UnitOfWork, number: str) -> CreditNote:
+    """The credit note ``number`` (also its id); :class:`NotFound` if none."""
+    with uow:
+        return uow.credit_notes.get(number)
+
+
+def finalized_invoices(uow: UnitOfWork, *, start: datetime, end: datetime) -> list[Invoice]:
+    """The invoices finalized in ``[start, end)``, by number: what accounting books for
+    the span (those voided or paid since included, with their status now)."""
+    start, end = require_aware(start, "from"), require_aware(end, "to")
+    if end <= start:
+        raise InvalidInput.at("to", f"{end.isoformat()} must be after from ({start.isoformat()})")
+    with uow:
+        return uow.invoices.finalized_between(start, end)
 
 
 def pay_invoice(uow: UnitOfWork, reference: str, *, at: Moment) -> Invoice:

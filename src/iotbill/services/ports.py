@@ -300,6 +300,15 @@ class InvoiceRepository(Protocol):
         """The invoices of ``subscriptions`` without their lines, by period start, then id."""
         ...
 
+    def finalized_between(self, start: datetime, end: datetime) -> list[Invoice]:
+        """The invoices finalized in ``[start, end)`` (whatever their status now), by number."""
+        ...
+
+    def latest_finalization(self, series: str) -> datetime | None:
+        """When the last invoice of number series ``series`` (``INV-2026``) was finalized;
+        ``None`` if none was."""
+        ...
+
     def get_by_number(self, number: str) -> Invoice: ...
 
     def list(

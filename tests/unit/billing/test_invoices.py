@@ -364,6 +364,8 @@ def test_jpy_end_to_end_from_subscription_to_invoice_json() -> None:
         "amount_due": "2240",
         "issued_at": "2026-02-09T15:00:00+00:00",
         "finalized_at": "2026-02-09T15:00:00+00:00",
+        "paid_at": None,
+        "voided_at": None,
     }
     # 1001 messages x 0.35 = 350.35 -> 350; March in advance 3000; tax 10 % of 3350 = 335.
     document = close.as_json()

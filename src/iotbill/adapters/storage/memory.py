@@ -10,6 +10,7 @@ of work that change the same row do not detect each other.
 
 from __future__ import annotations
 
+import builtins
 import copy
 import threading
 from collections.abc import Sequence
@@ -429,6 +430,25 @@ class MemoryInvoiceRepository(_Repository):
             and (status is None or invoice.status == status)
         ]
         return sorted(chosen, key=lambda invoice: (invoice.period.start, invoice.id))
+
+    def finalized_between(self, start: datetime, end: datetime) -> builtins.list[Invoice]:
+        chosen = [
+            invoice
+            for invoice in self._data().invoices.values()
+            if invoice.finalized_at is not None and start <= invoice.finalized_at < end
+        ]
+        return sorted(chosen, key=lambda invoice: invoice.number or "")
+
+    def latest_finalization(self, series: str) -> datetime | None:
+        return max(
+            (
+                invoice.finalized_at
+                for invoice in self._data().invoices.values()
+                if invoice.finalized_at is not None
+                and (invoice.number or "").startswith(f"{series}-")
+            ),
+            default=None,
+        )
 
     def next_number(self, series: str) -> int:
         return self.next_numbers(series, 1)[0]

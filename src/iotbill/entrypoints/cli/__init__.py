@@ -7,6 +7,8 @@ Heavy libraries are imported inside the commands that use them, so that
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from iotbill.entrypoints.cli import (
@@ -43,6 +45,29 @@ invoices.register(app)
 billing.register(app)
 usage.register(app)
 app.add_typer(adoption_app, name="adoption")
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        from importlib.metadata import version
+
+        typer.echo(f"iotbill {version('iotbill')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print iotbill's version and exit.",
+            callback=_print_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    """Open billing for the Internet of Things."""
 
 
 def main() -> None:

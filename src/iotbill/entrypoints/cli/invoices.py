@@ -1,4 +1,5 @@
-"""``iotbill invoices list|show|finalize|pay|void`` and ``iotbill credit-notes create``.
+"""``iotbill invoices list|show|finalize|pay|void|export`` and ``iotbill credit-notes
+create|list|show``.
 
 An invoice is named by its id or its number. ``invoices show --json`` prints
 exactly the invoice's one JSON schema (:meth:`Invoice.as_json`).
@@ -89,18 +90,19 @@ def show_command(
     database: DatabaseOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Show an invoice: its lines, totals and credit notes. Exit code 3 if unknown."""
+    """Show an invoice: its lines, totals and credit notes (--json: the invoice schema with
+    "credit_notes"). Exit code 3 if unknown."""
     from iotbill.entrypoints.cli.output import print_json
     from iotbill.services.customers import get_customer
     from iotbill.services.invoices import get_invoice, list_credit_notes
 
     open_uow = open_store(database)
     invoice = get_invoice(open_uow(tenant), reference)
+    notes = list_credit_notes(open_uow(tenant), invoice.id)
     if as_json:
-        print_json(invoice.as_json())
+        print_json(invoice.as_json() | {"credit_notes": [note.as_json() for note in notes]})
         return
     customer = get_customer(open_uow(tenant), invoice.customer_id)
-    notes = list_credit_notes(open_uow(tenant), invoice.id)
     print_invoice(invoice, customer.timezone, notes)
 
 
@@ -108,18 +110,31 @@ def show_command(
 @report_errors
 def finalize_command(
     reference: Reference,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at",
+            help="Finalized at (default: now), a time with an offset: not before the"
+            " latest finalization of its number series.",
+        ),
+    ] = None,
     tenant: TenantOption = DEFAULT_TENANT,
     database: DatabaseOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Finalize a draft now, before its grace period ends: it gets the next number.
+    """Finalize a draft, before its grace period ends: it gets the next number.
 
-    Exit codes: 0 ok, 3 unknown invoice, 4 not a draft.
+    Exit codes: 0 ok, 2 --at before the series' latest finalization or in the
+    future, 3 unknown invoice, 4 not a draft.
     """
-    from iotbill.entrypoints.cli.output import now, print_json
+    from iotbill.entrypoints.cli.options import parse_instant
+    from iotbill.entrypoints.cli.output import flag_names, now, print_json
     from iotbill.services.invoices import finalize_invoice
 
-    invoice = finalize_invoice(open_store(database)(tenant), reference, at=now())
+    current = now()
+    instant = current if at is None else parse_instant(at, "--at")
+    with flag_names(at="--at"):
+        invoice = finalize_invoice(open_store(database)(tenant), reference, at=instant, now=current)
     if as_json:
         print_json(invoice.as_json())
     else:
@@ -223,6 +238,166 @@ def create_credit_note_command(
             f"credit note {note.number}: {view['total']} {note.currency} credited on"
             f" {invoice.number}; {invoice.as_json()['amount_due']} {invoice.currency} left due"
         )
+
+
+@credit_notes_app.command("list")
+@report_errors
+def list_credit_notes_command(
+    invoice: Annotated[
+        str | None, typer.Option("--invoice", help="Only this invoice's (id or number).")
+    ] = None,
+    tenant: TenantOption = DEFAULT_TENANT,
+    database: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List credit notes by issue time (--json: a list of the credit note schema). Exit
+    code 3 for an unknown --invoice."""
+    from iotbill.entrypoints.cli.output import print_json, print_table, table
+    from iotbill.services.invoices import list_credit_notes
+
+    notes = list_credit_notes(open_store(database)(tenant), invoice)
+    if as_json:
+        print_json([note.as_json() for note in notes])
+        return
+    shown = table("Credit notes", "Number", "Invoice", "Issued (UTC)", "Reason", "Total>")
+    for note in notes:
+        view = note.as_json()
+        shown.add_row(
+            note.number,
+            note.invoice_id,
+            note.issued_at.strftime("%Y-%m-%d %H:%M"),
+            note.reason,
+            f"{view['total']} {note.currency}",
+        )
+    print_table(shown)
+
+
+@credit_notes_app.command("show")
+@report_errors
+def show_credit_note_command(
+    number: Annotated[str, typer.Argument(help="Credit note number (CN-2026-000001).")],
+    tenant: TenantOption = DEFAULT_TENANT,
+    database: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show a credit note: its lines, tax and total. Exit code 3 if unknown."""
+    from iotbill.entrypoints.cli.output import bold, print_json, print_table, table
+    from iotbill.services.invoices import get_credit_note
+
+    note = get_credit_note(open_store(database)(tenant), number)
+    view = note.as_json()
+    if as_json:
+        print_json(view)
+        return
+    code = note.currency.code
+    shown = table(
+        f"Credit note {note.number} on {note.invoice_id}: {note.reason}",
+        "Line",
+        f"Amount ({code})>",
+    )
+    for line in view["lines"]:
+        shown.add_row(line["description"], f"-{line['amount']}")
+    shown.add_section()
+    shown.add_row("Subtotal", f"-{view['subtotal']}")
+    shown.add_row(f"Tax ({view['tax']['rate']} %)", f"-{view['tax']['amount']}")
+    shown.add_row(bold("Total credited"), bold(f"-{view['total']}"))
+    print_table(shown)
+    typer.echo(f"Issued {note.issued_at.isoformat()}")
+
+
+EXPORT_COLUMNS = (
+    "number",
+    "invoice_id",
+    "status",
+    "customer",
+    "subscription",
+    "currency",
+    "period_start",
+    "period_end",
+    "issued_at",
+    "finalized_at",
+    "line",
+    "kind",
+    "charge",
+    "description",
+    "group",
+    "quantity",
+    "unit_price",
+    "amount",
+    "tax_rate",
+)
+
+
+@invoices_app.command("export")
+@report_errors
+def export_command(
+    start: Annotated[
+        str, typer.Option("--from", help="Finalized from: a date (UTC midnight) or a time.")
+    ],
+    end: Annotated[str, typer.Option("--to", help="Finalized before (exclusive).")],
+    timezone: Annotated[
+        str | None, typer.Option("--timezone", help="IANA zone for the dates (default UTC).")
+    ] = None,
+    as_csv: Annotated[
+        bool, typer.Option("--csv", help="CSV, one row per invoice line (the default).")
+    ] = False,
+    tenant: TenantOption = DEFAULT_TENANT,
+    database: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Export the invoices finalized in [from, to), one CSV row per invoice line, for
+    accounting: by invoice number, then line order (--json: a list of the invoice schema).
+
+    Voided or paid since, they are exported with their status now. Exit code 2
+    for a bad --from, --to or --timezone.
+    """
+    import csv
+    import sys
+
+    from iotbill.domain.errors import InvalidInput
+    from iotbill.entrypoints.cli.options import parse_instant
+    from iotbill.entrypoints.cli.output import flag_names, print_json
+    from iotbill.services.invoices import finalized_invoices
+
+    if as_csv and as_json:
+        raise InvalidInput.at("--json", "give --csv or --json, not both")
+    with flag_names(to="--to", **{"from": "--from"}):
+        invoices = finalized_invoices(
+            open_store(database)(tenant),
+            start=parse_instant(start, "--from", timezone),
+            end=parse_instant(end, "--to", timezone),
+        )
+    if as_json:
+        print_json([invoice.as_json() for invoice in invoices])
+        return
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(EXPORT_COLUMNS)
+    for invoice in invoices:
+        view = invoice.as_json()
+        for position, line in enumerate(view["lines"], start=1):
+            writer.writerow(
+                [
+                    view["number"],
+                    view["id"],
+                    view["status"],
+                    view["customer"],
+                    view["subscription"] or "",
+                    view["currency"],
+                    view["period"]["start"],
+                    view["period"]["end"],
+                    view["issued_at"],
+                    view["finalized_at"],
+                    position,
+                    line["kind"],
+                    line["charge"],
+                    line["description"],
+                    line["group"] or "",
+                    line["quantity"],
+                    line["unit_price"] or "",
+                    line["amount"],
+                    view["tax"]["rate"],
+                ]
+            )
 
 
 def _period(invoice: Invoice, timezone: str) -> str:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, delete, insert, select, text, update
+from sqlalchemy import Table, and_, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -204,6 +205,20 @@ class SqlInvoiceRepository(Repository):
             if value is not None
         ]
         return self._load(and_(True, *conditions))
+
+    def finalized_between(self, start: datetime, end: datetime) -> builtins.list[Invoice]:
+        invoices = t.invoices
+        found = self._load(
+            and_(invoices.c.finalized_at >= micros(start), invoices.c.finalized_at < micros(end))
+        )
+        return sorted(found, key=lambda invoice: invoice.number or "")
+
+    def latest_finalization(self, series: str) -> datetime | None:
+        invoices = t.invoices
+        statement = select(func.max(invoices.c.finalized_at)).where(
+            self._mine(invoices), invoices.c.number.like(f"{series}-%")
+        )
+        return instant(self._execute(statement).scalar())
 
     def _load(self, condition: Any) -> builtins.list[Invoice]:
         invoices, lines = t.invoices, t.invoice_lines
