@@ -90,3 +90,19 @@ def test_invoices_stored_before_kinds_take_theirs_from_their_ids(engine: Engine)
         ("s1/close/2026-01-01T00:00:00+00:00", "close"),
         ("s1/opening", "opening"),
     ]
+
+
+def test_customers_stored_before_locales_read_their_documents_in_english(engine: Engine) -> None:
+    upgrade(engine, "0005")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("INSERT INTO tenants (code, name) VALUES ('t', 'T')")
+        connection.exec_driver_sql(
+            "INSERT INTO customers (tenant_id, id, name, currency, timezone, billing_address,"
+            " tax_rate) SELECT id, 'c1', 'C', 'USD', 'UTC', '', '0' FROM tenants WHERE code = 't'"
+        )
+
+    upgrade(engine)
+
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql("SELECT id, locale FROM customers").all()
+        assert [tuple(row) for row in rows] == [("c1", "en")]

@@ -78,6 +78,18 @@ def test_customers_round_trip_exactly(store: UnitOfWorkFactory, tenant: str) -> 
             uow.customers.get("c9")
 
 
+def test_a_customer_is_saved_with_its_new_locale(store: UnitOfWorkFactory, tenant: str) -> None:
+    with store(tenant) as uow:
+        customer = uow.customers.get("c2")
+        assert customer.locale == "en"
+        uow.customers.save(replace(customer, locale="de_DE"))
+        uow.commit()
+    with store(tenant) as uow:
+        assert uow.customers.get("c2") == replace(customer, locale="de_DE")
+        with pytest.raises(NotFound):
+            uow.customers.save(replace(customer, id="c9"))
+
+
 def test_plans_are_versioned(store: UnitOfWorkFactory, tenant: str) -> None:
     plan = parse_plan_text(PLAN_TEXT, "plan.yaml")
     edited_text = PLAN_TEXT.replace('"0.50"', '"0.55"')

@@ -116,6 +116,7 @@ def test_a_customer_subscribes_and_scripts_read_it_back(store: Store) -> None:
             "timezone": "America/New_York",
             "billing_address": "1 Main St",
             "tax_rate": "8.875",
+            "locale": "en",
         }
     ]
     assert store.json("devices", "list") == [

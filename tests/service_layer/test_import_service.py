@@ -187,7 +187,7 @@ def test_the_file_as_a_whole_is_refused_for_a_bad_header(tmp_path: Path) -> None
 
     assert str(raised.value) == (
         f"{path}:1: unknown column 'zone'; column 'id' repeats (the columns are id, name,"
-        " currency, timezone, billing_address, tax_rate)"
+        " currency, timezone, billing_address, tax_rate, locale)"
     )
 
 

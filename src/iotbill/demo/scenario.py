@@ -49,6 +49,7 @@ class DemoCustomer:
     currency: str
     timezone: str
     tax_rate: str
+    locale: str
     address: str
     plan: str
     devices: tuple[str, ...]
@@ -57,17 +58,17 @@ class DemoCustomer:
 
 CUSTOMERS = (
     DemoCustomer(
-        "acme-water", "Acme Water Utilities", "USD", "America/Chicago", "8.25",
+        "acme-water", "Acme Water Utilities", "USD", "America/Chicago", "8.25", "en_US",
         "100 Lake Shore Dr, Chicago IL", "pump-outcome",
         ("pump-001", "pump-002", "pump-003"), pump_flow,
     ),
     DemoCustomer(
-        "stadtwerke-nord", "Stadtwerke Nord GmbH", "EUR", "Europe/Berlin", "19",
+        "stadtwerke-nord", "Stadtwerke Nord GmbH", "EUR", "Europe/Berlin", "19", "de_DE",
         "Hafenstrasse 5, Hamburg", "battery-share",
         ("battery-01", "battery-02"), battery_exports,
     ),
     DemoCustomer(
-        "kobe-vending", "Kobe Vending K.K.", "JPY", "Asia/Tokyo", "10",
+        "kobe-vending", "Kobe Vending K.K.", "JPY", "Asia/Tokyo", "10", "ja_JP",
         "1-1 Sannomiya, Kobe", "vending-jp",
         ("vm-01", "vm-02", "vm-03", "vm-04"), vending,
     ),
@@ -101,6 +102,7 @@ def run_demo(open_uow: UnitOfWorkFactory, seed: int = 2026) -> DemoResult:
             timezone=customer.timezone,
             billing_address=customer.address,
             tax_rate=customer.tax_rate,
+            locale=customer.locale,
         )
         for device in customer.devices:
             add_device(open_uow(TENANT.code), device, customer=customer.id, start=MONTH_START)

@@ -1,7 +1,9 @@
 """Customers and devices: who is billed, and whose a device is at a given instant.
 
 A :class:`Customer` receives invoices: in one currency, with periods computed in
-one IANA time zone, at one tax rate (a percentage, applied once per invoice). A
+one IANA time zone, at one tax rate (a percentage, applied once per invoice),
+and written for one locale (``de_DE``: how its documents spell numbers, amounts
+and dates). A
 :class:`Device` belongs to one customer at a time; its ownership history is a
 sorted tuple of :class:`Ownership` entries, each lasting until the next one
 starts, so "whose was this device when the event happened" has exactly one
@@ -20,6 +22,7 @@ Both are frozen values; building one validates every field and raises
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -31,6 +34,12 @@ from iotbill.domain.money import Currency, currency, parse_decimal
 from iotbill.domain.periods import Period, require_aware, zone
 
 MAX_TAX_RATE = Decimal(100)
+DEFAULT_LOCALE = "en"
+"""The locale of a customer that names none: English, without a territory."""
+
+# A CLDR locale identifier as Babel reads it: language, then an optional script
+# and territory (``en``, ``de_DE``, ``zh_Hant_TW``, ``es_419``).
+_LOCALE = re.compile(r"[a-z]{2,3}(_[A-Z][a-z]{3})?(_([A-Z]{2}|[0-9]{3}))?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +47,10 @@ class Customer:
     """Who receives invoices.
 
     ``timezone`` is an IANA name (``Europe/Berlin``); ``tax_rate`` is a
-    percentage from 0 to 100 (``Decimal("19")`` for 19 %).
+    percentage from 0 to 100 (``Decimal("19")`` for 19 %); ``locale`` is a
+    CLDR locale identifier (``en_US``, ``de_DE``, ``ja_JP``) in which its
+    invoices are written. Whether the locale is one the document renderer
+    knows is checked where customers are added (the service), not here.
     """
 
     id: str
@@ -47,12 +59,14 @@ class Customer:
     timezone: str
     billing_address: str = ""
     tax_rate: Decimal = Decimal(0)
+    locale: str = DEFAULT_LOCALE
 
     def __post_init__(self) -> None:
         problems = ProblemCollector()
         problems.extend(_customer_problems(self.id, self.name, self.timezone, self.tax_rate))
         if (wrong := text_problem(self.billing_address)) is not None:
             problems.add("billing_address", wrong)
+        problems.extend(locale_problems(self.locale))
         problems.raise_if_any()
 
     @classmethod
@@ -65,6 +79,7 @@ class Customer:
         timezone: str,
         billing_address: str = "",
         tax_rate: object = Decimal(0),
+        locale: str = DEFAULT_LOCALE,
     ) -> Customer:
         """A customer from raw input (a currency code, a tax rate as text or number).
 
@@ -82,9 +97,10 @@ class Customer:
         except InvalidInput as error:
             problems.extend(error.problems)
         problems.extend(_customer_problems(id, name, timezone, rate))
+        problems.extend(locale_problems(locale))
         problems.raise_if_any()
         assert parsed_currency is not None and rate is not None
-        return cls(id, name, parsed_currency, timezone, billing_address, rate)
+        return cls(id, name, parsed_currency, timezone, billing_address, rate, locale)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -113,6 +129,17 @@ def _customer_problems(
     ):
         problems.append(Problem("tax_rate", f"must be a percentage from 0 to 100, not {tax_rate}"))
     return problems
+
+
+def locale_problems(locale: str) -> list[Problem]:
+    """What is wrong with ``locale`` as a locale identifier (nothing: an empty list).
+
+    >>> locale_problems("de_DE"), locale_problems("de-DE")[0].message
+    ([], "must be a locale like en, de_DE or zh_Hant_TW, not 'de-DE'")
+    """
+    if _LOCALE.fullmatch(locale):
+        return []
+    return [Problem("locale", f"must be a locale like en, de_DE or zh_Hant_TW, not {locale!r}")]
 
 
 @dataclass(frozen=True, slots=True)

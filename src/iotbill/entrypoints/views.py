@@ -12,7 +12,9 @@ the domain (:meth:`~iotbill.domain.invoices.Invoice.as_json`). Instants are ISO
      "meters": [{"code", "event_type", "aggregation", "property"}],
      "charges": [{"code", "name", "meter", "model"}], "document"}
 
-``customer_json``: ``{"id", "name", "currency", "timezone", "billing_address", "tax_rate"}``
+``customer_json``::
+
+    {"id", "name", "currency", "timezone", "billing_address", "tax_rate", "locale"}
 
 ``device_json``: ``{"id", "owner", "ownership": [{"customer", "from"}]}`` (``owner``: the latest)
 
@@ -86,6 +88,7 @@ def customer_json(customer: Customer) -> dict[str, Any]:
         "timezone": customer.timezone,
         "billing_address": customer.billing_address,
         "tax_rate": decimal_text(customer.tax_rate),
+        "locale": customer.locale,
     }
 
 

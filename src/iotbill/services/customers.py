@@ -1,7 +1,8 @@
 """Customers and their devices.
 
-A customer has a currency, an IANA time zone, a billing address and a tax
-rate. A device belongs to one customer from an instant and may move to another
+A customer has a currency, an IANA time zone, a billing address, a tax
+rate and a locale (one that the invoice documents can be written in: Babel's
+CLDR data knows it). A device belongs to one customer from an instant and may move to another
 from a later instant; its history is kept, so events follow the device's owner
 at their own timestamps, including events already stored when a move is
 recorded after the fact. A move that would give a device two owners at once
@@ -21,11 +22,11 @@ device a command acts on being unknown is
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
-from iotbill.domain.customers import Customer, Device
+from iotbill.domain.customers import DEFAULT_LOCALE, Customer, Device, locale_problems
 from iotbill.domain.errors import Conflict, InvalidInput, NotFound, Problem, ProblemCollector
 from iotbill.services.moments import Moment, collect_instant
 from iotbill.services.ports import UnitOfWork
@@ -40,23 +41,59 @@ def add_customer(
     timezone: str,
     billing_address: str = "",
     tax_rate: str | Decimal = Decimal(0),
+    locale: str = DEFAULT_LOCALE,
 ) -> Customer:
     """Store a new customer; every problem with the input is reported at once.
 
-    ``tax_rate`` is a percentage written exactly (``"19"``, ``"8.875"``).
+    ``tax_rate`` is a percentage written exactly (``"19"``, ``"8.875"``);
+    ``locale`` a CLDR locale (``de_DE``) that Babel knows.
     """
-    customer = Customer.create(
-        id=id,
-        name=name,
-        currency_code=currency,
-        timezone=timezone,
-        billing_address=billing_address,
-        tax_rate=tax_rate,
-    )
+    problems = ProblemCollector()
+    try:
+        customer = Customer.create(
+            id=id,
+            name=name,
+            currency_code=currency,
+            timezone=timezone,
+            billing_address=billing_address,
+            tax_rate=tax_rate,
+            locale=locale,
+        )
+    except InvalidInput as error:
+        problems.extend(error.problems)
+    if not locale_problems(locale):
+        problems.extend(unknown_locale_problems(locale))
+    problems.raise_if_any()
     with uow:
         uow.customers.add(customer)
         uow.commit()
     return customer
+
+
+def set_customer_locale(uow: UnitOfWork, id: str, locale: str) -> Customer:
+    """Write the customer's documents in ``locale`` from now on (finalized ones too:
+    a locale changes how amounts are spelled, never what they are)."""
+    problems = ProblemCollector()
+    problems.extend(locale_problems(locale))
+    if not problems.problems:
+        problems.extend(unknown_locale_problems(locale))
+    problems.raise_if_any()
+    with uow:
+        customer = replace(uow.customers.get(id), locale=locale)
+        uow.customers.save(customer)
+        uow.commit()
+    return customer
+
+
+def unknown_locale_problems(locale: str) -> list[Problem]:
+    """A problem at ``locale`` if Babel has no CLDR data for it (a well-formed one)."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        Locale.parse(locale)
+    except (UnknownLocaleError, ValueError):
+        return [Problem("locale", f"{locale!r} is not a locale iotbill can write documents in")]
+    return []
 
 
 def list_customers(uow: UnitOfWork) -> list[Customer]:

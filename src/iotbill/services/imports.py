@@ -21,8 +21,9 @@ Without ``atomic`` the created rows are stored and the others reported; with
 
 The fields are those the ``list --json`` commands print, so a list exported
 can be imported elsewhere: a customer row has ``id``, ``currency``,
-``timezone`` and optionally ``name`` (default: the id), ``billing_address``
-and ``tax_rate`` (a percentage, default 0); a device row has ``id``,
+``timezone`` and optionally ``name`` (default: the id), ``billing_address``,
+``tax_rate`` (a percentage, default 0) and ``locale`` (of its documents,
+default ``en``); a device row has ``id``,
 ``customer`` and ``from`` (a date, meaning local midnight in the customer's
 zone, or an instant with a UTC offset). A device row matches a stored device
 whose ownership history holds that customer from that instant, so a device
@@ -38,14 +39,15 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
-from iotbill.domain.customers import Customer, Device, Ownership
+from iotbill.domain.customers import DEFAULT_LOCALE, Customer, Device, Ownership, locale_problems
 from iotbill.domain.errors import InvalidInput, Problem
 from iotbill.domain.events import Rejection
 from iotbill.domain.periods import local_midnight, require_aware, zone
 from iotbill.domain.quantities import decimal_text
+from iotbill.services.customers import unknown_locale_problems
 from iotbill.services.ports import UnitOfWork
 
-CUSTOMER_FIELDS = ("id", "name", "currency", "timezone", "billing_address", "tax_rate")
+CUSTOMER_FIELDS = ("id", "name", "currency", "timezone", "billing_address", "tax_rate", "locale")
 DEVICE_FIELDS = ("id", "customer", "from")
 Row = tuple[int, Mapping[str, Any]]
 T = TypeVar("T")
@@ -199,9 +201,12 @@ def _customer(fields: Mapping[str, Any]) -> Customer:
     ]
     texts = {
         name: _text(fields, name, problems, required=name in ("id", "currency", "timezone"))
-        for name in ("id", "name", "currency", "timezone", "billing_address")
+        for name in ("id", "name", "currency", "timezone", "billing_address", "locale")
     }
     tax_rate = fields.get("tax_rate", Decimal(0))
+    locale = texts["locale"] or DEFAULT_LOCALE
+    if not locale_problems(locale):
+        problems.extend(unknown_locale_problems(locale))
     if problems:
         raise InvalidInput(problems)
     try:
@@ -212,6 +217,7 @@ def _customer(fields: Mapping[str, Any]) -> Customer:
             timezone=texts["timezone"],
             billing_address=texts["billing_address"],
             tax_rate=tax_rate,
+            locale=locale,
         )
     except InvalidInput as error:
         raise InvalidInput([_renamed(problem) for problem in error.problems]) from None

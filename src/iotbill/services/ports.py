@@ -163,6 +163,10 @@ class PlanRepository(Protocol):
 class CustomerRepository(Protocol):
     def add(self, customer: Customer) -> None: ...
 
+    def save(self, customer: Customer) -> None:
+        """Replace the stored customer of the same id (a new locale)."""
+        ...
+
     def add_many(self, customers: Sequence[Customer]) -> None:
         """Store new customers at once; :class:`Conflict` if an id is taken (then roll the
         unit of work back)."""

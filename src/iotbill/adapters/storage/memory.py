@@ -242,6 +242,11 @@ class MemoryCustomerRepository(_Repository):
     def add(self, customer: Customer) -> None:
         _add(self._data().customers, customer.id, customer, "customer")
 
+    def save(self, customer: Customer) -> None:
+        customers = self._data().customers
+        _get(customers, customer.id, "customer")
+        customers[customer.id] = customer
+
     def add_many(self, customers: Sequence[Customer]) -> None:
         for customer in customers:
             self.add(customer)

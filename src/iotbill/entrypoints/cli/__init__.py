@@ -16,6 +16,7 @@ from iotbill.entrypoints.cli import (
     customers,
     demo,
     devices,
+    documents,
     invoices,
     mqtt,
     plans,
@@ -42,6 +43,7 @@ devices.register(app)
 mqtt.register(app, devices.devices_app)
 subscriptions.register(app)
 invoices.register(app)
+documents.register(invoices.invoices_app, invoices.credit_notes_app)
 billing.register(app)
 usage.register(app)
 app.add_typer(adoption_app, name="adoption")

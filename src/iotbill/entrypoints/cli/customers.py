@@ -1,4 +1,4 @@
-"""``iotbill customers add|list|show|import``: who receives invoices."""
+"""``iotbill customers add|list|show|import|set-locale``: who receives invoices."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from iotbill.entrypoints.cli.store_options import (
 )
 
 customers_app = typer.Typer(
-    help="Customers: currency, time zone, billing address, tax rate.", no_args_is_help=True
+    help="Customers: currency, time zone, billing address, tax rate, locale.",
+    no_args_is_help=True,
 )
 
 
@@ -37,11 +38,16 @@ def add_command(
     tax_rate: Annotated[
         str, typer.Option("--tax-rate", help="Tax rate in percent, exactly: 19, 8.875.")
     ] = "0",
+    locale: Annotated[
+        str, typer.Option("--locale", help="Locale of its invoices: en_US, de_DE, ja_JP.")
+    ] = "en",
     tenant: TenantOption = DEFAULT_TENANT,
     database: DatabaseOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Add a customer. Billing periods start at local midnight in its time zone.
+
+    Its invoices are written in --locale: how amounts, numbers and dates read.
 
     Exit codes: 0 ok, 2 invalid input (every problem listed), 4 the id exists.
     """
@@ -56,6 +62,7 @@ def add_command(
         timezone="--timezone",
         billing_address="--address",
         tax_rate="--tax-rate",
+        locale="--locale",
     ):
         customer = add_customer(
             open_store(database)(tenant),
@@ -65,6 +72,7 @@ def add_command(
             timezone=timezone,
             billing_address=address,
             tax_rate=tax_rate,
+            locale=locale,
         )
     if as_json:
         print_json(customer_json(customer))
@@ -128,6 +136,7 @@ def show_command(
         ("Time zone", view["timezone"]),
         ("Billing address", view["billing_address"] or "-"),
         ("Tax rate", f"{view['tax_rate']} %"),
+        ("Locale", view["locale"]),
         ("Devices", ", ".join(devices) or "-"),
         ("Subscriptions", ", ".join(subscriptions) or "-"),
     ):
@@ -145,7 +154,7 @@ def import_command(
     as_json: JsonOption = False,
 ) -> None:
     """Add the customers of a file: fields id, currency, timezone, and optionally name,
-    billing_address, tax_rate (as customers list --json prints them).
+    billing_address, tax_rate, locale (as customers list --json prints them).
 
     Every row is checked; each problem is reported with its line and field. A
     customer already stored with the same values is left as it is (a re-run
@@ -165,3 +174,28 @@ def import_command(
         atomic=atomic,
         as_json=as_json,
     )
+
+
+@customers_app.command("set-locale")
+@report_errors
+def set_locale_command(
+    id: Annotated[str, typer.Argument(help="Customer id.")],
+    locale: Annotated[str, typer.Argument(help="Locale of its invoices: en_US, de_DE, ja_JP.")],
+    tenant: TenantOption = DEFAULT_TENANT,
+    database: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write a customer's invoices in another locale (amounts stay what they are).
+
+    Exit codes: 0 ok, 2 unknown locale, 3 unknown customer.
+    """
+    from iotbill.entrypoints.cli.output import flag_names, print_json
+    from iotbill.entrypoints.views import customer_json
+    from iotbill.services.customers import set_customer_locale
+
+    with flag_names(locale="LOCALE"):
+        customer = set_customer_locale(open_store(database)(tenant), id, locale)
+    if as_json:
+        print_json(customer_json(customer))
+    else:
+        typer.echo(f"customer {customer.id} now reads its invoices in {customer.locale}")

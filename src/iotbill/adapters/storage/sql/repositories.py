@@ -128,14 +128,16 @@ class SqlCustomerRepository(Repository):
         self._refuse_taken(t.customers, "customer", customer.id)
         self._execute(
             insert(t.customers).values(
-                tenant_id=self._tenant_id(),
-                id=customer.id,
-                name=customer.name,
-                currency=customer.currency.code,
-                timezone=customer.timezone,
-                billing_address=customer.billing_address,
-                tax_rate=customer.tax_rate,
+                tenant_id=self._tenant_id(), id=customer.id, **_customer_columns(customer)
             )
+        )
+
+    def save(self, customer: Customer) -> None:
+        self._require(t.customers, "customer", id=customer.id)
+        self._execute(
+            update(t.customers)
+            .where(self._mine(t.customers), t.customers.c.id == customer.id)
+            .values(**_customer_columns(customer))
         )
 
     def add_many(self, customers: Sequence[Customer]) -> None:
@@ -146,15 +148,7 @@ class SqlCustomerRepository(Repository):
         self._execute(
             insert(t.customers),
             [
-                {
-                    "tenant_id": tenant,
-                    "id": customer.id,
-                    "name": customer.name,
-                    "currency": customer.currency.code,
-                    "timezone": customer.timezone,
-                    "billing_address": customer.billing_address,
-                    "tax_rate": customer.tax_rate,
-                }
+                {"tenant_id": tenant, "id": customer.id, **_customer_columns(customer)}
                 for customer in customers
             ],
         )
@@ -180,9 +174,26 @@ class SqlCustomerRepository(Repository):
         return [_customer(row) for row in self._execute(statement)]
 
 
+def _customer_columns(customer: Customer) -> dict[str, Any]:
+    return {
+        "name": customer.name,
+        "currency": customer.currency.code,
+        "timezone": customer.timezone,
+        "billing_address": customer.billing_address,
+        "tax_rate": customer.tax_rate,
+        "locale": customer.locale,
+    }
+
+
 def _customer(row: Any) -> Customer:
     return Customer(
-        row.id, row.name, currency(row.currency), row.timezone, row.billing_address, row.tax_rate
+        row.id,
+        row.name,
+        currency(row.currency),
+        row.timezone,
+        row.billing_address,
+        row.tax_rate,
+        row.locale,
     )
 
 

@@ -119,6 +119,8 @@ customers = Table(
     Column("timezone", String(64), nullable=False),
     Column("billing_address", Text, nullable=False),
     Column("tax_rate", ExactDecimal, nullable=False),
+    # The locale of the customer's documents (migration 0006).
+    Column("locale", String(35), nullable=False, server_default="en"),
     PrimaryKeyConstraint("tenant_id", "id"),
 )
 
