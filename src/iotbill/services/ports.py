@@ -285,6 +285,13 @@ class InvoiceRepository(Protocol):
 
     def add(self, invoice: Invoice) -> None: ...
 
+    def hold(self) -> None:
+        """Hold the tenant's bill run until this unit of work ends, so that two bill runs
+        at once take turns, a batch at a time: the later reads what the earlier wrote,
+        and issues nothing twice. A store whose writing transactions take turns anyway
+        has nothing to do."""
+        ...
+
     def add_many(self, invoices: Sequence[Invoice]) -> None:
         """Store new invoices, drafts or finalized, with their lines.
 

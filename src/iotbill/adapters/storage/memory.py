@@ -457,6 +457,9 @@ class MemorySubscriptionRepository(_Repository):
 
 
 class MemoryInvoiceRepository(_Repository):
+    def hold(self) -> None:
+        """Nothing to hold: one process (see :meth:`MemoryDeviceRepository.hold`)."""
+
     def add(self, invoice: Invoice) -> None:
         _get(self._data().customers, invoice.customer_id, "customer")
         _add(self._data().invoices, invoice.id, invoice, "invoice")
