@@ -28,6 +28,7 @@ from iotbill.entrypoints.cli import (
     mqtt,
     plans,
     preview,
+    serve,
     storage,
     subscriptions,
     usage,
@@ -55,6 +56,7 @@ subscriptions.register(app)
 invoices.register(app)
 documents.register(invoices.invoices_app, invoices.credit_notes_app)
 billing.register(app)
+serve.register(app)
 usage.register(app)
 webhooks.register(app)
 adoption.register(app)

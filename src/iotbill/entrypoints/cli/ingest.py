@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -40,6 +41,15 @@ def ingest_command(
             "(PostgreSQL writes them side by side; SQLite one at a time).",
         ),
     ] = 2,
+    clock_skew_hours: Annotated[
+        int,
+        typer.Option(
+            "--clock-skew-hours",
+            min=0,
+            help="How far after now an event may be stamped (a device clock running fast); "
+            "later events are rejected.",
+        ),
+    ] = 24,
 ) -> None:
     """Store usage events; report accepted, duplicates and rejected lines.
 
@@ -65,6 +75,7 @@ def ingest_command(
             batch_size=batch_size,
             writers=writers,
             on_progress=advance,
+            clock_skew=timedelta(hours=clock_skew_hours),
         )
     current.emit(report.as_json(), lambda: _print_report(report, events.source, atomic))
     if report.rejected:

@@ -50,10 +50,15 @@ def add_tenant_command(
 ) -> None:
     """Add a tenant."""
     from iotbill.domain.errors import InvalidInput
+    from iotbill.domain.input_rules import id_problem, text_problem
     from iotbill.services.ports import DEFAULT_TENANT, Tenant
 
-    if not code.strip() or len(code) > 64:
-        raise InvalidInput.at("code", "must be 1 to 64 characters")
+    if not code.strip():
+        raise InvalidInput.at("code", "must be a non-empty string")
+    if (wrong := id_problem("tenant", code)) is not None:
+        raise InvalidInput.at("code", wrong)
+    if name is not None and (wrong := text_problem(name)) is not None:
+        raise InvalidInput.at("--name", wrong)
     tenant = Tenant(code, name or code)
     current = session()
     with current.uow_factory(DEFAULT_TENANT) as uow:  # the directory of tenants is shared
