@@ -152,7 +152,7 @@ def ingest_command(
 
 
 @contextmanager
-def _progress(total: int) -> Iterator[Callable[[int], None]]:
+def _progress(total: int | None) -> Iterator[Callable[[int], None]]:
     """A progress bar on a terminal (standard error); nothing when piped."""
     if not sys.stderr.isatty():
         yield lambda done: None
