@@ -95,7 +95,7 @@ def _print_report(report: IngestReport, source: str, atomic: bool) -> None:
 
 
 @contextmanager
-def _progress(total: int) -> Iterator[Callable[[int], None]]:
+def _progress(total: int | None) -> Iterator[Callable[[int], None]]:
     """A progress bar on a terminal (standard error); nothing when piped."""
     if not sys.stderr.isatty():
         yield lambda done: None
