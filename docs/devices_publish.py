@@ -1,7 +1,10 @@
 """Publish one usage event as a device, with paho-mqtt 2 (pip install paho-mqtt).
 
 The device connects with its own credential (MQTT 5), listens on its rejected
-topic, publishes with QoS 1 and waits for the broker's acknowledgement. It
+topic, publishes with QoS 1 and waits for the broker's acknowledgement. An
+acknowledgement with reason code 16 (no matching subscribers: no ingest worker
+was subscribed, e.g. just after a broker restart) means nobody received it:
+the event is published again a moment later (its id makes that safe). It
 returns iotbill's rejection of the event, if one comes within
 ``wait_for_rejection`` seconds, else ``None``.
 """
@@ -16,6 +19,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 def publish(host, port, tenant, device, secret, event, wait_for_rejection=2.0):
     base = f"iotbill/{tenant}/devices/{device}"
     rejection, subscribed, connected = {}, threading.Event(), threading.Event()
+    acks = {}
 
     def on_message(client, userdata, message):
         body = json.loads(message.payload)
@@ -27,6 +31,7 @@ def publish(host, port, tenant, device, secret, event, wait_for_rejection=2.0):
     client.on_connect = lambda client, userdata, flags, reason, props: connected.set()
     client.on_subscribe = lambda client, userdata, mid, reasons, props: subscribed.set()
     client.on_message = on_message
+    client.on_publish = lambda client, userdata, mid, reason, props: acks.update({mid: reason})
     client.connect(host, port)
     client.loop_start()
     try:
@@ -34,8 +39,14 @@ def publish(host, port, tenant, device, secret, event, wait_for_rejection=2.0):
             raise TimeoutError("no answer from the broker")
         client.subscribe(f"{base}/rejected", qos=1)
         subscribed.wait(10)
-        info = client.publish(f"{base}/events", json.dumps(event), qos=1)
-        info.wait_for_publish(timeout=10)  # the broker has it: it will reach iotbill
+        for _ in range(30):
+            info = client.publish(f"{base}/events", json.dumps(event), qos=1)
+            info.wait_for_publish(timeout=10)
+            while info.mid not in acks:
+                threading.Event().wait(0.01)
+            if acks[info.mid].value != 16:  # 0: an ingest worker will have it
+                break
+            threading.Event().wait(1)  # 16: no worker subscribed yet: again, same id
         threading.Event().wait(wait_for_rejection)
     finally:
         client.disconnect()

@@ -67,6 +67,7 @@ from iotbill.services.ports import (
     UnitOfWorkFactory,
 )
 from iotbill.services.subscription_bills import RunTimes, SubscriptionBill
+from iotbill.services.webhooks import emit_many, invoice_data
 
 BATCH_SIZE = 500
 Progress = Callable[[int, int], None]
@@ -293,4 +294,13 @@ def _write(uow: UnitOfWork, bills: Sequence[SubscriptionBill]) -> BillRunReport:
         report.finalized.extend(bill.numbers)
     uow.invoices.add_many(added)
     uow.invoices.replace_drafts(replaced)
+    emit_many(
+        uow,
+        "invoice.finalized",
+        [
+            (invoice.id, invoice_data(invoice), invoice.finalized_at)
+            for invoice in [*added, *replaced]
+            if invoice.status == "finalized" and invoice.finalized_at is not None
+        ],
+    )  # in the batch's transaction: its invoices and their messages commit together
     return report

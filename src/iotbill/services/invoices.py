@@ -48,6 +48,7 @@ from iotbill.domain.periods import require_aware
 from iotbill.services.moments import Moment, instant_for
 from iotbill.services.numbering import take_number
 from iotbill.services.ports import UnitOfWork
+from iotbill.services.webhooks import credit_note_data, emit, invoice_data
 
 STATUSES: tuple[InvoiceStatus, ...] = get_args(InvoiceStatus)
 _AMOUNT = {"lines": "amount", "lines[0].amount": "amount"}
@@ -136,6 +137,7 @@ def finalize_invoice(
             )
         finalized = assign_number(uow, invoice, at, customer=customer)
         uow.invoices.save(finalized)
+        emit(uow, "invoice.finalized", subject=finalized.id, data=invoice_data(finalized), at=at)
         uow.commit()
     return finalized
 
@@ -172,6 +174,13 @@ def pay_invoice(uow: UnitOfWork, reference: str, *, at: Moment) -> Invoice:
             )
         paid = invoice.pay(at=at)
         uow.invoices.save(paid)
+        emit(uow, "invoice.paid", subject=paid.id, data=invoice_data(paid), at=at)
+        payment = {
+            **invoice_data(paid),
+            "amount": str(invoice.amount_due),
+            "paid_at": at.isoformat(),
+        }
+        emit(uow, "payment.received", subject=paid.id, data=payment, at=at)
         uow.commit()
     return paid
 
@@ -192,6 +201,7 @@ def void_invoice(uow: UnitOfWork, reference: str, *, at: datetime) -> Invoice:
             )
         voided = invoice.void(at=at)
         uow.invoices.save(voided)
+        emit(uow, "invoice.voided", subject=voided.id, data=invoice_data(voided), at=at)
         uow.commit()
     return voided
 
@@ -247,6 +257,9 @@ def create_credit_note(
             ) from None
         uow.credit_notes.add(note)
         uow.invoices.save(updated)
+        emit(
+            uow, "credit_note.created", subject=note.id, data=credit_note_data(note, updated), at=at
+        )
         uow.commit()
     return note, updated
 

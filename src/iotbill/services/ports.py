@@ -16,7 +16,7 @@ and :class:`~iotbill.domain.errors.Conflict` for an id that is already taken.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -31,6 +31,7 @@ from iotbill.domain.events import UsageEvent
 from iotbill.domain.invoices import CreditNote, Invoice, InvoiceStatus, InvoiceSummary
 from iotbill.domain.periods import Period
 from iotbill.domain.subscriptions import Subscription
+from iotbill.domain.webhooks import Delivery, WebhookEndpoint, WebhookMessage
 
 DEFAULT_TENANT = "default"
 """The tenant that a new store starts with (every store keeps this promise, so it is
@@ -439,6 +440,71 @@ class EventStore(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    """What a receiver answered to one POST: its status code, or why there was none."""
+
+    status_code: int | None
+    error: str | None = None
+
+
+class WebhookSender(Protocol):
+    """POSTs a webhook body; never raises for the receiver's failures (they are results)."""
+
+    def send(
+        self, url: str, body: bytes, headers: Mapping[str, str], timeout: float
+    ) -> SendResult: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DueDelivery:
+    """A delivery claimed for an attempt, with its message and endpoint."""
+
+    delivery: Delivery
+    message: WebhookMessage
+    endpoint: WebhookEndpoint
+
+
+class WebhookRepository(Protocol):
+    """The tenant's webhook endpoints and its outbox: messages and their deliveries."""
+
+    def add_endpoint(self, endpoint: WebhookEndpoint) -> None: ...
+
+    def save_endpoint(self, endpoint: WebhookEndpoint) -> None: ...
+
+    def endpoints(self) -> list[WebhookEndpoint]:
+        """Every endpoint, active or not, by id."""
+        ...
+
+    def add_message(self, message: WebhookMessage, deliveries: Sequence[Delivery]) -> bool:
+        """Store ``message`` and its deliveries; ``False`` (nothing written) if a message
+        with its id is stored already."""
+        ...
+
+    def claim_due(self, now: datetime, until: datetime, limit: int) -> list[DueDelivery]:
+        """Up to ``limit`` pending deliveries to active endpoints whose next attempt is due
+        by ``now``, oldest first, each pushed to ``until`` so that no other round claims it
+        before it is recorded (on PostgreSQL, rows another transaction is claiming are
+        skipped)."""
+        ...
+
+    def get_delivery(self, id: str) -> Delivery: ...
+
+    def save_delivery(self, delivery: Delivery) -> None:
+        """Store a delivery's state and the attempts it has that are not stored yet."""
+        ...
+
+    def deliveries(
+        self, *, status: str | None = None, message: str | None = None, limit: int = 100
+    ) -> list[Delivery]:
+        """Deliveries with their attempts, the latest messages first."""
+        ...
+
+    def messages(self, ids: Sequence[str]) -> dict[str, WebhookMessage]:
+        """The stored messages among ``ids``."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction on one tenant's data; rolled back unless committed."""
 
@@ -452,6 +518,7 @@ class UnitOfWork(Protocol):
     invoices: InvoiceRepository
     credit_notes: CreditNoteRepository
     events: EventStore
+    webhooks: WebhookRepository
 
     def __enter__(self) -> Self: ...
 

@@ -29,12 +29,14 @@ from iotbill.domain.invoices import CreditNote, Invoice, InvoiceStatus, InvoiceS
 from iotbill.domain.metering.selection import select
 from iotbill.domain.periods import Period
 from iotbill.domain.subscriptions import Subscription
+from iotbill.domain.webhooks import Delivery, WebhookEndpoint, WebhookMessage
 from iotbill.services.ports import (
     DEFAULT_TENANT,
     CreditNoteRepository,
     CustomerRepository,
     DeviceCredentialRepository,
     DeviceRepository,
+    DueDelivery,
     EventScope,
     EventStore,
     EventWindow,
@@ -47,6 +49,7 @@ from iotbill.services.ports import (
     Tenant,
     TenantRepository,
     UnitOfWorkFactory,
+    WebhookRepository,
 )
 
 T = TypeVar("T")
@@ -72,6 +75,9 @@ class TenantData:
     events: list[StoredEvent] = field(default_factory=list)
     event_ids: set[str] = field(default_factory=set)
     device_credentials: dict[tuple[str, datetime], DeviceCredential] = field(default_factory=dict)
+    webhook_endpoints: dict[str, WebhookEndpoint] = field(default_factory=dict)
+    webhook_messages: dict[str, WebhookMessage] = field(default_factory=dict)
+    webhook_deliveries: dict[str, Delivery] = field(default_factory=dict)
 
 
 class MemoryStore:
@@ -113,6 +119,9 @@ class MemoryUnitOfWork:
                 "invoices",
                 "credit_notes",
                 "device_credentials",
+                "webhook_endpoints",
+                "webhook_messages",
+                "webhook_deliveries",
             ):
                 setattr(self._data, name, dict(getattr(committed, name)))
             self._data.plans = {code: list(found) for code, found in committed.plans.items()}
@@ -129,6 +138,7 @@ class MemoryUnitOfWork:
         self.invoices: InvoiceRepository = MemoryInvoiceRepository(self)
         self.credit_notes: CreditNoteRepository = MemoryCreditNoteRepository(self)
         self.events: EventStore = MemoryEventStore(self)
+        self.webhooks: WebhookRepository = MemoryWebhookRepository(self)
 
     def data(self) -> TenantData:
         if self._data is None:
@@ -326,6 +336,81 @@ class MemoryDeviceCredentialRepository(_Repository):
     def list(self, *, active_only: bool = False) -> list[DeviceCredential]:
         found = self._data().device_credentials
         return [found[key] for key in sorted(found) if not active_only or found[key].active]
+
+
+class MemoryWebhookRepository(_Repository):
+    def add_endpoint(self, endpoint: WebhookEndpoint) -> None:
+        _add(self._data().webhook_endpoints, endpoint.id, endpoint, "webhook endpoint")
+
+    def save_endpoint(self, endpoint: WebhookEndpoint) -> None:
+        _get(self._data().webhook_endpoints, endpoint.id, "webhook endpoint")
+        self._data().webhook_endpoints[endpoint.id] = endpoint
+
+    def endpoints(self) -> list[WebhookEndpoint]:
+        found = self._data().webhook_endpoints
+        return [found[id] for id in sorted(found)]
+
+    def add_message(self, message: WebhookMessage, deliveries: Sequence[Delivery]) -> bool:
+        data = self._data()
+        if message.id in data.webhook_messages:
+            return False
+        for delivery in deliveries:
+            _get(data.webhook_endpoints, delivery.endpoint_id, "webhook endpoint")
+        data.webhook_messages[message.id] = message
+        for delivery in deliveries:
+            data.webhook_deliveries[delivery.id] = delivery
+        return True
+
+    def claim_due(self, now: datetime, until: datetime, limit: int) -> list[DueDelivery]:
+        data = self._data()
+        due = sorted(
+            (
+                delivery
+                for delivery in data.webhook_deliveries.values()
+                if delivery.status == "pending"
+                and delivery.next_attempt_at <= now
+                and data.webhook_endpoints[delivery.endpoint_id].active
+            ),
+            key=lambda delivery: (delivery.next_attempt_at, delivery.id),
+        )[:limit]
+        claimed = []
+        for delivery in due:
+            held = replace(delivery, next_attempt_at=until)
+            data.webhook_deliveries[delivery.id] = held
+            claimed.append(
+                DueDelivery(
+                    held,
+                    data.webhook_messages[delivery.message_id],
+                    data.webhook_endpoints[delivery.endpoint_id],
+                )
+            )
+        return claimed
+
+    def get_delivery(self, id: str) -> Delivery:
+        return _get(self._data().webhook_deliveries, id, "webhook delivery")
+
+    def save_delivery(self, delivery: Delivery) -> None:
+        self.get_delivery(delivery.id)
+        self._data().webhook_deliveries[delivery.id] = delivery
+
+    def deliveries(
+        self, *, status: str | None = None, message: str | None = None, limit: int = 100
+    ) -> list[Delivery]:
+        data = self._data()
+        chosen = [
+            delivery
+            for delivery in data.webhook_deliveries.values()
+            if (status is None or delivery.status == status)
+            and (message is None or delivery.message_id == message)
+        ]
+        chosen.sort(
+            key=lambda d: (data.webhook_messages[d.message_id].occurred_at, d.id), reverse=True
+        )
+        return chosen[:limit]
+
+    def messages(self, ids: Sequence[str]) -> dict[str, WebhookMessage]:
+        found = self._data().webhook_messages
+        return {id: found[id] for id in set(ids) if id in found}
 
 
 class MemorySubscriptionRepository(_Repository):

@@ -24,6 +24,7 @@ from iotbill.entrypoints.cli import (
     storage,
     subscriptions,
     usage,
+    webhooks,
 )
 from iotbill.entrypoints.cli.adoption import app as adoption_app
 
@@ -46,6 +47,7 @@ invoices.register(app)
 documents.register(invoices.invoices_app, invoices.credit_notes_app)
 billing.register(app)
 usage.register(app)
+webhooks.register(app)
 app.add_typer(adoption_app, name="adoption")
 
 

@@ -313,3 +313,67 @@ device_credentials = Table(
     PrimaryKeyConstraint("tenant_id", "device_id", "issued_at"),
     ForeignKeyConstraint(["tenant_id", "device_id"], ["devices.tenant_id", "devices.id"]),
 )
+
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    *_tenant_key("webhook_endpoints"),
+    Column("id", String(64), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("events", Text, nullable=False),  # event types, sorted, comma-separated
+    # The signing secret itself: iotbill must have it to sign every message.
+    Column("secret", String(128), nullable=False),
+    Column("created_at", Micros, nullable=False),
+    Column("disabled_at", Micros),
+    PrimaryKeyConstraint("tenant_id", "id"),
+)
+
+webhook_messages = Table(
+    "webhook_messages",
+    metadata,
+    *_tenant_key("webhook_messages"),
+    Column("id", String(64), nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("occurred_at", Micros, nullable=False),
+    Column("body", Text, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "id"),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    *_tenant_key("webhook_deliveries"),
+    Column("id", String(64), nullable=False),
+    Column("message_id", String(64), nullable=False),
+    Column("endpoint_id", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", Micros, nullable=False),
+    Column("deadline", Micros, nullable=False),
+    Column("delivered_at", Micros),
+    Column("last_error", Text),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    ForeignKeyConstraint(
+        ["tenant_id", "message_id"], ["webhook_messages.tenant_id", "webhook_messages.id"]
+    ),
+    ForeignKeyConstraint(
+        ["tenant_id", "endpoint_id"], ["webhook_endpoints.tenant_id", "webhook_endpoints.id"]
+    ),
+    Index(None, "tenant_id", "status", "next_attempt_at"),
+)
+
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    *_tenant_key("webhook_attempts"),
+    Column("delivery_id", String(64), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("at", Micros, nullable=False),
+    Column("status_code", Integer),
+    Column("error", Text),
+    Column("duration_ms", Integer, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "delivery_id", "number"),
+    ForeignKeyConstraint(
+        ["tenant_id", "delivery_id"], ["webhook_deliveries.tenant_id", "webhook_deliveries.id"]
+    ),
+)

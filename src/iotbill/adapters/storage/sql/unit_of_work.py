@@ -19,6 +19,7 @@ from iotbill.adapters.storage.sql.repositories import (
     SqlSubscriptionRepository,
     SqlTenantRepository,
 )
+from iotbill.adapters.storage.sql.webhooks import SqlWebhookRepository
 from iotbill.domain.errors import NotFound
 from iotbill.services.ports import (
     CreditNoteRepository,
@@ -31,6 +32,7 @@ from iotbill.services.ports import (
     SubscriptionRepository,
     TenantRepository,
     UnitOfWorkFactory,
+    WebhookRepository,
 )
 
 
@@ -64,6 +66,7 @@ class SqlUnitOfWork:
             self._connection, self._tenant_id
         )
         self.events: EventStore = SqlEventStore(self._connection, self._tenant_id)
+        self.webhooks: WebhookRepository = SqlWebhookRepository(self._connection, self._tenant_id)
 
     def __enter__(self) -> Self:
         connection = self.engine.connect()
