@@ -88,7 +88,7 @@ def set_up(database: Path) -> None:
             timestamp=datetime(2026, 1, 15, tzinfo=UTC), properties={"m3": number},
         )  # fmt: skip
         events.append(SourcedEvent(event, number + 1))
-    ingest(open_uow, "default", events, clock=clock)
+    ingest(open_uow, "default", events, clock=FrozenClock(datetime(2026, 1, 31, tzinfo=UTC)))
     engine.dispose()
 
 

@@ -91,7 +91,7 @@ def test_the_total_is_the_sum_of_rounded_lines_not_the_rounded_sum() -> None:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("0.1", Decimal("0.1")), (" 2.50 ", Decimal("2.50")), (7, Decimal(7))],
+    [("0.1", Decimal("0.1")), ("2.50", Decimal("2.50")), ("-3", Decimal("-3")), (7, Decimal(7))],
 )
 def test_parse_decimal_takes_strings_and_integers_exactly(value: object, expected: Decimal) -> None:
     parsed = parse_decimal(value, "x")
@@ -99,14 +99,22 @@ def test_parse_decimal_takes_strings_and_integers_exactly(value: object, expecte
     assert str(parsed) == str(expected)
 
 
+PLAIN = "is not a plain decimal number (like -12.50)"
+
+
 @pytest.mark.parametrize(
     ("value", "message"),
     [
         (0.1, "x: a binary float cannot be taken exactly; write the number as a string"),
         (True, "x: must be a number, not a boolean"),
-        ("ten", "x: 'ten' is not a decimal number"),
-        ("NaN", "x: must be a finite number"),
-        ("Infinity", "x: must be a finite number"),
+        ("ten", f"x: 'ten' {PLAIN}"),
+        (" 2.50 ", f"x: ' 2.50 ' {PLAIN}"),
+        ("1e3", f"x: '1e3' {PLAIN}"),
+        ("+7", f"x: '+7' {PLAIN}"),
+        ("1_000", f"x: '1_000' {PLAIN}"),
+        ("\u0663", f"x: '\u0663' {PLAIN}"),
+        ("NaN", f"x: 'NaN' {PLAIN}"),
+        ("Infinity", f"x: 'Infinity' {PLAIN}"),
         ([1], "x: must be a decimal number, got list"),
     ],
 )

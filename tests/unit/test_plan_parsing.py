@@ -196,7 +196,7 @@ def test_tier_prices_and_fees_are_checked() -> None:
     ) == [
         "charges[0].tiers[0].unit_price: is required",
         "charges[0].tiers[0].flat_fee: must be at least 0, not -1",
-        "charges[0].tiers[1].unit_price: 'cheap' is not a decimal number",
+        "charges[0].tiers[1].unit_price: 'cheap' is not a plain decimal number (like -12.50)",
     ]
 
 
@@ -478,11 +478,11 @@ def test_problems_in_a_json_plan_name_the_file_and_field() -> None:
     [
         (
             "code: p\ncurrency: USD\ninterval: month\nmeters: [\n  {code: w\n",
-            "plan.yaml:6: not valid YAML (expected ',' or '}', but got '<stream end>')",
+            "plan.yaml:6: not valid YAML (did not find expected ',' or '}')",
         ),
         (
             "code: p\n  bad: indentation\n",
-            "plan.yaml:2: not valid YAML (mapping values are not allowed here)",
+            "plan.yaml:2: not valid YAML (mapping values are not allowed in this context)",
         ),
         (
             '{"code": "p",\n "currency": "USD",\n "interval": month}',
@@ -507,7 +507,7 @@ def test_a_yaml_infinity_is_not_a_price() -> None:
     with pytest.raises(InvalidInput) as caught:
         plan(text)
     assert problems_of(caught.value) == [
-        "plan.yaml: charges[0].amount: '.inf' is not a decimal number"
+        "plan.yaml: charges[0].amount: '.inf' is not a plain decimal number (like -12.50)"
     ]
 
 

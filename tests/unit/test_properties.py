@@ -55,7 +55,7 @@ def exact_numbers(draw: st.DrawFn, *, negative: bool = True, large: bool = True)
     if form == "int" and value == value.to_integral_value():
         return int(value)
     if form == "text":
-        return str(value)
+        return format(value, "f")  # numbers as text follow the plain decimal grammar
     return value
 
 

@@ -59,7 +59,10 @@ def test_to_scaled_is_exact(value: object, scaled: int) -> None:
             "9223372037 is beyond the largest supported magnitude 9223372036.854775807",
         ),
         (True, "must be a number, not a boolean"),
-        ("many", "'many' is not a number"),
+        (
+            "many",
+            "'many' is not a plain decimal number (like -12.50)",
+        ),
         (Decimal("NaN"), "must be a finite number"),
         (1.5, "must be a number, got float"),
         (None, "must be a number, got NoneType"),

@@ -53,7 +53,8 @@ def test_every_bad_event_is_reported_at_once() -> None:
     assert refused(*events) == [
         "events.jsonl:2: properties.v: is required (meter 'm')",
         "events.jsonl:3: properties.v: 0.0000000001 has more than 9 fractional digits (meter 'm')",
-        "events.jsonl:4: properties.v: 'lots' is not a number (meter 'm')",
+        "events.jsonl:4: properties.v: 'lots' is not a plain decimal number (like -12.50)"
+        " (meter 'm')",
         "events.jsonl:5: properties.v: 9223372036.854775808 is beyond the largest supported "
         "magnitude 9223372036.854775807 (meter 'm')",
         "events.jsonl:6: properties.v: 18446744073709551616 is beyond the largest supported "

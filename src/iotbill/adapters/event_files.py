@@ -5,25 +5,58 @@ binary float), timestamps must carry a UTC offset, and every malformed line is
 reported with its file, line number and field. The whole file is decoded in
 one call when it is well formed; only when it is not is it decoded again, once,
 line by line, to keep each good line and say what is wrong with each bad one.
+
+Every event also obeys the rules of :mod:`iotbill.domain.input_rules`
+(:func:`~iotbill.domain.events.event_problem`), and the rules that only the
+text shows are checked here: at most six fractional digits of a second (the
+decoder would round the seventh), and no key named twice in one object (the
+decoder would keep the last). Both are found without a second decode in the
+usual case: the text of a stretch is searched for seven digits after a point,
+and the keys written (``"name":``) are counted against the keys decoded; only
+the lines whose count differs are parsed again, pair by pair.
 """
 
 from __future__ import annotations
 
 import gc
+import json
 import re
 import sys
 from decimal import Decimal
+from operator import attrgetter
 from pathlib import Path
 
 import msgspec
+import numpy
+import numpy.typing
 
 from iotbill.domain.errors import InvalidInput, Problem
 from iotbill.domain.event_table import EventTable
-from iotbill.domain.events import Lines, Rejection, SourcedEvent, UsageEvent
+from iotbill.domain.events import Lines, Rejection, SourcedEvent, UsageEvent, event_problem
+from iotbill.domain.input_rules import (
+    EARLIEST,
+    LATEST,
+    MAX_DEPTH,
+    DuplicateKey,
+    fraction_problem,
+    unique_keys,
+)
 
 MAX_REPORTED = 50
 _DECODER = msgspec.json.Decoder(UsageEvent, float_hook=Decimal)
 _PATH = re.compile(r" - at `\$(?:\[\d+\])?\.?([^`]*)`$")
+_PROPERTIES = attrgetter("properties")
+_TOO_DEEP = Problem("properties", f"nested deeper than {MAX_DEPTH} levels of lists and objects")
+_NUL = b"\\u0000"
+
+
+class _Stamp(msgspec.Struct):
+    """Only the timestamp of an event, as written."""
+
+    timestamp: str = ""
+
+
+_STAMPS = msgspec.json.Decoder(_Stamp)
 
 
 def read_bytes(path: str) -> bytes:
@@ -73,13 +106,109 @@ def _decode(data: bytes, first_line: int) -> tuple[list[SourcedEvent], list[tupl
     line, once."""
     try:
         events = _DECODER.decode_lines(data)
-    except (msgspec.ValidationError, msgspec.DecodeError):
+    except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
         return _decode_line_by_line(data, first_line)
     lines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
-    if len(events) == lines and not _names_another_wrongly(data, events):
+    if (
+        len(events) == lines
+        and not _names_another_wrongly(data, events)
+        and not _breaks_rules(data, events)
+    ):
         # One event on every line: line n of the stretch holds its n-th event.
         return list(map(SourcedEvent, events, range(first_line, first_line + lines))), []
     return _decode_line_by_line(data, first_line)
+
+
+def _breaks_rules(data: bytes, events: list[UsageEvent]) -> bool:
+    """Whether a line of ``data`` (one event per line, in order) breaks a rule of
+    :mod:`~iotbill.domain.input_rules`: then each line is checked on its own."""
+    if _NUL in data or not all(EARLIEST <= event.timestamp < LATEST for event in events):
+        return True  # no NUL can be decoded without "\u0000" in the text: raw NUL is not JSON
+    written = numpy.frombuffer(data, dtype=numpy.uint8)
+    if _seven_digits(written) and any(
+        fraction_problem(stamp.timestamp) for stamp in _STAMPS.decode_lines(data)
+    ):
+        return True
+    if _keys_once(data, written, events):
+        return False
+    odd = _odd_lines(data, written, events)
+    if odd.size == 0:
+        return False
+    lines = data.split(b"\n")
+    return any(_line_problem(lines[index], events[index]) for index in odd.tolist())
+
+
+def _seven_digits(written: numpy.typing.NDArray[numpy.uint8]) -> bool:
+    """Whether a point or comma is followed by seven digits anywhere in ``written``."""
+    digits = numpy.concatenate(((written - 0x30) < 10, numpy.zeros(8, dtype=bool)))
+    marks = numpy.flatnonzero(written == 0x2E)
+    marks = numpy.concatenate((marks, numpy.flatnonzero(written == 0x2C)))
+    for step in range(1, 8):  # keep the marks followed by a digit at each step
+        marks = marks[digits[marks + step]]
+    return bool(marks.size)
+
+
+def _keys_once(
+    data: bytes, written: numpy.typing.NDArray[numpy.uint8], events: list[UsageEvent]
+) -> bool:
+    """Whether no key is named twice in ``data`` (one event per line), judged by counting
+    over the whole of it: ``False`` when the counts cannot tell.
+
+    Where no quote is followed by white space, every key is written ``"name":``, so on
+    each line the occurrences of ``":`` are at least the keys written, which are at
+    least the keys decoded. When every line has non-empty properties and the document
+    has two opening brackets per line, no line has nested properties, and the keys
+    decoded on a line are 5, its properties', and ``corrects`` or ``voids``. If the
+    totals of ``":`` and of keys decoded are equal, so is every line's: no key was
+    written twice.
+    """
+    sizes = list(map(len, map(_PROPERTIES, events)))
+    if not sizes or min(sizes) == 0:
+        return False
+    if data.count(b"{") + data.count(b"[") != 2 * len(events):
+        return False
+    after = written[numpy.flatnonzero(written[:-1] == 0x22) + 1]  # what follows each quote
+    if ((after == 0x20) | (after == 0x09) | (after == 0x0D) | (after == 0x0A)).any():
+        return False
+    keys = 5 * len(events) + sum(sizes)
+    if b'"corrects"' in data or b'"voids"' in data:
+        keys += sum(event.replaces is not None for event in events)
+    return int(numpy.count_nonzero(after == 0x3A)) == keys
+
+
+def _odd_lines(
+    data: bytes, written: numpy.typing.NDArray[numpy.uint8], events: list[UsageEvent]
+) -> numpy.typing.NDArray[numpy.intp]:
+    """The lines of ``data`` (0-based, one event each) on which a key might be named twice.
+
+    Where no quote is followed by white space, every key is written ``"name":``, so
+    the occurrences of ``":`` on a line are at least the keys written there; if they
+    are no more than the keys its event has, no key was written twice. The keys of
+    a line with two opening brackets and no other (the event's and its properties')
+    are 5, plus its properties', plus ``corrects`` or ``voids``. Odd are the other
+    lines: a key named twice, ``":`` inside a string, an explicit ``null``, a quote
+    before white space, nested properties, an event without properties.
+    """
+    count = len(events)
+    newlines = numpy.flatnonzero(written == 0x0A)
+
+    def per_line(positions: numpy.typing.NDArray[numpy.intp]) -> numpy.typing.NDArray[numpy.intp]:
+        return numpy.bincount(numpy.searchsorted(newlines, positions), minlength=count + 1)[:count]
+
+    quotes = numpy.flatnonzero(written[:-1] == 0x22)
+    after = written[quotes + 1]
+    colons = per_line(quotes[after == 0x3A])
+    spaced = quotes[(after == 0x20) | (after == 0x09) | (after == 0x0D) | (after == 0x0A)]
+    opening = per_line(numpy.flatnonzero((written == 0x7B) | (written == 0x5B)))
+    keys = numpy.fromiter(map(len, map(_PROPERTIES, events)), dtype=numpy.int64, count=count)
+    expected = keys + 5
+    if b'"corrects"' in data or b'"voids"' in data:
+        expected += numpy.fromiter(
+            (event.replaces is not None for event in events), dtype=numpy.int64, count=count
+        )
+    odd = (colons != expected) | (opening != 2) | (keys == 0)
+    odd[numpy.searchsorted(newlines, spaced)] = True
+    return numpy.flatnonzero(odd)
 
 
 def _names_another_wrongly(data: bytes, events: list[UsageEvent]) -> bool:
@@ -118,7 +247,10 @@ def _decode_line_by_line(
         except (msgspec.ValidationError, msgspec.DecodeError) as error:
             bad.append((number, _problem(error)))
             continue
-        naming = event.replacement_problem()
+        except RecursionError:
+            bad.append((number, _TOO_DEEP))
+            continue
+        naming = event.replacement_problem() or _line_problem(line, event)
         if naming is None:
             good.append(SourcedEvent(event, number))
         else:
@@ -133,10 +265,53 @@ def decode_event(data: bytes) -> UsageEvent:
         event = _DECODER.decode(data)
     except (msgspec.ValidationError, msgspec.DecodeError) as error:
         raise InvalidInput([_problem(error)]) from None
-    problem = event.replacement_problem()
+    except RecursionError:
+        raise InvalidInput([_TOO_DEEP]) from None
+    problem = event.replacement_problem() or _line_problem(data, event)
     if problem is not None:
         raise InvalidInput([problem])
     return event
+
+
+def _line_problem(line: bytes, event: UsageEvent) -> Problem | None:
+    """What is wrong with the decoded ``event`` of ``line`` by the rules of
+    :mod:`~iotbill.domain.input_rules`, if anything."""
+    problem = event_problem(event)
+    if problem is not None:
+        return problem
+    wrong = fraction_problem(_STAMPS.decode(line).timestamp)
+    if wrong is not None:
+        return Problem("timestamp", wrong)
+    if _odd_lines(line, numpy.frombuffer(line, dtype=numpy.uint8), [event]).size:
+        try:
+            pairs = json.loads(line, object_pairs_hook=list, parse_float=Decimal)
+        except (ValueError, RecursionError):
+            return None  # msgspec read it, so Python's json refused something else: no key
+        return _twice(pairs, "")
+    return None
+
+
+def _twice(pairs: list[tuple[str, object]], at: str) -> Problem | None:
+    """Where a key is named twice in the objects ``pairs`` (as ``object_pairs_hook=list``
+    leaves them), walked without recursion."""
+    pending: list[tuple[object, str]] = [(pairs, at)]
+    while pending:
+        value, path = pending.pop()
+        if not isinstance(value, list):
+            continue
+        is_object = all(isinstance(item, tuple) for item in value) and value != []
+        if is_object:
+            try:
+                unique_keys(value)
+            except DuplicateKey as error:
+                return Problem(
+                    f"{path}.{error.key}" if path else str(error.key),
+                    "named twice in one object (which one counts would be a guess)",
+                )
+            pending.extend((item, f"{path}.{key}" if path else key) for key, item in value)
+        else:
+            pending.extend((item, f"{path}[{index}]") for index, item in enumerate(value))
+    return None
 
 
 def _problem(error: Exception) -> Problem:

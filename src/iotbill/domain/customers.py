@@ -29,6 +29,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from iotbill.domain.errors import InvalidInput, Problem, ProblemCollector
+from iotbill.domain.input_rules import id_problem, instant_problem, text_problem
 from iotbill.domain.money import Currency, currency, parse_decimal
 from iotbill.domain.periods import Period, require_aware, zone
 
@@ -63,6 +64,8 @@ class Customer:
     def __post_init__(self) -> None:
         problems = ProblemCollector()
         problems.extend(_customer_problems(self.id, self.name, self.timezone, self.tax_rate))
+        if (wrong := text_problem(self.billing_address)) is not None:
+            problems.add("billing_address", wrong)
         problems.extend(locale_problems(self.locale))
         problems.raise_if_any()
 
@@ -111,8 +114,12 @@ def _customer_problems(
     problems: list[Problem] = []
     if not id.strip():
         problems.append(Problem("id", "must be a non-empty string"))
+    elif (wrong := id_problem("customer", id)) is not None:
+        problems.append(Problem("id", wrong))
     if not name.strip():
         problems.append(Problem("name", "must be a non-empty string"))
+    elif (wrong := text_problem(name)) is not None:
+        problems.append(Problem("name", wrong))
     try:
         zone(timezone)
     except InvalidInput as error:
@@ -154,6 +161,8 @@ class Device:
         problems = ProblemCollector()
         if not self.id.strip():
             problems.add("id", "must be a non-empty string")
+        elif (wrong := id_problem("device", self.id)) is not None:
+            problems.add("id", wrong)
         if not self.ownership:
             problems.add("ownership", "a device needs an owner")
         previous: datetime | None = None
@@ -161,10 +170,15 @@ class Device:
             at = f"ownership[{index}]"
             if not entry.customer_id.strip():
                 problems.add(f"{at}.customer_id", "must be a non-empty string")
+            elif (wrong := id_problem("customer", entry.customer_id)) is not None:
+                problems.add(f"{at}.customer_id", wrong)
             try:
                 start = require_aware(entry.start, f"{at}.start")
             except InvalidInput as error:
                 problems.extend(error.problems)
+                continue
+            if (wrong := instant_problem(start)) is not None:
+                problems.add(f"{at}.start", wrong)
                 continue
             if previous is not None and start <= previous:
                 problems.add(

@@ -272,7 +272,7 @@ def number_column(raw: list[Any]) -> NumberColumn:
 
     >>> column = number_column([Decimal("2.5"), None, "x"])
     >>> column.values.tolist(), column.status.tolist(), column.errors
-    ([2500000000, 0, 0], [0, 1, 2], {2: "'x' is not a number"})
+    ([2500000000, 0, 0], [0, 1, 2], {2: "'x' is not a plain decimal number (like -12.50)"})
     """
     fast = _scaled_fast(raw)
     if fast is not None:

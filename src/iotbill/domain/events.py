@@ -19,6 +19,13 @@ from typing import Annotated, Any
 import msgspec
 
 from iotbill.domain.errors import Problem
+from iotbill.domain.input_rules import (
+    EARLIEST,
+    LATEST,
+    instant_problem,
+    nesting_problem,
+    text_problem,
+)
 
 NonEmpty = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
 AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
@@ -118,6 +125,30 @@ def counting(events: Sequence[UsageEvent]) -> list[int] | None:
         for index, event in enumerate(events)
         if event.voids is None and event.id not in winner and stands(event)
     ]
+
+
+_TEXT_FIELDS = ("id", "type", "device", "corrects", "voids")
+
+
+def event_problem(event: UsageEvent) -> Problem | None:
+    """What breaks a rule of :mod:`~iotbill.domain.input_rules` in ``event``, if anything:
+    a timestamp outside 1970-01-01..9000-01-01 UTC, a NUL in any text, properties nested
+    deeper than 32 levels. (Lengths are bounded by the type: 256 characters; fractional
+    digits and keys named twice only the text shows: the decoder checks them.)
+
+    >>> from datetime import UTC
+    >>> late = UsageEvent("e1", "flow", "p1", datetime(9999, 12, 31, tzinfo=UTC))
+    >>> str(event_problem(late))
+    'timestamp: 9999-12-31T00:00:00+00:00 is not before 9000-01-01T00:00:00+00:00 (UTC)'
+    """
+    if not EARLIEST <= event.timestamp < LATEST:
+        return Problem("timestamp", str(instant_problem(event.timestamp)))
+    for name in _TEXT_FIELDS:
+        text = getattr(event, name)
+        if text is not None and "\x00" in text:
+            return Problem(name, str(text_problem(text)))
+    wrong = nesting_problem(event.properties)
+    return Problem("properties", wrong) if wrong is not None else None
 
 
 def naming_problem(

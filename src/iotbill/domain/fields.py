@@ -13,6 +13,13 @@ from decimal import Decimal
 from typing import Any
 
 from iotbill.domain.errors import InvalidInput, ProblemCollector
+from iotbill.domain.input_rules import (
+    MAX_PLAN_NUMBER,
+    MAX_TEXT,
+    PLAN_LIMITS,
+    plan_number_problem,
+    text_problem,
+)
 from iotbill.domain.money import parse_decimal
 
 
@@ -43,7 +50,15 @@ class FieldReader:
                     f"unknown field (expected one of: {', '.join(sorted(allowed_set))})",
                 )
 
-    def text(self, name: str, *, required: bool = True, default: str | None = None) -> str | None:
+    def text(
+        self,
+        name: str,
+        *,
+        required: bool = True,
+        default: str | None = None,
+        limit: int = MAX_TEXT,
+    ) -> str | None:
+        """A non-empty string of at most ``limit`` characters, without NUL."""
         value = self.data.get(name)
         if value is None:
             if required:
@@ -51,6 +66,10 @@ class FieldReader:
             return default
         if not isinstance(value, str) or not value.strip():
             self.problems.add(self.path(name), "must be a non-empty string")
+            return default
+        problem = text_problem(value, limit)
+        if problem is not None:
+            self.problems.add(self.path(name), problem)
             return default
         return value
 
@@ -83,6 +102,10 @@ class FieldReader:
         except InvalidInput as error:
             self.problems.extend(error.problems)
             return None
+        problem = plan_number_problem(number)
+        if problem is not None:
+            self.problems.add(self.path(name), f"{_shown(number)} {problem}")
+            return None
         if positive and number <= 0:
             self.problems.add(self.path(name), f"must be greater than 0, not {number}")
             return None
@@ -95,10 +118,14 @@ class FieldReader:
         value = self.data.get(name)
         if value is None:
             return default
-        if isinstance(value, Decimal) and value == value.to_integral_value():
+        whole = isinstance(value, Decimal) and plan_number_problem(value) is None
+        if whole and value == value.to_integral_value():
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             self.problems.add(self.path(name), "must be a whole number")
+            return None
+        if abs(value) >= MAX_PLAN_NUMBER:
+            self.problems.add(self.path(name), f"must be below {MAX_PLAN_NUMBER} in magnitude")
             return None
         if value < minimum:
             self.problems.add(self.path(name), f"must be at least {minimum}, not {value}")
@@ -114,7 +141,10 @@ class FieldReader:
             return default
         return value
 
-    def items(self, name: str, *, required: bool = False) -> list[Any]:
+    def items(
+        self, name: str, *, required: bool = False, limit: int = PLAN_LIMITS.max_items
+    ) -> list[Any]:
+        """A list of at most ``limit`` items."""
         value = self.data.get(name)
         if value is None:
             if required:
@@ -123,7 +153,18 @@ class FieldReader:
         if not isinstance(value, list):
             self.problems.add(self.path(name), f"must be a list, got {_kind(value)}")
             return []
+        if len(value) > limit:
+            self.problems.add(
+                self.path(name), f"has {len(value)} items; at most {limit} are allowed"
+            )
+            return []
         return value
+
+
+def _shown(number: Decimal) -> str:
+    """A number as written, shortened when absurdly long."""
+    text = str(number)
+    return text if len(text) <= 40 else text[:40] + "..."
 
 
 def _kind(value: Any) -> str:

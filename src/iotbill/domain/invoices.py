@@ -51,6 +51,7 @@ from typing import Any, Literal
 
 from iotbill.domain.customers import MAX_TAX_RATE, Customer
 from iotbill.domain.errors import Conflict, InvalidInput, ProblemCollector
+from iotbill.domain.input_rules import text_problem
 from iotbill.domain.invoicing import InvoiceLine, subtotal
 from iotbill.domain.money import Currency, format_money, round_money
 from iotbill.domain.periods import Period, require_aware
@@ -382,6 +383,8 @@ def issue_credit_note(
         problems.add("number", "must be a non-empty string")
     if not reason.strip():
         problems.add("reason", "must say why the invoice is credited")
+    elif (wrong := text_problem(reason)) is not None:
+        problems.add("reason", wrong)
     _check_lines(note.lines, note.currency, problems)
     if any(line.amount <= 0 for line in note.lines):
         problems.add("lines", "every credited amount must be positive")
@@ -419,6 +422,8 @@ def _check_lines(
     for index, line in enumerate(lines):
         if round_money(line.amount, currency) != line.amount:
             problems.add(f"lines[{index}].amount", f"{line.amount} is not an amount in {currency}")
+        if (wrong := text_problem(line.description)) is not None:
+            problems.add(f"lines[{index}].description", wrong)
 
 
 def _iso(instant: datetime) -> str:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
+from iotbill.domain.errors import InvalidInput
+from iotbill.domain.input_rules import amount_problem
 from iotbill.domain.money import Currency, format_money, round_money
 from iotbill.domain.pricing import Detail
 from iotbill.domain.quantities import decimal_text
@@ -47,7 +49,14 @@ class InvoiceLine:
         group: str | None = None,
         detail: tuple[Detail, ...] = (),
     ) -> InvoiceLine:
-        """A line whose amount is ``exact_amount`` rounded by the one rule."""
+        """A line whose amount is ``exact_amount`` rounded by the one rule.
+
+        :class:`InvalidInput` at the charge if the amount is not below
+        :data:`~iotbill.domain.input_rules.MAX_AMOUNT` in magnitude.
+        """
+        wrong = amount_problem(exact_amount)
+        if wrong is not None:
+            raise InvalidInput.at(charge, wrong)
         return cls(
             charge,
             kind,

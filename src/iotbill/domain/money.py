@@ -15,9 +15,10 @@ Decimal('1235')
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 from iotbill.domain.errors import InvalidInput
+from iotbill.domain.input_rules import parse_decimal_text
 
 ROUNDING = ROUND_HALF_UP
 
@@ -112,7 +113,9 @@ def to_minor_units(amount: Decimal, in_currency: Currency) -> int:
 def parse_decimal(value: object, location: str) -> Decimal:
     """An exact decimal from a plan or request value; a float is refused, not guessed at.
 
-    Strings, integers and ``Decimal`` are taken exactly as written.
+    Integers and ``Decimal`` are taken exactly as written, strings by the one grammar
+    of :data:`~iotbill.domain.input_rules.DECIMAL_TEXT` (``"2.5"``, not ``" 2.5 "`` or
+    ``"1e3"``).
     """
     if isinstance(value, bool):
         raise InvalidInput.at(location, "must be a number, not a boolean")
@@ -122,9 +125,9 @@ def parse_decimal(value: object, location: str) -> Decimal:
         result = Decimal(value)
     elif isinstance(value, str):
         try:
-            result = Decimal(value.strip())
-        except InvalidOperation:
-            raise InvalidInput.at(location, f"{value!r} is not a decimal number") from None
+            result = parse_decimal_text(value)
+        except ValueError as error:
+            raise InvalidInput.at(location, str(error)) from None
     elif isinstance(value, float):
         raise InvalidInput.at(
             location, "a binary float cannot be taken exactly; write the number as a string"

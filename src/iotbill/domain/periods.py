@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from iotbill.domain.errors import InvalidInput
+from iotbill.domain.input_rules import EARLIEST, LATEST, instant_problem
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ONE_MICROSECOND = timedelta(microseconds=1)
@@ -22,6 +23,25 @@ def require_aware(instant: datetime, location: str = "timestamp") -> datetime:
     if instant.tzinfo is None or instant.utcoffset() is None:
         raise InvalidInput.at(location, "must include a UTC offset (naive times are ambiguous)")
     return instant.astimezone(UTC)
+
+
+def require_input_instant(instant: datetime, location: str) -> datetime:
+    """An instant given as input, converted to UTC: :func:`require_aware`, and in the
+    range of :func:`~iotbill.domain.input_rules.instant_problem` (1970 to 9000)."""
+    if instant.tzinfo is not None and instant.utcoffset() is not None:
+        wrong = instant_problem(instant)
+        if wrong is not None:
+            raise InvalidInput.at(location, wrong)
+    return require_aware(instant, location)
+
+
+def require_in_range(day: date, location: str) -> date:
+    """``day`` if its midnight lies in the range of instants in every zone (from
+    1970-01-02 to 8999-12-30); :class:`InvalidInput` at ``location`` otherwise."""
+    first, last = EARLIEST.date() + timedelta(days=1), LATEST.date() - timedelta(days=2)
+    if not first <= day <= last:
+        raise InvalidInput.at(location, f"{day.isoformat()} is outside {first} to {last}")
+    return day
 
 
 def to_micros(instant: datetime) -> int:

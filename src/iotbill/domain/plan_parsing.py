@@ -26,6 +26,7 @@ from iotbill.domain.catalog import (
 )
 from iotbill.domain.errors import InvalidInput, ProblemCollector
 from iotbill.domain.fields import FieldReader
+from iotbill.domain.input_rules import ID_LIMITS, PLAN_LIMITS, text_problem
 from iotbill.domain.metering import AGGREGATIONS, PropertyKind
 from iotbill.domain.money import Currency, currency
 from iotbill.domain.pricing import PRICE_MODELS, Flat
@@ -61,7 +62,7 @@ def parse_plan(data: Any) -> Plan:
     problems = ProblemCollector()
     reader = FieldReader(data, "", problems)
     reader.reject_unknown(PLAN_FIELDS)
-    code = reader.text("code")
+    code = reader.text("code", limit=ID_LIMITS["plan"])
     name = reader.text("name", required=False, default=code)
     description = reader.text("description", required=False)
     model = reader.text("model", required=False)
@@ -145,7 +146,7 @@ def _in_minor_units(
 
 def _fixed_fee(reader: FieldReader, plan_currency: Currency | None) -> FixedFee | None:
     reader.reject_unknown(FEE_FIELDS)
-    code = reader.text("code")
+    code = reader.text("code", limit=ID_LIMITS["code"])
     name = reader.text("name", required=False)
     amount = _money_amount(reader, "amount", plan_currency, required=True)
     timing = reader.choice("timing", ("advance", "arrears"), default="advance")
@@ -157,11 +158,11 @@ def _fixed_fee(reader: FieldReader, plan_currency: Currency | None) -> FixedFee 
 def _meter(reader: FieldReader) -> Meter | None:
     reader.reject_unknown(METER_FIELDS)
     before = len(reader.problems.problems)
-    code = reader.text("code")
+    code = reader.text("code", limit=ID_LIMITS["code"])
     name = reader.text("name", required=False)
-    event_type = reader.text("event_type")
+    event_type = reader.text("event_type", limit=ID_LIMITS["event_type"])
     aggregation = reader.choice("aggregation", tuple(AGGREGATIONS))
-    property_name = reader.text("property", required=False)
+    property_name = reader.text("property", required=False, limit=ID_LIMITS["property"])
     if aggregation is not None:
         kind = AGGREGATIONS[aggregation].property_kind
         if kind is PropertyKind.NONE and property_name is not None:
@@ -169,7 +170,7 @@ def _meter(reader: FieldReader) -> Meter | None:
         elif kind is not PropertyKind.NONE and property_name is None:
             reader.problems.add(reader.path("property"), f"is required by {aggregation}")
     filters = _filters(reader)
-    group_by = reader.text("group_by", required=False)
+    group_by = reader.text("group_by", required=False, limit=ID_LIMITS["property"])
     allow_negative = reader.boolean("allow_negative")
     if len(reader.problems.problems) > before:
         return None
@@ -188,26 +189,57 @@ def _filters(reader: FieldReader) -> tuple[tuple[str, tuple[Any, ...]], ...]:
         reader.problems.add(path, "must map property names to a value or a list of values")
         return ()
     filters = []
+    count = 0
     for key, value in raw.items():
+        if not isinstance(key, str):  # YAML's 1: or true: as a key; a property name is text
+            reader.problems.add(
+                f"{path}.{key}",
+                f"a property name must be a string, not {type(key).__name__} (quote it)",
+            )
+            continue
+        if (wrong := text_problem(key, ID_LIMITS["property"])) is not None:
+            reader.problems.add(f"{path}.{key[:40]}", wrong)
+            continue
         values = value if isinstance(value, list) else [value]
+        count += len(values)
         if not values or not all(isinstance(v, SCALAR_TYPES) for v in values):
             reader.problems.add(f"{path}.{key}", "must be a string, number or boolean, or a list")
             continue
-        filters.append((str(key), tuple(values)))
+        wrong_value = next((p for v in values if (p := _filter_value_problem(v))), None)
+        if wrong_value is not None:
+            reader.problems.add(f"{path}.{key}", wrong_value)
+            continue
+        filters.append((key, tuple(values)))
+    if count > PLAN_LIMITS.max_filter_values:
+        reader.problems.add(
+            path, f"has {count} values; at most {PLAN_LIMITS.max_filter_values} are allowed"
+        )
+        return ()
     return tuple(filters)
+
+
+def _filter_value_problem(value: Any) -> str | None:
+    """Why a filter value cannot stand: text with a NUL or too long, an absurd number."""
+    if isinstance(value, str):
+        return text_problem(value)
+    if isinstance(value, Decimal) and not isinstance(value, bool):
+        return None if value.is_finite() else "must be a finite number"
+    return None
 
 
 def _charge(
     reader: FieldReader, meters: Mapping[str, Meter], plan_currency: Currency | None
 ) -> Charge | None:
     before = len(reader.problems.problems)
-    code = reader.text("code")
+    code = reader.text("code", limit=ID_LIMITS["code"])
     name = reader.text("name", required=False)
     model_name = reader.choice("model", tuple(PRICE_MODELS))
     model_class = PRICE_MODELS.get(model_name or "")
     allowed = CHARGE_FIELDS + (model_class.fields if model_class else ())
     reader.reject_unknown(allowed)
-    meter_code = reader.text("meter", required=model_name not in (None, "flat"))
+    meter_code = reader.text(
+        "meter", required=model_name not in (None, "flat"), limit=ID_LIMITS["code"]
+    )
     if meter_code is not None and meter_code not in meters:
         known = ", ".join(sorted(meters)) or "none defined"
         reader.problems.add(reader.path("meter"), f"unknown meter {meter_code!r} (meters: {known})")

@@ -15,6 +15,8 @@ from decimal import Decimal
 import numpy as np
 import numpy.typing as npt
 
+from iotbill.domain.input_rules import parse_decimal_text
+
 SCALE = 9
 UNIT = 10**SCALE
 INT64_MAX = 2**63 - 1
@@ -29,7 +31,8 @@ class QuantityError(ValueError):
 
 
 def to_scaled(value: object) -> int:
-    """The exact nano-unit count of a JSON number (int, Decimal or numeric string).
+    """The exact nano-unit count of a JSON number (int, Decimal, or a string written by
+    the one grammar of :data:`~iotbill.domain.input_rules.DECIMAL_TEXT`).
 
     >>> to_scaled(Decimal("0.1"))
     100000000
@@ -42,9 +45,9 @@ def to_scaled(value: object) -> int:
     else:
         if isinstance(value, str):
             try:
-                value = Decimal(value)
-            except ArithmeticError:
-                raise QuantityError(f"{value!r} is not a number") from None
+                value = parse_decimal_text(value)
+            except ValueError as error:
+                raise QuantityError(str(error)) from None
         if not isinstance(value, Decimal):
             raise QuantityError(f"must be a number, got {type(value).__name__}")
         if not value.is_finite():

@@ -48,6 +48,7 @@ from iotbill.domain.billing_cycles import BILLING_MODES, BillingCycle, BillingMo
 from iotbill.domain.catalog import INTERVALS, Interval, Plan
 from iotbill.domain.customers import Customer
 from iotbill.domain.errors import Conflict, InvalidInput, Problem, ProblemCollector
+from iotbill.domain.input_rules import id_problem
 from iotbill.domain.periods import ONE_MICROSECOND, Period, require_aware
 
 PlanKey = tuple[str, int]
@@ -352,9 +353,11 @@ def _plan_problems(plan: Plan, customer: Customer, interval: Interval) -> list[P
 
 def _subscription_problems(subscription: Subscription) -> list[Problem]:
     problems = ProblemCollector()
-    for name in ("id", "customer_id"):
+    for name, kind in (("id", "subscription"), ("customer_id", "customer")):
         if not getattr(subscription, name).strip():
             problems.add(name, "must be a non-empty string")
+        elif (wrong := id_problem(kind, getattr(subscription, name))) is not None:
+            problems.add(name, wrong)
     if subscription.device_id is not None and not subscription.device_id.strip():
         problems.add("device_id", "must be a non-empty string or absent")
     if subscription.interval not in INTERVALS:

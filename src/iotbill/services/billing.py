@@ -52,7 +52,7 @@ from typing import Any, TypeVar
 
 from iotbill.domain.catalog import Plan
 from iotbill.domain.documents import drafts_to_read
-from iotbill.domain.errors import InvalidInput
+from iotbill.domain.errors import Conflict, InvalidInput, NotFound
 from iotbill.domain.event_table import EventTable
 from iotbill.domain.invoices import Invoice, InvoiceSummary
 from iotbill.domain.numbering import NumberSeries
@@ -133,6 +133,7 @@ def bill_run(
         batch = listed[start : start + batch_size]
         with open_uow(tenant) as uow:
             uow.devices.hold()  # a device move waits for the batch's invoices, or they see it
+            uow.invoices.hold()  # another bill run waits for this batch, then sees it
             done = _bill_batch(uow, batch, times, plans)
             uow.commit()
         report.issued.extend(done.issued)
@@ -149,20 +150,27 @@ def _bill_batch(
 ) -> BillRunReport:
     """Bill the subscriptions ``batch`` (id, customer) in ``uow``; what was done.
 
-    A subscription whose events its meters cannot take (a stored event that no
-    meter checked when it came in, e.g. before the subscription existed) is
-    held: nothing of it is written, and the others are billed. Numbers are
-    taken last, so a held subscription takes none.
+    A subscription that cannot be billed is held: nothing of it is written, and
+    the others are billed. Whatever the cause: events its meters cannot take (a
+    stored event that no meter checked when it came in, e.g. before the
+    subscription existed), a plan version that no longer reads, an amount
+    beyond what a line may carry, any error in pricing it (:func:`_why`).
+    Numbers are taken last, so a held subscription takes none.
     """
-    bills = _read_bills(uow, batch, times, plans)
     held: list[Held] = []
-    asks = [(bill, bill.pricing_windows()) for bill in bills]
+    bills = _read_bills(uow, batch, times, plans, held)
+    asks = []
+    for bill in bills:
+        try:
+            asks.append((bill, bill.pricing_windows()))
+        except Exception as error:  # one subscription never stops the others
+            held.append(Held(bill.subscription.id, _why(error)))
     priced = []
     for bill, tables in _with_tables(uow, asks):
         try:
             bill.price(tables)
-        except InvalidInput as error:
-            held.append(Held(bill.subscription.id, str(error)))
+        except Exception as error:  # one subscription never stops the others
+            held.append(Held(bill.subscription.id, _why(error)))
         else:
             priced.append(bill)
     adjusted = _adjust_for_late_events(uow, priced, held)
@@ -172,10 +180,23 @@ def _bill_batch(
     return report
 
 
+def _why(error: Exception) -> str:
+    """Why a subscription is held: the message of an error iotbill raises on purpose, the
+    kind and message of any other (an arithmetic or overflow error in pricing)."""
+    if isinstance(error, InvalidInput | NotFound | Conflict):
+        return str(error)
+    return f"could not be priced ({type(error).__name__}: {error})"
+
+
 def _read_bills(
-    uow: UnitOfWork, batch: Sequence[tuple[str, str]], times: RunTimes, plans: dict[PlanKey, Plan]
+    uow: UnitOfWork,
+    batch: Sequence[tuple[str, str]],
+    times: RunTimes,
+    plans: dict[PlanKey, Plan],
+    held: list[Held],
 ) -> list[SubscriptionBill]:
-    """The batch's subscriptions, by id, with what billing them needs, read in ``uow``."""
+    """The batch's subscriptions, by id, with what billing them needs, read in ``uow``;
+    those that cannot be read (a stored plan version that no longer reads) are ``held``."""
     chosen = {subscription_id for subscription_id, _ in batch}
     customer_ids = sorted({customer_id for _, customer_id in batch})
     subscriptions = uow.subscriptions.for_customers(customer_ids)
@@ -186,19 +207,25 @@ def _read_bills(
     for summary in invoices:
         by_subscription[summary.subscription_id].append(summary)
     scopes = event_scopes(subscriptions)
-    return [
-        SubscriptionBill(
-            subscription,
-            customers[subscription.customer_id],
-            _plans(uow, subscription, plans),
-            scopes[subscription.id],
-            by_subscription[subscription.id],
-            drafts,
-            times,
-        )
-        for subscription in subscriptions
-        if subscription.id in chosen
-    ]
+    bills = []
+    for subscription in subscriptions:
+        if subscription.id not in chosen:
+            continue
+        try:
+            bills.append(
+                SubscriptionBill(
+                    subscription,
+                    customers[subscription.customer_id],
+                    _plans(uow, subscription, plans),
+                    scopes[subscription.id],
+                    by_subscription[subscription.id],
+                    drafts,
+                    times,
+                )
+            )
+        except Exception as error:  # one subscription never stops the others
+            held.append(Held(subscription.id, _why(error)))
+    return bills
 
 
 def event_scopes(subscriptions: Sequence[Subscription]) -> dict[str, EventScope]:
@@ -274,8 +301,8 @@ def _adjust_for_late_events(
             continue
         try:
             bill.adjust(check, tables)
-        except InvalidInput as error:
-            held.append(Held(bill.subscription.id, str(error)))
+        except Exception as error:  # one subscription never stops the others
+            held.append(Held(bill.subscription.id, _why(error)))
             failed.add(bill.subscription.id)
     return [bill for bill in bills if bill.subscription.id not in failed]
 

@@ -29,13 +29,15 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Protocol, Self
 
 from iotbill.domain.catalog import Plan
 from iotbill.domain.customers import Device
+from iotbill.domain.errors import InvalidInput
 from iotbill.domain.events import Lines, Rejection, SourcedEvent, UsageEvent, naming_problem
+from iotbill.domain.input_rules import DEFAULT_CLOCK_SKEW, skew_problem
 from iotbill.domain.subscriptions import PlanKey, Subscription
 from iotbill.services.meter_checks import MeterChecks
 from iotbill.services.ports import Clock, PreparedEvents, UnitOfWork, UnitOfWorkFactory
@@ -88,6 +90,7 @@ def ingest(
     batch_size: int = DEFAULT_BATCH_SIZE,
     writers: int = DEFAULT_WRITERS,
     on_progress: Progress | None = None,
+    clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
 ) -> IngestReport:
     """Store ``events`` for ``tenant``; ``rejected`` are lines already refused (unreadable).
 
@@ -102,6 +105,7 @@ def ingest(
         batch_size=batch_size,
         writers=writers,
         on_progress=on_progress,
+        clock_skew=clock_skew,
     )
 
 
@@ -115,6 +119,7 @@ def ingest_lines(
     batch_size: int = DEFAULT_BATCH_SIZE,
     writers: int = DEFAULT_WRITERS,
     on_progress: Progress | None = None,
+    clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
 ) -> IngestReport:
     """Store the events of ``stretches`` for ``tenant``, a stretch at a time.
 
@@ -122,14 +127,17 @@ def ingest_lines(
     batches at once, each in its own unit of work (with ``atomic``: all in
     one, on this thread). ``on_progress`` is told how many lines have been
     dealt with (stored, found to be duplicates, or rejected) as that number
-    grows.
+    grows. An event stamped more than ``clock_skew`` after ``clock.now()`` is
+    rejected (:func:`~iotbill.domain.input_rules.skew_problem`).
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     if writers < 1:
         raise ValueError("writers must be at least 1")
+    if clock_skew < timedelta(0):
+        raise InvalidInput.at("clock_skew", "must not be negative")
     received_at = clock.now()
-    screen = _Screen()
+    screen = _Screen(received_at, clock_skew)
     refused: list[Rejection] = []
     duplicates = passed = 0
     store: _Writer = (
@@ -181,7 +189,11 @@ class _Screen:
     that a repeat is known whichever stretch it falls in.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, received_at: datetime, clock_skew: timedelta) -> None:
+        self._received_at = received_at
+        self._clock_skew = clock_skew
+        self._latest = received_at + clock_skew
+        """The latest timestamp an event received now may carry."""
         self.devices: dict[str, Device] = {}
         """Each device named so far, as first read: entries are added, never changed."""
         self.history: int | None = None
@@ -202,6 +214,7 @@ class _Screen:
         self._attribute(uow, lines)
         owned = [line for line in lines if line.refusal is None]
         firsts, repeats = self._firsts(owned)
+        self._check_clock(firsts)
         self._check_meters(uow, firsts)
         naming = [line for line in firsts if line.event.replaces is not None and not line.refusal]
         if naming:
@@ -261,6 +274,15 @@ class _Screen:
                 seen.add(id)
                 firsts.append(line)
         return firsts, repeats
+
+    def _check_clock(self, lines: list[SourcedEvent]) -> None:
+        """Refuse the lines stamped more than the clock skew after they were received
+        (:func:`~iotbill.domain.input_rules.skew_problem`)."""
+        latest = self._latest
+        for line in lines:
+            if line.event.timestamp > latest:
+                wrong = skew_problem(line.event.timestamp, self._received_at, self._clock_skew)
+                line.refuse(f"timestamp: {wrong}")
 
     def _check_meters(self, uow: UnitOfWork, lines: list[SourcedEvent]) -> None:
         """Refuse the lines that a meter billing their owner refuses (a void has nothing

@@ -18,7 +18,7 @@ from datetime import date, datetime
 
 from iotbill.domain.customers import Customer
 from iotbill.domain.errors import InvalidInput, ProblemCollector
-from iotbill.domain.periods import local_midnight, require_aware
+from iotbill.domain.periods import local_midnight, require_in_range, require_input_instant
 
 Moment = date | datetime
 """A date (local midnight in the customer's zone) or an aware instant."""
@@ -30,8 +30,8 @@ def instant_for(moment: Moment, customer: Customer, location: str) -> datetime:
     A naive ``datetime`` is :class:`~iotbill.domain.errors.InvalidInput` at ``location``.
     """
     if isinstance(moment, datetime):  # a datetime is a date too: test it first
-        return require_aware(moment, location)
-    return local_midnight(moment, customer.zone)
+        return require_input_instant(moment, location)
+    return local_midnight(require_in_range(moment, location), customer.zone)
 
 
 def collect_instant(
@@ -44,7 +44,8 @@ def collect_instant(
     """
     try:
         if isinstance(moment, datetime):
-            return require_aware(moment, location)
+            return require_input_instant(moment, location)
+        require_in_range(moment, location)
     except InvalidInput as error:
         problems.extend(error.problems)
         return None

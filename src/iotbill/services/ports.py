@@ -23,6 +23,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Protocol, Self
 
+from iotbill.domain.api_keys import ApiKey
 from iotbill.domain.catalog import Meter, Plan
 from iotbill.domain.customers import Customer, Device
 from iotbill.domain.device_credentials import DeviceCredential
@@ -125,6 +126,25 @@ class BatchReport:
     stored: int = 0
     duplicates: int = 0
     rejected: list[MessageRejection] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyRecord:
+    """The first request sent with an idempotency key, and its answer once it has one.
+
+    ``fingerprint`` identifies the request (method, path and body); ``token``
+    names the attempt that holds the key while ``status`` is ``None`` (still
+    running), until ``locked_until``. ``body`` is the answer's text.
+    """
+
+    key: str
+    fingerprint: str
+    token: str
+    locked_until: datetime
+    created_at: datetime
+    status: int | None = None
+    content_type: str | None = None
+    body: str | None = None
 
 
 class Clock(Protocol):
@@ -265,6 +285,13 @@ class InvoiceRepository(Protocol):
 
     def add(self, invoice: Invoice) -> None: ...
 
+    def hold(self) -> None:
+        """Hold the tenant's bill run until this unit of work ends, so that two bill runs
+        at once take turns, a batch at a time: the later reads what the earlier wrote,
+        and issues nothing twice. A store whose writing transactions take turns anyway
+        has nothing to do."""
+        ...
+
     def add_many(self, invoices: Sequence[Invoice]) -> None:
         """Store new invoices, drafts or finalized, with their lines.
 
@@ -336,6 +363,53 @@ class CreditNoteRepository(Protocol):
     def get(self, id: str) -> CreditNote: ...
 
     def list(self, invoice: str | None = None) -> list[CreditNote]: ...
+
+
+class ApiKeyRepository(Protocol):
+    """API keys. :meth:`find` looks across every tenant (a key names its tenant);
+    the others act on the unit of work's tenant only."""
+
+    def add(self, key: ApiKey) -> None: ...
+
+    def save(self, key: ApiKey) -> None:
+        """Store the key's revocation."""
+        ...
+
+    def get(self, id: str) -> ApiKey:
+        """The tenant's key ``id``; :class:`NotFound` if the tenant has no such key."""
+        ...
+
+    def list(self) -> list[ApiKey]:
+        """The tenant's keys, revoked ones included, by creation time then id."""
+        ...
+
+    def find(self, id: str) -> ApiKey | None:
+        """Key ``id`` of whichever tenant holds it, if any."""
+        ...
+
+
+class IdempotencyRepository(Protocol):
+    """The tenant's idempotency records, one per key."""
+
+    def claim(
+        self, record: IdempotencyRecord, *, expired_before: datetime
+    ) -> IdempotencyRecord | None:
+        """Hold ``record.key`` for ``record.token``, or give the record that holds it.
+
+        ``None`` when the key was free, held by an attempt whose ``locked_until``
+        has passed (``record.created_at`` is then), or recorded before
+        ``expired_before`` (forgotten): the key is then held by ``record``.
+        Commit at once, so that others see the key held.
+        """
+        ...
+
+    def complete(self, key: str, token: str, *, status: int, content_type: str, body: str) -> None:
+        """Record the answer of the attempt ``token`` holding ``key``."""
+        ...
+
+    def release(self, key: str, token: str) -> None:
+        """Forget ``key`` if ``token`` still holds it without an answer (the attempt failed)."""
+        ...
 
 
 class PreparedEvents(Protocol):
@@ -518,6 +592,8 @@ class UnitOfWork(Protocol):
     invoices: InvoiceRepository
     credit_notes: CreditNoteRepository
     events: EventStore
+    api_keys: ApiKeyRepository
+    idempotency: IdempotencyRepository
     webhooks: WebhookRepository
 
     def __enter__(self) -> Self: ...

@@ -19,6 +19,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Self, TypeVar
 
+from iotbill.domain.api_keys import ApiKey
 from iotbill.domain.catalog import Meter, Plan
 from iotbill.domain.customers import Customer, Device
 from iotbill.domain.device_credentials import DeviceCredential
@@ -32,6 +33,7 @@ from iotbill.domain.subscriptions import Subscription
 from iotbill.domain.webhooks import Delivery, WebhookEndpoint, WebhookMessage
 from iotbill.services.ports import (
     DEFAULT_TENANT,
+    ApiKeyRepository,
     CreditNoteRepository,
     CustomerRepository,
     DeviceCredentialRepository,
@@ -41,6 +43,8 @@ from iotbill.services.ports import (
     EventStore,
     EventWindow,
     GroupQuantity,
+    IdempotencyRecord,
+    IdempotencyRepository,
     InvoiceRepository,
     PlanRepository,
     PreparedEvents,
@@ -74,6 +78,8 @@ class TenantData:
     sequences: dict[str, int] = field(default_factory=dict)
     events: list[StoredEvent] = field(default_factory=list)
     event_ids: set[str] = field(default_factory=set)
+    api_keys: dict[str, ApiKey] = field(default_factory=dict)
+    idempotency: dict[str, IdempotencyRecord] = field(default_factory=dict)
     device_credentials: dict[tuple[str, datetime], DeviceCredential] = field(default_factory=dict)
     webhook_endpoints: dict[str, WebhookEndpoint] = field(default_factory=dict)
     webhook_messages: dict[str, WebhookMessage] = field(default_factory=dict)
@@ -118,6 +124,8 @@ class MemoryUnitOfWork:
                 "subscriptions",
                 "invoices",
                 "credit_notes",
+                "api_keys",
+                "idempotency",
                 "device_credentials",
                 "webhook_endpoints",
                 "webhook_messages",
@@ -138,6 +146,8 @@ class MemoryUnitOfWork:
         self.invoices: InvoiceRepository = MemoryInvoiceRepository(self)
         self.credit_notes: CreditNoteRepository = MemoryCreditNoteRepository(self)
         self.events: EventStore = MemoryEventStore(self)
+        self.api_keys: ApiKeyRepository = MemoryApiKeyRepository(self)
+        self.idempotency: IdempotencyRepository = MemoryIdempotencyRepository(self)
         self.webhooks: WebhookRepository = MemoryWebhookRepository(self)
 
     def data(self) -> TenantData:
@@ -447,6 +457,9 @@ class MemorySubscriptionRepository(_Repository):
 
 
 class MemoryInvoiceRepository(_Repository):
+    def hold(self) -> None:
+        """Nothing to hold: one process (see :meth:`MemoryDeviceRepository.hold`)."""
+
     def add(self, invoice: Invoice) -> None:
         _get(self._data().customers, invoice.customer_id, "customer")
         _add(self._data().invoices, invoice.id, invoice, "invoice")
@@ -564,6 +577,60 @@ class MemoryCreditNoteRepository(_Repository):
             if invoice is None or note.invoice_id == invoice
         ]
         return sorted(chosen, key=lambda note: (note.issued_at, note.id))
+
+
+class MemoryApiKeyRepository(_Repository):
+    def add(self, key: ApiKey) -> None:
+        if self.find(key.id) is not None:
+            raise Conflict(f"API key {key.id!r} already exists")
+        self._data().api_keys[key.id] = key
+
+    def save(self, key: ApiKey) -> None:
+        _get(self._data().api_keys, key.id, "API key")
+        self._data().api_keys[key.id] = key
+
+    def get(self, id: str) -> ApiKey:
+        return _get(self._data().api_keys, id, "API key")
+
+    def list(self) -> list[ApiKey]:
+        return sorted(self._data().api_keys.values(), key=lambda key: (key.created_at, key.id))
+
+    def find(self, id: str) -> ApiKey | None:
+        own = self._unit._data
+        if own is not None and id in own.api_keys:
+            return own.api_keys[id]
+        for data in self._unit.store.data.values():
+            if id in data.api_keys:
+                return data.api_keys[id]
+        return None
+
+
+class MemoryIdempotencyRepository(_Repository):
+    def claim(
+        self, record: IdempotencyRecord, *, expired_before: datetime
+    ) -> IdempotencyRecord | None:
+        records = self._data().idempotency
+        held = records.get(record.key)
+        if (
+            held is None
+            or held.created_at < expired_before
+            or (held.status is None and held.locked_until < record.created_at)
+        ):
+            records[record.key] = record
+            return None
+        return held
+
+    def complete(self, key: str, token: str, *, status: int, content_type: str, body: str) -> None:
+        records = self._data().idempotency
+        held = records.get(key)
+        if held is not None and held.token == token:
+            records[key] = replace(held, status=status, content_type=content_type, body=body)
+
+    def release(self, key: str, token: str) -> None:
+        records = self._data().idempotency
+        held = records.get(key)
+        if held is not None and held.token == token and held.status is None:
+            del records[key]
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from iotbill.domain.errors import ProblemCollector
 from iotbill.domain.fields import FieldReader
+from iotbill.domain.input_rules import PLAN_LIMITS
 
 TIER_FIELDS = ("up_to", "unit_price", "flat_fee")
 
@@ -27,7 +28,7 @@ class Tier:
 
 def parse_tiers(reader: FieldReader) -> tuple[Tier, ...] | None:
     """The ``tiers`` field of a charge, validated as a whole."""
-    items = reader.items("tiers", required=True)
+    items = reader.items("tiers", required=True, limit=PLAN_LIMITS.max_tiers)
     problems: ProblemCollector = reader.problems
     before = len(problems.problems)
     if reader.data.get("tiers") == []:  # not a list at all is already reported

@@ -21,6 +21,7 @@ from iotbill.entrypoints.cli import (
     mqtt,
     plans,
     preview,
+    serve,
     storage,
     subscriptions,
     usage,
@@ -46,6 +47,7 @@ subscriptions.register(app)
 invoices.register(app)
 documents.register(invoices.invoices_app, invoices.credit_notes_app)
 billing.register(app)
+serve.register(app)
 usage.register(app)
 webhooks.register(app)
 app.add_typer(adoption_app, name="adoption")

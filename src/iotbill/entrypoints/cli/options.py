@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from iotbill.domain.errors import InvalidInput
-from iotbill.domain.periods import local_midnight, zone
+from iotbill.domain.input_rules import fraction_problem
+from iotbill.domain.periods import local_midnight, require_in_range, require_input_instant, zone
 
 
 def parse_date_or_instant(text: str, flag: str) -> date | datetime:
@@ -16,7 +17,7 @@ def parse_date_or_instant(text: str, flag: str) -> date | datetime:
     (``2026-01-01T00:00:00+01:00`` or ``...Z``); a naive one is refused.
     """
     try:
-        return date.fromisoformat(text)
+        return require_in_range(date.fromisoformat(text), flag)
     except ValueError:
         pass
     try:
@@ -25,11 +26,13 @@ def parse_date_or_instant(text: str, flag: str) -> date | datetime:
         raise InvalidInput.at(
             flag, f"{text!r} is neither a date (2026-01-31) nor a date and time with an offset"
         ) from None
+    if (wrong := fraction_problem(text)) is not None:
+        raise InvalidInput.at(flag, wrong)
     if instant.tzinfo is None:
         raise InvalidInput.at(
             flag, f"{text!r} has no UTC offset: add one (e.g. Z or +01:00) or give a date"
         )
-    return instant.astimezone(UTC)
+    return require_input_instant(instant, flag)
 
 
 def parse_instant(text: str, flag: str, timezone: str | None = None) -> datetime:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -56,10 +57,15 @@ def add_tenant_command(
 ) -> None:
     """Add a tenant."""
     from iotbill.domain.errors import InvalidInput
+    from iotbill.domain.input_rules import id_problem, text_problem
     from iotbill.services.ports import Tenant
 
-    if not code.strip() or len(code) > 64:
-        raise InvalidInput.at("code", "must be 1 to 64 characters")
+    if not code.strip():
+        raise InvalidInput.at("code", "must be a non-empty string")
+    if (wrong := id_problem("tenant", code)) is not None:
+        raise InvalidInput.at("code", wrong)
+    if name is not None and (wrong := text_problem(name)) is not None:
+        raise InvalidInput.at("--name", wrong)
     tenant = Tenant(code, name or code)
     with open_store(database)(DEFAULT_TENANT) as uow:
         uow.tenants.add(tenant)
@@ -102,6 +108,15 @@ def ingest_command(
             "(PostgreSQL writes them side by side; SQLite one at a time).",
         ),
     ] = 2,
+    clock_skew_hours: Annotated[
+        int,
+        typer.Option(
+            "--clock-skew-hours",
+            min=0,
+            help="How far after now an event may be stamped (a device clock running fast); "
+            "later events are rejected.",
+        ),
+    ] = 24,
     tenant: TenantOption = DEFAULT_TENANT,
     database: DatabaseOption = None,
     as_json: JsonOption = False,
@@ -132,6 +147,7 @@ def ingest_command(
             batch_size=batch_size,
             writers=writers,
             on_progress=advance,
+            clock_skew=timedelta(hours=clock_skew_hours),
         )
     if as_json:
         typer.echo(json.dumps(report.as_json(), indent=2))

@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -355,6 +356,15 @@ def _sqlite_insert(tenant_id: int, rows: int) -> str:
 
 
 def _copy(driver: Any, text: bytes, count: int) -> int:
+    """COPY the rows ``text`` into ``usage_events``; returns how many were new.
+
+    Straight in when no id is taken; else through a staging table, inserted in
+    the order of their ids and skipping those stored. Two ingests of the same
+    ids in different orders can wait on each other's rows (a deadlock, which
+    PostgreSQL ends by failing one of them): the one that fails rolls back to
+    its savepoint, and so releases what the other waits for, and stores its
+    rows again in id order, which can meet the other's only in the same order.
+    """
     import psycopg
 
     with driver.cursor() as cursor:
@@ -362,7 +372,7 @@ def _copy(driver: Any, text: bytes, count: int) -> int:
         try:
             with cursor.copy(f"COPY usage_events ({_COLUMN_LIST}) FROM STDIN") as copy:
                 copy.write(text)
-        except psycopg.errors.UniqueViolation:
+        except (psycopg.errors.UniqueViolation, psycopg.errors.DeadlockDetected):
             cursor.execute("ROLLBACK TO SAVEPOINT append_events")
         else:
             cursor.execute("RELEASE SAVEPOINT append_events")
@@ -371,13 +381,30 @@ def _copy(driver: Any, text: bytes, count: int) -> int:
         cursor.execute(_STAGE)
         with cursor.copy(f"COPY staged_usage_events ({_COLUMN_LIST}) FROM STDIN") as copy:
             copy.write(text)
-        cursor.execute(
-            f"INSERT INTO usage_events ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} "
-            "FROM staged_usage_events ON CONFLICT (tenant_id, event_id) DO NOTHING"
-        )
-        inserted = int(cursor.rowcount)
+        for attempt in range(_DEADLOCK_ATTEMPTS):
+            cursor.execute("SAVEPOINT append_staged")
+            try:
+                cursor.execute(
+                    f"INSERT INTO usage_events ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} "
+                    "FROM staged_usage_events ORDER BY event_id "
+                    "ON CONFLICT (tenant_id, event_id) DO NOTHING"
+                )
+            except psycopg.errors.DeadlockDetected:
+                cursor.execute("ROLLBACK TO SAVEPOINT append_staged")
+                if attempt + 1 == _DEADLOCK_ATTEMPTS:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+                continue
+            inserted = int(cursor.rowcount)
+            cursor.execute("RELEASE SAVEPOINT append_staged")
+            break
         cursor.execute("DROP TABLE staged_usage_events")
         return inserted
+
+
+_DEADLOCK_ATTEMPTS = 10
+"""Deadlocks end at once: one side fails and the other goes on. An attempt after a failure
+goes in id order, and only a writer still copying in its own order can meet it again."""
 
 
 def _ranks(values: Sequence[str]) -> npt.NDArray[np.intp]:

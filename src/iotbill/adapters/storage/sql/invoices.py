@@ -7,12 +7,12 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import Table, and_, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from iotbill.adapters.storage.sql import tables as t
-from iotbill.adapters.storage.sql.lines import line_from_row, line_rows
+from iotbill.adapters.storage.sql.lines import copy_rows, line_from_row, line_rows
 from iotbill.adapters.storage.sql.repository import Repository, chunks, instant, micros
 from iotbill.domain.errors import Conflict, NotFound
 from iotbill.domain.invoices import CreditNote, DocumentKind, Invoice, InvoiceStatus, InvoiceSummary
@@ -101,6 +101,16 @@ class SqlInvoiceRepository(Repository):
     def _insert_lines(self, invoice: Invoice) -> None:
         self._insert_many_lines([invoice])
 
+    def hold(self) -> None:
+        """On PostgreSQL, the tenant's bill-run lock until the transaction ends, so two
+        bill runs take turns, a batch at a time. SQLite runs one writer at a time."""
+        connection = self._connection()
+        if connection.dialect.name == "postgresql":
+            key = f"iotbill bill runs of tenant {self._tenant_id()}"
+            self._execute(
+                text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
+            )
+
     def _insert_many_lines(self, invoices: Sequence[Invoice]) -> None:
         tenant_id = self._tenant_id()
         rows = [
@@ -110,7 +120,12 @@ class SqlInvoiceRepository(Repository):
                 tenant_id, "invoice_id", invoice.id, invoice.lines, invoice.currency
             )
         ]
-        if rows:
+        if not rows:
+            return
+        connection = self._connection()
+        if connection.dialect.name == "postgresql":
+            copy_rows(connection, t.invoice_lines, rows)
+        else:
             self._execute(insert(t.invoice_lines), rows)
 
     def _ids(self, table: Table, column: Any, ids: Iterable[str]) -> set[str]:

@@ -8,7 +8,9 @@ from decimal import Decimal
 from typing import Any, cast
 
 import msgspec
+from sqlalchemy import Connection, Table
 
+from iotbill.adapters.storage.sql.tables import ExactDecimal
 from iotbill.domain.invoicing import InvoiceLine, LineKind
 from iotbill.domain.money import Currency, to_minor_units
 from iotbill.domain.pricing import Detail
@@ -40,6 +42,29 @@ def line_rows(
         }
         for position, line in enumerate(lines)
     ]
+
+
+def copy_rows(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Write ``rows`` (of ``table``, all with the same keys) with PostgreSQL's ``COPY``: one
+    statement, where an ``INSERT`` per row costs the server a round of work each (a bill
+    run of 10,000 invoices writes some 30,000 lines)."""
+    names = list(rows[0])
+    binders = [
+        column.type.process_bind_param if isinstance(column.type, ExactDecimal) else None
+        for column in (table.c[name] for name in names)
+    ]
+    if not connection.in_transaction():
+        connection.begin()
+    driver: Any = connection.connection.dbapi_connection  # psycopg's, for its COPY
+    statement = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(
+                [
+                    value if bind is None else bind(value, connection.dialect)
+                    for bind, value in zip(binders, row.values(), strict=True)
+                ]
+            )
 
 
 def line_from_row(row: Any, money: Currency) -> InvoiceLine:

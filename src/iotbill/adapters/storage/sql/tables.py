@@ -119,7 +119,7 @@ customers = Table(
     Column("timezone", String(64), nullable=False),
     Column("billing_address", Text, nullable=False),
     Column("tax_rate", ExactDecimal, nullable=False),
-    # The locale of the customer's documents (migration 0006).
+    # The locale of the customer's documents (migration 0008).
     Column("locale", String(35), nullable=False, server_default="en"),
     PrimaryKeyConstraint("tenant_id", "id"),
 )
@@ -298,6 +298,40 @@ usage_events = Table(
         sqlite_where=text("replaces IS NOT NULL"),
         postgresql_where=text("replaces IS NOT NULL"),
     ),
+)
+
+api_keys = Table(
+    # A tenant's keys for the HTTP API (migration 0008): the id is public, the
+    # secret only kept as its SHA-256 digest; scopes are space-separated names.
+    "api_keys",
+    metadata,
+    *_tenant_key("api_keys"),
+    Column("id", String(32), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("scopes", Text, nullable=False),
+    Column("secret_digest", String(64), nullable=False),
+    Column("created_at", Micros, nullable=False),
+    Column("revoked_at", Micros),
+    PrimaryKeyConstraint("id"),
+    Index(None, "tenant_id", "id"),
+)
+
+idempotency_records = Table(
+    # The first answer to each Idempotency-Key of a tenant (migration 0008). While the
+    # first request runs, ``status`` is null and ``token`` names the request holding
+    # the key until ``locked_until``; afterwards the answer is replayed as stored.
+    "idempotency_records",
+    metadata,
+    *_tenant_key("idempotency_records"),
+    Column("key", String(256), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("token", String(64), nullable=False),
+    Column("locked_until", Micros, nullable=False),
+    Column("status", Integer),
+    Column("content_type", String(128)),
+    Column("body", Text),
+    Column("created_at", Micros, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "key"),
 )
 
 device_credentials = Table(

@@ -8,6 +8,7 @@ from typing import Self
 from sqlalchemy import Connection, Engine, select
 
 from iotbill.adapters.storage.sql import tables
+from iotbill.adapters.storage.sql.access import SqlApiKeyRepository, SqlIdempotencyRepository
 from iotbill.adapters.storage.sql.credentials import SqlDeviceCredentialRepository
 from iotbill.adapters.storage.sql.engine import READ_ONLY
 from iotbill.adapters.storage.sql.events import SqlEventStore
@@ -22,11 +23,13 @@ from iotbill.adapters.storage.sql.repositories import (
 from iotbill.adapters.storage.sql.webhooks import SqlWebhookRepository
 from iotbill.domain.errors import NotFound
 from iotbill.services.ports import (
+    ApiKeyRepository,
     CreditNoteRepository,
     CustomerRepository,
     DeviceCredentialRepository,
     DeviceRepository,
     EventStore,
+    IdempotencyRepository,
     InvoiceRepository,
     PlanRepository,
     SubscriptionRepository,
@@ -66,6 +69,10 @@ class SqlUnitOfWork:
             self._connection, self._tenant_id
         )
         self.events: EventStore = SqlEventStore(self._connection, self._tenant_id)
+        self.api_keys: ApiKeyRepository = SqlApiKeyRepository(self._connection, self._tenant_id)
+        self.idempotency: IdempotencyRepository = SqlIdempotencyRepository(
+            self._connection, self._tenant_id
+        )
         self.webhooks: WebhookRepository = SqlWebhookRepository(self._connection, self._tenant_id)
 
     def __enter__(self) -> Self:

@@ -1,0 +1,260 @@
+"""Benchmark of HTTP ingest: ``POST /v1/events`` on loopback, into SQLite and PostgreSQL.
+
+For batches of 100 and of 1,000 events, prints events/s and the p99 latency of a
+request, beside the floor measured in the same run: an empty FastAPI endpoint
+(``bench/api_floor_app.py``) under uvicorn with the same workers, taking the same
+bodies from the same load generator. Each run stores into a tenant of its own, and
+the stored count is checked against the sent count. Target: at least 30 % of the
+floor's rate into PostgreSQL.
+
+The load generator sends pre-encoded bodies from ``--clients`` threads (each its own
+keep-alive connection), every request with an ``Idempotency-Key`` as real clients
+send, and is bounded: ``--events`` per run, and at most ``--seconds`` per run.
+
+Run: ``python bench/api_bench.py [--events N] [--workers W] [--clients C]
+[--postgres URL]``. PostgreSQL is skipped, saying so, when unreachable. Asserts
+nothing about time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import psycopg
+
+from iotbill.adapters.clock import SystemClock
+from iotbill.adapters.storage.sql.engine import create_engine_for, upgrade
+from iotbill.adapters.storage.sql.unit_of_work import sql_unit_of_work_factory
+from iotbill.domain.customers import Customer, Device
+from iotbill.services.api_keys import create_key
+from iotbill.services.ports import Tenant
+
+BENCH = Path(__file__).resolve().parent
+DEVICES = 100
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Served:
+    """A uvicorn server in a subprocess: ``iotbill serve``, or the floor app."""
+
+    def __init__(self, command: list[str], environment: dict[str, str], log: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        with log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [arg.replace("{port}", str(self.port)) for arg in command],
+                env={**os.environ, **environment, "IOTBILL_API_PORT": str(self.port)},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=BENCH,
+            )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{self.url}/docs", timeout=1)
+                return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"server did not start: {log.read_text()[-2000:]}")
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def bodies(events: int, per_batch: int, tenant: str) -> list[bytes]:
+    """Pre-encoded batches: ``events`` events with random ids, ``per_batch`` each."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    batches = []
+    for start in range(0, events, per_batch):
+        items = [
+            {
+                "id": str(uuid.uuid4()),
+                "type": "pump.flow",
+                "device": f"{tenant}-d{(start + i) % DEVICES:04d}",
+                "timestamp": (now - timedelta(seconds=start + i)).isoformat(),
+                "properties": {"m3": "0.5"},
+            }
+            for i in range(min(per_batch, events - start))
+        ]
+        batches.append(json.dumps(items).encode())
+    return batches
+
+
+def load(
+    url: str, key: str, batches: list[bytes], clients: int, seconds: float
+) -> dict[str, float]:
+    """Send ``batches`` from ``clients`` threads; events/s, p99 latency, events sent."""
+    latencies: list[float] = []
+    sent = [0]
+    lock = threading.Lock()
+    queue = list(reversed(batches))
+    deadline = time.monotonic() + seconds
+    errors: list[str] = []
+
+    def worker() -> None:
+        headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+        with httpx.Client(base_url=url, headers=headers, timeout=120) as http:
+            while time.monotonic() < deadline:
+                with lock:
+                    if not queue:
+                        return
+                    body = queue.pop()
+                began = time.perf_counter()
+                answer = http.post(
+                    "/v1/events", content=body, headers={"Idempotency-Key": uuid.uuid4().hex}
+                )
+                took = time.perf_counter() - began
+                if answer.status_code != 200:
+                    errors.append(f"{answer.status_code} {answer.text[:200]}")
+                    return
+                with lock:
+                    latencies.append(took)
+                    sent[0] += body.count(b'"id"')
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    if errors:
+        raise RuntimeError(f"{len(errors)} failed requests, first: {errors[0]}")
+    latencies.sort()
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else 0.0
+    return {"rate": sent[0] / elapsed, "p99_ms": p99 * 1000, "sent": sent[0]}
+
+
+def prepare(url: str, label: str) -> tuple[str, str]:
+    """A tenant of its own with ``DEVICES`` devices of one customer, and an events key."""
+    engine = create_engine_for(url)
+    upgrade(engine)
+    uow_factory = sql_unit_of_work_factory(engine)
+    tenant = f"{label}-{uuid.uuid4().hex[:6]}"
+    with uow_factory(tenant) as uow:
+        uow.tenants.add(Tenant(tenant, tenant))
+        uow.commit()
+    with uow_factory(tenant) as uow:
+        customer = Customer.create(id="c1", name="C", currency_code="USD", timezone="UTC")
+        uow.customers.add(customer)
+        start = datetime(2020, 1, 1, tzinfo=UTC)
+        for number in range(DEVICES):
+            uow.devices.add(Device.create(f"{tenant}-d{number:04d}", "c1", start))
+        uow.commit()
+    key = create_key(
+        uow_factory(tenant), name="bench", scopes=["events:write"], clock=SystemClock()
+    ).text
+    engine.dispose()
+    return tenant, key
+
+
+def stored(url: str, tenant: str) -> int:
+    engine = create_engine_for(url)
+    with sql_unit_of_work_factory(engine)(tenant, read_only=True) as uow:
+        count = uow.events.count()
+    engine.dispose()
+    return count
+
+
+def run(args: argparse.Namespace, name: str, url: str, folder: Path) -> None:
+    environment = {
+        "IOTBILL_DATABASE_URL": url,
+        "IOTBILL_API_WORKERS": str(args.workers),
+        "IOTBILL_API_LOG_LEVEL": "warning",
+        "IOTBILL_API_RATE_PER_SECOND": "1000000",
+        "IOTBILL_API_RATE_BURST": "1000000",
+    }
+    floor_command = [
+        sys.executable, "-m", "uvicorn", "api_floor_app:app", "--port", "{port}",
+        "--workers", str(args.workers), "--log-level", "warning", "--no-access-log",
+    ]  # fmt: skip
+    for per_batch in (100, 1000):
+        tenant, key = prepare(url, f"bench{per_batch}")
+        batches = bodies(args.events, per_batch, tenant)
+        floor = Served(floor_command, {}, folder / "floor.log")
+        try:
+            floor_figures = load(floor.url, key, batches, args.clients, args.seconds)
+        finally:
+            floor.stop()
+        served = Served(
+            [sys.executable, "-m", "iotbill.entrypoints.cli", "serve"],
+            environment,
+            folder / f"{name}.log",
+        )
+        try:
+            figures = load(served.url, key, batches, args.clients, args.seconds)
+        finally:
+            served.stop()
+        count = stored(url, tenant)
+        check = "ok" if count == figures["sent"] else f"MISMATCH: {count} stored"
+        ratio = figures["rate"] / floor_figures["rate"]
+        print(
+            f"{name:10} batches of {per_batch:>5}: {figures['rate']:>9,.0f} events/s,"
+            f" p99 {figures['p99_ms']:>7.1f} ms | floor {floor_figures['rate']:>9,.0f} events/s,"
+            f" p99 {floor_figures['p99_ms']:>6.1f} ms | ratio {ratio:.0%}"
+            f" | sent {figures['sent']:,}, stored {count:,} {check}",
+            flush=True,
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=50_000, help="events per run")
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn workers")
+    parser.add_argument("--clients", type=int, default=4, help="concurrent connections")
+    parser.add_argument("--seconds", type=float, default=60.0, help="longest run")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get(
+            "IOTBILL_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+        ),
+    )
+    args = parser.parse_args()
+    print(
+        f"HTTP ingest, {args.events:,} events per run, {args.workers} uvicorn workers,"
+        f" {args.clients} client connections, at most {args.seconds:.0f} s per run"
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        run(args, "SQLite", f"sqlite:///{Path(folder) / 'bench.db'}", Path(folder))
+        schema = f"api_bench_{uuid.uuid4().hex[:8]}"
+        libpq = "postgresql://" + args.postgres.split("://", 1)[1]
+        try:
+            with psycopg.connect(libpq, autocommit=True, connect_timeout=3) as connection:
+                connection.execute(f'CREATE SCHEMA "{schema}"')
+        except psycopg.OperationalError as error:
+            print(f"PostgreSQL skipped: {str(error).strip()}")
+            return
+        try:
+            url = f"{args.postgres}?options=-csearch_path%3D{schema}"
+            run(args, "PostgreSQL", url, Path(folder))
+        finally:
+            with psycopg.connect(libpq, autocommit=True) as connection:
+                connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+if __name__ == "__main__":
+    main()

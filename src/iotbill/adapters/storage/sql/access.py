@@ -1,0 +1,155 @@
+"""API keys and idempotency records in SQL (tables ``api_keys`` and ``idempotency_records``)."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Connection, and_, delete, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from iotbill.adapters.storage.sql import tables as t
+from iotbill.adapters.storage.sql.repository import Repository, instant, micros
+from iotbill.domain.api_keys import ApiKey, Scope
+from iotbill.domain.errors import Conflict, NotFound
+from iotbill.domain.periods import from_micros, to_micros
+from iotbill.services.ports import IdempotencyRecord
+
+
+class SqlApiKeyRepository(Repository):
+    def add(self, key: ApiKey) -> None:
+        if self.find(key.id) is not None:
+            raise Conflict(f"API key {key.id!r} already exists")
+        self._execute(
+            insert(t.api_keys).values(
+                tenant_id=self._tenant_id(),
+                id=key.id,
+                name=key.name,
+                scopes=" ".join(sorted(key.scopes)),
+                secret_digest=key.secret_digest,
+                created_at=to_micros(key.created_at),
+                revoked_at=micros(key.revoked_at),
+            )
+        )
+
+    def save(self, key: ApiKey) -> None:
+        changed = self._execute(
+            update(t.api_keys)
+            .where(and_(self._mine(t.api_keys), t.api_keys.c.id == key.id))
+            .values(revoked_at=micros(key.revoked_at))
+        )
+        if changed.rowcount == 0:
+            raise NotFound(f"unknown API key {key.id!r}")
+
+    def get(self, id: str) -> ApiKey:
+        row = self._execute(
+            select(t.api_keys, t.tenants.c.code)
+            .join(t.tenants, t.tenants.c.id == t.api_keys.c.tenant_id)
+            .where(and_(self._mine(t.api_keys), t.api_keys.c.id == id))
+        ).first()
+        if row is None:
+            raise NotFound(f"unknown API key {id!r}")
+        return _key(row)
+
+    def list(self) -> builtins.list[ApiKey]:
+        rows = self._execute(
+            select(t.api_keys, t.tenants.c.code)
+            .join(t.tenants, t.tenants.c.id == t.api_keys.c.tenant_id)
+            .where(self._mine(t.api_keys))
+            .order_by(t.api_keys.c.created_at, t.api_keys.c.id)
+        )
+        return [_key(row) for row in rows]
+
+    def find(self, id: str) -> ApiKey | None:
+        row = self._execute(
+            select(t.api_keys, t.tenants.c.code)
+            .join(t.tenants, t.tenants.c.id == t.api_keys.c.tenant_id)
+            .where(t.api_keys.c.id == id)
+        ).first()
+        return None if row is None else _key(row)
+
+
+def _key(row: Any) -> ApiKey:
+    return ApiKey(
+        id=row.id,
+        tenant=row.code,
+        name=row.name,
+        scopes=frozenset(cast(Scope, scope) for scope in row.scopes.split()),
+        secret_digest=row.secret_digest,
+        created_at=from_micros(row.created_at),
+        revoked_at=instant(row.revoked_at),
+    )
+
+
+class SqlIdempotencyRepository(Repository):
+    def __init__(self, connection: Callable[[], Connection], tenant_id: Callable[[], int]):
+        super().__init__(connection, tenant_id)
+
+    def claim(
+        self, record: IdempotencyRecord, *, expired_before: datetime
+    ) -> IdempotencyRecord | None:
+        table = t.idempotency_records
+        this = and_(self._mine(table), table.c.key == record.key)
+        now = to_micros(record.created_at)
+        # Forget an answer kept longer than the retention, and take over an
+        # attempt that stopped (its process died) once its hold has lapsed.
+        self._execute(delete(table).where(and_(this, table.c.created_at < micros(expired_before))))
+        self._execute(
+            update(table)
+            .where(and_(this, table.c.status.is_(None), table.c.locked_until < now))
+            .values(
+                token=record.token,
+                fingerprint=record.fingerprint,
+                locked_until=to_micros(record.locked_until),
+                created_at=now,
+            )
+        )
+        values = {
+            "tenant_id": self._tenant_id(),
+            "key": record.key,
+            "fingerprint": record.fingerprint,
+            "token": record.token,
+            "locked_until": to_micros(record.locked_until),
+            "created_at": now,
+        }
+        dialect = self._connection().dialect.name
+        new = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(table)
+        self._execute(new.values(**values).on_conflict_do_nothing())
+        row = self._execute(select(table).where(this)).first()
+        assert row is not None
+        if row.token == record.token:
+            return None
+        return IdempotencyRecord(
+            key=row.key,
+            fingerprint=row.fingerprint,
+            token=row.token,
+            locked_until=from_micros(row.locked_until),
+            created_at=from_micros(row.created_at),
+            status=row.status,
+            content_type=row.content_type,
+            body=row.body,
+        )
+
+    def complete(self, key: str, token: str, *, status: int, content_type: str, body: str) -> None:
+        table = t.idempotency_records
+        self._execute(
+            update(table)
+            .where(and_(self._mine(table), table.c.key == key, table.c.token == token))
+            .values(status=status, content_type=content_type, body=body)
+        )
+
+    def release(self, key: str, token: str) -> None:
+        table = t.idempotency_records
+        self._execute(
+            delete(table).where(
+                and_(
+                    self._mine(table),
+                    table.c.key == key,
+                    table.c.token == token,
+                    table.c.status.is_(None),
+                )
+            )
+        )

@@ -1,0 +1,84 @@
+"""What the resource routes share: ids from paths, instants from bodies, answers with URL ids."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from iotbill.domain.customers import Customer, Device
+from iotbill.domain.errors import NotFound
+from iotbill.domain.invoices import CreditNote, Invoice
+from iotbill.domain.subscriptions import Subscription
+from iotbill.entrypoints.api.ids import stored_id, url_id
+from iotbill.entrypoints.cli.options import parse_date_or_instant
+from iotbill.entrypoints.views import customer_json, device_json, subscription_json
+from iotbill.services.moments import Moment
+from iotbill.services.usage import UsageReport
+
+WRITE_PROBLEMS = (400, 401, 403, 404, 409, 413, 415, 422, 429)
+READ_PROBLEMS = (401, 403, 404, 422, 429)
+
+
+def path_id(text: str, what: str) -> str:
+    """The stored id named by a path's URL form; :class:`NotFound` if it is none."""
+    found = stored_id(text)
+    if found is None:
+        raise NotFound(f"unknown {what} {text!r} (ids in paths take their URL form)")
+    return found
+
+
+def reference(text: str) -> str:
+    """An id named in a body: its URL form, or the id itself when that is no URL form."""
+    found = stored_id(text)
+    return text if found is None else found
+
+
+def moment(text: str | None, field: str, now: datetime) -> Moment:
+    """A date or an aware instant from a body's text; ``now`` when the field is absent."""
+    return now if text is None else parse_date_or_instant(text, field)
+
+
+def customer_view(customer: Customer) -> dict[str, Any]:
+    return {**customer_json(customer), "id": url_id(customer.id)}
+
+
+def device_view(device: Device) -> dict[str, Any]:
+    view = device_json(device)
+    view["id"] = url_id(device.id)
+    view["owner"] = url_id(device.owner)
+    for entry in view["ownership"]:
+        entry["customer"] = url_id(entry["customer"])
+    return view
+
+
+def subscription_view(subscription: Subscription) -> dict[str, Any]:
+    view = subscription_json(subscription)
+    view["id"] = url_id(subscription.id)
+    view["customer"] = url_id(subscription.customer_id)
+    if subscription.device_id is not None:
+        view["device"] = url_id(subscription.device_id)
+    return view
+
+
+def invoice_view(invoice: Invoice) -> dict[str, Any]:
+    view = invoice.as_json()
+    view["id"] = url_id(invoice.id)
+    view["customer"] = url_id(invoice.customer_id)
+    if invoice.subscription_id is not None:
+        view["subscription"] = url_id(invoice.subscription_id)
+    return view
+
+
+def credit_note_view(note: CreditNote) -> dict[str, Any]:
+    view = note.as_json()
+    view["id"] = url_id(note.id)
+    view["invoice"] = url_id(note.invoice_id)
+    return view
+
+
+def usage_view(report: UsageReport) -> dict[str, Any]:
+    view = report.as_json()
+    view["customer"] = url_id(report.customer.id)
+    if report.device is not None:
+        view["device"] = url_id(report.device)
+    return view

@@ -1,0 +1,200 @@
+"""``POST /v1/events``: one usage event, or a batch of up to 1,000, through the ingest service.
+
+The same rules as ``iotbill ingest`` (the same service does the work): each
+event is billed to its device's owner at its timestamp, an id is stored once,
+and an event a meter refuses is rejected with its field. Each item gets a
+result, by its position in the body:
+
+* ``accepted``: stored now;
+* ``duplicate``: its id was stored before (or came earlier in this body) with
+  the same content: nothing more is stored;
+* ``conflict``: its id was stored before (or came earlier in this body) with
+  other content: the first one stands, this one is not stored;
+* ``rejected``: not stored, with the ``field`` and the ``reason``.
+
+By default the good items are stored and the answer is 200 whatever the
+results. With ``?atomic=true`` one rejected item stores nothing and the answer
+is 422 listing every rejected item (``errors[].field`` is ``[index].field``).
+A single event (an object, not an array) that is rejected is 422 too.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+import msgspec
+from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from iotbill.adapters.event_files import decode_event
+from iotbill.domain.errors import InvalidInput, Problem
+from iotbill.domain.events import SourcedEvent, UsageEvent
+from iotbill.entrypoints.api.auth import Access, EventsWrite
+from iotbill.entrypoints.api.idempotency import IdempotentRoute
+from iotbill.entrypoints.api.problems import MalformedJson, responses
+from iotbill.entrypoints.api.schemas import EventIn, EventsOut
+from iotbill.services.ingest import Rejection, ingest
+
+MAX_EVENTS = 1000
+router = APIRouter(prefix="/v1", tags=["events"], route_class=IdempotentRoute)
+
+_RAW = msgspec.json.Decoder(msgspec.Raw)
+_RAW_ITEMS = msgspec.json.Decoder(list[msgspec.Raw])
+_FIELD = re.compile(r"^[A-Za-z_][\w.\[\]]*$")
+_EVENT_SCHEMA = EventIn.model_json_schema()
+_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "oneOf": [
+                    _EVENT_SCHEMA,
+                    {
+                        "type": "array",
+                        "items": _EVENT_SCHEMA,
+                        "minItems": 1,
+                        "maxItems": MAX_EVENTS,
+                    },
+                ]
+            }
+        }
+    },
+}
+
+
+@router.post(
+    "/events",
+    response_model=EventsOut,
+    summary="Send usage events: one, or a batch of up to 1,000",
+    openapi_extra={"requestBody": _BODY},
+    responses=responses(400, 401, 403, 409, 413, 415, 422, 429),
+)
+async def post_events(
+    request: Request,
+    access: EventsWrite,
+    atomic: Annotated[
+        bool, Query(description="Store nothing unless every item is accepted (else 422).")
+    ] = False,
+) -> Response:
+    body = await request.body()
+    outcome = await run_in_threadpool(_ingest_body, access, body, atomic)
+    return Response(msgspec.json.encode(outcome), media_type="application/json")
+
+
+def _ingest_body(access: Access, body: bytes, atomic: bool) -> dict[str, Any]:
+    single, items, refused = _decode(body)
+    events = [SourcedEvent(event, index) for index, event in items]
+    with access.uow(read_only=True) as uow:
+        before = uow.events.find(sorted({event.id for _, event in items}))
+    report = ingest(
+        access.uow_factory(),
+        access.tenant,
+        events,
+        clock=access.clock,
+        rejected=refused,
+        atomic=atomic,
+        batch_size=MAX_EVENTS,
+        writers=1,
+    )
+    results = _results(len(items) + len(refused), items, report.rejected, before)
+    rejected = [result for result in results if result["status"] == "rejected"]
+    if rejected and (atomic or single):
+        raise InvalidInput(
+            [
+                Problem(_within(single, result["index"], result["field"]), result["reason"])
+                for result in rejected
+            ]
+        )
+    counts = {status: 0 for status in ("accepted", "duplicate", "conflict", "rejected")}
+    for result in results:
+        counts[result["status"]] += 1
+    return {
+        "atomic": atomic,
+        "stored": report.accepted,
+        "accepted": counts["accepted"],
+        "duplicates": counts["duplicate"],
+        "conflicts": counts["conflict"],
+        "rejected": counts["rejected"],
+        "results": results,
+    }
+
+
+def _decode(body: bytes) -> tuple[bool, list[tuple[int, UsageEvent]], list[Rejection]]:
+    """Whether the body is one event, its readable events by position, and the unreadable.
+
+    Each item is read by the adapter that reads every event iotbill takes
+    (:func:`~iotbill.adapters.event_files.decode_event`), so a field is refused here
+    exactly as in a file or an MQTT message.
+    """
+    single = body.lstrip()[:1] != b"["
+    try:
+        raws = [_RAW.decode(body)] if single else _RAW_ITEMS.decode(body)
+    except msgspec.DecodeError as error:
+        raise MalformedJson(f"the body is not valid JSON ({error})") from None
+    if single and body.lstrip()[:1] != b"{":
+        raise InvalidInput.at("body", "must be an event (an object) or an array of events")
+    if len(raws) == 0:
+        raise InvalidInput.at("body", "an empty batch: send at least one event")
+    if len(raws) > MAX_EVENTS:
+        raise InvalidInput.at("body", f"{len(raws)} events: a batch holds at most {MAX_EVENTS}")
+    items: list[tuple[int, UsageEvent]] = []
+    refused: list[Rejection] = []
+    for index, raw in enumerate(raws):
+        try:
+            items.append((index, decode_event(bytes(raw))))
+        except InvalidInput as error:
+            problem = error.problems[0]
+            reason = (
+                f"{problem.location}: {problem.message}" if problem.location else problem.message
+            )
+            refused.append(Rejection(index, reason))
+    return single, items, refused
+
+
+def _results(
+    count: int,
+    items: list[tuple[int, UsageEvent]],
+    rejections: tuple[Rejection, ...],
+    before: dict[str, UsageEvent],
+) -> list[dict[str, Any]]:
+    results: list[dict[str, Any]] = [{}] * count
+    for rejection in rejections:
+        field, reason = _split(rejection.reason)
+        results[rejection.line] = {"status": "rejected", "field": field, "reason": reason}
+    first: dict[str, UsageEvent] = dict(before)
+    for index, event in items:
+        if results[index]:
+            results[index] = {"index": index, "id": event.id, **results[index]}
+            continue
+        earlier = first.get(event.id)
+        if earlier is None:
+            first[event.id] = event
+            status = "accepted"
+        else:
+            status = "duplicate" if earlier == event else "conflict"
+        results[index] = {
+            "index": index,
+            "id": event.id,
+            "status": status,
+            "field": None,
+            "reason": None,
+        }
+    for index, result in enumerate(results):
+        if "index" not in result:
+            results[index] = {"index": index, "id": None, **result}
+    return results
+
+
+def _split(reason: str) -> tuple[str | None, str]:
+    field, separator, rest = reason.partition(": ")
+    if separator and _FIELD.match(field):
+        return field, rest
+    return None, reason
+
+
+def _within(single: bool, index: int, field: str | None) -> str:
+    if single:
+        return field or ""
+    return f"[{index}].{field}" if field else f"[{index}]"

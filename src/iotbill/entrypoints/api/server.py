@@ -1,0 +1,72 @@
+"""Running the API: the app from the environment's settings, under uvicorn.
+
+``iotbill serve`` calls :func:`serve`; each uvicorn worker process builds its
+app with :func:`app_from_environment` (uvicorn's factory), so every worker
+reads the same settings from the environment.
+
+Graceful shutdown: on SIGTERM or SIGINT uvicorn stops accepting connections,
+lets the requests in flight finish (up to ``GRACEFUL_SECONDS``), then the app
+closes its database connections. A request that was answered was committed
+first; one cut short by a kill committed nothing it did not answer for, and
+its client retries with the same idempotency key.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from iotbill.entrypoints.api.app import create_app
+from iotbill.entrypoints.api.settings import ApiSettings
+
+GRACEFUL_SECONDS = 30
+
+
+def app_from_environment() -> FastAPI:
+    """The app on the store that the environment names (``IOTBILL_DATABASE_URL``), wired by
+    :func:`iotbill.bootstrap.bootstrap` as every entrypoint is."""
+    from iotbill.adapters.storage.sql.engine import schema_is_current
+    from iotbill.bootstrap import bootstrap
+    from iotbill.entrypoints.api.logs import configure
+
+    settings = ApiSettings()
+    configure(settings.log_level)
+    wired = bootstrap()
+    engine = wired.engine
+    assert engine is not None, "the service runs on a SQL store"
+
+    def ready() -> str | None:
+        try:
+            if schema_is_current(engine):
+                return None
+            return "the store's schema is missing or old: run `iotbill db upgrade`"
+        except Exception as error:  # the store does not answer: say why, stay up
+            return f"the store does not answer: {type(error).__name__}"
+
+    return create_app(
+        uow_factory=wired.uow_factory,
+        clock=wired.clock,
+        settings=settings,
+        ready=ready,
+        on_shutdown=[engine.dispose],
+    )
+
+
+def serve(settings: ApiSettings) -> None:
+    """Run uvicorn with ``settings.workers`` processes until SIGTERM or SIGINT."""
+    import uvicorn
+
+    from iotbill.entrypoints.api.logs import configure
+
+    configure(settings.log_level)
+    uvicorn.run(
+        "iotbill.entrypoints.api.server:app_from_environment",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level=settings.log_level,
+        access_log=False,
+        log_config=None,
+        timeout_graceful_shutdown=GRACEFUL_SECONDS,
+        proxy_headers=False,
+    )
