@@ -158,3 +158,47 @@ def test_a_move_recorded_during_an_ingest_takes_the_events_it_stores(
             for customer in ("acme", "berlin")
         }
     assert owned == {"acme": ["a", "c"], "berlin": ["b"]}  # b happened on January 12
+
+
+def test_ids_are_kept_only_while_their_batch_waits_and_the_store_finds_later_repeats(
+    store: UnitOfWorkFactory, tenant: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from iotbill.services import ingest as ingest_module
+
+    kept: list[int] = []
+    screen = ingest_module._Screen.screen
+
+    def watched(self: ingest_module._Screen, *arguments: object) -> object:
+        found = screen(self, *arguments)  # type: ignore[arg-type]
+        kept.append(len(self._pending))
+        return found
+
+    monkeypatch.setattr(ingest_module._Screen, "screen", watched)
+    stretches = [
+        Lines([SourcedEvent(_flow(f"e{n}", 1, hours=n), n) for n in range(first, first + 5)])
+        for first in range(1, 101, 5)
+    ]
+    fix = UsageEvent("fix", "pump.flow", "p1", JAN_5 + timedelta(hours=1), {"m3": 9}, corrects="e1")
+    stretches[1:1] = [Lines([SourcedEvent(fix, 101)])]
+    stretches.append(  # lines repeating ids of batches written long before
+        Lines(
+            [
+                SourcedEvent(_flow("e1", 7, hours=1), 102),
+                SourcedEvent(_flow("e2", -1, hours=2), 103),  # checked as any line: refused
+                SourcedEvent(fix, 104),  # the same correction sent again: a duplicate
+                SourcedEvent(_flow("e3", 1, hours=3), 105),
+            ]
+        )
+    )
+    report = ingest_lines(store, tenant, stretches, clock=CLOCK, batch_size=5, writers=1)
+
+    assert (report.accepted, report.duplicates) == (101, 3)
+    assert [(r.line, r.reason) for r in report.rejected] == [
+        (
+            103,
+            "properties.m3: negative value -1 is not allowed "
+            "(set allow_negative: true on the meter to accept it) (meter 'water')",
+        )
+    ]
+    # A batch in flight, one waiting, and the stretch being screened: never the whole input.
+    assert max(kept) <= 15 and kept[-1] <= 15

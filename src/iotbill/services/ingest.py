@@ -12,7 +12,10 @@ input and nothing is stored; otherwise bad lines never block the good ones.
 
 An id repeated in the input is stored once: the first line stands and the
 repeats count as duplicates, unless the first line was rejected, which rejects
-its repeats too.
+its repeats too. Memory does not grow with the input: the screen remembers the
+ids of the events not yet stored (the batches in flight) and of the lines
+refused so far; a repeat of an event already stored is checked as any line is
+and left to the store, whose unique index skips it, and counted as a duplicate.
 
 The input streams in as :class:`Lines`, stretches of a file in line order.
 While ``writers`` threads store earlier batches, the next stretch is checked
@@ -203,7 +206,7 @@ class _Screen:
         self._subscriptions: list[Subscription] = []
         self._plans: dict[PlanKey, Plan] = {}
         self._checks = MeterChecks([], {})
-        self._stored: set[str] = set()
+        self._pending: set[str] = set()  # ids passed on to be stored, not yet known stored
         self._refused: dict[str, int] = {}  # id -> line of its first, rejected, event
         self._replaced: dict[str, str] = {}  # id -> the id of the event here that replaces it
 
@@ -232,7 +235,7 @@ class _Screen:
                 duplicates += 1
             else:
                 line.refuse(f"id: repeats the id of line {first_line}, which was rejected")
-        self._stored.update([line.event.id for line in chosen])
+        self._pending.update([line.event.id for line in chosen])
         refused = [*stretch.rejected, *(line.rejection() for line in lines if line.refusal)]
         return _Screened(
             [line.event for line in chosen],
@@ -240,6 +243,10 @@ class _Screen:
             refused,
             duplicates,
         )
+
+    def stored(self, ids: Iterable[str]) -> None:
+        """Forget ``ids``, now stored: a repeat of one is left to the store's unique index."""
+        self._pending.difference_update(ids)
 
     def _attribute(self, uow: UnitOfWork, lines: Sequence[SourcedEvent]) -> None:
         """Give each line the owner of its device at its timestamp, or refuse it."""
@@ -258,9 +265,9 @@ class _Screen:
             line.refusal = None if owner is not None else self._no_owner(line.event)
 
     def _firsts(self, lines: list[SourcedEvent]) -> tuple[list[SourcedEvent], list[SourcedEvent]]:
-        """The lines whose id no line before had (in this stretch or an earlier one), and
-        the repeats."""
-        stored, refused = self._stored, self._refused
+        """The lines whose id no line before had (in this stretch, in a batch not yet
+        stored, or refused), and the repeats."""
+        stored, refused = self._pending, self._refused
         if not stored and not refused and len({line.event.id for line in lines}) == len(lines):
             return lines, []
         firsts: list[SourcedEvent] = []
@@ -292,7 +299,6 @@ class _Screen:
         found = checks.refused(
             [line.event for line in measured],
             [line.customer or "" for line in measured],
-            [line.line for line in measured],
         )
         for position, reason in found.items():
             measured[position].refuse(reason)
@@ -463,6 +469,8 @@ class _Atomic:
                 events[chunk], customers[chunk], self._received_at
             )
             self.written += len(events[chunk])
+            # This transaction sees what it wrote: its unique index decides repeats now.
+            self._screen.stored([event.id for event in events[chunk]])
             progress()
 
     def lookup(self, ids: list[str], progress: Callable[[], None]) -> Named:
@@ -501,7 +509,7 @@ class _Batches:
         self._batch_size = batch_size
         self._limit = writers
         self._pool = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="ingest")
-        self._in_flight: deque[tuple[Future[int], int]] = deque()
+        self._in_flight: deque[tuple[Future[int], list[str]]] = deque()
         self._events: list[UsageEvent] = []
         self._customers: list[str] = []
         self.stored = self.written = 0
@@ -553,14 +561,16 @@ class _Batches:
         # (the SQL stores) writes side by side with it.
         with self._uow_factory(self._tenant, read_only=True) as uow:
             prepared = uow.events.prepare(events, customers, self._received_at)
-        self._in_flight.append((self._pool.submit(self._store, prepared, events), size))
+        ids = [event.id for event in events]
+        self._in_flight.append((self._pool.submit(self._store, prepared, events), ids))
         while len(self._in_flight) > self._limit:
             self._settle_oldest(progress)
 
     def _settle_oldest(self, progress: Callable[[], None]) -> None:
-        future, size = self._in_flight.popleft()
+        future, ids = self._in_flight.popleft()
         self.stored += future.result()
-        self.written += size
+        self.written += len(ids)
+        self._screen.stored(ids)
         progress()
 
     def _store(self, prepared: PreparedEvents, events: list[UsageEvent]) -> int:
