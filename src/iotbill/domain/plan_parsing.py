@@ -13,34 +13,24 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, cast
 
-from iotbill.domain.catalog import (
-    BUSINESS_MODELS,
-    INTERVALS,
-    BusinessModel,
-    Charge,
-    FeeTiming,
-    FixedFee,
-    Interval,
-    Meter,
-    Plan,
-)
+from iotbill.domain.catalog import INTERVALS, Charge, FeeTiming, FixedFee, Interval, Meter, Plan
 from iotbill.domain.errors import InvalidInput, ProblemCollector
 from iotbill.domain.fields import FieldReader
 from iotbill.domain.input_rules import ID_LIMITS, PLAN_LIMITS, text_problem
 from iotbill.domain.metering import AGGREGATIONS, PropertyKind
-from iotbill.domain.money import Currency, currency
+from iotbill.domain.money import Currency, currency, parse_decimal, round_money
 from iotbill.domain.pricing import PRICE_MODELS, Flat
 
 PLAN_FIELDS = (
     "code",
     "name",
     "description",
-    "model",
     "currency",
     "interval",
     "fixed_fees",
     "meters",
     "charges",
+    "thresholds",
 )
 METER_FIELDS = (
     "code",
@@ -65,11 +55,6 @@ def parse_plan(data: Any) -> Plan:
     code = reader.text("code", limit=ID_LIMITS["plan"])
     name = reader.text("name", required=False, default=code)
     description = reader.text("description", required=False)
-    model = reader.text("model", required=False)
-    if model is not None and model not in BUSINESS_MODELS:
-        problems.add(
-            "model", f"must be a business model: {', '.join(BUSINESS_MODELS)}, not {model!r}"
-        )
     plan_currency = _currency(reader)
     interval = reader.choice("interval", INTERVALS)
     fees = [
@@ -88,6 +73,7 @@ def parse_plan(data: Any) -> Plan:
         _charge(FieldReader(item, f"charges[{index}]", problems), meters_by_code, plan_currency)
         for index, item in enumerate(reader.items("charges"))
     ]
+    thresholds = _thresholds(reader, plan_currency)
     _unique_codes(problems, "meters", [m.code if m else None for m in meters])
     _unique_codes(
         problems,
@@ -101,13 +87,35 @@ def parse_plan(data: Any) -> Plan:
         code=code,
         name=name,
         description=description,
-        model=cast(BusinessModel | None, model),
         currency=plan_currency,
         interval=cast(Interval, interval),
         fixed_fees=tuple(f for f in fees if f is not None),
         meters=tuple(meters_by_code.values()),
         charges=tuple(c for c in charges if c is not None),
+        thresholds=thresholds,
     )
+
+
+def _thresholds(reader: FieldReader, plan_currency: Currency | None) -> tuple[Decimal, ...]:
+    """The progressive billing thresholds: positive amounts at the currency's minor unit,
+    strictly increasing."""
+    found: list[Decimal] = []
+    for index, item in enumerate(reader.items("thresholds")):
+        at = f"thresholds[{index}]"
+        try:
+            amount = parse_decimal(item, at)
+        except InvalidInput as error:
+            reader.problems.extend(error.problems)
+            continue
+        if amount <= 0:
+            reader.problems.add(at, f"must be greater than 0, not {amount}")
+        elif plan_currency is not None and round_money(amount, plan_currency) != amount:
+            reader.problems.add(at, f"{amount} has more decimals than {plan_currency} allows")
+        elif found and amount <= found[-1]:
+            reader.problems.add(at, f"must be greater than the threshold before ({found[-1]})")
+        else:
+            found.append(amount)
+    return tuple(found)
 
 
 def _currency(reader: FieldReader) -> Currency | None:

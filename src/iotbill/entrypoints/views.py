@@ -7,14 +7,15 @@ the domain (:meth:`~iotbill.domain.invoices.Invoice.as_json`). Instants are ISO
 
 ``plan_json``::
 
-    {"code", "version", "name", "description", "model", "currency", "interval",
+    {"code", "version", "name", "description", "currency", "interval",
      "created_at", "fixed_fees": [{"code", "name", "amount", "timing"}],
      "meters": [{"code", "event_type", "aggregation", "property"}],
      "charges": [{"code", "name", "meter", "model"}], "document"}
 
 ``customer_json``::
 
-    {"id", "name", "currency", "timezone", "billing_address", "tax_rate", "locale"}
+    {"id", "name", "currency", "timezone", "billing_address", "tax_rate", "net_terms",
+     "locale"}
 
 ``device_json``: ``{"id", "owner", "ownership": [{"customer", "from"}]}`` (``owner``: the latest)
 
@@ -44,7 +45,6 @@ def plan_json(stored: StoredPlan, *, document: bool = True) -> dict[str, Any]:
         "version": stored.version,
         "name": plan.name,
         "description": plan.description,
-        "model": plan.model,
         "currency": plan.currency.code,
         "interval": plan.interval,
         "created_at": _iso(stored.created_at),
@@ -89,6 +89,7 @@ def customer_json(customer: Customer) -> dict[str, Any]:
         "timezone": customer.timezone,
         "billing_address": customer.billing_address,
         "tax_rate": decimal_text(customer.tax_rate),
+        "net_terms": customer.net_terms,
         "locale": customer.locale,
     }
 

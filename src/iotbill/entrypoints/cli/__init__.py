@@ -13,6 +13,7 @@ import typer
 
 from iotbill.entrypoints.cli import (
     billing,
+    credits,
     customers,
     demo,
     devices,
@@ -45,6 +46,7 @@ devices.register(app)
 mqtt.register(app, devices.devices_app)
 subscriptions.register(app)
 invoices.register(app)
+credits.register(app)
 documents.register(invoices.invoices_app, invoices.credit_notes_app)
 billing.register(app)
 serve.register(app)

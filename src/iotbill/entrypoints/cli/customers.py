@@ -38,6 +38,10 @@ def add_command(
     tax_rate: Annotated[
         str, typer.Option("--tax-rate", help="Tax rate in percent, exactly: 19, 8.875.")
     ] = "0",
+    net_terms: Annotated[
+        int,
+        typer.Option("--net-terms", help="Days an invoice is due after it is finalized."),
+    ] = 0,
     locale: Annotated[
         str, typer.Option("--locale", help="Locale of its invoices: en_US, de_DE, ja_JP.")
     ] = "en",
@@ -62,6 +66,7 @@ def add_command(
         timezone="--timezone",
         billing_address="--address",
         tax_rate="--tax-rate",
+        net_terms="--net-terms",
         locale="--locale",
     ):
         customer = add_customer(
@@ -72,6 +77,7 @@ def add_command(
             timezone=timezone,
             billing_address=address,
             tax_rate=tax_rate,
+            net_terms=net_terms,
             locale=locale,
         )
     if as_json:
@@ -117,8 +123,10 @@ def show_command(
     as_json: JsonOption = False,
 ) -> None:
     """Show a customer with its devices and subscriptions. Exit code 3 if unknown."""
+    from iotbill.domain.money import format_money
     from iotbill.entrypoints.cli.output import print_json
     from iotbill.entrypoints.views import customer_json
+    from iotbill.services.balance import customer_balance
     from iotbill.services.customers import get_customer, list_devices
     from iotbill.services.subscriptions import list_subscriptions
 
@@ -126,8 +134,16 @@ def show_command(
     customer = get_customer(open_uow(tenant), id)
     devices = [d.id for d in list_devices(open_uow(tenant), customer=id) if d.owner == id]
     subscriptions = [s.id for s in list_subscriptions(open_uow(tenant), customer=id)]
+    balance = format_money(customer_balance(open_uow(tenant), id), customer.currency)
     if as_json:
-        print_json({**customer_json(customer), "devices": devices, "subscriptions": subscriptions})
+        print_json(
+            {
+                **customer_json(customer),
+                "balance": balance,
+                "devices": devices,
+                "subscriptions": subscriptions,
+            }
+        )
         return
     view = customer_json(customer)
     for label, value in (
@@ -136,6 +152,8 @@ def show_command(
         ("Time zone", view["timezone"]),
         ("Billing address", view["billing_address"] or "-"),
         ("Tax rate", f"{view['tax_rate']} %"),
+        ("Net terms", f"{customer.net_terms} days"),
+        ("Balance", f"{balance} {customer.currency} in credits"),
         ("Locale", view["locale"]),
         ("Devices", ", ".join(devices) or "-"),
         ("Subscriptions", ", ".join(subscriptions) or "-"),

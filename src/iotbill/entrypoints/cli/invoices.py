@@ -1,4 +1,4 @@
-"""``iotbill invoices list|show|finalize|pay|void|export`` and ``iotbill credit-notes
+"""``iotbill invoices list|show|finalize|pay|void|remind|export`` and ``iotbill credit-notes
 create|list|show``.
 
 An invoice is named by its id or its number. ``invoices show --json`` prints
@@ -50,19 +50,34 @@ def list_command(
     status: Annotated[
         str | None, typer.Option("--status", help="draft, finalized, paid or void.")
     ] = None,
+    overdue: Annotated[
+        bool, typer.Option("--overdue", help="Only finalized invoices unpaid past their due date.")
+    ] = False,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="With --overdue: overdue then (default: now)."),
+    ] = None,
     tenant: TenantOption = DEFAULT_TENANT,
     database: DatabaseOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """List invoices by period (--json: a list of the invoice schema)."""
-    from iotbill.entrypoints.cli.output import flag_names, print_json, print_table, table
+    from iotbill.entrypoints.cli.options import parse_instant
+    from iotbill.entrypoints.cli.output import flag_names, now, print_json, print_table, table
     from iotbill.services.customers import list_customers
     from iotbill.services.invoices import list_invoices
 
     open_uow = open_store(database)
+    overdue_at = None
+    if overdue:
+        overdue_at = now() if as_of is None else parse_instant(as_of, "--as-of")
     with flag_names(status="--status"):
         invoices = list_invoices(
-            open_uow(tenant), customer=customer, subscription=subscription, status=status
+            open_uow(tenant),
+            customer=customer,
+            subscription=subscription,
+            status=status,
+            overdue_at=overdue_at,
         )
     if as_json:
         print_json([invoice.as_json() for invoice in invoices])
@@ -91,7 +106,7 @@ def show_command(
     as_json: JsonOption = False,
 ) -> None:
     """Show an invoice: its lines, totals and credit notes (--json: the invoice schema with
-    "credit_notes"). Exit code 3 if unknown."""
+    "issued_credit_notes", the credit notes themselves). Exit code 3 if unknown."""
     from iotbill.entrypoints.cli.output import print_json
     from iotbill.services.customers import get_customer
     from iotbill.services.invoices import get_invoice, list_credit_notes
@@ -100,7 +115,7 @@ def show_command(
     invoice = get_invoice(open_uow(tenant), reference)
     notes = list_credit_notes(open_uow(tenant), invoice.id)
     if as_json:
-        print_json(invoice.as_json() | {"credit_notes": [note.as_json() for note in notes]})
+        print_json(invoice.as_json() | {"issued_credit_notes": [n.as_json() for n in notes]})
         return
     customer = get_customer(open_uow(tenant), invoice.customer_id)
     print_invoice(invoice, customer.timezone, notes)
@@ -152,22 +167,78 @@ def pay_command(
             help="Paid at (default: now): a date (the customer's midnight) or a time with offset.",
         ),
     ] = None,
+    amount: Annotated[
+        str | None,
+        typer.Option("--amount", help="A partial payment, e.g. 40.00 (default: all that is due)."),
+    ] = None,
     tenant: TenantOption = DEFAULT_TENANT,
     database: DatabaseOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Mark a finalized invoice paid. Exit codes: 0 ok, 3 unknown invoice, 4 not finalized."""
+    """Record a payment of a finalized invoice; it is paid once nothing is due.
+
+    Exit codes: 0 ok, 2 invalid input (e.g. more than is due), 3 unknown invoice,
+    4 not finalized.
+    """
     from iotbill.entrypoints.cli.options import parse_date_or_instant
     from iotbill.entrypoints.cli.output import flag_names, now, print_json
     from iotbill.services.invoices import pay_invoice
 
     paid_at = now() if at is None else parse_date_or_instant(at, "--at")
-    with flag_names(at="--at"):
-        invoice = pay_invoice(open_store(database)(tenant), reference, at=paid_at)
+    with flag_names(at="--at", amount="--amount"):
+        invoice = pay_invoice(open_store(database)(tenant), reference, at=paid_at, amount=amount)
     if as_json:
         print_json(invoice.as_json())
-    else:
+    elif invoice.status == "paid":
         typer.echo(f"invoice {invoice.number} is paid")
+    else:
+        due = invoice.as_json()["amount_due"]
+        typer.echo(f"payment recorded on {invoice.number}; {due} {invoice.currency} left due")
+
+
+@invoices_app.command("remind")
+@report_errors
+def remind_command(
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Record what is due by then (default: now).")
+    ] = None,
+    schedule: Annotated[
+        str,
+        typer.Option("--schedule", help="Reminder days after the due date, e.g. 3,10,30."),
+    ] = "3,10,30",
+    tenant: TenantOption = DEFAULT_TENANT,
+    database: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Record overdue notices and dunning reminders, each once per invoice.
+
+    An unpaid invoice gets an 'overdue' notice the day after its due date and a
+    'reminder+N' notice N days after it, for each N of --schedule. Exit codes:
+    0 ok, 2 invalid input.
+    """
+    from iotbill.domain.errors import InvalidInput
+    from iotbill.entrypoints.cli.options import parse_instant
+    from iotbill.entrypoints.cli.output import now, print_json
+    from iotbill.services.invoices import record_notices
+
+    at = now() if as_of is None else parse_instant(as_of, "--as-of")
+    parts = [part.strip() for part in schedule.split(",") if part.strip()]
+    if not all(part.isdigit() for part in parts):
+        raise InvalidInput.at("--schedule", f"must be whole days separated by commas: {schedule!r}")
+    notices = record_notices(
+        open_store(database)(tenant), at=at, schedule=[int(part) for part in parts]
+    )
+    if as_json:
+        print_json(
+            [
+                {"invoice": n.invoice_id, "kind": n.kind, "due_on": n.due_on.isoformat()}
+                for n in notices
+            ]
+        )
+        return
+    for notice in notices:
+        typer.echo(f"{notice.kind}: {notice.invoice_id} (due {notice.due_on.isoformat()})")
+    typer.echo(f"{len(notices)} notices recorded")
 
 
 @invoices_app.command("void")
@@ -357,7 +428,6 @@ def export_command(
     from iotbill.domain.errors import InvalidInput
     from iotbill.entrypoints.cli.options import parse_instant
     from iotbill.entrypoints.cli.output import flag_names, print_json
-    from iotbill.entrypoints.cli.progress import progress_bar
     from iotbill.services.invoices import finalized_invoices
 
     if as_csv and as_json:
@@ -373,34 +443,32 @@ def export_command(
         return
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(EXPORT_COLUMNS)
-    with progress_bar("exporting invoices", len(invoices)) as advance:
-        for done, invoice in enumerate(invoices, start=1):
-            view = invoice.as_json()
-            for position, line in enumerate(view["lines"], start=1):
-                writer.writerow(
-                    [
-                        view["number"],
-                        view["id"],
-                        view["status"],
-                        view["customer"],
-                        view["subscription"] or "",
-                        view["currency"],
-                        view["period"]["start"],
-                        view["period"]["end"],
-                        view["issued_at"],
-                        view["finalized_at"],
-                        position,
-                        line["kind"],
-                        line["charge"],
-                        line["description"],
-                        line["group"] or "",
-                        line["quantity"],
-                        line["unit_price"] or "",
-                        line["amount"],
-                        view["tax"]["rate"],
-                    ]
-                )
-            advance(done)
+    for invoice in invoices:
+        view = invoice.as_json()
+        for position, line in enumerate(view["lines"], start=1):
+            writer.writerow(
+                [
+                    view["number"],
+                    view["id"],
+                    view["status"],
+                    view["customer"],
+                    view["subscription"] or "",
+                    view["currency"],
+                    view["period"]["start"],
+                    view["period"]["end"],
+                    view["issued_at"],
+                    view["finalized_at"],
+                    position,
+                    line["kind"],
+                    line["charge"],
+                    line["description"],
+                    line["group"] or "",
+                    line["quantity"],
+                    line["unit_price"] or "",
+                    line["amount"],
+                    view["tax"]["rate"],
+                ]
+            )
 
 
 def _period(invoice: Invoice, timezone: str) -> str:
@@ -414,6 +482,9 @@ def print_invoice(
     invoice: Invoice, timezone: str, notes: list[CreditNote], *, upcoming: bool = False
 ) -> None:
     """Print an invoice as a table; ``upcoming``: one priced but not stored."""
+    from decimal import Decimal
+
+    from iotbill.domain.money import format_money
     from iotbill.entrypoints.cli.output import bold, local_text, print_table, table
 
     view = invoice.as_json()
@@ -432,8 +503,13 @@ def print_invoice(
     shown.add_row("Subtotal", "", "", view["subtotal"])
     shown.add_row(f"Tax ({view['tax']['rate']} %)", "", "", view["tax"]["amount"])
     shown.add_row(bold("Total"), "", "", bold(view["total"]))
-    if invoice.credits:
-        shown.add_row("Credits", "", "", f"-{view['credits']}")
+    for label, key in (
+        ("Credit notes", "credit_notes"),
+        ("Balance applied", "balance_applied"),
+        ("Payments", "payments"),
+    ):
+        if view[key] != format_money(Decimal(0), invoice.currency):
+            shown.add_row(label, "", "", f"-{view[key]}")
     shown.add_row(bold("Amount due"), "", "", bold(view["amount_due"]))
     print_table(shown)
     if upcoming:
@@ -445,6 +521,8 @@ def print_invoice(
     typer.echo(f"Issued {local_text(invoice.issued_at, timezone)} ({timezone})")
     if invoice.finalized_at is not None:
         typer.echo(f"Finalized {local_text(invoice.finalized_at, timezone)}")
+    if invoice.due_on is not None:
+        typer.echo(f"Due {invoice.due_on.isoformat()}")
     if invoice.paid_at is not None:
         typer.echo(f"Paid {local_text(invoice.paid_at, timezone)}")
     if invoice.voided_at is not None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated
 
@@ -126,8 +129,10 @@ def ingest_command(
     Each event is billed to its device's owner at the event's timestamp; events
     of unknown devices, and events a meter billing them refuses (e.g. a negative
     quantity where the meter forbids it), are rejected with their line.
-    Re-ingesting a file stores nothing twice. Exit codes: 0 all stored, 2 some
-    lines rejected (with --atomic: then nothing is stored).
+    Re-ingesting a file stores nothing twice. An id repeated with other content is
+    a conflict: the first event stands, and the line is listed under 'conflicts'.
+    Exit codes: 0 all stored (or duplicates), 2 some lines rejected (with --atomic:
+    then nothing is stored) or in conflict.
     """
     from iotbill.adapters.event_import import EventFile
     from iotbill.bootstrap import system_clock
@@ -135,9 +140,7 @@ def ingest_command(
 
     uow_factory = open_store(database)
     events = EventFile(file)
-    from iotbill.entrypoints.cli.progress import progress_bar
-
-    with progress_bar("ingesting", events.lines, enabled=not as_json) as advance:
+    with _progress(events.lines) as advance:
         report = ingest_lines(
             uow_factory,
             tenant,
@@ -155,12 +158,30 @@ def ingest_command(
         note = " (--atomic: nothing stored)" if atomic and report.rejected else ""
         typer.echo(
             f"{report.accepted} accepted, {report.duplicates} duplicates, "
-            f"{len(report.rejected)} rejected{note}"
+            f"{len(report.conflicts)} conflicts, {len(report.rejected)} rejected{note}"
         )
         source = "<stdin>" if file == "-" else file
-        for rejection in report.rejected[:MAX_SHOWN]:
-            typer.echo(f"{source}:{rejection.line}: {rejection.reason}", err=True)
-        if len(report.rejected) > MAX_SHOWN:
-            typer.echo(f"... and {len(report.rejected) - MAX_SHOWN} more", err=True)
-    if report.rejected:
+        problems = sorted(
+            [(r.line, r.reason) for r in report.rejected]
+            + [(c.line, c.reason) for c in report.conflicts]
+        )
+        for line, reason in problems[:MAX_SHOWN]:
+            typer.echo(f"{source}:{line}: {reason}", err=True)
+        if len(problems) > MAX_SHOWN:
+            typer.echo(f"... and {len(problems) - MAX_SHOWN} more", err=True)
+    if report.rejected or report.conflicts:
         raise typer.Exit(EXIT_INVALID_INPUT)
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar on a terminal (standard error); nothing when piped."""
+    if not sys.stderr.isatty():
+        yield lambda done: None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("ingesting", total=total)
+        yield lambda done: progress.update(task, completed=done)
