@@ -19,6 +19,7 @@ from iotbill.domain.customers import Device
 from iotbill.domain.events import UsageEvent
 from iotbill.domain.invoices import Invoice
 from iotbill.domain.subscriptions import subscribe
+from iotbill.services.balance import grant_credit
 from iotbill.services.billing import bill_run
 from iotbill.services.ports import UnitOfWork, UnitOfWorkFactory
 from tests.contract.conftest import JAN_1
@@ -225,3 +226,53 @@ def test_a_late_correction_and_void_are_billed_as_one_adjustment(
         found = [lines(invoice) for invoice in _invoices(uow)]
     # January re-priced: 150 m3 is 65.00 (e2 void), 40.00 was billed.
     assert found[1:] == [_usage("40.00"), [*_usage("0.00"), ("adjustment", "water", "25.00")]]
+
+
+def test_a_killed_run_uses_each_credit_and_issues_each_interim_invoice_once(
+    store: UnitOfWorkFactory, tenant: str
+) -> None:
+    text = PUMP.replace("code: pump", "code: staged") + 'thresholds: ["20.00"]\n'
+    plan = parse_plan_text(text, "plan.yaml")
+    with store(tenant) as uow:
+        customer = uow.customers.get("c1")
+        uow.plans.add_version(plan, text, JAN_1)
+        for device in ("d1", "d2", "d3"):
+            uow.devices.add(Device.create(device, "c1", JAN_1))
+            uow.subscriptions.add(
+                subscribe(
+                    id=f"s-{device}",
+                    customer=customer,
+                    plan=plan,
+                    plan_version=1,
+                    start=JAN_1,
+                    device_id=device,
+                )
+            )
+        uow.commit()
+    grant_credit(store(tenant), customer="c1", amount="40.00", at=JAN_1)
+    day_5 = JAN_1 + timedelta(days=5)
+    _flow(store, tenant, day_5, *((f"e-{d}", d, day_5, "60") for d in ("d1", "d2", "d3")))
+    at = day_5 + timedelta(hours=1)
+    with pytest.raises(Crash):  # the second batch (s-d3) dies at its commit
+        bill_run(_crashing_at_commit(store, 2), tenant, as_of=at, now=at, batch_size=2)
+    rerun = bill_run(store, tenant, as_of=at, now=at, batch_size=2)
+    again = bill_run(store, tenant, as_of=at, now=at, batch_size=2)
+    assert again.issued == [] and again.finalized == []
+    with store(tenant) as uow:
+        invoices = _invoices(uow)
+        entries = uow.credits.entries(["c1"])
+    # Each device: an opening of 31.00 and, at 60 m3 (100 x 0.50 tier: 30.00 >= 20.00), an
+    # interim invoice of 30.00. The 40.00 of credit pays the first opening and 9.00 of the
+    # next invoice finalized, once, whatever the crash.
+    assert sorted(i.id.split("/", 1)[1] for i in invoices) == sorted(
+        ["opening", "interim/2026-01-01T00:00:00+00:00/1"] * 3
+    )
+    assert rerun.issued == ["s-d3/opening", "s-d3/interim/2026-01-01T00:00:00+00:00/1"]
+    assert [str(i.total) for i in invoices] == ["31.00", "30.00"] * 3
+    assert sum((i.balance_applied for i in invoices), Decimal(0)) == Decimal("40.00")
+    assert {entry.document: entry.amount for entry in entries} == {
+        None: Decimal("40.00"),  # the grant
+        "s-d1/opening": Decimal("31.00"),
+        "s-d1/interim/2026-01-01T00:00:00+00:00/1": Decimal("9.00"),
+    }
+    assert sorted(i.number or "" for i in invoices) == [f"INV-2026-{n:06d}" for n in range(1, 7)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from iotbill.domain.invoices import (
     issue_credit_note,
 )
 from iotbill.domain.numbering import format_invoice_number
+from iotbill.domain.payments import Notice, Payment
 from iotbill.domain.periods import Period
 from iotbill.domain.rating import rate_period
 from iotbill.domain.subscriptions import cancel, subscribe
@@ -283,6 +284,7 @@ def test_invoices_are_added_and_replaced_in_bulk(store: UnitOfWorkFactory, tenan
                 grace_until=i.grace_until,
                 number=i.number,
                 finalized_at=i.finalized_at,
+                subtotal=i.subtotal,
             )
             for i in (draft, final)
         ]
@@ -343,3 +345,36 @@ def test_numbers_are_taken_many_at_once(store: UnitOfWorkFactory, tenant: str) -
         assert uow.invoices.next_numbers("INV-2026", 5) == range(7, 12)  # rolled back: unused
     with store(tenant) as uow:
         assert uow.invoices.next_number("INV-2026") == 7
+
+
+def test_payments_and_notices_are_kept_per_invoice(store: UnitOfWorkFactory, tenant: str) -> None:
+    final = _draft(store, tenant, "inv-p").finalize(
+        number="INV-2026-000009", at=JANUARY.end, due_on=date(2026, 2, 1)
+    )
+    paid = final.pay(at=JANUARY.end, amount=Decimal("10.00"))
+    with store(tenant) as uow:
+        uow.invoices.add(paid)
+        uow.invoices.add_payment(Payment("inv-p", Decimal("10.00"), JANUARY.end))
+        uow.invoices.add_payment(Payment("inv-p", Decimal("0.01"), JANUARY.end))
+        uow.invoices.add_notices(
+            [
+                Notice("inv-p", "reminder+3", date(2026, 2, 1), JANUARY.end),
+                Notice("inv-p", "overdue", date(2026, 2, 1), JANUARY.end),
+            ]
+        )
+        uow.commit()
+    with store(tenant) as uow:
+        stored = uow.invoices.get("inv-p")
+        assert (stored.payments, stored.due_on, stored.amount_due) == (
+            Decimal("10.00"),
+            date(2026, 2, 1),
+            paid.amount_due,
+        )
+        assert [p.amount for p in uow.invoices.payments("inv-p")] == [
+            Decimal("10.00"),
+            Decimal("0.01"),
+        ]
+        assert [n.kind for n in uow.invoices.notices("inv-p")] == ["overdue", "reminder+3"]
+        assert uow.invoices.notices("inv-other") == []
+    with store(tenant) as uow, pytest.raises(Conflict):
+        uow.invoices.add_notices([Notice("inv-p", "overdue", date(2026, 2, 1), JANUARY.end)])

@@ -116,6 +116,7 @@ def test_a_customer_subscribes_and_scripts_read_it_back(store: Store) -> None:
             "timezone": "America/New_York",
             "billing_address": "1 Main St",
             "tax_rate": "8.875",
+            "net_terms": 0,
             "locale": "en",
         }
     ]
@@ -276,10 +277,15 @@ def test_the_operations_walk_through_runs_to_a_paid_credited_invoice(
     closing = "sub-000001/close/2026-01-01T05:00:00+00:00"
     invoice = json.loads(run_iotbill("invoices", "show", closing, "--json", cwd=ROOT).stdout)
     assert re.fullmatch(r"INV-\d{4}-000002", invoice["number"])
-    assert (invoice["status"], invoice["total"], invoice["credits"]) == ("paid", "145.51", "10.89")
-    assert invoice["amount_due"] == "134.62"
+    assert (invoice["status"], invoice["total"], invoice["credit_notes"]) == (
+        "paid",
+        "145.51",
+        "10.89",
+    )
+    # Paid in full, then credited: amount_due = max(0, 145.51 - 10.89 - 0 - 145.51) = 0.
+    assert (invoice["payments"], invoice["amount_due"]) == ("145.51", "0.00")
     assert [line["amount"] for line in invoice["lines"]] == ["102.65", "31.00"]
-    (note,) = invoice.pop("credit_notes")  # show --json adds the invoice's credit notes
+    (note,) = invoice.pop("issued_credit_notes")  # show --json adds the invoice's credit notes
     assert (note["invoice"], note["total"]) == (closing, "10.89")
     listed = json.loads(run_iotbill("invoices", "list", "--json", cwd=ROOT).stdout)
     assert invoice in listed  # show --json and list --json print the same schema

@@ -76,7 +76,10 @@ def test_atomic_stores_nothing_when_a_line_is_rejected(tmp_path: Path, database:
     events = _file(tmp_path, *GOOD, UNKNOWN_DEVICE)
     result = run_iotbill("ingest", events, "--atomic", "--database", database)
     assert result.exit_code == 2
-    assert "0 accepted, 0 duplicates, 1 rejected (--atomic: nothing stored)" in result.stdout
+    assert (
+        "0 accepted, 0 duplicates, 0 conflicts, 1 rejected (--atomic: nothing stored)"
+        in result.stdout
+    )
     assert f"{events}:3: device: unknown device 'pump-9'" in result.stderr
     assert _stored(database) == 0
 
@@ -85,7 +88,7 @@ def test_standard_input_and_a_quiet_pipe(database: str) -> None:
     result = run_iotbill("ingest", "-", "--database", database, stdin="\n".join(GOOD) + "\n")
     assert (result.exit_code, result.stdout, result.stderr) == (
         0,
-        "2 accepted, 0 duplicates, 0 rejected\n",
+        "2 accepted, 0 duplicates, 0 conflicts, 0 rejected\n",
         "",
     )
 
@@ -109,3 +112,22 @@ def test_a_store_without_schema_asks_for_an_upgrade(tmp_path: Path) -> None:
     result = run_iotbill("ingest", _file(tmp_path, *GOOD), "--database", str(tmp_path / "new.db"))
     assert result.exit_code == 4
     assert "run `iotbill db upgrade`" in result.stderr
+
+
+def test_a_changed_event_is_a_conflict_reported_with_its_line(
+    tmp_path: Path, database: str
+) -> None:
+    first = run_iotbill("ingest", _file(tmp_path, *GOOD), "--database", database)
+    assert first.exit_code == 0
+    changed = json.loads(GOOD[1])
+    changed["properties"] = {"m3": 7}
+    events = _file(tmp_path, GOOD[0], json.dumps(changed))
+    result = run_iotbill("ingest", events, "--database", database)
+    assert result.exit_code == 2
+    assert "0 accepted, 1 duplicates, 1 conflicts, 0 rejected" in result.stdout
+    assert f"{events}:2: id: {changed['id']!r} is the id of an event stored before" in result.stderr
+    report = json.loads(run_iotbill("ingest", events, "--database", database, "--json").stdout)
+    assert [(c["line"], c["id"], c["first_line"]) for c in report["conflicts"]] == [
+        (2, changed["id"], None)
+    ]
+    assert _stored(database) == 2

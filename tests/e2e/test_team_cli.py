@@ -314,9 +314,9 @@ def test_finalize_at_credit_notes_show_and_list_and_the_invoice_json(store: Stor
         ("CN-2026-000001", close["id"], "10.89")
     ]
     assert note == notes[0]
-    assert shown["credit_notes"] == notes and shown["credits"] == "10.89"
+    assert shown["issued_credit_notes"] == notes and shown["credit_notes"] == "10.89"
     assert (shown["paid_at"], paid["paid_at"]) == (None, later.isoformat())
-    assert paid["credit_notes"] == []
+    assert paid["issued_credit_notes"] == []
     assert "Total credited" in table and "-10.89" in table
     assert "unknown credit note" in store.refused(3, "credit-notes", "show", "CN-2026-000009")
 

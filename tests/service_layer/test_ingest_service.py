@@ -100,7 +100,7 @@ def _input() -> tuple[list[SourcedEvent], list[Rejection]]:
     events = [
         SourcedEvent(_flow("e1", 1), 1),
         SourcedEvent(_flow("e2", -1), 2),  # refused by the meter
-        SourcedEvent(_flow("e1", 5), 4),  # repeats a stored id: a duplicate
+        SourcedEvent(_flow("e1", 5), 4),  # repeats an id with other content: a conflict
         SourcedEvent(_flow("e2", 2), 5),  # repeats a refused id: rejected
         SourcedEvent(_flow("e6", 1, device="ghost"), 6),  # unknown device
         SourcedEvent(_flow("e7", 2, hours=1), 7),
@@ -128,7 +128,11 @@ def test_stretches_of_any_size_decide_as_the_whole_input_does(
         store, tenant, stretches, clock=CLOCK, batch_size=2, on_progress=seen.append
     )
 
-    assert (report.accepted, report.duplicates) == (4, 2)
+    assert (report.accepted, report.duplicates) == (4, 1)
+    assert [(c.line, c.id, c.first_line) for c in report.conflicts] == [(4, "e1", 1)]
+    assert report.conflicts[0].reason == (
+        "id: 'e1' is the id of the event of line 1, with other content; the first one stands"
+    )
     assert [r.line for r in report.rejected] == [2, 3, 5, 6]
     assert report.rejected[2].reason == "id: repeats the id of line 2, which was rejected"
     assert _stored_ids(store, tenant) == ["e1", "e10", "e7", "e9"]
@@ -160,45 +164,16 @@ def test_a_move_recorded_during_an_ingest_takes_the_events_it_stores(
     assert owned == {"acme": ["a", "c"], "berlin": ["b"]}  # b happened on January 12
 
 
-def test_ids_are_kept_only_while_their_batch_waits_and_the_store_finds_later_repeats(
-    store: UnitOfWorkFactory, tenant: str, monkeypatch: pytest.MonkeyPatch
+def test_an_id_stored_before_with_other_content_is_a_conflict_and_the_first_stands(
+    store: UnitOfWorkFactory, tenant: str
 ) -> None:
-    from iotbill.services import ingest as ingest_module
-
-    kept: list[int] = []
-    screen = ingest_module._Screen.screen
-
-    def watched(self: ingest_module._Screen, *arguments: object) -> object:
-        found = screen(self, *arguments)  # type: ignore[arg-type]
-        kept.append(len(self._pending))
-        return found
-
-    monkeypatch.setattr(ingest_module._Screen, "screen", watched)
-    stretches = [
-        Lines([SourcedEvent(_flow(f"e{n}", 1, hours=n), n) for n in range(first, first + 5)])
-        for first in range(1, 101, 5)
-    ]
-    fix = UsageEvent("fix", "pump.flow", "p1", JAN_5 + timedelta(hours=1), {"m3": 9}, corrects="e1")
-    stretches[1:1] = [Lines([SourcedEvent(fix, 101)])]
-    stretches.append(  # lines repeating ids of batches written long before
-        Lines(
-            [
-                SourcedEvent(_flow("e1", 7, hours=1), 102),
-                SourcedEvent(_flow("e2", -1, hours=2), 103),  # checked as any line: refused
-                SourcedEvent(fix, 104),  # the same correction sent again: a duplicate
-                SourcedEvent(_flow("e3", 1, hours=3), 105),
-            ]
-        )
-    )
-    report = ingest_lines(store, tenant, stretches, clock=CLOCK, batch_size=5, writers=1)
-
-    assert (report.accepted, report.duplicates) == (101, 3)
-    assert [(r.line, r.reason) for r in report.rejected] == [
-        (
-            103,
-            "properties.m3: negative value -1 is not allowed "
-            "(set allow_negative: true on the meter to accept it) (meter 'water')",
-        )
-    ]
-    # A batch in flight, one waiting, and the stretch being screened: never the whole input.
-    assert max(kept) <= 15 and kept[-1] <= 15
+    ingest(store, tenant, _numbered(_flow("a", 1), _flow("b", 2)), clock=CLOCK)
+    for atomic in (False, True):
+        again = _numbered(_flow("a", 1), _flow("b", 7), _flow("c", 3, hours=1))
+        report = ingest(store, tenant, again, clock=CLOCK, atomic=atomic, batch_size=2)
+        accepted = 1 if not atomic else 0
+        assert (report.accepted, report.duplicates) == (accepted, 1 + (not accepted))
+        assert [(c.line, c.id, c.first_line) for c in report.conflicts] == [(2, "b", None)]
+        assert report.conflicts[0].reason.startswith("id: 'b' is the id of an event stored before")
+    with store(tenant) as uow:
+        assert uow.events.find(["b"])["b"].properties == {"m3": 2}

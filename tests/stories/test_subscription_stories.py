@@ -173,9 +173,9 @@ def test_immediate_cancellation() -> None:
     world.usage("p1", utc(2026, 4, 12), m3=7)  # after service ended: never billed
     world.bill(utc(2026, 5, 1))
     _opening, cancellation, april = world.invoices()
-    # 24 unused days of 30: 10.00 x 24/30 = 8.00 back.
+    # 24 unused days of 30: 10.00 x 24/30 = 8.00 back, carried to April's close.
     assert lines(cancellation) == [("credit", "base", "-8.00")]
-    assert lines(april) == [("usage", "water", "3.00")]
+    assert lines(april) == [("usage", "water", "3.00"), ("adjustment", "carried_credit", "-8.00")]
 
 
 def two_customers(grace: timedelta = timedelta(0)) -> World:

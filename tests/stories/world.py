@@ -40,9 +40,16 @@ class World:
             uow.plans.add_version(plan, text, self.clock.now())
             uow.commit()
 
-    def customer(self, id: str, currency: str, timezone: str, tax_rate: str = "0") -> None:
+    def customer(
+        self, id: str, currency: str, timezone: str, tax_rate: str = "0", net_terms: int = 0
+    ) -> None:
         customer = Customer.create(
-            id=id, name=id.title(), currency_code=currency, timezone=timezone, tax_rate=tax_rate
+            id=id,
+            name=id.title(),
+            currency_code=currency,
+            timezone=timezone,
+            tax_rate=tax_rate,
+            net_terms=net_terms,
         )
         with self.open(TENANT) as uow:
             uow.customers.add(customer)

@@ -75,6 +75,9 @@ class Plan:
     meters: tuple[Meter, ...] = ()
     charges: tuple[Charge, ...] = ()
     description: str | None = None
+    thresholds: tuple[Decimal, ...] = ()
+    """Progressive billing: amounts of a period's usage charges, increasing, at each of
+    which the bill run issues an interim invoice (once per period and threshold)."""
 
     def meter(self, code: str) -> Meter:
         """The meter with ``code`` (plans are validated, so charges name real meters)."""

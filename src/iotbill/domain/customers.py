@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -51,6 +51,8 @@ class Customer:
     CLDR locale identifier (``en_US``, ``de_DE``, ``ja_JP``) in which its
     invoices are written. Whether the locale is one the document renderer
     knows is checked where customers are added (the service), not here.
+    ``net_terms`` is the number of days an invoice is due after the local date it
+    is finalized (0: due that day).
     """
 
     id: str
@@ -60,6 +62,7 @@ class Customer:
     billing_address: str = ""
     tax_rate: Decimal = Decimal(0)
     locale: str = DEFAULT_LOCALE
+    net_terms: int = 0
 
     def __post_init__(self) -> None:
         problems = ProblemCollector()
@@ -67,6 +70,7 @@ class Customer:
         if (wrong := text_problem(self.billing_address)) is not None:
             problems.add("billing_address", wrong)
         problems.extend(locale_problems(self.locale))
+        problems.extend(_terms_problems(self.net_terms))
         problems.raise_if_any()
 
     @classmethod
@@ -80,6 +84,7 @@ class Customer:
         billing_address: str = "",
         tax_rate: object = Decimal(0),
         locale: str = DEFAULT_LOCALE,
+        net_terms: object = 0,
     ) -> Customer:
         """A customer from raw input (a currency code, a tax rate as text or number).
 
@@ -98,14 +103,40 @@ class Customer:
             problems.extend(error.problems)
         problems.extend(_customer_problems(id, name, timezone, rate))
         problems.extend(locale_problems(locale))
+        terms = _whole_days(net_terms)
+        problems.extend(_terms_problems(terms))
         problems.raise_if_any()
-        assert parsed_currency is not None and rate is not None
-        return cls(id, name, parsed_currency, timezone, billing_address, rate, locale)
+        assert parsed_currency is not None and rate is not None and isinstance(terms, int)
+        return cls(id, name, parsed_currency, timezone, billing_address, rate, locale, terms)
+
+    def due_on(self, finalized_at: datetime) -> date:
+        """The due date of an invoice finalized at ``finalized_at``: its local date plus
+        the net terms."""
+        local = require_aware(finalized_at, "finalized_at").astimezone(self.zone).date()
+        return local + timedelta(days=self.net_terms)
 
     @property
     def zone(self) -> ZoneInfo:
         """The customer's time zone."""
         return zone(self.timezone)
+
+
+MAX_NET_TERMS = 3650
+
+
+def _whole_days(value: object) -> int | object:
+    """``value`` as a whole number of days if it is one (an integer, or digits as text)."""
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    return value
+
+
+def _terms_problems(net_terms: object) -> list[Problem]:
+    if isinstance(net_terms, bool) or not isinstance(net_terms, int):
+        return [Problem("net_terms", f"must be a whole number of days, not {net_terms!r}")]
+    if not 0 <= net_terms <= MAX_NET_TERMS:
+        return [Problem("net_terms", f"must be from 0 to {MAX_NET_TERMS} days, not {net_terms}")]
+    return []
 
 
 def _customer_problems(

@@ -29,15 +29,17 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from functools import partial
 
 from iotbill.domain.customers import Customer
 from iotbill.domain.event_table import EventTable
 from iotbill.domain.invoices import DocumentKind, InvoiceSummary
 from iotbill.domain.invoicing import InvoiceLine
+from iotbill.domain.money import Currency
 from iotbill.domain.periods import Period
 from iotbill.domain.subscription_billing import (
     PlanVersions,
@@ -76,6 +78,7 @@ def document_id(subscription_id: str, kind: DocumentKind, at: datetime | None = 
     """
     if kind in (DocumentKind.OPENING, DocumentKind.CANCELLATION):
         return f"{subscription_id}/{kind.value}"
+    # A LATE invoice is named by the instant of the run that issues it.
     if at is None:
         raise ValueError(f"a {kind.value} document is named by its instant")
     return f"{subscription_id}/{kind.value}/{at.isoformat()}"
@@ -159,11 +162,77 @@ def finalized_before(invoices: Sequence[InvoiceSummary], period: Period) -> list
         summary
         for summary in invoices
         if summary.kind is DocumentKind.CLOSE
+        and summary.status != "void"
         and summary.finalized_at is not None
         and summary.number is not None
         and summary.period.end <= period.start
     ]
     return sorted(earlier, key=lambda summary: summary.period.start)
+
+
+def interim_id(subscription_id: str, period: Period, threshold: int) -> str:
+    """The id of the interim invoice of ``period`` issued at its ``threshold``-th threshold
+    (from 0): each threshold fires once per period.
+
+    >>> from datetime import UTC
+    >>> january = Period(datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC))
+    >>> interim_id("sub-1", january, 0)
+    'sub-1/interim/2026-01-01T00:00:00+00:00/1'
+    """
+    kind = DocumentKind.INTERIM.value
+    return f"{subscription_id}/{kind}/{period.start.isoformat()}/{threshold + 1}"
+
+
+def interim_credit_line(currency: Currency, interim: InvoiceSummary) -> InvoiceLine:
+    """The line that credits what the interim invoice ``interim`` billed (its subtotal),
+    on the period's close or a later interim invoice."""
+    return InvoiceLine.rounded(
+        currency,
+        charge="interim",
+        kind="adjustment",
+        description=f"Billed on interim invoice {interim.number}",
+        quantity=Decimal(1),
+        unit_price=None,
+        exact_amount=-interim.subtotal,
+    )
+
+
+def reissue_id(document_id: str, stored: Mapping[str, InvoiceSummary]) -> str | None:
+    """The id to issue a document under: its own, or, when every invoice issued for it was
+    a draft that was voided, a replacement's (``{id}/2``, then ``{id}/3``, ...); ``None``
+    when it is issued and stands (or was voided once finalized: then it was cancelled).
+
+    >>> from iotbill.domain.periods import Period
+    >>> from datetime import UTC
+    >>> at = datetime(2026, 2, 1, tzinfo=UTC)
+    >>> voided = InvoiceSummary("s/opening", DocumentKind.OPENING, "s", "void",
+    ...     Period(at, at + timedelta(days=1)), at, at, None, None)
+    >>> reissue_id("s/opening", {}), reissue_id("s/opening", {"s/opening": voided})
+    ('s/opening', 's/opening/2')
+    """
+    issue_id, count = document_id, 1
+    while issue_id in stored:
+        summary = stored[issue_id]
+        if summary.status != "void" or summary.number is not None:
+            return None
+        count += 1
+        issue_id = f"{document_id}/{count}"
+    return issue_id
+
+
+def last_finalized(invoices: Sequence[InvoiceSummary]) -> InvoiceSummary | None:
+    """The invoice finalized last among ``invoices`` and not void (by finalization instant,
+    then number): the one whose negative subtotal the next invoice finalized carries."""
+    finalized = [
+        summary
+        for summary in invoices
+        if summary.status in ("finalized", "paid") and summary.finalized_at is not None
+    ]
+    return max(
+        finalized,
+        key=lambda summary: (summary.finalized_at, summary.number or ""),
+        default=None,
+    )
 
 
 def late_check_since(earlier: Sequence[InvoiceSummary], now: datetime) -> datetime | None:

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Literal
@@ -78,6 +78,14 @@ class DocumentKind(StrEnum):
     """A period's close: its usage and arrears fees, and the next period's advance fees.
     The only kind priced from events, so the only one revised while a draft and the one
     that carries late-usage adjustments."""
+    LATE = "late"
+    """Late usage of a subscription whose service has ended: the adjustments a next
+    ``close`` invoice would have carried."""
+    INTERIM = "interim"
+    """Progressive billing: a period's usage so far, issued when it reaches a threshold of
+    the plan, less what earlier interim invoices of the period billed."""
+    PURCHASE = "purchase"
+    """A customer's purchase of prepaid credit: one untaxed line, of no subscription."""
 
     @property
     def priced_from_usage(self) -> bool:
@@ -123,6 +131,8 @@ class InvoiceSummary:
     grace_until: datetime
     number: str | None
     finalized_at: datetime | None
+    subtotal: Decimal = Decimal(0)
+    """The sum of its lines: a negative one is carried to the subscription's next invoice."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +155,9 @@ class Invoice:
     paid_at: datetime | None = None
     voided_at: datetime | None = None
     credits: Decimal = Decimal(0)
+    payments: Decimal = Decimal(0)
+    balance_applied: Decimal = Decimal(0)
+    due_on: date | None = None
 
     def __post_init__(self) -> None:
         problems = ProblemCollector()
@@ -166,8 +179,13 @@ class Invoice:
             problems.add("number", f"a {self.status} invoice has a number")
         if self.status == "draft" and self.number is not None:
             problems.add("number", "a draft has no number yet")
-        if self.credits < 0 or round_money(self.credits, self.currency) != self.credits:
-            problems.add("credits", f"must be a positive amount in {self.currency}")
+        for name, value in (
+            ("credits", self.credits),
+            ("payments", self.payments),
+            ("balance_applied", self.balance_applied),
+        ):
+            if value < 0 or round_money(value, self.currency) != value:
+                problems.add(name, f"must be a positive amount in {self.currency}")
         problems.raise_if_any()
 
     @classmethod
@@ -215,12 +233,24 @@ class Invoice:
 
     @property
     def amount_due(self) -> Decimal:
-        """``total - credits``, never below zero: what the customer is asked to pay.
+        """What the customer is still asked to pay: nothing on a void invoice, else
+        ``total - credit_notes - balance_applied - payments``, never below zero."""
+        return _amount_due(self, self.total)
 
-        Payment changes the status, not this amount; it is also what credit
-        notes may still credit.
-        """
+    @property
+    def creditable(self) -> Decimal:
+        """What credit notes may still credit: the total less what they credited already
+        (payments do not reduce it: crediting a paid invoice refunds to the balance)."""
         return max(self.total - self.credits, Decimal(0))
+
+    def is_overdue(self, on: date) -> bool:
+        """Whether the invoice is finalized, not fully paid, and its due date is before ``on``."""
+        return (
+            self.status == "finalized"
+            and self.due_on is not None
+            and self.due_on < on
+            and self.amount_due > 0
+        )
 
     def summary(self) -> InvoiceSummary:
         """This invoice without its lines."""
@@ -234,6 +264,7 @@ class Invoice:
             grace_until=self.grace_until,
             number=self.number,
             finalized_at=self.finalized_at,
+            subtotal=self.subtotal,
         )
 
     def is_due_for_finalization(self, as_of: datetime) -> bool:
@@ -245,23 +276,57 @@ class Invoice:
         self._require("revise", "draft")
         return replace(self, lines=tuple(lines))
 
-    def finalize(self, *, number: str, at: datetime) -> Invoice:
-        """The invoice finalized at ``at`` with ``number``: it never changes again."""
+    def finalize(self, *, number: str, at: datetime, due_on: date | None = None) -> Invoice:
+        """The invoice finalized at ``at`` with ``number``, due on ``due_on``: its lines
+        never change again."""
         self._require("finalize", "draft")
         if not number.strip():
             raise InvalidInput.at("number", "must be a non-empty string")
         if require_aware(at, "at") < self.issued_at:
             raise InvalidInput.at("at", "must not be before the invoice was issued")
-        return replace(self, status="finalized", number=number, finalized_at=at)
+        return replace(self, status="finalized", number=number, finalized_at=at, due_on=due_on)
 
-    def pay(self, *, at: datetime) -> Invoice:
-        """The finalized invoice marked paid at ``at``."""
+    def pay(self, *, at: datetime, amount: Decimal | None = None) -> Invoice:
+        """The finalized invoice with a payment of ``amount`` (all that is due if ``None``)
+        received at ``at``; it is ``paid`` once nothing is due.
+
+        The amount must be positive, at the currency's minor unit, and at most the
+        amount due (:class:`InvalidInput` at ``amount``).
+        """
         self._require("pay", "finalized")
-        return replace(self, status="paid", paid_at=require_aware(at, "at"))
+        at = require_aware(at, "at")
+        due = self.amount_due
+        paid = due if amount is None else amount
+        problems = ProblemCollector()
+        if amount is not None:
+            if not amount.is_finite() or amount <= 0:
+                problems.add("amount", f"must be positive, not {amount}")
+            elif round_money(amount, self.currency) != amount:
+                problems.add("amount", f"{amount} has more decimals than {self.currency} allows")
+            elif amount > due:
+                problems.add(
+                    "amount",
+                    f"{format_money(amount, self.currency)} is more than the"
+                    f" {format_money(due, self.currency)} due on {self.number}",
+                )
+        problems.raise_if_any()
+        received = replace(self, payments=self.payments + paid)
+        if received.amount_due == 0:
+            return replace(received, status="paid", paid_at=at)
+        return received
 
     def void(self, *, at: datetime) -> Invoice:
-        """The draft or finalized invoice voided at ``at`` (a paid one takes a credit note)."""
+        """The draft or finalized invoice voided at ``at``: nothing is due on it any more.
+
+        A paid invoice, or one with payments, takes a credit note instead
+        (:class:`Conflict`).
+        """
         self._require("void", "draft", "finalized")
+        if self.payments:
+            raise Conflict(
+                f"cannot void invoice {self.number}: it has"
+                f" {format_money(self.payments, self.currency)} of payments (credit it instead)"
+            )
         return replace(self, status="void", voided_at=require_aware(at, "at"))
 
     def _require(self, action: str, *statuses: InvoiceStatus) -> None:
@@ -290,13 +355,24 @@ class Invoice:
                 "amount": format_money(computed.tax, money),
             },
             "total": format_money(computed.total, money),
-            "credits": format_money(self.credits, money),
-            "amount_due": format_money(max(computed.total - self.credits, Decimal(0)), money),
+            "credit_notes": format_money(self.credits, money),
+            "balance_applied": format_money(self.balance_applied, money),
+            "payments": format_money(self.payments, money),
+            "amount_due": format_money(_amount_due(self, computed.total), money),
+            "due_on": None if self.due_on is None else self.due_on.isoformat(),
             "issued_at": _iso(self.issued_at),
             "finalized_at": None if self.finalized_at is None else _iso(self.finalized_at),
             "paid_at": None if self.paid_at is None else _iso(self.paid_at),
             "voided_at": None if self.voided_at is None else _iso(self.voided_at),
         }
+
+
+def _amount_due(invoice: Invoice, total: Decimal) -> Decimal:
+    """``max(0, total - credit_notes - balance_applied - payments)``; 0 on a void invoice."""
+    if invoice.status == "void":
+        return Decimal(0)
+    settled = invoice.credits + invoice.balance_applied + invoice.payments
+    return max(total - settled, Decimal(0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,30 +465,29 @@ def issue_credit_note(
     if any(line.amount <= 0 for line in note.lines):
         problems.add("lines", "every credited amount must be positive")
     credited = note.totals.total
-    if credited > invoice.amount_due:
+    if credited > invoice.creditable:
         problems.add(
             "lines",
             f"credits {format_money(credited, note.currency)} but only"
-            f" {format_money(invoice.amount_due, note.currency)} of"
+            f" {format_money(invoice.creditable, note.currency)} of"
             f" {invoice.number} is left to credit",
         )
     problems.raise_if_any()
     return note, replace(invoice, credits=invoice.credits + credited)
 
 
-def carried_credit_line(invoice: Invoice) -> InvoiceLine | None:
-    """The adjustment that carries a negative invoice's subtotal to the next invoice."""
-    if invoice.status not in ("finalized", "paid") or invoice.subtotal >= 0:
-        return None
+def carried_credit_line(currency: Currency, number: str, subtotal: Decimal) -> InvoiceLine:
+    """The adjustment that carries the negative ``subtotal`` of invoice ``number`` to the
+    next invoice, before tax (that invoice's tax applies to it)."""
     return InvoiceLine.rounded(
-        invoice.currency,
+        currency,
         charge="carried_credit",
         kind="adjustment",
-        description=f"Credit carried from {invoice.number}",
+        description=f"Credit carried from {number}",
         quantity=Decimal(1),
         unit_price=None,
-        exact_amount=invoice.subtotal,
-        detail=(Detail("carried_credit", invoice.subtotal, note=f"subtotal of {invoice.number}"),),
+        exact_amount=subtotal,
+        detail=(Detail("carried_credit", subtotal, note=f"subtotal of {number}"),),
     )
 
 

@@ -100,14 +100,26 @@ def round_money(amount: Decimal, in_currency: Currency) -> Decimal:
 
 
 def format_money(amount: Decimal, in_currency: Currency) -> str:
-    """A rounded amount as a plain decimal string at the minor unit: ``"163.00"``."""
-    return str(round_money(amount, in_currency))
+    """A rounded amount as a plain decimal string at the minor unit: ``"163.00"``.
+
+    Zero is written without a sign, whatever arithmetic made it (``-0.00`` is ``"0.00"``):
+
+    >>> format_money(Decimal("-0.001"), currency("USD"))
+    '0.00'
+    """
+    rounded = round_money(amount, in_currency)
+    return str(abs(rounded) if rounded.is_zero() else rounded)
 
 
 def to_minor_units(amount: Decimal, in_currency: Currency) -> int:
     """A rounded amount as an integer count of minor units (for storage)."""
     rounded = round_money(amount, in_currency)
     return int(rounded.scaleb(in_currency.minor_units))
+
+
+def from_minor_units(count: int, in_currency: Currency) -> Decimal:
+    """An integer count of minor units (as stored) as an amount: ``1230`` is ``12.30`` USD."""
+    return Decimal(count).scaleb(-in_currency.minor_units)
 
 
 def parse_decimal(value: object, location: str) -> Decimal:

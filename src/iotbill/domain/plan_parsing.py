@@ -18,7 +18,7 @@ from iotbill.domain.errors import InvalidInput, ProblemCollector
 from iotbill.domain.fields import FieldReader
 from iotbill.domain.input_rules import ID_LIMITS, PLAN_LIMITS, text_problem
 from iotbill.domain.metering import AGGREGATIONS, PropertyKind
-from iotbill.domain.money import Currency, currency
+from iotbill.domain.money import Currency, currency, parse_decimal, round_money
 from iotbill.domain.pricing import PRICE_MODELS, Flat
 
 PLAN_FIELDS = (
@@ -30,6 +30,7 @@ PLAN_FIELDS = (
     "fixed_fees",
     "meters",
     "charges",
+    "thresholds",
 )
 METER_FIELDS = (
     "code",
@@ -72,6 +73,7 @@ def parse_plan(data: Any) -> Plan:
         _charge(FieldReader(item, f"charges[{index}]", problems), meters_by_code, plan_currency)
         for index, item in enumerate(reader.items("charges"))
     ]
+    thresholds = _thresholds(reader, plan_currency)
     _unique_codes(problems, "meters", [m.code if m else None for m in meters])
     _unique_codes(
         problems,
@@ -90,7 +92,30 @@ def parse_plan(data: Any) -> Plan:
         fixed_fees=tuple(f for f in fees if f is not None),
         meters=tuple(meters_by_code.values()),
         charges=tuple(c for c in charges if c is not None),
+        thresholds=thresholds,
     )
+
+
+def _thresholds(reader: FieldReader, plan_currency: Currency | None) -> tuple[Decimal, ...]:
+    """The progressive billing thresholds: positive amounts at the currency's minor unit,
+    strictly increasing."""
+    found: list[Decimal] = []
+    for index, item in enumerate(reader.items("thresholds")):
+        at = f"thresholds[{index}]"
+        try:
+            amount = parse_decimal(item, at)
+        except InvalidInput as error:
+            reader.problems.extend(error.problems)
+            continue
+        if amount <= 0:
+            reader.problems.add(at, f"must be greater than 0, not {amount}")
+        elif plan_currency is not None and round_money(amount, plan_currency) != amount:
+            reader.problems.add(at, f"{amount} has more decimals than {plan_currency} allows")
+        elif found and amount <= found[-1]:
+            reader.problems.add(at, f"must be greater than the threshold before ({found[-1]})")
+        else:
+            found.append(amount)
+    return tuple(found)
 
 
 def _currency(reader: FieldReader) -> Currency | None:

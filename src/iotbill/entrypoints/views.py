@@ -14,7 +14,8 @@ the domain (:meth:`~iotbill.domain.invoices.Invoice.as_json`). Instants are ISO
 
 ``customer_json``::
 
-    {"id", "name", "currency", "timezone", "billing_address", "tax_rate", "locale"}
+    {"id", "name", "currency", "timezone", "billing_address", "tax_rate", "net_terms",
+     "locale"}
 
 ``device_json``: ``{"id", "owner", "ownership": [{"customer", "from"}]}`` (``owner``: the latest)
 
@@ -88,6 +89,7 @@ def customer_json(customer: Customer) -> dict[str, Any]:
         "timezone": customer.timezone,
         "billing_address": customer.billing_address,
         "tax_rate": decimal_text(customer.tax_rate),
+        "net_terms": customer.net_terms,
         "locale": customer.locale,
     }
 

@@ -59,6 +59,7 @@ from iotbill.domain.numbering import NumberSeries
 from iotbill.domain.periods import require_aware
 from iotbill.domain.subscription_billing import PlanVersions
 from iotbill.domain.subscriptions import PlanKey, Subscription
+from iotbill.services.balance import Balances, expire_credits
 from iotbill.services.numbering import take_numbers
 from iotbill.services.ports import (
     EventScope,
@@ -125,6 +126,7 @@ def bill_run(
     if batch_size < 1:
         raise InvalidInput.at("batch_size", f"must be at least 1, not {batch_size}")
     times = RunTimes(as_of, now, grace)
+    expire_credits(open_uow(tenant), at=now)  # before any invoice of this run uses them
     with open_uow(tenant) as uow:
         listed = [(found.id, found.customer_id) for found in uow.subscriptions.list()]
     plans: dict[PlanKey, Plan] = {}
@@ -301,6 +303,7 @@ def _adjust_for_late_events(
             continue
         try:
             bill.adjust(check, tables)
+            bill.late_invoice(check)
         except Exception as error:  # one subscription never stops the others
             held.append(Held(bill.subscription.id, _why(error)))
             failed.add(bill.subscription.id)
@@ -308,26 +311,42 @@ def _adjust_for_late_events(
 
 
 def _write(uow: UnitOfWork, bills: Sequence[SubscriptionBill]) -> BillRunReport:
-    """Store what the bills issued, revised and finalized, in bulk; report it."""
+    """Store what the bills issued, revised and finalized, in bulk; report it.
+
+    Each invoice finalized uses its customer's credits (:class:`Balances`), in the
+    order finalized; the last invoice of a subscription whose service has ended
+    puts its credit, if negative, on the customer's balance. The ledger entries are
+    written in the same transaction as the invoices.
+    """
     report = BillRunReport()
     added: list[Invoice] = []
     replaced: list[Invoice] = []
+    balances = Balances(uow, sorted({bill.customer.id for bill in bills}))
     for bill in bills:
         new, stored = bill.writes()
+        new = [balances.apply(invoice) for invoice in new]
+        stored = [balances.apply(invoice) for invoice in stored]
         added.extend(new)
         replaced.extend(stored)
+        finalized = {invoice.id: invoice for invoice in [*new, *stored]}
+        for left in bill.credits_left([*new, *stored]):
+            if not balances.carried(left.id):
+                invoice = finalized.get(left.id) or uow.invoices.get(left.id)
+                balances.carry(left, invoice, bill.times.now)
         report.issued.extend(bill.issued)
         report.revised.extend(invoice.id for invoice in bill.revised)
         report.finalized.extend(bill.numbers)
     uow.invoices.add_many(added)
     uow.invoices.replace_drafts(replaced)
+    balances.write()
     emit_many(
         uow,
         "invoice.finalized",
         [
             (invoice.id, invoice_data(invoice), invoice.finalized_at)
             for invoice in [*added, *replaced]
-            if invoice.status == "finalized" and invoice.finalized_at is not None
+            if invoice.status in ("finalized", "paid")  # paid: by the customer's credits
+            and invoice.finalized_at is not None
         ],
     )  # in the batch's transaction: its invoices and their messages commit together
     return report

@@ -41,11 +41,13 @@ def add_customer(
     timezone: str,
     billing_address: str = "",
     tax_rate: str | Decimal = Decimal(0),
+    net_terms: int | str = 0,
     locale: str = DEFAULT_LOCALE,
 ) -> Customer:
     """Store a new customer; every problem with the input is reported at once.
 
     ``tax_rate`` is a percentage written exactly (``"19"``, ``"8.875"``);
+    ``net_terms`` the days an invoice is due after it is finalized;
     ``locale`` a CLDR locale (``de_DE``) that Babel knows.
     """
     problems = ProblemCollector()
@@ -58,6 +60,7 @@ def add_customer(
             billing_address=billing_address,
             tax_rate=tax_rate,
             locale=locale,
+            net_terms=net_terms,
         )
     except InvalidInput as error:
         problems.extend(error.problems)

@@ -12,10 +12,9 @@ input and nothing is stored; otherwise bad lines never block the good ones.
 
 An id repeated in the input is stored once: the first line stands and the
 repeats count as duplicates, unless the first line was rejected, which rejects
-its repeats too. Memory does not grow with the input: the screen remembers the
-ids of the events not yet stored (the batches in flight) and of the lines
-refused so far; a repeat of an event already stored is checked as any line is
-and left to the store, whose unique index skips it, and counted as a duplicate.
+its repeats too. A repeat with other content than the first (in this input,
+or stored before) is a conflict (:class:`EventConflict`): reported with its
+line, never stored, the first event standing.
 
 The input streams in as :class:`Lines`, stretches of a file in line order.
 While ``writers`` threads store earlier batches, the next stretch is checked
@@ -53,6 +52,7 @@ writer at a time, the second waits, prepared, for its turn."""
 __all__ = [
     "DEFAULT_BATCH_SIZE",
     "DEFAULT_WRITERS",
+    "EventConflict",
     "IngestReport",
     "Lines",
     "Rejection",
@@ -67,18 +67,45 @@ that event's id): what checking events that name earlier ones needs."""
 
 
 @dataclass(frozen=True, slots=True)
+class EventConflict:
+    """A line whose id an earlier event has, with other content: the first event stands.
+
+    ``first_line`` is the line of that event in this input, ``None`` if it was stored
+    before."""
+
+    line: int
+    id: str
+    first_line: int | None
+
+    @property
+    def reason(self) -> str:
+        where = (
+            "an event stored before"
+            if self.first_line is None
+            else f"the event of line {self.first_line}"
+        )
+        return f"id: {self.id!r} is the id of {where}, with other content; the first one stands"
+
+
+@dataclass(frozen=True, slots=True)
 class IngestReport:
-    """What an ingest did: events newly stored, repeats of stored ids, and rejected lines."""
+    """What an ingest did: events newly stored, repeats of stored ids (the same content),
+    rejected lines, and conflicts (repeated ids with other content, not stored)."""
 
     accepted: int
     duplicates: int
     rejected: tuple[Rejection, ...]
+    conflicts: tuple[EventConflict, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         return {
             "accepted": self.accepted,
             "duplicates": self.duplicates,
             "rejected": [{"line": r.line, "reason": r.reason} for r in self.rejected],
+            "conflicts": [
+                {"line": c.line, "id": c.id, "first_line": c.first_line, "reason": c.reason}
+                for c in self.conflicts
+            ],
         }
 
 
@@ -142,16 +169,17 @@ def ingest_lines(
     received_at = clock.now()
     screen = _Screen(received_at, clock_skew)
     refused: list[Rejection] = []
-    duplicates = passed = 0
+    conflicts: list[EventConflict] = []
+    duplicates = passed = set_apart = 0
     store: _Writer = (
-        _Atomic(uow_factory, tenant, received_at, batch_size, refused, screen)
+        _Atomic(uow_factory, tenant, received_at, batch_size, refused, screen, conflicts)
         if atomic
-        else _Batches(uow_factory, tenant, received_at, batch_size, writers, screen)
+        else _Batches(uow_factory, tenant, received_at, batch_size, writers, screen, conflicts)
     )
 
     def progress() -> None:
         if on_progress is not None:
-            on_progress(len(refused) + duplicates + store.written)
+            on_progress(len(refused) + set_apart + duplicates + store.written)
 
     def lookup(ids: list[str]) -> Named:
         return store.lookup(ids, progress)
@@ -161,15 +189,19 @@ def ingest_lines(
             with uow_factory(tenant, read_only=True) as uow:
                 found = screen.screen(uow, stretch, lookup)
             refused.extend(found.refused)
+            conflicts.extend(found.conflicts)
+            set_apart += len(found.conflicts)
             duplicates += found.duplicates
             passed += len(found.events)
-            store.add(found.events, found.customers, progress)
+            store.add(found.events, found.customers, found.lines, progress)
             progress()
         stored = store.finish(progress)
     refused.sort(key=lambda rejection: rejection.line)
+    conflicts.sort(key=lambda conflict: conflict.line)
     if atomic and refused:
-        return IngestReport(0, 0, tuple(refused))
-    return IngestReport(stored, duplicates + passed - stored, tuple(refused))
+        return IngestReport(0, 0, tuple(refused), tuple(conflicts))
+    from_store = passed - stored - store.conflicting
+    return IngestReport(stored, duplicates + from_store, tuple(refused), tuple(conflicts))
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,8 +210,10 @@ class _Screened:
 
     events: list[UsageEvent]
     customers: list[str]
+    lines: list[int]
     refused: list[Rejection]
     duplicates: int
+    conflicts: list[EventConflict]
 
 
 class _Screen:
@@ -206,7 +240,7 @@ class _Screen:
         self._subscriptions: list[Subscription] = []
         self._plans: dict[PlanKey, Plan] = {}
         self._checks = MeterChecks([], {})
-        self._pending: set[str] = set()  # ids passed on to be stored, not yet known stored
+        self._stored: dict[str, int] = {}  # id -> line of the event stored under it
         self._refused: dict[str, int] = {}  # id -> line of its first, rejected, event
         self._replaced: dict[str, str] = {}  # id -> the id of the event here that replaces it
 
@@ -229,24 +263,38 @@ class _Screen:
             else:
                 self._refused[line.event.id] = line.line
         duplicates = 0
+        conflicts: list[EventConflict] = []
+        here = {line.event.id: line for line in chosen}
+        earlier = sorted(
+            {
+                line.event.id
+                for line in repeats
+                if line.event.id in self._stored and line.event.id not in here
+            }
+        )
+        stored = lookup(earlier)[0] if earlier else {}
         for line in repeats:
-            first_line = self._refused.get(line.event.id)
-            if first_line is None:
+            id = line.event.id
+            first_line = self._refused.get(id)
+            if first_line is not None:
+                line.refuse(f"id: repeats the id of line {first_line}, which was rejected")
+                continue
+            first = here[id].event if id in here else stored.get(id)
+            if first is None or first == line.event:
                 duplicates += 1
             else:
-                line.refuse(f"id: repeats the id of line {first_line}, which was rejected")
-        self._pending.update([line.event.id for line in chosen])
+                at = here[id].line if id in here else self._stored[id]
+                conflicts.append(EventConflict(line.line, id, at))
+        self._stored.update((line.event.id, line.line) for line in chosen)
         refused = [*stretch.rejected, *(line.rejection() for line in lines if line.refusal)]
         return _Screened(
             [line.event for line in chosen],
             [line.customer or "" for line in chosen],
+            [line.line for line in chosen],
             refused,
             duplicates,
+            conflicts,
         )
-
-    def stored(self, ids: Iterable[str]) -> None:
-        """Forget ``ids``, now stored: a repeat of one is left to the store's unique index."""
-        self._pending.difference_update(ids)
 
     def _attribute(self, uow: UnitOfWork, lines: Sequence[SourcedEvent]) -> None:
         """Give each line the owner of its device at its timestamp, or refuse it."""
@@ -265,9 +313,9 @@ class _Screen:
             line.refusal = None if owner is not None else self._no_owner(line.event)
 
     def _firsts(self, lines: list[SourcedEvent]) -> tuple[list[SourcedEvent], list[SourcedEvent]]:
-        """The lines whose id no line before had (in this stretch, in a batch not yet
-        stored, or refused), and the repeats."""
-        stored, refused = self._pending, self._refused
+        """The lines whose id no line before had (in this stretch or an earlier one), and
+        the repeats."""
+        stored, refused = self._stored, self._refused
         if not stored and not refused and len({line.event.id for line in lines}) == len(lines):
             return lines, []
         firsts: list[SourcedEvent] = []
@@ -299,6 +347,7 @@ class _Screen:
         found = checks.refused(
             [line.event for line in measured],
             [line.customer or "" for line in measured],
+            [line.line for line in measured],
         )
         for position, reason in found.items():
             measured[position].refuse(reason)
@@ -390,6 +439,8 @@ class _Writer(Protocol):
     """
 
     written: int
+    conflicting: int
+    """How many of the events handed to the store were conflicts with stored ones."""
 
     def __enter__(self) -> Self: ...
 
@@ -401,9 +452,14 @@ class _Writer(Protocol):
     ) -> None: ...
 
     def add(
-        self, events: list[UsageEvent], customers: list[str], progress: Callable[[], None]
+        self,
+        events: list[UsageEvent],
+        customers: list[str],
+        lines: list[int],
+        progress: Callable[[], None],
     ) -> None:
-        """Store ``events``, each billed to the customer at its position in ``customers``."""
+        """Store ``events`` (of input ``lines``), each billed to the customer at its
+        position in ``customers``; note those whose id is stored with other content."""
         ...
 
     def lookup(self, ids: list[str], progress: Callable[[], None]) -> Named:
@@ -433,14 +489,16 @@ class _Atomic:
         batch_size: int,
         refused: Sequence[Rejection],
         screen: _Screen,
+        conflicts: list[EventConflict],
     ) -> None:
         self._uow = uow_factory(tenant)
         self._received_at = received_at
         self._batch_size = batch_size
         self._refused = refused
         self._screen = screen
+        self._conflicts = conflicts
         self._named: set[str] = set()
-        self.stored = self.written = 0
+        self.stored = self.written = self.conflicting = 0
 
     def __enter__(self) -> Self:
         self._uow.__enter__()
@@ -460,17 +518,22 @@ class _Atomic:
         self._uow.__exit__(kind, error, traceback)
 
     def add(
-        self, events: list[UsageEvent], customers: list[str], progress: Callable[[], None]
+        self,
+        events: list[UsageEvent],
+        customers: list[str],
+        lines: list[int],
+        progress: Callable[[], None],
     ) -> None:
         self._named.update([event.device for event in events])
         for start in range(0, len(events), self._batch_size):
             chunk = slice(start, start + self._batch_size)
-            self.stored += self._uow.events.append(
-                events[chunk], customers[chunk], self._received_at
-            )
+            stored = self._uow.events.append(events[chunk], customers[chunk], self._received_at)
+            if stored < len(events[chunk]):
+                found = _stored_conflicts(self._uow, events[chunk], lines[chunk])
+                self._conflicts.extend(found)
+                self.conflicting += len(found)
+            self.stored += stored
             self.written += len(events[chunk])
-            # This transaction sees what it wrote: its unique index decides repeats now.
-            self._screen.stored([event.id for event in events[chunk]])
             progress()
 
     def lookup(self, ids: list[str], progress: Callable[[], None]) -> Named:
@@ -501,17 +564,21 @@ class _Batches:
         batch_size: int,
         writers: int,
         screen: _Screen,
+        conflicts: list[EventConflict],
     ) -> None:
         self._uow_factory = uow_factory
         self._screen = screen
+        self._conflicts = conflicts
+        self.conflicting = 0
         self._tenant = tenant
         self._received_at = received_at
         self._batch_size = batch_size
         self._limit = writers
         self._pool = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="ingest")
-        self._in_flight: deque[tuple[Future[int], list[str]]] = deque()
+        self._in_flight: deque[tuple[Future[tuple[int, list[EventConflict]]], int]] = deque()
         self._events: list[UsageEvent] = []
         self._customers: list[str] = []
+        self._lines: list[int] = []
         self.stored = self.written = 0
 
     def __enter__(self) -> Self:
@@ -526,10 +593,15 @@ class _Batches:
         self._pool.shutdown(cancel_futures=True)  # after a failure, batches not begun never are
 
     def add(
-        self, events: list[UsageEvent], customers: list[str], progress: Callable[[], None]
+        self,
+        events: list[UsageEvent],
+        customers: list[str],
+        lines: list[int],
+        progress: Callable[[], None],
     ) -> None:
         self._events += events
         self._customers += customers
+        self._lines += lines
         while len(self._events) >= self._batch_size:
             self._submit(progress)
         if self._events and sum(not future.done() for future, _ in self._in_flight) < self._limit:
@@ -554,32 +626,49 @@ class _Batches:
 
     def _submit(self, progress: Callable[[], None]) -> None:
         size = min(self._batch_size, len(self._events))
-        events, customers = self._events[:size], self._customers[:size]
-        del self._events[:size], self._customers[:size]
+        events, customers, lines = self._events[:size], self._customers[:size], self._lines[:size]
+        del self._events[:size], self._customers[:size], self._lines[:size]
         # Prepared here, so that the writers only write: all the Python work is
         # on this thread, and a store that writes without the interpreter lock
         # (the SQL stores) writes side by side with it.
         with self._uow_factory(self._tenant, read_only=True) as uow:
             prepared = uow.events.prepare(events, customers, self._received_at)
-        ids = [event.id for event in events]
-        self._in_flight.append((self._pool.submit(self._store, prepared, events), ids))
+        self._in_flight.append((self._pool.submit(self._store, prepared, events, lines), size))
         while len(self._in_flight) > self._limit:
             self._settle_oldest(progress)
 
     def _settle_oldest(self, progress: Callable[[], None]) -> None:
-        future, ids = self._in_flight.popleft()
-        self.stored += future.result()
-        self.written += len(ids)
-        self._screen.stored(ids)
+        future, size = self._in_flight.popleft()
+        stored, conflicts = future.result()
+        self.stored += stored
+        self.conflicting += len(conflicts)
+        self._conflicts.extend(conflicts)
+        self.written += size
         progress()
 
-    def _store(self, prepared: PreparedEvents, events: list[UsageEvent]) -> int:
+    def _store(
+        self, prepared: PreparedEvents, events: list[UsageEvent], lines: list[int]
+    ) -> tuple[int, list[EventConflict]]:
         with self._uow_factory(self._tenant) as uow:
             uow.devices.hold()  # before writing: then it waits for nothing while it writes
             stored = uow.events.append_prepared(prepared)
+            conflicts = _stored_conflicts(uow, events, lines) if stored < len(events) else []
             _follow_moves(uow, self._screen, (event.device for event in events))
             uow.commit()
-        return stored
+        return stored, conflicts
+
+
+def _stored_conflicts(
+    uow: UnitOfWork, events: list[UsageEvent], lines: list[int]
+) -> list[EventConflict]:
+    """The events of a batch that the store already held under their id with other
+    content (looked up only when some of a batch were not stored: duplicates or these)."""
+    stored = uow.events.find([event.id for event in events])
+    return [
+        EventConflict(line, event.id, None)
+        for event, line in zip(events, lines, strict=True)
+        if stored.get(event.id, event) != event
+    ]
 
 
 def _follow_moves(uow: UnitOfWork, screen: _Screen, devices: Iterable[str]) -> None:

@@ -28,27 +28,38 @@ An invoice is named by its id or by its number. Each function except
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import cast, get_args
 
 from iotbill.domain.customers import Customer
-from iotbill.domain.errors import Conflict, InvalidInput, NotFound, Problem
+from iotbill.domain.errors import Conflict, InvalidInput, NotFound, Problem, ProblemCollector
 from iotbill.domain.invoices import (
     CreditNote,
     Invoice,
     InvoiceStatus,
+    carried_credit_line,
     credit_line,
     issue_credit_note,
     totals,
 )
 from iotbill.domain.money import parse_decimal, round_money
 from iotbill.domain.numbering import Series, series_for
+from iotbill.domain.payments import (
+    DEFAULT_DUNNING,
+    OVERDUE,
+    Notice,
+    Payment,
+    dunning_schedule,
+    notices_due,
+)
 from iotbill.domain.periods import require_aware
-from iotbill.services.moments import Moment, instant_for
+from iotbill.services.balance import Balances
+from iotbill.services.moments import Moment, collect_instant
 from iotbill.services.numbering import take_number
 from iotbill.services.ports import UnitOfWork
-from iotbill.services.webhooks import credit_note_data, emit, invoice_data
+from iotbill.services.webhooks import credit_note_data, emit, emit_many, invoice_data
 
 STATUSES: tuple[InvoiceStatus, ...] = get_args(InvoiceStatus)
 _AMOUNT = {"lines": "amount", "lines[0].amount": "amount"}
@@ -72,7 +83,7 @@ def assign_number(
     if customer is None or customer.id != invoice.customer_id:
         customer = uow.customers.get(invoice.customer_id)
     number = take_number(uow, Series.INVOICE, at, customer.zone)
-    return invoice.finalize(number=number, at=at)
+    return invoice.finalize(number=number, at=at, due_on=customer.due_on(at))
 
 
 def list_invoices(
@@ -81,14 +92,77 @@ def list_invoices(
     customer: str | None = None,
     subscription: str | None = None,
     status: str | None = None,
+    overdue_at: datetime | None = None,
 ) -> list[Invoice]:
-    """The matching invoices, by period start, then id."""
+    """The matching invoices, by period start, then id; with ``overdue_at``, only those
+    overdue then: finalized, something due, and due before that instant's local date."""
     if status is not None and status not in STATUSES:
         raise InvalidInput.at("status", f"must be one of {', '.join(STATUSES)}, not {status!r}")
     with uow:
-        return uow.invoices.list(
+        found = uow.invoices.list(
             customer=customer, subscription=subscription, status=cast(InvoiceStatus, status)
         )
+        if overdue_at is None:
+            return found
+        at = require_aware(overdue_at, "overdue_at")
+        customers = uow.customers.find(sorted({invoice.customer_id for invoice in found}))
+    return [
+        invoice
+        for invoice in found
+        if invoice.is_overdue(at.astimezone(customers[invoice.customer_id].zone).date())
+    ]
+
+
+def record_notices(
+    uow: UnitOfWork, *, at: datetime, schedule: Sequence[int] = DEFAULT_DUNNING
+) -> list[Notice]:
+    """Record the overdue notices and dunning reminders due by ``at`` (each invoice's
+    customer's local date), each once: running it again records nothing new."""
+    at = require_aware(at, "at")
+    days = dunning_schedule(schedule)
+    with uow:
+        unpaid = [
+            invoice
+            for invoice in uow.invoices.list(status="finalized")
+            if invoice.due_on is not None and invoice.amount_due > 0
+        ]
+        customers = uow.customers.find(sorted({invoice.customer_id for invoice in unpaid}))
+        recorded: dict[str, set[str]] = {}
+        for notice in uow.invoices.notices():
+            recorded.setdefault(notice.invoice_id, set()).add(notice.kind)
+        new = [
+            Notice(invoice.id, kind, invoice.due_on, at)
+            for invoice in unpaid
+            if invoice.due_on is not None
+            for kind in notices_due(
+                invoice.due_on,
+                at.astimezone(customers[invoice.customer_id].zone).date(),
+                days,
+                recorded=recorded.get(invoice.id, set()),
+            )
+        ]
+        uow.invoices.add_notices(new)
+        invoices = {invoice.id: invoice for invoice in unpaid}
+        for kind, type in ((False, "invoice.overdue"), (True, "invoice.reminder")):
+            emit_many(
+                uow,
+                type,
+                [
+                    (
+                        f"{notice.invoice_id}/{notice.kind}" if kind else notice.invoice_id,
+                        {
+                            **invoice_data(invoices[notice.invoice_id]),
+                            "notice": notice.kind,
+                            "due_on": notice.due_on.isoformat(),
+                        },
+                        at,
+                    )
+                    for notice in new
+                    if (notice.kind != OVERDUE) == kind
+                ],
+            )  # the webhook outbox delivers them, in this transaction
+        uow.commit()
+    return new
 
 
 def get_invoice(uow: UnitOfWork, reference: str) -> Invoice:
@@ -135,8 +209,12 @@ def finalize_invoice(
                 "at",
                 f"must not be before the invoice was issued ({invoice.issued_at.isoformat()})",
             )
-        finalized = assign_number(uow, invoice, at, customer=customer)
+        if invoice.status == "draft" and invoice.subscription_id is not None:
+            invoice = _with_carried_credit(uow, invoice)
+        balances = Balances(uow, [invoice.customer_id])
+        finalized = balances.apply(assign_number(uow, invoice, at, customer=customer))
         uow.invoices.save(finalized)
+        balances.write()
         emit(uow, "invoice.finalized", subject=finalized.id, data=invoice_data(finalized), at=at)
         uow.commit()
     return finalized
@@ -158,31 +236,55 @@ def finalized_invoices(uow: UnitOfWork, *, start: datetime, end: datetime) -> li
         return uow.invoices.finalized_between(start, end)
 
 
-def pay_invoice(uow: UnitOfWork, reference: str, *, at: Moment) -> Invoice:
-    """Mark a finalized invoice paid at ``at`` (not before it was finalized).
+def pay_invoice(
+    uow: UnitOfWork, reference: str, *, at: Moment, amount: str | Decimal | None = None
+) -> Invoice:
+    """Record a payment of ``amount`` (all that is due if ``None``) received at ``at`` (not
+    before the invoice was finalized); the invoice is ``paid`` once nothing is due.
 
-    A date is local midnight in the customer's zone.
+    A date is local midnight in the customer's zone. The amount must be positive, in
+    the currency's minor units and at most the amount due; every problem is reported
+    at once and nothing is stored.
     """
     with uow:
         invoice = find_invoice(uow, reference)
-        at = instant_for(at, uow.customers.get(invoice.customer_id), "at")
-        if invoice.finalized_at is not None and at < invoice.finalized_at:
-            raise InvalidInput.at(
+        problems = ProblemCollector()
+        customer = uow.customers.get(invoice.customer_id)
+        when = collect_instant(at, customer, "at", problems)
+        if when is not None and invoice.finalized_at is not None and when < invoice.finalized_at:
+            problems.add(
                 "at",
                 f"must not be before {invoice.number} was finalized"
                 f" ({invoice.finalized_at.isoformat()})",
             )
-        paid = invoice.pay(at=at)
+        exact: Decimal | None = None
+        if amount is not None:
+            try:
+                exact = parse_decimal(amount, "amount")
+            except InvalidInput as error:
+                problems.extend(error.problems)
+        problems.raise_if_any()
+        assert isinstance(when, datetime)
+        paid = invoice.pay(at=when, amount=exact)
         uow.invoices.save(paid)
-        emit(uow, "invoice.paid", subject=paid.id, data=invoice_data(paid), at=at)
+        received = paid.payments - invoice.payments
+        uow.invoices.add_payment(Payment(paid.id, received, when))
+        if paid.status == "paid":
+            emit(uow, "invoice.paid", subject=paid.id, data=invoice_data(paid), at=when)
         payment = {
             **invoice_data(paid),
-            "amount": str(invoice.amount_due),
-            "paid_at": at.isoformat(),
+            "amount": str(received),
+            "paid_at": when.isoformat(),
         }
-        emit(uow, "payment.received", subject=paid.id, data=payment, at=at)
+        emit(uow, "payment.received", subject=paid.id, data=payment, at=when)
         uow.commit()
     return paid
+
+
+def list_payments(uow: UnitOfWork, reference: str) -> list[Payment]:
+    """The payments of the invoice with id or number ``reference``, in the order received."""
+    with uow:
+        return uow.invoices.payments(find_invoice(uow, reference).id)
 
 
 def void_invoice(uow: UnitOfWork, reference: str, *, at: datetime) -> Invoice:
@@ -276,10 +378,27 @@ def find_invoice(uow: UnitOfWork, reference: str) -> Invoice:
         raise NotFound(f"no invoice has the id or number {reference!r}") from None
 
 
+def _with_carried_credit(uow: UnitOfWork, draft: Invoice) -> Invoice:
+    """The draft with the negative subtotal of its subscription's last finalized invoice
+    carried, as the bill run does at finalization."""
+    finalized = [
+        invoice
+        for invoice in uow.invoices.list(subscription=draft.subscription_id)
+        if invoice.status in ("finalized", "paid") and invoice.number is not None
+    ]
+    if not finalized:
+        return draft
+    last = max(finalized, key=lambda invoice: (invoice.finalized_at, invoice.number))
+    if last.subtotal >= 0 or last.number is None:
+        return draft
+    carried = carried_credit_line(draft.currency, last.number, last.subtotal)
+    return draft.revise([*draft.lines, carried])
+
+
 def _rest(invoice: Invoice) -> Decimal:
-    """The largest amount before tax whose total with tax is at most the amount due."""
+    """The largest amount before tax whose total with tax is at most what is left to credit."""
     money, rate = invoice.currency, invoice.tax_rate
-    due = invoice.amount_due
+    due = invoice.creditable
     if due <= 0:
         return Decimal(0)
     credited_before = invoice.total - due  # what earlier credit notes took, with tax

@@ -16,6 +16,7 @@ and :class:`~iotbill.domain.errors.Conflict` for an id that is already taken.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,11 +26,13 @@ from typing import Protocol, Self
 
 from iotbill.domain.api_keys import ApiKey
 from iotbill.domain.catalog import Meter, Plan
+from iotbill.domain.credits import CreditGrant, LedgerEntry
 from iotbill.domain.customers import Customer, Device
 from iotbill.domain.device_credentials import DeviceCredential
 from iotbill.domain.event_table import EventTable
 from iotbill.domain.events import UsageEvent
 from iotbill.domain.invoices import CreditNote, Invoice, InvoiceStatus, InvoiceSummary
+from iotbill.domain.payments import Notice, Payment
 from iotbill.domain.periods import Period
 from iotbill.domain.subscriptions import Subscription
 from iotbill.domain.webhooks import Delivery, WebhookEndpoint, WebhookMessage
@@ -346,6 +349,22 @@ class InvoiceRepository(Protocol):
         """Matching invoices, by period start, then id."""
         ...
 
+    def add_payment(self, payment: Payment) -> None:
+        """Record a payment of a stored invoice (store the invoice's new payments too)."""
+        ...
+
+    def payments(self, invoice: str) -> builtins.list[Payment]:
+        """The payments of the invoice with id ``invoice``, in the order received."""
+        ...
+
+    def add_notices(self, notices: Sequence[Notice]) -> None:
+        """Record notices of stored invoices; :class:`Conflict` for a kind an invoice has."""
+        ...
+
+    def notices(self, invoice: str | None = None) -> builtins.list[Notice]:
+        """The notices (of the invoice with id ``invoice``), in the order recorded."""
+        ...
+
     def next_number(self, series: str) -> int:
         """The next number of ``series`` (1, 2, ...): gap-free, since it rolls back with the
         transaction that took it, and serialised between concurrent transactions."""
@@ -363,6 +382,27 @@ class CreditNoteRepository(Protocol):
     def get(self, id: str) -> CreditNote: ...
 
     def list(self, invoice: str | None = None) -> list[CreditNote]: ...
+
+
+class CreditRepository(Protocol):
+    """Credit grants and the double-entry ledger: rows are added, never changed."""
+
+    def add_grant(self, grant: CreditGrant) -> None:
+        """Store a grant; :class:`Conflict` if its id is taken, :class:`NotFound` for an
+        unknown customer."""
+        ...
+
+    def grants(self, customers: Sequence[str] | None = None) -> list[CreditGrant]:
+        """The grants (of ``customers``), by customer, grant time, then id."""
+        ...
+
+    def add_entries(self, entries: Sequence[LedgerEntry]) -> None:
+        """Record ledger entries; :class:`Conflict` if an id is taken (roll back then)."""
+        ...
+
+    def entries(self, customers: Sequence[str] | None = None) -> list[LedgerEntry]:
+        """The ledger entries (of ``customers``), by time, then id."""
+        ...
 
 
 class ApiKeyRepository(Protocol):
@@ -591,6 +631,7 @@ class UnitOfWork(Protocol):
     subscriptions: SubscriptionRepository
     invoices: InvoiceRepository
     credit_notes: CreditNoteRepository
+    credits: CreditRepository
     events: EventStore
     api_keys: ApiKeyRepository
     idempotency: IdempotencyRepository

@@ -32,24 +32,35 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from iotbill.domain.catalog import Meter
 from iotbill.domain.customers import Customer
 from iotbill.domain.documents import (
     Document,
+    document_id,
     documents,
     finalized_before,
+    interim_credit_line,
+    interim_id,
     is_due,
+    last_finalized,
     late_check_since,
+    reissue_id,
     usage_changed,
 )
 from iotbill.domain.event_table import EventTable
-from iotbill.domain.invoices import DocumentKind, Invoice, InvoiceSummary
+from iotbill.domain.invoices import DocumentKind, Invoice, InvoiceSummary, carried_credit_line
 from iotbill.domain.invoicing import InvoiceLine
 from iotbill.domain.late_events import late_usage_adjustments
 from iotbill.domain.numbering import NumberSeries, Series, series_for
 from iotbill.domain.periods import Period
-from iotbill.domain.subscription_billing import PlanVersions, period_close_lines
+from iotbill.domain.subscription_billing import (
+    PlanVersions,
+    billing_periods,
+    period_close_lines,
+    usage_lines,
+)
 from iotbill.domain.subscriptions import Subscription
 from iotbill.services.ports import EventScope, EventWindow
 
@@ -101,6 +112,18 @@ class LateCheck:
         ]
 
 
+@dataclass(frozen=True, slots=True)
+class _Progress:
+    """The open ``period`` of a plan with ``thresholds``: its usage ``so_far`` is read
+    from ``window``; thresholds up to ``fired`` (an index, -1: none) fired already."""
+
+    period: Period
+    so_far: Period
+    thresholds: tuple[Decimal, ...]
+    fired: int
+    window: EventWindow
+
+
 @dataclass
 class _Pending:
     """An invoice this run may write: a document to issue (``stored`` is ``None``) or a
@@ -143,15 +166,16 @@ class SubscriptionBill:
             meter for plan in plans.values() for meter in plan.meters
         )
         self._invoices = invoices
-        stored = {summary.id for summary in invoices}
+        stored = {summary.id: summary for summary in invoices}
         self._pending = [
-            self._document(document)
+            self._document(replace(document, id=issue_id))
             for document in documents(subscription, customer, plans, times.as_of)
-            if document.id not in stored
+            if (issue_id := reissue_id(document.id, stored)) is not None
         ]
         self._pending.extend(
             self._draft(drafts[summary.id]) for summary in invoices if summary.id in drafts
         )
+        self._progress = self._open_period(set(stored))
         self._due: list[_Pending] = []
         self._drafted: list[Invoice] = []
         self._adjustments: dict[str, list[InvoiceLine]] = {}
@@ -159,8 +183,12 @@ class SubscriptionBill:
         self.revised: list[Invoice] = []
 
     def pricing_windows(self) -> list[EventWindow]:
-        """Step 1: the event windows of the invoices priced from usage, in order."""
-        return [pending.window for pending in self._pending if pending.window is not None]
+        """Step 1: the event windows of the invoices priced from usage, in order (and last,
+        the open period's usage so far, when its plan bills progressively)."""
+        windows = [pending.window for pending in self._pending if pending.window is not None]
+        if self._progress is not None:
+            windows.append(self._progress.window)
+        return windows
 
     def price(self, tables: Sequence[EventTable]) -> None:
         """Step 2: the tables of :meth:`pricing_windows` in; documents issued (a document
@@ -168,9 +196,12 @@ class SubscriptionBill:
         priced = iter(tables)
         for pending in self._pending:
             if pending.window is not None:
-                pending.lines = period_close_lines(
-                    self.subscription, self.customer, self.plans, pending.period, next(priced)
-                )
+                pending.lines = [
+                    *period_close_lines(
+                        self.subscription, self.customer, self.plans, pending.period, next(priced)
+                    ),
+                    *self._interim_credits(pending.period),
+                ]
             if pending.stored is None:
                 if not pending.lines:
                     continue
@@ -181,7 +212,68 @@ class SubscriptionBill:
                 self._drafted.append(self._new_draft(pending, pending.lines))
             elif tuple(pending.lines) != pending.stored.lines:
                 self.revised.append(pending.stored.revise(pending.lines))
+        if self._progress is not None:
+            self._interim(self._progress, next(priced))
         self._due.sort(key=lambda pending: (pending.issued_at, pending.id))
+
+    def _open_period(self, stored: set[str]) -> _Progress | None:
+        """The period open at ``as_of``, when the plan then in force has thresholds and
+        some of them have not fired in it yet."""
+        as_of = self.times.as_of
+        end = self.subscription.end
+        if as_of <= self.subscription.start or (end is not None and end <= as_of):
+            return None
+        phase = self.subscription.phase_at(as_of)
+        if phase is None or not self.plans[phase.plan_key].thresholds:
+            return None
+        thresholds = self.plans[phase.plan_key].thresholds
+        period = self.subscription.cycle(self.customer.timezone).period_containing(as_of)
+        if period.start == as_of:
+            return None
+        fired = [
+            index
+            for index in range(len(thresholds))
+            if interim_id(self.subscription.id, period, index) in stored
+        ]
+        if fired and max(fired) == len(thresholds) - 1:
+            return None
+        so_far = Period(period.start, as_of)
+        window = EventWindow(self.scope, self.meters, so_far, seen_by(self.times.now))
+        return _Progress(period, so_far, thresholds, max(fired, default=-1), window)
+
+    def _interim(self, progress: _Progress, table: EventTable) -> None:
+        """An interim invoice for the usage so far, when it reached a threshold not fired
+        yet: less what the period's earlier interim invoices billed; finalized now."""
+        usage = usage_lines(self.subscription, self.customer, self.plans, progress.so_far, table)
+        total = sum((line.amount for line in usage), Decimal(0))
+        crossed = [i for i, amount in enumerate(progress.thresholds) if total >= amount]
+        if not crossed or crossed[-1] <= progress.fired:
+            return
+        id = interim_id(self.subscription.id, progress.period, crossed[-1])
+        pending = _Pending(
+            id=id,
+            kind=DocumentKind.INTERIM,
+            period=progress.period,
+            issued_at=self.times.as_of,
+            stored=None,
+            due=True,
+            window=None,
+            lines=[*usage, *self._interim_credits(progress.period)],
+        )
+        self._due.append(pending)
+        self.issued.append(id)
+
+    def _interim_credits(self, period: Period) -> list[InvoiceLine]:
+        """What the interim invoices of ``period`` billed, credited line by line."""
+        interims = [
+            summary
+            for summary in self._invoices
+            if summary.kind is DocumentKind.INTERIM
+            and summary.period == period
+            and summary.status in ("finalized", "paid")
+        ]
+        interims.sort(key=lambda summary: (summary.finalized_at or DAWN, summary.number or ""))
+        return [interim_credit_line(self.customer.currency, summary) for summary in interims]
 
     @property
     def due(self) -> int:
@@ -204,20 +296,90 @@ class SubscriptionBill:
 
     def late_checks(self) -> list[LateCheck]:
         """Step 4: a check for each period-close invoice due that follows finalized
-        periods, unless they were all billed with the events known now."""
+        periods, unless they were all billed with the events known now; and, once
+        service has ended and its last period is billed, one for a late-usage invoice
+        of its own (an ended subscription has no next invoice to carry adjustments)."""
         checks = []
         for pending in self._due:
-            if pending.kind is not DocumentKind.CLOSE:
-                continue
-            earlier = finalized_before(self._finalized(), pending.period)
-            billed_until = late_check_since(earlier, self.times.now)
-            if billed_until is None:
-                continue
-            before = Period(DAWN, pending.period.start)
-            billed = EventWindow(self.scope, self.meters, before, seen_by(billed_until))
-            current = replace(billed, received_before=seen_by(self.times.now))
-            checks.append(LateCheck(pending.id, tuple(earlier), billed, current))
-        return checks
+            if pending.kind is DocumentKind.CLOSE:
+                checks.append(self._late_check(pending.id, pending.period))
+        end = self._service_end()
+        if end is not None and not any(p.kind is DocumentKind.CLOSE for p in self._due):
+            # (a close finalized in this run carries the adjustments itself)
+            late = document_id(self.subscription.id, DocumentKind.LATE, self.times.now)
+            checks.append(self._late_check(late, Period(end, end + timedelta(microseconds=1))))
+        return [check for check in checks if check is not None]
+
+    def _late_check(self, invoice_id: str, period: Period) -> LateCheck | None:
+        """Whether events before ``period`` arrived after the periods before it were
+        billed (by their close invoices, or by a late-usage invoice since)."""
+        finalized = self._finalized()
+        earlier = finalized_before(finalized, period)
+        if not earlier:
+            return None
+        late = [summary for summary in finalized if summary.kind is DocumentKind.LATE]
+        billed_until = late_check_since([*earlier, *late], self.times.now)
+        if billed_until is None:
+            return None
+        before = Period(DAWN, period.start)
+        billed = EventWindow(self.scope, self.meters, before, seen_by(billed_until))
+        current = replace(billed, received_before=seen_by(self.times.now))
+        return LateCheck(invoice_id, tuple(earlier), billed, current)
+
+    def _service_end(self) -> datetime | None:
+        """The end of the last billed period, once service has ended, that period has
+        closed by ``as_of`` and no period-close invoice waits in its grace period."""
+        end = self.subscription.end
+        if end is None:
+            return None
+        periods = billing_periods(self.subscription, self.customer, until=self.times.as_of)
+        if not periods or periods[-1].end < end:
+            return None
+        if any(p.kind is DocumentKind.CLOSE and not p.due for p in self._pending):
+            return None
+        return periods[-1].end
+
+    def credits_left(self, written: Sequence[Invoice]) -> list[InvoiceSummary]:
+        """Once service has ended and its last period is billed, the invoices whose negative
+        subtotal no later invoice will carry (``written``: what this run finalizes): the
+        last invoice that carries credits, and every late-usage invoice (they carry none)."""
+        if self._service_end() is None:
+            return []
+        summaries = [*self._invoices, *(invoice.summary() for invoice in written)]
+        carrying = last_finalized([s for s in summaries if s.kind is not DocumentKind.LATE])
+        left = [
+            summary
+            for summary in summaries
+            if summary.kind is DocumentKind.LATE
+            and summary.status in ("finalized", "paid")
+            and summary.subtotal < 0
+        ]
+        if carrying is not None and carrying.subtotal < 0:
+            left.append(carrying)
+        return left
+
+    def late_invoice(self, check: LateCheck) -> None:
+        """An ended subscription's late usage as an invoice of its own, due now, when
+        ``check`` (of :meth:`late_checks`) found some: numbered with the others."""
+        lines = self._adjustments.get(check.invoice_id, [])
+        if not lines or any(pending.id == check.invoice_id for pending in self._due):
+            return
+        if check.invoice_id != document_id(self.subscription.id, DocumentKind.LATE, self.times.now):
+            return
+        period = Period(check.earlier[0].period.start, check.earlier[-1].period.end)
+        self._due.append(
+            _Pending(
+                id=check.invoice_id,
+                kind=DocumentKind.LATE,
+                period=period,
+                issued_at=self.times.now,
+                stored=None,
+                due=True,
+                window=None,
+                lines=[],
+            )
+        )
+        self.issued.append(check.invoice_id)
 
     def adjust(self, check: LateCheck, tables: Sequence[EventTable]) -> None:
         """The tables of ``check.windows()`` in: the adjustments of its invoice, for each
@@ -243,17 +405,34 @@ class SubscriptionBill:
 
     def writes(self) -> tuple[list[Invoice], list[Invoice]]:
         """Step 5: the invoices to add (drafts issued, and those finalized at once) and the
-        stored drafts to replace (revised, or finalized), in order."""
+        stored drafts to replace (revised, or finalized), in order.
+
+        Each invoice finalized carries, before tax, the negative subtotal of the
+        subscription's invoice finalized just before it (:func:`carried_credit_line`),
+        so a credit larger than the charges is never lost; it is due on the local date
+        of ``now`` plus the customer's net terms.
+        """
         added, replaced = list(self._drafted), list(self.revised)
+        previous = last_finalized(self._invoices)
         for pending in self._due:
             assert pending.number is not None
             lines = [*pending.lines, *self._adjustments.get(pending.id, [])]
+            carries = pending.kind is not DocumentKind.LATE  # its subscription has ended
+            if carries and previous is not None and previous.subtotal < 0 and previous.number:
+                lines.append(
+                    carried_credit_line(self.customer.currency, previous.number, previous.subtotal)
+                )
             if pending.stored is None:
                 draft = self._new_draft(pending, lines)
             else:
                 draft = pending.stored.revise(lines)
-            final = draft.finalize(number=pending.number, at=self.times.now)
+            final = draft.finalize(
+                number=pending.number,
+                at=self.times.now,
+                due_on=self.customer.due_on(self.times.now),
+            )
             (added if pending.stored is None else replaced).append(final)
+            previous = final.summary()
         return added, replaced
 
     def _document(self, document: Document) -> _Pending:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
@@ -257,14 +258,25 @@ def test_a_negative_invoice_is_due_nothing_and_carries_its_subtotal_forward() ->
         Decimal("-13.61"),
         Decimal(0),
     )
-    carried = carried_credit_line(invoice)
-    assert carried is not None
+    assert invoice.number is not None
+    carried = carried_credit_line(invoice.currency, invoice.number, invoice.subtotal)
     assert (carried.kind, carried.description, carried.amount) == (
         "adjustment",
         "Credit carried from INV-2026-000001",
         Decimal("-11.44"),
     )
-    assert carried_credit_line(finalized(line("1.00"))) is None
+    assert carried.as_json(invoice.currency)["amount"] == "-11.44"
+
+
+def test_a_negative_invoice_at_no_tax_shows_its_tax_without_a_sign() -> None:
+    invoice = replace(draft(line("-11.00", kind="credit")), tax_rate=Decimal(0))
+    # 0 % of -11.00 is -0.00 in Decimal arithmetic: written 0.00.
+    document = invoice.as_json()
+    assert (document["tax"]["amount"], document["total"], document["amount_due"]) == (
+        "0.00",
+        "-11.00",
+        "0.00",
+    )
 
 
 def test_lines_in_another_currency_s_minor_unit_are_refused() -> None:
@@ -316,7 +328,7 @@ def test_jpy_end_to_end_from_subscription_to_invoice_json() -> None:
         period=february,
         lines=opening_lines(subscription, tokyo, plans),
         issued_at=start,
-    ).finalize(number="INV-2026-000001", at=start)
+    ).finalize(number="INV-2026-000001", at=start, due_on=tokyo.due_on(start))
     close = Invoice.draft(
         id="inv-feb",
         kind=DocumentKind.CLOSE,
@@ -360,8 +372,11 @@ def test_jpy_end_to_end_from_subscription_to_invoice_json() -> None:
         "subtotal": "2036",
         "tax": {"rate": "10", "amount": "204"},
         "total": "2240",
-        "credits": "0",
+        "credit_notes": "0",
+        "balance_applied": "0",
+        "payments": "0",
         "amount_due": "2240",
+        "due_on": "2026-02-10",
         "issued_at": "2026-02-09T15:00:00+00:00",
         "finalized_at": "2026-02-09T15:00:00+00:00",
         "paid_at": None,

@@ -21,6 +21,7 @@ from typing import Self, TypeVar
 
 from iotbill.domain.api_keys import ApiKey
 from iotbill.domain.catalog import Meter, Plan
+from iotbill.domain.credits import CreditGrant, LedgerEntry
 from iotbill.domain.customers import Customer, Device
 from iotbill.domain.device_credentials import DeviceCredential
 from iotbill.domain.errors import Conflict, NotFound
@@ -28,6 +29,7 @@ from iotbill.domain.event_table import STORED, EventTable
 from iotbill.domain.events import UsageEvent
 from iotbill.domain.invoices import CreditNote, Invoice, InvoiceStatus, InvoiceSummary
 from iotbill.domain.metering.selection import select
+from iotbill.domain.payments import Notice, Payment, notice_order
 from iotbill.domain.periods import Period
 from iotbill.domain.subscriptions import Subscription
 from iotbill.domain.webhooks import Delivery, WebhookEndpoint, WebhookMessage
@@ -35,6 +37,7 @@ from iotbill.services.ports import (
     DEFAULT_TENANT,
     ApiKeyRepository,
     CreditNoteRepository,
+    CreditRepository,
     CustomerRepository,
     DeviceCredentialRepository,
     DeviceRepository,
@@ -75,6 +78,10 @@ class TenantData:
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
     invoices: dict[str, Invoice] = field(default_factory=dict)
     credit_notes: dict[str, CreditNote] = field(default_factory=dict)
+    payments: list[Payment] = field(default_factory=list)
+    grants: dict[str, CreditGrant] = field(default_factory=dict)
+    ledger: dict[str, LedgerEntry] = field(default_factory=dict)
+    notices: dict[tuple[str, str], Notice] = field(default_factory=dict)
     sequences: dict[str, int] = field(default_factory=dict)
     events: list[StoredEvent] = field(default_factory=list)
     event_ids: set[str] = field(default_factory=set)
@@ -134,6 +141,10 @@ class MemoryUnitOfWork:
                 setattr(self._data, name, dict(getattr(committed, name)))
             self._data.plans = {code: list(found) for code, found in committed.plans.items()}
             self._data.sequences = dict(committed.sequences)
+            self._data.payments = list(committed.payments)
+            self._data.notices = dict(committed.notices)
+            self._data.grants = dict(committed.grants)
+            self._data.ledger = dict(committed.ledger)
             self._data.event_ids = set(committed.event_ids)
         self._pending: list[StoredEvent] = []
         self._reassignments: list[_Reassignment] = []
@@ -145,6 +156,7 @@ class MemoryUnitOfWork:
         self.subscriptions: SubscriptionRepository = MemorySubscriptionRepository(self)
         self.invoices: InvoiceRepository = MemoryInvoiceRepository(self)
         self.credit_notes: CreditNoteRepository = MemoryCreditNoteRepository(self)
+        self.credits: CreditRepository = MemoryCreditRepository(self)
         self.events: EventStore = MemoryEventStore(self)
         self.api_keys: ApiKeyRepository = MemoryApiKeyRepository(self)
         self.idempotency: IdempotencyRepository = MemoryIdempotencyRepository(self)
@@ -531,6 +543,30 @@ class MemoryInvoiceRepository(_Repository):
         ]
         return sorted(chosen, key=lambda invoice: (invoice.period.start, invoice.id))
 
+    def add_payment(self, payment: Payment) -> None:
+        _get(self._data().invoices, payment.invoice_id, "invoice")
+        self._data().payments.append(payment)
+
+    def payments(self, invoice: str) -> builtins.list[Payment]:
+        return [payment for payment in self._data().payments if payment.invoice_id == invoice]
+
+    def add_notices(self, notices: Sequence[Notice]) -> None:
+        stored = self._data().notices
+        for notice in notices:
+            _get(self._data().invoices, notice.invoice_id, "invoice")
+            key = (notice.invoice_id, notice.kind)
+            if key in stored:
+                raise Conflict(f"invoice {notice.invoice_id!r} has a {notice.kind} notice already")
+            stored[key] = notice
+
+    def notices(self, invoice: str | None = None) -> builtins.list[Notice]:
+        chosen = [
+            notice
+            for notice in self._data().notices.values()
+            if invoice is None or notice.invoice_id == invoice
+        ]
+        return sorted(chosen, key=notice_order)
+
     def finalized_between(self, start: datetime, end: datetime) -> builtins.list[Invoice]:
         chosen = [
             invoice
@@ -560,6 +596,37 @@ class MemoryInvoiceRepository(_Repository):
         first = sequences.get(series, 0) + 1
         sequences[series] = first + count - 1
         return range(first, first + count)
+
+
+class MemoryCreditRepository(_Repository):
+    def add_grant(self, grant: CreditGrant) -> None:
+        _get(self._data().customers, grant.customer_id, "customer")
+        _add(self._data().grants, grant.id, grant, "credit grant")
+
+    def grants(self, customers: Sequence[str] | None = None) -> list[CreditGrant]:
+        chosen = None if customers is None else set(customers)
+        found = [
+            grant
+            for grant in self._data().grants.values()
+            if chosen is None or grant.customer_id in chosen
+        ]
+        return sorted(found, key=lambda grant: (grant.customer_id, grant.granted_at, grant.id))
+
+    def add_entries(self, entries: Sequence[LedgerEntry]) -> None:
+        ledger = self._data().ledger
+        taken = [entry.id for entry in entries if entry.id in ledger]
+        if taken or len({entry.id for entry in entries}) < len(entries):
+            raise Conflict("a ledger entry of these is recorded already")
+        ledger.update((entry.id, entry) for entry in entries)
+
+    def entries(self, customers: Sequence[str] | None = None) -> list[LedgerEntry]:
+        chosen = None if customers is None else set(customers)
+        found = [
+            entry
+            for entry in self._data().ledger.values()
+            if chosen is None or entry.customer_id in chosen
+        ]
+        return sorted(found, key=lambda entry: (entry.at, entry.id))
 
 
 class MemoryCreditNoteRepository(_Repository):

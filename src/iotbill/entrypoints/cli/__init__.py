@@ -19,6 +19,7 @@ import typer
 from iotbill.entrypoints.cli import (
     adoption,
     billing,
+    credits,
     customers,
     demo,
     devices,
@@ -54,6 +55,7 @@ devices.register(app)
 mqtt.register(app, devices.devices_app)
 subscriptions.register(app)
 invoices.register(app)
+credits.register(app)
 documents.register(invoices.invoices_app, invoices.credit_notes_app)
 billing.register(app)
 serve.register(app)

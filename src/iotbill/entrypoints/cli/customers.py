@@ -29,6 +29,10 @@ def add_command(
     tax_rate: Annotated[
         str, typer.Option("--tax-rate", help="Tax rate in percent, exactly: 19, 8.875.")
     ] = "0",
+    net_terms: Annotated[
+        int,
+        typer.Option("--net-terms", help="Days an invoice is due after it is finalized."),
+    ] = 0,
     locale: Annotated[
         str, typer.Option("--locale", help="Locale of its invoices: en_US, de_DE, ja_JP.")
     ] = "en",
@@ -51,6 +55,7 @@ def add_command(
         timezone="--timezone",
         billing_address="--address",
         tax_rate="--tax-rate",
+        net_terms="--net-terms",
         locale="--locale",
     ):
         customer = add_customer(
@@ -61,6 +66,7 @@ def add_command(
             timezone=timezone,
             billing_address=address,
             tax_rate=tax_rate,
+            net_terms=net_terms,
             locale=locale,
         )
     current.emit(
@@ -95,7 +101,9 @@ def show_command(
     id: Annotated[str, typer.Argument(help="Customer id.")],
 ) -> None:
     """Show a customer with its devices and subscriptions. Exit code 3 if unknown."""
+    from iotbill.domain.money import format_money
     from iotbill.entrypoints.views import customer_json
+    from iotbill.services.balance import customer_balance
     from iotbill.services.customers import get_customer, list_devices
     from iotbill.services.subscriptions import list_subscriptions
 
@@ -103,6 +111,7 @@ def show_command(
     customer = get_customer(current.uow(), id)
     devices = [d.id for d in list_devices(current.uow(), customer=id) if d.owner == id]
     subscriptions = [s.id for s in list_subscriptions(current.uow(), customer=id)]
+    balance = format_money(customer_balance(current.uow(), id), customer.currency)
     view = customer_json(customer)
     shown = (
         ("Customer", f"{customer.name} ({customer.id})"),
@@ -110,12 +119,14 @@ def show_command(
         ("Time zone", view["timezone"]),
         ("Billing address", view["billing_address"] or "-"),
         ("Tax rate", f"{view['tax_rate']} %"),
+        ("Net terms", f"{customer.net_terms} days"),
+        ("Balance", f"{balance} {customer.currency} in credits"),
         ("Locale", view["locale"]),
         ("Devices", ", ".join(devices) or "-"),
         ("Subscriptions", ", ".join(subscriptions) or "-"),
     )
     current.emit(
-        {**view, "devices": devices, "subscriptions": subscriptions},
+        {**view, "balance": balance, "devices": devices, "subscriptions": subscriptions},
         "\n".join(f"{label + ':':<17}{value}" for label, value in shown),
     )
 

@@ -56,8 +56,10 @@ def ingest_command(
     Each event is billed to its device's owner at the event's timestamp; events
     of unknown devices, and events a meter billing them refuses (e.g. a negative
     quantity where the meter forbids it), are rejected with their line.
-    Re-ingesting a file stores nothing twice. Exit codes: 0 all stored, 2 some
-    lines rejected (with --atomic: then nothing is stored).
+    Re-ingesting a file stores nothing twice. An id repeated with other content is
+    a conflict: the first event stands, and the line is listed under 'conflicts'.
+    Exit codes: 0 all stored (or duplicates), 2 some lines rejected (with --atomic:
+    then nothing is stored) or in conflict.
     """
     from iotbill.adapters.event_import import EventFile
     from iotbill.services.ingest import ingest_lines
@@ -78,7 +80,7 @@ def ingest_command(
             clock_skew=timedelta(hours=clock_skew_hours),
         )
     current.emit(report.as_json(), lambda: _print_report(report, events.source, atomic))
-    if report.rejected:
+    if report.rejected or report.conflicts:
         raise typer.Exit(EXIT_INVALID_INPUT)
 
 
@@ -86,12 +88,16 @@ def _print_report(report: IngestReport, source: str, atomic: bool) -> None:
     note = " (--atomic: nothing stored)" if atomic and report.rejected else ""
     typer.echo(
         f"{report.accepted} accepted, {report.duplicates} duplicates, "
-        f"{len(report.rejected)} rejected{note}"
+        f"{len(report.conflicts)} conflicts, {len(report.rejected)} rejected{note}"
     )
-    for rejection in report.rejected[:MAX_SHOWN]:
-        typer.echo(f"{source}:{rejection.line}: {rejection.reason}", err=True)
-    if len(report.rejected) > MAX_SHOWN:
-        typer.echo(f"... and {len(report.rejected) - MAX_SHOWN} more", err=True)
+    problems = sorted(
+        [(r.line, r.reason) for r in report.rejected]
+        + [(c.line, c.reason) for c in report.conflicts]
+    )
+    for line, reason in problems[:MAX_SHOWN]:
+        typer.echo(f"{source}:{line}: {reason}", err=True)
+    if len(problems) > MAX_SHOWN:
+        typer.echo(f"... and {len(problems) - MAX_SHOWN} more", err=True)
 
 
 @contextmanager

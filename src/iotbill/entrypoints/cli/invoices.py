@@ -1,4 +1,4 @@
-"""``iotbill invoices list|show|finalize|pay|void|export`` and ``iotbill credit-notes
+"""``iotbill invoices list|show|finalize|pay|void|remind|export`` and ``iotbill credit-notes
 create|list|show``.
 
 An invoice is named by its id or its number. ``invoices show --json`` prints
@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from iotbill.entrypoints.cli.output import print_json
 from iotbill.entrypoints.cli.session import session, store_group
 
 if TYPE_CHECKING:
@@ -38,34 +39,48 @@ def list_command(
     status: Annotated[
         str | None, typer.Option("--status", help="draft, finalized, paid or void.")
     ] = None,
+    overdue: Annotated[
+        bool, typer.Option("--overdue", help="Only finalized invoices unpaid past their due date.")
+    ] = False,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="With --overdue: overdue then (default: now)."),
+    ] = None,
 ) -> None:
     """List invoices by period (--json: a list of the invoice schema)."""
+    from iotbill.entrypoints.cli.options import parse_instant
     from iotbill.entrypoints.cli.output import flag_names, print_table, table
     from iotbill.services.customers import list_customers
     from iotbill.services.invoices import list_invoices
 
     current = session()
+    overdue_at = None
+    if overdue:
+        overdue_at = current.now() if as_of is None else parse_instant(as_of, "--as-of")
     with flag_names(status="--status"):
         invoices = list_invoices(
-            current.uow(), customer=customer, subscription=subscription, status=status
+            current.uow(),
+            customer=customer,
+            subscription=subscription,
+            status=status,
+            overdue_at=overdue_at,
         )
-
-    def print_invoices() -> None:
-        zones = {c.id: c.timezone for c in list_customers(current.uow())}
-        shown = table("Invoices", "Number or id", "Status", "Customer", "Period", "Total>", "Due>")
-        for invoice in invoices:
-            view = invoice.as_json()
-            shown.add_row(
-                invoice.number or invoice.id,
-                invoice.status,
-                invoice.customer_id,
-                _period(invoice, zones[invoice.customer_id]),
-                f"{view['total']} {invoice.currency}",
-                view["amount_due"],
-            )
-        print_table(shown)
-
-    current.emit([invoice.as_json() for invoice in invoices], print_invoices)
+    if current.as_json:
+        print_json([invoice.as_json() for invoice in invoices])
+        return
+    zones = {c.id: c.timezone for c in list_customers(current.uow())}
+    shown = table("Invoices", "Number or id", "Status", "Customer", "Period", "Total>", "Due>")
+    for invoice in invoices:
+        view = invoice.as_json()
+        shown.add_row(
+            invoice.number or invoice.id,
+            invoice.status,
+            invoice.customer_id,
+            _period(invoice, zones[invoice.customer_id]),
+            f"{view['total']} {invoice.currency}",
+            view["amount_due"],
+        )
+    print_table(shown)
 
 
 @invoices_app.command("show")
@@ -73,20 +88,18 @@ def show_command(
     reference: Reference,
 ) -> None:
     """Show an invoice: its lines, totals and credit notes (--json: the invoice schema with
-    "credit_notes"). Exit code 3 if unknown."""
+    "issued_credit_notes", the credit notes themselves). Exit code 3 if unknown."""
     from iotbill.services.customers import get_customer
     from iotbill.services.invoices import get_invoice, list_credit_notes
 
     current = session()
     invoice = get_invoice(current.uow(), reference)
     notes = list_credit_notes(current.uow(), invoice.id)
-
-    def print_shown() -> None:
-        print_invoice(invoice, get_customer(current.uow(), invoice.customer_id).timezone, notes)
-
-    current.emit(
-        invoice.as_json() | {"credit_notes": [note.as_json() for note in notes]}, print_shown
-    )
+    if current.as_json:
+        print_json(invoice.as_json() | {"issued_credit_notes": [n.as_json() for n in notes]})
+        return
+    customer = get_customer(current.uow(), invoice.customer_id)
+    print_invoice(invoice, customer.timezone, notes)
 
 
 @invoices_app.command("finalize")
@@ -128,17 +141,70 @@ def pay_command(
             help="Paid at (default: now): a date (the customer's midnight) or a time with offset.",
         ),
     ] = None,
+    amount: Annotated[
+        str | None,
+        typer.Option("--amount", help="A partial payment, e.g. 40.00 (default: all that is due)."),
+    ] = None,
 ) -> None:
-    """Mark a finalized invoice paid. Exit codes: 0 ok, 3 unknown invoice, 4 not finalized."""
+    """Record a payment of a finalized invoice; it is paid once nothing is due.
+
+    Exit codes: 0 ok, 2 invalid input (e.g. more than is due), 3 unknown invoice,
+    4 not finalized.
+    """
     from iotbill.entrypoints.cli.options import parse_date_or_instant
     from iotbill.entrypoints.cli.output import flag_names
     from iotbill.services.invoices import pay_invoice
 
     current = session()
     paid_at = current.now() if at is None else parse_date_or_instant(at, "--at")
-    with flag_names(at="--at"):
-        invoice = pay_invoice(current.uow(), reference, at=paid_at)
-    current.emit(invoice.as_json(), f"invoice {invoice.number} is paid")
+    with flag_names(at="--at", amount="--amount"):
+        invoice = pay_invoice(current.uow(), reference, at=paid_at, amount=amount)
+    if current.as_json:
+        print_json(invoice.as_json())
+    elif invoice.status == "paid":
+        typer.echo(f"invoice {invoice.number} is paid")
+    else:
+        due = invoice.as_json()["amount_due"]
+        typer.echo(f"payment recorded on {invoice.number}; {due} {invoice.currency} left due")
+
+
+@invoices_app.command("remind")
+def remind_command(
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Record what is due by then (default: now).")
+    ] = None,
+    schedule: Annotated[
+        str,
+        typer.Option("--schedule", help="Reminder days after the due date, e.g. 3,10,30."),
+    ] = "3,10,30",
+) -> None:
+    """Record overdue notices and dunning reminders, each once per invoice.
+
+    An unpaid invoice gets an 'overdue' notice the day after its due date and a
+    'reminder+N' notice N days after it, for each N of --schedule. Exit codes:
+    0 ok, 2 invalid input.
+    """
+    from iotbill.domain.errors import InvalidInput
+    from iotbill.entrypoints.cli.options import parse_instant
+    from iotbill.services.invoices import record_notices
+
+    current = session()
+    at = current.now() if as_of is None else parse_instant(as_of, "--as-of")
+    parts = [part.strip() for part in schedule.split(",") if part.strip()]
+    if not all(part.isdigit() for part in parts):
+        raise InvalidInput.at("--schedule", f"must be whole days separated by commas: {schedule!r}")
+    notices = record_notices(current.uow(), at=at, schedule=[int(part) for part in parts])
+    if current.as_json:
+        print_json(
+            [
+                {"invoice": n.invoice_id, "kind": n.kind, "due_on": n.due_on.isoformat()}
+                for n in notices
+            ]
+        )
+        return
+    for notice in notices:
+        typer.echo(f"{notice.kind}: {notice.invoice_id} (due {notice.due_on.isoformat()})")
+    typer.echo(f"{len(notices)} notices recorded")
 
 
 @invoices_app.command("void")
@@ -191,12 +257,14 @@ def create_credit_note_command(
             description=description,
             at=current.now(),
         )
-    view = note.as_json()
-    current.emit(
-        view,
-        f"credit note {note.number}: {view['total']} {note.currency} credited on"
-        f" {invoice.number}; {invoice.as_json()['amount_due']} {invoice.currency} left due",
-    )
+    if current.as_json:
+        print_json(note.as_json())
+    else:
+        view = note.as_json()
+        typer.echo(
+            f"credit note {note.number}: {view['total']} {note.currency} credited on"
+            f" {invoice.number}; {invoice.as_json()['amount_due']} {invoice.currency} left due"
+        )
 
 
 @credit_notes_app.command("list")
@@ -212,6 +280,9 @@ def list_credit_notes_command(
 
     current = session()
     notes = list_credit_notes(current.uow(), invoice)
+    if current.as_json:
+        print_json([note.as_json() for note in notes])
+        return
     shown = table("Credit notes", "Number", "Invoice", "Issued (UTC)", "Reason", "Total>")
     for note in notes:
         view = note.as_json()
@@ -222,7 +293,7 @@ def list_credit_notes_command(
             note.reason,
             f"{view['total']} {note.currency}",
         )
-    current.emit([note.as_json() for note in notes], lambda: print_table(shown))
+    print_table(shown)
 
 
 @credit_notes_app.command("show")
@@ -230,17 +301,15 @@ def show_credit_note_command(
     number: Annotated[str, typer.Argument(help="Credit note number (CN-2026-000001).")],
 ) -> None:
     """Show a credit note: its lines, tax and total. Exit code 3 if unknown."""
+    from iotbill.entrypoints.cli.output import bold, print_table, table
     from iotbill.services.invoices import get_credit_note
 
     current = session()
     note = get_credit_note(current.uow(), number)
-    current.emit(note.as_json(), lambda: _print_credit_note(note))
-
-
-def _print_credit_note(note: CreditNote) -> None:
-    from iotbill.entrypoints.cli.output import bold, print_table, table
-
     view = note.as_json()
+    if current.as_json:
+        print_json(view)
+        return
     code = note.currency.code
     shown = table(
         f"Credit note {note.number} on {note.invoice_id}: {note.reason}",
@@ -299,6 +368,8 @@ def export_command(
     Voided or paid since, they are exported with their status now. Exit code 2
     for a bad --from, --to or --timezone.
     """
+    import csv
+    import sys
 
     from iotbill.domain.errors import InvalidInput
     from iotbill.entrypoints.cli.options import parse_instant
@@ -314,13 +385,9 @@ def export_command(
             start=parse_instant(start, "--from", timezone),
             end=parse_instant(end, "--to", timezone),
         )
-    current.emit([invoice.as_json() for invoice in invoices], lambda: _write_csv(invoices))
-
-
-def _write_csv(invoices: list[Invoice]) -> None:
-    import csv
-    import sys
-
+    if current.as_json:
+        print_json([invoice.as_json() for invoice in invoices])
+        return
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(EXPORT_COLUMNS)
     for invoice in invoices:
@@ -362,6 +429,9 @@ def print_invoice(
     invoice: Invoice, timezone: str, notes: list[CreditNote], *, upcoming: bool = False
 ) -> None:
     """Print an invoice as a table; ``upcoming``: one priced but not stored."""
+    from decimal import Decimal
+
+    from iotbill.domain.money import format_money
     from iotbill.entrypoints.cli.output import bold, local_text, print_table, table
 
     view = invoice.as_json()
@@ -380,8 +450,13 @@ def print_invoice(
     shown.add_row("Subtotal", "", "", view["subtotal"])
     shown.add_row(f"Tax ({view['tax']['rate']} %)", "", "", view["tax"]["amount"])
     shown.add_row(bold("Total"), "", "", bold(view["total"]))
-    if invoice.credits:
-        shown.add_row("Credits", "", "", f"-{view['credits']}")
+    for label, key in (
+        ("Credit notes", "credit_notes"),
+        ("Balance applied", "balance_applied"),
+        ("Payments", "payments"),
+    ):
+        if view[key] != format_money(Decimal(0), invoice.currency):
+            shown.add_row(label, "", "", f"-{view[key]}")
     shown.add_row(bold("Amount due"), "", "", bold(view["amount_due"]))
     print_table(shown)
     if upcoming:
@@ -393,6 +468,8 @@ def print_invoice(
     typer.echo(f"Issued {local_text(invoice.issued_at, timezone)} ({timezone})")
     if invoice.finalized_at is not None:
         typer.echo(f"Finalized {local_text(invoice.finalized_at, timezone)}")
+    if invoice.due_on is not None:
+        typer.echo(f"Due {invoice.due_on.isoformat()}")
     if invoice.paid_at is not None:
         typer.echo(f"Paid {local_text(invoice.paid_at, timezone)}")
     if invoice.voided_at is not None:

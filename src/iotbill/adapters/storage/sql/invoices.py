@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, delete, func, insert, select, text, update
@@ -16,7 +16,8 @@ from iotbill.adapters.storage.sql.lines import copy_rows, line_from_row, line_ro
 from iotbill.adapters.storage.sql.repository import Repository, chunks, instant, micros
 from iotbill.domain.errors import Conflict, NotFound
 from iotbill.domain.invoices import CreditNote, DocumentKind, Invoice, InvoiceStatus, InvoiceSummary
-from iotbill.domain.money import currency, to_minor_units
+from iotbill.domain.money import currency, from_minor_units, to_minor_units
+from iotbill.domain.payments import Notice, Payment, notice_order
 from iotbill.domain.periods import Period, from_micros, to_micros
 
 
@@ -170,6 +171,8 @@ class SqlInvoiceRepository(Repository):
                 invoices.c.grace_until,
                 invoices.c.number,
                 invoices.c.finalized_at,
+                invoices.c.currency,
+                invoices.c.subtotal_minor,
             ).where(self._mine(invoices), invoices.c.subscription_id.in_(chunk))
             found.extend(
                 InvoiceSummary(
@@ -182,6 +185,7 @@ class SqlInvoiceRepository(Repository):
                     grace_until=from_micros(row.grace_until),
                     number=row.number,
                     finalized_at=instant(row.finalized_at),
+                    subtotal=from_minor_units(row.subtotal_minor, currency(row.currency)),
                 )
                 for row in self._execute(statement)
             )
@@ -239,6 +243,75 @@ class SqlInvoiceRepository(Repository):
             line_rows_by_invoice.setdefault(line.invoice_id, []).append(line)
         return [_invoice_from(row, line_rows_by_invoice.get(row.id, [])) for row in rows]
 
+    def add_payment(self, payment: Payment) -> None:
+        payments = t.payments
+        position = self._execute(
+            select(func.count())
+            .select_from(payments)
+            .where(self._mine(payments), payments.c.invoice_id == payment.invoice_id)
+        ).scalar_one()
+        self._execute(
+            insert(payments).values(
+                tenant_id=self._tenant_id(),
+                invoice_id=payment.invoice_id,
+                position=position,
+                amount=payment.amount,
+                received_at=to_micros(payment.received_at),
+            )
+        )
+
+    def payments(self, invoice: str) -> builtins.list[Payment]:
+        payments = t.payments
+        statement = (
+            select(payments)
+            .where(self._mine(payments), payments.c.invoice_id == invoice)
+            .order_by(payments.c.position)
+        )
+        return [
+            Payment(row.invoice_id, row.amount, from_micros(row.received_at))
+            for row in self._execute(statement)
+        ]
+
+    def add_notices(self, notices: Sequence[Notice]) -> None:
+        if not notices:
+            return
+        tenant_id = self._tenant_id()
+        try:
+            self._execute(
+                insert(t.invoice_notices),
+                [
+                    {
+                        "tenant_id": tenant_id,
+                        "invoice_id": notice.invoice_id,
+                        "kind": notice.kind,
+                        "due_on": notice.due_on.isoformat(),
+                        "recorded_at": to_micros(notice.recorded_at),
+                    }
+                    for notice in notices
+                ],
+            )
+        except IntegrityError:
+            raise Conflict("an invoice has one of these notices already") from None
+
+    def notices(self, invoice: str | None = None) -> builtins.list[Notice]:
+        notices = t.invoice_notices
+        statement = select(notices).where(self._mine(notices))
+        if invoice is not None:
+            statement = statement.where(notices.c.invoice_id == invoice)
+        rows = self._execute(statement.order_by(notices.c.recorded_at, notices.c.invoice_id))
+        return sorted(
+            (
+                Notice(
+                    row.invoice_id,
+                    row.kind,
+                    date.fromisoformat(row.due_on),
+                    from_micros(row.recorded_at),
+                )
+                for row in rows
+            ),
+            key=notice_order,
+        )
+
     def next_number(self, series: str) -> int:
         return self.next_numbers(series, 1)[0]
 
@@ -283,6 +356,9 @@ def _invoice(invoice: Invoice) -> dict[str, Any]:
         "finalized_at": micros(invoice.finalized_at),
         "paid_at": micros(invoice.paid_at),
         "voided_at": micros(invoice.voided_at),
+        "payments": invoice.payments,
+        "balance_applied": invoice.balance_applied,
+        "due_on": None if invoice.due_on is None else invoice.due_on.isoformat(),
     }
 
 
@@ -305,6 +381,9 @@ def _invoice_from(row: Any, lines: list[Any]) -> Invoice:
         paid_at=instant(row.paid_at),
         voided_at=instant(row.voided_at),
         credits=row.credits,
+        payments=row.payments,
+        balance_applied=row.balance_applied,
+        due_on=None if row.due_on is None else date.fromisoformat(row.due_on),
     )
 
 

@@ -182,6 +182,7 @@ def _customer_columns(customer: Customer) -> dict[str, Any]:
         "billing_address": customer.billing_address,
         "tax_rate": customer.tax_rate,
         "locale": customer.locale,
+        "net_terms": customer.net_terms,
     }
 
 
@@ -194,6 +195,7 @@ def _customer(row: Any) -> Customer:
         row.billing_address,
         row.tax_rate,
         row.locale,
+        row.net_terms,
     )
 
 

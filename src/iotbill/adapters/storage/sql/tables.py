@@ -119,6 +119,8 @@ customers = Table(
     Column("timezone", String(64), nullable=False),
     Column("billing_address", Text, nullable=False),
     Column("tax_rate", ExactDecimal, nullable=False),
+    # The days an invoice is due after it is finalized (migration 0009).
+    Column("net_terms", Integer, nullable=False, server_default=text("0")),
     # The locale of the customer's documents (migration 0008).
     Column("locale", String(35), nullable=False, server_default="en"),
     PrimaryKeyConstraint("tenant_id", "id"),
@@ -204,11 +206,40 @@ invoices = Table(
     Column("finalized_at", Micros),
     Column("paid_at", Micros),
     Column("voided_at", Micros),
+    # Migration 0004: what payments and the customer's balance settled, and the due date
+    # (an ISO date in the customer's zone, set at finalization).
+    Column("payments", ExactDecimal, nullable=False, server_default=text("'0'")),
+    Column("balance_applied", ExactDecimal, nullable=False, server_default=text("'0'")),
+    Column("due_on", String(10)),
     PrimaryKeyConstraint("tenant_id", "id"),
     UniqueConstraint("tenant_id", "number"),
     ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
     Index(None, "tenant_id", "customer_id", "period_start"),
     Index(None, "tenant_id", "status"),
+)
+
+payments = Table(
+    "payments",
+    metadata,
+    *_tenant_key("payments"),
+    Column("invoice_id", String(256), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("amount", ExactDecimal, nullable=False),
+    Column("received_at", Micros, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "invoice_id", "position"),
+    ForeignKeyConstraint(["tenant_id", "invoice_id"], ["invoices.tenant_id", "invoices.id"]),
+)
+
+invoice_notices = Table(
+    "invoice_notices",
+    metadata,
+    *_tenant_key("invoice_notices"),
+    Column("invoice_id", String(256), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("due_on", String(10), nullable=False),
+    Column("recorded_at", Micros, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "invoice_id", "kind"),
+    ForeignKeyConstraint(["tenant_id", "invoice_id"], ["invoices.tenant_id", "invoices.id"]),
 )
 
 credit_notes = Table(
@@ -226,6 +257,42 @@ credit_notes = Table(
     PrimaryKeyConstraint("tenant_id", "id"),
     UniqueConstraint("tenant_id", "number"),
     ForeignKeyConstraint(["tenant_id", "invoice_id"], ["invoices.tenant_id", "invoices.id"]),
+)
+
+
+credit_grants = Table(
+    "credit_grants",
+    metadata,
+    *_tenant_key("credit_grants"),
+    Column("id", String(256), nullable=False),
+    Column("customer_id", String(128), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("amount", ExactDecimal, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("granted_at", Micros, nullable=False),
+    Column("expires_at", Micros),
+    Column("priority", Integer, nullable=False),
+    Column("description", Text, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
+    Index(None, "tenant_id", "customer_id"),
+)
+
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    *_tenant_key("ledger_entries"),
+    Column("id", String(512), nullable=False),
+    Column("customer_id", String(128), nullable=False),
+    Column("at", Micros, nullable=False),
+    Column("debit", String(256), nullable=False),
+    Column("credit", String(256), nullable=False),
+    Column("amount", ExactDecimal, nullable=False),
+    Column("grant_id", String(256)),
+    Column("document", String(256)),
+    Column("memo", Text, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    Index(None, "tenant_id", "customer_id"),
 )
 
 

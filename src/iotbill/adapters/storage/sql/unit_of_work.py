@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Engine, select
 from iotbill.adapters.storage.sql import tables
 from iotbill.adapters.storage.sql.access import SqlApiKeyRepository, SqlIdempotencyRepository
 from iotbill.adapters.storage.sql.credentials import SqlDeviceCredentialRepository
+from iotbill.adapters.storage.sql.credits import SqlCreditRepository
 from iotbill.adapters.storage.sql.engine import READ_ONLY
 from iotbill.adapters.storage.sql.events import SqlEventStore
 from iotbill.adapters.storage.sql.invoices import SqlCreditNoteRepository, SqlInvoiceRepository
@@ -25,6 +26,7 @@ from iotbill.domain.errors import NotFound
 from iotbill.services.ports import (
     ApiKeyRepository,
     CreditNoteRepository,
+    CreditRepository,
     CustomerRepository,
     DeviceCredentialRepository,
     DeviceRepository,
@@ -68,6 +70,7 @@ class SqlUnitOfWork:
         self.credit_notes: CreditNoteRepository = SqlCreditNoteRepository(
             self._connection, self._tenant_id
         )
+        self.credits: CreditRepository = SqlCreditRepository(self._connection, self._tenant_id)
         self.events: EventStore = SqlEventStore(self._connection, self._tenant_id)
         self.api_keys: ApiKeyRepository = SqlApiKeyRepository(self._connection, self._tenant_id)
         self.idempotency: IdempotencyRepository = SqlIdempotencyRepository(

@@ -1,0 +1,137 @@
+"""``iotbill credits grant|list|history``: a customer's prepaid and granted credits.
+
+Invoices use the credits when they are finalized, after tax: higher priority
+first, then the soonest expiry, credits without expiry last. Every movement is
+an entry of the double-entry ledger (``credits history``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from iotbill.entrypoints.cli.output import print_json
+from iotbill.entrypoints.cli.session import session, store_group
+
+credits_app = store_group(help="Credits on a customer's balance: granted free or purchased.")
+Customer = Annotated[str, typer.Argument(help="Customer id.")]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``credits`` group to ``app``."""
+    app.add_typer(credits_app, name="credits")
+
+
+@credits_app.command("grant")
+def grant_command(
+    customer: Customer,
+    amount: Annotated[str, typer.Option("--amount", help="Amount, e.g. 50.00.")],
+    purchased: Annotated[
+        bool,
+        typer.Option("--purchased", help="Bought: billed, untaxed, on an invoice of its own."),
+    ] = False,
+    expires: Annotated[
+        str | None,
+        typer.Option("--expires", help="Expiry: a date (the customer's midnight) or a time."),
+    ] = None,
+    priority: Annotated[
+        int, typer.Option("--priority", help="Used before credits of lower priority.")
+    ] = 0,
+    description: Annotated[str, typer.Option("--description", help="What it is for.")] = "",
+    at: Annotated[
+        str | None, typer.Option("--at", help="Granted at (default: now): a date or a time.")
+    ] = None,
+) -> None:
+    """Add a credit to a customer's balance.
+
+    Exit codes: 0 ok, 2 invalid input (every problem listed), 3 unknown customer.
+    """
+    from iotbill.entrypoints.cli.options import parse_date_or_instant
+    from iotbill.entrypoints.cli.output import flag_names
+    from iotbill.services.balance import grant_credit
+    from iotbill.services.customers import get_customer
+    from iotbill.services.moments import instant_for
+
+    current = session()
+    found = get_customer(current.uow(), customer)
+    granted_at = (
+        current.now()
+        if at is None
+        else instant_for(parse_date_or_instant(at, "--at"), found, "--at")
+    )
+    expires_at = (
+        None
+        if expires is None
+        else instant_for(parse_date_or_instant(expires, "--expires"), found, "--expires")
+    )
+    with flag_names(amount="--amount", expires_at="--expires", priority="--priority"):
+        grant, invoice = grant_credit(
+            current.uow(),
+            customer=customer,
+            amount=amount,
+            at=granted_at,
+            purchased=purchased,
+            expires_at=expires_at,
+            priority=priority,
+            description=description,
+        )
+    if current.as_json:
+        view = grant.as_json(grant.amount)
+        view["invoice"] = None if invoice is None else invoice.as_json()
+        print_json(view)
+        return
+    money = grant.as_json(grant.amount)["amount"]
+    typer.echo(f"granted {money} {grant.currency} to {customer} as {grant.id}")
+    if invoice is not None:
+        typer.echo(f"billed on invoice {invoice.number} (untaxed)")
+
+
+@credits_app.command("list")
+def list_command(
+    customer: Annotated[str | None, typer.Option("--customer", help="Only this one's.")] = None,
+) -> None:
+    """List the credits granted, with what is left of each."""
+    from iotbill.entrypoints.cli.output import print_table, table
+    from iotbill.services.balance import list_credits
+
+    current = session()
+    found = list_credits(current.uow(), customer)
+    if current.as_json:
+        print_json([grant.as_json(left) for grant, left in found])
+        return
+    shown = table("Credits", "Id", "Kind", "Amount>", "Left>", "Priority>", "Expires", "Customer")
+    for grant, left in found:
+        view = grant.as_json(left)
+        shown.add_row(
+            grant.id,
+            grant.kind,
+            f"{view['amount']} {grant.currency}",
+            view["remaining"],
+            str(grant.priority),
+            view["expires_at"] or "never",
+            grant.customer_id,
+        )
+    print_table(shown)
+
+
+@credits_app.command("history")
+def history_command(
+    customer: Customer,
+) -> None:
+    """The ledger entries of a customer's credits, oldest first. Exit code 3 if unknown."""
+    from iotbill.entrypoints.cli.output import print_table, table
+    from iotbill.services.balance import credit_history
+    from iotbill.services.customers import get_customer
+
+    current = session()
+    money = get_customer(current.uow(), customer).currency
+    entries = credit_history(current.uow(), customer)
+    if current.as_json:
+        print_json([entry.as_json(money) for entry in entries])
+        return
+    shown = table(f"Ledger of {customer}", "At", "Debit", "Credit", f"Amount ({money})>", "Memo")
+    for entry in entries:
+        view = entry.as_json(money)
+        shown.add_row(view["at"], entry.debit, entry.credit, view["amount"], entry.memo)
+    print_table(shown)

@@ -1,0 +1,228 @@
+"""A customer's balance: grant and buy credits, use them on invoices, write off expired ones.
+
+The rules are the domain's (:mod:`iotbill.domain.credits`); this module stores
+grants and ledger entries. :class:`Balances` is what finalizing invoices uses:
+the grants and ledger of some customers, read once, used invoice by invoice in
+the order the invoices are finalized, and the entries to record. The bill run
+and ``invoices finalize`` both finalize through it, so credit is used exactly
+once: the entries and the invoice are written in the same transaction, and an
+entry's id (``{grant}/used/{invoice}``) is unique.
+
+A *purchased* credit is billed on an invoice of its own (kind ``purchase``),
+untaxed, finalized and numbered when the credit is bought; the credit is usable
+at once. Each function is one unit of work: it enters the ``uow`` it is given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from iotbill.domain.credits import (
+    CreditGrant,
+    LedgerEntry,
+    credits_account,
+    expiry_entry,
+    grant_entry,
+    remaining,
+    use_credits,
+    use_entries,
+)
+from iotbill.domain.invoices import DocumentKind, Invoice, InvoiceSummary
+from iotbill.domain.invoicing import InvoiceLine
+from iotbill.domain.numbering import Series
+from iotbill.domain.periods import Period, local_midnight, require_aware
+from iotbill.services.numbering import take_number
+from iotbill.services.ports import UnitOfWork
+
+
+class Balances:
+    """The credits of some customers, read once in a unit of work, used invoice by invoice."""
+
+    def __init__(self, uow: UnitOfWork, customers: Sequence[str]) -> None:
+        self._uow = uow
+        self.grants = {grant.id: grant for grant in uow.credits.grants(customers)}
+        entries = uow.credits.entries(customers)
+        self._left = {grant.id: remaining(grant, entries) for grant in self.grants.values()}
+        self.added: list[LedgerEntry] = []
+        self.new_grants: list[CreditGrant] = []
+
+    def apply(self, invoice: Invoice) -> Invoice:
+        """The finalized ``invoice`` with the customer's usable credit applied to what is
+        due (after tax), the ledger entries noted."""
+        if invoice.status != "finalized" or invoice.amount_due <= 0:
+            return invoice
+        assert invoice.finalized_at is not None and invoice.number is not None
+        mine = [
+            (grant, self._left[grant.id])
+            for grant in self.grants.values()
+            if grant.customer_id == invoice.customer_id
+        ]
+        uses = use_credits(mine, invoice.amount_due, at=invoice.finalized_at)
+        if not uses:
+            return invoice
+        for use in uses:
+            self._left[use.grant_id] -= use.amount
+        self.added.extend(
+            use_entries(
+                invoice.customer_id,
+                uses,
+                invoice=invoice.id,
+                number=invoice.number,
+                at=invoice.finalized_at,
+            )
+        )
+        used = sum((use.amount for use in uses), Decimal(0))
+        applied = replace(invoice, balance_applied=invoice.balance_applied + used)
+        if applied.amount_due > 0:
+            return applied
+        return replace(applied, status="paid", paid_at=invoice.finalized_at)
+
+    def carried(self, invoice_id: str) -> bool:
+        """Whether the credit of invoice ``invoice_id`` is on the balance already."""
+        return f"{invoice_id}/carried" in self.grants
+
+    def carry(self, last: InvoiceSummary, invoice: Invoice, at: datetime) -> None:
+        """Put the credit of an ended subscription's last invoice, negative, on its
+        customer's balance (once: the grant's id is the invoice's)."""
+        grant_id = f"{last.id}/carried"
+        if grant_id in self.grants or invoice.total >= 0:
+            return
+        grant = CreditGrant(
+            id=grant_id,
+            customer_id=invoice.customer_id,
+            kind="carried",
+            amount=-invoice.total,
+            currency=invoice.currency,
+            granted_at=at,
+            description=f"Credit of {invoice.number}, whose subscription has ended",
+        )
+        self.grants[grant.id] = grant
+        self._left[grant.id] = grant.amount
+        self.new_grants.append(grant)
+        self.added.append(grant_entry(grant))
+
+    def write(self) -> None:
+        """Store the grants and entries noted (in the caller's transaction)."""
+        for grant in self.new_grants:
+            self._uow.credits.add_grant(grant)
+        self._uow.credits.add_entries(self.added)
+        self.new_grants, self.added = [], []
+
+
+def grant_credit(
+    uow: UnitOfWork,
+    *,
+    customer: str,
+    amount: str | Decimal,
+    at: datetime,
+    purchased: bool = False,
+    expires_at: datetime | None = None,
+    priority: int = 0,
+    description: str = "",
+) -> tuple[CreditGrant, Invoice | None]:
+    """Add a credit to ``customer``'s balance at ``at``: free, or purchased (then billed,
+    untaxed, on an invoice of its own, finalized now). Every problem is reported at once,
+    each at its field; nothing is stored then."""
+    with uow:
+        found = uow.customers.get(customer)
+        number = len(uow.credits.grants([customer])) + 1
+        grant = CreditGrant.create(
+            id=f"{customer}/credit/{number}",
+            customer_id=customer,
+            kind="purchased" if purchased else "granted",
+            amount=amount,
+            currency=found.currency,
+            granted_at=at,
+            expires_at=expires_at,
+            priority=priority,
+            description=description,
+        )
+        invoice = None
+        if purchased:
+            day = at.astimezone(found.zone).date()
+            period = Period(
+                local_midnight(day, found.zone),
+                local_midnight(day + timedelta(days=1), found.zone),
+            )
+            line = InvoiceLine.rounded(
+                found.currency,
+                charge="prepaid_credit",
+                kind="fixed_fee",
+                description=description or "Prepaid credit",
+                quantity=Decimal(1),
+                unit_price=grant.amount,
+                exact_amount=grant.amount,
+            )
+            draft = Invoice.draft(
+                id=f"{grant.id}/purchase",
+                kind=DocumentKind.PURCHASE,
+                customer=found,
+                subscription_id=None,
+                period=period,
+                lines=[line],
+                issued_at=at,
+            )
+            untaxed = replace(draft, tax_rate=Decimal(0))
+            invoice = untaxed.finalize(
+                number=take_number(uow, Series.INVOICE, at, found.zone),
+                at=at,
+                due_on=found.due_on(at),
+            )
+            uow.invoices.add(invoice)
+        uow.credits.add_grant(grant)
+        uow.credits.add_entries([grant_entry(grant)])
+        uow.commit()
+    return grant, invoice
+
+
+def list_credits(uow: UnitOfWork, customer: str | None = None) -> list[tuple[CreditGrant, Decimal]]:
+    """The grants (of ``customer``) with what is left of each."""
+    with uow:
+        if customer is not None:
+            uow.customers.get(customer)
+        chosen = None if customer is None else [customer]
+        entries = uow.credits.entries(chosen)
+        return [(grant, remaining(grant, entries)) for grant in uow.credits.grants(chosen)]
+
+
+def credit_history(uow: UnitOfWork, customer: str) -> list[LedgerEntry]:
+    """The ledger entries of ``customer``, by time."""
+    with uow:
+        uow.customers.get(customer)
+        return uow.credits.entries([customer])
+
+
+def customer_balance(uow: UnitOfWork, customer: str) -> Decimal:
+    """What ``customer`` has in credits: its credits account in the ledger."""
+    with uow:
+        return balance_of(uow.credits.entries([customer]), customer)
+
+
+def balance_of(entries: Sequence[LedgerEntry], customer: str) -> Decimal:
+    """The balance of ``customer``'s credits account in ``entries``."""
+    account = credits_account(customer)
+    return sum((e.amount for e in entries if e.credit == account), Decimal(0)) - sum(
+        (e.amount for e in entries if e.debit == account), Decimal(0)
+    )
+
+
+def expire_credits(uow: UnitOfWork, *, at: datetime) -> list[LedgerEntry]:
+    """Write off what is left of every grant expired by ``at`` (once each); the entries."""
+    at = require_aware(at, "at")
+    with uow:
+        entries = uow.credits.entries()
+        done = {entry.id for entry in entries}
+        written = [
+            entry
+            for grant in uow.credits.grants()
+            if grant.expires_at is not None and grant.expires_at <= at
+            if (entry := expiry_entry(grant, remaining(grant, entries))) is not None
+            and entry.id not in done
+        ]
+        if written:  # a run with nothing to write off commits nothing
+            uow.credits.add_entries(written)
+            uow.commit()
+    return written
