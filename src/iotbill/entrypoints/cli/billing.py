@@ -59,7 +59,7 @@ def bill_run_command(
     now = system_clock().now()
     cutoff = now if as_of is None else parse_instant(as_of, "--as-of")
     open_uow = open_store(database)
-    with progress_bar("billing subscriptions") as advance:
+    with progress_bar("billing subscriptions", enabled=not as_json) as advance:
         report = bill_run(
             open_uow,
             tenant,

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated
 
@@ -140,7 +137,9 @@ def ingest_command(
 
     uow_factory = open_store(database)
     events = EventFile(file)
-    with _progress(events.lines) as advance:
+    from iotbill.entrypoints.cli.progress import progress_bar
+
+    with progress_bar("ingesting", events.lines, enabled=not as_json) as advance:
         report = ingest_lines(
             uow_factory,
             tenant,
@@ -171,17 +170,3 @@ def ingest_command(
             typer.echo(f"... and {len(problems) - MAX_SHOWN} more", err=True)
     if report.rejected or report.conflicts:
         raise typer.Exit(EXIT_INVALID_INPUT)
-
-
-@contextmanager
-def _progress(total: int) -> Iterator[Callable[[int], None]]:
-    """A progress bar on a terminal (standard error); nothing when piped."""
-    if not sys.stderr.isatty():
-        yield lambda done: None
-        return
-    from rich.console import Console
-    from rich.progress import Progress
-
-    with Progress(console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task("ingesting", total=total)
-        yield lambda done: progress.update(task, completed=done)
