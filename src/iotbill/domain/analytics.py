@@ -143,7 +143,7 @@ def invoice_standing(invoices: Iterable[Invoice], at: datetime) -> list[Standing
     sums: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     for invoice in invoices:
         if invoice.status == "paid":
-            state, amount = "paid", invoice.amount_due
+            state, amount = "paid", invoice.payments + invoice.balance_applied  # what settled it
         elif invoice.status == "finalized" and invoice.amount_due > 0:
             assert invoice.finalized_at is not None
             overdue = invoice.finalized_at + TERMS <= at
