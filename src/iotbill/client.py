@@ -60,6 +60,11 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "create_credit_note": ("POST", "/v1/credit-notes"),
     "list_credit_notes": ("GET", "/v1/credit-notes"),
     "get_credit_note": ("GET", "/v1/credit-notes/{credit_note_id}"),
+    "invoice_pdf": ("GET", "/v1/invoices/{invoice_id}.pdf"),
+    "invoice_html": ("GET", "/v1/invoices/{invoice_id}.html"),
+    "credit_note_pdf": ("GET", "/v1/credit-notes/{credit_note_id}.pdf"),
+    "credit_note_html": ("GET", "/v1/credit-notes/{credit_note_id}.html"),
+    "analytics_overview": ("GET", "/v1/analytics/overview"),
     "create_key": ("POST", "/v1/keys"),
     "list_keys": ("GET", "/v1/keys"),
     "revoke_key": ("POST", "/v1/keys/{key_id}/revoke"),
@@ -219,6 +224,22 @@ class IotbillClient:
     def get_credit_note(self, credit_note_id: str) -> dict[str, Any]:
         return self._call("get_credit_note", credit_note_id=credit_note_id)
 
+    def invoice_pdf(self, invoice_id: str) -> bytes:
+        """The invoice as PDF (its id's URL form or its number)."""
+        return self._send("invoice_pdf", invoice_id=invoice_id).content
+
+    def invoice_html(self, invoice_id: str) -> str:
+        return self._send("invoice_html", invoice_id=invoice_id).text
+
+    def credit_note_pdf(self, credit_note_id: str) -> bytes:
+        return self._send("credit_note_pdf", credit_note_id=credit_note_id).content
+
+    def credit_note_html(self, credit_note_id: str) -> str:
+        return self._send("credit_note_html", credit_note_id=credit_note_id).text
+
+    def analytics_overview(self, **query: Any) -> dict[str, Any]:
+        return self._call("analytics_overview", params=query)
+
     def create_key(self, *, name: str, scopes: list[str]) -> dict[str, Any]:
         return self._call("create_key", json={"name": name, "scopes": scopes})
 
@@ -249,6 +270,20 @@ class IotbillClient:
         idempotency_key: str | None = None,
         **path: str,
     ) -> dict[str, Any]:
+        result: dict[str, Any] = self._send(
+            operation, json=json, params=params, idempotency_key=idempotency_key, **path
+        ).json()
+        return result
+
+    def _send(
+        self,
+        operation: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        **path: str,
+    ) -> httpx.Response:
         method, template = OPERATIONS[operation]
         url = template.format(**{name: quote(value, safe="") for name, value in path.items()})
         query = {name: value for name, value in (params or {}).items() if value is not None}
@@ -284,6 +319,5 @@ class IotbillClient:
                     else {"detail": response.text}
                 )
                 raise ApiError(response.status_code, problem)
-            result: dict[str, Any] = response.json()
-            return result
+            return response
         raise AssertionError("unreachable: the last attempt returns or raises")

@@ -215,6 +215,18 @@ def test_churn_is_reproducible_from_the_seed() -> None:
     assert not np.array_equal(first.adopters, other.adopters)
 
 
+def test_each_run_is_reported_and_reporting_changes_nothing() -> None:
+    plan = plan_of(FLEET_PLAN)
+    told: list[tuple[int, int]] = []
+    reported = forecast(
+        plan, churn_setup(60, 0.3), 3, np.random.default_rng(11), lambda *done: told.append(done)
+    )
+    assert told == [(1, 3), (2, 3), (3, 3)]
+    quiet = run(plan, churn_setup(60, 0.3), runs=3, seed=11)
+    assert np.array_equal(reported.adopters, quiet.adopters)
+    assert reported.revenue == quiet.revenue
+
+
 def test_churn_matches_geometric_survival_within_five_standard_errors() -> None:
     # Every node adopts in period 1; each stays through period t with chance (1 - p)^(t-1).
     nodes, churn, runs = 400, 0.25, 40

@@ -33,11 +33,12 @@ from iotbill.entrypoints.render import (
 )
 from iotbill.services.documents import CreditNoteSheet, InvoiceSheet
 from iotbill.services.ports import Tenant
-from tests.conftest import run_iotbill
+from tests.conftest import ROOT, run_iotbill
 
 SELLER = Tenant("acme", "Acme IoT Ltd.")
 JANUARY = Period(datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC))
 ISSUED = datetime(2026, 2, 1, tzinfo=UTC)
+ARTEFACTS = ROOT / "test-artefacts"
 LOCALES = {"acme-water": "en_US", "stadtwerke-nord": "de_DE", "kobe-vending": "ja_JP"}
 
 
@@ -218,3 +219,25 @@ def test_a_credit_note_document_shows_what_it_credits() -> None:
     # 200 + 20 tax = 220, less the credit note's 55: 165 due.
     assert "Credit note CN-2026-000001 -$55.00" in invoice_lines
     assert "Amount due $165.00" in invoice_lines
+
+
+def test_the_first_page_of_a_demo_invoice_as_a_picture(
+    demo: tuple[Path, list[dict[str, Any]]], tmp_path: Path
+) -> None:
+    """docs/images/invoice-page.png, shown in the README, is the picture this test saves."""
+    import pypdfium2
+
+    database, _ = demo
+    output = tmp_path / "INV-2026-000004.pdf"
+    assert run_iotbill(
+        "invoices", "pdf", "INV-2026-000004", "-o", str(output),
+        "--database", str(database), "--tenant", "demo",
+    ).exit_code == 0  # fmt: skip
+    document = pypdfium2.PdfDocument(output.read_bytes())
+    assert len(document) == 1
+    picture = document[0].render(scale=1.1).to_pil()
+    width, height = picture.size
+    assert (width, height) == (655, 927)  # A4, 595 x 842 points, at 1.1 pixels a point
+    ARTEFACTS.mkdir(exist_ok=True)
+    picture.save(ARTEFACTS / "invoice-page.png", optimize=True)
+    document.close()

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from iotbill.adapters import event_files
+from iotbill.adapters import event_files, event_import
 from iotbill.adapters.event_import import EventFile
 from iotbill.domain.errors import InvalidInput
 from iotbill.domain.events import Rejection, SourcedEvent, UsageEvent
@@ -110,3 +110,48 @@ def test_a_line_keeps_the_first_reason_it_is_refused_for() -> None:
     line.refuse("id: repeats the id of line 3, which was rejected")
 
     assert line.rejection() == Rejection(7, "device: unknown device 'd1' (add it first)")
+
+
+@pytest.mark.parametrize("read_bytes", [1, 7, 64])
+def test_the_file_is_read_a_little_at_a_time_with_the_same_stretches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, read_bytes: int
+) -> None:
+    lines = [GOOD % n for n in range(40)]
+    path = _write(tmp_path, lines)
+    whole = [[s.line for s in stretch.events] for stretch in EventFile(path, 400)]
+    monkeypatch.setattr(event_import, "READ_BYTES", read_bytes)
+    reads: list[int] = []
+    opened = event_files.open_bytes
+
+    def counting(name: str) -> Any:
+        file = opened(name)
+        read = file.read
+
+        def read_some(size: int = -1) -> bytes:
+            assert size > 0  # never the whole file at once
+            reads.append(size)
+            return read(size)
+
+        file.read = read_some  # type: ignore[method-assign]
+        return file
+
+    monkeypatch.setattr(event_import, "open_bytes", counting)
+    events = EventFile(path, 400)
+
+    assert [[s.line for s in stretch.events] for stretch in events] == whole
+    assert len(whole) > 3 and events.lines == 40
+    assert max(reads) <= max(read_bytes, 400)
+
+
+def test_standard_input_streams_and_has_no_line_count_before_it_is_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+    import sys
+
+    data = ("\n".join([GOOD % "a", GOOD % "b"]) + "\n").encode()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    events = EventFile("-")
+
+    assert events.lines is None
+    assert [s.event.id for stretch in events for s in stretch.events] == ["a", "b"]

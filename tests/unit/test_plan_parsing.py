@@ -110,7 +110,7 @@ charges:
         parse_plan_text(text, "plan.yaml")
     assert problems_of(caught.value) == [
         "plan.yaml: colour: unknown field (expected one of: charges, code, currency, "
-        "description, fixed_fees, interval, meters, name, thresholds)",
+        "description, fixed_fees, interval, meters, model, name, thresholds)",
         "plan.yaml: interval: must be one of day, week, month, quarter, year, not 'fortnight'",
         "plan.yaml: fixed_fees[1].amount: 31.005 has more decimals than USD allows (2)",
         "plan.yaml: fixed_fees[1].timing: must be one of advance, arrears, not 'later'",
@@ -508,4 +508,17 @@ def test_a_yaml_infinity_is_not_a_price() -> None:
         plan(text)
     assert problems_of(caught.value) == [
         "plan.yaml: charges[0].amount: '.inf' is not a plain decimal number (like -12.50)"
+    ]
+
+
+def test_a_plan_says_which_business_model_it_implements() -> None:
+    base = {"code": "pump", "currency": "USD", "interval": "month"}
+    assert parse_plan(base).model is None
+    assert parse_plan({**base, "model": "outcome_based"}).model == "outcome_based"
+    with pytest.raises(InvalidInput) as raised:
+        parse_plan({**base, "model": "freemium", "interval": "fortnight"})
+    assert [str(problem) for problem in raised.value.problems] == [
+        "model: must be a business model: retail_sale, lease, subscription, outcome_based,"
+        " asset_sharing, razor_blade, data_monetization, pay_per_usage, service, not 'freemium'",
+        "interval: must be one of day, week, month, quarter, year, not 'fortnight'",
     ]

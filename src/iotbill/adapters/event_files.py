@@ -25,6 +25,7 @@ import sys
 from decimal import Decimal
 from operator import attrgetter
 from pathlib import Path
+from typing import BinaryIO
 
 import msgspec
 import numpy
@@ -63,8 +64,19 @@ def read_bytes(path: str) -> bytes:
     """The bytes of ``path`` (``-`` for standard input); :class:`InvalidInput` if unreadable."""
     if path == "-":
         return sys.stdin.buffer.read()
+    with open_bytes(path) as file:
+        return file.read()
+
+
+def open_bytes(path: str) -> BinaryIO:
+    """``path`` opened to read its bytes (``-``: standard input); :class:`InvalidInput` if
+    it cannot be."""
+    if path == "-":
+        return sys.stdin.buffer
     try:
-        return Path(path).read_bytes()
+        if Path(path).is_dir():
+            raise IsADirectoryError(path)
+        return Path(path).open("rb")
     except FileNotFoundError:
         raise InvalidInput.at(path, "file not found") from None
     except IsADirectoryError:

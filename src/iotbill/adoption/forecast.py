@@ -25,7 +25,7 @@ social network", KDD 2003 (the linear threshold model with uniform random thresh
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -47,6 +47,9 @@ from iotbill.domain.periods import Period
 from iotbill.domain.pricing import Percentage
 from iotbill.domain.quantities import MAX_QUANTITY, UNIT, QuantityError, from_scaled, to_scaled
 from iotbill.domain.rating import charge_lines, fee_line
+
+RunDone = Callable[[int, int], None]
+"""Told ``(runs done, runs)`` after each Monte Carlo run (a progress bar)."""
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -353,7 +356,11 @@ def _pricers(plans: Sequence[Plan], usage: UsageProfile) -> list[_Pricer]:
 
 
 def _simulate(
-    plans: Sequence[Plan], scenario: Scenario, runs: int, rng: np.random.Generator
+    plans: Sequence[Plan],
+    scenario: Scenario,
+    runs: int,
+    rng: np.random.Generator,
+    on_run: RunDone | None = None,
 ) -> tuple[Forecast, ...]:
     """Run the Monte Carlo once and price every run's adopters under each plan."""
     if runs < 1:
@@ -381,13 +388,21 @@ def _simulate(
                 factors = np.exp(sigma * draws - sigma * sigma / 2)
             for pricer, by_run in zip(pricers, revenue, strict=True):
                 by_run[run][period] = pricer.revenue(paying, factors)
+        if on_run is not None:
+            on_run(run + 1, runs)
     return tuple(
         Forecast(plan, scenario.mapping, adopters, new, churned, tuple(map(tuple, by_run)))
         for plan, by_run in zip(plans, revenue, strict=True)
     )
 
 
-def forecast(plan: Plan, scenario: Scenario, runs: int, rng: np.random.Generator) -> Forecast:
+def forecast(
+    plan: Plan,
+    scenario: Scenario,
+    runs: int,
+    rng: np.random.Generator,
+    on_run: RunDone | None = None,
+) -> Forecast:
     """Adopters and revenue per billing period under ``plan``, over ``runs`` Monte Carlo runs.
 
     Parameters
@@ -401,6 +416,8 @@ def forecast(plan: Plan, scenario: Scenario, runs: int, rng: np.random.Generator
     rng
         The only source of randomness; draws per run: thresholds (if random), then
         lifetimes (with churn), then usage noise period by period.
+    on_run
+        Told ``(runs done, runs)`` after each run; it changes nothing computed.
 
     Examples
     --------
@@ -415,12 +432,17 @@ def forecast(plan: Plan, scenario: Scenario, runs: int, rng: np.random.Generator
     >>> [str(s.revenue.median) for s in result.summary()]
     ['10.00', '20.00', '30.00', '30.00']
     """
-    (result,) = _simulate([plan], scenario, runs, rng)
+    (result,) = _simulate([plan], scenario, runs, rng, on_run)
     return result
 
 
 def compare_forecasts(
-    plan: Plan, other_plan: Plan, scenario: Scenario, runs: int, rng: np.random.Generator
+    plan: Plan,
+    other_plan: Plan,
+    scenario: Scenario,
+    runs: int,
+    rng: np.random.Generator,
+    on_run: RunDone | None = None,
 ) -> tuple[Forecast, Forecast]:
     """The same runs (same adopters, churn and usage draws) priced under two plans.
 
@@ -434,5 +456,5 @@ def compare_forecasts(
             f"plan {other_plan.code} is in {other_plan.currency.code} but {plan.code} is in "
             f"{plan.currency.code}: compare plans in one currency",
         )
-    first, second = _simulate([plan, other_plan], scenario, runs, rng)
+    first, second = _simulate([plan, other_plan], scenario, runs, rng, on_run)
     return first, second

@@ -17,6 +17,30 @@ from iotbill.domain.pricing import PriceModel
 
 Interval = Literal["day", "week", "month", "quarter", "year"]
 INTERVALS: tuple[Interval, ...] = ("day", "week", "month", "quarter", "year")
+BusinessModel = Literal[
+    "retail_sale",
+    "lease",
+    "subscription",
+    "outcome_based",
+    "asset_sharing",
+    "razor_blade",
+    "data_monetization",
+    "pay_per_usage",
+    "service",
+]
+BUSINESS_MODELS: tuple[BusinessModel, ...] = (
+    "retail_sale",
+    "lease",
+    "subscription",
+    "outcome_based",
+    "asset_sharing",
+    "razor_blade",
+    "data_monetization",
+    "pay_per_usage",
+    "service",
+)
+"""The IoT business models a plan may say it implements (its ``model`` tag): revenue is
+reported by them."""
 FeeTiming = Literal["advance", "arrears"]
 
 
@@ -78,6 +102,8 @@ class Plan:
     thresholds: tuple[Decimal, ...] = ()
     """Progressive billing: amounts of a period's usage charges, increasing, at each of
     which the bill run issues an interim invoice (once per period and threshold)."""
+    model: BusinessModel | None = None
+    """Which business model the plan implements (``None``: untagged)."""
 
     def meter(self, code: str) -> Meter:
         """The meter with ``code`` (plans are validated, so charges name real meters)."""

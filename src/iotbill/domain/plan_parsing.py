@@ -13,7 +13,17 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, cast
 
-from iotbill.domain.catalog import INTERVALS, Charge, FeeTiming, FixedFee, Interval, Meter, Plan
+from iotbill.domain.catalog import (
+    BUSINESS_MODELS,
+    INTERVALS,
+    BusinessModel,
+    Charge,
+    FeeTiming,
+    FixedFee,
+    Interval,
+    Meter,
+    Plan,
+)
 from iotbill.domain.errors import InvalidInput, ProblemCollector
 from iotbill.domain.fields import FieldReader
 from iotbill.domain.input_rules import ID_LIMITS, PLAN_LIMITS, text_problem
@@ -25,6 +35,7 @@ PLAN_FIELDS = (
     "code",
     "name",
     "description",
+    "model",
     "currency",
     "interval",
     "fixed_fees",
@@ -55,6 +66,11 @@ def parse_plan(data: Any) -> Plan:
     code = reader.text("code", limit=ID_LIMITS["plan"])
     name = reader.text("name", required=False, default=code)
     description = reader.text("description", required=False)
+    model = reader.text("model", required=False)
+    if model is not None and model not in BUSINESS_MODELS:
+        problems.add(
+            "model", f"must be a business model: {', '.join(BUSINESS_MODELS)}, not {model!r}"
+        )
     plan_currency = _currency(reader)
     interval = reader.choice("interval", INTERVALS)
     fees = [
@@ -87,6 +103,7 @@ def parse_plan(data: Any) -> Plan:
         code=code,
         name=name,
         description=description,
+        model=cast(BusinessModel | None, model),
         currency=plan_currency,
         interval=cast(Interval, interval),
         fixed_fees=tuple(f for f in fees if f is not None),

@@ -7,7 +7,7 @@ the domain (:meth:`~iotbill.domain.invoices.Invoice.as_json`). Instants are ISO
 
 ``plan_json``::
 
-    {"code", "version", "name", "description", "currency", "interval",
+    {"code", "version", "name", "description", "model", "currency", "interval",
      "created_at", "fixed_fees": [{"code", "name", "amount", "timing"}],
      "meters": [{"code", "event_type", "aggregation", "property"}],
      "charges": [{"code", "name", "meter", "model"}], "document"}
@@ -45,6 +45,7 @@ def plan_json(stored: StoredPlan, *, document: bool = True) -> dict[str, Any]:
         "version": stored.version,
         "name": plan.name,
         "description": plan.description,
+        "model": plan.model,
         "currency": plan.currency.code,
         "interval": plan.interval,
         "created_at": _iso(stored.created_at),

@@ -347,7 +347,6 @@ class _Screen:
         found = checks.refused(
             [line.event for line in measured],
             [line.customer or "" for line in measured],
-            [line.line for line in measured],
         )
         for position, reason in found.items():
             measured[position].refuse(reason)

@@ -65,13 +65,11 @@ class MeterChecks:
         for span in self._spans:
             self._types[span.customer].update(meter.event_type for meter, _ in span.checks)
 
-    def refused(
-        self, events: Sequence[UsageEvent], customers: Sequence[str], lines: Sequence[int]
-    ) -> dict[int, str]:
+    def refused(self, events: Sequence[UsageEvent], customers: Sequence[str]) -> dict[int, str]:
         """The events that a meter billing them refuses, by position, with the reasons.
 
-        ``customers`` are the events' owners and ``lines`` where they came from;
-        ids are unique.
+        ``customers`` are the events' owners; ids are unique. An event that
+        another of ``events`` corrects or voids does not count, so is not checked.
         """
         types = self._types
         if not types:
@@ -83,8 +81,10 @@ class MeterChecks:
         ]
         if not chosen:
             return {}
-        table = EventTable.build([events[i] for i in chosen], [lines[i] for i in chosen])
-        positions = np.asarray(chosen, dtype=np.intp)[table.order]  # row -> position in events
+        # Each row's "line" is its event's position: the table leaves out the events
+        # that another of them corrects or voids, so its order alone cannot say.
+        table = EventTable.build([events[i] for i in chosen], chosen)
+        positions = table.lines.astype(np.intp)  # row -> position in events
         covered = self._covered(table, positions, events, customers)
         reasons: dict[int, list[str]] = defaultdict(list)
         for (meter, amount_property), rows in covered.items():

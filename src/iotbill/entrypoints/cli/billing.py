@@ -49,7 +49,7 @@ def bill_run_command(
     now = current.now()
     cutoff = now if as_of is None else parse_instant(as_of, "--as-of")
     hours = current.settings.grace_hours if grace_hours is None else grace_hours
-    with progress_bar("billing subscriptions") as advance:
+    with progress_bar("billing subscriptions", enabled=not current.as_json) as advance:
         report = bill_run(
             current.uow_factory,
             current.tenant,

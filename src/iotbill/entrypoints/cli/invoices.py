@@ -374,6 +374,7 @@ def export_command(
     from iotbill.domain.errors import InvalidInput
     from iotbill.entrypoints.cli.options import parse_instant
     from iotbill.entrypoints.cli.output import flag_names
+    from iotbill.entrypoints.cli.progress import progress_bar
     from iotbill.services.invoices import finalized_invoices
 
     current = session()
@@ -390,32 +391,34 @@ def export_command(
         return
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(EXPORT_COLUMNS)
-    for invoice in invoices:
-        view = invoice.as_json()
-        for position, line in enumerate(view["lines"], start=1):
-            writer.writerow(
-                [
-                    view["number"],
-                    view["id"],
-                    view["status"],
-                    view["customer"],
-                    view["subscription"] or "",
-                    view["currency"],
-                    view["period"]["start"],
-                    view["period"]["end"],
-                    view["issued_at"],
-                    view["finalized_at"],
-                    position,
-                    line["kind"],
-                    line["charge"],
-                    line["description"],
-                    line["group"] or "",
-                    line["quantity"],
-                    line["unit_price"] or "",
-                    line["amount"],
-                    view["tax"]["rate"],
-                ]
-            )
+    with progress_bar("exporting invoices", len(invoices)) as advance:
+        for done, invoice in enumerate(invoices, start=1):
+            view = invoice.as_json()
+            for position, line in enumerate(view["lines"], start=1):
+                writer.writerow(
+                    [
+                        view["number"],
+                        view["id"],
+                        view["status"],
+                        view["customer"],
+                        view["subscription"] or "",
+                        view["currency"],
+                        view["period"]["start"],
+                        view["period"]["end"],
+                        view["issued_at"],
+                        view["finalized_at"],
+                        position,
+                        line["kind"],
+                        line["charge"],
+                        line["description"],
+                        line["group"] or "",
+                        line["quantity"],
+                        line["unit_price"] or "",
+                        line["amount"],
+                        view["tax"]["rate"],
+                    ]
+                )
+            advance(done)
 
 
 def _period(invoice: Invoice, timezone: str) -> str:

@@ -1,4 +1,10 @@
-"""A progress bar for long work, shown on a terminal and silent when piped."""
+"""A progress bar for long work, shown on a terminal and silent when piped.
+
+Long commands (ingest, bill-run, invoices export, adoption forecast) draw one
+on standard error while standard error is a terminal, and never with
+``--json``: their output is then for a program, and standard error carries
+only errors.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +19,12 @@ class Progress(Protocol):
 
 
 @contextmanager
-def progress_bar(label: str, total: int | None = None) -> Iterator[Progress]:
-    """Yields ``advance(done, total=None)``; draws on standard error only on a terminal."""
-    if not sys.stderr.isatty():
+def progress_bar(
+    label: str, total: int | None = None, *, enabled: bool = True
+) -> Iterator[Progress]:
+    """Yields ``advance(done, total=None)``; draws on standard error only on a terminal,
+    and only when ``enabled`` (commands pass ``enabled=not as_json``)."""
+    if not enabled or not sys.stderr.isatty():
         yield lambda done, total=None: None
         return
     from rich.console import Console

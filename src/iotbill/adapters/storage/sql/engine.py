@@ -19,8 +19,9 @@ from sqlalchemy.exc import ArgumentError
 
 from iotbill.domain.errors import InvalidInput
 
-# Generous for bulk ingestion: SQLite grows the cache only as pages are used.
-SQLITE_CACHE_KIBIBYTES = 256 * 1024
+# Per connection, and each writer and reader has its own: a cap, so that memory does not
+# grow with the store (SQLite grows the cache as pages are used, up to this).
+SQLITE_CACHE_KIBIBYTES = 32 * 1024
 SQLITE_PAGE_SIZE = 16384  # fewer, larger pages: about 25 % faster random inserts
 SQLITE_BUSY_MILLISECONDS = 30_000
 READ_ONLY = "iotbill_read_only"

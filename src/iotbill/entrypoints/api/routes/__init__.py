@@ -10,7 +10,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from iotbill.entrypoints.api.routes import (
+    analytics,
     customers,
+    documents,
     events,
     health,
     invoices,
@@ -25,6 +27,8 @@ ROUTERS: list[APIRouter] = [
     customers.router,
     plans.router,
     subscriptions.router,
+    documents.router,  # before invoices: INV-2026-000001.pdf is a document, not an invoice id
     invoices.router,
+    analytics.router,
     keys.router,
 ]

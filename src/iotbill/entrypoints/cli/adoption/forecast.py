@@ -250,6 +250,7 @@ def forecast_command(
         compare_forecasts,
         forecast,
     )
+    from iotbill.entrypoints.cli.progress import progress_bar
 
     quantities = _usage(usage)
     seed_ids = [part.strip() for part in seeds.split(",") if part.strip()]
@@ -271,10 +272,11 @@ def forecast_command(
             rounds_per_period,
             churn,
         )
-        if other is None:
-            results = [forecast(the_plan, scenario, runs, rng)]
-        else:
-            results = list(compare_forecasts(the_plan, other, scenario, runs, rng))
+        with progress_bar("forecasting runs", runs, enabled=not as_json) as advance:
+            if other is None:
+                results = [forecast(the_plan, scenario, runs, rng, advance)]
+            else:
+                results = list(compare_forecasts(the_plan, other, scenario, runs, rng, advance))
     if chart is not None:
         _write_chart(chart, results)
     payloads = [_as_json(result) for result in results]

@@ -1,0 +1,159 @@
+"""Revenue and recurring revenue: the figures a finance or product person reads first.
+
+Pure functions over invoices, credit notes, subscriptions and plans; the
+service (:mod:`iotbill.services.analytics`) loads them. The rules:
+
+* **Revenue** is what was invoiced before tax, net of credit notes: the
+  subtotal of every finalized or paid invoice, less the subtotals of the credit
+  notes issued against it. Drafts (not issued yet) and void invoices count for
+  nothing. Amounts stay apart by currency; nothing is converted.
+* **Month** of an invoice: the month of its period's start in its customer's
+  zone (the demo's January invoices are January, in Chicago and in Tokyo alike).
+* **Business model** of an invoice: the ``model`` tag of the plan version its
+  subscription had at the period's start; ``untagged`` when the plan has none
+  or the invoice has no subscription.
+* **MRR** at an instant: for every subscription in service then (started, not
+  ended, past its trial), the fixed fees of its plan version in force, brought
+  to a month (``month`` x1, ``quarter`` /3, ``year`` /12, ``week`` x52/12,
+  ``day`` x365/12) and summed exactly per currency, then rounded once by the
+  currency's rule. Usage charges are not recurring: they are revenue, not MRR.
+
+* **Standing** of the invoices at an instant: *paid* (status paid), *due*
+  (finalized, something left to pay, finalized less than 30 days before: net
+  30 terms, until invoices carry terms of their own) and *overdue* (the same,
+  finalized 30 days before or longer); each with its count and what is left to
+  pay (for paid invoices: what was paid), per currency.
+
+Worked example: a customer on a 31.00 USD a month plan and another on a
+120.00 USD a year plan give an MRR of 31.00 + 120.00 / 12 = 41.00 USD.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from iotbill.domain.catalog import Interval, Plan
+from iotbill.domain.invoices import CreditNote, Invoice
+from iotbill.domain.money import currency, round_money
+from iotbill.domain.subscriptions import PlanKey, Subscription
+
+UNTAGGED = "untagged"
+MONTHS_PER_INTERVAL: dict[Interval, Decimal] = {
+    "month": Decimal(1),
+    "quarter": Decimal(1) / Decimal(3),
+    "year": Decimal(1) / Decimal(12),
+    "week": Decimal(52) / Decimal(12),
+    "day": Decimal(365) / Decimal(12),
+}
+"""How many times an interval's fee falls in a month (a fee of one ``year`` is 1/12 a month)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Amount:
+    """A sum in one currency under a label (a month, a business model)."""
+
+    label: str
+    currency: str
+    amount: Decimal
+
+
+def net_revenue(invoice: Invoice, notes: Iterable[CreditNote]) -> Decimal:
+    """The invoice's subtotal less its credit notes' subtotals; 0 for drafts and void ones."""
+    if invoice.status not in ("finalized", "paid"):
+        return Decimal(0)
+    return invoice.subtotal - sum((note.totals.subtotal for note in notes), Decimal(0))
+
+
+def revenue_by_month(
+    invoices: Iterable[Invoice],
+    notes: Mapping[str, list[CreditNote]],
+    zones: Mapping[str, ZoneInfo],
+) -> list[Amount]:
+    """Net revenue per month (``2026-01``) and currency, by month then currency."""
+    sums: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for invoice in invoices:
+        if invoice.status in ("finalized", "paid"):
+            local = invoice.period.start.astimezone(zones[invoice.customer_id])
+            key = (f"{local.year:04d}-{local.month:02d}", invoice.currency.code)
+            sums[key] += net_revenue(invoice, notes.get(invoice.id, []))
+    return [Amount(month, code, sums[month, code]) for month, code in sorted(sums)]
+
+
+def revenue_by_model(
+    invoices: Iterable[Invoice],
+    notes: Mapping[str, list[CreditNote]],
+    subscriptions: Mapping[str, Subscription],
+    plans: Mapping[PlanKey, Plan],
+) -> list[Amount]:
+    """Net revenue per business model and currency, by model then currency."""
+    sums: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for invoice in invoices:
+        if invoice.status not in ("finalized", "paid"):
+            continue
+        model = UNTAGGED
+        subscription = subscriptions.get(invoice.subscription_id or "")
+        if subscription is not None:
+            phase = subscription.phase_at(invoice.period.start) or subscription.phases[0]
+            model = plans[phase.plan_key].model or UNTAGGED
+        sums[model, invoice.currency.code] += net_revenue(invoice, notes.get(invoice.id, []))
+    return [Amount(model, code, sums[model, code]) for model, code in sorted(sums)]
+
+
+def monthly_recurring_revenue(
+    subscriptions: Iterable[Subscription], plans: Mapping[PlanKey, Plan], at: datetime
+) -> list[Amount]:
+    """MRR at ``at`` per currency (label ``MRR``), each rounded once."""
+    sums: dict[str, Decimal] = defaultdict(Decimal)
+    for subscription in subscriptions:
+        if subscription.billable_from > at or (
+            subscription.end is not None and subscription.end <= at
+        ):
+            continue
+        phase = subscription.phase_at(at)
+        if phase is None:
+            continue
+        plan = plans[phase.plan_key]
+        monthly = sum((fee.amount for fee in plan.fixed_fees), Decimal(0))
+        sums[plan.currency.code] += monthly * MONTHS_PER_INTERVAL[plan.interval]
+    return [Amount("MRR", code, round_money(sums[code], currency(code))) for code in sorted(sums)]
+
+
+TERMS = timedelta(days=30)
+"""Payment terms: an invoice is overdue 30 days after it was finalized (net 30)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """How many invoices in one currency are due, overdue or paid, and for how much."""
+
+    state: str
+    currency: str
+    count: int
+    amount: Decimal
+
+
+def invoice_standing(invoices: Iterable[Invoice], at: datetime) -> list[Standing]:
+    """Paid, due and overdue invoices at ``at`` per currency (only those there are)."""
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    sums: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for invoice in invoices:
+        if invoice.status == "paid":
+            state, amount = "paid", invoice.payments + invoice.balance_applied  # what settled it
+        elif invoice.status == "finalized" and invoice.amount_due > 0:
+            assert invoice.finalized_at is not None
+            overdue = invoice.finalized_at + TERMS <= at
+            state, amount = ("overdue" if overdue else "due"), invoice.amount_due
+        else:
+            continue
+        counts[state, invoice.currency.code] += 1
+        sums[state, invoice.currency.code] += amount
+    order = {"due": 0, "overdue": 1, "paid": 2}
+    return [
+        Standing(state, code, counts[state, code], sums[state, code])
+        for state, code in sorted(counts, key=lambda key: (order[key[0]], key[1]))
+    ]
