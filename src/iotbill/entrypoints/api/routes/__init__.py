@@ -17,6 +17,7 @@ from iotbill.entrypoints.api.routes import (
     keys,
     plans,
     subscriptions,
+    webhooks,
 )
 
 ROUTERS: list[APIRouter] = [
@@ -27,4 +28,5 @@ ROUTERS: list[APIRouter] = [
     subscriptions.router,
     invoices.router,
     keys.router,
+    webhooks.router,
 ]
