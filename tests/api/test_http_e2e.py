@@ -192,6 +192,12 @@ def test_bad_requests_are_clear_4xx_and_write_nothing(
     )
     assert customer.status_code == 422
     assert customer.json()["errors"][0]["field"] == "tax_rate"
+    future = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+    ahead = http.post("/v1/events", json=event("e8", at=future))  # beyond the 1 day of skew
+    assert (ahead.status_code, ahead.json()["errors"][0]["field"]) == (422, "timestamp")
+    assert "allowed for clock skew" in ahead.json()["errors"][0]["message"]
+    batch = http.post("/v1/events?atomic=true", json=[event("e7"), event("e8", at=future)])
+    assert [e["field"] for e in batch.json()["errors"]] == ["[1].timestamp"]
     naive = http.post("/v1/events", json=event("e9", at=AT[:19]))
     assert naive.status_code == 422 and naive.json()["errors"][0]["field"] == "timestamp"
     assert store.count_events(tenant_a) == 0

@@ -143,7 +143,7 @@ def _decode(body: bytes) -> tuple[bool, list[tuple[int, UsageEvent]], list[Rejec
     refused: list[Rejection] = []
     for index, raw in enumerate(raws):
         try:
-            items.append((index, decode_event(raw)))
+            items.append((index, decode_event(bytes(raw))))
         except InvalidInput as error:
             problem = error.problems[0]
             reason = (
