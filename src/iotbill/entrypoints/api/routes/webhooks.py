@@ -1,4 +1,4 @@
-"""The tenant's webhook endpoints and deliveries over HTTP (scope ``admin``):
+"""The tenant's webhook endpoints and deliveries over HTTP (``billing:read``, ``billing:write``):
 ``/v1/webhooks`` and ``/v1/webhook-deliveries``, as ``iotbill webhooks`` does them."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import Field
 
 from iotbill.domain.webhooks import WebhookEndpoint
-from iotbill.entrypoints.api.auth import Admin
+from iotbill.entrypoints.api.auth import BillingRead, BillingWrite
 from iotbill.entrypoints.api.idempotency import IdempotentRoute
 from iotbill.entrypoints.api.pagination import DEFAULT_LIMIT, Cursor, Limit, paginate
 from iotbill.entrypoints.api.problems import responses
@@ -105,7 +105,7 @@ def delivery_view(view: webhooks.DeliveryView) -> dict[str, Any]:
     summary="Add a webhook endpoint: its signing secret is shown this once",
     responses=responses(*WRITE_PROBLEMS),
 )
-def create_webhook(body: WebhookIn, access: Admin) -> dict[str, Any]:
+def create_webhook(body: WebhookIn, access: BillingWrite) -> dict[str, Any]:
     made = webhooks.add_endpoint(access.uow(), body.url, body.events, at=access.clock.now())
     return {**endpoint_view(made), "secret": made.secret}
 
@@ -117,7 +117,7 @@ def create_webhook(body: WebhookIn, access: Admin) -> dict[str, Any]:
     responses=responses(*READ_PROBLEMS),
 )
 def list_webhooks(
-    access: Admin, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+    access: BillingRead, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> dict[str, Any]:
     found = webhooks.list_endpoints(access.uow(read_only=True))
     page = paginate(found, key=lambda e: [e.id], cursor=cursor, limit=limit)
@@ -130,7 +130,7 @@ def list_webhooks(
     summary="Stop sending to a webhook endpoint",
     responses=responses(*WRITE_PROBLEMS),
 )
-def disable_webhook(endpoint_id: str, access: Admin) -> dict[str, Any]:
+def disable_webhook(endpoint_id: str, access: BillingWrite) -> dict[str, Any]:
     found = path_id(endpoint_id, "webhook endpoint")
     return endpoint_view(webhooks.disable_endpoint(access.uow(), found, at=access.clock.now()))
 
@@ -142,7 +142,7 @@ def disable_webhook(endpoint_id: str, access: Admin) -> dict[str, Any]:
     responses=responses(*READ_PROBLEMS),
 )
 def list_webhook_deliveries(
-    access: Admin,
+    access: BillingRead,
     status: Annotated[Literal["pending", "delivered", "failed"] | None, Query()] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
@@ -158,7 +158,7 @@ def list_webhook_deliveries(
     summary="Send a failed (or delivered) delivery again, now, under the same event id",
     responses=responses(*WRITE_PROBLEMS),
 )
-def resend_webhook_delivery(delivery_id: str, access: Admin) -> dict[str, Any]:
+def resend_webhook_delivery(delivery_id: str, access: BillingWrite) -> dict[str, Any]:
     found = path_id(delivery_id, "webhook delivery")
     webhooks.resend(access.uow(), found, at=access.clock.now())
     [view] = [
