@@ -68,6 +68,11 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "create_key": ("POST", "/v1/keys"),
     "list_keys": ("GET", "/v1/keys"),
     "revoke_key": ("POST", "/v1/keys/{key_id}/revoke"),
+    "create_webhook": ("POST", "/v1/webhooks"),
+    "list_webhooks": ("GET", "/v1/webhooks"),
+    "disable_webhook": ("POST", "/v1/webhooks/{endpoint_id}/disable"),
+    "list_webhook_deliveries": ("GET", "/v1/webhook-deliveries"),
+    "resend_webhook_delivery": ("POST", "/v1/webhook-deliveries/{delivery_id}/resend"),
 }
 _RETRIED_STATUSES = {429, 503}
 MAX_WAIT = 5.0
@@ -248,6 +253,21 @@ class IotbillClient:
 
     def revoke_key(self, key_id: str) -> dict[str, Any]:
         return self._call("revoke_key", key_id=key_id)
+
+    def create_webhook(self, *, url: str, events: list[str]) -> dict[str, Any]:
+        return self._call("create_webhook", json={"url": url, "events": events})
+
+    def list_webhooks(self, **query: Any) -> dict[str, Any]:
+        return self._call("list_webhooks", params=query)
+
+    def disable_webhook(self, endpoint_id: str) -> dict[str, Any]:
+        return self._call("disable_webhook", endpoint_id=endpoint_id)
+
+    def list_webhook_deliveries(self, **query: Any) -> dict[str, Any]:
+        return self._call("list_webhook_deliveries", params=query)
+
+    def resend_webhook_delivery(self, delivery_id: str) -> dict[str, Any]:
+        return self._call("resend_webhook_delivery", delivery_id=delivery_id)
 
     def iterate(self, operation: str, **query: Any) -> Iterator[dict[str, Any]]:
         """Every item of a list operation (``list_customers``...), page after page."""

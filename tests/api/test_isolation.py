@@ -49,6 +49,7 @@ class TenantA:
 
     def __init__(self, store: Store, tenant: str, http: httpx.Client, client: Any) -> None:
         subscription = set_up(client)
+        hook = client.create_webhook(url="https://hooks.example/a", events=["invoice.finalized"])
         client.send_events([event("e1", "4"), event("e2", "6")])
         bill_run(store.uow_factory, tenant, as_of=NEXT_MONTH, now=NEXT_MONTH)
         invoice = client.list_invoices()["data"][0]
@@ -63,6 +64,8 @@ class TenantA:
             "invoice_id": invoice["id"],
             "credit_note_id": note["id"],
             "key_id": keys[0]["id"],
+            "endpoint_id": hook["id"],
+            "delivery_id": client.list_webhook_deliveries()["data"][0]["id"],
         }
         self.invoice_number = invoice["number"]
         self.events = store.count_events(tenant)
@@ -101,7 +104,7 @@ def test_another_tenants_key_gets_404_for_every_object_of_a(
         timeout=60,
     )
     by_id = [(m, p) for m, p in operations(served) if "{" in p]
-    assert len(by_id) == 22  # every route that names an object in its path
+    assert len(by_id) == 24  # every route that names an object in its path
     for method, path in by_id:
         url = fill(path, world.ids)
         answer = b_http.request(method, url, json=BODIES.get(path), params=QUERIES.get(path))
@@ -187,6 +190,8 @@ _ANY_IDS = {
     "invoice_id": "i",
     "credit_note_id": "n",
     "key_id": "k",
+    "endpoint_id": "w",
+    "delivery_id": "v",
 }
 
 

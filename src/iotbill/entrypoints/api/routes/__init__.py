@@ -19,6 +19,7 @@ from iotbill.entrypoints.api.routes import (
     keys,
     plans,
     subscriptions,
+    webhooks,
 )
 
 ROUTERS: list[APIRouter] = [
@@ -31,4 +32,5 @@ ROUTERS: list[APIRouter] = [
     invoices.router,
     analytics.router,
     keys.router,
+    webhooks.router,
 ]
