@@ -208,10 +208,17 @@ class InvoiceOut(Out):
     subtotal: str
     tax: Tax
     total: str
-    credits: str
-    amount_due: str
+    credit_notes: str = Field(description="What credit notes took off the total")
+    balance_applied: str = Field(description="What the customer's balance paid at finalization")
+    payments: str = Field(description="What payments recorded against the invoice paid")
+    amount_due: str = Field(
+        description="max(0, total - credit_notes - balance_applied - payments); 0 when void"
+    )
+    due_on: str | None
     issued_at: str
     finalized_at: str | None
+    paid_at: str | None
+    voided_at: str | None
 
 
 class UsageMeter(Out):
