@@ -177,3 +177,56 @@ def test_simulation_is_reproducible_from_the_seed() -> None:
     first = model.simulate(9, 500, np.random.default_rng(3))
     assert first == model.simulate(9, 500, np.random.default_rng(3))
     assert first != model.simulate(9, 500, np.random.default_rng(4))
+
+
+def _step_by_step(model: Herding, people: int) -> tuple[Fraction, Fraction, Fraction]:
+    """The odds by walking the public-belief chain one decision at a time: the
+    reference the matrix power must equal."""
+    q = model.signal_accuracy
+    chain = model._chain(people)
+    reach = {0: (model.prior, 1 - model.prior)}
+    for _ in range(people):
+        following: dict[int, tuple[Fraction, Fraction]] = {}
+        for state, (good, bad) in reach.items():
+            high, low = chain.accept_high[state], chain.accept_low[state]
+            accept_good, accept_bad = q * high + (1 - q) * low, (1 - q) * high + q * low
+            for successor, share_good, share_bad in (
+                (chain.on_accept[state], accept_good, accept_bad),
+                (chain.on_reject[state], 1 - accept_good, 1 - accept_bad),
+            ):
+                was = following.get(successor, (Fraction(0), Fraction(0)))
+                following[successor] = (was[0] + good * share_good, was[1] + bad * share_bad)
+        reach = following
+    none = correct = wrong = Fraction(0)
+    for state, (good, bad) in reach.items():
+        high, low = chain.accept_high[state], chain.accept_low[state]
+        if high != low:
+            none += good + bad
+        elif high == 1:
+            correct, wrong = correct + good, wrong + bad
+        else:
+            correct, wrong = correct + bad, wrong + good
+    return none, correct, wrong
+
+
+@pytest.mark.parametrize("tie", list(TieRule))
+@pytest.mark.parametrize("prior", [Fraction(1, 2), Fraction(1, 3)])
+def test_the_matrix_power_equals_the_decision_by_decision_walk(
+    tie: TieRule, prior: Fraction
+) -> None:
+    model = Herding(Fraction(7, 10), prior, tie)
+    for people in (0, 1, 2, 3, 7, 20, 33):
+        odds = model.cascade_odds(people)
+        assert (odds.no_cascade, odds.correct_cascade, odds.wrong_cascade) == _step_by_step(
+            model, people
+        )
+
+
+def test_a_hundred_thousand_people_exactly() -> None:
+    # Book's rule, prior 1/2: a pair of people leaves no cascade only when their signals
+    # differ (probability 2q(1 - q) = 4/9 at q = 2/3), so after 2k people (4/9)^k.
+    odds = Herding(Fraction(2, 3)).cascade_odds(100_000)
+
+    assert odds.no_cascade == Fraction(4, 9) ** 50_000
+    assert odds.no_cascade + odds.correct_cascade + odds.wrong_cascade == 1
+    assert abs(float(odds.correct_cascade) - 0.8) < 1e-12  # q^2 / (q^2 + (1 - q)^2) = 4/5

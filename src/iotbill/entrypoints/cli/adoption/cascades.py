@@ -49,7 +49,9 @@ def herding(
     """Information cascades: chances of no, a correct or a wrong cascade after N people.
 
     The model of Bikhchandani, Hirshleifer and Welch (1992), Easley and Kleinberg ch. 16;
-    exact fractions, and a seeded Monte Carlo with --simulate.
+    exact fractions (100,000 people take about a second: the public belief has a few
+    states, so the odds are a small matrix power), and a seeded Monte Carlo with
+    --simulate.
     """
     import numpy as np
 
@@ -65,7 +67,10 @@ def herding(
         parse_fraction(prior, "--prior"),
         TieRule(tie),
     )
-    odds = model.cascade_odds(people)
+    from iotbill.entrypoints.cli.output import flag_names
+
+    with flag_names(people="--people"):
+        odds = model.cascade_odds(people)
     payload: dict[str, Any] = {
         "p_no_cascade": float(odds.no_cascade),
         "p_correct_cascade": float(odds.correct_cascade),
@@ -99,7 +104,8 @@ def herding(
         ("correct cascade", odds.correct_cascade, simulated.correct_cascade if simulated else None),
         ("wrong cascade", odds.wrong_cascade, simulated.wrong_cascade if simulated else None),
     ):
-        exact_text = str(exact) if len(str(exact)) <= 30 else "…"
+        # a fraction of many digits (10^4 people and more) is shown by its value only
+        exact_text = str(exact) if exact.denominator.bit_length() <= 96 else "…"
         row = [label, exact_text, f"{float(exact):.6f}"]
         table.add_row(*row, *([f"{frequency:.6f}"] if frequency is not None else []))
     console.print(table)
