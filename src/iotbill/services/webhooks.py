@@ -339,3 +339,42 @@ def _error(result: SendResult) -> str | None:
         return result.error
     code = result.status_code
     return None if code is not None and 200 <= code < 300 else f"HTTP {code}"
+
+
+def endpoint_json(endpoint: WebhookEndpoint) -> dict[str, Any]:
+    """An endpoint as the command line and the API show it (never its secret)."""
+    return {
+        "id": endpoint.id,
+        "url": endpoint.url,
+        "events": sorted(endpoint.events),
+        "created_at": endpoint.created_at.isoformat(),
+        "active": endpoint.active,
+    }
+
+
+def delivery_json(view: DeliveryView) -> dict[str, Any]:
+    """A delivery with its attempts, as the command line and the API show it."""
+    delivery = view.delivery
+    return {
+        "id": delivery.id,
+        "event_id": delivery.message_id,
+        "type": view.type,
+        "endpoint": delivery.endpoint_id,
+        "url": view.url,
+        "status": delivery.status,
+        "next_attempt_at": delivery.next_attempt_at.isoformat(),
+        "deadline": delivery.deadline.isoformat(),
+        "delivered_at": None
+        if delivery.delivered_at is None
+        else delivery.delivered_at.isoformat(),
+        "attempts": [
+            {
+                "number": a.number,
+                "at": a.at.isoformat(),
+                "status_code": a.status_code,
+                "error": a.error,
+                "duration_ms": a.duration_ms,
+            }
+            for a in delivery.attempts
+        ],
+    }

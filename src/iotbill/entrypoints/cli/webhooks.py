@@ -44,7 +44,7 @@ def add_command(
 
     Exit codes: 0 ok, 2 a bad URL or an unknown event type.
     """
-    from iotbill.services.webhooks import add_endpoint
+    from iotbill.services.webhooks import add_endpoint, endpoint_json
 
     current = session()
     wanted = [name.strip() for given in events for name in given.split(",") if name.strip()]
@@ -62,7 +62,7 @@ def add_command(
 def list_command() -> None:
     """List the tenant's endpoints (secrets are not shown)."""
     from iotbill.entrypoints.cli.output import print_table, table
-    from iotbill.services.webhooks import list_endpoints
+    from iotbill.services.webhooks import endpoint_json, list_endpoints
 
     current = session()
     found = list_endpoints(current.uow())
@@ -98,7 +98,7 @@ def deliveries_command(
 ) -> None:
     """List deliveries, the latest messages first (--json: with every attempt and event id)."""
     from iotbill.entrypoints.cli.output import print_table, table
-    from iotbill.services.webhooks import list_deliveries
+    from iotbill.services.webhooks import delivery_json, list_deliveries
 
     current = session()
     found = list_deliveries(current.uow(), status=status, limit=limit)
@@ -188,40 +188,3 @@ def deliver_command(
         f" {dispatcher.failed} failed for good",
         err=True,
     )
-
-
-def endpoint_json(endpoint: Any) -> dict[str, Any]:
-    return {
-        "id": endpoint.id,
-        "url": endpoint.url,
-        "events": sorted(endpoint.events),
-        "created_at": endpoint.created_at.isoformat(),
-        "active": endpoint.active,
-    }
-
-
-def delivery_json(view: Any) -> dict[str, Any]:
-    delivery = view.delivery
-    return {
-        "id": delivery.id,
-        "event_id": delivery.message_id,
-        "type": view.type,
-        "endpoint": delivery.endpoint_id,
-        "url": view.url,
-        "status": delivery.status,
-        "next_attempt_at": delivery.next_attempt_at.isoformat(),
-        "deadline": delivery.deadline.isoformat(),
-        "delivered_at": None
-        if delivery.delivered_at is None
-        else delivery.delivered_at.isoformat(),
-        "attempts": [
-            {
-                "number": a.number,
-                "at": a.at.isoformat(),
-                "status_code": a.status_code,
-                "error": a.error,
-                "duration_ms": a.duration_ms,
-            }
-            for a in delivery.attempts
-        ],
-    }

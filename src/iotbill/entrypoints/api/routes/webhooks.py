@@ -8,7 +8,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import Field
 
-from iotbill.domain.webhooks import WebhookEndpoint
 from iotbill.entrypoints.api.auth import BillingRead, BillingWrite
 from iotbill.entrypoints.api.idempotency import IdempotentRoute
 from iotbill.entrypoints.api.pagination import DEFAULT_LIMIT, Cursor, Limit, paginate
@@ -61,43 +60,6 @@ class DeliveryOut(Out):
     attempts: list[AttemptOut]
 
 
-def endpoint_view(endpoint: WebhookEndpoint) -> dict[str, Any]:
-    return {
-        "id": endpoint.id,
-        "url": endpoint.url,
-        "events": sorted(endpoint.events),
-        "created_at": endpoint.created_at.isoformat(),
-        "active": endpoint.active,
-    }
-
-
-def delivery_view(view: webhooks.DeliveryView) -> dict[str, Any]:
-    delivery = view.delivery
-    return {
-        "id": delivery.id,
-        "event_id": delivery.message_id,
-        "type": view.type,
-        "endpoint": delivery.endpoint_id,
-        "url": view.url,
-        "status": delivery.status,
-        "next_attempt_at": delivery.next_attempt_at.isoformat(),
-        "deadline": delivery.deadline.isoformat(),
-        "delivered_at": None
-        if delivery.delivered_at is None
-        else delivery.delivered_at.isoformat(),
-        "attempts": [
-            {
-                "number": a.number,
-                "at": a.at.isoformat(),
-                "status_code": a.status_code,
-                "error": a.error,
-                "duration_ms": a.duration_ms,
-            }
-            for a in delivery.attempts
-        ],
-    }
-
-
 @router.post(
     "/webhooks",
     status_code=201,
@@ -107,7 +69,7 @@ def delivery_view(view: webhooks.DeliveryView) -> dict[str, Any]:
 )
 def create_webhook(body: WebhookIn, access: BillingWrite) -> dict[str, Any]:
     made = webhooks.add_endpoint(access.uow(), body.url, body.events, at=access.clock.now())
-    return {**endpoint_view(made), "secret": made.secret}
+    return {**webhooks.endpoint_json(made), "secret": made.secret}
 
 
 @router.get(
@@ -121,7 +83,7 @@ def list_webhooks(
 ) -> dict[str, Any]:
     found = webhooks.list_endpoints(access.uow(read_only=True))
     page = paginate(found, key=lambda e: [e.id], cursor=cursor, limit=limit)
-    return {"data": [endpoint_view(e) for e in page.data], "next_cursor": page.next_cursor}
+    return {"data": [webhooks.endpoint_json(e) for e in page.data], "next_cursor": page.next_cursor}
 
 
 @router.post(
@@ -132,7 +94,9 @@ def list_webhooks(
 )
 def disable_webhook(endpoint_id: str, access: BillingWrite) -> dict[str, Any]:
     found = path_id(endpoint_id, "webhook endpoint")
-    return endpoint_view(webhooks.disable_endpoint(access.uow(), found, at=access.clock.now()))
+    return webhooks.endpoint_json(
+        webhooks.disable_endpoint(access.uow(), found, at=access.clock.now())
+    )
 
 
 @router.get(
@@ -149,7 +113,7 @@ def list_webhook_deliveries(
 ) -> dict[str, Any]:
     found = webhooks.list_deliveries(access.uow(read_only=True), status=status, limit=10_000)
     page = paginate(found, key=lambda v: [v.delivery.id], cursor=cursor, limit=limit)
-    return {"data": [delivery_view(v) for v in page.data], "next_cursor": page.next_cursor}
+    return {"data": [webhooks.delivery_json(v) for v in page.data], "next_cursor": page.next_cursor}
 
 
 @router.post(
@@ -165,4 +129,4 @@ def resend_webhook_delivery(delivery_id: str, access: BillingWrite) -> dict[str,
         v for v in webhooks.list_deliveries(access.uow(read_only=True), limit=10_000)
         if v.delivery.id == found
     ]  # fmt: skip
-    return delivery_view(view)
+    return webhooks.delivery_json(view)
