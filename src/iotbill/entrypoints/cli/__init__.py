@@ -24,6 +24,7 @@ from iotbill.entrypoints.cli import (
     demo,
     devices,
     documents,
+    entitlements,
     ingest,
     invoices,
     mqtt,
@@ -61,6 +62,7 @@ billing.register(app)
 serve.register(app)
 usage.register(app)
 webhooks.register(app)
+entitlements.register(app)
 adoption.register(app)
 
 
