@@ -115,7 +115,7 @@ def test_customers_stored_before_locales_read_their_documents_in_english(engine:
 
 
 def test_events_stored_before_the_roll_up_are_rolled_up_by_the_upgrade(engine: Engine) -> None:
-    upgrade(engine, "0009")
+    upgrade(engine, "0010")
     insert = (
         "INSERT INTO usage_events (tenant_id, event_id, event_type, device_id, customer_id, "
         "occurred_at, received_at, properties, measures, replaces, is_void) "

@@ -8,8 +8,8 @@ nano-units; the event store keeps it up at every append and reassignment
 ``entitlement_alerts`` records each alert once per subscription, feature,
 period and percentage (the key).
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-06 22:00:00.000000
 """
 
@@ -18,8 +18,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
