@@ -43,7 +43,7 @@ import numpy.typing as npt
 
 from iotbill.domain.metering.base import Aggregation, PropertyKind, Window
 from iotbill.domain.periods import from_micros, local_instant, to_micros
-from iotbill.domain.quantities import UNIT, from_scaled, to_scaled
+from iotbill.domain.quantities import UNIT, from_scaled
 
 WindowLength = Literal["day", "hour"]
 WINDOW_LENGTHS: tuple[WindowLength, ...] = ("day", "hour")
@@ -110,7 +110,7 @@ def capped_quantity(
         scaled = [count * UNIT for count in np.diff(np.r_[firsts, window.count]).tolist()]
     else:
         scaled = _window_sums(window.values, firsts)
-    limit = to_scaled(cap.max)
+    limit = int(cap.max * UNIT)  # exact: a plan number has at most 9 decimals
     return CappedQuantity(
         from_scaled(sum(min(total, limit) for total in scaled)),
         from_scaled(sum(scaled)),
