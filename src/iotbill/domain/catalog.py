@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from iotbill.domain.entitlements import Feature
 from iotbill.domain.metering import AGGREGATIONS, Aggregation, Window
 from iotbill.domain.metering.window_cap import CappedQuantity, WindowCap, capped_quantity
 from iotbill.domain.models.risk_factor import RiskFactor
@@ -131,6 +132,13 @@ class Plan:
     """Which business model the plan implements (``None``: untagged)."""
     commitment: Commitment = Commitment()
     """The least and the most its charges bill together per period (none by default)."""
+    features: tuple[Feature, ...] = ()
+    """What the plan grants (:mod:`~iotbill.domain.entitlements`); each metered feature also
+    has its charge in ``charges``, coded like it (:mod:`~iotbill.domain.feature_parsing`)."""
+
+    def feature(self, code: str) -> Feature | None:
+        """The feature with ``code``, or ``None`` when the plan does not list it."""
+        return next((feature for feature in self.features if feature.code == code), None)
 
     def meter(self, code: str) -> Meter:
         """The meter with ``code`` (plans are validated, so charges name real meters)."""
