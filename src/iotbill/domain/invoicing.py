@@ -25,7 +25,9 @@ from iotbill.domain.periods import Period
 from iotbill.domain.pricing import Detail
 from iotbill.domain.quantities import decimal_text
 
-LineKind = Literal["fixed_fee", "usage", "minimum", "credit", "adjustment", "discount"]
+LineKind = Literal[
+    "fixed_fee", "usage", "minimum", "commitment", "credit", "adjustment", "discount"
+]
 
 
 @dataclass(frozen=True, slots=True)
