@@ -12,14 +12,19 @@ an invoice computed late, or again, says the same thing. The pieces:
   advance fees and a charge for the rest of the period on the new plan's.
 * :func:`cancellation_lines` -- an immediate cancellation: a credit for the
   unused part of the advance fees.
+* :func:`lines_covering` -- all of the above that cover one period, whatever
+  invoice carries them (what a fixed-amount coupon takes from).
 
 A period is split into :class:`Segment` s at phase changes. Usage is rated on
 each segment on its own, with its plan's full tiers (``rate_period`` over the
 segment, so tiers are never prorated; a charge's flat amount, tier flat fees
 and minimum apply on each segment as if it stood alone). Fixed fees are
 prorated by second (:func:`~iotbill.domain.subscriptions.prorate`) over the
-billing period. Time inside a trial, before the start or after the end of
-service is never billed. Advance fees are billed on the phase in force at the
+billing period. A plan's commitments (:mod:`iotbill.domain.commitments`) bound
+each segment's charges, prorated by second like fixed fees; interim invoices
+leave them out (:func:`usage_lines`), the period's close settles them
+(:func:`committed_usage_lines`). Time inside a trial, before the start or after
+the end of service is never billed. Advance fees are billed on the phase in force at the
 period's start; the later change or cancellation lines settle the rest, so the
 sum of all lines is the same whatever order things were invoiced in.
 """
@@ -33,10 +38,11 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from iotbill.domain.catalog import FixedFee, Plan
+from iotbill.domain.commitments import commitment_lines
 from iotbill.domain.customers import Customer
 from iotbill.domain.errors import InvalidInput, NotFound
 from iotbill.domain.event_table import EventTable
-from iotbill.domain.invoicing import InvoiceLine, LineKind
+from iotbill.domain.invoicing import InvoiceLine, LineKind, LineSource
 from iotbill.domain.periods import Period
 from iotbill.domain.pricing import Detail
 from iotbill.domain.quantities import decimal_text
@@ -103,7 +109,24 @@ def usage_lines(
     period: Period,
     table: EventTable,
 ) -> list[InvoiceLine]:
-    """The usage charges of ``period``: each billable segment rated on its own plan."""
+    """The usage charges of ``period`` (or of its part so far, for an interim invoice):
+    each billable segment rated on its own plan, without commitments."""
+    return [
+        line
+        for segment in segments(subscription, plans, period)
+        for line in _segment_charges(segment, period, table, customer)
+    ]
+
+
+def committed_usage_lines(
+    subscription: Subscription,
+    customer: Customer,
+    plans: PlanVersions,
+    period: Period,
+    table: EventTable,
+) -> list[InvoiceLine]:
+    """What ``period``'s usage bills when it closes: each billable segment's charges and
+    its plan's commitment line."""
     return [
         line
         for segment in segments(subscription, plans, period)
@@ -187,6 +210,31 @@ def period_close_lines(
     ]
 
 
+def lines_covering(
+    subscription: Subscription,
+    customer: Customer,
+    plans: PlanVersions,
+    period: Period,
+    table: EventTable,
+) -> list[InvoiceLine]:
+    """Every line the subscription bills for ``period``, whatever invoice carries it: its
+    advance fees (on the opening or the previous period's close), the changes and the
+    immediate cancellation inside it, and its arrears (``table``: its events)."""
+    lines = advance_lines(subscription, customer, plans, period)
+    for phase in subscription.phases[1:]:
+        if period.start < phase.start < period.end:
+            lines.extend(change_lines(subscription, customer, plans, phase.start))
+    cancellation = subscription.cancellation
+    if (
+        cancellation is not None
+        and cancellation.timing == "immediate"
+        and period.start < cancellation.effective_at < period.end
+    ):
+        lines.extend(cancellation_lines(subscription, customer, plans))
+    lines.extend(arrears_lines(subscription, customer, plans, period, table))
+    return lines
+
+
 def change_lines(
     subscription: Subscription, customer: Customer, plans: PlanVersions, at: datetime
 ) -> list[InvoiceLine]:
@@ -262,13 +310,36 @@ def _segment_at(phase: Phase, plans: PlanVersions, span: Period) -> Segment:
 def _segment_usage(
     segment: Segment, period: Period, table: EventTable, customer: Customer
 ) -> list[InvoiceLine]:
+    """The segment's charges, then the commitment line that bounds them (if any)."""
+    charges = _segment_charges(segment, period, table, customer)
+    if segment.billable is None:
+        return charges
+    plan = segment.plan
+    bound = commitment_lines(plan.commitment, plan.currency, charges, segment.billable, period)
+    return [*charges, *_labelled(bound, segment, period, customer)]
+
+
+def _segment_charges(
+    segment: Segment, period: Period, table: EventTable, customer: Customer
+) -> list[InvoiceLine]:
     if segment.billable is None:
         return []
-    lines = rate_period(segment.plan, table, segment.billable, USAGE_ONLY)
-    if segment.billable == period:
-        return lines
+    lines = rate_period(segment.plan, table, segment.billable, USAGE_ONLY, customer.zone)
+    return _labelled(lines, segment, period, customer)
+
+
+def _labelled(
+    lines: list[InvoiceLine], segment: Segment, period: Period, customer: Customer
+) -> list[InvoiceLine]:
+    """``lines`` of a segment's plan over ``period``, saying which plan and span when the
+    segment covers only part of it."""
+    source = LineSource(segment.phase.plan_code, period)
+    if segment.billable is None or segment.billable == period:
+        return [replace(line, source=source) for line in lines]
     label = _label(segment, segment.billable, customer)
-    return [replace(line, description=f"{line.description} ({label})") for line in lines]
+    return [
+        replace(line, description=f"{line.description} ({label})", source=source) for line in lines
+    ]
 
 
 def _advance_credits(segment: Segment, period: Period, customer: Customer) -> list[InvoiceLine]:
@@ -296,13 +367,14 @@ def _fee_line(
         description = f"Credit: {name} ({label}, unused, billed in advance)"
     else:
         description = f"{name} ({label}, in advance)" if in_advance else f"{name} ({label})"
+    source = LineSource(segment.phase.plan_code, period)
     if used == period and kind != "credit":
         full = fee_line(fee, segment.plan.currency)
-        return replace(full, description=description if in_advance else name)
+        return replace(full, description=description if in_advance else name, source=source)
     sign = -1 if kind == "credit" else 1
     amount = prorate(fee.amount * sign, used, period)
     note = f"{decimal_text(fee.amount)} x {_seconds_text(used)}/{_seconds_text(period)} seconds"
-    return InvoiceLine.rounded(
+    line = InvoiceLine.rounded(
         segment.plan.currency,
         charge=fee.code,
         kind=kind,
@@ -319,6 +391,7 @@ def _fee_line(
             ),
         ),
     )
+    return replace(line, source=source)
 
 
 def _seconds_text(span: Period) -> str:

@@ -19,11 +19,13 @@ import typer
 from iotbill.entrypoints.cli import (
     adoption,
     billing,
+    coupons,
     credits,
     customers,
     demo,
     devices,
     documents,
+    entitlements,
     ingest,
     invoices,
     mqtt,
@@ -56,11 +58,13 @@ mqtt.register(app, devices.devices_app)
 subscriptions.register(app)
 invoices.register(app)
 credits.register(app)
+coupons.register(app)
 documents.register(invoices.invoices_app, invoices.credit_notes_app)
 billing.register(app)
 serve.register(app)
 usage.register(app)
 webhooks.register(app)
+entitlements.register(app)
 adoption.register(app)
 
 

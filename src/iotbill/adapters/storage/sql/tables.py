@@ -95,6 +95,7 @@ tenants = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("code", String(64), nullable=False, unique=True),
     Column("name", Text, nullable=False),
+    Column("credits", String(16), nullable=False, server_default=text("'after_tax'")),
 )
 
 plans = Table(
@@ -295,6 +296,41 @@ ledger_entries = Table(
     Index(None, "tenant_id", "customer_id"),
 )
 
+coupons = Table(
+    "coupons",
+    metadata,
+    *_tenant_key("coupons"),
+    Column("code", String(128), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("value", ExactDecimal, nullable=False),
+    Column("currency", String(3)),
+    Column("plan_code", String(128)),
+    Column("charge_code", String(128)),
+    Column("periods", Integer),
+    Column("max_redemptions", Integer),
+    Column("created_at", Micros, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "code"),
+)
+
+coupon_redemptions = Table(
+    "coupon_redemptions",
+    metadata,
+    *_tenant_key("coupon_redemptions"),
+    Column("id", String(512), nullable=False),
+    Column("coupon_code", String(128), nullable=False),
+    Column("subscription_id", String(128), nullable=False),
+    Column("customer_id", String(128), nullable=False),
+    Column("redeemed_at", Micros, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    ForeignKeyConstraint(["tenant_id", "coupon_code"], ["coupons.tenant_id", "coupons.code"]),
+    ForeignKeyConstraint(
+        ["tenant_id", "subscription_id"], ["subscriptions.tenant_id", "subscriptions.id"]
+    ),
+    Index(None, "tenant_id", "subscription_id"),
+    Index(None, "tenant_id", "coupon_code"),
+)
+
 
 def _line_table(name: str, owner: str, owner_column: str) -> Table:
     """Lines of an invoice or credit note: the rounded amount in minor units and every
@@ -365,6 +401,39 @@ usage_events = Table(
         sqlite_where=text("replaces IS NOT NULL"),
         postgresql_where=text("replaces IS NOT NULL"),
     ),
+)
+
+usage_rollups = Table(
+    "usage_rollups",
+    metadata,
+    # Derived from usage_events by the event store, in the same transaction as every
+    # change to them (see ``rollups``); no foreign key, as usage_events has none.
+    Column("tenant_id", Integer, nullable=False),
+    Column("customer_id", String(128), nullable=False),
+    Column("event_type", String(256), nullable=False),
+    Column("hour", BigInteger, nullable=False),
+    Column("device_id", String(256), nullable=False),
+    Column("property", String(256), nullable=False),
+    Column("events", BigInteger, nullable=False),
+    Column("high", BigInteger, nullable=False),
+    Column("low", BigInteger, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "customer_id", "event_type", "property", "device_id", "hour"),
+)
+
+entitlement_alerts = Table(
+    "entitlement_alerts",
+    metadata,
+    *_tenant_key("entitlement_alerts"),
+    Column("subscription_id", String(128), nullable=False),
+    Column("feature", String(128), nullable=False),
+    Column("counted_from", Micros, nullable=False),
+    Column("percent", ExactDecimal, nullable=False),
+    Column("customer_id", String(128), nullable=False),
+    Column("used", ExactDecimal, nullable=False),
+    Column("allowance", ExactDecimal, nullable=False),
+    Column("reached_at", Micros, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "subscription_id", "feature", "counted_from", "percent"),
+    Index(None, "tenant_id", "customer_id"),
 )
 
 api_keys = Table(
