@@ -25,11 +25,13 @@ from iotbill.domain.events import SourcedEvent, UsageEvent
 from iotbill.services.catalog import apply_plan
 from iotbill.services.customers import add_customer, add_device
 from iotbill.services.ingest import ingest
+from iotbill.services.one_off_charges import add_one_off_charge
 from iotbill.services.subscriptions import create_subscription
 from tests.conftest import run_iotbill
 
 SUBSCRIPTIONS = 12
 BATCH = 4
+CHARGED = (1, 5, 9)  # a one-off charge in each batch: the one killed and those around it
 PLAN = """\
 code: pump
 name: Pump
@@ -88,6 +90,11 @@ def set_up(database: Path) -> None:
             timestamp=datetime(2026, 1, 15, tzinfo=UTC), properties={"m3": number},
         )  # fmt: skip
         events.append(SourcedEvent(event, number + 1))
+        if number in CHARGED:
+            add_one_off_charge(
+                open_uow("default"), customer=customer, description="Setup visit",
+                amount="45.00", at=datetime(2026, 1, 10, tzinfo=UTC),
+            )  # fmt: skip
     ingest(open_uow, "default", events, clock=FrozenClock(datetime(2026, 1, 31, tzinfo=UTC)))
     engine.dispose()
 
@@ -121,4 +128,21 @@ def test_killed_bill_run_then_run_again_leaves_every_invoice_once(
     numbers = sorted(invoice["number"] for invoice in listed)
     assert numbers == [f"INV-2026-{n:06d}" for n in range(1, 2 * SUBSCRIPTIONS + 1)]
     closes = {i["customer"]: i["total"] for i in listed if "/close/" in i["id"]}
-    assert closes["c05"] == "33.50"  # 5 m3 x 0.50 + February's 31.00, billed once
+    assert closes["c04"] == "33.00"  # 4 m3 x 0.50 + February's 31.00, billed once
+    assert closes["c05"] == "78.50"  # 5 m3 x 0.50 + 31.00 + the setup visit's 45.00
+    one_offs = [
+        (invoice["customer"], line["amount"])
+        for invoice in listed
+        for line in invoice["lines"]
+        if line["kind"] == "one_off"
+    ]
+    assert sorted(one_offs) == [("c01", "45.00"), ("c05", "45.00"), ("c09", "45.00")]
+    charges = json.loads(
+        run_iotbill("charges", "list", "--database", str(database), "--json").stdout
+    )
+    billed_on = {
+        invoice["customer"]: invoice["id"] for invoice in listed if "/close/" in invoice["id"]
+    }
+    assert {c["customer"]: c["invoice"] for c in charges} == {
+        f"c{n:02d}": billed_on[f"c{n:02d}"] for n in CHARGED
+    }

@@ -18,7 +18,7 @@ from iotbill.domain.money import Currency, format_money, round_money
 from iotbill.domain.pricing import Detail
 from iotbill.domain.quantities import decimal_text
 
-LineKind = Literal["fixed_fee", "usage", "minimum", "credit", "adjustment"]
+LineKind = Literal["fixed_fee", "usage", "minimum", "credit", "adjustment", "one_off"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ import typer
 from iotbill.entrypoints.cli import (
     adoption,
     billing,
+    charges,
     credits,
     customers,
     demo,
@@ -56,6 +57,7 @@ mqtt.register(app, devices.devices_app)
 subscriptions.register(app)
 invoices.register(app)
 credits.register(app)
+charges.register(app)
 documents.register(invoices.invoices_app, invoices.credit_notes_app)
 billing.register(app)
 serve.register(app)
