@@ -31,16 +31,27 @@ def upgrade_command(
         ),
     ] = None,
 ) -> None:
-    """Create the schema, or migrate it to the latest version (safe to repeat)."""
-    from iotbill.adapters.storage.sql.engine import upgrade
+    """Create the schema, or migrate it to the latest version (safe to repeat); says which.
+
+    Exit codes: 0 ok, 5 the store cannot be created or reached (one line naming
+    --database and why).
+    """
+    from iotbill.adapters.storage.sql.engine import schema_is_current, upgrade
     from iotbill.bootstrap import load_settings, open_engine
 
     engine = open_engine(load_settings(database_url=database))
     try:
-        upgrade(engine)
+        current = schema_is_current(engine)
+        before = () if current else upgrade(engine)
     finally:
         engine.dispose()
-    typer.echo(f"{engine.url.render_as_string(hide_password=True)}: schema is up to date")
+    shown = engine.url.render_as_string(hide_password=True)
+    if current:
+        typer.echo(f"{shown}: schema is up to date")
+    elif before:
+        typer.echo(f"{shown}: schema migrated from revision {', '.join(before)} to the latest")
+    else:
+        typer.echo(f"{shown}: schema created")
 
 
 @tenants_app.command("add")
