@@ -12,6 +12,8 @@ an invoice computed late, or again, says the same thing. The pieces:
   advance fees and a charge for the rest of the period on the new plan's.
 * :func:`cancellation_lines` -- an immediate cancellation: a credit for the
   unused part of the advance fees.
+* :func:`lines_covering` -- all of the above that cover one period, whatever
+  invoice carries them (what a fixed-amount coupon takes from).
 
 A period is split into :class:`Segment` s at phase changes. Usage is rated on
 each segment on its own, with its plan's full tiers (``rate_period`` over the
@@ -36,7 +38,7 @@ from iotbill.domain.catalog import FixedFee, Plan
 from iotbill.domain.customers import Customer
 from iotbill.domain.errors import InvalidInput, NotFound
 from iotbill.domain.event_table import EventTable
-from iotbill.domain.invoicing import InvoiceLine, LineKind
+from iotbill.domain.invoicing import InvoiceLine, LineKind, LineSource
 from iotbill.domain.periods import Period
 from iotbill.domain.pricing import Detail
 from iotbill.domain.quantities import decimal_text
@@ -187,6 +189,31 @@ def period_close_lines(
     ]
 
 
+def lines_covering(
+    subscription: Subscription,
+    customer: Customer,
+    plans: PlanVersions,
+    period: Period,
+    table: EventTable,
+) -> list[InvoiceLine]:
+    """Every line the subscription bills for ``period``, whatever invoice carries it: its
+    advance fees (on the opening or the previous period's close), the changes and the
+    immediate cancellation inside it, and its arrears (``table``: its events)."""
+    lines = advance_lines(subscription, customer, plans, period)
+    for phase in subscription.phases[1:]:
+        if period.start < phase.start < period.end:
+            lines.extend(change_lines(subscription, customer, plans, phase.start))
+    cancellation = subscription.cancellation
+    if (
+        cancellation is not None
+        and cancellation.timing == "immediate"
+        and period.start < cancellation.effective_at < period.end
+    ):
+        lines.extend(cancellation_lines(subscription, customer, plans))
+    lines.extend(arrears_lines(subscription, customer, plans, period, table))
+    return lines
+
+
 def change_lines(
     subscription: Subscription, customer: Customer, plans: PlanVersions, at: datetime
 ) -> list[InvoiceLine]:
@@ -264,11 +291,14 @@ def _segment_usage(
 ) -> list[InvoiceLine]:
     if segment.billable is None:
         return []
+    source = LineSource(segment.phase.plan_code, period)
     lines = rate_period(segment.plan, table, segment.billable, USAGE_ONLY)
     if segment.billable == period:
-        return lines
+        return [replace(line, source=source) for line in lines]
     label = _label(segment, segment.billable, customer)
-    return [replace(line, description=f"{line.description} ({label})") for line in lines]
+    return [
+        replace(line, description=f"{line.description} ({label})", source=source) for line in lines
+    ]
 
 
 def _advance_credits(segment: Segment, period: Period, customer: Customer) -> list[InvoiceLine]:
@@ -296,13 +326,14 @@ def _fee_line(
         description = f"Credit: {name} ({label}, unused, billed in advance)"
     else:
         description = f"{name} ({label}, in advance)" if in_advance else f"{name} ({label})"
+    source = LineSource(segment.phase.plan_code, period)
     if used == period and kind != "credit":
         full = fee_line(fee, segment.plan.currency)
-        return replace(full, description=description if in_advance else name)
+        return replace(full, description=description if in_advance else name, source=source)
     sign = -1 if kind == "credit" else 1
     amount = prorate(fee.amount * sign, used, period)
     note = f"{decimal_text(fee.amount)} x {_seconds_text(used)}/{_seconds_text(period)} seconds"
-    return InvoiceLine.rounded(
+    line = InvoiceLine.rounded(
         segment.plan.currency,
         charge=fee.code,
         kind=kind,
@@ -319,6 +350,7 @@ def _fee_line(
             ),
         ),
     )
+    return replace(line, source=source)
 
 
 def _seconds_text(span: Period) -> str:

@@ -26,6 +26,7 @@ from typing import Protocol, Self
 
 from iotbill.domain.api_keys import ApiKey
 from iotbill.domain.catalog import Meter, Plan
+from iotbill.domain.coupons import Coupon, Redemption
 from iotbill.domain.credits import CreditGrant, LedgerEntry
 from iotbill.domain.customers import Customer, Device
 from iotbill.domain.device_credentials import DeviceCredential
@@ -424,6 +425,32 @@ class OneOffChargeRepository(Protocol):
 
     def mark_billed(self, charges: Sequence[OneOffCharge]) -> None:
         """Record the invoice of each of ``charges`` (their ``invoice_id``)."""
+
+
+class CouponRepository(Protocol):
+    """Coupons and their redemptions: rows are added, never changed."""
+
+    def add(self, coupon: Coupon) -> None:
+        """Store a coupon; :class:`Conflict` if its code is taken."""
+        ...
+
+    def get(self, code: str) -> Coupon:
+        """The coupon ``code``; :class:`NotFound` if there is none."""
+        ...
+
+    def list(self) -> list[Coupon]:
+        """Every coupon, by code."""
+        ...
+
+    def redeem(self, redemption: Redemption) -> None:
+        """Store a redemption; :class:`Conflict` if its id is taken, :class:`NotFound` for an
+        unknown coupon or subscription."""
+        ...
+
+    def redemptions(
+        self, *, coupon: str | None = None, subscriptions: Sequence[str] | None = None
+    ) -> builtins.list[Redemption]:
+        """The redemptions (of ``coupon``, on ``subscriptions``), by instant, then id."""
         ...
 
 
@@ -655,6 +682,7 @@ class UnitOfWork(Protocol):
     credit_notes: CreditNoteRepository
     credits: CreditRepository
     one_off_charges: OneOffChargeRepository
+    coupons: CouponRepository
     events: EventStore
     api_keys: ApiKeyRepository
     idempotency: IdempotencyRepository

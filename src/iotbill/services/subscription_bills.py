@@ -36,6 +36,7 @@ from decimal import Decimal
 
 from iotbill.domain.catalog import Meter
 from iotbill.domain.customers import Customer
+from iotbill.domain.discounts import Discount, amount_lines, percentage_lines
 from iotbill.domain.documents import (
     Document,
     document_id,
@@ -58,6 +59,7 @@ from iotbill.domain.periods import Period
 from iotbill.domain.subscription_billing import (
     PlanVersions,
     billing_periods,
+    lines_covering,
     period_close_lines,
     usage_lines,
 )
@@ -157,12 +159,14 @@ class SubscriptionBill:
         invoices: Sequence[InvoiceSummary],
         drafts: dict[str, Invoice],
         times: RunTimes,
+        discounts: Sequence[Discount] = (),
     ) -> None:
         self.subscription = subscription
         self.customer = customer
         self.plans = plans
         self.scope = scope
         self.times = times
+        self.discounts = discounts
         self.meters: tuple[Meter, ...] = tuple(
             meter for plan in plans.values() for meter in plan.meters
         )
@@ -197,10 +201,14 @@ class SubscriptionBill:
         priced = iter(tables)
         for pending in self._pending:
             if pending.window is not None:
+                table = next(priced)
+                lines = period_close_lines(
+                    self.subscription, self.customer, self.plans, pending.period, table
+                )
                 pending.lines = [
-                    *period_close_lines(
-                        self.subscription, self.customer, self.plans, pending.period, next(priced)
-                    ),
+                    *lines,
+                    *self._percentages(lines),
+                    *self._amounts(pending.period, table),
                     *self._interim_credits(pending.period),
                 ]
             if pending.stored is None:
@@ -259,10 +267,29 @@ class SubscriptionBill:
             stored=None,
             due=True,
             window=None,
-            lines=[*usage, *self._interim_credits(progress.period)],
+            lines=[*usage, *self._percentages(usage), *self._interim_credits(progress.period)],
         )
         self._due.append(pending)
         self.issued.append(id)
+
+    def _percentages(self, lines: Sequence[InvoiceLine]) -> list[InvoiceLine]:
+        """The percentage coupons' discounts of ``lines``, a line per coupon and period."""
+        if not self.discounts:
+            return []
+        return percentage_lines(self.discounts, lines, self.customer.currency, self.customer.zone)
+
+    def _amounts(self, period: Period, table: EventTable) -> list[InvoiceLine]:
+        """The fixed-amount coupons' discounts of ``period``, on the invoice that closes it:
+        taken from every line billed for it (``table``: its events)."""
+        if not any(
+            discount.coupon.kind == "amount" and discount.window.covers(period.start)
+            for discount in self.discounts
+        ):
+            return []
+        covering = lines_covering(self.subscription, self.customer, self.plans, period, table)
+        return amount_lines(
+            self.discounts, period, covering, self.customer.currency, self.customer.zone
+        )
 
     def _interim_credits(self, period: Period) -> list[InvoiceLine]:
         """What the interim invoices of ``period`` billed, credited line by line."""
@@ -446,6 +473,7 @@ class SubscriptionBill:
     def _document(self, document: Document) -> _Pending:
         due = is_due(document.issued_at, self.times.grace, self.times.as_of)
         fixed = document.fixed_lines
+        lines = [] if fixed is None else fixed()
         return _Pending(
             id=document.id,
             kind=document.kind,
@@ -454,7 +482,7 @@ class SubscriptionBill:
             stored=None,
             due=due,
             window=None if fixed is not None else self._usage(document.period, due),
-            lines=[] if fixed is None else fixed(),
+            lines=[*lines, *self._percentages(lines)],
         )
 
     def _draft(self, draft: Invoice) -> _Pending:

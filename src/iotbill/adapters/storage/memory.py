@@ -21,6 +21,7 @@ from typing import Self, TypeVar
 
 from iotbill.domain.api_keys import ApiKey
 from iotbill.domain.catalog import Meter, Plan
+from iotbill.domain.coupons import Coupon, Redemption
 from iotbill.domain.credits import CreditGrant, LedgerEntry
 from iotbill.domain.customers import Customer, Device
 from iotbill.domain.device_credentials import DeviceCredential
@@ -37,6 +38,7 @@ from iotbill.domain.webhooks import Delivery, WebhookEndpoint, WebhookMessage
 from iotbill.services.ports import (
     DEFAULT_TENANT,
     ApiKeyRepository,
+    CouponRepository,
     CreditNoteRepository,
     CreditRepository,
     CustomerRepository,
@@ -84,6 +86,8 @@ class TenantData:
     grants: dict[str, CreditGrant] = field(default_factory=dict)
     ledger: dict[str, LedgerEntry] = field(default_factory=dict)
     one_off_charges: dict[str, OneOffCharge] = field(default_factory=dict)
+    coupons: dict[str, Coupon] = field(default_factory=dict)
+    redemptions: dict[str, Redemption] = field(default_factory=dict)
     notices: dict[tuple[str, str], Notice] = field(default_factory=dict)
     sequences: dict[str, int] = field(default_factory=dict)
     events: list[StoredEvent] = field(default_factory=list)
@@ -135,6 +139,8 @@ class MemoryUnitOfWork:
                 "invoices",
                 "credit_notes",
                 "one_off_charges",
+                "coupons",
+                "redemptions",
                 "api_keys",
                 "idempotency",
                 "device_credentials",
@@ -162,6 +168,7 @@ class MemoryUnitOfWork:
         self.credit_notes: CreditNoteRepository = MemoryCreditNoteRepository(self)
         self.credits: CreditRepository = MemoryCreditRepository(self)
         self.one_off_charges: OneOffChargeRepository = MemoryOneOffChargeRepository(self)
+        self.coupons: CouponRepository = MemoryCouponRepository(self)
         self.events: EventStore = MemoryEventStore(self)
         self.api_keys: ApiKeyRepository = MemoryApiKeyRepository(self)
         self.idempotency: IdempotencyRepository = MemoryIdempotencyRepository(self)
@@ -661,6 +668,34 @@ class MemoryOneOffChargeRepository(_Repository):
         for charge in charges:
             if stored[charge.id].invoice_id is None:
                 stored[charge.id] = charge
+
+
+class MemoryCouponRepository(_Repository):
+    def add(self, coupon: Coupon) -> None:
+        _add(self._data().coupons, coupon.code, coupon, "coupon")
+
+    def get(self, code: str) -> Coupon:
+        return _get(self._data().coupons, code, "coupon")
+
+    def list(self) -> list[Coupon]:
+        return sorted(self._data().coupons.values(), key=lambda coupon: coupon.code)
+
+    def redeem(self, redemption: Redemption) -> None:
+        _get(self._data().coupons, redemption.coupon, "coupon")
+        _get(self._data().subscriptions, redemption.subscription_id, "subscription")
+        _add(self._data().redemptions, redemption.id, redemption, "redemption")
+
+    def redemptions(
+        self, *, coupon: str | None = None, subscriptions: Sequence[str] | None = None
+    ) -> builtins.list[Redemption]:
+        chosen = None if subscriptions is None else set(subscriptions)
+        found = [
+            redemption
+            for redemption in self._data().redemptions.values()
+            if (coupon is None or redemption.coupon == coupon)
+            and (chosen is None or redemption.subscription_id in chosen)
+        ]
+        return sorted(found, key=lambda redemption: (redemption.redeemed_at, redemption.id))
 
 
 class MemoryCreditNoteRepository(_Repository):

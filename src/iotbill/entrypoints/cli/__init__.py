@@ -20,6 +20,7 @@ from iotbill.entrypoints.cli import (
     adoption,
     billing,
     charges,
+    coupons,
     credits,
     customers,
     demo,
@@ -58,6 +59,7 @@ subscriptions.register(app)
 invoices.register(app)
 credits.register(app)
 charges.register(app)
+coupons.register(app)
 documents.register(invoices.invoices_app, invoices.credit_notes_app)
 billing.register(app)
 serve.register(app)

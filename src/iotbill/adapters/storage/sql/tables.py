@@ -313,6 +313,41 @@ ledger_entries = Table(
     Index(None, "tenant_id", "customer_id"),
 )
 
+coupons = Table(
+    "coupons",
+    metadata,
+    *_tenant_key("coupons"),
+    Column("code", String(128), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("value", ExactDecimal, nullable=False),
+    Column("currency", String(3)),
+    Column("plan_code", String(128)),
+    Column("charge_code", String(128)),
+    Column("periods", Integer),
+    Column("max_redemptions", Integer),
+    Column("created_at", Micros, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "code"),
+)
+
+coupon_redemptions = Table(
+    "coupon_redemptions",
+    metadata,
+    *_tenant_key("coupon_redemptions"),
+    Column("id", String(512), nullable=False),
+    Column("coupon_code", String(128), nullable=False),
+    Column("subscription_id", String(128), nullable=False),
+    Column("customer_id", String(128), nullable=False),
+    Column("redeemed_at", Micros, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    ForeignKeyConstraint(["tenant_id", "coupon_code"], ["coupons.tenant_id", "coupons.code"]),
+    ForeignKeyConstraint(
+        ["tenant_id", "subscription_id"], ["subscriptions.tenant_id", "subscriptions.id"]
+    ),
+    Index(None, "tenant_id", "subscription_id"),
+    Index(None, "tenant_id", "coupon_code"),
+)
+
 
 def _line_table(name: str, owner: str, owner_column: str) -> Table:
     """Lines of an invoice or credit note: the rounded amount in minor units and every

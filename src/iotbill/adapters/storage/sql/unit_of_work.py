@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Engine, select
 
 from iotbill.adapters.storage.sql import tables
 from iotbill.adapters.storage.sql.access import SqlApiKeyRepository, SqlIdempotencyRepository
+from iotbill.adapters.storage.sql.coupons import SqlCouponRepository
 from iotbill.adapters.storage.sql.credentials import SqlDeviceCredentialRepository
 from iotbill.adapters.storage.sql.credits import SqlCreditRepository
 from iotbill.adapters.storage.sql.engine import READ_ONLY
@@ -26,6 +27,7 @@ from iotbill.adapters.storage.sql.webhooks import SqlWebhookRepository
 from iotbill.domain.errors import NotFound
 from iotbill.services.ports import (
     ApiKeyRepository,
+    CouponRepository,
     CreditNoteRepository,
     CreditRepository,
     CustomerRepository,
@@ -76,6 +78,7 @@ class SqlUnitOfWork:
         self.one_off_charges: OneOffChargeRepository = SqlOneOffChargeRepository(
             self._connection, self._tenant_id
         )
+        self.coupons: CouponRepository = SqlCouponRepository(self._connection, self._tenant_id)
         self.events: EventStore = SqlEventStore(self._connection, self._tenant_id)
         self.api_keys: ApiKeyRepository = SqlApiKeyRepository(self._connection, self._tenant_id)
         self.idempotency: IdempotencyRepository = SqlIdempotencyRepository(
