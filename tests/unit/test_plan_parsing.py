@@ -110,7 +110,7 @@ charges:
         parse_plan_text(text, "plan.yaml")
     assert problems_of(caught.value) == [
         "plan.yaml: colour: unknown field (expected one of: charges, code, currency, "
-        "description, fixed_fees, interval, meters, model, name, thresholds)",
+        "description, features, fixed_fees, interval, meters, model, name, thresholds)",
         "plan.yaml: interval: must be one of day, week, month, quarter, year, not 'fortnight'",
         "plan.yaml: fixed_fees[1].amount: 31.005 has more decimals than USD allows (2)",
         "plan.yaml: fixed_fees[1].timing: must be one of advance, arrears, not 'later'",

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
+from iotbill.domain.entitlements import Feature
 from iotbill.domain.metering import AGGREGATIONS, Aggregation
 from iotbill.domain.money import Currency
 from iotbill.domain.pricing import PriceModel
@@ -104,6 +105,13 @@ class Plan:
     which the bill run issues an interim invoice (once per period and threshold)."""
     model: BusinessModel | None = None
     """Which business model the plan implements (``None``: untagged)."""
+    features: tuple[Feature, ...] = ()
+    """What the plan grants (:mod:`~iotbill.domain.entitlements`); each metered feature also
+    has its charge in ``charges``, coded like it (:mod:`~iotbill.domain.feature_parsing`)."""
+
+    def feature(self, code: str) -> Feature | None:
+        """The feature with ``code``, or ``None`` when the plan does not list it."""
+        return next((feature for feature in self.features if feature.code == code), None)
 
     def meter(self, code: str) -> Meter:
         """The meter with ``code`` (plans are validated, so charges name real meters)."""

@@ -25,6 +25,7 @@ from iotbill.domain.catalog import (
     Plan,
 )
 from iotbill.domain.errors import InvalidInput, ProblemCollector
+from iotbill.domain.feature_parsing import parse_features
 from iotbill.domain.fields import FieldReader
 from iotbill.domain.input_rules import ID_LIMITS, PLAN_LIMITS, text_problem
 from iotbill.domain.metering import AGGREGATIONS, PropertyKind
@@ -42,6 +43,7 @@ PLAN_FIELDS = (
     "meters",
     "charges",
     "thresholds",
+    "features",
 )
 METER_FIELDS = (
     "code",
@@ -89,6 +91,7 @@ def parse_plan(data: Any) -> Plan:
         _charge(FieldReader(item, f"charges[{index}]", problems), meters_by_code, plan_currency)
         for index, item in enumerate(reader.items("charges"))
     ]
+    features, usage_charges = parse_features(reader, meters_by_code, charges)
     thresholds = _thresholds(reader, plan_currency)
     _unique_codes(problems, "meters", [m.code if m else None for m in meters])
     _unique_codes(
@@ -108,8 +111,9 @@ def parse_plan(data: Any) -> Plan:
         interval=cast(Interval, interval),
         fixed_fees=tuple(f for f in fees if f is not None),
         meters=tuple(meters_by_code.values()),
-        charges=tuple(c for c in charges if c is not None),
+        charges=(*(c for c in charges if c is not None), *usage_charges),
         thresholds=thresholds,
+        features=features,
     )
 
 

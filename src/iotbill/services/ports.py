@@ -30,6 +30,7 @@ from iotbill.domain.coupons import Coupon, Redemption
 from iotbill.domain.credits import CreditGrant, LedgerEntry
 from iotbill.domain.customers import Customer, Device
 from iotbill.domain.device_credentials import DeviceCredential
+from iotbill.domain.entitlement_checks import EntitlementAlert
 from iotbill.domain.event_table import EventTable
 from iotbill.domain.events import UsageEvent
 from iotbill.domain.invoices import CreditNote, Invoice, InvoiceStatus, InvoiceSummary
@@ -425,6 +426,20 @@ class OneOffChargeRepository(Protocol):
 
     def mark_billed(self, charges: Sequence[OneOffCharge]) -> None:
         """Record the invoice of each of ``charges`` (their ``invoice_id``)."""
+        ...
+
+
+class EntitlementAlertRepository(Protocol):
+    """Alerts of metered entitlements: each recorded once, by its key (subscription,
+    feature, period start, percentage); never changed."""
+
+    def add_new(self, alerts: Sequence[EntitlementAlert]) -> builtins.list[EntitlementAlert]:
+        """Record those of ``alerts`` whose key is not recorded yet; returns them."""
+        ...
+
+    def list(self, customer: str | None = None) -> builtins.list[EntitlementAlert]:
+        """The alerts (of ``customer``), by the instant reached, then key."""
+        ...
 
 
 class CouponRepository(Protocol):
@@ -602,6 +617,13 @@ class EventStore(Protocol):
         stored); returns how many. The only change ever made to a stored event."""
         ...
 
+    def running_total(self, meter: Meter, span: Period, scope: EventScope) -> Decimal:
+        """The quantity of a ``count`` or ``sum`` meter over ``span``, all groups together:
+        what the pure core gives, read without rescanning the span's events where the
+        store keeps a roll-up (the SQL stores: hourly sums kept up at every append and
+        reassignment, see ``sql/rollups``)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class SendResult:
@@ -687,6 +709,7 @@ class UnitOfWork(Protocol):
     api_keys: ApiKeyRepository
     idempotency: IdempotencyRepository
     webhooks: WebhookRepository
+    entitlement_alerts: EntitlementAlertRepository
 
     def __enter__(self) -> Self: ...
 

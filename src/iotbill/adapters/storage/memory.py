@@ -16,6 +16,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from decimal import Decimal
 from types import TracebackType
 from typing import Self, TypeVar
 
@@ -25,6 +26,7 @@ from iotbill.domain.coupons import Coupon, Redemption
 from iotbill.domain.credits import CreditGrant, LedgerEntry
 from iotbill.domain.customers import Customer, Device
 from iotbill.domain.device_credentials import DeviceCredential
+from iotbill.domain.entitlement_checks import EntitlementAlert
 from iotbill.domain.errors import Conflict, NotFound
 from iotbill.domain.event_table import STORED, EventTable
 from iotbill.domain.events import UsageEvent
@@ -45,6 +47,7 @@ from iotbill.services.ports import (
     DeviceCredentialRepository,
     DeviceRepository,
     DueDelivery,
+    EntitlementAlertRepository,
     EventScope,
     EventStore,
     EventWindow,
@@ -98,6 +101,9 @@ class TenantData:
     webhook_endpoints: dict[str, WebhookEndpoint] = field(default_factory=dict)
     webhook_messages: dict[str, WebhookMessage] = field(default_factory=dict)
     webhook_deliveries: dict[str, Delivery] = field(default_factory=dict)
+    entitlement_alerts: dict[tuple[str, str, datetime, Decimal], EntitlementAlert] = field(
+        default_factory=dict
+    )
 
 
 class MemoryStore:
@@ -147,6 +153,7 @@ class MemoryUnitOfWork:
                 "webhook_endpoints",
                 "webhook_messages",
                 "webhook_deliveries",
+                "entitlement_alerts",
             ):
                 setattr(self._data, name, dict(getattr(committed, name)))
             self._data.plans = {code: list(found) for code, found in committed.plans.items()}
@@ -173,6 +180,7 @@ class MemoryUnitOfWork:
         self.api_keys: ApiKeyRepository = MemoryApiKeyRepository(self)
         self.idempotency: IdempotencyRepository = MemoryIdempotencyRepository(self)
         self.webhooks: WebhookRepository = MemoryWebhookRepository(self)
+        self.entitlement_alerts: EntitlementAlertRepository = MemoryEntitlementAlertRepository(self)
 
     def data(self) -> TenantData:
         if self._data is None:
@@ -715,6 +723,25 @@ class MemoryCreditNoteRepository(_Repository):
         return sorted(chosen, key=lambda note: (note.issued_at, note.id))
 
 
+class MemoryEntitlementAlertRepository(_Repository):
+    def add_new(self, alerts: Sequence[EntitlementAlert]) -> list[EntitlementAlert]:
+        recorded = self._data().entitlement_alerts
+        new = []
+        for alert in alerts:
+            if alert.key not in recorded:
+                recorded[alert.key] = alert
+                new.append(alert)
+        return new
+
+    def list(self, customer: str | None = None) -> list[EntitlementAlert]:
+        chosen = [
+            alert
+            for alert in self._data().entitlement_alerts.values()
+            if customer is None or alert.customer_id == customer
+        ]
+        return sorted(chosen, key=lambda alert: (alert.reached_at, alert.key))
+
+
 class MemoryApiKeyRepository(_Repository):
     def add(self, key: ApiKey) -> None:
         if self.find(key.id) is not None:
@@ -869,6 +896,12 @@ class MemoryEventStore(_Repository):
             GroupQuantity(usage.group, aggregator.aggregate(usage.window))
             for usage in select(table, meter, period)
         ]
+
+    def running_total(self, meter: Meter, span: Period, scope: EventScope) -> Decimal:
+        """The pure core's quantity: the reference that the SQL roll-up is tested against."""
+        if meter.aggregation not in ("count", "sum"):
+            raise ValueError(f"meter {meter.code!r} aggregates by {meter.aggregation}, not summed")
+        return sum((group.quantity for group in self.aggregate(meter, span, scope)), Decimal(0))
 
     def load(
         self,

@@ -1,11 +1,12 @@
 """The business-model demos: one module per model, named here.
 
 ``iotbill demo --model NAME`` runs the :class:`ModelDemo` of the module that
-:data:`MODELS` names: a tenant of its own, the model's template plan (the
-file ``plans/NAME.yaml`` here, which ``examples/models/NAME.yaml`` shows), its
-customers and devices, seeded telemetry, the actions of its story (a charge
-recorded, a cancellation, a buy-out) and a bill run at each of its billing
-instants, on a fresh SQLite database (:func:`iotbill.demo.models.runner.run_model`).
+:data:`MODELS` names: a tenant of its own, the model's template plan
+(``examples/models/NAME.yaml``, read through ``plans/`` here, which links to
+that folder), its customers and devices, seeded telemetry, the actions of its
+story (a charge recorded, a cancellation, a buy-out) and a bill run at each of
+its billing instants, on a fresh SQLite database
+(:func:`iotbill.demo.models.runner.run_model`).
 
 A model module defines ``DEMO = ModelDemo(...)`` and nothing of the others'.
 This package owns the registry and the runner; the business rules stay in the
@@ -55,8 +56,8 @@ class ModelDemo:
 
 
 def template(name: str) -> Traversable:
-    """The template plan of the model ``name``: ``plans/NAME.yaml`` in this package, which
-    ``examples/models`` shows."""
+    """The template plan of the model ``name``: ``examples/models/NAME.yaml``, through the
+    package's ``plans`` link to that folder."""
     return files(__name__) / "plans" / f"{name}.yaml"
 
 

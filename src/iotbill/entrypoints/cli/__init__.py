@@ -26,6 +26,7 @@ from iotbill.entrypoints.cli import (
     demo,
     devices,
     documents,
+    entitlements,
     ingest,
     invoices,
     mqtt,
@@ -65,6 +66,7 @@ billing.register(app)
 serve.register(app)
 usage.register(app)
 webhooks.register(app)
+entitlements.register(app)
 adoption.register(app)
 
 

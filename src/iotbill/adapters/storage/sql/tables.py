@@ -420,6 +420,39 @@ usage_events = Table(
     ),
 )
 
+usage_rollups = Table(
+    "usage_rollups",
+    metadata,
+    # Derived from usage_events by the event store, in the same transaction as every
+    # change to them (see ``rollups``); no foreign key, as usage_events has none.
+    Column("tenant_id", Integer, nullable=False),
+    Column("customer_id", String(128), nullable=False),
+    Column("event_type", String(256), nullable=False),
+    Column("hour", BigInteger, nullable=False),
+    Column("device_id", String(256), nullable=False),
+    Column("property", String(256), nullable=False),
+    Column("events", BigInteger, nullable=False),
+    Column("high", BigInteger, nullable=False),
+    Column("low", BigInteger, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "customer_id", "event_type", "property", "device_id", "hour"),
+)
+
+entitlement_alerts = Table(
+    "entitlement_alerts",
+    metadata,
+    *_tenant_key("entitlement_alerts"),
+    Column("subscription_id", String(128), nullable=False),
+    Column("feature", String(128), nullable=False),
+    Column("counted_from", Micros, nullable=False),
+    Column("percent", ExactDecimal, nullable=False),
+    Column("customer_id", String(128), nullable=False),
+    Column("used", ExactDecimal, nullable=False),
+    Column("allowance", ExactDecimal, nullable=False),
+    Column("reached_at", Micros, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "subscription_id", "feature", "counted_from", "percent"),
+    Index(None, "tenant_id", "customer_id"),
+)
+
 api_keys = Table(
     # A tenant's keys for the HTTP API (migration 0008): the id is public, the
     # secret only kept as its SHA-256 digest; scopes are space-separated names.

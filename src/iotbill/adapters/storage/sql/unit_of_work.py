@@ -13,6 +13,7 @@ from iotbill.adapters.storage.sql.coupons import SqlCouponRepository
 from iotbill.adapters.storage.sql.credentials import SqlDeviceCredentialRepository
 from iotbill.adapters.storage.sql.credits import SqlCreditRepository
 from iotbill.adapters.storage.sql.engine import READ_ONLY
+from iotbill.adapters.storage.sql.entitlements import SqlEntitlementAlertRepository
 from iotbill.adapters.storage.sql.events import SqlEventStore
 from iotbill.adapters.storage.sql.invoices import SqlCreditNoteRepository, SqlInvoiceRepository
 from iotbill.adapters.storage.sql.one_off_charges import SqlOneOffChargeRepository
@@ -33,6 +34,7 @@ from iotbill.services.ports import (
     CustomerRepository,
     DeviceCredentialRepository,
     DeviceRepository,
+    EntitlementAlertRepository,
     EventStore,
     IdempotencyRepository,
     InvoiceRepository,
@@ -85,6 +87,9 @@ class SqlUnitOfWork:
             self._connection, self._tenant_id
         )
         self.webhooks: WebhookRepository = SqlWebhookRepository(self._connection, self._tenant_id)
+        self.entitlement_alerts: EntitlementAlertRepository = SqlEntitlementAlertRepository(
+            self._connection, self._tenant_id
+        )
 
     def __enter__(self) -> Self:
         connection = self.engine.connect()
