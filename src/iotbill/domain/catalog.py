@@ -10,9 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from iotbill.domain.entitlements import Feature
-from iotbill.domain.metering import AGGREGATIONS, Aggregation
+from iotbill.domain.metering import AGGREGATIONS, Aggregation, Window
+from iotbill.domain.metering.window_cap import CappedQuantity, WindowCap, capped_quantity
+from iotbill.domain.models.risk_factor import RiskFactor
 from iotbill.domain.money import Currency
 from iotbill.domain.pricing import PriceModel
 
@@ -50,7 +53,8 @@ class Meter:
     """What to aggregate: events of ``event_type``, their ``property``, by ``aggregation``.
 
     ``filters`` keeps only events whose property equals one of the listed
-    values; ``group_by`` splits the quantity by a property's value.
+    values; ``group_by`` splits the quantity by a property's value; ``cap``
+    counts at most so much in each local day or hour.
     """
 
     code: str
@@ -61,21 +65,32 @@ class Meter:
     group_by: str | None = None
     allow_negative: bool = False
     name: str | None = None
+    cap: WindowCap | None = None
 
     def aggregator(self) -> Aggregation:
         """The aggregation rule this meter applies."""
         return AGGREGATIONS[self.aggregation]
 
+    def quantity(self, window: Window, zone: ZoneInfo) -> CappedQuantity:
+        """The meter's quantity over ``window``: aggregated, then capped in each local
+        window of ``zone`` when the meter has a cap."""
+        if self.cap is None:
+            quantity = self.aggregator().aggregate(window)
+            return CappedQuantity(quantity, quantity, 0)
+        return capped_quantity(window, self.aggregator(), self.cap, zone)
+
 
 @dataclass(frozen=True, slots=True)
 class Charge:
-    """A meter priced by a price model (``meter`` is ``None`` for a flat charge)."""
+    """A meter priced by a price model (``meter`` is ``None`` for a flat charge), its
+    price multiplied by ``risk_factor``'s factor when it has one."""
 
     code: str
     model: PriceModel
     meter: str | None = None
     min_amount: Decimal | None = None
     name: str | None = None
+    risk_factor: RiskFactor | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +101,16 @@ class FixedFee:
     amount: Decimal
     timing: FeeTiming = "advance"
     name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Commitment:
+    """What a plan's charges bill together per period: at least ``minimum`` (a shortfall
+    is billed as a true-up), at most ``maximum`` (the excess is credited); both
+    prorated by second on a partial period. See :mod:`iotbill.domain.commitments`."""
+
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +130,8 @@ class Plan:
     which the bill run issues an interim invoice (once per period and threshold)."""
     model: BusinessModel | None = None
     """Which business model the plan implements (``None``: untagged)."""
+    commitment: Commitment = Commitment()
+    """The least and the most its charges bill together per period (none by default)."""
     features: tuple[Feature, ...] = ()
     """What the plan grants (:mod:`~iotbill.domain.entitlements`); each metered feature also
     has its charge in ``charges``, coded like it (:mod:`~iotbill.domain.feature_parsing`)."""

@@ -2,10 +2,10 @@
 
 A coupon redeemed on a subscription (a :class:`Discount`: the coupon and its
 :class:`~iotbill.domain.coupons.Window`) discounts the lines it *targets*: lines
-the subscription bills (fixed fees, their credits, usage and minimums; never an
-adjustment, a carried credit or a one-off charge) whose plan or charge it names
-(any, for a whole-invoice coupon) and whose billing period is in its window. A
-line belongs to the period it covers: a period-close invoice bills its period's
+the subscription bills (fixed fees, their credits, usage, minimums and the plan's
+commitment lines; never an adjustment, a carried credit or a one-off charge) whose
+plan or charge it names (any, for a whole-invoice coupon) and whose billing period
+is in its window. A line belongs to the period it covers: a period-close invoice bills its period's
 usage and the next period's advance fee, and a 3-period coupon redeemed for
 January discounts January's usage and February's and March's fees, not April's.
 
@@ -58,7 +58,9 @@ from iotbill.domain.quantities import decimal_text
 from iotbill.domain.subscription_billing import span_text
 from iotbill.domain.subscriptions import Subscription
 
-DISCOUNTED: frozenset[LineKind] = frozenset({"fixed_fee", "credit", "usage", "minimum"})
+DISCOUNTED: frozenset[LineKind] = frozenset(
+    {"fixed_fee", "credit", "usage", "minimum", "commitment"}
+)
 """The kinds of line a coupon discounts."""
 
 

@@ -25,7 +25,9 @@ from iotbill.domain.periods import Period
 from iotbill.domain.pricing import Detail
 from iotbill.domain.quantities import decimal_text
 
-LineKind = Literal["fixed_fee", "usage", "minimum", "credit", "adjustment", "discount", "one_off"]
+LineKind = Literal[
+    "fixed_fee", "usage", "minimum", "commitment", "credit", "adjustment", "discount", "one_off"
+]
 
 
 @dataclass(frozen=True, slots=True)

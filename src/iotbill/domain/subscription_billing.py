@@ -20,8 +20,11 @@ each segment on its own, with its plan's full tiers (``rate_period`` over the
 segment, so tiers are never prorated; a charge's flat amount, tier flat fees
 and minimum apply on each segment as if it stood alone). Fixed fees are
 prorated by second (:func:`~iotbill.domain.subscriptions.prorate`) over the
-billing period. Time inside a trial, before the start or after the end of
-service is never billed. Advance fees are billed on the phase in force at the
+billing period. A plan's commitments (:mod:`iotbill.domain.commitments`) bound
+each segment's charges, prorated by second like fixed fees; interim invoices
+leave them out (:func:`usage_lines`), the period's close settles them
+(:func:`committed_usage_lines`). Time inside a trial, before the start or after
+the end of service is never billed. Advance fees are billed on the phase in force at the
 period's start; the later change or cancellation lines settle the rest, so the
 sum of all lines is the same whatever order things were invoiced in.
 """
@@ -35,6 +38,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from iotbill.domain.catalog import FixedFee, Plan
+from iotbill.domain.commitments import commitment_lines
 from iotbill.domain.customers import Customer
 from iotbill.domain.errors import InvalidInput, NotFound
 from iotbill.domain.event_table import EventTable
@@ -105,7 +109,24 @@ def usage_lines(
     period: Period,
     table: EventTable,
 ) -> list[InvoiceLine]:
-    """The usage charges of ``period``: each billable segment rated on its own plan."""
+    """The usage charges of ``period`` (or of its part so far, for an interim invoice):
+    each billable segment rated on its own plan, without commitments."""
+    return [
+        line
+        for segment in segments(subscription, plans, period)
+        for line in _segment_charges(segment, period, table, customer)
+    ]
+
+
+def committed_usage_lines(
+    subscription: Subscription,
+    customer: Customer,
+    plans: PlanVersions,
+    period: Period,
+    table: EventTable,
+) -> list[InvoiceLine]:
+    """What ``period``'s usage bills when it closes: each billable segment's charges and
+    its plan's commitment line."""
     return [
         line
         for segment in segments(subscription, plans, period)
@@ -289,11 +310,31 @@ def _segment_at(phase: Phase, plans: PlanVersions, span: Period) -> Segment:
 def _segment_usage(
     segment: Segment, period: Period, table: EventTable, customer: Customer
 ) -> list[InvoiceLine]:
+    """The segment's charges, then the commitment line that bounds them (if any)."""
+    charges = _segment_charges(segment, period, table, customer)
+    if segment.billable is None:
+        return charges
+    plan = segment.plan
+    bound = commitment_lines(plan.commitment, plan.currency, charges, segment.billable, period)
+    return [*charges, *_labelled(bound, segment, period, customer)]
+
+
+def _segment_charges(
+    segment: Segment, period: Period, table: EventTable, customer: Customer
+) -> list[InvoiceLine]:
     if segment.billable is None:
         return []
+    lines = rate_period(segment.plan, table, segment.billable, USAGE_ONLY, customer.zone)
+    return _labelled(lines, segment, period, customer)
+
+
+def _labelled(
+    lines: list[InvoiceLine], segment: Segment, period: Period, customer: Customer
+) -> list[InvoiceLine]:
+    """``lines`` of a segment's plan over ``period``, saying which plan and span when the
+    segment covers only part of it."""
     source = LineSource(segment.phase.plan_code, period)
-    lines = rate_period(segment.plan, table, segment.billable, USAGE_ONLY)
-    if segment.billable == period:
+    if segment.billable is None or segment.billable == period:
         return [replace(line, source=source) for line in lines]
     label = _label(segment, segment.billable, customer)
     return [
