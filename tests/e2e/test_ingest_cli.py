@@ -101,8 +101,8 @@ def test_tenants_and_an_unknown_tenant(tmp_path: Path, database: str) -> None:
     )
     assert added.exit_code == 0
     assert json.loads(listed.stdout) == [
-        {"code": "acme", "name": "Acme"},
-        {"code": "default", "name": "Default tenant"},
+        {"code": "acme", "name": "Acme", "credits": "after_tax"},
+        {"code": "default", "name": "Default tenant", "credits": "after_tax"},
     ]
     assert unknown.exit_code == 3
     assert "unknown tenant 'nope'" in unknown.stderr

@@ -27,7 +27,7 @@ from typing import Protocol, Self
 from iotbill.domain.api_keys import ApiKey
 from iotbill.domain.catalog import Meter, Plan
 from iotbill.domain.coupons import Coupon, Redemption
-from iotbill.domain.credits import CreditGrant, LedgerEntry
+from iotbill.domain.credits import CreditGrant, CreditTiming, LedgerEntry
 from iotbill.domain.customers import Customer, Device
 from iotbill.domain.device_credentials import DeviceCredential
 from iotbill.domain.entitlement_checks import EntitlementAlert
@@ -51,6 +51,8 @@ class Tenant:
 
     code: str
     name: str
+    credits: CreditTiming = "after_tax"
+    """When its invoices use customers' credits (:data:`~iotbill.domain.credits.CreditTiming`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +167,11 @@ class TenantRepository(Protocol):
     def get(self, code: str) -> Tenant: ...
 
     def list(self) -> list[Tenant]: ...
+
+    def save(self, tenant: Tenant) -> None:
+        """Store a tenant's new settings (its name, when it uses credits); :class:`NotFound`
+        for an unknown one."""
+        ...
 
 
 class PlanRepository(Protocol):

@@ -259,6 +259,10 @@ class MemoryTenantRepository(_Repository):
     def list(self) -> list[Tenant]:
         return [self._unit._tenants[code] for code in sorted(self._unit._tenants)]
 
+    def save(self, tenant: Tenant) -> None:
+        self.get(tenant.code)
+        self._unit._tenants[tenant.code] = tenant
+
 
 class MemoryPlanRepository(_Repository):
     def add_version(self, plan: Plan, document: str, created_at: datetime) -> StoredPlan:

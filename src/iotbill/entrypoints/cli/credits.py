@@ -1,8 +1,9 @@
 """``iotbill credits grant|list|history``: a customer's prepaid and granted credits.
 
-Invoices use the credits when they are finalized, after tax: higher priority
-first, then the soonest expiry, credits without expiry last. Every movement is
-an entry of the double-entry ledger (``credits history``).
+Invoices use the credits when they are finalized, after tax (or before tax, as the
+tenant chooses with ``tenants credits``): higher priority first, then the soonest
+expiry, credits without expiry last. Every movement is an entry of the
+double-entry ledger (``credits history``).
 """
 
 from __future__ import annotations

@@ -78,6 +78,27 @@ def add_tenant_command(
     current.emit(_tenant_json(tenant), f"added tenant {code}")
 
 
+@tenants_app.command("credits")
+def tenant_credits_command(
+    code: Annotated[str, typer.Argument(help="Tenant code.")],
+    timing: Annotated[
+        str, typer.Argument(help="after_tax (default: credits settle what is due) or before_tax.")
+    ],
+) -> None:
+    """Choose when the tenant's invoices use customers' credits: after tax, on what is due,
+    or before tax, as a line that lowers the taxed subtotal.
+
+    Exit codes: 0 ok, 2 invalid input, 3 unknown tenant.
+    """
+    from iotbill.entrypoints.cli.output import flag_names
+    from iotbill.services.balance import set_credit_timing
+
+    current = session()
+    with flag_names(credits="TIMING"):
+        tenant = set_credit_timing(current.uow_factory(code), timing)
+    current.emit(_tenant_json(tenant), f"tenant {code} uses credits {timing.replace('_', ' ')}")
+
+
 @tenants_app.command("list")
 def list_tenants_command() -> None:
     """List the tenants."""
@@ -93,4 +114,4 @@ def list_tenants_command() -> None:
 
 
 def _tenant_json(tenant: Tenant) -> dict[str, str]:
-    return {"code": tenant.code, "name": tenant.name}
+    return {"code": tenant.code, "name": tenant.name, "credits": tenant.credits}

@@ -95,6 +95,7 @@ tenants = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("code", String(64), nullable=False, unique=True),
     Column("name", Text, nullable=False),
+    Column("credits", String(16), nullable=False, server_default=text("'after_tax'")),
 )
 
 plans = Table(
