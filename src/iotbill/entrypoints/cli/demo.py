@@ -98,7 +98,10 @@ def _model_demo(database: Path, name: str, seed: int, as_json: bool) -> None:
         print_json([invoice.as_json() for invoice in result.invoices])
         return
     typer.echo(f"{demo.name}: {demo.story}")
-    typer.echo(f"Ingested {result.events} events and billed {len(result.invoices)} invoices:")
+    typer.echo(
+        f"Ingested {counted(result.events, 'event')} and billed"
+        f" {counted(len(result.invoices), 'invoice')}:"
+    )
     zones = {customer.id: customer.timezone for customer in demo.customers}
     for invoice in result.invoices:
         print_invoice(invoice, zones[invoice.customer_id], [])
