@@ -569,3 +569,15 @@ charges:
     assert "plan.yaml: fixed_fees[1].code: 'base' is already used in fixed_fees" in problems
     assert "plan.yaml: charges[1].code: 'water' is already used in charges" in problems
     assert len([p for p in problems if "already used" in p]) == 2
+
+
+def test_a_plan_file_that_is_not_utf8_is_refused_at_its_line(tmp_path: Any) -> None:
+    from iotbill.adapters.plan_files import read_plan
+
+    path = tmp_path / "plan.yaml"
+    path.write_bytes(b"code: x\n\xff\n")
+
+    with pytest.raises(InvalidInput) as refused:
+        read_plan(str(path))
+
+    assert str(refused.value) == f"{path}:2: not UTF-8 text at byte 9 (invalid start byte)"
