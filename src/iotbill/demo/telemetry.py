@@ -6,7 +6,8 @@ gives the same month:
 
 * pumps report the water moved each hour, following a daily demand curve;
 * shared batteries report each sale of energy to the grid in the evening peak;
-* vending machines report each sale, and their modem reports its data use daily.
+* vending machines report each sale, and their modem reports its data use daily;
+* pumps sold outright report a fault now and then (an alert sent by SMS).
 """
 
 from __future__ import annotations
@@ -87,3 +88,18 @@ def vending(
                 yield _event(rng, "vend.sale", device, sold_at, price=int(rng.choice([120, 160])))
         if hour == 23:
             yield _event(rng, "modem.usage", device, at, mb=Decimal(f"{rng.gamma(4.0, 3.0):.2f}"))
+
+
+def pump_alerts(
+    device: str, start: datetime, end: datetime, local: ZoneInfo, rng: np.random.Generator
+) -> Iterator[UsageEvent]:
+    """``pump.alert`` events: now and then a pump reports a fault (dry run, overpressure),
+    about one day in three, at any time of day."""
+    at = start
+    while at < end:
+        for _ in range(int(rng.poisson(0.35))):
+            when = at + timedelta(seconds=int(rng.integers(0, 86_400)))
+            if when < end:
+                kind = str(rng.choice(["dry_run", "overpressure", "overheat"]))
+                yield _event(rng, "pump.alert", device, when, fault=kind)
+        at += timedelta(days=1)

@@ -26,7 +26,9 @@ from iotbill.demo.scenario import DemoCustomer
 from iotbill.domain.errors import InvalidInput
 from iotbill.services.ports import UnitOfWorkFactory
 
-MODELS: dict[str, str] = {}
+MODELS: dict[str, str] = {
+    "retail-instalments": "iotbill.demo.models.retail_instalments",
+}
 """Each model's name and the module that defines its ``DEMO``."""
 
 
