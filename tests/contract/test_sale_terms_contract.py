@@ -9,8 +9,8 @@ from iotbill.adapters.plan_files import parse_plan_text
 from iotbill.domain.customers import Customer
 from iotbill.domain.invoices import DocumentKind, Invoice
 from iotbill.domain.periods import Period
-from iotbill.domain.subscriptions import cancel, subscribe
 from iotbill.domain.subscription_billing import cancellation_lines, opening_lines
+from iotbill.domain.subscriptions import cancel, subscribe
 from iotbill.services.ports import UnitOfWorkFactory
 from tests.conftest import ROOT
 from tests.contract.conftest import JAN_1

@@ -3,6 +3,7 @@ three periods billed, a cancellation that bills the last part, and bad sale term
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.conftest import ROOT
@@ -74,3 +75,29 @@ def test_bad_sale_terms_are_refused_at_plan_load_naming_each_field(tmp_path: Pat
     assert "one_off_charges[0].instalments: must be at least 1, not 0" in refused
     assert "one_off_charges[1].amount: must be greater than 0, not 0" in refused
     assert store.json("plans", "list") == []
+
+
+def test_the_retail_instalments_demo_bills_each_pump_once_in_full(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from iotbill.entrypoints.cli import app
+
+    database = tmp_path / "demo.db"
+    result = CliRunner().invoke(
+        app, ["demo", "--model", "retail-instalments", "--database", str(database), "--json"]
+    )
+    assert result.exit_code == 0, result.stderr
+    parts: dict[str, list[tuple[str, str]]] = {}
+    for invoice in json.loads(result.stdout):
+        for line in invoice["lines"]:
+            if line["charge"] == "pump":
+                parts.setdefault(invoice["customer"], []).append((invoice["kind"], line["amount"]))
+    assert parts == {
+        "prairie-irrigation": [("opening", "333.34"), ("close", "333.33"), ("close", "333.33")],
+        # cancelled on 20 February: the third part on its cancellation invoice
+        "dune-greenhouses": [
+            ("opening", "333.34"),
+            ("close", "333.33"),
+            ("cancellation", "333.33"),
+        ],
+    }
