@@ -28,11 +28,13 @@ from iotbill.services.catalog import apply_plan
 from iotbill.services.coupons import apply_coupon, create_coupon
 from iotbill.services.customers import add_customer, add_device
 from iotbill.services.ingest import ingest
+from iotbill.services.one_off_charges import add_one_off_charge
 from iotbill.services.subscriptions import create_subscription
 from tests.conftest import run_iotbill
 
 SUBSCRIPTIONS = 12
 BATCH = 4
+CHARGED = (1, 5, 9)  # a one-off charge in each batch: the one killed and those around it
 PLAN = """\
 code: pump
 name: Pump
@@ -97,6 +99,11 @@ def set_up(database: Path) -> None:
             timestamp=datetime(2026, 1, 15, tzinfo=UTC), properties={"m3": number},
         )  # fmt: skip
         events.append(SourcedEvent(event, number + 1))
+        if number in CHARGED:
+            add_one_off_charge(
+                open_uow("default"), customer=customer, description="Setup visit",
+                amount="45.00", at=datetime(2026, 1, 10, tzinfo=UTC),
+            )  # fmt: skip
     ingest(open_uow, "default", events, clock=FrozenClock(datetime(2026, 1, 31, tzinfo=UTC)))
     engine.dispose()
 
@@ -132,9 +139,26 @@ def test_killed_bill_run_then_run_again_leaves_every_invoice_once(
     closes = {i["customer"]: i["total"] for i in listed if "/close/" in i["id"]}
     # 4 m3 x 0.50 + February's 31.00, less FIVE's 5.00 for January, taken once.
     assert closes["c04"] == "28.00"
-    # 5 m3 x 0.50 + February's 31.00, less TENTH's 10 % of each: 2.25 + 27.90.
-    assert closes["c05"] == "30.15"
+    # 5 m3 x 0.50 + February's 31.00, less TENTH's 10 % of each: 2.25 + 27.90; and the
+    # setup visit's 45.00, recorded on 10 January (a coupon discounts the plan's charges).
+    assert closes["c05"] == "75.15"
     # Openings 6 x 31.00 + 6 x 27.90; closes 6 x 26.00 + 15.00 (even m3) and
-    # 6 x 27.90 + 0.45 x 36 (odd m3): every discount once.
+    # 6 x 27.90 + 0.45 x 36 (odd m3); 3 setup visits x 45.00: every discount and charge once.
     total = sum(Decimal(invoice["total"]) for invoice in listed)
-    assert total == Decimal("708.00")
+    assert total == Decimal("843.00")
+    one_offs = [
+        (invoice["customer"], line["amount"])
+        for invoice in listed
+        for line in invoice["lines"]
+        if line["kind"] == "one_off"
+    ]
+    assert sorted(one_offs) == [("c01", "45.00"), ("c05", "45.00"), ("c09", "45.00")]
+    charges = json.loads(
+        run_iotbill("charges", "list", "--database", str(database), "--json").stdout
+    )
+    billed_on = {
+        invoice["customer"]: invoice["id"] for invoice in listed if "/close/" in invoice["id"]
+    }
+    assert {c["customer"]: c["invoice"] for c in charges} == {
+        f"c{n:02d}": billed_on[f"c{n:02d}"] for n in CHARGED
+    }

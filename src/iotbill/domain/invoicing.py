@@ -26,7 +26,7 @@ from iotbill.domain.pricing import Detail
 from iotbill.domain.quantities import decimal_text
 
 LineKind = Literal[
-    "fixed_fee", "usage", "minimum", "commitment", "credit", "adjustment", "discount"
+    "fixed_fee", "usage", "minimum", "commitment", "credit", "adjustment", "discount", "one_off"
 ]
 
 

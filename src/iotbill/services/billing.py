@@ -63,6 +63,7 @@ from iotbill.domain.subscription_billing import PlanVersions
 from iotbill.domain.subscriptions import PlanKey, Subscription
 from iotbill.services.balance import Balances, expire_credits
 from iotbill.services.numbering import take_numbers
+from iotbill.services.one_off_charges import PendingCharges
 from iotbill.services.ports import (
     EventScope,
     EventWindow,
@@ -337,17 +338,21 @@ def _adjust_for_late_events(
 def _write(uow: UnitOfWork, bills: Sequence[SubscriptionBill]) -> BillRunReport:
     """Store what the bills issued, revised and finalized, in bulk; report it.
 
-    Each invoice finalized uses its customer's credits (:class:`Balances`), in the
-    order finalized; the last invoice of a subscription whose service has ended
-    puts its credit, if negative, on the customer's balance. The ledger entries are
-    written in the same transaction as the invoices.
+    Each invoice finalized bills its customer's one-off charges not billed yet
+    (:class:`PendingCharges`: on the first invoice issued since each was recorded)
+    and uses the customer's credits (:class:`Balances`), in the order finalized;
+    the last invoice of a subscription whose service has ended puts its credit,
+    if negative, on the customer's balance. The ledger entries and the charges'
+    marks are written in the same transaction as the invoices.
     """
     report = BillRunReport()
     added: list[Invoice] = []
     replaced: list[Invoice] = []
-    balances = Balances(uow, sorted({bill.customer.id for bill in bills}))
+    customers = sorted({bill.customer.id for bill in bills})
+    balances = Balances(uow, customers)
+    charges = PendingCharges(uow, customers)
     for bill in bills:
-        new, stored = bill.writes()
+        new, stored = bill.writes(charges)
         new = [balances.apply(invoice) for invoice in new]
         stored = [balances.apply(invoice) for invoice in stored]
         added.extend(new)
@@ -362,6 +367,7 @@ def _write(uow: UnitOfWork, bills: Sequence[SubscriptionBill]) -> BillRunReport:
         report.finalized.extend(bill.numbers)
     uow.invoices.add_many(added)
     uow.invoices.replace_drafts(replaced)
+    charges.write()
     balances.write()
     emit_many(
         uow,

@@ -34,6 +34,7 @@ from iotbill.domain.entitlement_checks import EntitlementAlert
 from iotbill.domain.event_table import EventTable
 from iotbill.domain.events import UsageEvent
 from iotbill.domain.invoices import CreditNote, Invoice, InvoiceStatus, InvoiceSummary
+from iotbill.domain.one_off_charges import OneOffCharge
 from iotbill.domain.payments import Notice, Payment
 from iotbill.domain.periods import Period
 from iotbill.domain.subscriptions import Subscription
@@ -414,6 +415,27 @@ class CreditRepository(Protocol):
         ...
 
 
+class OneOffChargeRepository(Protocol):
+    """Customers' one-off charges: added, then marked once with the invoice that bills them."""
+
+    def add(self, charge: OneOffCharge) -> None:
+        """Store a charge; :class:`Conflict` if its id is taken, :class:`NotFound` for an
+        unknown customer."""
+        ...
+
+    def list(self, customer: str | None = None) -> list[OneOffCharge]:
+        """The charges (of ``customer``), by recording time, then id."""
+        ...
+
+    def pending(self, customers: Sequence[str]) -> builtins.list[OneOffCharge]:
+        """The charges of ``customers`` that no invoice bills yet, by recording time, then id."""
+        ...
+
+    def mark_billed(self, charges: Sequence[OneOffCharge]) -> None:
+        """Record the invoice of each of ``charges`` (their ``invoice_id``)."""
+        ...
+
+
 class EntitlementAlertRepository(Protocol):
     """Alerts of metered entitlements: each recorded once, by its key (subscription,
     feature, period start, percentage); never changed."""
@@ -688,6 +710,7 @@ class UnitOfWork(Protocol):
     invoices: InvoiceRepository
     credit_notes: CreditNoteRepository
     credits: CreditRepository
+    one_off_charges: OneOffChargeRepository
     coupons: CouponRepository
     events: EventStore
     api_keys: ApiKeyRepository

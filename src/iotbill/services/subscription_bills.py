@@ -64,6 +64,7 @@ from iotbill.domain.subscription_billing import (
     usage_lines,
 )
 from iotbill.domain.subscriptions import Subscription
+from iotbill.services.one_off_charges import PendingCharges
 from iotbill.services.ports import EventScope, EventWindow
 
 DAWN = datetime(1, 1, 1, tzinfo=UTC)
@@ -430,9 +431,12 @@ class SubscriptionBill:
             )
         self._adjustments[check.invoice_id] = lines
 
-    def writes(self) -> tuple[list[Invoice], list[Invoice]]:
+    def writes(self, charges: PendingCharges) -> tuple[list[Invoice], list[Invoice]]:
         """Step 5: the invoices to add (drafts issued, and those finalized at once) and the
         stored drafts to replace (revised, or finalized), in order.
+
+        Each invoice finalized bills the customer's one-off ``charges`` recorded by its
+        issue instant and not billed yet, after its own lines.
 
         Each invoice finalized carries, before tax, the negative subtotal of the
         subscription's invoice finalized just before it (:func:`carried_credit_line`),
@@ -443,7 +447,11 @@ class SubscriptionBill:
         previous = last_finalized(self._invoices)
         for pending in self._due:
             assert pending.number is not None
-            lines = [*pending.lines, *self._adjustments.get(pending.id, [])]
+            lines = [
+                *pending.lines,
+                *self._adjustments.get(pending.id, []),
+                *charges.take(self.customer.id, pending.id, pending.issued_at),
+            ]
             carries = pending.kind is not DocumentKind.LATE  # its subscription has ended
             if carries and previous is not None and previous.subtotal < 0 and previous.number:
                 lines.append(

@@ -32,6 +32,7 @@ from iotbill.domain.event_table import STORED, EventTable
 from iotbill.domain.events import UsageEvent
 from iotbill.domain.invoices import CreditNote, Invoice, InvoiceStatus, InvoiceSummary
 from iotbill.domain.metering.selection import select
+from iotbill.domain.one_off_charges import OneOffCharge
 from iotbill.domain.payments import Notice, Payment, notice_order
 from iotbill.domain.periods import Period
 from iotbill.domain.subscriptions import Subscription
@@ -54,6 +55,7 @@ from iotbill.services.ports import (
     IdempotencyRecord,
     IdempotencyRepository,
     InvoiceRepository,
+    OneOffChargeRepository,
     PlanRepository,
     PreparedEvents,
     StoredPlan,
@@ -86,6 +88,7 @@ class TenantData:
     payments: list[Payment] = field(default_factory=list)
     grants: dict[str, CreditGrant] = field(default_factory=dict)
     ledger: dict[str, LedgerEntry] = field(default_factory=dict)
+    one_off_charges: dict[str, OneOffCharge] = field(default_factory=dict)
     coupons: dict[str, Coupon] = field(default_factory=dict)
     redemptions: dict[str, Redemption] = field(default_factory=dict)
     notices: dict[tuple[str, str], Notice] = field(default_factory=dict)
@@ -141,6 +144,7 @@ class MemoryUnitOfWork:
                 "subscriptions",
                 "invoices",
                 "credit_notes",
+                "one_off_charges",
                 "coupons",
                 "redemptions",
                 "api_keys",
@@ -170,6 +174,7 @@ class MemoryUnitOfWork:
         self.invoices: InvoiceRepository = MemoryInvoiceRepository(self)
         self.credit_notes: CreditNoteRepository = MemoryCreditNoteRepository(self)
         self.credits: CreditRepository = MemoryCreditRepository(self)
+        self.one_off_charges: OneOffChargeRepository = MemoryOneOffChargeRepository(self)
         self.coupons: CouponRepository = MemoryCouponRepository(self)
         self.events: EventStore = MemoryEventStore(self)
         self.api_keys: ApiKeyRepository = MemoryApiKeyRepository(self)
@@ -646,6 +651,35 @@ class MemoryCreditRepository(_Repository):
             if chosen is None or entry.customer_id in chosen
         ]
         return sorted(found, key=lambda entry: (entry.at, entry.id))
+
+
+class MemoryOneOffChargeRepository(_Repository):
+    def add(self, charge: OneOffCharge) -> None:
+        _get(self._data().customers, charge.customer_id, "customer")
+        _add(self._data().one_off_charges, charge.id, charge, "one-off charge")
+
+    def list(self, customer: str | None = None) -> list[OneOffCharge]:
+        found = [
+            charge
+            for charge in self._data().one_off_charges.values()
+            if customer is None or charge.customer_id == customer
+        ]
+        return sorted(found, key=lambda charge: (charge.recorded_at, charge.id))
+
+    def pending(self, customers: Sequence[str]) -> builtins.list[OneOffCharge]:
+        chosen = set(customers)
+        found = [
+            charge
+            for charge in self._data().one_off_charges.values()
+            if charge.customer_id in chosen and charge.invoice_id is None
+        ]
+        return sorted(found, key=lambda charge: (charge.recorded_at, charge.id))
+
+    def mark_billed(self, charges: Sequence[OneOffCharge]) -> None:
+        stored = self._data().one_off_charges
+        for charge in charges:
+            if stored[charge.id].invoice_id is None:
+                stored[charge.id] = charge
 
 
 class MemoryCouponRepository(_Repository):

@@ -97,15 +97,16 @@ def capped_quantity(
 
     The windows' first instants inside ``[window.start, window.end)`` are found
     once (a few dozen per month by day, a few hundred by hour); the events,
-    already in time order, are cut there, and each window's values are summed
+    already in time order, are cut there (a binary search per window, not per
+    event), and each window's values are summed
     exactly (high and low 32 bits apart, as
     :func:`~iotbill.domain.quantities.exact_sum` does, so no sum overflows).
     """
     if window.count == 0:
         return CappedQuantity(Decimal(0), Decimal(0), 0)
     edges = window_starts(window.start, window.end, cap.per, zone)
-    labels = np.searchsorted(edges, window.timestamps, side="right")
-    firsts = np.flatnonzero(np.r_[True, labels[1:] != labels[:-1]])
+    cuts = np.searchsorted(window.timestamps, edges, side="left")
+    firsts = np.unique(np.r_[0, cuts[cuts < window.count]])  # each non-empty window's first
     if aggregation.property_kind is PropertyKind.NONE:
         scaled = [count * UNIT for count in np.diff(np.r_[firsts, window.count]).tolist()]
     else:

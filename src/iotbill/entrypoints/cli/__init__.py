@@ -19,6 +19,7 @@ import typer
 from iotbill.entrypoints.cli import (
     adoption,
     billing,
+    charges,
     coupons,
     credits,
     customers,
@@ -58,6 +59,7 @@ mqtt.register(app, devices.devices_app)
 subscriptions.register(app)
 invoices.register(app)
 credits.register(app)
+charges.register(app)
 coupons.register(app)
 documents.register(invoices.invoices_app, invoices.credit_notes_app)
 billing.register(app)

@@ -280,6 +280,24 @@ credit_grants = Table(
     Index(None, "tenant_id", "customer_id"),
 )
 
+one_off_charges = Table(
+    "one_off_charges",
+    metadata,
+    *_tenant_key("one_off_charges"),
+    Column("id", String(256), nullable=False),
+    Column("customer_id", String(128), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("unit_price", ExactDecimal, nullable=False),
+    Column("quantity", ExactDecimal, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("recorded_at", Micros, nullable=False),
+    Column("invoice_id", String(256)),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
+    ForeignKeyConstraint(["tenant_id", "invoice_id"], ["invoices.tenant_id", "invoices.id"]),
+    Index(None, "tenant_id", "customer_id", "invoice_id"),
+)
+
 ledger_entries = Table(
     "ledger_entries",
     metadata,

@@ -16,6 +16,7 @@ from iotbill.adapters.storage.sql.engine import READ_ONLY
 from iotbill.adapters.storage.sql.entitlements import SqlEntitlementAlertRepository
 from iotbill.adapters.storage.sql.events import SqlEventStore
 from iotbill.adapters.storage.sql.invoices import SqlCreditNoteRepository, SqlInvoiceRepository
+from iotbill.adapters.storage.sql.one_off_charges import SqlOneOffChargeRepository
 from iotbill.adapters.storage.sql.repositories import (
     SqlCustomerRepository,
     SqlDeviceRepository,
@@ -37,6 +38,7 @@ from iotbill.services.ports import (
     EventStore,
     IdempotencyRepository,
     InvoiceRepository,
+    OneOffChargeRepository,
     PlanRepository,
     SubscriptionRepository,
     TenantRepository,
@@ -75,6 +77,9 @@ class SqlUnitOfWork:
             self._connection, self._tenant_id
         )
         self.credits: CreditRepository = SqlCreditRepository(self._connection, self._tenant_id)
+        self.one_off_charges: OneOffChargeRepository = SqlOneOffChargeRepository(
+            self._connection, self._tenant_id
+        )
         self.coupons: CouponRepository = SqlCouponRepository(self._connection, self._tenant_id)
         self.events: EventStore = SqlEventStore(self._connection, self._tenant_id)
         self.api_keys: ApiKeyRepository = SqlApiKeyRepository(self._connection, self._tenant_id)

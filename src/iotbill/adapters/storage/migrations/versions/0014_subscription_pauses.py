@@ -3,8 +3,8 @@
 ``subscriptions.pauses`` is the JSON list of the subscription's pauses, each
 ``[start, end]`` in microseconds since the epoch (``end`` null while paused).
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-06 22:20:00.000000
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013"
-down_revision = "0012"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
