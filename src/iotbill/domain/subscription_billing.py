@@ -4,14 +4,16 @@ Each function here is a pure function of the subscription's current state, so
 an invoice computed late, or again, says the same thing. The pieces:
 
 * :func:`opening_lines` -- on subscribing: the advance fees of the first period,
-  prorated by second from the start (or the trial's end).
+  prorated by second from the start (or the trial's end), and the first part of
+  the plan's one-off charges (:mod:`iotbill.domain.instalments`).
 * :func:`period_close_lines` -- when a period ends: its arrears (usage, arrears
-  fees) and the next period's advance fees, unless service ends by then.
+  fees) and the next period's advance fees with the one-off charges' parts due
+  then, unless service ends by then; the parts still owed when it ends.
 * :func:`change_lines` -- a phase that starts inside a period (an immediate plan
   change or a migration): a credit for the unused part of the old plan's
   advance fees and a charge for the rest of the period on the new plan's.
 * :func:`cancellation_lines` -- an immediate cancellation: a credit for the
-  unused part of the advance fees.
+  unused part of the advance fees, and the one-off charges' parts still owed.
 * :func:`lines_covering` -- all of the above that cover one period, whatever
   invoice carries them (what a fixed-amount coupon takes from).
 
@@ -42,6 +44,7 @@ from iotbill.domain.commitments import commitment_lines
 from iotbill.domain.customers import Customer
 from iotbill.domain.errors import InvalidInput, NotFound
 from iotbill.domain.event_table import EventTable
+from iotbill.domain.instalments import instalment_lines, remaining_lines
 from iotbill.domain.invoicing import InvoiceLine, LineKind, LineSource
 from iotbill.domain.pauses import paused_at, unpaused_spans
 from iotbill.domain.periods import Period
@@ -187,9 +190,13 @@ def advance_lines(
 def opening_lines(
     subscription: Subscription, customer: Customer, plans: PlanVersions
 ) -> list[InvoiceLine]:
-    """What subscribing bills at once: the advance fees of the first period."""
+    """What subscribing bills at once: the advance fees of the first period, and the first
+    part of each of its plan's one-off charges."""
     first = subscription.cycle(customer.timezone).period_containing(subscription.start)
-    return advance_lines(subscription, customer, plans, first)
+    return [
+        *advance_lines(subscription, customer, plans, first),
+        *instalment_lines(subscription, customer, _first_plan(subscription, plans), first),
+    ]
 
 
 def period_close_lines(
@@ -199,18 +206,29 @@ def period_close_lines(
     period: Period,
     table: EventTable,
 ) -> list[InvoiceLine]:
-    """The period-close invoice's lines: ``period`` in arrears, the next period in advance.
+    """The period-close invoice's lines: ``period`` in arrears, the next period in advance
+    (with the one-off charges' parts due then).
 
     ``period`` must be one of the subscription's billing periods; nothing is
-    billed for a period outside its service.
+    billed for a period outside its service. When service ends with ``period``
+    (a cancellation at period end), the one-off charges' parts still owed.
     """
     cycle = subscription.cycle(customer.timezone)
     following = cycle.next_period(period)
     if not segments(subscription, plans, period):
         return []
+    first_plan = _first_plan(subscription, plans)
+    cancellation = subscription.cancellation
+    final = (
+        cancellation is not None
+        and cancellation.timing != "immediate"
+        and period.start < cancellation.effective_at <= period.end
+    )
     return [
         *arrears_lines(subscription, customer, plans, period, table),
         *advance_lines(subscription, customer, plans, following),
+        *instalment_lines(subscription, customer, first_plan, following),
+        *(remaining_lines(subscription, customer, first_plan) if final else ()),
     ]
 
 
@@ -278,21 +296,24 @@ def change_lines(
 def cancellation_lines(
     subscription: Subscription, customer: Customer, plans: PlanVersions
 ) -> list[InvoiceLine]:
-    """The credit for the unused part of the advance fees after an immediate cancellation."""
+    """After an immediate cancellation: the credit for the unused part of the advance fees,
+    and the one-off charges' parts still owed."""
     end = subscription.end
     if end is None:
         return []
+    remaining = remaining_lines(subscription, customer, _first_plan(subscription, plans))
     period = subscription.cycle(customer.timezone).period_containing(end)
     unused_start = max(end, subscription.billable_from)
     if end == period.start or unused_start >= period.end:
-        return []
+        return remaining
     if paused_at(subscription.pauses, end) is not None:
-        return []  # the pause credited the rest of the period
+        return remaining  # the pause credited the rest of the period
     phase = subscription.phase_at(end)
     assert phase is not None
-    return _advance_credits(
+    credits = _advance_credits(
         _segment_at(phase, plans, Period(unused_start, period.end)), period, customer
     )
+    return [*credits, *remaining]
 
 
 def pause_lines(
@@ -355,6 +376,11 @@ def _plan(plans: PlanVersions, phase: Phase) -> Plan:
         return plans[phase.plan_key]
     except KeyError:
         raise NotFound(f"plan {phase.plan_code!r} version {phase.plan_version}") from None
+
+
+def _first_plan(subscription: Subscription, plans: PlanVersions) -> Plan:
+    """The plan the subscription started on: the one whose one-off charges it bills."""
+    return _plan(plans, subscription.phases[0])
 
 
 def _segment_at(phase: Phase, plans: PlanVersions, span: Period) -> Segment:

@@ -215,7 +215,7 @@ def migrate_command(
     plan is unknown.
     """
     from iotbill.entrypoints.cli.options import parse_date_or_instant
-    from iotbill.entrypoints.cli.output import flag_names
+    from iotbill.entrypoints.cli.output import counted, flag_names
     from iotbill.services.subscriptions import migrate_subscriptions
 
     current = session()
@@ -233,7 +233,7 @@ def migrate_command(
         },
         "\n".join(
             [
-                f"{len(migration.migrated)} subscriptions moved to {target} from {at}",
+                f"{counted(len(migration.migrated), 'subscription')} moved to {target} from {at}",
                 *(f"  {s.id} ({s.customer_id})" for s in migration.migrated),
                 *(f"skipped {s.subscription}: {s.reason}" for s in migration.skipped),
             ]
