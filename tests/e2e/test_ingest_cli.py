@@ -124,7 +124,7 @@ def test_a_changed_event_is_a_conflict_reported_with_its_line(
     events = _file(tmp_path, GOOD[0], json.dumps(changed))
     result = run_iotbill("ingest", events, "--database", database)
     assert result.exit_code == 2
-    assert "0 accepted, 1 duplicates, 1 conflicts, 0 rejected" in result.stdout
+    assert "0 accepted, 1 duplicate, 1 conflict, 0 rejected" in result.stdout
     assert f"{events}:2: id: {changed['id']!r} is the id of an event stored before" in result.stderr
     report = json.loads(run_iotbill("ingest", events, "--database", database, "--json").stdout)
     assert [(c["line"], c["id"], c["first_line"]) for c in report["conflicts"]] == [

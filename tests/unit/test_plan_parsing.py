@@ -111,7 +111,7 @@ charges:
     assert problems_of(caught.value) == [
         "plan.yaml: colour: unknown field (expected one of: charges, code, currency, "
         "description, features, fixed_fees, interval, maximum, meters, minimum_commitment, "
-        "model, name, thresholds)",
+        "model, name, one_off_charges, thresholds)",
         "plan.yaml: interval: must be one of day, week, month, quarter, year, not 'fortnight'",
         "plan.yaml: fixed_fees[1].amount: 31.005 has more decimals than USD allows (2)",
         "plan.yaml: fixed_fees[1].timing: must be one of advance, arrears, not 'later'",

@@ -211,7 +211,7 @@ def test_the_risk_factor_multiplies_the_price_and_the_line_shows_it() -> None:
     assert per_unit["amount"] == "12.800"
     assert risk == {
         "kind": "risk_factor",
-        "rate": "1.25",
+        "factor": "1.25",
         "amount": "3.20000",
         "note": "25 brakes per 100 miles over 400: ratio 6.25, row 3 (no bound)",
     }

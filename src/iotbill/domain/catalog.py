@@ -46,6 +46,8 @@ BUSINESS_MODELS: tuple[BusinessModel, ...] = (
 """The IoT business models a plan may say it implements (its ``model`` tag): revenue is
 reported by them."""
 FeeTiming = Literal["advance", "arrears"]
+OnCancel = Literal["bill_remaining", "forgive"]
+ON_CANCEL: tuple[OnCancel, ...] = ("bill_remaining", "forgive")
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +106,19 @@ class FixedFee:
 
 
 @dataclass(frozen=True, slots=True)
+class OneOffPlanCharge:
+    """A price billed once per subscription, from its first invoice, in ``instalments``
+    parts over its first periods; ``on_cancel`` says what becomes of the parts not billed
+    when service ends first. See :mod:`iotbill.domain.instalments`."""
+
+    code: str
+    amount: Decimal
+    instalments: int = 1
+    on_cancel: OnCancel = "bill_remaining"
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Commitment:
     """What a plan's charges bill together per period: at least ``minimum`` (a shortfall
     is billed as a true-up), at most ``maximum`` (the excess is credited); both
@@ -135,6 +150,9 @@ class Plan:
     features: tuple[Feature, ...] = ()
     """What the plan grants (:mod:`~iotbill.domain.entitlements`); each metered feature also
     has its charge in ``charges``, coded like it (:mod:`~iotbill.domain.feature_parsing`)."""
+    one_off_charges: tuple[OneOffPlanCharge, ...] = ()
+    """Prices billed once per subscription that starts on the plan (a device sold), perhaps
+    in instalments."""
 
     def feature(self, code: str) -> Feature | None:
         """The feature with ``code``, or ``None`` when the plan does not list it."""

@@ -33,6 +33,7 @@ from iotbill.domain.metering import AGGREGATIONS, PropertyKind
 from iotbill.domain.money import Currency, currency, parse_decimal, round_money
 from iotbill.domain.plan_usage_terms import check_commitment, parse_cap, parse_risk_factor
 from iotbill.domain.pricing import PRICE_MODELS, Dynamic, Flat
+from iotbill.domain.sale_terms import parse_one_off_charges
 
 PLAN_FIELDS = (
     "code",
@@ -48,6 +49,7 @@ PLAN_FIELDS = (
     "minimum_commitment",
     "maximum",
     "features",
+    "one_off_charges",
 )
 METER_FIELDS = (
     "code",
@@ -102,6 +104,7 @@ def parse_plan(data: Any) -> Plan:
         _money_amount(reader, "minimum_commitment", plan_currency, required=False, positive=True),
         _money_amount(reader, "maximum", plan_currency, required=False, positive=True),
     )
+    one_offs = parse_one_off_charges(reader, plan_currency)
     charge_codes = [c.code if c else None for c in (*charges, *usage_charges)]
     check_commitment(reader, commitment, charge_codes, fees)
     _unique_codes(problems, "meters", [m.code if m else None for m in meters])
@@ -110,6 +113,15 @@ def parse_plan(data: Any) -> Plan:
         "charges",
         [c.code if c else None for c in charges],
         taken={f.code: "fixed_fees" for f in fees if f is not None},
+    )
+    _unique_codes(
+        problems,
+        "one_off_charges",
+        [c.code if c else None for c in one_offs],
+        taken={
+            **{f.code: "fixed_fees" for f in fees if f is not None},
+            **{c: "charges" for c in charge_codes if c is not None},
+        },
     )
     problems.raise_if_any()
     assert code is not None and name is not None and plan_currency is not None
@@ -126,6 +138,7 @@ def parse_plan(data: Any) -> Plan:
         thresholds=thresholds,
         commitment=commitment,
         features=features,
+        one_off_charges=tuple(c for c in one_offs if c is not None),
     )
 
 

@@ -29,6 +29,7 @@ from iotbill.services.ports import UnitOfWorkFactory
 MODELS: dict[str, str] = {
     "outcome-commitment": "iotbill.demo.models.outcome_commitment",
     "pay-per-mile": "iotbill.demo.models.pay_per_mile",
+    "retail-instalments": "iotbill.demo.models.retail_instalments",
 }
 """Each model's name and the module that defines its ``DEMO``."""
 

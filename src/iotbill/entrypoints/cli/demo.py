@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import typer
 
-from iotbill.entrypoints.cli.output import print_json
+from iotbill.entrypoints.cli.output import counted, print_json
 
 DEFAULT_DEMO_DATABASE = "iotbill-demo.db"
 
@@ -65,11 +64,12 @@ def demo_command(
         typer.echo(f"Replaced the previous demo database at {path}.")
     events = result.events
     typer.echo(
-        f"Ingested {events.accepted} events ({events.duplicates} duplicates, "
-        f"{len(events.rejected)} rejected) and billed January 2026:"
+        f"Ingested {counted(events.accepted, 'event')} "
+        f"({counted(events.duplicates, 'duplicate')}, {len(events.rejected):,} rejected)"
+        " and billed January 2026:"
     )
     print_invoice_summary(
-        result.invoices, {customer.id: ZoneInfo(customer.timezone) for customer in CUSTOMERS}
+        result.invoices, {customer.id: customer.timezone for customer in CUSTOMERS}
     )
     typer.echo(f"\nThe demo database is {path} (tenant {TENANT.code!r}). Look around:")
     typer.echo(f"  iotbill invoices list --database {path} --tenant {TENANT.code}")
@@ -98,7 +98,10 @@ def _model_demo(database: Path, name: str, seed: int, as_json: bool) -> None:
         print_json([invoice.as_json() for invoice in result.invoices])
         return
     typer.echo(f"{demo.name}: {demo.story}")
-    typer.echo(f"Ingested {result.events} events and billed {len(result.invoices)} invoices:")
+    typer.echo(
+        f"Ingested {counted(result.events, 'event')} and billed"
+        f" {counted(len(result.invoices), 'invoice')}:"
+    )
     zones = {customer.id: customer.timezone for customer in demo.customers}
     for invoice in result.invoices:
         print_invoice(invoice, zones[invoice.customer_id], [])

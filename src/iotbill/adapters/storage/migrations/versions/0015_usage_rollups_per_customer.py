@@ -6,8 +6,8 @@ reporting in an hour; an entitlement check reads a customer's whole usage, so
 property, and appends add their sums to it (``sql/rollups``). The table is
 made anew and every stored event rolled up again.
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-06 22:10:00.000000
 """
 
@@ -16,8 +16,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014"
-down_revision = "0013"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
