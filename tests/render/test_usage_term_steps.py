@@ -32,7 +32,7 @@ def test_a_capped_risk_priced_line_and_its_commitment_read_as_words() -> None:
         "Units: 250 × $0.032",
         "Risk factor: × 1 (5 brakes per 100 miles over 250: ratio 2, row 2 (up to 4))",
     ]
-    (true_up,) = commitment_lines(insurance.commitment, USD, [mileage], JANUARY, JANUARY)
+    (true_up,) = commitment_lines(insurance.commitment, USD, [mileage], [JANUARY], JANUARY)
     assert [step_text(detail, SPELL) for detail in true_up.detail] == [
         "Minimum commitment (minimum 10.00)",
         "Charges billed (billed by the plan's charges)",
