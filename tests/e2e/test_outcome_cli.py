@@ -89,7 +89,7 @@ def test_pay_per_mile_bills_46_00_for_500_miles_and_caps_a_400_mile_day(store: S
     assert april["lines"][0]["quantity"] == "650"
     kinds = [detail["kind"] for detail in april["lines"][0]["detail"]]
     assert kinds == ["window_cap", "units", "risk_factor"]
-    assert april["lines"][0]["detail"][2]["rate"] == "1.15"
+    assert april["lines"][0]["detail"][2]["factor"] == "1.15"
 
 
 def commitment_store(store: Store) -> None:

@@ -37,6 +37,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, time
 from decimal import Decimal
+from itertools import groupby
 from zoneinfo import ZoneInfo
 
 from iotbill.domain.catalog import FixedFee, Plan
@@ -132,13 +133,17 @@ def committed_usage_lines(
     period: Period,
     table: EventTable,
 ) -> list[InvoiceLine]:
-    """What ``period``'s usage bills when it closes: each billable segment's charges and
-    its plan's commitment line."""
-    return [
-        line
-        for segment in segments(subscription, plans, period)
-        for line in _segment_usage(segment, period, table, customer)
-    ]
+    """What ``period``'s usage bills when it closes: each billable segment's charges, and
+    after each phase's segments its plan's commitment line."""
+    lines: list[InvoiceLine] = []
+    for phase_segments in _by_phase(segments(subscription, plans, period)):
+        charges = [
+            line
+            for segment in phase_segments
+            for line in _segment_charges(segment, period, table, customer)
+        ]
+        lines += [*charges, *_commitment(phase_segments, charges, period, customer)]
+    return lines
 
 
 def arrears_lines(
@@ -148,17 +153,23 @@ def arrears_lines(
     period: Period,
     table: EventTable,
 ) -> list[InvoiceLine]:
-    """What ``period`` bills at its end: per segment, prorated arrears fees then usage."""
+    """What ``period`` bills at its end: per segment, prorated arrears fees then usage;
+    after each phase's segments, its plan's commitment line."""
     lines: list[InvoiceLine] = []
-    for segment in segments(subscription, plans, period):
-        if segment.billable is None:
-            continue
-        for fee in segment.plan.fixed_fees:
-            if fee.timing == "arrears":
-                lines.append(
-                    _fee_line(fee, segment, segment.billable, period, customer, "fixed_fee")
-                )
-        lines.extend(_segment_usage(segment, period, table, customer))
+    for phase_segments in _by_phase(segments(subscription, plans, period)):
+        charges: list[InvoiceLine] = []
+        for segment in phase_segments:
+            if segment.billable is None:
+                continue
+            for fee in segment.plan.fixed_fees:
+                if fee.timing == "arrears":
+                    lines.append(
+                        _fee_line(fee, segment, segment.billable, period, customer, "fixed_fee")
+                    )
+            segment_charges = _segment_charges(segment, period, table, customer)
+            charges += segment_charges
+            lines += segment_charges
+        lines += _commitment(phase_segments, charges, period, customer)
     return lines
 
 
@@ -387,16 +398,23 @@ def _segment_at(phase: Phase, plans: PlanVersions, span: Period) -> Segment:
     return Segment(phase, _plan(plans, phase), span, span)
 
 
-def _segment_usage(
-    segment: Segment, period: Period, table: EventTable, customer: Customer
+def _by_phase(found: list[Segment]) -> list[list[Segment]]:
+    """``found`` in runs of the same phase (a pause splits a phase into several)."""
+    return [list(run) for _, run in groupby(found, key=lambda segment: segment.phase)]
+
+
+def _commitment(
+    phase_segments: list[Segment], charges: list[InvoiceLine], period: Period, customer: Customer
 ) -> list[InvoiceLine]:
-    """The segment's charges, then the commitment line that bounds them (if any)."""
-    charges = _segment_charges(segment, period, table, customer)
-    if segment.billable is None:
-        return charges
-    plan = segment.plan
-    bound = commitment_lines(plan.commitment, plan.currency, charges, segment.billable, period)
-    return [*charges, *_labelled(bound, segment, period, customer)]
+    """The commitment line that bounds a phase's ``charges`` in ``period``: its plan's
+    commitment prorated over the phase's billable time (a pause's time is not committed)."""
+    billed = [segment.billable for segment in phase_segments if segment.billable is not None]
+    if not billed:
+        return []
+    first = phase_segments[0]
+    plan = first.plan
+    lines = commitment_lines(plan.commitment, plan.currency, charges, billed, period)
+    return _labelled(lines, first.phase, billed, period, customer)
 
 
 def _segment_charges(
@@ -405,18 +423,22 @@ def _segment_charges(
     if segment.billable is None:
         return []
     lines = rate_period(segment.plan, table, segment.billable, USAGE_ONLY, customer.zone)
-    return _labelled(lines, segment, period, customer)
+    return _labelled(lines, segment.phase, [segment.billable], period, customer)
 
 
 def _labelled(
-    lines: list[InvoiceLine], segment: Segment, period: Period, customer: Customer
+    lines: list[InvoiceLine],
+    phase: Phase,
+    spans: list[Period],
+    period: Period,
+    customer: Customer,
 ) -> list[InvoiceLine]:
-    """``lines`` of a segment's plan over ``period``, saying which plan and span when the
-    segment covers only part of it."""
-    source = LineSource(segment.phase.plan_code, period)
-    if segment.billable is None or segment.billable == period:
+    """``lines`` of a phase's plan over ``spans`` of ``period``, saying which plan and spans
+    when they cover only part of it."""
+    source = LineSource(phase.plan_code, period)
+    if spans == [period]:
         return [replace(line, source=source) for line in lines]
-    label = _label(segment, segment.billable, customer)
+    label = ", ".join([str(phase), *(span_text(span, customer.zone) for span in spans)])
     return [
         replace(line, description=f"{line.description} ({label})", source=source) for line in lines
     ]

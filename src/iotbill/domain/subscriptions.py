@@ -40,6 +40,7 @@ What each of these bills is computed by :mod:`~iotbill.domain.subscription_billi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -297,8 +298,9 @@ def seconds(span: Period) -> Fraction:
     return Fraction(span.duration // ONE_MICROSECOND, 1_000_000)
 
 
-def prorate(amount: Decimal, used: Period, period: Period) -> Decimal:
+def prorate(amount: Decimal, used: Period | Sequence[Period], period: Period) -> Decimal:
     """``amount x seconds(used) / seconds(period)``: the one proration rule (see above).
+    ``used`` may be several spans (a phase that a pause splits): their seconds add up.
 
     >>> from datetime import UTC
     >>> february = Period(datetime(2026, 2, 1, tzinfo=UTC), datetime(2026, 3, 1, tzinfo=UTC))
@@ -306,7 +308,9 @@ def prorate(amount: Decimal, used: Period, period: Period) -> Decimal:
     >>> prorate(Decimal("31.00"), second_half, february)
     Decimal('15.5')
     """
-    return exact_decimal(Fraction(amount) * seconds(used) / seconds(period))
+    spans = [used] if isinstance(used, Period) else used
+    used_seconds = sum((seconds(span) for span in spans), Fraction(0))
+    return exact_decimal(Fraction(amount) * used_seconds / seconds(period))
 
 
 def exact_decimal(value: Fraction) -> Decimal:
