@@ -170,6 +170,7 @@ class Cancellation(Out):
     timing: str
     requested_at: str | None
     effective_at: str | None
+    reason: str
 
 
 class SubscriptionOut(Out):

@@ -161,6 +161,7 @@ subscriptions = Table(
     Column("cancel_timing", String(16)),
     Column("cancel_requested_at", Micros),
     Column("cancel_effective_at", Micros),
+    Column("cancel_reason", String(16)),
     PrimaryKeyConstraint("tenant_id", "id"),
     ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
     Index(None, "tenant_id", "customer_id"),
