@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from iotbill.services.subscriptions import pause_subscription, resume_subscription
 from tests.conftest import ROOT
 from tests.stories.test_subscription_stories import utc
-from tests.stories.world import World, lines
+from tests.stories.world import TENANT, World, lines
 
 TEMPLATES = ROOT / "examples" / "models"
 CHICAGO = ZoneInfo("America/Chicago")
@@ -155,3 +156,31 @@ def test_pay_per_mile_a_month_of_500_miles_and_a_day_of_400_that_counts_250() ->
         "12 harsh_brakes per 100 driven over 800: ratio 1.5, row 2 (up to 3)",
     ]
     assert lines(may) == [("usage", "mileage", "0.00"), ("fixed_fee", "base", "30.00")]
+
+
+def test_a_pause_is_not_committed_and_the_parts_around_it_share_one_commitment() -> None:
+    world = World(utc(2026, 4, 1))
+    world.plan(template("outcome-commitment"))
+    world.customer("acme", "USD", "UTC")
+    world.device("p1", "acme", utc(2026, 4, 1))
+    world.subscribe("sub-1", "acme", "water-outcome", utc(2026, 4, 1))
+    world.usage("p1", utc(2026, 4, 5), m3=60)  # 30.00 before the pause
+    world.usage("p1", utc(2026, 4, 25), m3=40)  # 20.00 after it
+    pause_subscription(world.open(TENANT), "sub-1", at=utc(2026, 4, 10))
+    resume_subscription(world.open(TENANT), "sub-1", at=utc(2026, 4, 20))
+    world.bill(utc(2026, 5, 1))
+
+    close = world.invoices()[-1]
+    # 20 of April's 30 days in service: 100.00 x 1,728,000 / 2,592,000 = 66.666...
+    # committed; the water of both parts, 50.00, falls 16.67 short: one true-up.
+    assert [line for line in lines(close) if line[0] in ("usage", "commitment")] == [
+        ("usage", "water", "30.00"),
+        ("usage", "water", "20.00"),
+        ("commitment", "minimum_commitment", "16.67"),
+    ]
+    true_up = close.lines[2]
+    assert true_up.description == (
+        "Minimum commitment true-up (water-outcome v1, 2026-04-01 to 2026-04-10,"
+        " 2026-04-20 to 2026-05-01)"
+    )
+    assert true_up.detail[0].note == "minimum 100.00 x 1728000/2592000 seconds"

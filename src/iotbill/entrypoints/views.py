@@ -35,6 +35,7 @@ from datetime import datetime
 from typing import Any
 
 from iotbill.domain.customers import Customer, Device
+from iotbill.domain.money import format_money
 from iotbill.domain.quantities import decimal_text
 from iotbill.domain.subscriptions import Subscription
 from iotbill.services.ports import StoredPlan
@@ -79,6 +80,7 @@ def plan_json(stored: StoredPlan, *, document: bool = True) -> dict[str, Any]:
             }
             for charge in plan.charges
         ],
+        "thresholds": [format_money(amount, plan.currency) for amount in plan.thresholds],
     }
     if document:
         view["document"] = stored.document
@@ -130,6 +132,9 @@ def subscription_json(subscription: Subscription) -> dict[str, Any]:
             "effective_at": _iso(cancellation.effective_at),
             "reason": cancellation.reason,
         },
+        "pauses": [
+            {"start": _iso(pause.start), "end": _iso(pause.end)} for pause in subscription.pauses
+        ],
         "end": _iso(subscription.end),
     }
 

@@ -12,6 +12,7 @@ the message names what is missing; the foreign keys stay as the last guard).
 from __future__ import annotations
 
 import builtins
+import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, cast
@@ -32,6 +33,7 @@ from iotbill.domain.subscriptions import (
     Cancellation,
     CancelReason,
     CancelTiming,
+    Pause,
     Phase,
     Subscription,
 )
@@ -410,6 +412,9 @@ def _columns(subscription: Subscription) -> dict[str, Any]:
         if cancellation is None
         else to_micros(cancellation.effective_at),
         "cancel_reason": None if cancellation is None else cancellation.reason,
+        "pauses": json.dumps(
+            [[to_micros(pause.start), micros(pause.end)] for pause in subscription.pauses]
+        ),
     }
 
 
@@ -432,4 +437,7 @@ def _subscription(row: Any, phases: tuple[Phase, ...]) -> Subscription:
         device_id=row.device_id,
         trial_end=instant(row.trial_end),
         cancellation=cancellation,
+        pauses=tuple(
+            Pause(from_micros(start), instant(end)) for start, end in json.loads(row.pauses)
+        ),
     )

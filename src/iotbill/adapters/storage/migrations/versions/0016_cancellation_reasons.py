@@ -6,8 +6,8 @@ asked for), ``term_end`` (a lease whose plan says ``at_term_end: cancel``) or
 cancellation's effective instant). Stores made before have only requested
 cancellations, which a missing reason means.
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-06 22:20:00.000000
 """
 
@@ -16,8 +16,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014"
-down_revision = "0013"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
