@@ -32,6 +32,7 @@ from datetime import datetime
 from typing import Any
 
 from iotbill.domain.customers import Customer, Device
+from iotbill.domain.money import format_money
 from iotbill.domain.quantities import decimal_text
 from iotbill.domain.subscriptions import Subscription
 from iotbill.services.ports import StoredPlan
@@ -76,6 +77,7 @@ def plan_json(stored: StoredPlan, *, document: bool = True) -> dict[str, Any]:
             }
             for charge in plan.charges
         ],
+        "thresholds": [format_money(amount, plan.currency) for amount in plan.thresholds],
     }
     if document:
         view["document"] = stored.document

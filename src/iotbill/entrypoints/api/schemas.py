@@ -130,6 +130,9 @@ class PlanOut(Out):
     fixed_fees: list[FixedFeeOut]
     meters: list[MeterOut]
     charges: list[ChargeOut]
+    thresholds: list[str] = Field(
+        default=[], description="Progressive billing: amounts per period, at the minor unit."
+    )
     document: str | None = None
     created: bool | None = Field(
         default=None, description="On upload: whether a new version was stored."
