@@ -206,3 +206,44 @@ def test_no_key_or_a_wrong_one_gets_401_on_every_route(served: Served) -> None:
                 path,
             )
             assert answer.headers["content-type"] == "application/problem+json"
+
+
+def dashboard_session(served: Served, key: str) -> httpx.Client:
+    """A browser signed in to the dashboard with ``key`` (a session cookie, no bearer key)."""
+    browser = httpx.Client(base_url=served.url, timeout=60)
+    assert browser.post("/app/sign-in", data={"key": key}).status_code == 303
+    return browser
+
+
+def test_another_tenants_dashboard_session_gets_404_on_a_customer_pages_and_pdfs(
+    store: Store, served: Served, tenant_a: str, tenant_b: str, client_for: Any
+) -> None:
+    a_key = store.key(tenant_a, "admin")
+    a_http = httpx.Client(base_url=served.url, headers={"Authorization": f"Bearer {a_key}"})
+    world = TenantA(store, tenant_a, a_http, client_for(a_key))
+    a_http.close()
+    a_browser = dashboard_session(served, store.key(tenant_a, "billing:read"))
+    b_browser = dashboard_session(served, store.key(tenant_b, "billing:read"))
+    invoice = world.ids["invoice_id"]
+    for path in [
+        "/app/customers/acme",
+        f"/app/invoices/{invoice}.pdf",
+        f"/app/invoices/{invoice}.html",
+        f"/app/invoices/{world.invoice_number}.pdf",  # by number
+    ]:
+        assert b_browser.get(path).status_code == 404, path
+        assert a_browser.get(path).status_code == 200, path  # else the 404 would prove nothing
+    # A's customer named in the usage form reads as a customer that never existed.
+    period = {"from": MONTH.date().isoformat(), "to": NEXT_MONTH.date().isoformat()}
+    naming_a = b_browser.get("/app/usage", params={"customer": "acme", **period})
+    ghost = b_browser.get("/app/usage", params={"customer": "nobody", **period})
+    assert naming_a.status_code == ghost.status_code == 422
+    assert naming_a.text == ghost.text.replace("nobody", "acme")
+    assert a_browser.get("/app/usage", params={"customer": "acme", **period}).status_code == 200
+    # B's lists and overview hold nothing of A's.
+    assert "acme" not in b_browser.get("/app/customers").text
+    assert "/app/customers/acme" in a_browser.get("/app/customers").text
+    assert "data-currency" not in b_browser.get("/app").text
+    assert 'data-currency="USD"' in a_browser.get("/app").text
+    a_browser.close()
+    b_browser.close()

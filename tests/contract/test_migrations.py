@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, inspect
 
 from iotbill.adapters.storage.sql.engine import create_engine_for, schema_is_current, upgrade
+from iotbill.adapters.storage.sql.unit_of_work import sql_unit_of_work_factory
+from iotbill.domain.catalog import Meter
+from iotbill.domain.periods import Period
+from iotbill.services.ports import DEFAULT_TENANT, EventScope
 from tests.services import postgres_schema
 
 EVENT = (
@@ -106,3 +112,40 @@ def test_customers_stored_before_locales_read_their_documents_in_english(engine:
     with engine.connect() as connection:
         rows = connection.exec_driver_sql("SELECT id, locale FROM customers").all()
         assert [tuple(row) for row in rows] == [("c1", "en")]
+
+
+def test_events_stored_before_the_roll_up_are_rolled_up_by_the_upgrade(engine: Engine) -> None:
+    upgrade(engine, "0010")
+    insert = (
+        "INSERT INTO usage_events (tenant_id, event_id, event_type, device_id, customer_id, "
+        "occurred_at, received_at, properties, measures, replaces, is_void) "
+        "SELECT id, '{}', 'reading', '{}', 'c1', {}, 0, '{{}}', '{}', {}, {} FROM tenants"
+    )
+    hour = 3_600_000_000
+    with engine.begin() as connection:
+        for row in (
+            ("e1", "d1", 0, '{"kwh": 2500000000}', "NULL", "false"),  # 2.5, voided by e3
+            ("e2", "d2", hour + 300_000_000, '{"kwh": 1250000000}', "NULL", "false"),  # 1.25
+            ("e3", "d1", 0, "{}", "'e1'", "true"),
+        ):
+            connection.exec_driver_sql(insert.format(*row))
+
+    upgrade(engine)
+
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql(
+            "SELECT hour, device_id, property, events, high, low FROM usage_rollups "
+            "ORDER BY hour, property, device_id"
+        ).all()
+    assert [tuple(row) for row in rows] == [
+        (1, "", "", 1, 0, 1),
+        (1, "d2", "", 1, 0, 1),
+        (1, "", "kwh", 1, 0, 1_250_000_000),
+        (1, "d2", "kwh", 1, 0, 1_250_000_000),
+    ]
+    span = Period(datetime(1970, 1, 1, tzinfo=UTC), datetime(1970, 1, 1, 3, tzinfo=UTC))
+    with sql_unit_of_work_factory(engine)(DEFAULT_TENANT, read_only=True) as uow:
+        readings = Meter("readings", "reading", "count")
+        energy = Meter("energy", "reading", "sum", "kwh")
+        assert uow.events.running_total(readings, span, EventScope("c1")) == 1
+        assert uow.events.running_total(energy, span, EventScope("c1")) == Decimal("1.25")

@@ -1,6 +1,7 @@
 """A bill run killed for real (SIGKILL) part-way, then run again from the command line.
 
-Every invoice must then exist exactly once, numbered without a gap. The kill
+Every invoice must then exist exactly once, numbered without a gap, and each coupon
+period is taken once. The kill
 comes from inside the running process, at a chosen point: after a batch has
 committed, or in the middle of a batch's transaction, after its invoices were
 written but before the commit.
@@ -13,6 +14,7 @@ import signal
 import subprocess
 import sys
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -23,13 +25,16 @@ from iotbill.adapters.storage.sql.engine import create_engine_for, upgrade
 from iotbill.adapters.storage.sql.unit_of_work import sql_unit_of_work_factory
 from iotbill.domain.events import SourcedEvent, UsageEvent
 from iotbill.services.catalog import apply_plan
+from iotbill.services.coupons import apply_coupon, create_coupon
 from iotbill.services.customers import add_customer, add_device
 from iotbill.services.ingest import ingest
+from iotbill.services.one_off_charges import add_one_off_charge
 from iotbill.services.subscriptions import create_subscription
 from tests.conftest import run_iotbill
 
 SUBSCRIPTIONS = 12
 BATCH = 4
+CHARGED = (1, 5, 9)  # a one-off charge in each batch: the one killed and those around it
 PLAN = """\
 code: pump
 name: Pump
@@ -73,6 +78,10 @@ def set_up(database: Path) -> None:
     open_uow = sql_unit_of_work_factory(engine)
     clock = FrozenClock(datetime(2026, 1, 1, tzinfo=UTC))
     apply_plan(open_uow("default"), parse_plan_document(PLAN, "plan.yaml"), clock)
+    january = clock.now()
+    create_coupon(open_uow("default"), code="FIVE", at=january, amount="5.00", currency="USD",
+                  periods=1)  # fmt: skip
+    create_coupon(open_uow("default"), code="TENTH", at=january, percent="10", periods=2)
     events = []
     for number in range(SUBSCRIPTIONS):
         customer = f"c{number:02d}"
@@ -80,14 +89,21 @@ def set_up(database: Path) -> None:
             open_uow("default"), id=customer, name=customer, currency="USD", timezone="UTC"
         )
         add_device(open_uow("default"), f"d{number:02d}", customer=customer, start=date(2026, 1, 1))
-        create_subscription(
+        subscription = create_subscription(
             open_uow("default"), customer=customer, plan="pump", start=date(2026, 1, 1)
         )
+        coupon = "TENTH" if number % 2 else "FIVE"  # an amount, or a percentage, on each
+        apply_coupon(open_uow("default"), coupon, subscription=subscription.id, at=january)
         event = UsageEvent(
             id=f"e{number}", type="pump.flow", device=f"d{number:02d}",
             timestamp=datetime(2026, 1, 15, tzinfo=UTC), properties={"m3": number},
         )  # fmt: skip
         events.append(SourcedEvent(event, number + 1))
+        if number in CHARGED:
+            add_one_off_charge(
+                open_uow("default"), customer=customer, description="Setup visit",
+                amount="45.00", at=datetime(2026, 1, 10, tzinfo=UTC),
+            )  # fmt: skip
     ingest(open_uow, "default", events, clock=FrozenClock(datetime(2026, 1, 31, tzinfo=UTC)))
     engine.dispose()
 
@@ -121,4 +137,28 @@ def test_killed_bill_run_then_run_again_leaves_every_invoice_once(
     numbers = sorted(invoice["number"] for invoice in listed)
     assert numbers == [f"INV-2026-{n:06d}" for n in range(1, 2 * SUBSCRIPTIONS + 1)]
     closes = {i["customer"]: i["total"] for i in listed if "/close/" in i["id"]}
-    assert closes["c05"] == "33.50"  # 5 m3 x 0.50 + February's 31.00, billed once
+    # 4 m3 x 0.50 + February's 31.00, less FIVE's 5.00 for January, taken once.
+    assert closes["c04"] == "28.00"
+    # 5 m3 x 0.50 + February's 31.00, less TENTH's 10 % of each: 2.25 + 27.90; and the
+    # setup visit's 45.00, recorded on 10 January (a coupon discounts the plan's charges).
+    assert closes["c05"] == "75.15"
+    # Openings 6 x 31.00 + 6 x 27.90; closes 6 x 26.00 + 15.00 (even m3) and
+    # 6 x 27.90 + 0.45 x 36 (odd m3); 3 setup visits x 45.00: every discount and charge once.
+    total = sum(Decimal(invoice["total"]) for invoice in listed)
+    assert total == Decimal("843.00")
+    one_offs = [
+        (invoice["customer"], line["amount"])
+        for invoice in listed
+        for line in invoice["lines"]
+        if line["kind"] == "one_off"
+    ]
+    assert sorted(one_offs) == [("c01", "45.00"), ("c05", "45.00"), ("c09", "45.00")]
+    charges = json.loads(
+        run_iotbill("charges", "list", "--database", str(database), "--json").stdout
+    )
+    billed_on = {
+        invoice["customer"]: invoice["id"] for invoice in listed if "/close/" in invoice["id"]
+    }
+    assert {c["customer"]: c["invoice"] for c in charges} == {
+        f"c{n:02d}": billed_on[f"c{n:02d}"] for n in CHARGED
+    }

@@ -105,6 +105,7 @@ def test_a_customer_subscribes_and_scripts_read_it_back(store: Store) -> None:
             "trial_end": None,
             "phases": [{"plan": "water", "version": 1, "start": "2026-01-01T05:00:00+00:00"}],
             "cancellation": None,
+            "pauses": [],
             "end": None,
         }
     ]
@@ -245,7 +246,7 @@ def test_a_bill_run_holds_a_subscription_whose_event_its_meter_refuses(store: St
     billed = store.json(*run)
 
     assert held.exit_code == 2
-    assert "0 finalized, 1 subscriptions held" in held.stdout
+    assert "0 finalized, 1 subscription held" in held.stdout
     assert (
         "held sub-000001: stored event 'e1': properties.m3: negative value -4 is not allowed"
         in held.stderr

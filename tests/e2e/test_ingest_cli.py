@@ -101,8 +101,8 @@ def test_tenants_and_an_unknown_tenant(tmp_path: Path, database: str) -> None:
     )
     assert added.exit_code == 0
     assert json.loads(listed.stdout) == [
-        {"code": "acme", "name": "Acme"},
-        {"code": "default", "name": "Default tenant"},
+        {"code": "acme", "name": "Acme", "credits": "after_tax"},
+        {"code": "default", "name": "Default tenant", "credits": "after_tax"},
     ]
     assert unknown.exit_code == 3
     assert "unknown tenant 'nope'" in unknown.stderr
@@ -124,7 +124,7 @@ def test_a_changed_event_is_a_conflict_reported_with_its_line(
     events = _file(tmp_path, GOOD[0], json.dumps(changed))
     result = run_iotbill("ingest", events, "--database", database)
     assert result.exit_code == 2
-    assert "0 accepted, 1 duplicates, 1 conflicts, 0 rejected" in result.stdout
+    assert "0 accepted, 1 duplicate, 1 conflict, 0 rejected" in result.stdout
     assert f"{events}:2: id: {changed['id']!r} is the id of an event stored before" in result.stderr
     report = json.loads(run_iotbill("ingest", events, "--database", database, "--json").stdout)
     assert [(c["line"], c["id"], c["first_line"]) for c in report["conflicts"]] == [

@@ -1,5 +1,5 @@
 """No money appears or vanishes: generated stories of changes, cancellations, late events,
-credits and payments, checked against the customer's books."""
+credits, coupons and payments, checked against the customer's books."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from iotbill.domain.discounts import DISCOUNTED
 from iotbill.domain.documents import last_finalized
 from iotbill.domain.errors import Conflict, InvalidInput
 from iotbill.domain.invoices import DocumentKind
 from iotbill.services.balance import customer_balance, grant_credit
+from iotbill.services.coupons import apply_coupon, create_coupon
 from iotbill.services.invoices import pay_invoice
 from tests.stories.world import TENANT, World
 
@@ -40,6 +42,18 @@ steps = st.lists(
         st.tuples(st.just("late"), st.integers(0, 110), st.integers(1, 40)),
         st.tuples(st.just("credit"), st.integers(0, 110), st.integers(1, 60)),
         st.tuples(st.just("pay"), st.integers(0, 110), st.integers(1, 100)),
+        st.tuples(
+            st.just("coupon"),
+            st.integers(0, 110),
+            st.sampled_from(
+                [
+                    {"percent": "20", "periods": 2},
+                    {"percent": "100"},
+                    {"amount": "5.00", "currency": "USD", "periods": 1},
+                    {"amount": "50.00", "currency": "USD", "charge": "water"},
+                ]
+            ),
+        ),
     ),
     max_size=12,
 )
@@ -74,6 +88,13 @@ def test_everything_charged_less_credited_is_what_the_invoices_ask(story: list) 
                 pass
         elif kind == "credit":
             grant_credit(world.open(TENANT), customer="acme", amount=f"{value}.00", at=at)
+        elif kind == "coupon":
+            code = f"C{day}-{len(value)}"
+            try:  # one coupon at a time, and never on periods already invoiced
+                create_coupon(world.open(TENANT), code=code, at=at, **value)
+                apply_coupon(world.open(TENANT), code, subscription="sub-1", at=at)
+            except Conflict:
+                pass
         elif kind == "pay":
             due = [i for i in world.invoices() if i.status == "finalized" and i.amount_due > 0]
             if due:
@@ -107,6 +128,16 @@ def test_everything_charged_less_credited_is_what_the_invoices_ask(story: list) 
     pending = Decimal(0)
     if last is not None and last.subtotal < 0 and f"{last.id}/carried" not in moved:
         pending = -last.subtotal  # carried by the next invoice, when there is one
+    # Coupons take off at most what the lines they discount billed.
+    discounted = sum(
+        (line.amount for i in invoices for line in i.lines if line.kind == "discount"),
+        Decimal(0),
+    )
+    billed = sum(
+        (line.amount for i in invoices for line in i.lines if line.kind in DISCOUNTED),
+        Decimal(0),
+    )
+    assert -billed <= discounted <= 0
     # At 0 % tax each invoice asks max(0, total); a negative total is carried to the next
     # invoice, put on the balance, or waits for the next invoice. So what the invoices ask
     # in money is what was charged, less the free credits, plus what sits on the balance

@@ -110,7 +110,8 @@ charges:
         parse_plan_text(text, "plan.yaml")
     assert problems_of(caught.value) == [
         "plan.yaml: colour: unknown field (expected one of: charges, code, currency, "
-        "description, fixed_fees, interval, meters, model, name, thresholds)",
+        "description, features, fixed_fees, interval, maximum, meters, minimum_commitment, "
+        "model, name, one_off_charges, thresholds)",
         "plan.yaml: interval: must be one of day, week, month, quarter, year, not 'fortnight'",
         "plan.yaml: fixed_fees[1].amount: 31.005 has more decimals than USD allows (2)",
         "plan.yaml: fixed_fees[1].timing: must be one of advance, arrears, not 'later'",
@@ -125,7 +126,7 @@ charges:
         "plan.yaml: charges[3].model: must be one of flat, per_unit, graduated, volume, package, "
         "percentage, dynamic, not 'bespoke'",
         "plan.yaml: charges[4].min_ammount: unknown field (expected one of: code, fixed_fee, "
-        "free_events, meter, min_amount, model, name, rate)",
+        "free_events, meter, min_amount, model, name, rate, risk_factor)",
         "plan.yaml: charges[4].rate: is a percentage: at most 100, not 101",
         "plan.yaml: meters[1].code: 'water' is already used in meters",
         "plan.yaml: charges[0].code: 'base' is already used in fixed_fees",
@@ -233,7 +234,7 @@ def test_a_usage_model_needs_a_meter_and_flat_does_not() -> None:
 def test_fields_of_another_model_are_unknown() -> None:
     assert charge_problems(model="per_unit", unit_price=1, tiers=[]) == [
         "charges[0].tiers: unknown field (expected one of: code, meter, min_amount, model, "
-        "name, unit_price)"
+        "name, risk_factor, unit_price)"
     ]
 
 
@@ -242,8 +243,8 @@ def test_unknown_fields_are_refused_in_meters_and_fees() -> None:
     fee = {"code": "f", "amount": "1.00", "when": "advance"}
     assert problems(base(meters=[meter], charges=None, fixed_fees=[fee])) == [
         "fixed_fees[0].when: unknown field (expected one of: amount, code, name, timing)",
-        "meters[0].groupby: unknown field (expected one of: aggregation, allow_negative, code, "
-        "event_type, filters, group_by, name, property)",
+        "meters[0].groupby: unknown field (expected one of: aggregation, allow_negative, cap, "
+        "code, event_type, filters, group_by, name, property)",
     ]
 
 

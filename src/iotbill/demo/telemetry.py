@@ -6,7 +6,10 @@ gives the same month:
 
 * pumps report the water moved each hour, following a daily demand curve;
 * shared batteries report each sale of energy to the grid in the evening peak;
-* vending machines report each sale, and their modem reports its data use daily.
+* vending machines report each sale, and their modem reports its data use daily;
+* irrigation pumps report the water moved each day, little in winter, much in summer;
+* insured cars report each trip's miles, and each harsh braking, by driver;
+* pumps sold outright report a fault now and then (an alert sent by SMS).
 """
 
 from __future__ import annotations
@@ -87,3 +90,55 @@ def vending(
                 yield _event(rng, "vend.sale", device, sold_at, price=int(rng.choice([120, 160])))
         if hour == 23:
             yield _event(rng, "modem.usage", device, at, mb=Decimal(f"{rng.gamma(4.0, 3.0):.2f}"))
+
+
+def seasonal_pump_flow(
+    device: str, start: datetime, end: datetime, local: ZoneInfo, rng: np.random.Generator
+) -> Iterator[UsageEvent]:
+    """One ``pump.flow`` event a day at local noon: an irrigation pump's cubic metres, about
+    3 a day in January rising to about 35 in July, so a month falls short of a commitment in
+    winter and runs past a maximum in summer."""
+    base = rng.uniform(0.8, 1.2)
+    day = start.astimezone(local).date()
+    while (noon := datetime(day.year, day.month, day.day, 12, tzinfo=local)) < end:
+        if noon >= start:
+            season = np.sin(np.pi * (day.timetuple().tm_yday - 15) / 365) ** 2
+            m3 = rng.gamma(4.0, base * (3.0 + 33.0 * season) / 4.0)
+            yield _event(rng, "pump.flow", device, noon, m3=Decimal(f"{m3:.3f}"))
+        day += timedelta(days=1)
+
+
+def car_trips(
+    device: str, start: datetime, end: datetime, local: ZoneInfo, rng: np.random.Generator
+) -> Iterator[UsageEvent]:
+    """``car.trip`` events (miles) on most local days, a long road trip now and then (over
+    250 miles in a day), and ``car.harsh_brake`` events at a rate that is the driver's own:
+    from a fraction of one to several per 100 miles."""
+    brakes_per_mile = rng.uniform(0.002, 0.05)
+    day = start.astimezone(local).date()
+    while (morning := datetime(day.year, day.month, day.day, 7, tzinfo=local)) < end:
+        road_trip = rng.random() < 0.06
+        trips = 1 if road_trip else int(rng.poisson(1.6))
+        for _ in range(trips if morning >= start and rng.random() < 0.85 else 0):
+            at = morning + timedelta(minutes=int(rng.integers(0, 14 * 60)))
+            miles = rng.uniform(260, 420) if road_trip else rng.gamma(2.0, 9.0)
+            yield _event(rng, "car.trip", device, at, miles=Decimal(f"{miles:.1f}"))
+            for _ in range(int(rng.poisson(miles * brakes_per_mile))):
+                braked = at + timedelta(minutes=int(rng.integers(0, 60)))
+                yield _event(rng, "car.harsh_brake", device, braked)
+        day += timedelta(days=1)
+
+
+def pump_alerts(
+    device: str, start: datetime, end: datetime, local: ZoneInfo, rng: np.random.Generator
+) -> Iterator[UsageEvent]:
+    """``pump.alert`` events: now and then a pump reports a fault (dry run, overpressure),
+    about one day in three, at any time of day."""
+    at = start
+    while at < end:
+        for _ in range(int(rng.poisson(0.35))):
+            when = at + timedelta(seconds=int(rng.integers(0, 86_400)))
+            if when < end:
+                kind = str(rng.choice(["dry_run", "overpressure", "overheat"]))
+                yield _event(rng, "pump.alert", device, when, fault=kind)
+        at += timedelta(days=1)

@@ -10,8 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
-from iotbill.domain.metering import AGGREGATIONS, Aggregation
+from iotbill.domain.entitlements import Feature
+from iotbill.domain.metering import AGGREGATIONS, Aggregation, Window
+from iotbill.domain.metering.window_cap import CappedQuantity, WindowCap, capped_quantity
+from iotbill.domain.models.risk_factor import RiskFactor
 from iotbill.domain.money import Currency
 from iotbill.domain.pricing import PriceModel
 
@@ -42,6 +46,8 @@ BUSINESS_MODELS: tuple[BusinessModel, ...] = (
 """The IoT business models a plan may say it implements (its ``model`` tag): revenue is
 reported by them."""
 FeeTiming = Literal["advance", "arrears"]
+OnCancel = Literal["bill_remaining", "forgive"]
+ON_CANCEL: tuple[OnCancel, ...] = ("bill_remaining", "forgive")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +55,8 @@ class Meter:
     """What to aggregate: events of ``event_type``, their ``property``, by ``aggregation``.
 
     ``filters`` keeps only events whose property equals one of the listed
-    values; ``group_by`` splits the quantity by a property's value.
+    values; ``group_by`` splits the quantity by a property's value; ``cap``
+    counts at most so much in each local day or hour.
     """
 
     code: str
@@ -60,21 +67,32 @@ class Meter:
     group_by: str | None = None
     allow_negative: bool = False
     name: str | None = None
+    cap: WindowCap | None = None
 
     def aggregator(self) -> Aggregation:
         """The aggregation rule this meter applies."""
         return AGGREGATIONS[self.aggregation]
 
+    def quantity(self, window: Window, zone: ZoneInfo) -> CappedQuantity:
+        """The meter's quantity over ``window``: aggregated, then capped in each local
+        window of ``zone`` when the meter has a cap."""
+        if self.cap is None:
+            quantity = self.aggregator().aggregate(window)
+            return CappedQuantity(quantity, quantity, 0)
+        return capped_quantity(window, self.aggregator(), self.cap, zone)
+
 
 @dataclass(frozen=True, slots=True)
 class Charge:
-    """A meter priced by a price model (``meter`` is ``None`` for a flat charge)."""
+    """A meter priced by a price model (``meter`` is ``None`` for a flat charge), its
+    price multiplied by ``risk_factor``'s factor when it has one."""
 
     code: str
     model: PriceModel
     meter: str | None = None
     min_amount: Decimal | None = None
     name: str | None = None
+    risk_factor: RiskFactor | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +103,29 @@ class FixedFee:
     amount: Decimal
     timing: FeeTiming = "advance"
     name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OneOffPlanCharge:
+    """A price billed once per subscription, from its first invoice, in ``instalments``
+    parts over its first periods; ``on_cancel`` says what becomes of the parts not billed
+    when service ends first. See :mod:`iotbill.domain.instalments`."""
+
+    code: str
+    amount: Decimal
+    instalments: int = 1
+    on_cancel: OnCancel = "bill_remaining"
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Commitment:
+    """What a plan's charges bill together per period: at least ``minimum`` (a shortfall
+    is billed as a true-up), at most ``maximum`` (the excess is credited); both
+    prorated by second on a partial period. See :mod:`iotbill.domain.commitments`."""
+
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +145,18 @@ class Plan:
     which the bill run issues an interim invoice (once per period and threshold)."""
     model: BusinessModel | None = None
     """Which business model the plan implements (``None``: untagged)."""
+    commitment: Commitment = Commitment()
+    """The least and the most its charges bill together per period (none by default)."""
+    features: tuple[Feature, ...] = ()
+    """What the plan grants (:mod:`~iotbill.domain.entitlements`); each metered feature also
+    has its charge in ``charges``, coded like it (:mod:`~iotbill.domain.feature_parsing`)."""
+    one_off_charges: tuple[OneOffPlanCharge, ...] = ()
+    """Prices billed once per subscription that starts on the plan (a device sold), perhaps
+    in instalments."""
+
+    def feature(self, code: str) -> Feature | None:
+        """The feature with ``code``, or ``None`` when the plan does not list it."""
+        return next((feature for feature in self.features if feature.code == code), None)
 
     def meter(self, code: str) -> Meter:
         """The meter with ``code`` (plans are validated, so charges name real meters)."""

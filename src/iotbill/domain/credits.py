@@ -51,6 +51,10 @@ from iotbill.domain.errors import InvalidInput, ProblemCollector
 from iotbill.domain.money import Currency, format_money, parse_decimal, round_money
 from iotbill.domain.periods import require_aware
 
+CreditTiming = Literal["after_tax", "before_tax"]
+"""When a tenant's invoices use the customer's credits: on what is due after tax (the
+default), or before tax, as a line that lowers the taxed subtotal."""
+CREDIT_TIMINGS: tuple[CreditTiming, ...] = get_args(CreditTiming)
 GrantKind = Literal["granted", "purchased", "carried"]
 GRANT_KINDS: tuple[GrantKind, ...] = get_args(GrantKind)
 PROMOTIONS = "promotions"

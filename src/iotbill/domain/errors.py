@@ -6,7 +6,9 @@ stable ``code``. The categories say what the caller can do about it::
     IotbillError                 code
     ├── InvalidInput             "invalid_input"   fix the input and retry
     ├── NotFound                 "not_found"       name something that exists
-    └── Conflict                 "conflict"        the state forbids it now
+    ├── Conflict                 "conflict"        the state forbids it now
+    └── StoreUnavailable         "store_unavailable"  name a store that can be opened
+                                                   or reached, or retry when it is up
 
 :class:`InvalidInput` carries every :class:`Problem` found, each naming where
 (a file, line and field path) and why, so one run reports all mistakes at once.
@@ -81,6 +83,13 @@ class Conflict(IotbillError):
     """The request contradicts the current state."""
 
     code = "conflict"
+
+
+class StoreUnavailable(IotbillError):
+    """The store cannot be opened, created or reached (a missing folder, a directory in
+    place of a file, a server that does not answer, a database that does not exist)."""
+
+    code = "store_unavailable"
 
 
 class ProblemCollector:

@@ -3,22 +3,40 @@
 Each line's ``amount`` is its ``exact_amount`` rounded once to the currency's
 minor unit (:func:`~iotbill.domain.money.round_money`); detail amounts stay
 exact. A subtotal is the exact sum of the rounded lines.
+
+A line a subscription bills knows, while it is priced, its :class:`LineSource`:
+the plan it bills and the billing period it covers (a period-close invoice bills
+its period's usage and the next period's advance fees). Coupons read it to know
+what they discount (:mod:`iotbill.domain.discounts`); it is not stored, since a
+line's discount is priced with the line.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
 from iotbill.domain.errors import InvalidInput
 from iotbill.domain.input_rules import amount_problem
 from iotbill.domain.money import Currency, format_money, round_money
+from iotbill.domain.periods import Period
 from iotbill.domain.pricing import Detail
 from iotbill.domain.quantities import decimal_text
 
-LineKind = Literal["fixed_fee", "usage", "minimum", "credit", "adjustment"]
+LineKind = Literal[
+    "fixed_fee", "usage", "minimum", "commitment", "credit", "adjustment", "discount", "one_off"
+]
+
+
+@dataclass(frozen=True, slots=True)
+class LineSource:
+    """What a subscription's line bills: a charge of plan ``plan`` over the billing
+    period ``covers`` (or, on an interim invoice, the part of it so far)."""
+
+    plan: str
+    covers: Period
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +52,7 @@ class InvoiceLine:
     amount: Decimal
     group: str | None = None
     detail: tuple[Detail, ...] = ()
+    source: LineSource | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def rounded(

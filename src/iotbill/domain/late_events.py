@@ -22,13 +22,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
+from iotbill.domain.commitments import DESCRIPTIONS
 from iotbill.domain.customers import Customer
 from iotbill.domain.event_table import EventTable
 from iotbill.domain.invoicing import InvoiceLine
 from iotbill.domain.money import format_money
 from iotbill.domain.periods import Period
 from iotbill.domain.pricing import Detail
-from iotbill.domain.subscription_billing import PlanVersions, segments, span_text, usage_lines
+from iotbill.domain.subscription_billing import (
+    PlanVersions,
+    committed_usage_lines,
+    segments,
+    span_text,
+)
 from iotbill.domain.subscriptions import Subscription
 
 
@@ -49,9 +55,9 @@ def late_usage_adjustments(
     totals, so the original lines plus the adjustments add up to what the
     period costs with every event.
     """
-    before = usage_lines(subscription, customer, plans, period, billed)
-    after = usage_lines(subscription, customer, plans, period, current)
-    names = {
+    before = committed_usage_lines(subscription, customer, plans, period, billed)
+    after = committed_usage_lines(subscription, customer, plans, period, current)
+    names = dict(DESCRIPTIONS) | {
         charge.code: charge.name or charge.code
         for segment in segments(subscription, plans, period)
         for charge in segment.plan.charges

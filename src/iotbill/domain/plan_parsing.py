@@ -18,6 +18,7 @@ from iotbill.domain.catalog import (
     INTERVALS,
     BusinessModel,
     Charge,
+    Commitment,
     FeeTiming,
     FixedFee,
     Interval,
@@ -25,11 +26,14 @@ from iotbill.domain.catalog import (
     Plan,
 )
 from iotbill.domain.errors import InvalidInput, ProblemCollector
+from iotbill.domain.feature_parsing import parse_features
 from iotbill.domain.fields import FieldReader
 from iotbill.domain.input_rules import ID_LIMITS, PLAN_LIMITS, text_problem
 from iotbill.domain.metering import AGGREGATIONS, PropertyKind
 from iotbill.domain.money import Currency, currency, parse_decimal, round_money
-from iotbill.domain.pricing import PRICE_MODELS, Flat
+from iotbill.domain.plan_usage_terms import check_commitment, parse_cap, parse_risk_factor
+from iotbill.domain.pricing import PRICE_MODELS, Dynamic, Flat
+from iotbill.domain.sale_terms import parse_one_off_charges
 
 PLAN_FIELDS = (
     "code",
@@ -42,6 +46,10 @@ PLAN_FIELDS = (
     "meters",
     "charges",
     "thresholds",
+    "minimum_commitment",
+    "maximum",
+    "features",
+    "one_off_charges",
 )
 METER_FIELDS = (
     "code",
@@ -52,9 +60,10 @@ METER_FIELDS = (
     "filters",
     "group_by",
     "allow_negative",
+    "cap",
 )
 FEE_FIELDS = ("code", "name", "amount", "timing")
-CHARGE_FIELDS = ("code", "name", "meter", "model", "min_amount")
+CHARGE_FIELDS = ("code", "name", "meter", "model", "min_amount", "risk_factor")
 SCALAR_TYPES = (str, int, Decimal, bool)
 
 
@@ -89,13 +98,30 @@ def parse_plan(data: Any) -> Plan:
         _charge(FieldReader(item, f"charges[{index}]", problems), meters_by_code, plan_currency)
         for index, item in enumerate(reader.items("charges"))
     ]
+    features, usage_charges = parse_features(reader, meters_by_code, charges)
     thresholds = _thresholds(reader, plan_currency)
+    commitment = Commitment(
+        _money_amount(reader, "minimum_commitment", plan_currency, required=False, positive=True),
+        _money_amount(reader, "maximum", plan_currency, required=False, positive=True),
+    )
+    one_offs = parse_one_off_charges(reader, plan_currency)
+    charge_codes = [c.code if c else None for c in (*charges, *usage_charges)]
+    check_commitment(reader, commitment, charge_codes, fees)
     _unique_codes(problems, "meters", [m.code if m else None for m in meters])
     _unique_codes(
         problems,
         "charges",
         [c.code if c else None for c in charges],
         taken={f.code: "fixed_fees" for f in fees if f is not None},
+    )
+    _unique_codes(
+        problems,
+        "one_off_charges",
+        [c.code if c else None for c in one_offs],
+        taken={
+            **{f.code: "fixed_fees" for f in fees if f is not None},
+            **{c: "charges" for c in charge_codes if c is not None},
+        },
     )
     problems.raise_if_any()
     assert code is not None and name is not None and plan_currency is not None
@@ -108,8 +134,11 @@ def parse_plan(data: Any) -> Plan:
         interval=cast(Interval, interval),
         fixed_fees=tuple(f for f in fees if f is not None),
         meters=tuple(meters_by_code.values()),
-        charges=tuple(c for c in charges if c is not None),
+        charges=(*(c for c in charges if c is not None), *usage_charges),
         thresholds=thresholds,
+        commitment=commitment,
+        features=features,
+        one_off_charges=tuple(c for c in one_offs if c is not None),
     )
 
 
@@ -147,9 +176,14 @@ def _currency(reader: FieldReader) -> Currency | None:
 
 
 def _money_amount(
-    reader: FieldReader, name: str, plan_currency: Currency | None, *, required: bool
+    reader: FieldReader,
+    name: str,
+    plan_currency: Currency | None,
+    *,
+    required: bool,
+    positive: bool = False,
 ) -> Decimal | None:
-    amount = reader.decimal(name, required=required)
+    amount = reader.decimal(name, required=required, positive=positive)
     if amount is not None and not _in_minor_units(reader, name, amount, plan_currency):
         return None
     return amount
@@ -197,11 +231,12 @@ def _meter(reader: FieldReader) -> Meter | None:
     filters = _filters(reader)
     group_by = reader.text("group_by", required=False, limit=ID_LIMITS["property"])
     allow_negative = reader.boolean("allow_negative")
+    cap = parse_cap(reader, aggregation)
     if len(reader.problems.problems) > before:
         return None
     assert code is not None and event_type is not None and aggregation is not None
     return Meter(
-        code, event_type, aggregation, property_name, filters, group_by, allow_negative, name
+        code, event_type, aggregation, property_name, filters, group_by, allow_negative, name, cap
     )
 
 
@@ -277,13 +312,19 @@ def _charge(
             reader.path("meter"), "percentage needs a meter that sums an amount (sum)"
         )
     min_amount = _money_amount(reader, "min_amount", plan_currency, required=False)
+    risk_factor = parse_risk_factor(reader, meters)
     model = model_class.parse(reader) if model_class else None
+    capped = meter_code is not None and meter_code in meters and meters[meter_code].cap
+    if isinstance(model, Dynamic) and capped:
+        reader.problems.add(
+            reader.path("meter"), "dynamic prices each event, so its meter cannot have a cap"
+        )
     if isinstance(model, Flat):  # a flat charge's amount is money, like a fixed fee's
         _in_minor_units(reader, "amount", model.amount, plan_currency)
     if model is None or len(reader.problems.problems) > before:
         return None
     assert code is not None
-    return Charge(code, model, meter_code, min_amount, name)
+    return Charge(code, model, meter_code, min_amount, name, risk_factor)
 
 
 def _unique_codes(

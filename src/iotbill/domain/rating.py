@@ -1,24 +1,33 @@
 """Rating: a plan's charges and fees over one billing period, as invoice lines.
 
 ``rate_period`` is the pure heart of billing: given a plan, a table of usage
-events and a period, it selects each meter's events, aggregates them, prices
-each charge (per group) with its price model, adds a true-up line where a
-charge's total falls below its ``min_amount``, and rounds each line once.
+events and a period, it selects each meter's events, aggregates them (capped
+in each local day or hour of the customer's zone where the meter has a cap),
+prices each charge (per group) with its price model, multiplies the price by
+the charge's risk factor, adds a true-up line where a charge's total falls
+below its ``min_amount``, and rounds each line once. A plan's commitments,
+which bound all its charges together, come after
+(:mod:`iotbill.domain.commitments`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-from iotbill.domain.catalog import Charge, FixedFee, Plan
+from iotbill.domain.catalog import Charge, FixedFee, Meter, Plan
 from iotbill.domain.errors import InvalidInput, ProblemCollector
 from iotbill.domain.event_table import EventTable
 from iotbill.domain.invoicing import InvoiceLine
-from iotbill.domain.metering.selection import select
+from iotbill.domain.metering.selection import GroupUsage, select
+from iotbill.domain.metering.window_cap import CappedQuantity
 from iotbill.domain.money import Currency
 from iotbill.domain.periods import Period
-from iotbill.domain.pricing import Detail, Usage
+from iotbill.domain.pricing import Detail, Rating, Usage
+from iotbill.domain.quantities import decimal_text
+
+UTC_ZONE = ZoneInfo("UTC")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,10 +40,15 @@ class RatingOptions:
 
 
 def rate_period(
-    plan: Plan, table: EventTable, period: Period, options: RatingOptions = RatingOptions()
+    plan: Plan,
+    table: EventTable,
+    period: Period,
+    options: RatingOptions = RatingOptions(),
+    zone: ZoneInfo = UTC_ZONE,
 ) -> list[InvoiceLine]:
     """Every line ``plan`` bills for ``period``: fixed fees first, then charges in plan order.
 
+    ``zone`` is the customer's: the local days and hours of meters' caps.
     Raises :class:`InvalidInput` listing every event that a meter cannot take.
     """
     lines = [
@@ -47,7 +61,7 @@ def rate_period(
     problems = ProblemCollector()
     for charge in plan.charges:
         try:
-            lines.extend(charge_lines(plan, charge, table, period))
+            lines.extend(charge_lines(plan, charge, table, period, zone))
         except InvalidInput as error:
             problems.extend(error.problems)
     problems.raise_if_any()
@@ -69,21 +83,16 @@ def fee_line(fee: FixedFee, currency: Currency) -> InvoiceLine:
 
 
 def charge_lines(
-    plan: Plan, charge: Charge, table: EventTable, period: Period
+    plan: Plan, charge: Charge, table: EventTable, period: Period, zone: ZoneInfo = UTC_ZONE
 ) -> list[InvoiceLine]:
     """The lines of one charge: one per group, then a minimum true-up if needed."""
+    risk = _risk_detail(plan, charge, table, period, zone)
     if charge.meter is None:
-        lines = [_priced_line(plan.currency, charge, Usage(Decimal(1)), None)]
+        lines = [_priced_line(plan.currency, charge, Usage(Decimal(1)), None, risk)]
     else:
         meter = plan.meter(charge.meter)
-        aggregation = meter.aggregator()
         lines = [
-            _priced_line(
-                plan.currency,
-                charge,
-                Usage(aggregation.aggregate(usage.window), usage.window.values, usage.amounts),
-                usage.group,
-            )
+            _metered_line(plan.currency, charge, meter, usage, zone, risk)
             for usage in select(table, meter, period, charge.model.amount_property)
         ]
     if charge.min_amount is not None:
@@ -93,10 +102,77 @@ def charge_lines(
     return lines
 
 
-def _priced_line(
-    currency: Currency, charge: Charge, usage: Usage, group: str | None
+def _metered_line(
+    currency: Currency,
+    charge: Charge,
+    meter: Meter,
+    usage: GroupUsage,
+    zone: ZoneInfo,
+    risk: Detail | None,
 ) -> InvoiceLine:
-    rating = charge.model.price(usage)
+    measured = meter.quantity(usage.window, zone)
+    line = _priced_line(
+        currency,
+        charge,
+        Usage(measured.quantity, usage.window.values, usage.amounts),
+        usage.group,
+        risk,
+    )
+    if measured.windows_capped == 0:
+        return line
+    return replace(line, detail=(_cap_detail(meter, measured), *line.detail))
+
+
+def _cap_detail(meter: Meter, measured: CappedQuantity) -> Detail:
+    """What the cap left out: ``150 not counted: at most 250 per day (1 day over)``."""
+    assert meter.cap is not None
+    over = measured.windows_capped
+    windows = f"{over} {meter.cap.per}{'s' if over > 1 else ''} over"
+    return Detail(
+        "window_cap",
+        Decimal(0),
+        units=measured.uncapped - measured.quantity,
+        note=(
+            f"{decimal_text(measured.uncapped - measured.quantity)} of"
+            f" {decimal_text(measured.uncapped)} not counted: at most"
+            f" {decimal_text(meter.cap.max)} per {meter.cap.per} ({windows})"
+        ),
+    )
+
+
+def _risk_detail(
+    plan: Plan, charge: Charge, table: EventTable, period: Period, zone: ZoneInfo
+) -> Detail | None:
+    """The charge's risk factor for ``period``, as the detail that shows it (``factor``)."""
+    risk = charge.risk_factor
+    if risk is None:
+        return None
+    events, exposure = (
+        _quantity(plan.meter(code), table, period, zone) for code in (risk.events, risk.exposure)
+    )
+    number, band = risk.band(events, exposure)
+    bound = "no bound" if band.up_to is None else f"up to {decimal_text(band.up_to)}"
+    return Detail(
+        "risk_factor",
+        Decimal(0),
+        factor=band.factor,
+        note=(
+            f"{decimal_text(events)} {risk.events} per {decimal_text(risk.per)}"
+            f" {risk.exposure} over {decimal_text(exposure)}: ratio"
+            f" {risk.ratio_text(events, exposure)}, row {number} ({bound})"
+        ),
+    )
+
+
+def _quantity(meter: Meter, table: EventTable, period: Period, zone: ZoneInfo) -> Decimal:
+    (usage,) = select(table, meter, period)  # a ratio's meters have no group_by
+    return meter.quantity(usage.window, zone).quantity
+
+
+def _priced_line(
+    currency: Currency, charge: Charge, usage: Usage, group: str | None, risk: Detail | None
+) -> InvoiceLine:
+    rating = _scaled(charge.model.price(usage), risk)
     description = charge.name or charge.code
     return InvoiceLine.rounded(
         currency,
@@ -109,6 +185,17 @@ def _priced_line(
         group=group,
         detail=rating.detail,
     )
+
+
+def _scaled(rating: Rating, risk: Detail | None) -> Rating:
+    """``rating`` with its amount and unit price multiplied by the risk factor."""
+    if risk is None:
+        return rating
+    assert risk.factor is not None
+    amount = rating.amount * risk.factor
+    unit_price = None if rating.unit_price is None else rating.unit_price * risk.factor
+    shown = replace(risk, amount=amount - rating.amount)
+    return Rating(amount, unit_price, (*rating.detail, shown))
 
 
 def _true_up(currency: Currency, charge: Charge, minimum: Decimal, total: Decimal) -> InvoiceLine:

@@ -4,22 +4,29 @@ Each function here is a pure function of the subscription's current state, so
 an invoice computed late, or again, says the same thing. The pieces:
 
 * :func:`opening_lines` -- on subscribing: the advance fees of the first period,
-  prorated by second from the start (or the trial's end).
+  prorated by second from the start (or the trial's end), and the first part of
+  the plan's one-off charges (:mod:`iotbill.domain.instalments`).
 * :func:`period_close_lines` -- when a period ends: its arrears (usage, arrears
-  fees) and the next period's advance fees, unless service ends by then.
+  fees) and the next period's advance fees with the one-off charges' parts due
+  then, unless service ends by then; the parts still owed when it ends.
 * :func:`change_lines` -- a phase that starts inside a period (an immediate plan
   change or a migration): a credit for the unused part of the old plan's
   advance fees and a charge for the rest of the period on the new plan's.
 * :func:`cancellation_lines` -- an immediate cancellation: a credit for the
-  unused part of the advance fees.
+  unused part of the advance fees, and the one-off charges' parts still owed.
+* :func:`lines_covering` -- all of the above that cover one period, whatever
+  invoice carries them (what a fixed-amount coupon takes from).
 
 A period is split into :class:`Segment` s at phase changes. Usage is rated on
 each segment on its own, with its plan's full tiers (``rate_period`` over the
 segment, so tiers are never prorated; a charge's flat amount, tier flat fees
 and minimum apply on each segment as if it stood alone). Fixed fees are
 prorated by second (:func:`~iotbill.domain.subscriptions.prorate`) over the
-billing period. Time inside a trial, before the start or after the end of
-service is never billed. Advance fees are billed on the phase in force at the
+billing period. A plan's commitments (:mod:`iotbill.domain.commitments`) bound
+each segment's charges, prorated by second like fixed fees; interim invoices
+leave them out (:func:`usage_lines`), the period's close settles them
+(:func:`committed_usage_lines`). Time inside a trial, before the start or after
+the end of service is never billed. Advance fees are billed on the phase in force at the
 period's start; the later change or cancellation lines settle the rest, so the
 sum of all lines is the same whatever order things were invoiced in.
 """
@@ -30,18 +37,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, time
 from decimal import Decimal
+from itertools import groupby
 from zoneinfo import ZoneInfo
 
 from iotbill.domain.catalog import FixedFee, Plan
+from iotbill.domain.commitments import commitment_lines
 from iotbill.domain.customers import Customer
 from iotbill.domain.errors import InvalidInput, NotFound
 from iotbill.domain.event_table import EventTable
-from iotbill.domain.invoicing import InvoiceLine, LineKind
+from iotbill.domain.instalments import instalment_lines, remaining_lines
+from iotbill.domain.invoicing import InvoiceLine, LineKind, LineSource
+from iotbill.domain.pauses import paused_at, unpaused_spans
 from iotbill.domain.periods import Period
 from iotbill.domain.pricing import Detail
 from iotbill.domain.quantities import decimal_text
 from iotbill.domain.rating import RatingOptions, fee_line, rate_period
 from iotbill.domain.subscriptions import (
+    Pause,
     Phase,
     PlanKey,
     Subscription,
@@ -80,7 +92,8 @@ def billing_periods(
 
 
 def segments(subscription: Subscription, plans: PlanVersions, period: Period) -> list[Segment]:
-    """``period`` within the subscription's service, split at phase changes."""
+    """``period`` within the subscription's service, split at phase changes, without the
+    time it is paused."""
     start = max(period.start, subscription.start)
     end = period.end if subscription.end is None else min(period.end, subscription.end)
     result: list[Segment] = []
@@ -90,9 +103,10 @@ def segments(subscription: Subscription, plans: PlanVersions, period: Period) ->
         span_start, span_end = max(start, phase.start), min(end, phase_end)
         if span_start >= span_end:
             continue
-        billable_start = max(span_start, subscription.billable_from)
-        billable = Period(billable_start, span_end) if billable_start < span_end else None
-        result.append(Segment(phase, _plan(plans, phase), Period(span_start, span_end), billable))
+        for span in unpaused_spans(subscription.pauses, Period(span_start, span_end)):
+            billable_start = max(span.start, subscription.billable_from)
+            billable = Period(billable_start, span.end) if billable_start < span.end else None
+            result.append(Segment(phase, _plan(plans, phase), span, billable))
     return result
 
 
@@ -103,12 +117,33 @@ def usage_lines(
     period: Period,
     table: EventTable,
 ) -> list[InvoiceLine]:
-    """The usage charges of ``period``: each billable segment rated on its own plan."""
+    """The usage charges of ``period`` (or of its part so far, for an interim invoice):
+    each billable segment rated on its own plan, without commitments."""
     return [
         line
         for segment in segments(subscription, plans, period)
-        for line in _segment_usage(segment, period, table, customer)
+        for line in _segment_charges(segment, period, table, customer)
     ]
+
+
+def committed_usage_lines(
+    subscription: Subscription,
+    customer: Customer,
+    plans: PlanVersions,
+    period: Period,
+    table: EventTable,
+) -> list[InvoiceLine]:
+    """What ``period``'s usage bills when it closes: each billable segment's charges, and
+    after each phase's segments its plan's commitment line."""
+    lines: list[InvoiceLine] = []
+    for phase_segments in _by_phase(segments(subscription, plans, period)):
+        charges = [
+            line
+            for segment in phase_segments
+            for line in _segment_charges(segment, period, table, customer)
+        ]
+        lines += [*charges, *_commitment(phase_segments, charges, period, customer)]
+    return lines
 
 
 def arrears_lines(
@@ -118,17 +153,23 @@ def arrears_lines(
     period: Period,
     table: EventTable,
 ) -> list[InvoiceLine]:
-    """What ``period`` bills at its end: per segment, prorated arrears fees then usage."""
+    """What ``period`` bills at its end: per segment, prorated arrears fees then usage;
+    after each phase's segments, its plan's commitment line."""
     lines: list[InvoiceLine] = []
-    for segment in segments(subscription, plans, period):
-        if segment.billable is None:
-            continue
-        for fee in segment.plan.fixed_fees:
-            if fee.timing == "arrears":
-                lines.append(
-                    _fee_line(fee, segment, segment.billable, period, customer, "fixed_fee")
-                )
-        lines.extend(_segment_usage(segment, period, table, customer))
+    for phase_segments in _by_phase(segments(subscription, plans, period)):
+        charges: list[InvoiceLine] = []
+        for segment in phase_segments:
+            if segment.billable is None:
+                continue
+            for fee in segment.plan.fixed_fees:
+                if fee.timing == "arrears":
+                    lines.append(
+                        _fee_line(fee, segment, segment.billable, period, customer, "fixed_fee")
+                    )
+            segment_charges = _segment_charges(segment, period, table, customer)
+            charges += segment_charges
+            lines += segment_charges
+        lines += _commitment(phase_segments, charges, period, customer)
     return lines
 
 
@@ -145,7 +186,7 @@ def advance_lines(
         return []
     first = max(period.start, subscription.start)
     billable_start = max(first, subscription.billable_from)
-    if billable_start >= period.end:
+    if billable_start >= period.end or _paused_into(subscription, first):
         return []
     phase = subscription.phase_at(first)
     assert phase is not None
@@ -160,9 +201,13 @@ def advance_lines(
 def opening_lines(
     subscription: Subscription, customer: Customer, plans: PlanVersions
 ) -> list[InvoiceLine]:
-    """What subscribing bills at once: the advance fees of the first period."""
+    """What subscribing bills at once: the advance fees of the first period, and the first
+    part of each of its plan's one-off charges."""
     first = subscription.cycle(customer.timezone).period_containing(subscription.start)
-    return advance_lines(subscription, customer, plans, first)
+    return [
+        *advance_lines(subscription, customer, plans, first),
+        *instalment_lines(subscription, customer, _first_plan(subscription, plans), first),
+    ]
 
 
 def period_close_lines(
@@ -172,19 +217,60 @@ def period_close_lines(
     period: Period,
     table: EventTable,
 ) -> list[InvoiceLine]:
-    """The period-close invoice's lines: ``period`` in arrears, the next period in advance.
+    """The period-close invoice's lines: ``period`` in arrears, the next period in advance
+    (with the one-off charges' parts due then).
 
     ``period`` must be one of the subscription's billing periods; nothing is
-    billed for a period outside its service.
+    billed for a period outside its service. When service ends with ``period``
+    (a cancellation at period end), the one-off charges' parts still owed.
     """
     cycle = subscription.cycle(customer.timezone)
     following = cycle.next_period(period)
     if not segments(subscription, plans, period):
         return []
+    first_plan = _first_plan(subscription, plans)
+    cancellation = subscription.cancellation
+    final = (
+        cancellation is not None
+        and cancellation.timing != "immediate"
+        and period.start < cancellation.effective_at <= period.end
+    )
     return [
         *arrears_lines(subscription, customer, plans, period, table),
         *advance_lines(subscription, customer, plans, following),
+        *instalment_lines(subscription, customer, first_plan, following),
+        *(remaining_lines(subscription, customer, first_plan) if final else ()),
     ]
+
+
+def lines_covering(
+    subscription: Subscription,
+    customer: Customer,
+    plans: PlanVersions,
+    period: Period,
+    table: EventTable,
+) -> list[InvoiceLine]:
+    """Every line the subscription bills for ``period``, whatever invoice carries it: its
+    advance fees (on the opening or the previous period's close), the changes and the
+    immediate cancellation inside it, and its arrears (``table``: its events)."""
+    lines = advance_lines(subscription, customer, plans, period)
+    for phase in subscription.phases[1:]:
+        if period.start < phase.start < period.end:
+            lines.extend(change_lines(subscription, customer, plans, phase.start))
+    cancellation = subscription.cancellation
+    if (
+        cancellation is not None
+        and cancellation.timing == "immediate"
+        and period.start < cancellation.effective_at < period.end
+    ):
+        lines.extend(cancellation_lines(subscription, customer, plans))
+    for pause in subscription.pauses:
+        if period.start <= pause.start < period.end:
+            lines.extend(pause_lines(subscription, customer, plans, pause))
+        if pause.end is not None and period.start <= pause.end < period.end:
+            lines.extend(resume_lines(subscription, customer, plans, pause))
+    lines.extend(arrears_lines(subscription, customer, plans, period, table))
+    return lines
 
 
 def change_lines(
@@ -221,18 +307,66 @@ def change_lines(
 def cancellation_lines(
     subscription: Subscription, customer: Customer, plans: PlanVersions
 ) -> list[InvoiceLine]:
-    """The credit for the unused part of the advance fees after an immediate cancellation."""
+    """After an immediate cancellation: the credit for the unused part of the advance fees,
+    and the one-off charges' parts still owed."""
     end = subscription.end
     if end is None:
         return []
+    remaining = remaining_lines(subscription, customer, _first_plan(subscription, plans))
     period = subscription.cycle(customer.timezone).period_containing(end)
     unused_start = max(end, subscription.billable_from)
     if end == period.start or unused_start >= period.end:
-        return []
+        return remaining
+    if paused_at(subscription.pauses, end) is not None:
+        return remaining  # the pause credited the rest of the period
     phase = subscription.phase_at(end)
     assert phase is not None
-    return _advance_credits(
+    credits = _advance_credits(
         _segment_at(phase, plans, Period(unused_start, period.end)), period, customer
+    )
+    return [*credits, *remaining]
+
+
+def pause_lines(
+    subscription: Subscription, customer: Customer, plans: PlanVersions, pause: Pause
+) -> list[InvoiceLine]:
+    """The credit of the advance fees from ``pause`` to the end of its period."""
+    period = subscription.cycle(customer.timezone).period_containing(pause.start)
+    unused_start = max(pause.start, subscription.billable_from)
+    if unused_start >= period.end:
+        return []
+    phase = subscription.phase_at(pause.start)
+    assert phase is not None
+    segment = _segment_at(phase, plans, Period(unused_start, period.end))
+    return _advance_credits(segment, period, customer, reason="paused")
+
+
+def resume_lines(
+    subscription: Subscription, customer: Customer, plans: PlanVersions, pause: Pause
+) -> list[InvoiceLine]:
+    """The advance fees from the end of ``pause`` to the end of its period."""
+    assert pause.end is not None
+    period = subscription.cycle(customer.timezone).period_containing(pause.end)
+    first = max(pause.end, subscription.billable_from)
+    end = subscription.end
+    if first >= period.end or (end is not None and end <= pause.end):
+        return []
+    phase = subscription.phase_at(pause.end)
+    assert phase is not None
+    segment = _segment_at(phase, plans, Period(first, period.end))
+    return [
+        _fee_line(fee, segment, segment.span, period, customer, "fixed_fee", in_advance=True)
+        for fee in segment.plan.fixed_fees
+        if fee.timing == "advance"
+    ]
+
+
+def _paused_into(subscription: Subscription, instant: datetime) -> bool:
+    """Whether a pause that started before ``instant`` lasts until it (or ends exactly
+    then): the advance fee of a period that starts so is billed on resumption."""
+    return any(
+        pause.start < instant and (pause.end is None or instant <= pause.end)
+        for pause in subscription.pauses
     )
 
 
@@ -255,25 +389,68 @@ def _plan(plans: PlanVersions, phase: Phase) -> Plan:
         raise NotFound(f"plan {phase.plan_code!r} version {phase.plan_version}") from None
 
 
+def _first_plan(subscription: Subscription, plans: PlanVersions) -> Plan:
+    """The plan the subscription started on: the one whose one-off charges it bills."""
+    return _plan(plans, subscription.phases[0])
+
+
 def _segment_at(phase: Phase, plans: PlanVersions, span: Period) -> Segment:
     return Segment(phase, _plan(plans, phase), span, span)
 
 
-def _segment_usage(
+def _by_phase(found: list[Segment]) -> list[list[Segment]]:
+    """``found`` in runs of the same phase (a pause splits a phase into several)."""
+    return [list(run) for _, run in groupby(found, key=lambda segment: segment.phase)]
+
+
+def _commitment(
+    phase_segments: list[Segment], charges: list[InvoiceLine], period: Period, customer: Customer
+) -> list[InvoiceLine]:
+    """The commitment line that bounds a phase's ``charges`` in ``period``: its plan's
+    commitment prorated over the phase's billable time (a pause's time is not committed)."""
+    billed = [segment.billable for segment in phase_segments if segment.billable is not None]
+    if not billed:
+        return []
+    first = phase_segments[0]
+    plan = first.plan
+    lines = commitment_lines(plan.commitment, plan.currency, charges, billed, period)
+    return _labelled(lines, first.phase, billed, period, customer)
+
+
+def _segment_charges(
     segment: Segment, period: Period, table: EventTable, customer: Customer
 ) -> list[InvoiceLine]:
     if segment.billable is None:
         return []
-    lines = rate_period(segment.plan, table, segment.billable, USAGE_ONLY)
-    if segment.billable == period:
-        return lines
-    label = _label(segment, segment.billable, customer)
-    return [replace(line, description=f"{line.description} ({label})") for line in lines]
+    lines = rate_period(segment.plan, table, segment.billable, USAGE_ONLY, customer.zone)
+    return _labelled(lines, segment.phase, [segment.billable], period, customer)
 
 
-def _advance_credits(segment: Segment, period: Period, customer: Customer) -> list[InvoiceLine]:
+def _labelled(
+    lines: list[InvoiceLine],
+    phase: Phase,
+    spans: list[Period],
+    period: Period,
+    customer: Customer,
+) -> list[InvoiceLine]:
+    """``lines`` of a phase's plan over ``spans`` of ``period``, saying which plan and spans
+    when they cover only part of it."""
+    source = LineSource(phase.plan_code, period)
+    if spans == [period]:
+        return [replace(line, source=source) for line in lines]
+    label = ", ".join([str(phase), *(span_text(span, customer.zone) for span in spans)])
     return [
-        _fee_line(fee, segment, segment.span, period, customer, "credit", in_advance=True)
+        replace(line, description=f"{line.description} ({label})", source=source) for line in lines
+    ]
+
+
+def _advance_credits(
+    segment: Segment, period: Period, customer: Customer, reason: str = "unused"
+) -> list[InvoiceLine]:
+    return [
+        _fee_line(
+            fee, segment, segment.span, period, customer, "credit", in_advance=True, reason=reason
+        )
         for fee in segment.plan.fixed_fees
         if fee.timing == "advance"
     ]
@@ -288,21 +465,23 @@ def _fee_line(
     kind: LineKind,
     *,
     in_advance: bool = False,
+    reason: str = "unused",
 ) -> InvoiceLine:
     """``fee`` for the part ``used`` of ``period``, prorated by second; negative as a credit."""
     name = fee.name or fee.code
     label = _label(segment, used, customer)
     if kind == "credit":
-        description = f"Credit: {name} ({label}, unused, billed in advance)"
+        description = f"Credit: {name} ({label}, {reason}, billed in advance)"
     else:
         description = f"{name} ({label}, in advance)" if in_advance else f"{name} ({label})"
+    source = LineSource(segment.phase.plan_code, period)
     if used == period and kind != "credit":
         full = fee_line(fee, segment.plan.currency)
-        return replace(full, description=description if in_advance else name)
+        return replace(full, description=description if in_advance else name, source=source)
     sign = -1 if kind == "credit" else 1
     amount = prorate(fee.amount * sign, used, period)
     note = f"{decimal_text(fee.amount)} x {_seconds_text(used)}/{_seconds_text(period)} seconds"
-    return InvoiceLine.rounded(
+    line = InvoiceLine.rounded(
         segment.plan.currency,
         charge=fee.code,
         kind=kind,
@@ -319,6 +498,7 @@ def _fee_line(
             ),
         ),
     )
+    return replace(line, source=source)
 
 
 def _seconds_text(span: Period) -> str:

@@ -126,6 +126,9 @@ def subscription_json(subscription: Subscription) -> dict[str, Any]:
             "requested_at": _iso(cancellation.requested_at),
             "effective_at": _iso(cancellation.effective_at),
         },
+        "pauses": [
+            {"start": _iso(pause.start), "end": _iso(pause.end)} for pause in subscription.pauses
+        ],
         "end": _iso(subscription.end),
     }
 

@@ -78,3 +78,13 @@ def authenticate(uow_factory: UnitOfWorkFactory, presented: str, directory: str)
     if key is None or not key.active or not key.matches(secret):
         return None
     return key
+
+
+def active_key(uow_factory: UnitOfWorkFactory, key_id: str, directory: str) -> ApiKey | None:
+    """The unrevoked key ``key_id`` of any tenant, or ``None`` (a dashboard session's key).
+
+    ``directory`` is any tenant code that exists (the lookup crosses tenants).
+    """
+    with uow_factory(directory, read_only=True) as uow:
+        key = uow.api_keys.find(key_id)
+    return key if key is not None and key.active else None

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from iotbill.domain.credits import (
+    CREDIT_TIMINGS,
     CreditGrant,
     LedgerEntry,
     credits_account,
@@ -30,12 +31,13 @@ from iotbill.domain.credits import (
     use_credits,
     use_entries,
 )
+from iotbill.domain.errors import InvalidInput
 from iotbill.domain.invoices import DocumentKind, Invoice, InvoiceSummary
 from iotbill.domain.invoicing import InvoiceLine
 from iotbill.domain.numbering import Series
 from iotbill.domain.periods import Period, local_midnight, require_aware
 from iotbill.services.numbering import take_number
-from iotbill.services.ports import UnitOfWork
+from iotbill.services.ports import Tenant, UnitOfWork
 
 
 class Balances:
@@ -43,6 +45,7 @@ class Balances:
 
     def __init__(self, uow: UnitOfWork, customers: Sequence[str]) -> None:
         self._uow = uow
+        self.before_tax = uow.tenants.get(uow.tenant).credits == "before_tax"
         self.grants = {grant.id: grant for grant in uow.credits.grants(customers)}
         entries = uow.credits.entries(customers)
         self._left = {grant.id: remaining(grant, entries) for grant in self.grants.values()}
@@ -50,8 +53,9 @@ class Balances:
         self.new_grants: list[CreditGrant] = []
 
     def apply(self, invoice: Invoice) -> Invoice:
-        """The finalized ``invoice`` with the customer's usable credit applied to what is
-        due (after tax), the ledger entries noted."""
+        """The finalized ``invoice`` with the customer's usable credit applied, the ledger
+        entries noted: to what is due after tax (``balance_applied``), or, when the tenant
+        uses credits before tax, to the subtotal, as a line that lowers the taxed amount."""
         if invoice.status != "finalized" or invoice.amount_due <= 0:
             return invoice
         assert invoice.finalized_at is not None and invoice.number is not None
@@ -60,7 +64,8 @@ class Balances:
             for grant in self.grants.values()
             if grant.customer_id == invoice.customer_id
         ]
-        uses = use_credits(mine, invoice.amount_due, at=invoice.finalized_at)
+        usable = invoice.subtotal if self.before_tax else invoice.amount_due
+        uses = use_credits(mine, usable, at=invoice.finalized_at)
         if not uses:
             return invoice
         for use in uses:
@@ -75,7 +80,10 @@ class Balances:
             )
         )
         used = sum((use.amount for use in uses), Decimal(0))
-        applied = replace(invoice, balance_applied=invoice.balance_applied + used)
+        if self.before_tax:
+            applied = replace(invoice, lines=(*invoice.lines, credits_used_line(invoice, used)))
+        else:
+            applied = replace(invoice, balance_applied=invoice.balance_applied + used)
         if applied.amount_due > 0:
             return applied
         return replace(applied, status="paid", paid_at=invoice.finalized_at)
@@ -110,6 +118,33 @@ class Balances:
             self._uow.credits.add_grant(grant)
         self._uow.credits.add_entries(self.added)
         self.new_grants, self.added = [], []
+
+
+def credits_used_line(invoice: Invoice, used: Decimal) -> InvoiceLine:
+    """The line of the credits an invoice uses before tax: ``-used``, taxed with the rest."""
+    return InvoiceLine.rounded(
+        invoice.currency,
+        charge="prepaid_credit",
+        kind="adjustment",
+        description="Credits used from the balance (before tax)",
+        quantity=Decimal(1),
+        unit_price=None,
+        exact_amount=-used,
+    )
+
+
+def set_credit_timing(uow: UnitOfWork, timing: str) -> Tenant:
+    """Choose when the unit of work's tenant uses customers' credits: ``after_tax`` (the
+    default) or ``before_tax``; :class:`InvalidInput` at ``credits`` for anything else."""
+    if timing not in CREDIT_TIMINGS:
+        raise InvalidInput.at(
+            "credits", f"must be one of {', '.join(CREDIT_TIMINGS)}, not {timing!r}"
+        )
+    with uow:
+        tenant = replace(uow.tenants.get(uow.tenant), credits=timing)
+        uow.tenants.save(tenant)
+        uow.commit()
+    return tenant
 
 
 def grant_credit(

@@ -26,7 +26,7 @@ or killed half-way and run again, leaves every invoice exactly once and no
 number unused.
 
 A batch costs a handful of statements, whatever its size: the batch's
-subscriptions, customers and invoice summaries; the events of every period
+subscriptions, customers, invoice summaries and coupon redemptions; the events of every period
 it prices in one query (:meth:`~iotbill.services.ports.EventStore.load_many`);
 two counts per period-close invoice that follows finalized periods, in one
 more, and the late events re-read only where the counts differ; the numbers
@@ -51,6 +51,8 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from iotbill.domain.catalog import Plan
+from iotbill.domain.coupons import Coupon
+from iotbill.domain.discounts import discounts_of
 from iotbill.domain.documents import drafts_to_read
 from iotbill.domain.errors import Conflict, InvalidInput, NotFound
 from iotbill.domain.event_table import EventTable
@@ -61,6 +63,7 @@ from iotbill.domain.subscription_billing import PlanVersions
 from iotbill.domain.subscriptions import PlanKey, Subscription
 from iotbill.services.balance import Balances, expire_credits
 from iotbill.services.numbering import take_numbers
+from iotbill.services.one_off_charges import PendingCharges
 from iotbill.services.ports import (
     EventScope,
     EventWindow,
@@ -205,6 +208,7 @@ def _read_bills(
     customers = uow.customers.find(customer_ids)
     invoices = uow.invoices.summaries(sorted(chosen))
     drafts = uow.invoices.find(drafts_to_read(invoices, times.as_of))
+    redeemed = _redeemed(uow, sorted(chosen))
     by_subscription: defaultdict[str | None, list[InvoiceSummary]] = defaultdict(list)
     for summary in invoices:
         by_subscription[summary.subscription_id].append(summary)
@@ -223,11 +227,32 @@ def _read_bills(
                     by_subscription[subscription.id],
                     drafts,
                     times,
+                    discounts_of(
+                        subscription,
+                        customers[subscription.customer_id],
+                        redeemed[subscription.id],
+                    ),
                 )
             )
         except Exception as error:  # one subscription never stops the others
             held.append(Held(subscription.id, _why(error)))
     return bills
+
+
+def _redeemed(
+    uow: UnitOfWork, subscriptions: Sequence[str]
+) -> defaultdict[str, list[tuple[Coupon, datetime]]]:
+    """The coupons redeemed on each of ``subscriptions``, with when (coupons read only when
+    some were redeemed)."""
+    found: defaultdict[str, list[tuple[Coupon, datetime]]] = defaultdict(list)
+    redemptions = uow.coupons.redemptions(subscriptions=subscriptions)
+    if redemptions:
+        coupons = {coupon.code: coupon for coupon in uow.coupons.list()}
+        for redemption in redemptions:
+            found[redemption.subscription_id].append(
+                (coupons[redemption.coupon], redemption.redeemed_at)
+            )
+    return found
 
 
 def event_scopes(subscriptions: Sequence[Subscription]) -> dict[str, EventScope]:
@@ -313,17 +338,21 @@ def _adjust_for_late_events(
 def _write(uow: UnitOfWork, bills: Sequence[SubscriptionBill]) -> BillRunReport:
     """Store what the bills issued, revised and finalized, in bulk; report it.
 
-    Each invoice finalized uses its customer's credits (:class:`Balances`), in the
-    order finalized; the last invoice of a subscription whose service has ended
-    puts its credit, if negative, on the customer's balance. The ledger entries are
-    written in the same transaction as the invoices.
+    Each invoice finalized bills its customer's one-off charges not billed yet
+    (:class:`PendingCharges`: on the first invoice issued since each was recorded)
+    and uses the customer's credits (:class:`Balances`), in the order finalized;
+    the last invoice of a subscription whose service has ended puts its credit,
+    if negative, on the customer's balance. The ledger entries and the charges'
+    marks are written in the same transaction as the invoices.
     """
     report = BillRunReport()
     added: list[Invoice] = []
     replaced: list[Invoice] = []
-    balances = Balances(uow, sorted({bill.customer.id for bill in bills}))
+    customers = sorted({bill.customer.id for bill in bills})
+    balances = Balances(uow, customers)
+    charges = PendingCharges(uow, customers)
     for bill in bills:
-        new, stored = bill.writes()
+        new, stored = bill.writes(charges)
         new = [balances.apply(invoice) for invoice in new]
         stored = [balances.apply(invoice) for invoice in stored]
         added.extend(new)
@@ -338,6 +367,7 @@ def _write(uow: UnitOfWork, bills: Sequence[SubscriptionBill]) -> BillRunReport:
         report.finalized.extend(bill.numbers)
     uow.invoices.add_many(added)
     uow.invoices.replace_drafts(replaced)
+    charges.write()
     balances.write()
     emit_many(
         uow,

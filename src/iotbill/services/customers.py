@@ -136,7 +136,7 @@ def add_device(uow: UnitOfWork, id: str, *, customer: str, start: Moment) -> Dev
     return device
 
 
-_USAGE_LINES = ("usage", "minimum")
+_USAGE_LINES = ("usage", "minimum", "commitment")
 """The kinds of invoice line that events priced."""
 
 

@@ -16,6 +16,11 @@ its repeats too. A repeat with other content than the first (in this input,
 or stored before) is a conflict (:class:`EventConflict`): reported with its
 line, never stored, the first event standing.
 
+Once the events are stored, the customers whose plans set usage alerts on a
+metered allowance have them recorded, as of each one's latest event
+(:func:`~iotbill.services.entitlements.record_alerts`), in one more
+transaction.
+
 The input streams in as :class:`Lines`, stretches of a file in line order.
 While ``writers`` threads store earlier batches, the next stretch is checked
 and its batches prepared on the calling thread: the work is done a column at a
@@ -37,11 +42,13 @@ from typing import Any, Protocol, Self
 
 from iotbill.domain.catalog import Plan
 from iotbill.domain.customers import Device
+from iotbill.domain.entitlements import MeteredFeature
 from iotbill.domain.errors import InvalidInput
 from iotbill.domain.events import Lines, Rejection, SourcedEvent, UsageEvent, naming_problem
 from iotbill.domain.input_rules import DEFAULT_CLOCK_SKEW, skew_problem
 from iotbill.domain.metering.checks import MeterChecks
 from iotbill.domain.subscriptions import PlanKey, Subscription
+from iotbill.services.entitlements import record_alerts
 from iotbill.services.ports import Clock, PreparedEvents, UnitOfWork, UnitOfWorkFactory
 
 DEFAULT_BATCH_SIZE = 100_000
@@ -171,6 +178,7 @@ def ingest_lines(
     refused: list[Rejection] = []
     conflicts: list[EventConflict] = []
     duplicates = passed = set_apart = 0
+    alerting: dict[str, datetime] = {}  # customers on plans with usage alerts: latest event
     store: _Writer = (
         _Atomic(uow_factory, tenant, received_at, batch_size, refused, screen, conflicts)
         if atomic
@@ -194,12 +202,18 @@ def ingest_lines(
             duplicates += found.duplicates
             passed += len(found.events)
             store.add(found.events, found.customers, found.lines, progress)
+            if screen.alerting:
+                _latest(alerting, found.events, found.customers, screen.alerting)
             progress()
         stored = store.finish(progress)
     refused.sort(key=lambda rejection: rejection.line)
     conflicts.sort(key=lambda conflict: conflict.line)
     if atomic and refused:
         return IngestReport(0, 0, tuple(refused), tuple(conflicts))
+    if stored and alerting:
+        with uow_factory(tenant) as uow:
+            record_alerts(uow, alerting, at=received_at)
+            uow.commit()
     from_store = passed - stored - store.conflicting
     return IngestReport(stored, duplicates + from_store, tuple(refused), tuple(conflicts))
 
@@ -240,6 +254,8 @@ class _Screen:
         self._subscriptions: list[Subscription] = []
         self._plans: dict[PlanKey, Plan] = {}
         self._checks = MeterChecks([], {})
+        self.alerting: set[str] = set()
+        """The customers read so far whose plans set usage alerts on a metered feature."""
         self._stored: dict[str, int] = {}  # id -> line of the event stored under it
         self._refused: dict[str, int] = {}  # id -> line of its first, rejected, event
         self._replaced: dict[str, str] = {}  # id -> the id of the event here that replaces it
@@ -400,10 +416,33 @@ class _Screen:
             keys = {phase.plan_key for s in subscriptions for phase in s.phases}
             for key in sorted(keys - self._plans.keys()):
                 self._plans[key] = uow.plans.get(*key).plan
+            self.alerting.update(
+                subscription.customer_id
+                for subscription in subscriptions
+                if any(_alerts(self._plans[phase.plan_key]) for phase in subscription.phases)
+            )
             if subscriptions:
                 self._subscriptions.extend(subscriptions)
                 self._checks = MeterChecks(self._subscriptions, self._plans)
         return self._checks
+
+
+def _latest(
+    latest: dict[str, datetime],
+    events: Sequence[UsageEvent],
+    customers: Sequence[str],
+    alerting: set[str],
+) -> None:
+    """Keep in ``latest`` the latest timestamp of the events of each customer of ``alerting``:
+    where the alerts of its usage are looked for (the period of its latest event)."""
+    for event, customer in zip(events, customers, strict=True):
+        if customer in alerting and (customer not in latest or event.timestamp > latest[customer]):
+            latest[customer] = event.timestamp
+
+
+def _alerts(plan: Plan) -> bool:
+    """Whether ``plan`` sets usage alerts on a metered feature."""
+    return any(isinstance(f, MeteredFeature) and f.alerts for f in plan.features)
 
 
 def _owners(events: Sequence[UsageEvent], devices: dict[str, Device]) -> list[str | None]:

@@ -26,12 +26,15 @@ from typing import Protocol, Self
 
 from iotbill.domain.api_keys import ApiKey
 from iotbill.domain.catalog import Meter, Plan
-from iotbill.domain.credits import CreditGrant, LedgerEntry
+from iotbill.domain.coupons import Coupon, Redemption
+from iotbill.domain.credits import CreditGrant, CreditTiming, LedgerEntry
 from iotbill.domain.customers import Customer, Device
 from iotbill.domain.device_credentials import DeviceCredential
+from iotbill.domain.entitlement_checks import EntitlementAlert
 from iotbill.domain.event_table import EventTable
 from iotbill.domain.events import UsageEvent
 from iotbill.domain.invoices import CreditNote, Invoice, InvoiceStatus, InvoiceSummary
+from iotbill.domain.one_off_charges import OneOffCharge
 from iotbill.domain.payments import Notice, Payment
 from iotbill.domain.periods import Period
 from iotbill.domain.subscriptions import Subscription
@@ -48,6 +51,8 @@ class Tenant:
 
     code: str
     name: str
+    credits: CreditTiming = "after_tax"
+    """When its invoices use customers' credits (:data:`~iotbill.domain.credits.CreditTiming`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +167,11 @@ class TenantRepository(Protocol):
     def get(self, code: str) -> Tenant: ...
 
     def list(self) -> list[Tenant]: ...
+
+    def save(self, tenant: Tenant) -> None:
+        """Store a tenant's new settings (its name, when it uses credits); :class:`NotFound`
+        for an unknown one."""
+        ...
 
 
 class PlanRepository(Protocol):
@@ -405,6 +415,67 @@ class CreditRepository(Protocol):
         ...
 
 
+class OneOffChargeRepository(Protocol):
+    """Customers' one-off charges: added, then marked once with the invoice that bills them."""
+
+    def add(self, charge: OneOffCharge) -> None:
+        """Store a charge; :class:`Conflict` if its id is taken, :class:`NotFound` for an
+        unknown customer."""
+        ...
+
+    def list(self, customer: str | None = None) -> list[OneOffCharge]:
+        """The charges (of ``customer``), by recording time, then id."""
+        ...
+
+    def pending(self, customers: Sequence[str]) -> builtins.list[OneOffCharge]:
+        """The charges of ``customers`` that no invoice bills yet, by recording time, then id."""
+        ...
+
+    def mark_billed(self, charges: Sequence[OneOffCharge]) -> None:
+        """Record the invoice of each of ``charges`` (their ``invoice_id``)."""
+        ...
+
+
+class EntitlementAlertRepository(Protocol):
+    """Alerts of metered entitlements: each recorded once, by its key (subscription,
+    feature, period start, percentage); never changed."""
+
+    def add_new(self, alerts: Sequence[EntitlementAlert]) -> builtins.list[EntitlementAlert]:
+        """Record those of ``alerts`` whose key is not recorded yet; returns them."""
+        ...
+
+    def list(self, customer: str | None = None) -> builtins.list[EntitlementAlert]:
+        """The alerts (of ``customer``), by the instant reached, then key."""
+        ...
+
+
+class CouponRepository(Protocol):
+    """Coupons and their redemptions: rows are added, never changed."""
+
+    def add(self, coupon: Coupon) -> None:
+        """Store a coupon; :class:`Conflict` if its code is taken."""
+        ...
+
+    def get(self, code: str) -> Coupon:
+        """The coupon ``code``; :class:`NotFound` if there is none."""
+        ...
+
+    def list(self) -> list[Coupon]:
+        """Every coupon, by code."""
+        ...
+
+    def redeem(self, redemption: Redemption) -> None:
+        """Store a redemption; :class:`Conflict` if its id is taken, :class:`NotFound` for an
+        unknown coupon or subscription."""
+        ...
+
+    def redemptions(
+        self, *, coupon: str | None = None, subscriptions: Sequence[str] | None = None
+    ) -> builtins.list[Redemption]:
+        """The redemptions (of ``coupon``, on ``subscriptions``), by instant, then id."""
+        ...
+
+
 class ApiKeyRepository(Protocol):
     """API keys. :meth:`find` looks across every tenant (a key names its tenant);
     the others act on the unit of work's tenant only."""
@@ -553,6 +624,13 @@ class EventStore(Protocol):
         stored); returns how many. The only change ever made to a stored event."""
         ...
 
+    def running_total(self, meter: Meter, span: Period, scope: EventScope) -> Decimal:
+        """The quantity of a ``count`` or ``sum`` meter over ``span``, all groups together:
+        what the pure core gives, read without rescanning the span's events where the
+        store keeps a roll-up (the SQL stores: hourly sums kept up at every append and
+        reassignment, see ``sql/rollups``)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class SendResult:
@@ -632,10 +710,13 @@ class UnitOfWork(Protocol):
     invoices: InvoiceRepository
     credit_notes: CreditNoteRepository
     credits: CreditRepository
+    one_off_charges: OneOffChargeRepository
+    coupons: CouponRepository
     events: EventStore
     api_keys: ApiKeyRepository
     idempotency: IdempotencyRepository
     webhooks: WebhookRepository
+    entitlement_alerts: EntitlementAlertRepository
 
     def __enter__(self) -> Self: ...
 

@@ -36,6 +36,7 @@ from decimal import Decimal
 
 from iotbill.domain.catalog import Meter
 from iotbill.domain.customers import Customer
+from iotbill.domain.discounts import Discount, amount_lines, percentage_lines
 from iotbill.domain.documents import (
     Document,
     document_id,
@@ -58,10 +59,12 @@ from iotbill.domain.periods import Period
 from iotbill.domain.subscription_billing import (
     PlanVersions,
     billing_periods,
+    lines_covering,
     period_close_lines,
     usage_lines,
 )
 from iotbill.domain.subscriptions import Subscription
+from iotbill.services.one_off_charges import PendingCharges
 from iotbill.services.ports import EventScope, EventWindow
 
 DAWN = datetime(1, 1, 1, tzinfo=UTC)
@@ -156,12 +159,14 @@ class SubscriptionBill:
         invoices: Sequence[InvoiceSummary],
         drafts: dict[str, Invoice],
         times: RunTimes,
+        discounts: Sequence[Discount] = (),
     ) -> None:
         self.subscription = subscription
         self.customer = customer
         self.plans = plans
         self.scope = scope
         self.times = times
+        self.discounts = discounts
         self.meters: tuple[Meter, ...] = tuple(
             meter for plan in plans.values() for meter in plan.meters
         )
@@ -196,10 +201,14 @@ class SubscriptionBill:
         priced = iter(tables)
         for pending in self._pending:
             if pending.window is not None:
+                table = next(priced)
+                lines = period_close_lines(
+                    self.subscription, self.customer, self.plans, pending.period, table
+                )
                 pending.lines = [
-                    *period_close_lines(
-                        self.subscription, self.customer, self.plans, pending.period, next(priced)
-                    ),
+                    *lines,
+                    *self._percentages(lines),
+                    *self._amounts(pending.period, table),
                     *self._interim_credits(pending.period),
                 ]
             if pending.stored is None:
@@ -258,10 +267,29 @@ class SubscriptionBill:
             stored=None,
             due=True,
             window=None,
-            lines=[*usage, *self._interim_credits(progress.period)],
+            lines=[*usage, *self._percentages(usage), *self._interim_credits(progress.period)],
         )
         self._due.append(pending)
         self.issued.append(id)
+
+    def _percentages(self, lines: Sequence[InvoiceLine]) -> list[InvoiceLine]:
+        """The percentage coupons' discounts of ``lines``, a line per coupon and period."""
+        if not self.discounts:
+            return []
+        return percentage_lines(self.discounts, lines, self.customer.currency, self.customer.zone)
+
+    def _amounts(self, period: Period, table: EventTable) -> list[InvoiceLine]:
+        """The fixed-amount coupons' discounts of ``period``, on the invoice that closes it:
+        taken from every line billed for it (``table``: its events)."""
+        if not any(
+            discount.coupon.kind == "amount" and discount.window.covers(period.start)
+            for discount in self.discounts
+        ):
+            return []
+        covering = lines_covering(self.subscription, self.customer, self.plans, period, table)
+        return amount_lines(
+            self.discounts, period, covering, self.customer.currency, self.customer.zone
+        )
 
     def _interim_credits(self, period: Period) -> list[InvoiceLine]:
         """What the interim invoices of ``period`` billed, credited line by line."""
@@ -403,9 +431,12 @@ class SubscriptionBill:
             )
         self._adjustments[check.invoice_id] = lines
 
-    def writes(self) -> tuple[list[Invoice], list[Invoice]]:
+    def writes(self, charges: PendingCharges) -> tuple[list[Invoice], list[Invoice]]:
         """Step 5: the invoices to add (drafts issued, and those finalized at once) and the
         stored drafts to replace (revised, or finalized), in order.
+
+        Each invoice finalized bills the customer's one-off ``charges`` recorded by its
+        issue instant and not billed yet, after its own lines.
 
         Each invoice finalized carries, before tax, the negative subtotal of the
         subscription's invoice finalized just before it (:func:`carried_credit_line`),
@@ -416,7 +447,11 @@ class SubscriptionBill:
         previous = last_finalized(self._invoices)
         for pending in self._due:
             assert pending.number is not None
-            lines = [*pending.lines, *self._adjustments.get(pending.id, [])]
+            lines = [
+                *pending.lines,
+                *self._adjustments.get(pending.id, []),
+                *charges.take(self.customer.id, pending.id, pending.issued_at),
+            ]
             carries = pending.kind is not DocumentKind.LATE  # its subscription has ended
             if carries and previous is not None and previous.subtotal < 0 and previous.number:
                 lines.append(
@@ -438,6 +473,7 @@ class SubscriptionBill:
     def _document(self, document: Document) -> _Pending:
         due = is_due(document.issued_at, self.times.grace, self.times.as_of)
         fixed = document.fixed_lines
+        lines = [] if fixed is None else fixed()
         return _Pending(
             id=document.id,
             kind=document.kind,
@@ -446,7 +482,7 @@ class SubscriptionBill:
             stored=None,
             due=due,
             window=None if fixed is not None else self._usage(document.period, due),
-            lines=[] if fixed is None else fixed(),
+            lines=[*lines, *self._percentages(lines)],
         )
 
     def _draft(self, draft: Invoice) -> _Pending:

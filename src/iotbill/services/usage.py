@@ -4,10 +4,11 @@
 customer used?" with the numbers a bill run would use: the meters are those of
 the plans the customer's subscriptions are on, and each quantity is the pure
 core's aggregation (:func:`~iotbill.domain.metering.selection.select`, then the
-meter's aggregation) of the stored events that count, exactly as rating reads
-them. A bucket is priced like a billing period of its own: a ``sum`` adds the
-bucket's events, a ``max`` takes the bucket's largest reading, an ``increase``
-or a ``latest`` carries the last reading before the bucket in.
+meter's aggregation, capped in each local day or hour where the meter has a cap) of
+the stored events that count, exactly as rating reads them. A bucket is priced
+like a billing period of its own: a ``sum`` adds the bucket's events, a ``max``
+takes the bucket's largest reading, an ``increase`` or a ``latest`` carries the
+last reading before the bucket in.
 
 Buckets (``by``) follow the customer's time zone, as billing periods do:
 
@@ -36,6 +37,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal, get_args
+from zoneinfo import ZoneInfo
 
 from iotbill.domain.catalog import Meter
 from iotbill.domain.customers import Customer
@@ -143,7 +145,12 @@ def usage(
         scope = EventScope(owner.id, devices=None if device is None else frozenset({device}))
         table = uow.events.load(scope, meters, period)
     return UsageReport(
-        owner, device, period, bucketing, tuple(meters), tuple(_rows(table, meters, buckets))
+        owner,
+        device,
+        period,
+        bucketing,
+        tuple(meters),
+        tuple(_rows(table, meters, buckets, owner.zone)),
     )
 
 
@@ -263,11 +270,14 @@ def _check_device(
         problems.add("device", f"device {device!r} never belonged to customer {customer.id!r}")
 
 
-def _rows(table: EventTable, meters: list[Meter], buckets: list[Period]) -> list[UsageRow]:
+def _rows(
+    table: EventTable, meters: list[Meter], buckets: list[Period], zone: ZoneInfo
+) -> list[UsageRow]:
+    """Each meter's quantity per bucket and group; a capped meter capped in ``zone``'s
+    days or hours, as rating counts it."""
     rows: list[UsageRow] = []
     problems = ProblemCollector()
     for meter in meters:
-        aggregation = meter.aggregator()
         for bucket in buckets:
             try:
                 selected = select(table, meter, bucket)
@@ -275,7 +285,9 @@ def _rows(table: EventTable, meters: list[Meter], buckets: list[Period]) -> list
                 problems.extend(error.problems)
                 break
             rows.extend(
-                UsageRow(meter.code, bucket, group.group, aggregation.aggregate(group.window))
+                UsageRow(
+                    meter.code, bucket, group.group, meter.quantity(group.window, zone).quantity
+                )
                 for group in selected
             )
     problems.raise_if_any()

@@ -26,7 +26,8 @@ once the claim runs out.
 
 Emitted now: ``invoice.finalized`` (by the bill run and ``invoices
 finalize``), ``invoice.paid`` and ``payment.received`` (``invoices pay``),
-``invoice.voided`` and ``credit_note.created``.
+``invoice.voided`` and ``credit_note.created``; ``entitlement.threshold_crossed`` (by
+ingest, :func:`~iotbill.services.entitlements.record_alerts`).
 """
 
 from __future__ import annotations

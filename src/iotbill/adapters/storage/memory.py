@@ -16,19 +16,23 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from decimal import Decimal
 from types import TracebackType
 from typing import Self, TypeVar
 
 from iotbill.domain.api_keys import ApiKey
 from iotbill.domain.catalog import Meter, Plan
+from iotbill.domain.coupons import Coupon, Redemption
 from iotbill.domain.credits import CreditGrant, LedgerEntry
 from iotbill.domain.customers import Customer, Device
 from iotbill.domain.device_credentials import DeviceCredential
+from iotbill.domain.entitlement_checks import EntitlementAlert
 from iotbill.domain.errors import Conflict, NotFound
 from iotbill.domain.event_table import STORED, EventTable
 from iotbill.domain.events import UsageEvent
 from iotbill.domain.invoices import CreditNote, Invoice, InvoiceStatus, InvoiceSummary
 from iotbill.domain.metering.selection import select
+from iotbill.domain.one_off_charges import OneOffCharge
 from iotbill.domain.payments import Notice, Payment, notice_order
 from iotbill.domain.periods import Period
 from iotbill.domain.subscriptions import Subscription
@@ -36,12 +40,14 @@ from iotbill.domain.webhooks import Delivery, WebhookEndpoint, WebhookMessage
 from iotbill.services.ports import (
     DEFAULT_TENANT,
     ApiKeyRepository,
+    CouponRepository,
     CreditNoteRepository,
     CreditRepository,
     CustomerRepository,
     DeviceCredentialRepository,
     DeviceRepository,
     DueDelivery,
+    EntitlementAlertRepository,
     EventScope,
     EventStore,
     EventWindow,
@@ -49,6 +55,7 @@ from iotbill.services.ports import (
     IdempotencyRecord,
     IdempotencyRepository,
     InvoiceRepository,
+    OneOffChargeRepository,
     PlanRepository,
     PreparedEvents,
     StoredPlan,
@@ -81,6 +88,9 @@ class TenantData:
     payments: list[Payment] = field(default_factory=list)
     grants: dict[str, CreditGrant] = field(default_factory=dict)
     ledger: dict[str, LedgerEntry] = field(default_factory=dict)
+    one_off_charges: dict[str, OneOffCharge] = field(default_factory=dict)
+    coupons: dict[str, Coupon] = field(default_factory=dict)
+    redemptions: dict[str, Redemption] = field(default_factory=dict)
     notices: dict[tuple[str, str], Notice] = field(default_factory=dict)
     sequences: dict[str, int] = field(default_factory=dict)
     events: list[StoredEvent] = field(default_factory=list)
@@ -91,6 +101,9 @@ class TenantData:
     webhook_endpoints: dict[str, WebhookEndpoint] = field(default_factory=dict)
     webhook_messages: dict[str, WebhookMessage] = field(default_factory=dict)
     webhook_deliveries: dict[str, Delivery] = field(default_factory=dict)
+    entitlement_alerts: dict[tuple[str, str, datetime, Decimal], EntitlementAlert] = field(
+        default_factory=dict
+    )
 
 
 class MemoryStore:
@@ -131,12 +144,16 @@ class MemoryUnitOfWork:
                 "subscriptions",
                 "invoices",
                 "credit_notes",
+                "one_off_charges",
+                "coupons",
+                "redemptions",
                 "api_keys",
                 "idempotency",
                 "device_credentials",
                 "webhook_endpoints",
                 "webhook_messages",
                 "webhook_deliveries",
+                "entitlement_alerts",
             ):
                 setattr(self._data, name, dict(getattr(committed, name)))
             self._data.plans = {code: list(found) for code, found in committed.plans.items()}
@@ -157,10 +174,13 @@ class MemoryUnitOfWork:
         self.invoices: InvoiceRepository = MemoryInvoiceRepository(self)
         self.credit_notes: CreditNoteRepository = MemoryCreditNoteRepository(self)
         self.credits: CreditRepository = MemoryCreditRepository(self)
+        self.one_off_charges: OneOffChargeRepository = MemoryOneOffChargeRepository(self)
+        self.coupons: CouponRepository = MemoryCouponRepository(self)
         self.events: EventStore = MemoryEventStore(self)
         self.api_keys: ApiKeyRepository = MemoryApiKeyRepository(self)
         self.idempotency: IdempotencyRepository = MemoryIdempotencyRepository(self)
         self.webhooks: WebhookRepository = MemoryWebhookRepository(self)
+        self.entitlement_alerts: EntitlementAlertRepository = MemoryEntitlementAlertRepository(self)
 
     def data(self) -> TenantData:
         if self._data is None:
@@ -238,6 +258,10 @@ class MemoryTenantRepository(_Repository):
 
     def list(self) -> list[Tenant]:
         return [self._unit._tenants[code] for code in sorted(self._unit._tenants)]
+
+    def save(self, tenant: Tenant) -> None:
+        self.get(tenant.code)
+        self._unit._tenants[tenant.code] = tenant
 
 
 class MemoryPlanRepository(_Repository):
@@ -629,6 +653,63 @@ class MemoryCreditRepository(_Repository):
         return sorted(found, key=lambda entry: (entry.at, entry.id))
 
 
+class MemoryOneOffChargeRepository(_Repository):
+    def add(self, charge: OneOffCharge) -> None:
+        _get(self._data().customers, charge.customer_id, "customer")
+        _add(self._data().one_off_charges, charge.id, charge, "one-off charge")
+
+    def list(self, customer: str | None = None) -> list[OneOffCharge]:
+        found = [
+            charge
+            for charge in self._data().one_off_charges.values()
+            if customer is None or charge.customer_id == customer
+        ]
+        return sorted(found, key=lambda charge: (charge.recorded_at, charge.id))
+
+    def pending(self, customers: Sequence[str]) -> builtins.list[OneOffCharge]:
+        chosen = set(customers)
+        found = [
+            charge
+            for charge in self._data().one_off_charges.values()
+            if charge.customer_id in chosen and charge.invoice_id is None
+        ]
+        return sorted(found, key=lambda charge: (charge.recorded_at, charge.id))
+
+    def mark_billed(self, charges: Sequence[OneOffCharge]) -> None:
+        stored = self._data().one_off_charges
+        for charge in charges:
+            if stored[charge.id].invoice_id is None:
+                stored[charge.id] = charge
+
+
+class MemoryCouponRepository(_Repository):
+    def add(self, coupon: Coupon) -> None:
+        _add(self._data().coupons, coupon.code, coupon, "coupon")
+
+    def get(self, code: str) -> Coupon:
+        return _get(self._data().coupons, code, "coupon")
+
+    def list(self) -> list[Coupon]:
+        return sorted(self._data().coupons.values(), key=lambda coupon: coupon.code)
+
+    def redeem(self, redemption: Redemption) -> None:
+        _get(self._data().coupons, redemption.coupon, "coupon")
+        _get(self._data().subscriptions, redemption.subscription_id, "subscription")
+        _add(self._data().redemptions, redemption.id, redemption, "redemption")
+
+    def redemptions(
+        self, *, coupon: str | None = None, subscriptions: Sequence[str] | None = None
+    ) -> builtins.list[Redemption]:
+        chosen = None if subscriptions is None else set(subscriptions)
+        found = [
+            redemption
+            for redemption in self._data().redemptions.values()
+            if (coupon is None or redemption.coupon == coupon)
+            and (chosen is None or redemption.subscription_id in chosen)
+        ]
+        return sorted(found, key=lambda redemption: (redemption.redeemed_at, redemption.id))
+
+
 class MemoryCreditNoteRepository(_Repository):
     def add(self, note: CreditNote) -> None:
         _get(self._data().invoices, note.invoice_id, "invoice")
@@ -644,6 +725,25 @@ class MemoryCreditNoteRepository(_Repository):
             if invoice is None or note.invoice_id == invoice
         ]
         return sorted(chosen, key=lambda note: (note.issued_at, note.id))
+
+
+class MemoryEntitlementAlertRepository(_Repository):
+    def add_new(self, alerts: Sequence[EntitlementAlert]) -> list[EntitlementAlert]:
+        recorded = self._data().entitlement_alerts
+        new = []
+        for alert in alerts:
+            if alert.key not in recorded:
+                recorded[alert.key] = alert
+                new.append(alert)
+        return new
+
+    def list(self, customer: str | None = None) -> list[EntitlementAlert]:
+        chosen = [
+            alert
+            for alert in self._data().entitlement_alerts.values()
+            if customer is None or alert.customer_id == customer
+        ]
+        return sorted(chosen, key=lambda alert: (alert.reached_at, alert.key))
 
 
 class MemoryApiKeyRepository(_Repository):
@@ -800,6 +900,12 @@ class MemoryEventStore(_Repository):
             GroupQuantity(usage.group, aggregator.aggregate(usage.window))
             for usage in select(table, meter, period)
         ]
+
+    def running_total(self, meter: Meter, span: Period, scope: EventScope) -> Decimal:
+        """The pure core's quantity: the reference that the SQL roll-up is tested against."""
+        if meter.aggregation not in ("count", "sum"):
+            raise ValueError(f"meter {meter.code!r} aggregates by {meter.aggregation}, not summed")
+        return sum((group.quantity for group in self.aggregate(meter, span, scope)), Decimal(0))
 
     def load(
         self,

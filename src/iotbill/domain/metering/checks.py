@@ -5,8 +5,9 @@ An event is billed on its device's own subscription if the device has one
 subscriptions; a subscription bills it by the plan version in force at the
 event's timestamp (its phases), from the subscription's start (trial included:
 a gauge's reading there is carried into the first billed period) until its
-end. Each charge of that plan version selects its meter's events as a bill run
-will (:func:`~iotbill.domain.metering.selection.select`); an event one of them
+end. Each charge of that plan version selects its meter's events (and those of
+its risk factor's two meters) as a bill run will
+(:func:`~iotbill.domain.metering.selection.select`); an event one of them
 would refuse, say a negative quantity where the meter forbids it, is refused
 now, with the same words, instead of stopping a bill run later. The checks are
 the pure core's own (:func:`~iotbill.domain.metering.selection.meter_problems`),
@@ -150,6 +151,11 @@ def _spans(subscription: Subscription, plans: Mapping[PlanKey, Plan]) -> list[_S
             (plan.meter(charge.meter), charge.model.amount_property)
             for charge in plan.charges
             if charge.meter is not None
+        ) | frozenset(
+            (plan.meter(code), None)  # the meters whose ratio picks a risk factor
+            for charge in plan.charges
+            if charge.risk_factor is not None
+            for code in (charge.risk_factor.events, charge.risk_factor.exposure)
         )
         spans.append(
             _Span(subscription.customer_id, subscription.device_id, starts[index], until, checks)

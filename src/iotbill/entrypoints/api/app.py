@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from iotbill.entrypoints import web
 from iotbill.entrypoints.api import problems
 from iotbill.entrypoints.api.auth import Wiring
 from iotbill.entrypoints.api.limits import BodyLimits, RateLimiter
@@ -64,6 +65,7 @@ def create_app(
     problems.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    web.install(app, settings)
     _add_problem_schema(app)
     app.add_middleware(BodyLimits, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestLog)

@@ -3,7 +3,8 @@
 * A body larger than ``max_body_bytes`` is refused with 413 before it is read
   whole (by its ``Content-Length``, or as soon as the bytes streamed pass it).
 * A ``POST`` with a body must be ``application/json`` (or a ``+json`` type):
-  anything else is 415.
+  anything else is 415. The dashboard's forms under ``/app`` are the exception:
+  they post ``application/x-www-form-urlencoded`` or ``multipart/form-data``.
 * Each API key may make ``rate`` requests per second on average, and
   ``burst`` at once (a token bucket, refilled continuously). One request over
   is 429 with ``Retry-After``: the whole seconds until a token is back. The
@@ -29,6 +30,10 @@ from iotbill.entrypoints.api.problems import (
     problem_response,
 )
 
+FORM_PATHS = ("/app/",)
+"""Paths whose ``POST`` may carry a form (the dashboard's)."""
+FORM_MEDIA = (b"application/x-www-form-urlencoded", b"multipart/form-data")
+
 
 class BodyLimits:
     """ASGI middleware refusing bodies too large (413) or not JSON (415)."""
@@ -42,7 +47,7 @@ class BodyLimits:
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
-        problem = self._problem(headers)
+        problem = self._problem(headers, form_allowed=scope["path"].startswith(FORM_PATHS))
         if problem is not None:
             await self._refuse(problem, scope, receive, send)
             return
@@ -60,7 +65,7 @@ class BodyLimits:
 
         await self.app(scope, counted, send)
 
-    def _problem(self, headers: dict[bytes, bytes]) -> ApiProblem | None:
+    def _problem(self, headers: dict[bytes, bytes], *, form_allowed: bool) -> ApiProblem | None:
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
             return PayloadTooLarge(
@@ -73,6 +78,8 @@ class BodyLimits:
         if media == b"application/json" or (
             media.startswith(b"application/") and media.endswith(b"+json")
         ):
+            return None
+        if form_allowed and media in FORM_MEDIA:
             return None
         shown = media.decode(errors="replace") or "none"
         return UnsupportedMediaType(f"the body must be application/json, not {shown}")

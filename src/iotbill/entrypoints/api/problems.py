@@ -17,6 +17,7 @@ error                          status  code
 InvalidInput                   422     invalid_input
 NotFound                       404     not_found
 Conflict (and its kinds)       409     conflict, idempotency_key_...
+StoreUnavailable               503     store_unavailable
 request body not JSON          400     malformed_json
 no or unknown API key          401     unauthenticated
 key lacks the scope            403     forbidden
@@ -39,7 +40,13 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from iotbill.domain.errors import Conflict, InvalidInput, IotbillError, NotFound
+from iotbill.domain.errors import (
+    Conflict,
+    InvalidInput,
+    IotbillError,
+    NotFound,
+    StoreUnavailable,
+)
 from iotbill.entrypoints.api.logs import current_request_id
 from iotbill.services.idempotency import KeyInUse
 
@@ -112,6 +119,7 @@ _DOMAIN: list[tuple[type[IotbillError], int, str]] = [
     (InvalidInput, 422, "Invalid input"),
     (NotFound, 404, "Not found"),
     (Conflict, 409, "Conflict"),
+    (StoreUnavailable, 503, "Store unavailable"),
 ]
 _HTTP_TITLES = {404: "Not found", 405: "Method not allowed"}
 

@@ -172,6 +172,11 @@ class Cancellation(Out):
     effective_at: str | None
 
 
+class Pause(Out):
+    start: str | None
+    end: str | None
+
+
 class SubscriptionOut(Out):
     id: str
     customer: str
@@ -182,6 +187,7 @@ class SubscriptionOut(Out):
     trial_end: str | None
     phases: list[Phase]
     cancellation: Cancellation | None
+    pauses: list[Pause]
     end: str | None
 
 

@@ -14,12 +14,16 @@ variable                           what                                       de
 ``IOTBILL_API_RATE_BURST``         requests per key at once                   100
 ``IOTBILL_API_IDEMPOTENCY_LEASE``  seconds a killed request holds its key     60
 ``IOTBILL_API_LOG_LEVEL``          ``debug``, ``info``, ``warning``           info
+``IOTBILL_API_SESSION_SECRET``     signs dashboard sessions (set it for       random per
+                                   several workers or sessions that outlive   process
+                                   a restart)
+``IOTBILL_API_SESSION_HOURS``      how long a dashboard session lasts         8
 =================================  =========================================  ==========
 """
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -36,3 +40,5 @@ class ApiSettings(BaseSettings):
     rate_burst: int = Field(default=100, ge=1)
     idempotency_lease: float = Field(default=60.0, gt=0)
     log_level: str = "info"
+    session_secret: SecretStr | None = None
+    session_hours: float = Field(default=8.0, gt=0, le=24 * 30)

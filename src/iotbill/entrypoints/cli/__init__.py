@@ -19,11 +19,14 @@ import typer
 from iotbill.entrypoints.cli import (
     adoption,
     billing,
+    charges,
+    coupons,
     credits,
     customers,
     demo,
     devices,
     documents,
+    entitlements,
     ingest,
     invoices,
     mqtt,
@@ -56,11 +59,14 @@ mqtt.register(app, devices.devices_app)
 subscriptions.register(app)
 invoices.register(app)
 credits.register(app)
+charges.register(app)
+coupons.register(app)
 documents.register(invoices.invoices_app, invoices.credit_notes_app)
 billing.register(app)
 serve.register(app)
 usage.register(app)
 webhooks.register(app)
+entitlements.register(app)
 adoption.register(app)
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from iotbill.entrypoints.cli.errors import EXIT_INVALID_INPUT
 from iotbill.entrypoints.cli.session import session, store_command
+
+if TYPE_CHECKING:
+    from iotbill.services.billing import BillRunReport
 
 
 def register(app: typer.Typer) -> None:
@@ -58,18 +61,32 @@ def bill_run_command(
             grace=timedelta(hours=hours),
             progress=advance,
         )
-    current.emit(
-        report.as_json(),
-        "\n".join(
-            [
-                f"{len(report.issued)} invoices issued, {len(report.revised)} drafts revised, "
-                f"{len(report.finalized)} finalized"
-                + (f", {len(report.held)} subscriptions held" if report.held else ""),
-                *(f"  {number}" for number in report.finalized),
-            ]
-        ),
-    )
+    current.emit(report.as_json(), lambda: _print_report(report))
     for held in report.held:
         typer.echo(f"held {held.subscription}: {held.reason}", err=True)
     if report.held:
         raise typer.Exit(EXIT_INVALID_INPUT)
+
+
+def _print_report(report: BillRunReport) -> None:
+    """The counts, then each invoice the run issued, revised or finalized, with its customer
+    and total."""
+    from iotbill.entrypoints.cli.output import counted
+    from iotbill.entrypoints.cli.render import print_invoice_summary
+    from iotbill.services.customers import list_customers
+    from iotbill.services.invoices import get_invoice
+
+    current = session()
+    held = f", {counted(len(report.held), 'subscription')} held" if report.held else ""
+    typer.echo(
+        f"{counted(len(report.issued), 'invoice')} issued, "
+        f"{counted(len(report.revised), 'draft')} revised, "
+        f"{len(report.finalized):,} finalized{held}"
+    )
+    touched = {}
+    for reference in (*report.issued, *report.revised, *report.finalized):
+        invoice = get_invoice(current.uow(), reference)
+        touched[invoice.id] = invoice
+    if touched:
+        zones = {customer.id: customer.timezone for customer in list_customers(current.uow())}
+        print_invoice_summary(list(touched.values()), zones, "Invoices of this run")

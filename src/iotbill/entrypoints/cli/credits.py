@@ -1,8 +1,9 @@
 """``iotbill credits grant|list|history``: a customer's prepaid and granted credits.
 
-Invoices use the credits when they are finalized, after tax: higher priority
-first, then the soonest expiry, credits without expiry last. Every movement is
-an entry of the double-entry ledger (``credits history``).
+Invoices use the credits when they are finalized, after tax (or before tax, as the
+tenant chooses with ``tenants credits``): higher priority first, then the soonest
+expiry, credits without expiry last. Every movement is an entry of the
+double-entry ledger (``credits history``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from typing import Annotated
 
 import typer
 
-from iotbill.entrypoints.cli.output import print_json
 from iotbill.entrypoints.cli.session import session, store_group
 
 credits_app = store_group(help="Credits on a customer's balance: granted free or purchased.")
@@ -76,15 +76,12 @@ def grant_command(
             priority=priority,
             description=description,
         )
-    if current.as_json:
-        view = grant.as_json(grant.amount)
-        view["invoice"] = None if invoice is None else invoice.as_json()
-        print_json(view)
-        return
-    money = grant.as_json(grant.amount)["amount"]
-    typer.echo(f"granted {money} {grant.currency} to {customer} as {grant.id}")
-    if invoice is not None:
-        typer.echo(f"billed on invoice {invoice.number} (untaxed)")
+    view = grant.as_json(grant.amount)
+    granted = f"granted {view['amount']} {grant.currency} to {customer} as {grant.id}"
+    current.emit(
+        view | {"invoice": None if invoice is None else invoice.as_json()},
+        granted if invoice is None else f"{granted}\nbilled on invoice {invoice.number} (untaxed)",
+    )
 
 
 @credits_app.command("list")
@@ -97,9 +94,6 @@ def list_command(
 
     current = session()
     found = list_credits(current.uow(), customer)
-    if current.as_json:
-        print_json([grant.as_json(left) for grant, left in found])
-        return
     shown = table("Credits", "Id", "Kind", "Amount>", "Left>", "Priority>", "Expires", "Customer")
     for grant, left in found:
         view = grant.as_json(left)
@@ -112,7 +106,7 @@ def list_command(
             view["expires_at"] or "never",
             grant.customer_id,
         )
-    print_table(shown)
+    current.emit([grant.as_json(left) for grant, left in found], lambda: print_table(shown))
 
 
 @credits_app.command("history")
@@ -127,11 +121,8 @@ def history_command(
     current = session()
     money = get_customer(current.uow(), customer).currency
     entries = credit_history(current.uow(), customer)
-    if current.as_json:
-        print_json([entry.as_json(money) for entry in entries])
-        return
     shown = table(f"Ledger of {customer}", "At", "Debit", "Credit", f"Amount ({money})>", "Memo")
     for entry in entries:
         view = entry.as_json(money)
         shown.add_row(view["at"], entry.debit, entry.credit, view["amount"], entry.memo)
-    print_table(shown)
+    current.emit([entry.as_json(money) for entry in entries], lambda: print_table(shown))

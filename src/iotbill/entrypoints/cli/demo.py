@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import typer
 
-from iotbill.entrypoints.cli.output import print_json
+from iotbill.entrypoints.cli.output import counted, print_json
 
 DEFAULT_DEMO_DATABASE = "iotbill-demo.db"
 
@@ -24,18 +23,30 @@ def demo_command(
     ] = Path(DEFAULT_DEMO_DATABASE),
     seed: Annotated[int, typer.Option("--seed", help="Seed of the generated telemetry.")] = 2026,
     as_json: Annotated[bool, typer.Option("--json", help="Print the invoices as JSON.")] = False,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            help="Bill one business model over several periods instead (docs/models.md).",
+        ),
+    ] = None,
 ) -> None:
     """Bill three IoT businesses for January 2026, end to end, in a new SQLite database.
 
     Creates the database, a tenant, customers in three currencies and time
     zones, their devices and subscriptions to the example plans; generates a
     month of seeded telemetry; ingests it; runs the bill run; prints the
-    invoices. Running it again replaces the previous demo database.
+    invoices. Running it again replaces the previous demo database. With
+    ``--model NAME``, tells that business model's story instead, billing each
+    of its periods. Exit code 2 for an unknown model.
     """
     from iotbill.adapters.storage.sql.engine import create_engine_for, upgrade
     from iotbill.adapters.storage.sql.unit_of_work import sql_unit_of_work_factory
     from iotbill.demo.scenario import CUSTOMERS, TENANT, run_demo
 
+    if model is not None:
+        _model_demo(database, model, seed, as_json)
+        return
     path = database.resolve()
     replaced = _remove_database(path)
     engine = create_engine_for(str(path))
@@ -53,16 +64,48 @@ def demo_command(
         typer.echo(f"Replaced the previous demo database at {path}.")
     events = result.events
     typer.echo(
-        f"Ingested {events.accepted} events ({events.duplicates} duplicates, "
-        f"{len(events.rejected)} rejected) and billed January 2026:"
+        f"Ingested {counted(events.accepted, 'event')} "
+        f"({counted(events.duplicates, 'duplicate')}, {len(events.rejected):,} rejected)"
+        " and billed January 2026:"
     )
     print_invoice_summary(
-        result.invoices, {customer.id: ZoneInfo(customer.timezone) for customer in CUSTOMERS}
+        result.invoices, {customer.id: customer.timezone for customer in CUSTOMERS}
     )
     typer.echo(f"\nThe demo database is {path} (tenant {TENANT.code!r}). Look around:")
     typer.echo(f"  iotbill invoices list --database {path} --tenant {TENANT.code}")
     first = result.invoices[-1].number if result.invoices else "INV-2026-000001"
     typer.echo(f"  iotbill invoices show {first} --database {path} --tenant {TENANT.code}")
+
+
+def _model_demo(database: Path, name: str, seed: int, as_json: bool) -> None:
+    """Run the demo of the business model ``name`` in a new database at ``database``."""
+    from iotbill.adapters.storage.sql.engine import create_engine_for, upgrade
+    from iotbill.adapters.storage.sql.unit_of_work import sql_unit_of_work_factory
+    from iotbill.demo.models import model_demo
+    from iotbill.demo.models.runner import TENANT, run_model
+    from iotbill.entrypoints.cli.invoices import print_invoice
+
+    demo = model_demo(name)
+    path = database.resolve()
+    _remove_database(path)
+    engine = create_engine_for(str(path))
+    try:
+        upgrade(engine)
+        result = run_model(sql_unit_of_work_factory(engine), demo, seed)
+    finally:
+        engine.dispose()
+    if as_json:
+        print_json([invoice.as_json() for invoice in result.invoices])
+        return
+    typer.echo(f"{demo.name}: {demo.story}")
+    typer.echo(
+        f"Ingested {counted(result.events, 'event')} and billed"
+        f" {counted(len(result.invoices), 'invoice')}:"
+    )
+    zones = {customer.id: customer.timezone for customer in demo.customers}
+    for invoice in result.invoices:
+        print_invoice(invoice, zones[invoice.customer_id], [])
+    typer.echo(f"\nThe demo database is {path} (tenant {TENANT.code!r}).")
 
 
 def _remove_database(path: Path) -> bool:

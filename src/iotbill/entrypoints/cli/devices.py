@@ -61,7 +61,7 @@ def move_command(
     3 unknown device.
     """
     from iotbill.entrypoints.cli.options import parse_date_or_instant
-    from iotbill.entrypoints.cli.output import flag_names
+    from iotbill.entrypoints.cli.output import counted, flag_names
     from iotbill.entrypoints.views import device_json
     from iotbill.services.customers import move_device
 
@@ -74,8 +74,7 @@ def move_command(
             at=parse_date_or_instant(at, "--from"),
         )
     device = moved.device
-    plural = "" if moved.events == 1 else "s"
-    events = f"; {moved.events} stored event{plural} passed to it" if moved.events else ""
+    events = f"; {counted(moved.events, 'stored event')} passed to it" if moved.events else ""
     current.emit(
         {**device_json(device), "events_moved": moved.events},
         f"moved device {device.id} to {device.owner} from {at}{events}",

@@ -1,8 +1,11 @@
 """The one place where iotbill errors become exit codes and messages.
 
 Exit codes: 0 ok, 2 invalid input (also for command-line usage errors),
-3 not found, 4 conflict. A bad input never shows a traceback: the ``iotbill``
-command group (:class:`IotbillGroup`, the root of every command) catches an
+3 not found, 4 conflict, 5 the store cannot be opened, created or reached
+(``--database`` names a missing folder, a folder, a file that is no SQLite
+database, a server that does not answer or a database it does not have).
+A bad input never shows a traceback: the ``iotbill`` command group
+(:class:`IotbillGroup`, the root of every command) catches an
 :class:`~iotbill.domain.errors.IotbillError` from any command, prints
 ``error: ...`` on standard error and exits with its code.
 """
@@ -15,11 +18,12 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from iotbill.domain.errors import Conflict, InvalidInput, IotbillError, NotFound
+from iotbill.domain.errors import Conflict, InvalidInput, IotbillError, NotFound, StoreUnavailable
 
 EXIT_INVALID_INPUT = 2
 EXIT_NOT_FOUND = 3
 EXIT_CONFLICT = 4
+EXIT_STORE_UNAVAILABLE = 5
 
 
 def exit_code_for(error: IotbillError) -> int:
@@ -29,6 +33,8 @@ def exit_code_for(error: IotbillError) -> int:
         return EXIT_NOT_FOUND
     if isinstance(error, Conflict):
         return EXIT_CONFLICT
+    if isinstance(error, StoreUnavailable):
+        return EXIT_STORE_UNAVAILABLE
     return 1
 
 

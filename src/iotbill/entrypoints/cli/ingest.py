@@ -85,10 +85,12 @@ def ingest_command(
 
 
 def _print_report(report: IngestReport, source: str, atomic: bool) -> None:
+    from iotbill.entrypoints.cli.output import counted
+
     note = " (--atomic: nothing stored)" if atomic and report.rejected else ""
     typer.echo(
-        f"{report.accepted} accepted, {report.duplicates} duplicates, "
-        f"{len(report.conflicts)} conflicts, {len(report.rejected)} rejected{note}"
+        f"{report.accepted:,} accepted, {counted(report.duplicates, 'duplicate')}, "
+        f"{counted(len(report.conflicts), 'conflict')}, {len(report.rejected):,} rejected{note}"
     )
     problems = sorted(
         [(r.line, r.reason) for r in report.rejected]

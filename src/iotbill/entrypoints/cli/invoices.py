@@ -7,15 +7,18 @@ exactly the invoice's one JSON schema (:meth:`Invoice.as_json`).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from iotbill.entrypoints.cli.output import print_json
 from iotbill.entrypoints.cli.session import session, store_group
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from iotbill.domain.invoices import CreditNote, Invoice
+    from iotbill.domain.invoicing import InvoiceLine
 
 invoices_app = store_group(help="Invoices: draft -> finalized (numbered) -> paid, or void.")
 credit_notes_app = store_group(help="Credit notes: corrections of a finalized invoice.")
@@ -49,7 +52,7 @@ def list_command(
 ) -> None:
     """List invoices by period (--json: a list of the invoice schema)."""
     from iotbill.entrypoints.cli.options import parse_instant
-    from iotbill.entrypoints.cli.output import flag_names, print_table, table
+    from iotbill.entrypoints.cli.output import flag_names, period_text, print_table, table
     from iotbill.services.customers import list_customers
     from iotbill.services.invoices import list_invoices
 
@@ -65,22 +68,23 @@ def list_command(
             status=status,
             overdue_at=overdue_at,
         )
-    if current.as_json:
-        print_json([invoice.as_json() for invoice in invoices])
-        return
-    zones = {c.id: c.timezone for c in list_customers(current.uow())}
-    shown = table("Invoices", "Number or id", "Status", "Customer", "Period", "Total>", "Due>")
-    for invoice in invoices:
-        view = invoice.as_json()
-        shown.add_row(
-            invoice.number or invoice.id,
-            invoice.status,
-            invoice.customer_id,
-            _period(invoice, zones[invoice.customer_id]),
-            f"{view['total']} {invoice.currency}",
-            view["amount_due"],
-        )
-    print_table(shown)
+
+    def print_invoices() -> None:
+        zones = {c.id: c.timezone for c in list_customers(current.uow())}
+        shown = table("Invoices", "Number or id", "Status", "Customer", "Period", "Total>", "Due>")
+        for invoice in invoices:
+            view = invoice.as_json()
+            shown.add_row(
+                invoice.number or invoice.id,
+                invoice.status,
+                invoice.customer_id,
+                period_text(invoice.period, zones[invoice.customer_id]),
+                f"{view['total']} {invoice.currency}",
+                view["amount_due"],
+            )
+        print_table(shown)
+
+    current.emit([invoice.as_json() for invoice in invoices], print_invoices)
 
 
 @invoices_app.command("show")
@@ -95,11 +99,12 @@ def show_command(
     current = session()
     invoice = get_invoice(current.uow(), reference)
     notes = list_credit_notes(current.uow(), invoice.id)
-    if current.as_json:
-        print_json(invoice.as_json() | {"issued_credit_notes": [n.as_json() for n in notes]})
-        return
-    customer = get_customer(current.uow(), invoice.customer_id)
-    print_invoice(invoice, customer.timezone, notes)
+    current.emit(
+        invoice.as_json() | {"issued_credit_notes": [n.as_json() for n in notes]},
+        lambda: print_invoice(
+            invoice, get_customer(current.uow(), invoice.customer_id).timezone, notes
+        ),
+    )
 
 
 @invoices_app.command("finalize")
@@ -159,13 +164,14 @@ def pay_command(
     paid_at = current.now() if at is None else parse_date_or_instant(at, "--at")
     with flag_names(at="--at", amount="--amount"):
         invoice = pay_invoice(current.uow(), reference, at=paid_at, amount=amount)
-    if current.as_json:
-        print_json(invoice.as_json())
-    elif invoice.status == "paid":
-        typer.echo(f"invoice {invoice.number} is paid")
-    else:
-        due = invoice.as_json()["amount_due"]
-        typer.echo(f"payment recorded on {invoice.number}; {due} {invoice.currency} left due")
+    view = invoice.as_json()
+    current.emit(
+        view,
+        f"invoice {invoice.number} is paid"
+        if invoice.status == "paid"
+        else f"payment recorded on {invoice.number}; {view['amount_due']} {invoice.currency}"
+        " left due",
+    )
 
 
 @invoices_app.command("remind")
@@ -186,6 +192,7 @@ def remind_command(
     """
     from iotbill.domain.errors import InvalidInput
     from iotbill.entrypoints.cli.options import parse_instant
+    from iotbill.entrypoints.cli.output import counted
     from iotbill.services.invoices import record_notices
 
     current = session()
@@ -194,17 +201,18 @@ def remind_command(
     if not all(part.isdigit() for part in parts):
         raise InvalidInput.at("--schedule", f"must be whole days separated by commas: {schedule!r}")
     notices = record_notices(current.uow(), at=at, schedule=[int(part) for part in parts])
-    if current.as_json:
-        print_json(
+    current.emit(
+        [
+            {"invoice": n.invoice_id, "kind": n.kind, "due_on": n.due_on.isoformat()}
+            for n in notices
+        ],
+        "\n".join(
             [
-                {"invoice": n.invoice_id, "kind": n.kind, "due_on": n.due_on.isoformat()}
-                for n in notices
+                *(f"{n.kind}: {n.invoice_id} (due {n.due_on.isoformat()})" for n in notices),
+                f"{counted(len(notices), 'notice')} recorded",
             ]
-        )
-        return
-    for notice in notices:
-        typer.echo(f"{notice.kind}: {notice.invoice_id} (due {notice.due_on.isoformat()})")
-    typer.echo(f"{len(notices)} notices recorded")
+        ),
+    )
 
 
 @invoices_app.command("void")
@@ -257,14 +265,12 @@ def create_credit_note_command(
             description=description,
             at=current.now(),
         )
-    if current.as_json:
-        print_json(note.as_json())
-    else:
-        view = note.as_json()
-        typer.echo(
-            f"credit note {note.number}: {view['total']} {note.currency} credited on"
-            f" {invoice.number}; {invoice.as_json()['amount_due']} {invoice.currency} left due"
-        )
+    view = note.as_json()
+    current.emit(
+        view,
+        f"credit note {note.number}: {view['total']} {note.currency} credited on"
+        f" {invoice.number}; {invoice.as_json()['amount_due']} {invoice.currency} left due",
+    )
 
 
 @credit_notes_app.command("list")
@@ -280,9 +286,6 @@ def list_credit_notes_command(
 
     current = session()
     notes = list_credit_notes(current.uow(), invoice)
-    if current.as_json:
-        print_json([note.as_json() for note in notes])
-        return
     shown = table("Credit notes", "Number", "Invoice", "Issued (UTC)", "Reason", "Total>")
     for note in notes:
         view = note.as_json()
@@ -293,7 +296,7 @@ def list_credit_notes_command(
             note.reason,
             f"{view['total']} {note.currency}",
         )
-    print_table(shown)
+    current.emit([note.as_json() for note in notes], lambda: print_table(shown))
 
 
 @credit_notes_app.command("show")
@@ -307,23 +310,24 @@ def show_credit_note_command(
     current = session()
     note = get_credit_note(current.uow(), number)
     view = note.as_json()
-    if current.as_json:
-        print_json(view)
-        return
-    code = note.currency.code
-    shown = table(
-        f"Credit note {note.number} on {note.invoice_id}: {note.reason}",
-        "Line",
-        f"Amount ({code})>",
-    )
-    for line in view["lines"]:
-        shown.add_row(line["description"], f"-{line['amount']}")
-    shown.add_section()
-    shown.add_row("Subtotal", f"-{view['subtotal']}")
-    shown.add_row(f"Tax ({view['tax']['rate']} %)", f"-{view['tax']['amount']}")
-    shown.add_row(bold("Total credited"), bold(f"-{view['total']}"))
-    print_table(shown)
-    typer.echo(f"Issued {note.issued_at.isoformat()}")
+
+    def print_note() -> None:
+        shown = table(
+            f"Credit note {note.number} on {note.invoice_id}: {note.reason}",
+            "Line",
+            f"Amount ({note.currency.code})>",
+            key_first=False,
+        )
+        for line in view["lines"]:
+            shown.add_row(line["description"], f"-{line['amount']}")
+        shown.add_section()
+        shown.add_row("Subtotal", f"-{view['subtotal']}")
+        shown.add_row(f"Tax ({view['tax']['rate']} %)", f"-{view['tax']['amount']}")
+        shown.add_row(bold("Total credited"), bold(f"-{view['total']}"))
+        print_table(shown)
+        typer.echo(f"Issued {note.issued_at.isoformat()}")
+
+    current.emit(view, print_note)
 
 
 EXPORT_COLUMNS = (
@@ -386,69 +390,78 @@ def export_command(
             start=parse_instant(start, "--from", timezone),
             end=parse_instant(end, "--to", timezone),
         )
-    if current.as_json:
-        print_json([invoice.as_json() for invoice in invoices])
-        return
-    writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(EXPORT_COLUMNS)
-    with progress_bar("exporting invoices", len(invoices)) as advance:
-        for done, invoice in enumerate(invoices, start=1):
-            view = invoice.as_json()
-            for position, line in enumerate(view["lines"], start=1):
-                writer.writerow(
-                    [
-                        view["number"],
-                        view["id"],
-                        view["status"],
-                        view["customer"],
-                        view["subscription"] or "",
-                        view["currency"],
-                        view["period"]["start"],
-                        view["period"]["end"],
-                        view["issued_at"],
-                        view["finalized_at"],
-                        position,
-                        line["kind"],
-                        line["charge"],
-                        line["description"],
-                        line["group"] or "",
-                        line["quantity"],
-                        line["unit_price"] or "",
-                        line["amount"],
-                        view["tax"]["rate"],
-                    ]
-                )
-            advance(done)
+
+    def write_csv() -> None:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(EXPORT_COLUMNS)
+        with progress_bar("exporting invoices", len(invoices)) as advance:
+            for done, invoice in enumerate(invoices, start=1):
+                writer.writerows(_export_rows(invoice.as_json()))
+                advance(done)
+
+    current.emit([invoice.as_json() for invoice in invoices], write_csv)
 
 
-def _period(invoice: Invoice, timezone: str) -> str:
-    from iotbill.entrypoints.cli.output import local_text
-
-    period = invoice.period
-    return f"{local_text(period.start, timezone)} to {local_text(period.end, timezone)}"
+def _export_rows(view: dict[str, Any]) -> list[list[object]]:
+    """An invoice's CSV rows for ``invoices export``: one per line, in :data:`EXPORT_COLUMNS`."""
+    return [
+        [
+            view["number"],
+            view["id"],
+            view["status"],
+            view["customer"],
+            view["subscription"] or "",
+            view["currency"],
+            view["period"]["start"],
+            view["period"]["end"],
+            view["issued_at"],
+            view["finalized_at"],
+            position,
+            line["kind"],
+            line["charge"],
+            line["description"],
+            line["group"] or "",
+            line["quantity"],
+            line["unit_price"] or "",
+            line["amount"],
+            view["tax"]["rate"],
+        ]
+        for position, line in enumerate(view["lines"], start=1)
+    ]
 
 
 def print_invoice(
-    invoice: Invoice, timezone: str, notes: list[CreditNote], *, upcoming: bool = False
+    invoice: Invoice,
+    timezone: str,
+    notes: list[CreditNote],
+    *,
+    upcoming: bool = False,
+    console: Console | None = None,
 ) -> None:
-    """Print an invoice as a table; ``upcoming``: one priced but not stored."""
-    from decimal import Decimal
+    """Print an invoice as a table, each line followed by the steps of its arithmetic
+    (tiers, rates, packages), exact and trimmed; ``upcoming``: one priced but not stored."""
 
     from iotbill.domain.money import format_money
-    from iotbill.entrypoints.cli.output import bold, local_text, print_table, table
+    from iotbill.entrypoints.cli.output import bold, period_text, print_table, table, zoned_text
 
     view = invoice.as_json()
     code = invoice.currency.code
     state = "upcoming, not stored" if upcoming else invoice.status
     title = (
         f"Invoice {invoice.number or invoice.id} ({state}), {invoice.customer_id}, "
-        f"{_period(invoice, timezone)}"
+        f"{period_text(invoice.period, timezone)}"
     )
-    shown = table(title, "Line", "Quantity>", "Unit price>", f"Amount ({code})>")
-    for line in view["lines"]:
+    shown = table(title, "Line", "Quantity>", "Unit price>", f"Amount ({code})>", key_first=False)
+    for line in invoice.lines:
+        line_view = line.as_json(invoice.currency)
         shown.add_row(
-            line["description"], line["quantity"], line["unit_price"] or "", line["amount"]
+            line.description,
+            line_view["quantity"],
+            line_view["unit_price"] or "",
+            line_view["amount"],
         )
+        for step in _steps(line):
+            shown.add_row(f"  {step}", "", "", "")
     shown.add_section()
     shown.add_row("Subtotal", "", "", view["subtotal"])
     shown.add_row(f"Tax ({view['tax']['rate']} %)", "", "", view["tax"]["amount"])
@@ -461,24 +474,53 @@ def print_invoice(
         if view[key] != format_money(Decimal(0), invoice.currency):
             shown.add_row(label, "", "", f"-{view[key]}")
     shown.add_row(bold("Amount due"), "", "", bold(view["amount_due"]))
-    print_table(shown)
+    print_table(shown, console)
+    say = typer.echo if console is None else console.print
     if upcoming:
-        typer.echo(
-            f"Priced with the events stored so far, as if the period closed now; "
-            f"the bill run issues it at {local_text(invoice.issued_at, timezone)} ({timezone})"
+        say(
+            "Priced with the events stored so far, as if the period closed now; "
+            f"the bill run issues it at {zoned_text(invoice.issued_at, timezone)}"
         )
         return
-    typer.echo(f"Issued {local_text(invoice.issued_at, timezone)} ({timezone})")
+    say(f"Issued {zoned_text(invoice.issued_at, timezone)}")
     if invoice.finalized_at is not None:
-        typer.echo(f"Finalized {local_text(invoice.finalized_at, timezone)}")
+        say(f"Finalized {zoned_text(invoice.finalized_at, timezone)}")
     if invoice.due_on is not None:
-        typer.echo(f"Due {invoice.due_on.isoformat()}")
+        say(f"Due {invoice.due_on.isoformat()}")
     if invoice.paid_at is not None:
-        typer.echo(f"Paid {local_text(invoice.paid_at, timezone)}")
+        say(f"Paid {zoned_text(invoice.paid_at, timezone)}")
     if invoice.voided_at is not None:
-        typer.echo(f"Void since {local_text(invoice.voided_at, timezone)}")
+        say(f"Void since {zoned_text(invoice.voided_at, timezone)}")
     if invoice.status == "draft":
-        typer.echo(f"Draft until {local_text(invoice.grace_until, timezone)} (grace period)")
+        say(f"Draft until {zoned_text(invoice.grace_until, timezone)}, the end of its grace")
     for note in notes:
         note_view = note.as_json()
-        typer.echo(f"Credit note {note.number}: -{note_view['total']} {code} ({note.reason})")
+        say(f"Credit note {note.number}: -{note_view['total']} {code} ({note.reason})")
+
+
+def _steps(line: InvoiceLine) -> list[str]:
+    """The steps of a usage line's arithmetic, in words, exact and trimmed: ``tier 2 (from
+    1000): 3662.813 x 0.30 = 1098.8439``. None for a line of one step without units (a
+    fee)."""
+    from iotbill.entrypoints.cli.output import trimmed
+
+    steps = []
+    for detail in line.detail:
+        if detail.units is None:
+            continue
+        if detail.tier is not None:
+            upper = "" if detail.up_to is None else f" to {trimmed(detail.up_to)}"
+            head = f"tier {detail.tier} (from {trimmed(detail.lower or Decimal(0))}{upper}): "
+        else:
+            head = ""
+        if detail.rate is not None:
+            arithmetic = f"{trimmed(detail.rate)} % of {trimmed(detail.units)}"
+        elif detail.unit_price is not None:
+            arithmetic = f"{trimmed(detail.units)} x {trimmed(detail.unit_price)}"
+        else:
+            arithmetic = f"{trimmed(detail.units)} units"
+        if detail.flat_fee:
+            arithmetic += f" + {trimmed(detail.flat_fee)}"
+        note = f" ({detail.note})" if detail.note else ""
+        steps.append(f"{head}{arithmetic} = {trimmed(detail.amount)}{note}")
+    return steps

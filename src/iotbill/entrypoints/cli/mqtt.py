@@ -301,9 +301,11 @@ def mqtt_ingest_command(
     finally:
         if server is not None:
             server.shutdown()
+    from iotbill.entrypoints.cli.output import counted
+
     counts = worker.metrics.snapshot()
     typer.echo(
-        "stopped: {received} received, {stored} stored, {duplicates} duplicates,"
-        " {rejected} rejected".format(**counts),
+        f"stopped: {counts['received']:,} received, {counts['stored']:,} stored,"
+        f" {counted(counts['duplicates'], 'duplicate')}, {counts['rejected']:,} rejected",
         err=True,
     )

@@ -9,6 +9,7 @@ import typer
 from iotbill.entrypoints.cli.session import session, store_group
 
 if TYPE_CHECKING:
+    from iotbill.domain.pricing import PriceModel
     from iotbill.services.ports import StoredPlan
 
 plans_app = store_group(help="Plans, stored with versions.")
@@ -97,22 +98,65 @@ def show_command(
 
 
 def _print_plan(stored: StoredPlan, versions: list[int]) -> None:
+    from iotbill.domain.money import format_money
     from iotbill.entrypoints.cli.output import print_table, table
-    from iotbill.entrypoints.views import plan_json
 
-    view = plan_json(stored)
     plan = stored.plan
     typer.echo(f"{plan.name} ({plan.code}) version {stored.version} of {versions[-1]}")
     typer.echo(f"{plan.currency.code}, billed every {plan.interval}")
     if plan.description:
         typer.echo(plan.description)
-    shown = table("Charges", "Code", "Name", "Kind", "Meter or timing", "Price")
-    for fee in view["fixed_fees"]:
-        shown.add_row(fee["code"], fee["name"], "fixed fee", fee["timing"], fee["amount"])
-    meters = {meter["code"]: meter for meter in view["meters"]}
-    for charge in view["charges"]:
-        meter = meters.get(charge["meter"])
-        reads = "-" if meter is None else f"{meter['aggregation']} of {meter['event_type']}"
-        shown.add_row(charge["code"], charge["name"], "usage", reads, charge["model"])
+    shown = table(
+        "Charges", "Code", "Name", "Kind", "Meter or timing", f"Price ({plan.currency.code})"
+    )
+    for fee in plan.fixed_fees:
+        amount = format_money(fee.amount, plan.currency)
+        shown.add_row(fee.code, fee.name or fee.code, "fixed fee", fee.timing, amount)
+    meters = {meter.code: meter for meter in plan.meters}
+    for charge in plan.charges:
+        meter = meters.get(charge.meter or "")
+        reads = "-" if meter is None else f"{meter.aggregation} of {meter.event_type}"
+        if meter is not None and meter.property is not None:
+            reads = f"{meter.aggregation} of {meter.property} of {meter.event_type}"
+        price = "\n".join(price_lines(charge.model))
+        shown.add_row(charge.code, charge.name or charge.code, "usage", reads, price)
     print_table(shown)
     typer.echo(f"Versions: {', '.join(map(str, versions))}")
+
+
+def price_lines(model: PriceModel) -> list[str]:
+    """A price model in words, one line per tier: ``graduated``, ``0 to 1000: 0.50 each``,
+    ``above 1000: 0.30 each``; amounts exactly as the plan gives them."""
+    from iotbill.domain.pricing.dynamic import Dynamic
+    from iotbill.domain.pricing.flat import Flat
+    from iotbill.domain.pricing.graduated import Graduated
+    from iotbill.domain.pricing.package import Package
+    from iotbill.domain.pricing.per_unit import PerUnit
+    from iotbill.domain.pricing.percentage import Percentage
+    from iotbill.domain.pricing.volume import Volume
+    from iotbill.domain.quantities import decimal_text as text
+
+    if isinstance(model, Graduated | Volume):
+        lines = [f"{model.name}:"]
+        lower = "0"
+        for tier in model.tiers:
+            span = f"above {lower}" if tier.up_to is None else f"{lower} to {text(tier.up_to)}"
+            fee = f" + {text(tier.flat_fee)}" if tier.flat_fee else ""
+            lines.append(f"{span}: {text(tier.unit_price)} each{fee}")
+            lower = "" if tier.up_to is None else text(tier.up_to)
+        return lines
+    if isinstance(model, PerUnit):
+        return [f"{text(model.unit_price)} per unit"]
+    if isinstance(model, Flat):
+        return [f"{text(model.amount)} flat"]
+    if isinstance(model, Package):
+        free = f", first {text(model.free_units)} free" if model.free_units else ""
+        size = text(model.package_size)
+        return [f"{text(model.price_per_package)} per started package of {size}{free}"]
+    if isinstance(model, Percentage):
+        fee = f" + {text(model.fixed_fee)} per event" if model.fixed_fee else ""
+        free = f", first {model.free_events} events free" if model.free_events else ""
+        return [f"{text(model.rate)} % of the amount{fee}{free}"]
+    if isinstance(model, Dynamic):
+        return [f"each event's {model.property_name}"]
+    return [model.name]

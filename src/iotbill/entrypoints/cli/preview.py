@@ -25,7 +25,8 @@ def preview_command(
     start: Annotated[str, typer.Option("--from", help="Period start: a date or an instant.")],
     end: Annotated[str, typer.Option("--to", help="Period end (exclusive).")],
     timezone: Annotated[
-        str | None, typer.Option("--timezone", help="IANA zone for dates (default UTC).")
+        str | None,
+        typer.Option("--timezone", help="IANA zone for dates and capped days (default UTC)."),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -38,7 +39,7 @@ def preview_command(
     from iotbill.adapters.event_files import read_event_table
     from iotbill.adapters.plan_files import read_plan
     from iotbill.domain.errors import InvalidInput
-    from iotbill.domain.periods import Period
+    from iotbill.domain.periods import Period, zone
     from iotbill.domain.preview import preview
     from iotbill.entrypoints.cli.options import parse_instant
 
@@ -50,7 +51,8 @@ def preview_command(
         raise InvalidInput.at("--to", f"{end} must be after --from {start}")
     the_plan = read_plan(str(plan))
     table = read_event_table(events)
-    result = preview(the_plan, table, Period(period_start, period_end))
+    in_zone = zone(timezone or "UTC", "--timezone")
+    result = preview(the_plan, table, Period(period_start, period_end), in_zone)
     for conflict in result.conflicts:
         typer.echo(
             f"warning: {table.source}:{conflict.line}: event id {conflict.id!r} repeats line "

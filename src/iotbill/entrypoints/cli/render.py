@@ -1,67 +1,73 @@
-"""Readable tables for the terminal."""
+"""Tables of several commands: a preview, and a summary of invoices."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.table import Table
+import typer
 
-from iotbill.domain.invoices import Invoice
 from iotbill.domain.money import format_money
-from iotbill.domain.preview import Preview
 from iotbill.domain.quantities import decimal_text
+from iotbill.entrypoints.cli.output import bold, counted, period_text, print_table, table
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from iotbill.domain.invoices import Invoice
+    from iotbill.domain.preview import Preview
 
 
 def print_preview(result: Preview, console: Console | None = None) -> None:
     """The preview as an invoice table, with the event counts beneath it."""
-    console = console or Console()
     currency = result.plan.currency
-    table = Table(
-        title=f"{result.plan.name} ({result.plan.code}), {result.period}",
-        title_justify="left",
+    shown = table(
+        f"{result.plan.name} ({result.plan.code}), {result.period}",
+        "Charge",
+        "Quantity>",
+        "Unit price>",
+        f"Amount ({currency.code})>",
+        key_first=False,
     )
-    table.add_column("Charge")
-    table.add_column("Quantity", justify="right")
-    table.add_column("Unit price", justify="right")
-    table.add_column(f"Amount ({currency.code})", justify="right")
     for line in result.lines:
-        table.add_row(
+        shown.add_row(
             line.description,
             decimal_text(line.quantity),
             "" if line.unit_price is None else decimal_text(line.unit_price),
             format_money(line.amount, currency),
         )
-    table.add_section()
-    table.add_row("[bold]Total[/bold]", "", "", f"[bold]{format_money(result.total, currency)}[/]")
-    console.print(table)
-    console.print(
-        f"Events: {result.counted} counted, {result.duplicates} duplicates, "
-        f"{len(result.conflicts)} conflicts"
+    shown.add_section()
+    shown.add_row(bold("Total"), "", "", bold(format_money(result.total, currency)))
+    print_table(shown, console)
+    counts = (
+        f"Events: {result.counted:,} counted, {counted(result.duplicates, 'duplicate')}, "
+        f"{counted(len(result.conflicts), 'conflict')}"
     )
+    if console is None:
+        typer.echo(counts)
+    else:
+        console.print(counts)
 
 
 def print_invoice_summary(
-    invoices: list[Invoice], zones: Mapping[str, ZoneInfo], console: Console | None = None
+    invoices: list[Invoice],
+    zones: Mapping[str, str],
+    title: str = "Invoices",
+    console: Console | None = None,
 ) -> None:
-    """One row per invoice: number, customer, period in the customer's zone, totals."""
-    console = console or Console()
-    table = Table()
-    table.add_column("Invoice", no_wrap=True)
-    table.add_column("Customer", no_wrap=True)
-    table.add_column("Period (local)", no_wrap=True)
-    table.add_column("Total (tax incl.)", justify="right", no_wrap=True)
+    """One row per invoice, by customer then number: number (or id, for a draft), status,
+    customer, period in the customer's zone (``zones``: customer id to IANA zone), total
+    with tax."""
+    shown = table(title, "Invoice", "Status", "Customer", "Period (local)", "Total (tax incl.)>")
     for invoice in sorted(
         invoices, key=lambda invoice: (invoice.customer_id, invoice.number or "")
     ):
         money = invoice.currency
-        local = zones.get(invoice.customer_id, ZoneInfo("UTC"))
-        start, end = invoice.period.start.astimezone(local), invoice.period.end.astimezone(local)
-        table.add_row(
-            invoice.number or f"{invoice.id} (draft)",
+        shown.add_row(
+            invoice.number or invoice.id,
+            invoice.status,
             invoice.customer_id,
-            f"{start:%Y-%m-%d} to {end:%m-%d}",
+            period_text(invoice.period, zones.get(invoice.customer_id, "UTC")),
             f"{format_money(invoice.total, money)} {money.code}",
         )
-    console.print(table)
+    print_table(shown, console)

@@ -31,16 +31,27 @@ def upgrade_command(
         ),
     ] = None,
 ) -> None:
-    """Create the schema, or migrate it to the latest version (safe to repeat)."""
-    from iotbill.adapters.storage.sql.engine import upgrade
+    """Create the schema, or migrate it to the latest version (safe to repeat); says which.
+
+    Exit codes: 0 ok, 5 the store cannot be created or reached (one line naming
+    --database and why).
+    """
+    from iotbill.adapters.storage.sql.engine import schema_is_current, upgrade
     from iotbill.bootstrap import load_settings, open_engine
 
     engine = open_engine(load_settings(database_url=database))
     try:
-        upgrade(engine)
+        current = schema_is_current(engine)
+        before = () if current else upgrade(engine)
     finally:
         engine.dispose()
-    typer.echo(f"{engine.url.render_as_string(hide_password=True)}: schema is up to date")
+    shown = engine.url.render_as_string(hide_password=True)
+    if current:
+        typer.echo(f"{shown}: schema is up to date")
+    elif before:
+        typer.echo(f"{shown}: schema migrated from revision {', '.join(before)} to the latest")
+    else:
+        typer.echo(f"{shown}: schema created")
 
 
 @tenants_app.command("add")
@@ -67,6 +78,27 @@ def add_tenant_command(
     current.emit(_tenant_json(tenant), f"added tenant {code}")
 
 
+@tenants_app.command("credits")
+def tenant_credits_command(
+    code: Annotated[str, typer.Argument(help="Tenant code.")],
+    timing: Annotated[
+        str, typer.Argument(help="after_tax (default: credits settle what is due) or before_tax.")
+    ],
+) -> None:
+    """Choose when the tenant's invoices use customers' credits: after tax, on what is due,
+    or before tax, as a line that lowers the taxed subtotal.
+
+    Exit codes: 0 ok, 2 invalid input, 3 unknown tenant.
+    """
+    from iotbill.entrypoints.cli.output import flag_names
+    from iotbill.services.balance import set_credit_timing
+
+    current = session()
+    with flag_names(credits="TIMING"):
+        tenant = set_credit_timing(current.uow_factory(code), timing)
+    current.emit(_tenant_json(tenant), f"tenant {code} uses credits {timing.replace('_', ' ')}")
+
+
 @tenants_app.command("list")
 def list_tenants_command() -> None:
     """List the tenants."""
@@ -82,4 +114,4 @@ def list_tenants_command() -> None:
 
 
 def _tenant_json(tenant: Tenant) -> dict[str, str]:
-    return {"code": tenant.code, "name": tenant.name}
+    return {"code": tenant.code, "name": tenant.name, "credits": tenant.credits}

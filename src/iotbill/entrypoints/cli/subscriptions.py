@@ -156,6 +156,52 @@ def cancel_command(
     )
 
 
+@subscriptions_app.command("pause")
+def pause_command(
+    id: Annotated[str, typer.Argument(help="Subscription id.")],
+    at: Annotated[str | None, typer.Option("--at", help=AT_HELP)] = None,
+) -> None:
+    """Pause a subscription: the advance fee is credited for the paused part of the
+    period, and nothing is billed until it is resumed.
+
+    Exit codes: 0 ok, 2 invalid input, 3 unknown subscription, 4 refused (paused already,
+    ended, a plan change after it, or invoices issued after it).
+    """
+    from iotbill.entrypoints.cli.output import flag_names
+    from iotbill.entrypoints.views import subscription_json
+    from iotbill.services.subscriptions import pause_subscription
+
+    current = session()
+    with flag_names(at="--at"):
+        paused = pause_subscription(current.uow(), id, at=_when(at))
+    since = paused.pauses[-1].start.isoformat()
+    current.emit(subscription_json(paused), f"subscription {paused.id}: paused from {since}")
+
+
+@subscriptions_app.command("resume")
+def resume_command(
+    id: Annotated[str, typer.Argument(help="Subscription id.")],
+    at: Annotated[str | None, typer.Option("--at", help=AT_HELP)] = None,
+) -> None:
+    """Resume a paused subscription: the advance fee is billed for the rest of the period.
+
+    Exit codes: 0 ok, 2 invalid input (not paused, or before the pause), 3 unknown
+    subscription, 4 refused (invoices issued after it).
+    """
+    from iotbill.entrypoints.cli.output import flag_names
+    from iotbill.entrypoints.views import subscription_json
+    from iotbill.services.subscriptions import resume_subscription
+
+    current = session()
+    with flag_names(at="--at"):
+        resumed = resume_subscription(current.uow(), id, at=_when(at))
+    end = resumed.pauses[-1].end
+    assert end is not None
+    current.emit(
+        subscription_json(resumed), f"subscription {resumed.id}: resumed at {end.isoformat()}"
+    )
+
+
 @subscriptions_app.command("migrate")
 def migrate_command(
     plan: Annotated[str, typer.Argument(help="Plan code.")],
@@ -169,7 +215,7 @@ def migrate_command(
     plan is unknown.
     """
     from iotbill.entrypoints.cli.options import parse_date_or_instant
-    from iotbill.entrypoints.cli.output import flag_names
+    from iotbill.entrypoints.cli.output import counted, flag_names
     from iotbill.services.subscriptions import migrate_subscriptions
 
     current = session()
@@ -187,7 +233,7 @@ def migrate_command(
         },
         "\n".join(
             [
-                f"{len(migration.migrated)} subscriptions moved to {target} from {at}",
+                f"{counted(len(migration.migrated), 'subscription')} moved to {target} from {at}",
                 *(f"  {s.id} ({s.customer_id})" for s in migration.migrated),
                 *(f"skipped {s.subscription}: {s.reason}" for s in migration.skipped),
             ]

@@ -227,6 +227,9 @@ class PreparedBatch:
     count: int
     rows: list[list[Any]] | bytes
     replacing: tuple[dict[str, Any], ...] = ()
+    touched: frozenset[tuple[str, str, int]] = frozenset()
+    """The (customer, type, hour) of its events, whose roll-up rows an append recomputes
+    (see ``rollups``)."""
 
 
 def prepare(

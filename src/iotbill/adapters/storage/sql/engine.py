@@ -10,14 +10,17 @@ so it works from an installed package.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 
-from iotbill.domain.errors import InvalidInput
+from iotbill.domain.errors import InvalidInput, StoreUnavailable
 
 # Per connection, and each writer and reader has its own: a cap, so that memory does not
 # grow with the store (SQLite grows the cache as pages are used, up to this).
@@ -117,26 +120,80 @@ class _WriterTurns:
             self._lock.release()
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Apply the migrations up to ``revision`` (creating the schema on a new database)."""
+def upgrade(engine: Engine, revision: str = "head") -> tuple[str, ...]:
+    """Apply the migrations up to ``revision`` (creating the schema on a new database, and
+    a new SQLite file): the revisions the store had before, ``()`` if it had no schema.
+
+    :class:`~iotbill.domain.errors.StoreUnavailable` if the store cannot be created or
+    reached.
+    """
     from alembic import command
     from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
 
     config = Config()
-    config.set_main_option("script_location", str(files("iotbill.adapters.storage") / "migrations"))
-    with engine.begin() as connection:
+    config.set_main_option("script_location", str(_migrations()))
+    _check_sqlite_file(engine, must_exist=False)
+    with _reaching(engine), engine.begin() as connection:
+        before = tuple(MigrationContext.configure(connection).get_current_heads())
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+    return before
 
 
 def schema_is_current(engine: Engine) -> bool:
-    """Whether the database has the schema of the latest migration."""
+    """Whether the database has the schema of the latest migration.
+
+    A SQLite file that does not exist has none, and is not created by asking.
+    :class:`~iotbill.domain.errors.StoreUnavailable` if the store cannot be opened or
+    reached.
+    """
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
-    with engine.connect() as connection:
+    if not _check_sqlite_file(engine, must_exist=True):
+        return False
+    with _reaching(engine), engine.connect() as connection:
         if not inspect(connection).has_table("alembic_version"):
             return False
         current = MigrationContext.configure(connection).get_current_heads()
-    scripts = ScriptDirectory(str(files("iotbill.adapters.storage") / "migrations"))
-    return set(current) == set(scripts.get_heads())
+    return set(current) == set(ScriptDirectory(str(_migrations())).get_heads())
+
+
+def _migrations() -> Any:
+    return files("iotbill.adapters.storage") / "migrations"
+
+
+def _check_sqlite_file(engine: Engine, *, must_exist: bool) -> bool:
+    """For a SQLite file: whether it exists; :class:`StoreUnavailable` if it cannot be one
+    (its folder is missing, or it is a folder). Any other store: ``True``."""
+    name = engine.url.database
+    if engine.url.get_backend_name() != "sqlite" or not name or name == ":memory:":
+        return True
+    path = Path(name)
+    if path.is_dir():
+        raise _unavailable(engine, "is a folder, not a SQLite file")
+    if not path.parent.is_dir():
+        raise _unavailable(engine, f"the folder {path.parent} does not exist")
+    return path.exists() or not must_exist
+
+
+@contextmanager
+def _reaching(engine: Engine) -> Iterator[None]:
+    """Inside, the database's operational error (a server that refuses, a database that
+    does not exist, a file that cannot be opened) or its refusal of a file that is no
+    SQLite database (a plain ``DatabaseError``) is :class:`StoreUnavailable`, in one line.
+    Other errors (a constraint, a statement) are not about reaching the store: they pass."""
+    try:
+        yield
+    except DatabaseError as error:
+        if not isinstance(error, OperationalError) and type(error) is not DatabaseError:
+            raise
+        reason = " ".join(str(error.orig).split()).removeprefix("connection failed: ")
+        raise _unavailable(engine, reason) from None
+
+
+def _unavailable(engine: Engine, reason: str) -> StoreUnavailable:
+    url = engine.url.set(drivername=engine.url.get_backend_name())  # as the user wrote it
+    shown = url.render_as_string(hide_password=True)
+    return StoreUnavailable(f"--database {shown}: {reason}")

@@ -12,6 +12,7 @@ the message names what is missing; the foreign keys stay as the last guard).
 from __future__ import annotations
 
 import builtins
+import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, cast
@@ -23,11 +24,12 @@ from iotbill.adapters.storage.sql import tables as t
 from iotbill.adapters.storage.sql.repository import Repository, chunks, instant, micros
 from iotbill.domain.billing_cycles import BillingMode
 from iotbill.domain.catalog import Interval, Plan
+from iotbill.domain.credits import CreditTiming
 from iotbill.domain.customers import Customer, Device, Ownership
 from iotbill.domain.errors import Conflict, NotFound
 from iotbill.domain.money import currency
 from iotbill.domain.periods import from_micros, to_micros
-from iotbill.domain.subscriptions import Cancellation, CancelTiming, Phase, Subscription
+from iotbill.domain.subscriptions import Cancellation, CancelTiming, Pause, Phase, Subscription
 from iotbill.services.ports import StoredPlan, Tenant
 
 
@@ -39,18 +41,32 @@ class SqlTenantRepository:
         found = select(t.tenants.c.id).where(t.tenants.c.code == tenant.code)
         if self._connection().execute(found).first() is not None:
             raise Conflict(f"tenant {tenant.code!r} already exists")
-        self._connection().execute(insert(t.tenants).values(code=tenant.code, name=tenant.name))
+        self._connection().execute(
+            insert(t.tenants).values(code=tenant.code, name=tenant.name, credits=tenant.credits)
+        )
 
     def get(self, code: str) -> Tenant:
         found = select(t.tenants).where(t.tenants.c.code == code)
         row = self._connection().execute(found).first()
         if row is None:
             raise NotFound(f"unknown tenant {code!r} (iotbill tenants add {code} creates it)")
-        return Tenant(row.code, row.name)
+        return _tenant(row)
 
     def list(self) -> list[Tenant]:
         rows = self._connection().execute(select(t.tenants).order_by(t.tenants.c.code))
-        return [Tenant(row.code, row.name) for row in rows]
+        return [_tenant(row) for row in rows]
+
+    def save(self, tenant: Tenant) -> None:
+        self.get(tenant.code)
+        self._connection().execute(
+            update(t.tenants)
+            .where(t.tenants.c.code == tenant.code)
+            .values(name=tenant.name, credits=tenant.credits)
+        )
+
+
+def _tenant(row: Any) -> Tenant:
+    return Tenant(row.code, row.name, cast(CreditTiming, row.credits))
 
 
 class SqlPlanRepository(Repository):
@@ -392,6 +408,9 @@ def _columns(subscription: Subscription) -> dict[str, Any]:
         "cancel_effective_at": None
         if cancellation is None
         else to_micros(cancellation.effective_at),
+        "pauses": json.dumps(
+            [[to_micros(pause.start), micros(pause.end)] for pause in subscription.pauses]
+        ),
     }
 
 
@@ -413,4 +432,7 @@ def _subscription(row: Any, phases: tuple[Phase, ...]) -> Subscription:
         device_id=row.device_id,
         trial_end=instant(row.trial_end),
         cancellation=cancellation,
+        pauses=tuple(
+            Pause(from_micros(start), instant(end)) for start, end in json.loads(row.pauses)
+        ),
     )

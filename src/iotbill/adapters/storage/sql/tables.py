@@ -95,6 +95,7 @@ tenants = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("code", String(64), nullable=False, unique=True),
     Column("name", Text, nullable=False),
+    Column("credits", String(16), nullable=False, server_default=text("'after_tax'")),
 )
 
 plans = Table(
@@ -160,6 +161,7 @@ subscriptions = Table(
     Column("cancel_timing", String(16)),
     Column("cancel_requested_at", Micros),
     Column("cancel_effective_at", Micros),
+    Column("pauses", Text, nullable=False, server_default=text("'[]'")),
     PrimaryKeyConstraint("tenant_id", "id"),
     ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
     Index(None, "tenant_id", "customer_id"),
@@ -278,6 +280,24 @@ credit_grants = Table(
     Index(None, "tenant_id", "customer_id"),
 )
 
+one_off_charges = Table(
+    "one_off_charges",
+    metadata,
+    *_tenant_key("one_off_charges"),
+    Column("id", String(256), nullable=False),
+    Column("customer_id", String(128), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("unit_price", ExactDecimal, nullable=False),
+    Column("quantity", ExactDecimal, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("recorded_at", Micros, nullable=False),
+    Column("invoice_id", String(256)),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
+    ForeignKeyConstraint(["tenant_id", "invoice_id"], ["invoices.tenant_id", "invoices.id"]),
+    Index(None, "tenant_id", "customer_id", "invoice_id"),
+)
+
 ledger_entries = Table(
     "ledger_entries",
     metadata,
@@ -293,6 +313,41 @@ ledger_entries = Table(
     Column("memo", Text, nullable=False),
     PrimaryKeyConstraint("tenant_id", "id"),
     Index(None, "tenant_id", "customer_id"),
+)
+
+coupons = Table(
+    "coupons",
+    metadata,
+    *_tenant_key("coupons"),
+    Column("code", String(128), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("value", ExactDecimal, nullable=False),
+    Column("currency", String(3)),
+    Column("plan_code", String(128)),
+    Column("charge_code", String(128)),
+    Column("periods", Integer),
+    Column("max_redemptions", Integer),
+    Column("created_at", Micros, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "code"),
+)
+
+coupon_redemptions = Table(
+    "coupon_redemptions",
+    metadata,
+    *_tenant_key("coupon_redemptions"),
+    Column("id", String(512), nullable=False),
+    Column("coupon_code", String(128), nullable=False),
+    Column("subscription_id", String(128), nullable=False),
+    Column("customer_id", String(128), nullable=False),
+    Column("redeemed_at", Micros, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    ForeignKeyConstraint(["tenant_id", "coupon_code"], ["coupons.tenant_id", "coupons.code"]),
+    ForeignKeyConstraint(
+        ["tenant_id", "subscription_id"], ["subscriptions.tenant_id", "subscriptions.id"]
+    ),
+    Index(None, "tenant_id", "subscription_id"),
+    Index(None, "tenant_id", "coupon_code"),
 )
 
 
@@ -365,6 +420,39 @@ usage_events = Table(
         sqlite_where=text("replaces IS NOT NULL"),
         postgresql_where=text("replaces IS NOT NULL"),
     ),
+)
+
+usage_rollups = Table(
+    "usage_rollups",
+    metadata,
+    # Derived from usage_events by the event store, in the same transaction as every
+    # change to them (see ``rollups``); no foreign key, as usage_events has none.
+    Column("tenant_id", Integer, nullable=False),
+    Column("customer_id", String(128), nullable=False),
+    Column("event_type", String(256), nullable=False),
+    Column("hour", BigInteger, nullable=False),
+    Column("device_id", String(256), nullable=False),
+    Column("property", String(256), nullable=False),
+    Column("events", BigInteger, nullable=False),
+    Column("high", BigInteger, nullable=False),
+    Column("low", BigInteger, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "customer_id", "event_type", "property", "device_id", "hour"),
+)
+
+entitlement_alerts = Table(
+    "entitlement_alerts",
+    metadata,
+    *_tenant_key("entitlement_alerts"),
+    Column("subscription_id", String(128), nullable=False),
+    Column("feature", String(128), nullable=False),
+    Column("counted_from", Micros, nullable=False),
+    Column("percent", ExactDecimal, nullable=False),
+    Column("customer_id", String(128), nullable=False),
+    Column("used", ExactDecimal, nullable=False),
+    Column("allowance", ExactDecimal, nullable=False),
+    Column("reached_at", Micros, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "subscription_id", "feature", "counted_from", "percent"),
+    Index(None, "tenant_id", "customer_id"),
 )
 
 api_keys = Table(

@@ -9,11 +9,14 @@ from sqlalchemy import Connection, Engine, select
 
 from iotbill.adapters.storage.sql import tables
 from iotbill.adapters.storage.sql.access import SqlApiKeyRepository, SqlIdempotencyRepository
+from iotbill.adapters.storage.sql.coupons import SqlCouponRepository
 from iotbill.adapters.storage.sql.credentials import SqlDeviceCredentialRepository
 from iotbill.adapters.storage.sql.credits import SqlCreditRepository
 from iotbill.adapters.storage.sql.engine import READ_ONLY
+from iotbill.adapters.storage.sql.entitlements import SqlEntitlementAlertRepository
 from iotbill.adapters.storage.sql.events import SqlEventStore
 from iotbill.adapters.storage.sql.invoices import SqlCreditNoteRepository, SqlInvoiceRepository
+from iotbill.adapters.storage.sql.one_off_charges import SqlOneOffChargeRepository
 from iotbill.adapters.storage.sql.repositories import (
     SqlCustomerRepository,
     SqlDeviceRepository,
@@ -25,14 +28,17 @@ from iotbill.adapters.storage.sql.webhooks import SqlWebhookRepository
 from iotbill.domain.errors import NotFound
 from iotbill.services.ports import (
     ApiKeyRepository,
+    CouponRepository,
     CreditNoteRepository,
     CreditRepository,
     CustomerRepository,
     DeviceCredentialRepository,
     DeviceRepository,
+    EntitlementAlertRepository,
     EventStore,
     IdempotencyRepository,
     InvoiceRepository,
+    OneOffChargeRepository,
     PlanRepository,
     SubscriptionRepository,
     TenantRepository,
@@ -71,12 +77,19 @@ class SqlUnitOfWork:
             self._connection, self._tenant_id
         )
         self.credits: CreditRepository = SqlCreditRepository(self._connection, self._tenant_id)
+        self.one_off_charges: OneOffChargeRepository = SqlOneOffChargeRepository(
+            self._connection, self._tenant_id
+        )
+        self.coupons: CouponRepository = SqlCouponRepository(self._connection, self._tenant_id)
         self.events: EventStore = SqlEventStore(self._connection, self._tenant_id)
         self.api_keys: ApiKeyRepository = SqlApiKeyRepository(self._connection, self._tenant_id)
         self.idempotency: IdempotencyRepository = SqlIdempotencyRepository(
             self._connection, self._tenant_id
         )
         self.webhooks: WebhookRepository = SqlWebhookRepository(self._connection, self._tenant_id)
+        self.entitlement_alerts: EntitlementAlertRepository = SqlEntitlementAlertRepository(
+            self._connection, self._tenant_id
+        )
 
     def __enter__(self) -> Self:
         connection = self.engine.connect()

@@ -1,0 +1,260 @@
+"""Running totals equal the pure meter, on every store, through everything that changes events.
+
+:meth:`EventStore.running_total` is what an entitlement check reads: the SQL
+stores answer from the hourly roll-up (plus the partial hours at the ends),
+kept up at every append and reassignment. The reference is the pure core,
+``select`` and the aggregation over an :class:`EventTable` of the events as
+known, with their owners. Each step that changes the events is followed by a
+comparison: a first batch, a replayed batch (duplicates), late events,
+corrections and voids (which name events of earlier batches), and a device
+moved to another customer from an instant before its stored events.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from iotbill.domain.catalog import Meter
+from iotbill.domain.customers import Customer
+from iotbill.domain.entitlement_checks import EntitlementAlert
+from iotbill.domain.event_table import EventTable
+from iotbill.domain.events import UsageEvent
+from iotbill.domain.metering import AGGREGATIONS
+from iotbill.domain.metering.selection import select
+from iotbill.domain.periods import Period
+from iotbill.services.ports import EventScope, Tenant, UnitOfWorkFactory
+from tests.contract.conftest import JAN_1, add_devices, device
+
+COUNT = Meter("readings", "reading", "count")
+SUM = Meter("energy", "reading", "sum", "kwh", allow_negative=True)
+FILTERED = Meter("north", "reading", "sum", "kwh", (("zone", ("north",)),), allow_negative=True)
+SCOPES = (
+    EventScope("c1"),
+    EventScope("c1", excluded_devices=frozenset({"d2"})),
+    EventScope("c1", devices=frozenset({"d2"})),
+    EventScope("c2"),
+)
+
+
+@dataclass
+class Known:
+    """The events as the store should know them, each with its owner."""
+
+    events: list[tuple[UsageEvent, str]] = field(default_factory=list)
+
+    def total(self, meter: Meter, span: Period, scope: EventScope) -> Decimal:
+        chosen = [
+            event
+            for event, owner in self.events
+            if owner == scope.customer
+            and (scope.devices is None or event.device in scope.devices)
+            and event.device not in scope.excluded_devices
+        ]
+        aggregation = AGGREGATIONS[meter.aggregation]
+        groups = select(EventTable.build(chosen), meter, span)
+        return sum((aggregation.aggregate(g.window) for g in groups), Decimal(0))
+
+
+def _reading(rng: random.Random, index: int, device: str, at: datetime) -> UsageEvent:
+    value = Decimal(rng.randint(-(10**6), 10**9)).scaleb(-rng.randint(0, 9))
+    properties = {"kwh": value, "zone": rng.choice(("north", "south"))}
+    return UsageEvent(f"r{index}-{rng.getrandbits(32):x}", "reading", device, at, properties)
+
+
+def _append(store: UnitOfWorkFactory, tenant: str, events: list[tuple[UsageEvent, str]]) -> int:
+    with store(tenant) as uow:
+        stored = uow.events.append([e for e, _ in events], [c for _, c in events], JAN_1)
+        uow.commit()
+    return stored
+
+
+def _compare(store: UnitOfWorkFactory, tenant: str, known: Known, spans: list[Period]) -> None:
+    with store(tenant, read_only=True) as uow:
+        for meter in (COUNT, SUM, FILTERED):
+            for scope in SCOPES:
+                for span in spans:
+                    expected = known.total(meter, span, scope)
+                    found = uow.events.running_total(meter, span, scope)
+                    assert (meter.code, scope, span, found) == (meter.code, scope, span, expected)
+
+
+def test_running_totals_follow_every_change_to_the_events(
+    store: UnitOfWorkFactory, tenant: str
+) -> None:
+    rng = random.Random(7)
+    owners = {"d1": "c1", "d2": "c1", "d3": "c2"}
+    add_devices(store, tenant, *(device(d, c) for d, c in owners.items()))
+    spans = [
+        Period(JAN_1, JAN_1 + timedelta(days=31)),  # whole hours only
+        Period(JAN_1 + timedelta(hours=5, minutes=17), JAN_1 + timedelta(days=9, seconds=1)),
+        Period(JAN_1 + timedelta(minutes=3), JAN_1 + timedelta(minutes=50)),  # inside one hour
+    ]
+    known = Known()
+
+    def moment() -> datetime:
+        return JAN_1 + timedelta(
+            minutes=rng.randint(0, 60 * 24 * 12), microseconds=rng.choice((0, 1))
+        )
+
+    first = [
+        (_reading(rng, i, d, moment()), owners[d])
+        for i, d in enumerate(rng.choices(sorted(owners), k=300))
+    ]
+    assert _append(store, tenant, first) == 300
+    known.events += first
+    _compare(store, tenant, known, spans)
+
+    assert _append(store, tenant, first[:50]) == 0  # replayed: nothing changes
+    _compare(store, tenant, known, spans)
+
+    late = [
+        (_reading(rng, 1000 + i, "d1", JAN_1 + timedelta(hours=6, minutes=i)), "c1")
+        for i in range(20)
+    ]
+    assert _append(store, tenant, late) == 20
+    known.events += late
+    _compare(store, tenant, known, spans)
+
+    naming: list[tuple[UsageEvent, str]] = []
+    for number, (event, owner) in enumerate(rng.sample(first, 40)):
+        if number % 2:
+            replacement = UsageEvent(
+                f"fix-{number}",
+                event.type,
+                event.device,
+                event.timestamp,
+                {"kwh": Decimal(number), "zone": "north"},
+                corrects=event.id,
+            )
+        else:
+            replacement = UsageEvent(
+                f"void-{number}", event.type, event.device, event.timestamp, voids=event.id
+            )
+        naming.append((replacement, owner))
+    assert _append(store, tenant, naming) == 40
+    known.events += naming
+    _compare(store, tenant, known, spans)
+
+    since = JAN_1 + timedelta(days=4, minutes=30)
+    with store(tenant) as uow:
+        moved = uow.events.reassign("d2", "c1", since, "c2")
+        uow.commit()
+    assert moved == sum(1 for e, c in known.events if e.device == "d2" and e.timestamp >= since)
+    known.events = [
+        (e, "c2" if e.device == "d2" and e.timestamp >= since else c) for e, c in known.events
+    ]
+    _compare(store, tenant, known, spans)
+
+
+def _new_tenant(store: UnitOfWorkFactory) -> str:
+    code = f"t-{uuid.uuid4().hex[:10]}"
+    with store("default") as uow:
+        uow.tenants.add(Tenant(code, code))
+        uow.commit()
+    with store(code) as uow:
+        uow.customers.add(Customer.create(id="c1", name="One", currency_code="USD", timezone="UTC"))
+        uow.customers.add(Customer.create(id="c2", name="Two", currency_code="USD", timezone="UTC"))
+        uow.commit()
+    return code
+
+
+READINGS = st.lists(
+    st.tuples(
+        st.sampled_from(("d1", "d2")),
+        st.integers(0, 6 * 60),  # minutes into the day: a few hours, often the same one
+        st.decimals(-1000, 1000, places=3, allow_nan=False, allow_infinity=False),
+        st.sampled_from((None, "corrects", "voids")),
+    ),
+    min_size=1,
+    max_size=30,
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    readings=READINGS,
+    start=st.integers(0, 6 * 60),
+    length=st.integers(1, 7 * 60),
+    batches=st.integers(1, 3),
+)
+def test_property_the_running_total_is_the_pure_meter(
+    store: UnitOfWorkFactory,
+    readings: list[tuple[str, int, Decimal, str | None]],
+    start: int,
+    length: int,
+    batches: int,
+) -> None:
+    """Any readings, stored in any number of batches, some later corrected or voided (each
+    naming the event before it, in a later batch): every span's total is the pure one."""
+    tenant = _new_tenant(store)
+    add_devices(store, tenant, device("d1", "c1"), device("d2", "c1"))
+    plain: list[tuple[UsageEvent, str]] = []
+    naming: list[tuple[UsageEvent, str]] = []
+    for index, (device_id, minute, kwh, action) in enumerate(readings):
+        at = JAN_1 + timedelta(minutes=minute)
+        event = UsageEvent(f"e{index}", "reading", device_id, at, {"kwh": kwh, "zone": "north"})
+        plain.append((event, "c1"))
+        if action == "corrects":
+            fixed = UsageEvent(
+                f"c{index}", "reading", device_id, at, {"kwh": kwh + 1}, corrects=event.id
+            )
+            naming.append((fixed, "c1"))
+        elif action == "voids":
+            naming.append((UsageEvent(f"v{index}", "reading", device_id, at, voids=event.id), "c1"))
+    size = -(-len(plain) // batches)
+    for first in range(0, len(plain), size):
+        _append(store, tenant, plain[first : first + size])
+    if naming:
+        _append(store, tenant, naming)
+    known = Known(plain + naming)
+    span = Period(JAN_1 + timedelta(minutes=start), JAN_1 + timedelta(minutes=start + length))
+    with store(tenant, read_only=True) as uow:
+        for meter in (COUNT, SUM):
+            for scope in SCOPES[:3]:
+                assert uow.events.running_total(meter, span, scope) == known.total(
+                    meter, span, scope
+                )
+
+
+def test_an_alert_is_recorded_once_by_its_key(store: UnitOfWorkFactory, tenant: str) -> None:
+    def alert(percent: int, used: int, day: int) -> EntitlementAlert:
+        return EntitlementAlert(
+            "sub-1",
+            "c1",
+            "readings",
+            JAN_1,
+            Decimal(percent),
+            Decimal(used),
+            Decimal(1000),
+            JAN_1 + timedelta(days=day),
+        )
+
+    with store(tenant) as uow:
+        assert uow.entitlement_alerts.add_new([alert(80, 812, 3)]) == [alert(80, 812, 3)]
+        assert uow.entitlement_alerts.add_new([alert(80, 950, 5), alert(100, 1000, 6)]) == [
+            alert(100, 1000, 6)
+        ]
+        uow.commit()
+    with store(tenant) as uow:
+        assert uow.entitlement_alerts.add_new([alert(100, 1200, 9)]) == []
+        uow.commit()
+    with store(tenant, read_only=True) as uow:
+        assert uow.entitlement_alerts.list() == [alert(80, 812, 3), alert(100, 1000, 6)]
+        assert uow.entitlement_alerts.list("c1") == [alert(80, 812, 3), alert(100, 1000, 6)]
+        assert uow.entitlement_alerts.list("c2") == []
+
+
+@pytest.mark.parametrize("meter", [Meter("peak", "reading", "max", "kwh")])
+def test_only_summable_meters_have_running_totals(
+    store: UnitOfWorkFactory, tenant: str, meter: Meter
+) -> None:
+    with store(tenant, read_only=True) as uow, pytest.raises(ValueError, match="not summed"):
+        uow.events.running_total(meter, Period(JAN_1, JAN_1 + timedelta(days=1)), SCOPES[0])
