@@ -18,6 +18,16 @@ events say. An event counts unless it is a void or a stored event names it,
 as :func:`~iotbill.domain.events.counting` says of every chain that ingest
 lets in.
 
+**Concurrent writers.** Two transactions appending events of the same
+customer and type at once (two ingests, two API workers) each see only their
+own new events until they commit, so each alone would write a partial hour,
+and the second insert of a row would collide with the first. On PostgreSQL a
+refresh first takes a lock per (tenant, customer, type), all in one statement
+and in one order (so two refreshes cannot wait on each other in a circle), held
+until its transaction ends: the later one waits, and its statements, each with
+a fresh snapshot under READ COMMITTED, then see the earlier one's events and
+rows. SQLite has one writer at a time.
+
 **Read.** :func:`running_total` sums the whole hours of a span from the
 roll-up and reads the two partial hours at its ends with the meter pushed down
 to the events (at most two hours of them, through the customer index).
@@ -89,6 +99,16 @@ def refresh(
     by_series: defaultdict[tuple[str, str], set[int]] = defaultdict(set)
     for customer, kind, hour in touched:
         by_series[(customer, kind)].add(hour)
+    if connection.dialect.name == "postgresql" and by_series:
+        keys = [f"iotbill usage of {tenant_id} {customer} {kind}" for customer, kind in by_series]
+        connection.execute(
+            text(
+                "SELECT pg_advisory_xact_lock(key) FROM "
+                "(SELECT DISTINCT hashtextextended(name, 0) AS key "
+                "FROM unnest(CAST(:names AS text[])) AS name ORDER BY key) AS series"
+            ),
+            {"names": keys},
+        )
     for (customer, kind), hours in sorted(by_series.items()):
         for first, last in _runs(sorted(hours)):
             _recompute(connection, tenant_id, customer, kind, first, last, naming)
