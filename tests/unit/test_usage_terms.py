@@ -280,3 +280,23 @@ def test_a_preview_bills_the_commitment_for_the_whole_period() -> None:
         ("mileage", "2.88"),
         ("minimum_commitment", "7.12"),
     ]
+
+
+def test_a_metered_allowance_cannot_count_a_capped_meter() -> None:
+    with pytest.raises(InvalidInput) as raised:
+        plan(
+            """
+code: bad
+currency: USD
+interval: month
+meters: [{code: miles, event_type: trip, aggregation: sum, property: miles,
+          cap: {per: day, max: 250}}]
+charges: [{code: mileage, meter: miles, model: per_unit, unit_price: "0.032"}]
+features:
+  free_miles: {meter: miles, allowance: 100, overage: bill, price: "0.032"}
+"""
+        )
+    assert problems_of(raised.value) == [
+        "plan.yaml: features.free_miles.meter: meter 'miles' is capped per day, so its usage"
+        " over a period is not the sum of its events: an allowance needs an uncapped meter"
+    ]
