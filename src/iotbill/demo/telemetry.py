@@ -8,7 +8,8 @@ gives the same month:
 * shared batteries report each sale of energy to the grid in the evening peak;
 * vending machines report each sale, and their modem reports its data use daily;
 * irrigation pumps report the water moved each day, little in winter, much in summer;
-* insured cars report each trip's miles, and each harsh braking, by driver.
+* insured cars report each trip's miles, and each harsh braking, by driver;
+* pumps sold outright report a fault now and then (an alert sent by SMS).
 """
 
 from __future__ import annotations
@@ -126,3 +127,18 @@ def car_trips(
                 braked = at + timedelta(minutes=int(rng.integers(0, 60)))
                 yield _event(rng, "car.harsh_brake", device, braked)
         day += timedelta(days=1)
+
+
+def pump_alerts(
+    device: str, start: datetime, end: datetime, local: ZoneInfo, rng: np.random.Generator
+) -> Iterator[UsageEvent]:
+    """``pump.alert`` events: now and then a pump reports a fault (dry run, overpressure),
+    about one day in three, at any time of day."""
+    at = start
+    while at < end:
+        for _ in range(int(rng.poisson(0.35))):
+            when = at + timedelta(seconds=int(rng.integers(0, 86_400)))
+            if when < end:
+                kind = str(rng.choice(["dry_run", "overpressure", "overheat"]))
+                yield _event(rng, "pump.alert", device, when, fault=kind)
+        at += timedelta(days=1)

@@ -46,6 +46,10 @@ BUSINESS_MODELS: tuple[BusinessModel, ...] = (
 """The IoT business models a plan may say it implements (its ``model`` tag): revenue is
 reported by them."""
 FeeTiming = Literal["advance", "arrears"]
+OnCancel = Literal["bill_remaining", "forgive"]
+ON_CANCEL: tuple[OnCancel, ...] = ("bill_remaining", "forgive")
+AtTermEnd = Literal["renew", "evergreen", "cancel"]
+AT_TERM_END: tuple[AtTermEnd, ...] = ("renew", "evergreen", "cancel")
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +108,40 @@ class FixedFee:
 
 
 @dataclass(frozen=True, slots=True)
+class OneOffPlanCharge:
+    """A price billed once per subscription, from its first invoice, in ``instalments``
+    parts over its first periods; ``on_cancel`` says what becomes of the parts not billed
+    when service ends first. See :mod:`iotbill.domain.instalments`."""
+
+    code: str
+    amount: Decimal
+    instalments: int = 1
+    on_cancel: OnCancel = "bill_remaining"
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TerminationFee:
+    """What ending a contract before its term costs: a fixed ``amount``, or ``percent`` of
+    the fixed fees of the whole periods left in the term (exactly one is set)."""
+
+    amount: Decimal | None = None
+    percent: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ContractTerms:
+    """A lease's terms: ``term`` billing periods, what happens ``at_term_end``, the fee for
+    ending early, and the price at which the customer may buy the device at term end. See
+    :mod:`iotbill.domain.lease`."""
+
+    term: int
+    at_term_end: AtTermEnd = "evergreen"
+    early_termination_fee: TerminationFee | None = None
+    buy_out: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Commitment:
     """What a plan's charges bill together per period: at least ``minimum`` (a shortfall
     is billed as a true-up), at most ``maximum`` (the excess is credited); both
@@ -135,6 +173,11 @@ class Plan:
     features: tuple[Feature, ...] = ()
     """What the plan grants (:mod:`~iotbill.domain.entitlements`); each metered feature also
     has its charge in ``charges``, coded like it (:mod:`~iotbill.domain.feature_parsing`)."""
+    one_off_charges: tuple[OneOffPlanCharge, ...] = ()
+    """Prices billed once per subscription that starts on the plan (a device sold), perhaps
+    in instalments."""
+    contract: ContractTerms | None = None
+    """A lease's term, renewal, early termination fee and buy-out (``None``: no term)."""
 
     def feature(self, code: str) -> Feature | None:
         """The feature with ``code``, or ``None`` when the plan does not list it."""

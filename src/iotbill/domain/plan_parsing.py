@@ -33,6 +33,7 @@ from iotbill.domain.metering import AGGREGATIONS, PropertyKind
 from iotbill.domain.money import Currency, currency, parse_decimal, round_money
 from iotbill.domain.plan_usage_terms import check_commitment, parse_cap, parse_risk_factor
 from iotbill.domain.pricing import PRICE_MODELS, Dynamic, Flat
+from iotbill.domain.sale_terms import parse_contract, parse_one_off_charges
 
 PLAN_FIELDS = (
     "code",
@@ -48,6 +49,11 @@ PLAN_FIELDS = (
     "minimum_commitment",
     "maximum",
     "features",
+    "one_off_charges",
+    "term",
+    "at_term_end",
+    "early_termination_fee",
+    "buy_out",
 )
 METER_FIELDS = (
     "code",
@@ -112,6 +118,8 @@ def parse_plan(data: Any) -> Plan:
         _money_amount(reader, "minimum_commitment", plan_currency, required=False, positive=True),
         _money_amount(reader, "maximum", plan_currency, required=False, positive=True),
     )
+    one_offs = parse_one_off_charges(reader, plan_currency)
+    contract = parse_contract(reader, plan_currency, fees)
     charge_codes = [c.code if c else None for c in (*charges, *usage_charges)]
     check_commitment(reader, commitment, charge_codes, fees)
     fee_codes = _raw_codes(fee_items)
@@ -122,6 +130,15 @@ def parse_plan(data: Any) -> Plan:
         "charges",
         _raw_codes(charge_items),
         taken={code: "fixed_fees" for code in fee_codes if code is not None},
+    )
+    _unique_codes(
+        problems,
+        "one_off_charges",
+        [c.code if c else None for c in one_offs],
+        taken={
+            **{f.code: "fixed_fees" for f in fees if f is not None},
+            **{c: "charges" for c in charge_codes if c is not None},
+        },
     )
     problems.raise_if_any()
     assert code is not None and name is not None and plan_currency is not None
@@ -138,6 +155,8 @@ def parse_plan(data: Any) -> Plan:
         thresholds=thresholds,
         commitment=commitment,
         features=features,
+        one_off_charges=tuple(c for c in one_offs if c is not None),
+        contract=contract,
     )
 
 

@@ -56,6 +56,7 @@ def amounts_by_label(amounts: Iterable[Amount], title: str, x_title: str) -> dic
             "layout": {
                 **_layout(f"{title} ({code})", x_title, code),
                 "xaxis": {"title": {"text": x_title}, "type": "category"},
+                "bargap": 0.5,
             },
         }
         for code, rows in by_currency.items()

@@ -12,8 +12,10 @@ the message names what is missing; the foreign keys stay as the last guard).
 from __future__ import annotations
 
 import builtins
+import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import Connection, and_, delete, func, insert, select, text, update
@@ -28,7 +30,14 @@ from iotbill.domain.customers import Customer, Device, Ownership
 from iotbill.domain.errors import Conflict, NotFound
 from iotbill.domain.money import currency
 from iotbill.domain.periods import from_micros, to_micros
-from iotbill.domain.subscriptions import Cancellation, CancelTiming, Phase, Subscription
+from iotbill.domain.subscriptions import (
+    Cancellation,
+    CancelReason,
+    CancelTiming,
+    Pause,
+    Phase,
+    Subscription,
+)
 from iotbill.services.ports import StoredPlan, Tenant
 
 
@@ -134,8 +143,16 @@ class SqlPlanRepository(Repository):
     def _plan(self, row: Any) -> StoredPlan:
         key = (row.code, row.version)
         if key not in self._parsed:
-            self._parsed[key] = parse_plan_text(row.document, f"plan {row.code} v{row.version}")
+            self._parsed[key] = _parsed_plan(row.document, f"plan {row.code} v{row.version}")
         return StoredPlan(self._parsed[key], row.version, row.document, from_micros(row.created_at))
+
+
+@lru_cache(maxsize=64)
+def _parsed_plan(document: str, source: str) -> Plan:
+    """A stored plan version's document, parsed once per process: the same text always
+    gives the same frozen plan, so units of work share it (an entitlement check opens one
+    per question and would otherwise parse the YAML each time)."""
+    return parse_plan_text(document, source)
 
 
 class SqlCustomerRepository(Repository):
@@ -179,7 +196,7 @@ class SqlCustomerRepository(Repository):
         found: dict[str, Customer] = {}
         for chunk in chunks(ids):
             statement = select(t.customers).where(
-                self._mine(t.customers), t.customers.c.id.in_(chunk)
+                self._mine(t.customers), self._among(t.customers.c.id, chunk)
             )
             found.update((row.id, _customer(row)) for row in self._execute(statement))
         return found
@@ -225,7 +242,7 @@ class SqlDeviceRepository(Repository):
         owners = {entry.customer_id for device in devices for entry in device.ownership}
         for chunk in chunks(owners):
             statement = select(t.customers.c.id).where(
-                self._mine(t.customers), t.customers.c.id.in_(chunk)
+                self._mine(t.customers), self._among(t.customers.c.id, chunk)
             )
             missing = set(chunk) - set(self._execute(statement).scalars())
             if missing:
@@ -364,26 +381,30 @@ class SqlSubscriptionRepository(Repository):
         found = [
             subscription
             for chunk in chunks(customers)
-            for subscription in self._load(t.subscriptions.c.customer_id.in_(chunk))
+            for subscription in self._load(self._among(t.subscriptions.c.customer_id, chunk))
         ]
         return sorted(found, key=lambda subscription: subscription.id)
 
     def _load(self, condition: Any) -> builtins.list[Subscription]:
         subs, phases = t.subscriptions, t.subscription_phases
         statement = select(subs).where(self._mine(subs)).order_by(subs.c.id)
-        phase_statement = select(phases).where(self._mine(phases)).order_by(phases.c.start)
         if condition is not None:
             statement = statement.where(condition)
-            chosen = select(subs.c.id).where(self._mine(subs), condition)
-            phase_statement = phase_statement.where(phases.c.subscription_id.in_(chosen))
+        rows = self._execute(statement).all()
+        # The phases of the rows found, by their ids: a join to the condition's
+        # subquery is planned as a nested loop on a table not yet analyzed.
         by_subscription: dict[str, list[Phase]] = {}
-        for row in self._execute(phase_statement):
-            phase = Phase(row.plan_code, row.plan_version, from_micros(row.start))
-            by_subscription.setdefault(row.subscription_id, []).append(phase)
-        return [
-            _subscription(row, tuple(by_subscription.get(row.id, ())))
-            for row in self._execute(statement)
-        ]
+        chosen = [None] if condition is None else chunks(row.id for row in rows)
+        for chunk in chosen:
+            phase_statement = select(phases).where(self._mine(phases)).order_by(phases.c.start)
+            if chunk is not None:
+                phase_statement = phase_statement.where(
+                    self._among(phases.c.subscription_id, chunk)
+                )
+            for row in self._execute(phase_statement):
+                phase = Phase(row.plan_code, row.plan_version, from_micros(row.start))
+                by_subscription.setdefault(row.subscription_id, []).append(phase)
+        return [_subscription(row, tuple(by_subscription.get(row.id, ()))) for row in rows]
 
 
 def _columns(subscription: Subscription) -> dict[str, Any]:
@@ -403,6 +424,10 @@ def _columns(subscription: Subscription) -> dict[str, Any]:
         "cancel_effective_at": None
         if cancellation is None
         else to_micros(cancellation.effective_at),
+        "cancel_reason": None if cancellation is None else cancellation.reason,
+        "pauses": json.dumps(
+            [[to_micros(pause.start), micros(pause.end)] for pause in subscription.pauses]
+        ),
     }
 
 
@@ -413,6 +438,7 @@ def _subscription(row: Any, phases: tuple[Phase, ...]) -> Subscription:
             cast(CancelTiming, row.cancel_timing),
             from_micros(row.cancel_requested_at),
             from_micros(row.cancel_effective_at),
+            cast(CancelReason, row.cancel_reason or "requested"),
         )
     return Subscription(
         id=row.id,
@@ -424,4 +450,7 @@ def _subscription(row: Any, phases: tuple[Phase, ...]) -> Subscription:
         device_id=row.device_id,
         trial_end=instant(row.trial_end),
         cancellation=cancellation,
+        pauses=tuple(
+            Pause(from_micros(start), instant(end)) for start, end in json.loads(row.pauses)
+        ),
     )
