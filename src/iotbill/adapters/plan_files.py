@@ -140,7 +140,7 @@ def read_plan(path: str) -> Plan:
 
 
 def plan_text(raw: bytes, source: str) -> str:
-    """``raw`` as UTF-8 text; :class:`InvalidInput` at ``source`` and the line of the first
+    r"""``raw`` as UTF-8 text; :class:`InvalidInput` at ``source`` and the line of the first
     byte that is not.
 
     >>> plan_text(b"code: x\nname: \xff\n", "plan.yaml")
