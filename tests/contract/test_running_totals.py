@@ -5,7 +5,8 @@ stores answer from the hourly roll-up (plus the partial hours at the ends),
 kept up at every append and reassignment. The reference is the pure core,
 ``select`` and the aggregation over an :class:`EventTable` of the events as
 known, with their owners. Each step that changes the events is followed by a
-comparison: a first batch, a replayed batch (duplicates), late events,
+comparison: a first batch, a replayed batch (duplicates), a batch partly
+replayed, late events,
 corrections and voids (which name events of earlier batches), and a device
 moved to another customer from an instant before its stored events.
 """
@@ -113,6 +114,11 @@ def test_running_totals_follow_every_change_to_the_events(
     _compare(store, tenant, known, spans)
 
     assert _append(store, tenant, first[:50]) == 0  # replayed: nothing changes
+    _compare(store, tenant, known, spans)
+
+    again = [(_reading(rng, 500 + i, "d1", moment()), "c1") for i in range(5)]
+    assert _append(store, tenant, first[50:60] + again) == 5  # partly replayed: recomputed
+    known.events += again
     _compare(store, tenant, known, spans)
 
     late = [

@@ -62,7 +62,7 @@ def test_an_invoice_keeps_its_commitment_line_and_the_cap_and_risk_details(
     charges = rate_period(plan, EventTable.build(events, source="e.jsonl"), JANUARY)[1:]
     lines = [
         *charges,
-        *commitment_lines(plan.commitment, plan.currency, charges, JANUARY, JANUARY),
+        *commitment_lines(plan.commitment, plan.currency, charges, [JANUARY], JANUARY),
     ]
     assert [(line.kind, str(line.amount)) for line in lines] == [
         ("usage", "8.00"),

@@ -79,3 +79,18 @@ def test_credits_terms_partial_payments_and_reminders(tmp_path: Path) -> None:
         ("customer:acme:credits", "customer:acme:receivable", "10.00"),
     ]
     assert [c["remaining"] for c in store.json("credits", "list", "--customer", "acme")] == ["0.00"]
+
+
+def test_plans_show_lists_the_progressive_billing_thresholds(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    progressive = PLAN.replace(
+        "interval: month\n", 'interval: month\nthresholds: ["200", "350.5"]\n'
+    )
+    store.ok("plans", "apply", store.plan_file(progressive))
+    shown = store.json("plans", "show", "water")
+    assert shown["thresholds"] == ["200.00", "350.50"]  # at the currency's minor unit
+    assert "Interim invoices when a period's usage reaches: 200.00, 350.50" in store.ok(
+        "plans", "show", "water"
+    )
+    store.ok("plans", "apply", store.plan_file(PLAN, "plain.yaml"))
+    assert store.json("plans", "show", "water")["thresholds"] == []

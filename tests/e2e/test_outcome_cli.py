@@ -89,7 +89,7 @@ def test_pay_per_mile_bills_46_00_for_500_miles_and_caps_a_400_mile_day(store: S
     assert april["lines"][0]["quantity"] == "650"
     kinds = [detail["kind"] for detail in april["lines"][0]["detail"]]
     assert kinds == ["window_cap", "units", "risk_factor"]
-    assert april["lines"][0]["detail"][2]["rate"] == "1.15"
+    assert april["lines"][0]["detail"][2]["factor"] == "1.15"
 
 
 def commitment_store(store: Store) -> None:
@@ -144,3 +144,22 @@ def test_a_killed_bill_run_run_again_bills_each_true_up_once(store: Store) -> No
     }  # fmt: skip
     numbers = sorted(invoice["number"] for invoice in listed)
     assert numbers == [f"INV-2026-{n:06d}" for n in range(1, 9)]
+
+
+def test_a_malformed_plan_is_refused_whole_naming_every_field(store: Store) -> None:
+    text = (TEMPLATES / "pay-per-mile.yaml").read_text()
+    broken = (
+        text.replace("cap: {per: day, max: 250}", "cap: {per: fortnight, max: 250}")
+        .replace("{up_to: 3, factor", "{up_to: 0.5, factor")
+        .replace("interval: month", 'interval: month\nminimum_commitment: "-5"')
+    )
+    path = store.plan_file(broken, "miles.yaml")
+    refused = store.refused(2, "plans", "apply", path).replace(path, "miles.yaml")
+    # One error, every problem on a line of its own.
+    assert refused.splitlines() == [
+        "error: miles.yaml: meters[0].cap.per: must be one of day, hour, not 'fortnight'",
+        "miles.yaml: charges[0].meter: unknown meter 'miles' (meters: driven, harsh_brakes)",
+        "miles.yaml: charges[0].risk_factor.table[1].up_to: must be greater than 1 (bounds ascend)",
+        "miles.yaml: minimum_commitment: must be greater than 0, not -5",
+    ]
+    assert store.json("plans", "list") == []

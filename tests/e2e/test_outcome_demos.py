@@ -49,7 +49,7 @@ def test_the_pay_per_mile_demo_caps_road_trips_and_prices_braking(tmp_path: Path
     assert len(mileage) == 6  # two drivers, March to May
     for line in mileage:
         details = {detail["kind"]: detail for detail in line["detail"]}
-        factor = Decimal(details["risk_factor"]["rate"])
+        factor = Decimal(details["risk_factor"]["factor"])
         assert factor in {Decimal("1.00"), Decimal("1.15"), Decimal("1.40")}
         exact = Decimal(line["quantity"]) * Decimal("0.032") * factor
         assert Decimal(line["amount"]) == exact.quantize(Decimal("0.01"))

@@ -211,7 +211,7 @@ def test_the_risk_factor_multiplies_the_price_and_the_line_shows_it() -> None:
     assert per_unit["amount"] == "12.800"
     assert risk == {
         "kind": "risk_factor",
-        "rate": "1.25",
+        "factor": "1.25",
         "amount": "3.20000",
         "note": "25 brakes per 100 miles over 400: ratio 6.25, row 3 (no bound)",
     }
@@ -234,7 +234,7 @@ def test_a_commitment_of_100_with_usage_of_50_bills_a_true_up_of_50() -> None:
         plan(INSURANCE).commitment.__class__(Decimal("100.00")),
         USD,
         [usage_line("30.00"), usage_line("20.00")],
-        APRIL,
+        [APRIL],
         APRIL,
     )
     assert (true_up.charge, true_up.kind, true_up.amount) == (
@@ -253,7 +253,7 @@ def test_a_commitment_from_16_april_is_50_and_a_maximum_is_prorated_alike() -> N
     commitment = plan(INSURANCE).commitment.__class__(Decimal("100.00"), Decimal("300.00"))
     second_half = Period(datetime(2026, 4, 16, tzinfo=UTC), APRIL.end)
     # 100.00 x 1,296,000 / 2,592,000 seconds = 50.00 committed; 20.00 billed: 30.00 short.
-    (true_up,) = commitment_lines(commitment, USD, [usage_line("20.00")], second_half, APRIL)
+    (true_up,) = commitment_lines(commitment, USD, [usage_line("20.00")], [second_half], APRIL)
     assert true_up.amount == Decimal("30.00")
     assert true_up.detail[0].as_json() == {
         "kind": "minimum",
@@ -261,14 +261,14 @@ def test_a_commitment_from_16_april_is_50_and_a_maximum_is_prorated_alike() -> N
         "note": "minimum 100.00 x 1296000/2592000 seconds",
     }
     # 300.00 x 1/2 = 150.00 at most: 170.00 billed, -20.00 credited.
-    (credit,) = commitment_lines(commitment, USD, [usage_line("170.00")], second_half, APRIL)
+    (credit,) = commitment_lines(commitment, USD, [usage_line("170.00")], [second_half], APRIL)
     assert (credit.charge, credit.amount, credit.description) == (
         "maximum",
         Decimal("-20.00"),
         "Credit: charges above the maximum",
     )
-    assert commitment_lines(commitment, USD, [usage_line("150.00")], second_half, APRIL) == []
-    assert commitment_lines(commitment, USD, [usage_line("50.00")], second_half, APRIL) == []
+    assert commitment_lines(commitment, USD, [usage_line("150.00")], [second_half], APRIL) == []
+    assert commitment_lines(commitment, USD, [usage_line("50.00")], [second_half], APRIL) == []
 
 
 def test_a_preview_bills_the_commitment_for_the_whole_period() -> None:
@@ -279,4 +279,24 @@ def test_a_preview_bills_the_commitment_for_the_whole_period() -> None:
     assert [(line.charge, str(line.amount)) for line in priced.lines] == [
         ("mileage", "2.88"),
         ("minimum_commitment", "7.12"),
+    ]
+
+
+def test_a_metered_allowance_cannot_count_a_capped_meter() -> None:
+    with pytest.raises(InvalidInput) as raised:
+        plan(
+            """
+code: bad
+currency: USD
+interval: month
+meters: [{code: miles, event_type: trip, aggregation: sum, property: miles,
+          cap: {per: day, max: 250}}]
+charges: [{code: mileage, meter: miles, model: per_unit, unit_price: "0.032"}]
+features:
+  free_miles: {meter: miles, allowance: 100, overage: bill, price: "0.032"}
+"""
+        )
+    assert problems_of(raised.value) == [
+        "plan.yaml: features.free_miles.meter: meter 'miles' is capped per day, so its usage"
+        " over a period is not the sum of its events: an allowance needs an uncapped meter"
     ]

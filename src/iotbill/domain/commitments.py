@@ -7,10 +7,11 @@ they bill less, a true-up line bills the difference. An optional ``maximum``
 caps them: what they bill above it is credited on a line of its own.
 
 Both are amounts per billing period. On a part of a period (the first or last
-period of a subscription, a trial's end, a plan change) they are prorated by
-the same rule as fixed fees, by the second
+period of a subscription, a trial's end, a plan change, a pause) they are
+prorated by the same rule as fixed fees, by the second
 (:func:`~iotbill.domain.subscriptions.prorate`), and compared with the charges of
-that part; each line is rounded once. Examples:
+that part; the parts of one plan phase that a pause separates are one part.
+Each line is rounded once. Examples:
 
 * a commitment of 100.00, charges of 50.00: a true-up of 50.00;
 * a UTC customer who starts on 16 April 2026: 100.00 x 1,296,000 / 2,592,000
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from fractions import Fraction
 
 from iotbill.domain.catalog import Commitment
 from iotbill.domain.invoicing import InvoiceLine
@@ -50,11 +52,11 @@ def commitment_lines(
     commitment: Commitment,
     currency: Currency,
     charges: Sequence[InvoiceLine],
-    used: Period,
+    used: Sequence[Period],
     period: Period,
 ) -> list[InvoiceLine]:
     """The true-up or the credit that brings ``charges`` (the lines a plan's charges
-    billed for the part ``used`` of ``period``) within the commitment: none, or one line.
+    billed for the parts ``used`` of ``period``) within the commitment: none, or one line.
     """
     billed = sum((line.amount for line in charges), Decimal(0))
     minimum, maximum = commitment.minimum, commitment.maximum
@@ -65,19 +67,26 @@ def commitment_lines(
     return []
 
 
-def _share(amount: Decimal, used: Period, period: Period) -> Decimal:
-    return amount if used == period else prorate(amount, used, period)
+def _share(amount: Decimal, used: Sequence[Period], period: Period) -> Decimal:
+    return amount if list(used) == [period] else prorate(amount, used, period)
 
 
 def _line(
-    currency: Currency, code: str, amount: Decimal, billed: Decimal, used: Period, period: Period
+    currency: Currency,
+    code: str,
+    amount: Decimal,
+    billed: Decimal,
+    used: Sequence[Period],
+    period: Period,
 ) -> InvoiceLine:
     """The line ``share - billed``: its detail shows the share (prorated) and the charges."""
     bound = _share(amount, used, period)
     name = "minimum" if code == TRUE_UP else "maximum"
     note = f"{name} {decimal_text(amount)}"
-    if used != period:
-        used_seconds = decimal_text(exact_decimal(seconds(used)))
+    if list(used) != [period]:
+        used_seconds = decimal_text(
+            exact_decimal(sum((seconds(span) for span in used), Fraction(0)))
+        )
         period_seconds = decimal_text(exact_decimal(seconds(period)))
         note += f" x {used_seconds}/{period_seconds} seconds"
     return InvoiceLine.rounded(

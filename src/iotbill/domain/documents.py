@@ -6,6 +6,7 @@ A subscription owes, by an instant ``as_of``, one document of each
 * ``opening`` at its start (the first period's advance fees);
 * ``change`` at each plan change or migration that starts a phase;
 * ``cancellation`` at an immediate cancellation;
+* ``pause`` at each pause, ``resume`` at each resumption;
 * ``close`` at the end of each billing period that ended by ``as_of``.
 
 Each has a deterministic id (``sub-1/close/2026-02-01T00:00:00+00:00``), so
@@ -47,6 +48,8 @@ from iotbill.domain.subscription_billing import (
     cancellation_lines,
     change_lines,
     opening_lines,
+    pause_lines,
+    resume_lines,
 )
 from iotbill.domain.subscriptions import Subscription
 
@@ -126,6 +129,21 @@ def documents(
                 fixed_lines=partial(cancellation_lines, subscription, customer, plans),
             )
         )
+    for pause in subscription.pauses:
+        moments = [(DocumentKind.PAUSE, pause.start, pause_lines)]
+        if pause.end is not None:
+            moments.append((DocumentKind.RESUME, pause.end, resume_lines))
+        for kind, at, lines in moments:
+            if at <= as_of:
+                found.append(
+                    Document(
+                        kind=kind,
+                        id=document_id(subscription.id, kind, at),
+                        period=cycle.period_containing(at),
+                        issued_at=at,
+                        fixed_lines=partial(lines, subscription, customer, plans, pause),
+                    )
+                )
     for period in billing_periods(subscription, customer, until=as_of):
         found.append(
             Document(

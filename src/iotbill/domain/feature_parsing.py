@@ -139,6 +139,12 @@ def _metered(
                 f"meter {meter_code!r} aggregates by {meter.aggregation}, which cannot be summed"
                 " into an allowance (use a meter that counts or sums: count, sum)",
             )
+        elif meter.cap is not None:
+            reader.problems.add(
+                reader.path("meter"),
+                f"meter {meter_code!r} is capped per {meter.cap.per}, so its usage over a"
+                " period is not the sum of its events: an allowance needs an uncapped meter",
+            )
     allowance = reader.decimal("allowance")
     overage = reader.choice("overage", OVERAGES, default="block")
     price = reader.decimal("price", required=overage == "bill")

@@ -74,6 +74,10 @@ class DocumentKind(StrEnum):
     """The prorated difference of a plan change or migration inside a period."""
     CANCELLATION = "cancellation"
     """The prorated credit (or charge) of an immediate cancellation."""
+    PAUSE = "pause"
+    """The credit of the advance fees from a pause to the end of its period."""
+    RESUME = "resume"
+    """The advance fees from a resumption to the end of its period."""
     CLOSE = "close"
     """A period's close: its usage and arrears fees, and the next period's advance fees.
     The only kind priced from events, so the only one revised while a draft and the one

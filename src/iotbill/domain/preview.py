@@ -58,5 +58,5 @@ def preview(plan: Plan, table: EventTable, period: Period, zone: ZoneInfo = UTC_
     for a customer in ``zone`` (whose local days and hours meters' caps count)."""
     lines = rate_period(plan, table, period, zone=zone)
     charges = [line for line in lines if line.kind != "fixed_fee"]
-    lines += commitment_lines(plan.commitment, plan.currency, charges, period, period)
+    lines += commitment_lines(plan.commitment, plan.currency, charges, [period], period)
     return Preview(plan, period, tuple(lines), len(table), table.duplicates, table.conflicts)

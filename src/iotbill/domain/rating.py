@@ -143,7 +143,7 @@ def _cap_detail(meter: Meter, measured: CappedQuantity) -> Detail:
 def _risk_detail(
     plan: Plan, charge: Charge, table: EventTable, period: Period, zone: ZoneInfo
 ) -> Detail | None:
-    """The charge's risk factor for ``period``, as the detail that shows it (``rate``)."""
+    """The charge's risk factor for ``period``, as the detail that shows it (``factor``)."""
     risk = charge.risk_factor
     if risk is None:
         return None
@@ -155,7 +155,7 @@ def _risk_detail(
     return Detail(
         "risk_factor",
         Decimal(0),
-        rate=band.factor,
+        factor=band.factor,
         note=(
             f"{decimal_text(events)} {risk.events} per {decimal_text(risk.per)}"
             f" {risk.exposure} over {decimal_text(exposure)}: ratio"
@@ -191,9 +191,9 @@ def _scaled(rating: Rating, risk: Detail | None) -> Rating:
     """``rating`` with its amount and unit price multiplied by the risk factor."""
     if risk is None:
         return rating
-    assert risk.rate is not None
-    amount = rating.amount * risk.rate
-    unit_price = None if rating.unit_price is None else rating.unit_price * risk.rate
+    assert risk.factor is not None
+    amount = rating.amount * risk.factor
+    unit_price = None if rating.unit_price is None else rating.unit_price * risk.factor
     shown = replace(risk, amount=amount - rating.amount)
     return Rating(amount, unit_price, (*rating.detail, shown))
 

@@ -8,12 +8,13 @@ an invoice computed late, or again, says the same thing. The pieces:
   the plan's one-off charges (:mod:`iotbill.domain.instalments`).
 * :func:`period_close_lines` -- when a period ends: its arrears (usage, arrears
   fees) and the next period's advance fees with the one-off charges' parts due
-  then, unless service ends by then; the parts still owed when it ends.
+  then, unless service ends by then; :func:`final_lines` when it ends.
 * :func:`change_lines` -- a phase that starts inside a period (an immediate plan
   change or a migration): a credit for the unused part of the old plan's
   advance fees and a charge for the rest of the period on the new plan's.
-* :func:`cancellation_lines` -- an immediate cancellation: a credit for the
-  unused part of the advance fees, and the one-off charges' parts still owed.
+* :func:`cancellation_lines` -- an immediate cancellation (or a buy-out): a
+  credit for the unused part of the advance fees, and :func:`final_lines`: the
+  one-off charges' parts still owed, a lease's early termination fee or buy-out.
 * :func:`lines_covering` -- all of the above that cover one period, whatever
   invoice carries them (what a fixed-amount coupon takes from).
 
@@ -37,6 +38,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, time
 from decimal import Decimal
+from itertools import groupby
 from zoneinfo import ZoneInfo
 
 from iotbill.domain.catalog import FixedFee, Plan
@@ -46,11 +48,14 @@ from iotbill.domain.errors import InvalidInput, NotFound
 from iotbill.domain.event_table import EventTable
 from iotbill.domain.instalments import instalment_lines, remaining_lines
 from iotbill.domain.invoicing import InvoiceLine, LineKind, LineSource
+from iotbill.domain.lease import lease_lines
+from iotbill.domain.pauses import paused_at, unpaused_spans
 from iotbill.domain.periods import Period
 from iotbill.domain.pricing import Detail
 from iotbill.domain.quantities import decimal_text
 from iotbill.domain.rating import RatingOptions, fee_line, rate_period
 from iotbill.domain.subscriptions import (
+    Pause,
     Phase,
     PlanKey,
     Subscription,
@@ -89,7 +94,8 @@ def billing_periods(
 
 
 def segments(subscription: Subscription, plans: PlanVersions, period: Period) -> list[Segment]:
-    """``period`` within the subscription's service, split at phase changes."""
+    """``period`` within the subscription's service, split at phase changes, without the
+    time it is paused."""
     start = max(period.start, subscription.start)
     end = period.end if subscription.end is None else min(period.end, subscription.end)
     result: list[Segment] = []
@@ -99,9 +105,10 @@ def segments(subscription: Subscription, plans: PlanVersions, period: Period) ->
         span_start, span_end = max(start, phase.start), min(end, phase_end)
         if span_start >= span_end:
             continue
-        billable_start = max(span_start, subscription.billable_from)
-        billable = Period(billable_start, span_end) if billable_start < span_end else None
-        result.append(Segment(phase, _plan(plans, phase), Period(span_start, span_end), billable))
+        for span in unpaused_spans(subscription.pauses, Period(span_start, span_end)):
+            billable_start = max(span.start, subscription.billable_from)
+            billable = Period(billable_start, span.end) if billable_start < span.end else None
+            result.append(Segment(phase, _plan(plans, phase), span, billable))
     return result
 
 
@@ -128,13 +135,17 @@ def committed_usage_lines(
     period: Period,
     table: EventTable,
 ) -> list[InvoiceLine]:
-    """What ``period``'s usage bills when it closes: each billable segment's charges and
-    its plan's commitment line."""
-    return [
-        line
-        for segment in segments(subscription, plans, period)
-        for line in _segment_usage(segment, period, table, customer)
-    ]
+    """What ``period``'s usage bills when it closes: each billable segment's charges, and
+    after each phase's segments its plan's commitment line."""
+    lines: list[InvoiceLine] = []
+    for phase_segments in _by_phase(segments(subscription, plans, period)):
+        charges = [
+            line
+            for segment in phase_segments
+            for line in _segment_charges(segment, period, table, customer)
+        ]
+        lines += [*charges, *_commitment(phase_segments, charges, period, customer)]
+    return lines
 
 
 def arrears_lines(
@@ -144,17 +155,23 @@ def arrears_lines(
     period: Period,
     table: EventTable,
 ) -> list[InvoiceLine]:
-    """What ``period`` bills at its end: per segment, prorated arrears fees then usage."""
+    """What ``period`` bills at its end: per segment, prorated arrears fees then usage;
+    after each phase's segments, its plan's commitment line."""
     lines: list[InvoiceLine] = []
-    for segment in segments(subscription, plans, period):
-        if segment.billable is None:
-            continue
-        for fee in segment.plan.fixed_fees:
-            if fee.timing == "arrears":
-                lines.append(
-                    _fee_line(fee, segment, segment.billable, period, customer, "fixed_fee")
-                )
-        lines.extend(_segment_usage(segment, period, table, customer))
+    for phase_segments in _by_phase(segments(subscription, plans, period)):
+        charges: list[InvoiceLine] = []
+        for segment in phase_segments:
+            if segment.billable is None:
+                continue
+            for fee in segment.plan.fixed_fees:
+                if fee.timing == "arrears":
+                    lines.append(
+                        _fee_line(fee, segment, segment.billable, period, customer, "fixed_fee")
+                    )
+            segment_charges = _segment_charges(segment, period, table, customer)
+            charges += segment_charges
+            lines += segment_charges
+        lines += _commitment(phase_segments, charges, period, customer)
     return lines
 
 
@@ -171,7 +188,7 @@ def advance_lines(
         return []
     first = max(period.start, subscription.start)
     billable_start = max(first, subscription.billable_from)
-    if billable_start >= period.end:
+    if billable_start >= period.end or _paused_into(subscription, first):
         return []
     phase = subscription.phase_at(first)
     assert phase is not None
@@ -207,7 +224,7 @@ def period_close_lines(
 
     ``period`` must be one of the subscription's billing periods; nothing is
     billed for a period outside its service. When service ends with ``period``
-    (a cancellation at period end), the one-off charges' parts still owed.
+    (a cancellation at period end), its :func:`final_lines`.
     """
     cycle = subscription.cycle(customer.timezone)
     following = cycle.next_period(period)
@@ -224,7 +241,7 @@ def period_close_lines(
         *arrears_lines(subscription, customer, plans, period, table),
         *advance_lines(subscription, customer, plans, following),
         *instalment_lines(subscription, customer, first_plan, following),
-        *(remaining_lines(subscription, customer, first_plan) if final else ()),
+        *(final_lines(subscription, customer, plans) if final else ()),
     ]
 
 
@@ -249,6 +266,11 @@ def lines_covering(
         and period.start < cancellation.effective_at < period.end
     ):
         lines.extend(cancellation_lines(subscription, customer, plans))
+    for pause in subscription.pauses:
+        if period.start <= pause.start < period.end:
+            lines.extend(pause_lines(subscription, customer, plans, pause))
+        if pause.end is not None and period.start <= pause.end < period.end:
+            lines.extend(resume_lines(subscription, customer, plans, pause))
     lines.extend(arrears_lines(subscription, customer, plans, period, table))
     return lines
 
@@ -288,21 +310,66 @@ def cancellation_lines(
     subscription: Subscription, customer: Customer, plans: PlanVersions
 ) -> list[InvoiceLine]:
     """After an immediate cancellation: the credit for the unused part of the advance fees,
-    and the one-off charges' parts still owed."""
+    and the :func:`final_lines`."""
     end = subscription.end
     if end is None:
         return []
-    remaining = remaining_lines(subscription, customer, _first_plan(subscription, plans))
+    closing = final_lines(subscription, customer, plans)
     period = subscription.cycle(customer.timezone).period_containing(end)
     unused_start = max(end, subscription.billable_from)
     if end == period.start or unused_start >= period.end:
-        return remaining
+        return closing
+    if paused_at(subscription.pauses, end) is not None:
+        return closing  # the pause credited the rest of the period
     phase = subscription.phase_at(end)
     assert phase is not None
     credits = _advance_credits(
         _segment_at(phase, plans, Period(unused_start, period.end)), period, customer
     )
-    return [*credits, *remaining]
+    return [*credits, *closing]
+
+
+def pause_lines(
+    subscription: Subscription, customer: Customer, plans: PlanVersions, pause: Pause
+) -> list[InvoiceLine]:
+    """The credit of the advance fees from ``pause`` to the end of its period."""
+    period = subscription.cycle(customer.timezone).period_containing(pause.start)
+    unused_start = max(pause.start, subscription.billable_from)
+    if unused_start >= period.end:
+        return []
+    phase = subscription.phase_at(pause.start)
+    assert phase is not None
+    segment = _segment_at(phase, plans, Period(unused_start, period.end))
+    return _advance_credits(segment, period, customer, reason="paused")
+
+
+def resume_lines(
+    subscription: Subscription, customer: Customer, plans: PlanVersions, pause: Pause
+) -> list[InvoiceLine]:
+    """The advance fees from the end of ``pause`` to the end of its period."""
+    assert pause.end is not None
+    period = subscription.cycle(customer.timezone).period_containing(pause.end)
+    first = max(pause.end, subscription.billable_from)
+    end = subscription.end
+    if first >= period.end or (end is not None and end <= pause.end):
+        return []
+    phase = subscription.phase_at(pause.end)
+    assert phase is not None
+    segment = _segment_at(phase, plans, Period(first, period.end))
+    return [
+        _fee_line(fee, segment, segment.span, period, customer, "fixed_fee", in_advance=True)
+        for fee in segment.plan.fixed_fees
+        if fee.timing == "advance"
+    ]
+
+
+def _paused_into(subscription: Subscription, instant: datetime) -> bool:
+    """Whether a pause that started before ``instant`` lasts until it (or ends exactly
+    then): the advance fee of a period that starts so is billed on resumption."""
+    return any(
+        pause.start < instant and (pause.end is None or instant <= pause.end)
+        for pause in subscription.pauses
+    )
 
 
 def span_text(span: Period, in_zone: ZoneInfo) -> str:
@@ -324,6 +391,19 @@ def _plan(plans: PlanVersions, phase: Phase) -> Plan:
         raise NotFound(f"plan {phase.plan_code!r} version {phase.plan_version}") from None
 
 
+def final_lines(
+    subscription: Subscription, customer: Customer, plans: PlanVersions
+) -> list[InvoiceLine]:
+    """What the final invoice of a subscription whose service ends bills besides its own
+    lines: the one-off charges' parts still owed, then its lease's early termination fee
+    or buy-out (:mod:`iotbill.domain.lease`), on the plan it started on."""
+    plan = _first_plan(subscription, plans)
+    return [
+        *remaining_lines(subscription, customer, plan),
+        *lease_lines(subscription, customer, plan),
+    ]
+
+
 def _first_plan(subscription: Subscription, plans: PlanVersions) -> Plan:
     """The plan the subscription started on: the one whose one-off charges it bills."""
     return _plan(plans, subscription.phases[0])
@@ -333,16 +413,23 @@ def _segment_at(phase: Phase, plans: PlanVersions, span: Period) -> Segment:
     return Segment(phase, _plan(plans, phase), span, span)
 
 
-def _segment_usage(
-    segment: Segment, period: Period, table: EventTable, customer: Customer
+def _by_phase(found: list[Segment]) -> list[list[Segment]]:
+    """``found`` in runs of the same phase (a pause splits a phase into several)."""
+    return [list(run) for _, run in groupby(found, key=lambda segment: segment.phase)]
+
+
+def _commitment(
+    phase_segments: list[Segment], charges: list[InvoiceLine], period: Period, customer: Customer
 ) -> list[InvoiceLine]:
-    """The segment's charges, then the commitment line that bounds them (if any)."""
-    charges = _segment_charges(segment, period, table, customer)
-    if segment.billable is None:
-        return charges
-    plan = segment.plan
-    bound = commitment_lines(plan.commitment, plan.currency, charges, segment.billable, period)
-    return [*charges, *_labelled(bound, segment, period, customer)]
+    """The commitment line that bounds a phase's ``charges`` in ``period``: its plan's
+    commitment prorated over the phase's billable time (a pause's time is not committed)."""
+    billed = [segment.billable for segment in phase_segments if segment.billable is not None]
+    if not billed:
+        return []
+    first = phase_segments[0]
+    plan = first.plan
+    lines = commitment_lines(plan.commitment, plan.currency, charges, billed, period)
+    return _labelled(lines, first.phase, billed, period, customer)
 
 
 def _segment_charges(
@@ -351,26 +438,34 @@ def _segment_charges(
     if segment.billable is None:
         return []
     lines = rate_period(segment.plan, table, segment.billable, USAGE_ONLY, customer.zone)
-    return _labelled(lines, segment, period, customer)
+    return _labelled(lines, segment.phase, [segment.billable], period, customer)
 
 
 def _labelled(
-    lines: list[InvoiceLine], segment: Segment, period: Period, customer: Customer
+    lines: list[InvoiceLine],
+    phase: Phase,
+    spans: list[Period],
+    period: Period,
+    customer: Customer,
 ) -> list[InvoiceLine]:
-    """``lines`` of a segment's plan over ``period``, saying which plan and span when the
-    segment covers only part of it."""
-    source = LineSource(segment.phase.plan_code, period)
-    if segment.billable is None or segment.billable == period:
+    """``lines`` of a phase's plan over ``spans`` of ``period``, saying which plan and spans
+    when they cover only part of it."""
+    source = LineSource(phase.plan_code, period)
+    if spans == [period]:
         return [replace(line, source=source) for line in lines]
-    label = _label(segment, segment.billable, customer)
+    label = ", ".join([str(phase), *(span_text(span, customer.zone) for span in spans)])
     return [
         replace(line, description=f"{line.description} ({label})", source=source) for line in lines
     ]
 
 
-def _advance_credits(segment: Segment, period: Period, customer: Customer) -> list[InvoiceLine]:
+def _advance_credits(
+    segment: Segment, period: Period, customer: Customer, reason: str = "unused"
+) -> list[InvoiceLine]:
     return [
-        _fee_line(fee, segment, segment.span, period, customer, "credit", in_advance=True)
+        _fee_line(
+            fee, segment, segment.span, period, customer, "credit", in_advance=True, reason=reason
+        )
         for fee in segment.plan.fixed_fees
         if fee.timing == "advance"
     ]
@@ -385,12 +480,13 @@ def _fee_line(
     kind: LineKind,
     *,
     in_advance: bool = False,
+    reason: str = "unused",
 ) -> InvoiceLine:
     """``fee`` for the part ``used`` of ``period``, prorated by second; negative as a credit."""
     name = fee.name or fee.code
     label = _label(segment, used, customer)
     if kind == "credit":
-        description = f"Credit: {name} ({label}, unused, billed in advance)"
+        description = f"Credit: {name} ({label}, {reason}, billed in advance)"
     else:
         description = f"{name} ({label}, in advance)" if in_advance else f"{name} ({label})"
     source = LineSource(segment.phase.plan_code, period)

@@ -29,6 +29,8 @@ Rules
   change replaces any phase scheduled after it.
 * **Cancellation** at period end ends the subscription at the end of the
   period containing the request; an immediate one ends it at the request.
+* **Pauses** (:mod:`~iotbill.domain.pauses`) stop service for a while: nothing
+  is billed while paused, and no period or end moves.
 * An instant exactly on a period boundary belongs to the period that starts
   there: an "immediate" change or cancellation at a boundary is the same as one
   at the end of the previous period.
@@ -38,6 +40,7 @@ What each of these bills is computed by :mod:`~iotbill.domain.subscription_billi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -53,6 +56,7 @@ from iotbill.domain.periods import ONE_MICROSECOND, Period, require_aware
 
 PlanKey = tuple[str, int]
 CancelTiming = Literal["period_end", "immediate"]
+CancelReason = Literal["requested", "term_end", "buy_out"]
 ChangeTiming = Literal["immediate", "period_end"]
 TIMINGS: tuple[ChangeTiming, ...] = ("immediate", "period_end")
 PRORATION_PLACES = 15
@@ -76,11 +80,30 @@ class Phase:
 
 @dataclass(frozen=True, slots=True)
 class Cancellation:
-    """A cancellation asked for at ``requested_at``; service ends at ``effective_at``."""
+    """A cancellation asked for at ``requested_at``; service ends at ``effective_at``.
+
+    ``reason``: asked for by the customer (``requested``), the end of a contract's term
+    with ``at_term_end: cancel`` (``term_end``, replaced by an earlier cancellation), or a
+    lease bought out (``buy_out``: the customer owns the device from ``effective_at``).
+    """
 
     timing: CancelTiming
     requested_at: datetime
     effective_at: datetime
+    reason: CancelReason = "requested"
+
+
+@dataclass(frozen=True, slots=True)
+class Pause:
+    """Service paused from ``start`` until ``end`` (``None``: not resumed yet); see
+    :mod:`iotbill.domain.pauses`."""
+
+    start: datetime
+    end: datetime | None = None
+
+    def holds(self, instant: datetime) -> bool:
+        """Whether service is paused at ``instant``: ``[start, end)``."""
+        return self.start <= instant and (self.end is None or instant < self.end)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +119,7 @@ class Subscription:
     device_id: str | None = None
     trial_end: datetime | None = None
     cancellation: Cancellation | None = None
+    pauses: tuple[Pause, ...] = ()
 
     def __post_init__(self) -> None:
         problems = ProblemCollector()
@@ -164,6 +188,11 @@ def subscribe(
             problems.extend(error.problems)
     problems.raise_if_any()
     assert subscription is not None
+    contract = plan.contract
+    if contract is not None and contract.at_term_end == "cancel":
+        ends = subscription.cycle(customer.timezone).end_of_nth(subscription.start, contract.term)
+        term_end = Cancellation("period_end", subscription.start, ends, "term_end")
+        subscription = replace(subscription, cancellation=term_end)
     return subscription
 
 
@@ -201,6 +230,7 @@ def change_plan(
             "at", "must be after the subscription starts (to start on another plan, subscribe)"
         )
     _require_running(subscription, effective)
+    _require_unpaused(subscription, effective)
     kept = tuple(phase for phase in subscription.phases if phase.start < effective)
     new_phase = Phase(plan.code, plan_version, effective)
     if kept and kept[-1].plan_key == new_phase.plan_key:
@@ -228,6 +258,7 @@ def migrate(
     assert effective is not None
     _require_after_start(subscription, effective)
     _require_running(subscription, effective)
+    _require_unpaused(subscription, effective)
     current = subscription.phase_at(effective)
     assert current is not None
     if current.plan_code != plan.code:
@@ -252,7 +283,8 @@ def cancel(
 ) -> Subscription:
     """``subscription`` cancelled at ``at`` (immediate) or at the end of the period containing it.
 
-    :class:`Conflict` if it is already cancelled.
+    :class:`Conflict` if it is already cancelled, unless only by the end of its term
+    (``at_term_end: cancel``) and this ends it sooner.
     """
     problems = ProblemCollector()
     if timing not in ("period_end", "immediate"):
@@ -260,17 +292,18 @@ def cancel(
     requested = _instant(at, "at", problems)
     problems.raise_if_any()
     assert requested is not None
-    if subscription.cancellation is not None:
-        raise Conflict(
-            f"subscription {subscription.id!r} is already cancelled, effective"
-            f" {subscription.cancellation.effective_at.isoformat()}"
-        )
     _require_after_start(subscription, requested)
     effective = (
         requested
         if timing == "immediate"
         else subscription.cycle(customer.timezone).period_containing(requested).end
     )
+    before = subscription.cancellation
+    if before is not None and not (before.reason == "term_end" and effective < before.effective_at):
+        raise Conflict(
+            f"subscription {subscription.id!r} is already cancelled, effective"
+            f" {before.effective_at.isoformat()}"
+        )
     return replace(subscription, cancellation=Cancellation(timing, requested, effective))
 
 
@@ -279,8 +312,9 @@ def seconds(span: Period) -> Fraction:
     return Fraction(span.duration // ONE_MICROSECOND, 1_000_000)
 
 
-def prorate(amount: Decimal, used: Period, period: Period) -> Decimal:
+def prorate(amount: Decimal, used: Period | Sequence[Period], period: Period) -> Decimal:
     """``amount x seconds(used) / seconds(period)``: the one proration rule (see above).
+    ``used`` may be several spans (a phase that a pause splits): their seconds add up.
 
     >>> from datetime import UTC
     >>> february = Period(datetime(2026, 2, 1, tzinfo=UTC), datetime(2026, 3, 1, tzinfo=UTC))
@@ -288,7 +322,9 @@ def prorate(amount: Decimal, used: Period, period: Period) -> Decimal:
     >>> prorate(Decimal("31.00"), second_half, february)
     Decimal('15.5')
     """
-    return exact_decimal(Fraction(amount) * seconds(used) / seconds(period))
+    spans = [used] if isinstance(used, Period) else used
+    used_seconds = sum((seconds(span) for span in spans), Fraction(0))
+    return exact_decimal(Fraction(amount) * used_seconds / seconds(period))
 
 
 def exact_decimal(value: Fraction) -> Decimal:
@@ -320,6 +356,14 @@ def _require_after_start(subscription: Subscription, instant: datetime) -> None:
     if instant < subscription.start:
         raise InvalidInput.at(
             "at", f"must not be before the subscription starts ({subscription.start.isoformat()})"
+        )
+
+
+def _require_unpaused(subscription: Subscription, at: datetime) -> None:
+    """:class:`Conflict` if ``subscription`` is paused at ``at`` (resume it first)."""
+    if any(found.holds(at) for found in subscription.pauses):
+        raise Conflict(
+            f"subscription {subscription.id} is paused at {at.isoformat()}; resume it first"
         )
 
 
@@ -370,6 +414,10 @@ def _subscription_problems(subscription: Subscription) -> list[Problem]:
         instants.append(("trial_end", subscription.trial_end))
     if subscription.cancellation is not None:
         instants.append(("cancellation.effective_at", subscription.cancellation.effective_at))
+    for index, pause in enumerate(subscription.pauses):
+        instants.append((f"pauses[{index}].start", pause.start))
+        if pause.end is not None:
+            instants.append((f"pauses[{index}].end", pause.end))
     for location, instant in instants:
         try:
             require_aware(instant, location)
@@ -396,4 +444,21 @@ def _subscription_problems(subscription: Subscription) -> list[Problem]:
         subscription.start
     ):
         problems.add("cancellation.effective_at", "must not be before the start")
+    problems.extend(_pause_problems(subscription))
+    return problems.problems
+
+
+def _pause_problems(subscription: Subscription) -> list[Problem]:
+    """Pauses start at or after the start, each after the one before has ended; only the
+    last may be open."""
+    problems = ProblemCollector()
+    previous_end: datetime | None = subscription.start
+    for index, pause in enumerate(subscription.pauses):
+        if index == 0 and pause.start < subscription.start:
+            problems.add("pauses[0].start", "must not be before the start")
+        elif previous_end is None or pause.start < previous_end:
+            problems.add(f"pauses[{index}].start", "must not be before the previous pause's end")
+        if pause.end is not None and pause.end <= pause.start:
+            problems.add(f"pauses[{index}].end", "must be after the pause's start")
+        previous_end = pause.end
     return problems.problems

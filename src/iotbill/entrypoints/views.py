@@ -23,7 +23,10 @@ the domain (:meth:`~iotbill.domain.invoices.Invoice.as_json`). Instants are ISO
 
     {"id", "customer", "device", "billing_mode", "interval", "start", "trial_end",
      "phases": [{"plan", "version", "start"}],
-     "cancellation": {"timing", "requested_at", "effective_at"} | null, "end"}
+     "cancellation": {"timing", "requested_at", "effective_at", "reason"} | null, "end"}
+
+(``reason``: ``requested``, ``term_end`` or ``buy_out``: then the customer owns the
+leased device from ``effective_at``)
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from datetime import datetime
 from typing import Any
 
 from iotbill.domain.customers import Customer, Device
+from iotbill.domain.money import format_money
 from iotbill.domain.quantities import decimal_text
 from iotbill.domain.subscriptions import Subscription
 from iotbill.services.ports import StoredPlan
@@ -76,6 +80,7 @@ def plan_json(stored: StoredPlan, *, document: bool = True) -> dict[str, Any]:
             }
             for charge in plan.charges
         ],
+        "thresholds": [format_money(amount, plan.currency) for amount in plan.thresholds],
     }
     if document:
         view["document"] = stored.document
@@ -125,7 +130,11 @@ def subscription_json(subscription: Subscription) -> dict[str, Any]:
             "timing": cancellation.timing,
             "requested_at": _iso(cancellation.requested_at),
             "effective_at": _iso(cancellation.effective_at),
+            "reason": cancellation.reason,
         },
+        "pauses": [
+            {"start": _iso(pause.start), "end": _iso(pause.end)} for pause in subscription.pauses
+        ],
         "end": _iso(subscription.end),
     }
 

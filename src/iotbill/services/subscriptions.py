@@ -22,6 +22,7 @@ subscription (or, for a migration, the plan) a command acts on being unknown is
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
@@ -29,6 +30,8 @@ from typing import cast
 from iotbill.domain.billing_cycles import BillingMode
 from iotbill.domain.customers import Customer
 from iotbill.domain.errors import Conflict, InvalidInput, NotFound, ProblemCollector
+from iotbill.domain.lease import buy_out
+from iotbill.domain.pauses import pause, resume
 from iotbill.domain.periods import local_instant
 from iotbill.domain.subscriptions import (
     CancelTiming,
@@ -149,6 +152,21 @@ def change_subscription(
     return changed
 
 
+def buy_out_subscription(uow: UnitOfWork, id: str, *, at: Moment) -> Subscription:
+    """Subscription ``id``'s leased device bought by its customer at ``at``: service ends
+    then, the plan's buy-out price is billed on the final invoice, and the customer owns the
+    device (:func:`~iotbill.domain.lease.buy_out`)."""
+    with uow:
+        subscription = uow.subscriptions.get(id)
+        customer = uow.customers.get(subscription.customer_id)
+        first = subscription.phases[0]
+        plan = uow.plans.get(first.plan_code, first.plan_version).plan
+        bought = buy_out(subscription, customer, plan, instant_for(at, customer, "at"))
+        uow.subscriptions.save(bought)
+        uow.commit()
+    return bought
+
+
 def cancel_subscription(uow: UnitOfWork, id: str, *, timing: str, at: Moment) -> Subscription:
     """Cancel subscription ``id``: service ends at ``at`` (``immediate``) or at its period end."""
     with uow:
@@ -163,6 +181,41 @@ def cancel_subscription(uow: UnitOfWork, id: str, *, timing: str, at: Moment) ->
         uow.subscriptions.save(cancelled)
         uow.commit()
     return cancelled
+
+
+def pause_subscription(uow: UnitOfWork, id: str, *, at: Moment) -> Subscription:
+    """Pause subscription ``id`` from ``at`` (:func:`iotbill.domain.pauses.pause`)."""
+    return _pause_or_resume(uow, id, at, pause)
+
+
+def resume_subscription(uow: UnitOfWork, id: str, *, at: Moment) -> Subscription:
+    """Resume subscription ``id``, paused, at ``at`` (:func:`iotbill.domain.pauses.resume`)."""
+    return _pause_or_resume(uow, id, at, resume)
+
+
+def _pause_or_resume(
+    uow: UnitOfWork, id: str, at: Moment, change: Callable[..., Subscription]
+) -> Subscription:
+    """``change`` (pause or resume) subscription ``id`` at ``at``: refused (:class:`Conflict`)
+    when an invoice of the subscription was issued after ``at``, which it would change."""
+    with uow:
+        subscription = uow.subscriptions.get(id)
+        customer = uow.customers.get(subscription.customer_id)
+        instant = instant_for(at, customer, "at")
+        changed = change(subscription, at=instant)
+        issued = [
+            summary
+            for summary in uow.invoices.summaries([id])
+            if summary.status != "void" and summary.issued_at > instant
+        ]
+        if issued:
+            raise Conflict(
+                f"subscription {id} has invoice {issued[0].id} issued after"
+                f" {instant.isoformat()}; pause and resume before billing those periods"
+            )
+        uow.subscriptions.save(changed)
+        uow.commit()
+    return changed
 
 
 def migrate_subscriptions(uow: UnitOfWork, plan: str, *, at: Moment) -> Migration:

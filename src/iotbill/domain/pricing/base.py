@@ -44,6 +44,8 @@ class Detail:
     flat_fee: Decimal | None = None
     rate: Decimal | None = None
     note: str | None = None
+    factor: Decimal | None = None
+    """A multiplier the step applied (a risk factor), as written in the plan."""
 
     def as_json(self) -> dict[str, Any]:
         """The detail as JSON-ready values; decimals as exact strings."""
@@ -52,7 +54,7 @@ class Detail:
             result["tier"] = self.tier
             result["from"] = _text(self.lower)
             result["up_to"] = _text(self.up_to)
-        for name in ("units", "unit_price", "flat_fee", "rate"):
+        for name in ("units", "unit_price", "flat_fee", "rate", "factor"):
             value = getattr(self, name)
             if value is not None:
                 result[name] = decimal_text(value)

@@ -130,6 +130,9 @@ class PlanOut(Out):
     fixed_fees: list[FixedFeeOut]
     meters: list[MeterOut]
     charges: list[ChargeOut]
+    thresholds: list[str] = Field(
+        default=[], description="Progressive billing: amounts per period, at the minor unit."
+    )
     document: str | None = None
     created: bool | None = Field(
         default=None, description="On upload: whether a new version was stored."
@@ -170,6 +173,12 @@ class Cancellation(Out):
     timing: str
     requested_at: str | None
     effective_at: str | None
+    reason: str
+
+
+class Pause(Out):
+    start: str | None
+    end: str | None
 
 
 class SubscriptionOut(Out):
@@ -182,6 +191,7 @@ class SubscriptionOut(Out):
     trial_end: str | None
     phases: list[Phase]
     cancellation: Cancellation | None
+    pauses: list[Pause]
     end: str | None
 
 

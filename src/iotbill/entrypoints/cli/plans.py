@@ -121,6 +121,9 @@ def _print_plan(stored: StoredPlan, versions: list[int]) -> None:
         price = "\n".join(price_lines(charge.model))
         shown.add_row(charge.code, charge.name or charge.code, "usage", reads, price)
     print_table(shown)
+    if plan.thresholds:
+        amounts = ", ".join(format_money(amount, plan.currency) for amount in plan.thresholds)
+        typer.echo(f"Interim invoices when a period's usage reaches: {amounts}")
     typer.echo(f"Versions: {', '.join(map(str, versions))}")
 
 

@@ -38,18 +38,23 @@ from iotbill.services.documents import CreditNoteSheet, InvoiceSheet
 _STEP_NAMES = {
     "billed": "Already billed",
     "carried_credit": "Credit carried",
+    "charges": "Charges billed",
     "event_amounts": "Amounts of the events",
     "event_fees": "Fees per event",
     "fixed_fee": "Fixed fee",
     "flat": "Flat amount",
     "free_events": "Free events",
     "free_units": "Free units",
+    "maximum": "Maximum",
+    "minimum": "Minimum commitment",
     "minimum_true_up": "Raised to the minimum",
     "packages": "Packages",
     "percentage": "Share",
     "proration": "Prorated",
     "repriced": "Priced again",
+    "risk_factor": "Risk factor",
     "units": "Units",
+    "window_cap": "Not counted above the cap",
 }
 
 
@@ -230,6 +235,8 @@ def step_text(detail: Detail, spell: Spelling) -> str:
     elif detail.units is not None:
         unit = " seconds" if detail.kind == "proration" else ""
         text += f": {spell.number(detail.units)}{unit}"
+    elif detail.factor is not None:
+        text += f": × {spell.number(detail.factor)}"
     if detail.flat_fee:
         text += f" + {spell.exact_money(detail.flat_fee)}"
     if detail.note:

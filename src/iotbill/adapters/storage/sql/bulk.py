@@ -229,7 +229,9 @@ class PreparedBatch:
     replacing: tuple[dict[str, Any], ...] = ()
     touched: frozenset[tuple[str, str, int]] = frozenset()
     """The (customer, type, hour) of its events, whose roll-up rows an append recomputes
-    (see ``rollups``)."""
+    unless all its events are new (see ``rollups``)."""
+    increments: tuple[tuple[str, str, int, str, int, int, int], ...] = ()
+    """What its events that name no other add to the roll-up, when all are new."""
 
 
 def prepare(

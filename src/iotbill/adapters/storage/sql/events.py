@@ -50,10 +50,13 @@ class SqlEventStore:
         self, events: Sequence[UsageEvent], customers: Sequence[str], received_at: datetime
     ) -> PreparedEvents:
         prepared = bulk.prepare(self._connection().dialect.name, events, customers, received_at)
+        plain = [index for index, event in enumerate(events) if event.replaces is None]
+        naming = [index for index, event in enumerate(events) if event.replaces is not None]
+        adding = rollups.increments([events[i] for i in plain], [customers[i] for i in plain])
         touched = rollups.touched_hours(
-            customers, [event.type for event in events], [to_micros(e.timestamp) for e in events]
-        )
-        return replace(prepared, touched=touched)
+            [events[i] for i in naming], [customers[i] for i in naming]
+        ) | {(row[0], row[1], row[2]) for row in adding if row[3] == rollups.COUNTED}
+        return replace(prepared, touched=touched, increments=adding)
 
     def append_prepared(self, prepared: PreparedEvents) -> int:
         if not isinstance(prepared, bulk.PreparedBatch):
@@ -63,11 +66,18 @@ class SqlEventStore:
             raise TypeError(
                 f"events prepared for {prepared.dialect}, not {connection.dialect.name}"
             )
-        stored = bulk.append_rows(connection, self._tenant_id(), prepared)
-        if stored:  # none new (all duplicates): the events, and so the roll-up, are unchanged
-            rollups.refresh(
-                connection, self._tenant_id(), prepared.touched, naming=self._names_any()
-            )
+        tenant_id = self._tenant_id()
+        stored = bulk.append_rows(connection, tenant_id, prepared)
+        if stored == prepared.count:  # all new: add their sums, then recompute what names
+            rollups.add(connection, tenant_id, prepared.increments)
+            if prepared.replacing:
+                named = [
+                    (row["customer_id"], row["event_type"], row["occurred_at"] // rollups.HOUR)
+                    for row in prepared.replacing
+                ]
+                rollups.refresh(connection, tenant_id, named, naming=True)
+        elif stored:  # some were stored before: which is for the events to say
+            rollups.refresh(connection, tenant_id, prepared.touched, naming=self._names_any())
         return stored
 
     def count(self) -> int:
@@ -123,27 +133,25 @@ class SqlEventStore:
         )
         count = int(connection.execute(statement).rowcount)
         if moved:
-            kinds = [kind for kind, _ in moved] * 2
-            micros = [at for _, at in moved] * 2
-            customers = [owner] * len(moved) + [to] * len(moved)
-            touched = rollups.touched_hours(customers, kinds, micros)
+            touched = {
+                (customer, kind, at // rollups.HOUR)
+                for kind, at in moved
+                for customer in (owner, to)
+            }
             rollups.refresh(connection, self._tenant_id(), touched, naming=self._names_any())
         return count
 
     def running_total(self, meter: Meter, span: Period, scope: EventScope) -> Decimal:
-        """Whole hours from the roll-up, the partial hours at the ends pushed down to the
-        events; a meter with filters (which the roll-up does not keep) is pushed down whole."""
+        """From the roll-up and the partial hours at the ends (``rollups``). The roll-up
+        keeps customers' totals, without filters: a meter with filters, or a scope of some
+        devices, is pushed down whole."""
         if meter.aggregation not in ("count", "sum"):
             raise ValueError(f"meter {meter.code!r} aggregates by {meter.aggregation}, not summed")
-        hours = None if meter.filters else rollups.whole_hours(span)
-        if hours is None:
+        if scope.devices is not None or scope.excluded_devices or meter.filters:
             return self._total(meter, span, scope)
-        first, last = (from_micros(hour * rollups.HOUR) for hour in (hours[0], hours[1] + 1))
-        total = rollups.rolled_up(self._connection(), self._tenant_id(), meter, scope, hours)
-        for start, end in ((span.start, first), (last, span.end)):
-            if start < end:
-                total += self._total(meter, Period(start, end), scope)
-        return total
+        return rollups.running_total(
+            self._connection(), self._tenant_id(), meter, scope.customer, span
+        )
 
     def _total(self, meter: Meter, span: Period, scope: EventScope) -> Decimal:
         return sum((group.quantity for group in self.aggregate(meter, span, scope)), Decimal(0))

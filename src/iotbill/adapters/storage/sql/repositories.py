@@ -12,6 +12,7 @@ the message names what is missing; the foreign keys stay as the last guard).
 from __future__ import annotations
 
 import builtins
+import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, cast
@@ -28,7 +29,14 @@ from iotbill.domain.customers import Customer, Device, Ownership
 from iotbill.domain.errors import Conflict, NotFound
 from iotbill.domain.money import currency
 from iotbill.domain.periods import from_micros, to_micros
-from iotbill.domain.subscriptions import Cancellation, CancelTiming, Phase, Subscription
+from iotbill.domain.subscriptions import (
+    Cancellation,
+    CancelReason,
+    CancelTiming,
+    Pause,
+    Phase,
+    Subscription,
+)
 from iotbill.services.ports import StoredPlan, Tenant
 
 
@@ -403,6 +411,10 @@ def _columns(subscription: Subscription) -> dict[str, Any]:
         "cancel_effective_at": None
         if cancellation is None
         else to_micros(cancellation.effective_at),
+        "cancel_reason": None if cancellation is None else cancellation.reason,
+        "pauses": json.dumps(
+            [[to_micros(pause.start), micros(pause.end)] for pause in subscription.pauses]
+        ),
     }
 
 
@@ -413,6 +425,7 @@ def _subscription(row: Any, phases: tuple[Phase, ...]) -> Subscription:
             cast(CancelTiming, row.cancel_timing),
             from_micros(row.cancel_requested_at),
             from_micros(row.cancel_effective_at),
+            cast(CancelReason, row.cancel_reason or "requested"),
         )
     return Subscription(
         id=row.id,
@@ -424,4 +437,7 @@ def _subscription(row: Any, phases: tuple[Phase, ...]) -> Subscription:
         device_id=row.device_id,
         trial_end=instant(row.trial_end),
         cancellation=cancellation,
+        pauses=tuple(
+            Pause(from_micros(start), instant(end)) for start, end in json.loads(row.pauses)
+        ),
     )

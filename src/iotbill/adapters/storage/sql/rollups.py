@@ -1,81 +1,164 @@
 """The hourly roll-up of usage: what a count or sum meter reads without rescanning events.
 
-``usage_rollups`` holds, per customer, event type, UTC hour and device, the
-number of events that count (``property`` ``''``) and, for each numeric
-property, the sum of its values in integer nano-units (as ``measures`` holds
-them), in two halves (``high × 2³² + low``) so that neither SQLite's 64-bit sum
-nor the stored column can overflow. A row with device ``''`` holds the
-customer's devices together, so a check over the whole customer reads one row
-an hour, however many devices report.
+``usage_rollups`` holds, per customer, event type and UTC hour, the number of
+events that count (``property`` ``''``) and, for each numeric property, the
+sum of its values in integer nano-units (as ``measures`` holds them), in two
+halves (``high × 2³² + low``) so that neither SQLite's 64-bit sums nor a stored
+column can overflow.
 
-**Kept exact.** The rows are never incremented: every change to the events
-(an append, or a device's events passed to a new owner) recomputes, in its own
-transaction, the rows of the hours it touched from the stored events
-themselves. A retried or duplicate append, a late event, a correction or a
-void (which keeps the device, type and timestamp of the event it names, so
-falls in the same hour) all end the same way: the touched hours say what the
-events say. An event counts unless it is a void or a stored event names it,
-as :func:`~iotbill.domain.events.counting` says of every chain that ingest
-lets in.
+**Kept exact, in the transaction that changes the events.**
 
-**Read.** :func:`running_total` sums the whole hours of a span from the
-roll-up and reads the two partial hours at its ends with the meter pushed down
-to the events (at most two hours of them, through the customer index).
+* An append whose events are all new and name no other event adds its own
+  sums to the rows of its hours (:func:`add`; they were computed while the
+  batch was prepared, :func:`increments`). Sums commute, so two writers side
+  by side add up right.
+* Any other append (some events already stored: a replay, or events that
+  correct or void others), and every device move, recomputes the rows of the
+  hours it touched from the stored events themselves (:func:`refresh`). An
+  event counts unless it is a void or a stored event names it, as
+  :func:`~iotbill.domain.events.counting` says of every chain ingest lets in;
+  a correction or a void keeps the hour of the event it names.
+
+**Read.** :func:`running_total` sums the whole hours of a span, one row an
+hour, and the partial hours at its two ends from the events, in one statement. Only
+numbers count as numbers: a value sent as text (``"2.5"``) is not summed here,
+as the SQL meters do not sum it either.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy import Connection, text
 
 from iotbill.adapters.storage.sql.aggregation import Query
 from iotbill.domain.catalog import Meter
-from iotbill.domain.periods import Period
+from iotbill.domain.event_table import VALID, number_column
+from iotbill.domain.events import UsageEvent
+from iotbill.domain.periods import EPOCH, ONE_MICROSECOND, Period
 from iotbill.domain.quantities import from_scaled
-from iotbill.services.ports import EventScope
 
 HOUR = 3_600_000_000
 """An hour in microseconds, the unit of ``occurred_at``."""
-ALL_DEVICES = ""
 COUNTED = ""
 """The ``property`` of the rows that count events."""
-NUMBERS = {"sqlite": "json_each(e.measures) AS j", "postgresql": "jsonb_each(e.measures) AS j"}
-"""Each property of an event's ``measures``, as a row ``j`` with its ``key`` and value."""
-NUMERIC = {"sqlite": "j.type = 'integer'", "postgresql": "jsonb_typeof(j.value) = 'number'"}
-"""Whether the property is a number (integer nano-units in ``measures``)."""
-NUMBER_HALVES = {
-    "sqlite": "SUM(j.value >> 32), SUM(j.value & 4294967295)",
-    "postgresql": "SUM(((j.value #>> '{}')::bigint) >> 32), "
-    "SUM(((j.value #>> '{}')::bigint) & 4294967295)",
-}
-"""The sums of the high and low 32-bit halves of a numeric property: each fits 64 bits."""
 Touched = tuple[str, str, int]
 """A customer, an event type and an hour (``occurred_at // HOUR``) whose roll-up changed."""
+Increment = tuple[str, str, int, str, int, int, int]
+"""A row's customer, event type, hour and property, and what to add: events, high, low."""
+_HALF = 0xFFFFFFFF
+_NUMBERS = {
+    "sqlite": ("json_each(e.measures) AS j", "j.type = 'integer'", "j.value"),
+    "postgresql": (
+        "jsonb_each(e.measures) AS j",
+        "jsonb_typeof(j.value) = 'number'",
+        "((j.value #>> '{}')::bigint)",
+    ),
+}
+"""Per dialect: each property of ``measures`` as a row ``j``, whether it is a number, and
+its value in nano-units."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Row:
-    device: str
-    hour: int
-    property: str
-    events: int
-    high: int
-    low: int
-
-
-def touched_hours(
-    customers: Iterable[str], types: Iterable[str], micros: Iterable[int]
-) -> frozenset[Touched]:
-    """The (customer, type, hour) of each event, given column by column."""
+def touched_hours(events: Sequence[UsageEvent], customers: Sequence[str]) -> frozenset[Touched]:
+    """The (customer, type, hour) of each event."""
     return frozenset(
-        (customer, kind, at // HOUR)
-        for customer, kind, at in zip(customers, types, micros, strict=True)
+        (customer, event.type, (event.timestamp - EPOCH) // ONE_MICROSECOND // HOUR)
+        for event, customer in zip(events, customers, strict=True)
     )
+
+
+def increments(events: Sequence[UsageEvent], customers: Sequence[str]) -> tuple[Increment, ...]:
+    """What ``events`` (new, naming no other) add to the roll-up: per customer, type, hour
+    and property, the events and the halves of the numbers' sum; a column at a time."""
+    if not events:
+        return ()
+    hours = np.fromiter(
+        ((event.timestamp - EPOCH) // ONE_MICROSECOND // HOUR for event in events),
+        np.int64,
+        len(events),
+    )
+    series: dict[tuple[str, str], int] = {}
+    codes = np.array(
+        [
+            series.setdefault((c, e.type), len(series))
+            for e, c in zip(events, customers, strict=True)
+        ],
+        np.int64,
+    )
+    first = int(hours.min())
+    keys, row_of = np.unique(
+        codes * (int(hours.max()) - first + 1) + (hours - first), return_inverse=True
+    )
+    span = int(hours.max()) - first + 1
+    names = list(series)
+    found: list[Increment] = []
+
+    def rows(
+        name: str,
+        at: npt.NDArray[np.int64],
+        events_in: npt.NDArray[np.int64],
+        high: npt.NDArray[np.int64],
+        low: npt.NDArray[np.int64],
+    ) -> None:
+        for index in np.flatnonzero(events_in).tolist():
+            customer, kind = names[int(keys[index]) // span]
+            hour = first + int(keys[index]) % span
+            found.append(
+                (
+                    customer,
+                    kind,
+                    hour,
+                    name,
+                    int(events_in[index]),
+                    int(high[index]),
+                    int(low[index]),
+                )
+            )
+
+    counts = np.bincount(row_of, minlength=len(keys)).astype(np.int64)
+    rows(COUNTED, keys, counts, np.zeros(len(keys), np.int64), counts)
+    for name in sorted({name for event in events for name in event.properties}):
+        positions = [
+            position
+            for position, event in enumerate(events)
+            if type(event.properties.get(name)) in (int, Decimal)
+        ]
+        column = number_column([events[position].properties[name] for position in positions])
+        valid = np.flatnonzero(column.status == VALID)
+        chosen = row_of[np.array(positions, np.int64)[valid]]
+        values = column.values[valid]
+        events_in = np.bincount(chosen, minlength=len(keys)).astype(np.int64)
+        high = np.zeros(len(keys), np.int64)
+        low = np.zeros(len(keys), np.int64)
+        np.add.at(high, chosen, values >> 32)
+        np.add.at(low, chosen, values & _HALF)
+        rows(name, keys, events_in, high, low)
+    return tuple(found)
+
+
+def add(connection: Connection, tenant_id: int, found: Sequence[Increment]) -> None:
+    """Add ``found`` to the roll-up rows, creating those that do not exist yet."""
+    if not found:
+        return
+    statement = (
+        "INSERT INTO usage_rollups (tenant_id, customer_id, event_type, hour, property, events, "
+        "high, low) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (tenant_id, customer_id, event_type, property, hour) DO UPDATE SET "
+        "events = usage_rollups.events + excluded.events, "
+        "high = usage_rollups.high + excluded.high, low = usage_rollups.low + excluded.low"
+    )
+    if connection.dialect.name == "postgresql":
+        statement = statement.replace("?", "%s")
+    cursor = connection.connection.cursor()
+    try:
+        cursor.executemany(statement, [(tenant_id, *row) for row in found])
+    finally:
+        cursor.close()
 
 
 def refresh(
@@ -91,7 +174,7 @@ def refresh(
         by_series[(customer, kind)].add(hour)
     for (customer, kind), hours in sorted(by_series.items()):
         for first, last in _runs(sorted(hours)):
-            _recompute(connection, tenant_id, customer, kind, first, last, naming)
+            _recompute(connection, tenant_id, customer, kind, (first, last), naming)
 
 
 def _runs(hours: list[int]) -> list[tuple[int, int]]:
@@ -110,84 +193,56 @@ def _recompute(
     tenant_id: int,
     customer: str,
     kind: str,
-    first: int,
-    last: int,
+    hours: tuple[int, int],
     naming: bool,
 ) -> None:
-    query = Query(connection.dialect.name)
-    tenant, owner, event_type = query.bind(tenant_id), query.bind(customer), query.bind(kind)
+    key: dict[str, Any] = {
+        "tenant": tenant_id,
+        "customer": customer,
+        "kind": kind,
+        "first": hours[0],
+        "last": hours[1],
+        "since": hours[0] * HOUR,
+        "until": (hours[1] + 1) * HOUR,
+    }
     connection.execute(
         text(
-            f"DELETE FROM usage_rollups WHERE tenant_id = {tenant} AND customer_id = {owner} "
-            f"AND event_type = {event_type} "
-            f"AND hour >= {query.bind(first)} AND hour <= {query.bind(last)}"
+            "DELETE FROM usage_rollups WHERE tenant_id = :tenant AND customer_id = :customer "
+            "AND event_type = :kind AND hour >= :first AND hour <= :last"
         ),
-        query.parameters,
+        key,
     )
     where = (
-        f"e.tenant_id = {tenant} AND e.customer_id = {owner} AND e.event_type = {event_type} "
-        f"AND e.occurred_at >= {query.bind(first * HOUR)} "
-        f"AND e.occurred_at < {query.bind((last + 1) * HOUR)} AND NOT e.is_void"
+        "e.tenant_id = :tenant AND e.customer_id = :customer AND e.event_type = :kind "
+        "AND e.occurred_at >= :since AND e.occurred_at < :until AND NOT e.is_void"
     )
     if naming:
         where += (
             " AND NOT EXISTS (SELECT 1 FROM usage_events AS r "
             "WHERE r.tenant_id = e.tenant_id AND r.replaces = e.event_id)"
         )
+    numbers, numeric, value = _NUMBERS[connection.dialect.name]
     hour = f"e.occurred_at / {HOUR}"
-    counted = (
-        f"SELECT e.device_id, {hour} AS hour, '{COUNTED}', COUNT(*), 0, COUNT(*) "
-        f"FROM usage_events AS e WHERE {where} GROUP BY e.device_id, {hour}"
+    series = f"e.tenant_id, e.customer_id, e.event_type, {hour}"
+    columns = (
+        "INSERT INTO usage_rollups (tenant_id, customer_id, event_type, hour, property, events, "
+        "high, low) "
     )
-    summed = (
-        f"SELECT e.device_id, {hour} AS hour, j.key, COUNT(*), {NUMBER_HALVES[query.dialect]} "
-        f"FROM usage_events AS e, {NUMBERS[query.dialect]} WHERE {where} "
-        f"AND {NUMERIC[query.dialect]} GROUP BY e.device_id, {hour}, j.key"
-    )
-    rows = [
-        _Row(device, int(at), name, int(events), int(high), int(low))
-        for statement in (counted, summed)
-        for device, at, name, events, high, low in connection.execute(
-            text(statement), query.parameters
-        )
-    ]
-    if not rows:
-        return
     connection.execute(
         text(
-            "INSERT INTO usage_rollups (tenant_id, customer_id, event_type, hour, device_id, "
-            "property, events, high, low) VALUES (:tenant_id, :customer_id, :event_type, :hour, "
-            ":device_id, :property, :events, :high, :low)"
+            f"{columns}SELECT {series}, '{COUNTED}', COUNT(*), 0, COUNT(*) "
+            f"FROM usage_events AS e WHERE {where} GROUP BY {series}"
         ),
-        [
-            {
-                "tenant_id": tenant_id,
-                "customer_id": customer,
-                "event_type": kind,
-                "hour": row.hour,
-                "device_id": row.device,
-                "property": row.property,
-                "events": row.events,
-                "high": row.high,
-                "low": row.low,
-            }
-            for row in [*rows, *_all_devices(rows)]
-        ],
+        key,
     )
-
-
-def _all_devices(rows: list[_Row]) -> list[_Row]:
-    """The rows of every device together, one per hour and property."""
-    totals: dict[tuple[int, str], list[int]] = {}
-    for row in rows:
-        total = totals.setdefault((row.hour, row.property), [0, 0, 0])
-        total[0] += row.events
-        total[1] += row.high
-        total[2] += row.low
-    return [
-        _Row(ALL_DEVICES, hour, name, events, high, low)
-        for (hour, name), (events, high, low) in totals.items()
-    ]
+    connection.execute(
+        text(
+            f"{columns}SELECT {series}, j.key, COUNT(*), SUM({value} >> 32), "
+            f"SUM({value} & {_HALF}) FROM usage_events AS e, {numbers} "
+            f"WHERE {where} AND {numeric} GROUP BY {series}, j.key"
+        ),
+        key,
+    )
 
 
 def whole_hours(span: Period) -> tuple[int, int] | None:
@@ -197,37 +252,43 @@ def whole_hours(span: Period) -> tuple[int, int] | None:
     return (first, last) if first <= last else None
 
 
-def rolled_up(
-    connection: Connection, tenant_id: int, meter: Meter, scope: EventScope, hours: tuple[int, int]
+def running_total(
+    connection: Connection, tenant_id: int, meter: Meter, customer: str, span: Period
 ) -> Decimal:
-    """A count or sum meter's quantity over whole ``hours`` (first, last), from the roll-up."""
+    """A count or sum meter's quantity over ``span`` of a customer's events, in one
+    statement: the whole hours from the roll-up, the partial hours at the two ends from
+    the events that count (through the customer index)."""
     query = Query(connection.dialect.name)
-    conditions = [
-        f"tenant_id = {query.bind(tenant_id)}",
-        f"customer_id = {query.bind(scope.customer)}",
-        f"event_type = {query.bind(meter.event_type)}",
-        f"property = {query.bind(meter.property if meter.aggregation == 'sum' else COUNTED)}",
-        f"hour >= {query.bind(hours[0])}",
-        f"hour <= {query.bind(hours[1])}",
-    ]
-    if scope.devices is not None:
-        listed = ", ".join(query.bind(device) for device in sorted(scope.devices)) or "NULL"
-        devices = f"device_id IN ({listed})"
-    else:
-        devices = f"device_id = {query.bind(ALL_DEVICES)}"
-    statement = (
-        f"SELECT SUM(high), SUM(low) FROM usage_rollups WHERE {' AND '.join(conditions)} "
-        f"AND {devices}"
+    hours = whole_hours(span)
+    first, last = hours if hours is not None else (1, 0)  # no whole hour: none summed
+    name = meter.property if meter.aggregation == "sum" else COUNTED
+    rolled = (
+        "SELECT SUM(high) AS high, SUM(low) AS low FROM usage_rollups "
+        f"WHERE tenant_id = {query.bind(tenant_id)} AND customer_id = {query.bind(customer)} "
+        f"AND event_type = {query.bind(meter.event_type)} AND property = {query.bind(name)} "
+        f"AND hour >= {query.bind(first)} AND hour <= {query.bind(last)}"
     )
-    high, low = connection.execute(text(statement), query.parameters).one()
-    total = _scaled(high, low)
-    if scope.devices is None and scope.excluded_devices:
-        listed = ", ".join(query.bind(device) for device in sorted(scope.excluded_devices))
-        statement = (
-            f"SELECT SUM(high), SUM(low) FROM usage_rollups WHERE {' AND '.join(conditions)} "
-            f"AND device_id IN ({listed})"
-        )
-        total -= _scaled(*connection.execute(text(statement), query.parameters).one())
+    number = "CAST(1 AS BIGINT)" if meter.aggregation == "count" else query.number(name or "")
+    edges = (
+        [(span.start_micros, span.end_micros)]
+        if hours is None
+        else [(span.start_micros, first * HOUR), ((last + 1) * HOUR, span.end_micros)]
+    )
+    counted = " UNION ALL ".join(
+        f"SELECT {number} AS n FROM usage_events AS e WHERE e.tenant_id = {query.bind(tenant_id)} "
+        f"AND e.customer_id = {query.bind(customer)} "
+        f"AND e.event_type = {query.bind(meter.event_type)} "
+        f"AND e.occurred_at >= {query.bind(since)} AND e.occurred_at < {query.bind(until)} "
+        "AND NOT e.is_void AND NOT EXISTS (SELECT 1 FROM usage_events AS r "
+        "WHERE r.tenant_id = e.tenant_id AND r.replaces = e.event_id)"
+        for since, until in edges
+        if since < until
+    )
+    parts = [f"SELECT high, low FROM ({rolled}) AS rolled"]
+    if counted:
+        parts.append(f"SELECT SUM(n >> 32), SUM(n & {_HALF}) FROM ({counted}) AS edges")
+    rows = connection.execute(text(" UNION ALL ".join(parts)), query.parameters).all()
+    total = sum(_scaled(high, low) for high, low in rows)
     return from_scaled(total) if meter.aggregation == "sum" else Decimal(total)
 
 

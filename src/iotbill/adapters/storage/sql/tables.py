@@ -161,6 +161,8 @@ subscriptions = Table(
     Column("cancel_timing", String(16)),
     Column("cancel_requested_at", Micros),
     Column("cancel_effective_at", Micros),
+    Column("pauses", Text, nullable=False, server_default=text("'[]'")),
+    Column("cancel_reason", String(16)),
     PrimaryKeyConstraint("tenant_id", "id"),
     ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
     Index(None, "tenant_id", "customer_id"),
@@ -430,12 +432,11 @@ usage_rollups = Table(
     Column("customer_id", String(128), nullable=False),
     Column("event_type", String(256), nullable=False),
     Column("hour", BigInteger, nullable=False),
-    Column("device_id", String(256), nullable=False),
     Column("property", String(256), nullable=False),
     Column("events", BigInteger, nullable=False),
     Column("high", BigInteger, nullable=False),
     Column("low", BigInteger, nullable=False),
-    PrimaryKeyConstraint("tenant_id", "customer_id", "event_type", "property", "device_id", "hour"),
+    PrimaryKeyConstraint("tenant_id", "customer_id", "event_type", "property", "hour"),
 )
 
 entitlement_alerts = Table(
