@@ -15,6 +15,7 @@ import builtins
 import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import Connection, and_, delete, func, insert, select, text, update
@@ -142,8 +143,16 @@ class SqlPlanRepository(Repository):
     def _plan(self, row: Any) -> StoredPlan:
         key = (row.code, row.version)
         if key not in self._parsed:
-            self._parsed[key] = parse_plan_text(row.document, f"plan {row.code} v{row.version}")
+            self._parsed[key] = _parsed_plan(row.document, f"plan {row.code} v{row.version}")
         return StoredPlan(self._parsed[key], row.version, row.document, from_micros(row.created_at))
+
+
+@lru_cache(maxsize=64)
+def _parsed_plan(document: str, source: str) -> Plan:
+    """A stored plan version's document, parsed once per process: the same text always
+    gives the same frozen plan, so units of work share it (an entitlement check opens one
+    per question and would otherwise parse the YAML each time)."""
+    return parse_plan_text(document, source)
 
 
 class SqlCustomerRepository(Repository):
