@@ -29,7 +29,7 @@ def grant_command(
     amount: Annotated[str, typer.Option("--amount", help="Amount, e.g. 50.00.")],
     purchased: Annotated[
         bool,
-        typer.Option("--purchased", help="Bought: billed, untaxed, on an invoice of its own."),
+        typer.Option("--purchased", help="Bought: billed, untaxed, on the next invoice."),
     ] = False,
     expires: Annotated[
         str | None,
@@ -66,7 +66,7 @@ def grant_command(
         else instant_for(parse_date_or_instant(expires, "--expires"), found, "--expires")
     )
     with flag_names(amount="--amount", expires_at="--expires", priority="--priority"):
-        grant, invoice = grant_credit(
+        grant, charge = grant_credit(
             current.uow(),
             customer=customer,
             amount=amount,
@@ -78,9 +78,10 @@ def grant_command(
         )
     view = grant.as_json(grant.amount)
     granted = f"granted {view['amount']} {grant.currency} to {customer} as {grant.id}"
+    billed = "" if charge is None else f"\nbilled as {charge.id}, untaxed, on the next invoice"
     current.emit(
-        view | {"invoice": None if invoice is None else invoice.as_json()},
-        granted if invoice is None else f"{granted}\nbilled on invoice {invoice.number} (untaxed)",
+        view | {"charge": None if charge is None else charge.as_json()},
+        granted + billed,
     )
 
 

@@ -292,6 +292,7 @@ one_off_charges = Table(
     Column("currency", String(3), nullable=False),
     Column("recorded_at", Micros, nullable=False),
     Column("invoice_id", String(256)),
+    Column("kind", String(16), nullable=False, server_default=text("'one_off'")),
     PrimaryKeyConstraint("tenant_id", "id"),
     ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
     ForeignKeyConstraint(["tenant_id", "invoice_id"], ["invoices.tenant_id", "invoices.id"]),
