@@ -1,13 +1,18 @@
 """What sale terms store, the same on memory, SQLite and PostgreSQL: a plan's one-off charges
-come back as written, and an invoice keeps its instalment lines and their details exactly."""
+and lease contract come back as written, an invoice keeps its instalment lines and their
+details exactly, and a subscription keeps why its service ends (asked for, its term, a
+buy-out)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 from iotbill.adapters.plan_files import parse_plan_text
+from iotbill.domain.catalog import ContractTerms, TerminationFee
 from iotbill.domain.customers import Customer
 from iotbill.domain.invoices import DocumentKind, Invoice
+from iotbill.domain.lease import buy_out
 from iotbill.domain.periods import Period
 from iotbill.domain.subscription_billing import cancellation_lines, opening_lines
 from iotbill.domain.subscriptions import cancel, subscribe
@@ -16,6 +21,7 @@ from tests.conftest import ROOT
 from tests.contract.conftest import JAN_1
 
 TEMPLATE = ROOT / "examples" / "models" / "retail-instalments.yaml"
+LEASE = ROOT / "examples" / "models" / "lease.yaml"
 
 
 def test_the_template_plan_comes_back_with_its_one_off_charges(
@@ -75,4 +81,53 @@ def test_an_invoice_keeps_its_instalment_lines_and_details(
     assert [detail.note for line in stored.lines[4:] for detail in line.detail] == [
         "1000.00 in 3 parts: part 2, billed as service ended",
         "1000.00 in 3 parts: part 3, billed as service ended",
+    ]
+
+
+def test_the_lease_plan_comes_back_with_its_contract(store: UnitOfWorkFactory, tenant: str) -> None:
+    text = LEASE.read_text()
+    plan = parse_plan_text(text, LEASE.name)
+    with store(tenant) as uow:
+        uow.plans.add_version(plan, text, JAN_1)
+        uow.commit()
+    with store(tenant) as uow:
+        stored = uow.plans.get(plan.code).plan
+    assert stored == plan
+    assert stored.contract == ContractTerms(
+        36, "evergreen", TerminationFee(percent=Decimal(50)), Decimal("300.00")
+    )
+
+
+def test_why_service_ends_is_stored_with_the_subscription(
+    store: UnitOfWorkFactory, tenant: str
+) -> None:
+    customer = Customer.create(id="c1", name="One", currency_code="USD", timezone="UTC")
+    lease = parse_plan_text(LEASE.read_text(), LEASE.name)
+    ends_text = LEASE.read_text().replace("evergreen ", "cancel ").replace("term: 36", "term: 2")
+    ends = parse_plan_text(ends_text, LEASE.name)
+    bought_at = datetime(2029, 1, 1, tzinfo=UTC)
+    found = [
+        buy_out(subscribe(id="s1", customer=customer, plan=lease, plan_version=1, start=JAN_1),
+                customer, lease, bought_at),
+        subscribe(id="s2", customer=customer, plan=ends, plan_version=2, start=JAN_1),
+        cancel(subscribe(id="s3", customer=customer, plan=lease, plan_version=1, start=JAN_1),
+               customer, timing="period_end", at=JAN_1 + timedelta(days=3)),
+    ]  # fmt: skip
+    with store(tenant) as uow:
+        uow.plans.add_version(lease, LEASE.read_text(), JAN_1)
+        uow.plans.add_version(ends, ends_text, JAN_1)
+        for subscription in found:
+            uow.subscriptions.add(subscription)
+        uow.commit()
+    with store(tenant) as uow:
+        stored = [uow.subscriptions.get(subscription.id) for subscription in found]
+    assert stored == found
+    assert [
+        (s.cancellation.reason, s.cancellation.timing, s.cancellation.effective_at.date())
+        for s in stored
+        if s.cancellation is not None
+    ] == [
+        ("buy_out", "immediate", date(2029, 1, 1)),
+        ("term_end", "period_end", date(2026, 3, 1)),
+        ("requested", "period_end", date(2026, 2, 1)),
     ]

@@ -1,9 +1,12 @@
-"""A bill run killed part-way (SIGKILL) and run again bills each instalment exactly once.
+"""A bill run killed part-way (SIGKILL) and run again bills each instalment, early
+termination fee and buy-out exactly once.
 
 Twelve customers buy the pump of examples/models/retail-instalments.yaml on 1 January; the
 odd ones cancel at once on 20 January, so their cancellation invoice bills the two parts
-still owed. The bill run of 1 February is killed after its first batch, or inside its second
-batch's transaction (tests/e2e/test_bill_run_killed.py), then run again.
+still owed. Four more lease a pump (examples/models/lease.yaml): two end the lease on 20
+January (a fee for the 35 months left), two on a one-month term buy it out on 1 February.
+The bill run of 1 February is killed after its first batch, or inside its second batch's
+transaction (tests/e2e/test_bill_run_killed.py), then run again.
 """
 
 from __future__ import annotations
@@ -24,13 +27,21 @@ from iotbill.adapters.storage.sql.engine import create_engine_for, upgrade
 from iotbill.adapters.storage.sql.unit_of_work import sql_unit_of_work_factory
 from iotbill.services.catalog import apply_plan
 from iotbill.services.customers import add_customer
-from iotbill.services.subscriptions import cancel_subscription, create_subscription
+from iotbill.services.subscriptions import (
+    buy_out_subscription,
+    cancel_subscription,
+    create_subscription,
+)
 from tests.conftest import ROOT, run_iotbill
 from tests.e2e.test_bill_run_killed import CHILD
 
 CUSTOMERS = 12
 BATCH = 4
 TEMPLATE = ROOT / "examples" / "models" / "retail-instalments.yaml"
+LEASE = ROOT / "examples" / "models" / "lease.yaml"
+SHORT_LEASE = (
+    LEASE.read_text().replace("code: lease", "code: short-lease").replace("term: 36", "term: 1")
+)
 
 
 def set_up(database: Path) -> None:
@@ -38,8 +49,8 @@ def set_up(database: Path) -> None:
     upgrade(engine)
     open_uow = sql_unit_of_work_factory(engine)
     clock = FrozenClock(datetime(2026, 1, 1, tzinfo=UTC))
-    document = parse_plan_document(TEMPLATE.read_text(), TEMPLATE.name)
-    apply_plan(open_uow("default"), document, clock)
+    for text in (TEMPLATE.read_text(), LEASE.read_text(), SHORT_LEASE):
+        apply_plan(open_uow("default"), parse_plan_document(text, "plan.yaml"), clock)
     for number in range(CUSTOMERS):
         customer = f"c{number:02d}"
         add_customer(
@@ -54,6 +65,19 @@ def set_up(database: Path) -> None:
                 open_uow("default"), subscription.id, timing="immediate",
                 at=datetime(2026, 1, 20, tzinfo=UTC),
             )  # fmt: skip
+    for number, plan in enumerate(("lease", "lease", "short-lease", "short-lease")):
+        customer = f"lessee{number}"
+        add_customer(
+            open_uow("default"), id=customer, name=customer, currency="USD", timezone="UTC"
+        )
+        lease = create_subscription(
+            open_uow("default"), customer=customer, plan=plan, start=date(2026, 1, 1)
+        )
+        at = datetime(2026, 1, 20, tzinfo=UTC)
+        if plan == "lease":
+            cancel_subscription(open_uow("default"), lease.id, timing="immediate", at=at)
+        else:
+            buy_out_subscription(open_uow("default"), lease.id, at=datetime(2026, 2, 1, tzinfo=UTC))
     engine.dispose()
 
 
@@ -76,7 +100,8 @@ def test_each_instalment_is_billed_once_after_a_killed_run(tmp_path: Path, where
         run_iotbill("invoices", "list", "--database", str(database), "--json").stdout
     )
     ids = [invoice["id"] for invoice in listed]
-    invoices = 2 * CUSTOMERS + CUSTOMERS // 2  # an opening and a close each; 6 cancellations
+    # an opening and a close each; 6 cancellations of sales, 2 of leases and 2 buy-outs
+    invoices = 2 * (CUSTOMERS + 4) + CUSTOMERS // 2 + 4
     assert len(ids) == len(set(ids)) == invoices
     numbers = sorted(invoice["number"] for invoice in listed)
     assert numbers == [f"INV-2026-{n:06d}" for n in range(1, invoices + 1)]
@@ -90,3 +115,19 @@ def test_each_instalment_is_billed_once_after_a_killed_run(tmp_path: Path, where
         # Every customer pays the first two parts by February; those who cancelled, all three.
         expected = ["333.34", "333.33", "333.33"] if number % 2 else ["333.34", "333.33"]
         assert billed == expected, number
+    lease = {
+        (invoice["customer"], invoice["kind"]): [
+            (li["charge"], li["amount"]) for li in invoice["lines"]
+        ]
+        for invoice in listed
+        if invoice["customer"].startswith("lessee")
+    }
+    for ended in ("lessee0", "lessee1"):
+        # 120.00 x 12 / 31 days unused; 0.5 x 35 months (February 2026 to December 2028) x 120.00
+        assert lease[ended, "cancellation"] == [
+            ("lease", "-46.45"),
+            ("early_termination_fee", "2100.00"),
+        ]
+    for bought in ("lessee2", "lessee3"):
+        assert lease[bought, "cancellation"] == [("buy_out", "300.00")]
+        assert lease[bought, "close"] == [("sms", "0.00")]  # January; no fee for February

@@ -6,10 +6,11 @@ they are written, so a template that stops billing its documented story fails he
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from iotbill.services.subscriptions import pause_subscription, resume_subscription
+from iotbill.services.usage import usage
 from tests.conftest import ROOT
 from tests.stories.test_subscription_stories import utc
 from tests.stories.world import TENANT, World, lines
@@ -156,6 +157,15 @@ def test_pay_per_mile_a_month_of_500_miles_and_a_day_of_400_that_counts_250() ->
         "12 harsh_brakes per 100 driven over 800: ratio 1.5, row 2 (up to 3)",
     ]
     assert lines(may) == [("usage", "mileage", "0.00"), ("fixed_fee", "base", "30.00")]
+    # The usage report counts as the bill run does: capped miles, uncapped miles driven.
+    report = usage(
+        world.open(TENANT), customer="dana", start=date(2026, 4, 1), end=date(2026, 5, 1)
+    )
+    assert {row.meter: str(row.quantity) for row in report.rows} == {
+        "miles": "650",
+        "driven": "800",
+        "harsh_brakes": "12",
+    }
 
 
 def test_a_pause_is_not_committed_and_the_parts_around_it_share_one_commitment() -> None:
@@ -184,3 +194,29 @@ def test_a_pause_is_not_committed_and_the_parts_around_it_share_one_commitment()
         " 2026-04-20 to 2026-05-01)"
     )
     assert true_up.detail[0].note == "minimum 100.00 x 1728000/2592000 seconds"
+
+
+def test_an_interim_invoice_leaves_the_commitment_to_the_close() -> None:
+    plan = template("outcome-commitment").replace(
+        'maximum: "400.00"', 'maximum: "400.00"\nthresholds: ["30.00"]'
+    )
+    world = World(utc(2026, 5, 1))
+    world.plan(plan)
+    world.customer("acme", "USD", "UTC")
+    world.device("p1", "acme", utc(2026, 5, 1))
+    world.subscribe("sub-1", "acme", "water-outcome", utc(2026, 5, 1))
+    world.clock.set(utc(2026, 5, 10))
+    world.usage("p1", utc(2026, 5, 10), m3=80)  # 40.00: past the 30.00 threshold
+    world.bill(utc(2026, 5, 10, 12))
+    world.bill(utc(2026, 6, 1))
+
+    _opening, interim, close = world.invoices()
+    # The interim invoice bills usage only: a threshold is reached by usage, not by the
+    # commitment, which the close settles once over the whole month.
+    assert lines(interim) == [("usage", "water", "40.00")]
+    assert lines(close) == [
+        ("usage", "water", "40.00"),
+        ("commitment", "minimum_commitment", "60.00"),
+        ("fixed_fee", "monitoring", "25.00"),
+        ("adjustment", "interim", "-40.00"),
+    ]

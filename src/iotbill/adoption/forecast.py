@@ -10,8 +10,11 @@ runs first and churn is laid over it, lowering revenue, never the spread.
 Each adopter-period is priced by the real rating code: synthetic events give each meter
 exactly the :class:`UsageProfile` quantity (:func:`meter_events`), then
 :func:`~iotbill.domain.rating.fee_line` and :func:`~iotbill.domain.rating.charge_lines` price
-and round each line; the invoice total is the exact sum of the rounded lines, cached by the
-usage vector. Random parts (thresholds, churn, usage noise) come from the generator passed
+and round each line, and the plan's commitment
+(:func:`~iotbill.domain.commitments.commitment_lines`) bounds the charges; the invoice
+total is the exact sum of the rounded lines, cached by the usage vector. A profile gives
+each meter's quantity as billed, so a meter's per-window cap counts as applied already.
+Random parts (thresholds, churn, usage noise) come from the generator passed
 in; :func:`compare_forecasts` prices the same draws under two plans (common random numbers).
 Percentiles over runs are nearest-rank: every figure reported is the outcome of some run.
 
@@ -26,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -38,10 +41,11 @@ import numpy.typing as npt
 from iotbill.adoption.graph import Graph
 from iotbill.adoption.threshold import cascade_with_requirements, required_counts
 from iotbill.domain.catalog import Meter, Plan
+from iotbill.domain.commitments import commitment_lines
 from iotbill.domain.errors import InvalidInput
 from iotbill.domain.event_table import EventTable
 from iotbill.domain.events import UsageEvent
-from iotbill.domain.invoicing import subtotal
+from iotbill.domain.invoicing import InvoiceLine, subtotal
 from iotbill.domain.metering import PropertyKind
 from iotbill.domain.periods import Period
 from iotbill.domain.pricing import Percentage
@@ -258,7 +262,8 @@ class _Pricer:
     """
 
     def __init__(self, plan: Plan, usage: UsageProfile) -> None:
-        self.plan = plan
+        # A profile gives each meter's quantity as billed: a meter's cap is already in it.
+        self.plan = replace(plan, meters=tuple(replace(m, cap=None) for m in plan.meters))
         self.usage = usage
         meters = {meter.code: meter for meter in plan.meters}
         self._columns = [i for i, code in enumerate(usage.quantities) if code in meters]
@@ -302,11 +307,15 @@ class _Pricer:
             meter.code: EventTable.build(meter_events(meter, by_meter.get(meter.code, 0)))
             for meter in self.plan.meters
         }
-        lines = [fee_line(fee, self.plan.currency) for fee in self.plan.fixed_fees]
+        charges: list[InvoiceLine] = []
         for charge in self.plan.charges:
             table = tables[charge.meter] if charge.meter is not None else EventTable.build([])
-            lines.extend(charge_lines(self.plan, charge, table, PRICING_PERIOD))
-        total = subtotal(lines)
+            charges.extend(charge_lines(self.plan, charge, table, PRICING_PERIOD))
+        bound = commitment_lines(
+            self.plan.commitment, self.plan.currency, charges, [PRICING_PERIOD], PRICING_PERIOD
+        )
+        fees = [fee_line(fee, self.plan.currency) for fee in self.plan.fixed_fees]
+        total = subtotal([*fees, *charges, *bound])
         self._cache[vector] = total
         return total
 

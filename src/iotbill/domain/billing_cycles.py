@@ -102,6 +102,16 @@ class BillingCycle:
             raise InvalidInput.at("period", f"{period} is not a billing period of this cycle")
         return following
 
+    def end_of_nth(self, instant: datetime, count: int) -> datetime:
+        """The end of the ``count``-th period from the one containing ``instant`` (the 1st):
+        where a term of ``count`` periods from ``instant`` ends."""
+        index = self._estimate(instant)
+        while self._boundary(index) > instant:
+            index -= 1
+        while self._boundary(index + 1) <= instant:
+            index += 1
+        return self._boundary(index + count)
+
     def periods_overlapping(self, span: Period) -> list[Period]:
         """Every period that shares at least one instant with ``span``, in order."""
         periods = [self.period_containing(span.start)]

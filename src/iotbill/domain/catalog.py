@@ -48,6 +48,8 @@ reported by them."""
 FeeTiming = Literal["advance", "arrears"]
 OnCancel = Literal["bill_remaining", "forgive"]
 ON_CANCEL: tuple[OnCancel, ...] = ("bill_remaining", "forgive")
+AtTermEnd = Literal["renew", "evergreen", "cancel"]
+AT_TERM_END: tuple[AtTermEnd, ...] = ("renew", "evergreen", "cancel")
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +121,27 @@ class OneOffPlanCharge:
 
 
 @dataclass(frozen=True, slots=True)
+class TerminationFee:
+    """What ending a contract before its term costs: a fixed ``amount``, or ``percent`` of
+    the fixed fees of the whole periods left in the term (exactly one is set)."""
+
+    amount: Decimal | None = None
+    percent: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ContractTerms:
+    """A lease's terms: ``term`` billing periods, what happens ``at_term_end``, the fee for
+    ending early, and the price at which the customer may buy the device at term end. See
+    :mod:`iotbill.domain.lease`."""
+
+    term: int
+    at_term_end: AtTermEnd = "evergreen"
+    early_termination_fee: TerminationFee | None = None
+    buy_out: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Commitment:
     """What a plan's charges bill together per period: at least ``minimum`` (a shortfall
     is billed as a true-up), at most ``maximum`` (the excess is credited); both
@@ -153,6 +176,8 @@ class Plan:
     one_off_charges: tuple[OneOffPlanCharge, ...] = ()
     """Prices billed once per subscription that starts on the plan (a device sold), perhaps
     in instalments."""
+    contract: ContractTerms | None = None
+    """A lease's term, renewal, early termination fee and buy-out (``None``: no term)."""
 
     def feature(self, code: str) -> Feature | None:
         """The feature with ``code``, or ``None`` when the plan does not list it."""

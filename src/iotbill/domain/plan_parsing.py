@@ -33,7 +33,7 @@ from iotbill.domain.metering import AGGREGATIONS, PropertyKind
 from iotbill.domain.money import Currency, currency, parse_decimal, round_money
 from iotbill.domain.plan_usage_terms import check_commitment, parse_cap, parse_risk_factor
 from iotbill.domain.pricing import PRICE_MODELS, Dynamic, Flat
-from iotbill.domain.sale_terms import parse_one_off_charges
+from iotbill.domain.sale_terms import parse_contract, parse_one_off_charges
 
 PLAN_FIELDS = (
     "code",
@@ -50,6 +50,10 @@ PLAN_FIELDS = (
     "maximum",
     "features",
     "one_off_charges",
+    "term",
+    "at_term_end",
+    "early_termination_fee",
+    "buy_out",
 )
 METER_FIELDS = (
     "code",
@@ -105,6 +109,7 @@ def parse_plan(data: Any) -> Plan:
         _money_amount(reader, "maximum", plan_currency, required=False, positive=True),
     )
     one_offs = parse_one_off_charges(reader, plan_currency)
+    contract = parse_contract(reader, plan_currency, fees)
     charge_codes = [c.code if c else None for c in (*charges, *usage_charges)]
     check_commitment(reader, commitment, charge_codes, fees)
     _unique_codes(problems, "meters", [m.code if m else None for m in meters])
@@ -139,6 +144,7 @@ def parse_plan(data: Any) -> Plan:
         commitment=commitment,
         features=features,
         one_off_charges=tuple(c for c in one_offs if c is not None),
+        contract=contract,
     )
 
 

@@ -8,12 +8,13 @@ an invoice computed late, or again, says the same thing. The pieces:
   the plan's one-off charges (:mod:`iotbill.domain.instalments`).
 * :func:`period_close_lines` -- when a period ends: its arrears (usage, arrears
   fees) and the next period's advance fees with the one-off charges' parts due
-  then, unless service ends by then; the parts still owed when it ends.
+  then, unless service ends by then; :func:`final_lines` when it ends.
 * :func:`change_lines` -- a phase that starts inside a period (an immediate plan
   change or a migration): a credit for the unused part of the old plan's
   advance fees and a charge for the rest of the period on the new plan's.
-* :func:`cancellation_lines` -- an immediate cancellation: a credit for the
-  unused part of the advance fees, and the one-off charges' parts still owed.
+* :func:`cancellation_lines` -- an immediate cancellation (or a buy-out): a
+  credit for the unused part of the advance fees, and :func:`final_lines`: the
+  one-off charges' parts still owed, a lease's early termination fee or buy-out.
 * :func:`lines_covering` -- all of the above that cover one period, whatever
   invoice carries them (what a fixed-amount coupon takes from).
 
@@ -47,6 +48,7 @@ from iotbill.domain.errors import InvalidInput, NotFound
 from iotbill.domain.event_table import EventTable
 from iotbill.domain.instalments import instalment_lines, remaining_lines
 from iotbill.domain.invoicing import InvoiceLine, LineKind, LineSource
+from iotbill.domain.lease import lease_lines
 from iotbill.domain.pauses import paused_at, unpaused_spans
 from iotbill.domain.periods import Period
 from iotbill.domain.pricing import Detail
@@ -222,7 +224,7 @@ def period_close_lines(
 
     ``period`` must be one of the subscription's billing periods; nothing is
     billed for a period outside its service. When service ends with ``period``
-    (a cancellation at period end), the one-off charges' parts still owed.
+    (a cancellation at period end), its :func:`final_lines`.
     """
     cycle = subscription.cycle(customer.timezone)
     following = cycle.next_period(period)
@@ -239,7 +241,7 @@ def period_close_lines(
         *arrears_lines(subscription, customer, plans, period, table),
         *advance_lines(subscription, customer, plans, following),
         *instalment_lines(subscription, customer, first_plan, following),
-        *(remaining_lines(subscription, customer, first_plan) if final else ()),
+        *(final_lines(subscription, customer, plans) if final else ()),
     ]
 
 
@@ -308,23 +310,23 @@ def cancellation_lines(
     subscription: Subscription, customer: Customer, plans: PlanVersions
 ) -> list[InvoiceLine]:
     """After an immediate cancellation: the credit for the unused part of the advance fees,
-    and the one-off charges' parts still owed."""
+    and the :func:`final_lines`."""
     end = subscription.end
     if end is None:
         return []
-    remaining = remaining_lines(subscription, customer, _first_plan(subscription, plans))
+    closing = final_lines(subscription, customer, plans)
     period = subscription.cycle(customer.timezone).period_containing(end)
     unused_start = max(end, subscription.billable_from)
     if end == period.start or unused_start >= period.end:
-        return remaining
+        return closing
     if paused_at(subscription.pauses, end) is not None:
-        return remaining  # the pause credited the rest of the period
+        return closing  # the pause credited the rest of the period
     phase = subscription.phase_at(end)
     assert phase is not None
     credits = _advance_credits(
         _segment_at(phase, plans, Period(unused_start, period.end)), period, customer
     )
-    return [*credits, *remaining]
+    return [*credits, *closing]
 
 
 def pause_lines(
@@ -387,6 +389,19 @@ def _plan(plans: PlanVersions, phase: Phase) -> Plan:
         return plans[phase.plan_key]
     except KeyError:
         raise NotFound(f"plan {phase.plan_code!r} version {phase.plan_version}") from None
+
+
+def final_lines(
+    subscription: Subscription, customer: Customer, plans: PlanVersions
+) -> list[InvoiceLine]:
+    """What the final invoice of a subscription whose service ends bills besides its own
+    lines: the one-off charges' parts still owed, then its lease's early termination fee
+    or buy-out (:mod:`iotbill.domain.lease`), on the plan it started on."""
+    plan = _first_plan(subscription, plans)
+    return [
+        *remaining_lines(subscription, customer, plan),
+        *lease_lines(subscription, customer, plan),
+    ]
 
 
 def _first_plan(subscription: Subscription, plans: PlanVersions) -> Plan:

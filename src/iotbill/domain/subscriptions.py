@@ -56,6 +56,7 @@ from iotbill.domain.periods import ONE_MICROSECOND, Period, require_aware
 
 PlanKey = tuple[str, int]
 CancelTiming = Literal["period_end", "immediate"]
+CancelReason = Literal["requested", "term_end", "buy_out"]
 ChangeTiming = Literal["immediate", "period_end"]
 TIMINGS: tuple[ChangeTiming, ...] = ("immediate", "period_end")
 PRORATION_PLACES = 15
@@ -79,11 +80,17 @@ class Phase:
 
 @dataclass(frozen=True, slots=True)
 class Cancellation:
-    """A cancellation asked for at ``requested_at``; service ends at ``effective_at``."""
+    """A cancellation asked for at ``requested_at``; service ends at ``effective_at``.
+
+    ``reason``: asked for by the customer (``requested``), the end of a contract's term
+    with ``at_term_end: cancel`` (``term_end``, replaced by an earlier cancellation), or a
+    lease bought out (``buy_out``: the customer owns the device from ``effective_at``).
+    """
 
     timing: CancelTiming
     requested_at: datetime
     effective_at: datetime
+    reason: CancelReason = "requested"
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +188,11 @@ def subscribe(
             problems.extend(error.problems)
     problems.raise_if_any()
     assert subscription is not None
+    contract = plan.contract
+    if contract is not None and contract.at_term_end == "cancel":
+        ends = subscription.cycle(customer.timezone).end_of_nth(subscription.start, contract.term)
+        term_end = Cancellation("period_end", subscription.start, ends, "term_end")
+        subscription = replace(subscription, cancellation=term_end)
     return subscription
 
 
@@ -271,7 +283,8 @@ def cancel(
 ) -> Subscription:
     """``subscription`` cancelled at ``at`` (immediate) or at the end of the period containing it.
 
-    :class:`Conflict` if it is already cancelled.
+    :class:`Conflict` if it is already cancelled, unless only by the end of its term
+    (``at_term_end: cancel``) and this ends it sooner.
     """
     problems = ProblemCollector()
     if timing not in ("period_end", "immediate"):
@@ -279,17 +292,18 @@ def cancel(
     requested = _instant(at, "at", problems)
     problems.raise_if_any()
     assert requested is not None
-    if subscription.cancellation is not None:
-        raise Conflict(
-            f"subscription {subscription.id!r} is already cancelled, effective"
-            f" {subscription.cancellation.effective_at.isoformat()}"
-        )
     _require_after_start(subscription, requested)
     effective = (
         requested
         if timing == "immediate"
         else subscription.cycle(customer.timezone).period_containing(requested).end
     )
+    before = subscription.cancellation
+    if before is not None and not (before.reason == "term_end" and effective < before.effective_at):
+        raise Conflict(
+            f"subscription {subscription.id!r} is already cancelled, effective"
+            f" {before.effective_at.isoformat()}"
+        )
     return replace(subscription, cancellation=Cancellation(timing, requested, effective))
 
 

@@ -23,7 +23,10 @@ the domain (:meth:`~iotbill.domain.invoices.Invoice.as_json`). Instants are ISO
 
     {"id", "customer", "device", "billing_mode", "interval", "start", "trial_end",
      "phases": [{"plan", "version", "start"}],
-     "cancellation": {"timing", "requested_at", "effective_at"} | null, "end"}
+     "cancellation": {"timing", "requested_at", "effective_at", "reason"} | null, "end"}
+
+(``reason``: ``requested``, ``term_end`` or ``buy_out``: then the customer owns the
+leased device from ``effective_at``)
 """
 
 from __future__ import annotations
@@ -127,6 +130,7 @@ def subscription_json(subscription: Subscription) -> dict[str, Any]:
             "timing": cancellation.timing,
             "requested_at": _iso(cancellation.requested_at),
             "effective_at": _iso(cancellation.effective_at),
+            "reason": cancellation.reason,
         },
         "pauses": [
             {"start": _iso(pause.start), "end": _iso(pause.end)} for pause in subscription.pauses

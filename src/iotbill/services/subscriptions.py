@@ -30,6 +30,7 @@ from typing import cast
 from iotbill.domain.billing_cycles import BillingMode
 from iotbill.domain.customers import Customer
 from iotbill.domain.errors import Conflict, InvalidInput, NotFound, ProblemCollector
+from iotbill.domain.lease import buy_out
 from iotbill.domain.pauses import pause, resume
 from iotbill.domain.periods import local_instant
 from iotbill.domain.subscriptions import (
@@ -149,6 +150,21 @@ def change_subscription(
         uow.subscriptions.save(changed)
         uow.commit()
     return changed
+
+
+def buy_out_subscription(uow: UnitOfWork, id: str, *, at: Moment) -> Subscription:
+    """Subscription ``id``'s leased device bought by its customer at ``at``: service ends
+    then, the plan's buy-out price is billed on the final invoice, and the customer owns the
+    device (:func:`~iotbill.domain.lease.buy_out`)."""
+    with uow:
+        subscription = uow.subscriptions.get(id)
+        customer = uow.customers.get(subscription.customer_id)
+        first = subscription.phases[0]
+        plan = uow.plans.get(first.plan_code, first.plan_version).plan
+        bought = buy_out(subscription, customer, plan, instant_for(at, customer, "at"))
+        uow.subscriptions.save(bought)
+        uow.commit()
+    return bought
 
 
 def cancel_subscription(uow: UnitOfWork, id: str, *, timing: str, at: Moment) -> Subscription:

@@ -173,6 +173,7 @@ class Cancellation(Out):
     timing: str
     requested_at: str | None
     effective_at: str | None
+    reason: str
 
 
 class Pause(Out):

@@ -156,6 +156,33 @@ def cancel_command(
     )
 
 
+@subscriptions_app.command("buy-out")
+def buy_out_command(
+    id: Annotated[str, typer.Argument(help="Subscription id.")],
+    at: Annotated[str | None, typer.Option("--at", help=AT_HELP)] = None,
+) -> None:
+    """Sell the leased device to the customer at the plan's buy-out price: service (and the
+    lease fees) end then, the price is billed on the final invoice, and the customer owns
+    the device.
+
+    Exit codes: 0 ok, 2 invalid input, 3 unknown subscription, 4 no buy-out offered, before
+    the end of the term, or service ended.
+    """
+    from iotbill.entrypoints.cli.output import flag_names
+    from iotbill.entrypoints.views import subscription_json
+    from iotbill.services.subscriptions import buy_out_subscription
+
+    current = session()
+    with flag_names(at="--at"):
+        bought = buy_out_subscription(current.uow(), id, at=_when(at))
+    end = bought.end
+    assert end is not None
+    current.emit(
+        subscription_json(bought),
+        f"subscription {bought.id}: bought out at {end.isoformat()}; the customer owns the device",
+    )
+
+
 @subscriptions_app.command("pause")
 def pause_command(
     id: Annotated[str, typer.Argument(help="Subscription id.")],

@@ -29,7 +29,14 @@ from iotbill.domain.customers import Customer, Device, Ownership
 from iotbill.domain.errors import Conflict, NotFound
 from iotbill.domain.money import currency
 from iotbill.domain.periods import from_micros, to_micros
-from iotbill.domain.subscriptions import Cancellation, CancelTiming, Pause, Phase, Subscription
+from iotbill.domain.subscriptions import (
+    Cancellation,
+    CancelReason,
+    CancelTiming,
+    Pause,
+    Phase,
+    Subscription,
+)
 from iotbill.services.ports import StoredPlan, Tenant
 
 
@@ -404,6 +411,7 @@ def _columns(subscription: Subscription) -> dict[str, Any]:
         "cancel_effective_at": None
         if cancellation is None
         else to_micros(cancellation.effective_at),
+        "cancel_reason": None if cancellation is None else cancellation.reason,
         "pauses": json.dumps(
             [[to_micros(pause.start), micros(pause.end)] for pause in subscription.pauses]
         ),
@@ -417,6 +425,7 @@ def _subscription(row: Any, phases: tuple[Phase, ...]) -> Subscription:
             cast(CancelTiming, row.cancel_timing),
             from_micros(row.cancel_requested_at),
             from_micros(row.cancel_effective_at),
+            cast(CancelReason, row.cancel_reason or "requested"),
         )
     return Subscription(
         id=row.id,
