@@ -69,12 +69,15 @@ def set_up(open_uow: UnitOfWorkFactory, subscriptions: int, events_each: int) ->
     seconds = int((END - START).total_seconds())
     with open_uow("default") as uow:
         stored = uow.plans.add_version(plan, PLAN, START)
-        for number in range(subscriptions):
-            customer = Customer.create(
+        customers = [
+            Customer.create(
                 id=f"c{number}", name=f"Customer {number}", currency_code="USD", timezone="UTC"
             )
-            uow.customers.add(customer)
-            uow.devices.add(Device.create(f"d{number}", customer.id, START))
+            for number in range(subscriptions)
+        ]
+        uow.customers.add_many(customers)
+        uow.devices.add_many([Device.create(f"d{n}", f"c{n}", START) for n in range(subscriptions)])
+        for number, customer in enumerate(customers):
             uow.subscriptions.add(
                 subscribe(
                     id=f"s{number}",

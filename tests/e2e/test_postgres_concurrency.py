@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -17,10 +19,13 @@ from iotbill.adapters.clock import FrozenClock
 from iotbill.adapters.plan_files import parse_plan_document
 from iotbill.adapters.storage.sql.engine import create_engine_for, upgrade
 from iotbill.adapters.storage.sql.unit_of_work import sql_unit_of_work_factory
+from iotbill.domain.catalog import Meter
 from iotbill.domain.events import SourcedEvent, UsageEvent
+from iotbill.domain.periods import Period
 from iotbill.services.catalog import apply_plan
 from iotbill.services.customers import add_customer, add_device
 from iotbill.services.ingest import ingest
+from iotbill.services.ports import EventScope
 from iotbill.services.subscriptions import create_subscription
 from tests.conftest import run_iotbill
 from tests.services import postgres_schema
@@ -120,6 +125,19 @@ def test_four_ingests_of_overlapping_files_in_opposite_orders_all_succeed(
         assert report["rejected"] == []
     assert sum(json.loads(stdout)["accepted"] for _, stdout, _ in results) == 45_000
     assert _stored(database) == 45_000  # every distinct id, once
+    # The hourly roll-up that entitlement checks read says what the events say, though
+    # each writer saw only its own new events until it committed.
+    water = Meter("water", "pump.flow", "sum", "m3")
+    january = Period(START, START + timedelta(days=31))
+    engine = create_engine_for(database)
+    try:
+        with sql_unit_of_work_factory(engine)("default") as uow:
+            for number in range(0, DEVICES, 7):
+                scope = EventScope(f"c{number:02d}")
+                [pushed_down] = uow.events.aggregate(water, january, scope)
+                assert uow.events.running_total(water, january, scope) == pushed_down.quantity
+    finally:
+        engine.dispose()
 
 
 def _subscribe_and_use(url: str, subscriptions: int) -> None:
@@ -175,3 +193,34 @@ def test_two_bill_runs_at_once_take_turns_and_issue_a_single_runs_invoices(
         assert _invoices(single) == together  # ids, numbers, statuses and totals
     numbers = sorted(number for _, number, _, _ in together if number)
     assert numbers == [f"INV-2026-{n:06d}" for n in range(1, 2 * DEVICES + 1)]
+
+
+def test_two_writers_of_the_same_ids_in_opposite_orders_both_commit(database: str) -> None:
+    # Issue item 3, without the luck of timing: two transactions start their COPY of the
+    # same 20,000 ids together, one ascending and one descending, so they meet in the
+    # middle, each waiting for a row the other holds. PostgreSQL fails one of them with
+    # DeadlockDetected; that one must give way and store its rows in id order. One device
+    # and one instant: rows are written in (customer, type, time) order, ties as given.
+    events = [
+        UsageEvent(f"evt-{n:06d}", "pump.flow", "d00", START, {"m3": 1}) for n in range(20_000)
+    ]
+    owners = ["c00"] * 20_000
+    engine = create_engine_for(database)
+    open_uow = sql_unit_of_work_factory(engine)
+    together = threading.Barrier(2)
+
+    def write(order: slice) -> int:
+        with open_uow("default") as uow:
+            prepared = uow.events.prepare(events[order], owners[order], START)
+            together.wait()
+            stored = uow.events.append_prepared(prepared)
+            uow.commit()
+            return stored
+
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            stored = list(pool.map(write, [slice(None), slice(None, None, -1)]))
+        assert sum(stored) == 20_000  # each id stored by one of the two
+        assert _stored(database) == 20_000
+    finally:
+        engine.dispose()

@@ -220,3 +220,20 @@ def test_an_interim_invoice_leaves_the_commitment_to_the_close() -> None:
         ("fixed_fee", "monitoring", "25.00"),
         ("adjustment", "interim", "-40.00"),
     ]
+
+
+def test_an_event_a_risk_factor_could_not_read_is_refused_at_ingest() -> None:
+    world = car_world()
+    # Braking events of the template carry no property; a plan weighing their force reads one.
+    weighed = template("pay-per-mile").replace(
+        "{code: harsh_brakes, name: Harsh braking, event_type: car.harsh_brake,"
+        " aggregation: count}",
+        "{code: harsh_brakes, event_type: car.harsh_brake, aggregation: sum, property: g}",
+    )
+    world.plan(weighed)
+    world.subscribe("sub-2", "dana", "pay-per-mile", chicago(3, 1, 0))
+    report = world.usage("car-1", chicago(3, 3), "car.harsh_brake")
+    assert report.accepted == 0
+    assert [rejection.reason for rejection in report.rejected] == [
+        "properties.g: is required (meter 'harsh_brakes')"
+    ]

@@ -98,9 +98,8 @@ def capped_quantity(
     The windows' first instants inside ``[window.start, window.end)`` are found
     once (a few dozen per month by day, a few hundred by hour); the events,
     already in time order, are cut there (a binary search per window, not per
-    event), and each window's values are summed
-    exactly (high and low 32 bits apart, as
-    :func:`~iotbill.domain.quantities.exact_sum` does, so no sum overflows).
+    event), and each window's values are summed exactly (high and low 32 bits
+    apart, as :func:`~iotbill.domain.quantities.exact_sum` does, so no sum overflows).
     """
     if window.count == 0:
         return CappedQuantity(Decimal(0), Decimal(0), 0)
@@ -123,21 +122,15 @@ def window_starts(start: int, end: int, per: WindowLength, zone: ZoneInfo) -> np
     """The instants (microseconds) strictly inside ``(start, end)`` at which a local day
     (or hour) of ``zone`` begins, ascending, each once."""
     first = from_micros(start).astimezone(zone).date() - timedelta(days=1)
-    last = from_micros(end).astimezone(zone).date() + timedelta(days=1)
-    hours = range(24) if per == "hour" else range(1)
-    found = {
-        micros
-        for offset in range((last - first).days + 1)
-        for hour in hours
-        if start
-        < (micros := to_micros(local_instant(_wall(first + timedelta(days=offset), hour), zone)))
-        < end
-    }
+    days = (from_micros(end).astimezone(zone).date() - first).days + 2
+    found: set[int] = set()
+    for offset in range(days):
+        day = first + timedelta(days=offset)
+        for hour in range(24) if per == "hour" else range(1):
+            begins = to_micros(local_instant(datetime(day.year, day.month, day.day, hour), zone))
+            if start < begins < end:
+                found.add(begins)
     return np.array(sorted(found), dtype=np.int64)
-
-
-def _wall(day: date, hour: int) -> datetime:
-    return datetime(day.year, day.month, day.day, hour)
 
 
 def _window_sums(values: npt.NDArray[np.int64], firsts: npt.NDArray[np.intp]) -> list[int]:

@@ -103,6 +103,8 @@ class SqlCreditRepository(Repository):
             return list(self._execute(select(table).where(self._mine(table))))
         rows: builtins.list[Any] = []
         for chunk in chunks(customers):
-            statement = select(table).where(self._mine(table), table.c.customer_id.in_(chunk))
+            statement = select(table).where(
+                self._mine(table), self._among(table.c.customer_id, chunk)
+            )
             rows.extend(self._execute(statement))
         return rows

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from iotbill.adapters.storage.sql import tables as t
 from iotbill.adapters.storage.sql.lines import copy_rows, line_from_row, line_rows
 from iotbill.adapters.storage.sql.repository import Repository, chunks, instant, micros
+from iotbill.adapters.storage.sql.statistics import refresh_outgrown
 from iotbill.domain.errors import Conflict, NotFound
 from iotbill.domain.invoices import CreditNote, DocumentKind, Invoice, InvoiceStatus, InvoiceSummary
 from iotbill.domain.money import currency, from_minor_units, to_minor_units
@@ -53,6 +54,7 @@ class SqlInvoiceRepository(Repository):
         if missing:
             raise NotFound(f"unknown customer {missing[0]!r}")
         tenant_id = self._tenant_id()
+        refresh_outgrown(self._connection(), [t.customers], len(customers))
         try:
             self._execute(
                 insert(t.invoices),
@@ -63,6 +65,7 @@ class SqlInvoiceRepository(Repository):
                 f"an invoice id or number among the {len(invoices)} invoices from"
                 f" {invoices[0].id!r} is already taken"
             ) from error
+        refresh_outgrown(self._connection(), [t.invoices], len(invoices))
         self._insert_many_lines(invoices)
 
     def replace_drafts(self, invoices: Sequence[Invoice]) -> None:
@@ -73,7 +76,7 @@ class SqlInvoiceRepository(Repository):
         for chunk in chunks(invoice.id for invoice in invoices):
             statement = (
                 select(invoices_table.c.id, invoices_table.c.status, invoices_table.c.number)
-                .where(self._mine(invoices_table), invoices_table.c.id.in_(chunk))
+                .where(self._mine(invoices_table), self._among(invoices_table.c.id, chunk))
                 .with_for_update()
             )
             stored.update((row.id, row) for row in self._execute(statement))
@@ -96,7 +99,9 @@ class SqlInvoiceRepository(Repository):
             changes,
         )
         for chunk in chunks(invoice.id for invoice in invoices):
-            self._execute(delete(lines).where(self._mine(lines), lines.c.invoice_id.in_(chunk)))
+            self._execute(
+                delete(lines).where(self._mine(lines), self._among(lines.c.invoice_id, chunk))
+            )
         self._insert_many_lines(invoices)
 
     def _insert_lines(self, invoice: Invoice) -> None:
@@ -133,7 +138,7 @@ class SqlInvoiceRepository(Repository):
         """Those of ``ids`` that ``column`` of the tenant's rows of ``table`` holds."""
         found: set[str] = set()
         for chunk in chunks(ids):
-            statement = select(column).where(self._mine(table), column.in_(chunk))
+            statement = select(column).where(self._mine(table), self._among(column, chunk))
             found.update(self._execute(statement).scalars())
         return found
 
@@ -153,7 +158,7 @@ class SqlInvoiceRepository(Repository):
         return {
             invoice.id: invoice
             for chunk in chunks(ids)
-            for invoice in self._load(t.invoices.c.id.in_(chunk))
+            for invoice in self._load(self._among(t.invoices.c.id, chunk))
         }
 
     def summaries(self, subscriptions: Sequence[str]) -> list[InvoiceSummary]:
@@ -173,7 +178,7 @@ class SqlInvoiceRepository(Repository):
                 invoices.c.finalized_at,
                 invoices.c.currency,
                 invoices.c.subtotal_minor,
-            ).where(self._mine(invoices), invoices.c.subscription_id.in_(chunk))
+            ).where(self._mine(invoices), self._among(invoices.c.subscription_id, chunk))
             found.extend(
                 InvoiceSummary(
                     id=row.id,

@@ -187,7 +187,7 @@ class SqlCustomerRepository(Repository):
         found: dict[str, Customer] = {}
         for chunk in chunks(ids):
             statement = select(t.customers).where(
-                self._mine(t.customers), t.customers.c.id.in_(chunk)
+                self._mine(t.customers), self._among(t.customers.c.id, chunk)
             )
             found.update((row.id, _customer(row)) for row in self._execute(statement))
         return found
@@ -233,7 +233,7 @@ class SqlDeviceRepository(Repository):
         owners = {entry.customer_id for device in devices for entry in device.ownership}
         for chunk in chunks(owners):
             statement = select(t.customers.c.id).where(
-                self._mine(t.customers), t.customers.c.id.in_(chunk)
+                self._mine(t.customers), self._among(t.customers.c.id, chunk)
             )
             missing = set(chunk) - set(self._execute(statement).scalars())
             if missing:
@@ -372,26 +372,30 @@ class SqlSubscriptionRepository(Repository):
         found = [
             subscription
             for chunk in chunks(customers)
-            for subscription in self._load(t.subscriptions.c.customer_id.in_(chunk))
+            for subscription in self._load(self._among(t.subscriptions.c.customer_id, chunk))
         ]
         return sorted(found, key=lambda subscription: subscription.id)
 
     def _load(self, condition: Any) -> builtins.list[Subscription]:
         subs, phases = t.subscriptions, t.subscription_phases
         statement = select(subs).where(self._mine(subs)).order_by(subs.c.id)
-        phase_statement = select(phases).where(self._mine(phases)).order_by(phases.c.start)
         if condition is not None:
             statement = statement.where(condition)
-            chosen = select(subs.c.id).where(self._mine(subs), condition)
-            phase_statement = phase_statement.where(phases.c.subscription_id.in_(chosen))
+        rows = self._execute(statement).all()
+        # The phases of the rows found, by their ids: a join to the condition's
+        # subquery is planned as a nested loop on a table not yet analyzed.
         by_subscription: dict[str, list[Phase]] = {}
-        for row in self._execute(phase_statement):
-            phase = Phase(row.plan_code, row.plan_version, from_micros(row.start))
-            by_subscription.setdefault(row.subscription_id, []).append(phase)
-        return [
-            _subscription(row, tuple(by_subscription.get(row.id, ())))
-            for row in self._execute(statement)
-        ]
+        chosen = [None] if condition is None else chunks(row.id for row in rows)
+        for chunk in chosen:
+            phase_statement = select(phases).where(self._mine(phases)).order_by(phases.c.start)
+            if chunk is not None:
+                phase_statement = phase_statement.where(
+                    self._among(phases.c.subscription_id, chunk)
+                )
+            for row in self._execute(phase_statement):
+                phase = Phase(row.plan_code, row.plan_version, from_micros(row.start))
+                by_subscription.setdefault(row.subscription_id, []).append(phase)
+        return [_subscription(row, tuple(by_subscription.get(row.id, ()))) for row in rows]
 
 
 def _columns(subscription: Subscription) -> dict[str, Any]:

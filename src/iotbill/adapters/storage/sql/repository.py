@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, func, select
+from sqlalchemy import ARRAY, Connection, String, Table, and_, any_, bindparam, func, select
 
 from iotbill.domain.errors import Conflict, NotFound
 from iotbill.domain.periods import from_micros, to_micros
@@ -69,30 +69,39 @@ class Repository:
             raise Conflict(f"{what} {min(taken)[0]!r} already exists")
 
     def _rows_in(self, query: str, ids: Iterable[str]) -> list[Any]:
-        """The rows of ``query`` for ``ids``, a chunk at a time, on the driver's cursor.
+        """The rows of ``query`` for ``ids``, on the driver's cursor.
 
         ``query`` takes the tenant's id as its first ``?`` and ends with
-        ``IN ({})``, where a chunk's placeholders go. For many ids several times
-        quicker than an expanding ``IN`` built by SQLAlchemy.
+        ``IN ({})``. On SQLite a chunk's placeholders go there, a chunk at a
+        time; on PostgreSQL one array parameter, ``= ANY(...)``, as in
+        :meth:`_among`. For many ids several times quicker than an expanding
+        ``IN`` built by SQLAlchemy.
         """
         connection = self._connection()
-        postgresql = connection.dialect.name == "postgresql"
         tenant = self._tenant_id()
         cursor = connection.connection.cursor()
-        found: list[Any] = []
         try:
+            if connection.dialect.name == "postgresql":
+                statement = query.replace("IN ({})", "= ANY(?)").replace("?", "%s")
+                cursor.execute(statement, [tenant, sorted(set(ids))])
+                return list(cursor.fetchall())
+            found: list[Any] = []
             for chunk in chunks(ids):
-                statement = query.format(",".join("?" * len(chunk)))
-                if postgresql:
-                    statement = statement.replace("?", "%s")
-                cursor.execute(statement, [tenant, *chunk])
+                cursor.execute(query.format(",".join("?" * len(chunk))), [tenant, *chunk])
                 found.extend(cursor.fetchall())
+            return found
         finally:
             cursor.close()
-        return found
 
     def _mine(self, table: Table) -> Any:
         return table.c.tenant_id == self._tenant_id()
+
+    def _among(self, column: Any, values: list[str]) -> Any:
+        """``column IN values``. On PostgreSQL one array parameter, ``= ANY(...)``: a list
+        of thousands of placeholders costs more to send, convert and plan than to run."""
+        if self._connection().dialect.name == "postgresql":
+            return column == any_(bindparam(None, values, type_=ARRAY(String)))
+        return column.in_(values)
 
 
 def micros(moment: datetime | None) -> int | None:

@@ -19,6 +19,15 @@ column can overflow.
   :func:`~iotbill.domain.events.counting` says of every chain ingest lets in;
   a correction or a void keeps the hour of the event it names.
 
+**Concurrent writers.** Each writer sees only its own new events until it
+commits, so a refresh beside another writer of the same hours would write a
+partial hour, and collide with its row; two adds could lock the same rows in
+opposite orders. On PostgreSQL both first lock each (tenant, customer, type)
+they touch, in one statement and in one order (so two writers cannot wait on
+each other in a circle), until the transaction ends: the later one waits, and
+its statements, each with a fresh snapshot under READ COMMITTED, then see the
+earlier one's events and rows. SQLite has one writer at a time.
+
 **Read.** :func:`running_total` sums the whole hours of a span, one row an
 hour, and the partial hours at its two ends from the events, in one statement. Only
 numbers count as numbers: a value sent as text (``"2.5"``) is not summed here,
@@ -145,6 +154,7 @@ def add(connection: Connection, tenant_id: int, found: Sequence[Increment]) -> N
     """Add ``found`` to the roll-up rows, creating those that do not exist yet."""
     if not found:
         return
+    _hold(connection, tenant_id, {(row[0], row[1]) for row in found})
     statement = (
         "INSERT INTO usage_rollups (tenant_id, customer_id, event_type, hour, property, events, "
         "high, low) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
@@ -161,6 +171,21 @@ def add(connection: Connection, tenant_id: int, found: Sequence[Increment]) -> N
         cursor.close()
 
 
+def _hold(connection: Connection, tenant_id: int, series: Iterable[tuple[str, str]]) -> None:
+    """On PostgreSQL, lock each (customer, type) ``series`` until the transaction ends."""
+    names = [f"iotbill usage of {tenant_id} {customer} {kind}" for customer, kind in series]
+    if connection.dialect.name != "postgresql" or not names:
+        return
+    connection.execute(
+        text(
+            "SELECT pg_advisory_xact_lock(key) FROM "
+            "(SELECT DISTINCT hashtextextended(name, 0) AS key "
+            "FROM unnest(CAST(:names AS text[])) AS name ORDER BY key) AS series"
+        ),
+        {"names": names},
+    )
+
+
 def refresh(
     connection: Connection, tenant_id: int, touched: Iterable[Touched], *, naming: bool
 ) -> None:
@@ -172,6 +197,7 @@ def refresh(
     by_series: defaultdict[tuple[str, str], set[int]] = defaultdict(set)
     for customer, kind, hour in touched:
         by_series[(customer, kind)].add(hour)
+    _hold(connection, tenant_id, by_series)
     for (customer, kind), hours in sorted(by_series.items()):
         for first, last in _runs(sorted(hours)):
             _recompute(connection, tenant_id, customer, kind, (first, last), naming)

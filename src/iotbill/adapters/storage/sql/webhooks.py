@@ -193,7 +193,9 @@ class SqlWebhookRepository(Repository):
         table = t.webhook_messages
         found: dict[str, WebhookMessage] = {}
         for chunk in chunks(ids):
-            rows = self._execute(select(table).where(self._mine(table), table.c.id.in_(chunk)))
+            rows = self._execute(
+                select(table).where(self._mine(table), self._among(table.c.id, chunk))
+            )
             for row in rows:
                 found[row.id] = WebhookMessage(
                     row.id, row.type, from_micros(row.occurred_at), row.body.encode()
@@ -207,7 +209,7 @@ class SqlWebhookRepository(Repository):
         for chunk in chunks(row.id for row in rows):
             found = self._execute(
                 select(attempts)
-                .where(self._mine(attempts), attempts.c.delivery_id.in_(chunk))
+                .where(self._mine(attempts), self._among(attempts.c.delivery_id, chunk))
                 .order_by(attempts.c.delivery_id, attempts.c.number)
             )
             for row in found:
