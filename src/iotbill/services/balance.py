@@ -21,6 +21,7 @@ from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
+from iotbill.domain.balance_alerts import BalanceAlert, crossings, thresholds_from
 from iotbill.domain.credits import (
     CREDIT_TIMINGS,
     CreditGrant,
@@ -35,9 +36,11 @@ from iotbill.domain.credits import (
 from iotbill.domain.errors import InvalidInput
 from iotbill.domain.invoices import Invoice, InvoiceSummary
 from iotbill.domain.invoicing import InvoiceLine, untaxed
+from iotbill.domain.money import Currency
 from iotbill.domain.one_off_charges import OneOffCharge, next_charge_id
 from iotbill.domain.periods import require_aware
 from iotbill.services.ports import Tenant, UnitOfWork
+from iotbill.services.webhooks import emit_many
 
 
 class Balances:
@@ -121,6 +124,7 @@ class Balances:
         for grant in self.new_grants:
             self._uow.credits.add_grant(grant)
         self._uow.credits.add_entries(self.added)
+        record_alerts(self._uow, self.added)
         self.new_grants, self.added = [], []
 
 
@@ -244,5 +248,62 @@ def expire_credits(uow: UnitOfWork, *, at: datetime) -> list[LedgerEntry]:
         ]
         if written:  # a run with nothing to write off commits nothing
             uow.credits.add_entries(written)
+            record_alerts(uow, written)
             uow.commit()
     return written
+
+
+def set_alert_thresholds(
+    uow: UnitOfWork, customer: str, amounts: Sequence[str]
+) -> tuple[Decimal, ...]:
+    """Set the amounts below which ``customer``'s credits raise an alert (none: no alerts).
+    Every problem is reported at once, at ``thresholds[i]``; nothing is stored then."""
+    with uow:
+        found = uow.customers.get(customer)
+        thresholds = thresholds_from(amounts, found.currency)
+        uow.credits.set_thresholds(customer, thresholds)
+        uow.commit()
+    return thresholds
+
+
+def list_alerts(
+    uow: UnitOfWork, customer: str | None = None
+) -> list[tuple[BalanceAlert, Currency]]:
+    """The balance alerts recorded (of ``customer``), oldest first, with their currency."""
+    with uow:
+        chosen = None if customer is None else [customer]
+        if customer is not None:
+            uow.customers.get(customer)
+        alerts = uow.credits.alerts(chosen)
+        customers = uow.customers.find(sorted({alert.customer_id for alert in alerts}))
+    return [(alert, customers[alert.customer_id].currency) for alert in alerts]
+
+
+def record_alerts(uow: UnitOfWork, entries: Sequence[LedgerEntry]) -> list[BalanceAlert]:
+    """Record the crossings of their customers' thresholds that ``entries``, just added to
+    the ledger, made (each once), and queue a ``credits.balance_threshold_crossed``
+    message for each, in the caller's transaction."""
+    thresholds = uow.credits.thresholds(sorted({entry.customer_id for entry in entries}))
+    if not thresholds:
+        return []
+    chosen = sorted(thresholds)
+    new = {entry.id for entry in entries}
+    recorded = {alert.id for alert in uow.credits.alerts(chosen)}
+    ledger = uow.credits.entries(chosen)
+    alerts = [
+        alert
+        for customer, amounts in thresholds.items()
+        for alert in crossings(customer, amounts, [e for e in ledger if e.customer_id == customer])
+        if alert.entry_id in new and alert.id not in recorded
+    ]
+    uow.credits.add_alerts(alerts)
+    customers = uow.customers.find(chosen)
+    emit_many(
+        uow,
+        "credits.balance_threshold_crossed",
+        [
+            (alert.id, alert.as_json(customers[alert.customer_id].currency), alert.at)
+            for alert in alerts
+        ],
+    )
+    return alerts

@@ -317,6 +317,30 @@ ledger_entries = Table(
     Index(None, "tenant_id", "customer_id"),
 )
 
+balance_thresholds = Table(
+    "balance_thresholds",
+    metadata,
+    *_tenant_key("balance_thresholds"),
+    Column("customer_id", String(128), nullable=False),
+    Column("amount", ExactDecimal, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "customer_id", "amount"),
+    ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
+)
+
+balance_alerts = Table(
+    "balance_alerts",
+    metadata,
+    *_tenant_key("balance_alerts"),
+    Column("id", String(768), nullable=False),
+    Column("customer_id", String(128), nullable=False),
+    Column("threshold", ExactDecimal, nullable=False),
+    Column("balance", ExactDecimal, nullable=False),
+    Column("at", Micros, nullable=False),
+    Column("entry_id", String(512), nullable=False),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    Index(None, "tenant_id", "customer_id"),
+)
+
 coupons = Table(
     "coupons",
     metadata,
