@@ -47,7 +47,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from iotbill.domain.customers import MAX_TAX_RATE, Customer
 from iotbill.domain.errors import Conflict, InvalidInput, ProblemCollector
@@ -241,7 +241,7 @@ class Invoice:
     def amount_due(self) -> Decimal:
         """What the customer is still asked to pay: nothing on a void invoice, else
         ``total - credit_notes - balance_applied - payments``, never below zero."""
-        return _amount_due(self, self.total)
+        return amount_due_of(self, self.total)
 
     @property
     def creditable(self) -> Decimal:
@@ -364,7 +364,7 @@ class Invoice:
             "credit_notes": format_money(self.credits, money),
             "balance_applied": format_money(self.balance_applied, money),
             "payments": format_money(self.payments, money),
-            "amount_due": format_money(_amount_due(self, computed.total), money),
+            "amount_due": format_money(amount_due_of(self, computed.total), money),
             "due_on": None if self.due_on is None else self.due_on.isoformat(),
             "issued_at": _iso(self.issued_at),
             "finalized_at": None if self.finalized_at is None else _iso(self.finalized_at),
@@ -373,7 +373,23 @@ class Invoice:
         }
 
 
-def _amount_due(invoice: Invoice, total: Decimal) -> Decimal:
+class Settled(Protocol):
+    """What settles an invoice, as an :class:`Invoice` or its stored figures hold it."""
+
+    @property
+    def status(self) -> InvoiceStatus: ...
+
+    @property
+    def credits(self) -> Decimal: ...
+
+    @property
+    def balance_applied(self) -> Decimal: ...
+
+    @property
+    def payments(self) -> Decimal: ...
+
+
+def amount_due_of(invoice: Settled, total: Decimal) -> Decimal:
     """``max(0, total - credit_notes - balance_applied - payments)``; 0 on a void invoice."""
     if invoice.status == "void":
         return Decimal(0)

@@ -24,6 +24,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Protocol, Self
 
+from iotbill.domain.analytics import InvoiceFigures
 from iotbill.domain.api_keys import ApiKey
 from iotbill.domain.balance_alerts import BalanceAlert
 from iotbill.domain.catalog import Meter, Plan
@@ -337,6 +338,10 @@ class InvoiceRepository(Protocol):
 
     def summaries(self, subscriptions: Sequence[str]) -> list[InvoiceSummary]:
         """The invoices of ``subscriptions`` without their lines, by period start, then id."""
+        ...
+
+    def figures(self) -> list[InvoiceFigures]:
+        """Every invoice's state and sums, without its lines (what analytics reads)."""
         ...
 
     def finalized_between(self, start: datetime, end: datetime) -> list[Invoice]:

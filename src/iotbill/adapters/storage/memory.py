@@ -20,6 +20,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Self, TypeVar
 
+from iotbill.domain.analytics import InvoiceFigures
 from iotbill.domain.api_keys import ApiKey
 from iotbill.domain.balance_alerts import BalanceAlert
 from iotbill.domain.catalog import Meter, Plan
@@ -549,6 +550,9 @@ class MemoryInvoiceRepository(_Repository):
             if invoice.subscription_id in chosen
         ]
         return sorted(found, key=lambda summary: (summary.period.start, summary.id))
+
+    def figures(self) -> list[InvoiceFigures]:
+        return [InvoiceFigures.of(invoice) for invoice in self._data().invoices.values()]
 
     def get_by_number(self, number: str) -> Invoice:
         for invoice in self._data().invoices.values():

@@ -15,6 +15,7 @@ import builtins
 import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import Connection, and_, delete, func, insert, select, text, update
@@ -23,7 +24,7 @@ from iotbill.adapters.plan_files import parse_plan_text
 from iotbill.adapters.storage.sql import tables as t
 from iotbill.adapters.storage.sql.repository import Repository, chunks, instant, micros
 from iotbill.domain.billing_cycles import BillingMode
-from iotbill.domain.catalog import Interval, Plan
+from iotbill.domain.catalog import ContractTerms, Interval, Plan
 from iotbill.domain.credits import CreditTiming
 from iotbill.domain.customers import Customer, Device, Ownership
 from iotbill.domain.errors import Conflict, NotFound
@@ -142,8 +143,16 @@ class SqlPlanRepository(Repository):
     def _plan(self, row: Any) -> StoredPlan:
         key = (row.code, row.version)
         if key not in self._parsed:
-            self._parsed[key] = parse_plan_text(row.document, f"plan {row.code} v{row.version}")
+            self._parsed[key] = _parsed_plan(row.document, f"plan {row.code} v{row.version}")
         return StoredPlan(self._parsed[key], row.version, row.document, from_micros(row.created_at))
+
+
+@lru_cache(maxsize=64)
+def _parsed_plan(document: str, source: str) -> Plan:
+    """A stored plan version's document, parsed once per process: the same text always
+    gives the same frozen plan, so units of work share it (an entitlement check opens one
+    per question and would otherwise parse the YAML each time)."""
+    return parse_plan_text(document, source)
 
 
 class SqlCustomerRepository(Repository):
@@ -416,6 +425,9 @@ def _columns(subscription: Subscription) -> dict[str, Any]:
         if cancellation is None
         else to_micros(cancellation.effective_at),
         "cancel_reason": None if cancellation is None else cancellation.reason,
+        "contract": None
+        if subscription.contract is None
+        else json.dumps(subscription.contract.as_json()),
         "pauses": json.dumps(
             [[to_micros(pause.start), micros(pause.end)] for pause in subscription.pauses]
         ),
@@ -441,6 +453,9 @@ def _subscription(row: Any, phases: tuple[Phase, ...]) -> Subscription:
         device_id=row.device_id,
         trial_end=instant(row.trial_end),
         cancellation=cancellation,
+        contract=None
+        if row.contract is None
+        else ContractTerms.from_json(json.loads(row.contract)),
         pauses=tuple(
             Pause(from_micros(start), instant(end)) for start, end in json.loads(row.pauses)
         ),

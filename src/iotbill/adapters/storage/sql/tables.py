@@ -163,6 +163,7 @@ subscriptions = Table(
     Column("cancel_effective_at", Micros),
     Column("pauses", Text, nullable=False, server_default=text("'[]'")),
     Column("cancel_reason", String(16)),
+    Column("contract", Text),
     PrimaryKeyConstraint("tenant_id", "id"),
     ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
     Index(None, "tenant_id", "customer_id"),
