@@ -42,6 +42,8 @@ def test_a_lease_ended_early_pays_its_fee_and_one_bought_out_pays_its_price(
         "effective_at": "2026-01-01T00:00:00+00:00",
         "reason": "buy_out",
     }
+    shown = store.ok("subscriptions", "show", "lease-farm")
+    assert "bought    the device is the customer's since 2026-01-01 (buy-out)" in shown
     assert "was bought out at 2026-01-01" in store.refused(
         4, "subscriptions", "buy-out", "lease-farm", "--at", "2026-02-01"
     )
@@ -132,6 +134,9 @@ def test_a_subscription_given_lease_terms_of_its_own(tmp_path: Path) -> None:
         "early_termination_fee": {"percent": "25"},
         "buy_out": "50.00",
     }
+    assert "contract  12 periods, then evergreen; ending early: 25 %; buy-out: 50.00" in (
+        store.ok("subscriptions", "show", "sale-1")
+    )
     store.ok(
         "subscriptions", "cancel", "sale-1", "--timing", "period_end",
         "--at", "2025-04-10T00:00:00Z",

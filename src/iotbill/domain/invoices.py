@@ -52,7 +52,7 @@ from typing import Any, Literal, Protocol
 from iotbill.domain.customers import MAX_TAX_RATE, Customer
 from iotbill.domain.errors import Conflict, InvalidInput, ProblemCollector
 from iotbill.domain.input_rules import text_problem
-from iotbill.domain.invoicing import InvoiceLine, subtotal
+from iotbill.domain.invoicing import InvoiceLine, subtotal, taxable
 from iotbill.domain.money import Currency, format_money, round_money
 from iotbill.domain.periods import Period, require_aware
 from iotbill.domain.pricing import Detail
@@ -107,7 +107,8 @@ class Totals:
 
 
 def totals(lines: Iterable[InvoiceLine], tax_rate: Decimal, currency: Currency) -> Totals:
-    """Subtotal of the rounded lines, tax once on it (rounded), and their total.
+    """Subtotal of the rounded lines, tax once on its taxable part (rounded; every line
+    but prepaid credit bought, :data:`~iotbill.domain.invoicing.UNTAXED`), and their total.
 
     >>> from iotbill.domain.money import currency
     >>> usd = currency("USD")
@@ -116,8 +117,9 @@ def totals(lines: Iterable[InvoiceLine], tax_rate: Decimal, currency: Currency) 
     >>> totals([line, line, line], Decimal(25), usd)  # per line, tax would be 3 x 0.01
     Totals(subtotal=Decimal('0.06'), tax=Decimal('0.02'), total=Decimal('0.08'))
     """
+    lines = tuple(lines)
     sum_of_lines = subtotal(lines)
-    tax = round_money((sum_of_lines * tax_rate).scaleb(-2), currency)
+    tax = round_money((taxable(lines) * tax_rate).scaleb(-2), currency)
     return Totals(sum_of_lines, tax, sum_of_lines + tax)
 
 

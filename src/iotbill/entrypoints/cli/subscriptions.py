@@ -353,11 +353,24 @@ def _print_subscription(subscription: Subscription, invoices: list[Invoice], tim
     typer.echo(f"  billing   {billing}")
     typer.echo(f"  trial     {'none' if trial == '-' else 'until ' + trial}")
     typer.echo(f"  ends      {'not scheduled' if ends == '-' else ends}")
-    if subscription.cancellation is not None:
-        cancellation = subscription.cancellation
+    cancellation = subscription.cancellation
+    if cancellation is not None and cancellation.reason == "buy_out":
+        owned = local_text(cancellation.effective_at, timezone)
+        typer.echo(f"  bought    the device is the customer's since {owned} (buy-out)")
+    elif cancellation is not None and cancellation.reason == "term_end":
+        typer.echo("  ends      with its term (at_term_end: cancel)")
+    elif cancellation is not None:
         typer.echo(
             f"  cancelled {cancellation.timing}, requested "
             f"{local_text(cancellation.requested_at, timezone)}"
+        )
+    if subscription.contract is not None:
+        terms = subscription.contract.as_json()
+        fee = terms["early_termination_fee"]
+        shown_fee = "none" if fee is None else fee.get("amount") or f"{fee['percent']} %"
+        typer.echo(
+            f"  contract  {terms['term']} periods, then {terms['at_term_end']}; ending early:"
+            f" {shown_fee}; buy-out: {terms['buy_out'] or 'none'} (its own terms)"
         )
     phases = table("Plans", "Plan", "From")
     for phase in subscription.phases:
