@@ -300,3 +300,12 @@ features:
         "plan.yaml: features.free_miles.meter: meter 'miles' is capped per day, so its usage"
         " over a period is not the sum of its events: an allowance needs an uncapped meter"
     ]
+
+
+def test_a_difference_under_half_a_cent_gives_no_line() -> None:
+    commitment = plan(INSURANCE).commitment.__class__(Decimal("1.00"))
+    first_ten_days = Period(APRIL.start, datetime(2026, 4, 11, tzinfo=UTC))
+    # 1.00 x 864,000 / 2,592,000 = 0.3333...; 0.33 billed leaves 0.0033..., which rounds to 0.
+    assert commitment_lines(commitment, USD, [usage_line("0.33")], [first_ten_days], APRIL) == []
+    (true_up,) = commitment_lines(commitment, USD, [usage_line("0.32")], [first_ten_days], APRIL)
+    assert true_up.amount == Decimal("0.01")  # 0.0133... rounds to 0.01

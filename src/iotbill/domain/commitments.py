@@ -57,14 +57,19 @@ def commitment_lines(
 ) -> list[InvoiceLine]:
     """The true-up or the credit that brings ``charges`` (the lines a plan's charges
     billed for the parts ``used`` of ``period``) within the commitment: none, or one line.
+
+    A difference that rounds to nothing (under half a minor unit, which only a prorated
+    share can leave) gives no line.
     """
     billed = sum((line.amount for line in charges), Decimal(0))
     minimum, maximum = commitment.minimum, commitment.maximum
     if minimum is not None and billed < _share(minimum, used, period):
-        return [_line(currency, TRUE_UP, minimum, billed, used, period)]
-    if maximum is not None and billed > _share(maximum, used, period):
-        return [_line(currency, CAP_CREDIT, maximum, billed, used, period)]
-    return []
+        found = _line(currency, TRUE_UP, minimum, billed, used, period)
+    elif maximum is not None and billed > _share(maximum, used, period):
+        found = _line(currency, CAP_CREDIT, maximum, billed, used, period)
+    else:
+        return []
+    return [found] if found.amount else []
 
 
 def _share(amount: Decimal, used: Sequence[Period], period: Period) -> Decimal:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import bindparam, insert, select, update
 
 from iotbill.adapters.storage.sql import tables as t
 from iotbill.adapters.storage.sql.repository import Repository, chunks
 from iotbill.domain.money import currency
-from iotbill.domain.one_off_charges import OneOffCharge
+from iotbill.domain.one_off_charges import OneOffCharge, OneOffKind
 from iotbill.domain.periods import from_micros, to_micros
 
 
@@ -30,6 +30,7 @@ class SqlOneOffChargeRepository(Repository):
                 currency=charge.currency.code,
                 recorded_at=to_micros(charge.recorded_at),
                 invoice_id=charge.invoice_id,
+                kind=charge.kind,
             )
         )
 
@@ -84,6 +85,7 @@ def _in_order(rows: Any) -> builtins.list[OneOffCharge]:
             currency(row.currency),
             from_micros(row.recorded_at),
             row.invoice_id,
+            cast(OneOffKind, row.kind),
         )
         for row in rows
     ]
