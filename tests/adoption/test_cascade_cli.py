@@ -160,7 +160,6 @@ def test_herding_simulation_is_reported_and_reproducible() -> None:
         (["--signal-accuracy", "0.7", "--people", "3", "--prior", "1"], "prior"),
         (["--signal-accuracy", "0.7", "--people", "-1"], "people"),
         (["--signal-accuracy", "0.7", "--people", "3", "--tie", "majority"], "--tie"),
-        (["--signal-accuracy", "0.7", "--people", "3", "--simulate", "10"], "--seed"),
     ],
 )
 def test_herding_bad_arguments_exit_2(arguments: list[str], message: str) -> None:
@@ -192,3 +191,14 @@ def test_capacity_json(book: Path) -> None:
     }
     result = invoke("capacity", "--edges", str(book), "--max-seeds", "0")
     assert result.exit_code == 2 and "max_seeds" in result.stderr
+
+
+def test_herding_simulation_has_a_documented_default_seed() -> None:
+    arguments = ("herding", "--signal-accuracy", "2/3", "--people", "10", "--simulate", "500")
+
+    unseeded = json_of(*arguments)
+
+    assert unseeded["simulated"]["seed"] == 2026
+    assert unseeded == json_of(*arguments, "--seed", "2026")
+    assert unseeded["simulated"] != json_of(*arguments, "--seed", "7")["simulated"]
+    assert "Simulated with --seed 2026: the same seed, the same runs." in invoke(*arguments).stdout

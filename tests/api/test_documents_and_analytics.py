@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from io import BytesIO
 
 import httpx
 import pytest
-from pypdf import PdfReader
 
 from iotbill.adapters.clock import FrozenClock
 from iotbill.adapters.storage.sql.engine import create_engine_for, upgrade
@@ -19,6 +17,7 @@ from iotbill.entrypoints.api.ids import url_id
 from iotbill.services.api_keys import create_key
 from iotbill.services.invoices import create_credit_note
 from iotbill.services.ports import Tenant, UnitOfWorkFactory
+from tests.pdf_text import pdf_text
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +68,7 @@ def test_an_invoice_pdf_is_the_cli_document_and_the_same_bytes_twice(
     assert first.status_code == 200, first.text
     assert first.headers["content-type"] == "application/pdf"
     assert first.headers["content-disposition"] == 'inline; filename="INV-2026-000005.pdf"'
-    text = PdfReader(BytesIO(first.content)).pages[0].extract_text()
+    text = pdf_text(first.content)
     assert "Total ￥12,518" in text
     again = client.get("/v1/invoices/INV-2026-000005.pdf", headers=auth(keys, "demo"))
     assert again.content == first.content
@@ -86,7 +85,7 @@ def test_html_and_credit_notes(api: tuple[Client, dict[str, str]]) -> None:
     assert "Credit note CN-2026-000001" in page.text
     note = client.get("/v1/credit-notes/CN-2026-000001.pdf", headers=auth(keys, "demo"))
     assert note.status_code == 200
-    assert "Total credited $108.25" in PdfReader(BytesIO(note.content)).pages[0].extract_text()
+    assert "Total credited $108.25" in pdf_text(note.content)
 
 
 @pytest.mark.parametrize(

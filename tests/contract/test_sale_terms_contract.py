@@ -98,7 +98,7 @@ def test_the_lease_plan_comes_back_with_its_contract(store: UnitOfWorkFactory, t
     )
 
 
-def test_why_service_ends_is_stored_with_the_subscription(
+def test_why_service_ends_and_its_own_terms_are_stored_with_the_subscription(
     store: UnitOfWorkFactory, tenant: str
 ) -> None:
     customer = Customer.create(id="c1", name="One", currency_code="USD", timezone="UTC")
@@ -112,6 +112,8 @@ def test_why_service_ends_is_stored_with_the_subscription(
         subscribe(id="s2", customer=customer, plan=ends, plan_version=2, start=JAN_1),
         cancel(subscribe(id="s3", customer=customer, plan=lease, plan_version=1, start=JAN_1),
                customer, timing="period_end", at=JAN_1 + timedelta(days=3)),
+        subscribe(id="s4", customer=customer, plan=lease, plan_version=1, start=JAN_1,
+                  contract=ContractTerms(12, "renew", TerminationFee(amount=Decimal("0.01")))),
     ]  # fmt: skip
     with store(tenant) as uow:
         uow.plans.add_version(lease, LEASE.read_text(), JAN_1)
@@ -131,3 +133,4 @@ def test_why_service_ends_is_stored_with_the_subscription(
         ("term_end", "period_end", date(2026, 3, 1)),
         ("requested", "period_end", date(2026, 2, 1)),
     ]
+    assert [s.contract for s in stored] == [None, None, None, found[3].contract]

@@ -105,6 +105,7 @@ def test_a_customer_subscribes_and_scripts_read_it_back(store: Store) -> None:
             "trial_end": None,
             "phases": [{"plan": "water", "version": 1, "start": "2026-01-01T05:00:00+00:00"}],
             "cancellation": None,
+            "contract": None,
             "pauses": [],
             "end": None,
         }

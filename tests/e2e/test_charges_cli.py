@@ -23,6 +23,7 @@ def test_a_charge_recorded_from_the_command_line_is_billed_once_on_the_next_invo
     )  # fmt: skip
     assert recorded == {
         "id": "acme/one-off/1",
+        "kind": "one_off",
         "customer": "acme",
         "description": "Spare impeller",
         "quantity": "3",

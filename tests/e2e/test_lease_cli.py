@@ -42,6 +42,8 @@ def test_a_lease_ended_early_pays_its_fee_and_one_bought_out_pays_its_price(
         "effective_at": "2026-01-01T00:00:00+00:00",
         "reason": "buy_out",
     }
+    shown = store.ok("subscriptions", "show", "lease-farm")
+    assert "bought    the device is the customer's since 2026-01-01 (buy-out)" in shown
     assert "was bought out at 2026-01-01" in store.refused(
         4, "subscriptions", "buy-out", "lease-farm", "--at", "2026-02-01"
     )
@@ -108,3 +110,42 @@ def test_the_lease_demo_bills_the_fee_once_and_the_buy_out_once(tmp_path: Path) 
     assert billed["delta-fisheries", "lease"] == ["120.00"] * 36
     assert billed["delta-fisheries", "buy_out"] == ["300.00"]
     assert ("delta-fisheries", "early_termination_fee") not in billed
+
+
+def test_a_subscription_given_lease_terms_of_its_own(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    store.ok("plans", "apply", str(ROOT / "examples" / "models" / "retail-instalments.yaml"))
+    store.ok("customers", "add", "acme", "--currency", "USD", "--timezone", "UTC")
+    refused = store.refused(
+        2, "subscriptions", "create", "--customer", "acme", "--plan", "retail-instalments",
+        "--start", "2025-01-01", "--term", "0", "--termination-fee", "150%",
+    )  # fmt: skip
+    assert "--term: must be at least 1, not 0" in refused
+    assert "--termination-fee.percent: must be at most 100, not 150" in refused
+    assert store.json("subscriptions", "list") == []
+    created = store.json(
+        "subscriptions", "create", "--customer", "acme", "--plan", "retail-instalments",
+        "--start", "2025-01-01", "--term", "12", "--termination-fee", "25%",
+        "--buy-out", "50.00", "--id", "sale-1",
+    )  # fmt: skip
+    assert created["contract"] == {
+        "term": 12,
+        "at_term_end": "evergreen",
+        "early_termination_fee": {"percent": "25"},
+        "buy_out": "50.00",
+    }
+    assert "contract  12 periods, then evergreen; ending early: 25 %; buy-out: 50.00" in (
+        store.ok("subscriptions", "show", "sale-1")
+    )
+    store.ok(
+        "subscriptions", "cancel", "sale-1", "--timing", "period_end",
+        "--at", "2025-04-10T00:00:00Z",
+    )  # fmt: skip
+    store.ok("bill-run", "--as-of", "2025-06-01T00:00:00Z")
+    (april,) = [
+        invoice
+        for invoice in store.json("invoices", "list")
+        if invoice["period"]["start"].startswith("2025-04")
+    ]
+    # Monitoring's 15.00 for the 8 months left of its own term (May to December), at 25 %.
+    assert charges(april)[-1] == ("early_termination_fee", "30.00")

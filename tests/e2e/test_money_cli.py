@@ -94,3 +94,29 @@ def test_plans_show_lists_the_progressive_billing_thresholds(tmp_path: Path) -> 
     )
     store.ok("plans", "apply", store.plan_file(PLAN, "plain.yaml"))
     assert store.json("plans", "show", "water")["thresholds"] == []
+
+
+def test_a_purchased_credit_is_billed_untaxed_on_the_next_invoice(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    store.ok("plans", "apply", store.plan_file(PLAN))
+    store.ok("customers", "add", "acme", "--currency", "USD", "--timezone", "UTC",
+             "--tax-rate", "10")  # fmt: skip
+    bought = store.json("credits", "grant", "acme", "--amount", "50.00", "--purchased",
+                        "--at", "2026-01-01")  # fmt: skip
+    assert (bought["charge"]["kind"], bought["charge"]["amount"]) == ("credit_purchase", "50.00")
+    assert store.json("invoices", "list") == []  # no invoice of its own
+    store.ok("subscriptions", "create", "--customer", "acme", "--plan", "water",
+             "--start", "2026-01-01", "--id", "sub-1")  # fmt: skip
+    store.ok("bill-run", "--as-of", "2026-01-01T00:00:00Z")
+    (opening,) = store.json("invoices", "list")
+    shown = store.json("invoices", "show", opening["id"])
+    assert [(line["kind"], line["amount"]) for line in shown["lines"]] == [
+        ("fixed_fee", "31.00"),
+        ("credit_purchase", "50.00"),
+    ]
+    # Tax on the 31.00 only; the credit pays the 34.10 of service, not its own sale.
+    assert (shown["tax"]["amount"], shown["total"], shown["balance_applied"]) == (
+        "3.10", "84.10", "34.10",
+    )  # fmt: skip
+    assert shown["amount_due"] == "50.00"
+    assert store.json("customers", "show", "acme")["balance"] == "15.90"

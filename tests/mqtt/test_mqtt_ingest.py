@@ -32,7 +32,7 @@ def test_bad_messages_are_rejected_with_their_reason_and_the_worker_goes_on(worl
     rejected = [(found, json.loads(body)) for found, body in device.received]
     assert {found for found, _ in rejected} == {f"iotbill/{TENANT}/devices/pump-1/rejected"}
     assert [(body["id"], body["reason"]) for _, body in rejected] == [
-        (None, "not valid JSON (JSON is malformed: object keys must be strings (byte 1))"),
+        (None, "not valid JSON: object keys must be strings at byte 2"),
         (None, "type: is required"),
         (None, "payload: 3028 bytes, more than the 2000 allowed"),
         (

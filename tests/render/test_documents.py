@@ -1,7 +1,7 @@
 """Invoice and credit note documents: every figure of the JSON, in the customer's locale.
 
-The PDFs are read back as text with pypdf, the way a reader's PDF viewer
-copies them, and every line, the tax and the totals of the invoice's JSON are
+The PDFs are read back as text with PDFium (:mod:`tests.pdf_text`), the way a
+reader's PDF viewer copies them, and every line, the tax and the totals of the invoice's JSON are
 found in it, spelled by Babel for the customer's locale.
 """
 
@@ -34,19 +34,13 @@ from iotbill.entrypoints.render import (
 from iotbill.services.documents import CreditNoteSheet, InvoiceSheet
 from iotbill.services.ports import Tenant
 from tests.conftest import ROOT, run_iotbill
+from tests.pdf_text import pdf_text
 
 SELLER = Tenant("acme", "Acme IoT Ltd.")
 JANUARY = Period(datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC))
 ISSUED = datetime(2026, 2, 1, tzinfo=UTC)
 ARTEFACTS = ROOT / "test-artefacts"
 LOCALES = {"acme-water": "en_US", "stadtwerke-nord": "de_DE", "kobe-vending": "ja_JP"}
-
-
-def pdf_text(pdf: bytes) -> str:
-    """The PDF's text, one line per line, spaces (also no-break ones) single."""
-    pages = PdfReader(BytesIO(pdf)).pages
-    text = "\n".join(page.extract_text() for page in pages)
-    return re.sub(r"[ \u00a0\u202f]+", " ", text)
 
 
 def plain(text: str) -> str:

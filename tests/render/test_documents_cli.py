@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from io import BytesIO
 from pathlib import Path
 
-from pypdf import PdfReader
-
 from tests.e2e.test_billing_cli import Store, store
+from tests.pdf_text import pdf_text
 
 __all__ = ["store"]
 
@@ -68,7 +66,7 @@ def test_a_credit_note_and_its_invoice_as_files(tmp_path: Path) -> None:
     note = tmp_path / "cn.pdf"
     result = run_iotbill("credit-notes", "pdf", "CN-2026-000001", "-o", str(note), *common)
     assert result.exit_code == 0, result.stderr
-    text = PdfReader(BytesIO(note.read_bytes())).pages[0].extract_text()
+    text = pdf_text(note.read_bytes())
     # $100.00 credited plus 8.25 % tax ($8.25): $108.25.
     assert "Credits invoice INV-2026-000002" in text
     assert "Total credited $108.25" in text

@@ -49,7 +49,7 @@ def test_each_event_is_stored_once_and_each_refusal_names_its_message(
     report = store_messages(open_uow, batch, clock=clock, decode=decode_event, max_payload=150)
     assert (report.stored, report.duplicates) == (2, 1), report
     assert report.rejected == [
-        MessageRejection(2, tenant, "pump-1", None, "Expected `object`, got `array`"),
+        MessageRejection(2, tenant, "pump-1", None, "must be an object, got a list"),
         MessageRejection(
             3,
             tenant,

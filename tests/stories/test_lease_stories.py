@@ -8,10 +8,12 @@ term, a buy-out of 300.00. The customer is in UTC, without tax, from 1 January 2
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 
 from iotbill.adapters.plan_files import parse_plan_text
+from iotbill.domain.catalog import ContractTerms, TerminationFee
 from iotbill.domain.errors import Conflict, InvalidInput
 from iotbill.services.subscriptions import buy_out_subscription, get_subscription
 from tests.conftest import ROOT
@@ -167,3 +169,35 @@ def test_bad_contract_terms_are_reported_at_once_at_plan_load() -> None:
         "lease.yaml: term: binds the plan's fixed fees for a number of periods, and the plan"
         " has none",
     ]
+
+
+def test_a_subscription_may_carry_terms_of_its_own() -> None:
+    plain = TEMPLATE.replace("code: lease", "code: monthly")
+    for line in ("term: 36", "at_term_end: evergreen", "early_termination_fee: {percent: 50}"):
+        plain = "\n".join(row for row in plain.splitlines() if not row.startswith(line)) + "\n"
+    plain = plain.replace('buy_out: "300.00"\n', "")
+    story = World(START)
+    story.plan(plain)
+    story.plan(TEMPLATE)
+    story.customer("acme", "USD", "UTC")
+    own = ContractTerms(12, "evergreen", TerminationFee(amount=Decimal("500.00")))
+    story.subscribe("monthly-1", "acme", "monthly", START, contract=own)
+    stricter = ContractTerms(12, "evergreen", TerminationFee(percent=Decimal(100)))
+    story.subscribe("lease-1", "acme", "lease", START, contract=stricter)
+    for at in months(START, month(2026, 3)):
+        story.bill(at)
+    story.cancel("monthly-1", month(2026, 3, 5), "period_end")  # ends 1 April
+    story.cancel("lease-1", month(2026, 3, 5), "period_end")
+    story.bill(month(2026, 4))
+    fees = {
+        invoice.subscription_id: line.amount
+        for invoice in story.invoices()
+        for line in invoice.lines
+        if line.charge == "early_termination_fee"
+    }
+    # A fixed 500.00 on a plan without a term; on the lease, its own 12-month term at 100 %:
+    # April to December, 9 x 120.00 (the plan's 36 months at 50 % would be 1,980.00).
+    assert {key: str(value) for key, value in fees.items()} == {
+        "monthly-1": "500.00",
+        "lease-1": "1080.00",
+    }

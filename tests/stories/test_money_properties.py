@@ -1,5 +1,5 @@
 """No money appears or vanishes: generated stories of changes, cancellations, late events,
-credits, coupons and payments, checked against the customer's books."""
+credits, coupons, pauses and payments, checked against the customer's books."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from iotbill.domain.invoices import DocumentKind
 from iotbill.services.balance import customer_balance, grant_credit
 from iotbill.services.coupons import apply_coupon, create_coupon
 from iotbill.services.invoices import pay_invoice
+from iotbill.services.subscriptions import pause_subscription, resume_subscription
 from tests.stories.world import TENANT, World
 
 BASIC = """\
@@ -42,6 +43,7 @@ steps = st.lists(
         st.tuples(st.just("late"), st.integers(0, 110), st.integers(1, 40)),
         st.tuples(st.just("credit"), st.integers(0, 110), st.integers(1, 60)),
         st.tuples(st.just("pay"), st.integers(0, 110), st.integers(1, 100)),
+        st.tuples(st.just("pause"), st.integers(0, 110), st.integers(1, 45)),
         st.tuples(
             st.just("coupon"),
             st.integers(0, 110),
@@ -88,6 +90,12 @@ def test_everything_charged_less_credited_is_what_the_invoices_ask(story: list) 
                 pass
         elif kind == "credit":
             grant_credit(world.open(TENANT), customer="acme", amount=f"{value}.00", at=at)
+        elif kind == "pause" and not ended:
+            try:  # refused while paused, or inside a pause, or once invoiced after it
+                pause_subscription(world.open(TENANT), "sub-1", at=at)
+                resume_subscription(world.open(TENANT), "sub-1", at=at + timedelta(days=value))
+            except (InvalidInput, Conflict):
+                pass
         elif kind == "coupon":
             code = f"C{day}-{len(value)}"
             try:  # one coupon at a time, and never on periods already invoiced

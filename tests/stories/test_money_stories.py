@@ -273,23 +273,23 @@ def test_a_purchased_credit_expires_half_used() -> None:
         purchased=True,
         expires_at=utc(2026, 1, 20),
     )
-    assert purchase is not None
-    # Bought on an invoice of its own, untaxed, whatever the customer's tax rate.
-    assert (purchase.number, purchase.subtotal, purchase.tax, purchase.total) == (
-        "INV-2026-000001",
-        Decimal("68.20"),
-        Decimal(0),
-        Decimal("68.20"),
-    )
+    assert purchase is not None and purchase.kind == "credit_purchase"
+    assert world.invoices() == []  # billed on the next invoice, not on one of its own
     world.subscribe("sub-1", "acme", "pump", utc(2026, 1, 1))
     world.bill(utc(2026, 1, 1))
-    opening = world.invoices()[-1]
-    # 31.00 + 10 % = 34.10, all paid from the credit: half of it is used.
-    assert (opening.total, opening.balance_applied, opening.amount_due) == (
-        Decimal("34.10"),
-        Decimal("34.10"),
-        Decimal(0),
+    (opening,) = world.invoices()
+    # The opening sells the credit, untaxed: 31.00 + 68.20, tax 10 % of 31.00 only.
+    assert lines(opening) == [
+        ("fixed_fee", "base", "31.00"),
+        ("credit_purchase", purchase.id, "68.20"),
+    ]
+    assert (opening.subtotal, opening.tax, opening.total) == (
+        Decimal("99.20"),
+        Decimal("3.10"),
+        Decimal("102.30"),
     )
+    # The credit pays the 34.10 of service, never its own purchase: half of it is used.
+    assert (opening.balance_applied, opening.amount_due) == (Decimal("34.10"), Decimal("68.20"))
     world.bill(utc(2026, 2, 1))
     close = world.invoices()[-1]
     assert (close.balance_applied, close.amount_due) == (Decimal(0), close.total)

@@ -152,3 +152,36 @@ def test_bad_pauses_and_resumptions_are_refused_and_nothing_is_stored() -> None:
         assert [(p.start, p.end) for p in uow.subscriptions.get("sub-1").pauses] == [
             (utc(2026, 1, 11), None)
         ]
+
+
+def test_a_pause_does_not_extend_a_lease_term() -> None:
+    world = World(utc(2026, 1, 1))
+    world.plan(
+        """\
+code: lease
+name: Lease
+currency: USD
+interval: month
+fixed_fees: [{code: lease, amount: "120.00", timing: advance}]
+term: 3
+at_term_end: cancel
+"""
+    )
+    world.customer("acme", "USD", "UTC")
+    world.subscribe("sub-1", "acme", "lease", utc(2026, 1, 1))
+    pause_subscription(world.open(TENANT), "sub-1", at=utc(2026, 2, 1))
+    resume_subscription(world.open(TENANT), "sub-1", at=utc(2026, 3, 1))
+    world.bill(utc(2026, 5, 1))
+    with world.open(TENANT) as uow:
+        assert uow.subscriptions.get("sub-1").end == utc(2026, 4, 1)  # the term's end, still
+    # January and March are billed, February is credited; nothing after the term.
+    assert [(i.kind.value, i.period.start.month, lines(i)) for i in world.invoices()] == [
+        ("opening", 1, [("fixed_fee", "lease", "120.00")]),
+        ("close", 1, [("fixed_fee", "lease", "120.00")]),
+        ("pause", 2, [("credit", "lease", "-120.00")]),
+        (
+            "resume",
+            3,
+            [("fixed_fee", "lease", "120.00"), ("adjustment", "carried_credit", "-120.00")],
+        ),
+    ]

@@ -131,7 +131,7 @@ def test_identifiers_longer_than_the_stores_hold_are_refused() -> None:
         "plan.yaml: code: is 129 characters long; at most 128 are allowed"
     ]
     assert refusal(event_line(device="d" * 257)) == [
-        "events.jsonl:1: device: Expected `str` of length <= 256"
+        "events.jsonl:1: device: is 257 characters long; at most 256 are allowed"
     ]
 
 

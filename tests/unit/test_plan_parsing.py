@@ -123,7 +123,7 @@ charges:
         "plan.yaml: charges[1].tiers[3].flat_fees: unknown field (expected one of: flat_fee, "
         "unit_price, up_to)",
         "plan.yaml: charges[1].tiers[3].up_to: the last tier must have up_to: null (unlimited)",
-        "plan.yaml: charges[2].meter: unknown meter 'flow' (meters: water)",
+        "plan.yaml: charges[2].meter: unknown meter 'flow' (meters: level, water)",
         "plan.yaml: charges[3].model: must be one of flat, per_unit, graduated, volume, package, "
         "percentage, dynamic, not 'bespoke'",
         "plan.yaml: charges[4].min_ammount: unknown field (expected one of: code, fixed_fee, "
@@ -524,3 +524,61 @@ def test_a_plan_says_which_business_model_it_implements() -> None:
         " asset_sharing, razor_blade, data_monetization, pay_per_usage, service, not 'freemium'",
         "interval: must be one of day, week, month, quarter, year, not 'fortnight'",
     ]
+
+
+def test_a_bad_meter_is_reported_once_and_its_charges_do_not_call_it_unknown() -> None:
+    text = """
+code: bm
+currency: USD
+interval: month
+meters:
+  - {code: water, event_type: pump.flow, aggregation: summ, property: m3}
+  - {code: hours, event_type: pump.run, aggregation: sum, property: h}
+charges:
+  - {code: water, meter: water, model: per_unit, unit_price: "0.1"}
+  - {code: hours, meter: hours, model: per_unit, unit_price: "2"}
+  - {code: power, meter: power, model: per_unit, unit_price: "0.3"}
+"""
+    with pytest.raises(InvalidInput) as caught:
+        parse_plan_text(text, "plan.yaml")
+
+    assert problems_of(caught.value) == [
+        "plan.yaml: meters[0].aggregation: must be one of count, sum, max, min, unique_count,"
+        " latest, time_weighted_average, increase, not 'summ'",
+        "plan.yaml: charges[2].meter: unknown meter 'power' (meters: hours, water)",
+    ]
+
+
+def test_a_code_given_twice_is_refused_even_beside_other_problems() -> None:
+    text = """
+code: twice
+currency: USD
+interval: month
+fixed_fees:
+  - {code: base, amount: "10.00"}
+  - {code: base, amount: "oops"}
+meters:
+  - {code: water, event_type: pump.flow, aggregation: sum, property: m3}
+charges:
+  - {code: water, meter: water, model: per_unit, unit_price: "0.1"}
+  - {code: water, meter: water, model: per_unit, unit_price: "-"}
+"""
+    with pytest.raises(InvalidInput) as caught:
+        parse_plan_text(text, "plan.yaml")
+
+    problems = problems_of(caught.value)
+    assert "plan.yaml: fixed_fees[1].code: 'base' is already used in fixed_fees" in problems
+    assert "plan.yaml: charges[1].code: 'water' is already used in charges" in problems
+    assert len([p for p in problems if "already used" in p]) == 2
+
+
+def test_a_plan_file_that_is_not_utf8_is_refused_at_its_line(tmp_path: Any) -> None:
+    from iotbill.adapters.plan_files import read_plan
+
+    path = tmp_path / "plan.yaml"
+    path.write_bytes(b"code: x\n\xff\n")
+
+    with pytest.raises(InvalidInput) as refused:
+        read_plan(str(path))
+
+    assert str(refused.value) == f"{path}:2: not UTF-8 text at byte 9 (invalid start byte)"

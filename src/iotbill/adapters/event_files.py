@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import gc
 import json
-import re
 import sys
 from decimal import Decimal
 from operator import attrgetter
@@ -31,6 +30,7 @@ import msgspec
 import numpy
 import numpy.typing
 
+from iotbill.adapters.decoding_problems import decoding_problem
 from iotbill.domain.errors import InvalidInput, Problem
 from iotbill.domain.event_table import EventTable
 from iotbill.domain.events import Lines, Rejection, SourcedEvent, UsageEvent, event_problem
@@ -45,7 +45,6 @@ from iotbill.domain.input_rules import (
 
 MAX_REPORTED = 50
 _DECODER = msgspec.json.Decoder(UsageEvent, float_hook=Decimal)
-_PATH = re.compile(r" - at `\$(?:\[\d+\])?\.?([^`]*)`$")
 _PROPERTIES = attrgetter("properties")
 _TOO_DEEP = Problem("properties", f"nested deeper than {MAX_DEPTH} levels of lists and objects")
 _NUL = b"\\u0000"
@@ -257,7 +256,7 @@ def _decode_line_by_line(
         try:
             event = _DECODER.decode(line)
         except (msgspec.ValidationError, msgspec.DecodeError) as error:
-            bad.append((number, _problem(error)))
+            bad.append((number, decoding_problem(error, line)))
             continue
         except RecursionError:
             bad.append((number, _TOO_DEEP))
@@ -276,7 +275,7 @@ def decode_event(data: bytes) -> UsageEvent:
     try:
         event = _DECODER.decode(data)
     except (msgspec.ValidationError, msgspec.DecodeError) as error:
-        raise InvalidInput([_problem(error)]) from None
+        raise InvalidInput([decoding_problem(error, data)]) from None
     except RecursionError:
         raise InvalidInput([_TOO_DEEP]) from None
     problem = event.replacement_problem() or _line_problem(data, event)
@@ -324,27 +323,3 @@ def _twice(pairs: list[tuple[str, object]], at: str) -> Problem | None:
         else:
             pending.extend((item, f"{path}[{index}]") for index, item in enumerate(value))
     return None
-
-
-def _problem(error: Exception) -> Problem:
-    """What is wrong with a line, at the field of the event it is about (if any)."""
-    message = str(error)
-    if not isinstance(error, msgspec.ValidationError):  # a ValidationError is a DecodeError too
-        return Problem("", f"not valid JSON ({message})")
-    match = _PATH.search(message)
-    field = match.group(1) if match else ""
-    text = message[: match.start()] if match else message
-    if "timezone component" in text:
-        text = "must include a UTC offset, e.g. 2026-01-01T00:00:00Z (naive times are ambiguous)"
-    elif text.startswith("Object missing required field"):
-        field = text.split("`")[1]
-        text = "is required"
-    elif text.startswith("Object contains unknown field"):
-        field = text.split("`")[1]
-        text = (
-            "unknown field (an event has id, type, device, timestamp, properties, and may"
-            " name an earlier event with corrects or voids)"
-        )
-    elif "length >= 1" in text:
-        text = "must not be empty"
-    return Problem(field, text)

@@ -136,11 +136,25 @@ def read_plan(path: str) -> Plan:
         raise InvalidInput.at(
             path, f"is {len(raw):,} bytes; a plan may have at most {PLAN_LIMITS.max_bytes:,}"
         )
+    return parse_plan_text(plan_text(raw, path), path)
+
+
+def plan_text(raw: bytes, source: str) -> str:
+    r"""``raw`` as UTF-8 text; :class:`InvalidInput` at ``source`` and the line of the first
+    byte that is not.
+
+    >>> plan_text(b"code: x\nname: \xff\n", "plan.yaml")
+    Traceback (most recent call last):
+    ...
+    iotbill.domain.errors.InvalidInput: plan.yaml:2: not UTF-8 text at byte 15 (invalid start byte)
+    """
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise InvalidInput.at(path, f"is not UTF-8 text ({error.reason})") from None
-    return parse_plan_text(text, path)
+        line = raw[: error.start].count(b"\n") + 1
+        raise InvalidInput.at(
+            f"{source}:{line}", f"not UTF-8 text at byte {error.start + 1} ({error.reason})"
+        ) from None
 
 
 def _refuse_constant(name: str) -> Any:

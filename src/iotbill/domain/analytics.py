@@ -38,8 +38,8 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from iotbill.domain.catalog import Interval, Plan
-from iotbill.domain.invoices import CreditNote, Invoice
-from iotbill.domain.money import currency, round_money
+from iotbill.domain.invoices import CreditNote, Invoice, InvoiceStatus, amount_due_of
+from iotbill.domain.money import Currency, currency, round_money
 from iotbill.domain.subscriptions import PlanKey, Subscription
 
 UNTAGGED = "untagged"
@@ -54,6 +54,50 @@ MONTHS_PER_INTERVAL: dict[Interval, Decimal] = {
 
 
 @dataclass(frozen=True, slots=True)
+class InvoiceFigures:
+    """What the rules below read of an invoice: its state and sums, not its lines.
+
+    A store reads these from an invoice's stored totals, which is what lets an
+    overview of 100,000 invoices skip building each invoice's lines.
+    """
+
+    id: str
+    customer_id: str
+    subscription_id: str | None
+    currency: Currency
+    period_start: datetime
+    status: InvoiceStatus
+    finalized_at: datetime | None
+    subtotal: Decimal
+    total: Decimal
+    credits: Decimal
+    payments: Decimal
+    balance_applied: Decimal
+
+    @classmethod
+    def of(cls, invoice: Invoice) -> InvoiceFigures:
+        return cls(
+            id=invoice.id,
+            customer_id=invoice.customer_id,
+            subscription_id=invoice.subscription_id,
+            currency=invoice.currency,
+            period_start=invoice.period.start,
+            status=invoice.status,
+            finalized_at=invoice.finalized_at,
+            subtotal=invoice.subtotal,
+            total=invoice.total,
+            credits=invoice.credits,
+            payments=invoice.payments,
+            balance_applied=invoice.balance_applied,
+        )
+
+    @property
+    def amount_due(self) -> Decimal:
+        """As :attr:`Invoice.amount_due`: what is left to pay, nothing on a void invoice."""
+        return amount_due_of(self, self.total)
+
+
+@dataclass(frozen=True, slots=True)
 class Amount:
     """A sum in one currency under a label (a month, a business model)."""
 
@@ -62,7 +106,7 @@ class Amount:
     amount: Decimal
 
 
-def net_revenue(invoice: Invoice, notes: Iterable[CreditNote]) -> Decimal:
+def net_revenue(invoice: InvoiceFigures, notes: Iterable[CreditNote]) -> Decimal:
     """The invoice's subtotal less its credit notes' subtotals; 0 for drafts and void ones."""
     if invoice.status not in ("finalized", "paid"):
         return Decimal(0)
@@ -70,7 +114,7 @@ def net_revenue(invoice: Invoice, notes: Iterable[CreditNote]) -> Decimal:
 
 
 def revenue_by_month(
-    invoices: Iterable[Invoice],
+    invoices: Iterable[InvoiceFigures],
     notes: Mapping[str, list[CreditNote]],
     zones: Mapping[str, ZoneInfo],
 ) -> list[Amount]:
@@ -78,14 +122,14 @@ def revenue_by_month(
     sums: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     for invoice in invoices:
         if invoice.status in ("finalized", "paid"):
-            local = invoice.period.start.astimezone(zones[invoice.customer_id])
+            local = invoice.period_start.astimezone(zones[invoice.customer_id])
             key = (f"{local.year:04d}-{local.month:02d}", invoice.currency.code)
             sums[key] += net_revenue(invoice, notes.get(invoice.id, []))
     return [Amount(month, code, sums[month, code]) for month, code in sorted(sums)]
 
 
 def revenue_by_model(
-    invoices: Iterable[Invoice],
+    invoices: Iterable[InvoiceFigures],
     notes: Mapping[str, list[CreditNote]],
     subscriptions: Mapping[str, Subscription],
     plans: Mapping[PlanKey, Plan],
@@ -98,7 +142,7 @@ def revenue_by_model(
         model = UNTAGGED
         subscription = subscriptions.get(invoice.subscription_id or "")
         if subscription is not None:
-            phase = subscription.phase_at(invoice.period.start) or subscription.phases[0]
+            phase = subscription.phase_at(invoice.period_start) or subscription.phases[0]
             model = plans[phase.plan_key].model or UNTAGGED
         sums[model, invoice.currency.code] += net_revenue(invoice, notes.get(invoice.id, []))
     return [Amount(model, code, sums[model, code]) for model, code in sorted(sums)]
@@ -137,7 +181,7 @@ class Standing:
     amount: Decimal
 
 
-def invoice_standing(invoices: Iterable[Invoice], at: datetime) -> list[Standing]:
+def invoice_standing(invoices: Iterable[InvoiceFigures], at: datetime) -> list[Standing]:
     """Paid, due and overdue invoices at ``at`` per currency (only those there are)."""
     counts: dict[tuple[str, str], int] = defaultdict(int)
     sums: dict[tuple[str, str], Decimal] = defaultdict(Decimal)

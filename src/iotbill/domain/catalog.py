@@ -141,6 +141,42 @@ class ContractTerms:
     early_termination_fee: TerminationFee | None = None
     buy_out: Decimal | None = None
 
+    def as_json(self) -> dict[str, Any]:
+        """``{"term", "at_term_end", "early_termination_fee": {"amount"} | {"percent"} |
+        null, "buy_out"}``, numbers as exact strings."""
+        fee = self.early_termination_fee
+        return {
+            "term": self.term,
+            "at_term_end": self.at_term_end,
+            "early_termination_fee": None
+            if fee is None
+            else {"amount": _text(fee.amount)}
+            if fee.amount is not None
+            else {"percent": _text(fee.percent)},
+            "buy_out": _text(self.buy_out),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ContractTerms:
+        """The terms :meth:`as_json` wrote (as stored: checked when they were given)."""
+        fee = data["early_termination_fee"]
+        return cls(
+            data["term"],
+            data["at_term_end"],
+            None
+            if fee is None
+            else TerminationFee(_number(fee.get("amount")), _number(fee.get("percent"))),
+            _number(data["buy_out"]),
+        )
+
+
+def _text(number: Decimal | None) -> str | None:
+    return None if number is None else f"{number:f}"
+
+
+def _number(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
+
 
 @dataclass(frozen=True, slots=True)
 class Consumable:

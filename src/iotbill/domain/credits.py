@@ -1,8 +1,8 @@
 """A customer's balance: prepaid and granted credits, used by invoices, kept in a ledger.
 
 A :class:`CreditGrant` adds money to a customer's balance: ``granted`` (free,
-e.g. a goodwill or launch credit), ``purchased`` (the customer pays for it on
-an invoice of its own, untaxed), or ``carried`` (the credit of an ended
+e.g. a goodwill or launch credit), ``purchased`` (the customer pays for it as
+an untaxed one-off line on its next invoice), or ``carried`` (the credit of an ended
 subscription's last invoice, which has no next invoice to carry it to). Each
 has an optional expiry and a priority.
 

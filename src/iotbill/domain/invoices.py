@@ -47,12 +47,12 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from iotbill.domain.customers import MAX_TAX_RATE, Customer
 from iotbill.domain.errors import Conflict, InvalidInput, ProblemCollector
 from iotbill.domain.input_rules import text_problem
-from iotbill.domain.invoicing import InvoiceLine, subtotal
+from iotbill.domain.invoicing import InvoiceLine, subtotal, taxable
 from iotbill.domain.money import Currency, format_money, round_money
 from iotbill.domain.periods import Period, require_aware
 from iotbill.domain.pricing import Detail
@@ -107,7 +107,8 @@ class Totals:
 
 
 def totals(lines: Iterable[InvoiceLine], tax_rate: Decimal, currency: Currency) -> Totals:
-    """Subtotal of the rounded lines, tax once on it (rounded), and their total.
+    """Subtotal of the rounded lines, tax once on its taxable part (rounded; every line
+    but prepaid credit bought, :data:`~iotbill.domain.invoicing.UNTAXED`), and their total.
 
     >>> from iotbill.domain.money import currency
     >>> usd = currency("USD")
@@ -116,8 +117,9 @@ def totals(lines: Iterable[InvoiceLine], tax_rate: Decimal, currency: Currency) 
     >>> totals([line, line, line], Decimal(25), usd)  # per line, tax would be 3 x 0.01
     Totals(subtotal=Decimal('0.06'), tax=Decimal('0.02'), total=Decimal('0.08'))
     """
+    lines = tuple(lines)
     sum_of_lines = subtotal(lines)
-    tax = round_money((sum_of_lines * tax_rate).scaleb(-2), currency)
+    tax = round_money((taxable(lines) * tax_rate).scaleb(-2), currency)
     return Totals(sum_of_lines, tax, sum_of_lines + tax)
 
 
@@ -239,7 +241,7 @@ class Invoice:
     def amount_due(self) -> Decimal:
         """What the customer is still asked to pay: nothing on a void invoice, else
         ``total - credit_notes - balance_applied - payments``, never below zero."""
-        return _amount_due(self, self.total)
+        return amount_due_of(self, self.total)
 
     @property
     def creditable(self) -> Decimal:
@@ -362,7 +364,7 @@ class Invoice:
             "credit_notes": format_money(self.credits, money),
             "balance_applied": format_money(self.balance_applied, money),
             "payments": format_money(self.payments, money),
-            "amount_due": format_money(_amount_due(self, computed.total), money),
+            "amount_due": format_money(amount_due_of(self, computed.total), money),
             "due_on": None if self.due_on is None else self.due_on.isoformat(),
             "issued_at": _iso(self.issued_at),
             "finalized_at": None if self.finalized_at is None else _iso(self.finalized_at),
@@ -371,7 +373,23 @@ class Invoice:
         }
 
 
-def _amount_due(invoice: Invoice, total: Decimal) -> Decimal:
+class Settled(Protocol):
+    """What settles an invoice, as an :class:`Invoice` or its stored figures hold it."""
+
+    @property
+    def status(self) -> InvoiceStatus: ...
+
+    @property
+    def credits(self) -> Decimal: ...
+
+    @property
+    def balance_applied(self) -> Decimal: ...
+
+    @property
+    def payments(self) -> Decimal: ...
+
+
+def amount_due_of(invoice: Settled, total: Decimal) -> Decimal:
     """``max(0, total - credit_notes - balance_applied - payments)``; 0 on a void invoice."""
     if invoice.status == "void":
         return Decimal(0)

@@ -26,8 +26,18 @@ from iotbill.domain.pricing import Detail
 from iotbill.domain.quantities import decimal_text
 
 LineKind = Literal[
-    "fixed_fee", "usage", "minimum", "commitment", "credit", "adjustment", "discount", "one_off"
+    "fixed_fee",
+    "usage",
+    "minimum",
+    "commitment",
+    "credit",
+    "adjustment",
+    "discount",
+    "one_off",
+    "credit_purchase",
 ]
+UNTAXED: frozenset[LineKind] = frozenset({"credit_purchase"})
+"""The kinds of line that tax does not apply to: prepaid credit bought (taxed when spent)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,3 +114,13 @@ class InvoiceLine:
 def subtotal(lines: Iterable[InvoiceLine]) -> Decimal:
     """The exact sum of the lines' rounded amounts."""
     return sum((line.amount for line in lines), Decimal(0))
+
+
+def taxable(lines: Iterable[InvoiceLine]) -> Decimal:
+    """The sum of the lines that tax applies to (all but :data:`UNTAXED` kinds)."""
+    return subtotal(line for line in lines if line.kind not in UNTAXED)
+
+
+def untaxed(lines: Iterable[InvoiceLine]) -> Decimal:
+    """The sum of the :data:`UNTAXED` lines: the prepaid credit an invoice sells."""
+    return subtotal(line for line in lines if line.kind in UNTAXED)

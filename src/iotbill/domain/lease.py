@@ -2,7 +2,8 @@
 
 A plan's :class:`~iotbill.domain.catalog.ContractTerms` bind every subscription
 that starts on it (the plan of its first phase; a later plan change keeps the
-contract):
+contract), unless the subscription was given terms of its own
+(:func:`contract_of`):
 
 * ``term``: a number of billing periods from the subscription's first one.
   ``at_term_end`` says what follows: ``renew`` (another term, and another),
@@ -85,10 +86,17 @@ def whole_periods(cycle: BillingCycle, ended: datetime, until: datetime) -> list
     return found
 
 
+def contract_of(subscription: Subscription, plan: Plan) -> ContractTerms | None:
+    """The lease terms binding ``subscription``, which started on ``plan``: its own, or the
+    plan's."""
+    return subscription.contract or plan.contract
+
+
 def lease_lines(subscription: Subscription, customer: Customer, plan: Plan) -> list[InvoiceLine]:
-    """What the final invoice of a subscription on a lease ``plan`` bills: the early
-    termination fee when service ends before the term, the buy-out price when bought out."""
-    terms, cancellation = plan.contract, subscription.cancellation
+    """What the final invoice of a subscription on a lease (from ``plan``, the plan it
+    started on) bills: the early termination fee when service ends before the term, the
+    buy-out price when bought out."""
+    terms, cancellation = contract_of(subscription, plan), subscription.cancellation
     if terms is None or cancellation is None:
         return []
     if cancellation.reason == "buy_out" and terms.buy_out is not None:
@@ -128,13 +136,14 @@ def lease_lines(subscription: Subscription, customer: Customer, plan: Plan) -> l
 def buy_out(
     subscription: Subscription, customer: Customer, plan: Plan, at: datetime
 ) -> Subscription:
-    """``subscription`` bought out at ``at``: service ends then, and the customer owns the
-    device. :class:`Conflict` when ``plan`` offers no buy-out, before the end of the first
-    term, or once service has ended (or is bought out already)."""
+    """``subscription`` (which started on ``plan``) bought out at ``at``: service ends then,
+    and the customer owns the device. :class:`Conflict` when its contract offers no
+    buy-out, before the end of the first term, or once service has ended (or is bought out
+    already)."""
     at = require_aware(at, "at")
-    terms = plan.contract
+    terms = contract_of(subscription, plan)
     if terms is None or terms.buy_out is None:
-        raise Conflict(f"plan {plan.code!r} offers no buy-out")
+        raise Conflict(f"subscription {subscription.id!r} is offered no buy-out")
     offered = subscription.cycle(customer.timezone).end_of_nth(subscription.start, terms.term)
     if at < offered:
         raise Conflict(f"the buy-out is offered from the end of the term, {offered.isoformat()}")

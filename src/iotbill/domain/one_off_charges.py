@@ -8,6 +8,10 @@ that was issued at or after ``recorded_at``; it then names that invoice
 written in the same transaction, so a bill run killed half-way and run again
 bills each charge exactly once.
 
+A charge of kind ``credit_purchase`` is prepaid credit bought
+(``credits grant --purchased``): its line (kind ``credit_purchase``) is untaxed,
+since tax is paid when the credit is spent.
+
 Its line's amount is ``unit_price x quantity``, rounded once by the one rule
 (:func:`~iotbill.domain.money.round_money`); the unit price and the quantity
 are plan numbers (at most 12 digits before the point and 9 after), both
@@ -30,7 +34,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from iotbill.domain.errors import InvalidInput, ProblemCollector
 from iotbill.domain.input_rules import amount_problem, plan_number_problem, text_problem
@@ -38,6 +42,8 @@ from iotbill.domain.invoicing import InvoiceLine
 from iotbill.domain.money import Currency, format_money, parse_decimal
 from iotbill.domain.periods import require_aware
 from iotbill.domain.quantities import decimal_text
+
+OneOffKind = Literal["one_off", "credit_purchase"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +59,7 @@ class OneOffCharge:
     currency: Currency
     recorded_at: datetime
     invoice_id: str | None = None
+    kind: OneOffKind = "one_off"
 
     @classmethod
     def create(
@@ -65,6 +72,7 @@ class OneOffCharge:
         quantity: object,
         currency: Currency,
         recorded_at: datetime,
+        kind: OneOffKind = "one_off",
     ) -> OneOffCharge:
         """A charge from raw input; every problem is reported at once, each at its field
         (``description``, ``amount`` for the unit price, ``quantity``, ``at``)."""
@@ -85,7 +93,7 @@ class OneOffCharge:
             problems.extend(error.problems)
         problems.raise_if_any()
         assert price is not None and count is not None
-        return cls(id, customer_id, description, price, count, currency, recorded_at)
+        return cls(id, customer_id, description, price, count, currency, recorded_at, kind=kind)
 
     @property
     def exact_amount(self) -> Decimal:
@@ -96,7 +104,7 @@ class OneOffCharge:
         return InvoiceLine.rounded(
             self.currency,
             charge=self.id,
-            kind="one_off",
+            kind=self.kind,
             description=self.description,
             quantity=self.quantity,
             unit_price=self.unit_price,
@@ -110,6 +118,7 @@ class OneOffCharge:
         """Its JSON; ``invoice_number`` is that of the invoice that billed it, if known."""
         return {
             "id": self.id,
+            "kind": self.kind,
             "customer": self.customer_id,
             "description": self.description,
             "quantity": decimal_text(self.quantity),

@@ -88,21 +88,31 @@ def parse_plan(data: Any) -> Plan:
         )
     plan_currency = _currency(reader)
     interval = reader.choice("interval", INTERVALS)
+    fee_items, meter_items = reader.items("fixed_fees"), reader.items("meters")
+    charge_items = reader.items("charges")
     fees = [
         _fixed_fee(FieldReader(item, f"fixed_fees[{index}]", problems), plan_currency)
-        for index, item in enumerate(reader.items("fixed_fees"))
+        for index, item in enumerate(fee_items)
     ]
     meters = [
         _meter(FieldReader(item, f"meters[{index}]", problems))
-        for index, item in enumerate(reader.items("meters"))
+        for index, item in enumerate(meter_items)
     ]
     meters_by_code: dict[str, Meter] = {}
     for meter in meters:  # a repeated code is reported below; the first meter stands
         if meter is not None:
             meters_by_code.setdefault(meter.code, meter)
+    # A meter with a problem of its own is still declared: a charge naming it is not told
+    # of an unknown meter, the meter's problem is reported once, at the meter.
+    declared = {code for code in _raw_codes(meter_items) if code is not None}
     charges = [
-        _charge(FieldReader(item, f"charges[{index}]", problems), meters_by_code, plan_currency)
-        for index, item in enumerate(reader.items("charges"))
+        _charge(
+            FieldReader(item, f"charges[{index}]", problems),
+            meters_by_code,
+            declared,
+            plan_currency,
+        )
+        for index, item in enumerate(charge_items)
     ]
     features, usage_charges = parse_features(reader, meters_by_code, charges)
     thresholds = _thresholds(reader, plan_currency)
@@ -115,12 +125,14 @@ def parse_plan(data: Any) -> Plan:
     consumables = parse_consumables(reader, meters_by_code, plan_currency)
     charge_codes = [c.code if c else None for c in (*charges, *usage_charges)]
     check_commitment(reader, commitment, charge_codes, fees)
-    _unique_codes(problems, "meters", [m.code if m else None for m in meters])
+    fee_codes = _raw_codes(fee_items)
+    _unique_codes(problems, "meters", _raw_codes(meter_items))
+    _unique_codes(problems, "fixed_fees", fee_codes)
     _unique_codes(
         problems,
         "charges",
-        [c.code if c else None for c in charges],
-        taken={f.code: "fixed_fees" for f in fees if f is not None},
+        _raw_codes(charge_items),
+        taken={code: "fixed_fees" for code in fee_codes if code is not None},
     )
     _unique_codes(
         problems,
@@ -298,7 +310,10 @@ def _filter_value_problem(value: Any) -> str | None:
 
 
 def _charge(
-    reader: FieldReader, meters: Mapping[str, Meter], plan_currency: Currency | None
+    reader: FieldReader,
+    meters: Mapping[str, Meter],
+    declared: set[str],
+    plan_currency: Currency | None,
 ) -> Charge | None:
     before = len(reader.problems.problems)
     code = reader.text("code", limit=ID_LIMITS["code"])
@@ -310,12 +325,13 @@ def _charge(
     meter_code = reader.text(
         "meter", required=model_name not in (None, "flat"), limit=ID_LIMITS["code"]
     )
-    if meter_code is not None and meter_code not in meters:
-        known = ", ".join(sorted(meters)) or "none defined"
+    if meter_code is not None and meter_code not in declared:
+        known = ", ".join(sorted(declared)) or "none defined"
         reader.problems.add(reader.path("meter"), f"unknown meter {meter_code!r} (meters: {known})")
     elif (
         model_name == "percentage"
         and meter_code is not None
+        and meter_code in meters
         and meters[meter_code].aggregation != "sum"
     ):
         reader.problems.add(
@@ -335,6 +351,13 @@ def _charge(
         return None
     assert code is not None
     return Charge(code, model, meter_code, min_amount, name, risk_factor)
+
+
+def _raw_codes(items: list[Any]) -> list[str | None]:
+    """The ``code`` of each item as written (``None`` where it is not text), whether or not
+    the item is valid otherwise: a code given twice is reported even beside other problems."""
+    codes = (item.get("code") if isinstance(item, Mapping) else None for item in items)
+    return [code if isinstance(code, str) else None for code in codes]
 
 
 def _unique_codes(

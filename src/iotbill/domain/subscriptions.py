@@ -48,7 +48,7 @@ from fractions import Fraction
 from typing import Literal
 
 from iotbill.domain.billing_cycles import BILLING_MODES, BillingCycle, BillingMode
-from iotbill.domain.catalog import INTERVALS, Interval, Plan
+from iotbill.domain.catalog import INTERVALS, ContractTerms, Interval, Plan
 from iotbill.domain.customers import Customer
 from iotbill.domain.errors import Conflict, InvalidInput, Problem, ProblemCollector
 from iotbill.domain.input_rules import id_problem
@@ -120,6 +120,9 @@ class Subscription:
     trial_end: datetime | None = None
     cancellation: Cancellation | None = None
     pauses: tuple[Pause, ...] = ()
+    contract: ContractTerms | None = None
+    """Lease terms agreed for this subscription, in place of its first plan's
+    (:mod:`iotbill.domain.lease`); ``None``: the plan's, if any."""
 
     def __post_init__(self) -> None:
         problems = ProblemCollector()
@@ -162,10 +165,13 @@ def subscribe(
     billing_mode: BillingMode = "calendar",
     trial_end: datetime | None = None,
     device_id: str | None = None,
+    contract: ContractTerms | None = None,
 ) -> Subscription:
     """A new subscription of ``customer`` to ``plan`` (version ``plan_version``) from ``start``.
 
-    Instants are truncated to whole seconds. Every problem is reported at once.
+    ``contract``: lease terms of its own, in place of the plan's; a term binds fixed fees,
+    so the plan must have some. Instants are truncated to whole seconds. Every problem is
+    reported at once.
     """
     problems = ProblemCollector()
     problems.extend(_plan_problems(plan, customer, plan.interval))
@@ -183,12 +189,15 @@ def subscribe(
                 billing_mode=billing_mode,
                 device_id=device_id,
                 trial_end=trial,
+                contract=contract,
             )
         except InvalidInput as error:
             problems.extend(error.problems)
+    if contract is not None and not plan.fixed_fees:
+        problems.add("term", f"binds fixed fees, and plan {plan.code!r} has none")
     problems.raise_if_any()
     assert subscription is not None
-    contract = plan.contract
+    contract = contract or plan.contract
     if contract is not None and contract.at_term_end == "cancel":
         ends = subscription.cycle(customer.timezone).end_of_nth(subscription.start, contract.term)
         term_end = Cancellation("period_end", subscription.start, ends, "term_end")

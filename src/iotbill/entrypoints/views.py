@@ -23,10 +23,12 @@ the domain (:meth:`~iotbill.domain.invoices.Invoice.as_json`). Instants are ISO
 
     {"id", "customer", "device", "billing_mode", "interval", "start", "trial_end",
      "phases": [{"plan", "version", "start"}],
-     "cancellation": {"timing", "requested_at", "effective_at", "reason"} | null, "end"}
+     "cancellation": {"timing", "requested_at", "effective_at", "reason"} | null,
+     "contract": {"term", "at_term_end", "early_termination_fee", "buy_out"} | null, "end"}
 
 (``reason``: ``requested``, ``term_end`` or ``buy_out``: then the customer owns the
-leased device from ``effective_at``)
+leased device from ``effective_at``; ``contract``: lease terms of the subscription's own,
+``null`` when it has the plan's)
 """
 
 from __future__ import annotations
@@ -132,6 +134,7 @@ def subscription_json(subscription: Subscription) -> dict[str, Any]:
             "effective_at": _iso(cancellation.effective_at),
             "reason": cancellation.reason,
         },
+        "contract": None if subscription.contract is None else subscription.contract.as_json(),
         "pauses": [
             {"start": _iso(pause.start), "end": _iso(pause.end)} for pause in subscription.pauses
         ],

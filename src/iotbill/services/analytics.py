@@ -1,8 +1,9 @@
 """The overview of a tenant's business: MRR, revenue by month and by business model,
 and the standing of its invoices, by the rules of :mod:`iotbill.domain.analytics`.
 
-Read-only: one unit of work reads the tenant's invoices, credit notes,
-subscriptions, the plan versions they use and the customers' zones.
+Read-only: one unit of work reads the tenant's invoices' figures (their stored
+totals and state, not their lines), credit notes, subscriptions, the plan
+versions they use and the customers' zones.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ def overview(uow: UnitOfWork, at: datetime) -> Overview:
     """The tenant's overview at ``at``."""
     at = require_aware(at, "at")
     with uow:
-        invoices = uow.invoices.list()
+        invoices = uow.invoices.figures()
         notes: dict[str, list[CreditNote]] = defaultdict(list)
         for note in uow.credit_notes.list():
             notes[note.invoice_id].append(note)

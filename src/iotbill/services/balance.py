@@ -8,18 +8,20 @@ and ``invoices finalize`` both finalize through it, so credit is used exactly
 once: the entries and the invoice are written in the same transaction, and an
 entry's id (``{grant}/used/{invoice}``) is unique.
 
-A *purchased* credit is billed on an invoice of its own (kind ``purchase``),
-untaxed, finalized and numbered when the credit is bought; the credit is usable
-at once. Each function is one unit of work: it enters the ``uow`` it is given.
+A *purchased* credit is billed as a one-off charge of kind ``credit_purchase``
+on the customer's next invoice (:mod:`iotbill.services.one_off_charges`),
+untaxed; the credit is usable at once, though never on the line that sells it.
+Each function is one unit of work: it enters the ``uow`` it is given.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
+from iotbill.domain.balance_alerts import BalanceAlert, crossings, thresholds_from
 from iotbill.domain.credits import (
     CREDIT_TIMINGS,
     CreditGrant,
@@ -32,12 +34,13 @@ from iotbill.domain.credits import (
     use_entries,
 )
 from iotbill.domain.errors import InvalidInput
-from iotbill.domain.invoices import DocumentKind, Invoice, InvoiceSummary
-from iotbill.domain.invoicing import InvoiceLine
-from iotbill.domain.numbering import Series
-from iotbill.domain.periods import Period, local_midnight, require_aware
-from iotbill.services.numbering import take_number
+from iotbill.domain.invoices import Invoice, InvoiceSummary
+from iotbill.domain.invoicing import InvoiceLine, untaxed
+from iotbill.domain.money import Currency
+from iotbill.domain.one_off_charges import OneOffCharge, next_charge_id
+from iotbill.domain.periods import require_aware
 from iotbill.services.ports import Tenant, UnitOfWork
+from iotbill.services.webhooks import emit_many
 
 
 class Balances:
@@ -64,7 +67,11 @@ class Balances:
             for grant in self.grants.values()
             if grant.customer_id == invoice.customer_id
         ]
-        usable = invoice.subtotal if self.before_tax else invoice.amount_due
+        usable = (invoice.subtotal if self.before_tax else invoice.amount_due) - untaxed(
+            invoice.lines
+        )  # credit never pays for its own purchase
+        if usable <= 0:
+            return invoice
         uses = use_credits(mine, usable, at=invoice.finalized_at)
         if not uses:
             return invoice
@@ -117,6 +124,7 @@ class Balances:
         for grant in self.new_grants:
             self._uow.credits.add_grant(grant)
         self._uow.credits.add_entries(self.added)
+        record_alerts(self._uow, self.added)
         self.new_grants, self.added = [], []
 
 
@@ -157,10 +165,10 @@ def grant_credit(
     expires_at: datetime | None = None,
     priority: int = 0,
     description: str = "",
-) -> tuple[CreditGrant, Invoice | None]:
+) -> tuple[CreditGrant, OneOffCharge | None]:
     """Add a credit to ``customer``'s balance at ``at``: free, or purchased (then billed,
-    untaxed, on an invoice of its own, finalized now). Every problem is reported at once,
-    each at its field; nothing is stored then."""
+    untaxed, as a one-off charge on the customer's next invoice: the charge is returned).
+    Every problem is reported at once, each at its field; nothing is stored then."""
     with uow:
         found = uow.customers.get(customer)
         number = len(uow.credits.grants([customer])) + 1
@@ -175,42 +183,23 @@ def grant_credit(
             priority=priority,
             description=description,
         )
-        invoice = None
+        charge = None
         if purchased:
-            day = at.astimezone(found.zone).date()
-            period = Period(
-                local_midnight(day, found.zone),
-                local_midnight(day + timedelta(days=1), found.zone),
-            )
-            line = InvoiceLine.rounded(
-                found.currency,
-                charge="prepaid_credit",
-                kind="fixed_fee",
+            charge = OneOffCharge.create(
+                id=next_charge_id(customer, uow.one_off_charges.list(customer)),
+                customer_id=customer,
                 description=description or "Prepaid credit",
-                quantity=Decimal(1),
                 unit_price=grant.amount,
-                exact_amount=grant.amount,
+                quantity=Decimal(1),
+                currency=found.currency,
+                recorded_at=at,
+                kind="credit_purchase",
             )
-            draft = Invoice.draft(
-                id=f"{grant.id}/purchase",
-                kind=DocumentKind.PURCHASE,
-                customer=found,
-                subscription_id=None,
-                period=period,
-                lines=[line],
-                issued_at=at,
-            )
-            untaxed = replace(draft, tax_rate=Decimal(0))
-            invoice = untaxed.finalize(
-                number=take_number(uow, Series.INVOICE, at, found.zone),
-                at=at,
-                due_on=found.due_on(at),
-            )
-            uow.invoices.add(invoice)
+            uow.one_off_charges.add(charge)
         uow.credits.add_grant(grant)
         uow.credits.add_entries([grant_entry(grant)])
         uow.commit()
-    return grant, invoice
+    return grant, charge
 
 
 def list_credits(uow: UnitOfWork, customer: str | None = None) -> list[tuple[CreditGrant, Decimal]]:
@@ -259,5 +248,62 @@ def expire_credits(uow: UnitOfWork, *, at: datetime) -> list[LedgerEntry]:
         ]
         if written:  # a run with nothing to write off commits nothing
             uow.credits.add_entries(written)
+            record_alerts(uow, written)
             uow.commit()
     return written
+
+
+def set_alert_thresholds(
+    uow: UnitOfWork, customer: str, amounts: Sequence[str]
+) -> tuple[Decimal, ...]:
+    """Set the amounts below which ``customer``'s credits raise an alert (none: no alerts).
+    Every problem is reported at once, at ``thresholds[i]``; nothing is stored then."""
+    with uow:
+        found = uow.customers.get(customer)
+        thresholds = thresholds_from(amounts, found.currency)
+        uow.credits.set_thresholds(customer, thresholds)
+        uow.commit()
+    return thresholds
+
+
+def list_alerts(
+    uow: UnitOfWork, customer: str | None = None
+) -> list[tuple[BalanceAlert, Currency]]:
+    """The balance alerts recorded (of ``customer``), oldest first, with their currency."""
+    with uow:
+        chosen = None if customer is None else [customer]
+        if customer is not None:
+            uow.customers.get(customer)
+        alerts = uow.credits.alerts(chosen)
+        customers = uow.customers.find(sorted({alert.customer_id for alert in alerts}))
+    return [(alert, customers[alert.customer_id].currency) for alert in alerts]
+
+
+def record_alerts(uow: UnitOfWork, entries: Sequence[LedgerEntry]) -> list[BalanceAlert]:
+    """Record the crossings of their customers' thresholds that ``entries``, just added to
+    the ledger, made (each once), and queue a ``credits.balance_threshold_crossed``
+    message for each, in the caller's transaction."""
+    thresholds = uow.credits.thresholds(sorted({entry.customer_id for entry in entries}))
+    if not thresholds:
+        return []
+    chosen = sorted(thresholds)
+    new = {entry.id for entry in entries}
+    recorded = {alert.id for alert in uow.credits.alerts(chosen)}
+    ledger = uow.credits.entries(chosen)
+    alerts = [
+        alert
+        for customer, amounts in thresholds.items()
+        for alert in crossings(customer, amounts, [e for e in ledger if e.customer_id == customer])
+        if alert.entry_id in new and alert.id not in recorded
+    ]
+    uow.credits.add_alerts(alerts)
+    customers = uow.customers.find(chosen)
+    emit_many(
+        uow,
+        "credits.balance_threshold_crossed",
+        [
+            (alert.id, alert.as_json(customers[alert.customer_id].currency), alert.at)
+            for alert in alerts
+        ],
+    )
+    return alerts

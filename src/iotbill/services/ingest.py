@@ -60,6 +60,7 @@ __all__ = [
     "DEFAULT_BATCH_SIZE",
     "DEFAULT_WRITERS",
     "EventConflict",
+    "IngestInterrupted",
     "IngestReport",
     "Lines",
     "Rejection",
@@ -92,6 +93,17 @@ class EventConflict:
             else f"the event of line {self.first_line}"
         )
         return f"id: {self.id!r} is the id of {where}, with other content; the first one stands"
+
+
+class IngestInterrupted(KeyboardInterrupt):
+    """The ingest was interrupted (Ctrl-C): ``stored`` events were committed before it
+    stopped, each batch whole; nothing of a batch begun after is (with ``atomic``: nothing
+    at all). Ingesting the same input again stores the rest, the stored events being
+    duplicates."""
+
+    def __init__(self, stored: int) -> None:
+        super().__init__(stored)
+        self.stored = stored
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,20 +204,23 @@ def ingest_lines(
     def lookup(ids: list[str]) -> Named:
         return store.lookup(ids, progress)
 
-    with store:
-        for stretch in stretches:
-            with uow_factory(tenant, read_only=True) as uow:
-                found = screen.screen(uow, stretch, lookup)
-            refused.extend(found.refused)
-            conflicts.extend(found.conflicts)
-            set_apart += len(found.conflicts)
-            duplicates += found.duplicates
-            passed += len(found.events)
-            store.add(found.events, found.customers, found.lines, progress)
-            if screen.alerting:
-                _latest(alerting, found.events, found.customers, screen.alerting)
-            progress()
-        stored = store.finish(progress)
+    try:
+        with store:
+            for stretch in stretches:
+                with uow_factory(tenant, read_only=True) as uow:
+                    found = screen.screen(uow, stretch, lookup)
+                refused.extend(found.refused)
+                conflicts.extend(found.conflicts)
+                set_apart += len(found.conflicts)
+                duplicates += found.duplicates
+                passed += len(found.events)
+                store.add(found.events, found.customers, found.lines, progress)
+                if screen.alerting:
+                    _latest(alerting, found.events, found.customers, screen.alerting)
+                progress()
+            stored = store.finish(progress)
+    except KeyboardInterrupt:  # the store has committed, or rolled back, every batch begun
+        raise IngestInterrupted(0 if atomic else store.stored) from None
     refused.sort(key=lambda rejection: rejection.line)
     conflicts.sort(key=lambda conflict: conflict.line)
     if atomic and refused:
@@ -477,6 +492,8 @@ class _Writer(Protocol):
     """
 
     written: int
+    stored: int
+    """How many of the events handed to the store were new, in transactions committed."""
     conflicting: int
     """How many of the events handed to the store were conflicts with stored ones."""
 
@@ -629,6 +646,10 @@ class _Batches:
         traceback: TracebackType | None,
     ) -> None:
         self._pool.shutdown(cancel_futures=True)  # after a failure, batches not begun never are
+        for future, _ in self._in_flight:  # those begun have ended: count what they stored
+            if future.done() and not future.cancelled() and future.exception() is None:
+                self.stored += future.result()[0]
+        self._in_flight.clear()
 
     def add(
         self,
@@ -676,8 +697,9 @@ class _Batches:
             self._settle_oldest(progress)
 
     def _settle_oldest(self, progress: Callable[[], None]) -> None:
-        future, size = self._in_flight.popleft()
+        future, size = self._in_flight[0]
         stored, conflicts = future.result()
+        self._in_flight.popleft()  # once settled: interrupted while waiting, it is counted on exit
         self.stored += stored
         self.conflicting += len(conflicts)
         self._conflicts.extend(conflicts)

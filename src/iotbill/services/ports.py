@@ -24,7 +24,9 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Protocol, Self
 
+from iotbill.domain.analytics import InvoiceFigures
 from iotbill.domain.api_keys import ApiKey
+from iotbill.domain.balance_alerts import BalanceAlert
 from iotbill.domain.catalog import Meter, Plan
 from iotbill.domain.coupons import Coupon, Redemption
 from iotbill.domain.credits import CreditGrant, CreditTiming, LedgerEntry
@@ -339,6 +341,10 @@ class InvoiceRepository(Protocol):
         """The invoices of ``subscriptions`` without their lines, by period start, then id."""
         ...
 
+    def figures(self) -> list[InvoiceFigures]:
+        """Every invoice's state and sums, without its lines (what analytics reads)."""
+        ...
+
     def finalized_between(self, start: datetime, end: datetime) -> list[Invoice]:
         """The invoices finalized in ``[start, end)`` (whatever their status now), by number."""
         ...
@@ -413,6 +419,23 @@ class CreditRepository(Protocol):
 
     def entries(self, customers: Sequence[str] | None = None) -> list[LedgerEntry]:
         """The ledger entries (of ``customers``), by time, then id."""
+        ...
+
+    def set_thresholds(self, customer: str, thresholds: Sequence[Decimal]) -> None:
+        """Replace the balance-alert thresholds of ``customer``; :class:`NotFound` for an
+        unknown customer."""
+        ...
+
+    def thresholds(self, customers: Sequence[str]) -> dict[str, tuple[Decimal, ...]]:
+        """The thresholds of those of ``customers`` that have some, highest first."""
+        ...
+
+    def add_alerts(self, alerts: Sequence[BalanceAlert]) -> None:
+        """Record balance alerts; :class:`Conflict` if an id is taken (roll back then)."""
+        ...
+
+    def alerts(self, customers: Sequence[str] | None = None) -> list[BalanceAlert]:
+        """The balance alerts (of ``customers``), by time, then id."""
         ...
 
 

@@ -22,17 +22,19 @@ subscription (or, for a migration, the plan) a command acts on being unknown is
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from iotbill.domain.billing_cycles import BillingMode
 from iotbill.domain.customers import Customer
 from iotbill.domain.errors import Conflict, InvalidInput, NotFound, ProblemCollector
+from iotbill.domain.fields import FieldReader
 from iotbill.domain.lease import buy_out
 from iotbill.domain.pauses import pause, resume
 from iotbill.domain.periods import local_instant
+from iotbill.domain.sale_terms import parse_contract
 from iotbill.domain.subscriptions import (
     CancelTiming,
     ChangeTiming,
@@ -79,13 +81,17 @@ def create_subscription(
     trial_end: Moment | None = None,
     device: str | None = None,
     id: str | None = None,
+    contract: Mapping[str, Any] | None = None,
 ) -> Subscription:
     """Subscribe ``customer`` (or one of its devices) to ``plan`` from ``start``.
 
     The plan's latest version unless ``plan_version`` is given. A trial lasts
     ``trial_days`` local days from the start, or until ``trial_end``. A device
-    subscription needs a device that ``customer`` owns at the start. Every
-    problem is reported at once; an ``id`` already taken is a :class:`Conflict`.
+    subscription needs a device that ``customer`` owns at the start. ``contract``
+    gives lease terms of its own, in place of the plan's, written as a plan's
+    (``{"term", "at_term_end", "early_termination_fee", "buy_out"}``,
+    :mod:`iotbill.domain.sale_terms`). Every problem is reported at once; an ``id``
+    already taken is a :class:`Conflict`.
     """
     with uow:
         problems = ProblemCollector()
@@ -95,6 +101,10 @@ def create_subscription(
         trial = _trial_end(owner, begins, trial_days, trial_end, problems)
         if device is not None:
             _check_device(uow, device, owner, begins, problems)
+        terms = None
+        if contract is not None and stored is not None:
+            reader = FieldReader(contract, "", problems)
+            terms = parse_contract(reader, stored.plan.currency, list(stored.plan.fixed_fees))
         subscription: Subscription | None = None
         if owner is not None and stored is not None and begins is not None:
             try:
@@ -107,6 +117,7 @@ def create_subscription(
                     billing_mode=cast(BillingMode, billing_mode),
                     trial_end=trial,
                     device_id=device,
+                    contract=terms,
                 )
             except InvalidInput as error:
                 problems.extend(error.problems)

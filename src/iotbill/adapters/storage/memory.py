@@ -20,7 +20,9 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Self, TypeVar
 
+from iotbill.domain.analytics import InvoiceFigures
 from iotbill.domain.api_keys import ApiKey
+from iotbill.domain.balance_alerts import BalanceAlert
 from iotbill.domain.catalog import Meter, Plan
 from iotbill.domain.coupons import Coupon, Redemption
 from iotbill.domain.credits import CreditGrant, LedgerEntry
@@ -92,6 +94,8 @@ class TenantData:
     ledger: dict[str, LedgerEntry] = field(default_factory=dict)
     one_off_charges: dict[str, OneOffCharge] = field(default_factory=dict)
     orders: dict[str, Order] = field(default_factory=dict)
+    thresholds: dict[str, tuple[Decimal, ...]] = field(default_factory=dict)
+    alerts: dict[str, BalanceAlert] = field(default_factory=dict)
     coupons: dict[str, Coupon] = field(default_factory=dict)
     redemptions: dict[str, Redemption] = field(default_factory=dict)
     notices: dict[tuple[str, str], Notice] = field(default_factory=dict)
@@ -151,6 +155,8 @@ class MemoryUnitOfWork:
                 "orders",
                 "coupons",
                 "redemptions",
+                "thresholds",
+                "alerts",
                 "api_keys",
                 "idempotency",
                 "device_credentials",
@@ -550,6 +556,9 @@ class MemoryInvoiceRepository(_Repository):
         ]
         return sorted(found, key=lambda summary: (summary.period.start, summary.id))
 
+    def figures(self) -> list[InvoiceFigures]:
+        return [InvoiceFigures.of(invoice) for invoice in self._data().invoices.values()]
+
     def get_by_number(self, number: str) -> Invoice:
         for invoice in self._data().invoices.values():
             if invoice.number == number:
@@ -656,6 +665,34 @@ class MemoryCreditRepository(_Repository):
             if chosen is None or entry.customer_id in chosen
         ]
         return sorted(found, key=lambda entry: (entry.at, entry.id))
+
+    def set_thresholds(self, customer: str, thresholds: Sequence[Decimal]) -> None:
+        _get(self._data().customers, customer, "customer")
+        if thresholds:
+            self._data().thresholds[customer] = tuple(sorted(thresholds, reverse=True))
+        else:
+            self._data().thresholds.pop(customer, None)
+
+    def thresholds(self, customers: Sequence[str]) -> dict[str, tuple[Decimal, ...]]:
+        kept = self._data().thresholds
+        return {customer: kept[customer] for customer in customers if customer in kept}
+
+    def add_alerts(self, alerts: Sequence[BalanceAlert]) -> None:
+        recorded = self._data().alerts
+        if any(alert.id in recorded for alert in alerts) or len({a.id for a in alerts}) < len(
+            alerts
+        ):
+            raise Conflict("a balance alert of these is recorded already")
+        recorded.update((alert.id, alert) for alert in alerts)
+
+    def alerts(self, customers: Sequence[str] | None = None) -> list[BalanceAlert]:
+        chosen = None if customers is None else set(customers)
+        found = [
+            alert
+            for alert in self._data().alerts.values()
+            if chosen is None or alert.customer_id in chosen
+        ]
+        return sorted(found, key=lambda alert: (alert.at, alert.id))
 
 
 class MemoryOneOffChargeRepository(_Repository):

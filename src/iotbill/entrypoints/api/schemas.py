@@ -181,6 +181,18 @@ class Pause(Out):
     end: str | None
 
 
+class TerminationFeeOut(Out):
+    amount: str | None = None
+    percent: str | None = None
+
+
+class ContractOut(Out):
+    term: int
+    at_term_end: str
+    early_termination_fee: TerminationFeeOut | None
+    buy_out: str | None
+
+
 class SubscriptionOut(Out):
     id: str
     customer: str

@@ -1,4 +1,4 @@
-"""``iotbill credits grant|list|history``: a customer's prepaid and granted credits.
+"""``iotbill credits grant|list|history|thresholds|alerts``: a customer's credits.
 
 Invoices use the credits when they are finalized, after tax (or before tax, as the
 tenant chooses with ``tenants credits``): higher priority first, then the soonest
@@ -29,7 +29,7 @@ def grant_command(
     amount: Annotated[str, typer.Option("--amount", help="Amount, e.g. 50.00.")],
     purchased: Annotated[
         bool,
-        typer.Option("--purchased", help="Bought: billed, untaxed, on an invoice of its own."),
+        typer.Option("--purchased", help="Bought: billed, untaxed, on the next invoice."),
     ] = False,
     expires: Annotated[
         str | None,
@@ -66,7 +66,7 @@ def grant_command(
         else instant_for(parse_date_or_instant(expires, "--expires"), found, "--expires")
     )
     with flag_names(amount="--amount", expires_at="--expires", priority="--priority"):
-        grant, invoice = grant_credit(
+        grant, charge = grant_credit(
             current.uow(),
             customer=customer,
             amount=amount,
@@ -78,9 +78,10 @@ def grant_command(
         )
     view = grant.as_json(grant.amount)
     granted = f"granted {view['amount']} {grant.currency} to {customer} as {grant.id}"
+    billed = "" if charge is None else f"\nbilled as {charge.id}, untaxed, on the next invoice"
     current.emit(
-        view | {"invoice": None if invoice is None else invoice.as_json()},
-        granted if invoice is None else f"{granted}\nbilled on invoice {invoice.number} (untaxed)",
+        view | {"charge": None if charge is None else charge.as_json()},
+        granted + billed,
     )
 
 
@@ -126,3 +127,52 @@ def history_command(
         view = entry.as_json(money)
         shown.add_row(view["at"], entry.debit, entry.credit, view["amount"], entry.memo)
     current.emit([entry.as_json(money) for entry in entries], lambda: print_table(shown))
+
+
+@credits_app.command("thresholds")
+def thresholds_command(
+    customer: Customer,
+    amounts: Annotated[
+        list[str] | None,
+        typer.Argument(help="Alert when the credits fall below each, e.g. 20.00 5.00."),
+    ] = None,
+) -> None:
+    """Set the balance-alert thresholds of a customer (none: no alerts). Each time its
+    credits fall below one, an alert is recorded once (and sent to webhooks).
+
+    Exit codes: 0 ok, 2 invalid input (every problem listed), 3 unknown customer.
+    """
+    from iotbill.domain.money import format_money
+    from iotbill.services.balance import set_alert_thresholds
+    from iotbill.services.customers import get_customer
+
+    current = session()
+    money = get_customer(current.uow(), customer).currency
+    thresholds = set_alert_thresholds(current.uow(), customer, amounts or [])
+    shown = [format_money(amount, money) for amount in thresholds]
+    current.emit(
+        {"customer": customer, "thresholds": shown},
+        f"{customer}: alerts below {', '.join(shown)}" if shown else f"{customer}: no alerts",
+    )
+
+
+@credits_app.command("alerts")
+def alerts_command(
+    customer: Annotated[str | None, typer.Option("--customer", help="Only this one's.")] = None,
+) -> None:
+    """The balance alerts recorded, oldest first: each crossing of a threshold, once."""
+    from iotbill.entrypoints.cli.output import print_table, table
+    from iotbill.services.balance import list_alerts
+
+    current = session()
+    found = list_alerts(current.uow(), customer)
+
+    def show() -> None:
+        shown = table("Balance alerts", "At", "Customer", "Below>", "Balance>", "Entry")
+        for alert, money in found:
+            view = alert.as_json(money)
+            shown.add_row(view["at"], alert.customer_id, view["threshold"], view["balance"],
+                          alert.entry_id)  # fmt: skip
+        print_table(shown)
+
+    current.emit([alert.as_json(money) for alert, money in found], show)

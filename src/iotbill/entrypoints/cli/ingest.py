@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from iotbill.entrypoints.cli.errors import EXIT_INVALID_INPUT
+from iotbill.entrypoints.cli.errors import EXIT_INTERRUPTED, EXIT_INVALID_INPUT
 from iotbill.entrypoints.cli.session import session, store_command
 
 if TYPE_CHECKING:
@@ -59,26 +59,36 @@ def ingest_command(
     Re-ingesting a file stores nothing twice. An id repeated with other content is
     a conflict: the first event stands, and the line is listed under 'conflicts'.
     Exit codes: 0 all stored (or duplicates), 2 some lines rejected (with --atomic:
-    then nothing is stored) or in conflict.
+    then nothing is stored) or in conflict, 130 interrupted (Ctrl-C): the batches
+    committed stay, whole, and one line says how many events they stored.
     """
     from iotbill.adapters.event_import import EventFile
-    from iotbill.services.ingest import ingest_lines
+    from iotbill.entrypoints.cli.output import counted
+    from iotbill.services.ingest import IngestInterrupted, ingest_lines
 
     current = session()
     uow_factory = current.uow_factory
     events = EventFile(file)
-    with _progress(events.lines) as advance:
-        report = ingest_lines(
-            uow_factory,
-            current.tenant,
-            events,
-            clock=current.clock,
-            atomic=atomic,
-            batch_size=batch_size,
-            writers=writers,
-            on_progress=advance,
-            clock_skew=timedelta(hours=clock_skew_hours),
+    try:
+        with _progress(events.lines) as advance:
+            report = ingest_lines(
+                uow_factory,
+                current.tenant,
+                events,
+                clock=current.clock,
+                atomic=atomic,
+                batch_size=batch_size,
+                writers=writers,
+                on_progress=advance,
+                clock_skew=timedelta(hours=clock_skew_hours),
+            )
+    except IngestInterrupted as stopped:
+        typer.echo(
+            f"interrupted: {counted(stopped.stored, 'event')} stored before stopping, each batch"
+            " whole (none with --atomic); ingest the same file again to store the rest",
+            err=True,
         )
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     current.emit(report.as_json(), lambda: _print_report(report, events.source, atomic))
     if report.rejected or report.conflicts:
         raise typer.Exit(EXIT_INVALID_INPUT)

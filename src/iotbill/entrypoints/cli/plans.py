@@ -32,16 +32,12 @@ def apply_command(
     interval. Exit codes: 0 ok, 2 invalid plan (nothing stored).
     """
     from iotbill.adapters.event_files import read_bytes
-    from iotbill.adapters.plan_files import parse_plan_document
-    from iotbill.domain.errors import InvalidInput
+    from iotbill.adapters.plan_files import parse_plan_document, plan_text
     from iotbill.entrypoints.views import plan_json
     from iotbill.services.catalog import apply_plan
 
     source = "<stdin>" if file == "-" else file
-    try:
-        text = read_bytes(file).decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise InvalidInput.at(source, f"is not UTF-8 text ({error.reason})") from None
+    text = plan_text(read_bytes(file), source)
     current = session()
     uow = current.uow()
     applied = apply_plan(uow, parse_plan_document(text, source), current.clock)

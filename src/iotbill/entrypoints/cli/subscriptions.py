@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -46,12 +46,31 @@ def create_command(
     id: Annotated[
         str | None, typer.Option("--id", help="Subscription id (default: sub-NNNNNN).")
     ] = None,
+    term: Annotated[
+        int | None, typer.Option("--term", help="A lease term of this many billing periods.")
+    ] = None,
+    at_term_end: Annotated[
+        str | None, typer.Option("--at-term-end", help="renew, evergreen (default) or cancel.")
+    ] = None,
+    termination_fee: Annotated[
+        str | None,
+        typer.Option(
+            "--termination-fee",
+            help="Ending before the term: an amount (500.00) or a percent of the fees left (50%).",
+        ),
+    ] = None,
+    buy_out: Annotated[
+        str | None, typer.Option("--buy-out", help="The device's price at term end.")
+    ] = None,
 ) -> None:
     """Subscribe a customer, or one of its devices, to a plan from a start date.
 
+    --term, --at-term-end, --termination-fee and --buy-out give the subscription lease
+    terms of its own, in place of the plan's (docs/plans.md, contract terms).
+
     Refused (exit 2, nothing stored): an unknown customer, plan, version or
     device; a plan in another currency than the customer's; a device of
-    another customer. Exit code 4 if the --id is taken.
+    another customer; bad lease terms. Exit code 4 if the --id is taken.
     """
     from iotbill.entrypoints.cli.options import parse_date_or_instant
     from iotbill.entrypoints.cli.output import flag_names
@@ -70,6 +89,10 @@ def create_command(
         device="--device",
         device_id="--device",
         id="--id",
+        term="--term",
+        at_term_end="--at-term-end",
+        early_termination_fee="--termination-fee",
+        buy_out="--buy-out",
     ):
         subscription = create_subscription(
             current.uow(),
@@ -84,6 +107,7 @@ def create_command(
             else parse_date_or_instant(trial_end, "--trial-end"),
             device=device,
             id=id,
+            contract=_contract(term, at_term_end, termination_fee, buy_out),
         )
     phase = subscription.phases[0]
     current.emit(
@@ -329,11 +353,24 @@ def _print_subscription(subscription: Subscription, invoices: list[Invoice], tim
     typer.echo(f"  billing   {billing}")
     typer.echo(f"  trial     {'none' if trial == '-' else 'until ' + trial}")
     typer.echo(f"  ends      {'not scheduled' if ends == '-' else ends}")
-    if subscription.cancellation is not None:
-        cancellation = subscription.cancellation
+    cancellation = subscription.cancellation
+    if cancellation is not None and cancellation.reason == "buy_out":
+        owned = local_text(cancellation.effective_at, timezone)
+        typer.echo(f"  bought    the device is the customer's since {owned} (buy-out)")
+    elif cancellation is not None and cancellation.reason == "term_end":
+        typer.echo("  ends      with its term (at_term_end: cancel)")
+    elif cancellation is not None:
         typer.echo(
             f"  cancelled {cancellation.timing}, requested "
             f"{local_text(cancellation.requested_at, timezone)}"
+        )
+    if subscription.contract is not None:
+        terms = subscription.contract.as_json()
+        fee = terms["early_termination_fee"]
+        shown_fee = "none" if fee is None else fee.get("amount") or f"{fee['percent']} %"
+        typer.echo(
+            f"  contract  {terms['term']} periods, then {terms['at_term_end']}; ending early:"
+            f" {shown_fee}; buy-out: {terms['buy_out'] or 'none'} (its own terms)"
         )
     phases = table("Plans", "Plan", "From")
     for phase in subscription.phases:
@@ -407,6 +444,24 @@ def _row(subscription: Subscription, timezone: str) -> list[str]:
         local_text(subscription.trial_end, timezone),
         local_text(subscription.end, timezone),
     ]
+
+
+def _contract(
+    term: int | None, at_term_end: str | None, fee: str | None, buy_out: str | None
+) -> dict[str, Any] | None:
+    """The lease terms given on the command line, as a plan writes them; ``None``: none."""
+    given: dict[str, Any] = {
+        "term": term,
+        "at_term_end": at_term_end,
+        "early_termination_fee": None
+        if fee is None
+        else {"percent": fee.removesuffix("%")}
+        if fee.endswith("%")
+        else {"amount": fee},
+        "buy_out": buy_out,
+    }
+    terms = {name: value for name, value in given.items() if value is not None}
+    return terms or None
 
 
 def _when(text: str | None) -> Moment:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from iotbill.adapters.storage.sql import tables as t
 from iotbill.adapters.storage.sql.repository import Repository, chunks, instant, micros
+from iotbill.domain.balance_alerts import BalanceAlert
 from iotbill.domain.credits import CreditGrant, GrantKind, LedgerEntry
 from iotbill.domain.errors import Conflict
 from iotbill.domain.money import currency
@@ -97,6 +99,65 @@ class SqlCreditRepository(Repository):
             for row in rows
         ]
         return sorted(found, key=lambda entry: (entry.at, entry.id))
+
+    def set_thresholds(self, customer: str, thresholds: Sequence[Decimal]) -> None:
+        self._require(t.customers, "customer", id=customer)
+        table = t.balance_thresholds
+        self._execute(delete(table).where(self._mine(table), table.c.customer_id == customer))
+        if thresholds:
+            tenant_id = self._tenant_id()
+            self._execute(
+                insert(table),
+                [
+                    {"tenant_id": tenant_id, "customer_id": customer, "amount": amount}
+                    for amount in thresholds
+                ],
+            )
+
+    def thresholds(self, customers: Sequence[str]) -> dict[str, tuple[Decimal, ...]]:
+        found: dict[str, builtins.list[Decimal]] = {}
+        for row in self._rows(t.balance_thresholds, customers):
+            found.setdefault(row.customer_id, []).append(row.amount)
+        return {
+            customer: tuple(sorted(amounts, reverse=True)) for customer, amounts in found.items()
+        }
+
+    def add_alerts(self, alerts: Sequence[BalanceAlert]) -> None:
+        if not alerts:
+            return
+        tenant_id = self._tenant_id()
+        try:
+            self._execute(
+                insert(t.balance_alerts),
+                [
+                    {
+                        "tenant_id": tenant_id,
+                        "id": alert.id,
+                        "customer_id": alert.customer_id,
+                        "threshold": alert.threshold,
+                        "balance": alert.balance,
+                        "at": to_micros(alert.at),
+                        "entry_id": alert.entry_id,
+                    }
+                    for alert in alerts
+                ],
+            )
+        except IntegrityError:
+            raise Conflict("a balance alert of these is recorded already") from None
+
+    def alerts(self, customers: Sequence[str] | None = None) -> builtins.list[BalanceAlert]:
+        found = [
+            BalanceAlert(
+                row.id,
+                row.customer_id,
+                row.threshold,
+                row.balance,
+                from_micros(row.at),
+                row.entry_id,
+            )
+            for row in self._rows(t.balance_alerts, customers)
+        ]
+        return sorted(found, key=lambda alert: (alert.at, alert.id))
 
     def _rows(self, table: Any, customers: Sequence[str] | None) -> builtins.list[Any]:
         if customers is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import bindparam, delete, insert, select, update
 
@@ -12,7 +12,7 @@ from iotbill.adapters.storage.sql import tables as t
 from iotbill.adapters.storage.sql.repository import Repository, chunks
 from iotbill.domain.errors import Conflict, NotFound
 from iotbill.domain.money import currency
-from iotbill.domain.one_off_charges import OneOffCharge
+from iotbill.domain.one_off_charges import OneOffCharge, OneOffKind
 from iotbill.domain.periods import from_micros, to_micros
 
 
@@ -31,6 +31,7 @@ class SqlOneOffChargeRepository(Repository):
                 currency=charge.currency.code,
                 recorded_at=to_micros(charge.recorded_at),
                 invoice_id=charge.invoice_id,
+                kind=charge.kind,
             )
         )
 
@@ -96,6 +97,7 @@ def _in_order(rows: Any) -> builtins.list[OneOffCharge]:
             currency(row.currency),
             from_micros(row.recorded_at),
             row.invoice_id,
+            cast(OneOffKind, row.kind),
         )
         for row in rows
     ]

@@ -24,7 +24,7 @@ from iotbill.adapters.plan_files import parse_plan_text
 from iotbill.adapters.storage.sql import tables as t
 from iotbill.adapters.storage.sql.repository import Repository, chunks, instant, micros
 from iotbill.domain.billing_cycles import BillingMode
-from iotbill.domain.catalog import Interval, Plan
+from iotbill.domain.catalog import ContractTerms, Interval, Plan
 from iotbill.domain.credits import CreditTiming
 from iotbill.domain.customers import Customer, Device, Ownership
 from iotbill.domain.errors import Conflict, NotFound
@@ -425,6 +425,9 @@ def _columns(subscription: Subscription) -> dict[str, Any]:
         if cancellation is None
         else to_micros(cancellation.effective_at),
         "cancel_reason": None if cancellation is None else cancellation.reason,
+        "contract": None
+        if subscription.contract is None
+        else json.dumps(subscription.contract.as_json()),
         "pauses": json.dumps(
             [[to_micros(pause.start), micros(pause.end)] for pause in subscription.pauses]
         ),
@@ -450,6 +453,9 @@ def _subscription(row: Any, phases: tuple[Phase, ...]) -> Subscription:
         device_id=row.device_id,
         trial_end=instant(row.trial_end),
         cancellation=cancellation,
+        contract=None
+        if row.contract is None
+        else ContractTerms.from_json(json.loads(row.contract)),
         pauses=tuple(
             Pause(from_micros(start), instant(end)) for start, end in json.loads(row.pauses)
         ),

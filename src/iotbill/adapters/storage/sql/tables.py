@@ -163,6 +163,7 @@ subscriptions = Table(
     Column("cancel_effective_at", Micros),
     Column("pauses", Text, nullable=False, server_default=text("'[]'")),
     Column("cancel_reason", String(16)),
+    Column("contract", Text),
     PrimaryKeyConstraint("tenant_id", "id"),
     ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
     Index(None, "tenant_id", "customer_id"),
@@ -293,6 +294,7 @@ one_off_charges = Table(
     Column("currency", String(3), nullable=False),
     Column("recorded_at", Micros, nullable=False),
     Column("invoice_id", String(256)),
+    Column("kind", String(16), nullable=False, server_default=text("'one_off'")),
     PrimaryKeyConstraint("tenant_id", "id"),
     ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
     ForeignKeyConstraint(["tenant_id", "invoice_id"], ["invoices.tenant_id", "invoices.id"]),
@@ -337,6 +339,30 @@ ledger_entries = Table(
     Column("grant_id", String(256)),
     Column("document", String(256)),
     Column("memo", Text, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    Index(None, "tenant_id", "customer_id"),
+)
+
+balance_thresholds = Table(
+    "balance_thresholds",
+    metadata,
+    *_tenant_key("balance_thresholds"),
+    Column("customer_id", String(128), nullable=False),
+    Column("amount", ExactDecimal, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "customer_id", "amount"),
+    ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
+)
+
+balance_alerts = Table(
+    "balance_alerts",
+    metadata,
+    *_tenant_key("balance_alerts"),
+    Column("id", String(768), nullable=False),
+    Column("customer_id", String(128), nullable=False),
+    Column("threshold", ExactDecimal, nullable=False),
+    Column("balance", ExactDecimal, nullable=False),
+    Column("at", Micros, nullable=False),
+    Column("entry_id", String(512), nullable=False),
     PrimaryKeyConstraint("tenant_id", "id"),
     Index(None, "tenant_id", "customer_id"),
 )

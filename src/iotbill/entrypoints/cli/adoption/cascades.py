@@ -24,6 +24,10 @@ from iotbill.entrypoints.cli.adoption.options import (
 )
 from iotbill.entrypoints.cli.session import JsonOption
 
+SIMULATION_SEED = 2026
+"""The seed of ``herding --simulate`` unless ``--seed`` is given: a run is repeatable as it
+is, and the exact odds beside it do not depend on any seed."""
+
 
 def register(app: typer.Typer) -> None:
     """Add ``herding``, ``cascade``, ``capacity``, ``window`` to ``app``."""
@@ -43,7 +47,9 @@ def herding(
         str, typer.Option(help="At a posterior of exactly 1/2: own-signal, coin-flip or accept.")
     ] = "own-signal",
     simulate: Annotated[int | None, typer.Option(help="Also simulate this many sequences.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed of the simulation.")] = None,
+    seed: Annotated[
+        int, typer.Option(help="Seed of the simulation: the same seed, the same runs.")
+    ] = SIMULATION_SEED,
     as_json: JsonOption = False,
 ) -> None:
     """Information cascades: chances of no, a correct or a wrong cascade after N people.
@@ -60,8 +66,6 @@ def herding(
     choices = ", ".join(rule.value for rule in TieRule)
     if tie not in {rule.value for rule in TieRule}:
         raise InvalidInput.at("--tie", f"must be one of {choices}, got {tie!r}")
-    if simulate is not None and seed is None:
-        raise InvalidInput.at("--seed", "is required with --simulate, so the run can be repeated")
     model = Herding(
         parse_fraction(signal_accuracy, "--signal-accuracy"),
         parse_fraction(prior, "--prior"),
@@ -81,6 +85,7 @@ def herding(
         simulated = model.simulate(people, simulate, np.random.default_rng(seed))
         payload["simulated"] = {
             "runs": simulated.runs,
+            "seed": seed,
             "p_no_cascade": simulated.no_cascade,
             "p_correct_cascade": simulated.correct_cascade,
             "p_wrong_cascade": simulated.wrong_cascade,
@@ -109,6 +114,8 @@ def herding(
         row = [label, exact_text, f"{float(exact):.6f}"]
         table.add_row(*row, *([f"{frequency:.6f}"] if frequency is not None else []))
     console.print(table)
+    if simulated is not None:
+        console.print(f"Simulated with --seed {seed}: the same seed, the same runs.")
 
 
 def _threshold(threshold: str | None, payoff_a: str | None, payoff_b: str | None) -> Fraction:

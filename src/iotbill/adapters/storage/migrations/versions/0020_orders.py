@@ -6,8 +6,8 @@ its status (``placed``, ``shipped``, ``delivered``, ``cancelled``) with the
 instant of each step, the forecast run-out and the refill that opened its
 cycle, and the credit that gave it back when cancelled after billing.
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-12-06 23:00:00.000000
 """
 
@@ -16,8 +16,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017"
-down_revision = "0016"
+revision = "0020"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 

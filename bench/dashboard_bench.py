@@ -1,0 +1,319 @@
+"""Benchmark of the dashboard's overview: 10,000 customers and 120,000 invoices on PostgreSQL.
+
+Seeds a tenant in a PostgreSQL schema of its own (dropped after) with bulk
+writes, never one call per customer: 10,000 customers, subscriptions and their
+phases by ``COPY``, then a year of monthly invoices each (2025, two lines:
+the plan's fee and its usage) through the invoice repository's ``add_many``,
+10,000 at a time. Two plans of two business models in two currencies (USD
+outcome-based, EUR asset-sharing); the year's invoices are paid but for
+December's (due) and November's for one customer in ten (overdue), and one
+invoice in a hundred is void.
+
+Then times, best of three each, in the same run on the same database:
+
+* the overview, :func:`iotbill.services.analytics.overview`, exactly what
+  ``/app`` and ``GET /v1/analytics/overview`` run;
+* the floor: the bare SQL queries the overview needs, each one's rows fetched
+  and nothing built (the tenant's invoices' stored totals and state, credit
+  notes and their lines, subscriptions and phases, plans, customers).
+
+Prints both and the ratio beside the target: the overview within 3x of its
+floor. Run: ``python bench/dashboard_bench.py [--customers N] [--months M]
+[--postgres URL]``. Asserts nothing about time; says so and stops when
+PostgreSQL is unreachable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import psycopg
+from sqlalchemy import Engine, select
+
+from iotbill.adapters.plan_files import parse_plan_text
+from iotbill.adapters.storage.sql import tables as t
+from iotbill.adapters.storage.sql.engine import create_engine_for, upgrade
+from iotbill.adapters.storage.sql.lines import copy_rows
+from iotbill.adapters.storage.sql.unit_of_work import sql_unit_of_work_factory
+from iotbill.domain.catalog import Plan
+from iotbill.domain.invoices import DocumentKind, Invoice
+from iotbill.domain.invoicing import InvoiceLine
+from iotbill.domain.periods import Period
+from iotbill.services.analytics import overview
+from iotbill.services.ports import Tenant, UnitOfWorkFactory
+
+TENANT = Tenant("bench", "Bench IoT Co.")
+YEAR = 2025
+AT = datetime(YEAR + 1, 1, 10, tzinfo=UTC)
+PLANS = {
+    "USD": """\
+code: pump
+model: outcome_based
+name: Pump
+currency: USD
+interval: month
+fixed_fees: [{code: base, amount: "31.00"}]
+meters: [{code: water, event_type: pump.flow, aggregation: sum, property: m3}]
+charges: [{code: water, meter: water, model: per_unit, unit_price: "0.50"}]
+""",
+    "EUR": """\
+code: battery
+model: asset_sharing
+name: Battery
+currency: EUR
+interval: month
+fixed_fees: [{code: base, amount: "49.00"}]
+meters: [{code: energy, event_type: grid.export, aggregation: sum, property: kwh}]
+charges: [{code: energy, meter: energy, model: per_unit, unit_price: "0.12"}]
+""",
+}
+FLOOR = [
+    "SELECT id, customer_id, subscription_id, currency, period_start, status, finalized_at, "
+    "subtotal_minor, total_minor, credits, payments, balance_applied "
+    "FROM invoices WHERE tenant_id = %(tenant)s",
+    "SELECT * FROM credit_notes WHERE tenant_id = %(tenant)s ORDER BY issued_at, id",
+    "SELECT * FROM credit_note_lines WHERE tenant_id = %(tenant)s AND credit_note_id IN "
+    "(SELECT id FROM credit_notes WHERE tenant_id = %(tenant)s) "
+    "ORDER BY credit_note_id, position",
+    "SELECT * FROM subscriptions WHERE tenant_id = %(tenant)s ORDER BY id",
+    "SELECT * FROM subscription_phases WHERE tenant_id = %(tenant)s "
+    "ORDER BY subscription_id, start",
+    "SELECT * FROM plans WHERE tenant_id = %(tenant)s",
+    "SELECT * FROM customers WHERE tenant_id = %(tenant)s ORDER BY id",
+]
+"""The queries the overview's unit of work sends, as bare SQL: rows fetched, nothing built."""
+
+
+def micros(instant: datetime) -> int:
+    return int((instant - datetime(1970, 1, 1, tzinfo=UTC)) / timedelta(microseconds=1))
+
+
+def month(number: int) -> Period:
+    """Month ``number`` (0 is January) of the year, in UTC."""
+    start = datetime(YEAR + number // 12, number % 12 + 1, 1, tzinfo=UTC)
+    following = number + 1
+    return Period(start, datetime(YEAR + following // 12, following % 12 + 1, 1, tzinfo=UTC))
+
+
+def seed_customers(engine: Engine, customers: int) -> int:
+    """Customers, subscriptions and phases by COPY; the tenant's id."""
+    with engine.begin() as connection:
+        tenant_id = connection.execute(
+            select(t.tenants.c.id).where(t.tenants.c.code == TENANT.code)
+        ).scalar_one()
+        codes = list(PLANS)
+        start = micros(month(0).start)
+        rows = [(f"c{n:05d}", codes[n % len(codes)]) for n in range(customers)]
+        copy_rows(
+            connection,
+            t.customers,
+            [
+                {
+                    "tenant_id": tenant_id,
+                    "id": customer,
+                    "name": f"Customer {customer}",
+                    "currency": code,
+                    "timezone": "UTC",
+                    "billing_address": "",
+                    "tax_rate": Decimal(10),
+                    "net_terms": 30,
+                    "locale": "en",
+                }
+                for customer, code in rows
+            ],
+        )
+        copy_rows(
+            connection,
+            t.subscriptions,
+            [
+                {
+                    "tenant_id": tenant_id,
+                    "id": f"s{customer}",
+                    "customer_id": customer,
+                    "interval": "month",
+                    "billing_mode": "calendar",
+                    "start": start,
+                }
+                for customer, _ in rows
+            ],
+        )
+        copy_rows(
+            connection,
+            t.subscription_phases,
+            [
+                {
+                    "tenant_id": tenant_id,
+                    "subscription_id": f"s{customer}",
+                    "start": start,
+                    "plan_code": "pump" if code == "USD" else "battery",
+                    "plan_version": 1,
+                }
+                for customer, code in rows
+            ],
+        )
+    return int(tenant_id)
+
+
+def invoice(number: int, customer: int, plan: Plan, period_number: int) -> Invoice:
+    """The month's invoice of customer ``customer``, paid, due, overdue or void."""
+    period = month(period_number)
+    money = plan.currency
+    usage = Decimal(100 + (customer * 7 + period_number * 13) % 900)
+    (charge,) = plan.charges
+    unit_price = Decimal("0.50") if money.code == "USD" else Decimal("0.12")
+    (fee,) = plan.fixed_fees
+    lines = (
+        InvoiceLine.rounded(
+            money,
+            charge="base",
+            kind="fixed_fee",
+            description="Base fee",
+            quantity=Decimal(1),
+            unit_price=fee.amount,
+            exact_amount=fee.amount,
+        ),
+        InvoiceLine.rounded(
+            money,
+            charge=charge.code,
+            kind="usage",
+            description=charge.code,
+            quantity=usage,
+            unit_price=unit_price,
+            exact_amount=usage * unit_price,
+        ),
+    )
+    issued = period.end + timedelta(hours=1)
+    draft = Invoice(
+        id=f"s-c{customer:05d}/close/{period.start.date().isoformat()}",
+        customer_id=f"c{customer:05d}",
+        subscription_id=f"sc{customer:05d}",
+        currency=money,
+        period=period,
+        lines=lines,
+        tax_rate=Decimal(10),
+        issued_at=issued,
+        grace_until=issued,
+        kind=DocumentKind.CLOSE,
+    )
+    finalized = draft.finalize(
+        number=f"INV-{YEAR}-{number:07d}",
+        at=issued,
+        due_on=(issued + timedelta(days=30)).date(),
+    )
+    if number % 100 == 7:
+        return finalized.void(at=issued + timedelta(days=1))
+    due = period_number == 11 or (period_number == 10 and customer % 5 == 0)
+    if due:
+        return finalized
+    return finalized.pay(at=issued + timedelta(days=5))
+
+
+def seed_invoices(open_uow: UnitOfWorkFactory, customers: int, months: int) -> int:
+    plans = {}
+    with open_uow(TENANT.code, read_only=True) as uow:
+        for stored in uow.plans.latest():
+            plans[stored.plan.currency.code] = stored.plan
+    codes = list(PLANS)
+    written = 0
+    batch: list[Invoice] = []
+    for customer in range(customers):
+        plan = plans[codes[customer % len(codes)]]
+        for period_number in range(months):
+            written += 1
+            batch.append(invoice(written, customer, plan, period_number))
+        if len(batch) >= 10_000 or customer == customers - 1:
+            with open_uow(TENANT.code) as uow:
+                uow.invoices.add_many(batch)
+                uow.commit()
+            batch = []
+    return written
+
+
+def best_of(runs: int, work: Callable[[], object]) -> float:
+    times = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - began)
+    return min(times)
+
+
+def bench(engine: Engine, libpq: str, schema: str, customers: int, months: int) -> None:
+    upgrade(engine)
+    open_uow = sql_unit_of_work_factory(engine)
+    began = time.perf_counter()
+    with open_uow(TENANT.code) as uow:
+        uow.tenants.add(TENANT)
+        uow.commit()
+    for code, text in PLANS.items():
+        with open_uow(TENANT.code) as uow:
+            uow.plans.add_version(parse_plan_text(text, f"{code}.yaml"), text, month(0).start)
+            uow.commit()
+    tenant_id = seed_customers(engine, customers)
+    invoices = seed_invoices(open_uow, customers, months)
+    with psycopg.connect(libpq, autocommit=True) as connection:
+        connection.execute(f"SET search_path TO {schema}")
+        connection.execute("ANALYZE")
+    print(
+        f"PostgreSQL: seeded {customers:,} customers and {invoices:,} invoices "
+        f"in {time.perf_counter() - began:.1f} s"
+    )
+
+    figures = overview(open_uow(TENANT.code, read_only=True), AT)
+    seconds = best_of(3, lambda: overview(open_uow(TENANT.code, read_only=True), AT))
+
+    def floor_queries() -> None:
+        with psycopg.connect(libpq) as connection, connection.cursor() as cursor:
+            cursor.execute(f"SET search_path TO {schema}")
+            for query in FLOOR:
+                cursor.execute(query, {"tenant": tenant_id})
+                cursor.fetchall()
+
+    floor = best_of(3, floor_queries)
+    standing = ", ".join(f"{s.state} {s.count:,} {s.currency}" for s in figures.standing)
+    print(f"overview: MRR {', '.join(f'{a.amount} {a.currency}' for a in figures.mrr)}; {standing}")
+    print(
+        f"overview: {seconds:.2f} s | floor: the {len(FLOOR)} bare queries it needs "
+        f"{floor:.2f} s | ratio {seconds / floor:.1f}x (target: 3x or less)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--customers", type=int, default=10_000)
+    parser.add_argument("--months", type=int, default=12)
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get(
+            "IOTBILL_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+        ),
+    )
+    arguments = parser.parse_args()
+    libpq = "postgresql://" + arguments.postgres.split("://", 1)[1]
+    schema = f"iotbill_bench_{uuid.uuid4().hex[:8]}"
+    try:
+        with psycopg.connect(libpq, autocommit=True, connect_timeout=3) as connection:
+            connection.execute(f"CREATE SCHEMA {schema}")
+    except psycopg.OperationalError as error:
+        print(f"PostgreSQL skipped: {arguments.postgres} is unreachable ({error})")
+        return
+    try:
+        separator = "&" if "?" in arguments.postgres else "?"
+        engine = create_engine_for(
+            f"{arguments.postgres}{separator}options=-csearch_path%3D{schema}"
+        )
+        bench(engine, libpq, schema, arguments.customers, arguments.months)
+        engine.dispose()
+    finally:
+        with psycopg.connect(libpq, autocommit=True) as connection:
+            connection.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+if __name__ == "__main__":
+    main()
