@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from iotbill.domain.errors import Conflict, InvalidInput
+from iotbill.services.balance import customer_balance, grant_credit
 from iotbill.services.coupons import apply_coupon, create_coupon, list_coupons
 from tests.stories.world import TENANT, World, lines
 
@@ -268,3 +269,26 @@ def test_redemptions_are_refused_past_the_limit_twice_over_a_period_or_once_invo
         redeem(world, "MORE", utc(2026, 1, 20), subscription="sub-2")
     with world.open(TENANT) as uow:
         assert [r.subscription_id for r in uow.coupons.redemptions()] == ["sub-1"]
+
+
+def test_the_order_of_operations_coupons_then_tax_then_the_balance() -> None:
+    world = pump_world(tax_rate="10")
+    coupon(world, "LAUNCH20", percent="20", periods=3)
+    redeem(world, "LAUNCH20", utc(2026, 1, 1))
+    world.bill(utc(2026, 1, 1))
+    grant_credit(world.open(TENANT), customer="acme", amount="50.00", at=utc(2026, 1, 15))
+    world.usage("p1", utc(2026, 1, 20), m3=20)
+    world.bill(utc(2026, 2, 1))
+    _opening, january = world.invoices()
+    # 10.00 + 31.00 - 2.00 - 6.20 = 32.80, tax 3.28, 36.08: paid by the credit.
+    assert (january.subtotal, january.tax, january.total) == (
+        Decimal("32.80"),
+        Decimal("3.28"),
+        Decimal("36.08"),
+    )
+    assert (january.balance_applied, january.amount_due, january.status) == (
+        Decimal("36.08"),
+        Decimal(0),
+        "paid",
+    )
+    assert customer_balance(world.open(TENANT), "acme") == Decimal("13.92")

@@ -224,6 +224,8 @@ def test_a_customer_page_shows_its_invoices_devices_subscriptions_and_daily_usag
     assert cells(page, "total") == [f"{i['total']} USD" for i in newest_first]
     assert cells(page, "amount-due") == [f"{i['amount_due']} USD" for i in newest_first]
     assert cells(page, "total") == ["33.56 USD", "1764.30 USD"]  # docs/analytics.md
+    # January in Chicago, first and last day, as the PDF words it: both invoices bill it.
+    assert cells(page, "period") == ["Jan 1, 2026 – Jan 31, 2026"] * 2
     links = re.findall(r'<a class="pdf" href="([^"]+)">', page)
     assert links == [f"/app/invoices/{i['id']}.pdf" for i in newest_first]
     devices = http.get("/v1/devices", params={"customer": "acme-water"}).json()["data"]

@@ -1,7 +1,8 @@
 """``/app/customers``: the list, one customer's page, and its invoices as PDF and HTML.
 
 One customer's page shows its devices, its subscriptions, its usage per meter
-over time (a chart per meter) and its invoices, each linked to its PDF. The
+over time (a chart per meter) and its invoices, each linked to its PDF, with
+its period as first and last day in the customer's zone, as the PDF shows it. The
 usage shown by default is that of the customer's latest invoiced period, by
 day, so the chart shows what was billed last; a range and a resolution can be
 asked for (``?from=&to=&by=``), as on the usage page. Every figure comes from
@@ -27,6 +28,8 @@ from iotbill.entrypoints.api.routes.common import (
     path_id,
     subscription_view,
 )
+from iotbill.entrypoints.render.documents import period_text
+from iotbill.entrypoints.render.spelling import Spelling
 from iotbill.entrypoints.web import charts
 from iotbill.entrypoints.web.pages import PageRoute, SignedIn, page
 from iotbill.entrypoints.web.usage import Resolution, UsageQuery
@@ -83,6 +86,7 @@ def customer_page(
     subscriptions = list_subscriptions(access.uow(read_only=True), customer=owner)
     invoices = list_invoices(access.uow(read_only=True), customer=owner)
     shown = default_range(customer, invoices, access.clock.now())
+    spelling = Spelling("en", customer.currency)
     query = UsageQuery(
         customer_id,
         start or boundary_text(shown.start, customer),
@@ -104,7 +108,10 @@ def customer_page(
         customer_url=url_id(customer.id),
         devices=[device_view(device) for device in devices],
         subscriptions=[subscription_view(s) for s in subscriptions],
-        invoices=[invoice_view(invoice) for invoice in reversed(invoices)],
+        invoices=[
+            (invoice_view(invoice), period_text(invoice.period, spelling, customer.zone))
+            for invoice in reversed(invoices)
+        ],
         query=query,
         usage_charts=usage_charts,
     )
