@@ -132,7 +132,7 @@ devices = Table(
     metadata,
     *_tenant_key("devices"),
     Column("id", String(256), nullable=False),
-    # When it went out of service, or null (migration 0020).
+    # When it went out of service, or null (migration 0021).
     Column("retired_at", Micros),
     PrimaryKeyConstraint("tenant_id", "id"),
 )
