@@ -65,6 +65,7 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "credit_note_pdf": ("GET", "/v1/credit-notes/{credit_note_id}.pdf"),
     "credit_note_html": ("GET", "/v1/credit-notes/{credit_note_id}.html"),
     "analytics_overview": ("GET", "/v1/analytics/overview"),
+    "check_entitlement": ("GET", "/v1/entitlements/check"),
     "create_key": ("POST", "/v1/keys"),
     "list_keys": ("GET", "/v1/keys"),
     "revoke_key": ("POST", "/v1/keys/{key_id}/revoke"),
@@ -244,6 +245,11 @@ class IotbillClient:
 
     def analytics_overview(self, **query: Any) -> dict[str, Any]:
         return self._call("analytics_overview", params=query)
+
+    def check_entitlement(self, *, customer: str, feature: str, **query: Any) -> dict[str, Any]:
+        return self._call(
+            "check_entitlement", params={"customer": customer, "feature": feature, **query}
+        )
 
     def create_key(self, *, name: str, scopes: list[str]) -> dict[str, Any]:
         return self._call("create_key", json={"name": name, "scopes": scopes})

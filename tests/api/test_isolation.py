@@ -121,6 +121,7 @@ def test_another_tenants_key_gets_404_for_every_object_of_a(
         ("/v1/invoices", {"customer": "acme"}),
         ("/v1/invoices", {"subscription": world.ids["subscription_id"]}),
         ("/v1/credit-notes", {"invoice": world.ids["invoice_id"]}),
+        ("/v1/entitlements/check", {"customer": "acme", "feature": "readings"}),
         ("/v1/invoices/" + world.invoice_number, {}),  # by number
         ("/v1/subscriptions/sub-000001", {}),  # a guessed id: A's first subscription
     ]:

@@ -13,6 +13,7 @@ from iotbill.entrypoints.api.routes import (
     analytics,
     customers,
     documents,
+    entitlements,
     events,
     health,
     invoices,
@@ -31,6 +32,7 @@ ROUTERS: list[APIRouter] = [
     documents.router,  # before invoices: INV-2026-000001.pdf is a document, not an invoice id
     invoices.router,
     analytics.router,
+    entitlements.router,
     keys.router,
     webhooks.router,
 ]
