@@ -8,6 +8,7 @@ path. See docs/plans.md for the file format.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -178,6 +179,25 @@ def _number(text: str | None) -> Decimal | None:
 
 
 @dataclass(frozen=True, slots=True)
+class Consumable:
+    """Something a device uses up and the plan reorders (razor-blade model): its level is
+    the property of ``meter``'s events; an order is placed when the forecast run-out is
+    within ``lead_time``, and billed ``price`` once. See :mod:`iotbill.domain.models.reorder`
+    and :mod:`iotbill.domain.consumable_parsing`."""
+
+    code: str
+    meter: str
+    event_type: str
+    property: str
+    price: Decimal
+    lead_time: timedelta
+    horizon: timedelta
+    window: timedelta
+    refill_rise: Decimal
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Commitment:
     """What a plan's charges bill together per period: at least ``minimum`` (a shortfall
     is billed as a true-up), at most ``maximum`` (the excess is credited); both
@@ -214,6 +234,8 @@ class Plan:
     in instalments."""
     contract: ContractTerms | None = None
     """A lease's term, renewal, early termination fee and buy-out (``None``: no term)."""
+    consumables: tuple[Consumable, ...] = ()
+    """What its devices use up and the reorder job orders for them (razor-blade model)."""
 
     def feature(self, code: str) -> Feature | None:
         """The feature with ``code``, or ``None`` when the plan does not list it."""

@@ -147,8 +147,11 @@ def charges_for(
 
 
 def next_charge_id(customer_id: str, recorded: Sequence[OneOffCharge]) -> str:
-    """The id of the customer's next charge: ``{customer}/one-off/{n}``, n from 1."""
-    return f"{customer_id}/one-off/{len(recorded) + 1}"
+    """The id of the customer's next charge recorded by hand: ``{customer}/one-off/{n}``,
+    n from 1. Charges recorded for something else (an order's, named after the order, and
+    withdrawn if it is cancelled first) do not count, so no id is ever given twice."""
+    prefix = f"{customer_id}/one-off/"
+    return f"{prefix}{sum(1 for charge in recorded if charge.id.startswith(prefix)) + 1}"
 
 
 def _positive(value: object, field: str, problems: ProblemCollector) -> Decimal | None:

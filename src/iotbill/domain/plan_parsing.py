@@ -25,6 +25,7 @@ from iotbill.domain.catalog import (
     Meter,
     Plan,
 )
+from iotbill.domain.consumable_parsing import parse_consumables
 from iotbill.domain.errors import InvalidInput, ProblemCollector
 from iotbill.domain.feature_parsing import parse_features
 from iotbill.domain.fields import FieldReader
@@ -54,6 +55,7 @@ PLAN_FIELDS = (
     "at_term_end",
     "early_termination_fee",
     "buy_out",
+    "consumables",
 )
 METER_FIELDS = (
     "code",
@@ -120,6 +122,7 @@ def parse_plan(data: Any) -> Plan:
     )
     one_offs = parse_one_off_charges(reader, plan_currency)
     contract = parse_contract(reader, plan_currency, fees)
+    consumables = parse_consumables(reader, meters_by_code, plan_currency)
     charge_codes = [c.code if c else None for c in (*charges, *usage_charges)]
     check_commitment(reader, commitment, charge_codes, fees)
     fee_codes = _raw_codes(fee_items)
@@ -157,6 +160,7 @@ def parse_plan(data: Any) -> Plan:
         features=features,
         one_off_charges=tuple(c for c in one_offs if c is not None),
         contract=contract,
+        consumables=consumables,
     )
 
 

@@ -36,6 +36,7 @@ from iotbill.domain.entitlement_checks import EntitlementAlert
 from iotbill.domain.event_table import EventTable
 from iotbill.domain.events import UsageEvent
 from iotbill.domain.invoices import CreditNote, Invoice, InvoiceStatus, InvoiceSummary
+from iotbill.domain.models.orders import Order
 from iotbill.domain.one_off_charges import OneOffCharge
 from iotbill.domain.payments import Notice, Payment
 from iotbill.domain.periods import Period
@@ -458,6 +459,31 @@ class OneOffChargeRepository(Protocol):
         """Record the invoice of each of ``charges`` (their ``invoice_id``)."""
         ...
 
+    def withdraw(self, id: str) -> None:
+        """Remove the charge ``id`` before any invoice bills it (a cancelled order's);
+        :class:`NotFound` if it is unknown, :class:`Conflict` if an invoice billed it."""
+        ...
+
+
+class OrderRepository(Protocol):
+    """Reorders of consumables (razor-blade model): placed, then moved on step by step."""
+
+    def add(self, order: Order) -> None:
+        """Store a placed order; :class:`Conflict` if its id is taken."""
+        ...
+
+    def save(self, order: Order) -> None:
+        """Store an order's new step; :class:`NotFound` if it was never added."""
+        ...
+
+    def get(self, id: str) -> Order:
+        """The order ``id``; :class:`NotFound` if there is none."""
+        ...
+
+    def list(self, customer: str | None = None) -> builtins.list[Order]:
+        """The orders (of ``customer``), by placing time, then id."""
+        ...
+
 
 class EntitlementAlertRepository(Protocol):
     """Alerts of metered entitlements: each recorded once, by its key (subscription,
@@ -734,6 +760,7 @@ class UnitOfWork(Protocol):
     credit_notes: CreditNoteRepository
     credits: CreditRepository
     one_off_charges: OneOffChargeRepository
+    orders: OrderRepository
     coupons: CouponRepository
     events: EventStore
     api_keys: ApiKeyRepository

@@ -34,6 +34,7 @@ from iotbill.domain.event_table import STORED, EventTable
 from iotbill.domain.events import UsageEvent
 from iotbill.domain.invoices import CreditNote, Invoice, InvoiceStatus, InvoiceSummary
 from iotbill.domain.metering.selection import select
+from iotbill.domain.models.orders import Order
 from iotbill.domain.one_off_charges import OneOffCharge
 from iotbill.domain.payments import Notice, Payment, notice_order
 from iotbill.domain.periods import Period
@@ -58,6 +59,7 @@ from iotbill.services.ports import (
     IdempotencyRepository,
     InvoiceRepository,
     OneOffChargeRepository,
+    OrderRepository,
     PlanRepository,
     PreparedEvents,
     StoredPlan,
@@ -91,6 +93,7 @@ class TenantData:
     grants: dict[str, CreditGrant] = field(default_factory=dict)
     ledger: dict[str, LedgerEntry] = field(default_factory=dict)
     one_off_charges: dict[str, OneOffCharge] = field(default_factory=dict)
+    orders: dict[str, Order] = field(default_factory=dict)
     thresholds: dict[str, tuple[Decimal, ...]] = field(default_factory=dict)
     alerts: dict[str, BalanceAlert] = field(default_factory=dict)
     coupons: dict[str, Coupon] = field(default_factory=dict)
@@ -149,6 +152,7 @@ class MemoryUnitOfWork:
                 "invoices",
                 "credit_notes",
                 "one_off_charges",
+                "orders",
                 "coupons",
                 "redemptions",
                 "thresholds",
@@ -181,6 +185,7 @@ class MemoryUnitOfWork:
         self.credit_notes: CreditNoteRepository = MemoryCreditNoteRepository(self)
         self.credits: CreditRepository = MemoryCreditRepository(self)
         self.one_off_charges: OneOffChargeRepository = MemoryOneOffChargeRepository(self)
+        self.orders: OrderRepository = MemoryOrderRepository(self)
         self.coupons: CouponRepository = MemoryCouponRepository(self)
         self.events: EventStore = MemoryEventStore(self)
         self.api_keys: ApiKeyRepository = MemoryApiKeyRepository(self)
@@ -717,6 +722,33 @@ class MemoryOneOffChargeRepository(_Repository):
         for charge in charges:
             if stored[charge.id].invoice_id is None:
                 stored[charge.id] = charge
+
+    def withdraw(self, id: str) -> None:
+        stored = self._data().one_off_charges
+        if _get(stored, id, "one-off charge").invoice_id is not None:
+            raise Conflict(f"one-off charge {id!r} is billed already")
+        del stored[id]
+
+
+class MemoryOrderRepository(_Repository):
+    def add(self, order: Order) -> None:
+        _get(self._data().customers, order.customer_id, "customer")
+        _add(self._data().orders, order.id, order, "order")
+
+    def save(self, order: Order) -> None:
+        _get(self._data().orders, order.id, "order")
+        self._data().orders[order.id] = order
+
+    def get(self, id: str) -> Order:
+        return _get(self._data().orders, id, "order")
+
+    def list(self, customer: str | None = None) -> builtins.list[Order]:
+        found = [
+            order
+            for order in self._data().orders.values()
+            if customer is None or order.customer_id == customer
+        ]
+        return sorted(found, key=lambda order: (order.placed_at, order.id))
 
 
 class MemoryCouponRepository(_Repository):

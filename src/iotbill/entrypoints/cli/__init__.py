@@ -30,6 +30,7 @@ from iotbill.entrypoints.cli import (
     ingest,
     invoices,
     mqtt,
+    orders,
     plans,
     preview,
     serve,
@@ -60,6 +61,7 @@ subscriptions.register(app)
 invoices.register(app)
 credits.register(app)
 charges.register(app)
+orders.register(app)
 coupons.register(app)
 documents.register(invoices.invoices_app, invoices.credit_notes_app)
 billing.register(app)

@@ -6,10 +6,11 @@ import builtins
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 
 from iotbill.adapters.storage.sql import tables as t
 from iotbill.adapters.storage.sql.repository import Repository, chunks
+from iotbill.domain.errors import Conflict, NotFound
 from iotbill.domain.money import currency
 from iotbill.domain.one_off_charges import OneOffCharge, OneOffKind
 from iotbill.domain.periods import from_micros, to_micros
@@ -72,6 +73,17 @@ class SqlOneOffChargeRepository(Repository):
                 for charge in charges
             ],
         )
+
+    def withdraw(self, id: str) -> None:
+        table = t.one_off_charges
+        found = self._execute(
+            select(table.c.invoice_id).where(self._mine(table), table.c.id == id)
+        ).first()
+        if found is None:
+            raise NotFound(f"unknown one-off charge {id!r}")
+        if found.invoice_id is not None:
+            raise Conflict(f"one-off charge {id!r} is billed already")
+        self._execute(delete(table).where(self._mine(table), table.c.id == id))
 
 
 def _in_order(rows: Any) -> builtins.list[OneOffCharge]:

@@ -301,6 +301,31 @@ one_off_charges = Table(
     Index(None, "tenant_id", "customer_id", "invoice_id"),
 )
 
+orders = Table(
+    "orders",
+    metadata,
+    *_tenant_key("orders"),
+    Column("id", String(256), nullable=False),
+    Column("customer_id", String(128), nullable=False),
+    Column("device_id", String(128), nullable=False),
+    Column("consumable", String(128), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("price", ExactDecimal, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("placed_at", Micros, nullable=False),
+    Column("shipped_at", Micros),
+    Column("delivered_at", Micros),
+    Column("cancelled_at", Micros),
+    Column("run_out", Micros, nullable=False),
+    Column("cycle_start", Micros),
+    Column("charge_id", String(256), nullable=False),
+    Column("credit_id", String(256)),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
+    Index(None, "tenant_id", "customer_id"),
+)
+
 ledger_entries = Table(
     "ledger_entries",
     metadata,

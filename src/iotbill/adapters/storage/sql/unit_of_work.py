@@ -17,6 +17,7 @@ from iotbill.adapters.storage.sql.entitlements import SqlEntitlementAlertReposit
 from iotbill.adapters.storage.sql.events import SqlEventStore
 from iotbill.adapters.storage.sql.invoices import SqlCreditNoteRepository, SqlInvoiceRepository
 from iotbill.adapters.storage.sql.one_off_charges import SqlOneOffChargeRepository
+from iotbill.adapters.storage.sql.orders import SqlOrderRepository
 from iotbill.adapters.storage.sql.repositories import (
     SqlCustomerRepository,
     SqlDeviceRepository,
@@ -39,6 +40,7 @@ from iotbill.services.ports import (
     IdempotencyRepository,
     InvoiceRepository,
     OneOffChargeRepository,
+    OrderRepository,
     PlanRepository,
     SubscriptionRepository,
     TenantRepository,
@@ -80,6 +82,7 @@ class SqlUnitOfWork:
         self.one_off_charges: OneOffChargeRepository = SqlOneOffChargeRepository(
             self._connection, self._tenant_id
         )
+        self.orders: OrderRepository = SqlOrderRepository(self._connection, self._tenant_id)
         self.coupons: CouponRepository = SqlCouponRepository(self._connection, self._tenant_id)
         self.events: EventStore = SqlEventStore(self._connection, self._tenant_id)
         self.api_keys: ApiKeyRepository = SqlApiKeyRepository(self._connection, self._tenant_id)
