@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from iotbill.adapters.storage.memory import MemoryStore
 from iotbill.domain.customers import Customer
 from iotbill.domain.entitlement_checks import (
     alerts_reached,
@@ -19,6 +20,7 @@ from iotbill.domain.entitlements import BooleanFeature, MeteredFeature, StaticFe
 from iotbill.domain.errors import InvalidInput
 from iotbill.domain.pricing import Graduated, Tier, Usage
 from iotbill.domain.subscriptions import change_plan, subscribe
+from iotbill.services.entitlements import check_entitlement
 from tests.unit.conftest import plan, problems_of
 
 EXAMPLES = Path(__file__).parents[2] / "examples" / "models"
@@ -211,3 +213,12 @@ def test_alerts_are_reached_at_their_share_of_the_allowance() -> None:
     assert reached == [[], [], ["80"], ["80"], ["80", "100"]]
     [alert] = alerts_reached(feature, window, "acme", Decimal(800), at=window.as_of)
     assert alert.key == ("s", "readings", utc(2026, 1, 1), Decimal(80))
+
+
+def test_a_check_with_a_naive_instant_and_a_bad_feature_names_both() -> None:
+    store = MemoryStore().unit_of_work_factory()
+    with pytest.raises(InvalidInput) as caught:
+        check_entitlement(
+            store("default"), customer="acme", feature="x\0y", as_of=datetime(2026, 1, 1)
+        )
+    assert [problem.location for problem in caught.value.problems] == ["as_of", "feature"]

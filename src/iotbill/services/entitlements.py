@@ -33,7 +33,7 @@ from iotbill.domain.entitlement_checks import (
     usage_window,
 )
 from iotbill.domain.entitlements import Feature, MeteredFeature
-from iotbill.domain.errors import InvalidInput
+from iotbill.domain.errors import InvalidInput, ProblemCollector
 from iotbill.domain.input_rules import ID_LIMITS, text_problem
 from iotbill.domain.periods import require_aware
 from iotbill.domain.quantities import decimal_text
@@ -55,9 +55,14 @@ def check_entitlement(
     force lists the feature answers. None listing it answers no, saying why.
     :class:`~iotbill.domain.errors.NotFound` for an unknown customer.
     """
-    as_of = require_aware(as_of, "as_of")
+    problems = ProblemCollector()
+    try:
+        as_of = require_aware(as_of, "as_of")
+    except InvalidInput as error:
+        problems.extend(error.problems)
     if (wrong := text_problem(feature, ID_LIMITS["code"])) is not None:
-        raise InvalidInput.at("feature", wrong)
+        problems.add("feature", wrong)
+    problems.raise_if_any()
     with uow:
         owner = uow.customers.get(customer)
         subscriptions = uow.subscriptions.list(customer)

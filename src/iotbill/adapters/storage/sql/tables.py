@@ -132,6 +132,8 @@ devices = Table(
     metadata,
     *_tenant_key("devices"),
     Column("id", String(256), nullable=False),
+    # When it went out of service, or null (migration 0021).
+    Column("retired_at", Micros),
     PrimaryKeyConstraint("tenant_id", "id"),
 )
 
