@@ -127,6 +127,7 @@ def test_a_customer_subscribes_and_scripts_read_it_back(store: Store) -> None:
             "id": "pump-1",
             "owner": "acme",
             "ownership": [{"customer": "acme", "from": "2026-01-01T05:00:00+00:00"}],
+            "retired_at": None,
         }
     ]
     (plan_view,) = store.json("plans", "list")

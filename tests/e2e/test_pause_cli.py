@@ -31,6 +31,7 @@ def test_a_pause_and_a_resumption_are_billed_around(tmp_path: Path) -> None:
     resumed = store.json("subscriptions", "resume", "sub-1", "--at", "2026-02-15")
     assert resumed["pauses"][0]["end"] == "2026-02-15T00:00:00+00:00"
     store.ok("bill-run", "--as-of", "2026-03-01T00:00:00Z")
+    assert "paused    from 2026-01-11 to 2026-02-15" in store.ok("subscriptions", "show", "sub-1")
     listed = sorted(store.json("invoices", "list"), key=lambda invoice: invoice["issued_at"])
     shown = [store.json("invoices", "show", invoice["id"]) for invoice in listed]
     assert [

@@ -12,6 +12,7 @@ import pytest
 from iotbill.domain.errors import Conflict, InvalidInput
 from iotbill.services.balance import customer_balance, grant_credit
 from iotbill.services.coupons import apply_coupon, create_coupon, list_coupons
+from iotbill.services.one_off_charges import add_one_off_charge
 from tests.stories.world import TENANT, World, lines
 
 PUMP = """\
@@ -292,3 +293,24 @@ def test_the_order_of_operations_coupons_then_tax_then_the_balance() -> None:
         "paid",
     )
     assert customer_balance(world.open(TENANT), "acme") == Decimal("13.92")
+
+
+def test_a_coupon_never_discounts_a_one_off_charge() -> None:
+    world = pump_world()
+    coupon(world, "HALF", percent="50")
+    redeem(world, "HALF", utc(2026, 1, 1))
+    add_one_off_charge(
+        world.open(TENANT),
+        customer="acme",
+        description="Installation",
+        amount="120.00",
+        at=utc(2026, 1, 1),
+    )
+    world.bill(utc(2026, 1, 1))
+    (opening,) = world.invoices()
+    # Half of the fee, none of the installation.
+    assert lines(opening) == [
+        ("fixed_fee", "base", "31.00"),
+        ("discount", "HALF", "-15.50"),
+        ("one_off", "acme/one-off/1", "120.00"),
+    ]

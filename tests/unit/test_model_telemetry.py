@@ -1,15 +1,16 @@
-"""The seeded telemetry of the irrigation pumps and the insured cars."""
+"""The seeded telemetry of the irrigation pumps, the insured cars and the printers."""
 
 from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
 from decimal import Decimal
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from iotbill.demo.telemetry import car_trips, seasonal_pump_flow
+from iotbill.demo.telemetry import InkLevels, car_trips, seasonal_pump_flow
 
 CHICAGO = ZoneInfo("America/Chicago")
 
@@ -53,3 +54,19 @@ def test_a_car_drives_long_days_now_and_then_and_brakes_at_its_own_rate() -> Non
                 miles_by_day[day] += event.properties["miles"]
     assert set(kinds) == {"car.trip", "car.harsh_brake"}
     assert any(miles > 250 for miles in miles_by_day.values())  # a capped road trip
+
+
+def test_a_printer_s_ink_falls_carries_over_months_and_is_refilled_once_dry() -> None:
+    rng = np.random.default_rng(3)
+    ink = InkLevels()
+    january = list(ink("printer-1", *month(1), CHICAGO, rng))
+    february = list(ink("printer-1", *month(2), CHICAGO, rng))
+    levels = [event.properties["level"] for event in january + february]
+    assert len(january) == 31 * 4 and levels[0] == Decimal(100)
+    # The level only falls, but right after a reading of 0: then it is 100 again.
+    for before, after in pairwise(levels):
+        assert after <= before or (before == 0 and after == 100)
+    assert levels.count(Decimal(0)) >= 2  # dry at least twice in two months
+    assert february[0].properties["level"] <= january[-1].properties["level"]
+    # Called afresh from the start (a demo run again), the first reading is full again.
+    assert next(ink("printer-1", *month(1), CHICAGO, np.random.default_rng(3))) == january[0]

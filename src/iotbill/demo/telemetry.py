@@ -9,7 +9,8 @@ gives the same month:
 * vending machines report each sale, and their modem reports its data use daily;
 * irrigation pumps report the water moved each day, little in winter, much in summer;
 * insured cars report each trip's miles, and each harsh braking, by driver;
-* pumps sold outright report a fault now and then (an alert sent by SMS).
+* pumps sold outright report a fault now and then (an alert sent by SMS);
+* printers report their ink level every six hours (:class:`InkLevels`).
 """
 
 from __future__ import annotations
@@ -142,3 +143,39 @@ def pump_alerts(
                 kind = str(rng.choice(["dry_run", "overpressure", "overheat"]))
                 yield _event(rng, "pump.alert", device, when, fault=kind)
         at += timedelta(days=1)
+
+
+class InkLevels:
+    """``printer.ink`` readings every six hours: the cartridge's level in percent, falling
+    by the pages printed (busier on weekdays, with a printer's own pace), and back to 100
+    the reading after one of 0 (the customer put in the cartridge reordered for it).
+
+    The level carries over from one call to the next for the same device when the calls
+    follow each other (``start`` is the previous ``end``); a call from anywhere else starts
+    with a full cartridge, so a demo run again gives the same readings for the same seed.
+    """
+
+    def __init__(self) -> None:
+        self._carried: dict[str, tuple[datetime, float, float]] = {}
+
+    def __call__(
+        self,
+        device: str,
+        start: datetime,
+        end: datetime,
+        local: ZoneInfo,
+        rng: np.random.Generator,
+    ) -> Iterator[UsageEvent]:
+        carried = self._carried.get(device)
+        if carried is not None and carried[0] == start:
+            _, level, pace = carried
+        else:
+            level, pace = 100.0, float(rng.uniform(3.5, 6.5))  # percent a day
+        at = start
+        while at < end:
+            yield _event(rng, "printer.ink", device, at, level=Decimal(f"{level:.1f}"))
+            busy = 1.2 if at.astimezone(local).weekday() < 5 else 0.5
+            used = max(0.0, rng.normal(pace * busy / 4, pace / 20))
+            level = 100.0 if level <= 0 else max(0.0, level - used)
+            at += 6 * HOUR
+        self._carried[device] = (end, level, pace)

@@ -23,12 +23,12 @@ Both are frozen values; building one validates every field and raises
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from iotbill.domain.errors import InvalidInput, Problem, ProblemCollector
+from iotbill.domain.errors import Conflict, InvalidInput, Problem, ProblemCollector
 from iotbill.domain.input_rules import id_problem, instant_problem, text_problem
 from iotbill.domain.money import Currency, currency, parse_decimal
 from iotbill.domain.periods import Period, require_aware, zone
@@ -183,10 +183,12 @@ class Ownership:
 
 @dataclass(frozen=True, slots=True)
 class Device:
-    """A connected thing and who owned it when: ``ownership`` sorted by ``start``, strictly."""
+    """A connected thing and who owned it when: ``ownership`` sorted by ``start``, strictly;
+    ``retired_at``: from when it is out of service (it reports no usage from then on)."""
 
     id: str
     ownership: tuple[Ownership, ...]
+    retired_at: datetime | None = None
 
     def __post_init__(self) -> None:
         problems = ProblemCollector()
@@ -279,5 +281,30 @@ class Device:
                     f"must be after {self.moved_at.isoformat()}, when device {self.id!r} passed"
                     f" to {self.owner!r} (a device never has two owners at once)",
                 )
+        if self.retired_at is not None:
+            problems.add("id", f"device {self.id!r} is retired since {self.retired_at.isoformat()}")
         problems.raise_if_any()
         return Device(self.id, (*self.ownership, Ownership(to_customer, start)))
+
+    def retire(self, at: datetime) -> Device:
+        """The device out of service from ``at`` on: no usage is accepted from then on.
+
+        ``at`` must be after the latest owner's start; a device retires once
+        (:class:`~iotbill.domain.errors.Conflict` the second time).
+        """
+        if self.retired_at is not None:
+            raise Conflict(
+                f"device {self.id!r} is retired already, since {self.retired_at.isoformat()}"
+            )
+        at = require_aware(at, "at")
+        if at <= self.moved_at:
+            raise InvalidInput.at(
+                "at",
+                f"must be after {self.moved_at.isoformat()}, when device {self.id!r} passed to"
+                f" {self.owner!r}",
+            )
+        return replace(self, retired_at=at)
+
+    def retired_by(self, instant: datetime) -> bool:
+        """Whether the device is out of service at ``instant``."""
+        return self.retired_at is not None and instant >= self.retired_at

@@ -109,6 +109,7 @@ def device_json(device: Device) -> dict[str, Any]:
         "ownership": [
             {"customer": entry.customer_id, "from": _iso(entry.start)} for entry in device.ownership
         ],
+        "retired_at": None if device.retired_at is None else _iso(device.retired_at),
     }
 
 

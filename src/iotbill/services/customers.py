@@ -182,6 +182,36 @@ def move_device(uow: UnitOfWork, id: str, *, to_customer: str, at: Moment) -> Mo
     return MovedDevice(moved, events)
 
 
+def retire_device(uow: UnitOfWork, id: str, *, at: Moment) -> Device:
+    """Device ``id`` out of service from ``at`` on (a date: its owner's midnight): usage it
+    reports from then on is refused at ingest, and it cannot move again.
+
+    ``at`` must be after its owner's start, and after every event of it already stored:
+    a retired device has no usage after its retirement, so none is left unbilled or billed
+    against the rule. :class:`InvalidInput` naming the problem (nothing stored);
+    :class:`NotFound` for an unknown device; :class:`Conflict` if it is retired already.
+    """
+    with uow:
+        uow.devices.hold(to_move=True)  # batches of events being stored are stored first
+        device = uow.devices.get(id)
+        problems = ProblemCollector()
+        retired_at = collect_instant(at, uow.customers.get(device.owner), "at", problems)
+        problems.raise_if_any()
+        assert retired_at is not None
+        retired = device.retire(retired_at)
+        after = uow.events.earliest_of_device(id, device.owner, retired_at)
+        if after is not None:
+            raise InvalidInput.at(
+                "at",
+                f"device {id!r} has usage stored at {after.isoformat()}, from"
+                f" {retired_at.isoformat()} on: a retired device reports no usage, so retire it"
+                " after its last event",
+            )
+        uow.devices.save(retired)
+        uow.commit()
+    return retired
+
+
 def _refuse_moving_invoiced_events(
     uow: UnitOfWork, device: Device, to_customer: str, first: datetime
 ) -> None:

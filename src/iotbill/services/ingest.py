@@ -339,7 +339,13 @@ class _Screen:
             self.devices.update(found)
             self._unknown.update(new - found.keys())
         devices = {id: self.devices[id] for id in named if id in self.devices}
-        for line, owner in zip(lines, _owners(events, devices), strict=True):
+        owners = _owners(events, devices)
+        retired = {id for id, device in devices.items() if device.retired_at is not None}
+        if retired:  # a retired device reports no usage from its retirement on
+            for index, event in enumerate(events):
+                if event.device in retired and devices[event.device].retired_by(event.timestamp):
+                    owners[index] = None
+        for line, owner in zip(lines, owners, strict=True):
             line.customer = owner
             line.refusal = None if owner is not None else self._no_owner(line.event)
 
@@ -418,6 +424,12 @@ class _Screen:
         device = self.devices.get(event.device)
         if device is None:
             return f"device: unknown device {event.device!r} (add it first)"
+        if device.retired_by(event.timestamp):
+            assert device.retired_at is not None
+            return (
+                f"timestamp: device {event.device!r} is retired since"
+                f" {device.retired_at.isoformat()}: it reports no usage from then on"
+            )
         return (
             f"timestamp: device {event.device!r} had no owner at {event.timestamp.isoformat()} "
             f"(its first owner starts at {device.ownership[0].start.isoformat()})"

@@ -31,6 +31,7 @@ MODELS: dict[str, str] = {
     "lease": "iotbill.demo.models.lease",
     "outcome-commitment": "iotbill.demo.models.outcome_commitment",
     "pay-per-mile": "iotbill.demo.models.pay_per_mile",
+    "razor-blade": "iotbill.demo.models.razor_blade",
     "retail-instalments": "iotbill.demo.models.retail_instalments",
 }
 """Each model's name and the module that defines its ``DEMO``."""

@@ -84,6 +84,7 @@ class DeviceOut(Out):
     id: str
     owner: str
     ownership: list[Ownership]
+    retired_at: str | None = Field(None, description="Out of service from then; else null.")
 
 
 class DeviceMoveOut(Out):

@@ -1,4 +1,4 @@
-"""``iotbill devices add|move|list|import``: devices and who owned them when."""
+"""``iotbill devices add|move|retire|list|import``: devices and who owned them when."""
 
 from __future__ import annotations
 
@@ -81,6 +81,37 @@ def move_command(
     )
 
 
+@devices_app.command("retire")
+def retire_command(
+    id: Annotated[str, typer.Argument(help="Device id.")],
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help=f"Out of service from then (default: now). {FROM_HELP}"),
+    ] = None,
+) -> None:
+    """Retire a device: from --at on, usage it reports is refused at ingest, with the
+    reason, and it cannot move again; it stays listed, as retired.
+
+    --at must be after its owner's start and after its last stored event. Exit codes:
+    0 ok, 2 invalid --at (nothing stored), 3 unknown device, 4 retired already.
+    """
+    from iotbill.entrypoints.cli.options import parse_date_or_instant
+    from iotbill.entrypoints.cli.output import flag_names
+    from iotbill.entrypoints.views import device_json
+    from iotbill.services.customers import retire_device
+
+    current = session()
+    moment = current.now() if at is None else parse_date_or_instant(at, "--at")
+    with flag_names(at="--at"):
+        device = retire_device(current.uow(), id, at=moment)
+    assert device.retired_at is not None
+    current.emit(
+        device_json(device),
+        f"retired device {device.id} from {device.retired_at.isoformat()};"
+        " usage it reports from then on is refused",
+    )
+
+
 @devices_app.command("list")
 def list_command(
     customer: Annotated[
@@ -88,7 +119,7 @@ def list_command(
     ] = None,
 ) -> None:
     """List devices with their owners, in each owner's zone."""
-    from iotbill.entrypoints.cli.output import local_text, print_table, table
+    from iotbill.entrypoints.cli.output import local_text, print_table, table, zoned_text
     from iotbill.entrypoints.views import device_json
     from iotbill.services.customers import list_customers, list_devices
 
@@ -97,8 +128,9 @@ def list_command(
 
     def print_devices() -> None:
         zones = {c.id: c.timezone for c in list_customers(current.uow())}
-        shown = table("Devices", "Id", "Owner", "Since", "Earlier owners")
+        shown = table("Devices", "Id", "Owner", "Since", "Earlier owners", "Retired")
         for device in devices:
+            retired = device.retired_at
             earlier = [
                 f"{entry.customer_id} from {local_text(entry.start, zones[entry.customer_id])}"
                 for entry in device.ownership[:-1]
@@ -108,6 +140,7 @@ def list_command(
                 device.owner,
                 local_text(device.moved_at, zones[device.owner]),
                 "; ".join(earlier) or "-",
+                "-" if retired is None else zoned_text(retired, zones[device.owner]),
             )
         print_table(shown)
 

@@ -364,6 +364,9 @@ def _print_subscription(subscription: Subscription, invoices: list[Invoice], tim
             f"  cancelled {cancellation.timing}, requested "
             f"{local_text(cancellation.requested_at, timezone)}"
         )
+    for pause in subscription.pauses:
+        until = "not resumed yet" if pause.end is None else local_text(pause.end, timezone)
+        typer.echo(f"  paused    from {local_text(pause.start, timezone)} to {until}")
     if subscription.contract is not None:
         terms = subscription.contract.as_json()
         fee = terms["early_termination_fee"]

@@ -132,6 +132,25 @@ class SqlPlanRepository(Repository):
         )
         return [self._plan(row) for row in self._execute(statement)]
 
+    def archive(self, code: str, at: datetime) -> None:
+        self.versions(code)
+        archives = t.plan_archives
+        found = self.archived().get(code)
+        if found is not None:
+            raise Conflict(f"plan {code!r} is archived already, since {found.isoformat()}")
+        self._execute(
+            insert(archives).values(
+                tenant_id=self._tenant_id(), code=code, archived_at=to_micros(at)
+            )
+        )
+
+    def archived(self) -> dict[str, datetime]:
+        archives = t.plan_archives
+        rows = self._execute(
+            select(archives.c.code, archives.c.archived_at).where(self._mine(archives))
+        )
+        return {code: from_micros(at) for code, at in rows}
+
     def _stored(self, code: str) -> list[StoredPlan]:
         statement = (
             select(t.plans)
@@ -234,7 +253,11 @@ def _customer(row: Any) -> Customer:
 class SqlDeviceRepository(Repository):
     def add(self, device: Device) -> None:
         self._refuse_taken(t.devices, "device", device.id)
-        self._execute(insert(t.devices).values(tenant_id=self._tenant_id(), id=device.id))
+        self._execute(
+            insert(t.devices).values(
+                tenant_id=self._tenant_id(), id=device.id, retired_at=_micros(device.retired_at)
+            )
+        )
         self._insert_owners(device)
 
     def add_many(self, devices: Sequence[Device]) -> None:
@@ -266,9 +289,14 @@ class SqlDeviceRepository(Repository):
 
     def save(self, device: Device) -> None:
         self._require(t.devices, "device", id=device.id)
-        owners = t.device_owners
+        owners, devices = t.device_owners, t.devices
         self._execute(delete(owners).where(self._mine(owners), owners.c.device_id == device.id))
         self._insert_owners(device)
+        self._execute(
+            update(devices)
+            .where(self._mine(devices), devices.c.id == device.id)
+            .values(retired_at=_micros(device.retired_at))
+        )
 
     def _insert_owners(self, device: Device) -> None:
         for customer_id in {entry.customer_id for entry in device.ownership}:
@@ -301,8 +329,14 @@ class SqlDeviceRepository(Repository):
         for device_id, valid_from, customer_id in sorted(self._rows_in(query, ids)):
             ownership = Ownership(customer_id, from_micros(valid_from))
             histories.setdefault(device_id, []).append(ownership)
+        retired_query = (
+            "SELECT id, retired_at FROM devices"
+            " WHERE tenant_id = ? AND retired_at IS NOT NULL AND id IN ({})"
+        )
+        retired = {id: from_micros(at) for id, at in self._rows_in(retired_query, ids)}
         return {
-            device_id: Device(device_id, tuple(history)) for device_id, history in histories.items()
+            device_id: Device(device_id, tuple(history), retired.get(device_id))
+            for device_id, history in histories.items()
         }
 
     def history_length(self) -> int:
@@ -460,3 +494,7 @@ def _subscription(row: Any, phases: tuple[Phase, ...]) -> Subscription:
             Pause(from_micros(start), instant(end)) for start, end in json.loads(row.pauses)
         ),
     )
+
+
+def _micros(instant: datetime | None) -> int | None:
+    return None if instant is None else to_micros(instant)

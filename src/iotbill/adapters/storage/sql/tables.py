@@ -110,6 +110,16 @@ plans = Table(
     PrimaryKeyConstraint("tenant_id", "code", "version"),
 )
 
+# Plans that take no new subscriptions, and since when (migration 0022).
+plan_archives = Table(
+    "plan_archives",
+    metadata,
+    *_tenant_key("plan_archives"),
+    Column("code", String(128), nullable=False),
+    Column("archived_at", Micros, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "code"),
+)
+
 customers = Table(
     "customers",
     metadata,
@@ -132,6 +142,8 @@ devices = Table(
     metadata,
     *_tenant_key("devices"),
     Column("id", String(256), nullable=False),
+    # When it went out of service, or null (migration 0021).
+    Column("retired_at", Micros),
     PrimaryKeyConstraint("tenant_id", "id"),
 )
 
