@@ -20,9 +20,11 @@ Each function is one unit of work: it enters the (not yet entered)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from iotbill.domain.catalog import PlanDocument
 from iotbill.domain.errors import InvalidInput, NotFound, Problem
+from iotbill.domain.periods import require_aware
 from iotbill.services.ports import Clock, StoredPlan, UnitOfWork
 
 
@@ -102,3 +104,20 @@ def _kept_fields(latest: StoredPlan, currency_code: str, interval: str) -> list[
             )
         )
     return problems
+
+
+def archive_plan(uow: UnitOfWork, code: str, at: datetime) -> datetime:
+    """Archive plan ``code`` from ``at``: no new subscription takes it, and none moves onto
+    it (``subscriptions create|change|migrate`` refuse it), while the subscriptions on it
+    keep billing, at their versions. Its versions stay readable. :class:`NotFound` for an
+    unknown code; :class:`Conflict` if it is archived already."""
+    with uow:
+        uow.plans.archive(code, require_aware(at, "at"))
+        uow.commit()
+    return at
+
+
+def archived_plans(uow: UnitOfWork) -> dict[str, datetime]:
+    """When each archived plan was archived, by code."""
+    with uow:
+        return uow.plans.archived()

@@ -196,6 +196,15 @@ class PlanRepository(Protocol):
         """The latest version of every plan, by code."""
         ...
 
+    def archive(self, code: str, at: datetime) -> None:
+        """Archive plan ``code`` from ``at``: it takes no new subscriptions (those on it keep
+        billing); :class:`NotFound` for an unknown code, :class:`Conflict` if archived."""
+        ...
+
+    def archived(self) -> dict[str, datetime]:
+        """When each archived plan was archived, by code."""
+        ...
+
 
 class CustomerRepository(Protocol):
     def add(self, customer: Customer) -> None: ...

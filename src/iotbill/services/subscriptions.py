@@ -241,6 +241,8 @@ def migrate_subscriptions(uow: UnitOfWork, plan: str, *, at: Moment) -> Migratio
     """
     with uow:
         target = uow.plans.get(plan)
+        if (archived := uow.plans.archived().get(plan)) is not None:
+            raise InvalidInput.at("plan", _archived(plan, archived))
         customers: dict[str, Customer] = {}
         migrated: list[Subscription] = []
         skipped: list[Skipped] = []
@@ -309,6 +311,9 @@ def find_plan(
     except NotFound:
         problems.add("plan", f"unknown plan {code!r} (iotbill plans apply stores it)")
         return None
+    if (archived := uow.plans.archived().get(code)) is not None:
+        problems.add("plan", _archived(code, archived))
+        return None
     if version is None:
         return versions[-1]
     for stored in versions:
@@ -318,6 +323,10 @@ def find_plan(
         "plan_version", f"plan {code!r} has no version {version} (latest: {versions[-1].version})"
     )
     return None
+
+
+def _archived(code: str, at: datetime) -> str:
+    return f"plan {code!r} is archived since {at.isoformat()}: it takes no new subscriptions"
 
 
 def _trial_end(

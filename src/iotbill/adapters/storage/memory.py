@@ -84,6 +84,7 @@ class StoredEvent:
 @dataclass
 class TenantData:
     plans: dict[str, list[StoredPlan]] = field(default_factory=dict)
+    plan_archives: dict[str, datetime] = field(default_factory=dict)
     customers: dict[str, Customer] = field(default_factory=dict)
     devices: dict[str, Device] = field(default_factory=dict)
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
@@ -303,6 +304,16 @@ class MemoryPlanRepository(_Repository):
     def latest(self) -> list[StoredPlan]:
         plans = self._data().plans
         return [plans[code][-1] for code in sorted(plans) if plans[code]]
+
+    def archive(self, code: str, at: datetime) -> None:
+        self.versions(code)
+        archives = self._data().plan_archives
+        if code in archives:
+            raise Conflict(f"plan {code!r} is archived already, since {archives[code].isoformat()}")
+        archives[code] = at
+
+    def archived(self) -> dict[str, datetime]:
+        return dict(self._data().plan_archives)
 
 
 class MemoryCustomerRepository(_Repository):

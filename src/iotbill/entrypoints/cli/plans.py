@@ -1,7 +1,8 @@
-"""``iotbill plans apply|list|show``: the versioned catalog of plans."""
+"""``iotbill plans apply|list|show|archive``: the versioned catalog of plans."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -56,13 +57,17 @@ def list_command() -> None:
     """List every plan at its latest version."""
     from iotbill.entrypoints.cli.output import print_table, table
     from iotbill.entrypoints.views import plan_json
-    from iotbill.services.catalog import list_plans
+    from iotbill.services.catalog import archived_plans, list_plans
 
     current = session()
     plans = list_plans(current.uow())
-    shown = table("Plans", "Code", "Version>", "Name", "Currency", "Interval", "Applied (UTC)")
+    archived = archived_plans(current.uow())
+    shown = table(
+        "Plans", "Code", "Version>", "Name", "Currency", "Interval", "Applied (UTC)", "Archived"
+    )
     for stored in plans:
         plan = stored.plan
+        since = archived.get(plan.code)
         shown.add_row(
             plan.code,
             str(stored.version),
@@ -70,10 +75,48 @@ def list_command() -> None:
             plan.currency.code,
             plan.interval,
             stored.created_at.strftime("%Y-%m-%d %H:%M"),
+            "-" if since is None else since.strftime("%Y-%m-%d %H:%M UTC"),
         )
     current.emit(
-        [plan_json(stored, document=False) for stored in plans], lambda: print_table(shown)
+        [
+            {
+                **plan_json(stored, document=False),
+                "archived_at": None if (at := archived.get(stored.plan.code)) is None else _iso(at),
+            }
+            for stored in plans
+        ],
+        lambda: print_table(shown),
     )
+
+
+@plans_app.command("archive")
+def archive_command(
+    code: Annotated[str, typer.Argument(help="Plan code.")],
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="Archived from (default: now): a time with an offset."),
+    ] = None,
+) -> None:
+    """Archive a plan: it takes no new subscriptions (subscriptions create, change and
+    migrate refuse it), while the subscriptions on it keep billing at their versions.
+
+    Exit codes: 0 ok, 2 invalid --at, 3 unknown plan, 4 archived already.
+    """
+    from iotbill.entrypoints.cli.options import parse_instant
+    from iotbill.services.catalog import archive_plan
+
+    current = session()
+    moment = current.now() if at is None else parse_instant(at, "--at")
+    archived = archive_plan(current.uow(), code, moment)
+    current.emit(
+        {"code": code, "archived_at": _iso(archived)},
+        f"archived plan {code} from {_iso(archived)}: no new subscriptions; those on it keep"
+        " billing",
+    )
+
+
+def _iso(instant: datetime) -> str:
+    return instant.astimezone(UTC).isoformat()
 
 
 @plans_app.command("show")

@@ -132,6 +132,25 @@ class SqlPlanRepository(Repository):
         )
         return [self._plan(row) for row in self._execute(statement)]
 
+    def archive(self, code: str, at: datetime) -> None:
+        self.versions(code)
+        archives = t.plan_archives
+        found = self.archived().get(code)
+        if found is not None:
+            raise Conflict(f"plan {code!r} is archived already, since {found.isoformat()}")
+        self._execute(
+            insert(archives).values(
+                tenant_id=self._tenant_id(), code=code, archived_at=to_micros(at)
+            )
+        )
+
+    def archived(self) -> dict[str, datetime]:
+        archives = t.plan_archives
+        rows = self._execute(
+            select(archives.c.code, archives.c.archived_at).where(self._mine(archives))
+        )
+        return {code: from_micros(at) for code, at in rows}
+
     def _stored(self, code: str) -> list[StoredPlan]:
         statement = (
             select(t.plans)

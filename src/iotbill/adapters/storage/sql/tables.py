@@ -110,6 +110,16 @@ plans = Table(
     PrimaryKeyConstraint("tenant_id", "code", "version"),
 )
 
+# Plans that take no new subscriptions, and since when (migration 0022).
+plan_archives = Table(
+    "plan_archives",
+    metadata,
+    *_tenant_key("plan_archives"),
+    Column("code", String(128), nullable=False),
+    Column("archived_at", Micros, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "code"),
+)
+
 customers = Table(
     "customers",
     metadata,

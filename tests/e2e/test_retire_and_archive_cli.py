@@ -1,4 +1,4 @@
-"""``iotbill devices retire``: the device is listed as retired, its later usage refused."""
+"""``iotbill devices retire`` and ``plans archive``: listed as such, refused for new use."""
 
 from __future__ import annotations
 
@@ -56,3 +56,41 @@ def test_a_retired_device_is_listed_as_retired_and_its_later_usage_refused(
     )
     assert again[0] == 4 and "device 'pump-1' is retired already" in again[2]
     assert unknown == (3, "", "error: unknown device 'pump-9'\n")
+
+
+def test_an_archived_plan_is_listed_as_archived_and_takes_no_new_subscription(
+    tmp_path: Path,
+) -> None:
+    store = ["--database", str(tmp_path / "store.db")]
+    for command in (
+        ["db", "upgrade"],
+        ["plans", "apply", "examples/pump-outcome.yaml"],
+        ["customers", "add", "acme", "--currency", "USD", "--timezone", "UTC"],
+        ["subscriptions", "create", "--customer", "acme", "--plan", "pump-outcome"],
+    ):
+        if command[0] == "subscriptions":
+            command += ["--start", "2026-01-01"]
+        assert _run(store, *command)[0] == 0
+
+    archived = _run(store, "plans", "archive", "pump-outcome", "--at", "2026-01-15T00:00:00Z")
+    listed = json.loads(_run(store, "plans", "list", "--json")[1])
+    refused = _run(
+        store, "subscriptions", "create", "--customer", "acme", "--plan", "pump-outcome",
+        "--start", "2026-02-01",
+    )  # fmt: skip
+    again = _run(store, "plans", "archive", "pump-outcome")
+
+    assert archived == (
+        0,
+        "archived plan pump-outcome from 2026-01-15T00:00:00+00:00: no new subscriptions;"
+        " those on it keep billing\n",
+        "",
+    )
+    assert listed[0]["archived_at"] == "2026-01-15T00:00:00+00:00"
+    assert refused == (
+        2,
+        "",
+        "error: --plan: plan 'pump-outcome' is archived since 2026-01-15T00:00:00+00:00: it"
+        " takes no new subscriptions\n",
+    )
+    assert again[0] == 4
