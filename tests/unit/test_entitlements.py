@@ -222,3 +222,34 @@ def test_a_check_with_a_naive_instant_and_a_bad_feature_names_both() -> None:
             store("default"), customer="acme", feature="x\0y", as_of=datetime(2026, 1, 1)
         )
     assert [problem.location for problem in caught.value.problems] == ["as_of", "feature"]
+
+
+def test_a_change_at_period_end_switches_the_features_when_the_next_period_starts() -> None:
+    store = MemoryStore().unit_of_work_factory()
+    free, pro = plan(FREE), plan(PRO)
+    acme = Customer.create(id="acme", name="Acme", currency_code="USD", timezone="UTC")
+    subscription = subscribe(
+        id="s", customer=acme, plan=free, plan_version=1, start=utc(2026, 1, 1)
+    )
+    later = change_plan(
+        subscription, acme, plan=pro, plan_version=1, at=utc(2026, 1, 10), timing="period_end"
+    )
+    with store("default") as uow:
+        uow.customers.add(acme)
+        uow.plans.add_version(free, FREE, utc(2026, 1, 1))
+        uow.plans.add_version(pro, PRO, utc(2026, 1, 1))
+        uow.subscriptions.add(later)
+        uow.commit()
+
+    def answer(at: datetime) -> tuple[bool, str | None, str | None]:
+        found = check_entitlement(store("default"), customer="acme", feature="readings", as_of=at)
+        assert found.window is not None
+        return found.has_access, found.window.plan_code, str(found.limit)
+
+    # Still the free plan until January ends; pro's 10,000 from 1 February.
+    assert answer(utc(2026, 1, 31, 23)) == (True, "monitor-free", "1000")
+    assert answer(utc(2026, 2, 1)) == (True, "monitor-pro", "10000")
+    diagnostics = check_entitlement(
+        store("default"), customer="acme", feature="remote_diagnostics", as_of=utc(2026, 2, 1)
+    )
+    assert diagnostics.has_access is True
