@@ -32,7 +32,7 @@ from iotbill.domain.models.orders import Order
 from iotbill.domain.models.reorder import ReorderDecision, decide_reorder
 from iotbill.domain.one_off_charges import OneOffCharge
 from iotbill.domain.periods import Period, from_micros, require_aware
-from iotbill.domain.quantities import from_scaled
+from iotbill.domain.quantities import SCALE
 from iotbill.domain.subscriptions import Subscription
 from iotbill.services.ports import EventScope, UnitOfWork
 
@@ -62,12 +62,21 @@ def run_reorders(uow: UnitOfWork, *, as_of: datetime) -> list[ReorderCheck]:
         for stored in uow.orders.list():
             earlier.setdefault((stored.device_id, stored.consumable), []).append(stored)
             counts[stored.customer_id] = counts.get(stored.customer_id, 0) + 1
+        plans: dict[tuple[str, int], Plan] = {}
+        owned: dict[str, list[str]] | None = None
+        customers: dict[str, Customer] | None = None
         for subscription in uow.subscriptions.list():
-            plan = _plan_in_force(uow, subscription, as_of)
+            plan = _plan_in_force(uow, subscription, as_of, plans)
             if plan is None or not plan.consumables:
                 continue
-            customer = uow.customers.get(subscription.customer_id)
-            for device in _devices(uow, subscription, as_of):
+            customers = _customers(uow) if customers is None else customers
+            customer = customers[subscription.customer_id]
+            if subscription.device_id is not None:
+                devices = [subscription.device_id]
+            else:
+                owned = _owners(uow, as_of) if owned is None else owned
+                devices = owned.get(subscription.customer_id, [])
+            for device in devices:
                 for consumable in plan.consumables:
                     if (device, consumable.code) in covered:
                         continue  # by another of the customer's subscriptions
@@ -146,21 +155,37 @@ def cancel_order(uow: UnitOfWork, id: str, *, at: datetime) -> Order:
     return cancelled
 
 
-def _plan_in_force(uow: UnitOfWork, subscription: Subscription, as_of: datetime) -> Plan | None:
+def _plan_in_force(
+    uow: UnitOfWork,
+    subscription: Subscription,
+    as_of: datetime,
+    plans: dict[tuple[str, int], Plan],
+) -> Plan | None:
+    """The plan of ``subscription`` at ``as_of`` (``None`` when it is not in force then),
+    each plan version read once into ``plans``."""
     if subscription.start > as_of or (subscription.end is not None and subscription.end <= as_of):
         return None
     phase = subscription.phase_at(as_of)
     if phase is None:
         return None
-    return uow.plans.get(phase.plan_code, phase.plan_version).plan
+    if phase.plan_key not in plans:
+        plans[phase.plan_key] = uow.plans.get(phase.plan_code, phase.plan_version).plan
+    return plans[phase.plan_key]
 
 
-def _devices(uow: UnitOfWork, subscription: Subscription, as_of: datetime) -> list[str]:
-    """The devices a subscription covers at ``as_of``: its own, or its customer's then."""
-    if subscription.device_id is not None:
-        return [subscription.device_id]
-    owner = subscription.customer_id
-    return [d.id for d in uow.devices.list(owner) if d.owner_at(as_of) == owner]
+def _customers(uow: UnitOfWork) -> dict[str, Customer]:
+    """Every customer, read once."""
+    return {customer.id: customer for customer in uow.customers.list()}
+
+
+def _owners(uow: UnitOfWork, as_of: datetime) -> dict[str, list[str]]:
+    """The devices of each customer at ``as_of``, read once."""
+    found: dict[str, list[str]] = {}
+    for device in uow.devices.list():
+        owner = device.owner_at(as_of)
+        if owner is not None:
+            found.setdefault(owner, []).append(device.id)
+    return found
 
 
 def _readings(
@@ -181,10 +206,12 @@ def _readings(
     table = uow.events.load(scope, [meter], Period(since, as_of + _JUST_AFTER))
     view = table.view(consumable.event_type)
     column = view.numbers(consumable.property)
+    valid = column.status == VALID
     return [
-        Reading(from_micros(int(at)), from_scaled(int(value)))
-        for at, value, status in zip(view.timestamps, column.values, column.status, strict=True)
-        if status == VALID
+        Reading(from_micros(at), Decimal(value).scaleb(-SCALE))
+        for at, value in zip(
+            view.timestamps[valid].tolist(), column.values[valid].tolist(), strict=True
+        )
     ]
 
 
