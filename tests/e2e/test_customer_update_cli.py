@@ -34,7 +34,7 @@ def test_customers_update_changes_fields_and_schedules_a_tax_rate(tmp_path: Path
         "updated customer acme; taxed at 19 % from 2026-02-28T23:00:00+00:00\n",
     )
     assert shown["billing_address"] == "Hafenstr. 1, Kiel"
-    assert "Tax rate:        0 %; 19 % from 2026-03-01\n" in text
+    assert "Tax rate:        0 %; 19 % from 2026-03-01 (Europe/Berlin)\n" in text
     assert (refused.exit_code, refused.stderr) == (
         2,
         "error: --from: is the start of a new tax rate: give the rate with it\n",

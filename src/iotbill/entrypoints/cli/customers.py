@@ -103,7 +103,7 @@ def show_command(
     """Show a customer with its devices and subscriptions. Exit code 3 if unknown."""
     from iotbill.domain.money import format_money
     from iotbill.domain.quantities import decimal_text
-    from iotbill.entrypoints.cli.output import local_text
+    from iotbill.entrypoints.cli.output import zoned_text
     from iotbill.entrypoints.views import customer_json
     from iotbill.services.balance import customer_balance
     from iotbill.services.customers import get_customer, list_devices
@@ -125,7 +125,7 @@ def show_command(
             f"{view['tax_rate']} %"
             + "".join(
                 f"; {decimal_text(change.rate)} % from"
-                f" {local_text(change.start, customer.timezone)}"
+                f" {zoned_text(change.start, customer.timezone)}"
                 for change in customer.tax_changes
             ),
         ),

@@ -119,7 +119,7 @@ def list_command(
     ] = None,
 ) -> None:
     """List devices with their owners, in each owner's zone."""
-    from iotbill.entrypoints.cli.output import local_text, print_table, table, zoned_text
+    from iotbill.entrypoints.cli.output import print_table, table, zoned_text
     from iotbill.entrypoints.views import device_json
     from iotbill.services.customers import list_customers, list_devices
 
@@ -132,13 +132,13 @@ def list_command(
         for device in devices:
             retired = device.retired_at
             earlier = [
-                f"{entry.customer_id} from {local_text(entry.start, zones[entry.customer_id])}"
+                f"{entry.customer_id} from {zoned_text(entry.start, zones[entry.customer_id])}"
                 for entry in device.ownership[:-1]
             ]
             shown.add_row(
                 device.id,
                 device.owner,
-                local_text(device.moved_at, zones[device.owner]),
+                zoned_text(device.moved_at, zones[device.owner]),
                 "; ".join(earlier) or "-",
                 "-" if retired is None else zoned_text(retired, zones[device.owner]),
             )
