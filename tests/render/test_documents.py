@@ -193,6 +193,20 @@ def test_names_are_escaped_in_the_html() -> None:
     assert "<script" not in page and "http" not in page.split("<body>")[1]
 
 
+def test_the_stylesheet_is_inline_as_written() -> None:
+    # Escaped, its quotes became &#34; and voided the fonts and the page numbers.
+    page = document_html(invoice_document(_sheet("KWD", "ar_KW", "1", "0")))
+    style = page.split("<style>")[1].split("</style>")[0]
+    assert 'font-family: "DejaVu Sans"' in style
+    assert 'content: "Page " counter(page) " of " counter(pages)' in style
+    assert "&#34;" not in style
+
+
+def test_a_pdf_numbers_its_pages() -> None:
+    pdf = document_pdf(invoice_document(_sheet("USD", "en_US", "1", "0")))
+    assert "Page 1 of 1" in pdf_text(pdf)
+
+
 def test_a_credit_note_document_shows_what_it_credits() -> None:
     sheet = _sheet("USD", "en_US", "200", "10")
     note, credited = issue_credit_note(

@@ -32,8 +32,8 @@ from iotbill.domain.errors import Conflict, InvalidInput, Problem, ProblemCollec
 from iotbill.domain.input_rules import id_problem, instant_problem, text_problem
 from iotbill.domain.money import Currency, currency, parse_decimal
 from iotbill.domain.periods import Period, require_aware, zone
+from iotbill.domain.tax_rates import MAX_TAX_RATE, TaxRateChange, changes_problems, rate_at
 
-MAX_TAX_RATE = Decimal(100)
 DEFAULT_LOCALE = "en"
 """The locale of a customer that names none: English, without a territory."""
 
@@ -52,7 +52,9 @@ class Customer:
     invoices are written. Whether the locale is one the document renderer
     knows is checked where customers are added (the service), not here.
     ``net_terms`` is the number of days an invoice is due after the local date it
-    is finalized (0: due that day).
+    is finalized (0: due that day). ``tax_changes``: later rates, each from an
+    instant (:mod:`iotbill.domain.tax_rates`); ``tax_rate`` is the rate before
+    the first.
     """
 
     id: str
@@ -63,15 +65,32 @@ class Customer:
     tax_rate: Decimal = Decimal(0)
     locale: str = DEFAULT_LOCALE
     net_terms: int = 0
+    tax_changes: tuple[TaxRateChange, ...] = ()
 
     def __post_init__(self) -> None:
         problems = ProblemCollector()
         problems.extend(_customer_problems(self.id, self.name, self.timezone, self.tax_rate))
+        problems.extend(changes_problems(self.tax_changes))
         if (wrong := text_problem(self.billing_address)) is not None:
             problems.add("billing_address", wrong)
         problems.extend(locale_problems(self.locale))
         problems.extend(_terms_problems(self.net_terms))
         problems.raise_if_any()
+
+    def tax_rate_at(self, instant: datetime) -> Decimal:
+        """The tax rate in force at ``instant``: an invoice's, at its ``issued_at``."""
+        return rate_at(self.tax_rate, self.tax_changes, instant)
+
+    def with_tax_rate(self, rate: Decimal, start: datetime) -> Customer:
+        """The customer taxed at ``rate`` from ``start`` on; ``start`` after every change
+        already recorded (a recorded change is not rewritten)."""
+        if self.tax_changes and start <= self.tax_changes[-1].start:
+            raise InvalidInput.at(
+                "from",
+                f"must be after {self.tax_changes[-1].start.isoformat()}, when the rate"
+                f" became {self.tax_changes[-1].rate} %",
+            )
+        return replace(self, tax_changes=(*self.tax_changes, TaxRateChange(start, rate)))
 
     @classmethod
     def create(

@@ -49,7 +49,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Literal, Protocol
 
-from iotbill.domain.customers import MAX_TAX_RATE, Customer
+from iotbill.domain.customers import Customer
 from iotbill.domain.errors import Conflict, InvalidInput, ProblemCollector
 from iotbill.domain.input_rules import text_problem
 from iotbill.domain.invoicing import InvoiceLine, subtotal, taxable
@@ -57,6 +57,7 @@ from iotbill.domain.money import Currency, format_money, round_money
 from iotbill.domain.periods import Period, require_aware
 from iotbill.domain.pricing import Detail
 from iotbill.domain.quantities import decimal_text
+from iotbill.domain.tax_rates import MAX_TAX_RATE
 
 InvoiceStatus = Literal["draft", "finalized", "paid", "void"]
 
@@ -216,7 +217,7 @@ class Invoice:
             currency=customer.currency,
             period=period,
             lines=tuple(lines),
-            tax_rate=customer.tax_rate,
+            tax_rate=customer.tax_rate_at(issued_at),
             issued_at=issued_at,
             grace_until=issued_at + grace,
         )

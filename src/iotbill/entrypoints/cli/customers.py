@@ -1,4 +1,4 @@
-"""``iotbill customers add|list|show|import|set-locale``: who receives invoices."""
+"""``iotbill customers add|list|show|update|import|set-locale``: who receives invoices."""
 
 from __future__ import annotations
 
@@ -102,6 +102,8 @@ def show_command(
 ) -> None:
     """Show a customer with its devices and subscriptions. Exit code 3 if unknown."""
     from iotbill.domain.money import format_money
+    from iotbill.domain.quantities import decimal_text
+    from iotbill.entrypoints.cli.output import local_text
     from iotbill.entrypoints.views import customer_json
     from iotbill.services.balance import customer_balance
     from iotbill.services.customers import get_customer, list_devices
@@ -118,7 +120,15 @@ def show_command(
         ("Currency", view["currency"]),
         ("Time zone", view["timezone"]),
         ("Billing address", view["billing_address"] or "-"),
-        ("Tax rate", f"{view['tax_rate']} %"),
+        (
+            "Tax rate",
+            f"{view['tax_rate']} %"
+            + "".join(
+                f"; {decimal_text(change.rate)} % from"
+                f" {local_text(change.start, customer.timezone)}"
+                for change in customer.tax_changes
+            ),
+        ),
         ("Net terms", f"{customer.net_terms} days"),
         ("Balance", f"{balance} {customer.currency} in credits"),
         ("Locale", view["locale"]),
@@ -128,6 +138,71 @@ def show_command(
     current.emit(
         {**view, "balance": balance, "devices": devices, "subscriptions": subscriptions},
         "\n".join(f"{label + ':':<17}{value}" for label, value in shown),
+    )
+
+
+@customers_app.command("update")
+def update_command(
+    id: Annotated[str, typer.Argument(help="Customer id.")],
+    name: Annotated[str | None, typer.Option("--name", help="New name.")] = None,
+    address: Annotated[str | None, typer.Option("--address", help="New billing address.")] = None,
+    net_terms: Annotated[
+        int | None, typer.Option("--net-terms", help="Days an invoice is due after it is final.")
+    ] = None,
+    tax_rate: Annotated[
+        str | None, typer.Option("--tax-rate", help="New tax rate in percent, e.g. 21.")
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            help="With --tax-rate: in force from then, a date (the customer's midnight) or a"
+            " time with an offset.",
+        ),
+    ] = None,
+) -> None:
+    """Change a customer: name, address and net terms from now on; the tax rate from --from.
+
+    An invoice is taxed, whole, at the rate in force when it is issued; a new
+    rate must start after the latest finalized invoice was issued. Exit codes: 0
+    ok, 2 invalid input (every problem listed, nothing stored), 3 unknown customer.
+    """
+    from iotbill.domain.quantities import decimal_text
+    from iotbill.entrypoints.cli.options import parse_date_or_instant
+    from iotbill.entrypoints.cli.output import flag_names
+    from iotbill.entrypoints.views import customer_json
+    from iotbill.services.customer_updates import update_customer
+
+    current = session()
+    with flag_names(
+        name="--name",
+        billing_address="--address",
+        net_terms="--net-terms",
+        tax_rate="--tax-rate",
+        **{"from": "--from"},
+    ):
+        customer = update_customer(
+            current.uow(),
+            id,
+            name=name,
+            billing_address=address,
+            net_terms=net_terms,
+            tax_rate=tax_rate,
+            tax_from=None if start is None else parse_date_or_instant(start, "--from"),
+        )
+    changes = [
+        {"from": change.start.isoformat(), "rate": decimal_text(change.rate)}
+        for change in customer.tax_changes
+    ]
+    latest = customer.tax_changes[-1] if customer.tax_changes else None
+    rate = (
+        ""
+        if tax_rate is None or latest is None
+        else f"; taxed at {decimal_text(latest.rate)} % from {latest.start.isoformat()}"
+    )
+    current.emit(
+        {**customer_json(customer), "tax_changes": changes},
+        f"updated customer {customer.id}{rate}",
     )
 
 

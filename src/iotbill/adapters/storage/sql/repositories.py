@@ -14,6 +14,7 @@ from __future__ import annotations
 import builtins
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, cast
@@ -38,6 +39,7 @@ from iotbill.domain.subscriptions import (
     Phase,
     Subscription,
 )
+from iotbill.domain.tax_rates import TaxRateChange
 from iotbill.services.ports import StoredPlan, Tenant
 
 
@@ -190,6 +192,41 @@ class SqlCustomerRepository(Repository):
             .where(self._mine(t.customers), t.customers.c.id == customer.id)
             .values(**_customer_columns(customer))
         )
+        rates = t.customer_tax_rates
+        self._execute(delete(rates).where(self._mine(rates), rates.c.customer_id == customer.id))
+        if customer.tax_changes:
+            self._execute(
+                insert(rates),
+                [
+                    {
+                        "tenant_id": self._tenant_id(),
+                        "customer_id": customer.id,
+                        "valid_from": to_micros(change.start),
+                        "rate": change.rate,
+                    }
+                    for change in customer.tax_changes
+                ],
+            )
+
+    def _with_changes(self, customers: builtins.list[Customer]) -> builtins.list[Customer]:
+        """``customers`` with their tax rate changes, read in one query."""
+        rates = t.customer_tax_rates
+        statement = (
+            select(rates.c.customer_id, rates.c.valid_from, rates.c.rate)
+            .where(self._mine(rates))
+            .order_by(rates.c.customer_id, rates.c.valid_from)
+        )
+        if len(customers) == 1:
+            statement = statement.where(rates.c.customer_id == customers[0].id)
+        changes: dict[str, builtins.list[TaxRateChange]] = {}
+        for customer_id, valid_from, rate in self._execute(statement):
+            changes.setdefault(customer_id, []).append(TaxRateChange(from_micros(valid_from), rate))
+        return [
+            replace(customer, tax_changes=tuple(changes[customer.id]))
+            if customer.id in changes
+            else customer
+            for customer in customers
+        ]
 
     def add_many(self, customers: Sequence[Customer]) -> None:
         self._refuse_any_taken(t.customers, "customer", [customer.id for customer in customers])
@@ -209,7 +246,7 @@ class SqlCustomerRepository(Repository):
         row = self._execute(statement).first()
         if row is None:
             raise NotFound(f"unknown customer {id!r}")
-        return _customer(row)
+        return self._with_changes([_customer(row)])[0]
 
     def find(self, ids: Sequence[str]) -> dict[str, Customer]:
         found: dict[str, Customer] = {}
@@ -218,11 +255,11 @@ class SqlCustomerRepository(Repository):
                 self._mine(t.customers), self._among(t.customers.c.id, chunk)
             )
             found.update((row.id, _customer(row)) for row in self._execute(statement))
-        return found
+        return {customer.id: customer for customer in self._with_changes(list(found.values()))}
 
     def list(self) -> list[Customer]:
         statement = select(t.customers).where(self._mine(t.customers)).order_by(t.customers.c.id)
-        return [_customer(row) for row in self._execute(statement)]
+        return self._with_changes([_customer(row) for row in self._execute(statement)])
 
 
 def _customer_columns(customer: Customer) -> dict[str, Any]:

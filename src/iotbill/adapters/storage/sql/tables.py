@@ -137,6 +137,18 @@ customers = Table(
     PrimaryKeyConstraint("tenant_id", "id"),
 )
 
+# A customer's tax rate from an instant on (migration 0023).
+customer_tax_rates = Table(
+    "customer_tax_rates",
+    metadata,
+    *_tenant_key("customer_tax_rates"),
+    Column("customer_id", String(128), nullable=False),
+    Column("valid_from", Micros, nullable=False),
+    Column("rate", ExactDecimal, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "customer_id", "valid_from"),
+    ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
+)
+
 devices = Table(
     "devices",
     metadata,
