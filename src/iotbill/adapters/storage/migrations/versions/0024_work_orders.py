@@ -5,8 +5,8 @@ is about, its status (``open``, ``dispatched``, ``on_site``, ``resolved``) with
 the instant of each step, and the parts fitted (a JSON list of ``[code,
 count]``). What a resolved visit bills is stored as one-off charges.
 
-Revision ID: 0023
-Revises: 0022
+Revision ID: 0024
+Revises: 0023
 Create Date: 2026-12-06 23:20:00.000000
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0023"
-down_revision = "0022"
+revision = "0024"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 
