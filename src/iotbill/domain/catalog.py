@@ -198,6 +198,29 @@ class Consumable:
 
 
 @dataclass(frozen=True, slots=True)
+class Part:
+    """A spare part a technician may fit, at ``price`` each (service model)."""
+
+    code: str
+    price: Decimal
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceTerms:
+    """What a work order bills (service model): time on site at ``labour_rate`` an hour,
+    counted in started ``labour_increment`` blocks, and the ``parts`` fitted at their
+    prices. See :mod:`iotbill.domain.models.work_orders`."""
+
+    labour_rate: Decimal
+    labour_increment: timedelta
+    parts: tuple[Part, ...] = ()
+
+    def part(self, code: str) -> Part | None:
+        return next((part for part in self.parts if part.code == code), None)
+
+
+@dataclass(frozen=True, slots=True)
 class Commitment:
     """What a plan's charges bill together per period: at least ``minimum`` (a shortfall
     is billed as a true-up), at most ``maximum`` (the excess is credited); both
@@ -236,6 +259,8 @@ class Plan:
     """A lease's term, renewal, early termination fee and buy-out (``None``: no term)."""
     consumables: tuple[Consumable, ...] = ()
     """What its devices use up and the reorder job orders for them (razor-blade model)."""
+    service: ServiceTerms | None = None
+    """What a work order on its devices bills (service model; ``None``: no work orders)."""
 
     def feature(self, code: str) -> Feature | None:
         """The feature with ``code``, or ``None`` when the plan does not list it."""

@@ -35,6 +35,7 @@ from iotbill.domain.money import Currency, currency, parse_decimal, round_money
 from iotbill.domain.plan_usage_terms import check_commitment, parse_cap, parse_risk_factor
 from iotbill.domain.pricing import PRICE_MODELS, Dynamic, Flat
 from iotbill.domain.sale_terms import parse_contract, parse_one_off_charges
+from iotbill.domain.service_parsing import parse_service
 
 PLAN_FIELDS = (
     "code",
@@ -56,6 +57,7 @@ PLAN_FIELDS = (
     "early_termination_fee",
     "buy_out",
     "consumables",
+    "service",
 )
 METER_FIELDS = (
     "code",
@@ -123,6 +125,7 @@ def parse_plan(data: Any) -> Plan:
     one_offs = parse_one_off_charges(reader, plan_currency)
     contract = parse_contract(reader, plan_currency, fees)
     consumables = parse_consumables(reader, meters_by_code, plan_currency)
+    service = parse_service(reader, plan_currency)
     charge_codes = [c.code if c else None for c in (*charges, *usage_charges)]
     check_commitment(reader, commitment, charge_codes, fees)
     fee_codes = _raw_codes(fee_items)
@@ -161,6 +164,7 @@ def parse_plan(data: Any) -> Plan:
         one_off_charges=tuple(c for c in one_offs if c is not None),
         contract=contract,
         consumables=consumables,
+        service=service,
     )
 
 

@@ -37,6 +37,7 @@ from iotbill.domain.event_table import EventTable
 from iotbill.domain.events import UsageEvent
 from iotbill.domain.invoices import CreditNote, Invoice, InvoiceStatus, InvoiceSummary
 from iotbill.domain.models.orders import Order
+from iotbill.domain.models.work_orders import WorkOrder
 from iotbill.domain.one_off_charges import OneOffCharge
 from iotbill.domain.payments import Notice, Payment
 from iotbill.domain.periods import Period
@@ -494,6 +495,27 @@ class OrderRepository(Protocol):
         ...
 
 
+class WorkOrderRepository(Protocol):
+    """Work orders (service model): opened, then moved on step by step."""
+
+    def add(self, order: WorkOrder) -> None:
+        """Store an opened work order; :class:`Conflict` if its id is taken, :class:`NotFound`
+        for an unknown customer."""
+        ...
+
+    def save(self, order: WorkOrder) -> None:
+        """Store a work order's new step; :class:`NotFound` if it was never added."""
+        ...
+
+    def get(self, id: str) -> WorkOrder:
+        """The work order ``id``; :class:`NotFound` if there is none."""
+        ...
+
+    def list(self, customer: str | None = None) -> builtins.list[WorkOrder]:
+        """The work orders (of ``customer``), by opening time, then id."""
+        ...
+
+
 class EntitlementAlertRepository(Protocol):
     """Alerts of metered entitlements: each recorded once, by its key (subscription,
     feature, period start, percentage); never changed."""
@@ -770,6 +792,7 @@ class UnitOfWork(Protocol):
     credits: CreditRepository
     one_off_charges: OneOffChargeRepository
     orders: OrderRepository
+    work_orders: WorkOrderRepository
     coupons: CouponRepository
     events: EventStore
     api_keys: ApiKeyRepository

@@ -35,6 +35,7 @@ from iotbill.domain.events import UsageEvent
 from iotbill.domain.invoices import CreditNote, Invoice, InvoiceStatus, InvoiceSummary
 from iotbill.domain.metering.selection import select
 from iotbill.domain.models.orders import Order
+from iotbill.domain.models.work_orders import WorkOrder
 from iotbill.domain.one_off_charges import OneOffCharge
 from iotbill.domain.payments import Notice, Payment, notice_order
 from iotbill.domain.periods import Period
@@ -68,6 +69,7 @@ from iotbill.services.ports import (
     TenantRepository,
     UnitOfWorkFactory,
     WebhookRepository,
+    WorkOrderRepository,
 )
 
 T = TypeVar("T")
@@ -95,6 +97,7 @@ class TenantData:
     ledger: dict[str, LedgerEntry] = field(default_factory=dict)
     one_off_charges: dict[str, OneOffCharge] = field(default_factory=dict)
     orders: dict[str, Order] = field(default_factory=dict)
+    work_orders: dict[str, WorkOrder] = field(default_factory=dict)
     thresholds: dict[str, tuple[Decimal, ...]] = field(default_factory=dict)
     alerts: dict[str, BalanceAlert] = field(default_factory=dict)
     coupons: dict[str, Coupon] = field(default_factory=dict)
@@ -154,6 +157,7 @@ class MemoryUnitOfWork:
                 "credit_notes",
                 "one_off_charges",
                 "orders",
+                "work_orders",
                 "coupons",
                 "redemptions",
                 "thresholds",
@@ -187,6 +191,7 @@ class MemoryUnitOfWork:
         self.credits: CreditRepository = MemoryCreditRepository(self)
         self.one_off_charges: OneOffChargeRepository = MemoryOneOffChargeRepository(self)
         self.orders: OrderRepository = MemoryOrderRepository(self)
+        self.work_orders: WorkOrderRepository = MemoryWorkOrderRepository(self)
         self.coupons: CouponRepository = MemoryCouponRepository(self)
         self.events: EventStore = MemoryEventStore(self)
         self.api_keys: ApiKeyRepository = MemoryApiKeyRepository(self)
@@ -760,6 +765,27 @@ class MemoryOrderRepository(_Repository):
             if customer is None or order.customer_id == customer
         ]
         return sorted(found, key=lambda order: (order.placed_at, order.id))
+
+
+class MemoryWorkOrderRepository(_Repository):
+    def add(self, order: WorkOrder) -> None:
+        _get(self._data().customers, order.customer_id, "customer")
+        _add(self._data().work_orders, order.id, order, "work order")
+
+    def save(self, order: WorkOrder) -> None:
+        _get(self._data().work_orders, order.id, "work order")
+        self._data().work_orders[order.id] = order
+
+    def get(self, id: str) -> WorkOrder:
+        return _get(self._data().work_orders, id, "work order")
+
+    def list(self, customer: str | None = None) -> builtins.list[WorkOrder]:
+        found = [
+            order
+            for order in self._data().work_orders.values()
+            if customer is None or order.customer_id == customer
+        ]
+        return sorted(found, key=lambda order: (order.opened_at, order.id))
 
 
 class MemoryCouponRepository(_Repository):

@@ -38,6 +38,7 @@ from iotbill.entrypoints.cli import (
     subscriptions,
     usage,
     webhooks,
+    work_orders,
 )
 from iotbill.entrypoints.cli.errors import IotbillGroup
 
@@ -62,6 +63,7 @@ invoices.register(app)
 credits.register(app)
 charges.register(app)
 orders.register(app)
+work_orders.register(app)
 coupons.register(app)
 documents.register(invoices.invoices_app, invoices.credit_notes_app)
 billing.register(app)

@@ -350,6 +350,25 @@ orders = Table(
     Index(None, "tenant_id", "customer_id"),
 )
 
+work_orders = Table(
+    "work_orders",
+    metadata,
+    *_tenant_key("work_orders"),
+    Column("id", String(256), nullable=False),
+    Column("customer_id", String(128), nullable=False),
+    Column("device_id", String(128), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("opened_at", Micros, nullable=False),
+    Column("dispatched_at", Micros),
+    Column("on_site_at", Micros),
+    Column("resolved_at", Micros),
+    Column("parts", Text, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
+    Index(None, "tenant_id", "customer_id"),
+)
+
 ledger_entries = Table(
     "ledger_entries",
     metadata,

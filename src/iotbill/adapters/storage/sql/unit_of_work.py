@@ -26,6 +26,7 @@ from iotbill.adapters.storage.sql.repositories import (
     SqlTenantRepository,
 )
 from iotbill.adapters.storage.sql.webhooks import SqlWebhookRepository
+from iotbill.adapters.storage.sql.work_orders import SqlWorkOrderRepository
 from iotbill.domain.errors import NotFound
 from iotbill.services.ports import (
     ApiKeyRepository,
@@ -46,6 +47,7 @@ from iotbill.services.ports import (
     TenantRepository,
     UnitOfWorkFactory,
     WebhookRepository,
+    WorkOrderRepository,
 )
 
 
@@ -83,6 +85,9 @@ class SqlUnitOfWork:
             self._connection, self._tenant_id
         )
         self.orders: OrderRepository = SqlOrderRepository(self._connection, self._tenant_id)
+        self.work_orders: WorkOrderRepository = SqlWorkOrderRepository(
+            self._connection, self._tenant_id
+        )
         self.coupons: CouponRepository = SqlCouponRepository(self._connection, self._tenant_id)
         self.events: EventStore = SqlEventStore(self._connection, self._tenant_id)
         self.api_keys: ApiKeyRepository = SqlApiKeyRepository(self._connection, self._tenant_id)
