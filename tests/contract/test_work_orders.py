@@ -21,12 +21,15 @@ TERMS = ServiceTerms(
 
 
 def opened(number: int, customer: str, day: int) -> WorkOrder:
+    at = JAN_1 + timedelta(days=day, microseconds=7)
     return WorkOrder(
         id=f"{customer}/work-order/{number}",
         customer_id=customer,
         device_id=f"pump-{number}",
         summary="Vibration above 7 mm/s",
-        opened_at=JAN_1 + timedelta(days=day, microseconds=7),
+        opened_at=at,
+        alert_rule="vibration" if number == 2 else None,
+        incident_start=at - timedelta(minutes=13, microseconds=3) if number == 2 else None,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.e2e.test_billing_cli import Store
@@ -66,4 +67,51 @@ def test_a_visit_is_billed_once_on_the_next_invoice(tmp_path: Path) -> None:
         "resolved",
         "2026-01-10T10:00:00+00:00",
         {"bearing": 2},
+    )
+
+
+def test_the_alert_job_opens_one_work_order_per_incident(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    store.ok("plans", "apply", str(TEMPLATE))
+    store.ok("customers", "add", "acme", "--currency", "USD", "--timezone", "UTC")
+    store.ok("devices", "add", "pump-1", "--customer", "acme", "--from", "2026-01-01")
+    store.ok(
+        "subscriptions", "create", "--customer", "acme", "--plan", "service",
+        "--start", "2026-01-01",
+    )  # fmt: skip
+    values = ["6.5", "7.2", "8.1", "7.9", "6.8"]  # 10:05 to 10:15 above 7: an incident
+    events = tmp_path / "vibration.jsonl"
+    events.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "id": f"v{index}",
+                    "type": "pump.vibration",
+                    "device": "pump-1",
+                    "timestamp": f"2026-01-05T10:{5 * index:02d}:00Z",
+                    "properties": {"mm_s": value},
+                }
+            )
+            + "\n"
+            for index, value in enumerate(values)
+        )
+    )
+    store.ok("ingest", str(events))
+    first = store.json("alerts", "run", "--as-of", "2026-01-05T11:00:00Z")
+    assert first["checks"] == [
+        {
+            "device": "pump-1",
+            "rule": "vibration",
+            "incident_start": "2026-01-05T10:05:00+00:00",
+            "work_order": "acme/work-order/1",
+        }
+    ]
+    store.ok("ingest", str(events))  # replayed
+    again = store.json("alerts", "run", "--as-of", "2026-01-05T12:00:00Z")
+    assert (again["opened"], again["checks"][0]["work_order"]) == ([], "acme/work-order/1")
+    (listed,) = store.json("work-orders", "list")
+    assert (listed["alert_rule"], listed["incident_start"], listed["status"]) == (
+        "vibration",
+        "2026-01-05T10:05:00+00:00",
+        "open",
     )

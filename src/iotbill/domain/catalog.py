@@ -207,14 +207,30 @@ class Part:
 
 
 @dataclass(frozen=True, slots=True)
+class AlertRule:
+    """A work order is opened when ``meter``'s property stays above ``above`` for at least
+    ``window`` (service model). See :mod:`iotbill.domain.models.alert_rules`."""
+
+    code: str
+    meter: str
+    event_type: str
+    property: str
+    above: Decimal
+    window: timedelta
+    summary: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ServiceTerms:
     """What a work order bills (service model): time on site at ``labour_rate`` an hour,
     counted in started ``labour_increment`` blocks, and the ``parts`` fitted at their
-    prices. See :mod:`iotbill.domain.models.work_orders`."""
+    prices; and the ``alerts`` that open work orders. See
+    :mod:`iotbill.domain.models.work_orders`."""
 
     labour_rate: Decimal
     labour_increment: timedelta
     parts: tuple[Part, ...] = ()
+    alerts: tuple[AlertRule, ...] = ()
 
     def part(self, code: str) -> Part | None:
         return next((part for part in self.parts if part.code == code), None)

@@ -125,7 +125,7 @@ def parse_plan(data: Any) -> Plan:
     one_offs = parse_one_off_charges(reader, plan_currency)
     contract = parse_contract(reader, plan_currency, fees)
     consumables = parse_consumables(reader, meters_by_code, plan_currency)
-    service = parse_service(reader, plan_currency)
+    service = parse_service(reader, meters_by_code, plan_currency)
     charge_codes = [c.code if c else None for c in (*charges, *usage_charges)]
     check_commitment(reader, commitment, charge_codes, fees)
     fee_codes = _raw_codes(fee_items)

@@ -8,6 +8,9 @@ work order on the plan's devices bills::
       labour_increment_minutes: 15   # time on site counts in started blocks (1 to 1440)
       parts:                         # the price list of spare parts
         - {code: bearing, name: Bearing 6204, price: "18.50"}
+      alerts:                        # rules that open a work order
+        - {code: vibration, meter: vibration, above: 7, window_minutes: 10,
+           summary: Vibration above 7 mm/s}
 
 Every mistake is recorded at its field path (``service.parts[1].code: 'bearing' is
 already used in service.parts[0]``); the plan loader raises them all together,
@@ -16,20 +19,26 @@ storing nothing.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from decimal import Decimal
 
-from iotbill.domain.catalog import Part, ServiceTerms
+from iotbill.domain.catalog import AlertRule, Meter, Part, ServiceTerms
 from iotbill.domain.fields import FieldReader
 from iotbill.domain.input_rules import ID_LIMITS
 from iotbill.domain.money import Currency
 
-SERVICE_FIELDS = ("labour_rate", "labour_increment_minutes", "parts")
+SERVICE_FIELDS = ("labour_rate", "labour_increment_minutes", "parts", "alerts")
 PART_FIELDS = ("code", "name", "price")
+ALERT_FIELDS = ("code", "meter", "above", "window_minutes", "summary")
 MAX_INCREMENT_MINUTES = 1_440
+MAX_WINDOW_MINUTES = 10_080
+"""A week: the longest window an alert rule may watch."""
 
 
-def parse_service(reader: FieldReader, plan_currency: Currency | None) -> ServiceTerms | None:
+def parse_service(
+    reader: FieldReader, meters: Mapping[str, Meter], plan_currency: Currency | None
+) -> ServiceTerms | None:
     """The plan's ``service`` terms, or ``None`` when it has none (or a problem, recorded)."""
     if not reader.has("service"):
         return None
@@ -60,9 +69,66 @@ def parse_service(reader: FieldReader, plan_currency: Currency | None) -> Servic
             codes[code] = index
             if price is not None:
                 parts.append(Part(code, price, name))
+    alerts = _alerts(section, meters)
     if len(reader.problems.problems) > before or rate is None or minutes is None:
         return None
-    return ServiceTerms(rate, timedelta(minutes=minutes), tuple(parts))
+    return ServiceTerms(rate, timedelta(minutes=minutes), tuple(parts), alerts)
+
+
+def _alerts(section: FieldReader, meters: Mapping[str, Meter]) -> tuple[AlertRule, ...]:
+    found: list[AlertRule] = []
+    codes: dict[str, int] = {}
+    for index, item in enumerate(section.items("alerts")):
+        rule = FieldReader(item, section.path(f"alerts[{index}]"), section.problems)
+        rule.reject_unknown(ALERT_FIELDS)
+        before = len(rule.problems.problems)
+        code = rule.text("code", limit=ID_LIMITS["code"])
+        summary = rule.text("summary", required=False)
+        meter = _watched_meter(rule, meters)
+        above = rule.decimal("above", minimum=None)
+        minutes = rule.integer("window_minutes", default=1, minimum=1)
+        if minutes is not None and minutes > MAX_WINDOW_MINUTES:
+            rule.problems.add(
+                rule.path("window_minutes"), f"must be at most {MAX_WINDOW_MINUTES}, not {minutes}"
+            )
+        if code is not None and code in codes:
+            rule.problems.add(
+                rule.path("code"),
+                f"{code!r} is already used in {section.path(f'alerts[{codes[code]}]')}",
+            )
+        elif code is not None:
+            codes[code] = index
+        if len(rule.problems.problems) > before:
+            continue
+        assert code is not None and meter is not None and meter.property is not None
+        assert above is not None and minutes is not None
+        found.append(
+            AlertRule(
+                code,
+                meter.code,
+                meter.event_type,
+                meter.property,
+                above,
+                timedelta(minutes=minutes),
+                summary,
+            )
+        )
+    return tuple(found)
+
+
+def _watched_meter(rule: FieldReader, meters: Mapping[str, Meter]) -> Meter | None:
+    code = rule.text("meter", limit=ID_LIMITS["code"])
+    if code is None:
+        return None
+    meter = meters.get(code)
+    if meter is None:
+        known = ", ".join(sorted(meters)) or "none defined"
+        rule.problems.add(rule.path("meter"), f"unknown meter {code!r} (meters: {known})")
+        return None
+    if meter.property is None:
+        rule.problems.add(rule.path("meter"), f"meter {code!r} has no property to watch")
+        return None
+    return meter
 
 
 def _money(reader: FieldReader, name: str, plan_currency: Currency | None) -> Decimal | None:

@@ -20,23 +20,20 @@ one did, the price is granted back to the customer's balance as a credit
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from iotbill.domain.catalog import Consumable, Meter, Plan
 from iotbill.domain.credits import CreditGrant, grant_entry
 from iotbill.domain.customers import Customer
-from iotbill.domain.event_table import VALID
 from iotbill.domain.models.depletion import Reading
 from iotbill.domain.models.orders import Order
 from iotbill.domain.models.reorder import ReorderDecision, decide_reorder
 from iotbill.domain.one_off_charges import OneOffCharge
-from iotbill.domain.periods import Period, from_micros, require_aware
-from iotbill.domain.quantities import SCALE
+from iotbill.domain.periods import require_aware
 from iotbill.domain.subscriptions import Subscription
-from iotbill.services.ports import EventScope, UnitOfWork
-
-_JUST_AFTER = timedelta(microseconds=1)
+from iotbill.services.ports import UnitOfWork
+from iotbill.services.readings import device_readings
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,17 +199,9 @@ def _readings(
     if orders:
         since = min(since, max(order.placed_at for order in orders))
     meter = Meter(consumable.meter, consumable.event_type, "latest", consumable.property)
-    scope = EventScope(customer, devices=frozenset({device}))
-    table = uow.events.load(scope, [meter], Period(since, as_of + _JUST_AFTER))
-    view = table.view(consumable.event_type)
-    column = view.numbers(consumable.property)
-    valid = column.status == VALID
-    return [
-        Reading(from_micros(at), Decimal(value).scaleb(-SCALE))
-        for at, value in zip(
-            view.timestamps[valid].tolist(), column.values[valid].tolist(), strict=True
-        )
-    ]
+    return device_readings(
+        uow, customer=customer, device=device, meter=meter, since=since, as_of=as_of
+    )
 
 
 def _place(

@@ -47,7 +47,8 @@ DAY_SECONDS = 86_400
 
 @dataclass(frozen=True, slots=True)
 class Reading:
-    """The level of one consumable of one device at ``at`` (an aware UTC instant)."""
+    """A value one device reported at ``at`` (an aware UTC instant): the level of a
+    consumable here; a watched metric, such as vibration, for the alert rules."""
 
     at: datetime
     level: Decimal

@@ -76,6 +76,10 @@ class WorkOrder:
     on_site_at: datetime | None = None
     resolved_at: datetime | None = None
     parts: tuple[tuple[str, int], ...] = ()
+    alert_rule: str | None = None
+    """The alert rule that opened it (``None``: opened by hand)."""
+    incident_start: datetime | None = None
+    """When the incident that the alert rule saw began."""
 
     @property
     def changed_at(self) -> datetime:
@@ -128,6 +132,8 @@ class WorkOrder:
             "on_site_at": instant(self.on_site_at),
             "resolved_at": instant(self.resolved_at),
             "parts": {code: count for code, count in self.parts},
+            "alert_rule": self.alert_rule,
+            "incident_start": instant(self.incident_start),
         }
 
 

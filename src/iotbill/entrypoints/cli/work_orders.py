@@ -1,9 +1,10 @@
-"""``iotbill work-orders open|dispatch|arrive|resolve|list|show``: visits to devices.
+"""``iotbill work-orders open|dispatch|arrive|resolve|list|show`` and ``iotbill alerts run``.
 
 A work order is opened for a device, dispatched, on site, then resolved with
 the parts fitted; resolving records the labour (time on site in the plan's
 started blocks, at its hourly rate) and the parts as one-off charges, billed
-once on the customer's next invoice.
+once on the customer's next invoice. ``alerts run`` is the job that opens work
+orders from the plans' alert rules.
 """
 
 from __future__ import annotations
@@ -16,14 +17,68 @@ from iotbill.domain.models.work_orders import WorkOrder
 from iotbill.entrypoints.cli.session import session, store_group
 
 work_orders_app = store_group(help="Work orders: a technician's visit to a device, billed once.")
+alerts_app = store_group(help="The alert job: alert rules over stored events open work orders.")
 
 AT_HELP = "When (default: now): a date (UTC midnight) or a time with an offset."
 ID_HELP = "The work order's id."
 
 
 def register(app: typer.Typer) -> None:
-    """Add the ``work-orders`` group to ``app``."""
+    """Add the ``work-orders`` and ``alerts`` groups to ``app``."""
     app.add_typer(work_orders_app, name="work-orders")
+    app.add_typer(alerts_app, name="alerts")
+
+
+@alerts_app.command("run")
+def alerts_run_command(
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Evaluate at this instant (with an offset); default now."),
+    ] = None,
+) -> None:
+    """Evaluate every alert rule and open one work order per device and incident.
+
+    Exit codes: 0 ok, 2 invalid input.
+    """
+    from iotbill.entrypoints.cli.options import parse_instant
+    from iotbill.entrypoints.cli.output import print_table, table
+    from iotbill.services.alerts import run_alerts
+
+    current = session()
+    moment = current.now() if as_of is None else parse_instant(as_of, "--as-of")
+    checks = run_alerts(current.uow(), as_of=moment)
+    opened = [check.opened for check in checks if check.opened is not None]
+    data = {
+        "as_of": moment.isoformat(),
+        "opened": [order.as_json() for order in opened],
+        "checks": [
+            {
+                "device": check.device,
+                "rule": check.rule,
+                "incident_start": None
+                if check.incident_start is None
+                else check.incident_start.isoformat(),
+                "work_order": check.opened.id if check.opened else check.blocked_by,
+            }
+            for check in checks
+        ],
+    }
+
+    def show() -> None:
+        shown = table(f"Alerts at {moment.isoformat()}", "Device", "Rule", "Incident", "Work order")
+        for check in checks:
+            incident = check.incident_start
+            shown.add_row(
+                check.device,
+                check.rule,
+                "none" if incident is None else f"since {incident.isoformat()}",
+                (f"opened {check.opened.id}" if check.opened else None)
+                or (f"{check.blocked_by} not resolved yet" if check.blocked_by else ""),
+            )
+        print_table(shown)
+        typer.echo(f"{len(opened)} work order(s) opened")
+
+    current.emit(data, show)
 
 
 @work_orders_app.command("open")

@@ -364,6 +364,8 @@ work_orders = Table(
     Column("on_site_at", Micros),
     Column("resolved_at", Micros),
     Column("parts", Text, nullable=False),
+    Column("alert_rule", String(128)),
+    Column("incident_start", Micros),
     PrimaryKeyConstraint("tenant_id", "id"),
     ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
     Index(None, "tenant_id", "customer_id"),

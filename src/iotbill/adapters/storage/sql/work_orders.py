@@ -27,6 +27,8 @@ class SqlWorkOrderRepository(Repository):
                 device_id=order.device_id,
                 summary=order.summary,
                 opened_at=to_micros(order.opened_at),
+                alert_rule=order.alert_rule,
+                incident_start=micros(order.incident_start),
                 **_steps(order),
             )
         )
@@ -78,4 +80,6 @@ def _work_order(row: Any) -> WorkOrder:
         on_site_at=instant(row.on_site_at),
         resolved_at=instant(row.resolved_at),
         parts=tuple((code, count) for code, count in json.loads(row.parts)),
+        alert_rule=row.alert_rule,
+        incident_start=instant(row.incident_start),
     )
