@@ -28,7 +28,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-import psycopg
 from sqlalchemy import Engine
 
 from iotbill.adapters.plan_files import parse_plan_text
@@ -39,6 +38,7 @@ from iotbill.domain.events import UsageEvent
 from iotbill.domain.subscriptions import subscribe
 from iotbill.services.billing import bill_run
 from iotbill.services.ports import UnitOfWorkFactory
+from postgres_schema import postgres_schema
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 END = datetime(2026, 2, 1, tzinfo=UTC)
@@ -148,24 +148,12 @@ def main() -> None:
         sqlite = bench("SQLite", engine, arguments.subscriptions, arguments.events_each)
         engine.dispose()
     print("target: 10 s or less")
-    libpq = "postgresql://" + arguments.postgres.split("://", 1)[1]
-    schema = f"iotbill_bench_{uuid.uuid4().hex[:8]}"
-    try:
-        with psycopg.connect(libpq, autocommit=True, connect_timeout=3) as connection:
-            connection.execute(f"CREATE SCHEMA {schema}")
-    except psycopg.OperationalError as error:
-        print(f"PostgreSQL skipped: {arguments.postgres} is unreachable ({error})")
-        return
-    try:
-        separator = "&" if "?" in arguments.postgres else "?"
-        engine = create_engine_for(
-            f"{arguments.postgres}{separator}options=-csearch_path%3D{schema}"
+    with postgres_schema(arguments.postgres) as server:
+        if server is None:
+            return
+        postgres = bench(
+            "PostgreSQL", server.engine, arguments.subscriptions, arguments.events_each
         )
-        postgres = bench("PostgreSQL", engine, arguments.subscriptions, arguments.events_each)
-        engine.dispose()
-    finally:
-        with psycopg.connect(libpq, autocommit=True) as connection:
-            connection.execute(f"DROP SCHEMA {schema} CASCADE")
     print(
         f"PostgreSQL {postgres:.2f} s / SQLite {sqlite:.2f} s = {postgres / sqlite:.2f}x"
         " (target: 2x or less)"

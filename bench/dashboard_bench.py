@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import os
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -38,7 +37,7 @@ from sqlalchemy import Engine, select
 
 from iotbill.adapters.plan_files import parse_plan_text
 from iotbill.adapters.storage.sql import tables as t
-from iotbill.adapters.storage.sql.engine import create_engine_for, upgrade
+from iotbill.adapters.storage.sql.engine import upgrade
 from iotbill.adapters.storage.sql.lines import copy_rows
 from iotbill.adapters.storage.sql.unit_of_work import sql_unit_of_work_factory
 from iotbill.domain.catalog import Plan
@@ -47,6 +46,7 @@ from iotbill.domain.invoicing import InvoiceLine
 from iotbill.domain.periods import Period
 from iotbill.services.analytics import overview
 from iotbill.services.ports import Tenant, UnitOfWorkFactory
+from postgres_schema import postgres_schema
 
 TENANT = Tenant("bench", "Bench IoT Co.")
 YEAR = 2025
@@ -295,24 +295,10 @@ def main() -> None:
         ),
     )
     arguments = parser.parse_args()
-    libpq = "postgresql://" + arguments.postgres.split("://", 1)[1]
-    schema = f"iotbill_bench_{uuid.uuid4().hex[:8]}"
-    try:
-        with psycopg.connect(libpq, autocommit=True, connect_timeout=3) as connection:
-            connection.execute(f"CREATE SCHEMA {schema}")
-    except psycopg.OperationalError as error:
-        print(f"PostgreSQL skipped: {arguments.postgres} is unreachable ({error})")
-        return
-    try:
-        separator = "&" if "?" in arguments.postgres else "?"
-        engine = create_engine_for(
-            f"{arguments.postgres}{separator}options=-csearch_path%3D{schema}"
-        )
-        bench(engine, libpq, schema, arguments.customers, arguments.months)
-        engine.dispose()
-    finally:
-        with psycopg.connect(libpq, autocommit=True) as connection:
-            connection.execute(f"DROP SCHEMA {schema} CASCADE")
+    with postgres_schema(arguments.postgres) as server:
+        if server is None:
+            return
+        bench(server.engine, server.libpq, server.name, arguments.customers, arguments.months)
 
 
 if __name__ == "__main__":

@@ -31,11 +31,9 @@ import random
 import statistics
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import psycopg
 from sqlalchemy import Engine
 
 from iotbill.adapters.plan_files import parse_plan_text
@@ -47,6 +45,7 @@ from iotbill.domain.periods import Period, to_micros
 from iotbill.domain.subscriptions import subscribe
 from iotbill.services.entitlements import check_entitlement
 from iotbill.services.ports import EventScope
+from postgres_schema import postgres_schema
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 END = datetime(2026, 2, 1, tzinfo=UTC)
@@ -178,24 +177,10 @@ def main() -> None:
         engine = create_engine_for(str(Path(directory) / "bench.db"))
         bench("SQLite", engine, arguments.events)
         engine.dispose()
-    libpq = "postgresql://" + arguments.postgres.split("://", 1)[1]
-    schema = f"iotbill_bench_{uuid.uuid4().hex[:8]}"
-    try:
-        with psycopg.connect(libpq, autocommit=True, connect_timeout=3) as connection:
-            connection.execute(f"CREATE SCHEMA {schema}")
-    except psycopg.OperationalError as error:
-        print(f"PostgreSQL skipped: {arguments.postgres} is unreachable ({error})")
-        return
-    try:
-        separator = "&" if "?" in arguments.postgres else "?"
-        engine = create_engine_for(
-            f"{arguments.postgres}{separator}options=-csearch_path%3D{schema}"
-        )
-        bench("PostgreSQL", engine, arguments.events)
-        engine.dispose()
-    finally:
-        with psycopg.connect(libpq, autocommit=True) as connection:
-            connection.execute(f"DROP SCHEMA {schema} CASCADE")
+    with postgres_schema(arguments.postgres) as server:
+        if server is None:
+            return
+        bench("PostgreSQL", server.engine, arguments.events)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from sqlalchemy import Engine
 
 from iotbill.adapters.clock import SystemClock
@@ -44,6 +43,7 @@ from iotbill.domain.customers import Customer, Device
 from iotbill.domain.periods import Period
 from iotbill.services.ingest import DEFAULT_WRITERS, ingest_lines
 from iotbill.services.ports import EventScope
+from postgres_schema import postgres_schema
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 JANUARY = Period(START, datetime(2026, 2, 1, tzinfo=UTC))
@@ -161,24 +161,10 @@ def main() -> None:
         engine = create_engine_for(str(Path(directory) / "bench.db"))
         bench("SQLite", engine, events_file)
         engine.dispose()
-        libpq = "postgresql://" + arguments.postgres.split("://", 1)[1]
-        schema = f"iotbill_bench_{uuid.uuid4().hex[:8]}"
-        try:
-            with psycopg.connect(libpq, autocommit=True, connect_timeout=3) as connection:
-                connection.execute(f"CREATE SCHEMA {schema}")
-        except psycopg.OperationalError as error:
-            print(f"PostgreSQL skipped: {arguments.postgres} is unreachable ({error})")
-            return
-        try:
-            separator = "&" if "?" in arguments.postgres else "?"
-            engine = create_engine_for(
-                f"{arguments.postgres}{separator}options=-csearch_path%3D{schema}"
-            )
-            bench("PostgreSQL", engine, events_file)
-            engine.dispose()
-        finally:
-            with psycopg.connect(libpq, autocommit=True) as connection:
-                connection.execute(f"DROP SCHEMA {schema} CASCADE")
+        with postgres_schema(arguments.postgres) as server:
+            if server is None:
+                return
+            bench("PostgreSQL", server.engine, events_file)
 
 
 if __name__ == "__main__":

@@ -164,3 +164,17 @@ def test_bill_run_lists_each_invoice_with_customer_and_total(tmp_path: Path) -> 
         ],
         ["INV-2026-000001", "finalized", "acme", "2026-01-01 to 2026-02-01", "31.00 USD"],
     ]
+
+
+def test_plans_show_gives_the_commitment(tmp_path: Path) -> None:
+    store = ["--database", str(tmp_path / "plans.db")]
+    CliRunner().invoke(app, ["db", "upgrade", *store])
+    CliRunner().invoke(app, ["plans", "apply", "examples/models/outcome-commitment.yaml", *store])
+
+    shown = _run("plans", "show", "water-outcome", *store)
+
+    assert shown.endswith(
+        "Minimum commitment of its charges: 100.00 a period\n"
+        "Maximum of its charges: 400.00 a period\n"
+        "Versions: 1\n"
+    )

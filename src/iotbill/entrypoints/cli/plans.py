@@ -163,6 +163,12 @@ def _print_plan(stored: StoredPlan, versions: list[int]) -> None:
     if plan.thresholds:
         amounts = ", ".join(format_money(amount, plan.currency) for amount in plan.thresholds)
         typer.echo(f"Interim invoices when a period's usage reaches: {amounts}")
+    for label, bound in (
+        ("Minimum commitment", plan.commitment.minimum),
+        ("Maximum", plan.commitment.maximum),
+    ):
+        if bound is not None:
+            typer.echo(f"{label} of its charges: {format_money(bound, plan.currency)} a period")
     typer.echo(f"Versions: {', '.join(map(str, versions))}")
 
 
