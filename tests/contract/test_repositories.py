@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from iotbill.adapters.event_files import read_event_table
 from iotbill.adapters.plan_files import parse_plan_text
@@ -406,3 +409,33 @@ def test_invoice_figures_are_the_invoices_sums_without_their_lines(
     ]
     assert figures[2].amount_due == part_paid.total - Decimal("1.00")
     assert figures[3].amount_due == 0  # void
+
+
+def test_a_tenant_added_by_work_rolled_back_stays_unknown(store: UnitOfWorkFactory) -> None:
+    code = f"t-{uuid.uuid4().hex[:10]}"
+    with store(code) as uow:
+        uow.tenants.add(Tenant(code, "Gone"))
+        uow.customers.add(Customer.create(id="c1", name="One", currency_code="USD", timezone="UTC"))
+        assert [customer.id for customer in uow.customers.list()] == ["c1"]
+    with store(code, read_only=True) as uow, pytest.raises(NotFound, match="unknown tenant"):
+        uow.customers.list()
+
+
+def test_a_tenant_is_looked_up_once_its_id_is_known(store: UnitOfWorkFactory, tenant: str) -> None:
+    with store(tenant, read_only=True) as uow:
+        uow.customers.list()
+    engine = getattr(store(tenant), "engine", None)
+    if engine is None:
+        pytest.skip("the memory store looks nothing up")
+    statements: list[str] = []
+
+    def seen(connection: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        with store(tenant, read_only=True) as uow:
+            assert [customer.id for customer in uow.customers.list()] == ["c1", "c2"]
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert statements and not any("FROM tenants" in statement for statement in statements)

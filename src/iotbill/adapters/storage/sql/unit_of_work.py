@@ -55,15 +55,27 @@ class SqlUnitOfWork:
     """Opens a connection on entry; the transaction begins with the first statement.
 
     The tenant is looked up on first use, so a unit of work for a tenant that
-    does not exist yet can still add it.
+    does not exist yet can still add it. ``known_tenants`` (shared by the units
+    of work of one factory) remembers each tenant's id once a unit of work that
+    looked it up has committed, or has ended having only read: a tenant's id
+    never changes, and a request then spends no round trip on it. A rolled-back
+    unit of work leaves it alone, since the tenant it found may have been its own.
     """
 
-    def __init__(self, engine: Engine, tenant: str, *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        tenant: str,
+        *,
+        read_only: bool = False,
+        known_tenants: dict[str, int] | None = None,
+    ) -> None:
         self.engine = engine
         self.tenant = tenant
         self.read_only = read_only
+        self._known_tenants = {} if known_tenants is None else known_tenants
         self._connection_or_none: Connection | None = None
-        self._tenant_id_or_none: int | None = None
+        self._tenant_id_or_none: int | None = self._known_tenants.get(tenant)
         self.tenants: TenantRepository = SqlTenantRepository(self._connection)
         self.plans: PlanRepository = SqlPlanRepository(self._connection, self._tenant_id)
         self.customers: CustomerRepository = SqlCustomerRepository(
@@ -118,11 +130,18 @@ class SqlUnitOfWork:
         finally:
             connection.close()
             self._connection_or_none = None
+        if self.read_only and error is None:
+            self._remember_tenant()
 
     def commit(self) -> None:
         if self.read_only:
             raise RuntimeError("a read-only unit of work is never committed")
         self._connection().commit()
+        self._remember_tenant()
+
+    def _remember_tenant(self) -> None:
+        if self._tenant_id_or_none is not None:
+            self._known_tenants[self.tenant] = self._tenant_id_or_none
 
     def rollback(self) -> None:
         self._connection().rollback()
@@ -147,7 +166,9 @@ class SqlUnitOfWork:
 def sql_unit_of_work_factory(engine: Engine) -> UnitOfWorkFactory:
     """Units of work on ``engine``, one per call, for the tenant named."""
 
+    known_tenants: dict[str, int] = {}
+
     def open_unit_of_work(tenant: str, *, read_only: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(engine, tenant, read_only=read_only)
+        return SqlUnitOfWork(engine, tenant, read_only=read_only, known_tenants=known_tenants)
 
     return open_unit_of_work
