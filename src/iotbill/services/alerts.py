@@ -4,7 +4,8 @@
 service terms list alert rules and, for each device it covers and each rule,
 reads the device's values of the rule's property and looks for an incident
 (:func:`~iotbill.domain.models.alert_rules.first_incident`) since the last work
-order that rule opened for the device was resolved. It opens one work order per
+order that rule opened for the device was resolved (before any, in the rule's
+window and the :data:`LOOKBACK` before it). It opens one work order per
 device and incident, never one while the device has one not resolved. It reads
 event timestamps and the stored work orders only, so running it again, at any
 frequency, or after events were replayed, opens nothing twice.
@@ -13,14 +14,19 @@ frequency, or after events were replayed, opens nothing twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from iotbill.domain.catalog import AlertRule, Meter
 from iotbill.domain.models.alert_rules import first_incident
 from iotbill.domain.models.work_orders import WorkOrder
 from iotbill.domain.periods import require_aware
+from iotbill.services.coverage import covered_devices
 from iotbill.services.ports import UnitOfWork
 from iotbill.services.readings import device_readings
+
+LOOKBACK = timedelta(days=7)
+"""Before a rule's first work order for a device, how far back (beyond its window) the
+job reads the device's readings."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,61 +52,47 @@ def run_alerts(uow: UnitOfWork, *, as_of: datetime) -> list[AlertCheck]:
         for order in orders:
             counts[order.customer_id] = counts.get(order.customer_id, 0) + 1
         unresolved = {o.device_id: o.id for o in orders if o.status != "resolved"}
-        for subscription in uow.subscriptions.list():
-            if subscription.start > as_of or (
-                subscription.end is not None and subscription.end <= as_of
-            ):
-                continue
-            phase = subscription.phase_at(as_of)
-            assert phase is not None
-            terms = uow.plans.get(phase.plan_code, phase.plan_version).plan.service
-            if terms is None or not terms.alerts:
-                continue
-            owner = subscription.customer_id
-            devices = (
-                [subscription.device_id]
-                if subscription.device_id is not None
-                else [d.id for d in uow.devices.list(owner) if d.owner_at(as_of) == owner]
-            )
-            for device in devices:
-                for rule in terms.alerts:
-                    since = _since(orders, device, rule, subscription.start)
-                    readings = device_readings(
-                        uow,
-                        customer=owner,
-                        device=device,
-                        meter=Meter(rule.meter, rule.event_type, "latest", rule.property),
-                        since=since,
-                        as_of=as_of,
+        for covered in covered_devices(uow, as_of):
+            terms = covered.plan.service
+            owner, device = covered.customer.id, covered.device
+            for rule in () if terms is None else terms.alerts:
+                since = _since(orders, device, rule)
+                readings = device_readings(
+                    uow,
+                    customer=owner,
+                    device=device,
+                    meter=Meter(rule.meter, rule.event_type, "latest", rule.property),
+                    since=since or as_of - rule.window - LOOKBACK,
+                    as_of=as_of,
+                )
+                start = first_incident(readings, rule, after=since)
+                if start is None:
+                    checks.append(AlertCheck(device, rule.code, None))
+                elif device in unresolved:
+                    checks.append(
+                        AlertCheck(device, rule.code, start, blocked_by=unresolved[device])
                     )
-                    start = first_incident(readings, rule, after=since)
-                    if start is None:
-                        checks.append(AlertCheck(device, rule.code, None))
-                    elif device in unresolved:
-                        checks.append(
-                            AlertCheck(device, rule.code, start, blocked_by=unresolved[device])
-                        )
-                    else:
-                        counts[owner] = counts.get(owner, 0) + 1
-                        opened = WorkOrder(
-                            id=f"{owner}/work-order/{counts[owner]}",
-                            customer_id=owner,
-                            device_id=device,
-                            summary=rule.summary or f"Alert {rule.code}",
-                            opened_at=as_of,
-                            alert_rule=rule.code,
-                            incident_start=start,
-                        )
-                        uow.work_orders.add(opened)
-                        unresolved[device] = opened.id
-                        checks.append(AlertCheck(device, rule.code, start, opened))
+                else:
+                    counts[owner] = counts.get(owner, 0) + 1
+                    opened = WorkOrder(
+                        id=f"{owner}/work-order/{counts[owner]}",
+                        customer_id=owner,
+                        device_id=device,
+                        summary=rule.summary or f"Alert {rule.code}",
+                        opened_at=as_of,
+                        alert_rule=rule.code,
+                        incident_start=start,
+                    )
+                    uow.work_orders.add(opened)
+                    unresolved[device] = opened.id
+                    checks.append(AlertCheck(device, rule.code, start, opened))
         uow.commit()
     return checks
 
 
-def _since(orders: list[WorkOrder], device: str, rule: AlertRule, start: datetime) -> datetime:
-    """Where the rule looks from: the resolution of the last work order it opened for
-    ``device``, or the subscription's ``start``."""
+def _since(orders: list[WorkOrder], device: str, rule: AlertRule) -> datetime | None:
+    """Where the rule counts from: the resolution of the last work order it opened for
+    ``device`` (``None``: it opened none)."""
     resolved = [
         order.resolved_at
         for order in orders
@@ -108,4 +100,4 @@ def _since(orders: list[WorkOrder], device: str, rule: AlertRule, start: datetim
         and order.alert_rule == rule.code
         and order.resolved_at is not None
     ]
-    return max(resolved, default=start)
+    return max(resolved, default=None)

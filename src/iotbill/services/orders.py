@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from iotbill.domain.catalog import Consumable, Meter, Plan
+from iotbill.domain.catalog import Consumable, Meter
 from iotbill.domain.credits import CreditGrant, grant_entry
 from iotbill.domain.customers import Customer
 from iotbill.domain.models.depletion import Reading
@@ -31,7 +31,7 @@ from iotbill.domain.models.orders import Order
 from iotbill.domain.models.reorder import ReorderDecision, decide_reorder
 from iotbill.domain.one_off_charges import OneOffCharge
 from iotbill.domain.periods import require_aware
-from iotbill.domain.subscriptions import Subscription
+from iotbill.services.coverage import covered_devices
 from iotbill.services.ports import UnitOfWork
 from iotbill.services.readings import device_readings
 
@@ -59,36 +59,21 @@ def run_reorders(uow: UnitOfWork, *, as_of: datetime) -> list[ReorderCheck]:
         for stored in uow.orders.list():
             earlier.setdefault((stored.device_id, stored.consumable), []).append(stored)
             counts[stored.customer_id] = counts.get(stored.customer_id, 0) + 1
-        plans: dict[tuple[str, int], Plan] = {}
-        owned: dict[str, list[str]] | None = None
-        customers: dict[str, Customer] | None = None
-        for subscription in uow.subscriptions.list():
-            plan = _plan_in_force(uow, subscription, as_of, plans)
-            if plan is None or not plan.consumables:
-                continue
-            customers = _customers(uow) if customers is None else customers
-            customer = customers[subscription.customer_id]
-            if subscription.device_id is not None:
-                devices = [subscription.device_id]
-            else:
-                owned = _owners(uow, as_of) if owned is None else owned
-                devices = owned.get(subscription.customer_id, [])
-            for device in devices:
-                for consumable in plan.consumables:
-                    if (device, consumable.code) in covered:
-                        continue  # by another of the customer's subscriptions
-                    covered.add((device, consumable.code))
-                    before = earlier.get((device, consumable.code), [])
-                    readings = _readings(uow, customer.id, device, consumable, before, as_of)
-                    decision = decide_reorder(readings, before, consumable, as_of)
-                    placed = None
-                    if decision.place:
-                        counts[customer.id] = counts.get(customer.id, 0) + 1
-                        number = counts[customer.id]
-                        placed = _place(uow, customer, device, consumable, decision, number)
-                    checks.append(
-                        ReorderCheck(customer.id, device, consumable.code, decision, placed)
-                    )
+        for covered_device in covered_devices(uow, as_of):
+            customer, device = covered_device.customer, covered_device.device
+            for consumable in covered_device.plan.consumables:
+                if (device, consumable.code) in covered:
+                    continue  # by another of the customer's subscriptions
+                covered.add((device, consumable.code))
+                before = earlier.get((device, consumable.code), [])
+                readings = _readings(uow, customer.id, device, consumable, before, as_of)
+                decision = decide_reorder(readings, before, consumable, as_of)
+                placed = None
+                if decision.place:
+                    counts[customer.id] = counts.get(customer.id, 0) + 1
+                    number = counts[customer.id]
+                    placed = _place(uow, customer, device, consumable, decision, number)
+                checks.append(ReorderCheck(customer.id, device, consumable.code, decision, placed))
         uow.commit()
     return checks
 
@@ -150,39 +135,6 @@ def cancel_order(uow: UnitOfWork, id: str, *, at: datetime) -> Order:
         uow.orders.save(cancelled)
         uow.commit()
     return cancelled
-
-
-def _plan_in_force(
-    uow: UnitOfWork,
-    subscription: Subscription,
-    as_of: datetime,
-    plans: dict[tuple[str, int], Plan],
-) -> Plan | None:
-    """The plan of ``subscription`` at ``as_of`` (``None`` when it is not in force then),
-    each plan version read once into ``plans``."""
-    if subscription.start > as_of or (subscription.end is not None and subscription.end <= as_of):
-        return None
-    phase = subscription.phase_at(as_of)
-    if phase is None:
-        return None
-    if phase.plan_key not in plans:
-        plans[phase.plan_key] = uow.plans.get(phase.plan_code, phase.plan_version).plan
-    return plans[phase.plan_key]
-
-
-def _customers(uow: UnitOfWork) -> dict[str, Customer]:
-    """Every customer, read once."""
-    return {customer.id: customer for customer in uow.customers.list()}
-
-
-def _owners(uow: UnitOfWork, as_of: datetime) -> dict[str, list[str]]:
-    """The devices of each customer at ``as_of``, read once."""
-    found: dict[str, list[str]] = {}
-    for device in uow.devices.list():
-        owner = device.owner_at(as_of)
-        if owner is not None:
-            found.setdefault(owner, []).append(device.id)
-    return found
 
 
 def _readings(
