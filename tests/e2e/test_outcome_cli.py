@@ -158,7 +158,6 @@ def test_a_malformed_plan_is_refused_whole_naming_every_field(store: Store) -> N
     # One error, every problem on a line of its own.
     assert refused.splitlines() == [
         "error: miles.yaml: meters[0].cap.per: must be one of day, hour, not 'fortnight'",
-        "miles.yaml: charges[0].meter: unknown meter 'miles' (meters: driven, harsh_brakes)",
         "miles.yaml: charges[0].risk_factor.table[1].up_to: must be greater than 1 (bounds ascend)",
         "miles.yaml: minimum_commitment: must be greater than 0, not -5",
     ]

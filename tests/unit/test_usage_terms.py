@@ -83,7 +83,7 @@ charges:
 """
     with pytest.raises(InvalidInput) as raised:
         plan(text)
-    # A meter refused for its cap is unknown to the charges that name it (reported once).
+    # A meter refused for its cap is reported once, not again by the charges that name it.
     assert problems_of(raised.value) == [
         f"plan.yaml: {problem}"
         for problem in [
@@ -91,7 +91,6 @@ charges:
             "meters[1].cap.max: must be greater than 0, not 0",
             "meters[1].cap: caps the quantity of each window, which a meter by max does not"
             " add up: use count or sum",
-            "charges[0].meter: unknown meter 'miles' (meters: brakes)",
             "charges[0].risk_factor.events: meter 'brakes' is split by group_by;"
             " a ratio needs one quantity",
             "charges[0].risk_factor.exposure: unknown meter 'kilometres' (meters: brakes)",
