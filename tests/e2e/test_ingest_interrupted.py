@@ -31,6 +31,10 @@ def _stored(database: Path) -> int:
         return int(connection.execute("SELECT count(*) FROM usage_events").fetchone()[0])
 
 
+def _interruptible() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_keeps_what_was_committed_and_says_how_much(tmp_path: Path) -> None:
     database = tmp_path / "store.db"
     store = ["--database", str(database)]
@@ -46,6 +50,9 @@ def test_ctrl_c_keeps_what_was_committed_and_says_how_much(tmp_path: Path) -> No
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        # Ctrl-C as at a terminal, even when this suite runs where SIGINT is ignored (in the
+        # background of a shell), which a child would inherit.
+        preexec_fn=_interruptible,
     )
     assert ingest.stdin is not None
     # Two thirds (over 2 MiB: the first stretch and the read after it), and the pipe stays
