@@ -51,7 +51,6 @@ def list_command(
     ] = None,
 ) -> None:
     """List invoices by period (--json: a list of the invoice schema)."""
-    from iotbill.entrypoints.cli.options import parse_instant
     from iotbill.entrypoints.cli.output import flag_names, period_text, print_table, table
     from iotbill.services.customers import list_customers
     from iotbill.services.invoices import list_invoices
@@ -59,7 +58,7 @@ def list_command(
     current = session()
     overdue_at = None
     if overdue:
-        overdue_at = current.now() if as_of is None else parse_instant(as_of, "--as-of")
+        overdue_at = current.instant_or_now(as_of, "--as-of")
     with flag_names(status="--status"):
         invoices = list_invoices(
             current.uow(),
@@ -191,12 +190,11 @@ def remind_command(
     0 ok, 2 invalid input.
     """
     from iotbill.domain.errors import InvalidInput
-    from iotbill.entrypoints.cli.options import parse_instant
     from iotbill.entrypoints.cli.output import counted
     from iotbill.services.invoices import record_notices
 
     current = session()
-    at = current.now() if as_of is None else parse_instant(as_of, "--as-of")
+    at = current.instant_or_now(as_of, "--as-of")
     parts = [part.strip() for part in schedule.split(",") if part.strip()]
     if not all(part.isdigit() for part in parts):
         raise InvalidInput.at("--schedule", f"must be whole days separated by commas: {schedule!r}")

@@ -8,6 +8,9 @@ from iotbill.domain.errors import InvalidInput
 from iotbill.domain.input_rules import fraction_problem
 from iotbill.domain.periods import local_midnight, require_in_range, require_input_instant, zone
 
+AT_HELP = "When (default: now): a date (UTC midnight) or a time with an offset."
+"""The help of an ``--at`` option read by :meth:`Session.instant_or_now`."""
+
 
 def parse_date_or_instant(text: str, flag: str) -> date | datetime:
     """A date (``2026-01-31``), kept as a date, or an aware UTC instant.

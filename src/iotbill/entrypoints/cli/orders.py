@@ -13,12 +13,11 @@ from typing import Annotated
 import typer
 
 from iotbill.domain.models.orders import Order
+from iotbill.entrypoints.cli.options import AT_HELP
 from iotbill.entrypoints.cli.session import session, store_group
 
 reorders_app = store_group(help="The reorder job: one order per run-out of a consumable.")
 orders_app = store_group(help="Orders of consumables: list, show, ship, deliver, cancel.")
-
-AT_HELP = "When (default: now): a date (UTC midnight) or a time with an offset."
 
 
 def register(app: typer.Typer) -> None:
@@ -38,12 +37,11 @@ def run_command(
 
     Exit codes: 0 ok, 2 invalid input.
     """
-    from iotbill.entrypoints.cli.options import parse_instant
     from iotbill.entrypoints.cli.output import print_table, table
     from iotbill.services.orders import run_reorders
 
     current = session()
-    moment = current.now() if as_of is None else parse_instant(as_of, "--as-of")
+    moment = current.instant_or_now(as_of, "--as-of")
     checks = run_reorders(current.uow(), as_of=moment)
     placed = [check.order for check in checks if check.order is not None]
     data = {
@@ -126,11 +124,10 @@ def ship_command(
 ) -> None:
     """Record that an order was shipped. Exit codes: 0 ok, 2 invalid input, 3 unknown order,
     4 not placed."""
-    from iotbill.entrypoints.cli.options import parse_instant
     from iotbill.services.orders import ship_order
 
     current = session()
-    moment = current.now() if at is None else parse_instant(at, "--at")
+    moment = current.instant_or_now(at, "--at")
     _emit(ship_order(current.uow(), order, at=moment))
 
 
@@ -141,11 +138,10 @@ def deliver_command(
 ) -> None:
     """Record that an order was delivered. Exit codes: 0 ok, 2 invalid input, 3 unknown
     order, 4 not shipped."""
-    from iotbill.entrypoints.cli.options import parse_instant
     from iotbill.services.orders import deliver_order
 
     current = session()
-    moment = current.now() if at is None else parse_instant(at, "--at")
+    moment = current.instant_or_now(at, "--at")
     _emit(deliver_order(current.uow(), order, at=moment))
 
 
@@ -156,11 +152,10 @@ def cancel_command(
 ) -> None:
     """Cancel an order in progress: not billed, or credited back if already invoiced.
     Exit codes: 0 ok, 2 invalid input, 3 unknown order, 4 delivered or cancelled."""
-    from iotbill.entrypoints.cli.options import parse_instant
     from iotbill.services.orders import cancel_order
 
     current = session()
-    moment = current.now() if at is None else parse_instant(at, "--at")
+    moment = current.instant_or_now(at, "--at")
     _emit(cancel_order(current.uow(), order, at=moment))
 
 

@@ -102,11 +102,10 @@ def archive_command(
 
     Exit codes: 0 ok, 2 invalid --at, 3 unknown plan, 4 archived already.
     """
-    from iotbill.entrypoints.cli.options import parse_instant
     from iotbill.services.catalog import archive_plan
 
     current = session()
-    moment = current.now() if at is None else parse_instant(at, "--at")
+    moment = current.instant_or_now(at, "--at")
     archived = archive_plan(current.uow(), code, moment)
     current.emit(
         {"code": code, "archived_at": _iso(archived)},

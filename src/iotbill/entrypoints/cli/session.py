@@ -107,6 +107,12 @@ class Session:
         """The current instant, from the clock."""
         return self.clock.now()
 
+    def instant_or_now(self, text: str | None, flag: str) -> datetime:
+        """The instant an option ``flag`` gives (a date is UTC midnight), or now without it."""
+        from iotbill.entrypoints.cli.options import parse_instant
+
+        return self.now() if text is None else parse_instant(text, flag)
+
     def emit(self, document: Any, text: str | Callable[[], object] | None = None) -> None:
         """Print ``document`` as JSON with ``--json``; else ``text``: a line, or a function
         that prints (a table); nothing when ``None``."""

@@ -410,13 +410,12 @@ def upcoming_command(
     open period (not started, or ended).
     """
     from iotbill.entrypoints.cli.invoices import print_invoice
-    from iotbill.entrypoints.cli.options import parse_instant
     from iotbill.entrypoints.cli.output import flag_names
     from iotbill.services.customers import get_customer
     from iotbill.services.upcoming import upcoming_invoice
 
     current = session()
-    instant = current.now() if at is None else parse_instant(at, "--at")
+    instant = current.instant_or_now(at, "--at")
     with flag_names(now="--at"):
         invoice = upcoming_invoice(current.uow(), id, now=instant)
     current.emit(

@@ -14,12 +14,12 @@ from typing import Annotated
 import typer
 
 from iotbill.domain.models.work_orders import WorkOrder
+from iotbill.entrypoints.cli.options import AT_HELP
 from iotbill.entrypoints.cli.session import session, store_group
 
 work_orders_app = store_group(help="Work orders: a technician's visit to a device, billed once.")
 alerts_app = store_group(help="The alert job: alert rules over stored events open work orders.")
 
-AT_HELP = "When (default: now): a date (UTC midnight) or a time with an offset."
 ID_HELP = "The work order's id."
 
 
@@ -40,12 +40,11 @@ def alerts_run_command(
 
     Exit codes: 0 ok, 2 invalid input.
     """
-    from iotbill.entrypoints.cli.options import parse_instant
     from iotbill.entrypoints.cli.output import print_table, table
     from iotbill.services.alerts import run_alerts
 
     current = session()
-    moment = current.now() if as_of is None else parse_instant(as_of, "--as-of")
+    moment = current.instant_or_now(as_of, "--as-of")
     checks = run_alerts(current.uow(), as_of=moment)
     opened = [check.opened for check in checks if check.opened is not None]
     data = {
@@ -89,12 +88,11 @@ def open_command(
 ) -> None:
     """Open a work order. Exit codes: 0 ok, 2 invalid input, 3 unknown device, 4 the device
     has one not resolved, or no plan with service terms covers it."""
-    from iotbill.entrypoints.cli.options import parse_instant
     from iotbill.entrypoints.cli.output import flag_names
     from iotbill.services.work_orders import open_work_order
 
     current = session()
-    moment = current.now() if at is None else parse_instant(at, "--at")
+    moment = current.instant_or_now(at, "--at")
     with flag_names(summary="--summary", at="--at"):
         _emit(open_work_order(current.uow(), device=device, summary=summary, at=moment))
 
@@ -105,11 +103,10 @@ def dispatch_command(
     at: Annotated[str | None, typer.Option("--at", help=AT_HELP)] = None,
 ) -> None:
     """Record that a technician was sent. Exit codes: 0 ok, 2, 3, 4 not open."""
-    from iotbill.entrypoints.cli.options import parse_instant
     from iotbill.services.work_orders import dispatch_work_order
 
     current = session()
-    moment = current.now() if at is None else parse_instant(at, "--at")
+    moment = current.instant_or_now(at, "--at")
     _emit(dispatch_work_order(current.uow(), order, at=moment))
 
 
@@ -119,11 +116,10 @@ def arrive_command(
     at: Annotated[str | None, typer.Option("--at", help=AT_HELP)] = None,
 ) -> None:
     """Record that the technician is on site. Exit codes: 0 ok, 2, 3, 4 not dispatched."""
-    from iotbill.entrypoints.cli.options import parse_instant
     from iotbill.services.work_orders import arrive_work_order
 
     current = session()
-    moment = current.now() if at is None else parse_instant(at, "--at")
+    moment = current.instant_or_now(at, "--at")
     _emit(arrive_work_order(current.uow(), order, at=moment))
 
 
@@ -138,12 +134,11 @@ def resolve_command(
     """Resolve a work order; its labour and parts are billed on the next invoice.
     Exit codes: 0 ok, 2 invalid input (every problem listed), 3, 4 not on site."""
     from iotbill.domain.errors import ProblemCollector
-    from iotbill.entrypoints.cli.options import parse_instant
     from iotbill.entrypoints.cli.output import flag_names
     from iotbill.services.work_orders import resolve_work_order
 
     current = session()
-    moment = current.now() if at is None else parse_instant(at, "--at")
+    moment = current.instant_or_now(at, "--at")
     problems = ProblemCollector()
     parts: dict[str, int] = {}
     for text in part or []:
