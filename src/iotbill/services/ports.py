@@ -515,6 +515,11 @@ class WorkOrderRepository(Protocol):
         """The work orders (of ``customer``), by opening time, then id."""
         ...
 
+    def for_customers(self, customers: Sequence[str]) -> builtins.list[WorkOrder]:
+        """The work orders of any of ``customers`` (a bill run's batch), by opening time,
+        then id."""
+        ...
+
 
 class EntitlementAlertRepository(Protocol):
     """Alerts of metered entitlements: each recorded once, by its key (subscription,
