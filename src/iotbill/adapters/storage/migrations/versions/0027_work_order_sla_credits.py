@@ -5,8 +5,8 @@ work order's late visit earned, and ``sla_invoice_id`` the invoice that credited
 it; both are empty until a bill run credits the breach, as for every work order
 stored before.
 
-Revision ID: 0026
-Revises: 0025
+Revision ID: 0027
+Revises: 0026
 Create Date: 2026-12-07 00:45:00.000000
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0026"
-down_revision = "0025"
+revision = "0027"
+down_revision = "0026"
 branch_labels = None
 depends_on = None
 
