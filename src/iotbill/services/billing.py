@@ -75,6 +75,7 @@ from iotbill.services.ports import (
     UnitOfWorkFactory,
 )
 from iotbill.services.sharing import settle_sales
+from iotbill.services.sla_credits import SlaCredits, promises_response
 from iotbill.services.subscription_bills import RunTimes, SubscriptionBill
 from iotbill.services.webhooks import emit_many, invoice_data
 
@@ -349,7 +350,8 @@ def _write(uow: UnitOfWork, bills: Sequence[SubscriptionBill]) -> BillRunReport:
     """Store what the bills issued, revised and finalized, in bulk; report it.
 
     Each invoice finalized bills its customer's one-off charges not billed yet
-    (:class:`PendingCharges`: on the first invoice issued since each was recorded)
+    (:class:`PendingCharges`: on the first invoice issued since each was recorded),
+    credits the late visits settled (:class:`SlaCredits`, period-close invoices only)
     and uses the customer's credits (:class:`Balances`), in the order finalized;
     the last invoice of a subscription whose service has ended puts its credit,
     if negative, on the customer's balance. The ledger entries and the charges'
@@ -361,8 +363,9 @@ def _write(uow: UnitOfWork, bills: Sequence[SubscriptionBill]) -> BillRunReport:
     customers = sorted({bill.customer.id for bill in bills})
     balances = Balances(uow, customers)
     charges = PendingCharges(uow, customers)
+    sla = SlaCredits(uow, sorted({b.customer.id for b in bills if promises_response(b.plans)}))
     for bill in bills:
-        new, stored = bill.writes(charges)
+        new, stored = bill.writes(charges, sla)
         new = [balances.apply(invoice) for invoice in new]
         stored = [balances.apply(invoice) for invoice in stored]
         added.extend(new)
@@ -378,6 +381,7 @@ def _write(uow: UnitOfWork, bills: Sequence[SubscriptionBill]) -> BillRunReport:
     uow.invoices.add_many(added)
     uow.invoices.replace_drafts(replaced)
     charges.write()
+    sla.write()
     balances.write()
     emit_many(
         uow,
