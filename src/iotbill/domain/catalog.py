@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from iotbill.domain.entitlements import Feature
 from iotbill.domain.metering import AGGREGATIONS, Aggregation, Window
 from iotbill.domain.metering.window_cap import CappedQuantity, WindowCap, capped_quantity
+from iotbill.domain.models.data_products import DataProduct
 from iotbill.domain.models.risk_factor import RiskFactor
 from iotbill.domain.money import Currency
 from iotbill.domain.pricing import PriceModel
@@ -277,6 +278,13 @@ class Plan:
     """What its devices use up and the reorder job orders for them (razor-blade model)."""
     service: ServiceTerms | None = None
     """What a work order on its devices bills (service model; ``None``: no work orders)."""
+    data_products: tuple[DataProduct, ...] = ()
+    """The data products a buyer subscribed to the plan may export (data-monetization
+    model)."""
+
+    def data_product(self, code: str) -> DataProduct | None:
+        """The data product with ``code``, or ``None`` when the plan does not hold it."""
+        return next((product for product in self.data_products if product.code == code), None)
 
     def feature(self, code: str) -> Feature | None:
         """The feature with ``code``, or ``None`` when the plan does not list it."""

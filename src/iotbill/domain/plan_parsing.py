@@ -26,6 +26,7 @@ from iotbill.domain.catalog import (
     Plan,
 )
 from iotbill.domain.consumable_parsing import parse_consumables
+from iotbill.domain.data_product_parsing import parse_data_products
 from iotbill.domain.errors import InvalidInput, ProblemCollector
 from iotbill.domain.feature_parsing import parse_features
 from iotbill.domain.fields import FieldReader
@@ -58,6 +59,7 @@ PLAN_FIELDS = (
     "buy_out",
     "consumables",
     "service",
+    "data_products",
 )
 METER_FIELDS = (
     "code",
@@ -126,6 +128,7 @@ def parse_plan(data: Any) -> Plan:
     contract = parse_contract(reader, plan_currency, fees)
     consumables = parse_consumables(reader, meters_by_code, plan_currency)
     service = parse_service(reader, meters_by_code, plan_currency)
+    data_products = parse_data_products(reader, meters_by_code, plan_currency)
     charge_codes = [c.code if c else None for c in (*charges, *usage_charges)]
     check_commitment(reader, commitment, charge_codes, fees)
     fee_codes = _raw_codes(fee_items)
@@ -165,6 +168,7 @@ def parse_plan(data: Any) -> Plan:
         contract=contract,
         consumables=consumables,
         service=service,
+        data_products=data_products,
     )
 
 
