@@ -250,7 +250,7 @@ def _post(uow: UnitOfWork, export: DataExport, split: Allocation) -> None:
     at, memo = export.exported_at, f"data export {export.id}"
     entries = [
         LedgerEntry(
-            id=f"{export.id}/sold",
+            id=f"{export.id}/billed",
             customer_id=export.buyer_id,
             at=at,
             debit=receivable_account(export.buyer_id),
