@@ -60,7 +60,6 @@ READINGS = [  # (device, time on 10 January, region, kWh)
 
 
 def _setup(store: Store) -> None:
-    store.ok("tenants", "credits", "default", "before_tax")
     store.ok("plans", "apply", store.plan_file(OWNERS_PLAN, "owners.yaml"))
     store.ok("plans", "apply", store.plan_file(BUYER_PLAN, "buyer.yaml"))
     store.ok("plans", "apply", store.plan_file(OTHER_PLAN, "other.yaml"))
@@ -123,9 +122,18 @@ def test_an_export_delivers_k_anonymous_consented_cells_billed_and_shared(tmp_pa
         for owner in ("ann", "bob", "cat", "gridco")
     }  # fmt: skip
     assert history == {
-        "ann": [("data_sales", "customer:ann:credits", "0.10")],
-        "bob": [("data_sales", "customer:bob:credits", "0.06")],
-        "cat": [("data_sales", "customer:cat:credits", "0.03")],
+        "ann": [
+            ("data_sales", "customer:ann:revenue_share", "0.10"),
+            ("customer:ann:revenue_share", "customer:ann:receivable", "0.10"),
+        ],
+        "bob": [
+            ("data_sales", "customer:bob:revenue_share", "0.06"),
+            ("customer:bob:revenue_share", "customer:bob:receivable", "0.06"),
+        ],
+        "cat": [
+            ("data_sales", "customer:cat:revenue_share", "0.03"),
+            ("customer:cat:revenue_share", "customer:cat:receivable", "0.03"),
+        ],
         "gridco": [
             ("customer:gridco:receivable", "data_sales", "0.50"),
             ("data_sales", "operator_revenue", "0.31"),
@@ -152,7 +160,7 @@ def test_an_export_delivers_k_anonymous_consented_cells_billed_and_shared(tmp_pa
                    invoice["total"])
         for customer, invoice in invoices.items()
     }  # fmt: skip
-    credit = "Credits used from the balance (before tax)"
+    credit = "40 % share of data export gridco/export/1"  # a credit line, before tax
     assert lines == {
         "ann": ([("Monitoring", "5.00"), (credit, "-0.10")], "4.90"),
         "bob": ([("Monitoring", "5.00"), (credit, "-0.06")], "4.94"),

@@ -13,22 +13,24 @@ caller's ``deliver`` writes them, and in the same transaction:
 - the export is recorded, with a one-off charge of records x the product's
   price that the next bill run puts on the buyer's invoice
   (:mod:`~iotbill.services.one_off_charges`);
-- the revenue is split (:func:`~iotbill.domain.models.data_products.allocate`)
-  and posted to the double-entry ledger (:mod:`~iotbill.domain.credits`):
+- the revenue is split (:func:`~iotbill.domain.models.data_products.allocate`):
+  each owner's part is a credit line (kind ``credit``, negative, so before tax,
+  like a discount) on its next invoice, as asset sharing credits its owners
+  (:mod:`~iotbill.domain.models.asset_sharing`), and every movement is posted to
+  the double-entry ledger with the same accounts:
 
-  ==========================  ===========================  ===========================
-  movement                    debit                        credit
-  ==========================  ===========================  ===========================
-  the records sold            ``customer:B:receivable``    ``data_sales``
-  an owner's share            ``data_sales``               ``customer:O:credits``
-  the operator's rest         ``data_sales``               ``operator_revenue``
-  ==========================  ===========================  ===========================
+  ==========================  ===============================  ===============================
+  movement                    debit                            credit
+  ==========================  ===============================  ===============================
+  the records sold to B       ``customer:B:receivable``        ``data_sales``
+  owner O's share             ``data_sales``                   ``customer:O:revenue_share``
+  O's share on its invoice    ``customer:O:revenue_share``     ``customer:O:receivable``
+  the operator's rest         ``data_sales``                   ``operator_revenue``
+  ==========================  ===============================  ===============================
 
-  so ``data_sales`` is back at zero after each export and buyer revenue = owner
-  credits + operator revenue, to the cent. An owner's share is a credit grant
-  on its balance, which its next invoice uses (before tax when the tenant's
-  credit timing is ``before_tax``). An owner billed in another currency than
-  the product's gets no share: its events are left out of the allocation.
+  so ``data_sales`` is back at zero after each export, and buyer revenue = owner
+  credits + operator revenue, to the cent. An owner billed in another currency
+  than the product's gets no share: its events are left out of the allocation.
 
 If ``deliver`` fails, nothing is stored. The export's id is its idempotency
 key: the same id again (same buyer, product and window) delivers the same cells
@@ -40,11 +42,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from iotbill.domain.catalog import Plan
-from iotbill.domain.credits import CreditGrant, LedgerEntry, credits_account, receivable_account
+from iotbill.domain.credits import LedgerEntry, receivable_account
 from iotbill.domain.errors import Conflict, InvalidInput, NotFound, ProblemCollector
 from iotbill.domain.models import consent as consent_rules
+from iotbill.domain.models.asset_sharing import OPERATOR_REVENUE, revenue_share_account
 from iotbill.domain.models.consent import Consent
 from iotbill.domain.models.data_exports import DataExport
 from iotbill.domain.models.data_products import (
@@ -58,10 +62,12 @@ from iotbill.domain.models.data_products import (
 from iotbill.domain.money import round_money
 from iotbill.domain.one_off_charges import OneOffCharge
 from iotbill.domain.periods import Period, require_aware
+from iotbill.domain.quantities import decimal_text
 from iotbill.services.ports import UnitOfWork
 
 DATA_SALES = "data_sales"
-OPERATOR_REVENUE = "operator_revenue"
+"""The clearing account of data sales: credited with what buyers owe, debited by the split
+(as ``asset_sales`` is for asset sharing)."""
 
 Deliver = Callable[[DataProduct, Sequence[Cell]], None]
 """Writes the cells of a product somewhere (a file); raising stores nothing."""
@@ -223,7 +229,7 @@ def export_data(
         uow.data_products.add_export(export)
         if charge is not None:
             uow.one_off_charges.add(charge)
-        _post(uow, export, split)
+        _post(uow, export, split, found.owner_share)
         deliver(found, tabulation.cells)
         uow.commit()
     return ExportResult(export, found, tabulation, split)
@@ -243,58 +249,50 @@ def _earlier(uow: UnitOfWork, id: str) -> DataExport | None:
         return None
 
 
-def _post(uow: UnitOfWork, export: DataExport, split: Allocation) -> None:
-    """The grants and ledger entries of ``export``'s revenue ``split`` (see the module)."""
+def _post(uow: UnitOfWork, export: DataExport, split: Allocation, share: Decimal) -> None:
+    """The owners' credit lines and the ledger entries of ``export``'s revenue ``split``
+    (see the module)."""
     if split.revenue <= 0:
         return
-    at, memo = export.exported_at, f"data export {export.id}"
-    entries = [
-        LedgerEntry(
-            id=f"{export.id}/billed",
-            customer_id=export.buyer_id,
-            at=at,
-            debit=receivable_account(export.buyer_id),
-            credit=DATA_SALES,
-            amount=split.revenue,
+    memo = f"data export {export.id}"
+
+    def entry(key: str, customer: str, debit: str, credit: str, amount: Decimal) -> LedgerEntry:
+        return LedgerEntry(
+            id=f"{export.id}/{key}",
+            customer_id=customer,
+            at=export.exported_at,
+            debit=debit,
+            credit=credit,
+            amount=amount,
             document=export.id,
             memo=memo,
         )
-    ]
+
+    buyer = export.buyer_id
+    entries = [entry("billed", buyer, receivable_account(buyer), DATA_SALES, split.revenue)]
     for owner, amount in split.owners:
-        grant = CreditGrant.create(
-            id=f"{export.id}/share/{owner}",
-            customer_id=owner,
-            kind="granted",
-            amount=amount,
-            currency=export.currency,
-            granted_at=at,
-            description=f"Share of {memo}",
-        )
-        uow.credits.add_grant(grant)
-        entries.append(
-            LedgerEntry(
-                id=f"{grant.id}/granted",
+        uow.one_off_charges.add(
+            OneOffCharge.credit(
+                id=f"{export.id}/share/{owner}",
                 customer_id=owner,
-                at=at,
-                debit=DATA_SALES,
-                credit=credits_account(owner),
+                description=f"{decimal_text(share)} % share of data export {export.id}",
                 amount=amount,
-                grant_id=grant.id,
-                document=export.id,
-                memo=f"share of {memo}",
+                currency=export.currency,
+                recorded_at=export.exported_at,
+            )
+        )
+        entries.append(
+            entry(f"share/{owner}", owner, DATA_SALES, revenue_share_account(owner), amount)
+        )
+        entries.append(
+            entry(
+                f"share/{owner}/credited",
+                owner,
+                revenue_share_account(owner),
+                receivable_account(owner),
+                amount,
             )
         )
     if split.operator > 0:
-        entries.append(
-            LedgerEntry(
-                id=f"{export.id}/operator",
-                customer_id=export.buyer_id,
-                at=at,
-                debit=DATA_SALES,
-                credit=OPERATOR_REVENUE,
-                amount=split.operator,
-                document=export.id,
-                memo=f"operator's part of {memo}",
-            )
-        )
+        entries.append(entry("operator", buyer, DATA_SALES, OPERATOR_REVENUE, split.operator))
     uow.credits.add_entries(entries)

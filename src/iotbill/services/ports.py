@@ -36,6 +36,7 @@ from iotbill.domain.entitlement_checks import EntitlementAlert
 from iotbill.domain.event_table import EventTable
 from iotbill.domain.events import UsageEvent
 from iotbill.domain.invoices import CreditNote, Invoice, InvoiceStatus, InvoiceSummary
+from iotbill.domain.models.asset_sharing import AssetBuyer, Settlement
 from iotbill.domain.models.consent import Consent
 from iotbill.domain.models.data_exports import DataExport
 from iotbill.domain.models.data_products import DataProduct, Tabulation
@@ -518,6 +519,33 @@ class WorkOrderRepository(Protocol):
         """The work orders (of ``customer``), by opening time, then id."""
         ...
 
+    def for_customers(self, customers: Sequence[str]) -> builtins.list[WorkOrder]:
+        """The work orders of any of ``customers`` (a bill run's batch), by opening time,
+        then id."""
+        ...
+
+
+class SharingRepository(Protocol):
+    """Asset sharing: the buyers registered for devices, and the settlements of their sales;
+    rows are added, never changed."""
+
+    def add_buyer(self, buyer: AssetBuyer) -> None:
+        """Register a buyer; :class:`Conflict` if the device has one of that name,
+        :class:`NotFound` for an unknown device or customer."""
+        ...
+
+    def buyers(self, device: str | None = None) -> builtins.list[AssetBuyer]:
+        """The buyers (of ``device``), by device, then name."""
+        ...
+
+    def add_settlements(self, settlements: Sequence[Settlement]) -> None:
+        """Record settlements; :class:`Conflict` if an id is taken (roll back then)."""
+        ...
+
+    def settlements(self, customer: str | None = None) -> builtins.list[Settlement]:
+        """The settlements (of the owner ``customer``), by period start, number, then id."""
+        ...
+
 
 class DataRepository(Protocol):
     """Devices' consents to sell their data and the data exports delivered
@@ -831,6 +859,7 @@ class UnitOfWork(Protocol):
     orders: OrderRepository
     work_orders: WorkOrderRepository
     data_products: DataRepository
+    sharing: SharingRepository
     coupons: CouponRepository
     events: EventStore
     api_keys: ApiKeyRepository

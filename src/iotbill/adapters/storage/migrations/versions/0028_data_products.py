@@ -6,8 +6,8 @@ when it was given and, once withdrawn, when (microseconds, UTC).
 the format, how many records were delivered and suppressed, what it bills and
 the one-off charge that bills it.
 
-Revision ID: 0026
-Revises: 0025
+Revision ID: 0028
+Revises: 0027
 Create Date: 2026-12-07 00:50:00.000000
 """
 
@@ -16,8 +16,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0026"
-down_revision = "0025"
+revision = "0028"
+down_revision = "0027"
 branch_labels = None
 depends_on = None
 
