@@ -407,6 +407,38 @@ sale_settlements = Table(
     Index(None, "tenant_id", "customer_id"),
 )
 
+data_consents = Table(
+    "data_consents",
+    metadata,
+    *_tenant_key("data_consents"),
+    Column("device_id", String(256), nullable=False),
+    Column("given_at", Micros, nullable=False),
+    Column("withdrawn_at", Micros),
+    PrimaryKeyConstraint("tenant_id", "device_id", "given_at"),
+    ForeignKeyConstraint(["tenant_id", "device_id"], ["devices.tenant_id", "devices.id"]),
+)
+
+data_exports = Table(
+    "data_exports",
+    metadata,
+    *_tenant_key("data_exports"),
+    Column("id", String(256), nullable=False),
+    Column("buyer_id", String(128), nullable=False),
+    Column("product", String(128), nullable=False),
+    Column("start_at", Micros, nullable=False),
+    Column("end_at", Micros, nullable=False),
+    Column("format", String(16), nullable=False),
+    Column("records", BigInteger, nullable=False),
+    Column("suppressed", BigInteger, nullable=False),
+    Column("exported_at", Micros, nullable=False),
+    Column("revenue", ExactDecimal, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("charge_id", String(256)),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    ForeignKeyConstraint(["tenant_id", "buyer_id"], ["customers.tenant_id", "customers.id"]),
+    Index(None, "tenant_id", "buyer_id"),
+)
+
 ledger_entries = Table(
     "ledger_entries",
     metadata,

@@ -13,6 +13,7 @@ from iotbill.adapters.storage.sql.access import SqlApiKeyRepository, SqlIdempote
 from iotbill.adapters.storage.sql.coupons import SqlCouponRepository
 from iotbill.adapters.storage.sql.credentials import SqlDeviceCredentialRepository
 from iotbill.adapters.storage.sql.credits import SqlCreditRepository
+from iotbill.adapters.storage.sql.data_products import SqlDataRepository
 from iotbill.adapters.storage.sql.engine import READ_ONLY
 from iotbill.adapters.storage.sql.entitlements import SqlEntitlementAlertRepository
 from iotbill.adapters.storage.sql.events import SqlEventStore
@@ -36,6 +37,7 @@ from iotbill.services.ports import (
     CreditNoteRepository,
     CreditRepository,
     CustomerRepository,
+    DataRepository,
     DeviceCredentialRepository,
     DeviceRepository,
     EntitlementAlertRepository,
@@ -128,6 +130,7 @@ class SqlUnitOfWork:
         self.work_orders: WorkOrderRepository = SqlWorkOrderRepository(
             self._connection, self._tenant_id
         )
+        self.data_products: DataRepository = SqlDataRepository(self._connection, self._tenant_id)
         self.sharing: SharingRepository = SqlSharingRepository(self._connection, self._tenant_id)
         self.coupons: CouponRepository = SqlCouponRepository(self._connection, self._tenant_id)
         self.events: EventStore = SqlEventStore(self._connection, self._tenant_id)
