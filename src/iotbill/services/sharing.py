@@ -31,6 +31,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from iotbill.domain.catalog import Meter, Plan
 from iotbill.domain.credits import LedgerEntry
@@ -286,7 +287,7 @@ class PayoutStatement:
     settlements: tuple[Settlement, ...]
     assets: tuple[AssetStatement, ...]
 
-    def as_json(self) -> dict[str, object]:
+    def as_json(self) -> dict[str, Any]:
         money = self.customer.currency
         periods = sorted({settlement.period for settlement in self.settlements}, key=str)
         return {
