@@ -9,7 +9,7 @@ subscription whose plan has ``sharing`` terms.
 :func:`settle_sales` is the job; the bill run calls it first, so that each
 period-close invoice bills what its period sold. For every subscription on a
 plan with sharing terms, and each of its billing periods ended by ``as_of``,
-it settles the sale events received before ``now`` that no earlier
+it settles the sale events received by ``now`` that no earlier
 settlement of the period settled (a period is settled once when it has ended;
 sales reported later are settled again, late, by a later run). Each
 settlement is stored with its one-off charges (the buyers' lines, the owner's
@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -57,6 +57,9 @@ from iotbill.domain.periods import Period, require_aware
 from iotbill.domain.subscriptions import Subscription
 from iotbill.services.moments import Moment, instant_for
 from iotbill.services.ports import EventScope, EventWindow, UnitOfWork
+
+_JUST_AFTER = timedelta(microseconds=1)
+"""A settlement at ``now`` settles the sales received by ``now``, that instant included."""
 
 
 def register_buyer(
@@ -137,7 +140,7 @@ class SettlementReport:
 
 def settle_sales(uow: UnitOfWork, *, as_of: datetime, now: datetime) -> SettlementReport:
     """Settle, in one transaction, the sales of every period ended by ``as_of`` reported
-    before ``now`` and not settled yet (see the module's docstring)."""
+    by ``now`` and not settled yet (see the module's docstring)."""
     from iotbill.services.billing import event_scopes  # the bill run calls this module
 
     as_of, now = require_aware(as_of, "as_of"), require_aware(now, "now")
@@ -235,15 +238,15 @@ def _settle(
     billed_at: datetime,
     now: datetime,
 ) -> Settlement | None:
-    """The next settlement of ``span``: every sale reported before ``now``, less those
+    """The next settlement of ``span``: every sale reported by ``now``, less those
     the settlements ``before`` settled; ``None`` when there is nothing new."""
     meter = Meter("sales", terms.event_type, "sum", terms.quantity)
-    window = EventWindow(scope, (meter,), span, received_before=now)
+    window = EventWindow(scope, (meter,), span, received_before=now + _JUST_AFTER)
     number = 1
     settled_ids: set[str] = set()
     if before:
         last = max(before, key=lambda settlement: settlement.number)
-        then = EventWindow(scope, (meter,), span, received_before=last.settled_at)
+        then = EventWindow(scope, (meter,), span, received_before=last.settled_at + _JUST_AFTER)
         current_count, settled_count = uow.events.count_many([window, then])
         if current_count == settled_count:
             return None
