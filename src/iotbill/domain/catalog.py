@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from iotbill.domain.entitlements import Feature
 from iotbill.domain.metering import AGGREGATIONS, Aggregation, Window
 from iotbill.domain.metering.window_cap import CappedQuantity, WindowCap, capped_quantity
+from iotbill.domain.models.asset_sharing import SharingTerms
 from iotbill.domain.models.risk_factor import RiskFactor
 from iotbill.domain.money import Currency
 from iotbill.domain.pricing import PriceModel
@@ -277,6 +278,9 @@ class Plan:
     """What its devices use up and the reorder job orders for them (razor-blade model)."""
     service: ServiceTerms | None = None
     """What a work order on its devices bills (service model; ``None``: no work orders)."""
+    sharing: SharingTerms | None = None
+    """How its devices sell their spare capacity and the owner's share (asset-sharing
+    model; ``None``: they sell none). See :mod:`iotbill.domain.models.asset_sharing`."""
 
     def feature(self, code: str) -> Feature | None:
         """The feature with ``code``, or ``None`` when the plan does not list it."""

@@ -36,6 +36,7 @@ from iotbill.domain.entitlement_checks import EntitlementAlert
 from iotbill.domain.event_table import EventTable
 from iotbill.domain.events import UsageEvent
 from iotbill.domain.invoices import CreditNote, Invoice, InvoiceStatus, InvoiceSummary
+from iotbill.domain.models.asset_sharing import AssetBuyer, Settlement
 from iotbill.domain.models.orders import Order
 from iotbill.domain.models.work_orders import WorkOrder
 from iotbill.domain.one_off_charges import OneOffCharge
@@ -524,6 +525,28 @@ class WorkOrderRepository(Protocol):
         ...
 
 
+class SharingRepository(Protocol):
+    """Asset sharing: the buyers registered for devices, and the settlements of their sales;
+    rows are added, never changed."""
+
+    def add_buyer(self, buyer: AssetBuyer) -> None:
+        """Register a buyer; :class:`Conflict` if the device has one of that name,
+        :class:`NotFound` for an unknown device or customer."""
+        ...
+
+    def buyers(self, device: str | None = None) -> builtins.list[AssetBuyer]:
+        """The buyers (of ``device``), by device, then name."""
+        ...
+
+    def add_settlements(self, settlements: Sequence[Settlement]) -> None:
+        """Record settlements; :class:`Conflict` if an id is taken (roll back then)."""
+        ...
+
+    def settlements(self, customer: str | None = None) -> builtins.list[Settlement]:
+        """The settlements (of the owner ``customer``), by period start, number, then id."""
+        ...
+
+
 class EntitlementAlertRepository(Protocol):
     """Alerts of metered entitlements: each recorded once, by its key (subscription,
     feature, period start, percentage); never changed."""
@@ -801,6 +824,7 @@ class UnitOfWork(Protocol):
     one_off_charges: OneOffChargeRepository
     orders: OrderRepository
     work_orders: WorkOrderRepository
+    sharing: SharingRepository
     coupons: CouponRepository
     events: EventStore
     api_keys: ApiKeyRepository

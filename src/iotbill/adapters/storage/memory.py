@@ -40,6 +40,7 @@ from iotbill.domain.event_table import STORED, EventTable
 from iotbill.domain.events import UsageEvent
 from iotbill.domain.invoices import CreditNote, Invoice, InvoiceStatus, InvoiceSummary
 from iotbill.domain.metering.selection import select
+from iotbill.domain.models.asset_sharing import AssetBuyer, Settlement
 from iotbill.domain.models.orders import Order
 from iotbill.domain.models.work_orders import WorkOrder
 from iotbill.domain.one_off_charges import OneOffCharge
@@ -69,6 +70,7 @@ from iotbill.services.ports import (
     OrderRepository,
     PlanRepository,
     PreparedEvents,
+    SharingRepository,
     StoredPlan,
     SubscriptionRepository,
     Tenant,
@@ -104,6 +106,8 @@ class TenantData:
     one_off_charges: dict[str, OneOffCharge] = field(default_factory=dict)
     orders: dict[str, Order] = field(default_factory=dict)
     work_orders: dict[str, WorkOrder] = field(default_factory=dict)
+    asset_buyers: dict[tuple[str, str], AssetBuyer] = field(default_factory=dict)
+    settlements: dict[str, Settlement] = field(default_factory=dict)
     thresholds: dict[str, tuple[Decimal, ...]] = field(default_factory=dict)
     alerts: dict[str, BalanceAlert] = field(default_factory=dict)
     coupons: dict[str, Coupon] = field(default_factory=dict)
@@ -164,6 +168,8 @@ class MemoryUnitOfWork:
                 "one_off_charges",
                 "orders",
                 "work_orders",
+                "asset_buyers",
+                "settlements",
                 "coupons",
                 "redemptions",
                 "thresholds",
@@ -198,6 +204,7 @@ class MemoryUnitOfWork:
         self.one_off_charges: OneOffChargeRepository = MemoryOneOffChargeRepository(self)
         self.orders: OrderRepository = MemoryOrderRepository(self)
         self.work_orders: WorkOrderRepository = MemoryWorkOrderRepository(self)
+        self.sharing: SharingRepository = MemorySharingRepository(self)
         self.coupons: CouponRepository = MemoryCouponRepository(self)
         self.events: EventStore = MemoryEventStore(self)
         self.api_keys: ApiKeyRepository = MemoryApiKeyRepository(self)
@@ -805,6 +812,35 @@ class MemoryWorkOrderRepository(_Repository):
             if customer is None or order.customer_id == customer
         ]
         return sorted(found, key=lambda order: (order.opened_at, order.id))
+
+
+class MemorySharingRepository(_Repository):
+    def add_buyer(self, buyer: AssetBuyer) -> None:
+        _get(self._data().devices, buyer.device_id, "device")
+        if buyer.customer_id is not None:
+            _get(self._data().customers, buyer.customer_id, "customer")
+        key = (buyer.device_id, buyer.code)
+        if key in self._data().asset_buyers:
+            raise Conflict(f"device {buyer.device_id!r} has a buyer {buyer.code!r} already")
+        self._data().asset_buyers[key] = buyer
+
+    def buyers(self, device: str | None = None) -> builtins.list[AssetBuyer]:
+        found = self._data().asset_buyers
+        return [found[key] for key in sorted(found) if device is None or key[0] == device]
+
+    def add_settlements(self, settlements: Sequence[Settlement]) -> None:
+        stored = self._data().settlements
+        for settlement in settlements:
+            _get(self._data().customers, settlement.customer_id, "customer")
+            _add(stored, settlement.id, settlement, "settlement")
+
+    def settlements(self, customer: str | None = None) -> builtins.list[Settlement]:
+        found = [
+            settlement
+            for settlement in self._data().settlements.values()
+            if customer is None or settlement.customer_id == customer
+        ]
+        return sorted(found, key=lambda s: (s.period.start, s.number, s.id))
 
 
 class MemoryCouponRepository(_Repository):

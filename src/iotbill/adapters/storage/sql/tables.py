@@ -376,6 +376,40 @@ work_orders = Table(
     Index(None, "tenant_id", "customer_id"),
 )
 
+asset_buyers = Table(
+    "asset_buyers",
+    metadata,
+    *_tenant_key("asset_buyers"),
+    Column("device_id", String(128), nullable=False),
+    Column("code", String(128), nullable=False),
+    Column("customer_id", String(128)),
+    Column("added_at", Micros, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "device_id", "code"),
+    ForeignKeyConstraint(["tenant_id", "device_id"], ["devices.tenant_id", "devices.id"]),
+    ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
+)
+
+sale_settlements = Table(
+    "sale_settlements",
+    metadata,
+    *_tenant_key("sale_settlements"),
+    Column("id", String(512), nullable=False),
+    Column("subscription_id", String(128), nullable=False),
+    Column("customer_id", String(128), nullable=False),
+    Column("period_start", Micros, nullable=False),
+    Column("period_end", Micros, nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("settled_at", Micros, nullable=False),
+    Column("billed_at", Micros, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("share", ExactDecimal, nullable=False),
+    Column("unit", String(128), nullable=False),
+    Column("lines", Text, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
+    Index(None, "tenant_id", "customer_id"),
+)
+
 ledger_entries = Table(
     "ledger_entries",
     metadata,

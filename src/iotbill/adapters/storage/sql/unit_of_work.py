@@ -25,6 +25,7 @@ from iotbill.adapters.storage.sql.repositories import (
     SqlSubscriptionRepository,
     SqlTenantRepository,
 )
+from iotbill.adapters.storage.sql.sharing import SqlSharingRepository
 from iotbill.adapters.storage.sql.webhooks import SqlWebhookRepository
 from iotbill.adapters.storage.sql.work_orders import SqlWorkOrderRepository
 from iotbill.domain.errors import NotFound
@@ -43,6 +44,7 @@ from iotbill.services.ports import (
     OneOffChargeRepository,
     OrderRepository,
     PlanRepository,
+    SharingRepository,
     SubscriptionRepository,
     TenantRepository,
     UnitOfWorkFactory,
@@ -100,6 +102,7 @@ class SqlUnitOfWork:
         self.work_orders: WorkOrderRepository = SqlWorkOrderRepository(
             self._connection, self._tenant_id
         )
+        self.sharing: SharingRepository = SqlSharingRepository(self._connection, self._tenant_id)
         self.coupons: CouponRepository = SqlCouponRepository(self._connection, self._tenant_id)
         self.events: EventStore = SqlEventStore(self._connection, self._tenant_id)
         self.api_keys: ApiKeyRepository = SqlApiKeyRepository(self._connection, self._tenant_id)
