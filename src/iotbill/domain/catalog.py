@@ -18,6 +18,7 @@ from iotbill.domain.metering import AGGREGATIONS, Aggregation, Window
 from iotbill.domain.metering.window_cap import CappedQuantity, WindowCap, capped_quantity
 from iotbill.domain.models.asset_sharing import SharingTerms
 from iotbill.domain.models.risk_factor import RiskFactor
+from iotbill.domain.models.sla import SlaTerms
 from iotbill.domain.money import Currency
 from iotbill.domain.pricing import PriceModel
 
@@ -225,13 +226,14 @@ class AlertRule:
 class ServiceTerms:
     """What a work order bills (service model): time on site at ``labour_rate`` an hour,
     counted in started ``labour_increment`` blocks, and the ``parts`` fitted at their
-    prices; and the ``alerts`` that open work orders. See
-    :mod:`iotbill.domain.models.work_orders`."""
+    prices; the ``alerts`` that open work orders; the ``sla`` whose breaches are credited
+    (:mod:`iotbill.domain.models.sla`). See :mod:`iotbill.domain.models.work_orders`."""
 
     labour_rate: Decimal
     labour_increment: timedelta
     parts: tuple[Part, ...] = ()
     alerts: tuple[AlertRule, ...] = ()
+    sla: SlaTerms | None = None
 
     def part(self, code: str) -> Part | None:
         return next((part for part in self.parts if part.code == code), None)

@@ -524,6 +524,11 @@ class WorkOrderRepository(Protocol):
         """The work orders (of ``customer``), by opening time, then id."""
         ...
 
+    def for_customers(self, customers: Sequence[str]) -> builtins.list[WorkOrder]:
+        """The work orders of any of ``customers`` (a bill run's batch), by opening time,
+        then id."""
+        ...
+
 
 class SharingRepository(Protocol):
     """Asset sharing: the buyers registered for devices, and the settlements of their sales;

@@ -813,6 +813,11 @@ class MemoryWorkOrderRepository(_Repository):
         ]
         return sorted(found, key=lambda order: (order.opened_at, order.id))
 
+    def for_customers(self, customers: Sequence[str]) -> builtins.list[WorkOrder]:
+        chosen = set(customers)
+        found = [o for o in self._data().work_orders.values() if o.customer_id in chosen]
+        return sorted(found, key=lambda order: (order.opened_at, order.id))
+
 
 class MemorySharingRepository(_Repository):
     def add_buyer(self, buyer: AssetBuyer) -> None:

@@ -371,6 +371,8 @@ work_orders = Table(
     Column("parts", Text, nullable=False),
     Column("alert_rule", String(128)),
     Column("incident_start", Micros),
+    Column("sla_percent", String(32)),
+    Column("sla_invoice_id", String(256)),
     PrimaryKeyConstraint("tenant_id", "id"),
     ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
     Index(None, "tenant_id", "customer_id"),
