@@ -239,7 +239,7 @@ invoices = Table(
     Column("payments", ExactDecimal, nullable=False, server_default=text("'0'")),
     Column("balance_applied", ExactDecimal, nullable=False, server_default=text("'0'")),
     Column("due_on", String(10)),
-    # Migration 0027: credits, payments and balance_applied again, as minor units, which
+    # Migration 0028: credits, payments and balance_applied again, as minor units, which
     # SQL sums exactly (the overview's sums of what is paid and due).
     Column("credits_minor", BigInteger, nullable=False),
     Column("payments_minor", BigInteger, nullable=False),
