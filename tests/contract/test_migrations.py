@@ -146,7 +146,7 @@ def test_events_stored_before_the_roll_up_are_rolled_up_by_the_upgrade(engine: E
 
 
 def test_what_settled_invoices_stored_before_is_kept_in_minor_units(engine: Engine) -> None:
-    upgrade(engine, "0027")
+    upgrade(engine, "0028")
     insert = (
         "INSERT INTO invoices (tenant_id, id, status, kind, customer_id, currency, period_start,"
         " period_end, tax_rate, subtotal_minor, tax_minor, total_minor, credits, payments,"
@@ -183,7 +183,7 @@ def test_what_settled_invoices_stored_before_is_kept_in_minor_units(engine: Engi
 
 
 def test_an_invoice_settled_finer_than_its_currency_stops_the_upgrade(engine: Engine) -> None:
-    upgrade(engine, "0027")
+    upgrade(engine, "0028")
     with engine.begin() as connection:
         connection.exec_driver_sql(
             "INSERT INTO customers (tenant_id, id, name, currency, timezone, billing_address,"

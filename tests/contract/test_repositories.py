@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from sqlalchemy import event
 
@@ -411,3 +412,63 @@ def test_a_tenant_is_looked_up_once_its_id_is_known(store: UnitOfWorkFactory, te
     finally:
         event.remove(engine, "before_cursor_execute", seen)
     assert statements and not any("FROM tenants" in statement for statement in statements)
+
+
+def test_a_plan_version_is_read_once_it_is_known(store: UnitOfWorkFactory, tenant: str) -> None:
+    plan = parse_plan_text(PLAN_TEXT, "plan.yaml")
+    with store(tenant) as uow:
+        added = uow.plans.add_version(plan, PLAN_TEXT, JAN_1)
+        uow.commit()
+    engine = getattr(store(tenant), "engine", None)
+    if engine is None:
+        pytest.skip("the memory store looks nothing up")
+    statements: list[str] = []
+
+    def seen(connection: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        with store(tenant, read_only=True) as uow:
+            stored = uow.plans.get(plan.code, added.version)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert (stored.plan, stored.version, stored.document) == (plan, 1, PLAN_TEXT)
+    assert not any("FROM plans" in statement for statement in statements)
+    with store(tenant, read_only=True) as uow:  # not a version by number: read
+        assert uow.plans.get(plan.code).version == 1
+        with pytest.raises(NotFound, match="has no version 2"):
+            uow.plans.get(plan.code, 2)
+
+
+def test_a_plan_version_added_by_work_rolled_back_is_not_remembered(
+    store: UnitOfWorkFactory, tenant: str
+) -> None:
+    plan = parse_plan_text(PLAN_TEXT, "plan.yaml")
+    edited_text = PLAN_TEXT.replace('"0.50"', '"0.55"')
+    edited = parse_plan_text(edited_text, "plan.yaml")
+    with store(tenant) as uow:
+        uow.plans.add_version(plan, PLAN_TEXT, JAN_1)
+        assert uow.plans.get(plan.code, 1).plan == plan
+        uow.rollback()
+    with store(tenant) as uow:
+        assert uow.plans.add_version(edited, edited_text, JAN_1).version == 1
+        uow.commit()
+    with store(tenant, read_only=True) as uow:
+        assert uow.plans.get(plan.code, 1).plan == edited
+
+
+def test_a_read_only_unit_of_work_on_postgresql_holds_no_transaction_open(
+    store: UnitOfWorkFactory, tenant: str
+) -> None:
+    engine = getattr(store(tenant), "engine", None)
+    if engine is None or engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL runs a read-only unit of work's statements in autocommit")
+    with store(tenant, read_only=True) as uow:
+        assert [customer.id for customer in uow.customers.list()] == ["c1", "c2"]
+        driver = uow._connection().connection.dbapi_connection  # type: ignore[attr-defined]
+        assert driver.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    with store(tenant) as uow:  # a unit of work that may write is one transaction
+        uow.customers.list()
+        driver = uow._connection().connection.dbapi_connection  # type: ignore[attr-defined]
+        assert driver.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS

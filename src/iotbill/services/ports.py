@@ -37,6 +37,9 @@ from iotbill.domain.event_table import EventTable
 from iotbill.domain.events import UsageEvent
 from iotbill.domain.invoices import CreditNote, Invoice, InvoiceStatus, InvoiceSummary
 from iotbill.domain.models.asset_sharing import AssetBuyer, Settlement
+from iotbill.domain.models.consent import Consent
+from iotbill.domain.models.data_exports import DataExport
+from iotbill.domain.models.data_products import DataProduct, Tabulation
 from iotbill.domain.models.orders import Order
 from iotbill.domain.models.work_orders import WorkOrder
 from iotbill.domain.one_off_charges import OneOffCharge
@@ -552,6 +555,40 @@ class SharingRepository(Protocol):
         ...
 
 
+class DataRepository(Protocol):
+    """Devices' consents to sell their data and the data exports delivered
+    (data-monetization model), and the cells a product delivers."""
+
+    def consents(self, device: str | None = None) -> builtins.list[Consent]:
+        """The consents (of ``device``), by device, then when given."""
+        ...
+
+    def save_consent(self, consent: Consent) -> None:
+        """Store a consent given, or its withdrawal (found by device and when given);
+        :class:`NotFound` for an unknown device."""
+        ...
+
+    def add_export(self, export: DataExport) -> None:
+        """Store an export; :class:`Conflict` if its id is taken, :class:`NotFound` for an
+        unknown buyer."""
+        ...
+
+    def get_export(self, id: str) -> DataExport:
+        """The export ``id``; :class:`NotFound` if there is none."""
+        ...
+
+    def exports(self, buyer: str | None = None) -> builtins.list[DataExport]:
+        """The exports (to ``buyer``), by export time, then id."""
+        ...
+
+    def tabulate(self, product: DataProduct, window: Period) -> Tabulation:
+        """The product's cells over ``window``: the events of the tenant that count, from
+        devices while they consented, grouped and suppressed as
+        :func:`~iotbill.domain.models.data_products.tabulate` does (an SQL store groups
+        them in the database)."""
+        ...
+
+
 class EntitlementAlertRepository(Protocol):
     """Alerts of metered entitlements: each recorded once, by its key (subscription,
     feature, period start, percentage); never changed."""
@@ -829,6 +866,7 @@ class UnitOfWork(Protocol):
     one_off_charges: OneOffChargeRepository
     orders: OrderRepository
     work_orders: WorkOrderRepository
+    data_products: DataRepository
     sharing: SharingRepository
     coupons: CouponRepository
     events: EventStore

@@ -23,6 +23,7 @@ from iotbill.entrypoints.cli import (
     coupons,
     credits,
     customers,
+    data_products,
     demo,
     devices,
     documents,
@@ -64,6 +65,7 @@ credits.register(app)
 charges.register(app)
 orders.register(app)
 work_orders.register(app)
+data_products.register(app)
 coupons.register(app)
 documents.register(invoices.invoices_app, invoices.credit_notes_app)
 billing.register(app)

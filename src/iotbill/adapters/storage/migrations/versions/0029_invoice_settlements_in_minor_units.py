@@ -11,8 +11,8 @@ The upgrade fills them for the invoices stored before, exactly: each text is
 read as a decimal and scaled by its currency's minor unit, and an amount with
 more decimals than its currency has stops the upgrade rather than be rounded.
 
-Revision ID: 0028
-Revises: 0027
+Revision ID: 0029
+Revises: 0028
 Create Date: 2026-12-07 00:40:00.000000
 """
 
@@ -25,8 +25,8 @@ from alembic import op
 
 from iotbill.domain.money import currency
 
-revision = "0028"
-down_revision = "0027"
+revision = "0029"
+down_revision = "0028"
 branch_labels = None
 depends_on = None
 
