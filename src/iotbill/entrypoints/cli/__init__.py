@@ -23,6 +23,7 @@ from iotbill.entrypoints.cli import (
     coupons,
     credits,
     customers,
+    data_products,
     demo,
     devices,
     documents,
@@ -66,6 +67,7 @@ charges.register(app)
 orders.register(app)
 work_orders.register(app)
 sharing.register(app)
+data_products.register(app)
 coupons.register(app)
 documents.register(invoices.invoices_app, invoices.credit_notes_app)
 billing.register(app)
