@@ -102,9 +102,8 @@ def _model_demo(database: Path, name: str, seed: int, as_json: bool) -> None:
         f"Ingested {counted(result.events, 'event')} and billed"
         f" {counted(len(result.invoices), 'invoice')}:"
     )
-    zones = {customer.id: customer.timezone for customer in demo.customers}
     for invoice in result.invoices:
-        print_invoice(invoice, zones[invoice.customer_id], [])
+        print_invoice(invoice, result.zones[invoice.customer_id], [])
     typer.echo(f"\nThe demo database is {path} (tenant {TENANT.code!r}).")
 
 
