@@ -16,7 +16,6 @@ from sqlalchemy import event
 
 from iotbill.adapters.event_files import read_event_table
 from iotbill.adapters.plan_files import parse_plan_text
-from iotbill.domain.analytics import InvoiceFigures
 from iotbill.domain.customers import Customer
 from iotbill.domain.errors import Conflict, NotFound
 from iotbill.domain.invoices import (
@@ -383,33 +382,6 @@ def test_payments_and_notices_are_kept_per_invoice(store: UnitOfWorkFactory, ten
         assert uow.invoices.notices("inv-other") == []
     with store(tenant) as uow, pytest.raises(Conflict):
         uow.invoices.add_notices([Notice("inv-p", "overdue", date(2026, 2, 1), JANUARY.end)])
-
-
-def test_invoice_figures_are_the_invoices_sums_without_their_lines(
-    store: UnitOfWorkFactory, tenant: str
-) -> None:
-    draft = _draft(store, tenant, "inv-f1")
-    finalized = _draft(store, tenant, "inv-f2").finalize(number="INV-2026-000001", at=JANUARY.end)
-    part_paid = (
-        _draft(store, tenant, "inv-f3")
-        .finalize(number="INV-2026-000002", at=JANUARY.end)
-        .pay(at=JANUARY.end, amount=Decimal("1.00"))
-    )
-    void = _draft(store, tenant, "inv-f4").void(at=JANUARY.end)
-    with store(tenant) as uow:
-        uow.invoices.add_many([draft, finalized, part_paid, void])
-        uow.commit()
-    with store(tenant) as uow:
-        stored = uow.invoices.list()
-        figures = sorted(uow.invoices.figures(), key=lambda shown: shown.id)
-    assert figures == sorted(
-        (InvoiceFigures.of(invoice) for invoice in stored), key=lambda shown: shown.id
-    )
-    assert [shown.amount_due for shown in figures] == [
-        invoice.amount_due for invoice in (draft, finalized, part_paid, void)
-    ]
-    assert figures[2].amount_due == part_paid.total - Decimal("1.00")
-    assert figures[3].amount_due == 0  # void
 
 
 def test_a_tenant_added_by_work_rolled_back_stays_unknown(store: UnitOfWorkFactory) -> None:

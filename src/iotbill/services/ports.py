@@ -24,7 +24,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Protocol, Self
 
-from iotbill.domain.analytics import InvoiceFigures
+from iotbill.domain.analytics import RevenueSum, Standing
 from iotbill.domain.api_keys import ApiKey
 from iotbill.domain.balance_alerts import BalanceAlert
 from iotbill.domain.catalog import Meter, Plan
@@ -355,8 +355,16 @@ class InvoiceRepository(Protocol):
         """The invoices of ``subscriptions`` without their lines, by period start, then id."""
         ...
 
-    def figures(self) -> list[InvoiceFigures]:
-        """Every invoice's state and sums, without its lines (what analytics reads)."""
+    def revenue_sums(self) -> list[RevenueSum]:
+        """The tenant's net revenue summed as :func:`iotbill.domain.analytics.revenue_sums`
+        sums it (a store sums its stored totals and credit notes, building no invoice), in
+        no particular order."""
+        ...
+
+    def standing(self, at: datetime) -> list[Standing]:
+        """The invoices paid, due and overdue at ``at`` (aware) per currency, as
+        :func:`iotbill.domain.analytics.invoice_standing` counts and sums them, in its
+        order."""
         ...
 
     def finalized_between(self, start: datetime, end: datetime) -> list[Invoice]:
@@ -459,6 +467,11 @@ class OneOffChargeRepository(Protocol):
     def add(self, charge: OneOffCharge) -> None:
         """Store a charge; :class:`Conflict` if its id is taken, :class:`NotFound` for an
         unknown customer."""
+        ...
+
+    def add_many(self, charges: Sequence[OneOffCharge]) -> None:
+        """Store charges at once (the owners' credits of a data export); :class:`Conflict`
+        if an id is taken, :class:`NotFound` for an unknown customer (then roll back)."""
         ...
 
     def list(self, customer: str | None = None) -> list[OneOffCharge]:

@@ -20,7 +20,13 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
-from iotbill.domain.analytics import InvoiceFigures
+from iotbill.domain.analytics import (
+    InvoiceFigures,
+    RevenueSum,
+    Standing,
+    invoice_standing,
+    revenue_sums,
+)
 from iotbill.domain.api_keys import ApiKey
 from iotbill.domain.balance_alerts import BalanceAlert
 from iotbill.domain.catalog import Meter, Plan
@@ -42,7 +48,7 @@ from iotbill.domain.models.orders import Order
 from iotbill.domain.models.work_orders import WorkOrder
 from iotbill.domain.one_off_charges import OneOffCharge
 from iotbill.domain.payments import Notice, Payment, notice_order
-from iotbill.domain.periods import Period
+from iotbill.domain.periods import Period, require_aware
 from iotbill.domain.quantities import QuantityError, to_scaled
 from iotbill.domain.subscriptions import Subscription
 from iotbill.domain.webhooks import Delivery, WebhookEndpoint, WebhookMessage
@@ -589,8 +595,21 @@ class MemoryInvoiceRepository(_Repository):
         ]
         return sorted(found, key=lambda summary: (summary.period.start, summary.id))
 
-    def figures(self) -> list[InvoiceFigures]:
-        return [InvoiceFigures.of(invoice) for invoice in self._data().invoices.values()]
+    def revenue_sums(self) -> list[RevenueSum]:
+        data = self._data()
+        notes: dict[str, builtins.list[CreditNote]] = {}
+        for note in data.credit_notes.values():
+            notes.setdefault(note.invoice_id, []).append(note)
+        return revenue_sums(
+            (InvoiceFigures.of(invoice) for invoice in data.invoices.values()),
+            notes,
+            {customer.id: customer.timezone for customer in data.customers.values()},
+            data.subscriptions,
+        )
+
+    def standing(self, at: datetime) -> builtins.list[Standing]:
+        figures = (InvoiceFigures.of(invoice) for invoice in self._data().invoices.values())
+        return invoice_standing(figures, require_aware(at, "at"))
 
     def get_by_number(self, number: str) -> Invoice:
         for invoice in self._data().invoices.values():
@@ -732,6 +751,10 @@ class MemoryOneOffChargeRepository(_Repository):
     def add(self, charge: OneOffCharge) -> None:
         _get(self._data().customers, charge.customer_id, "customer")
         _add(self._data().one_off_charges, charge.id, charge, "one-off charge")
+
+    def add_many(self, charges: Sequence[OneOffCharge]) -> None:
+        for charge in charges:
+            self.add(charge)
 
     def list(self, customer: str | None = None) -> list[OneOffCharge]:
         found = [

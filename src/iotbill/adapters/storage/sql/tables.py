@@ -239,6 +239,11 @@ invoices = Table(
     Column("payments", ExactDecimal, nullable=False, server_default=text("'0'")),
     Column("balance_applied", ExactDecimal, nullable=False, server_default=text("'0'")),
     Column("due_on", String(10)),
+    # Migration 0029: credits, payments and balance_applied again, as minor units, which
+    # SQL sums exactly (the overview's sums of what is paid and due).
+    Column("credits_minor", BigInteger, nullable=False),
+    Column("payments_minor", BigInteger, nullable=False),
+    Column("balance_applied_minor", BigInteger, nullable=False),
     PrimaryKeyConstraint("tenant_id", "id"),
     UniqueConstraint("tenant_id", "number"),
     ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
