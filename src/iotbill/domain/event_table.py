@@ -116,7 +116,7 @@ class DecodedProperties:
         return number_column(self._values(name, positions))
 
     def keys(self, name: str, positions: Rows) -> KeyColumn:
-        return _key_column(self._values(name, positions))
+        return key_column(self._values(name, positions))
 
     def _values(self, name: str, positions: Rows) -> list[Any]:
         objects = self.objects
@@ -133,7 +133,7 @@ class _EventProperties:
         return number_column(self._values(name, positions))
 
     def keys(self, name: str, positions: Rows) -> KeyColumn:
-        return _key_column(self._values(name, positions))
+        return key_column(self._values(name, positions))
 
     def _values(self, name: str, positions: Rows) -> list[Any]:
         events = self.events
@@ -442,7 +442,7 @@ def _scaled_fast(raw: list[Any]) -> Scaled | None:
     return scaled
 
 
-def _key_column(raw: list[Any]) -> KeyColumn:
+def key_column(raw: list[Any]) -> KeyColumn:
     if set(map(type, raw)) <= {str, int, Decimal, type(None)}:
         # Python's own equality already matches JSON's for these types.
         seen: dict[Any, int] = {}
