@@ -1,0 +1,154 @@
+"""The overview's sums in SQL: the twins of :mod:`iotbill.domain.analytics`'s rules.
+
+Each statement sums integer minor units (exact on both databases: SQLite's
+integer ``SUM``, PostgreSQL's ``SUM(bigint)`` as ``NUMERIC``) and returns a
+handful of groups, where the rules in Python read one row per invoice. The
+contract tests hold them equal to the pure rules on every store.
+
+* **Revenue**: the finalized and paid invoices' ``subtotal_minor`` less their
+  credit notes' lines, grouped by currency, period start, customer zone and the
+  plan version in force at the period's start. That version is found as
+  :meth:`~iotbill.domain.subscriptions.Subscription.phase_at` finds it, with
+  the first phase standing for any instant before it: each phase spans from
+  its start (the first from the beginning of time) to the next one's start.
+* **Standing**: ``total_minor`` less ``credits_minor``, ``balance_applied_minor``
+  and ``payments_minor`` (what is left to pay) of the finalized invoices with
+  something left, due or overdue by their finalization plus the terms; what
+  ``payments_minor`` and ``balance_applied_minor`` settled of the paid ones.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, and_, case, func, literal, or_, select
+
+from iotbill.adapters.storage.sql import tables as t
+from iotbill.domain.analytics import TERMS, RevenueSum, Standing
+from iotbill.domain.money import currency, from_minor_units
+from iotbill.domain.periods import from_micros, to_micros
+
+STANDING_ORDER = {"due": 0, "overdue": 1, "paid": 2}
+
+
+def revenue_statement(tenant_id: int) -> Select[Any]:
+    invoices, customers, phases = t.invoices, t.customers, t.subscription_phases
+    notes, note_lines = t.credit_notes, t.credit_note_lines
+    in_order = {"partition_by": phases.c.subscription_id, "order_by": phases.c.start}
+    spans = (
+        select(
+            phases.c.subscription_id,
+            phases.c.plan_code,
+            phases.c.plan_version,
+            case((func.row_number().over(**in_order) == 1, None), else_=phases.c.start).label(
+                "span_start"
+            ),
+            func.lead(phases.c.start).over(**in_order).label("span_end"),
+        )
+        .where(phases.c.tenant_id == tenant_id)
+        .cte("spans")
+    )
+    credited = (
+        select(notes.c.invoice_id, func.sum(note_lines.c.amount_minor).label("amount"))
+        .join(
+            note_lines,
+            and_(
+                note_lines.c.tenant_id == notes.c.tenant_id,
+                note_lines.c.credit_note_id == notes.c.id,
+            ),
+        )
+        .where(notes.c.tenant_id == tenant_id)
+        .group_by(notes.c.invoice_id)
+        .cte("credited")
+    )
+    keys = (
+        invoices.c.currency,
+        invoices.c.period_start,
+        customers.c.timezone,
+        spans.c.plan_code,
+        spans.c.plan_version,
+    )
+    net = invoices.c.subtotal_minor - func.coalesce(credited.c.amount, 0)
+    return (
+        select(*keys, func.sum(net).label("amount"))
+        .select_from(invoices)
+        .join(
+            customers,
+            and_(
+                customers.c.tenant_id == invoices.c.tenant_id,
+                customers.c.id == invoices.c.customer_id,
+            ),
+        )
+        .outerjoin(
+            spans,
+            and_(
+                spans.c.subscription_id == invoices.c.subscription_id,
+                or_(spans.c.span_start.is_(None), spans.c.span_start <= invoices.c.period_start),
+                or_(spans.c.span_end.is_(None), invoices.c.period_start < spans.c.span_end),
+            ),
+        )
+        .outerjoin(credited, credited.c.invoice_id == invoices.c.id)
+        .where(invoices.c.tenant_id == tenant_id, invoices.c.status.in_(["finalized", "paid"]))
+        .group_by(*keys)
+    )
+
+
+def revenue_sums_from(rows: Any) -> list[RevenueSum]:
+    return [
+        RevenueSum(
+            currency=row.currency,
+            period_start=from_micros(row.period_start),
+            timezone=row.timezone,
+            plan=None if row.plan_code is None else (row.plan_code, int(row.plan_version)),
+            amount=from_minor_units(int(row.amount), currency(row.currency)),
+        )
+        for row in rows
+    ]
+
+
+def standing_statement(tenant_id: int, at: datetime) -> Select[Any]:
+    invoices = t.invoices
+    left = (
+        invoices.c.total_minor
+        - invoices.c.credits_minor
+        - invoices.c.balance_applied_minor
+        - invoices.c.payments_minor
+    )
+    paid = invoices.c.status == "paid"
+    overdue = invoices.c.finalized_at <= to_micros(at) - TERMS // timedelta(microseconds=1)
+    each = (
+        select(
+            invoices.c.currency,
+            case(
+                (paid, literal("paid")), (overdue, literal("overdue")), else_=literal("due")
+            ).label("state"),
+            case(
+                (paid, invoices.c.payments_minor + invoices.c.balance_applied_minor), else_=left
+            ).label("amount"),
+        )
+        .where(
+            invoices.c.tenant_id == tenant_id,
+            or_(paid, and_(invoices.c.status == "finalized", left > 0)),
+        )
+        .subquery("settled")
+    )
+    return select(
+        each.c.currency,
+        each.c.state,
+        func.count().label("count"),
+        func.sum(each.c.amount).label("amount"),
+    ).group_by(each.c.currency, each.c.state)
+
+
+def standing_from(rows: Any) -> list[Standing]:
+    found = [
+        Standing(
+            state=row.state,
+            currency=row.currency,
+            count=int(row.count),
+            amount=from_minor_units(int(row.amount), currency(row.currency)),
+        )
+        for row in rows
+    ]
+    return sorted(found, key=lambda standing: (STANDING_ORDER[standing.state], standing.currency))

@@ -1,0 +1,108 @@
+"""What is stored of asset sharing (buyers per device, settlements of sales), alike on
+memory, SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from iotbill.domain.errors import Conflict, NotFound
+from iotbill.domain.models.asset_sharing import AssetBuyer, Settlement, SoldLine, settlement_id
+from iotbill.domain.money import currency
+from iotbill.domain.periods import Period
+from iotbill.services.ports import UnitOfWorkFactory
+from tests.contract.conftest import add_devices, device
+
+MARCH = Period(datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC))
+APRIL = Period(MARCH.end, datetime(2026, 5, 1, tzinfo=UTC))
+AT = datetime(2026, 2, 1, 0, 0, 0, 7, tzinfo=UTC)
+
+
+def settlement(period: Period, number: int, customer: str = "c2") -> Settlement:
+    return Settlement(
+        id=settlement_id(f"{customer}-sub", period, number),
+        subscription_id=f"{customer}-sub",
+        customer_id=customer,
+        period=period,
+        number=number,
+        settled_at=period.end.replace(hour=3, microsecond=11),
+        billed_at=period.end,
+        currency=currency("EUR"),
+        share=Decimal("33.333"),
+        unit="kWh",
+        lines=(
+            SoldLine("b1", "grid", "c1", Decimal("0.185"), Decimal("40.125"), Decimal("7.42")),
+            SoldLine("b1", "spot", None, Decimal("0"), Decimal("0.000000001"), Decimal("0.00")),
+        )
+        if number == 1
+        else (),
+    )
+
+
+def test_buyers_are_stored_per_device_and_name(store: UnitOfWorkFactory, tenant: str) -> None:
+    add_devices(store, tenant, device("b1", "c2"), device("b2", "c2"))
+    grid = AssetBuyer("b2", "grid", "c1", AT)
+    spot = AssetBuyer("b1", "spot", None, AT)
+    other = AssetBuyer("b1", "grid", "c1", AT)
+    with store(tenant) as uow:
+        for buyer in (grid, spot, other):
+            uow.sharing.add_buyer(buyer)
+        uow.commit()
+    with store(tenant) as uow:
+        assert uow.sharing.buyers() == [other, spot, grid]
+        assert uow.sharing.buyers("b2") == [grid]
+        assert uow.sharing.buyers("nope") == []
+        with pytest.raises(Conflict, match="device 'b1' has a buyer 'spot' already"):
+            uow.sharing.add_buyer(AssetBuyer("b1", "spot", "c1", AT))
+    with store(tenant) as uow, pytest.raises(NotFound):
+        uow.sharing.add_buyer(AssetBuyer("ghost", "grid", "c1", AT))
+    with store(tenant) as uow, pytest.raises(NotFound):
+        uow.sharing.add_buyer(AssetBuyer("b1", "other", "nobody", AT))
+    with store(tenant) as uow:
+        assert len(uow.sharing.buyers()) == 3
+
+
+def test_settlements_are_stored_exactly_and_listed_in_order(
+    store: UnitOfWorkFactory, tenant: str
+) -> None:
+    late, april, first = settlement(MARCH, 2), settlement(APRIL, 1), settlement(MARCH, 1)
+    mine = settlement(MARCH, 1, customer="c1")
+    with store(tenant) as uow:
+        uow.sharing.add_settlements([april, late])
+        uow.sharing.add_settlements([first, mine])
+        uow.sharing.add_settlements([])
+        uow.commit()
+    with store(tenant) as uow:
+        assert uow.sharing.settlements() == [mine, first, late, april]
+        assert uow.sharing.settlements("c2") == [first, late, april]
+        stored = uow.sharing.settlements("c2")[0]
+        assert stored.lines[1].quantity == Decimal("0.000000001")
+        assert stored.settled_at.microsecond == 11
+        with pytest.raises(Conflict):
+            uow.sharing.add_settlements([settlement(APRIL, 2), settlement(APRIL, 1)])
+    with store(tenant) as uow, pytest.raises(NotFound):
+        uow.sharing.add_settlements([settlement(APRIL, 3, customer="nobody")])
+    with store(tenant) as uow:
+        assert len(uow.sharing.settlements()) == 4
+
+
+def test_a_credit_line_charge_is_stored_negative(store: UnitOfWorkFactory, tenant: str) -> None:
+    from iotbill.domain.one_off_charges import OneOffCharge
+
+    credit = OneOffCharge.credit(
+        id="s/b1/credit",
+        customer_id="c2",
+        description="30 % share of 10.34 EUR sold from b1",
+        amount=Decimal("3.10"),
+        currency=currency("EUR"),
+        recorded_at=MARCH.end,
+    )
+    with store(tenant) as uow:
+        uow.one_off_charges.add(credit)
+        uow.commit()
+    with store(tenant) as uow:
+        (stored,) = uow.one_off_charges.pending(["c2"])
+        assert stored == credit
+        assert (stored.kind, stored.line().amount) == ("credit", Decimal("-3.10"))
