@@ -67,6 +67,8 @@ def revenue_statement(tenant_id: int) -> Select[Any]:
         )
         .where(phases.c.tenant_id == tenant_id)
         .cte("spans")
+        # PostgreSQL would look them up once per invoice; made once, they are hash-joined.
+        .prefix_with("MATERIALIZED", dialect="postgresql")
     )
     credited = (
         select(notes.c.invoice_id, func.sum(note_lines.c.amount_minor).label("amount"))
