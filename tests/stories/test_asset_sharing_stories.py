@@ -139,8 +139,8 @@ def test_sales_are_billed_to_the_buyer_and_shared_with_the_owner_month_by_month(
     )
     assert close(world, "grid-op", day(2, 1, 0)) == [
         ("fixed_fee", "account", "10.00"),
-        ("one_off", "sub-1/sales/2026-01-01T00:00:00+00:00/2/b1/grid/1", "1.05"),
-        ("one_off", "sub-1/sales/2026-02-01T00:00:00+00:00/1/b1/grid/1", "2.00"),
+        ("one_off", "sub-1/sales/2026-01-01T00:00:00+00:00/2/b1/grid/001", "1.05"),
+        ("one_off", "sub-1/sales/2026-02-01T00:00:00+00:00/1/b1/grid/001", "2.00"),
     ]
 
     world.bill(day(4, 1, 0))

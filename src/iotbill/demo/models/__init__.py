@@ -27,6 +27,7 @@ from iotbill.domain.errors import InvalidInput
 from iotbill.services.ports import UnitOfWorkFactory
 
 MODELS: dict[str, str] = {
+    "asset-sharing": "iotbill.demo.models.asset_sharing",
     "freemium": "iotbill.demo.models.freemium",
     "lease": "iotbill.demo.models.lease",
     "outcome-commitment": "iotbill.demo.models.outcome_commitment",

@@ -298,7 +298,7 @@ class AssetSplit:
 @dataclass(frozen=True, slots=True)
 class Settlement:
     """The sales of the subscription ``subscription_id`` of ``customer_id`` (the owner)
-    in ``period`` that were reported before ``settled_at`` and not settled before.
+    in ``period`` that were reported by ``settled_at`` and not settled before.
 
     ``number`` 1 settles the period when it has ended; 2, 3, ... settle sales
     reported later (late). ``billed_at`` is when its charges are recorded: the
@@ -446,7 +446,7 @@ def settlement_charges(settlement: Settlement, zone: ZoneInfo) -> list[OneOffCha
                 continue
             charges.append(
                 OneOffCharge.create(
-                    id=f"{settlement.id}/{device}/{line.buyer}/{index}",
+                    id=f"{settlement.id}/{device}/{line.buyer}/{index:03d}",  # lines in order
                     customer_id=line.customer_id,
                     description=f"{late}{settlement.unit} bought from {device} at"
                     f" {decimal_text(line.price)} {money.code}, {span}",

@@ -35,6 +35,7 @@ from iotbill.entrypoints.cli import (
     plans,
     preview,
     serve,
+    sharing,
     storage,
     subscriptions,
     usage,
@@ -65,6 +66,7 @@ credits.register(app)
 charges.register(app)
 orders.register(app)
 work_orders.register(app)
+sharing.register(app)
 data_products.register(app)
 coupons.register(app)
 documents.register(invoices.invoices_app, invoices.credit_notes_app)
