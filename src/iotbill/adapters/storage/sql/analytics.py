@@ -16,6 +16,9 @@ contract tests hold them equal to the pure rules on every store.
   and ``payments_minor`` (what is left to pay) of the finalized invoices with
   something left, due or overdue by their finalization plus the terms; what
   ``payments_minor`` and ``balance_applied_minor`` settled of the paid ones.
+* **Plans in service** (for the MRR): the phase in force of each subscription
+  started, past its trial and not ended, the latest phase that has started, by
+  subscription id (the order in which the subscriptions were summed when built).
 """
 
 from __future__ import annotations
@@ -173,3 +176,42 @@ def standing_from(rows: Any) -> list[Standing]:
         for row in rows
     ]
     return sorted(found, key=lambda standing: (STANDING_ORDER[standing.state], standing.currency))
+
+
+def plans_in_service_statement(tenant_id: int, at: datetime) -> Select[Any]:
+    subscriptions, phases = t.subscriptions, t.subscription_phases
+    later = phases.alias("later")
+    instant = to_micros(at)
+    started_later = (
+        select(literal(1))
+        .where(
+            later.c.tenant_id == phases.c.tenant_id,
+            later.c.subscription_id == phases.c.subscription_id,
+            later.c.start > phases.c.start,
+            later.c.start <= instant,
+        )
+        .exists()
+    )
+    return (
+        select(phases.c.plan_code, phases.c.plan_version)
+        .select_from(subscriptions)
+        .join(
+            phases,
+            and_(
+                phases.c.tenant_id == subscriptions.c.tenant_id,
+                phases.c.subscription_id == subscriptions.c.id,
+            ),
+        )
+        .where(
+            subscriptions.c.tenant_id == tenant_id,
+            subscriptions.c.start <= instant,
+            or_(subscriptions.c.trial_end.is_(None), subscriptions.c.trial_end <= instant),
+            or_(
+                subscriptions.c.cancel_timing.is_(None),
+                subscriptions.c.cancel_effective_at > instant,
+            ),
+            phases.c.start <= instant,
+            ~started_later,
+        )
+        .order_by(subscriptions.c.id)
+    )
