@@ -27,7 +27,7 @@ period, at which prices, the share and the credit.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -37,6 +37,7 @@ from iotbill.domain.catalog import Meter, Plan
 from iotbill.domain.credits import LedgerEntry
 from iotbill.domain.customers import Customer
 from iotbill.domain.errors import Conflict, InvalidInput
+from iotbill.domain.event_table import EventTable
 from iotbill.domain.models.asset_sharing import (
     AssetBuyer,
     AssetStatement,
@@ -140,7 +141,13 @@ class SettlementReport:
 
 def settle_sales(uow: UnitOfWork, *, as_of: datetime, now: datetime) -> SettlementReport:
     """Settle, in one transaction, the sales of every period ended by ``as_of`` reported
-    by ``now`` and not settled yet (see the module's docstring)."""
+    by ``now`` and not settled yet (see the module's docstring).
+
+    A handful of statements, whatever the number of periods: the buyers, the
+    settlements, the subscriptions, customers and plan versions (each once); two
+    counts per period settled before, in one query; the events of the periods to
+    settle, in one more.
+    """
     from iotbill.services.billing import event_scopes  # the bill run calls this module
 
     as_of, now = require_aware(as_of, "as_of"), require_aware(now, "now")
@@ -151,56 +158,163 @@ def settle_sales(uow: UnitOfWork, *, as_of: datetime, now: datetime) -> Settleme
         if not registered:
             return report  # no buyer, so nothing can be sold
         buyers = {(buyer.device_id, buyer.code): buyer for buyer in registered}
-        earlier: defaultdict[tuple[str, datetime], list[Settlement]] = defaultdict(list)
-        for stored in uow.sharing.settlements():
-            earlier[(stored.subscription_id, stored.period.start)].append(stored)
-        subscriptions = uow.subscriptions.list()
-        scopes = event_scopes(subscriptions)
         customers = {customer.id: customer for customer in uow.customers.list()}
-        plans: dict[tuple[str, int], Plan] = {}
+        due = _due(uow, as_of, now, event_scopes)
+        checks = [index for index, period in enumerate(due) if period.before]
+        counts = uow.events.count_many(
+            [window for index in checks for window in due[index].windows()]
+        )
+        unchanged = {
+            index
+            for index, current, settled in zip(checks, counts[::2], counts[1::2], strict=True)
+            if current == settled
+        }
+        due = [period for index, period in enumerate(due) if index not in unchanged]
+        windows = [window for period in due for window in period.windows()]
+        tables = iter(uow.events.load_many(windows))
         charges: list[OneOffCharge] = []
         entries: list[LedgerEntry] = []
-        for subscription in subscriptions:
-            customer = customers[subscription.customer_id]
-            spans = list(closed_spans(subscription, customer, as_of))
-            for span in spans:
-                phase = subscription.phase_at(span.start)
-                if phase is None:
-                    continue
-                if phase.plan_key not in plans:
-                    plans[phase.plan_key] = uow.plans.get(phase.plan_code, phase.plan_version).plan
-                plan = plans[phase.plan_key]
-                if plan.sharing is None:
-                    continue
-                before = earlier[(subscription.id, span.start)]
-                try:
-                    settlement = _settle(
-                        uow,
-                        subscription,
-                        span,
-                        plan,
-                        plan.sharing,
-                        scopes[subscription.id],
-                        before,
-                        buyers,
-                        customers,
-                        billed_at=spans[-1].end if before else span.end,
-                        now=now,
-                    )
-                except InvalidInput as error:
-                    report.unsettled.append(Unsettled(subscription.id, span, str(error)))
-                    continue
-                if settlement is None:
-                    continue
-                report.settled.append(settlement)
-                charges.extend(settlement_charges(settlement, customer.zone))
-                entries.extend(settlement_entries(settlement))
+        for period in due:
+            current = next(tables)
+            settled = next(tables) if period.before else None
+            try:
+                settlement = period.settle(current, settled, buyers, customers, now)
+            except InvalidInput as error:
+                report.unsettled.append(Unsettled(period.subscription.id, period.span, str(error)))
+                continue
+            if settlement is None:
+                continue
+            report.settled.append(settlement)
+            charges.extend(settlement_charges(settlement, customers[settlement.customer_id].zone))
+            entries.extend(settlement_entries(settlement))
         uow.sharing.add_settlements(report.settled)
         for charge in charges:
             uow.one_off_charges.add(charge)
         uow.credits.add_entries(entries)
         uow.commit()
     return report
+
+
+@dataclass(frozen=True, slots=True)
+class _Period:
+    """A period of a subscription on a plan with sharing terms, ended, to settle (again)."""
+
+    subscription: Subscription
+    span: Period
+    plan: Plan
+    terms: SharingTerms
+    scope: EventScope
+    before: tuple[Settlement, ...]
+    billed_at: datetime
+    now: datetime
+
+    @property
+    def meter(self) -> Meter:
+        return Meter("sales", self.terms.event_type, "sum", self.terms.quantity)
+
+    @property
+    def current(self) -> EventWindow:
+        """Its sales reported by now."""
+        return EventWindow(self.scope, (self.meter,), self.span, self.now + _JUST_AFTER)
+
+    def windows(self) -> tuple[EventWindow, ...]:
+        """Its sales reported by now, and (settled before) by its last settlement."""
+        return (self.current, self.settled()) if self.before else (self.current,)
+
+    def last(self) -> Settlement:
+        return max(self.before, key=lambda settlement: settlement.number)
+
+    def settled(self) -> EventWindow:
+        """Its sales reported by the last settlement of it."""
+        then = self.last().settled_at + _JUST_AFTER
+        return EventWindow(self.scope, (self.meter,), self.span, then)
+
+    def settle(
+        self,
+        current: EventTable,
+        settled: EventTable | None,
+        buyers: dict[tuple[str, str], AssetBuyer],
+        customers: dict[str, Customer],
+        now: datetime,
+    ) -> Settlement | None:
+        """The next settlement: every sale in ``current``, less those in ``settled`` (the
+        earlier settlements'); ``None`` when there is nothing new. :class:`InvalidInput`
+        naming a sale that cannot be settled, or a buyer in another currency."""
+        span, plan = self.span, self.plan
+        settled_ids = set()
+        if settled is not None:
+            settled_ids = {event.id for event in settled.events if event.timestamp in span}
+        known = [event for event in current.events if event.timestamp in span]  # it may hold more
+        lines = sold_lines(
+            new_sales(read_sales(known, self.terms), settled_ids), buyers, plan.currency
+        )
+        owner = self.subscription.customer_id
+        for line in lines:
+            if line.customer_id is None:
+                continue
+            buyer = customers[line.customer_id]
+            wrong = buyer_problem(owner, buyer.id, buyer.currency, plan.currency)
+            if wrong is not None:
+                raise InvalidInput.at(f"buyer {line.buyer!r} of {line.device_id!r}", wrong)
+        if self.before and not lines:
+            return None
+        number = self.last().number + 1 if self.before else 1
+        return Settlement(
+            id=settlement_id(self.subscription.id, span, number),
+            subscription_id=self.subscription.id,
+            customer_id=owner,
+            period=span,
+            number=number,
+            settled_at=now,
+            billed_at=self.billed_at,
+            currency=plan.currency,
+            share=self.terms.share,
+            unit=self.terms.unit,
+            lines=lines,
+        )
+
+
+def _due(
+    uow: UnitOfWork,
+    as_of: datetime,
+    now: datetime,
+    scopes_of: Callable[[Sequence[Subscription]], dict[str, EventScope]],
+) -> list[_Period]:
+    """Every ended period of a subscription on a plan with sharing terms then, with its
+    settlements so far; a late one is billed at the end of the last period ended."""
+    earlier: defaultdict[tuple[str, datetime], list[Settlement]] = defaultdict(list)
+    for stored in uow.sharing.settlements():
+        earlier[(stored.subscription_id, stored.period.start)].append(stored)
+    subscriptions = uow.subscriptions.list()
+    scopes = scopes_of(subscriptions)
+    customers = {customer.id: customer for customer in uow.customers.list()}
+    plans: dict[tuple[str, int], Plan] = {}
+    found: list[_Period] = []
+    for subscription in subscriptions:
+        spans = list(closed_spans(subscription, customers[subscription.customer_id], as_of))
+        for span in spans:
+            phase = subscription.phase_at(span.start)
+            if phase is None:
+                continue
+            if phase.plan_key not in plans:
+                plans[phase.plan_key] = uow.plans.get(phase.plan_code, phase.plan_version).plan
+            plan = plans[phase.plan_key]
+            if plan.sharing is None:
+                continue
+            before = tuple(earlier[(subscription.id, span.start)])
+            found.append(
+                _Period(
+                    subscription,
+                    span,
+                    plan,
+                    plan.sharing,
+                    scopes[subscription.id],
+                    before,
+                    spans[-1].end if before else span.end,
+                    now,
+                )
+            )
+    return found
 
 
 def closed_spans(
@@ -222,63 +336,6 @@ def closed_spans(
         if end is not None and span.end >= end:
             return
         period = cycle.next_period(period)
-
-
-def _settle(
-    uow: UnitOfWork,
-    subscription: Subscription,
-    span: Period,
-    plan: Plan,
-    terms: SharingTerms,
-    scope: EventScope,
-    before: Sequence[Settlement],
-    buyers: dict[tuple[str, str], AssetBuyer],
-    customers: dict[str, Customer],
-    *,
-    billed_at: datetime,
-    now: datetime,
-) -> Settlement | None:
-    """The next settlement of ``span``: every sale reported by ``now``, less those
-    the settlements ``before`` settled; ``None`` when there is nothing new."""
-    meter = Meter("sales", terms.event_type, "sum", terms.quantity)
-    window = EventWindow(scope, (meter,), span, received_before=now + _JUST_AFTER)
-    number = 1
-    settled_ids: set[str] = set()
-    if before:
-        last = max(before, key=lambda settlement: settlement.number)
-        then = EventWindow(scope, (meter,), span, received_before=last.settled_at + _JUST_AFTER)
-        current_count, settled_count = uow.events.count_many([window, then])
-        if current_count == settled_count:
-            return None
-        (table,) = uow.events.load_many([then])
-        settled_ids = {event.id for event in table.events if event.timestamp in span}
-        number = last.number + 1
-    (table,) = uow.events.load_many([window])
-    known = [event for event in table.events if event.timestamp in span]  # (it may hold more)
-    sales = new_sales(read_sales(known, terms), settled_ids)
-    lines = sold_lines(sales, buyers, plan.currency)
-    for line in lines:
-        if line.customer_id is None:
-            continue
-        buyer = customers[line.customer_id]
-        wrong = buyer_problem(subscription.customer_id, buyer.id, buyer.currency, plan.currency)
-        if wrong is not None:
-            raise InvalidInput.at(f"buyer {line.buyer!r} of {line.device_id!r}", wrong)
-    if before and not lines:
-        return None
-    return Settlement(
-        id=settlement_id(subscription.id, span, number),
-        subscription_id=subscription.id,
-        customer_id=subscription.customer_id,
-        period=span,
-        number=number,
-        settled_at=now,
-        billed_at=billed_at,
-        currency=plan.currency,
-        share=terms.share,
-        unit=terms.unit,
-        lines=lines,
-    )
 
 
 @dataclass(frozen=True, slots=True)

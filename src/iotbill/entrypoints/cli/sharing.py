@@ -96,6 +96,7 @@ def statement_command(
 ) -> None:
     """Show, per asset, what was sold in a period, at which prices, the share and the
     credit. Exit codes: 0 ok, 2 invalid input, 3 unknown customer or device."""
+    from iotbill.domain.subscription_billing import span_text
     from iotbill.entrypoints.cli.output import print_table, table
     from iotbill.services.sharing import payout_statement
 
@@ -109,7 +110,9 @@ def statement_command(
         if not statement.assets:
             typer.echo(f"{customer}: nothing sold in the period holding {data['on']}")
             return
-        spans = ", ".join(f"{p['start']} to {p['end']}" for p in data["periods"])
+        zone = statement.customer.zone
+        periods = sorted({settlement.period for settlement in statement.settlements}, key=str)
+        spans = ", ".join(span_text(period, zone) for period in periods)
         shown = table(
             f"{customer}: capacity sold, {spans}",
             "Asset",
