@@ -19,6 +19,7 @@ from iotbill.domain.models.consent import Consent
 from iotbill.domain.models.data_exports import DataExport
 from iotbill.domain.models.data_products import DataProduct, Reading, tabulate
 from iotbill.domain.money import currency
+from iotbill.domain.one_off_charges import OneOffCharge
 from iotbill.domain.periods import Period
 from iotbill.services.ports import UnitOfWorkFactory
 from tests.contract.conftest import add_devices, device
@@ -171,3 +172,27 @@ def _export(id: str, buyer: str, day: int) -> DataExport:
         currency=currency("USD"),
         charge_id=f"{id}/records",
     )
+
+
+def test_one_off_charges_are_added_many_at_once_or_none(
+    store: UnitOfWorkFactory, tenant: str
+) -> None:
+    def credit(id: str, customer: str) -> OneOffCharge:
+        return OneOffCharge.credit(
+            id=id, customer_id=customer, description="30 % share of data export x",
+            amount=Decimal("2.23"), currency=currency("USD"), recorded_at=JAN_1,
+        )  # fmt: skip
+
+    first, second = credit("x/share/c1", "c1"), credit("x/share/c2", "c2")
+    with store(tenant) as uow:
+        uow.one_off_charges.add_many([first, second])
+        uow.one_off_charges.add_many([])
+        uow.commit()
+    with store(tenant) as uow:
+        assert uow.one_off_charges.list() == [first, second]
+        with pytest.raises(Conflict, match="one-off charge 'x/share/c2' already exists"):
+            uow.one_off_charges.add_many([credit("y/share/c1", "c1"), second])
+    with store(tenant) as uow, pytest.raises(NotFound, match="unknown customer 'ghost'"):
+        uow.one_off_charges.add_many([credit("z/share/c1", "c1"), credit("z/g", "ghost")])
+    with store(tenant) as uow:
+        assert uow.one_off_charges.list() == [first, second]

@@ -208,3 +208,29 @@ def capacity_sales(
                 price=Decimal(price),
                 buyer="grid" if to_grid else "spot",
             )
+
+
+def building_energy(region: str, building_type: str) -> Generator:
+    """Hourly ``energy.reading`` events of a building in ``region`` of ``building_type``:
+    the kWh used, with a daytime peak (offices and shops by day, homes in the evening)."""
+    peak_hour = 19 if building_type == "home" else 13
+
+    def readings(
+        device: str, start: datetime, end: datetime, local: ZoneInfo, rng: np.random.Generator
+    ) -> Iterator[UsageEvent]:
+        base = rng.uniform(2.0, 6.0)
+        for at in _hours(start, end):
+            hour = at.astimezone(local).hour
+            demand = 0.4 + np.exp(-(((hour - peak_hour) / 4.0) ** 2))
+            kwh = max(0.0, rng.normal(base * demand, base / 10))
+            yield _event(
+                rng,
+                "energy.reading",
+                device,
+                at,
+                kwh=Decimal(f"{kwh:.3f}"),
+                region=region,
+                building_type=building_type,
+            )
+
+    return readings

@@ -270,8 +270,9 @@ def _post(uow: UnitOfWork, export: DataExport, split: Allocation, share: Decimal
 
     buyer = export.buyer_id
     entries = [entry("billed", buyer, receivable_account(buyer), DATA_SALES, split.revenue)]
+    credits: list[OneOffCharge] = []
     for owner, amount in split.owners:
-        uow.one_off_charges.add(
+        credits.append(
             OneOffCharge.credit(
                 id=f"{export.id}/share/{owner}",
                 customer_id=owner,
@@ -295,4 +296,5 @@ def _post(uow: UnitOfWork, export: DataExport, split: Allocation, share: Decimal
         )
     if split.operator > 0:
         entries.append(entry("operator", buyer, DATA_SALES, OPERATOR_REVENUE, split.operator))
+    uow.one_off_charges.add_many(credits)
     uow.credits.add_entries(entries)

@@ -469,6 +469,11 @@ class OneOffChargeRepository(Protocol):
         unknown customer."""
         ...
 
+    def add_many(self, charges: Sequence[OneOffCharge]) -> None:
+        """Store charges at once (the owners' credits of a data export); :class:`Conflict`
+        if an id is taken, :class:`NotFound` for an unknown customer (then roll back)."""
+        ...
+
     def list(self, customer: str | None = None) -> list[OneOffCharge]:
         """The charges (of ``customer``), by recording time, then id."""
         ...

@@ -752,6 +752,10 @@ class MemoryOneOffChargeRepository(_Repository):
         _get(self._data().customers, charge.customer_id, "customer")
         _add(self._data().one_off_charges, charge.id, charge, "one-off charge")
 
+    def add_many(self, charges: Sequence[OneOffCharge]) -> None:
+        for charge in charges:
+            self.add(charge)
+
     def list(self, customer: str | None = None) -> list[OneOffCharge]:
         found = [
             charge

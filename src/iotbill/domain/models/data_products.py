@@ -14,9 +14,8 @@ it is not delivered, and nothing of it is billed or shared. ``k`` is at least 2.
 
 **Pure reference, fast twin.** :func:`tabulate` is the specification: it groups
 readings per cell and owner (:class:`OwnerRow`) and hands them to
-:func:`assemble`. The SQL stores compute the same owner rows with one GROUP BY
-(consent as an interval join) and pass them to :func:`assemble` too; the
-contract tests hold both equal.
+:func:`assemble`. The SQL stores do the same grouping and suppression in one
+query (consent as an interval join); the contract tests hold both equal.
 
 **Revenue share** (:func:`allocate`). An export of ``n`` records at ``price`` a
 record bills the buyer ``R = round(n x price)``. The owners' pool is

@@ -2,22 +2,28 @@
 
 :meth:`SqlDataRepository.tabulate` is the fast twin of
 :func:`~iotbill.domain.models.data_products.tabulate`: one query groups the
-product's events per cell and owner, keeps an event only while its device
-consented (an interval join on ``data_consents``), and drops the cells of fewer
-than ``k`` owners (the owners of a cell are its rows: ``COUNT(*) OVER`` the
-cell) but for one row each, which counts them. What comes back is one row per
-delivered cell and owner, which
-:func:`~iotbill.domain.models.data_products.assemble` turns into cells as the
-pure core does. Numbers are the ``measures`` column's integer nano-units, summed
-exactly (on SQLite in 32-bit halves, as the meters are). Events that another
-corrects or voids are left out, as are voids, so what counts is what the pure
+product's events per cell and owner (materialized once), keeping an event only
+while its device consented (an interval join on ``data_consents``: a device's
+consents never overlap, so an event meets at most one); the owners of a cell are
+its rows (``COUNT(*) OVER`` the cell). From those rows, in the same query, come
+the delivered cells (of at least ``k`` owners), the events each owner
+contributed to them, and how many cells were suppressed: the database does all
+the grouping, and only the cells and owners cross to Python. Numbers are the
+``measures`` column's integer nano-units, summed exactly (on SQLite in 32-bit
+halves, as the meters are). Events that another corrects or voids are left out,
+as are voids, so what counts is what the pure
 core counts; the check for them is skipped when the tenant has none.
+
+On PostgreSQL the query runs without nested loops: a table filled moments ago
+(events just ingested, consents just given) has statistics that say it is
+nearly empty, and the planner then joins each event to the consents one by one,
+scanning them whole each time (14 s instead of a fraction of one for 20,000
+events). A hash join on the device is right at every size this query meets.
 """
 
 from __future__ import annotations
 
 import builtins
-from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -30,10 +36,9 @@ from iotbill.domain.errors import NotFound
 from iotbill.domain.models.consent import Consent
 from iotbill.domain.models.data_exports import DataExport
 from iotbill.domain.models.data_products import (
+    Cell,
     DataProduct,
-    OwnerRow,
     Tabulation,
-    assemble,
 )
 from iotbill.domain.money import currency
 from iotbill.domain.periods import Period, from_micros, to_micros
@@ -115,17 +120,25 @@ class SqlDataRepository(Repository):
         query = Query(connection.dialect.name)
         statement = cells_query(query, self._tenant_id(), product, window, self._names_any())
         span = int(product.span().total_seconds()) * 1_000_000
-        rows: list[OwnerRow] = []
+        postgresql = connection.dialect.name == "postgresql"
+        if postgresql:  # see the module: a hash join, whatever the statistics say
+            connection.execute(text("SET LOCAL enable_nestloop = off"))
+        found = connection.execute(text(statement), query.parameters).all()
+        if postgresql:
+            connection.execute(text("SET LOCAL enable_nestloop = DEFAULT"))
+        cells: list[Cell] = []
+        contributions: list[tuple[str, int]] = []
         suppressed = 0
-        found = connection.execute(text(statement), query.parameters)
-        for group, bucket, owner, high, low, events, owners in found:
-            if owners < product.k:
-                suppressed += 1  # the first row of a suppressed cell, which only counts it
-                continue
-            rows.append(
-                OwnerRow(group, from_micros(bucket * span), owner, _value(high, low), events)
-            )
-        return replace(assemble(rows, product.k), suppressed=suppressed)
+        for kind, group, bucket, owner, high, low, events, owners in found:
+            if kind == "c":
+                value = _value(high, low)
+                cells.append(Cell(group, from_micros(bucket * span), value, events, owners))
+            elif kind == "o":
+                contributions.append((owner, int(events)))
+            else:
+                suppressed = int(events)
+        cells.sort(key=lambda cell: (cell.bucket, cell.group))
+        return Tabulation(tuple(cells), suppressed, tuple(sorted(contributions)))
 
     def _names_any(self) -> bool:
         """Whether any event of the tenant corrects or voids another (one index look)."""
@@ -137,9 +150,10 @@ class SqlDataRepository(Repository):
 def cells_query(
     query: Query, tenant_id: int, product: DataProduct, window: Period, names_any: bool
 ) -> str:
-    """One row per delivered cell and owner: group, bucket number, owner, the value's high
-    and low halves (low NULL on PostgreSQL, whose sum cannot overflow), events, and the
-    cell's owners; and one row of each suppressed cell, which only counts it."""
+    """Rows of three kinds: ``c``, a delivered cell (group, bucket number, the value's high
+    and low halves, low NULL on PostgreSQL, whose sum cannot overflow, events, owners);
+    ``o``, an owner and the events it contributed to the delivered cells; ``s``, how many
+    cells were suppressed (in the events column)."""
     group = query.value(product.group_by)
     text_kind = "'text'" if query.dialect == "sqlite" else "'string'"
     is_text = f"{query.kind(product.group_by)} = {text_kind}"
@@ -149,9 +163,6 @@ def cells_query(
         f"e.occurred_at >= {query.bind(to_micros(window.start))}",
         f"e.occurred_at < {query.bind(to_micros(window.end))}",
         is_text,
-        "EXISTS (SELECT 1 FROM data_consents c WHERE c.tenant_id = e.tenant_id "
-        "AND c.device_id = e.device_id AND c.given_at <= e.occurred_at "
-        "AND (c.withdrawn_at IS NULL OR e.occurred_at < c.withdrawn_at))",
     ]
     if product.property is None:
         number = "1000000000"
@@ -170,20 +181,29 @@ def cells_query(
         sums = "SUM(high) AS high, SUM(low) AS low"
     else:
         halves = f"{number} AS high, NULL AS low"
-        sums = "SUM(high) AS high, NULL AS low"
+        sums = "SUM(high) AS high, CAST(NULL AS BIGINT) AS low"
     consented = (
         f"SELECT {group} AS grp, e.occurred_at / {span} AS bucket, e.customer_id AS owner, "
-        f"{halves} FROM usage_events e WHERE {' AND '.join(conditions)}"
+        f"{halves} FROM usage_events e JOIN data_consents c ON c.tenant_id = e.tenant_id "
+        "AND c.device_id = e.device_id AND c.given_at <= e.occurred_at "
+        "AND (c.withdrawn_at IS NULL OR e.occurred_at < c.withdrawn_at) "
+        f"WHERE {' AND '.join(conditions)}"
     )
     per_owner = (
         f"SELECT grp, bucket, owner, {sums}, COUNT(*) AS events, "
-        "COUNT(*) OVER (PARTITION BY grp, bucket) AS owners, "
-        "ROW_NUMBER() OVER (PARTITION BY grp, bucket ORDER BY owner) AS place "
+        "COUNT(*) OVER (PARTITION BY grp, bucket) AS owners "
         f"FROM ({consented}) AS consented GROUP BY grp, bucket, owner"
     )
+    k = query.bind(product.k)
     return (
-        "SELECT grp, bucket, owner, high, low, events, owners FROM "
-        f"({per_owner}) AS per_owner WHERE owners >= {query.bind(product.k)} OR place = 1"
+        f"WITH per_owner AS MATERIALIZED ({per_owner}), "
+        f"kept AS (SELECT * FROM per_owner WHERE owners >= {k}) "
+        "SELECT 'c', grp, bucket, NULL, SUM(high), SUM(low), SUM(events), MAX(owners) "
+        "FROM kept GROUP BY grp, bucket "
+        "UNION ALL SELECT 'o', NULL, NULL, owner, NULL, NULL, SUM(events), NULL "
+        "FROM kept GROUP BY owner "
+        "UNION ALL SELECT 's', NULL, NULL, NULL, NULL, NULL, COUNT(*), NULL FROM "
+        f"(SELECT grp, bucket FROM per_owner WHERE owners < {k} GROUP BY grp, bucket) AS hidden"
     )
 
 
