@@ -42,49 +42,64 @@ def test_alerts_open_work_orders_billed_once_and_the_late_visit_is_credited(
             "riverside-water",
             [
                 ("monitoring", "49.00"),
-                (f"{riverside}1/labour", "112.50"),
-                (f"{riverside}1/part/seal", "7.25"),
-                (f"{riverside}2/labour", "135.00"),
-                (f"{riverside}3/labour", "112.50"),
-                (f"{riverside}3/part/seal", "7.25"),
-                (f"{riverside}4/labour", "135.00"),
-                # Work order 2 was reached after 9 h 20 min: 25 % of January's 49.00.
-                ("sla/2026-01-01T06:00:00+00:00", "-12.25"),
+                (f"{riverside}1/labour", "67.50"),
+                (f"{riverside}1/part/bearing", "18.50"),
             ],
-            "591.32",  # 546.25 + 45.065 tax, rounded once
+            "146.14",  # 135.00 + 11.1375 tax, rounded once
         ),
         (
             "INV-2026-000004",
             "hillcrest-farms",
             [
                 ("monitoring", "49.00"),
-                (f"{hillcrest}1/labour", "67.50"),
-                (f"{hillcrest}1/part/bearing", "18.50"),
-                (f"{hillcrest}2/labour", "67.50"),
-                (f"{hillcrest}2/part/bearing", "18.50"),
+                (f"{hillcrest}1/labour", "112.50"),
+                (f"{hillcrest}1/part/seal", "7.25"),
+                (f"{hillcrest}2/labour", "135.00"),
+                # Work order 2 was reached after 9 h 20 min: 25 % of January's 49.00
+                # (January from midnight in Denver, 07:00 UTC).
+                ("sla/2026-01-01T07:00:00+00:00", "-12.25"),
             ],
-            "221.00",
+            "291.50",
         ),
         (
             "INV-2026-000005",
             "riverside-water",
-            [("monitoring", "49.00"), (f"{riverside}5/labour", "135.00")],
-            "199.18",
+            [
+                ("monitoring", "49.00"),
+                (f"{riverside}2/labour", "112.50"),
+                (f"{riverside}2/part/seal", "7.25"),
+                (f"{riverside}3/labour", "67.50"),
+                (f"{riverside}3/part/bearing", "18.50"),
+            ],
+            "275.77",
         ),
         (
             "INV-2026-000006",
             "hillcrest-farms",
+            [("monitoring", "49.00"), (f"{hillcrest}3/labour", "135.00")],
+            "184.00",
+        ),
+        (
+            "INV-2026-000007",
+            "riverside-water",
             [
                 ("monitoring", "49.00"),
-                (f"{hillcrest}3/labour", "112.50"),
-                (f"{hillcrest}3/part/seal", "7.25"),
+                (f"{riverside}4/labour", "112.50"),
+                (f"{riverside}4/part/seal", "7.25"),
+                (f"{riverside}5/labour", "135.00"),
+            ],
+            "328.81",
+        ),
+        (
+            "INV-2026-000008",
+            "hillcrest-farms",
+            [
+                ("monitoring", "49.00"),
                 (f"{hillcrest}4/labour", "67.50"),
                 (f"{hillcrest}4/part/bearing", "18.50"),
             ],
-            "254.75",
+            "135.00",
         ),
-        ("INV-2026-000007", "riverside-water", [("monitoring", "49.00")], "53.04"),
-        ("INV-2026-000008", "hillcrest-farms", [("monitoring", "49.00")], "49.00"),
     ]
     for invoice in invoices:
         assert Decimal(invoice["subtotal"]) == sum(Decimal(li["amount"]) for li in invoice["lines"])
@@ -109,5 +124,5 @@ def test_alerts_open_work_orders_billed_once_and_the_late_visit_is_credited(
     }
     late = [order for order in orders if order["sla_credit"] is not None]
     assert [(order["id"], order["sla_credit"]["percent"]) for order in late] == [
-        ("riverside-water/work-order/2", "25")
+        ("hillcrest-farms/work-order/2", "25")
     ]

@@ -31,7 +31,7 @@ class PumpVibration:
 
     def __init__(
         self,
-        every: timedelta = timedelta(minutes=30),
+        every: timedelta = timedelta(hours=1),
         fault_every: timedelta = timedelta(days=30),
         fault_lasts: timedelta = timedelta(hours=3),
     ) -> None:

@@ -5,8 +5,8 @@ Two water companies have pumps on ``examples/models/service.yaml`` from 1 Januar
 49.00 a month each, labour at 90.00 an hour in started quarter hours, a bearing 18.50 or a
 seal 7.25 fitted, and the technician on site within 4 hours of the work order's opening,
 or 10 % (more than 4 h) or 25 % (more than 8 h) of the month's fees credited. Each pump
-reports its vibration every half hour (:class:`~iotbill.demo.vibration.PumpVibration`);
-the alert job runs every two hours and opens a work order when a pump stays above 7 mm/s for 10
+reports its vibration every hour (:class:`~iotbill.demo.vibration.PumpVibration`);
+the alert job runs every six hours and opens a work order when a pump stays above 7 mm/s for 10
 minutes. The technician is dispatched 20 minutes after a work order opens and is on site
 1 h 45 min to 3 h 15 min after it opened, but for the tenant's second work order, reached
 after 9 h 20 min: a late visit. The bill runs on the first of each month until 1 April.
@@ -31,7 +31,7 @@ from iotbill.services.work_orders import (
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 BILL_AT = tuple(datetime(2026, month, 1, 12, tzinfo=UTC) for month in (1, 2, 3, 4))
-JOB_EVERY = timedelta(hours=2)
+JOB_EVERY = timedelta(hours=6)
 DISPATCHED_AFTER = timedelta(minutes=20)
 LATE = 2
 """The tenant's work order (by opening) that the technician reaches late."""
@@ -72,7 +72,7 @@ def _move(
 
 
 def _hours_until(end: datetime) -> Step:
-    """The month before ``end``, every two hours: the technicians' steps due, then the alert
+    """The month before ``end``, every six hours: the technicians' steps due, then the alert
     job (the readings after each hour are stored already, and the job ignores them, as it
     would have then)."""
 
