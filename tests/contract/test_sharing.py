@@ -106,3 +106,82 @@ def test_a_credit_line_charge_is_stored_negative(store: UnitOfWorkFactory, tenan
         (stored,) = uow.one_off_charges.pending(["c2"])
         assert stored == credit
         assert (stored.kind, stored.line().amount) == ("credit", Decimal("-3.10"))
+
+
+SHARING_PLAN = """\
+code: battery-sharing
+currency: EUR
+interval: month
+fixed_fees: [{code: monitoring, amount: "4.90", timing: advance}]
+sharing: {event_type: capacity.sold, quantity: kwh, price: price, buyer: buyer, share: "30"}
+"""
+
+
+def test_the_settlement_job_settles_each_sale_once_and_a_late_one_next(
+    store: UnitOfWorkFactory, tenant: str
+) -> None:
+    from iotbill.adapters.plan_files import parse_plan_text
+    from iotbill.domain.credits import balances
+    from iotbill.domain.customers import Customer
+    from iotbill.domain.events import UsageEvent
+    from iotbill.domain.subscriptions import subscribe
+    from iotbill.services.sharing import register_buyer, settle_sales
+
+    jan_1 = datetime(2026, 1, 1, tzinfo=UTC)
+    with store(tenant) as uow:
+        plan = parse_plan_text(SHARING_PLAN, "plan.yaml")
+        uow.plans.add_version(plan, SHARING_PLAN, jan_1)
+        uow.customers.add(
+            Customer.create(id="c3", name="Grid", currency_code="EUR", timezone="UTC")
+        )
+        uow.devices.add(device("b1", "c2"))
+        owner = uow.customers.get("c2")  # EUR, Berlin
+        uow.subscriptions.add(
+            subscribe(id="s1", customer=owner, plan=plan, plan_version=1, start=jan_1)
+        )
+        uow.commit()
+    register_buyer(store(tenant), device="b1", buyer="grid", customer="c3", at=jan_1)
+    register_buyer(store(tenant), device="b1", buyer="spot", customer=None, at=jan_1)
+
+    def sell(id: str, day: int, kwh: str, price: str, buyer: str, received: datetime) -> None:
+        properties = {"kwh": Decimal(kwh), "price": Decimal(price), "buyer": buyer}
+        event = UsageEvent(
+            id, "capacity.sold", "b1", datetime(2026, 1, day, tzinfo=UTC), properties
+        )
+        with store(tenant) as uow:
+            uow.events.append([event], ["c2"], received)
+            uow.commit()
+
+    sell("e1", 5, "12.5", "0.21", "grid", datetime(2026, 1, 5, tzinfo=UTC))
+    sell("e2", 9, "3", "0.095", "spot", datetime(2026, 1, 9, tzinfo=UTC))
+    feb_1 = datetime(2026, 2, 1, 6, tzinfo=UTC)  # January ended in Berlin at 23:00 UTC
+    first = settle_sales(store(tenant), as_of=feb_1, now=feb_1)
+    assert settle_sales(store(tenant), as_of=feb_1, now=feb_1).settled == []  # again: nothing
+    sell("e3", 20, "5", "0.21", "grid", datetime(2026, 2, 15, tzinfo=UTC))  # late
+    sell("e3", 20, "5", "0.21", "grid", datetime(2026, 2, 16, tzinfo=UTC))  # replayed
+    mar_1 = datetime(2026, 3, 1, 6, tzinfo=UTC)
+    late = settle_sales(store(tenant), as_of=mar_1, now=mar_1)
+    assert [(s.number, [str(x.amount) for x in s.lines]) for s in first.settled] == [
+        (1, ["2.63", "0.29"])
+    ]
+    assert [
+        (s.period.start.month, s.number, [str(x.amount) for x in s.lines]) for s in late.settled
+    ] == [
+        (1, 2, ["1.05"]),  # January, from the start of the subscription
+        (1, 1, []),  # February, from 31 January at 23:00 UTC (Berlin): nothing sold
+    ]
+    with store(tenant) as uow:
+        charges = uow.one_off_charges.list()
+        entries = uow.credits.entries()
+        stored = uow.sharing.settlements("c2")
+    # 2.63 + 0.29 = 2.92, 30 % = 0.876 -> 0.88; late 1.05, 30 % = 0.315 -> 0.32.
+    assert sorted((c.customer_id, c.kind, str(c.line().amount)) for c in charges) == [
+        ("c2", "credit", "-0.32"),
+        ("c2", "credit", "-0.88"),
+        ("c3", "one_off", "1.05"),
+        ("c3", "one_off", "2.63"),
+    ]
+    assert stored == [*first.settled, *late.settled]
+    totals = balances(entries)
+    assert totals["asset_sales"] == 0 and totals["operator_revenue"] == Decimal("2.77")
+    assert totals["customer:c2:receivable"] == Decimal("1.20")

@@ -199,13 +199,13 @@ def test_a_settlement_bills_the_buyer_its_lines_and_credits_the_owner_before_tax
         (c.id, c.customer_id, c.kind, c.line().quantity, c.line().unit_price, c.line().amount)
         for c in charges
     ] == [
-        ("sub-1/sales/2026-03-01T00:00:00+00:00/1/b1/grid/1", "grid-op", "one_off",
+        ("sub-1/sales/2026-03-01T00:00:00+00:00/1/b1/grid/001", "grid-op", "one_off",
          Decimal("40.125"), Decimal("0.185"), Decimal("7.42")),
-        ("sub-1/sales/2026-03-01T00:00:00+00:00/1/b1/grid/2", "grid-op", "one_off",
+        ("sub-1/sales/2026-03-01T00:00:00+00:00/1/b1/grid/002", "grid-op", "one_off",
          Decimal("12.5"), Decimal("0.21"), Decimal("2.63")),
         ("sub-1/sales/2026-03-01T00:00:00+00:00/1/b1/credit", "acme", "credit",
          Decimal(1), Decimal("-3.10"), Decimal("-3.10")),
-        ("sub-1/sales/2026-03-01T00:00:00+00:00/1/b2/grid/1", "grid-op", "one_off",
+        ("sub-1/sales/2026-03-01T00:00:00+00:00/1/b2/grid/001", "grid-op", "one_off",
          Decimal("10"), Decimal("0.2"), Decimal("2.00")),
         ("sub-1/sales/2026-03-01T00:00:00+00:00/1/b2/credit", "acme", "credit",
          Decimal(1), Decimal("-0.60"), Decimal("-0.60")),

@@ -26,6 +26,7 @@ from iotbill.domain.catalog import (
     Plan,
 )
 from iotbill.domain.consumable_parsing import parse_consumables
+from iotbill.domain.data_product_parsing import parse_data_products
 from iotbill.domain.errors import InvalidInput, ProblemCollector
 from iotbill.domain.feature_parsing import parse_features
 from iotbill.domain.fields import FieldReader
@@ -59,6 +60,7 @@ PLAN_FIELDS = (
     "buy_out",
     "consumables",
     "service",
+    "data_products",
     "sharing",
 )
 METER_FIELDS = (
@@ -128,6 +130,7 @@ def parse_plan(data: Any) -> Plan:
     contract = parse_contract(reader, plan_currency, fees)
     consumables = parse_consumables(reader, meters_by_code, plan_currency)
     service = parse_service(reader, meters_by_code, plan_currency)
+    data_products = parse_data_products(reader, meters_by_code, plan_currency)
     sharing = parse_sharing(reader)
     charge_codes = [c.code if c else None for c in (*charges, *usage_charges)]
     check_commitment(reader, commitment, charge_codes, fees)
@@ -168,6 +171,7 @@ def parse_plan(data: Any) -> Plan:
         contract=contract,
         consumables=consumables,
         service=service,
+        data_products=data_products,
         sharing=sharing,
     )
 

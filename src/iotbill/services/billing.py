@@ -34,6 +34,10 @@ of each series taken at once; the invoices written in bulk. Plan versions never
 change, so each is read once per run. The steps of one subscription are in
 :mod:`iotbill.services.subscription_bills`.
 
+Before the batches, the sales of shared assets whose periods ended are settled
+(:func:`~iotbill.services.sharing.settle_sales`): their buyers' lines and the
+owners' credit lines are one-off charges that this run's invoices then bill.
+
 Time: ``as_of`` decides which periods have closed and which drafts are due;
 ``now`` is when the run happens: invoices are finalized ``at=now`` and see the
 events received up to ``now``. Late events are those received after the
@@ -70,6 +74,7 @@ from iotbill.services.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
+from iotbill.services.sharing import settle_sales
 from iotbill.services.sla_credits import SlaCredits, promises_response
 from iotbill.services.subscription_bills import RunTimes, SubscriptionBill
 from iotbill.services.webhooks import emit_many, invoice_data
@@ -131,10 +136,15 @@ def bill_run(
         raise InvalidInput.at("batch_size", f"must be at least 1, not {batch_size}")
     times = RunTimes(as_of, now, grace)
     expire_credits(open_uow(tenant), at=now)  # before any invoice of this run uses them
+    settled = settle_sales(open_uow(tenant), as_of=as_of, now=now)  # lines for this run
     with open_uow(tenant) as uow:
         listed = [(found.id, found.customer_id) for found in uow.subscriptions.list()]
     plans: dict[PlanKey, Plan] = {}
     report = BillRunReport()
+    report.held.extend(
+        Held(unsettled.subscription, f"sales of {unsettled.period} not settled: {unsettled.reason}")
+        for unsettled in settled.unsettled
+    )
     for start in range(0, len(listed), batch_size):
         batch = listed[start : start + batch_size]
         with open_uow(tenant) as uow:

@@ -109,12 +109,19 @@ class IngestInterrupted(KeyboardInterrupt):
 @dataclass(frozen=True, slots=True)
 class IngestReport:
     """What an ingest did: events newly stored, repeats of stored ids (the same content),
-    rejected lines, and conflicts (repeated ids with other content, not stored)."""
+    rejected lines, and conflicts (repeated ids with other content, not stored).
+
+    ``duplicate_lines`` are the lines of the duplicates, in order: with the lines of
+    the rejections and of the conflicts, they tell each line's fate (every other line
+    was stored by this ingest), as the store found it when it wrote, not as a look
+    before could guess it.
+    """
 
     accepted: int
     duplicates: int
     rejected: tuple[Rejection, ...]
     conflicts: tuple[EventConflict, ...] = ()
+    duplicate_lines: tuple[int, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -189,7 +196,8 @@ def ingest_lines(
     screen = _Screen(received_at, clock_skew)
     refused: list[Rejection] = []
     conflicts: list[EventConflict] = []
-    duplicates = passed = set_apart = 0
+    duplicates: list[int] = []  # the lines of the repeats within the input
+    passed = set_apart = 0
     alerting: dict[str, datetime] = {}  # customers on plans with usage alerts: latest event
     store: _Writer = (
         _Atomic(uow_factory, tenant, received_at, batch_size, refused, screen, conflicts)
@@ -199,7 +207,7 @@ def ingest_lines(
 
     def progress() -> None:
         if on_progress is not None:
-            on_progress(len(refused) + set_apart + duplicates + store.written)
+            on_progress(len(refused) + set_apart + len(duplicates) + store.written)
 
     def lookup(ids: list[str]) -> Named:
         return store.lookup(ids, progress)
@@ -212,7 +220,7 @@ def ingest_lines(
                 refused.extend(found.refused)
                 conflicts.extend(found.conflicts)
                 set_apart += len(found.conflicts)
-                duplicates += found.duplicates
+                duplicates.extend(found.duplicates)
                 passed += len(found.events)
                 store.add(found.events, found.customers, found.lines, progress)
                 if screen.alerting:
@@ -225,12 +233,15 @@ def ingest_lines(
     conflicts.sort(key=lambda conflict: conflict.line)
     if atomic and refused:
         return IngestReport(0, 0, tuple(refused), tuple(conflicts))
+    lines = tuple(sorted([*duplicates, *store.duplicate_lines]))
     if stored and alerting:
         with uow_factory(tenant) as uow:
             record_alerts(uow, alerting, at=received_at)
             uow.commit()
     from_store = passed - stored - store.conflicting
-    return IngestReport(stored, duplicates + from_store, tuple(refused), tuple(conflicts))
+    return IngestReport(
+        stored, len(duplicates) + from_store, tuple(refused), tuple(conflicts), lines
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,7 +252,8 @@ class _Screened:
     customers: list[str]
     lines: list[int]
     refused: list[Rejection]
-    duplicates: int
+    duplicates: list[int]
+    """The lines of the repeats of a line that stands, with the same content."""
     conflicts: list[EventConflict]
 
 
@@ -293,7 +305,7 @@ class _Screen:
                 chosen.append(line)
             else:
                 self._refused[line.event.id] = line.line
-        duplicates = 0
+        duplicates: list[int] = []
         conflicts: list[EventConflict] = []
         here = {line.event.id: line for line in chosen}
         earlier = sorted(
@@ -312,7 +324,7 @@ class _Screen:
                 continue
             first = here[id].event if id in here else stored.get(id)
             if first is None or first == line.event:
-                duplicates += 1
+                duplicates.append(line.line)
             else:
                 at = here[id].line if id in here else self._stored[id]
                 conflicts.append(EventConflict(line.line, id, at))
@@ -508,6 +520,8 @@ class _Writer(Protocol):
     """How many of the events handed to the store were new, in transactions committed."""
     conflicting: int
     """How many of the events handed to the store were conflicts with stored ones."""
+    duplicate_lines: list[int]
+    """The lines of the events handed to the store that it held already, the same."""
 
     def __enter__(self) -> Self: ...
 
@@ -566,6 +580,7 @@ class _Atomic:
         self._conflicts = conflicts
         self._named: set[str] = set()
         self.stored = self.written = self.conflicting = 0
+        self.duplicate_lines: list[int] = []
 
     def __enter__(self) -> Self:
         self._uow.__enter__()
@@ -594,11 +609,14 @@ class _Atomic:
         self._named.update([event.device for event in events])
         for start in range(0, len(events), self._batch_size):
             chunk = slice(start, start + self._batch_size)
+            # Looked up first: the transaction spans every batch, so there is no
+            # writing a batch again after seeing that some of it was stored before.
+            before = _Before(self._uow.events.find([event.id for event in events[chunk]]))
             stored = self._uow.events.append(events[chunk], customers[chunk], self._received_at)
-            if stored < len(events[chunk]):
-                found = _stored_conflicts(self._uow, events[chunk], lines[chunk])
-                self._conflicts.extend(found)
-                self.conflicting += len(found)
+            found = before.conflicts(events[chunk], lines[chunk])
+            self._conflicts.extend(found)
+            self.conflicting += len(found)
+            self.duplicate_lines += before.duplicates(events[chunk], lines[chunk])
             self.stored += stored
             self.written += len(events[chunk])
             progress()
@@ -637,12 +655,13 @@ class _Batches:
         self._screen = screen
         self._conflicts = conflicts
         self.conflicting = 0
+        self.duplicate_lines: list[int] = []
         self._tenant = tenant
         self._received_at = received_at
         self._batch_size = batch_size
         self._limit = writers
         self._pool = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="ingest")
-        self._in_flight: deque[tuple[Future[tuple[int, list[EventConflict]]], int]] = deque()
+        self._in_flight: deque[tuple[Future[_Stored], int]] = deque()
         self._events: list[UsageEvent] = []
         self._customers: list[str] = []
         self._lines: list[int] = []
@@ -660,7 +679,7 @@ class _Batches:
         self._pool.shutdown(cancel_futures=True)  # after a failure, batches not begun never are
         for future, _ in self._in_flight:  # those begun have ended: count what they stored
             if future.done() and not future.cancelled() and future.exception() is None:
-                self.stored += future.result()[0]
+                self.stored += future.result().stored
         self._in_flight.clear()
 
     def add(
@@ -710,37 +729,79 @@ class _Batches:
 
     def _settle_oldest(self, progress: Callable[[], None]) -> None:
         future, size = self._in_flight[0]
-        stored, conflicts = future.result()
+        done = future.result()
         self._in_flight.popleft()  # once settled: interrupted while waiting, it is counted on exit
-        self.stored += stored
-        self.conflicting += len(conflicts)
-        self._conflicts.extend(conflicts)
+        self.stored += done.stored
+        self.conflicting += len(done.conflicts)
+        self._conflicts.extend(done.conflicts)
+        self.duplicate_lines += done.duplicate_lines
         self.written += size
         progress()
 
     def _store(
         self, prepared: PreparedEvents, events: list[UsageEvent], lines: list[int]
-    ) -> tuple[int, list[EventConflict]]:
+    ) -> _Stored:
+        """Write a batch. Nearly always every event is new, and the store's count says
+        so. Else the batch is written again, in a new transaction, after looking up
+        what the store holds of its ids; until what the store then writes is exactly
+        what was not held (another ingest may store some of them in between), so each
+        event is known to be new, a duplicate or a conflict."""
         with self._uow_factory(self._tenant) as uow:
             uow.devices.hold()  # before writing: then it waits for nothing while it writes
             stored = uow.events.append_prepared(prepared)
-            conflicts = _stored_conflicts(uow, events, lines) if stored < len(events) else []
+            before = _Before({})
+            for _ in range(_LOOKS):
+                if stored == before.new(events):
+                    break
+                uow.rollback()
+                uow.devices.hold()
+                before = _Before(uow.events.find([event.id for event in events]))
+                stored = uow.events.append_prepared(prepared)
             _follow_moves(uow, self._screen, (event.device for event in events))
             uow.commit()
-        return stored, conflicts
+        return _Stored(stored, before.conflicts(events, lines), before.duplicates(events, lines))
 
 
-def _stored_conflicts(
-    uow: UnitOfWork, events: list[UsageEvent], lines: list[int]
-) -> list[EventConflict]:
-    """The events of a batch that the store already held under their id with other
-    content (looked up only when some of a batch were not stored: duplicates or these)."""
-    stored = uow.events.find([event.id for event in events])
-    return [
-        EventConflict(line, event.id, None)
-        for event, line in zip(events, lines, strict=True)
-        if stored.get(event.id, event) != event
-    ]
+_LOOKS = 5
+"""How often a batch is written again, after looking up its ids, before its report is
+taken as it stands: another ingest would have to store some of the same ids each time."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    """What writing a batch did: how many events were new, which were conflicts, and the
+    lines of the duplicates."""
+
+    stored: int
+    conflicts: list[EventConflict]
+    duplicate_lines: list[int]
+
+
+@dataclass(frozen=True, slots=True)
+class _Before:
+    """What the store held of a batch's ids before the batch was written."""
+
+    held: dict[str, UsageEvent]
+
+    def new(self, events: list[UsageEvent]) -> int:
+        """How many of ``events`` the store did not hold."""
+        return sum(event.id not in self.held for event in events)
+
+    def conflicts(self, events: list[UsageEvent], lines: list[int]) -> list[EventConflict]:
+        """The events whose id the store held with other content."""
+        return [
+            EventConflict(line, event.id, None)
+            for event, line in zip(events, lines, strict=True)
+            if self.held.get(event.id, event) != event
+        ]
+
+    def duplicates(self, events: list[UsageEvent], lines: list[int]) -> list[int]:
+        """The lines of the events the store held, the same."""
+        return [
+            line
+            for event, line in zip(events, lines, strict=True)
+            if self.held.get(event.id) == event
+        ]
 
 
 def _follow_moves(uow: UnitOfWork, screen: _Screen, devices: Iterable[str]) -> None:

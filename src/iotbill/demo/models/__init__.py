@@ -29,6 +29,8 @@ from iotbill.domain.errors import InvalidInput
 from iotbill.services.ports import UnitOfWorkFactory
 
 MODELS: dict[str, str] = {
+    "asset-sharing": "iotbill.demo.models.asset_sharing",
+    "data-monetization": "iotbill.demo.models.data_monetization",
     "freemium": "iotbill.demo.models.freemium",
     "lease": "iotbill.demo.models.lease",
     "outcome-commitment": "iotbill.demo.models.outcome_commitment",

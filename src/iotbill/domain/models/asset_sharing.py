@@ -298,7 +298,7 @@ class AssetSplit:
 @dataclass(frozen=True, slots=True)
 class Settlement:
     """The sales of the subscription ``subscription_id`` of ``customer_id`` (the owner)
-    in ``period`` that were reported before ``settled_at`` and not settled before.
+    in ``period`` that were reported by ``settled_at`` and not settled before.
 
     ``number`` 1 settles the period when it has ended; 2, 3, ... settle sales
     reported later (late). ``billed_at`` is when its charges are recorded: the
@@ -446,7 +446,7 @@ def settlement_charges(settlement: Settlement, zone: ZoneInfo) -> list[OneOffCha
                 continue
             charges.append(
                 OneOffCharge.create(
-                    id=f"{settlement.id}/{device}/{line.buyer}/{index}",
+                    id=f"{settlement.id}/{device}/{line.buyer}/{index:03d}",  # lines in order
                     customer_id=line.customer_id,
                     description=f"{late}{settlement.unit} bought from {device} at"
                     f" {decimal_text(line.price)} {money.code}, {span}",
@@ -476,3 +476,42 @@ def new_sales(current: Sequence[Sale], settled_ids: Iterable[str]) -> list[Sale]
     """Of ``current`` (a period's sales known now), those not among ``settled_ids``."""
     settled = set(settled_ids)
     return [sale for sale in current if sale.event_id not in settled]
+
+
+@dataclass(frozen=True, slots=True)
+class AssetStatement:
+    """What one asset sold in a period, over every settlement of it (on time and late):
+    each sold line with the settlement that billed it, and the sums."""
+
+    device_id: str
+    sold: tuple[tuple[SoldLine, Settlement], ...]
+    revenue: Decimal
+    credit: Decimal
+    operator: Decimal
+
+    def as_json(self, currency: Currency) -> dict[str, Any]:
+        return {
+            "device": self.device_id,
+            "sold": [
+                line.as_json(currency) | {"settlement": settlement.id, "late": settlement.late}
+                for line, settlement in self.sold
+            ],
+            "revenue": format_money(self.revenue, currency),
+            "credit": format_money(self.credit, currency),
+            "operator": format_money(self.operator, currency),
+        }
+
+
+def asset_statements(settlements: Iterable[Settlement]) -> list[AssetStatement]:
+    """Per asset, by device: what ``settlements`` (of one period) sold, and the sums of
+    their splits (each settlement's credit was rounded on its own, as it was billed)."""
+    sold: defaultdict[str, list[tuple[SoldLine, Settlement]]] = defaultdict(list)
+    sums: defaultdict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * 3)
+    for settlement in settlements:
+        for asset in settlement.splits():
+            sold[asset.device_id].extend((line, settlement) for line in asset.lines)
+            found = sums[asset.device_id]
+            found[0] += asset.revenue
+            found[1] += asset.credit
+            found[2] += asset.operator
+    return [AssetStatement(device, tuple(sold[device]), *sums[device]) for device in sorted(sold)]

@@ -93,7 +93,10 @@ def _model_demo(database: Path, name: str, seed: int, as_json: bool) -> None:
     engine = create_engine_for(str(path))
     try:
         upgrade(engine)
-        result = run_models(sql_unit_of_work_factory(engine), demos, seed)
+        open_uow = sql_unit_of_work_factory(engine)
+        result = run_models(open_uow, demos, seed)
+        with open_uow(TENANT.code, read_only=True) as uow:  # with those a story's steps added
+            zones = {customer.id: customer.timezone for customer in uow.customers.list()}
     finally:
         engine.dispose()
     if as_json:
@@ -105,7 +108,6 @@ def _model_demo(database: Path, name: str, seed: int, as_json: bool) -> None:
         f"Ingested {counted(result.events, 'event')} and billed"
         f" {counted(len(result.invoices), 'invoice')}:"
     )
-    zones = {customer.id: customer.timezone for demo in demos for customer in demo.customers}
     for invoice in result.invoices:
         print_invoice(invoice, zones[invoice.customer_id], [])
     typer.echo(f"\nThe demo database is {path} (tenant {TENANT.code!r}).")

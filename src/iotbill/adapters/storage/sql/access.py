@@ -94,6 +94,23 @@ class SqlIdempotencyRepository(Repository):
         table = t.idempotency_records
         this = and_(self._mine(table), table.c.key == record.key)
         now = to_micros(record.created_at)
+        values = {
+            "tenant_id": self._tenant_id(),
+            "key": record.key,
+            "fingerprint": record.fingerprint,
+            "token": record.token,
+            "locked_until": to_micros(record.locked_until),
+            "created_at": now,
+        }
+        dialect = self._connection().dialect.name
+        new = (
+            (postgresql_insert if dialect == "postgresql" else sqlite_insert)(table)
+            .values(**values)
+            .on_conflict_do_nothing()
+        )
+        # A new key, as nearly every one is: held at once, in one statement.
+        if self._execute(new.returning(table.c.token)).first() is not None:
+            return None
         # Forget an answer kept longer than the retention, and take over an
         # attempt that stopped (its process died) once its hold has lapsed.
         self._execute(delete(table).where(and_(this, table.c.created_at < micros(expired_before))))
@@ -107,17 +124,7 @@ class SqlIdempotencyRepository(Repository):
                 created_at=now,
             )
         )
-        values = {
-            "tenant_id": self._tenant_id(),
-            "key": record.key,
-            "fingerprint": record.fingerprint,
-            "token": record.token,
-            "locked_until": to_micros(record.locked_until),
-            "created_at": now,
-        }
-        dialect = self._connection().dialect.name
-        new = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(table)
-        self._execute(new.values(**values).on_conflict_do_nothing())
+        self._execute(new)  # held anew where an answer was forgotten above
         row = self._execute(select(table).where(this)).first()
         assert row is not None
         if row.token == record.token:

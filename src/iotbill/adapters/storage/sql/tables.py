@@ -239,6 +239,11 @@ invoices = Table(
     Column("payments", ExactDecimal, nullable=False, server_default=text("'0'")),
     Column("balance_applied", ExactDecimal, nullable=False, server_default=text("'0'")),
     Column("due_on", String(10)),
+    # Migration 0029: credits, payments and balance_applied again, as minor units, which
+    # SQL sums exactly (the overview's sums of what is paid and due).
+    Column("credits_minor", BigInteger, nullable=False),
+    Column("payments_minor", BigInteger, nullable=False),
+    Column("balance_applied_minor", BigInteger, nullable=False),
     PrimaryKeyConstraint("tenant_id", "id"),
     UniqueConstraint("tenant_id", "number"),
     ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
@@ -405,6 +410,38 @@ sale_settlements = Table(
     PrimaryKeyConstraint("tenant_id", "id"),
     ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
     Index(None, "tenant_id", "customer_id"),
+)
+
+data_consents = Table(
+    "data_consents",
+    metadata,
+    *_tenant_key("data_consents"),
+    Column("device_id", String(256), nullable=False),
+    Column("given_at", Micros, nullable=False),
+    Column("withdrawn_at", Micros),
+    PrimaryKeyConstraint("tenant_id", "device_id", "given_at"),
+    ForeignKeyConstraint(["tenant_id", "device_id"], ["devices.tenant_id", "devices.id"]),
+)
+
+data_exports = Table(
+    "data_exports",
+    metadata,
+    *_tenant_key("data_exports"),
+    Column("id", String(256), nullable=False),
+    Column("buyer_id", String(128), nullable=False),
+    Column("product", String(128), nullable=False),
+    Column("start_at", Micros, nullable=False),
+    Column("end_at", Micros, nullable=False),
+    Column("format", String(16), nullable=False),
+    Column("records", BigInteger, nullable=False),
+    Column("suppressed", BigInteger, nullable=False),
+    Column("exported_at", Micros, nullable=False),
+    Column("revenue", ExactDecimal, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("charge_id", String(256)),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    ForeignKeyConstraint(["tenant_id", "buyer_id"], ["customers.tenant_id", "customers.id"]),
+    Index(None, "tenant_id", "buyer_id"),
 )
 
 ledger_entries = Table(

@@ -18,6 +18,7 @@ from iotbill.entrypoints.api.routes.common import (
     moment,
     path_id,
     reference,
+    step_at,
     subscription_view,
     usage_view,
 )
@@ -28,6 +29,7 @@ from iotbill.entrypoints.api.schemas import (
     SubscriptionChangeIn,
     SubscriptionIn,
     SubscriptionOut,
+    SubscriptionPauseIn,
     UsageOut,
 )
 from iotbill.services import customers, subscriptions
@@ -131,6 +133,40 @@ def cancel_subscription(
         at=moment(body.at, "at", access.clock.now()),
     )
     return subscription_view(cancelled)
+
+
+@router.post(
+    "/subscriptions/{subscription_id}/pause",
+    response_model=SubscriptionOut,
+    summary="Pause a subscription: no fee or usage billed until it resumes",
+    responses=responses(*WRITE_PROBLEMS),
+)
+def pause_subscription(
+    subscription_id: str, access: BillingWrite, body: SubscriptionPauseIn | None = None
+) -> dict[str, Any]:
+    paused = subscriptions.pause_subscription(
+        access.uow(),
+        path_id(subscription_id, "subscription"),
+        at=moment(step_at(body), "at", access.clock.now()),
+    )
+    return subscription_view(paused)
+
+
+@router.post(
+    "/subscriptions/{subscription_id}/resume",
+    response_model=SubscriptionOut,
+    summary="Resume a paused subscription",
+    responses=responses(*WRITE_PROBLEMS),
+)
+def resume_subscription(
+    subscription_id: str, access: BillingWrite, body: SubscriptionPauseIn | None = None
+) -> dict[str, Any]:
+    resumed = subscriptions.resume_subscription(
+        access.uow(),
+        path_id(subscription_id, "subscription"),
+        at=moment(step_at(body), "at", access.clock.now()),
+    )
+    return subscription_view(resumed)
 
 
 @router.get(
