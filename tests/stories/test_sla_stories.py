@@ -188,3 +188,21 @@ def test_a_bill_run_killed_after_crediting_and_run_again_credits_once(
     assert credits == [("sla/2026-01-01T00:00:00+00:00", "-12.25")]  # 25 % of 49.00, once
     (order,) = list_work_orders(world.open(TENANT))
     assert (order.id, str(order.sla_percent)) == (late, "25")
+
+
+def test_a_partial_period_s_service_fees_are_its_prorated_fee() -> None:
+    """Subscribed at midnight on 11 January: January's fee is 49.00 x 21/31 days = 33.19
+    (rounded once on its line); a visit after 9 h that month credits 25 % of 33.19 =
+    8.2975, rounded once: 8.30."""
+    world = World(JAN_1)
+    world.plan(TEMPLATE.read_text())
+    world.customer("acme", "USD", "UTC")
+    world.device("pump-1", "acme", JAN_1)
+    world.subscribe("sub-1", "acme", "service", at(1, 11))
+    world.bill(at(1, 11))
+    visit(world, at(1, 20, 8), timedelta(hours=9))
+    world.bill(at(2, 1))
+    opening, february = world.invoices()
+    assert lines(opening) == [("fixed_fee", "monitoring", "33.19")]
+    assert lines(february)[-1] == ("credit", "sla/2026-01-01T00:00:00+00:00", "-8.30")
+    assert "25 % of service fees 33.19" in february.lines[-1].description
