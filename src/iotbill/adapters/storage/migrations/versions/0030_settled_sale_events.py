@@ -5,8 +5,8 @@ settlement settled, so a later settlement of the period settles exactly the
 others, whatever the order in which concurrent transactions stored them. A
 settlement stored before names none.
 
-Revision ID: 0031
-Revises: 0030
+Revision ID: 0030
+Revises: 0029
 Create Date: 2026-12-07 01:10:00.000000
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0031"
-down_revision = "0030"
+revision = "0030"
+down_revision = "0029"
 branch_labels = None
 depends_on = None
 
