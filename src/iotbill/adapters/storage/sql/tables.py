@@ -638,7 +638,7 @@ api_keys = Table(
     Column("secret_digest", String(64), nullable=False),
     Column("created_at", Micros, nullable=False),
     Column("revoked_at", Micros),
-    # The one customer the key acts for (migration 0030), or null: the tenant's own key.
+    # The one customer the key acts for (migration 0031), or null: the tenant's own key.
     Column("party", String(256)),
     PrimaryKeyConstraint("id"),
     Index(None, "tenant_id", "id"),
