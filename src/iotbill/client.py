@@ -335,8 +335,14 @@ class IotbillClient:
     def resolve_work_order(self, work_order_id: str, **fields: Any) -> dict[str, Any]:
         return self._call("resolve_work_order", json=fields, work_order_id=work_order_id)
 
-    def create_key(self, *, name: str, scopes: list[str]) -> dict[str, Any]:
-        return self._call("create_key", json={"name": name, "scopes": scopes})
+    def create_key(
+        self, *, name: str, scopes: list[str], party: str | None = None
+    ) -> dict[str, Any]:
+        """A new key; with ``party``, one acting for that customer alone."""
+        body: dict[str, Any] = {"name": name, "scopes": scopes}
+        if party is not None:
+            body["party"] = party
+        return self._call("create_key", json=body)
 
     def list_keys(self, **query: Any) -> dict[str, Any]:
         return self._call("list_keys", params=query)

@@ -20,13 +20,13 @@ from zoneinfo import ZoneInfo
 
 from iotbill.adapters.plan_files import parse_plan_text
 from iotbill.domain.analytics import (
+    MONTHS_PER_INTERVAL,
     UNTAGGED,
     Amount,
     InvoiceFigures,
     RevenueSum,
     Standing,
     invoice_standing,
-    monthly_recurring_revenue,
     net_revenue,
 )
 from iotbill.domain.catalog import Plan
@@ -41,7 +41,7 @@ from iotbill.domain.invoices import (
 from iotbill.domain.invoicing import InvoiceLine
 from iotbill.domain.money import currency, format_money, round_money
 from iotbill.domain.periods import Period
-from iotbill.domain.subscriptions import Phase, PlanKey, Subscription
+from iotbill.domain.subscriptions import Cancellation, Phase, PlanKey, Subscription
 from iotbill.services.analytics import Overview, overview
 from iotbill.services.ports import UnitOfWorkFactory
 
@@ -114,6 +114,22 @@ def test_revenue_and_standing_summed_by_the_store(store: UnitOfWorkFactory, tena
         uow.subscriptions.add(
             Subscription("s2", "c2", "month", utc(2), (Phase("battery", 1, utc(2)),))
         )
+        # s3 on a yearly plan in its trial until May 15; s4 cancelled from April 1.
+        uow.subscriptions.add(
+            Subscription(
+                "s3", "c1", "year", utc(1), (Phase("meter", 1, utc(1)),), trial_end=utc(5, 15)
+            )
+        )
+        uow.subscriptions.add(
+            Subscription(
+                "s4",
+                "c1",
+                "month",
+                utc(1),
+                (Phase("pump", 1, utc(1)),),
+                cancellation=Cancellation("immediate", utc(3, 20), utc(4)),
+            )
+        )
         uow.commit()
     january, february, march = (Period(utc(m), utc(m + 1)) for m in (1, 2, 3))
     # Fully paid: 100.00.
@@ -171,7 +187,28 @@ def test_revenue_and_standing_summed_by_the_store(store: UnitOfWorkFactory, tena
     assert just_before == standing
     assert at_terms == [Standing("overdue", "USD", 3, Decimal("95.00")), *standing[2:]]
 
+    with store(tenant, read_only=True) as uow:
+        assert uow.invoices.standing(utc(5)) == standing
+        assert uow.subscriptions.plans_in_service(utc(1) - timedelta(microseconds=1)) == []
+        # s2 not started, s3 in its trial; s1 and s4 on pump v1.
+        assert uow.subscriptions.plans_in_service(utc(1)) == [("pump", 1), ("pump", 1)]
+        # s1 moves to v2 at March 1 itself; s2 has started.
+        assert uow.subscriptions.plans_in_service(utc(3)) == [
+            ("pump", 2),
+            ("battery", 1),
+            ("pump", 1),
+        ]
+        assert uow.subscriptions.plans_in_service(utc(5)) == [("pump", 2), ("battery", 1)]
+        june = uow.subscriptions.plans_in_service(utc(6))  # s3's trial is over
+        assert june == [("pump", 2), ("battery", 1), ("meter", 1)]
+
     seen = overview(store(tenant, read_only=True), utc(5)).as_json()
+    assert seen["mrr"] == [
+        {"currency": "EUR", "amount": "49.00"},
+        {"currency": "USD", "amount": "35.00"},  # pump v2
+    ]
+    in_june = overview(store(tenant, read_only=True), utc(6)).as_json()
+    assert in_june["mrr"][1] == {"currency": "USD", "amount": "45.00"}  # 35.00 + 120.00 / 12
     assert seen["revenue_by_month"] == [
         {"month": "2026-01", "currency": "USD", "amount": "105.00"},  # 100.00 + 5.00
         {"month": "2026-02", "currency": "EUR", "amount": "40.00"},  # February in Berlin
@@ -229,6 +266,24 @@ def _old_revenue_by_model(
     return [Amount(model, code, sums[model, code]) for model, code in sorted(sums)]
 
 
+def _old_monthly_recurring_revenue(
+    subscriptions: Iterable[Subscription], plans: Mapping[PlanKey, Plan], at: datetime
+) -> list[Amount]:
+    sums: dict[str, Decimal] = defaultdict(Decimal)
+    for subscription in subscriptions:
+        if subscription.billable_from > at or (
+            subscription.end is not None and subscription.end <= at
+        ):
+            continue
+        phase = subscription.phase_at(at)
+        if phase is None:
+            continue
+        plan = plans[phase.plan_key]
+        monthly = sum((fee.amount for fee in plan.fixed_fees), Decimal(0))
+        sums[plan.currency.code] += monthly * MONTHS_PER_INTERVAL[plan.interval]
+    return [Amount("MRR", code, round_money(sums[code], currency(code))) for code in sorted(sums)]
+
+
 def _old_overview(store: UnitOfWorkFactory, tenant: str, at: datetime) -> Overview:
     with store(tenant, read_only=True) as uow:
         invoices = [InvoiceFigures.of(stored) for stored in uow.invoices.list()]
@@ -241,7 +296,7 @@ def _old_overview(store: UnitOfWorkFactory, tenant: str, at: datetime) -> Overvi
         zones = {c.id: c.zone for c in uow.customers.list()}
     return Overview(
         at=at,
-        mrr=monthly_recurring_revenue(subscriptions.values(), plans, at),
+        mrr=_old_monthly_recurring_revenue(subscriptions.values(), plans, at),
         revenue_by_month=_old_revenue_by_month(invoices, notes, zones),
         revenue_by_model=_old_revenue_by_model(invoices, notes, subscriptions, plans),
         standing=invoice_standing(invoices, at),
@@ -269,7 +324,7 @@ def _generate(store: UnitOfWorkFactory, tenant: str, generator: random.Random) -
         subscriptions: dict[str, list[str]] = defaultdict(list)
         for customer in customers:
             usd = customer.currency.code == "USD"
-            for index in range(generator.randint(0, 2)):
+            for index in range(generator.randint(0, 3)):
                 start = utc(generator.randint(1, 4), generator.randint(1, 28))
                 codes = [("pump", 1), ("pump", 2), ("meter", 1)] if usd else [("battery", 1)]
                 phases = [Phase(*generator.choice(codes), start)]
@@ -279,7 +334,22 @@ def _generate(store: UnitOfWorkFactory, tenant: str, generator: random.Random) -
                     )
                 id = f"s-{customer.id}-{index}"
                 interval = "year" if phases[0].plan_code == "meter" else "month"
-                uow.subscriptions.add(Subscription(id, customer.id, interval, start, tuple(phases)))
+                trial_end = start + timedelta(days=20) if generator.random() < 0.3 else None
+                cancellation = None
+                if generator.random() < 0.3:
+                    end = start + timedelta(days=generator.choice([10, 100, 200]))
+                    cancellation = Cancellation("immediate", end, end)
+                uow.subscriptions.add(
+                    Subscription(
+                        id,
+                        customer.id,
+                        interval,
+                        start,
+                        tuple(phases),
+                        trial_end=trial_end,
+                        cancellation=cancellation,
+                    )
+                )
                 subscriptions[customer.id].append(id)
         uow.commit()
     invoices, notes = [], []
@@ -344,7 +414,7 @@ def test_the_overview_shows_what_it_showed_before_on_generated_invoices(
     add_plans(store, tenant)
     _generate(store, tenant, random.Random(18))
     states = set()
-    for at in (utc(3, 15), utc(7), utc(12, 31, 23), datetime(2027, 2, 1, tzinfo=UTC)):
+    for at in (utc(1, 10), utc(3, 15), utc(7), utc(12, 31, 23), datetime(2027, 2, 1, tzinfo=UTC)):
         before = _old_overview(store, tenant, at)
         now = overview(store(tenant, read_only=True), at)
         assert now == before
@@ -352,6 +422,7 @@ def test_the_overview_shows_what_it_showed_before_on_generated_invoices(
         assert now.as_json() == before.as_json()
         states.update(s.state for s in before.standing)
     assert len(before.revenue_by_month) >= 20
+    assert [a.currency for a in _old_overview(store, tenant, utc(7)).mrr] == ["EUR", "USD"]
     assert states == {"due", "overdue", "paid"}
     assert {a.label for a in before.revenue_by_model} >= {
         "outcome_based",

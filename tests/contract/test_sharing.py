@@ -38,6 +38,7 @@ def settlement(period: Period, number: int, customer: str = "c2") -> Settlement:
         )
         if number == 1
         else (),
+        event_ids=("e-2", "e-1") if number == 1 else (),
     )
 
 
@@ -80,6 +81,7 @@ def test_settlements_are_stored_exactly_and_listed_in_order(
         stored = uow.sharing.settlements("c2")[0]
         assert stored.lines[1].quantity == Decimal("0.000000001")
         assert stored.settled_at.microsecond == 11
+        assert stored.event_ids == ("e-2", "e-1")
         with pytest.raises(Conflict):
             uow.sharing.add_settlements([settlement(APRIL, 2), settlement(APRIL, 1)])
     with store(tenant) as uow, pytest.raises(NotFound):
@@ -161,8 +163,8 @@ def test_the_settlement_job_settles_each_sale_once_and_a_late_one_next(
     sell("e3", 20, "5", "0.21", "grid", datetime(2026, 2, 16, tzinfo=UTC))  # replayed
     mar_1 = datetime(2026, 3, 1, 6, tzinfo=UTC)
     late = settle_sales(store(tenant), as_of=mar_1, now=mar_1)
-    assert [(s.number, [str(x.amount) for x in s.lines]) for s in first.settled] == [
-        (1, ["2.63", "0.29"])
+    assert [(s.number, [str(x.amount) for x in s.lines], s.event_ids) for s in first.settled] == [
+        (1, ["2.63", "0.29"], ("e1", "e2"))
     ]
     assert [
         (s.period.start.month, s.number, [str(x.amount) for x in s.lines]) for s in late.settled

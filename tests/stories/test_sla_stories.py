@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from iotbill.services import billing
 from iotbill.services.work_orders import (
     arrive_work_order,
     dispatch_work_order,
@@ -158,3 +159,50 @@ def test_a_breach_settled_later_credits_what_its_rounded_total_adds(world: World
     # sub-1 covers the customer's other devices: pump-2's breaches are not its.
     sub_1 = [invoice for invoice in world.invoices() if invoice.subscription_id == "sub-1"]
     assert [line for invoice in sub_1 for line in invoice.lines if line.kind == "credit"] == []
+
+
+def test_a_bill_run_killed_after_crediting_and_run_again_credits_once(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world.bill(JAN_1)
+    late = visit(world, at(1, 20, 8), timedelta(hours=9))
+    real = billing.emit_many
+
+    def killed(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("killed")  # after the lines and marks, before the commit
+
+    monkeypatch.setattr(billing, "emit_many", killed)
+    with pytest.raises(RuntimeError, match="killed"):
+        world.bill(at(2, 1))
+    assert len(world.invoices()) == 1
+    assert [o.sla_invoice_id for o in list_work_orders(world.open(TENANT))] == [None]
+    monkeypatch.setattr(billing, "emit_many", real)
+    world.bill(at(2, 1))
+    world.bill(at(3, 1))
+    credits = [
+        (line.charge, str(line.amount))
+        for invoice in world.invoices()
+        for line in invoice.lines
+        if line.kind == "credit"
+    ]
+    assert credits == [("sla/2026-01-01T00:00:00+00:00", "-12.25")]  # 25 % of 49.00, once
+    (order,) = list_work_orders(world.open(TENANT))
+    assert (order.id, str(order.sla_percent)) == (late, "25")
+
+
+def test_a_partial_period_s_service_fees_are_its_prorated_fee() -> None:
+    """Subscribed at midnight on 11 January: January's fee is 49.00 x 21/31 days = 33.19
+    (rounded once on its line); a visit after 9 h that month credits 25 % of 33.19 =
+    8.2975, rounded once: 8.30."""
+    world = World(JAN_1)
+    world.plan(TEMPLATE.read_text())
+    world.customer("acme", "USD", "UTC")
+    world.device("pump-1", "acme", JAN_1)
+    world.subscribe("sub-1", "acme", "service", at(1, 11))
+    world.bill(at(1, 11))
+    visit(world, at(1, 20, 8), timedelta(hours=9))
+    world.bill(at(2, 1))
+    opening, february = world.invoices()
+    assert lines(opening) == [("fixed_fee", "monitoring", "33.19")]
+    assert lines(february)[-1] == ("credit", "sla/2026-01-01T00:00:00+00:00", "-8.30")
+    assert "25 % of service fees 33.19" in february.lines[-1].description

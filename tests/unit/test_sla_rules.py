@@ -7,11 +7,13 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from iotbill.domain.errors import InvalidInput
 from iotbill.domain.models.sla import CreditTier, SlaTerms, capped, period_credit, settled
 from iotbill.domain.models.work_orders import WorkOrder
-from iotbill.domain.money import currency
+from iotbill.domain.money import currency, round_money
 from tests.unit.conftest import plan, problems_of
 
 USD = currency("USD")
@@ -136,3 +138,25 @@ def test_an_incomplete_sla_is_refused(sla: str, problem: str) -> None:
     with pytest.raises(InvalidInput) as error:
         plan(HEAD + f"  sla: {sla}\n")
     assert any(problem in text for text in problems_of(error.value)), problems_of(error.value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    cents=st.integers(min_value=0, max_value=10_000_000),
+    batches=st.lists(
+        st.lists(st.decimals(min_value=0, max_value=100, places=2), max_size=4), max_size=5
+    ),
+)
+def test_a_period_s_credits_add_up_to_one_rounding_and_never_exceed_its_fees(
+    cents: int, batches: list[list[Decimal]]
+) -> None:
+    """However its breaches are spread over invoices, a period's credit lines are each at
+    least 0, add up to the one rounding of its capped total, and never to more than its fees."""
+    fees = Decimal(cents) / 100
+    credited: list[Decimal] = []
+    lines = []
+    for batch in batches:
+        lines.append(period_credit(fees, credited, batch, USD))
+        credited.extend(batch)
+    assert all(line >= 0 for line in lines)
+    assert sum(lines, Decimal(0)) == round_money(fees * capped(credited) / 100, USD) <= fees

@@ -6,7 +6,8 @@ are summed by the store (:meth:`InvoiceRepository.revenue_sums` and
 :meth:`~InvoiceRepository.standing`, in SQL on a database), which
 :func:`revenue_sums` and :func:`invoice_standing` specify: the two revenue
 figures read those sums, grouped by currency, period start, zone and plan
-version, never one row per invoice. The rules:
+version, never one row per invoice; the store lists the plan version of each
+subscription in service for the MRR (:func:`plans_in_service`). The rules:
 
 * **Revenue** is what was invoiced before tax, net of credit notes: the
   subtotal of every finalized or paid invoice, less the subtotals of the credit
@@ -177,20 +178,30 @@ def revenue_by_model(sums: Iterable[RevenueSum], plans: Mapping[PlanKey, Plan]) 
     return [Amount(model, code, by_model[model, code]) for model, code in sorted(by_model)]
 
 
-def monthly_recurring_revenue(
-    subscriptions: Iterable[Subscription], plans: Mapping[PlanKey, Plan], at: datetime
-) -> list[Amount]:
-    """MRR at ``at`` per currency (label ``MRR``), each rounded once."""
-    sums: dict[str, Decimal] = defaultdict(Decimal)
+def plans_in_service(subscriptions: Iterable[Subscription], at: datetime) -> list[PlanKey]:
+    """The plan version in force at ``at`` of each subscription in service then (started,
+    past its trial, not ended), in the order given: what the MRR sums, and what a store
+    lists (:meth:`SubscriptionRepository.plans_in_service`) without building subscriptions."""
+    found = []
     for subscription in subscriptions:
         if subscription.billable_from > at or (
             subscription.end is not None and subscription.end <= at
         ):
             continue
         phase = subscription.phase_at(at)
-        if phase is None:
-            continue
-        plan = plans[phase.plan_key]
+        if phase is not None:
+            found.append(phase.plan_key)
+    return found
+
+
+def monthly_recurring_revenue(
+    in_service: Iterable[PlanKey], plans: Mapping[PlanKey, Plan]
+) -> list[Amount]:
+    """MRR per currency (label ``MRR``) of the subscriptions in service on the plan
+    versions ``in_service`` (one key per subscription), each currency's sum rounded once."""
+    sums: dict[str, Decimal] = defaultdict(Decimal)
+    for key in in_service:
+        plan = plans[key]
         monthly = sum((fee.amount for fee in plan.fixed_fees), Decimal(0))
         sums[plan.currency.code] += monthly * MONTHS_PER_INTERVAL[plan.interval]
     return [Amount("MRR", code, round_money(sums[code], currency(code))) for code in sorted(sums)]

@@ -3,7 +3,8 @@ and the standing of its invoices, by the rules of :mod:`iotbill.domain.analytics
 
 Read-only: one unit of work asks the store for the invoices' revenue and
 standing already summed (by SQL on a database: a few groups, never a row per
-invoice), and reads the subscriptions and the plan versions they use for the MRR.
+invoice), the plan version of each subscription in service for the MRR (never
+building a subscription), and those plan versions.
 """
 
 from __future__ import annotations
@@ -67,13 +68,13 @@ def overview(uow: UnitOfWork, at: datetime) -> Overview:
     with uow:
         revenue = uow.invoices.revenue_sums()
         standing = uow.invoices.standing(at)
-        subscriptions = uow.subscriptions.list()
-        keys = {phase.plan_key for s in subscriptions for phase in s.phases}
+        in_service = uow.subscriptions.plans_in_service(at)
+        keys: set[PlanKey] = set(in_service)
         keys.update(revenue.plan for revenue in revenue if revenue.plan is not None)
         plans: dict[PlanKey, Plan] = {key: uow.plans.get(*key).plan for key in keys}
     return Overview(
         at=at,
-        mrr=monthly_recurring_revenue(subscriptions, plans, at),
+        mrr=monthly_recurring_revenue(in_service, plans),
         revenue_by_month=revenue_by_month(revenue),
         revenue_by_model=revenue_by_model(revenue, plans),
         standing=standing,

@@ -45,7 +45,7 @@ from iotbill.domain.models.work_orders import WorkOrder
 from iotbill.domain.one_off_charges import OneOffCharge
 from iotbill.domain.payments import Notice, Payment
 from iotbill.domain.periods import Period
-from iotbill.domain.subscriptions import Subscription
+from iotbill.domain.subscriptions import PlanKey, Subscription
 from iotbill.domain.webhooks import Delivery, WebhookEndpoint, WebhookMessage
 
 DEFAULT_TENANT = "default"
@@ -308,6 +308,12 @@ class SubscriptionRepository(Protocol):
         ...
 
     def list(self, customer: str | None = None) -> list[Subscription]: ...
+
+    def plans_in_service(self, at: datetime) -> builtins.list[PlanKey]:
+        """The plan version in force at ``at`` (aware) of each subscription in service
+        then, by subscription id, as :func:`iotbill.domain.analytics.plans_in_service`
+        finds them: what the MRR sums."""
+        ...
 
 
 class InvoiceRepository(Protocol):

@@ -9,13 +9,13 @@ subscription whose plan has ``sharing`` terms.
 :func:`settle_sales` is the job; the bill run calls it first, so that each
 period-close invoice bills what its period sold. For every subscription on a
 plan with sharing terms, and each of its billing periods ended by ``as_of``,
-it settles the sale events received by ``now`` that no earlier
-settlement of the period settled (a period is settled once when it has ended;
-sales reported later are settled again, late, by a later run). Each
-settlement is stored with its one-off charges (the buyers' lines, the owner's
-credit lines) and its ledger entries, in one transaction; the events are read
-by the instant they were received, which never changes, so running the job
-again, or after events were replayed, settles nothing twice. A period whose
+it settles the sale events stored by then that no earlier settlement of the
+period settled (a period is settled once when it has ended; sales reported
+later are settled again, late, by a later run). Each settlement is stored with
+the ids of the events it settled, its one-off charges (the buyers' lines, the
+owner's credit lines) and its ledger entries, in one transaction, so running
+the job again, or after events were replayed, or while others are still being
+stored, settles each sale exactly once. A period whose
 sales cannot be settled (a sale without its price, a buyer not registered) is
 reported and left for a later run, once the events are corrected or the buyer
 registered.
@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -58,9 +58,6 @@ from iotbill.domain.periods import Period, require_aware
 from iotbill.domain.subscriptions import Subscription
 from iotbill.services.moments import Moment, instant_for
 from iotbill.services.ports import EventScope, EventWindow, UnitOfWork
-
-_JUST_AFTER = timedelta(microseconds=1)
-"""A settlement at ``now`` settles the sales received by ``now``, that instant included."""
 
 
 def register_buyer(
@@ -140,13 +137,14 @@ class SettlementReport:
 
 
 def settle_sales(uow: UnitOfWork, *, as_of: datetime, now: datetime) -> SettlementReport:
-    """Settle, in one transaction, the sales of every period ended by ``as_of`` reported
-    by ``now`` and not settled yet (see the module's docstring).
+    """Settle, in one transaction, the sales of every period ended by ``as_of`` stored and
+    not settled yet; ``now`` is when (see the module's docstring).
 
     A handful of statements, whatever the number of periods: the buyers, the
-    settlements, the subscriptions, customers and plan versions (each once); two
-    counts per period settled before, in one query; the events of the periods to
-    settle, in one more.
+    settlements, the subscriptions, customers and plan versions (each once); the
+    count of the sale events of every period settled before, in one query, beside
+    the number its settlements settled; the events of the periods to settle, in one
+    more.
     """
     from iotbill.services.billing import event_scopes  # the bill run calls this module
 
@@ -161,24 +159,19 @@ def settle_sales(uow: UnitOfWork, *, as_of: datetime, now: datetime) -> Settleme
         customers = {customer.id: customer for customer in uow.customers.list()}
         due = _due(uow, as_of, now, event_scopes)
         checks = [index for index, period in enumerate(due) if period.before]
-        counts = uow.events.count_many(
-            [window for index in checks for window in due[index].windows()]
-        )
+        counts = uow.events.count_many([due[index].current for index in checks])
         unchanged = {
             index
-            for index, current, settled in zip(checks, counts[::2], counts[1::2], strict=True)
-            if current == settled
+            for index, count in zip(checks, counts, strict=True)
+            if count == len(due[index].settled_ids)
         }
         due = [period for index, period in enumerate(due) if index not in unchanged]
-        windows = [window for period in due for window in period.windows()]
-        tables = iter(uow.events.load_many(windows))
+        tables = iter(uow.events.load_many([period.current for period in due]))
         charges: list[OneOffCharge] = []
         entries: list[LedgerEntry] = []
-        for period in due:
-            current = next(tables)
-            settled = next(tables) if period.before else None
+        for period, current in zip(due, tables, strict=True):
             try:
-                settlement = period.settle(current, settled, buyers, customers, now)
+                settlement = period.settle(current, buyers, customers, now)
             except InvalidInput as error:
                 report.unsettled.append(Unsettled(period.subscription.id, period.span, str(error)))
                 continue
@@ -206,7 +199,6 @@ class _Period:
     scope: EventScope
     before: tuple[Settlement, ...]
     billed_at: datetime
-    now: datetime
 
     @property
     def meter(self) -> Meter:
@@ -214,40 +206,31 @@ class _Period:
 
     @property
     def current(self) -> EventWindow:
-        """Its sales reported by now."""
-        return EventWindow(self.scope, (self.meter,), self.span, self.now + _JUST_AFTER)
+        """Its sales known now."""
+        return EventWindow(self.scope, (self.meter,), self.span)
 
-    def windows(self) -> tuple[EventWindow, ...]:
-        """Its sales reported by now, and (settled before) by its last settlement."""
-        return (self.current, self.settled()) if self.before else (self.current,)
+    @property
+    def settled_ids(self) -> set[str]:
+        """The sales its earlier settlements settled."""
+        return {id for settlement in self.before for id in settlement.event_ids}
 
     def last(self) -> Settlement:
         return max(self.before, key=lambda settlement: settlement.number)
 
-    def settled(self) -> EventWindow:
-        """Its sales reported by the last settlement of it."""
-        then = self.last().settled_at + _JUST_AFTER
-        return EventWindow(self.scope, (self.meter,), self.span, then)
-
     def settle(
         self,
         current: EventTable,
-        settled: EventTable | None,
         buyers: dict[tuple[str, str], AssetBuyer],
         customers: dict[str, Customer],
         now: datetime,
     ) -> Settlement | None:
-        """The next settlement: every sale in ``current``, less those in ``settled`` (the
-        earlier settlements'); ``None`` when there is nothing new. :class:`InvalidInput`
-        naming a sale that cannot be settled, or a buyer in another currency."""
+        """The next settlement: every sale in ``current`` that the earlier settlements did
+        not settle; ``None`` when there is nothing new. :class:`InvalidInput` naming a
+        sale that cannot be settled, or a buyer in another currency."""
         span, plan = self.span, self.plan
-        settled_ids = set()
-        if settled is not None:
-            settled_ids = {event.id for event in settled.events if event.timestamp in span}
         known = [event for event in current.events if event.timestamp in span]  # it may hold more
-        lines = sold_lines(
-            new_sales(read_sales(known, self.terms), settled_ids), buyers, plan.currency
-        )
+        sales = new_sales(read_sales(known, self.terms), self.settled_ids)
+        lines = sold_lines(sales, buyers, plan.currency)
         owner = self.subscription.customer_id
         for line in lines:
             if line.customer_id is None:
@@ -271,6 +254,7 @@ class _Period:
             share=self.terms.share,
             unit=self.terms.unit,
             lines=lines,
+            event_ids=tuple(sale.event_id for sale in sales),
         )
 
 
@@ -311,7 +295,6 @@ def _due(
                     scopes[subscription.id],
                     before,
                     spans[-1].end if before else span.end,
-                    now,
                 )
             )
     return found

@@ -25,6 +25,7 @@ from iotbill.domain.analytics import (
     RevenueSum,
     Standing,
     invoice_standing,
+    plans_in_service,
     revenue_sums,
 )
 from iotbill.domain.api_keys import ApiKey
@@ -50,7 +51,7 @@ from iotbill.domain.one_off_charges import OneOffCharge
 from iotbill.domain.payments import Notice, Payment, notice_order
 from iotbill.domain.periods import Period, require_aware
 from iotbill.domain.quantities import QuantityError, to_scaled
-from iotbill.domain.subscriptions import Subscription
+from iotbill.domain.subscriptions import PlanKey, Subscription
 from iotbill.domain.webhooks import Delivery, WebhookEndpoint, WebhookMessage
 from iotbill.services.ports import (
     DEFAULT_TENANT,
@@ -540,6 +541,9 @@ class MemorySubscriptionRepository(_Repository):
             for id in sorted(found)
             if customer is None or found[id].customer_id == customer
         ]
+
+    def plans_in_service(self, at: datetime) -> builtins.list[PlanKey]:
+        return plans_in_service(self.list(), require_aware(at, "at"))
 
 
 class MemoryInvoiceRepository(_Repository):

@@ -298,12 +298,13 @@ class AssetSplit:
 @dataclass(frozen=True, slots=True)
 class Settlement:
     """The sales of the subscription ``subscription_id`` of ``customer_id`` (the owner)
-    in ``period`` that were reported by ``settled_at`` and not settled before.
+    in ``period`` that were known at ``settled_at`` and not settled before.
 
     ``number`` 1 settles the period when it has ended; 2, 3, ... settle sales
     reported later (late). ``billed_at`` is when its charges are recorded: the
     period's end, or, for a late one, the end of the last period ended when it
-    was settled, so they go on the next invoices.
+    was settled, so they go on the next invoices. ``event_ids`` are the sale
+    events it settled: a later settlement of the period settles the others.
     """
 
     id: str
@@ -317,6 +318,7 @@ class Settlement:
     share: Decimal
     unit: str
     lines: tuple[SoldLine, ...]
+    event_ids: tuple[str, ...] = ()
 
     @property
     def late(self) -> bool:
@@ -333,32 +335,6 @@ class Settlement:
             credit, operator = split(revenue, self.share, self.currency)
             found.append(AssetSplit(device, tuple(lines), revenue, credit, operator))
         return found
-
-    def as_json(self) -> dict[str, Any]:
-        money = self.currency
-        return {
-            "id": self.id,
-            "subscription": self.subscription_id,
-            "customer": self.customer_id,
-            "period": {"start": self.period.start.isoformat(), "end": self.period.end.isoformat()},
-            "number": self.number,
-            "late": self.late,
-            "settled_at": self.settled_at.isoformat(),
-            "billed_at": self.billed_at.isoformat(),
-            "currency": money.code,
-            "share": decimal_text(self.share),
-            "unit": self.unit,
-            "assets": [
-                {
-                    "device": asset.device_id,
-                    "sold": [line.as_json(money) for line in asset.lines],
-                    "revenue": format_money(asset.revenue, money),
-                    "credit": format_money(asset.credit, money),
-                    "operator": format_money(asset.operator, money),
-                }
-                for asset in self.splits()
-            ],
-        }
 
 
 def settlement_id(subscription_id: str, period: Period, number: int) -> str:

@@ -444,6 +444,10 @@ class CreditNoteOut(Out):
 class KeyIn(Body):
     name: Annotated[str, Field(min_length=1, max_length=200)]
     scopes: Annotated[list[Scope], Field(min_length=1, max_length=4)]
+    party: Id | None = Field(
+        default=None,
+        description="A customer the key acts for alone (billing:read and billing:write only).",
+    )
 
 
 class KeyOut(Out):
@@ -453,6 +457,7 @@ class KeyOut(Out):
     scopes: list[str]
     created_at: str
     revoked_at: str | None
+    party: str | None = None
 
 
 class CreatedKeyOut(KeyOut):

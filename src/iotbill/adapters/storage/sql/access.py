@@ -32,6 +32,7 @@ class SqlApiKeyRepository(Repository):
                 secret_digest=key.secret_digest,
                 created_at=to_micros(key.created_at),
                 revoked_at=micros(key.revoked_at),
+                party=key.party,
             )
         )
 
@@ -81,6 +82,7 @@ def _key(row: Any) -> ApiKey:
         secret_digest=row.secret_digest,
         created_at=from_micros(row.created_at),
         revoked_at=instant(row.revoked_at),
+        party=row.party,
     )
 
 

@@ -11,10 +11,14 @@ contract tests hold them equal to the pure rules on every store.
   :meth:`~iotbill.domain.subscriptions.Subscription.phase_at` finds it, with
   the first phase standing for any instant before it: each phase spans from
   its start (the first from the beginning of time) to the next one's start.
+  Credit notes are summed per invoice first, then subtracted.
 * **Standing**: ``total_minor`` less ``credits_minor``, ``balance_applied_minor``
   and ``payments_minor`` (what is left to pay) of the finalized invoices with
   something left, due or overdue by their finalization plus the terms; what
   ``payments_minor`` and ``balance_applied_minor`` settled of the paid ones.
+* **Plans in service** (for the MRR): the phase in force of each subscription
+  started, past its trial and not ended, the latest phase that has started, by
+  subscription id (the order in which the subscriptions were summed when built).
 """
 
 from __future__ import annotations
@@ -30,24 +34,44 @@ from iotbill.domain.money import currency, from_minor_units
 from iotbill.domain.periods import from_micros, to_micros
 
 STANDING_ORDER = {"due": 0, "overdue": 1, "paid": 2}
+_BEFORE_ALL, _AFTER_ALL = -(2**63), 2**63 - 1
+"""The ends of time as stored instants: the first phase spans from one, the last to the other."""
 
 
 def revenue_statement(tenant_id: int) -> Select[Any]:
     invoices, customers, phases = t.invoices, t.customers, t.subscription_phases
     notes, note_lines = t.credit_notes, t.credit_note_lines
-    in_order = {"partition_by": phases.c.subscription_id, "order_by": phases.c.start}
+    # Each phase's span, by lookups on the phases' key (no window function: SQLite can
+    # then join the spans by that key, where it would scan them once per invoice).
+    earlier, later = phases.alias("earlier"), phases.alias("later")
+    same_subscription = [
+        earlier.c.tenant_id == phases.c.tenant_id,
+        earlier.c.subscription_id == phases.c.subscription_id,
+    ]
+    has_earlier = (
+        select(literal(1)).where(*same_subscription, earlier.c.start < phases.c.start).exists()
+    )
+    next_start = (
+        select(func.min(later.c.start))
+        .where(
+            later.c.tenant_id == phases.c.tenant_id,
+            later.c.subscription_id == phases.c.subscription_id,
+            later.c.start > phases.c.start,
+        )
+        .scalar_subquery()
+    )
     spans = (
         select(
             phases.c.subscription_id,
             phases.c.plan_code,
             phases.c.plan_version,
-            case((func.row_number().over(**in_order) == 1, None), else_=phases.c.start).label(
-                "span_start"
-            ),
-            func.lead(phases.c.start).over(**in_order).label("span_end"),
+            case((has_earlier, phases.c.start), else_=literal(_BEFORE_ALL)).label("span_start"),
+            func.coalesce(next_start, _AFTER_ALL).label("span_end"),
         )
         .where(phases.c.tenant_id == tenant_id)
         .cte("spans")
+        # PostgreSQL would look them up once per invoice; made once, they are hash-joined.
+        .prefix_with("MATERIALIZED", dialect="postgresql")
     )
     credited = (
         select(notes.c.invoice_id, func.sum(note_lines.c.amount_minor).label("amount"))
@@ -84,8 +108,8 @@ def revenue_statement(tenant_id: int) -> Select[Any]:
             spans,
             and_(
                 spans.c.subscription_id == invoices.c.subscription_id,
-                or_(spans.c.span_start.is_(None), spans.c.span_start <= invoices.c.period_start),
-                or_(spans.c.span_end.is_(None), invoices.c.period_start < spans.c.span_end),
+                spans.c.span_start <= invoices.c.period_start,
+                invoices.c.period_start < spans.c.span_end,
             ),
         )
         .outerjoin(credited, credited.c.invoice_id == invoices.c.id)
@@ -152,3 +176,42 @@ def standing_from(rows: Any) -> list[Standing]:
         for row in rows
     ]
     return sorted(found, key=lambda standing: (STANDING_ORDER[standing.state], standing.currency))
+
+
+def plans_in_service_statement(tenant_id: int, at: datetime) -> Select[Any]:
+    subscriptions, phases = t.subscriptions, t.subscription_phases
+    later = phases.alias("later")
+    instant = to_micros(at)
+    started_later = (
+        select(literal(1))
+        .where(
+            later.c.tenant_id == phases.c.tenant_id,
+            later.c.subscription_id == phases.c.subscription_id,
+            later.c.start > phases.c.start,
+            later.c.start <= instant,
+        )
+        .exists()
+    )
+    return (
+        select(phases.c.plan_code, phases.c.plan_version)
+        .select_from(subscriptions)
+        .join(
+            phases,
+            and_(
+                phases.c.tenant_id == subscriptions.c.tenant_id,
+                phases.c.subscription_id == subscriptions.c.id,
+            ),
+        )
+        .where(
+            subscriptions.c.tenant_id == tenant_id,
+            subscriptions.c.start <= instant,
+            or_(subscriptions.c.trial_end.is_(None), subscriptions.c.trial_end <= instant),
+            or_(
+                subscriptions.c.cancel_timing.is_(None),
+                subscriptions.c.cancel_effective_at > instant,
+            ),
+            phases.c.start <= instant,
+            ~started_later,
+        )
+        .order_by(subscriptions.c.id)
+    )

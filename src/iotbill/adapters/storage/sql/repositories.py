@@ -23,6 +23,7 @@ from sqlalchemy import Connection, and_, delete, func, insert, select, text, upd
 
 from iotbill.adapters.plan_files import parse_plan_text
 from iotbill.adapters.storage.sql import tables as t
+from iotbill.adapters.storage.sql.analytics import plans_in_service_statement
 from iotbill.adapters.storage.sql.repository import Repository, chunks, instant, micros
 from iotbill.domain.billing_cycles import BillingMode
 from iotbill.domain.catalog import ContractTerms, Interval, Plan
@@ -30,13 +31,14 @@ from iotbill.domain.credits import CreditTiming
 from iotbill.domain.customers import Customer, Device, Ownership
 from iotbill.domain.errors import Conflict, NotFound
 from iotbill.domain.money import currency
-from iotbill.domain.periods import from_micros, to_micros
+from iotbill.domain.periods import from_micros, require_aware, to_micros
 from iotbill.domain.subscriptions import (
     Cancellation,
     CancelReason,
     CancelTiming,
     Pause,
     Phase,
+    PlanKey,
     Subscription,
 )
 from iotbill.domain.tax_rates import TaxRateChange
@@ -501,6 +503,10 @@ class SqlSubscriptionRepository(Repository):
             for subscription in self._load(self._among(t.subscriptions.c.customer_id, chunk))
         ]
         return sorted(found, key=lambda subscription: subscription.id)
+
+    def plans_in_service(self, at: datetime) -> builtins.list[PlanKey]:
+        statement = plans_in_service_statement(self._tenant_id(), require_aware(at, "at"))
+        return [(row.plan_code, int(row.plan_version)) for row in self._execute(statement)]
 
     def _load(self, condition: Any) -> builtins.list[Subscription]:
         subs, phases = t.subscriptions, t.subscription_phases

@@ -1,7 +1,8 @@
 """Asset sharing in SQL: buyers registered per device, and settlements of sales.
 
 A settlement's sold lines are one JSON list (``lines``) of objects whose
-numbers are exact decimal strings: a settlement is written once and read whole.
+numbers are exact decimal strings, and the ids of the events it settled another
+(``event_ids``): a settlement is written once and read whole.
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ class SqlSharingRepository(Repository):
                     "share": settlement.share,
                     "unit": settlement.unit,
                     "lines": json.dumps([_line_json(line) for line in settlement.lines]),
+                    "event_ids": json.dumps(list(settlement.event_ids)),
                 }
                 for settlement in settlements
             ],
@@ -123,4 +125,5 @@ def _settlement(row: Any) -> Settlement:
             )
             for item in json.loads(row.lines)
         ),
+        event_ids=tuple(json.loads(row.event_ids)),
     )

@@ -407,6 +407,8 @@ sale_settlements = Table(
     Column("share", ExactDecimal, nullable=False),
     Column("unit", String(128), nullable=False),
     Column("lines", Text, nullable=False),
+    # The ids of the sale events it settled, a JSON list (migration 0030).
+    Column("event_ids", Text, nullable=False, server_default=text("'[]'")),
     PrimaryKeyConstraint("tenant_id", "id"),
     ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
     Index(None, "tenant_id", "customer_id"),
@@ -636,6 +638,8 @@ api_keys = Table(
     Column("secret_digest", String(64), nullable=False),
     Column("created_at", Micros, nullable=False),
     Column("revoked_at", Micros),
+    # The one customer the key acts for (migration 0031), or null: the tenant's own key.
+    Column("party", String(256)),
     PrimaryKeyConstraint("id"),
     Index(None, "tenant_id", "id"),
 )

@@ -97,6 +97,7 @@ def list_credits(
 )
 def customer_balance(customer_id: str, access: BillingRead) -> dict[str, Any]:
     wanted = path_id(customer_id, "customer")
+    access.own(wanted, "customer", wanted)
     found = customers.get_customer(access.uow(read_only=True), wanted)
     entries = balance.credit_history(access.uow(read_only=True), wanted)
     held = balance.balance_of(entries, wanted)

@@ -76,7 +76,7 @@ def list_subscriptions(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
-    owner = None if customer is None else reference(customer)
+    owner = access.customer_filter(None if customer is None else reference(customer))
     if owner is not None:
         customers.get_customer(access.uow(read_only=True), owner)  # another tenant's: 404
     found = subscriptions.list_subscriptions(access.uow(read_only=True), customer=owner, plan=plan)
@@ -94,6 +94,7 @@ def show_subscription(subscription_id: str, access: BillingRead) -> dict[str, An
     wanted = path_id(subscription_id, "subscription")
     with access.uow(read_only=True) as uow:
         found = uow.subscriptions.get(wanted)
+    access.own(found.customer_id, "subscription", wanted)
     return subscription_view(found)
 
 
@@ -184,6 +185,7 @@ def subscription_usage(
     wanted = path_id(subscription_id, "subscription")
     with access.uow(read_only=True) as uow:
         subscription = uow.subscriptions.get(wanted)
+        access.own(subscription.customer_id, "subscription", wanted)
         customer = uow.customers.get(subscription.customer_id)
     if now < subscription.start or (subscription.end is not None and now >= subscription.end):
         raise Conflict(f"subscription {subscription.id} has no open period now")
@@ -206,9 +208,9 @@ def subscription_usage(
     responses=responses(*READ_PROBLEMS, 409),
 )
 def subscription_upcoming(subscription_id: str, access: BillingRead) -> dict[str, Any]:
-    draft = upcoming_invoice(
-        access.uow(read_only=True),
-        path_id(subscription_id, "subscription"),
-        now=access.clock.now(),
-    )
+    wanted = path_id(subscription_id, "subscription")
+    if access.party is not None:
+        with access.uow(read_only=True) as uow:
+            access.own(uow.subscriptions.get(wanted).customer_id, "subscription", wanted)
+    draft = upcoming_invoice(access.uow(read_only=True), wanted, now=access.clock.now())
     return invoice_view(draft)
