@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -136,3 +137,68 @@ def test_consent_withdrawn_before_it_was_given_is_refused_and_stores_nothing(
     with pytest.raises(ApiError) as unknown:
         admin.give_consent("m-nobody")
     assert unknown.value.status == 404
+
+
+def test_a_shared_batterys_buyers_and_its_owners_payout_statement(
+    store: Store, tenant_a: str, client_for: Any
+) -> None:
+    """The command line's asset-sharing story over HTTP: a battery of ``acme`` sells to the
+    grid operator (invoiced) and the spot market (paid directly); acme's own key reads its
+    statement, the grid operator's key does not."""
+    from iotbill.services.billing import bill_run
+    from tests.e2e.test_sharing_cli import BUYER_PLAN, TEMPLATE
+
+    admin = client_for(store.key(tenant_a, "admin"))
+    admin.upload_plan(TEMPLATE.read_text())
+    admin.upload_plan(BUYER_PLAN)
+    for id, money in (("acme", "EUR"), ("grid-op", "EUR"), ("us-grid", "USD")):
+        admin.create_customer(id=id, name=id, currency=money, timezone="UTC")
+    admin.create_device(id="b1", customer="acme", start="2026-01-01")
+    admin.create_subscription(customer="acme", plan="battery-sharing", start="2026-01-01")
+    admin.create_subscription(customer="grid-op", plan="capacity-buyer", start="2026-01-01")
+    grid = admin.add_buyer(device="b1", buyer="grid", customer="grid-op", at="2026-01-01")
+    assert (grid["customer"], grid["paid_directly"]) == ("grid-op", False)
+    admin.add_buyer(device="b1", buyer="spot", paid_directly=True, at="2026-01-01")
+    assert [b["buyer"] for b in admin.list_buyers(device="b1")["data"]] == ["grid", "spot"]
+    for refused, status, field in (
+        (dict(buyer="us", customer="us-grid"), 422, "customer"),  # billed in USD, not EUR
+        (dict(buyer="both", customer="grid-op", paid_directly=True), 422, "customer"),
+        (dict(buyer="grid", customer="grid-op"), 409, None),  # the name is taken
+    ):
+        with pytest.raises(ApiError) as bad:
+            admin.add_buyer(device="b1", at="2026-01-01", **refused)
+        assert bad.value.status == status, refused
+        if field is not None:
+            assert bad.value.problem["errors"][0]["field"] == field
+    assert len(admin.list_buyers()["data"]) == 2  # nothing stored
+    admin.send_events(
+        [
+            {
+                "id": id,
+                "type": "capacity.sold",
+                "device": "b1",
+                "timestamp": at,
+                "properties": {"kwh": kwh, "price": price, "buyer": buyer},
+            }
+            for id, at, kwh, price, buyer in (
+                ("s1", "2026-01-05T12:00:00Z", "12.5", "0.21", "grid"),
+                ("s2", "2026-01-20T12:00:00Z", "40.125", "0.185", "grid"),
+                ("s3", "2026-01-21T12:00:00Z", "3", "0.095", "spot"),
+            )
+        ]
+    )
+    february = datetime(2026, 2, 1, tzinfo=UTC)
+    bill_run(store.uow_factory, tenant_a, as_of=february, now=february)
+    owner = client_for(store.key(tenant_a, "billing:read", party="acme"))
+    statement = owner.payout_statement(customer="acme", period="2026-01")
+    # 7.42 + 2.63 + 0.29 = 10.34 sold; 30 % = 3.102 -> 3.10 credited; 7.24 to the operator.
+    assert [
+        (a["device"], a["revenue"], a["credit"], a["operator"]) for a in statement["assets"]
+    ] == [("b1", "10.34", "3.10", "7.24")]
+    with pytest.raises(ApiError) as never_owned:
+        admin.payout_statement(customer="grid-op", period="2026-01", asset="b1")
+    assert never_owned.value.problem["errors"][0]["field"] == "asset"
+    operator = client_for(store.key(tenant_a, "billing:read", party="grid-op"))
+    with pytest.raises(ApiError) as theirs:
+        operator.payout_statement(customer="acme", period="2026-01")
+    assert theirs.value.status == 404
