@@ -57,6 +57,20 @@ def paginate(
     return Page(data, following)
 
 
+def page_view(
+    items: Sequence[T],
+    *,
+    key: Callable[[T], list[str]],
+    view: Callable[[T], Any],
+    cursor: str | None,
+    limit: int,
+) -> dict[str, Any]:
+    """A list route's answer: the page of ``items`` after ``cursor``, each as ``view`` shows
+    it, and the cursor that reads on (``None`` at the end)."""
+    page = paginate(items, key=key, cursor=cursor, limit=limit)
+    return {"data": [view(item) for item in page.data], "next_cursor": page.next_cursor}
+
+
 def _encode(sort_key: list[Any]) -> str:
     return base64.urlsafe_b64encode(msgspec.json.encode(sort_key)).decode().rstrip("=")
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 from iotbill.entrypoints.api.auth import BillingRead, BillingWrite
 from iotbill.entrypoints.api.idempotency import IdempotentRoute
-from iotbill.entrypoints.api.pagination import DEFAULT_LIMIT, Cursor, Limit, paginate
+from iotbill.entrypoints.api.pagination import DEFAULT_LIMIT, Cursor, Limit, page_view
 from iotbill.entrypoints.api.problems import responses
 from iotbill.entrypoints.api.routes.common import (
     READ_PROBLEMS,
@@ -58,11 +58,13 @@ def list_coupons(
     access: BillingRead, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> dict[str, Any]:
     found = coupons.list_coupons(access.uow(read_only=True))
-    page = paginate(found, key=lambda pair: [pair[0].code], cursor=cursor, limit=limit)
-    return {
-        "data": [coupon.as_json(redeemed) for coupon, redeemed in page.data],
-        "next_cursor": page.next_cursor,
-    }
+    return page_view(
+        found,
+        key=lambda pair: [pair[0].code],
+        view=lambda pair: pair[0].as_json(pair[1]),
+        cursor=cursor,
+        limit=limit,
+    )
 
 
 @router.post(

@@ -13,7 +13,7 @@ from iotbill.domain.money import Currency, format_money
 from iotbill.domain.one_off_charges import OneOffCharge
 from iotbill.entrypoints.api.auth import BillingRead, BillingWrite
 from iotbill.entrypoints.api.idempotency import IdempotentRoute
-from iotbill.entrypoints.api.pagination import DEFAULT_LIMIT, Cursor, Limit, paginate
+from iotbill.entrypoints.api.pagination import DEFAULT_LIMIT, Cursor, Limit, page_view
 from iotbill.entrypoints.api.problems import responses
 from iotbill.entrypoints.api.routes.common import (
     READ_PROBLEMS,
@@ -82,11 +82,13 @@ def list_credits(
 ) -> dict[str, Any]:
     owner = None if customer is None else reference(customer)
     found = balance.list_credits(access.uow(read_only=True), owner)
-    page = paginate(found, key=lambda pair: [pair[0].id], cursor=cursor, limit=limit)
-    return {
-        "data": [with_url_ids(g.as_json(left), "id", "customer") for g, left in page.data],
-        "next_cursor": page.next_cursor,
-    }
+    return page_view(
+        found,
+        key=lambda pair: [pair[0].id],
+        view=lambda pair: with_url_ids(pair[0].as_json(pair[1]), "id", "customer"),
+        cursor=cursor,
+        limit=limit,
+    )
 
 
 @router.get(
@@ -146,8 +148,10 @@ def list_charges(
 ) -> dict[str, Any]:
     owner = None if customer is None else reference(customer)
     found = one_off_charges.list_one_off_charges(access.uow(read_only=True), owner)
-    page = paginate(found, key=lambda pair: [pair[0].id], cursor=cursor, limit=limit)
-    return {
-        "data": [charge_view(charge, number) for charge, number in page.data],
-        "next_cursor": page.next_cursor,
-    }
+    return page_view(
+        found,
+        key=lambda pair: [pair[0].id],
+        view=lambda pair: charge_view(*pair),
+        cursor=cursor,
+        limit=limit,
+    )

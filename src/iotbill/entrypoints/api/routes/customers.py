@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from iotbill.entrypoints.api.auth import BillingRead, BillingWrite
 from iotbill.entrypoints.api.idempotency import IdempotentRoute
-from iotbill.entrypoints.api.pagination import DEFAULT_LIMIT, Cursor, Limit, paginate
+from iotbill.entrypoints.api.pagination import DEFAULT_LIMIT, Cursor, Limit, page_view
 from iotbill.entrypoints.api.problems import responses
 from iotbill.entrypoints.api.routes.common import (
     READ_PROBLEMS,
@@ -69,8 +69,7 @@ def list_customers(
     access: BillingRead, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> dict[str, Any]:
     found = customers.list_customers(access.uow(read_only=True))
-    page = paginate(found, key=lambda c: [c.id], cursor=cursor, limit=limit)
-    return {"data": [customer_view(c) for c in page.data], "next_cursor": page.next_cursor}
+    return page_view(found, key=lambda c: [c.id], view=customer_view, cursor=cursor, limit=limit)
 
 
 @router.get(
@@ -152,8 +151,7 @@ def list_devices(
     if owner is not None:
         customers.get_customer(access.uow(read_only=True), owner)  # another tenant's: 404
     found = customers.list_devices(access.uow(read_only=True), customer=owner)
-    page = paginate(found, key=lambda d: [d.id], cursor=cursor, limit=limit)
-    return {"data": [device_view(d) for d in page.data], "next_cursor": page.next_cursor}
+    return page_view(found, key=lambda d: [d.id], view=device_view, cursor=cursor, limit=limit)
 
 
 @router.get(

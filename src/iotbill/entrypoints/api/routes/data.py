@@ -14,7 +14,7 @@ from iotbill.domain.errors import InvalidInput, NotFound
 from iotbill.domain.models.data_exports import DataExport
 from iotbill.entrypoints.api.auth import Access, BillingRead, BillingWrite
 from iotbill.entrypoints.api.idempotency import IdempotentRoute
-from iotbill.entrypoints.api.pagination import DEFAULT_LIMIT, Cursor, Limit, paginate
+from iotbill.entrypoints.api.pagination import DEFAULT_LIMIT, Cursor, Limit, page_view
 from iotbill.entrypoints.api.problems import responses
 from iotbill.entrypoints.api.routes.common import (
     READ_PROBLEMS,
@@ -100,16 +100,13 @@ def list_consents(
         with access.uow(read_only=True) as uow:
             uow.devices.get(chosen)  # another tenant's: 404
     found = data_products.list_consents(access.uow(read_only=True), chosen)
-    page = paginate(
+    return page_view(
         found,
         key=lambda c: [c.device_id, c.given_at.isoformat()],
+        view=lambda c: with_url_ids(c.as_json(), "device"),
         cursor=cursor,
         limit=limit,
     )
-    return {
-        "data": [with_url_ids(c.as_json(), "device") for c in page.data],
-        "next_cursor": page.next_cursor,
-    }
 
 
 def export_view(export: DataExport) -> dict[str, Any]:
@@ -163,10 +160,13 @@ def list_exports(
 ) -> dict[str, Any]:
     chosen = access.customer_filter(None if buyer is None else reference(buyer))
     found = data_products.list_exports(access.uow(read_only=True), chosen)
-    page = paginate(
-        found, key=lambda e: [e.exported_at.isoformat(), e.id], cursor=cursor, limit=limit
+    return page_view(
+        found,
+        key=lambda e: [e.exported_at.isoformat(), e.id],
+        view=export_view,
+        cursor=cursor,
+        limit=limit,
     )
-    return {"data": [export_view(e) for e in page.data], "next_cursor": page.next_cursor}
 
 
 @router.get(
@@ -250,11 +250,13 @@ def list_buyers(
         with access.uow(read_only=True) as uow:
             uow.devices.get(chosen)  # another tenant's: 404
     found = sharing.list_buyers(access.uow(read_only=True), chosen)
-    page = paginate(found, key=lambda b: [b.device_id, b.code], cursor=cursor, limit=limit)
-    return {
-        "data": [with_url_ids(b.as_json(), "device", "customer") for b in page.data],
-        "next_cursor": page.next_cursor,
-    }
+    return page_view(
+        found,
+        key=lambda b: [b.device_id, b.code],
+        view=lambda b: with_url_ids(b.as_json(), "device", "customer"),
+        cursor=cursor,
+        limit=limit,
+    )
 
 
 @router.get(

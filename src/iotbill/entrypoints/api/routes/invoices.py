@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query
 
 from iotbill.entrypoints.api.auth import BillingRead, BillingWrite
 from iotbill.entrypoints.api.idempotency import IdempotentRoute
-from iotbill.entrypoints.api.pagination import DEFAULT_LIMIT, Cursor, Limit, paginate
+from iotbill.entrypoints.api.pagination import DEFAULT_LIMIT, Cursor, Limit, page_view
 from iotbill.entrypoints.api.problems import responses
 from iotbill.entrypoints.api.routes.common import (
     READ_PROBLEMS,
@@ -60,13 +60,13 @@ def list_invoices(
     found = invoices.list_invoices(
         access.uow(read_only=True), customer=owner, subscription=chosen, status=status
     )
-    page = paginate(
+    return page_view(
         found,
         key=lambda i: [i.period.start.isoformat(), i.id],
+        view=invoice_view,
         cursor=cursor,
         limit=limit,
     )
-    return {"data": [invoice_view(i) for i in page.data], "next_cursor": page.next_cursor}
 
 
 @router.get(
@@ -162,10 +162,13 @@ def list_credit_notes(
     found = invoices.list_credit_notes(
         access.uow(read_only=True), None if invoice is None else reference(invoice)
     )
-    page = paginate(
-        found, key=lambda n: [n.issued_at.isoformat(), n.id], cursor=cursor, limit=limit
+    return page_view(
+        found,
+        key=lambda n: [n.issued_at.isoformat(), n.id],
+        view=credit_note_view,
+        cursor=cursor,
+        limit=limit,
     )
-    return {"data": [credit_note_view(n) for n in page.data], "next_cursor": page.next_cursor}
 
 
 @router.get(

@@ -10,7 +10,7 @@ from iotbill.domain.api_keys import KEY_PREFIX, ApiKey
 from iotbill.entrypoints.api.auth import Admin
 from iotbill.entrypoints.api.idempotency import IdempotentRoute
 from iotbill.entrypoints.api.ids import url_id
-from iotbill.entrypoints.api.pagination import DEFAULT_LIMIT, Cursor, Limit, paginate
+from iotbill.entrypoints.api.pagination import DEFAULT_LIMIT, Cursor, Limit, page_view
 from iotbill.entrypoints.api.problems import responses
 from iotbill.entrypoints.api.routes.common import READ_PROBLEMS, WRITE_PROBLEMS, reference
 from iotbill.entrypoints.api.schemas import CreatedKeyOut, KeyIn, KeyOut, PageOf
@@ -58,10 +58,13 @@ def create_key(body: KeyIn, access: Admin) -> dict[str, Any]:
 )
 def list_keys(access: Admin, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> dict[str, Any]:
     found = api_keys.list_keys(access.uow(read_only=True))
-    page = paginate(
-        found, key=lambda k: [k.created_at.isoformat(), k.id], cursor=cursor, limit=limit
+    return page_view(
+        found,
+        key=lambda k: [k.created_at.isoformat(), k.id],
+        view=key_view,
+        cursor=cursor,
+        limit=limit,
     )
-    return {"data": [key_view(k) for k in page.data], "next_cursor": page.next_cursor}
 
 
 @router.post(

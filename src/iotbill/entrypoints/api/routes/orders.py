@@ -13,7 +13,7 @@ from iotbill.domain.models.orders import Order
 from iotbill.domain.models.work_orders import WorkOrder
 from iotbill.entrypoints.api.auth import Access, BillingRead, BillingWrite
 from iotbill.entrypoints.api.idempotency import IdempotentRoute
-from iotbill.entrypoints.api.pagination import DEFAULT_LIMIT, Cursor, Limit, paginate
+from iotbill.entrypoints.api.pagination import DEFAULT_LIMIT, Cursor, Limit, page_view
 from iotbill.entrypoints.api.problems import responses
 from iotbill.entrypoints.api.routes.common import (
     READ_PROBLEMS,
@@ -62,8 +62,9 @@ def list_orders(
 ) -> dict[str, Any]:
     owner = None if customer is None else reference(customer)
     found = orders.list_orders(access.uow(read_only=True), owner)
-    page = paginate(found, key=lambda order: [order.id], cursor=cursor, limit=limit)
-    return {"data": [order_view(o) for o in page.data], "next_cursor": page.next_cursor}
+    return page_view(
+        found, key=lambda order: [order.id], view=order_view, cursor=cursor, limit=limit
+    )
 
 
 @router.get(
@@ -157,8 +158,9 @@ def list_work_orders(
 ) -> dict[str, Any]:
     owner = None if customer is None else reference(customer)
     found = work_orders.list_work_orders(access.uow(read_only=True), owner)
-    page = paginate(found, key=lambda order: [order.id], cursor=cursor, limit=limit)
-    return {"data": [work_order_view(o) for o in page.data], "next_cursor": page.next_cursor}
+    return page_view(
+        found, key=lambda order: [order.id], view=work_order_view, cursor=cursor, limit=limit
+    )
 
 
 @router.get(
@@ -179,6 +181,15 @@ def _work_order_at(access: Access, wanted: str, text: str | None) -> datetime:
     return instant(access, text, "at", customer)
 
 
+def _work_order_step(
+    step: Callable[..., WorkOrder], work_order_id: str, body: StepIn | None, access: Access
+) -> dict[str, Any]:
+    wanted = path_id(work_order_id, "work order")
+    return work_order_view(
+        step(access.uow(), wanted, at=_work_order_at(access, wanted, step_at(body)))
+    )
+
+
 @router.post(
     "/work-orders/{work_order_id}/dispatch",
     response_model=WorkOrderOut,
@@ -188,9 +199,7 @@ def _work_order_at(access: Access, wanted: str, text: str | None) -> datetime:
 def dispatch_work_order(
     work_order_id: str, access: BillingWrite, body: StepIn | None = None
 ) -> dict[str, Any]:
-    wanted = path_id(work_order_id, "work order")
-    at = _work_order_at(access, wanted, step_at(body))
-    return work_order_view(work_orders.dispatch_work_order(access.uow(), wanted, at=at))
+    return _work_order_step(work_orders.dispatch_work_order, work_order_id, body, access)
 
 
 @router.post(
@@ -202,9 +211,7 @@ def dispatch_work_order(
 def arrive_work_order(
     work_order_id: str, access: BillingWrite, body: StepIn | None = None
 ) -> dict[str, Any]:
-    wanted = path_id(work_order_id, "work order")
-    at = _work_order_at(access, wanted, step_at(body))
-    return work_order_view(work_orders.arrive_work_order(access.uow(), wanted, at=at))
+    return _work_order_step(work_orders.arrive_work_order, work_order_id, body, access)
 
 
 @router.post(

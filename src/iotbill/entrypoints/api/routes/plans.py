@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse
 from iotbill.adapters.plan_files import parse_plan_document
 from iotbill.entrypoints.api.auth import BillingRead, BillingWrite
 from iotbill.entrypoints.api.idempotency import IdempotentRoute
-from iotbill.entrypoints.api.pagination import DEFAULT_LIMIT, Cursor, Limit, paginate
+from iotbill.entrypoints.api.pagination import DEFAULT_LIMIT, Cursor, Limit, page_view
 from iotbill.entrypoints.api.problems import responses
 from iotbill.entrypoints.api.routes.common import READ_PROBLEMS, WRITE_PROBLEMS, path_id
 from iotbill.entrypoints.api.schemas import PageOf, PlanIn, PlanOut
@@ -49,11 +49,13 @@ def list_plans(
     access: BillingRead, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> dict[str, Any]:
     found = catalog.list_plans(access.uow(read_only=True))
-    page = paginate(found, key=lambda p: [p.plan.code], cursor=cursor, limit=limit)
-    return {
-        "data": [plan_json(p, document=False) for p in page.data],
-        "next_cursor": page.next_cursor,
-    }
+    return page_view(
+        found,
+        key=lambda p: [p.plan.code],
+        view=lambda p: plan_json(p, document=False),
+        cursor=cursor,
+        limit=limit,
+    )
 
 
 @router.get(
@@ -76,11 +78,13 @@ def list_versions(
     code: str, access: BillingRead, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> dict[str, Any]:
     found = catalog.plan_versions(access.uow(read_only=True), path_id(code, "plan"))
-    page = paginate(found, key=lambda p: [f"{p.version:010d}"], cursor=cursor, limit=limit)
-    return {
-        "data": [plan_json(p, document=False) for p in page.data],
-        "next_cursor": page.next_cursor,
-    }
+    return page_view(
+        found,
+        key=lambda p: [f"{p.version:010d}"],
+        view=lambda p: plan_json(p, document=False),
+        cursor=cursor,
+        limit=limit,
+    )
 
 
 @router.get(

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from iotbill.domain.errors import Conflict
 from iotbill.entrypoints.api.auth import BillingRead, BillingWrite
 from iotbill.entrypoints.api.idempotency import IdempotentRoute
-from iotbill.entrypoints.api.pagination import DEFAULT_LIMIT, Cursor, Limit, paginate
+from iotbill.entrypoints.api.pagination import DEFAULT_LIMIT, Cursor, Limit, page_view
 from iotbill.entrypoints.api.problems import responses
 from iotbill.entrypoints.api.routes.common import (
     READ_PROBLEMS,
@@ -80,8 +80,9 @@ def list_subscriptions(
     if owner is not None:
         customers.get_customer(access.uow(read_only=True), owner)  # another tenant's: 404
     found = subscriptions.list_subscriptions(access.uow(read_only=True), customer=owner, plan=plan)
-    page = paginate(found, key=lambda s: [s.id], cursor=cursor, limit=limit)
-    return {"data": [subscription_view(s) for s in page.data], "next_cursor": page.next_cursor}
+    return page_view(
+        found, key=lambda s: [s.id], view=subscription_view, cursor=cursor, limit=limit
+    )
 
 
 @router.get(

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from iotbill.entrypoints.api.auth import BillingRead, BillingWrite
 from iotbill.entrypoints.api.idempotency import IdempotentRoute
-from iotbill.entrypoints.api.pagination import DEFAULT_LIMIT, Cursor, Limit, paginate
+from iotbill.entrypoints.api.pagination import DEFAULT_LIMIT, Cursor, Limit, page_view
 from iotbill.entrypoints.api.problems import responses
 from iotbill.entrypoints.api.routes.common import READ_PROBLEMS, WRITE_PROBLEMS, path_id
 from iotbill.entrypoints.api.schemas import Body, Out, PageOf
@@ -82,8 +82,9 @@ def list_webhooks(
     access: BillingRead, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> dict[str, Any]:
     found = webhooks.list_endpoints(access.uow(read_only=True))
-    page = paginate(found, key=lambda e: [e.id], cursor=cursor, limit=limit)
-    return {"data": [webhooks.endpoint_json(e) for e in page.data], "next_cursor": page.next_cursor}
+    return page_view(
+        found, key=lambda e: [e.id], view=webhooks.endpoint_json, cursor=cursor, limit=limit
+    )
 
 
 @router.post(
@@ -112,8 +113,13 @@ def list_webhook_deliveries(
     cursor: Cursor = None,
 ) -> dict[str, Any]:
     found = webhooks.list_deliveries(access.uow(read_only=True), status=status, limit=10_000)
-    page = paginate(found, key=lambda v: [v.delivery.id], cursor=cursor, limit=limit)
-    return {"data": [webhooks.delivery_json(v) for v in page.data], "next_cursor": page.next_cursor}
+    return page_view(
+        found,
+        key=lambda v: [v.delivery.id],
+        view=webhooks.delivery_json,
+        cursor=cursor,
+        limit=limit,
+    )
 
 
 @router.post(
