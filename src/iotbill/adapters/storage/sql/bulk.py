@@ -227,11 +227,9 @@ class PreparedBatch:
     count: int
     rows: list[list[Any]] | bytes
     replacing: tuple[dict[str, Any], ...] = ()
-    touched: frozenset[tuple[str, str, int]] = frozenset()
-    """The (customer, type, hour) of its events, whose roll-up rows an append recomputes
-    unless all its events are new (see ``rollups``)."""
     increments: tuple[tuple[str, str, int, str, int, int, int], ...] = ()
-    """What its events that name no other add to the roll-up, when all are new."""
+    """PostgreSQL: what its events that name no other add to the roll-up, when all are
+    new (SQLite sums the new rows themselves, in SQL: see ``rollups``)."""
 
 
 def prepare(
@@ -287,23 +285,49 @@ def rows(
     return [(tenant_id, *row) for row in EventRows.prepare(events, customers, received_at).tuples()]
 
 
-def append_rows(connection: Connection, tenant_id: int, batch: PreparedBatch) -> int:
-    """Store ``batch`` (ids unique within it) for the tenant; returns how many rows were new."""
+@dataclass(frozen=True, slots=True)
+class Appended:
+    """What :func:`append_rows` stored: how many rows were new, and where the new rows
+    that name no other event are, for the roll-up (``rollups.add_rows``): a relation
+    ``e`` and its conditions; an empty ``relation`` when they are all the batch's own."""
+
+    stored: int
+    relation: str = ""
+    where: str = "TRUE"
+
+
+NEW_ROWS = "new_usage_events"
+"""PostgreSQL: the temporary table that holds the new rows of a batch that repeated a
+stored id (those of the others are the batch's own), for the roll-up."""
+_NEW_ROWS_TABLE = (
+    f"CREATE TEMPORARY TABLE {NEW_ROWS} (customer_id text, event_type text, "
+    "occurred_at bigint, measures jsonb) ON COMMIT DROP"
+)
+
+
+def append_rows(connection: Connection, tenant_id: int, batch: PreparedBatch) -> Appended:
+    """Store ``batch`` (ids unique within it) for the tenant: the rows whose ids are not
+    stored yet."""
     if not batch.count:
-        return 0
+        return Appended(0)
     if not connection.in_transaction():
         connection.begin()  # the driver is used directly below: make sure it is in one
-    inserted = 0
-    if batch.replacing:
-        inserted += _insert_replacing(connection, tenant_id, batch.replacing)
     driver = connection.connection.dbapi_connection
     if isinstance(batch.rows, list):
-        return inserted + _insert_sqlite(driver, int(tenant_id), batch.rows)
+        # One writer at a time, rows numbered on from the last: those after it are new.
+        last = connection.exec_driver_sql("SELECT COALESCE(MAX(seq), 0) FROM usage_events")
+        since = int(last.scalar_one())
+        inserted = _insert_replacing(connection, tenant_id, batch.replacing)
+        inserted += _insert_sqlite(driver, int(tenant_id), batch.rows)
+        where = f"e.seq > {since} AND e.replaces IS NULL"
+        return Appended(inserted, "usage_events AS e", where)
+    inserted = _insert_replacing(connection, tenant_id, batch.replacing)
     if not batch.rows:
-        return inserted
+        return Appended(inserted)
     start = f"{tenant_id}\t".encode()
     text = start + batch.rows.replace(b"\n", b"\n" + start) + b"\n"
-    return inserted + _copy(driver, text, batch.count - len(batch.replacing))
+    copied, staged = _copy(driver, text, batch.count - len(batch.replacing))
+    return Appended(inserted + copied, f"{NEW_ROWS} AS e" if staged else "")
 
 
 def _insert_replacing(
@@ -360,11 +384,13 @@ def _sqlite_insert(tenant_id: int, rows: int) -> str:
     return f"INSERT OR IGNORE INTO usage_events ({', '.join(_SQLITE_COLUMNS)}) VALUES {values}"
 
 
-def _copy(driver: Any, text: bytes, count: int) -> int:
-    """COPY the rows ``text`` into ``usage_events``; returns how many were new.
+def _copy(driver: Any, text: bytes, count: int) -> tuple[int, bool]:
+    """COPY the rows ``text`` into ``usage_events``; returns how many were new, and
+    whether they went through the staging table.
 
     Straight in when no id is taken; else through a staging table, inserted in
-    the order of their ids and skipping those stored. Two ingests of the same
+    the order of their ids and skipping those stored; the new rows are then kept
+    in :data:`NEW_ROWS` too, for the roll-up. Two ingests of the same
     ids in different orders can wait on each other's rows (a deadlock, which
     PostgreSQL ends by failing one of them): the one that fails rolls back to
     its savepoint, and so releases what the other waits for, and stores its
@@ -381,18 +407,22 @@ def _copy(driver: Any, text: bytes, count: int) -> int:
             cursor.execute("ROLLBACK TO SAVEPOINT append_events")
         else:
             cursor.execute("RELEASE SAVEPOINT append_events")
-            return count
+            return count, False
         cursor.execute("DROP TABLE IF EXISTS pg_temp.staged_usage_events")
         cursor.execute(_STAGE)
+        cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{NEW_ROWS}")
+        cursor.execute(_NEW_ROWS_TABLE)
         with cursor.copy(f"COPY staged_usage_events ({_COLUMN_LIST}) FROM STDIN") as copy:
             copy.write(text)
         for attempt in range(_DEADLOCK_ATTEMPTS):
             cursor.execute("SAVEPOINT append_staged")
             try:
                 cursor.execute(
-                    f"INSERT INTO usage_events ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} "
-                    "FROM staged_usage_events ORDER BY event_id "
-                    "ON CONFLICT (tenant_id, event_id) DO NOTHING"
+                    f"WITH moved AS (INSERT INTO usage_events ({_COLUMN_LIST}) "
+                    f"SELECT {_COLUMN_LIST} FROM staged_usage_events ORDER BY event_id "
+                    "ON CONFLICT (tenant_id, event_id) DO NOTHING "
+                    "RETURNING customer_id, event_type, occurred_at, measures) "
+                    f"INSERT INTO {NEW_ROWS} SELECT * FROM moved"
                 )
             except psycopg.errors.DeadlockDetected:
                 cursor.execute("ROLLBACK TO SAVEPOINT append_staged")
@@ -404,7 +434,7 @@ def _copy(driver: Any, text: bytes, count: int) -> int:
             cursor.execute("RELEASE SAVEPOINT append_staged")
             break
         cursor.execute("DROP TABLE staged_usage_events")
-        return inserted
+        return inserted, True
 
 
 _DEADLOCK_ATTEMPTS = 10
