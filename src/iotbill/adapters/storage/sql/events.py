@@ -28,7 +28,13 @@ from iotbill.domain.metering import PropertyKind
 from iotbill.domain.metering.selection import select as select_usage
 from iotbill.domain.periods import Period, from_micros, to_micros
 from iotbill.domain.quantities import decimal_text, from_scaled
-from iotbill.services.ports import EventScope, EventWindow, GroupQuantity, PreparedEvents
+from iotbill.services.ports import (
+    Appended,
+    EventScope,
+    EventWindow,
+    GroupQuantity,
+    PreparedEvents,
+)
 
 _PROPERTIES = msgspec.json.Decoder(dict[str, Any], float_hook=Decimal)
 
@@ -44,7 +50,7 @@ class SqlEventStore:
         self, events: Sequence[UsageEvent], customers: Sequence[str], received_at: datetime
     ) -> int:
         # Prepared before the first statement: on SQLite that statement takes the write lock.
-        return self.append_prepared(self.prepare(events, customers, received_at))
+        return self.append_prepared(self.prepare(events, customers, received_at)).stored
 
     def prepare(
         self, events: Sequence[UsageEvent], customers: Sequence[str], received_at: datetime
@@ -57,7 +63,7 @@ class SqlEventStore:
         adding = rollups.increments([events[i] for i in plain], [customers[i] for i in plain])
         return replace(prepared, increments=adding)
 
-    def append_prepared(self, prepared: PreparedEvents) -> int:
+    def append_prepared(self, prepared: PreparedEvents) -> Appended:
         if not isinstance(prepared, bulk.PreparedBatch):
             raise TypeError("events prepared by another kind of store")
         connection = self._connection()
@@ -66,13 +72,14 @@ class SqlEventStore:
                 f"events prepared for {prepared.dialect}, not {connection.dialect.name}"
             )
         tenant_id = self._tenant_id()
-        appended = bulk.append_rows(connection, tenant_id, prepared)
-        if not appended.stored:
-            return 0
+        written = bulk.append_rows(connection, tenant_id, prepared)
+        appended = Appended(written.stored, written.skipped)
+        if not written.stored:
+            return appended
         # The new events that name no other add their sums; the hours of those that
         # name another are recomputed (which events count there is for the events to say).
-        if appended.relation:
-            rollups.add_rows(connection, tenant_id, appended.relation, appended.where)
+        if written.relation:
+            rollups.add_rows(connection, tenant_id, written.relation, written.where)
         else:  # all the batch's own: summed while it was prepared
             rollups.add(connection, tenant_id, prepared.increments)
         if prepared.replacing:
@@ -81,7 +88,7 @@ class SqlEventStore:
                 for row in prepared.replacing
             ]
             rollups.refresh(connection, tenant_id, named, naming=True)
-        return appended.stored
+        return appended
 
     def count(self) -> int:
         statement = select(func.count()).where(usage_events.c.tenant_id == self._tenant_id())
