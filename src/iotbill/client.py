@@ -49,6 +49,8 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "get_subscription": ("GET", "/v1/subscriptions/{subscription_id}"),
     "change_subscription": ("POST", "/v1/subscriptions/{subscription_id}/change"),
     "cancel_subscription": ("POST", "/v1/subscriptions/{subscription_id}/cancel"),
+    "pause_subscription": ("POST", "/v1/subscriptions/{subscription_id}/pause"),
+    "resume_subscription": ("POST", "/v1/subscriptions/{subscription_id}/resume"),
     "subscription_usage": ("GET", "/v1/subscriptions/{subscription_id}/usage"),
     "upcoming_invoice": ("GET", "/v1/subscriptions/{subscription_id}/upcoming"),
     "customer_usage": ("GET", "/v1/customers/{customer_id}/usage"),
@@ -66,6 +68,25 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "credit_note_html": ("GET", "/v1/credit-notes/{credit_note_id}.html"),
     "analytics_overview": ("GET", "/v1/analytics/overview"),
     "check_entitlement": ("GET", "/v1/entitlements/check"),
+    "create_coupon": ("POST", "/v1/coupons"),
+    "list_coupons": ("GET", "/v1/coupons"),
+    "redeem_coupon": ("POST", "/v1/coupons/{code}/redemptions"),
+    "grant_credit": ("POST", "/v1/credits"),
+    "list_credits": ("GET", "/v1/credits"),
+    "customer_balance": ("GET", "/v1/customers/{customer_id}/balance"),
+    "add_charge": ("POST", "/v1/charges"),
+    "list_charges": ("GET", "/v1/charges"),
+    "list_orders": ("GET", "/v1/orders"),
+    "get_order": ("GET", "/v1/orders/{order_id}"),
+    "ship_order": ("POST", "/v1/orders/{order_id}/ship"),
+    "deliver_order": ("POST", "/v1/orders/{order_id}/deliver"),
+    "cancel_order": ("POST", "/v1/orders/{order_id}/cancel"),
+    "open_work_order": ("POST", "/v1/work-orders"),
+    "list_work_orders": ("GET", "/v1/work-orders"),
+    "get_work_order": ("GET", "/v1/work-orders/{work_order_id}"),
+    "dispatch_work_order": ("POST", "/v1/work-orders/{work_order_id}/dispatch"),
+    "arrive_work_order": ("POST", "/v1/work-orders/{work_order_id}/arrive"),
+    "resolve_work_order": ("POST", "/v1/work-orders/{work_order_id}/resolve"),
     "create_key": ("POST", "/v1/keys"),
     "list_keys": ("GET", "/v1/keys"),
     "revoke_key": ("POST", "/v1/keys/{key_id}/revoke"),
@@ -194,6 +215,12 @@ class IotbillClient:
     def cancel_subscription(self, subscription_id: str, **fields: Any) -> dict[str, Any]:
         return self._call("cancel_subscription", json=fields, subscription_id=subscription_id)
 
+    def pause_subscription(self, subscription_id: str, **fields: Any) -> dict[str, Any]:
+        return self._call("pause_subscription", json=fields, subscription_id=subscription_id)
+
+    def resume_subscription(self, subscription_id: str, **fields: Any) -> dict[str, Any]:
+        return self._call("resume_subscription", json=fields, subscription_id=subscription_id)
+
     def subscription_usage(self, subscription_id: str, **query: Any) -> dict[str, Any]:
         """Usage so far in the open period (``by="day"`` buckets it)."""
         return self._call("subscription_usage", params=query, subscription_id=subscription_id)
@@ -251,8 +278,71 @@ class IotbillClient:
             "check_entitlement", params={"customer": customer, "feature": feature, **query}
         )
 
-    def create_key(self, *, name: str, scopes: list[str]) -> dict[str, Any]:
-        return self._call("create_key", json={"name": name, "scopes": scopes})
+    def create_coupon(self, **fields: Any) -> dict[str, Any]:
+        return self._call("create_coupon", json=fields)
+
+    def list_coupons(self, **query: Any) -> dict[str, Any]:
+        return self._call("list_coupons", params=query)
+
+    def redeem_coupon(self, code: str, **fields: Any) -> dict[str, Any]:
+        return self._call("redeem_coupon", json=fields, code=code)
+
+    def grant_credit(self, **fields: Any) -> dict[str, Any]:
+        return self._call("grant_credit", json=fields)
+
+    def list_credits(self, **query: Any) -> dict[str, Any]:
+        return self._call("list_credits", params=query)
+
+    def customer_balance(self, customer_id: str) -> dict[str, Any]:
+        return self._call("customer_balance", customer_id=customer_id)
+
+    def add_charge(self, **fields: Any) -> dict[str, Any]:
+        return self._call("add_charge", json=fields)
+
+    def list_charges(self, **query: Any) -> dict[str, Any]:
+        return self._call("list_charges", params=query)
+
+    def list_orders(self, **query: Any) -> dict[str, Any]:
+        return self._call("list_orders", params=query)
+
+    def get_order(self, order_id: str) -> dict[str, Any]:
+        return self._call("get_order", order_id=order_id)
+
+    def ship_order(self, order_id: str, **fields: Any) -> dict[str, Any]:
+        return self._call("ship_order", json=fields, order_id=order_id)
+
+    def deliver_order(self, order_id: str, **fields: Any) -> dict[str, Any]:
+        return self._call("deliver_order", json=fields, order_id=order_id)
+
+    def cancel_order(self, order_id: str, **fields: Any) -> dict[str, Any]:
+        return self._call("cancel_order", json=fields, order_id=order_id)
+
+    def open_work_order(self, **fields: Any) -> dict[str, Any]:
+        return self._call("open_work_order", json=fields)
+
+    def list_work_orders(self, **query: Any) -> dict[str, Any]:
+        return self._call("list_work_orders", params=query)
+
+    def get_work_order(self, work_order_id: str) -> dict[str, Any]:
+        return self._call("get_work_order", work_order_id=work_order_id)
+
+    def dispatch_work_order(self, work_order_id: str, **fields: Any) -> dict[str, Any]:
+        return self._call("dispatch_work_order", json=fields, work_order_id=work_order_id)
+
+    def arrive_work_order(self, work_order_id: str, **fields: Any) -> dict[str, Any]:
+        return self._call("arrive_work_order", json=fields, work_order_id=work_order_id)
+
+    def resolve_work_order(self, work_order_id: str, **fields: Any) -> dict[str, Any]:
+        return self._call("resolve_work_order", json=fields, work_order_id=work_order_id)
+
+    def create_key(
+        self, *, name: str, scopes: list[str], party: str | None = None
+    ) -> dict[str, Any]:
+        """A new key; with ``party``, one acting for that customer alone."""
+        body: dict[str, Any] = {"name": name, "scopes": scopes}
+        if party is not None:
+            body["party"] = party
+        return self._call("create_key", json=body)
 
     def list_keys(self, **query: Any) -> dict[str, Any]:
         return self._call("list_keys", params=query)

@@ -14,6 +14,7 @@ import pytest
 from iotbill.services.billing import bill_run
 from tests.api.conftest import Served, Store
 from tests.api.test_http_e2e import AT, MONTH, NEXT_MONTH, event, set_up
+from tests.api.test_side_flows_api import printer_customer
 
 SCOPES = ("events:write", "billing:read", "billing:write", "admin")
 WITHOUT = {
@@ -55,6 +56,10 @@ class TenantA:
         invoice = client.list_invoices()["data"][0]
         note = client.create_credit_note(invoice=invoice["id"], reason="goodwill", amount="1.00")
         keys = client.list_keys()["data"]
+        client.create_coupon(code="water", percent="5")
+        client.grant_credit(customer="acme", amount="5.00")
+        order = printer_customer(client, store.uow_factory, tenant)
+        work_order = client.open_work_order(device="pr1", summary="Paper jam")
         self.ids = {
             "customer_id": "acme",
             "device_id": "p1",
@@ -66,6 +71,8 @@ class TenantA:
             "key_id": keys[0]["id"],
             "endpoint_id": hook["id"],
             "delivery_id": client.list_webhook_deliveries()["data"][0]["id"],
+            "order_id": order["id"],
+            "work_order_id": work_order["id"],
         }
         self.invoice_number = invoice["number"]
         self.events = store.count_events(tenant)
@@ -76,6 +83,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "/v1/subscriptions/{subscription_id}/change": {"plan": "water", "timing": "immediate"},
     "/v1/subscriptions/{subscription_id}/cancel": {"timing": "immediate"},
     "/v1/invoices/{invoice_id}/pay": {},
+    "/v1/coupons/{code}/redemptions": {"subscription": "sub-000001"},
 }
 QUERIES: dict[str, dict[str, str]] = {
     "/v1/customers/{customer_id}/usage": {
@@ -104,7 +112,7 @@ def test_another_tenants_key_gets_404_for_every_object_of_a(
         timeout=60,
     )
     by_id = [(m, p) for m, p in operations(served) if "{" in p]
-    assert len(by_id) == 24  # every route that names an object in its path
+    assert len(by_id) == 36  # every route that names an object in its path
     for method, path in by_id:
         url = fill(path, world.ids)
         answer = b_http.request(method, url, json=BODIES.get(path), params=QUERIES.get(path))
@@ -137,6 +145,11 @@ def test_another_tenants_key_gets_404_for_every_object_of_a(
         "/v1/subscriptions",
         "/v1/invoices",
         "/v1/credit-notes",
+        "/v1/coupons",
+        "/v1/credits",
+        "/v1/charges",
+        "/v1/orders",
+        "/v1/work-orders",
     ]:
         assert b_http.get(path).json()["data"] == [], path
         assert a_http.get(path).json()["data"] != [], path
@@ -193,6 +206,8 @@ _ANY_IDS = {
     "key_id": "k",
     "endpoint_id": "w",
     "delivery_id": "v",
+    "order_id": "o",
+    "work_order_id": "w",
 }
 
 

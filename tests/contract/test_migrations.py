@@ -143,3 +143,67 @@ def test_events_stored_before_the_roll_up_are_rolled_up_by_the_upgrade(engine: E
         energy = Meter("energy", "reading", "sum", "kwh")
         assert uow.events.running_total(readings, span, EventScope("c1")) == 1
         assert uow.events.running_total(energy, span, EventScope("c1")) == Decimal("1.25")
+
+
+def test_what_settled_invoices_stored_before_is_kept_in_minor_units(engine: Engine) -> None:
+    upgrade(engine, "0028")
+    insert = (
+        "INSERT INTO invoices (tenant_id, id, status, kind, customer_id, currency, period_start,"
+        " period_end, tax_rate, subtotal_minor, tax_minor, total_minor, credits, payments,"
+        " balance_applied, issued_at, grace_until)"
+        " SELECT id, '{}', 'finalized', 'close', 'c1', '{}', 0, 1, '0', 0, 0, 0, '{}', '{}', '{}',"
+        " 0, 0 FROM tenants"
+    )
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO customers (tenant_id, id, name, currency, timezone, billing_address,"
+            " tax_rate) SELECT id, 'c1', 'C', 'USD', 'UTC', 'x', '0' FROM tenants"
+        )
+        for row in (
+            ("i-usd", "USD", "10.00", "5.5", "0"),  # text as an API payment wrote it
+            ("i-jpy", "JPY", "0", "1200", "300"),
+            ("i-kwd", "KWD", "1.235", "0.000", "0.1"),
+            ("i-none", "EUR", "0", "0", "0"),
+        ):
+            connection.exec_driver_sql(insert.format(*row))
+
+    upgrade(engine)
+
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql(
+            "SELECT id, credits_minor, payments_minor, balance_applied_minor FROM invoices"
+            " ORDER BY id"
+        ).all()
+    assert [tuple(row) for row in rows] == [
+        ("i-jpy", 0, 1200, 300),
+        ("i-kwd", 1235, 0, 100),
+        ("i-none", 0, 0, 0),
+        ("i-usd", 1000, 550, 0),
+    ]
+
+
+def test_an_invoice_settled_finer_than_its_currency_stops_the_upgrade(engine: Engine) -> None:
+    upgrade(engine, "0028")
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO customers (tenant_id, id, name, currency, timezone, billing_address,"
+            " tax_rate) SELECT id, 'c1', 'C', 'USD', 'UTC', 'x', '0' FROM tenants"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO invoices (tenant_id, id, status, kind, customer_id, currency,"
+            " period_start, period_end, tax_rate, subtotal_minor, tax_minor, total_minor,"
+            " credits, payments, balance_applied, issued_at, grace_until)"
+            " SELECT id, 'i-odd', 'finalized', 'close', 'c1', 'USD', 0, 1, '0', 0, 0, 0, '0',"
+            " '1.005', '0', 0, 0 FROM tenants"
+        )
+
+    with pytest.raises(ValueError, match=r"invoice .i-odd. payments is 1\.005 USD"):
+        upgrade(engine)
+
+    assert not schema_is_current(engine)
+    with engine.begin() as connection:  # nothing was written half-way: it upgrades once fixed
+        connection.exec_driver_sql("UPDATE invoices SET payments = '1.00'")
+    upgrade(engine)
+    with engine.connect() as connection:
+        found = connection.exec_driver_sql("SELECT payments_minor FROM invoices").scalar_one()
+    assert found == 100

@@ -10,12 +10,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from sqlalchemy import event
 
 from iotbill.adapters.event_files import read_event_table
 from iotbill.adapters.plan_files import parse_plan_text
-from iotbill.domain.analytics import InvoiceFigures
 from iotbill.domain.customers import Customer
 from iotbill.domain.errors import Conflict, NotFound
 from iotbill.domain.invoices import (
@@ -384,33 +384,6 @@ def test_payments_and_notices_are_kept_per_invoice(store: UnitOfWorkFactory, ten
         uow.invoices.add_notices([Notice("inv-p", "overdue", date(2026, 2, 1), JANUARY.end)])
 
 
-def test_invoice_figures_are_the_invoices_sums_without_their_lines(
-    store: UnitOfWorkFactory, tenant: str
-) -> None:
-    draft = _draft(store, tenant, "inv-f1")
-    finalized = _draft(store, tenant, "inv-f2").finalize(number="INV-2026-000001", at=JANUARY.end)
-    part_paid = (
-        _draft(store, tenant, "inv-f3")
-        .finalize(number="INV-2026-000002", at=JANUARY.end)
-        .pay(at=JANUARY.end, amount=Decimal("1.00"))
-    )
-    void = _draft(store, tenant, "inv-f4").void(at=JANUARY.end)
-    with store(tenant) as uow:
-        uow.invoices.add_many([draft, finalized, part_paid, void])
-        uow.commit()
-    with store(tenant) as uow:
-        stored = uow.invoices.list()
-        figures = sorted(uow.invoices.figures(), key=lambda shown: shown.id)
-    assert figures == sorted(
-        (InvoiceFigures.of(invoice) for invoice in stored), key=lambda shown: shown.id
-    )
-    assert [shown.amount_due for shown in figures] == [
-        invoice.amount_due for invoice in (draft, finalized, part_paid, void)
-    ]
-    assert figures[2].amount_due == part_paid.total - Decimal("1.00")
-    assert figures[3].amount_due == 0  # void
-
-
 def test_a_tenant_added_by_work_rolled_back_stays_unknown(store: UnitOfWorkFactory) -> None:
     code = f"t-{uuid.uuid4().hex[:10]}"
     with store(code) as uow:
@@ -439,3 +412,63 @@ def test_a_tenant_is_looked_up_once_its_id_is_known(store: UnitOfWorkFactory, te
     finally:
         event.remove(engine, "before_cursor_execute", seen)
     assert statements and not any("FROM tenants" in statement for statement in statements)
+
+
+def test_a_plan_version_is_read_once_it_is_known(store: UnitOfWorkFactory, tenant: str) -> None:
+    plan = parse_plan_text(PLAN_TEXT, "plan.yaml")
+    with store(tenant) as uow:
+        added = uow.plans.add_version(plan, PLAN_TEXT, JAN_1)
+        uow.commit()
+    engine = getattr(store(tenant), "engine", None)
+    if engine is None:
+        pytest.skip("the memory store looks nothing up")
+    statements: list[str] = []
+
+    def seen(connection: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        with store(tenant, read_only=True) as uow:
+            stored = uow.plans.get(plan.code, added.version)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert (stored.plan, stored.version, stored.document) == (plan, 1, PLAN_TEXT)
+    assert not any("FROM plans" in statement for statement in statements)
+    with store(tenant, read_only=True) as uow:  # not a version by number: read
+        assert uow.plans.get(plan.code).version == 1
+        with pytest.raises(NotFound, match="has no version 2"):
+            uow.plans.get(plan.code, 2)
+
+
+def test_a_plan_version_added_by_work_rolled_back_is_not_remembered(
+    store: UnitOfWorkFactory, tenant: str
+) -> None:
+    plan = parse_plan_text(PLAN_TEXT, "plan.yaml")
+    edited_text = PLAN_TEXT.replace('"0.50"', '"0.55"')
+    edited = parse_plan_text(edited_text, "plan.yaml")
+    with store(tenant) as uow:
+        uow.plans.add_version(plan, PLAN_TEXT, JAN_1)
+        assert uow.plans.get(plan.code, 1).plan == plan
+        uow.rollback()
+    with store(tenant) as uow:
+        assert uow.plans.add_version(edited, edited_text, JAN_1).version == 1
+        uow.commit()
+    with store(tenant, read_only=True) as uow:
+        assert uow.plans.get(plan.code, 1).plan == edited
+
+
+def test_a_read_only_unit_of_work_on_postgresql_holds_no_transaction_open(
+    store: UnitOfWorkFactory, tenant: str
+) -> None:
+    engine = getattr(store(tenant), "engine", None)
+    if engine is None or engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL runs a read-only unit of work's statements in autocommit")
+    with store(tenant, read_only=True) as uow:
+        assert [customer.id for customer in uow.customers.list()] == ["c1", "c2"]
+        driver = uow._connection().connection.dbapi_connection  # type: ignore[attr-defined]
+        assert driver.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    with store(tenant) as uow:  # a unit of work that may write is one transaction
+        uow.customers.list()
+        driver = uow._connection().connection.dbapi_connection  # type: ignore[attr-defined]
+        assert driver.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS

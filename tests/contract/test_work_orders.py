@@ -75,3 +75,26 @@ def test_a_taken_id_an_unknown_customer_or_work_order_is_refused(
         uow.work_orders.get("c1/work-order/5")
     with store(tenant) as uow:
         assert [found.id for found in uow.work_orders.list()] == ["c1/work-order/1"]
+
+
+def test_an_sla_credit_is_stored_exactly_and_a_batch_reads_its_customers_orders(
+    store: UnitOfWorkFactory, tenant: str
+) -> None:
+    first, second, other = opened(1, "c1", 9), opened(2, "c1", 2), opened(1, "c2", 5)
+    with store(tenant) as uow:
+        for found in (first, second, other):
+            uow.work_orders.add(found)
+        uow.commit()
+    credited = first.credited("sub-1/close/2026-02-01T00:00:00+00:00", Decimal("12.5"))
+    with store(tenant) as uow:
+        uow.work_orders.save(credited)
+        uow.commit()
+    with store(tenant) as uow:
+        assert uow.work_orders.for_customers(["c1"]) == [second, credited]
+        assert uow.work_orders.for_customers(["c2", "c1", "c9"]) == [second, other, credited]
+        assert uow.work_orders.for_customers([]) == []
+        stored = uow.work_orders.get(first.id)
+    assert (str(stored.sla_percent), stored.sla_invoice_id) == (
+        "12.5",
+        "sub-1/close/2026-02-01T00:00:00+00:00",
+    )

@@ -63,7 +63,10 @@ def test_a_model_demo_bills_its_periods_and_its_story_steps_once(
 def test_an_unknown_model_is_refused_naming_the_models_there_are(tmp_path: Path) -> None:
     code, _, err = demo("--model", "nope", "--database", str(tmp_path / "x.db"))
     known = ", ".join(sorted(models.MODELS)) or "none yet"
-    assert (code, err) == (2, f"error: --model: unknown model 'nope' (one of: {known})\n")
+    assert (code, err) == (
+        2,
+        f"error: --model: unknown model 'nope' (one of: {known}; or all)\n",
+    )
     assert not (tmp_path / "x.db").exists()
 
 

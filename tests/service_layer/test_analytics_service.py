@@ -8,7 +8,7 @@ from decimal import Decimal
 from iotbill.adapters.plan_files import parse_plan_text
 from iotbill.adapters.storage.memory import MemoryStore
 from iotbill.demo.scenario import BILLED_AT, run_demo
-from iotbill.domain.analytics import Amount, monthly_recurring_revenue
+from iotbill.domain.analytics import Amount, monthly_recurring_revenue, plans_in_service
 from iotbill.domain.customers import Customer
 from iotbill.domain.subscriptions import subscribe
 from iotbill.services.analytics import overview
@@ -90,7 +90,7 @@ def test_mrr_brings_every_interval_to_a_month_and_rounds_once() -> None:
     )  # fmt: skip
     # 31.00 + 120.00 / 12 + 1.00 x 52 / 12 + 0.01 / 3 = 31 + 10 + 4.3333... + 0.00333...
     # = 45.33666..., rounded once: 45.34. The subscription still in its trial pays nothing.
-    assert monthly_recurring_revenue(
-        [*subscriptions, trial], plans, datetime(2026, 2, 1, tzinfo=UTC)
-    ) == [Amount("MRR", "USD", Decimal("45.34"))]
-    assert monthly_recurring_revenue(subscriptions, plans, start - timedelta(seconds=1)) == []
+    in_service = plans_in_service([*subscriptions, trial], datetime(2026, 2, 1, tzinfo=UTC))
+    assert in_service == [("p0", 1), ("p1", 1), ("p2", 1), ("p3", 1)]
+    assert monthly_recurring_revenue(in_service, plans) == [Amount("MRR", "USD", Decimal("45.34"))]
+    assert plans_in_service(subscriptions, start - timedelta(seconds=1)) == []

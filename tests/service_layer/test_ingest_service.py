@@ -211,3 +211,37 @@ def test_an_id_stored_before_with_other_content_is_a_conflict_and_the_first_stan
         assert report.conflicts[0].reason.startswith("id: 'b' is the id of an event stored before")
     with store(tenant) as uow:
         assert uow.events.find(["b"])["b"].properties == {"m3": 2}
+
+
+def test_the_report_names_the_line_of_every_duplicate_as_the_store_found_it(
+    store: UnitOfWorkFactory, tenant: str
+) -> None:
+    ingest(store, tenant, _numbered(_flow("a", 1), _flow("b", 2)), clock=CLOCK)
+    for atomic in (False, True):
+        # Line 1 is stored before, the same; line 2 is stored before, other; line 3 is new;
+        # line 4 repeats line 3; line 5 repeats line 1; line 6 is new.
+        again = _numbered(
+            _flow("a", 1),
+            _flow("b", 7),
+            _flow("c", 3, hours=1),
+            _flow("c", 3, hours=1),
+            _flow("a", 1),
+            _flow("d", 4, hours=2),
+        )
+        report = ingest(store, tenant, again, clock=CLOCK, atomic=atomic, batch_size=2)
+        new = 2 if not atomic else 0  # c and d, stored the first time round
+        assert (report.accepted, report.duplicates) == (new, 6 - new - 1)
+        assert [conflict.line for conflict in report.conflicts] == [2]
+        assert report.duplicate_lines == ((1, 4, 5) if not atomic else (1, 3, 4, 5, 6))
+    assert _stored_ids(store, tenant) == ["a", "b", "c", "d"]
+
+
+def test_a_batch_partly_stored_before_is_written_again_knowing_which(
+    store: UnitOfWorkFactory, tenant: str
+) -> None:
+    ingest(store, tenant, _numbered(_flow("b", 2)), clock=CLOCK)
+    events = _numbered(_flow("a", 1), _flow("b", 2), _flow("c", 3, hours=1))
+    report = ingest(store, tenant, events, clock=CLOCK, batch_size=1000)
+    assert (report.accepted, report.duplicates, report.duplicate_lines) == (2, 1, (2,))
+    assert report.conflicts == ()
+    assert _stored_ids(store, tenant) == ["a", "b", "c"]

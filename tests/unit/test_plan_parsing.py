@@ -110,9 +110,9 @@ charges:
         parse_plan_text(text, "plan.yaml")
     assert problems_of(caught.value) == [
         "plan.yaml: colour: unknown field (expected one of: at_term_end, buy_out, charges, code, "
-        "consumables, currency, description, early_termination_fee, features, fixed_fees, "
-        "interval, maximum, meters, minimum_commitment, model, name, one_off_charges, service, "
-        "term, thresholds)",
+        "consumables, currency, data_products, description, early_termination_fee, features, "
+        "fixed_fees, interval, maximum, meters, minimum_commitment, model, name, "
+        "one_off_charges, service, sharing, term, thresholds)",
         "plan.yaml: interval: must be one of day, week, month, quarter, year, not 'fortnight'",
         "plan.yaml: fixed_fees[1].amount: 31.005 has more decimals than USD allows (2)",
         "plan.yaml: fixed_fees[1].timing: must be one of advance, arrears, not 'later'",

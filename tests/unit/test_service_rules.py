@@ -12,6 +12,7 @@ from iotbill.domain.catalog import AlertRule, Part, ServiceTerms
 from iotbill.domain.errors import InvalidInput
 from iotbill.domain.models.alert_rules import first_incident
 from iotbill.domain.models.depletion import Reading
+from iotbill.domain.models.sla import CreditTier, SlaTerms
 from iotbill.domain.models.work_orders import billed_hours
 from tests.unit.conftest import plan, problems_of
 
@@ -49,6 +50,13 @@ def test_the_template_loads_into_exact_values() -> None:
                 "Vibration above 7 mm/s for 10 minutes",
             ),
         ),
+        SlaTerms(
+            timedelta(hours=4),
+            (
+                CreditTier(timedelta(hours=4), Decimal(10)),
+                CreditTier(timedelta(hours=8), Decimal(25)),
+            ),
+        ),
     )
 
 
@@ -70,7 +78,7 @@ service:
         plan(text)
     assert problems_of(error.value) == [
         "plan.yaml: service.overtime: unknown field (expected one of: alerts,"
-        " labour_increment_minutes, labour_rate, parts)",
+        " labour_increment_minutes, labour_rate, parts, sla)",
         "plan.yaml: service.labour_rate: 90.005 has more decimals than USD allows (2)",
         "plan.yaml: service.labour_increment_minutes: must be at most 1440, not 2000",
         "plan.yaml: service.parts[1].price: must be greater than 0, not 0",

@@ -10,7 +10,9 @@ gives the same month:
 * irrigation pumps report the water moved each day, little in winter, much in summer;
 * insured cars report each trip's miles, and each harsh braking, by driver;
 * pumps sold outright report a fault now and then (an alert sent by SMS);
-* printers report their ink level every six hours (:class:`InkLevels`).
+* printers report their ink level every six hours (:class:`InkLevels`);
+* home batteries report each sale of spare capacity, to the grid operator or on the
+  spot market (:func:`capacity_sales`).
 """
 
 from __future__ import annotations
@@ -179,3 +181,56 @@ class InkLevels:
             level = 100.0 if level <= 0 else max(0.0, level - used)
             at += 6 * HOUR
         self._carried[device] = (end, level, pace)
+
+
+GRID_TARIFF = {17: "0.2450", 18: "0.2450", 19: "0.3120", 20: "0.3120", 21: "0.2780"}
+"""What the grid operator pays for a kWh of a battery's capacity, by local hour (EUR)."""
+
+
+def capacity_sales(
+    device: str, start: datetime, end: datetime, local: ZoneInfo, rng: np.random.Generator
+) -> Iterator[UsageEvent]:
+    """``capacity.sold`` events of a shared battery (asset-sharing model): in the evening
+    peak (17:00 to 21:59 local) it sells now and then a few kWh, mostly to the grid
+    operator at its tariff of the hour (:data:`GRID_TARIFF`), else on the spot market at
+    one of a few lower prices."""
+    for at in _hours(start, end):
+        hour = at.astimezone(local).hour
+        if 17 <= hour <= 21 and rng.random() < 0.35:
+            to_grid = rng.random() < 0.7
+            price = GRID_TARIFF[hour] if to_grid else str(rng.choice(["0.1100", "0.1450"]))
+            yield _event(
+                rng,
+                "capacity.sold",
+                device,
+                at + timedelta(minutes=int(rng.integers(0, 60))),
+                kwh=Decimal(f"{rng.uniform(1.5, 9.0):.3f}"),
+                price=Decimal(price),
+                buyer="grid" if to_grid else "spot",
+            )
+
+
+def building_energy(region: str, building_type: str) -> Generator:
+    """Hourly ``energy.reading`` events of a building in ``region`` of ``building_type``:
+    the kWh used, with a daytime peak (offices and shops by day, homes in the evening)."""
+    peak_hour = 19 if building_type == "home" else 13
+
+    def readings(
+        device: str, start: datetime, end: datetime, local: ZoneInfo, rng: np.random.Generator
+    ) -> Iterator[UsageEvent]:
+        base = rng.uniform(2.0, 6.0)
+        for at in _hours(start, end):
+            hour = at.astimezone(local).hour
+            demand = 0.4 + np.exp(-(((hour - peak_hour) / 4.0) ** 2))
+            kwh = max(0.0, rng.normal(base * demand, base / 10))
+            yield _event(
+                rng,
+                "energy.reading",
+                device,
+                at,
+                kwh=Decimal(f"{kwh:.3f}"),
+                region=region,
+                building_type=building_type,
+            )
+
+    return readings

@@ -1,7 +1,13 @@
 """Revenue and recurring revenue: the figures a finance or product person reads first.
 
 Pure functions over invoices, credit notes, subscriptions and plans; the
-service (:mod:`iotbill.services.analytics`) loads them. The rules:
+service (:mod:`iotbill.services.analytics`) loads them. Revenue and standing
+are summed by the store (:meth:`InvoiceRepository.revenue_sums` and
+:meth:`~InvoiceRepository.standing`, in SQL on a database), which
+:func:`revenue_sums` and :func:`invoice_standing` specify: the two revenue
+figures read those sums, grouped by currency, period start, zone and plan
+version, never one row per invoice; the store lists the plan version of each
+subscription in service for the MRR (:func:`plans_in_service`). The rules:
 
 * **Revenue** is what was invoiced before tax, net of credit notes: the
   subtotal of every finalized or paid invoice, less the subtotals of the credit
@@ -113,55 +119,89 @@ def net_revenue(invoice: InvoiceFigures, notes: Iterable[CreditNote]) -> Decimal
     return invoice.subtotal - sum((note.totals.subtotal for note in notes), Decimal(0))
 
 
-def revenue_by_month(
-    invoices: Iterable[InvoiceFigures],
-    notes: Mapping[str, list[CreditNote]],
-    zones: Mapping[str, ZoneInfo],
-) -> list[Amount]:
-    """Net revenue per month (``2026-01``) and currency, by month then currency."""
-    sums: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    for invoice in invoices:
-        if invoice.status in ("finalized", "paid"):
-            local = invoice.period_start.astimezone(zones[invoice.customer_id])
-            key = (f"{local.year:04d}-{local.month:02d}", invoice.currency.code)
-            sums[key] += net_revenue(invoice, notes.get(invoice.id, []))
-    return [Amount(month, code, sums[month, code]) for month, code in sorted(sums)]
+@dataclass(frozen=True, slots=True)
+class RevenueSum:
+    """Net revenue of the finalized and paid invoices that share a currency, a period
+    start, their customer's zone and the plan version their subscription had at the
+    period's start (``None``: no subscription): what a store sums, and the two revenue
+    figures below read."""
+
+    currency: str
+    period_start: datetime
+    timezone: str
+    plan: PlanKey | None
+    amount: Decimal
 
 
-def revenue_by_model(
+def revenue_sums(
     invoices: Iterable[InvoiceFigures],
     notes: Mapping[str, list[CreditNote]],
+    timezones: Mapping[str, str],
     subscriptions: Mapping[str, Subscription],
-    plans: Mapping[PlanKey, Plan],
-) -> list[Amount]:
-    """Net revenue per business model and currency, by model then currency."""
-    sums: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+) -> list[RevenueSum]:
+    """The revenue sums of ``invoices`` (``notes`` by invoice id, ``timezones`` by customer
+    id): the reference that a store's SQL must equal. In no particular order."""
+    sums: dict[tuple[str, datetime, str, PlanKey | None], Decimal] = defaultdict(Decimal)
     for invoice in invoices:
         if invoice.status not in ("finalized", "paid"):
             continue
-        model = UNTAGGED
+        plan: PlanKey | None = None
         subscription = subscriptions.get(invoice.subscription_id or "")
         if subscription is not None:
             phase = subscription.phase_at(invoice.period_start) or subscription.phases[0]
-            model = plans[phase.plan_key].model or UNTAGGED
-        sums[model, invoice.currency.code] += net_revenue(invoice, notes.get(invoice.id, []))
-    return [Amount(model, code, sums[model, code]) for model, code in sorted(sums)]
+            plan = phase.plan_key
+        key = (
+            invoice.currency.code,
+            invoice.period_start,
+            timezones[invoice.customer_id],
+            plan,
+        )
+        sums[key] += net_revenue(invoice, notes.get(invoice.id, []))
+    return [RevenueSum(*key, amount) for key, amount in sums.items()]
 
 
-def monthly_recurring_revenue(
-    subscriptions: Iterable[Subscription], plans: Mapping[PlanKey, Plan], at: datetime
-) -> list[Amount]:
-    """MRR at ``at`` per currency (label ``MRR``), each rounded once."""
-    sums: dict[str, Decimal] = defaultdict(Decimal)
+def revenue_by_month(sums: Iterable[RevenueSum]) -> list[Amount]:
+    """Net revenue per month (``2026-01``) and currency, by month then currency."""
+    by_month: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for revenue in sums:
+        local = revenue.period_start.astimezone(ZoneInfo(revenue.timezone))
+        by_month[f"{local.year:04d}-{local.month:02d}", revenue.currency] += revenue.amount
+    return [Amount(month, code, by_month[month, code]) for month, code in sorted(by_month)]
+
+
+def revenue_by_model(sums: Iterable[RevenueSum], plans: Mapping[PlanKey, Plan]) -> list[Amount]:
+    """Net revenue per business model and currency, by model then currency."""
+    by_model: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for revenue in sums:
+        model = UNTAGGED if revenue.plan is None else plans[revenue.plan].model or UNTAGGED
+        by_model[model, revenue.currency] += revenue.amount
+    return [Amount(model, code, by_model[model, code]) for model, code in sorted(by_model)]
+
+
+def plans_in_service(subscriptions: Iterable[Subscription], at: datetime) -> list[PlanKey]:
+    """The plan version in force at ``at`` of each subscription in service then (started,
+    past its trial, not ended), in the order given: what the MRR sums, and what a store
+    lists (:meth:`SubscriptionRepository.plans_in_service`) without building subscriptions."""
+    found = []
     for subscription in subscriptions:
         if subscription.billable_from > at or (
             subscription.end is not None and subscription.end <= at
         ):
             continue
         phase = subscription.phase_at(at)
-        if phase is None:
-            continue
-        plan = plans[phase.plan_key]
+        if phase is not None:
+            found.append(phase.plan_key)
+    return found
+
+
+def monthly_recurring_revenue(
+    in_service: Iterable[PlanKey], plans: Mapping[PlanKey, Plan]
+) -> list[Amount]:
+    """MRR per currency (label ``MRR``) of the subscriptions in service on the plan
+    versions ``in_service`` (one key per subscription), each currency's sum rounded once."""
+    sums: dict[str, Decimal] = defaultdict(Decimal)
+    for key in in_service:
+        plan = plans[key]
         monthly = sum((fee.amount for fee in plan.fixed_fees), Decimal(0))
         sums[plan.currency.code] += monthly * MONTHS_PER_INTERVAL[plan.interval]
     return [Amount("MRR", code, round_money(sums[code], currency(code))) for code in sorted(sums)]

@@ -82,6 +82,11 @@ def parse_scopes(values: Iterable[str], location: str = "scopes") -> frozenset[S
     return frozenset(found)
 
 
+PARTY_SCOPES: frozenset[Scope] = frozenset({"billing:read", "billing:write"})
+"""The scopes a key restricted to one party may hold: it reads and acts on that party's
+billing only, never sends events for devices or manages the tenant."""
+
+
 @dataclass(frozen=True, slots=True)
 class ApiKey:
     """A tenant's API key as stored: never its secret, only the secret's digest."""
@@ -93,6 +98,9 @@ class ApiKey:
     secret_digest: str
     created_at: datetime
     revoked_at: datetime | None = None
+    party: str | None = None
+    """The one customer of the tenant this key acts for (a data buyer, a grid operator),
+    or ``None`` for a key of the tenant itself."""
 
     @classmethod
     def create(
@@ -104,6 +112,7 @@ class ApiKey:
         scopes: frozenset[Scope],
         secret_digest: str,
         created_at: datetime,
+        party: str | None = None,
     ) -> ApiKey:
         problems = ProblemCollector()
         if not re.fullmatch(rf"[a-z0-9]{{{KEY_ID_LENGTH}}}", id):
@@ -112,8 +121,14 @@ class ApiKey:
             problems.add("name", f"must be 1 to {MAX_NAME_LENGTH} characters")
         if not scopes:
             problems.add("scopes", "give at least one scope")
+        if party is not None and scopes - PARTY_SCOPES:
+            problems.add(
+                "scopes",
+                f"a key restricted to a party may only hold {' and '.join(sorted(PARTY_SCOPES))},"
+                f" not {', '.join(sorted(scopes - PARTY_SCOPES))}",
+            )
         problems.raise_if_any()
-        return cls(id, tenant, name, scopes, secret_digest, created_at)
+        return cls(id, tenant, name, scopes, secret_digest, created_at, party=party)
 
     @property
     def active(self) -> bool:

@@ -16,7 +16,10 @@ from zoneinfo import ZoneInfo
 from iotbill.domain.entitlements import Feature
 from iotbill.domain.metering import AGGREGATIONS, Aggregation, Window
 from iotbill.domain.metering.window_cap import CappedQuantity, WindowCap, capped_quantity
+from iotbill.domain.models.asset_sharing import SharingTerms
+from iotbill.domain.models.data_products import DataProduct
 from iotbill.domain.models.risk_factor import RiskFactor
+from iotbill.domain.models.sla import SlaTerms
 from iotbill.domain.money import Currency
 from iotbill.domain.pricing import PriceModel
 
@@ -224,13 +227,14 @@ class AlertRule:
 class ServiceTerms:
     """What a work order bills (service model): time on site at ``labour_rate`` an hour,
     counted in started ``labour_increment`` blocks, and the ``parts`` fitted at their
-    prices; and the ``alerts`` that open work orders. See
-    :mod:`iotbill.domain.models.work_orders`."""
+    prices; the ``alerts`` that open work orders; the ``sla`` whose breaches are credited
+    (:mod:`iotbill.domain.models.sla`). See :mod:`iotbill.domain.models.work_orders`."""
 
     labour_rate: Decimal
     labour_increment: timedelta
     parts: tuple[Part, ...] = ()
     alerts: tuple[AlertRule, ...] = ()
+    sla: SlaTerms | None = None
 
     def part(self, code: str) -> Part | None:
         return next((part for part in self.parts if part.code == code), None)
@@ -277,6 +281,17 @@ class Plan:
     """What its devices use up and the reorder job orders for them (razor-blade model)."""
     service: ServiceTerms | None = None
     """What a work order on its devices bills (service model; ``None``: no work orders)."""
+    data_products: tuple[DataProduct, ...] = ()
+    """The data products a buyer subscribed to the plan may export (data-monetization
+    model)."""
+
+    def data_product(self, code: str) -> DataProduct | None:
+        """The data product with ``code``, or ``None`` when the plan does not hold it."""
+        return next((product for product in self.data_products if product.code == code), None)
+
+    sharing: SharingTerms | None = None
+    """How its devices sell their spare capacity and the owner's share (asset-sharing
+    model; ``None``: they sell none). See :mod:`iotbill.domain.models.asset_sharing`."""
 
     def feature(self, code: str) -> Feature | None:
         """The feature with ``code``, or ``None`` when the plan does not list it."""

@@ -274,4 +274,4 @@ def usage_changed(billed: EventTable, current: EventTable) -> bool:
 
 
 def _ids(table: EventTable) -> set[str]:
-    return {event.id for event in table.source_events}
+    return set(table.ids)

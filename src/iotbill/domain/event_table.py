@@ -6,14 +6,21 @@ Each event type has a :class:`TypeView` whose property columns are decoded
 once, on first use, into numpy arrays: exact nano-unit numbers
 (:class:`NumberColumn`) or factorised scalar keys (:class:`KeyColumn`). After
 that, selecting and aggregating a meter's events is vectorised.
+
+A table is built from events (:meth:`EventTable.build`) or straight from columns
+(:meth:`EventTable.from_columns`: a store's rows, a columnar file reader), in
+which case no :class:`~iotbill.domain.events.UsageEvent` is made unless asked
+for (:meth:`EventTable.event`). Both give the same table: the columnar one
+takes its fast path only where it provably agrees (ids unique, no event naming
+another) and otherwise makes the events and builds from them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, Inexact, localcontext
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -87,19 +94,67 @@ def json_label(key: tuple[str, Any]) -> str:
     return str(value)
 
 
+class PropertySource(Protocol):
+    """Where a table's property values come from: decoded JSON objects, or columns."""
+
+    def numbers(self, name: str, positions: Rows) -> NumberColumn:
+        """The property ``name`` of the events at ``positions`` (source order), as numbers."""
+        ...
+
+    def keys(self, name: str, positions: Rows) -> KeyColumn:
+        """The property ``name`` of the events at ``positions`` (source order), as keys."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedProperties:
+    """Properties as decoded JSON objects, one per event (``None``: no properties)."""
+
+    objects: Sequence[dict[str, Any]]
+
+    def numbers(self, name: str, positions: Rows) -> NumberColumn:
+        return number_column(self._values(name, positions))
+
+    def keys(self, name: str, positions: Rows) -> KeyColumn:
+        return key_column(self._values(name, positions))
+
+    def _values(self, name: str, positions: Rows) -> list[Any]:
+        objects = self.objects
+        return [objects[index].get(name) for index in positions.tolist()]
+
+
+@dataclass(frozen=True, slots=True)
+class _EventProperties:
+    """The properties of events, read where they lie."""
+
+    events: Sequence[UsageEvent]
+
+    def numbers(self, name: str, positions: Rows) -> NumberColumn:
+        return number_column(self._values(name, positions))
+
+    def keys(self, name: str, positions: Rows) -> KeyColumn:
+        return key_column(self._values(name, positions))
+
+    def _values(self, name: str, positions: Rows) -> list[Any]:
+        events = self.events
+        return [events[index].properties.get(name) for index in positions.tolist()]
+
+
 @dataclass(eq=False)
 class TypeView:
     """The rows of one event type, in table order, with property columns decoded on demand.
 
-    ``properties`` are kept in the order the events arrived in, which is the
-    order they lie in memory: reading them in that order and then permuting
-    the finished numpy column (``to_table``) is several times faster than
-    visiting millions of objects in timestamp order.
+    Properties are read in the order the events arrived in (``arrival``, the
+    source positions in increasing order), which is the order they lie in
+    memory: reading them in that order and then permuting the finished numpy
+    column (``to_table``) is several times faster than visiting millions of
+    objects in timestamp order.
     """
 
     rows: Rows
     timestamps: npt.NDArray[np.int64]
-    properties: list[dict[str, Any]]
+    source: PropertySource
+    arrival: Rows
     to_table: Rows
     _numbers: dict[str, NumberColumn] = field(default_factory=dict)
     _keys: dict[str, KeyColumn] = field(default_factory=dict)
@@ -111,7 +166,7 @@ class TypeView:
         """The property ``name`` as exact nano-unit numbers (decoded once)."""
         column = self._numbers.get(name)
         if column is None:
-            found = number_column([p.get(name) for p in self.properties])
+            found = self.source.numbers(name, self.arrival)
             # to_table[k] is the arrival position of table position k; invert it for errors.
             at_table = np.empty_like(self.to_table)
             at_table[self.to_table] = np.arange(self.to_table.size)
@@ -127,10 +182,34 @@ class TypeView:
         """The property ``name`` as factorised scalar keys (decoded once)."""
         column = self._keys.get(name)
         if column is None:
-            found = _key_column([p.get(name) for p in self.properties])
+            found = self.source.keys(name, self.arrival)
             column = KeyColumn(found.codes[self.to_table], found.labels, found.code_of)
             self._keys[name] = column
         return column
+
+
+@dataclass(frozen=True, slots=True)
+class EventColumns:
+    """Events as parallel columns, in source order: what a store or a columnar reader has.
+
+    ``ids`` and ``device_of`` give text per position; ``type_codes`` index
+    ``type_names`` (a name to its code); ``timestamps`` are microseconds since the
+    epoch; ``properties`` the property values. ``naming`` is ``None`` when no event
+    corrects or voids another, else per position the event's own naming (``None``,
+    or ``("corrects" | "voids", id)``). ``make_event`` makes the event at a
+    position, only for what needs one.
+    """
+
+    ids: Sequence[str]
+    timestamps: npt.NDArray[np.int64]
+    type_codes: npt.NDArray[np.int32]
+    type_names: dict[str, int]
+    properties: PropertySource
+    make_event: Callable[[int], UsageEvent]
+    naming: Sequence[tuple[str, str] | None] | None = None
+
+    def __len__(self) -> int:
+        return int(self.timestamps.size)
 
 
 STORED = "stored event"
@@ -141,16 +220,20 @@ STORED = "stored event"
 class EventTable:
     """Unique events in ``(timestamp, id)`` order, with columns for fast selection.
 
-    Row ``r`` is ``source_events[order[r]]``; the events themselves are not
-    copied into a new list.
+    Row ``r`` is the source event at position ``order[r]``; the events themselves
+    are not copied into a new list (and, for a table made from columns, not made
+    at all unless asked for).
     """
 
-    source_events: Sequence[UsageEvent]
+    ids: Sequence[str]
+    """The id of each source event, in source order."""
     order: Rows
     lines: npt.NDArray[np.int64]
     timestamps: npt.NDArray[np.int64]
     type_codes: npt.NDArray[np.int32]
     type_names: dict[str, int]
+    properties: PropertySource
+    make_event: Callable[[int], UsageEvent]
     source: str = "events"
     duplicates: int = 0
     conflicts: tuple[EventConflict, ...] = ()
@@ -195,28 +278,68 @@ class EventTable:
         )
         order = _order_by_time_then_id(timestamps, ids)
         return cls(
-            source_events=unique,
+            ids=ids,
             order=order,
             lines=line_numbers[order],
             timestamps=timestamps[order],
             type_codes=codes[order],
             type_names=type_names,
+            properties=_EventProperties(unique),
+            make_event=unique.__getitem__,
             source=source,
             duplicates=duplicates,
             conflicts=tuple(conflicts),
         )
 
+    @classmethod
+    def from_columns(
+        cls,
+        columns: EventColumns,
+        lines: npt.NDArray[np.int64],
+        source: str = "events",
+        order: Rows | None = None,
+    ) -> EventTable:
+        """The table of the events in ``columns`` (``lines`` their source lines), equal to
+        :meth:`build` of those events, without making them.
+
+        That holds where every id is unique and no event names another (a store's
+        rows, mostly); otherwise the events are made and built. ``order``, when the
+        caller knows it, is the ``(timestamp, id)`` order of the positions.
+        """
+        ids = columns.ids
+        if columns.naming is not None or len(set(ids)) != len(ids):
+            events = [columns.make_event(index) for index in range(len(columns))]
+            return cls.build(events, lines.tolist(), source)
+        if order is None:
+            order = _order_by_time_then_id(columns.timestamps, ids)
+        return cls(
+            ids=ids,
+            order=order,
+            lines=np.asarray(lines, dtype=np.int64)[order],
+            timestamps=columns.timestamps[order],
+            type_codes=columns.type_codes[order],
+            type_names=columns.type_names,
+            properties=columns.properties,
+            make_event=columns.make_event,
+            source=source,
+        )
+
     def __len__(self) -> int:
-        return len(self.source_events)
+        return int(self.order.size)
 
     def event(self, row: int) -> UsageEvent:
         """The event at row ``row``."""
-        return self.source_events[int(self.order[row])]
+        return self.make_event(int(self.order[row]))
 
     @property
     def events(self) -> list[UsageEvent]:
         """Every event, in ``(timestamp, id)`` order."""
-        return [self.source_events[i] for i in self.order.tolist()]
+        return list(map(self.make_event, self.order.tolist()))
+
+    @property
+    def source_events(self) -> list[UsageEvent]:
+        """Every event, in source order."""
+        return list(map(self.make_event, range(len(self))))
 
     def view(self, event_type: str) -> TypeView:
         """The rows of ``event_type`` (an empty view for a type never seen)."""
@@ -228,16 +351,12 @@ class EventTable:
                 if code is not None
                 else np.empty(0, dtype=np.intp)
             )
-            events = self.source_events
             arrival = self.order[rows]
             by_arrival = np.argsort(arrival)
             to_table = np.empty_like(by_arrival)
             to_table[by_arrival] = np.arange(by_arrival.size)
             view = TypeView(
-                rows,
-                self.timestamps[rows],
-                [events[index].properties for index in arrival[by_arrival].tolist()],
-                to_table,
+                rows, self.timestamps[rows], self.properties, arrival[by_arrival], to_table
             )
             self._views[event_type] = view
         return view
@@ -245,7 +364,7 @@ class EventTable:
     def location(self, row: int) -> str:
         """Where row ``row`` came from, for error messages: ``events.jsonl:12``."""
         if self.source == STORED:
-            return f"{STORED} {self.event(row).id!r}"  # the id, to void or correct it by
+            return f"{STORED} {self.ids[int(self.order[row])]!r}"  # to void or correct it by
         return f"{self.source}:{self.lines[row]}"
 
 
@@ -323,7 +442,7 @@ def _scaled_fast(raw: list[Any]) -> Scaled | None:
     return scaled
 
 
-def _key_column(raw: list[Any]) -> KeyColumn:
+def key_column(raw: list[Any]) -> KeyColumn:
     if set(map(type, raw)) <= {str, int, Decimal, type(None)}:
         # Python's own equality already matches JSON's for these types.
         seen: dict[Any, int] = {}
@@ -348,7 +467,7 @@ def _key_column(raw: list[Any]) -> KeyColumn:
     return KeyColumn(codes, labels, code_of)
 
 
-def _order_by_time_then_id(timestamps: npt.NDArray[np.int64], ids: list[str]) -> Rows:
+def _order_by_time_then_id(timestamps: npt.NDArray[np.int64], ids: Sequence[str]) -> Rows:
     """The permutation sorting rows by timestamp, ties broken by id."""
     order = np.argsort(timestamps, kind="stable")
     ordered = timestamps[order]

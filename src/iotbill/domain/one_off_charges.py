@@ -10,7 +10,10 @@ bills each charge exactly once.
 
 A charge of kind ``credit_purchase`` is prepaid credit bought
 (``credits grant --purchased``): its line (kind ``credit_purchase``) is untaxed,
-since tax is paid when the credit is spent.
+since tax is paid when the credit is spent. A charge of kind ``credit``
+(:meth:`OneOffCharge.credit`) is money owed to the customer, e.g. its share of
+what its asset sold: a negative line, taxed like the others, so it lowers the
+taxed subtotal as a discount does.
 
 Its line's amount is ``unit_price x quantity``, rounded once by the one rule
 (:func:`~iotbill.domain.money.round_money`); the unit price and the quantity
@@ -43,7 +46,7 @@ from iotbill.domain.money import Currency, format_money, parse_decimal
 from iotbill.domain.periods import require_aware
 from iotbill.domain.quantities import decimal_text
 
-OneOffKind = Literal["one_off", "credit_purchase"]
+OneOffKind = Literal["one_off", "credit_purchase", "credit"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +97,30 @@ class OneOffCharge:
         problems.raise_if_any()
         assert price is not None and count is not None
         return cls(id, customer_id, description, price, count, currency, recorded_at, kind=kind)
+
+    @classmethod
+    def credit(
+        cls,
+        *,
+        id: str,
+        customer_id: str,
+        description: str,
+        amount: Decimal,
+        currency: Currency,
+        recorded_at: datetime,
+    ) -> OneOffCharge:
+        """A credit of ``amount`` (positive, at the currency's minor unit) to the customer:
+        one line of kind ``credit`` of ``-amount``."""
+        charge = cls.create(
+            id=id,
+            customer_id=customer_id,
+            description=description,
+            unit_price=amount,
+            quantity=Decimal(1),
+            currency=currency,
+            recorded_at=recorded_at,
+        )
+        return replace(charge, unit_price=-charge.unit_price, kind="credit")
 
     @property
     def exact_amount(self) -> Decimal:

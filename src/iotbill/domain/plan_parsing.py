@@ -26,6 +26,7 @@ from iotbill.domain.catalog import (
     Plan,
 )
 from iotbill.domain.consumable_parsing import parse_consumables
+from iotbill.domain.data_product_parsing import parse_data_products
 from iotbill.domain.errors import InvalidInput, ProblemCollector
 from iotbill.domain.feature_parsing import parse_features
 from iotbill.domain.fields import FieldReader
@@ -36,6 +37,7 @@ from iotbill.domain.plan_usage_terms import check_commitment, parse_cap, parse_r
 from iotbill.domain.pricing import PRICE_MODELS, Dynamic, Flat
 from iotbill.domain.sale_terms import parse_contract, parse_one_off_charges
 from iotbill.domain.service_parsing import parse_service
+from iotbill.domain.sharing_parsing import parse_sharing
 
 PLAN_FIELDS = (
     "code",
@@ -58,6 +60,8 @@ PLAN_FIELDS = (
     "buy_out",
     "consumables",
     "service",
+    "data_products",
+    "sharing",
 )
 METER_FIELDS = (
     "code",
@@ -126,6 +130,8 @@ def parse_plan(data: Any) -> Plan:
     contract = parse_contract(reader, plan_currency, fees)
     consumables = parse_consumables(reader, meters_by_code, plan_currency)
     service = parse_service(reader, meters_by_code, plan_currency)
+    data_products = parse_data_products(reader, meters_by_code, plan_currency)
+    sharing = parse_sharing(reader)
     charge_codes = [c.code if c else None for c in (*charges, *usage_charges)]
     check_commitment(reader, commitment, charge_codes, fees)
     fee_codes = _raw_codes(fee_items)
@@ -165,6 +171,8 @@ def parse_plan(data: Any) -> Plan:
         contract=contract,
         consumables=consumables,
         service=service,
+        data_products=data_products,
+        sharing=sharing,
     )
 
 

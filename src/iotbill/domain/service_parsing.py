@@ -11,6 +11,11 @@ work order on the plan's devices bills::
       alerts:                        # rules that open a work order
         - {code: vibration, meter: vibration, above: 7, window_minutes: 10,
            summary: Vibration above 7 mm/s}
+      sla:                           # the response-time promise and its credit table
+        on_site_within_hours: 4      # > 0, whole minutes, at most a year
+        credits:                     # thresholds increasing, the first at or after the promise
+          - {more_than_hours: 4, percent: 10}   # percent 0 to 100, never less than the one before
+          - {more_than_hours: 8, percent: 25}
 
 Every mistake is recorded at its field path (``service.parts[1].code: 'bearing' is
 already used in service.parts[0]``); the plan loader raises them all together,
@@ -26,9 +31,15 @@ from decimal import Decimal
 from iotbill.domain.catalog import AlertRule, Meter, Part, ServiceTerms
 from iotbill.domain.fields import FieldReader
 from iotbill.domain.input_rules import ID_LIMITS
+from iotbill.domain.models.sla import CreditTier, SlaTerms
 from iotbill.domain.money import Currency
+from iotbill.domain.quantities import decimal_text
 
-SERVICE_FIELDS = ("labour_rate", "labour_increment_minutes", "parts", "alerts")
+SERVICE_FIELDS = ("labour_rate", "labour_increment_minutes", "parts", "alerts", "sla")
+SLA_FIELDS = ("on_site_within_hours", "credits")
+TIER_FIELDS = ("more_than_hours", "percent")
+MAX_SLA_HOURS = Decimal(8_760)
+"""A year: the longest response time an SLA may name."""
 PART_FIELDS = ("code", "name", "price")
 ALERT_FIELDS = ("code", "meter", "above", "window_minutes", "summary")
 MAX_INCREMENT_MINUTES = 1_440
@@ -70,9 +81,81 @@ def parse_service(
             if price is not None:
                 parts.append(Part(code, price, name))
     alerts = _alerts(section, meters)
+    sla = _sla(section)
     if len(reader.problems.problems) > before or rate is None or minutes is None:
         return None
-    return ServiceTerms(rate, timedelta(minutes=minutes), tuple(parts), alerts)
+    return ServiceTerms(rate, timedelta(minutes=minutes), tuple(parts), alerts, sla)
+
+
+def _sla(section: FieldReader) -> SlaTerms | None:
+    """The ``sla`` promise and credit table, or ``None`` (none, or a problem, recorded)."""
+    if not section.has("sla"):
+        return None
+    sla = FieldReader(section.data["sla"], section.path("sla"), section.problems)
+    sla.reject_unknown(SLA_FIELDS)
+    before = len(sla.problems.problems)
+    within = _hours(sla, "on_site_within_hours")
+    tiers: list[CreditTier] = []
+    items = sla.items("credits", required=True)
+    if sla.data.get("credits") == []:
+        sla.problems.add(sla.path("credits"), "must list at least one credit tier")
+    last: tuple[str, CreditTier] | None = None
+    for index, item in enumerate(items):
+        row = FieldReader(item, sla.path(f"credits[{index}]"), sla.problems)
+        row.reject_unknown(TIER_FIELDS)
+        over = _hours(row, "more_than_hours")
+        percent = row.decimal("percent", minimum=Decimal(0))
+        if percent is not None and percent > 100:
+            row.problems.add(row.path("percent"), f"must be at most 100, not {percent}")
+            percent = None
+        if over is None or percent is None:
+            last = None
+            continue
+        tier = CreditTier(over, percent)
+        if last is None and index == 0 and within is not None and over < within:
+            row.problems.add(
+                row.path("more_than_hours"),
+                f"must be at least {sla.path('on_site_within_hours')} ({_text(within)}):"
+                " a visit on time earns no credit",
+            )
+        if last is not None:
+            where, previous = last
+            if over <= previous.over:
+                row.problems.add(
+                    row.path("more_than_hours"),
+                    f"must be more than {where}.more_than_hours ({_text(previous.over)}):"
+                    " thresholds increase",
+                )
+            if percent < previous.percent:
+                row.problems.add(
+                    row.path("percent"),
+                    f"must be at least {where}.percent ({previous.percent}):"
+                    " a later visit never earns less",
+                )
+        last = (sla.path(f"credits[{index}]"), tier)
+        tiers.append(tier)
+    if len(sla.problems.problems) > before or within is None:
+        return None
+    return SlaTerms(within, tuple(tiers))
+
+
+def _hours(reader: FieldReader, name: str) -> timedelta | None:
+    """Hours above 0, in whole minutes, at most :data:`MAX_SLA_HOURS`."""
+    hours = reader.decimal(name, positive=True)
+    if hours is None:
+        return None
+    if hours > MAX_SLA_HOURS:
+        reader.problems.add(reader.path(name), f"must be at most {MAX_SLA_HOURS}, not {hours}")
+        return None
+    minutes = hours * 60
+    if minutes != minutes.to_integral_value():
+        reader.problems.add(reader.path(name), f"must be whole minutes, not {hours} h")
+        return None
+    return timedelta(minutes=int(minutes))
+
+
+def _text(hours: timedelta) -> str:
+    return f"{decimal_text((Decimal(int(hours.total_seconds())) / 3600).normalize())} h"
 
 
 def _alerts(section: FieldReader, meters: Mapping[str, Meter]) -> tuple[AlertRule, ...]:

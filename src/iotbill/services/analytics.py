@@ -1,27 +1,25 @@
 """The overview of a tenant's business: MRR, revenue by month and by business model,
 and the standing of its invoices, by the rules of :mod:`iotbill.domain.analytics`.
 
-Read-only: one unit of work reads the tenant's invoices' figures (their stored
-totals and state, not their lines), credit notes, subscriptions, the plan
-versions they use and the customers' zones.
+Read-only: one unit of work asks the store for the invoices' revenue and
+standing already summed (by SQL on a database: a few groups, never a row per
+invoice), the plan version of each subscription in service for the MRR (never
+building a subscription), and those plan versions.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
 from iotbill.domain.analytics import (
     Amount,
     Standing,
-    invoice_standing,
     monthly_recurring_revenue,
     revenue_by_model,
     revenue_by_month,
 )
 from iotbill.domain.catalog import Plan
-from iotbill.domain.invoices import CreditNote
 from iotbill.domain.periods import require_aware
 from iotbill.domain.subscriptions import PlanKey
 from iotbill.services.ports import UnitOfWork
@@ -68,18 +66,16 @@ def overview(uow: UnitOfWork, at: datetime) -> Overview:
     """The tenant's overview at ``at``."""
     at = require_aware(at, "at")
     with uow:
-        invoices = uow.invoices.figures()
-        notes: dict[str, list[CreditNote]] = defaultdict(list)
-        for note in uow.credit_notes.list():
-            notes[note.invoice_id].append(note)
-        subscriptions = {s.id: s for s in uow.subscriptions.list()}
-        keys = {phase.plan_key for s in subscriptions.values() for phase in s.phases}
+        revenue = uow.invoices.revenue_sums()
+        standing = uow.invoices.standing(at)
+        in_service = uow.subscriptions.plans_in_service(at)
+        keys: set[PlanKey] = set(in_service)
+        keys.update(revenue.plan for revenue in revenue if revenue.plan is not None)
         plans: dict[PlanKey, Plan] = {key: uow.plans.get(*key).plan for key in keys}
-        zones = {c.id: c.zone for c in uow.customers.list()}
     return Overview(
         at=at,
-        mrr=monthly_recurring_revenue(subscriptions.values(), plans, at),
-        revenue_by_month=revenue_by_month(invoices, notes, zones),
-        revenue_by_model=revenue_by_model(invoices, notes, subscriptions, plans),
-        standing=invoice_standing(invoices, at),
+        mrr=monthly_recurring_revenue(in_service, plans),
+        revenue_by_month=revenue_by_month(revenue),
+        revenue_by_model=revenue_by_model(revenue, plans),
+        standing=standing,
     )

@@ -28,13 +28,24 @@ class CreatedKey:
     text: str
 
 
-def create_key(uow: UnitOfWork, *, name: str, scopes: Iterable[str], clock: Clock) -> CreatedKey:
-    """A new key of the unit of work's tenant with ``scopes``; every problem reported at once."""
+def create_key(
+    uow: UnitOfWork,
+    *,
+    name: str,
+    scopes: Iterable[str],
+    clock: Clock,
+    party: str | None = None,
+) -> CreatedKey:
+    """A new key of the unit of work's tenant with ``scopes``; every problem reported at once.
+    With ``party`` (a customer of the tenant, else :class:`NotFound`) the key acts for that
+    customer only: it sees its objects and nothing else (``docs/api.md``)."""
     parsed = parse_scopes(list(scopes))
     key_id = "".join(secrets.choice(_ID_ALPHABET) for _ in range(KEY_ID_LENGTH))
     secret = secrets.token_urlsafe(32)
     with uow:
         uow.tenants.get(uow.tenant)  # an unknown tenant is NotFound, before anything is made
+        if party is not None:
+            uow.customers.get(party)
         key = ApiKey.create(
             id=key_id,
             tenant=uow.tenant,
@@ -42,6 +53,7 @@ def create_key(uow: UnitOfWork, *, name: str, scopes: Iterable[str], clock: Cloc
             scopes=parsed,
             secret_digest=digest(secret),
             created_at=clock.now(),
+            party=party,
         )
         uow.api_keys.add(key)
         uow.commit()

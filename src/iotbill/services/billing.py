@@ -34,6 +34,10 @@ of each series taken at once; the invoices written in bulk. Plan versions never
 change, so each is read once per run. The steps of one subscription are in
 :mod:`iotbill.services.subscription_bills`.
 
+Before the batches, the sales of shared assets whose periods ended are settled
+(:func:`~iotbill.services.sharing.settle_sales`): their buyers' lines and the
+owners' credit lines are one-off charges that this run's invoices then bill.
+
 Time: ``as_of`` decides which periods have closed and which drafts are due;
 ``now`` is when the run happens: invoices are finalized ``at=now`` and see the
 events received up to ``now``. Late events are those received after the
@@ -70,6 +74,8 @@ from iotbill.services.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
+from iotbill.services.sharing import settle_sales
+from iotbill.services.sla_credits import SlaCredits, promises_response
 from iotbill.services.subscription_bills import RunTimes, SubscriptionBill
 from iotbill.services.webhooks import emit_many, invoice_data
 
@@ -130,10 +136,15 @@ def bill_run(
         raise InvalidInput.at("batch_size", f"must be at least 1, not {batch_size}")
     times = RunTimes(as_of, now, grace)
     expire_credits(open_uow(tenant), at=now)  # before any invoice of this run uses them
+    settled = settle_sales(open_uow(tenant), as_of=as_of, now=now)  # lines for this run
     with open_uow(tenant) as uow:
         listed = [(found.id, found.customer_id) for found in uow.subscriptions.list()]
     plans: dict[PlanKey, Plan] = {}
     report = BillRunReport()
+    report.held.extend(
+        Held(unsettled.subscription, f"sales of {unsettled.period} not settled: {unsettled.reason}")
+        for unsettled in settled.unsettled
+    )
     for start in range(0, len(listed), batch_size):
         batch = listed[start : start + batch_size]
         with open_uow(tenant) as uow:
@@ -339,7 +350,8 @@ def _write(uow: UnitOfWork, bills: Sequence[SubscriptionBill]) -> BillRunReport:
     """Store what the bills issued, revised and finalized, in bulk; report it.
 
     Each invoice finalized bills its customer's one-off charges not billed yet
-    (:class:`PendingCharges`: on the first invoice issued since each was recorded)
+    (:class:`PendingCharges`: on the first invoice issued since each was recorded),
+    credits the late visits settled (:class:`SlaCredits`, period-close invoices only)
     and uses the customer's credits (:class:`Balances`), in the order finalized;
     the last invoice of a subscription whose service has ended puts its credit,
     if negative, on the customer's balance. The ledger entries and the charges'
@@ -351,8 +363,9 @@ def _write(uow: UnitOfWork, bills: Sequence[SubscriptionBill]) -> BillRunReport:
     customers = sorted({bill.customer.id for bill in bills})
     balances = Balances(uow, customers)
     charges = PendingCharges(uow, customers)
+    sla = SlaCredits(uow, sorted({b.customer.id for b in bills if promises_response(b.plans)}))
     for bill in bills:
-        new, stored = bill.writes(charges)
+        new, stored = bill.writes(charges, sla)
         new = [balances.apply(invoice) for invoice in new]
         stored = [balances.apply(invoice) for invoice in stored]
         added.extend(new)
@@ -368,6 +381,7 @@ def _write(uow: UnitOfWork, bills: Sequence[SubscriptionBill]) -> BillRunReport:
     uow.invoices.add_many(added)
     uow.invoices.replace_drafts(replaced)
     charges.write()
+    sla.write()
     balances.write()
     emit_many(
         uow,

@@ -115,12 +115,19 @@ class IngestInterrupted(KeyboardInterrupt):
 @dataclass(frozen=True, slots=True)
 class IngestReport:
     """What an ingest did: events newly stored, repeats of stored ids (the same content),
-    rejected lines, and conflicts (repeated ids with other content, not stored)."""
+    rejected lines, and conflicts (repeated ids with other content, not stored).
+
+    ``duplicate_lines`` are the lines of the duplicates, in order: with the lines of
+    the rejections and of the conflicts, they tell each line's fate (every other line
+    was stored by this ingest), as the store found it when it wrote, not as a look
+    before could guess it.
+    """
 
     accepted: int
     duplicates: int
     rejected: tuple[Rejection, ...]
     conflicts: tuple[EventConflict, ...] = ()
+    duplicate_lines: tuple[int, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -195,7 +202,8 @@ def ingest_lines(
     screen = _Screen(received_at, clock_skew)
     refused: list[Rejection] = []
     conflicts: list[EventConflict] = []
-    duplicates = passed = set_apart = 0
+    duplicates: list[int] = []  # the lines of the repeats within the input
+    passed = set_apart = 0
     alerting: dict[str, datetime] = {}  # customers on plans with usage alerts: latest event
     store: _Writer = (
         _Atomic(uow_factory, tenant, received_at, batch_size, refused, screen, conflicts)
@@ -205,7 +213,7 @@ def ingest_lines(
 
     def progress() -> None:
         if on_progress is not None:
-            on_progress(len(refused) + set_apart + duplicates + store.written)
+            on_progress(len(refused) + set_apart + len(duplicates) + store.written)
 
     def lookup(ids: list[str]) -> Named:
         return store.lookup(ids, progress)
@@ -218,7 +226,7 @@ def ingest_lines(
                 refused.extend(found.refused)
                 conflicts.extend(found.conflicts)
                 set_apart += len(found.conflicts)
-                duplicates += found.duplicates
+                duplicates.extend(found.duplicates)
                 passed += len(found.events)
                 store.add(found.events, found.customers, found.lines, progress)
                 if screen.alerting:
@@ -231,12 +239,15 @@ def ingest_lines(
     conflicts.sort(key=lambda conflict: conflict.line)
     if atomic and refused:
         return IngestReport(0, 0, tuple(refused), tuple(conflicts))
+    lines = tuple(sorted([*duplicates, *store.duplicate_lines]))
     if stored and alerting:
         with uow_factory(tenant) as uow:
             record_alerts(uow, alerting, at=received_at)
             uow.commit()
     from_store = passed - stored - store.conflicting
-    return IngestReport(stored, duplicates + from_store, tuple(refused), tuple(conflicts))
+    return IngestReport(
+        stored, len(duplicates) + from_store, tuple(refused), tuple(conflicts), lines
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,7 +258,8 @@ class _Screened:
     customers: list[str]
     lines: list[int]
     refused: list[Rejection]
-    duplicates: int
+    duplicates: list[int]
+    """The lines of the repeats of a line that stands, with the same content."""
     conflicts: list[EventConflict]
 
 
@@ -309,7 +321,7 @@ class _Screen:
                 chosen.append(line)
             else:
                 self._refused[line.event.id] = line.line
-        duplicates = 0
+        duplicates: list[int] = []
         conflicts: list[EventConflict] = []
         here = {line.event.id: line for line in chosen}
         for line in repeats:
@@ -320,7 +332,7 @@ class _Screen:
                 continue
             first = here.get(id) or earlier[id]
             if first.event == line.event:
-                duplicates += 1
+                duplicates.append(line.line)
             else:
                 conflicts.append(EventConflict(line.line, id, first.line))
         self._in_flight.update(here)
@@ -521,6 +533,8 @@ class _Writer(Protocol):
     """How many of the events handed to the store were new, in transactions committed."""
     conflicting: int
     """How many of the events handed to the store were conflicts with stored ones."""
+    duplicate_lines: list[int]
+    """The lines of the events handed to the store that it held already, the same."""
 
     def __enter__(self) -> Self: ...
 
@@ -579,6 +593,7 @@ class _Atomic:
         self._conflicts = conflicts
         self._named: set[str] = set()
         self.stored = self.written = self.conflicting = 0
+        self.duplicate_lines: list[int] = []
 
     def __enter__(self) -> Self:
         self._uow.__enter__()
@@ -611,9 +626,11 @@ class _Atomic:
             appended = store.append_prepared(
                 store.prepare(events[chunk], customers[chunk], self._received_at)
             )
-            found = _stored_conflicts(self._uow, events[chunk], lines[chunk], appended.skipped)
+            held = _Held.read(self._uow, appended.skipped)
+            found = held.conflicts(events[chunk], lines[chunk])
             self._conflicts.extend(found)
             self.conflicting += len(found)
+            self.duplicate_lines += held.duplicates(events[chunk], lines[chunk])
             self._screen.stored(event.id for event in events[chunk])
             self.stored += appended.stored
             self.written += len(events[chunk])
@@ -653,14 +670,13 @@ class _Batches:
         self._screen = screen
         self._conflicts = conflicts
         self.conflicting = 0
+        self.duplicate_lines: list[int] = []
         self._tenant = tenant
         self._received_at = received_at
         self._batch_size = batch_size
         self._limit = writers
         self._pool = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="ingest")
-        self._in_flight: deque[tuple[Future[tuple[int, list[EventConflict]]], list[UsageEvent]]] = (
-            deque()
-        )
+        self._in_flight: deque[tuple[Future[_Stored], list[UsageEvent]]] = deque()
         self._events: list[UsageEvent] = []
         self._customers: list[str] = []
         self._lines: list[int] = []
@@ -678,7 +694,7 @@ class _Batches:
         self._pool.shutdown(cancel_futures=True)  # after a failure, batches not begun never are
         for future, _ in self._in_flight:  # those begun have ended: count what they stored
             if future.done() and not future.cancelled() and future.exception() is None:
-                self.stored += future.result()[0]
+                self.stored += future.result().stored
         self._in_flight.clear()
 
     def add(
@@ -728,40 +744,70 @@ class _Batches:
 
     def _settle_oldest(self, progress: Callable[[], None]) -> None:
         future, events = self._in_flight[0]
-        stored, conflicts = future.result()
+        done = future.result()
         self._in_flight.popleft()  # once settled: interrupted while waiting, it is counted on exit
         self._screen.stored(event.id for event in events)
-        self.stored += stored
-        self.conflicting += len(conflicts)
-        self._conflicts.extend(conflicts)
+        self.stored += done.stored
+        self.conflicting += len(done.conflicts)
+        self._conflicts.extend(done.conflicts)
+        self.duplicate_lines += done.duplicate_lines
         self.written += len(events)
         progress()
 
     def _store(
         self, prepared: PreparedEvents, events: list[UsageEvent], lines: list[int]
-    ) -> tuple[int, list[EventConflict]]:
+    ) -> _Stored:
+        """Write a batch. The store says which ids it skipped, holding them already (the
+        unique index decides, at write time, even beside another ingest of the same
+        ids); the events it holds under them, read back, tell each skipped event a
+        duplicate or a conflict."""
         with self._uow_factory(self._tenant) as uow:
             uow.devices.hold()  # before writing: then it waits for nothing while it writes
             appended = uow.events.append_prepared(prepared)
-            conflicts = _stored_conflicts(uow, events, lines, appended.skipped)
+            held = _Held.read(uow, appended.skipped)
             _follow_moves(uow, self._screen, (event.device for event in events))
             uow.commit()
-        return appended.stored, conflicts
+        return _Stored(
+            appended.stored, held.conflicts(events, lines), held.duplicates(events, lines)
+        )
 
 
-def _stored_conflicts(
-    uow: UnitOfWork, events: list[UsageEvent], lines: list[int], skipped: Sequence[str]
-) -> list[EventConflict]:
-    """The events of a batch that the store skipped, already holding their id, with other
-    content than the event it holds (read back): the others skipped are duplicates."""
-    if not skipped:
-        return []
-    stored = uow.events.find(list(skipped))
-    return [
-        EventConflict(line, event.id, None)
-        for event, line in zip(events, lines, strict=True)
-        if event.id in stored and stored[event.id] != event
-    ]
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    """What writing a batch did: how many events were new, which were conflicts, and the
+    lines of the duplicates."""
+
+    stored: int
+    conflicts: list[EventConflict]
+    duplicate_lines: list[int]
+
+
+@dataclass(frozen=True, slots=True)
+class _Held:
+    """What the store held of a batch's ids when it wrote the batch: the events under
+    the ids it skipped, read back in the same transaction."""
+
+    held: dict[str, UsageEvent]
+
+    @classmethod
+    def read(cls, uow: UnitOfWork, skipped: Sequence[str]) -> _Held:
+        return cls(uow.events.find(list(skipped)) if skipped else {})
+
+    def conflicts(self, events: list[UsageEvent], lines: list[int]) -> list[EventConflict]:
+        """The events whose id the store held with other content."""
+        return [
+            EventConflict(line, event.id, None)
+            for event, line in zip(events, lines, strict=True)
+            if self.held.get(event.id, event) != event
+        ]
+
+    def duplicates(self, events: list[UsageEvent], lines: list[int]) -> list[int]:
+        """The lines of the events the store held, the same."""
+        return [
+            line
+            for event, line in zip(events, lines, strict=True)
+            if self.held.get(event.id) == event
+        ]
 
 
 def _follow_moves(uow: UnitOfWork, screen: _Screen, devices: Iterable[str]) -> None:

@@ -24,7 +24,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Protocol, Self
 
-from iotbill.domain.analytics import InvoiceFigures
+from iotbill.domain.analytics import RevenueSum, Standing
 from iotbill.domain.api_keys import ApiKey
 from iotbill.domain.balance_alerts import BalanceAlert
 from iotbill.domain.catalog import Meter, Plan
@@ -36,12 +36,16 @@ from iotbill.domain.entitlement_checks import EntitlementAlert
 from iotbill.domain.event_table import EventTable
 from iotbill.domain.events import UsageEvent
 from iotbill.domain.invoices import CreditNote, Invoice, InvoiceStatus, InvoiceSummary
+from iotbill.domain.models.asset_sharing import AssetBuyer, Settlement
+from iotbill.domain.models.consent import Consent
+from iotbill.domain.models.data_exports import DataExport
+from iotbill.domain.models.data_products import DataProduct, Tabulation
 from iotbill.domain.models.orders import Order
 from iotbill.domain.models.work_orders import WorkOrder
 from iotbill.domain.one_off_charges import OneOffCharge
 from iotbill.domain.payments import Notice, Payment
 from iotbill.domain.periods import Period
-from iotbill.domain.subscriptions import Subscription
+from iotbill.domain.subscriptions import PlanKey, Subscription
 from iotbill.domain.webhooks import Delivery, WebhookEndpoint, WebhookMessage
 
 DEFAULT_TENANT = "default"
@@ -305,6 +309,12 @@ class SubscriptionRepository(Protocol):
 
     def list(self, customer: str | None = None) -> list[Subscription]: ...
 
+    def plans_in_service(self, at: datetime) -> builtins.list[PlanKey]:
+        """The plan version in force at ``at`` (aware) of each subscription in service
+        then, by subscription id, as :func:`iotbill.domain.analytics.plans_in_service`
+        finds them: what the MRR sums."""
+        ...
+
 
 class InvoiceRepository(Protocol):
     """Invoices with their lines; numbers are unique per tenant."""
@@ -351,8 +361,16 @@ class InvoiceRepository(Protocol):
         """The invoices of ``subscriptions`` without their lines, by period start, then id."""
         ...
 
-    def figures(self) -> list[InvoiceFigures]:
-        """Every invoice's state and sums, without its lines (what analytics reads)."""
+    def revenue_sums(self) -> list[RevenueSum]:
+        """The tenant's net revenue summed as :func:`iotbill.domain.analytics.revenue_sums`
+        sums it (a store sums its stored totals and credit notes, building no invoice), in
+        no particular order."""
+        ...
+
+    def standing(self, at: datetime) -> list[Standing]:
+        """The invoices paid, due and overdue at ``at`` (aware) per currency, as
+        :func:`iotbill.domain.analytics.invoice_standing` counts and sums them, in its
+        order."""
         ...
 
     def finalized_between(self, start: datetime, end: datetime) -> list[Invoice]:
@@ -457,6 +475,11 @@ class OneOffChargeRepository(Protocol):
         unknown customer."""
         ...
 
+    def add_many(self, charges: Sequence[OneOffCharge]) -> None:
+        """Store charges at once (the owners' credits of a data export); :class:`Conflict`
+        if an id is taken, :class:`NotFound` for an unknown customer (then roll back)."""
+        ...
+
     def list(self, customer: str | None = None) -> list[OneOffCharge]:
         """The charges (of ``customer``), by recording time, then id."""
         ...
@@ -513,6 +536,67 @@ class WorkOrderRepository(Protocol):
 
     def list(self, customer: str | None = None) -> builtins.list[WorkOrder]:
         """The work orders (of ``customer``), by opening time, then id."""
+        ...
+
+    def for_customers(self, customers: Sequence[str]) -> builtins.list[WorkOrder]:
+        """The work orders of any of ``customers`` (a bill run's batch), by opening time,
+        then id."""
+        ...
+
+
+class SharingRepository(Protocol):
+    """Asset sharing: the buyers registered for devices, and the settlements of their sales;
+    rows are added, never changed."""
+
+    def add_buyer(self, buyer: AssetBuyer) -> None:
+        """Register a buyer; :class:`Conflict` if the device has one of that name,
+        :class:`NotFound` for an unknown device or customer."""
+        ...
+
+    def buyers(self, device: str | None = None) -> builtins.list[AssetBuyer]:
+        """The buyers (of ``device``), by device, then name."""
+        ...
+
+    def add_settlements(self, settlements: Sequence[Settlement]) -> None:
+        """Record settlements; :class:`Conflict` if an id is taken (roll back then)."""
+        ...
+
+    def settlements(self, customer: str | None = None) -> builtins.list[Settlement]:
+        """The settlements (of the owner ``customer``), by period start, number, then id."""
+        ...
+
+
+class DataRepository(Protocol):
+    """Devices' consents to sell their data and the data exports delivered
+    (data-monetization model), and the cells a product delivers."""
+
+    def consents(self, device: str | None = None) -> builtins.list[Consent]:
+        """The consents (of ``device``), by device, then when given."""
+        ...
+
+    def save_consent(self, consent: Consent) -> None:
+        """Store a consent given, or its withdrawal (found by device and when given);
+        :class:`NotFound` for an unknown device."""
+        ...
+
+    def add_export(self, export: DataExport) -> None:
+        """Store an export; :class:`Conflict` if its id is taken, :class:`NotFound` for an
+        unknown buyer."""
+        ...
+
+    def get_export(self, id: str) -> DataExport:
+        """The export ``id``; :class:`NotFound` if there is none."""
+        ...
+
+    def exports(self, buyer: str | None = None) -> builtins.list[DataExport]:
+        """The exports (to ``buyer``), by export time, then id."""
+        ...
+
+    def tabulate(self, product: DataProduct, window: Period) -> Tabulation:
+        """The product's cells over ``window``: the events of the tenant that count, from
+        devices while they consented, grouped and suppressed as
+        :func:`~iotbill.domain.models.data_products.tabulate` does (an SQL store groups
+        them in the database)."""
         ...
 
 
@@ -803,6 +887,8 @@ class UnitOfWork(Protocol):
     one_off_charges: OneOffChargeRepository
     orders: OrderRepository
     work_orders: WorkOrderRepository
+    data_products: DataRepository
+    sharing: SharingRepository
     coupons: CouponRepository
     events: EventStore
     api_keys: ApiKeyRepository

@@ -66,6 +66,7 @@ from iotbill.domain.subscription_billing import (
 from iotbill.domain.subscriptions import Subscription
 from iotbill.services.one_off_charges import PendingCharges
 from iotbill.services.ports import EventScope, EventWindow
+from iotbill.services.sla_credits import SlaCredits
 
 DAWN = datetime(1, 1, 1, tzinfo=UTC)
 """Before any event: where a window over a scope's whole history starts."""
@@ -431,12 +432,15 @@ class SubscriptionBill:
             )
         self._adjustments[check.invoice_id] = lines
 
-    def writes(self, charges: PendingCharges) -> tuple[list[Invoice], list[Invoice]]:
+    def writes(
+        self, charges: PendingCharges, sla: SlaCredits | None = None
+    ) -> tuple[list[Invoice], list[Invoice]]:
         """Step 5: the invoices to add (drafts issued, and those finalized at once) and the
         stored drafts to replace (revised, or finalized), in order.
 
         Each invoice finalized bills the customer's one-off ``charges`` recorded by its
-        issue instant and not billed yet, after its own lines.
+        issue instant and not billed yet, after its own lines; a period-close invoice
+        then credits the late visits settled by ``now`` (``sla``).
 
         Each invoice finalized carries, before tax, the negative subtotal of the
         subscription's invoice finalized just before it (:func:`carried_credit_line`),
@@ -451,6 +455,7 @@ class SubscriptionBill:
                 *pending.lines,
                 *self._adjustments.get(pending.id, []),
                 *charges.take(self.customer.id, pending.id, pending.issued_at),
+                *self._sla_credits(sla, pending),
             ]
             carries = pending.kind is not DocumentKind.LATE  # its subscription has ended
             if carries and previous is not None and previous.subtotal < 0 and previous.number:
@@ -469,6 +474,19 @@ class SubscriptionBill:
             (added if pending.stored is None else replaced).append(final)
             previous = final.summary()
         return added, replaced
+
+    def _sla_credits(self, sla: SlaCredits | None, pending: _Pending) -> list[InvoiceLine]:
+        if sla is None or pending.kind is not DocumentKind.CLOSE:
+            return []
+        return sla.take(
+            self.subscription,
+            self.customer,
+            self.plans,
+            self.scope,
+            pending.id,
+            pending.period,
+            self.times.now,
+        )
 
     def _document(self, document: Document) -> _Pending:
         due = is_due(document.issued_at, self.times.grace, self.times.as_of)

@@ -18,9 +18,16 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from types import TracebackType
-from typing import Self, TypeVar
+from typing import Any, Self, TypeVar
 
-from iotbill.domain.analytics import InvoiceFigures
+from iotbill.domain.analytics import (
+    InvoiceFigures,
+    RevenueSum,
+    Standing,
+    invoice_standing,
+    plans_in_service,
+    revenue_sums,
+)
 from iotbill.domain.api_keys import ApiKey
 from iotbill.domain.balance_alerts import BalanceAlert
 from iotbill.domain.catalog import Meter, Plan
@@ -31,15 +38,20 @@ from iotbill.domain.device_credentials import DeviceCredential
 from iotbill.domain.entitlement_checks import EntitlementAlert
 from iotbill.domain.errors import Conflict, NotFound
 from iotbill.domain.event_table import STORED, EventTable
-from iotbill.domain.events import UsageEvent
+from iotbill.domain.events import UsageEvent, counting
 from iotbill.domain.invoices import CreditNote, Invoice, InvoiceStatus, InvoiceSummary
 from iotbill.domain.metering.selection import select
+from iotbill.domain.models.asset_sharing import AssetBuyer, Settlement
+from iotbill.domain.models.consent import Consent
+from iotbill.domain.models.data_exports import DataExport
+from iotbill.domain.models.data_products import DataProduct, Reading, Tabulation, tabulate
 from iotbill.domain.models.orders import Order
 from iotbill.domain.models.work_orders import WorkOrder
 from iotbill.domain.one_off_charges import OneOffCharge
 from iotbill.domain.payments import Notice, Payment, notice_order
-from iotbill.domain.periods import Period
-from iotbill.domain.subscriptions import Subscription
+from iotbill.domain.periods import Period, require_aware
+from iotbill.domain.quantities import QuantityError, to_scaled
+from iotbill.domain.subscriptions import PlanKey, Subscription
 from iotbill.domain.webhooks import Delivery, WebhookEndpoint, WebhookMessage
 from iotbill.services.ports import (
     DEFAULT_TENANT,
@@ -49,6 +61,7 @@ from iotbill.services.ports import (
     CreditNoteRepository,
     CreditRepository,
     CustomerRepository,
+    DataRepository,
     DeviceCredentialRepository,
     DeviceRepository,
     DueDelivery,
@@ -64,6 +77,7 @@ from iotbill.services.ports import (
     OrderRepository,
     PlanRepository,
     PreparedEvents,
+    SharingRepository,
     StoredPlan,
     SubscriptionRepository,
     Tenant,
@@ -99,6 +113,10 @@ class TenantData:
     one_off_charges: dict[str, OneOffCharge] = field(default_factory=dict)
     orders: dict[str, Order] = field(default_factory=dict)
     work_orders: dict[str, WorkOrder] = field(default_factory=dict)
+    consents: dict[tuple[str, datetime], Consent] = field(default_factory=dict)
+    data_exports: dict[str, DataExport] = field(default_factory=dict)
+    asset_buyers: dict[tuple[str, str], AssetBuyer] = field(default_factory=dict)
+    settlements: dict[str, Settlement] = field(default_factory=dict)
     thresholds: dict[str, tuple[Decimal, ...]] = field(default_factory=dict)
     alerts: dict[str, BalanceAlert] = field(default_factory=dict)
     coupons: dict[str, Coupon] = field(default_factory=dict)
@@ -159,6 +177,10 @@ class MemoryUnitOfWork:
                 "one_off_charges",
                 "orders",
                 "work_orders",
+                "consents",
+                "data_exports",
+                "asset_buyers",
+                "settlements",
                 "coupons",
                 "redemptions",
                 "thresholds",
@@ -193,6 +215,8 @@ class MemoryUnitOfWork:
         self.one_off_charges: OneOffChargeRepository = MemoryOneOffChargeRepository(self)
         self.orders: OrderRepository = MemoryOrderRepository(self)
         self.work_orders: WorkOrderRepository = MemoryWorkOrderRepository(self)
+        self.data_products: DataRepository = MemoryDataRepository(self)
+        self.sharing: SharingRepository = MemorySharingRepository(self)
         self.coupons: CouponRepository = MemoryCouponRepository(self)
         self.events: EventStore = MemoryEventStore(self)
         self.api_keys: ApiKeyRepository = MemoryApiKeyRepository(self)
@@ -519,6 +543,9 @@ class MemorySubscriptionRepository(_Repository):
             if customer is None or found[id].customer_id == customer
         ]
 
+    def plans_in_service(self, at: datetime) -> builtins.list[PlanKey]:
+        return plans_in_service(self.list(), require_aware(at, "at"))
+
 
 class MemoryInvoiceRepository(_Repository):
     def hold(self) -> None:
@@ -573,8 +600,21 @@ class MemoryInvoiceRepository(_Repository):
         ]
         return sorted(found, key=lambda summary: (summary.period.start, summary.id))
 
-    def figures(self) -> list[InvoiceFigures]:
-        return [InvoiceFigures.of(invoice) for invoice in self._data().invoices.values()]
+    def revenue_sums(self) -> list[RevenueSum]:
+        data = self._data()
+        notes: dict[str, builtins.list[CreditNote]] = {}
+        for note in data.credit_notes.values():
+            notes.setdefault(note.invoice_id, []).append(note)
+        return revenue_sums(
+            (InvoiceFigures.of(invoice) for invoice in data.invoices.values()),
+            notes,
+            {customer.id: customer.timezone for customer in data.customers.values()},
+            data.subscriptions,
+        )
+
+    def standing(self, at: datetime) -> builtins.list[Standing]:
+        figures = (InvoiceFigures.of(invoice) for invoice in self._data().invoices.values())
+        return invoice_standing(figures, require_aware(at, "at"))
 
     def get_by_number(self, number: str) -> Invoice:
         for invoice in self._data().invoices.values():
@@ -717,6 +757,10 @@ class MemoryOneOffChargeRepository(_Repository):
         _get(self._data().customers, charge.customer_id, "customer")
         _add(self._data().one_off_charges, charge.id, charge, "one-off charge")
 
+    def add_many(self, charges: Sequence[OneOffCharge]) -> None:
+        for charge in charges:
+            self.add(charge)
+
     def list(self, customer: str | None = None) -> list[OneOffCharge]:
         found = [
             charge
@@ -787,6 +831,99 @@ class MemoryWorkOrderRepository(_Repository):
             if customer is None or order.customer_id == customer
         ]
         return sorted(found, key=lambda order: (order.opened_at, order.id))
+
+    def for_customers(self, customers: Sequence[str]) -> builtins.list[WorkOrder]:
+        chosen = set(customers)
+        found = [o for o in self._data().work_orders.values() if o.customer_id in chosen]
+        return sorted(found, key=lambda order: (order.opened_at, order.id))
+
+
+class MemorySharingRepository(_Repository):
+    def add_buyer(self, buyer: AssetBuyer) -> None:
+        _get(self._data().devices, buyer.device_id, "device")
+        if buyer.customer_id is not None:
+            _get(self._data().customers, buyer.customer_id, "customer")
+        key = (buyer.device_id, buyer.code)
+        if key in self._data().asset_buyers:
+            raise Conflict(f"device {buyer.device_id!r} has a buyer {buyer.code!r} already")
+        self._data().asset_buyers[key] = buyer
+
+    def buyers(self, device: str | None = None) -> builtins.list[AssetBuyer]:
+        found = self._data().asset_buyers
+        return [found[key] for key in sorted(found) if device is None or key[0] == device]
+
+    def add_settlements(self, settlements: Sequence[Settlement]) -> None:
+        stored = self._data().settlements
+        for settlement in settlements:
+            _get(self._data().customers, settlement.customer_id, "customer")
+            _add(stored, settlement.id, settlement, "settlement")
+
+    def settlements(self, customer: str | None = None) -> builtins.list[Settlement]:
+        found = [
+            settlement
+            for settlement in self._data().settlements.values()
+            if customer is None or settlement.customer_id == customer
+        ]
+        return sorted(found, key=lambda s: (s.period.start, s.number, s.id))
+
+
+class MemoryDataRepository(_Repository):
+    def consents(self, device: str | None = None) -> builtins.list[Consent]:
+        found = [
+            consent
+            for consent in self._data().consents.values()
+            if device is None or consent.device_id == device
+        ]
+        return sorted(found, key=lambda consent: (consent.device_id, consent.given_at))
+
+    def save_consent(self, consent: Consent) -> None:
+        _get(self._data().devices, consent.device_id, "device")
+        self._data().consents[(consent.device_id, consent.given_at)] = consent
+
+    def add_export(self, export: DataExport) -> None:
+        _get(self._data().customers, export.buyer_id, "customer")
+        _add(self._data().data_exports, export.id, export, "data export")
+
+    def get_export(self, id: str) -> DataExport:
+        return _get(self._data().data_exports, id, "data export")
+
+    def exports(self, buyer: str | None = None) -> builtins.list[DataExport]:
+        found = [
+            export
+            for export in self._data().data_exports.values()
+            if buyer is None or export.buyer_id == buyer
+        ]
+        return sorted(found, key=lambda export: (export.exported_at, export.id))
+
+    def tabulate(self, product: DataProduct, window: Period) -> Tabulation:
+        stored = [*self._data().events, *self._unit._pending]
+        events = [item.event for item in stored]
+        positions = counting(events)
+        counted = stored if positions is None else [stored[index] for index in positions]
+        readings: list[Reading] = []
+        for item in counted:
+            event = item.event
+            if event.type != product.event_type:
+                continue
+            group = event.properties.get(product.group_by)
+            value = _product_value(product, event.properties)
+            if isinstance(group, str) and value is not None:
+                readings.append(Reading(item.customer, event.device, event.timestamp, group, value))
+        return tabulate(product, readings, self.consents(), window)
+
+
+def _product_value(product: DataProduct, properties: dict[str, Any]) -> Decimal | None:
+    """What an event puts in a cell: 1 (a count), or its property as exact as SQL holds it
+    (``None`` when it has none)."""
+    if product.property is None:
+        return Decimal(1)
+    value = properties.get(product.property)
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        return None
+    try:
+        return Decimal(to_scaled(value)).scaleb(-9)
+    except QuantityError:
+        return None
 
 
 class MemoryCouponRepository(_Repository):

@@ -6,7 +6,9 @@
 that folder), its customers and devices, seeded telemetry, the actions of its
 story (a charge recorded, a cancellation, a buy-out) and a bill run at each of
 its billing instants, on a fresh SQLite database
-(:func:`iotbill.demo.models.runner.run_model`).
+(:func:`iotbill.demo.models.runner.run_model`). ``iotbill demo --model all`` tells
+every model of :data:`MODELS` in one tenant (:func:`model_demos`,
+:func:`iotbill.demo.models.runner.run_models`): a model added here joins it.
 
 A model module defines ``DEMO = ModelDemo(...)`` and nothing of the others'.
 This package owns the registry and the runner; the business rules stay in the
@@ -27,14 +29,19 @@ from iotbill.domain.errors import InvalidInput
 from iotbill.services.ports import UnitOfWorkFactory
 
 MODELS: dict[str, str] = {
+    "asset-sharing": "iotbill.demo.models.asset_sharing",
+    "data-monetization": "iotbill.demo.models.data_monetization",
     "freemium": "iotbill.demo.models.freemium",
     "lease": "iotbill.demo.models.lease",
     "outcome-commitment": "iotbill.demo.models.outcome_commitment",
     "pay-per-mile": "iotbill.demo.models.pay_per_mile",
     "razor-blade": "iotbill.demo.models.razor_blade",
     "retail-instalments": "iotbill.demo.models.retail_instalments",
+    "service": "iotbill.demo.models.service",
 }
 """Each model's name and the module that defines its ``DEMO``."""
+ALL = "all"
+"""The name that asks for every model of :data:`MODELS` in one tenant."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,12 +75,19 @@ def template(name: str) -> Traversable:
     return files(__name__) / "plans" / f"{name}.yaml"
 
 
+def model_demos(name: str) -> list[ModelDemo]:
+    """The demo of the model ``name``, or for :data:`ALL` every model's, by name."""
+    if name == ALL:
+        return [model_demo(found) for found in sorted(MODELS)]
+    return [model_demo(name)]
+
+
 def model_demo(name: str) -> ModelDemo:
     """The demo of the model ``name``; :class:`InvalidInput` at ``--model`` naming the
     models there are, for an unknown one."""
     if name not in MODELS:
         known = ", ".join(sorted(MODELS)) or "none yet"
-        raise InvalidInput.at("--model", f"unknown model {name!r} (one of: {known})")
+        raise InvalidInput.at("--model", f"unknown model {name!r} (one of: {known}; or {ALL})")
     demo = import_module(MODELS[name]).DEMO
     assert isinstance(demo, ModelDemo)
     return demo

@@ -80,6 +80,10 @@ class WorkOrder:
     """The alert rule that opened it (``None``: opened by hand)."""
     incident_start: datetime | None = None
     """When the incident that the alert rule saw began."""
+    sla_percent: Decimal | None = None
+    """The percent of its period's service fees its late visit earned, once credited."""
+    sla_invoice_id: str | None = None
+    """The invoice that credited its breach (:mod:`~iotbill.domain.models.sla`)."""
 
     @property
     def changed_at(self) -> datetime:
@@ -105,6 +109,10 @@ class WorkOrder:
         problems.raise_if_any()
         resolved = self._step("resolved", at)
         return replace(resolved, resolved_at=at, parts=tuple(sorted(parts.items())))
+
+    def credited(self, invoice_id: str, percent: Decimal) -> WorkOrder:
+        """Its breach, earning ``percent``, credited on invoice ``invoice_id``."""
+        return replace(self, sla_percent=percent, sla_invoice_id=invoice_id)
 
     def _step(self, status: WorkOrderStatus, at: datetime) -> WorkOrder:
         if _NEXT[self.status] != status:
@@ -134,6 +142,12 @@ class WorkOrder:
             "parts": {code: count for code, count in self.parts},
             "alert_rule": self.alert_rule,
             "incident_start": instant(self.incident_start),
+            "sla_credit": None
+            if self.sla_invoice_id is None
+            else {
+                "percent": decimal_text(self.sla_percent or Decimal(0)),
+                "invoice": self.sla_invoice_id,
+            },
         }
 
 

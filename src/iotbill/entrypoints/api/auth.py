@@ -28,6 +28,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from iotbill.domain.api_keys import ApiKey, Scope
+from iotbill.domain.errors import NotFound
 from iotbill.entrypoints.api.limits import RateLimiter
 from iotbill.entrypoints.api.problems import Forbidden, Unauthenticated
 from iotbill.entrypoints.api.settings import ApiSettings
@@ -64,6 +65,26 @@ class Access:
     def clock(self) -> Clock:
         return self.wiring.clock
 
+    @property
+    def party(self) -> str | None:
+        """The one customer the key acts for, or ``None`` for a key of the whole tenant."""
+        return self.key.party
+
+    def own(self, customer: str, what: str, shown: str) -> None:
+        """Refuse an object of ``customer`` to a key acting for another party, as if the
+        object (a ``what`` named ``shown``) did not exist: :class:`NotFound`."""
+        if self.key.party is not None and customer != self.key.party:
+            raise NotFound(f"unknown {what} {shown!r}")
+
+    def customer_filter(self, customer: str | None) -> str | None:
+        """A list's ``?customer=`` filter: a party's key always lists its own customer's
+        objects, and naming another customer is :class:`NotFound`."""
+        if self.key.party is None:
+            return customer
+        if customer is not None:
+            self.own(customer, "customer", customer)
+        return self.key.party
+
     def uow(self, *, read_only: bool = False) -> UnitOfWork:
         """A unit of work on the key's tenant (not entered: the services enter it)."""
         return self.wiring.uow_factory(self.key.tenant, read_only=read_only)
@@ -80,6 +101,28 @@ class Access:
 
         return open_unit_of_work
 
+
+PARTY_ROUTES: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("GET", "/v1/customers/{customer_id}"),
+        ("GET", "/v1/customers/{customer_id}/usage"),
+        ("GET", "/v1/customers/{customer_id}/balance"),
+        ("GET", "/v1/subscriptions"),
+        ("GET", "/v1/subscriptions/{subscription_id}"),
+        ("GET", "/v1/subscriptions/{subscription_id}/usage"),
+        ("GET", "/v1/subscriptions/{subscription_id}/upcoming"),
+        ("GET", "/v1/invoices"),
+        ("GET", "/v1/invoices/{invoice_id}"),
+        ("GET", "/v1/invoices/{invoice_id}.pdf"),
+        ("GET", "/v1/invoices/{invoice_id}.html"),
+        ("GET", "/v1/credit-notes/{credit_note_id}.pdf"),
+        ("GET", "/v1/credit-notes/{credit_note_id}.html"),
+        ("GET", "/v1/entitlements/check"),
+    }
+)
+"""The only routes a key restricted to one party may call (every other answers 403): each
+shows that party's objects alone, through :meth:`Access.own` and
+:meth:`Access.customer_filter`. A new route stays closed to parties until it is added here."""
 
 _BEARER = HTTPBearer(auto_error=False, description="An API key: iotbill_<id>_<secret>")
 
@@ -122,6 +165,14 @@ def access(scope: Scope) -> Any:
         if not key.allows(scope):
             held = ", ".join(sorted(key.scopes))
             raise Forbidden(f"this route needs the scope {scope}; key {key.id} has {held}")
+        if key.party is not None:
+            route = request.scope.get("route")
+            path = getattr(route, "path", "")
+            if (request.method, path) not in PARTY_ROUTES:
+                raise Forbidden(
+                    f"key {key.id} acts for {key.party} alone, and {request.method} {path}"
+                    " is not open to a party's key (docs/api.md)"
+                )
         return Access(key, wiring_of(request))
 
     return Depends(check)

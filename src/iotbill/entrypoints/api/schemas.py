@@ -164,6 +164,149 @@ class SubscriptionCancelIn(Body):
     at: Moment | None = None
 
 
+class StepIn(Body):
+    """A step that happens at ``at`` (now when absent); the whole body may be left out."""
+
+    at: Moment | None = None
+
+
+class SubscriptionPauseIn(StepIn):
+    pass
+
+
+class CouponIn(Body):
+    code: Annotated[str, Field(min_length=1, max_length=64)]
+    name: Text = ""
+    percent: Decimal | None = Field(default=None, description="Percentage off: > 0, <= 100.")
+    amount: Decimal | None = Field(default=None, description="Amount off each period.")
+    currency: Annotated[str, Field(min_length=1, max_length=3)] | None = None
+    plan: Id | None = Field(default=None, description="Only this plan's lines.")
+    charge: Id | None = Field(default=None, description="Only this charge's (or fee's) lines.")
+    periods: Annotated[int, Field(ge=1, le=1200)] | None = Field(
+        default=None, description="Billing periods it lasts; none: forever."
+    )
+    max_redemptions: Annotated[int, Field(ge=1)] | None = None
+
+
+class CouponOut(Out):
+    code: str
+    kind: str
+    percent: str | None
+    amount: str | None
+    currency: str | None
+    periods: int | None
+    max_redemptions: int | None
+    redeemed: int
+
+
+class RedemptionIn(Body):
+    subscription: Annotated[str, Field(min_length=1, max_length=400)]
+    at: Moment | None = None
+
+
+class RedemptionOut(Out):
+    id: str
+    coupon: str
+    subscription: str
+    customer: str
+    redeemed_at: str
+
+
+class CreditIn(Body):
+    customer: Id
+    amount: Decimal
+    purchased: bool = Field(
+        default=False, description="Bought: billed, untaxed, as a one-off charge."
+    )
+    expires_at: Moment | None = None
+    priority: Annotated[int, Field(ge=-1000, le=1000)] = 0
+    description: Text = ""
+    at: Moment | None = None
+
+
+class OneOffChargeOut(Out):
+    id: str
+    kind: str
+    customer: str
+    description: str
+    quantity: str
+    unit_price: str
+    amount: str
+    currency: str
+    recorded_at: str
+    invoice: str | None
+
+
+class CreditOut(Out):
+    id: str
+    customer: str
+    kind: str
+    amount: str
+    currency: str
+    remaining: str
+    charge: OneOffChargeOut | None = None
+
+
+class LedgerEntryOut(Out):
+    id: str
+    at: str
+    debit: str
+    credit: str
+    amount: str
+
+
+class BalanceOut(Out):
+    customer: str
+    currency: str
+    balance: str = Field(description="What the customer's credits account holds.")
+    entries: list[LedgerEntryOut]
+
+
+class ChargeIn(Body):
+    customer: Id
+    description: Annotated[str, Field(min_length=1, max_length=500)]
+    amount: Decimal = Field(description="The price of one unit, in the customer's currency.")
+    quantity: Decimal = "1"
+    at: Moment | None = None
+
+
+class OrderOut(Out):
+    id: str
+    customer: str
+    device: str
+    consumable: str
+    price: str
+    currency: str
+    status: str
+    placed_at: str | None
+    charge: str | None
+
+
+class WorkOrderIn(Body):
+    device: Annotated[str, Field(min_length=1, max_length=256)]
+    summary: Annotated[str, Field(min_length=1, max_length=500)]
+    at: Moment | None = None
+
+
+class WorkOrderResolveIn(StepIn):
+    parts: dict[Annotated[str, Field(min_length=1, max_length=64)], Annotated[int, Field(ge=1)]] = (
+        Field(default_factory=dict, description="Parts fitted: code and count.")
+    )
+
+
+class WorkOrderOut(Out):
+    id: str
+    customer: str
+    device: str
+    summary: str
+    status: str
+    opened_at: str | None
+    dispatched_at: str | None
+    on_site_at: str | None
+    resolved_at: str | None
+    charges: list[OneOffChargeOut] | None = None
+
+
 class Phase(Out):
     plan: str
     version: int
@@ -301,6 +444,10 @@ class CreditNoteOut(Out):
 class KeyIn(Body):
     name: Annotated[str, Field(min_length=1, max_length=200)]
     scopes: Annotated[list[Scope], Field(min_length=1, max_length=4)]
+    party: Id | None = Field(
+        default=None,
+        description="A customer the key acts for alone (billing:read and billing:write only).",
+    )
 
 
 class KeyOut(Out):
@@ -310,6 +457,7 @@ class KeyOut(Out):
     scopes: list[str]
     created_at: str
     revoked_at: str | None
+    party: str | None = None
 
 
 class CreatedKeyOut(KeyOut):

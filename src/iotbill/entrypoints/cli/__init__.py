@@ -23,6 +23,7 @@ from iotbill.entrypoints.cli import (
     coupons,
     credits,
     customers,
+    data_products,
     demo,
     devices,
     documents,
@@ -34,6 +35,7 @@ from iotbill.entrypoints.cli import (
     plans,
     preview,
     serve,
+    sharing,
     storage,
     subscriptions,
     usage,
@@ -64,6 +66,8 @@ credits.register(app)
 charges.register(app)
 orders.register(app)
 work_orders.register(app)
+sharing.register(app)
+data_products.register(app)
 coupons.register(app)
 documents.register(invoices.invoices_app, invoices.credit_notes_app)
 billing.register(app)

@@ -27,7 +27,8 @@ def demo_command(
         str | None,
         typer.Option(
             "--model",
-            help="Bill one business model over several periods instead (docs/models.md).",
+            help="Bill one business model over several periods instead (docs/models.md);"
+            " 'all' for every model in one tenant.",
         ),
     ] = None,
 ) -> None:
@@ -38,7 +39,8 @@ def demo_command(
     month of seeded telemetry; ingests it; runs the bill run; prints the
     invoices. Running it again replaces the previous demo database. With
     ``--model NAME``, tells that business model's story instead, billing each
-    of its periods. Exit code 2 for an unknown model.
+    of its periods; ``--model all`` tells every model's story in one tenant.
+    Exit code 2 for an unknown model.
     """
     from iotbill.adapters.storage.sql.engine import create_engine_for, upgrade
     from iotbill.adapters.storage.sql.unit_of_work import sql_unit_of_work_factory
@@ -81,28 +83,31 @@ def _model_demo(database: Path, name: str, seed: int, as_json: bool) -> None:
     """Run the demo of the business model ``name`` in a new database at ``database``."""
     from iotbill.adapters.storage.sql.engine import create_engine_for, upgrade
     from iotbill.adapters.storage.sql.unit_of_work import sql_unit_of_work_factory
-    from iotbill.demo.models import model_demo
-    from iotbill.demo.models.runner import TENANT, run_model
+    from iotbill.demo.models import model_demos
+    from iotbill.demo.models.runner import TENANT, run_models
     from iotbill.entrypoints.cli.invoices import print_invoice
 
-    demo = model_demo(name)
+    demos = model_demos(name)
     path = database.resolve()
     _remove_database(path)
     engine = create_engine_for(str(path))
     try:
         upgrade(engine)
-        result = run_model(sql_unit_of_work_factory(engine), demo, seed)
+        open_uow = sql_unit_of_work_factory(engine)
+        result = run_models(open_uow, demos, seed)
+        with open_uow(TENANT.code, read_only=True) as uow:  # with those a story's steps added
+            zones = {customer.id: customer.timezone for customer in uow.customers.list()}
     finally:
         engine.dispose()
     if as_json:
         print_json([invoice.as_json() for invoice in result.invoices])
         return
-    typer.echo(f"{demo.name}: {demo.story}")
+    for demo in demos:
+        typer.echo(f"{demo.name}: {demo.story}")
     typer.echo(
         f"Ingested {counted(result.events, 'event')} and billed"
         f" {counted(len(result.invoices), 'invoice')}:"
     )
-    zones = {customer.id: customer.timezone for customer in demo.customers}
     for invoice in result.invoices:
         print_invoice(invoice, zones[invoice.customer_id], [])
     typer.echo(f"\nThe demo database is {path} (tenant {TENANT.code!r}).")

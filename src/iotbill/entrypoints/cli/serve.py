@@ -58,19 +58,30 @@ def create_key_command(
             help="A scope it grants: events:write, billing:read, billing:write, admin (repeat).",
         ),
     ],
+    party: Annotated[
+        str | None,
+        typer.Option(
+            "--party",
+            help="A customer the key acts for alone (a data buyer, a grid operator): it sees"
+            " that customer's objects only; billing:read and billing:write scopes only.",
+        ),
+    ] = None,
 ) -> None:
-    """Create a key; its text is printed this once and cannot be shown again."""
+    """Create a key; its text is printed this once and cannot be shown again.
+
+    Exit codes: 0 ok, 2 invalid input, 3 unknown party."""
     from iotbill.entrypoints.api.routes.keys import key_view
     from iotbill.services.api_keys import create_key
 
     current = session()
-    created = create_key(current.uow(), name=name, scopes=scope, clock=current.clock)
+    created = create_key(current.uow(), name=name, scopes=scope, clock=current.clock, party=party)
 
     def print_key() -> None:
         typer.echo(created.text)
         typer.echo(
             f"key {created.key.id} of tenant {current.tenant}"
-            f" ({', '.join(sorted(created.key.scopes))}): keep it now, it is not shown again",
+            + ("" if party is None else f" acting for {party} alone")
+            + f" ({', '.join(sorted(created.key.scopes))}): keep it now, it is not shown again",
             err=True,
         )
 

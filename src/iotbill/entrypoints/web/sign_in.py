@@ -1,7 +1,8 @@
 """``/app/sign-in`` and ``/app/sign-out``: a tenant key in, a session cookie out.
 
 The key travels once, in the body of a ``POST`` (never in a URL, so it is in
-no log, history or ``Referer``), and must hold ``billing:read``. A refused key
+no log, history or ``Referer``), must hold ``billing:read`` and act for the whole tenant
+(not one party). A refused key
 shows the form again with 401 and one reason for every refusal (unknown,
 wrong, revoked and short of the scope are not told apart beyond that).
 Signing out clears the cookie. :mod:`.session` says what the cookie holds.
@@ -21,7 +22,10 @@ from iotbill.services.api_keys import authenticate
 
 router = APIRouter(prefix="/app", route_class=PageRoute, include_in_schema=False)
 
-REFUSED = "This key is unknown, revoked, or lacks the billing:read scope."
+REFUSED = (
+    "This key is unknown, revoked, lacks the billing:read scope,"
+    " or acts for one customer only (the dashboard shows the whole tenant)."
+)
 
 
 @router.get("/sign-in", response_class=HTMLResponse)
@@ -40,7 +44,7 @@ async def sign_in(request: Request) -> Response:
     key = None
     if text:
         key = await run_in_threadpool(authenticate, wiring.uow_factory, text, DEFAULT_TENANT)
-    if key is None or not key.allows("billing:read"):
+    if key is None or not key.allows("billing:read") or key.party is not None:
         return page("sign_in.html", title="Sign in", access=None, status=401, error=REFUSED)
     signer = signer_of(request)
     answer = RedirectResponse("/app", 303)

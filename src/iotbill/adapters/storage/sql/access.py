@@ -32,6 +32,7 @@ class SqlApiKeyRepository(Repository):
                 secret_digest=key.secret_digest,
                 created_at=to_micros(key.created_at),
                 revoked_at=micros(key.revoked_at),
+                party=key.party,
             )
         )
 
@@ -81,6 +82,7 @@ def _key(row: Any) -> ApiKey:
         secret_digest=row.secret_digest,
         created_at=from_micros(row.created_at),
         revoked_at=instant(row.revoked_at),
+        party=row.party,
     )
 
 
@@ -94,6 +96,23 @@ class SqlIdempotencyRepository(Repository):
         table = t.idempotency_records
         this = and_(self._mine(table), table.c.key == record.key)
         now = to_micros(record.created_at)
+        values = {
+            "tenant_id": self._tenant_id(),
+            "key": record.key,
+            "fingerprint": record.fingerprint,
+            "token": record.token,
+            "locked_until": to_micros(record.locked_until),
+            "created_at": now,
+        }
+        dialect = self._connection().dialect.name
+        new = (
+            (postgresql_insert if dialect == "postgresql" else sqlite_insert)(table)
+            .values(**values)
+            .on_conflict_do_nothing()
+        )
+        # A new key, as nearly every one is: held at once, in one statement.
+        if self._execute(new.returning(table.c.token)).first() is not None:
+            return None
         # Forget an answer kept longer than the retention, and take over an
         # attempt that stopped (its process died) once its hold has lapsed.
         self._execute(delete(table).where(and_(this, table.c.created_at < micros(expired_before))))
@@ -107,17 +126,7 @@ class SqlIdempotencyRepository(Repository):
                 created_at=now,
             )
         )
-        values = {
-            "tenant_id": self._tenant_id(),
-            "key": record.key,
-            "fingerprint": record.fingerprint,
-            "token": record.token,
-            "locked_until": to_micros(record.locked_until),
-            "created_at": now,
-        }
-        dialect = self._connection().dialect.name
-        new = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(table)
-        self._execute(new.values(**values).on_conflict_do_nothing())
+        self._execute(new)  # held anew where an answer was forgotten above
         row = self._execute(select(table).where(this)).first()
         assert row is not None
         if row.token == record.token:

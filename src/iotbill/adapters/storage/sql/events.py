@@ -17,12 +17,13 @@ from iotbill.adapters.storage.sql.repository import chunks
 from iotbill.adapters.storage.sql.tables import usage_events
 from iotbill.adapters.storage.sql.windows import (
     REPLACEMENT,
+    StoredRows,
     count_events,
     load_events,
     stored_event,
 )
 from iotbill.domain.catalog import Meter
-from iotbill.domain.event_table import STORED, EventTable
+from iotbill.domain.event_table import EventTable
 from iotbill.domain.events import UsageEvent
 from iotbill.domain.metering import PropertyKind
 from iotbill.domain.metering.selection import select as select_usage
@@ -273,12 +274,18 @@ class SqlEventStore:
             "SELECT e.seq, e.event_id, e.event_type, e.device_id, e.occurred_at, e.properties, "
             f"{REPLACEMENT} FROM usage_events AS e WHERE e.seq IN ({' UNION '.join(seqs)})"
         )
-        rows = connection.execute(text(statement), query.parameters).all()
-        events = [
-            stored_event(event_id, event_type, device, occurred, _PROPERTIES.decode(doc), named)
-            for _, event_id, event_type, device, occurred, doc, named in rows
-        ]
-        return EventTable.build(events, [row[0] for row in rows], STORED)
+        found = StoredRows.empty()
+        for seq, event_id, event_type, device, occurred, doc, named in connection.execute(
+            text(statement), query.parameters
+        ):
+            found.seqs.append(seq)
+            found.ids.append(event_id)
+            found.types.append(event_type)
+            found.devices.append(device)
+            found.micros.append(occurred)
+            found.properties.append(_PROPERTIES.decode(doc))
+            found.replacements.append(named)
+        return found.table()
 
     def load_many(self, windows: Sequence[EventWindow]) -> list[EventTable]:
         """One query for the windows whose meters read only their period (see
@@ -297,8 +304,7 @@ class SqlEventStore:
                 scope, period = window.scope, window.period
                 tables.append(self.load(scope, window.meters, period, window.received_before))
             else:
-                events, seqs = next(found)
-                tables.append(EventTable.build(events, seqs, STORED))
+                tables.append(next(found).table())
         return tables
 
     def count_many(self, windows: Sequence[EventWindow]) -> list[int]:

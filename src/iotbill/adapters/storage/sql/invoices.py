@@ -12,15 +12,21 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from iotbill.adapters.storage.sql import tables as t
+from iotbill.adapters.storage.sql.analytics import (
+    revenue_statement,
+    revenue_sums_from,
+    standing_from,
+    standing_statement,
+)
 from iotbill.adapters.storage.sql.lines import copy_rows, line_from_row, line_rows
 from iotbill.adapters.storage.sql.repository import Repository, chunks, instant, micros
 from iotbill.adapters.storage.sql.statistics import refresh_outgrown
-from iotbill.domain.analytics import InvoiceFigures
+from iotbill.domain.analytics import RevenueSum, Standing
 from iotbill.domain.errors import Conflict, NotFound
 from iotbill.domain.invoices import CreditNote, DocumentKind, Invoice, InvoiceStatus, InvoiceSummary
-from iotbill.domain.money import Currency, currency, from_minor_units, to_minor_units
+from iotbill.domain.money import currency, from_minor_units, to_minor_units
 from iotbill.domain.payments import Notice, Payment, notice_order
-from iotbill.domain.periods import Period, from_micros, to_micros
+from iotbill.domain.periods import Period, from_micros, require_aware, to_micros
 
 
 class SqlInvoiceRepository(Repository):
@@ -197,45 +203,12 @@ class SqlInvoiceRepository(Repository):
             )
         return sorted(found, key=lambda summary: (summary.period.start, summary.id))
 
-    def figures(self) -> builtins.list[InvoiceFigures]:
-        invoices = t.invoices
-        statement = select(
-            invoices.c.id,
-            invoices.c.customer_id,
-            invoices.c.subscription_id,
-            invoices.c.currency,
-            invoices.c.period_start,
-            invoices.c.status,
-            invoices.c.finalized_at,
-            invoices.c.subtotal_minor,
-            invoices.c.total_minor,
-            invoices.c.credits,
-            invoices.c.payments,
-            invoices.c.balance_applied,
-        ).where(self._mine(invoices))
-        currencies: dict[str, Currency] = {}
-        found = []
-        for row in self._execute(statement).all():
-            money = currencies.get(row.currency) or currencies.setdefault(
-                row.currency, currency(row.currency)
-            )
-            found.append(
-                InvoiceFigures(
-                    id=row.id,
-                    customer_id=row.customer_id,
-                    subscription_id=row.subscription_id,
-                    currency=money,
-                    period_start=from_micros(row.period_start),
-                    status=cast(InvoiceStatus, row.status),
-                    finalized_at=instant(row.finalized_at),
-                    subtotal=from_minor_units(row.subtotal_minor, money),
-                    total=from_minor_units(row.total_minor, money),
-                    credits=row.credits,
-                    payments=row.payments,
-                    balance_applied=row.balance_applied,
-                )
-            )
-        return found
+    def revenue_sums(self) -> builtins.list[RevenueSum]:
+        return revenue_sums_from(self._execute(revenue_statement(self._tenant_id())))
+
+    def standing(self, at: datetime) -> builtins.list[Standing]:
+        statement = standing_statement(self._tenant_id(), require_aware(at, "at"))
+        return standing_from(self._execute(statement))
 
     def list(
         self,
@@ -404,6 +377,9 @@ def _invoice(invoice: Invoice) -> dict[str, Any]:
         "voided_at": micros(invoice.voided_at),
         "payments": invoice.payments,
         "balance_applied": invoice.balance_applied,
+        "credits_minor": to_minor_units(invoice.credits, money),
+        "payments_minor": to_minor_units(invoice.payments, money),
+        "balance_applied_minor": to_minor_units(invoice.balance_applied, money),
         "due_on": None if invoice.due_on is None else invoice.due_on.isoformat(),
     }
 

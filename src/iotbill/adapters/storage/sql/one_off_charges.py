@@ -15,25 +15,38 @@ from iotbill.domain.money import currency
 from iotbill.domain.one_off_charges import OneOffCharge, OneOffKind
 from iotbill.domain.periods import from_micros, to_micros
 
+_KNOWN_CUSTOMERS = "SELECT id FROM customers WHERE tenant_id = ? AND id IN ({})"
+
 
 class SqlOneOffChargeRepository(Repository):
     def add(self, charge: OneOffCharge) -> None:
         self._refuse_taken(t.one_off_charges, "one-off charge", charge.id)
         self._require(t.customers, "customer", id=charge.customer_id)
-        self._execute(
-            insert(t.one_off_charges).values(
-                tenant_id=self._tenant_id(),
-                id=charge.id,
-                customer_id=charge.customer_id,
-                description=charge.description,
-                unit_price=charge.unit_price,
-                quantity=charge.quantity,
-                currency=charge.currency.code,
-                recorded_at=to_micros(charge.recorded_at),
-                invoice_id=charge.invoice_id,
-                kind=charge.kind,
-            )
-        )
+        self._execute(insert(t.one_off_charges).values(**self._columns(charge)))
+
+    def add_many(self, charges: Sequence[OneOffCharge]) -> None:
+        ids = [charge.id for charge in charges]
+        self._refuse_any_taken(t.one_off_charges, "one-off charge", ids)
+        customers = {charge.customer_id for charge in charges}
+        found = {row[0] for row in self._rows_in(_KNOWN_CUSTOMERS, customers)}
+        if customers - found:
+            raise NotFound(f"unknown customer {min(customers - found)!r}")
+        if charges:
+            self._execute(insert(t.one_off_charges), [self._columns(charge) for charge in charges])
+
+    def _columns(self, charge: OneOffCharge) -> dict[str, Any]:
+        return {
+            "tenant_id": self._tenant_id(),
+            "id": charge.id,
+            "customer_id": charge.customer_id,
+            "description": charge.description,
+            "unit_price": charge.unit_price,
+            "quantity": charge.quantity,
+            "currency": charge.currency.code,
+            "recorded_at": to_micros(charge.recorded_at),
+            "invoice_id": charge.invoice_id,
+            "kind": charge.kind,
+        }
 
     def list(self, customer: str | None = None) -> builtins.list[OneOffCharge]:
         table = t.one_off_charges

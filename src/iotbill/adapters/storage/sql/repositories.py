@@ -23,6 +23,7 @@ from sqlalchemy import Connection, and_, delete, func, insert, select, text, upd
 
 from iotbill.adapters.plan_files import parse_plan_text
 from iotbill.adapters.storage.sql import tables as t
+from iotbill.adapters.storage.sql.analytics import plans_in_service_statement
 from iotbill.adapters.storage.sql.repository import Repository, chunks, instant, micros
 from iotbill.domain.billing_cycles import BillingMode
 from iotbill.domain.catalog import ContractTerms, Interval, Plan
@@ -30,13 +31,14 @@ from iotbill.domain.credits import CreditTiming
 from iotbill.domain.customers import Customer, Device, Ownership
 from iotbill.domain.errors import Conflict, NotFound
 from iotbill.domain.money import currency
-from iotbill.domain.periods import from_micros, to_micros
+from iotbill.domain.periods import from_micros, require_aware, to_micros
 from iotbill.domain.subscriptions import (
     Cancellation,
     CancelReason,
     CancelTiming,
     Pause,
     Phase,
+    PlanKey,
     Subscription,
 )
 from iotbill.domain.tax_rates import TaxRateChange
@@ -80,9 +82,21 @@ def _tenant(row: Any) -> Tenant:
 
 
 class SqlPlanRepository(Repository):
-    def __init__(self, connection: Callable[[], Connection], tenant_id: Callable[[], int]):
+    """Plan versions: a version, once stored, never changes. ``known`` holds versions that
+    earlier units of work read (by tenant id, code and version; see
+    :class:`~iotbill.adapters.storage.sql.unit_of_work.Remembered`), so a version asked
+    for by number is read from the store once; ``read`` is what this one read or added."""
+
+    def __init__(
+        self,
+        connection: Callable[[], Connection],
+        tenant_id: Callable[[], int],
+        *,
+        known: dict[tuple[int, str, int], StoredPlan] | None = None,
+    ):
         super().__init__(connection, tenant_id)
-        self._parsed: dict[tuple[str, int], Plan] = {}
+        self._known = {} if known is None else known
+        self.read: dict[tuple[str, int], StoredPlan] = {}
 
     def add_version(self, plan: Plan, document: str, created_at: datetime) -> StoredPlan:
         versions = self._stored(plan.code)
@@ -99,10 +113,25 @@ class SqlPlanRepository(Repository):
                 created_at=to_micros(created_at),
             )
         )
-        self._parsed[plan.code, version] = plan
+        # As read back: the instant kept to the microsecond, in UTC.
+        self.read[plan.code, version] = StoredPlan(
+            plan, version, document, from_micros(to_micros(created_at))
+        )
         return StoredPlan(plan, version, document, created_at)
 
     def get(self, code: str, version: int | None = None) -> StoredPlan:
+        if version is not None:
+            found = self._known.get((self._tenant_id(), code, version)) or self.read.get(
+                (code, version)
+            )
+            if found is not None:
+                return found
+            statement = select(t.plans).where(
+                self._mine(t.plans), t.plans.c.code == code, t.plans.c.version == version
+            )
+            row = self._execute(statement).first()
+            if row is not None:
+                return self._plan(row)
         versions = self.versions(code)
         if version is None:
             return versions[-1]
@@ -163,9 +192,11 @@ class SqlPlanRepository(Repository):
 
     def _plan(self, row: Any) -> StoredPlan:
         key = (row.code, row.version)
-        if key not in self._parsed:
-            self._parsed[key] = _parsed_plan(row.document, f"plan {row.code} v{row.version}")
-        return StoredPlan(self._parsed[key], row.version, row.document, from_micros(row.created_at))
+        if key not in self.read:
+            plan = _parsed_plan(row.document, f"plan {row.code} v{row.version}")
+            created_at = from_micros(row.created_at)
+            self.read[key] = StoredPlan(plan, row.version, row.document, created_at)
+        return self.read[key]
 
 
 @lru_cache(maxsize=64)
@@ -242,11 +273,27 @@ class SqlCustomerRepository(Repository):
         )
 
     def get(self, id: str) -> Customer:
-        statement = select(t.customers).where(self._mine(t.customers), t.customers.c.id == id)
-        row = self._execute(statement).first()
-        if row is None:
+        """The customer with its tax rate changes, in one query (a row per change)."""
+        customers, rates = t.customers, t.customer_tax_rates
+        statement = (
+            select(customers, rates.c.valid_from, rates.c.rate)
+            .outerjoin(
+                rates,
+                and_(rates.c.tenant_id == customers.c.tenant_id, rates.c.customer_id == id),
+            )
+            .where(self._mine(customers), customers.c.id == id)
+            .order_by(rates.c.valid_from)
+        )
+        rows = self._execute(statement).all()
+        if not rows:
             raise NotFound(f"unknown customer {id!r}")
-        return self._with_changes([_customer(row)])[0]
+        changes = tuple(
+            TaxRateChange(from_micros(row.valid_from), row.rate)
+            for row in rows
+            if row.valid_from is not None
+        )
+        customer = _customer(rows[0])
+        return replace(customer, tax_changes=changes) if changes else customer
 
     def find(self, ids: Sequence[str]) -> dict[str, Customer]:
         found: dict[str, Customer] = {}
@@ -439,14 +486,15 @@ class SqlSubscriptionRepository(Repository):
         )
 
     def get(self, id: str) -> Subscription:
-        found = self._load(t.subscriptions.c.id == id)
+        found = self._load_joined(t.subscriptions.c.id == id)
         if not found:
             raise NotFound(f"unknown subscription {id!r}")
         return found[0]
 
     def list(self, customer: str | None = None) -> list[Subscription]:
-        condition = None if customer is None else t.subscriptions.c.customer_id == customer
-        return self._load(condition)
+        if customer is None:
+            return self._load(None)
+        return self._load_joined(t.subscriptions.c.customer_id == customer)
 
     def for_customers(self, customers: Sequence[str]) -> builtins.list[Subscription]:
         found = [
@@ -455,6 +503,10 @@ class SqlSubscriptionRepository(Repository):
             for subscription in self._load(self._among(t.subscriptions.c.customer_id, chunk))
         ]
         return sorted(found, key=lambda subscription: subscription.id)
+
+    def plans_in_service(self, at: datetime) -> builtins.list[PlanKey]:
+        statement = plans_in_service_statement(self._tenant_id(), require_aware(at, "at"))
+        return [(row.plan_code, int(row.plan_version)) for row in self._execute(statement)]
 
     def _load(self, condition: Any) -> builtins.list[Subscription]:
         subs, phases = t.subscriptions, t.subscription_phases
@@ -476,6 +528,31 @@ class SqlSubscriptionRepository(Repository):
                 phase = Phase(row.plan_code, row.plan_version, from_micros(row.start))
                 by_subscription.setdefault(row.subscription_id, []).append(phase)
         return [_subscription(row, tuple(by_subscription.get(row.id, ()))) for row in rows]
+
+    def _load_joined(self, condition: Any) -> builtins.list[Subscription]:
+        """The few subscriptions of ``condition`` (one id, one customer's) with their phases,
+        in one query: a row per phase. (For many, :meth:`_load` reads the phases apart.)"""
+        subs, phases = t.subscriptions, t.subscription_phases
+        statement = (
+            select(
+                subs,
+                phases.c.start.label("phase_start"),
+                phases.c.plan_code,
+                phases.c.plan_version,
+            )
+            .outerjoin(
+                phases,
+                and_(phases.c.tenant_id == subs.c.tenant_id, phases.c.subscription_id == subs.c.id),
+            )
+            .where(self._mine(subs), condition)
+            .order_by(subs.c.id, phases.c.start)
+        )
+        rows: dict[str, tuple[Any, builtins.list[Phase]]] = {}
+        for row in self._execute(statement):
+            _, found = rows.setdefault(row.id, (row, []))
+            if row.phase_start is not None:
+                found.append(Phase(row.plan_code, row.plan_version, from_micros(row.phase_start)))
+        return [_subscription(row, tuple(found)) for row, found in rows.values()]
 
 
 def _columns(subscription: Subscription) -> dict[str, Any]:

@@ -346,12 +346,22 @@ def whole_hours(span: Period) -> tuple[int, int] | None:
     return (first, last) if first <= last else None
 
 
+_NONE_NAMED = (
+    "NOT EXISTS (SELECT 1 FROM usage_events AS n "
+    "WHERE n.tenant_id = {tenant} AND n.replaces IS NOT NULL)"
+)
+"""Whether no event of the tenant corrects or voids another (then none is void, and none is
+replaced): asked once per statement, of the index that holds only such events."""
+
+
 def running_total(
     connection: Connection, tenant_id: int, meter: Meter, customer: str, span: Period
 ) -> Decimal:
     """A count or sum meter's quantity over ``span`` of a customer's events, in one
     statement: the whole hours from the roll-up, the partial hours at the two ends from
-    the events that count (through the customer index)."""
+    the events that count (through the customer index). Where the tenant has no event
+    that corrects or voids another (:data:`_NONE_NAMED`, looked at once), an event at the
+    ends is not looked up to see whether one replaces it."""
     query = Query(connection.dialect.name)
     hours = whole_hours(span)
     first, last = hours if hours is not None else (1, 0)  # no whole hour: none summed
@@ -373,8 +383,9 @@ def running_total(
         f"AND e.customer_id = {query.bind(customer)} "
         f"AND e.event_type = {query.bind(meter.event_type)} "
         f"AND e.occurred_at >= {query.bind(since)} AND e.occurred_at < {query.bind(until)} "
-        "AND NOT e.is_void AND NOT EXISTS (SELECT 1 FROM usage_events AS r "
-        "WHERE r.tenant_id = e.tenant_id AND r.replaces = e.event_id)"
+        f"AND ({_NONE_NAMED.format(tenant=query.bind(tenant_id))} OR (NOT e.is_void "
+        "AND NOT EXISTS (SELECT 1 FROM usage_events AS r "
+        "WHERE r.tenant_id = e.tenant_id AND r.replaces = e.event_id)))"
         for since, until in edges
         if since < until
     )

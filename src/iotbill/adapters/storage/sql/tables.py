@@ -239,6 +239,11 @@ invoices = Table(
     Column("payments", ExactDecimal, nullable=False, server_default=text("'0'")),
     Column("balance_applied", ExactDecimal, nullable=False, server_default=text("'0'")),
     Column("due_on", String(10)),
+    # Migration 0029: credits, payments and balance_applied again, as minor units, which
+    # SQL sums exactly (the overview's sums of what is paid and due).
+    Column("credits_minor", BigInteger, nullable=False),
+    Column("payments_minor", BigInteger, nullable=False),
+    Column("balance_applied_minor", BigInteger, nullable=False),
     PrimaryKeyConstraint("tenant_id", "id"),
     UniqueConstraint("tenant_id", "number"),
     ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
@@ -366,9 +371,79 @@ work_orders = Table(
     Column("parts", Text, nullable=False),
     Column("alert_rule", String(128)),
     Column("incident_start", Micros),
+    Column("sla_percent", String(32)),
+    Column("sla_invoice_id", String(256)),
     PrimaryKeyConstraint("tenant_id", "id"),
     ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
     Index(None, "tenant_id", "customer_id"),
+)
+
+asset_buyers = Table(
+    "asset_buyers",
+    metadata,
+    *_tenant_key("asset_buyers"),
+    Column("device_id", String(128), nullable=False),
+    Column("code", String(128), nullable=False),
+    Column("customer_id", String(128)),
+    Column("added_at", Micros, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "device_id", "code"),
+    ForeignKeyConstraint(["tenant_id", "device_id"], ["devices.tenant_id", "devices.id"]),
+    ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
+)
+
+sale_settlements = Table(
+    "sale_settlements",
+    metadata,
+    *_tenant_key("sale_settlements"),
+    Column("id", String(512), nullable=False),
+    Column("subscription_id", String(128), nullable=False),
+    Column("customer_id", String(128), nullable=False),
+    Column("period_start", Micros, nullable=False),
+    Column("period_end", Micros, nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("settled_at", Micros, nullable=False),
+    Column("billed_at", Micros, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("share", ExactDecimal, nullable=False),
+    Column("unit", String(128), nullable=False),
+    Column("lines", Text, nullable=False),
+    # The ids of the sale events it settled, a JSON list (migration 0030).
+    Column("event_ids", Text, nullable=False, server_default=text("'[]'")),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
+    Index(None, "tenant_id", "customer_id"),
+)
+
+data_consents = Table(
+    "data_consents",
+    metadata,
+    *_tenant_key("data_consents"),
+    Column("device_id", String(256), nullable=False),
+    Column("given_at", Micros, nullable=False),
+    Column("withdrawn_at", Micros),
+    PrimaryKeyConstraint("tenant_id", "device_id", "given_at"),
+    ForeignKeyConstraint(["tenant_id", "device_id"], ["devices.tenant_id", "devices.id"]),
+)
+
+data_exports = Table(
+    "data_exports",
+    metadata,
+    *_tenant_key("data_exports"),
+    Column("id", String(256), nullable=False),
+    Column("buyer_id", String(128), nullable=False),
+    Column("product", String(128), nullable=False),
+    Column("start_at", Micros, nullable=False),
+    Column("end_at", Micros, nullable=False),
+    Column("format", String(16), nullable=False),
+    Column("records", BigInteger, nullable=False),
+    Column("suppressed", BigInteger, nullable=False),
+    Column("exported_at", Micros, nullable=False),
+    Column("revenue", ExactDecimal, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("charge_id", String(256)),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    ForeignKeyConstraint(["tenant_id", "buyer_id"], ["customers.tenant_id", "customers.id"]),
+    Index(None, "tenant_id", "buyer_id"),
 )
 
 ledger_entries = Table(
@@ -563,6 +638,8 @@ api_keys = Table(
     Column("secret_digest", String(64), nullable=False),
     Column("created_at", Micros, nullable=False),
     Column("revoked_at", Micros),
+    # The one customer the key acts for (migration 0031), or null: the tenant's own key.
+    Column("party", String(256)),
     PrimaryKeyConstraint("id"),
     Index(None, "tenant_id", "id"),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Self
 
@@ -12,6 +13,7 @@ from iotbill.adapters.storage.sql.access import SqlApiKeyRepository, SqlIdempote
 from iotbill.adapters.storage.sql.coupons import SqlCouponRepository
 from iotbill.adapters.storage.sql.credentials import SqlDeviceCredentialRepository
 from iotbill.adapters.storage.sql.credits import SqlCreditRepository
+from iotbill.adapters.storage.sql.data_products import SqlDataRepository
 from iotbill.adapters.storage.sql.engine import READ_ONLY
 from iotbill.adapters.storage.sql.entitlements import SqlEntitlementAlertRepository
 from iotbill.adapters.storage.sql.events import SqlEventStore
@@ -25,6 +27,7 @@ from iotbill.adapters.storage.sql.repositories import (
     SqlSubscriptionRepository,
     SqlTenantRepository,
 )
+from iotbill.adapters.storage.sql.sharing import SqlSharingRepository
 from iotbill.adapters.storage.sql.webhooks import SqlWebhookRepository
 from iotbill.adapters.storage.sql.work_orders import SqlWorkOrderRepository
 from iotbill.domain.errors import NotFound
@@ -34,6 +37,7 @@ from iotbill.services.ports import (
     CreditNoteRepository,
     CreditRepository,
     CustomerRepository,
+    DataRepository,
     DeviceCredentialRepository,
     DeviceRepository,
     EntitlementAlertRepository,
@@ -43,6 +47,8 @@ from iotbill.services.ports import (
     OneOffChargeRepository,
     OrderRepository,
     PlanRepository,
+    SharingRepository,
+    StoredPlan,
     SubscriptionRepository,
     TenantRepository,
     UnitOfWorkFactory,
@@ -51,15 +57,36 @@ from iotbill.services.ports import (
 )
 
 
+@dataclass
+class Remembered:
+    """What the units of work of one factory have learnt that never changes once stored:
+    each tenant's id (by its code), and each plan version (by tenant id, code and version).
+
+    Learnt only from a unit of work that committed, or ended having only read,
+    so nothing that a rolled-back transaction wrote (and another may write
+    differently) is ever remembered.
+    """
+
+    tenants: dict[str, int] = field(default_factory=dict)
+    plans: dict[tuple[int, str, int], StoredPlan] = field(default_factory=dict)
+
+
 class SqlUnitOfWork:
     """Opens a connection on entry; the transaction begins with the first statement.
 
     The tenant is looked up on first use, so a unit of work for a tenant that
-    does not exist yet can still add it. ``known_tenants`` (shared by the units
-    of work of one factory) remembers each tenant's id once a unit of work that
-    looked it up has committed, or has ended having only read: a tenant's id
-    never changes, and a request then spends no round trip on it. A rolled-back
-    unit of work leaves it alone, since the tenant it found may have been its own.
+    does not exist yet can still add it. ``remembered`` (shared by the units of
+    work of one factory) keeps each tenant's id and each plan version read once
+    a unit of work that read it has committed, or has ended having only read: neither
+    ever changes, and a request then spends no round trip on them. A rolled-back
+    unit of work leaves it alone, since what it found may have been its own writing.
+
+    A read-only unit of work on PostgreSQL runs each statement in a transaction of
+    its own (autocommit): at READ COMMITTED, the isolation the store runs at, each
+    statement of a transaction takes a snapshot of its own anyway, so the answers
+    are the same, and the round trips of ``BEGIN`` and ``ROLLBACK`` are saved (a
+    check or a request that only reads costs a few round trips, and these were two
+    of them). On SQLite it is one transaction, which takes no write lock.
     """
 
     def __init__(
@@ -68,16 +95,19 @@ class SqlUnitOfWork:
         tenant: str,
         *,
         read_only: bool = False,
-        known_tenants: dict[str, int] | None = None,
+        remembered: Remembered | None = None,
     ) -> None:
         self.engine = engine
         self.tenant = tenant
         self.read_only = read_only
-        self._known_tenants = {} if known_tenants is None else known_tenants
+        self._remembered = Remembered() if remembered is None else remembered
         self._connection_or_none: Connection | None = None
-        self._tenant_id_or_none: int | None = self._known_tenants.get(tenant)
+        self._tenant_id_or_none: int | None = self._remembered.tenants.get(tenant)
         self.tenants: TenantRepository = SqlTenantRepository(self._connection)
-        self.plans: PlanRepository = SqlPlanRepository(self._connection, self._tenant_id)
+        self._plans = SqlPlanRepository(
+            self._connection, self._tenant_id, known=self._remembered.plans
+        )
+        self.plans: PlanRepository = self._plans
         self.customers: CustomerRepository = SqlCustomerRepository(
             self._connection, self._tenant_id
         )
@@ -100,6 +130,8 @@ class SqlUnitOfWork:
         self.work_orders: WorkOrderRepository = SqlWorkOrderRepository(
             self._connection, self._tenant_id
         )
+        self.data_products: DataRepository = SqlDataRepository(self._connection, self._tenant_id)
+        self.sharing: SharingRepository = SqlSharingRepository(self._connection, self._tenant_id)
         self.coupons: CouponRepository = SqlCouponRepository(self._connection, self._tenant_id)
         self.events: EventStore = SqlEventStore(self._connection, self._tenant_id)
         self.api_keys: ApiKeyRepository = SqlApiKeyRepository(self._connection, self._tenant_id)
@@ -113,8 +145,10 @@ class SqlUnitOfWork:
 
     def __enter__(self) -> Self:
         connection = self.engine.connect()
-        if self.read_only:
-            connection.execution_options(**{READ_ONLY: True, "postgresql_readonly": True})
+        if self.read_only and connection.dialect.name == "postgresql":
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+        elif self.read_only:
+            connection.execution_options(**{READ_ONLY: True})
         self._connection_or_none = connection
         return self
 
@@ -131,17 +165,21 @@ class SqlUnitOfWork:
             connection.close()
             self._connection_or_none = None
         if self.read_only and error is None:
-            self._remember_tenant()
+            self._remember()
 
     def commit(self) -> None:
         if self.read_only:
             raise RuntimeError("a read-only unit of work is never committed")
         self._connection().commit()
-        self._remember_tenant()
+        self._remember()
 
-    def _remember_tenant(self) -> None:
+    def _remember(self) -> None:
         if self._tenant_id_or_none is not None:
-            self._known_tenants[self.tenant] = self._tenant_id_or_none
+            self._remembered.tenants[self.tenant] = self._tenant_id_or_none
+            self._remembered.plans.update(
+                ((self._tenant_id_or_none, code, version), stored)
+                for (code, version), stored in self._plans.read.items()
+            )
 
     def rollback(self) -> None:
         self._connection().rollback()
@@ -166,9 +204,9 @@ class SqlUnitOfWork:
 def sql_unit_of_work_factory(engine: Engine) -> UnitOfWorkFactory:
     """Units of work on ``engine``, one per call, for the tenant named."""
 
-    known_tenants: dict[str, int] = {}
+    remembered = Remembered()
 
     def open_unit_of_work(tenant: str, *, read_only: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(engine, tenant, read_only=read_only, known_tenants=known_tenants)
+        return SqlUnitOfWork(engine, tenant, read_only=read_only, remembered=remembered)
 
     return open_unit_of_work

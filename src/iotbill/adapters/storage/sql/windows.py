@@ -28,9 +28,11 @@ from decimal import Decimal
 from typing import Any
 
 import msgspec
+import numpy as np
 from sqlalchemy import Connection, text
 
 from iotbill.adapters.storage.sql.aggregation import Query
+from iotbill.domain.event_table import STORED, DecodedProperties, EventColumns, EventTable
 from iotbill.domain.events import UsageEvent
 from iotbill.domain.periods import from_micros, to_micros
 from iotbill.services.ports import EventWindow
@@ -79,15 +81,63 @@ def stored_event(
     return UsageEvent(event_id, event_type, device, at, properties, corrects=named)
 
 
-Events = tuple[list[UsageEvent], list[int]]
-"""A window's events and their ``seq`` (the line an error names), in no particular order."""
+@dataclass(slots=True)
+class StoredRows:
+    """Stored events as columns, as the database gives them: ``seq`` (the line an error
+    names), id, type, device, microseconds, the event named (:data:`REPLACEMENT`) and the
+    decoded properties, in no particular order."""
+
+    seqs: list[int]
+    ids: list[str]
+    types: list[str]
+    devices: list[str]
+    micros: list[int]
+    replacements: list[str | None]
+    properties: list[dict[str, Any]]
+
+    @classmethod
+    def empty(cls) -> StoredRows:
+        return cls([], [], [], [], [], [], [])
+
+    def table(self) -> EventTable:
+        """The rows as a table for the pure core, without an event object per row."""
+        type_names: dict[str, int] = {}
+        codes = [type_names.setdefault(name, len(type_names)) for name in self.types]
+        replacements = self.replacements
+        naming = None
+        if any(replacements):
+            naming = [
+                None if named is None else ("voids" if named[0] == "-" else "corrects", named[1:])
+                for named in replacements
+            ]
+        columns = EventColumns(
+            ids=self.ids,
+            timestamps=np.array(self.micros, dtype=np.int64),
+            type_codes=np.array(codes, dtype=np.int32),
+            type_names=type_names,
+            properties=DecodedProperties(self.properties),
+            make_event=self.event,
+            naming=naming,
+        )
+        return EventTable.from_columns(columns, np.array(self.seqs, dtype=np.int64), STORED)
+
+    def event(self, index: int) -> UsageEvent:
+        """The event at ``index``, made only when asked for."""
+        return stored_event(
+            self.ids[index],
+            self.types[index],
+            self.devices[index],
+            self.micros[index],
+            self.properties[index],
+            self.replacements[index],
+        )
 
 
 def load_events(
     connection: Connection, tenant_id: int, windows: Sequence[EventWindow]
-) -> list[Events]:
+) -> list[StoredRows]:
     """Every window's events in its period; the caller adds the readings carried into it."""
-    found: list[Events] = []
+    found: list[StoredRows] = []
     collecting = gc.isenabled()
     gc.disable()  # many new objects, none in a reference cycle
     try:
@@ -128,8 +178,8 @@ def count_events(
 
 def _load_chunk(
     connection: Connection, tenant_id: int, windows: Sequence[EventWindow]
-) -> list[Events]:
-    found: list[Events] = [([], []) for _ in windows]
+) -> list[StoredRows]:
+    found = [StoredRows.empty() for _ in windows]
     query = Query(connection.dialect.name)
     gathered = _GATHERED[query.dialect]
     statement = _joined(query, tenant_id, windows, gathered, " GROUP BY wanted.item")
@@ -139,10 +189,7 @@ def _load_chunk(
     for item, seqs, ids, types, devices, times, replacements, properties in connection.execute(
         text(statement), query.parameters
     ).all():
-        scope = _Scope.of(windows[item])
-        everything = scope.takes_all(queried)
-        events, lines = found[item]
-        for seq, event_id, event_type, device, micros, replacement, values in zip(
+        rows = StoredRows(
             _INTEGERS.decode(seqs),
             _TEXTS.decode(ids),
             _TEXTS.decode(types),
@@ -150,14 +197,33 @@ def _load_chunk(
             _INTEGERS.decode(times),
             _OPTIONAL_TEXTS.decode(replacements),
             _PROPERTIES.decode(f"[{properties}]"),
-            strict=True,
-        ):
-            if everything or scope.takes(event_type, device):
-                events.append(
-                    stored_event(event_id, event_type, device, micros, values, replacement)
+        )
+        if len(rows.properties) != len(rows.seqs):
+            raise ValueError("the columns of a window's events do not line up")
+        scope = _Scope.of(windows[item])
+        if not scope.takes_all(queried):
+            kept = [
+                index
+                for index, (event_type, device) in enumerate(
+                    zip(rows.types, rows.devices, strict=True)
                 )
-                lines.append(seq)
+                if scope.takes(event_type, device)
+            ]
+            rows = StoredRows(*([column[index] for index in kept] for column in _columns_of(rows)))
+        found[item] = rows
     return found
+
+
+def _columns_of(rows: StoredRows) -> tuple[list[Any], ...]:
+    return (
+        rows.seqs,
+        rows.ids,
+        rows.types,
+        rows.devices,
+        rows.micros,
+        rows.replacements,
+        rows.properties,
+    )
 
 
 def _joined(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import builtins
 import json
+from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -56,6 +58,14 @@ class SqlWorkOrderRepository(Repository):
         found = [_work_order(row) for row in self._execute(statement)]
         return sorted(found, key=lambda order: (order.opened_at, order.id))
 
+    def for_customers(self, customers: Sequence[str]) -> builtins.list[WorkOrder]:
+        if not customers:
+            return []
+        table = t.work_orders
+        statement = select(table).where(self._mine(table), table.c.customer_id.in_(customers))
+        found = [_work_order(row) for row in self._execute(statement)]
+        return sorted(found, key=lambda order: (order.opened_at, order.id))
+
 
 def _steps(order: WorkOrder) -> dict[str, Any]:
     """The columns a step changes; the parts as a JSON list of ``[code, count]``."""
@@ -65,6 +75,8 @@ def _steps(order: WorkOrder) -> dict[str, Any]:
         "on_site_at": micros(order.on_site_at),
         "resolved_at": micros(order.resolved_at),
         "parts": json.dumps([[code, count] for code, count in order.parts]),
+        "sla_percent": None if order.sla_percent is None else str(order.sla_percent),
+        "sla_invoice_id": order.sla_invoice_id,
     }
 
 
@@ -82,4 +94,6 @@ def _work_order(row: Any) -> WorkOrder:
         parts=tuple((code, count) for code, count in json.loads(row.parts)),
         alert_rule=row.alert_rule,
         incident_start=instant(row.incident_start),
+        sla_percent=None if row.sla_percent is None else Decimal(row.sla_percent),
+        sla_invoice_id=row.sla_invoice_id,
     )

@@ -11,6 +11,8 @@ from fastapi import APIRouter
 
 from iotbill.entrypoints.api.routes import (
     analytics,
+    coupons,
+    credits,
     customers,
     documents,
     entitlements,
@@ -18,6 +20,7 @@ from iotbill.entrypoints.api.routes import (
     health,
     invoices,
     keys,
+    orders,
     plans,
     subscriptions,
     webhooks,
@@ -33,6 +36,9 @@ ROUTERS: list[APIRouter] = [
     invoices.router,
     analytics.router,
     entitlements.router,
+    coupons.router,
+    credits.router,
+    orders.router,
     keys.router,
     webhooks.router,
 ]

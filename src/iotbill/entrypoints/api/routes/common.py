@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from iotbill.domain.customers import Customer, Device
 from iotbill.domain.errors import NotFound
 from iotbill.domain.invoices import CreditNote, Invoice
+from iotbill.domain.periods import require_input_instant
 from iotbill.domain.subscriptions import Subscription
+from iotbill.entrypoints.api.auth import Access
 from iotbill.entrypoints.api.ids import stored_id, url_id
+from iotbill.entrypoints.api.schemas import StepIn
 from iotbill.entrypoints.cli.options import parse_date_or_instant
 from iotbill.entrypoints.views import customer_json, device_json, subscription_json
-from iotbill.services.moments import Moment
+from iotbill.services.moments import Moment, instant_for
 from iotbill.services.usage import UsageReport
 
 WRITE_PROBLEMS = (400, 401, 403, 404, 409, 413, 415, 422, 429)
@@ -33,9 +37,35 @@ def reference(text: str) -> str:
     return text if found is None else found
 
 
+def step_at(body: StepIn | None) -> str | None:
+    """The ``at`` of an optional step body."""
+    return None if body is None else body.at
+
+
 def moment(text: str | None, field: str, now: datetime) -> Moment:
     """A date or an aware instant from a body's text; ``now`` when the field is absent."""
     return now if text is None else parse_date_or_instant(text, field)
+
+
+def with_url_ids(view: dict[str, Any], *keys: str) -> dict[str, Any]:
+    """``view`` with the ids at ``keys`` (those present and not null) in their URL form."""
+    for key in keys:
+        if isinstance(view.get(key), str):
+            view[key] = url_id(view[key])
+    return view
+
+
+def instant(access: Access, text: str | None, field: str, customer: Callable[[], str]) -> datetime:
+    """The instant a body's ``field`` names; now when absent. A date is local midnight in
+    the zone of the customer that ``customer`` names (read only when needed)."""
+    if text is None:
+        return access.clock.now()
+    parsed = parse_date_or_instant(text, field)
+    if isinstance(parsed, datetime):
+        return require_input_instant(parsed, field)
+    with access.uow(read_only=True) as uow:
+        found = uow.customers.get(customer())
+    return instant_for(parsed, found, field)
 
 
 def customer_view(customer: Customer) -> dict[str, Any]:

@@ -81,7 +81,9 @@ def list_customers(
     responses=responses(*READ_PROBLEMS),
 )
 def show_customer(customer_id: str, access: BillingRead) -> dict[str, Any]:
-    found = customers.get_customer(access.uow(read_only=True), path_id(customer_id, "customer"))
+    wanted = path_id(customer_id, "customer")
+    access.own(wanted, "customer", wanted)
+    found = customers.get_customer(access.uow(read_only=True), wanted)
     return customer_view(found)
 
 
@@ -103,6 +105,7 @@ def customer_usage(
 ) -> dict[str, Any]:
     now = access.clock.now()
     owner = path_id(customer_id, "customer")
+    access.own(owner, "customer", owner)
     customers.get_customer(access.uow(read_only=True), owner)  # unknown (or another's): 404
     report = usage(
         access.uow(read_only=True),

@@ -40,6 +40,7 @@ def invoice_pdf(invoice_id: str, access: BillingRead) -> Response:
     from iotbill.entrypoints.render import document_pdf, invoice_document
 
     sheet = invoice_sheet(access.uow(read_only=True), path_id(invoice_id, "invoice"))
+    access.own(sheet.customer.id, "invoice", invoice_id)
     return _attachment(document_pdf(invoice_document(sheet)), sheet.invoice.number, "pdf")
 
 
@@ -54,6 +55,7 @@ def invoice_html(invoice_id: str, access: BillingRead) -> Response:
     from iotbill.entrypoints.render import document_html, invoice_document
 
     sheet = invoice_sheet(access.uow(read_only=True), path_id(invoice_id, "invoice"))
+    access.own(sheet.customer.id, "invoice", invoice_id)
     return Response(document_html(invoice_document(sheet)), media_type="text/html")
 
 
@@ -68,6 +70,7 @@ def credit_note_pdf(credit_note_id: str, access: BillingRead) -> Response:
     from iotbill.entrypoints.render import credit_note_document, document_pdf
 
     sheet = credit_note_sheet(access.uow(read_only=True), path_id(credit_note_id, "credit note"))
+    access.own(sheet.customer.id, "credit note", credit_note_id)
     return _attachment(document_pdf(credit_note_document(sheet)), sheet.credit_note.number, "pdf")
 
 
@@ -82,6 +85,7 @@ def credit_note_html(credit_note_id: str, access: BillingRead) -> Response:
     from iotbill.entrypoints.render import credit_note_document, document_html
 
     sheet = credit_note_sheet(access.uow(read_only=True), path_id(credit_note_id, "credit note"))
+    access.own(sheet.customer.id, "credit note", credit_note_id)
     return Response(document_html(credit_note_document(sheet)), media_type="text/html")
 
 

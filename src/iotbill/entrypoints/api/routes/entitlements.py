@@ -30,6 +30,7 @@ def entitlement_check(
     feature: Annotated[str, Query(max_length=128)],
     as_of: MomentText | None = None,
 ) -> dict[str, Any]:
+    access.own(reference(customer), "customer", customer)
     owner = get_customer(access.uow(read_only=True), reference(customer))  # another's: 404
     when = instant_for(moment(as_of, "as_of", access.clock.now()), owner, "as_of")
     answer = check_entitlement(

@@ -35,7 +35,7 @@ from iotbill.entrypoints.api.auth import Access, EventsWrite
 from iotbill.entrypoints.api.idempotency import IdempotentRoute
 from iotbill.entrypoints.api.problems import MalformedJson, responses
 from iotbill.entrypoints.api.schemas import EventIn, EventsOut
-from iotbill.services.ingest import Rejection, ingest
+from iotbill.services.ingest import IngestReport, Rejection, ingest
 
 MAX_EVENTS = 1000
 router = APIRouter(prefix="/v1", tags=["events"], route_class=IdempotentRoute)
@@ -86,8 +86,6 @@ async def post_events(
 def _ingest_body(access: Access, body: bytes, atomic: bool) -> dict[str, Any]:
     single, items, refused = _decode(body)
     events = [SourcedEvent(event, index) for index, event in items]
-    with access.uow(read_only=True) as uow:
-        before = uow.events.find(sorted({event.id for _, event in items}))
     report = ingest(
         access.uow_factory(),
         access.tenant,
@@ -98,7 +96,7 @@ def _ingest_body(access: Access, body: bytes, atomic: bool) -> dict[str, Any]:
         batch_size=MAX_EVENTS,
         writers=1,
     )
-    results = _results(len(items) + len(refused), items, report.rejected, before)
+    results = _results(len(items) + len(refused), items, report)
     rejected = [result for result in results if result["status"] == "rejected"]
     if rejected and (atomic or single):
         raise InvalidInput(
@@ -150,30 +148,24 @@ def _decode(body: bytes) -> tuple[bool, list[tuple[int, UsageEvent]], list[Rejec
 
 
 def _results(
-    count: int,
-    items: list[tuple[int, UsageEvent]],
-    rejections: tuple[Rejection, ...],
-    before: dict[str, UsageEvent],
+    count: int, items: list[tuple[int, UsageEvent]], report: IngestReport
 ) -> list[dict[str, Any]]:
+    """Each item's result, by its position: the ingest's report names the line (here, the
+    position) of every rejection, conflict and duplicate; the other items were stored."""
     results: list[dict[str, Any]] = [{}] * count
-    for rejection in rejections:
+    for rejection in report.rejected:
         field, reason = _split(rejection.reason)
         results[rejection.line] = {"status": "rejected", "field": field, "reason": reason}
-    first: dict[str, UsageEvent] = dict(before)
+    status = dict.fromkeys(report.duplicate_lines, "duplicate")
+    status.update((conflict.line, "conflict") for conflict in report.conflicts)
     for index, event in items:
         if results[index]:
             results[index] = {"index": index, "id": event.id, **results[index]}
             continue
-        earlier = first.get(event.id)
-        if earlier is None:
-            first[event.id] = event
-            status = "accepted"
-        else:
-            status = "duplicate" if earlier == event else "conflict"
         results[index] = {
             "index": index,
             "id": event.id,
-            "status": status,
+            "status": status.get(index, "accepted"),
             "field": None,
             "reason": None,
         }

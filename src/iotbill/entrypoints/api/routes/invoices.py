@@ -50,13 +50,13 @@ def list_invoices(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
-    owner = None if customer is None else reference(customer)
+    owner = access.customer_filter(None if customer is None else reference(customer))
     chosen = None if subscription is None else reference(subscription)
     with access.uow(read_only=True) as uow:  # a filter naming another tenant's object: 404
         if owner is not None:
             uow.customers.get(owner)
         if chosen is not None:
-            uow.subscriptions.get(chosen)
+            access.own(uow.subscriptions.get(chosen).customer_id, "subscription", chosen)
     found = invoices.list_invoices(
         access.uow(read_only=True), customer=owner, subscription=chosen, status=status
     )
@@ -78,6 +78,7 @@ def list_invoices(
 )
 def show_invoice(invoice_id: str, access: BillingRead) -> dict[str, Any]:
     found = invoices.get_invoice(access.uow(read_only=True), path_id(invoice_id, "invoice"))
+    access.own(found.customer_id, "invoice", invoice_id)
     return invoice_view(found)
 
 

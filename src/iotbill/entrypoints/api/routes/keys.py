@@ -9,9 +9,10 @@ from fastapi import APIRouter
 from iotbill.domain.api_keys import KEY_PREFIX, ApiKey
 from iotbill.entrypoints.api.auth import Admin
 from iotbill.entrypoints.api.idempotency import IdempotentRoute
+from iotbill.entrypoints.api.ids import url_id
 from iotbill.entrypoints.api.pagination import DEFAULT_LIMIT, Cursor, Limit, paginate
 from iotbill.entrypoints.api.problems import responses
-from iotbill.entrypoints.api.routes.common import READ_PROBLEMS, WRITE_PROBLEMS
+from iotbill.entrypoints.api.routes.common import READ_PROBLEMS, WRITE_PROBLEMS, reference
 from iotbill.entrypoints.api.schemas import CreatedKeyOut, KeyIn, KeyOut, PageOf
 from iotbill.services import api_keys
 
@@ -27,6 +28,7 @@ def key_view(key: ApiKey) -> dict[str, Any]:
         "scopes": sorted(key.scopes),
         "created_at": key.created_at.isoformat(),
         "revoked_at": None if key.revoked_at is None else key.revoked_at.isoformat(),
+        "party": None if key.party is None else url_id(key.party),
     }
 
 
@@ -39,7 +41,11 @@ def key_view(key: ApiKey) -> dict[str, Any]:
 )
 def create_key(body: KeyIn, access: Admin) -> dict[str, Any]:
     created = api_keys.create_key(
-        access.uow(), name=body.name, scopes=body.scopes, clock=access.clock
+        access.uow(),
+        name=body.name,
+        scopes=body.scopes,
+        clock=access.clock,
+        party=None if body.party is None else reference(body.party),
     )
     return {**key_view(created.key), "key": created.text}
 

@@ -18,6 +18,7 @@ from iotbill.entrypoints.api.routes.common import (
     moment,
     path_id,
     reference,
+    step_at,
     subscription_view,
     usage_view,
 )
@@ -28,6 +29,7 @@ from iotbill.entrypoints.api.schemas import (
     SubscriptionChangeIn,
     SubscriptionIn,
     SubscriptionOut,
+    SubscriptionPauseIn,
     UsageOut,
 )
 from iotbill.services import customers, subscriptions
@@ -74,7 +76,7 @@ def list_subscriptions(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
-    owner = None if customer is None else reference(customer)
+    owner = access.customer_filter(None if customer is None else reference(customer))
     if owner is not None:
         customers.get_customer(access.uow(read_only=True), owner)  # another tenant's: 404
     found = subscriptions.list_subscriptions(access.uow(read_only=True), customer=owner, plan=plan)
@@ -92,6 +94,7 @@ def show_subscription(subscription_id: str, access: BillingRead) -> dict[str, An
     wanted = path_id(subscription_id, "subscription")
     with access.uow(read_only=True) as uow:
         found = uow.subscriptions.get(wanted)
+    access.own(found.customer_id, "subscription", wanted)
     return subscription_view(found)
 
 
@@ -133,6 +136,40 @@ def cancel_subscription(
     return subscription_view(cancelled)
 
 
+@router.post(
+    "/subscriptions/{subscription_id}/pause",
+    response_model=SubscriptionOut,
+    summary="Pause a subscription: no fee or usage billed until it resumes",
+    responses=responses(*WRITE_PROBLEMS),
+)
+def pause_subscription(
+    subscription_id: str, access: BillingWrite, body: SubscriptionPauseIn | None = None
+) -> dict[str, Any]:
+    paused = subscriptions.pause_subscription(
+        access.uow(),
+        path_id(subscription_id, "subscription"),
+        at=moment(step_at(body), "at", access.clock.now()),
+    )
+    return subscription_view(paused)
+
+
+@router.post(
+    "/subscriptions/{subscription_id}/resume",
+    response_model=SubscriptionOut,
+    summary="Resume a paused subscription",
+    responses=responses(*WRITE_PROBLEMS),
+)
+def resume_subscription(
+    subscription_id: str, access: BillingWrite, body: SubscriptionPauseIn | None = None
+) -> dict[str, Any]:
+    resumed = subscriptions.resume_subscription(
+        access.uow(),
+        path_id(subscription_id, "subscription"),
+        at=moment(step_at(body), "at", access.clock.now()),
+    )
+    return subscription_view(resumed)
+
+
 @router.get(
     "/subscriptions/{subscription_id}/usage",
     response_model=UsageOut,
@@ -148,6 +185,7 @@ def subscription_usage(
     wanted = path_id(subscription_id, "subscription")
     with access.uow(read_only=True) as uow:
         subscription = uow.subscriptions.get(wanted)
+        access.own(subscription.customer_id, "subscription", wanted)
         customer = uow.customers.get(subscription.customer_id)
     if now < subscription.start or (subscription.end is not None and now >= subscription.end):
         raise Conflict(f"subscription {subscription.id} has no open period now")
@@ -170,9 +208,9 @@ def subscription_usage(
     responses=responses(*READ_PROBLEMS, 409),
 )
 def subscription_upcoming(subscription_id: str, access: BillingRead) -> dict[str, Any]:
-    draft = upcoming_invoice(
-        access.uow(read_only=True),
-        path_id(subscription_id, "subscription"),
-        now=access.clock.now(),
-    )
+    wanted = path_id(subscription_id, "subscription")
+    if access.party is not None:
+        with access.uow(read_only=True) as uow:
+            access.own(uow.subscriptions.get(wanted).customer_id, "subscription", wanted)
+    draft = upcoming_invoice(access.uow(read_only=True), wanted, now=access.clock.now())
     return invoice_view(draft)

@@ -1,0 +1,427 @@
+"""A JSON Lines file of usage events read straight into columns, when that is provably exact.
+
+:func:`~iotbill.adapters.event_files.read_event_table` decodes one object per event
+and checks each against the rules of :mod:`iotbill.domain.input_rules`. For a file of
+millions of events, most of its time is then spent on those objects. This reader
+decodes the file with pyarrow's JSON reader into columns instead (numbers that meters
+read as ``decimal128(19, 9)``, so exact; timestamps as text, parsed under a grammar of
+their own) and builds the :class:`~iotbill.domain.event_table.EventTable` from them
+without making a single event.
+
+It takes this path only where it provably gives what the exact reader gives, and
+otherwise returns ``None``: the caller then reads the file the exact way, which also
+finds and reports, line by line, whatever is wrong. The proof rests on counts taken
+over the raw bytes, compared with what pyarrow decoded:
+
+* Every key is written ``"name":`` (no quote of the file is followed by white space),
+  so the occurrences of ``":`` are at least the keys written, which are at least the
+  keys pyarrow decoded with a value (an event's fields and its properties'). If the
+  two totals are equal, every line's are: no key is named twice, none is ``null``,
+  no property nests another object, and no string holds ``":``.
+* With no backslash in the file, each key and each string value is written with two
+  quotes and nothing else has any; so if the file's quotes are twice its keys and its
+  decoded strings, no number a meter reads was written as a string (pyarrow's
+  decimal reader would take ``"2.5"``, which the rules refuse).
+* One event on every line: as many rows as lines, no blank line, no byte below
+  0x20 but the line ends, valid UTF-8, no ``NaN`` or ``Infinity`` (which pyarrow's
+  parser may accept and JSON does not).
+* Every id unique, no event correcting or voiding another (those take the exact
+  path, which reports duplicates and conflicts and follows the chains), every id,
+  type and device of 1 to 256 characters, every timestamp matching
+  :data:`TIMESTAMP` and within the rules' range, every number within the 64-bit
+  nano-unit range, every key a meter reads a text, an integer or a boolean.
+
+The tests check this reader against the exact one on generated files, good and bad.
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import overload
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pj
+
+from iotbill.domain.catalog import Plan
+from iotbill.domain.event_table import (
+    MISSING_VALUE,
+    EventTable,
+    KeyColumn,
+    NumberColumn,
+    Rows,
+    json_key,
+    json_label,
+    key_column,
+    number_column,
+)
+from iotbill.domain.events import UsageEvent
+from iotbill.domain.input_rules import EARLIEST, ID_LIMITS, LATEST
+from iotbill.domain.metering import PropertyKind
+from iotbill.domain.periods import to_micros
+
+TIMESTAMP = (
+    r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+    r"(\.[0-9]{1,6})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+)
+"""The timestamps the columnar path reads: RFC 3339 with ``T``, at most six fractional
+digits, ``Z`` or an offset; any other form (which the exact decoder may accept or
+refuse) takes the exact path."""
+CHUNK = 16 * 1024 * 1024
+_FIELDS = ("id", "type", "device", "timestamp", "properties", "corrects", "voids")
+_TEXT_FIELDS = ("id", "type", "device", "timestamp")
+_ID_LIMIT = ID_LIMITS["event"]
+_EARLIEST, _LATEST = to_micros(EARLIEST), to_micros(LATEST)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanProperties:
+    """The event properties a plan's meters and charges read: as numbers, and as keys."""
+
+    numbers: frozenset[str]
+    keys: frozenset[str]
+
+    @classmethod
+    def of(cls, plan: Plan) -> PlanProperties:
+        numbers: set[str] = set()
+        keys: set[str] = set()
+        for meter in plan.meters:
+            kind = meter.aggregator().property_kind
+            if meter.property is not None and kind is PropertyKind.NUMBER:
+                numbers.add(meter.property)
+            elif meter.property is not None and kind is PropertyKind.KEY:
+                keys.add(meter.property)
+            if meter.group_by is not None:
+                keys.add(meter.group_by)
+            keys.update(name for name, _ in meter.filters)
+        for charge in plan.charges:
+            amount = charge.model.amount_property
+            if amount is not None:
+                numbers.add(amount)
+        return cls(frozenset(numbers), frozenset(keys))
+
+
+@dataclass(slots=True)
+class _Counts:
+    """What the raw bytes of a file say, for the proof in the module's docstring."""
+
+    lines: int = 0
+    colons: int = 0
+    quotes: int = 0
+    ascii: bool = True
+
+
+def _scan(path: Path) -> _Counts | None:
+    """The counts of the file at ``path``, or ``None`` if a byte rules the fast path out."""
+    counts = _Counts()
+    utf8 = codecs.getincrementaldecoder("utf-8")()
+    last = b"\n"  # the byte before the chunk: as if a line had just ended
+    with path.open("rb") as file:
+        while chunk := file.read(CHUNK):
+            if b"\\" in chunk or not _fits(last + chunk, counts):
+                return None
+            if (b"N" in chunk and b"NaN" in chunk) or (b"I" in chunk and b"Inf" in chunk):
+                return None  # (the two tests are fast, a chunk boundary is read again)
+            if not chunk.isascii():
+                counts.ascii = False
+                try:
+                    utf8.decode(chunk)
+                except UnicodeDecodeError:
+                    return None
+            last = chunk[-1:]
+    try:
+        utf8.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return None
+    if last != b"\n":
+        counts.lines += 1
+    return counts
+
+
+def _fits(joined: bytes, counts: _Counts) -> bool:
+    """Add the counts of ``joined`` (a chunk after the byte before it) to ``counts``;
+    ``False`` if a byte rules the fast path out."""
+    written = np.frombuffer(joined, dtype=np.uint8)
+    newlines = int(np.count_nonzero(written == 0x0A))
+    if int(np.count_nonzero(written < 0x20)) != newlines:
+        return False  # a control character (or a carriage return)
+    # Pairs of bytes as 16-bit words, at even and at odd offsets: '"' then ':' is 0x3A22.
+    even = np.frombuffer(joined, dtype="<u2", count=len(joined) // 2)
+    odd = np.frombuffer(joined, dtype="<u2", count=(len(joined) - 1) // 2, offset=1)
+    for pair in (0x0A0A, 0x2022, 0x0A22):  # a blank line, a quote before white space
+        if bool((even == pair).any()) or bool((odd == pair).any()):
+            return False
+    first = 1 if joined[:1] == b"\n" else 0  # the byte before, counted with its own chunk
+    counts.lines += newlines - first
+    counts.colons += int(np.count_nonzero(even == 0x3A22) + np.count_nonzero(odd == 0x3A22))
+    counts.quotes += int(np.count_nonzero(written == 0x22)) - (1 if joined[:1] == b'"' else 0)
+    return True
+
+
+def read_columnar_table(path: str, wanted: PlanProperties) -> EventTable | None:
+    """The table of the events in the file at ``path``, read as columns; ``None`` when
+    that is not provably what :func:`~iotbill.adapters.event_files.read_event_table`
+    gives (then read it so)."""
+    file = Path(path)
+    if path == "-" or not file.is_file() or wanted.numbers & wanted.keys:
+        return None
+    counts = _scan(file)
+    if counts is None or counts.lines == 0:
+        return None
+    properties_type = pa.struct([(name, pa.decimal128(19, 9)) for name in sorted(wanted.numbers)])
+    schema = pa.schema(
+        [
+            *((name, pa.string()) for name in _TEXT_FIELDS),
+            ("properties", properties_type),
+        ]
+    )
+    options = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer")
+    try:
+        table = pj.read_json(file, parse_options=options)
+    except (pa.ArrowException, ValueError):
+        return None
+    return _table(path, table, counts, wanted)
+
+
+def _table(
+    path: str, table: pa.Table, counts: _Counts, wanted: PlanProperties
+) -> EventTable | None:
+    rows = table.num_rows
+    if rows != counts.lines or not set(table.column_names) <= set(_FIELDS):
+        return None
+    if any(name in table.column_names for name in ("corrects", "voids")):
+        return None  # events that name others: the exact path follows their chains
+    texts = {name: table[name] for name in _TEXT_FIELDS}
+    if any(column.null_count for column in texts.values()):
+        return None
+    for name in ("id", "type", "device"):
+        lengths = pc.min_max(_lengths(texts[name], counts.ascii)).as_py()
+        if lengths["min"] < 1 or lengths["max"] > _ID_LIMIT:
+            return None
+    properties = table["properties"]
+    if not pa.types.is_struct(properties.type):
+        return None
+    names = [properties.type.field(index).name for index in range(properties.type.num_fields)]
+    children = {name: pc.struct_field(properties, name) for name in names}
+    decoded = 4 * rows + rows - properties.null_count
+    decoded += sum(len(child) - child.null_count for child in children.values())
+    strings = 4 * rows + sum(
+        len(child) - child.null_count
+        for child in children.values()
+        if pa.types.is_string(child.type)
+    )
+    if counts.colons != decoded or counts.quotes != 2 * (counts.colons + strings):
+        return None
+    timestamps = _timestamps(texts["timestamp"])
+    if timestamps is None:
+        return None
+    if pc.count_distinct(texts["id"]).as_py() != rows:
+        return None
+    source = _ArrowProperties.of(children, rows, wanted, Path(path))
+    if source is None:
+        return None
+    types = texts["type"].combine_chunks().dictionary_encode()
+    type_names = {name: code for code, name in enumerate(types.dictionary.to_pylist())}
+    type_codes = types.indices.to_numpy().astype(np.int32)
+    keys = pa.table({"at": pa.array(timestamps), "id": texts["id"]})
+    order = pc.sort_indices(keys, sort_keys=[("at", "ascending"), ("id", "ascending")])
+    order_rows: Rows = order.to_numpy().astype(np.intp)
+    return EventTable(
+        ids=_Ids(source, rows),
+        order=order_rows,
+        lines=order_rows.astype(np.int64) + 1,
+        timestamps=timestamps[order_rows],
+        type_codes=type_codes[order_rows],
+        type_names=type_names,
+        properties=source,
+        make_event=source.event,
+        source=path,
+    )
+
+
+def _lengths(column: pa.ChunkedArray, ascii: bool) -> pa.ChunkedArray:
+    """The length of each text in characters (in bytes, which is the same, when ASCII)."""
+    return pc.binary_length(column) if ascii else pc.utf8_length(column)
+
+
+_SHAPE = np.frombuffer(b"0000-00-00T00:00:00", dtype=np.uint8)
+_DIGITS = [byte == ord("0") for byte in b"0000-00-00T00:00:00"]
+
+
+def _timestamps(column: pa.ChunkedArray) -> npt.NDArray[np.int64] | None:
+    """Microseconds since the epoch of each timestamp; ``None`` unless every one matches
+    :data:`TIMESTAMP` and lies within the rules' range.
+
+    The usual forms (``...SSZ`` and ``...SS+HH:MM``) are checked byte by byte in numpy;
+    any other is left to the regular expression.
+    """
+    usual = pa.chunked_array([_usual_forms(chunk) for chunk in column.chunks], type=pa.bool_())
+    others = pc.filter(column, pc.invert(usual))
+    if len(others) and not pc.all(pc.match_substring_regex(others, TIMESTAMP)).as_py():
+        return None
+    try:
+        stamps = pc.cast(column, pa.timestamp("us", tz="UTC")).cast(pa.int64())
+    except (pa.ArrowException, ValueError):
+        return None
+    micros: npt.NDArray[np.int64] = stamps.to_numpy().astype(np.int64, copy=False)
+    if micros.size and (micros.min() < _EARLIEST or micros.max() >= _LATEST):
+        return None
+    return micros
+
+
+def _usual_forms(chunk: pa.StringArray) -> pa.BooleanArray:
+    """Which texts of ``chunk`` are ``YYYY-MM-DDTHH:MM:SSZ`` or ``...SS+HH:MM`` (or ``-``),
+    with an offset of less than 24 hours."""
+    offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)
+    offsets = offsets[chunk.offset : chunk.offset + len(chunk) + 1]
+    data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)
+    starts, lengths = offsets[:-1], np.diff(offsets)
+    zulu, with_offset = lengths == 20, lengths == 25
+    usual = zulu | with_offset
+    chosen = starts[usual]
+    fits = np.ones(chosen.size, dtype=bool)
+    for position in range(_SHAPE.size):
+        found = data[chosen + position]
+        if _DIGITS[position]:
+            fits &= (found >= 0x30) & (found <= 0x39)
+        else:
+            fits &= found == _SHAPE[position]
+    sign = data[chosen + 19]
+    is_zulu = zulu[usual]
+    fits &= np.where(is_zulu, sign == ord("Z"), (sign == ord("+")) | (sign == ord("-")))
+    if bool((~is_zulu).any()):
+        at = chosen[~is_zulu] + 20  # HH:MM after the sign
+        written = data[at[:, None] + np.arange(5)].astype(np.int64)
+        digits = (written >= 0x30) & (written <= 0x39)
+        shaped = digits[:, 0] & digits[:, 1] & (written[:, 2] == ord(":"))
+        shaped &= digits[:, 3] & digits[:, 4]
+        hours = (written[:, 0] - 0x30) * 10 + written[:, 1] - 0x30
+        minutes = (written[:, 3] - 0x30) * 10 + written[:, 4] - 0x30
+        fits[~is_zulu] &= shaped & (hours < 24) & (minutes < 60)
+    result = np.zeros(len(chunk), dtype=bool)
+    result[np.flatnonzero(usual)[fits]] = True
+    return pa.array(result)
+
+
+class _Ids(Sequence[str]):
+    """The ids of a columnar table, each read from its line when asked for (rarely)."""
+
+    def __init__(self, source: _ArrowProperties, rows: int) -> None:
+        self._source = source
+        self._rows = rows
+
+    def __len__(self) -> int:
+        return self._rows
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(self._rows)[index]]
+        if not -self._rows <= index < self._rows:
+            raise IndexError(index)
+        return self._source.event(index % self._rows).id
+
+
+class _ArrowProperties:
+    """The properties a plan reads, as columns over every row in file order."""
+
+    def __init__(
+        self, numbers: dict[str, NumberColumn], keys: dict[str, KeyColumn], file: Path
+    ) -> None:
+        self._numbers = numbers
+        self._keys = keys
+        self._file = file
+        self._lines: list[bytes] | None = None
+
+    @classmethod
+    def of(
+        cls,
+        children: dict[str, pa.ChunkedArray],
+        rows: int,
+        wanted: PlanProperties,
+        file: Path,
+    ) -> _ArrowProperties | None:
+        numbers: dict[str, NumberColumn] = {}
+        for name in wanted.numbers:
+            column = _numbers(children.get(name), rows)
+            if column is None:
+                return None
+            numbers[name] = column
+        keys: dict[str, KeyColumn] = {}
+        for name in wanted.keys:
+            key_column = _keys(children.get(name), rows)
+            if key_column is None:
+                return None
+            keys[name] = key_column
+        return cls(numbers, keys, file)
+
+    def numbers(self, name: str, positions: Rows) -> NumberColumn:
+        column = self._numbers.get(name)
+        if column is None:  # not one the plan reads: decoded exactly, event by event
+            return number_column([self.event(i).properties.get(name) for i in positions.tolist()])
+        return NumberColumn(column.values[positions], column.status[positions], {})
+
+    def keys(self, name: str, positions: Rows) -> KeyColumn:
+        column = self._keys.get(name)
+        if column is None:
+            return key_column([self.event(i).properties.get(name) for i in positions.tolist()])
+        return KeyColumn(column.codes[positions], column.labels, column.code_of)
+
+    def event(self, position: int) -> UsageEvent:
+        """The event of line ``position + 1``, decoded exactly (for the few that need one)."""
+        from iotbill.adapters.event_files import decode_event
+
+        if self._lines is None:
+            self._lines = self._file.read_bytes().split(b"\n")
+        return decode_event(self._lines[position])
+
+
+def _numbers(child: pa.ChunkedArray | None, rows: int) -> NumberColumn | None:
+    """A decimal128(19, 9) column as nano-units, or ``None`` if a value is out of range."""
+    if child is None:
+        return NumberColumn(np.zeros(rows, np.int64), np.full(rows, MISSING_VALUE, np.int8), {})
+    if not pa.types.is_decimal(child.type) or child.type.scale != 9:
+        return None
+    lows, valids = [], []
+    for chunk in child.chunks:
+        words = np.frombuffer(chunk.buffers()[1], dtype=np.int64)
+        words = words[2 * chunk.offset : 2 * (chunk.offset + len(chunk))]
+        low, high = words[0::2], words[1::2]
+        valid = chunk.is_valid().to_numpy(zero_copy_only=False)
+        # In 64 bits when the high word only extends the sign; -2^63 is refused, as by
+        # to_scaled.
+        if ((high[valid] != (low[valid] >> 63)) | (low[valid] == np.iinfo(np.int64).min)).any():
+            return None
+        lows.append(np.where(valid, low, 0))
+        valids.append(valid)
+    valid = np.concatenate(valids) if valids else np.zeros(0, dtype=bool)
+    values = np.concatenate(lows).astype(np.int64) if lows else np.zeros(0, np.int64)
+    status = np.where(valid, 0, MISSING_VALUE).astype(np.int8)
+    return NumberColumn(values, status, {})
+
+
+def _keys(child: pa.ChunkedArray | None, rows: int) -> KeyColumn | None:
+    """A text, integer or boolean column as factorised keys; ``None`` for another type."""
+    if child is None or pa.types.is_null(child.type):
+        return KeyColumn(np.full(rows, -1, np.int64), [], {})
+    if not (
+        pa.types.is_string(child.type)
+        or pa.types.is_boolean(child.type)
+        or pa.types.is_int64(child.type)
+    ):
+        return None
+    encoded = child.combine_chunks().dictionary_encode()
+    codes = encoded.indices.fill_null(-1).to_numpy().astype(np.int64)
+    found = encoded.dictionary.to_pylist()
+    keys = [json_key(value) for value in found]
+    code_of = {key: code for code, key in enumerate(keys) if key is not None}
+    labels = [json_label(key) if key is not None else "" for key in keys]
+    return KeyColumn(codes, labels, code_of)
