@@ -16,8 +16,8 @@ Then times, best of three each, in the same run on the same database:
   ``/app`` and ``GET /v1/analytics/overview`` run;
 * the floor: the bare SQL queries the overview needs (each statement it sends,
   recorded as it runs), replayed on the driver's cursor, rows fetched and
-  nothing built: the revenue and standing sums, the subscriptions with their
-  phases, the plan versions;
+  nothing built: the revenue and standing sums and the plan version of each
+  subscription in service (plan versions already read are not read again);
 * for scale, the queries the overview needed before the stores summed for it
   (every invoice's totals and state, the credit notes and their lines, the
   subscriptions, plans and customers), likewise bare.

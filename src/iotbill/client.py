@@ -87,6 +87,15 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "dispatch_work_order": ("POST", "/v1/work-orders/{work_order_id}/dispatch"),
     "arrive_work_order": ("POST", "/v1/work-orders/{work_order_id}/arrive"),
     "resolve_work_order": ("POST", "/v1/work-orders/{work_order_id}/resolve"),
+    "give_consent": ("POST", "/v1/devices/{device_id}/consent"),
+    "withdraw_consent": ("POST", "/v1/devices/{device_id}/consent/withdraw"),
+    "list_consents": ("GET", "/v1/consents"),
+    "export_data": ("POST", "/v1/data-exports"),
+    "list_data_exports": ("GET", "/v1/data-exports"),
+    "data_export_file": ("GET", "/v1/data-exports/{export_id}/file"),
+    "add_buyer": ("POST", "/v1/sharing/buyers"),
+    "list_buyers": ("GET", "/v1/sharing/buyers"),
+    "payout_statement": ("GET", "/v1/payouts/statement"),
     "create_key": ("POST", "/v1/keys"),
     "list_keys": ("GET", "/v1/keys"),
     "revoke_key": ("POST", "/v1/keys/{key_id}/revoke"),
@@ -334,6 +343,37 @@ class IotbillClient:
 
     def resolve_work_order(self, work_order_id: str, **fields: Any) -> dict[str, Any]:
         return self._call("resolve_work_order", json=fields, work_order_id=work_order_id)
+
+    def give_consent(self, device_id: str, **fields: Any) -> dict[str, Any]:
+        return self._call("give_consent", json=fields, device_id=device_id)
+
+    def withdraw_consent(self, device_id: str, **fields: Any) -> dict[str, Any]:
+        return self._call("withdraw_consent", json=fields, device_id=device_id)
+
+    def list_consents(self, **query: Any) -> dict[str, Any]:
+        return self._call("list_consents", params=query)
+
+    def export_data(self, **fields: Any) -> dict[str, Any]:
+        """Deliver a data product (``product``, ``from``, ``to``, ``format``; ``buyer`` unless
+        the key acts for it); :meth:`data_export_file` fetches the cells."""
+        return self._call("export_data", json=fields)
+
+    def list_data_exports(self, **query: Any) -> dict[str, Any]:
+        return self._call("list_data_exports", params=query)
+
+    def data_export_file(self, export_id: str) -> bytes:
+        return self._send("data_export_file", export_id=export_id).content
+
+    def add_buyer(self, **fields: Any) -> dict[str, Any]:
+        return self._call("add_buyer", json=fields)
+
+    def list_buyers(self, **query: Any) -> dict[str, Any]:
+        return self._call("list_buyers", params=query)
+
+    def payout_statement(self, *, customer: str, period: str, **query: Any) -> dict[str, Any]:
+        return self._call(
+            "payout_statement", params={"customer": customer, "period": period, **query}
+        )
 
     def create_key(
         self, *, name: str, scopes: list[str], party: str | None = None

@@ -40,12 +40,15 @@ class Store:
             uow.commit()
         return code
 
-    def key(self, tenant: str, *scopes: str) -> str:
+    def key(self, tenant: str, *scopes: str, party: str | None = None) -> str:
+        """A new key of ``tenant`` with ``scopes`` (none: ``admin``), acting for ``party``
+        alone if given."""
         created = create_key(
             self.uow_factory(tenant),
             name=f"{' '.join(scopes) or 'admin'} key",
             scopes=list(scopes or ["admin"]),
             clock=SystemClock(),
+            party=party,
         )
         return created.text
 

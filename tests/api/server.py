@@ -30,7 +30,9 @@ class Server:
         self.environment = environment
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 30.0) -> Server:
+    def start(self, timeout: float = 120.0) -> Server:
+        """Start the server and wait until it is ready: imports and migrations checks can take
+        a minute on a busy machine, and a test of a server that never starts fails here."""
         environment = {
             **os.environ,
             "IOTBILL_DATABASE_URL": self.database,

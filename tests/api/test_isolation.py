@@ -13,6 +13,7 @@ import pytest
 
 from iotbill.services.billing import bill_run
 from tests.api.conftest import Served, Store
+from tests.api.test_data_api import set_up as data_story
 from tests.api.test_http_e2e import AT, MONTH, NEXT_MONTH, event, set_up
 from tests.api.test_side_flows_api import printer_customer
 
@@ -60,9 +61,14 @@ class TenantA:
         client.grant_credit(customer="acme", amount="5.00")
         order = printer_customer(client, store.uow_factory, tenant)
         work_order = client.open_work_order(device="pr1", summary="Paper jam")
+        data_story(client)
+        export = client.export_data(
+            product="energy-hourly",
+            buyer="gridco",
+            **{"from": "2026-01-10T00:00:00Z", "to": "2026-01-11T00:00:00Z"},
+        )
         self.ids = {
             "customer_id": "acme",
-            "device_id": "p1",
             "code": "water",
             "version": "1",
             "subscription_id": subscription["id"],
@@ -73,6 +79,8 @@ class TenantA:
             "delivery_id": client.list_webhook_deliveries()["data"][0]["id"],
             "order_id": order["id"],
             "work_order_id": work_order["id"],
+            "export_id": export["id"],
+            "device_id": "m-ann",
         }
         self.invoice_number = invoice["number"]
         self.events = store.count_events(tenant)
@@ -112,7 +120,7 @@ def test_another_tenants_key_gets_404_for_every_object_of_a(
         timeout=60,
     )
     by_id = [(m, p) for m, p in operations(served) if "{" in p]
-    assert len(by_id) == 36  # every route that names an object in its path
+    assert len(by_id) == 39  # every route that names an object in its path
     for method, path in by_id:
         url = fill(path, world.ids)
         answer = b_http.request(method, url, json=BODIES.get(path), params=QUERIES.get(path))
@@ -150,6 +158,8 @@ def test_another_tenants_key_gets_404_for_every_object_of_a(
         "/v1/charges",
         "/v1/orders",
         "/v1/work-orders",
+        "/v1/consents",
+        "/v1/data-exports",
     ]:
         assert b_http.get(path).json()["data"] == [], path
         assert a_http.get(path).json()["data"] != [], path
@@ -208,6 +218,7 @@ _ANY_IDS = {
     "delivery_id": "v",
     "order_id": "o",
     "work_order_id": "w",
+    "export_id": "x",
 }
 
 

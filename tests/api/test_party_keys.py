@@ -32,25 +32,11 @@ def two_customers(store: Store, tenant: str, client: Any) -> dict[str, Any]:
     return {"acme": acme, "grid": grid, "invoices": invoices}
 
 
-def party_key(store: Store, tenant: str, party: str, *scopes: str) -> str:
-    from iotbill.adapters.clock import SystemClock
-    from iotbill.services.api_keys import create_key
-
-    created = create_key(
-        store.uow_factory(tenant),
-        name=f"{party} key",
-        scopes=list(scopes or ["billing:read"]),
-        clock=SystemClock(),
-        party=party,
-    )
-    return created.text
-
-
 def test_a_partys_key_sees_its_own_objects_and_none_of_another_customers(
     store: Store, served: Served, tenant_a: str, client_for: Any
 ) -> None:
     world = two_customers(store, tenant_a, client_for(store.key(tenant_a, "admin")))
-    grid = client_for(party_key(store, tenant_a, "grid"))
+    grid = client_for(store.key(tenant_a, "billing:read", party="grid"))
     mine, theirs = world["invoices"]["grid"][-1], world["invoices"]["acme"][-1]
     assert grid.get_customer("grid")["id"] == "grid"
     assert [i["id"] for i in grid.list_invoices()["data"]] == [
@@ -90,7 +76,7 @@ def test_every_other_route_is_closed_to_a_partys_key(
     store: Store, served: Served, tenant_a: str, client_for: Any
 ) -> None:
     two_customers(store, tenant_a, client_for(store.key(tenant_a, "admin")))
-    key = party_key(store, tenant_a, "grid", "billing:read", "billing:write")
+    key = store.key(tenant_a, "billing:read", "billing:write", party="grid")
     http = httpx.Client(base_url=served.url, headers={"Authorization": f"Bearer {key}"})
     closed = [(m, p) for m, p in operations(served) if (m, p) not in PARTY_ROUTES]
     assert len(closed) > 40
@@ -114,7 +100,7 @@ def test_a_partys_key_is_refused_by_the_dashboard_and_made_only_with_party_scope
     admin = client_for(store.key(tenant_a, "admin"))
     two_customers(store, tenant_a, admin)
     signed = httpx.post(
-        f"{served.url}/app/sign-in", data={"key": party_key(store, tenant_a, "grid")}
+        f"{served.url}/app/sign-in", data={"key": store.key(tenant_a, "billing:read", party="grid")}
     )
     assert signed.status_code == 401 and "set-cookie" not in signed.headers
     with pytest.raises(ApiError) as too_wide:

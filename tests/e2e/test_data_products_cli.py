@@ -198,5 +198,18 @@ def test_bad_input_is_refused_with_its_field_and_nothing_is_stored(tmp_path: Pat
         "(it holds: energy-daily)\n"
     )  # fmt: skip
     assert not output.exists() and not list(tmp_path.glob(".stolen*"))
+    assert store.refused(
+        2, "data", "export", "--product", "energy-daily", "--buyer", "insureco",
+        "--from", "2026-01-11", "--to", "2026-01-10", "--format", "xml", "--output", str(output),
+    ) == (
+        "error: --format: must be one of csv, jsonl, parquet, not 'xml'\n"
+        "--to: must be after the start (2026-01-11T00:00:00+00:00), not "
+        "2026-01-10T00:00:00+00:00\n"
+    )  # fmt: skip
+    missing = tmp_path / "no-such-folder" / "energy.csv"
+    assert store.refused(
+        2, "data", "export", "--product", "energy-daily", "--buyer", "insureco",
+        "--from", "2026-01-10", "--to", "2026-01-11", "--output", str(missing),
+    ) == f"error: --output: '{missing}' cannot be written: No such file or directory\n"  # fmt: skip
     assert store.json("data", "exports") == []
     assert store.json("credits", "history", "ann") == []

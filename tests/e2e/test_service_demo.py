@@ -126,3 +126,19 @@ def test_alerts_open_work_orders_billed_once_and_the_late_visit_is_credited(
     assert [(order["id"], order["sla_credit"]["percent"]) for order in late] == [
         ("hillcrest-farms/work-order/2", "25")
     ]
+    shown = CliRunner().invoke(
+        app,
+        [
+            "work-orders",
+            "show",
+            "hillcrest-farms/work-order/2",
+            "--database",
+            f"sqlite:///{database}",
+            "--tenant",
+            "demo",
+        ],
+    )
+    assert shown.exit_code == 0, shown.stderr
+    assert shown.stdout.rstrip().endswith(
+        "SLA credit 25 % on sub-000002/close/2026-01-01T07:00:00+00:00"
+    )

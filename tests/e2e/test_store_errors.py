@@ -118,3 +118,43 @@ def test_the_exit_code_is_documented() -> None:
     assert "5 the store cannot be opened, created or reached" in " ".join(
         (errors.__doc__ or "").split()
     )
+
+
+def test_a_postgresql_connection_lost_mid_command_is_one_line_and_stores_nothing() -> None:
+    """The server ends the command's session between two statements (a restart, a failover,
+    an administrator): the unit of work reports the store unavailable (exit code 5 on the
+    command line, 503 over HTTP) instead of a driver's traceback, and the server rolled
+    back what was not committed."""
+    import psycopg
+    from sqlalchemy import text
+
+    from iotbill.adapters.storage.sql.engine import create_engine_for, upgrade
+    from iotbill.adapters.storage.sql.unit_of_work import sql_unit_of_work_factory
+    from iotbill.domain.customers import Customer
+    from iotbill.domain.errors import StoreUnavailable
+    from iotbill.services.ports import Tenant
+    from tests.services import postgres_schema
+
+    with postgres_schema("iotbill_lost") as url:
+        engine = create_engine_for(url)
+        upgrade(engine)
+        factory = sql_unit_of_work_factory(engine)
+        with factory("t") as uow:
+            uow.tenants.add(Tenant("t", "T"))
+            uow.commit()
+        try:
+            with factory("t") as uow:
+                uow.customers.add(
+                    Customer.create(id="c", name="C", currency_code="EUR", timezone="UTC")
+                )
+                pid = uow._connection().execute(text("SELECT pg_backend_pid()")).scalar()
+                with psycopg.connect(url.split("?")[0].replace("+psycopg", "")) as admin:
+                    admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+                uow.customers.list()
+            raise AssertionError("the lost connection went unnoticed")
+        except StoreUnavailable as error:
+            assert str(error).startswith("lost the connection to the store: ")
+            assert "nothing since the last commit was stored" in str(error)
+        with factory("t", read_only=True) as uow:
+            assert uow.customers.list() == []
+        engine.dispose()

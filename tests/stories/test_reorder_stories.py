@@ -127,7 +127,15 @@ def test_one_order_per_run_out_billed_once_and_not_when_cancelled(world: World) 
         ("one_off", "acme/order/3/charge", "24.90"),
     ]
     assert orders[2].credit_id == "acme/order/3/credit"
-    # May's 9.00 + 0.90 tax is paid from the 24.90 credited: nothing due, 15.00 left.
+    # What the customer paid for it comes back: 24.90 and its tax at April's 10 %, 2.49.
+    with world.open(TENANT) as uow:
+        (grant,) = uow.credits.grants(["acme"])
+    assert (grant.id, str(grant.amount)) == ("acme/order/3/credit", "27.39")
+    assert grant.description == (
+        "Cancelled order acme/order/3: Ink cartridge for printer-1"
+        f" (24.90 and its tax 2.49 at 10 % on invoice {april.number})"
+    )
+    # May's 9.00 + 0.90 tax is paid from the 27.39 credited: nothing due, 17.49 left.
     assert lines(may) == [("fixed_fee", "base", "9.00")]
     assert (str(may.total), str(may.balance_applied), str(may.amount_due)) == (
         "9.90",

@@ -4,11 +4,13 @@ and the invoice lines and ledger entries of a settlement, with exact numbers."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from iotbill.domain.credits import balances
 from iotbill.domain.errors import InvalidInput
@@ -258,3 +260,17 @@ def test_a_buyer_registration_names_each_problem() -> None:
         "customer: must be a customer's id",
         "at: must include a UTC offset (naive times are ambiguous)",
     ]
+
+
+@given(
+    revenue=st.decimals("0", "1000000", places=2),
+    share=st.decimals("0", "100", places=3),
+    code=st.sampled_from(["EUR", "JPY", "BHD"]),
+)
+def test_the_split_loses_and_makes_up_nothing(revenue: Decimal, share: Decimal, code: str) -> None:
+    money = currency(code)
+    revenue = revenue.quantize(money.quantum, rounding=ROUND_DOWN)
+    credit, operator = split(revenue, share, money)
+    assert credit + operator == revenue
+    assert Decimal(0) <= credit <= revenue and credit == credit.quantize(money.quantum)
+    assert abs(credit - revenue * share / 100) <= money.quantum / 2  # rounded once, to the unit

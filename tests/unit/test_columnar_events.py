@@ -276,3 +276,24 @@ def test_an_error_found_while_pricing_names_the_line(tmp_path: Path) -> None:
         "sensor": "s1",
     }
     assert np.array_equal(columnar.lines, [1, 2])
+
+
+def test_a_file_read_in_many_stretches_gives_the_same_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("iotbill.adapters.columnar_events.CHUNK", 512)
+    path = tmp_path / "events.jsonl"
+    path.write_text(
+        "".join(
+            GOOD.replace('"a"', f'"e{n}"')
+            .replace('"m3":3', f'"m3":{n % 7}.{n}')
+            .replace("05T00", f"{n % 28 + 1:02d}T00")
+            .replace('"north"', '"south"' if n % 3 else '"north"')
+            + "\n"
+            for n in range(40)
+        )
+    )
+    columnar = read_columnar_table(str(path), WANTED)
+    assert columnar is not None
+    assert_same(columnar, read_event_table(str(path)))
+    assert priced(columnar) == priced(read_event_table(str(path)))

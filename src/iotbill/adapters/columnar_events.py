@@ -73,6 +73,7 @@ TIMESTAMP = (
 digits, ``Z`` or an offset; any other form (which the exact decoder may accept or
 refuse) takes the exact path."""
 CHUNK = 16 * 1024 * 1024
+BLOCK = 4 * 1024 * 1024
 _FIELDS = ("id", "type", "device", "timestamp", "properties", "corrects", "voids")
 _TEXT_FIELDS = ("id", "type", "device", "timestamp")
 _ID_LIMIT = ID_LIMITS["event"]
@@ -182,55 +183,87 @@ def read_columnar_table(path: str, wanted: PlanProperties) -> EventTable | None:
     )
     options = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer")
     try:
-        table = pj.read_json(file, parse_options=options)
+        # A stretch at a time, keeping only the columns the table needs: memory holds
+        # those, not the whole decoded file.
+        reader = pj.open_json(
+            file, read_options=pj.ReadOptions(block_size=BLOCK), parse_options=options
+        )
+        kept = _kept_columns(reader, counts, wanted)
     except (pa.ArrowException, ValueError):
         return None
-    return _table(path, table, counts, wanted)
+    return None if kept is None else _table(path, kept, wanted)
 
 
-def _table(
-    path: str, table: pa.Table, counts: _Counts, wanted: PlanProperties
-) -> EventTable | None:
-    rows = table.num_rows
-    if rows != counts.lines or not set(table.column_names) <= set(_FIELDS):
-        return None
-    if any(name in table.column_names for name in ("corrects", "voids")):
-        return None  # events that name others: the exact path follows their chains
-    texts = {name: table[name] for name in _TEXT_FIELDS}
-    if any(column.null_count for column in texts.values()):
-        return None
-    for name in ("id", "type", "device"):
-        lengths = pc.min_max(_lengths(texts[name], counts.ascii)).as_py()
-        if lengths["min"] < 1 or lengths["max"] > _ID_LIMIT:
+def _kept_columns(
+    reader: pa.RecordBatchReader, counts: _Counts, wanted: PlanProperties
+) -> pa.Table | None:
+    """The columns a table needs, of every stretch the reader decodes (``at`` the
+    microseconds, ``id``, ``type``, and the properties the plan reads); ``None`` as soon
+    as a check of the module's docstring fails."""
+    kept: list[pa.RecordBatch] = []
+    rows = decoded = strings = 0
+    for batch in reader:
+        names = batch.schema.names
+        if not set(names) <= set(_FIELDS) or not set(_TEXT_FIELDS) <= set(names):
             return None
-    properties = table["properties"]
-    if not pa.types.is_struct(properties.type):
+        if "corrects" in names or "voids" in names:
+            return None  # events that name others: the exact path follows their chains
+        size = batch.num_rows
+        texts = {name: batch.column(name) for name in _TEXT_FIELDS}
+        if any(column.null_count for column in texts.values()):
+            return None
+        for name in ("id", "type", "device"):
+            lengths = pc.min_max(_lengths(texts[name], counts.ascii)).as_py()
+            if lengths["min"] < 1 or lengths["max"] > _ID_LIMIT:
+                return None
+        properties = batch.column("properties")
+        if not pa.types.is_struct(properties.type):
+            return None
+        children = {
+            properties.type.field(index).name: child
+            for index, child in enumerate(properties.flatten())
+        }
+        decoded += 4 * size + size - properties.null_count
+        decoded += sum(len(child) - child.null_count for child in children.values())
+        strings += 4 * size + sum(
+            len(child) - child.null_count
+            for child in children.values()
+            if pa.types.is_string(child.type)
+        )
+        micros = _timestamps(pa.chunked_array([texts["timestamp"]]))
+        if micros is None:
+            return None
+        columns = {"at": pa.array(micros), "id": texts["id"], "type": texts["type"]}
+        for name in sorted(wanted.numbers | wanted.keys):
+            if name in children:
+                columns[f"property {name}"] = children[name]
+        kept.append(pa.record_batch(columns))
+        rows += size
+    if rows != counts.lines or counts.colons != decoded:
         return None
-    names = [properties.type.field(index).name for index in range(properties.type.num_fields)]
-    children = {name: pc.struct_field(properties, name) for name in names}
-    decoded = 4 * rows + rows - properties.null_count
-    decoded += sum(len(child) - child.null_count for child in children.values())
-    strings = 4 * rows + sum(
-        len(child) - child.null_count
-        for child in children.values()
-        if pa.types.is_string(child.type)
-    )
-    if counts.colons != decoded or counts.quotes != 2 * (counts.colons + strings):
+    if counts.quotes != 2 * (counts.colons + strings):
         return None
-    timestamps = _timestamps(texts["timestamp"])
-    if timestamps is None:
+    return pa.Table.from_batches(kept)
+
+
+def _table(path: str, kept: pa.Table, wanted: PlanProperties) -> EventTable | None:
+    rows = kept.num_rows
+    if len(pc.unique(kept["id"])) != rows:  # (faster than count_distinct, by half)
         return None
-    if pc.count_distinct(texts["id"]).as_py() != rows:
-        return None
+    children = {
+        name.removeprefix("property "): kept[name]
+        for name in kept.column_names
+        if name.startswith("property ")
+    }
     source = _ArrowProperties.of(children, rows, wanted, Path(path))
     if source is None:
         return None
-    types = texts["type"].combine_chunks().dictionary_encode()
+    types = kept["type"].combine_chunks().dictionary_encode()
     type_names = {name: code for code, name in enumerate(types.dictionary.to_pylist())}
     type_codes = types.indices.to_numpy().astype(np.int32)
-    keys = pa.table({"at": pa.array(timestamps), "id": texts["id"]})
-    order = pc.sort_indices(keys, sort_keys=[("at", "ascending"), ("id", "ascending")])
+    order = pc.sort_indices(kept, sort_keys=[("at", "ascending"), ("id", "ascending")])
     order_rows: Rows = order.to_numpy().astype(np.intp)
+    timestamps = kept["at"].to_numpy().astype(np.int64, copy=False)
     return EventTable(
         ids=_Ids(source, rows),
         order=order_rows,
@@ -244,7 +277,7 @@ def _table(
     )
 
 
-def _lengths(column: pa.ChunkedArray, ascii: bool) -> pa.ChunkedArray:
+def _lengths(column: pa.Array, ascii: bool) -> pa.Array:
     """The length of each text in characters (in bytes, which is the same, when ASCII)."""
     return pc.binary_length(column) if ascii else pc.utf8_length(column)
 

@@ -153,7 +153,9 @@ def export_data(
     try:
         start, end = require_aware(start, "start"), require_aware(end, "end")
         if end <= start:
-            problems.add("end", f"must be after start ({start.isoformat()}), not {end.isoformat()}")
+            problems.add(
+                "end", f"must be after the start ({start.isoformat()}), not {end.isoformat()}"
+            )
         else:
             window = Period(start, end)
     except InvalidInput as error:

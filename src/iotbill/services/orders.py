@@ -13,8 +13,9 @@ after events were replayed, places nothing twice.
 
 :func:`ship_order`, :func:`deliver_order` and :func:`cancel_order` move an
 order on. Cancelling withdraws its charge when no invoice billed it yet; when
-one did, the price is granted back to the customer's balance as a credit
-(:mod:`~iotbill.domain.credits`), which the next invoice uses.
+one did, the price and the tax that invoice charged on it (at its rate, rounded once)
+are granted back to the customer's balance as a credit (:mod:`~iotbill.domain.credits`),
+which the next invoices use: the customer gets back what it paid for the order.
 """
 
 from __future__ import annotations
@@ -29,8 +30,10 @@ from iotbill.domain.customers import Customer
 from iotbill.domain.models.depletion import Reading
 from iotbill.domain.models.orders import Order
 from iotbill.domain.models.reorder import ReorderDecision, decide_reorder
+from iotbill.domain.money import format_money, round_money
 from iotbill.domain.one_off_charges import OneOffCharge
 from iotbill.domain.periods import require_aware
+from iotbill.domain.quantities import decimal_text
 from iotbill.services.coverage import covered_devices
 from iotbill.services.ports import UnitOfWork
 from iotbill.services.readings import device_readings
@@ -111,7 +114,7 @@ def deliver_order(uow: UnitOfWork, id: str, *, at: datetime) -> Order:
 
 def cancel_order(uow: UnitOfWork, id: str, *, at: datetime) -> Order:
     """Cancel order ``id`` at ``at``: its charge is withdrawn if no invoice billed it yet,
-    else its price is credited to the customer's balance."""
+    else its price and the tax billed on it are credited to the customer's balance."""
     with uow:
         order = uow.orders.get(id)
         cancelled = order.cancel(at)
@@ -120,14 +123,20 @@ def cancel_order(uow: UnitOfWork, id: str, *, at: datetime) -> Order:
         if charge.invoice_id is None:
             uow.one_off_charges.withdraw(charge.id)
         else:
+            billed = uow.invoices.get(charge.invoice_id)
+            price = charge.line().amount
+            tax = round_money(price * billed.tax_rate / 100, order.currency)
             grant = CreditGrant.create(
                 id=f"{order.id}/credit",
                 customer_id=order.customer_id,
                 kind="granted",
-                amount=charge.line().amount,
+                amount=price + tax,
                 currency=order.currency,
                 granted_at=cancelled.changed_at,
-                description=f"Cancelled order {order.id}: {order.description}",
+                description=f"Cancelled order {order.id}: {order.description}"
+                f" ({format_money(price, order.currency)} and its tax"
+                f" {format_money(tax, order.currency)} at {decimal_text(billed.tax_rate)} %"
+                f" on invoice {billed.number})",
             )
             uow.credits.add_grant(grant)
             uow.credits.add_entries([grant_entry(grant)])

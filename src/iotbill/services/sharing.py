@@ -373,15 +373,15 @@ def payout_statement(
     ``period`` (a date: the customer's local midnight), over every settlement of it.
 
     :class:`~iotbill.domain.errors.NotFound` for an unknown customer or device;
-    :class:`InvalidInput` at ``--asset`` for a device the customer never owned.
+    :class:`InvalidInput` at ``asset`` for a device the customer never owned.
     """
     with uow:
         owner = uow.customers.get(customer)
-        on = instant_for(period, owner, "--period")
+        on = instant_for(period, owner, "period")
         if device is not None and customer not in {
             entry.customer_id for entry in uow.devices.get(device).ownership
         }:
-            raise InvalidInput.at("--asset", f"device {device!r} never belonged to {customer!r}")
+            raise InvalidInput.at("asset", f"device {device!r} never belonged to {customer!r}")
         chosen = tuple(
             settlement
             for settlement in uow.sharing.settlements(customer)

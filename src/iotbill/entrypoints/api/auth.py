@@ -118,6 +118,10 @@ PARTY_ROUTES: frozenset[tuple[str, str]] = frozenset(
         ("GET", "/v1/credit-notes/{credit_note_id}.pdf"),
         ("GET", "/v1/credit-notes/{credit_note_id}.html"),
         ("GET", "/v1/entitlements/check"),
+        ("POST", "/v1/data-exports"),
+        ("GET", "/v1/data-exports"),
+        ("GET", "/v1/data-exports/{export_id}/file"),
+        ("GET", "/v1/payouts/statement"),
     }
 )
 """The only routes a key restricted to one party may call (every other answers 403): each

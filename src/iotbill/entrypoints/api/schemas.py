@@ -307,6 +307,52 @@ class WorkOrderOut(Out):
     charges: list[OneOffChargeOut] | None = None
 
 
+class ConsentOut(Out):
+    device: str
+    given_at: str
+    withdrawn_at: str | None
+
+
+class DataExportIn(Body):
+    product: Id
+    buyer: Annotated[str, Field(min_length=1, max_length=400)] | None = Field(
+        default=None, description="The customer holding the product; a party's key: itself."
+    )
+    start: Annotated[str, Field(alias="from", min_length=1, max_length=64)]
+    end: Annotated[str, Field(alias="to", min_length=1, max_length=64)]
+    format: Literal["csv", "jsonl", "parquet"] = "csv"
+    id: Id | None = Field(
+        default=None, description="The export's id: the same id again bills nothing more."
+    )
+
+
+class DataExportOut(Out):
+    id: str
+    buyer: str
+    product: str
+    from_: str = Field(alias="from")
+    to: str
+    format: str
+    records: int
+    suppressed: int
+    revenue: str
+    currency: str
+
+
+class BuyerIn(Body):
+    device: Annotated[str, Field(min_length=1, max_length=256)]
+    buyer: Annotated[str, Field(min_length=1, max_length=128)] = Field(
+        description="The buyer's name in the device's sale events."
+    )
+    customer: Annotated[str, Field(min_length=1, max_length=400)] | None = Field(
+        default=None, description="The customer invoiced for what it buys."
+    )
+    paid_directly: bool = Field(
+        default=False, description="A market that pays the operator directly (no customer)."
+    )
+    at: Moment | None = None
+
+
 class Phase(Out):
     plan: str
     version: int

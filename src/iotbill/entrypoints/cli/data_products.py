@@ -9,12 +9,14 @@ share.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from iotbill.domain.models.consent import Consent
+from iotbill.domain.models.data_products import Cell, DataProduct
 from iotbill.entrypoints.cli.options import AT_HELP
 from iotbill.entrypoints.cli.session import session, store_group
 
@@ -98,7 +100,7 @@ def export_command(
     """Write a data product's k-anonymous cells over [--from, --to) to --output, billed per
     record on the buyer's next invoice. Exit codes: 0 ok, 2 invalid input (a product the
     buyer does not hold), 3 unknown buyer."""
-    from iotbill.adapters.data_files import discard, publish, write_cells
+    from iotbill.adapters.data_files import discard, publish
     from iotbill.entrypoints.cli.options import parse_instant
     from iotbill.entrypoints.cli.output import counted, flag_names
     from iotbill.services.data_products import export_data
@@ -117,7 +119,7 @@ def export_command(
                 format=format,
                 at=moment,
                 export_id=export_id,
-                deliver=lambda found, cells: write_cells(output, format, found, cells),
+                deliver=lambda found, cells: _write(output, format, found, cells),
             )
         except BaseException:
             discard(output)
@@ -170,6 +172,19 @@ def exports_command(
         print_table(shown)
 
     current.emit([export.as_json() for export in found], show)
+
+
+def _write(output: Path, format: str, product: DataProduct, cells: Sequence[Cell]) -> None:
+    """Write the cells, or refuse at ``--output`` a file that cannot be written (the export
+    is then not stored)."""
+    from iotbill.adapters.data_files import write_cells
+    from iotbill.domain.errors import InvalidInput
+
+    try:
+        write_cells(output, format, product, cells)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise InvalidInput.at("--output", f"{str(output)!r} cannot be written: {reason}") from None
 
 
 def _emit(consent: Consent) -> None:

@@ -97,12 +97,13 @@ def statement_command(
     """Show, per asset, what was sold in a period, at which prices, the share and the
     credit. Exit codes: 0 ok, 2 invalid input, 3 unknown customer or device."""
     from iotbill.domain.subscription_billing import span_text
-    from iotbill.entrypoints.cli.output import print_table, table
+    from iotbill.entrypoints.cli.output import flag_names, print_table, table
     from iotbill.services.sharing import payout_statement
 
     moment = parse_date_or_instant(f"{period}-01" if len(period) == 7 else period, "--period")
     current = session()
-    statement = payout_statement(current.uow(), customer=customer, period=moment, device=asset)
+    with flag_names(period="--period", asset="--asset"):
+        statement = payout_statement(current.uow(), customer=customer, period=moment, device=asset)
     data = statement.as_json()
 
     def show() -> None:

@@ -193,6 +193,10 @@ def _emit(order: WorkOrder) -> None:
         for step in ("opened", "dispatched", "on_site", "resolved")
         if view[f"{step}_at"] is not None
     )
+    credit = ""
+    if order.sla_invoice_id is not None:
+        credit = f"; SLA credit {view['sla_credit']['percent']} % on {order.sla_invoice_id}"
     session().emit(
-        view, f"{order.id}: {order.summary} ({order.device_id}), {order.status} ({steps})"
+        view,
+        f"{order.id}: {order.summary} ({order.device_id}), {order.status} ({steps}){credit}",
     )

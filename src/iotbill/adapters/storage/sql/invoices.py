@@ -61,13 +61,15 @@ class SqlInvoiceRepository(Repository):
         if missing:
             raise NotFound(f"unknown customer {missing[0]!r}")
         tenant_id = self._tenant_id()
-        refresh_outgrown(self._connection(), [t.customers], len(customers))
+        connection = self._connection()
+        refresh_outgrown(connection, [t.customers], len(customers))
+        rows = [{"tenant_id": tenant_id, **_invoice(invoice)} for invoice in invoices]
         try:
-            self._execute(
-                insert(t.invoices),
-                [{"tenant_id": tenant_id, **_invoice(invoice)} for invoice in invoices],
-            )
-        except IntegrityError as error:
+            if connection.dialect.name == "postgresql":
+                copy_rows(connection, t.invoices, rows)  # one statement, not one per invoice
+            else:
+                self._execute(insert(t.invoices), rows)
+        except (IntegrityError, connection.dialect.loaded_dbapi.IntegrityError) as error:
             raise Conflict(
                 f"an invoice id or number among the {len(invoices)} invoices from"
                 f" {invoices[0].id!r} is already taken"

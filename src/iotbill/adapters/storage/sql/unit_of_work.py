@@ -7,6 +7,7 @@ from types import TracebackType
 from typing import Self
 
 from sqlalchemy import Connection, Engine, select
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from iotbill.adapters.storage.sql import tables
 from iotbill.adapters.storage.sql.access import SqlApiKeyRepository, SqlIdempotencyRepository
@@ -30,7 +31,7 @@ from iotbill.adapters.storage.sql.repositories import (
 from iotbill.adapters.storage.sql.sharing import SqlSharingRepository
 from iotbill.adapters.storage.sql.webhooks import SqlWebhookRepository
 from iotbill.adapters.storage.sql.work_orders import SqlWorkOrderRepository
-from iotbill.domain.errors import NotFound
+from iotbill.domain.errors import NotFound, StoreUnavailable
 from iotbill.services.ports import (
     ApiKeyRepository,
     CouponRepository,
@@ -144,7 +145,10 @@ class SqlUnitOfWork:
         )
 
     def __enter__(self) -> Self:
-        connection = self.engine.connect()
+        try:
+            connection = self.engine.connect()
+        except OperationalError as error:  # the server went away since the store was opened
+            raise StoreUnavailable(f"cannot reach the store: {_reason(error)}") from error
         if self.read_only and connection.dialect.name == "postgresql":
             connection.execution_options(isolation_level="AUTOCOMMIT")
         elif self.read_only:
@@ -159,11 +163,19 @@ class SqlUnitOfWork:
         traceback: TracebackType | None,
     ) -> None:
         connection = self._connection()
+        lost = isinstance(error, DBAPIError) and error.connection_invalidated
         try:
-            connection.rollback()
+            if not lost:
+                connection.rollback()
         finally:
             connection.close()
             self._connection_or_none = None
+        if lost:  # nothing was committed since the last commit: the server rolled it back
+            assert isinstance(error, DBAPIError)
+            raise StoreUnavailable(
+                f"lost the connection to the store: {_reason(error)}"
+                " (nothing since the last commit was stored)"
+            ) from error
         if self.read_only and error is None:
             self._remember()
 
@@ -199,6 +211,11 @@ class SqlUnitOfWork:
                 )
             self._tenant_id_or_none = int(tenant_id)
         return self._tenant_id_or_none
+
+
+def _reason(error: DBAPIError) -> str:
+    """The first line of the driver's message."""
+    return (str(error.orig).strip().splitlines() or ["no reason given"])[0]
 
 
 def sql_unit_of_work_factory(engine: Engine) -> UnitOfWorkFactory:

@@ -14,6 +14,7 @@ from iotbill.entrypoints.api.routes import (
     coupons,
     credits,
     customers,
+    data,
     documents,
     entitlements,
     events,
@@ -39,6 +40,7 @@ ROUTERS: list[APIRouter] = [
     coupons.router,
     credits.router,
     orders.router,
+    data.router,
     keys.router,
     webhooks.router,
 ]
