@@ -15,7 +15,7 @@ from iotbill.domain.metering.selection import select
 from iotbill.domain.periods import Period
 from iotbill.services.customers import MovedDevice, move_device
 from iotbill.services.ingest import Lines, Rejection, ingest, ingest_lines
-from iotbill.services.ports import EventScope, EventWindow, UnitOfWorkFactory
+from iotbill.services.ports import Appended, EventScope, EventWindow, UnitOfWorkFactory
 from tests.contract.conftest import JAN_1, add_devices, device
 
 MOVED_AT = JAN_1 + timedelta(days=15)
@@ -144,7 +144,7 @@ def test_events_prepared_in_advance_are_appended_once(
     with store(tenant, read_only=True) as reader:
         prepared = reader.events.prepare(events, ["c1", "c1"], CLOCK.now())
     assert prepared.count == 2
-    for expected in (2, 0):  # the second time, both are duplicates
+    for expected in (Appended(2), Appended(0, ("a", "b"))):  # then both are duplicates
         with store(tenant) as writer:
             assert writer.events.append_prepared(prepared) == expected
             writer.commit()

@@ -213,7 +213,7 @@ def test_two_writers_of_the_same_ids_in_opposite_orders_both_commit(database: st
         with open_uow("default") as uow:
             prepared = uow.events.prepare(events[order], owners[order], START)
             together.wait()
-            stored = uow.events.append_prepared(prepared)
+            stored = uow.events.append_prepared(prepared).stored
             uow.commit()
             return stored
 

@@ -139,6 +139,40 @@ def test_stretches_of_any_size_decide_as_the_whole_input_does(
     assert seen == sorted(seen) and seen[-1] == 10  # every line dealt with, counted once
 
 
+def test_a_repeat_of_an_id_written_already_is_decided_by_the_store(
+    store: UnitOfWorkFactory, tenant: str
+) -> None:
+    # One writer, batches of one event: a batch is written, and its ids forgotten, once the
+    # next one is handed over. So line 3's first line (1) is no longer held when it comes,
+    # the store skips it and the event read back is the same: a duplicate; line 5's is
+    # other content: a conflict with an event stored before (no first line). Refused ids
+    # are kept whole: line 7 repeats refused line 6 four stretches on.
+    lines = [
+        SourcedEvent(_flow("e1", 1), 1),
+        SourcedEvent(_flow("e2", 2, hours=1), 2),
+        SourcedEvent(_flow("e1", 1), 3),
+        SourcedEvent(_flow("e3", 3, hours=2), 4),
+        SourcedEvent(_flow("e1", 9), 5),
+        SourcedEvent(_flow("e9", -1), 6),  # refused by the meter
+        SourcedEvent(_flow("e4", 4, hours=3), 7),
+        SourcedEvent(_flow("e5", 5, hours=4), 8),
+        SourcedEvent(_flow("e9", 1), 9),
+    ]
+    report = ingest_lines(
+        store, tenant, [Lines([line]) for line in lines], clock=CLOCK, batch_size=1, writers=1
+    )
+
+    assert (report.accepted, report.duplicates) == (5, 1)
+    assert [(c.line, c.id, c.first_line) for c in report.conflicts] == [(5, "e1", None)]
+    assert [r.line for r in report.rejected] == [6, 9]
+    assert report.rejected[1].reason == "id: repeats the id of line 6, which was rejected"
+    assert _stored_ids(store, tenant) == ["e1", "e2", "e3", "e4", "e5"]
+    with store(tenant, read_only=True) as uow:
+        assert uow.events.find(["e1"])["e1"].properties == {"m3": 1}  # the first stands
+        total = uow.events.running_total(WATER, JANUARY, EventScope("acme"))
+    assert total == Decimal(15)  # 1 + 2 + 3 + 4 + 5: the repeats add nothing
+
+
 def test_a_move_recorded_during_an_ingest_takes_the_events_it_stores(
     store: UnitOfWorkFactory, tenant: str
 ) -> None:

@@ -14,7 +14,13 @@ An id repeated in the input is stored once: the first line stands and the
 repeats count as duplicates, unless the first line was rejected, which rejects
 its repeats too. A repeat with other content than the first (in this input,
 or stored before) is a conflict (:class:`EventConflict`): reported with its
-line, never stored, the first event standing.
+line, never stored, the first event standing. Memory holds the ids of the
+batches not yet written, not of every line: a repeat of one of those is
+decided at once, its first line known; a repeat of an id written already goes
+to the store like any line, the store's unique index skips it, and the event
+stored under its id, read back, tells a duplicate from a conflict. The ids of
+refused lines are kept for the whole ingest, so that a refused line still
+refuses its repeats.
 
 Once the events are stored, the customers whose plans set usage alerts on a
 metered allowance have them recorded, as of each one's latest event
@@ -79,7 +85,7 @@ class EventConflict:
     """A line whose id an earlier event has, with other content: the first event stands.
 
     ``first_line`` is the line of that event in this input, ``None`` if it was stored
-    before."""
+    before (by another ingest, or by this one in a batch written already)."""
 
     line: int
     id: str
@@ -283,7 +289,10 @@ class _Screen:
         self._checks = MeterChecks([], {})
         self.alerting: set[str] = set()
         """The customers read so far whose plans set usage alerts on a metered feature."""
-        self._stored: dict[str, int] = {}  # id -> line of the event stored under it
+        self._in_flight: dict[str, SourcedEvent] = {}
+        """The lines that stand of the batches not yet stored, by id: a repeat of one is
+        decided here, its first line known. A repeat of an id stored before is decided
+        by the store, which skips it, and by the stored event, read back."""
         self._refused: dict[str, int] = {}  # id -> line of its first, rejected, event
         self._replaced: dict[str, str] = {}  # id -> the id of the event here that replaces it
 
@@ -294,6 +303,13 @@ class _Screen:
         self._attribute(uow, lines)
         owned = [line for line in lines if line.refusal is None]
         firsts, repeats = self._firsts(owned)
+        # Taken now: a look at the store below lets the writers finish their batches.
+        in_flight = self._in_flight
+        earlier = {
+            line.event.id: in_flight[line.event.id]
+            for line in repeats
+            if line.event.id in in_flight
+        }
         self._check_clock(firsts)
         self._check_meters(uow, firsts)
         naming = [line for line in firsts if line.event.replaces is not None and not line.refusal]
@@ -308,27 +324,18 @@ class _Screen:
         duplicates: list[int] = []
         conflicts: list[EventConflict] = []
         here = {line.event.id: line for line in chosen}
-        earlier = sorted(
-            {
-                line.event.id
-                for line in repeats
-                if line.event.id in self._stored and line.event.id not in here
-            }
-        )
-        stored = lookup(earlier)[0] if earlier else {}
         for line in repeats:
             id = line.event.id
             first_line = self._refused.get(id)
             if first_line is not None:
                 line.refuse(f"id: repeats the id of line {first_line}, which was rejected")
                 continue
-            first = here[id].event if id in here else stored.get(id)
-            if first is None or first == line.event:
+            first = here.get(id) or earlier[id]
+            if first.event == line.event:
                 duplicates.append(line.line)
             else:
-                at = here[id].line if id in here else self._stored[id]
-                conflicts.append(EventConflict(line.line, id, at))
-        self._stored.update((line.event.id, line.line) for line in chosen)
+                conflicts.append(EventConflict(line.line, id, first.line))
+        self._in_flight.update(here)
         refused = [*stretch.rejected, *(line.rejection() for line in lines if line.refusal)]
         return _Screened(
             [line.event for line in chosen],
@@ -338,6 +345,12 @@ class _Screen:
             duplicates,
             conflicts,
         )
+
+    def stored(self, ids: Iterable[str]) -> None:
+        """The events of ``ids`` are stored (in a transaction committed, or in the one
+        transaction of an atomic ingest): a repeat is now for the store to decide."""
+        for id in ids:
+            self._in_flight.pop(id, None)
 
     def _attribute(self, uow: UnitOfWork, lines: Sequence[SourcedEvent]) -> None:
         """Give each line the owner of its device at its timestamp, or refuse it."""
@@ -362,9 +375,9 @@ class _Screen:
             line.refusal = None if owner is not None else self._no_owner(line.event)
 
     def _firsts(self, lines: list[SourcedEvent]) -> tuple[list[SourcedEvent], list[SourcedEvent]]:
-        """The lines whose id no line before had (in this stretch or an earlier one), and
-        the repeats."""
-        stored, refused = self._stored, self._refused
+        """The lines whose id no line before had (in this stretch, in a batch not yet
+        stored, or refused), and the repeats."""
+        stored, refused = self._in_flight, self._refused
         if not stored and not refused and len({line.event.id for line in lines}) == len(lines):
             return lines, []
         firsts: list[SourcedEvent] = []
@@ -609,15 +622,17 @@ class _Atomic:
         self._named.update([event.device for event in events])
         for start in range(0, len(events), self._batch_size):
             chunk = slice(start, start + self._batch_size)
-            # Looked up first: the transaction spans every batch, so there is no
-            # writing a batch again after seeing that some of it was stored before.
-            before = _Before(self._uow.events.find([event.id for event in events[chunk]]))
-            stored = self._uow.events.append(events[chunk], customers[chunk], self._received_at)
-            found = before.conflicts(events[chunk], lines[chunk])
+            store = self._uow.events
+            appended = store.append_prepared(
+                store.prepare(events[chunk], customers[chunk], self._received_at)
+            )
+            held = _Held.read(self._uow, appended.skipped)
+            found = held.conflicts(events[chunk], lines[chunk])
             self._conflicts.extend(found)
             self.conflicting += len(found)
-            self.duplicate_lines += before.duplicates(events[chunk], lines[chunk])
-            self.stored += stored
+            self.duplicate_lines += held.duplicates(events[chunk], lines[chunk])
+            self._screen.stored(event.id for event in events[chunk])
+            self.stored += appended.stored
             self.written += len(events[chunk])
             progress()
 
@@ -661,7 +676,7 @@ class _Batches:
         self._batch_size = batch_size
         self._limit = writers
         self._pool = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="ingest")
-        self._in_flight: deque[tuple[Future[_Stored], int]] = deque()
+        self._in_flight: deque[tuple[Future[_Stored], list[UsageEvent]]] = deque()
         self._events: list[UsageEvent] = []
         self._customers: list[str] = []
         self._lines: list[int] = []
@@ -723,48 +738,38 @@ class _Batches:
         # (the SQL stores) writes side by side with it.
         with self._uow_factory(self._tenant, read_only=True) as uow:
             prepared = uow.events.prepare(events, customers, self._received_at)
-        self._in_flight.append((self._pool.submit(self._store, prepared, events, lines), size))
+        self._in_flight.append((self._pool.submit(self._store, prepared, events, lines), events))
         while len(self._in_flight) > self._limit:
             self._settle_oldest(progress)
 
     def _settle_oldest(self, progress: Callable[[], None]) -> None:
-        future, size = self._in_flight[0]
+        future, events = self._in_flight[0]
         done = future.result()
         self._in_flight.popleft()  # once settled: interrupted while waiting, it is counted on exit
+        self._screen.stored(event.id for event in events)
         self.stored += done.stored
         self.conflicting += len(done.conflicts)
         self._conflicts.extend(done.conflicts)
         self.duplicate_lines += done.duplicate_lines
-        self.written += size
+        self.written += len(events)
         progress()
 
     def _store(
         self, prepared: PreparedEvents, events: list[UsageEvent], lines: list[int]
     ) -> _Stored:
-        """Write a batch. Nearly always every event is new, and the store's count says
-        so. Else the batch is written again, in a new transaction, after looking up
-        what the store holds of its ids; until what the store then writes is exactly
-        what was not held (another ingest may store some of them in between), so each
-        event is known to be new, a duplicate or a conflict."""
+        """Write a batch. The store says which ids it skipped, holding them already (the
+        unique index decides, at write time, even beside another ingest of the same
+        ids); the events it holds under them, read back, tell each skipped event a
+        duplicate or a conflict."""
         with self._uow_factory(self._tenant) as uow:
             uow.devices.hold()  # before writing: then it waits for nothing while it writes
-            stored = uow.events.append_prepared(prepared)
-            before = _Before({})
-            for _ in range(_LOOKS):
-                if stored == before.new(events):
-                    break
-                uow.rollback()
-                uow.devices.hold()
-                before = _Before(uow.events.find([event.id for event in events]))
-                stored = uow.events.append_prepared(prepared)
+            appended = uow.events.append_prepared(prepared)
+            held = _Held.read(uow, appended.skipped)
             _follow_moves(uow, self._screen, (event.device for event in events))
             uow.commit()
-        return _Stored(stored, before.conflicts(events, lines), before.duplicates(events, lines))
-
-
-_LOOKS = 5
-"""How often a batch is written again, after looking up its ids, before its report is
-taken as it stands: another ingest would have to store some of the same ids each time."""
+        return _Stored(
+            appended.stored, held.conflicts(events, lines), held.duplicates(events, lines)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -778,14 +783,15 @@ class _Stored:
 
 
 @dataclass(frozen=True, slots=True)
-class _Before:
-    """What the store held of a batch's ids before the batch was written."""
+class _Held:
+    """What the store held of a batch's ids when it wrote the batch: the events under
+    the ids it skipped, read back in the same transaction."""
 
     held: dict[str, UsageEvent]
 
-    def new(self, events: list[UsageEvent]) -> int:
-        """How many of ``events`` the store did not hold."""
-        return sum(event.id not in self.held for event in events)
+    @classmethod
+    def read(cls, uow: UnitOfWork, skipped: Sequence[str]) -> _Held:
+        return cls(uow.events.find(list(skipped)) if skipped else {})
 
     def conflicts(self, events: list[UsageEvent], lines: list[int]) -> list[EventConflict]:
         """The events whose id the store held with other content."""

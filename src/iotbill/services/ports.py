@@ -696,6 +696,15 @@ class PreparedEvents(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class Appended:
+    """What an append of prepared events did: how many were new, and the ids of those
+    skipped, their id being stored already (the first one stands)."""
+
+    stored: int
+    skipped: tuple[str, ...] = ()
+
+
 class EventStore(Protocol):
     """The tenant's usage events: append-only, unique by event id.
 
@@ -726,8 +735,9 @@ class EventStore(Protocol):
         transaction is short."""
         ...
 
-    def append_prepared(self, prepared: PreparedEvents) -> int:
-        """:meth:`append` of events that :meth:`prepare` made ready (on this store)."""
+    def append_prepared(self, prepared: PreparedEvents) -> Appended:
+        """:meth:`append` of events that :meth:`prepare` made ready (on this store), saying
+        which were skipped: what an ingest reads back to tell a duplicate from a conflict."""
         ...
 
     def aggregate(self, meter: Meter, period: Period, scope: EventScope) -> list[GroupQuantity]:

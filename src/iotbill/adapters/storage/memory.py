@@ -56,6 +56,7 @@ from iotbill.domain.webhooks import Delivery, WebhookEndpoint, WebhookMessage
 from iotbill.services.ports import (
     DEFAULT_TENANT,
     ApiKeyRepository,
+    Appended,
     CouponRepository,
     CreditNoteRepository,
     CreditRepository,
@@ -1083,10 +1084,13 @@ class MemoryEventStore(_Repository):
     ) -> PreparedEvents:
         return _PreparedEvents(events, customers, received_at)
 
-    def append_prepared(self, prepared: PreparedEvents) -> int:
+    def append_prepared(self, prepared: PreparedEvents) -> Appended:
         if not isinstance(prepared, _PreparedEvents):
             raise TypeError("events prepared by another kind of store")
-        return self.append(prepared.events, prepared.customers, prepared.received_at)
+        seen = self._data().event_ids
+        skipped = tuple(event.id for event in prepared.events if event.id in seen)
+        stored = self.append(prepared.events, prepared.customers, prepared.received_at)
+        return Appended(stored, skipped)
 
     def append(
         self, events: Sequence[UsageEvent], customers: Sequence[str], received_at: datetime

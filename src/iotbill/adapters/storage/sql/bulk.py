@@ -224,14 +224,16 @@ class PreparedBatch:
     and apart, the few events that correct or void another, as column values."""
 
     dialect: str
-    count: int
+    ids: list[str]
     rows: list[list[Any]] | bytes
     replacing: tuple[dict[str, Any], ...] = ()
-    touched: frozenset[tuple[str, str, int]] = frozenset()
-    """The (customer, type, hour) of its events, whose roll-up rows an append recomputes
-    unless all its events are new (see ``rollups``)."""
     increments: tuple[tuple[str, str, int, str, int, int, int], ...] = ()
-    """What its events that name no other add to the roll-up, when all are new."""
+    """PostgreSQL: what its events that name no other add to the roll-up, when all are
+    new (SQLite sums the new rows themselves, in SQL: see ``rollups``)."""
+
+    @property
+    def count(self) -> int:
+        return len(self.ids)
 
 
 def prepare(
@@ -253,7 +255,7 @@ def prepare(
         found = EventRows.prepare(plain, owners, received_at)
         return PreparedBatch(
             dialect,
-            len(events),
+            [event.id for event in events],
             found.parameters() if dialect == "sqlite" else found.copy_text(),
             _replacing_rows(
                 [events[i] for i in replacing], [customers[i] for i in replacing], received_at
@@ -287,39 +289,83 @@ def rows(
     return [(tenant_id, *row) for row in EventRows.prepare(events, customers, received_at).tuples()]
 
 
-def append_rows(connection: Connection, tenant_id: int, batch: PreparedBatch) -> int:
-    """Store ``batch`` (ids unique within it) for the tenant; returns how many rows were new."""
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What :func:`append_rows` stored: how many rows were new, the ids of those skipped
+    (stored already), and where the new rows that name no other event are, for the
+    roll-up (``rollups.add_rows``): a relation ``e`` and its conditions; an empty
+    ``relation`` when they are all the batch's own."""
+
+    stored: int
+    skipped: tuple[str, ...] = ()
+    relation: str = ""
+    where: str = "TRUE"
+
+
+NEW_ROWS = "new_usage_events"
+"""PostgreSQL: the temporary table that holds the new rows of a batch that repeated a
+stored id (those of the others are the batch's own), for the roll-up."""
+_NEW_ROWS_TABLE = (
+    f"CREATE TEMPORARY TABLE {NEW_ROWS} (event_id text, customer_id text, event_type text, "
+    "occurred_at bigint, measures jsonb) ON COMMIT DROP"
+)
+
+
+def append_rows(connection: Connection, tenant_id: int, batch: PreparedBatch) -> Written:
+    """Store ``batch`` (ids unique within it) for the tenant: the rows whose ids are not
+    stored yet."""
     if not batch.count:
-        return 0
+        return Written(0)
     if not connection.in_transaction():
         connection.begin()  # the driver is used directly below: make sure it is in one
-    inserted = 0
-    if batch.replacing:
-        inserted += _insert_replacing(connection, tenant_id, batch.replacing)
     driver = connection.connection.dbapi_connection
     if isinstance(batch.rows, list):
-        return inserted + _insert_sqlite(driver, int(tenant_id), batch.rows)
+        # One writer at a time, rows numbered on from the last: those after it are new.
+        last = connection.exec_driver_sql("SELECT COALESCE(MAX(seq), 0) FROM usage_events")
+        since = int(last.scalar_one())
+        skipped = _insert_replacing(connection, tenant_id, batch.replacing)
+        inserted = _insert_sqlite(driver, int(tenant_id), batch.rows)
+        plain = f"e.seq > {since} AND e.replaces IS NULL"
+        if inserted < len(batch.ids) - len(batch.replacing):
+            skipped += _others(
+                connection, batch, f"SELECT event_id FROM usage_events AS e WHERE {plain}"
+            )
+        return Written(batch.count - len(skipped), tuple(skipped), "usage_events AS e", plain)
+    skipped = _insert_replacing(connection, tenant_id, batch.replacing)
     if not batch.rows:
-        return inserted
+        return Written(batch.count - len(skipped), tuple(skipped))
     start = f"{tenant_id}\t".encode()
     text = start + batch.rows.replace(b"\n", b"\n" + start) + b"\n"
-    return inserted + _copy(driver, text, batch.count - len(batch.replacing))
+    if not _copy(driver, text):
+        return Written(batch.count - len(skipped), tuple(skipped))
+    skipped += _others(connection, batch, f"SELECT event_id FROM {NEW_ROWS}")
+    return Written(batch.count - len(skipped), tuple(skipped), f"{NEW_ROWS} AS e")
+
+
+def _others(connection: Connection, batch: PreparedBatch, stored: str) -> list[str]:
+    """The ids of the batch's events that name no other and are not among those
+    ``stored`` (a query of new rows' ids)."""
+    new = {id for (id,) in connection.exec_driver_sql(stored)}
+    named = {row["event_id"] for row in batch.replacing}
+    return [id for id in batch.ids if id not in new and id not in named]
 
 
 def _insert_replacing(
     connection: Connection, tenant_id: int, rows: Sequence[dict[str, Any]]
-) -> int:
-    """Insert events that correct or void another (a few), skipping ids already stored."""
+) -> list[str]:
+    """Insert events that correct or void another (a few), skipping ids already stored;
+    returns the ids skipped."""
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     statement = (
         dialect.insert(usage_events)
         .on_conflict_do_nothing(index_elements=["tenant_id", "event_id"])
         .returning(usage_events.c.seq)  # a row back for each row stored: the driver's count
     )  # of an upsert is not to be trusted
-    inserted = 0
+    skipped: list[str] = []
     for row in rows:
         try:
-            inserted += len(connection.execute(statement, {"tenant_id": tenant_id, **row}).all())
+            if not connection.execute(statement, {"tenant_id": tenant_id, **row}).all():
+                skipped.append(row["event_id"])
         except IntegrityError:  # the unique index on what an event names: an ingest at once
             field = "voids" if row["is_void"] else "corrects"
             raise InvalidInput.at(
@@ -327,7 +373,7 @@ def _insert_replacing(
                 f"event {row['replaces']!r} was corrected or voided meanwhile by another"
                 " ingest; run this one again to see which",
             ) from None
-    return inserted
+    return skipped
 
 
 def _insert_sqlite(driver: Any, tenant_id: int, runs: list[list[Any]]) -> int:
@@ -360,11 +406,13 @@ def _sqlite_insert(tenant_id: int, rows: int) -> str:
     return f"INSERT OR IGNORE INTO usage_events ({', '.join(_SQLITE_COLUMNS)}) VALUES {values}"
 
 
-def _copy(driver: Any, text: bytes, count: int) -> int:
-    """COPY the rows ``text`` into ``usage_events``; returns how many were new.
+def _copy(driver: Any, text: bytes) -> bool:
+    """COPY the rows ``text`` into ``usage_events``; returns whether they went through
+    the staging table (all were new if not).
 
     Straight in when no id is taken; else through a staging table, inserted in
-    the order of their ids and skipping those stored. Two ingests of the same
+    the order of their ids and skipping those stored; the new rows are then kept
+    in :data:`NEW_ROWS` too, for the roll-up. Two ingests of the same
     ids in different orders can wait on each other's rows (a deadlock, which
     PostgreSQL ends by failing one of them): the one that fails rolls back to
     its savepoint, and so releases what the other waits for, and stores its
@@ -381,18 +429,22 @@ def _copy(driver: Any, text: bytes, count: int) -> int:
             cursor.execute("ROLLBACK TO SAVEPOINT append_events")
         else:
             cursor.execute("RELEASE SAVEPOINT append_events")
-            return count
+            return False
         cursor.execute("DROP TABLE IF EXISTS pg_temp.staged_usage_events")
         cursor.execute(_STAGE)
+        cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{NEW_ROWS}")
+        cursor.execute(_NEW_ROWS_TABLE)
         with cursor.copy(f"COPY staged_usage_events ({_COLUMN_LIST}) FROM STDIN") as copy:
             copy.write(text)
         for attempt in range(_DEADLOCK_ATTEMPTS):
             cursor.execute("SAVEPOINT append_staged")
             try:
                 cursor.execute(
-                    f"INSERT INTO usage_events ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} "
-                    "FROM staged_usage_events ORDER BY event_id "
-                    "ON CONFLICT (tenant_id, event_id) DO NOTHING"
+                    f"WITH moved AS (INSERT INTO usage_events ({_COLUMN_LIST}) "
+                    f"SELECT {_COLUMN_LIST} FROM staged_usage_events ORDER BY event_id "
+                    "ON CONFLICT (tenant_id, event_id) DO NOTHING "
+                    "RETURNING event_id, customer_id, event_type, occurred_at, measures) "
+                    f"INSERT INTO {NEW_ROWS} SELECT * FROM moved"
                 )
             except psycopg.errors.DeadlockDetected:
                 cursor.execute("ROLLBACK TO SAVEPOINT append_staged")
@@ -400,11 +452,10 @@ def _copy(driver: Any, text: bytes, count: int) -> int:
                     raise
                 time.sleep(0.05 * (attempt + 1))
                 continue
-            inserted = int(cursor.rowcount)
             cursor.execute("RELEASE SAVEPOINT append_staged")
             break
         cursor.execute("DROP TABLE staged_usage_events")
-        return inserted
+        return True
 
 
 _DEADLOCK_ATTEMPTS = 10

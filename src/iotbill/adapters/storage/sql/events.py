@@ -29,7 +29,13 @@ from iotbill.domain.metering import PropertyKind
 from iotbill.domain.metering.selection import select as select_usage
 from iotbill.domain.periods import Period, from_micros, to_micros
 from iotbill.domain.quantities import decimal_text, from_scaled
-from iotbill.services.ports import EventScope, EventWindow, GroupQuantity, PreparedEvents
+from iotbill.services.ports import (
+    Appended,
+    EventScope,
+    EventWindow,
+    GroupQuantity,
+    PreparedEvents,
+)
 
 _PROPERTIES = msgspec.json.Decoder(dict[str, Any], float_hook=Decimal)
 
@@ -45,21 +51,20 @@ class SqlEventStore:
         self, events: Sequence[UsageEvent], customers: Sequence[str], received_at: datetime
     ) -> int:
         # Prepared before the first statement: on SQLite that statement takes the write lock.
-        return self.append_prepared(self.prepare(events, customers, received_at))
+        return self.append_prepared(self.prepare(events, customers, received_at)).stored
 
     def prepare(
         self, events: Sequence[UsageEvent], customers: Sequence[str], received_at: datetime
     ) -> PreparedEvents:
-        prepared = bulk.prepare(self._connection().dialect.name, events, customers, received_at)
+        dialect = self._connection().dialect.name
+        prepared = bulk.prepare(dialect, events, customers, received_at)
+        if dialect != "postgresql":  # SQLite sums the rows it stored, in SQL
+            return prepared
         plain = [index for index, event in enumerate(events) if event.replaces is None]
-        naming = [index for index, event in enumerate(events) if event.replaces is not None]
         adding = rollups.increments([events[i] for i in plain], [customers[i] for i in plain])
-        touched = rollups.touched_hours(
-            [events[i] for i in naming], [customers[i] for i in naming]
-        ) | {(row[0], row[1], row[2]) for row in adding if row[3] == rollups.COUNTED}
-        return replace(prepared, touched=touched, increments=adding)
+        return replace(prepared, increments=adding)
 
-    def append_prepared(self, prepared: PreparedEvents) -> int:
+    def append_prepared(self, prepared: PreparedEvents) -> Appended:
         if not isinstance(prepared, bulk.PreparedBatch):
             raise TypeError("events prepared by another kind of store")
         connection = self._connection()
@@ -68,18 +73,23 @@ class SqlEventStore:
                 f"events prepared for {prepared.dialect}, not {connection.dialect.name}"
             )
         tenant_id = self._tenant_id()
-        stored = bulk.append_rows(connection, tenant_id, prepared)
-        if stored == prepared.count:  # all new: add their sums, then recompute what names
+        written = bulk.append_rows(connection, tenant_id, prepared)
+        appended = Appended(written.stored, written.skipped)
+        if not written.stored:
+            return appended
+        # The new events that name no other add their sums; the hours of those that
+        # name another are recomputed (which events count there is for the events to say).
+        if written.relation:
+            rollups.add_rows(connection, tenant_id, written.relation, written.where)
+        else:  # all the batch's own: summed while it was prepared
             rollups.add(connection, tenant_id, prepared.increments)
-            if prepared.replacing:
-                named = [
-                    (row["customer_id"], row["event_type"], row["occurred_at"] // rollups.HOUR)
-                    for row in prepared.replacing
-                ]
-                rollups.refresh(connection, tenant_id, named, naming=True)
-        elif stored:  # some were stored before: which is for the events to say
-            rollups.refresh(connection, tenant_id, prepared.touched, naming=self._names_any())
-        return stored
+        if prepared.replacing:
+            named = [
+                (row["customer_id"], row["event_type"], row["occurred_at"] // rollups.HOUR)
+                for row in prepared.replacing
+            ]
+            rollups.refresh(connection, tenant_id, named, naming=True)
+        return appended
 
     def count(self) -> int:
         statement = select(func.count()).where(usage_events.c.tenant_id == self._tenant_id())

@@ -8,13 +8,20 @@ column can overflow.
 
 **Kept exact, in the transaction that changes the events.**
 
-* An append whose events are all new and name no other event adds its own
-  sums to the rows of its hours (:func:`add`; they were computed while the
-  batch was prepared, :func:`increments`). Sums commute, so two writers side
-  by side add up right.
-* Any other append (some events already stored: a replay, or events that
-  correct or void others), and every device move, recomputes the rows of the
-  hours it touched from the stored events themselves (:func:`refresh`). An
+* The new events of an append that name no other add their sums to the rows
+  of their hours, in one statement per kind of row (counts, sums), in the
+  order of the roll-up's key: an upsert per row from Python costs several
+  times the writing of the events themselves. On SQLite the sums are taken
+  in SQL from the rows just stored (numbered after the last row before the
+  append: SQLite has one writer at a time) (:func:`add_rows`). On PostgreSQL
+  an append whose rows all went straight in by ``COPY`` adds the sums
+  computed while the batch was prepared (:func:`increments`), copied into a
+  temporary table and upserted in one statement (:func:`add`); one that
+  repeated a stored id sums in SQL the rows its ``INSERT`` returned
+  (:func:`add_rows`). Repeats of stored ids add nothing. Sums commute, so two
+  writers side by side add up right.
+* The hours of events that correct or void another, and every device move,
+  are recomputed from the stored events themselves (:func:`refresh`). An
   event counts unless it is a void or a stored event names it, as
   :func:`~iotbill.domain.events.counting` says of every chain ingest lets in;
   a correction or a void keeps the hour of the event it names.
@@ -71,14 +78,6 @@ _NUMBERS = {
 }
 """Per dialect: each property of ``measures`` as a row ``j``, whether it is a number, and
 its value in nano-units."""
-
-
-def touched_hours(events: Sequence[UsageEvent], customers: Sequence[str]) -> frozenset[Touched]:
-    """The (customer, type, hour) of each event."""
-    return frozenset(
-        (customer, event.type, (event.timestamp - EPOCH) // ONE_MICROSECOND // HOUR)
-        for event, customer in zip(events, customers, strict=True)
-    )
 
 
 def increments(events: Sequence[UsageEvent], customers: Sequence[str]) -> tuple[Increment, ...]:
@@ -151,24 +150,93 @@ def increments(events: Sequence[UsageEvent], customers: Sequence[str]) -> tuple[
 
 
 def add(connection: Connection, tenant_id: int, found: Sequence[Increment]) -> None:
-    """Add ``found`` to the roll-up rows, creating those that do not exist yet."""
+    """Add ``found`` to the roll-up rows, creating those that do not exist yet.
+
+    PostgreSQL: ``COPY`` into a temporary table, then one upsert in the order of
+    the roll-up's key (one statement per row, as ``executemany`` sends them, costs
+    the server many times more). SQLite: one upsert per row, run in C.
+    """
     if not found:
         return
     _hold(connection, tenant_id, {(row[0], row[1]) for row in found})
-    statement = (
+    cursor = connection.connection.cursor()
+    try:
+        if connection.dialect.name != "postgresql":
+            cursor.executemany(_upsert(f"VALUES ({tenant_id}, ?, ?, ?, ?, ?, ?, ?)"), list(found))
+            return
+        cursor.execute("DROP TABLE IF EXISTS pg_temp.staged_usage_rollups")
+        cursor.execute(_STAGE)
+        with cursor.copy(f"COPY staged_usage_rollups ({_ROW}) FROM STDIN") as copy:
+            copy.write(_copy_text(found))
+        cursor.execute(
+            _upsert(
+                f"SELECT {tenant_id}, {_ROW} FROM staged_usage_rollups "
+                "ORDER BY customer_id, event_type, property, hour"
+            )
+        )
+        cursor.execute("DROP TABLE staged_usage_rollups")
+    finally:
+        cursor.close()
+
+
+def add_rows(connection: Connection, tenant_id: int, relation: str, where: str) -> None:
+    """Add to the roll-up the rows of ``relation`` (``e``, with ``usage_events``' columns
+    ``customer_id``, ``event_type``, ``occurred_at`` and ``measures``) that meet
+    ``where``: new events of the tenant that name no other. Summed in SQL, in two
+    statements, without a row through Python."""
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        connection.exec_driver_sql(
+            "SELECT pg_advisory_xact_lock(key) FROM (SELECT DISTINCT hashtextextended("
+            f"'iotbill usage of {int(tenant_id)} ' || e.customer_id || ' ' || e.event_type, 0) "
+            f"AS key FROM {relation} WHERE {where} ORDER BY key) AS series"
+        )
+    numbers, numeric, value = _NUMBERS[dialect]
+    hour = f"e.occurred_at / {HOUR}"
+    series = f"e.customer_id, e.event_type, {hour}"
+    order = f"ORDER BY {series}"  # the roll-up key's order: each row lands beside the last
+    connection.exec_driver_sql(
+        _upsert(
+            f"SELECT {int(tenant_id)}, {series}, '{COUNTED}', COUNT(*), 0, COUNT(*) "
+            f"FROM {relation} WHERE {where} GROUP BY {series} {order}"
+        )
+    )
+    connection.exec_driver_sql(
+        _upsert(
+            f"SELECT {int(tenant_id)}, {series}, j.key, COUNT(*), SUM({value} >> 32), "
+            f"SUM({value} & {_HALF}) FROM {relation}, {numbers} WHERE {where} AND {numeric} "
+            f"GROUP BY {series}, j.key ORDER BY e.customer_id, e.event_type, j.key, {hour}"
+        )
+    )
+
+
+_ROW = "customer_id, event_type, hour, property, events, high, low"
+_STAGE = (
+    "CREATE TEMPORARY TABLE staged_usage_rollups (customer_id text, event_type text, "
+    "hour bigint, property text, events bigint, high bigint, low bigint) ON COMMIT DROP"
+)
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _upsert(rows: str) -> str:
+    """The statement adding ``rows`` (all the columns of a roll-up row, in order) to the
+    roll-up, each to the row of its key if there is one."""
+    return (
         "INSERT INTO usage_rollups (tenant_id, customer_id, event_type, hour, property, events, "
-        "high, low) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+        f"high, low) {rows} "
         "ON CONFLICT (tenant_id, customer_id, event_type, property, hour) DO UPDATE SET "
         "events = usage_rollups.events + excluded.events, "
         "high = usage_rollups.high + excluded.high, low = usage_rollups.low + excluded.low"
     )
-    if connection.dialect.name == "postgresql":
-        statement = statement.replace("?", "%s")
-    cursor = connection.connection.cursor()
-    try:
-        cursor.executemany(statement, [(tenant_id, *row) for row in found])
-    finally:
-        cursor.close()
+
+
+def _copy_text(found: Sequence[Increment]) -> bytes:
+    """``found`` in the text format of PostgreSQL's ``COPY``."""
+    return "".join(
+        f"{customer.translate(_COPY_ESCAPES)}\t{kind.translate(_COPY_ESCAPES)}\t{hour}\t"
+        f"{name.translate(_COPY_ESCAPES)}\t{events}\t{high}\t{low}\n"
+        for customer, kind, hour, name, events, high, low in found
+    ).encode()
 
 
 def _hold(connection: Connection, tenant_id: int, series: Iterable[tuple[str, str]]) -> None:
