@@ -202,3 +202,7 @@ def test_a_shared_batterys_buyers_and_its_owners_payout_statement(
     with pytest.raises(ApiError) as theirs:
         operator.payout_statement(customer="acme", period="2026-01")
     assert theirs.value.status == 404
+    # The operator books grid-op's purchases against asset_sales, naming acme's battery: the
+    # tenant's key sees those entries, grid-op's own key only its credits (none here).
+    assert admin.customer_balance("grid-op")["entries"] != []
+    assert operator.customer_balance("grid-op")["entries"] == []
