@@ -233,6 +233,30 @@ def test_idempotency_key_replays_the_first_answer(
     http.close()
 
 
+def test_an_answer_is_replayed_only_to_the_key_that_got_it(
+    store: Store, served: Served, tenant_a: str
+) -> None:
+    """An admin creates a key with an Idempotency-Key; a reading key of the same tenant that
+    sends the same header and body is refused, and never sees the new key's secret."""
+    admin = httpx.Client(
+        base_url=served.url, headers={"Authorization": f"Bearer {store.key(tenant_a, 'admin')}"}
+    )
+    reader = httpx.Client(
+        base_url=served.url,
+        headers={"Authorization": f"Bearer {store.key(tenant_a, 'billing:read')}"},
+    )
+    body = {"name": "gateway", "scopes": ["events:write"]}
+    made = admin.post("/v1/keys", json=body, headers={"Idempotency-Key": "k-secret"})
+    assert made.status_code == 201 and "key" in made.json()
+    stolen = reader.post("/v1/keys", json=body, headers={"Idempotency-Key": "k-secret"})
+    assert stolen.status_code in (403, 409)
+    assert made.json()["key"] not in stolen.text
+    again = admin.post("/v1/keys", json=body, headers={"Idempotency-Key": "k-secret"})
+    assert again.json() == made.json() and again.headers["idempotent-replayed"] == "true"
+    admin.close()
+    reader.close()
+
+
 def test_pagination_walks_every_item_once(
     store: Store, served: Served, tenant_a: str, client_for: Any
 ) -> None:

@@ -207,3 +207,67 @@ def test_an_invoice_settled_finer_than_its_currency_stops_the_upgrade(engine: En
     with engine.connect() as connection:
         found = connection.exec_driver_sql("SELECT payments_minor FROM invoices").scalar_one()
     assert found == 100
+
+
+def test_settlements_stored_before_event_ids_are_not_settled_again(engine: Engine) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from iotbill.adapters.plan_files import parse_plan_text
+    from iotbill.adapters.storage.sql.engine import _migrations
+    from iotbill.domain.customers import Customer
+    from iotbill.domain.events import UsageEvent
+    from iotbill.domain.subscriptions import subscribe
+    from iotbill.services.sharing import register_buyer, settle_sales
+    from tests.contract.conftest import device
+    from tests.contract.test_sharing import SHARING_PLAN
+
+    upgrade(engine)
+    store = sql_unit_of_work_factory(engine)
+    jan_1 = datetime(2026, 1, 1, tzinfo=UTC)
+    with store(DEFAULT_TENANT) as uow:
+        plan = parse_plan_text(SHARING_PLAN, "plan.yaml")
+        uow.plans.add_version(plan, SHARING_PLAN, jan_1)
+        for id in ("c2", "c3"):
+            uow.customers.add(Customer.create(id=id, name=id, currency_code="EUR", timezone="UTC"))
+        uow.devices.add(device("b1", "c2"))
+        owner = uow.customers.get("c2")
+        uow.subscriptions.add(
+            subscribe(id="s1", customer=owner, plan=plan, plan_version=1, start=jan_1)
+        )
+        uow.commit()
+    register_buyer(store(DEFAULT_TENANT), device="b1", buyer="grid", customer="c3", at=jan_1)
+
+    def sell(id: str, day: int, kwh: str, received: datetime) -> None:
+        properties = {"kwh": Decimal(kwh), "price": Decimal("0.21"), "buyer": "grid"}
+        at = datetime(2026, 1, day, tzinfo=UTC)
+        event = UsageEvent(id, "capacity.sold", "b1", at, properties)
+        with store(DEFAULT_TENANT) as uow:
+            uow.events.append([event], ["c2"], received)
+            uow.commit()
+
+    feb_1 = datetime(2026, 2, 1, 6, tzinfo=UTC)
+    sell("e1", 5, "12.5", datetime(2026, 1, 5, tzinfo=UTC))
+    sell("e2", 9, "3", feb_1)  # received at the instant the period is settled: settled
+    (first,) = settle_sales(store(DEFAULT_TENANT), as_of=feb_1, now=feb_1).settled
+    assert first.event_ids == ("e1", "e2")
+    sell("e3", 20, "5", datetime(2026, 2, 15, tzinfo=UTC))  # late, settled by the next run
+    # The store as version 0029 left it: settlements without the ids of their events.
+    config = Config()
+    config.set_main_option("script_location", str(_migrations()))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0029")
+
+    upgrade(engine)
+
+    with store(DEFAULT_TENANT) as uow:
+        assert [s.event_ids for s in uow.sharing.settlements()] == [("e1", "e2")]
+    mar_1 = datetime(2026, 3, 1, 6, tzinfo=UTC)
+    late = settle_sales(store(DEFAULT_TENANT), as_of=mar_1, now=mar_1).settled
+    assert [(s.period.start.month, s.number, s.event_ids) for s in late] == [
+        (1, 2, ("e3",)),
+        (2, 1, ()),
+    ]
+    assert [str(line.amount) for line in late[0].lines] == ["1.05"]  # 5 x 0.21, e3 only
+    assert settle_sales(store(DEFAULT_TENANT), as_of=mar_1, now=mar_1).settled == []

@@ -2,7 +2,9 @@
 
 Routes registered on a router with ``route_class=IdempotentRoute`` honour the
 header (:mod:`iotbill.services.idempotency` holds the rules). The request's
-fingerprint is the SHA-256 of its method, path, query and body bytes. An
+fingerprint is the SHA-256 of the API key's id and the request's method, path, query
+and body bytes: an answer is replayed only to the key that got it first (whose rights
+were checked then), and another key sending the same ``Idempotency-Key`` gets 409. An
 answer is recorded when the request ran to an answer below 500, except the
 refusals at the door (401, 403, 429), which did nothing and are not replayed.
 A replayed answer carries ``Idempotent-Replayed: true``.
@@ -56,7 +58,12 @@ async def _run_once(
     wiring = wiring_of(request)
     api_key = await run_in_threadpool(caller, request)
     digest = hashlib.sha256()
-    for part in (request.method.encode(), request.url.path.encode(), request.url.query.encode()):
+    for part in (
+        api_key.id.encode(),
+        request.method.encode(),
+        request.url.path.encode(),
+        request.url.query.encode(),
+    ):
         digest.update(part + b"\n")
     digest.update(body)
     lease = timedelta(seconds=wiring.settings.idempotency_lease)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from iotbill.domain.credits import LedgerEntry
+from iotbill.domain.credits import LedgerEntry, credits_account
 from iotbill.domain.money import Currency, format_money
 from iotbill.domain.one_off_charges import OneOffCharge
 from iotbill.entrypoints.api.auth import BillingRead, BillingWrite
@@ -94,7 +94,8 @@ def list_credits(
 @router.get(
     "/customers/{customer_id}/balance",
     response_model=BalanceOut,
-    summary="A customer's credit balance and its ledger entries, oldest first",
+    summary="A customer's credit balance and its ledger entries, oldest first (to a party's "
+    "own key: the entries of its credits account alone)",
     responses=responses(*READ_PROBLEMS),
 )
 def customer_balance(customer_id: str, access: BillingRead) -> dict[str, Any]:
@@ -103,6 +104,9 @@ def customer_balance(customer_id: str, access: BillingRead) -> dict[str, Any]:
     found = customers.get_customer(access.uow(read_only=True), wanted)
     entries = balance.credit_history(access.uow(read_only=True), wanted)
     held = balance.balance_of(entries, wanted)
+    if access.party is not None:  # its credits alone, not how the operator booked its sales
+        account = credits_account(wanted)
+        entries = [e for e in entries if account in (e.debit, e.credit)]
     return {
         "customer": customer_id,
         "currency": found.currency.code,
