@@ -110,6 +110,13 @@ def test_a_buyer_sees_only_its_own_products_and_exports(
         gridco.export_data(product="energy-daily", **window)
     assert not_held.value.status == 422
     assert not_held.value.problem["errors"][0]["field"] == "product"
+    with pytest.raises(ApiError) as off_the_hour:  # overlapping windows would beat k
+        gridco.export_data(
+            product="energy-hourly",
+            **{"from": "2026-01-10T00:30:00Z", "to": "2026-01-10T02:00:00Z"},
+        )
+    assert off_the_hour.value.status == 422
+    assert [e["field"] for e in off_the_hour.value.problem["errors"]] == ["from"]
     for call in (
         lambda: gridco.export_data(product="energy-daily", buyer="insureco", **window),
         lambda: gridco.data_export_file(made["id"]),

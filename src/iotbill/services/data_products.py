@@ -6,7 +6,9 @@ intervals are ever exported.
 
 :func:`export_data` delivers a product to a buyer. The buyer must hold it: a
 subscription in force at the export's instant whose plan lists the product
-(``data_products``). The store groups the product's cells
+(``data_products``). The window must fall on the product's bucket boundaries (UTC):
+overlapping windows that split a bucket would differ by fewer than ``k`` owners' readings
+and so beat k-anonymity. The store groups the product's cells
 (:meth:`~iotbill.services.ports.DataRepository.tabulate`, k-anonymous), the
 caller's ``deliver`` writes them, and in the same transaction:
 
@@ -169,11 +171,21 @@ def export_data(
             problems.add(
                 "product", f"buyer {buyer!r} does not hold product {product!r} (it holds: {names})"
             )
+        found = None
+        if product in held:
+            found = held[product][0].data_product(product)
+            assert found is not None
+            if window is not None:
+                for field, moment in (("start", window.start), ("end", window.end)):
+                    if found.bucket_of(moment) != moment:
+                        problems.add(
+                            field,
+                            f"must fall on a {found.bucket} boundary (UTC) of product "
+                            f"{product!r}, not {moment.isoformat()}",
+                        )
         problems.raise_if_any()
-        assert window is not None
+        assert window is not None and found is not None
         plan, _ = held[product]
-        found = plan.data_product(product)
-        assert found is not None
         if customer.currency != plan.currency:
             raise Conflict(
                 f"buyer {buyer!r} is billed in {customer.currency}, product {product!r} is sold "

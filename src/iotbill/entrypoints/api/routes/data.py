@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from iotbill.domain.errors import InvalidInput, NotFound
+from iotbill.domain.errors import InvalidInput, NotFound, Problem
 from iotbill.domain.models.data_exports import DataExport
 from iotbill.entrypoints.api.auth import Access, BillingRead, BillingWrite
 from iotbill.entrypoints.api.idempotency import IdempotentRoute
@@ -126,17 +126,23 @@ def create_export(body: DataExportIn, access: BillingWrite) -> dict[str, Any]:
         raise InvalidInput.at("buyer", "name the buyer: a customer holding the product")
     window = (parse_instant(body.start, "from"), parse_instant(body.end, "to"))
     delivered: list[Any] = []
-    result = data_products.export_data(
-        access.uow(),
-        product=body.product,
-        buyer=buyer,
-        start=window[0],
-        end=window[1],
-        format=body.format,
-        at=access.clock.now(),
-        export_id=None if body.id is None else reference(body.id),
-        deliver=lambda product, cells: delivered.append((product, cells)),
-    )
+    try:
+        result = data_products.export_data(
+            access.uow(),
+            product=body.product,
+            buyer=buyer,
+            start=window[0],
+            end=window[1],
+            format=body.format,
+            at=access.clock.now(),
+            export_id=None if body.id is None else reference(body.id),
+            deliver=lambda product, cells: delivered.append((product, cells)),
+        )
+    except InvalidInput as error:  # the body's names of the window: from, to
+        names = {"start": "from", "end": "to"}
+        raise InvalidInput(
+            [Problem(names.get(p.location, p.location), p.message) for p in error.problems]
+        ) from None
     view = export_view(result.export) | {"repeated": result.repeated}
     if access.party is None and result.allocation is not None:  # the owners are not the buyer's
         view["owners"] = [
