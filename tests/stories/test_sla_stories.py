@@ -1,4 +1,5 @@
-"""SLA credits: late visits credit part of the period's monitoring fee (memory store).
+"""SLA credits: late visits credit part of the period's monitoring fee (memory store; a
+resolve and a bill run that overlap on PostgreSQL).
 
 The template examples/models/service.yaml: 49.00 a month in advance; labour at 90.00 an hour
 in started quarter hours; a seal 7.25; on site within 4 hours, or 10 % of the period's
@@ -8,12 +9,17 @@ The customer is in UTC, tax 10 %.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from iotbill.services import billing
+from iotbill.adapters.storage.sql.engine import create_engine_for, upgrade
+from iotbill.adapters.storage.sql.unit_of_work import sql_unit_of_work_factory
+from iotbill.services import billing, work_orders
+from iotbill.services.sla_credits import SlaCredits
 from iotbill.services.work_orders import (
     arrive_work_order,
     dispatch_work_order,
@@ -21,6 +27,7 @@ from iotbill.services.work_orders import (
     open_work_order,
     resolve_work_order,
 )
+from tests.services import postgres_schema
 from tests.stories.world import TENANT, World, lines
 
 TEMPLATE = Path(__file__).parents[2] / "examples" / "models" / "service.yaml"
@@ -206,3 +213,81 @@ def test_a_partial_period_s_service_fees_are_its_prorated_fee() -> None:
     assert lines(opening) == [("fixed_fee", "monitoring", "33.19")]
     assert lines(february)[-1] == ("credit", "sla/2026-01-01T00:00:00+00:00", "-8.30")
     assert "25 % of service fees 33.19" in february.lines[-1].description
+
+
+@pytest.fixture
+def postgres_world() -> Iterator[World]:
+    """The same world on PostgreSQL, where a resolve and a bill run can overlap."""
+    with postgres_schema() as url:
+        engine = create_engine_for(url)
+        try:
+            upgrade(engine)
+            world = World(JAN_1)
+            world.open = sql_unit_of_work_factory(engine)
+            world.plan(TEMPLATE.read_text())
+            world.customer("acme", "USD", "UTC", tax_rate="10")
+            world.device("pump-1", "acme", JAN_1)
+            world.subscribe("sub-1", "acme", "service", JAN_1)
+            yield world
+        finally:
+            engine.dispose()
+
+
+def sla_credits(world: World) -> list[tuple[str, str]]:
+    return [
+        (line.charge, str(line.amount))
+        for invoice in world.invoices()
+        for line in invoice.lines
+        if line.kind == "credit"
+    ]
+
+
+def test_a_resolve_that_read_the_order_before_a_bill_run_credited_it_keeps_the_credit(
+    postgres_world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = postgres_world
+    world.bill(JAN_1)
+    order = opened(world, at(1, 20, 8))
+    arrive_work_order(world.open(TENANT), order, at=at(1, 20, 17))  # 9 h: 25 %
+    real = work_orders._service_terms
+
+    def bill_meanwhile(*args: Any) -> Any:
+        world.bill(at(2, 1))  # credits the breach and commits, the resolve's read made
+        return real(*args)
+
+    monkeypatch.setattr(work_orders, "_service_terms", bill_meanwhile)
+    resolve_work_order(world.open(TENANT), order, at=at(1, 20, 17, 15), parts={})
+    monkeypatch.setattr(work_orders, "_service_terms", real)
+    world.bill(at(3, 1))
+    assert sla_credits(world) == [("sla/2026-01-01T00:00:00+00:00", "-12.25")]  # 25 %, once
+    (stored,) = list_work_orders(world.open(TENANT))
+    assert (stored.status, str(stored.sla_percent), stored.sla_invoice_id) == (
+        "resolved",
+        "25",
+        "sub-1/close/2026-01-01T00:00:00+00:00",  # January's close, issued on 1 February
+    )
+
+
+def test_a_bill_run_that_read_the_order_before_a_resolve_keeps_the_resolve(
+    postgres_world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = postgres_world
+    world.bill(JAN_1)
+    order = opened(world, at(1, 20, 8))
+    arrive_work_order(world.open(TENANT), order, at=at(1, 20, 17))  # 9 h: 25 %
+    real = SlaCredits.write
+
+    def resolve_meanwhile(self: SlaCredits) -> None:
+        resolve_work_order(world.open(TENANT), order, at=at(1, 20, 17, 15), parts={"seal": 1})
+        real(self)
+
+    monkeypatch.setattr(SlaCredits, "write", resolve_meanwhile)
+    world.bill(at(2, 1))
+    monkeypatch.setattr(SlaCredits, "write", real)
+    (stored,) = list_work_orders(world.open(TENANT))
+    assert (stored.status, stored.parts, str(stored.sla_percent)) == (
+        "resolved",
+        (("seal", 1),),
+        "25",
+    )
+    assert sla_credits(world) == [("sla/2026-01-01T00:00:00+00:00", "-12.25")]

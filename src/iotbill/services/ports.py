@@ -527,7 +527,15 @@ class WorkOrderRepository(Protocol):
         ...
 
     def save(self, order: WorkOrder) -> None:
-        """Store a work order's new step; :class:`NotFound` if it was never added."""
+        """Store a work order's new step (its status, times and parts, never its SLA mark:
+        a bill run may have marked it since ``order`` was read); :class:`NotFound` if it
+        was never added."""
+        ...
+
+    def mark_credited(self, id: str, *, invoice: str, percent: Decimal) -> bool:
+        """Mark the breach of work order ``id`` credited on ``invoice``, earning ``percent``,
+        unless an invoice credited it already (then nothing changes); whether it marked.
+        Changes nothing else of the work order; :class:`NotFound` if there is none."""
         ...
 
     def get(self, id: str) -> WorkOrder:

@@ -8,9 +8,10 @@ the breaches of its subscription that are settled by ``now``, not credited yet,
 and opened in its own period or an earlier one (a work order of the open period
 waits for that period's close): one credit line per breach period, before tax.
 The work orders are marked with the invoice and their percent in the batch's
-transaction, so a run killed half-way and run again credits each breach exactly
-once, and a breach settled after its period was invoiced is credited on the
-next period-close invoice, within what its period has left of 100 %.
+transaction (the mark alone: a step recorded since they were read stands), so
+a run killed half-way and run again credits each breach exactly once, and a
+breach settled after its period was invoiced is credited on the next
+period-close invoice, within what its period has left of 100 %.
 
 A breach settled after the subscription's last period-close invoice is not
 credited by a bill run (there is no later invoice to carry it).
@@ -24,6 +25,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from iotbill.domain.customers import Customer
+from iotbill.domain.errors import Conflict
 from iotbill.domain.event_table import EventTable
 from iotbill.domain.invoicing import InvoiceLine
 from iotbill.domain.models.sla import Breach, SlaTerms, credit_line, settled
@@ -58,7 +60,8 @@ class SlaCredits:
     def __init__(self, uow: UnitOfWork, customers: Sequence[str]) -> None:
         self._uow = uow
         self._orders = {o.id: o for o in uow.work_orders.for_customers(customers)}
-        self.credited: list[WorkOrder] = []
+        self.credited: list[tuple[WorkOrder, str, Decimal]] = []
+        """The work orders taken, each with the invoice that credits it and its percent."""
 
     def take(
         self,
@@ -105,13 +108,24 @@ class SlaCredits:
             for order, breach in found:
                 marked = order.credited(invoice_id, breach.percent)
                 self._orders[order.id] = marked
-                self.credited.append(marked)
+                self.credited.append((order, invoice_id, breach.percent))
         return lines
 
     def write(self) -> None:
-        """Mark the breaches taken with their invoices (in the caller's transaction)."""
-        for order in self.credited:
-            self._uow.work_orders.save(order)
+        """Mark the breaches taken with their invoices (in the caller's transaction), and
+        nothing else of their work orders: a step recorded since they were read stands.
+
+        A breach marked since it was read (by a run that did not wait for this one) is
+        :class:`Conflict`: the invoices crediting it roll back with the batch's
+        transaction, and the run, run again, credits it once."""
+        for order, invoice_id, percent in self.credited:
+            if not self._uow.work_orders.mark_credited(
+                order.id, invoice=invoice_id, percent=percent
+            ):
+                raise Conflict(
+                    f"work order {order.id} was credited by another bill run meanwhile:"
+                    " run the bill run again"
+                )
         self.credited = []
 
 

@@ -5,7 +5,10 @@ It keeps the same promises as the SQL store and passes the same contract tests
 them all at once (rollback drops them). Meters are computed by the pure core
 over the whole history, which is what the SQL push-down must equal. One
 process, one writer at a time: commits are serialised by a lock, but two units
-of work that change the same row do not detect each other.
+of work that change the same row do not detect each other. Work orders are the
+exception: a commit lays the work orders it wrote over those committed meanwhile,
+its steps and only the SLA marks no one took first, as the SQL store's disjoint
+updates do, so a step never undoes a bill run's mark nor a mark a step.
 """
 
 from __future__ import annotations
@@ -205,6 +208,8 @@ class MemoryUnitOfWork:
             self._data.event_ids = set(committed.event_ids)
         self._pending: list[StoredEvent] = []
         self._reassignments: list[_Reassignment] = []
+        self.work_orders_stepped: set[str] = set()
+        self.work_orders_marked: set[str] = set()
         self.tenants: TenantRepository = MemoryTenantRepository(self)
         self.plans: PlanRepository = MemoryPlanRepository(self)
         self.customers: CustomerRepository = MemoryCustomerRepository(self)
@@ -250,6 +255,11 @@ class MemoryUnitOfWork:
         if self.read_only:
             raise RuntimeError("a read-only unit of work is never committed")
         with self.store.lock:
+            committed_orders = self.store.data.get(self.tenant, TenantData()).work_orders
+            for id in sorted(self.work_orders_marked):
+                theirs = committed_orders.get(id)
+                if theirs is not None and theirs.sla_invoice_id is not None:
+                    raise Conflict(f"work order {id} was credited by another bill run meanwhile")
             self.store.tenants.update(self._tenants)
             for code in self._tenants:
                 self.store.data.setdefault(code, TenantData())
@@ -264,6 +274,12 @@ class MemoryUnitOfWork:
                     events = reassignment.apply(events)
                 self._data.events = events
                 self._data.event_ids = committed.event_ids
+                self._data.work_orders = _laid_over(
+                    committed.work_orders,
+                    self._data.work_orders,
+                    self.work_orders_stepped,
+                    self.work_orders_marked,
+                )
                 self.store.data[self.tenant] = self._data
         self._begin()
 
@@ -818,10 +834,22 @@ class MemoryWorkOrderRepository(_Repository):
     def add(self, order: WorkOrder) -> None:
         _get(self._data().customers, order.customer_id, "customer")
         _add(self._data().work_orders, order.id, order, "work order")
+        self._unit.work_orders_stepped.add(order.id)
 
     def save(self, order: WorkOrder) -> None:
-        _get(self._data().work_orders, order.id, "work order")
-        self._data().work_orders[order.id] = order
+        stored = _get(self._data().work_orders, order.id, "work order")
+        self._data().work_orders[order.id] = replace(
+            order, sla_percent=stored.sla_percent, sla_invoice_id=stored.sla_invoice_id
+        )
+        self._unit.work_orders_stepped.add(order.id)
+
+    def mark_credited(self, id: str, *, invoice: str, percent: Decimal) -> bool:
+        stored = _get(self._data().work_orders, id, "work order")
+        if stored.sla_invoice_id is not None:
+            return False
+        self._data().work_orders[id] = stored.credited(invoice, percent)
+        self._unit.work_orders_marked.add(id)
+        return True
 
     def get(self, id: str) -> WorkOrder:
         return _get(self._data().work_orders, id, "work order")
@@ -1048,6 +1076,32 @@ class MemoryIdempotencyRepository(_Repository):
         held = records.get(key)
         if held is not None and held.token == token and held.status is None:
             del records[key]
+
+
+def _laid_over(
+    committed: dict[str, WorkOrder],
+    mine: dict[str, WorkOrder],
+    stepped: set[str],
+    marked: set[str],
+) -> dict[str, WorkOrder]:
+    """The work orders ``committed`` by others, with those of ``mine`` over them: the steps
+    of the ``stepped`` ones (added or saved) and the SLA marks of the ``marked`` ones (none
+    of which another unit of work marked first: :meth:`MemoryUnitOfWork.commit` checks)."""
+    laid = dict(committed)
+    for id in stepped:
+        theirs = committed.get(id)
+        ours = mine[id]
+        laid[id] = (
+            ours
+            if theirs is None
+            else replace(ours, sla_percent=theirs.sla_percent, sla_invoice_id=theirs.sla_invoice_id)
+        )
+    for id in marked:
+        ours = mine[id]
+        laid[id] = replace(
+            laid[id], sla_percent=ours.sla_percent, sla_invoice_id=ours.sla_invoice_id
+        )
+    return laid
 
 
 @dataclass(frozen=True, slots=True)

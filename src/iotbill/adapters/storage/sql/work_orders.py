@@ -1,4 +1,10 @@
-"""Work orders in SQL: added when opened, then saved at each step."""
+"""Work orders in SQL: added when opened, then saved at each step.
+
+A step and a bill run's SLA mark write disjoint columns, each only its own, so
+neither puts back what the other committed since it read the row; the mark is
+taken only while the row has none (``sla_invoice_id IS NULL``), which on
+PostgreSQL waits for a concurrent mark's transaction and then sees it.
+"""
 
 from __future__ import annotations
 
@@ -31,6 +37,8 @@ class SqlWorkOrderRepository(Repository):
                 opened_at=to_micros(order.opened_at),
                 alert_rule=order.alert_rule,
                 incident_start=micros(order.incident_start),
+                sla_percent=None if order.sla_percent is None else str(order.sla_percent),
+                sla_invoice_id=order.sla_invoice_id,
                 **_steps(order),
             )
         )
@@ -42,6 +50,18 @@ class SqlWorkOrderRepository(Repository):
         )
         if result.rowcount == 0:
             raise NotFound(f"unknown work order {order.id!r}")
+
+    def mark_credited(self, id: str, *, invoice: str, percent: Decimal) -> bool:
+        table = t.work_orders
+        result = self._execute(
+            update(table)
+            .where(self._mine(table), table.c.id == id, table.c.sla_invoice_id.is_(None))
+            .values(sla_percent=str(percent), sla_invoice_id=invoice)
+        )
+        if result.rowcount == 0:
+            self.get(id)  # NotFound if there is none
+            return False
+        return True
 
     def get(self, id: str) -> WorkOrder:
         table = t.work_orders
@@ -68,15 +88,14 @@ class SqlWorkOrderRepository(Repository):
 
 
 def _steps(order: WorkOrder) -> dict[str, Any]:
-    """The columns a step changes; the parts as a JSON list of ``[code, count]``."""
+    """The columns a step changes (never the SLA mark's); the parts as a JSON list of
+    ``[code, count]``."""
     return {
         "status": order.status,
         "dispatched_at": micros(order.dispatched_at),
         "on_site_at": micros(order.on_site_at),
         "resolved_at": micros(order.resolved_at),
         "parts": json.dumps([[code, count] for code, count in order.parts]),
-        "sla_percent": None if order.sla_percent is None else str(order.sla_percent),
-        "sla_invoice_id": order.sla_invoice_id,
     }
 
 
