@@ -12,6 +12,7 @@ import pytest
 from iotbill.adapters.clock import FrozenClock
 from iotbill.adapters.plan_files import parse_plan_document
 from iotbill.adapters.storage.memory import MemoryStore
+from iotbill.domain.credits import balances
 from iotbill.domain.errors import InvalidInput
 from iotbill.domain.events import SourcedEvent, UsageEvent
 from iotbill.domain.models.data_products import Cell, DataProduct
@@ -153,3 +154,20 @@ def test_an_automatic_id_never_takes_one_a_caller_chose() -> None:
             "buyer/export/2",
             "buyer/export/3",
         ]
+
+
+def test_a_buyers_ledger_holds_its_receivable_alone_and_the_operators_part_no_customers() -> None:
+    store = _store()
+    _read(store, [("a", _at(10, 5)), ("b", _at(10, 40)), ("c", _at(10, 45))])
+    made = _export(store, _at(10), _at(11), at=_at(12), export_id="x")
+    # 1 record at 0.50: 50 cents; a pool of 40 % = 20 cents, 6 cents to each of a, b and c
+    # (one event each); the operator keeps 50 - 18 = 32.
+    assert made.allocation is not None and str(made.allocation.operator) == "0.32"
+    with store("default") as uow:
+        buyer = [(e.debit, e.credit, str(e.amount)) for e in uow.credits.entries(["buyer"])]
+        assert buyer == [("customer:buyer:receivable", "data_sales", "0.50")]
+        operator = [e for e in uow.credits.entries() if e.credit == "operator_revenue"]
+        assert [(e.id, e.customer_id, str(e.amount)) for e in operator] == [
+            ("x/operator", "", "0.32")
+        ]
+        assert balances(uow.credits.entries()).get("data_sales", 0) == 0

@@ -61,6 +61,12 @@ PROMOTIONS = "promotions"
 EXPIRED_CREDITS = "expired_credits"
 
 
+NO_CUSTOMER = ""
+"""The ``customer_id`` of a ledger entry of the operator's own, filed under no customer
+(the operator's part of a data export, shared by many owners and none of the buyer's
+business): no customer's history or balance lists it; the whole ledger does."""
+
+
 def credits_account(customer_id: str) -> str:
     """The account of what iotbill owes ``customer_id`` in credits."""
     return f"customer:{customer_id}:credits"

@@ -31,7 +31,10 @@ caller's ``deliver`` writes them, and in the same transaction:
   ==========================  ===============================  ===============================
 
   so ``data_sales`` is back at zero after each export, and buyer revenue = owner
-  credits + operator revenue, to the cent. An owner billed in another currency
+  credits + operator revenue, to the cent. The buyer's entry is filed under the
+  buyer, each owner's under the owner, and the operator's rest under no customer
+  (:data:`~iotbill.domain.credits.NO_CUSTOMER`): a buyer's history shows what it
+  owes, never the owners' pool. An owner billed in another currency
   than the product's gets no share: its events are left out of the allocation.
 
 If ``deliver`` fails, nothing is stored. The window may not end after ``at``:
@@ -49,7 +52,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from iotbill.domain.catalog import Plan
-from iotbill.domain.credits import LedgerEntry, receivable_account
+from iotbill.domain.credits import NO_CUSTOMER, LedgerEntry, receivable_account
 from iotbill.domain.errors import Conflict, InvalidInput, NotFound, ProblemCollector
 from iotbill.domain.models import consent as consent_rules
 from iotbill.domain.models.asset_sharing import OPERATOR_REVENUE, revenue_share_account
@@ -327,6 +330,8 @@ def _post(uow: UnitOfWork, export: DataExport, split: Allocation, share: Decimal
             )
         )
     if split.operator > 0:
-        entries.append(entry("operator", buyer, DATA_SALES, OPERATOR_REVENUE, split.operator))
+        entries.append(  # the owners' pool is none of the buyer's business
+            entry("operator", NO_CUSTOMER, DATA_SALES, OPERATOR_REVENUE, split.operator)
+        )
     uow.one_off_charges.add_many(credits)
     uow.credits.add_entries(entries)
