@@ -17,7 +17,7 @@ from iotbill.domain.errors import Conflict, NotFound
 from iotbill.domain.events import UsageEvent
 from iotbill.domain.models.consent import Consent
 from iotbill.domain.models.data_exports import DataExport
-from iotbill.domain.models.data_products import DataProduct, Reading, tabulate
+from iotbill.domain.models.data_products import Cell, DataProduct, Reading, tabulate
 from iotbill.domain.money import currency
 from iotbill.domain.one_off_charges import OneOffCharge
 from iotbill.domain.periods import Period
@@ -64,11 +64,18 @@ def test_exports_are_stored_exactly_and_listed_per_buyer(
 ) -> None:
     first = _export("c1/export/1", "c1", day=2)
     second = _export("c2/export/1", "c2", day=1)
+    cells = (  # the cells first delivered, kept exactly and in order to deliver again
+        Cell("south", JAN_1 + timedelta(hours=1), Decimal("0.000000001"), 1, 3),
+        Cell("north", JAN_1, Decimal("123456789012.5"), 7, 2),
+    )
     with store(tenant) as uow:
-        uow.data_products.add_export(first)
+        uow.data_products.add_export(first, cells)
         uow.data_products.add_export(second)
         uow.commit()
     with store(tenant) as uow:
+        assert uow.data_products.export_cells("c1/export/1") == cells
+        assert uow.data_products.export_cells("c2/export/1") == ()
+        assert uow.data_products.export_cells("nope") == ()
         assert uow.data_products.exports() == [second, first]
         assert uow.data_products.exports("c1") == [first]
         assert uow.data_products.get_export("c1/export/1") == first

@@ -187,3 +187,23 @@ def test_the_settlement_job_settles_each_sale_once_and_a_late_one_next(
     totals = balances(entries)
     assert totals["asset_sales"] == 0 and totals["operator_revenue"] == Decimal("2.77")
     assert totals["customer:c2:receivable"] == Decimal("1.20")
+
+    fixed = UsageEvent(
+        "e4",
+        "capacity.sold",
+        "b1",
+        datetime(2026, 1, 5, tzinfo=UTC),
+        {"kwh": Decimal("13"), "price": Decimal("0.21"), "buyer": "grid"},
+        corrects="e1",
+    )
+    with store(tenant) as uow:
+        uow.events.append([fixed], ["c2"], datetime(2026, 3, 2, tzinfo=UTC))
+        uow.commit()
+    apr_1 = datetime(2026, 4, 1, 6, tzinfo=UTC)
+    held = settle_sales(store(tenant), as_of=apr_1, now=apr_1)
+    # Berlin's months start at 23:00 UTC the day before: March's period, nothing sold.
+    assert [(s.period.start.month, s.number, s.lines) for s in held.settled] == [(2, 1, ())]
+    assert [(u.period.start.month, u.reason.split(":")[0]) for u in held.unsettled] == [
+        (1, "event 'e1' (settled by 's1/sales/2026-01-01T00")  # from the start
+    ]
+    assert "was corrected or voided by 'e4' since" in held.unsettled[0].reason

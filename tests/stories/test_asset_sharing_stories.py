@@ -242,3 +242,72 @@ def test_a_period_with_a_bad_sale_is_held_until_it_is_corrected(battery: Battery
         ("fixed_fee", "monitoring", "4.90"),
         ("credit", "sub-1/sales/2026-01-01T00:00:00+00:00/1/b1/credit", "-0.45"),
     ]
+
+
+def test_a_settled_sale_corrected_later_holds_its_period_and_is_not_billed_twice(
+    battery: Battery,
+) -> None:
+    world = battery.world
+    battery.sell(day(1, 5), "5", "0.21", "grid", received=day(1, 5))  # sale-1: 1.05
+    world.bill(day(2, 1, 0))
+    # 5 x 0.21 = 1.05 billed to grid-op; 30 % = 0.315 -> 0.32 credited to acme.
+    assert close(world, "grid-op", day(1, 1, 0))[1:] == [
+        ("one_off", "sub-1/sales/2026-01-01T00:00:00+00:00/1/b1/grid/001", "1.05")
+    ]
+    assert close(world, "acme", day(1, 1, 0))[1:] == [
+        ("credit", "sub-1/sales/2026-01-01T00:00:00+00:00/1/b1/credit", "-0.32")
+    ]
+    correction = UsageEvent(
+        "fix-1",
+        "capacity.sold",
+        "b1",
+        day(1, 5),
+        {"kwh": Decimal("6"), "price": Decimal("0.21"), "buyer": "grid"},
+        corrects="sale-1",
+    )
+    world.clock.set(day(2, 10))
+    assert ingest(world.open, TENANT, [SourcedEvent(correction, 1)], clock=world.clock).accepted
+    battery.sell(day(1, 30), "1", "0.21", "grid", received=day(2, 15))  # late, held too
+
+    report = world.bill(day(3, 1, 0))
+    report_again = world.bill(day(3, 1, 0))
+
+    held = (
+        "sub-1",
+        "sales of [2026-01-01T00:00:00+00:00, 2026-02-01T00:00:00+00:00) not settled:"
+        " event 'sale-1' (settled by 'sub-1/sales/2026-01-01T00:00:00+00:00/1') was corrected"
+        " or voided by 'fix-1' since: a settled sale is not reversed, so the period is held"
+        " (its later sales too); bill the difference by hand, with one-off charges",
+    )
+    assert [(h.subscription, h.reason) for h in report.held] == [held]
+    assert [(h.subscription, h.reason) for h in report_again.held] == [held]
+    # Not 1.05 + 1.26: the correction is not billed as a late sale, nor the late one.
+    assert close(world, "grid-op", day(2, 1, 0)) == [("fixed_fee", "account", "10.00")]
+    assert close(world, "acme", day(2, 1, 0)) == [("fixed_fee", "monitoring", "4.90")]
+    with world.open(TENANT) as uow:
+        totals = balances(uow.credits.entries())
+        settled = [(s.period.start.month, s.number) for s in uow.sharing.settlements("acme")]
+    assert settled == [(1, 1), (2, 1)]
+    assert sum(totals.values()) == 0 and totals[ASSET_SALES] == 0
+    # Sold 1.05 = acme's credit 0.32 + the operator's 0.73, once.
+    assert totals["customer:grid-op:receivable"] == Decimal("-1.05")
+    assert totals["customer:acme:receivable"] == Decimal("0.32")
+    assert totals[OPERATOR_REVENUE] == Decimal("0.73")
+
+
+def test_a_settled_sale_voided_later_holds_its_period(battery: Battery) -> None:
+    world = battery.world
+    battery.sell(day(1, 5), "5", "0.21", "grid", received=day(1, 5))
+    world.bill(day(2, 1, 0))
+    void = UsageEvent("void-1", "capacity.sold", "b1", day(1, 5), voids="sale-1")
+    world.clock.set(day(2, 10))
+    assert ingest(world.open, TENANT, [SourcedEvent(void, 1)], clock=world.clock).accepted
+
+    report = world.bill(day(3, 1, 0))
+
+    (held,) = report.held
+    assert "event 'sale-1' (settled by 'sub-1/sales/2026-01-01T00:00:00+00:00/1') was" in (
+        held.reason
+    )
+    assert "corrected or voided by 'void-1' since" in held.reason
+    assert close(world, "grid-op", day(2, 1, 0)) == [("fixed_fee", "account", "10.00")]

@@ -107,3 +107,35 @@ def test_a_window_off_the_products_buckets_is_refused_and_nothing_stored() -> No
         assert uow.one_off_charges.list() == []
     whole = _export(store, _at(10), _at(11), at=_at(12))
     assert [(c.bucket, c.events, c.owners) for c in whole.tabulation.cells] == [(_at(10), 4, 4)]
+
+
+def test_a_repeated_export_delivers_exactly_the_cells_first_billed() -> None:
+    store = _store()
+    _read(store, [("a", _at(10, 5)), ("b", _at(10, 40)), ("c", _at(10, 45))])
+    first: list[tuple[Cell, ...]] = []
+    made = _export(store, _at(10), _at(11), at=_at(12), export_id="x", into=first)
+    assert [(c.value, c.events, c.owners) for c in first[0]] == [(1 * 3, 3, 3)]
+    # d's reading of 10:50 arrives late: the cell of 10:00 would now hold 4 events, but the
+    # buyer was billed for the one of 3.
+    _read(store, [("d", _at(10, 50)), ("a", _at(13))])
+    again: list[tuple[Cell, ...]] = []
+    repeated = _export(store, _at(10), _at(11), at=_at(14), export_id="x", into=again)
+    assert repeated.repeated and repeated.export == made.export
+    assert again == first
+    assert (repeated.tabulation.cells, repeated.tabulation.suppressed) == (first[0], 0)
+    with store("default") as uow:
+        assert [c.quantity for c in uow.one_off_charges.list("buyer")] == [1]
+        assert uow.data_products.export_cells("x") == first[0]
+
+
+def test_a_window_ending_after_the_export_is_refused() -> None:
+    store = _store()
+    _read(store, [("a", _at(10, 5)), ("b", _at(10, 40)), ("c", _at(10, 45))])
+    with pytest.raises(InvalidInput) as refused:
+        _export(store, _at(10), _at(11), at=_at(10, 50))
+    assert [(p.location, p.message) for p in refused.value.problems] == [
+        ("end", "must not be after the export's instant (2026-01-10T10:50:00+00:00), not "
+                "2026-01-10T11:00:00+00:00: data not yet recorded cannot be sold"),
+    ]  # fmt: skip
+    with store("default") as uow:
+        assert uow.data_products.exports() == []

@@ -34,9 +34,11 @@ caller's ``deliver`` writes them, and in the same transaction:
   credits + operator revenue, to the cent. An owner billed in another currency
   than the product's gets no share: its events are left out of the allocation.
 
-If ``deliver`` fails, nothing is stored. The export's id is its idempotency
-key: the same id again (same buyer, product and window) delivers the same cells
-again and bills and shares nothing more.
+If ``deliver`` fails, nothing is stored. The window may not end after ``at``:
+data not yet recorded cannot be sold. The export's id is its idempotency key:
+the same id again (same buyer, product and window) delivers again exactly the
+cells stored with the export, the ones billed, whatever events, consents or
+plan versions came since, and bills and shares nothing more.
 """
 
 from __future__ import annotations
@@ -163,6 +165,12 @@ def export_data(
     except InvalidInput as error:
         problems.extend(error.problems)
     at = require_aware(at, "at")
+    if window is not None and window.end > at:
+        problems.add(
+            "end",
+            f"must not be after the export's instant ({at.isoformat()}), not "
+            f"{window.end.isoformat()}: data not yet recorded cannot be sold",
+        )
     with uow:
         customer = uow.customers.get(buyer)
         held = held_products(uow, buyer, at)
@@ -202,7 +210,10 @@ def export_data(
                 window.end,
             ):
                 raise Conflict(f"data export {chosen!r} already exists, of another request")
-            tabulation = uow.data_products.tabulate(found, window)
+            cells = uow.data_products.export_cells(chosen)
+            if len(cells) != earlier.records:  # stored before the cells were kept
+                raise Conflict(f"data export {chosen!r} did not keep its cells to deliver again")
+            tabulation = Tabulation(cells, earlier.suppressed, ())
             deliver(found, tabulation.cells)
             return ExportResult(earlier, found, tabulation, None, repeated=True)
         tabulation = uow.data_products.tabulate(found, window)
@@ -240,7 +251,7 @@ def export_data(
             if owners[owner].currency == plan.currency
         }
         split = allocate(revenue, found.owner_share, sharing, plan.currency)
-        uow.data_products.add_export(export)
+        uow.data_products.add_export(export, tabulation.cells)
         if charge is not None:
             uow.one_off_charges.add(charge)
         _post(uow, export, split, found.owner_share)

@@ -39,7 +39,7 @@ from iotbill.domain.invoices import CreditNote, Invoice, InvoiceStatus, InvoiceS
 from iotbill.domain.models.asset_sharing import AssetBuyer, Settlement
 from iotbill.domain.models.consent import Consent
 from iotbill.domain.models.data_exports import DataExport
-from iotbill.domain.models.data_products import DataProduct, Tabulation
+from iotbill.domain.models.data_products import Cell, DataProduct, Tabulation
 from iotbill.domain.models.orders import Order
 from iotbill.domain.models.work_orders import WorkOrder
 from iotbill.domain.one_off_charges import OneOffCharge
@@ -589,9 +589,13 @@ class DataRepository(Protocol):
         :class:`NotFound` for an unknown device."""
         ...
 
-    def add_export(self, export: DataExport) -> None:
-        """Store an export; :class:`Conflict` if its id is taken, :class:`NotFound` for an
-        unknown buyer."""
+    def add_export(self, export: DataExport, cells: Sequence[Cell] = ()) -> None:
+        """Store an export and the ``cells`` it delivered; :class:`Conflict` if its id is
+        taken, :class:`NotFound` for an unknown buyer."""
+        ...
+
+    def export_cells(self, id: str) -> tuple[Cell, ...]:
+        """The cells export ``id`` delivered, in their order (none for an unknown id)."""
         ...
 
     def get_export(self, id: str) -> DataExport:

@@ -18,7 +18,9 @@ the job again, or after events were replayed, or while others are still being
 stored, settles each sale exactly once. A period whose
 sales cannot be settled (a sale without its price, a buyer not registered) is
 reported and left for a later run, once the events are corrected or the buyer
-registered.
+registered. A period a sale of which was corrected or voided after it was
+settled is reported and held, since a settled sale is not reversed (the
+difference is billed by hand; see docs/models.md).
 
 :func:`payout_statement` shows, per asset, what a customer's assets sold in a
 period, at which prices, the share and the credit.
@@ -144,7 +146,8 @@ def settle_sales(uow: UnitOfWork, *, as_of: datetime, now: datetime) -> Settleme
     settlements, the subscriptions, customers and plan versions (each once); the
     count of the sale events of every period settled before, in one query, beside
     the number its settlements settled; the events of the periods to settle, in one
-    more.
+    more; the events that correct or void sales settled before, when some are gone,
+    in one more.
     """
     from iotbill.services.billing import event_scopes  # the bill run calls this module
 
@@ -166,10 +169,17 @@ def settle_sales(uow: UnitOfWork, *, as_of: datetime, now: datetime) -> Settleme
             if count == len(due[index].settled_ids)
         }
         due = [period for index, period in enumerate(due) if index not in unchanged]
-        tables = iter(uow.events.load_many([period.current for period in due]))
+        tables = uow.events.load_many([period.current for period in due])
+        gone = [period.gone(current) for period, current in zip(due, tables, strict=True)]
+        missing = sorted({id for ids in gone for id in ids})
+        replaced = uow.events.replaced(missing) if missing else {}
         charges: list[OneOffCharge] = []
         entries: list[LedgerEntry] = []
-        for period, current in zip(due, tables, strict=True):
+        for period, current, ids in zip(due, tables, gone, strict=True):
+            if ids:
+                reason = period.held(ids, replaced)
+                report.unsettled.append(Unsettled(period.subscription.id, period.span, reason))
+                continue
             try:
                 settlement = period.settle(current, buyers, customers, now)
             except InvalidInput as error:
@@ -213,6 +223,30 @@ class _Period:
     def settled_ids(self) -> set[str]:
         """The sales its earlier settlements settled."""
         return {id for settlement in self.before for id in settlement.event_ids}
+
+    def gone(self, current: EventTable) -> list[str]:
+        """The sales its earlier settlements settled that are no longer among its sales in
+        ``current``: corrected or voided since (or moved out of the period or scope)."""
+        known = {event.id for event in current.events if event.timestamp in self.span}
+        return sorted(self.settled_ids - known)
+
+    def held(self, gone: Sequence[str], replaced: dict[str, str]) -> str:
+        """Why the period is held: the settled sales in ``gone`` (each with the event that
+        corrects or voids it, from ``replaced``) would need reversing, which is not done."""
+        settled_by = {id: s.id for s in self.before for id in s.event_ids}
+        named = ", ".join(
+            f"event {id!r} (settled by {settled_by[id]!r})"
+            + (
+                f" was corrected or voided by {replaced[id]!r} since"
+                if id in replaced
+                else " is no longer among its sales"
+            )
+            for id in gone
+        )
+        return (
+            f"{named}: a settled sale is not reversed, so the period is held (its later"
+            " sales too); bill the difference by hand, with one-off charges"
+        )
 
     def last(self) -> Settlement:
         return max(self.before, key=lambda settlement: settlement.number)

@@ -47,7 +47,7 @@ from iotbill.domain.metering.selection import select
 from iotbill.domain.models.asset_sharing import AssetBuyer, Settlement
 from iotbill.domain.models.consent import Consent
 from iotbill.domain.models.data_exports import DataExport
-from iotbill.domain.models.data_products import DataProduct, Reading, Tabulation, tabulate
+from iotbill.domain.models.data_products import Cell, DataProduct, Reading, Tabulation, tabulate
 from iotbill.domain.models.orders import Order
 from iotbill.domain.models.work_orders import WorkOrder
 from iotbill.domain.one_off_charges import OneOffCharge
@@ -118,6 +118,7 @@ class TenantData:
     work_orders: dict[str, WorkOrder] = field(default_factory=dict)
     consents: dict[tuple[str, datetime], Consent] = field(default_factory=dict)
     data_exports: dict[str, DataExport] = field(default_factory=dict)
+    data_export_cells: dict[str, tuple[Cell, ...]] = field(default_factory=dict)
     asset_buyers: dict[tuple[str, str], AssetBuyer] = field(default_factory=dict)
     settlements: dict[str, Settlement] = field(default_factory=dict)
     thresholds: dict[str, tuple[Decimal, ...]] = field(default_factory=dict)
@@ -182,6 +183,7 @@ class MemoryUnitOfWork:
                 "work_orders",
                 "consents",
                 "data_exports",
+                "data_export_cells",
                 "asset_buyers",
                 "settlements",
                 "coupons",
@@ -910,9 +912,13 @@ class MemoryDataRepository(_Repository):
         _get(self._data().devices, consent.device_id, "device")
         self._data().consents[(consent.device_id, consent.given_at)] = consent
 
-    def add_export(self, export: DataExport) -> None:
+    def add_export(self, export: DataExport, cells: Sequence[Cell] = ()) -> None:
         _get(self._data().customers, export.buyer_id, "customer")
         _add(self._data().data_exports, export.id, export, "data export")
+        self._data().data_export_cells[export.id] = tuple(cells)
+
+    def export_cells(self, id: str) -> tuple[Cell, ...]:
+        return self._data().data_export_cells.get(id, ())
 
     def get_export(self, id: str) -> DataExport:
         return _get(self._data().data_exports, id, "data export")

@@ -5,8 +5,8 @@ A :class:`DataExport` records a delivery of a product's cells
 how many records (cells) it delivered and how many were suppressed. It is
 metered per record: a one-off charge ``charge_id`` of ``records`` x the
 product's price, billed on the buyer's next invoice by the bill run. Its ``id``
-is the idempotency key: an export repeated with the same id delivers again and
-bills nothing more.
+is the idempotency key: an export repeated with the same id delivers again the
+cells stored with it, exactly what was billed, and bills nothing more.
 """
 
 from __future__ import annotations

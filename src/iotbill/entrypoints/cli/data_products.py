@@ -98,8 +98,10 @@ def export_command(
     at: Annotated[str | None, typer.Option("--at", help=AT_HELP)] = None,
 ) -> None:
     """Write a data product's k-anonymous cells over [--from, --to) to --output, billed per
-    record on the buyer's next invoice. Exit codes: 0 ok, 2 invalid input (a product the
-    buyer does not hold), 3 unknown buyer."""
+    record on the buyer's next invoice; the same --id again writes the cells it first
+    delivered. Exit codes: 0 ok, 2 invalid input (a product the buyer does not hold, a
+    window off the product's buckets or ending after --at), 3 unknown buyer, 4 an --id of
+    another request."""
     from iotbill.adapters.data_files import discard, publish
     from iotbill.entrypoints.cli.options import parse_instant
     from iotbill.entrypoints.cli.output import counted, flag_names

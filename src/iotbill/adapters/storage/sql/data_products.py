@@ -24,6 +24,7 @@ events). A hash join on the device is right at every size this query meets.
 from __future__ import annotations
 
 import builtins
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -79,7 +80,7 @@ class SqlDataRepository(Repository):
                 )
             )
 
-    def add_export(self, export: DataExport) -> None:
+    def add_export(self, export: DataExport, cells: Sequence[Cell] = ()) -> None:
         self._refuse_taken(t.data_exports, "data export", export.id)
         self._require(t.customers, "customer", id=export.buyer_id)
         self._execute(
@@ -98,6 +99,32 @@ class SqlDataRepository(Repository):
                 currency=export.currency.code,
                 charge_id=export.charge_id,
             )
+        )
+        if cells:
+            self._execute(
+                insert(t.data_export_cells),
+                [
+                    {
+                        "tenant_id": self._tenant_id(),
+                        "export_id": export.id,
+                        "position": position,
+                        "grp": cell.group,
+                        "bucket": to_micros(cell.bucket),
+                        "value": cell.value,
+                        "events": cell.events,
+                        "owners": cell.owners,
+                    }
+                    for position, cell in enumerate(cells)
+                ],
+            )
+
+    def export_cells(self, id: str) -> tuple[Cell, ...]:
+        table = t.data_export_cells
+        statement = select(table).where(self._mine(table), table.c.export_id == id)
+        rows = self._execute(statement.order_by(table.c.position))
+        return tuple(
+            Cell(row.grp, from_micros(row.bucket), row.value, row.events, row.owners)
+            for row in rows
         )
 
     def get_export(self, id: str) -> DataExport:

@@ -446,6 +446,21 @@ data_exports = Table(
     Index(None, "tenant_id", "buyer_id"),
 )
 
+data_export_cells = Table(
+    "data_export_cells",
+    metadata,
+    *_tenant_key("data_export_cells"),
+    Column("export_id", String(256), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("grp", String(256), nullable=False),
+    Column("bucket", Micros, nullable=False),
+    Column("value", ExactDecimal, nullable=False),
+    Column("events", BigInteger, nullable=False),
+    Column("owners", BigInteger, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "export_id", "position"),
+    ForeignKeyConstraint(["tenant_id", "export_id"], ["data_exports.tenant_id", "data_exports.id"]),
+)
+
 ledger_entries = Table(
     "ledger_entries",
     metadata,
