@@ -139,3 +139,17 @@ def test_a_window_ending_after_the_export_is_refused() -> None:
     ]  # fmt: skip
     with store("default") as uow:
         assert uow.data_products.exports() == []
+
+
+def test_an_automatic_id_never_takes_one_a_caller_chose() -> None:
+    store = _store()
+    _read(store, [(owner, _at(hour, 10)) for hour in (10, 11) for owner in ("a", "b", "c")])
+    chosen = _export(store, _at(10), _at(11), at=_at(12), export_id="buyer/export/2")
+    automatic = _export(store, _at(11), _at(12), at=_at(12))
+    assert (chosen.export.id, automatic.export.id) == ("buyer/export/2", "buyer/export/3")
+    assert not automatic.repeated and automatic.export.records == 1
+    with store("default") as uow:
+        assert [e.id for e in uow.data_products.exports("buyer")] == [
+            "buyer/export/2",
+            "buyer/export/3",
+        ]

@@ -199,8 +199,7 @@ def export_data(
                 f"buyer {buyer!r} is billed in {customer.currency}, product {product!r} is sold "
                 f"in {plan.currency}"
             )
-        exports = uow.data_products.exports(buyer)
-        chosen = export_id or f"{buyer}/export/{len(exports) + 1}"
+        chosen = export_id or _next_id(uow, buyer)
         earlier = _earlier(uow, chosen)
         if earlier is not None:
             if (earlier.buyer_id, earlier.product, earlier.start, earlier.end) != (
@@ -265,6 +264,14 @@ def list_exports(uow: UnitOfWork, buyer: str | None = None) -> list[DataExport]:
         if buyer is not None:
             uow.customers.get(buyer)
         return uow.data_products.exports(buyer)
+
+
+def _next_id(uow: UnitOfWork, buyer: str) -> str:
+    """The next free automatic id ``{buyer}/export/N``: never one a caller chose before."""
+    number = len(uow.data_products.exports(buyer)) + 1
+    while _earlier(uow, f"{buyer}/export/{number}") is not None:
+        number += 1
+    return f"{buyer}/export/{number}"
 
 
 def _earlier(uow: UnitOfWork, id: str) -> DataExport | None:
