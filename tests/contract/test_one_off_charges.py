@@ -83,3 +83,31 @@ def _invoice() -> Invoice:
         lines=[charge("c1/one-off/2", "c1", 2).line()],
         issued_at=JAN_1,
     )
+
+
+def test_charges_withdrawn_or_billed_since_a_bill_run_read_them_are_not_marked(
+    store: UnitOfWorkFactory, tenant: str
+) -> None:
+    """A bill run reads the pending charges (A); an order's cancellation withdraws one and
+    commits, another run bills one and commits (B); A's marks are a Conflict naming both,
+    so A's invoice, which bills them, rolls back with its transaction."""
+    kept, withdrawn, billed = (charge(f"c1/one-off/{n}", "c1", n) for n in (1, 2, 3))
+    with store(tenant) as uow:
+        for found in (kept, withdrawn, billed):
+            uow.one_off_charges.add(found)
+        uow.commit()
+    with store(tenant) as uow:
+        read = uow.one_off_charges.pending(["c1"])
+    first, second = _invoice(), replace(_invoice(), id="inv-2")
+    with store(tenant) as uow:
+        uow.one_off_charges.withdraw(withdrawn.id)
+        uow.invoices.add(first)
+        uow.one_off_charges.mark_billed([billed.billed_on(first.id)])
+        uow.commit()
+    with store(tenant) as uow:
+        uow.invoices.add(second)
+        with pytest.raises(Conflict, match="c1/one-off/2, c1/one-off/3"):
+            uow.one_off_charges.mark_billed([found.billed_on(second.id) for found in read])
+    with store(tenant) as uow:
+        assert uow.one_off_charges.pending(["c1"]) == [kept]
+        assert uow.one_off_charges.list("c1")[1] == replace(billed, invoice_id=first.id)

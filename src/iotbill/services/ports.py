@@ -489,7 +489,9 @@ class OneOffChargeRepository(Protocol):
         ...
 
     def mark_billed(self, charges: Sequence[OneOffCharge]) -> None:
-        """Record the invoice of each of ``charges`` (their ``invoice_id``)."""
+        """Record the invoice of each of ``charges`` (their ``invoice_id``), each only while
+        no invoice bills it; :class:`Conflict` naming those billed or withdrawn since they
+        were read (the caller's transaction then rolls back: their invoice bills them)."""
         ...
 
     def withdraw(self, id: str) -> None:

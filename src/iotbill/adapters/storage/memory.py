@@ -798,9 +798,11 @@ class MemoryOneOffChargeRepository(_Repository):
 
     def mark_billed(self, charges: Sequence[OneOffCharge]) -> None:
         stored = self._data().one_off_charges
+        lost = [c.id for c in charges if c.id not in stored or stored[c.id].invoice_id is not None]
+        if lost:
+            raise Conflict(f"one-off charges billed or withdrawn meanwhile: {', '.join(lost)}")
         for charge in charges:
-            if stored[charge.id].invoice_id is None:
-                stored[charge.id] = charge
+            stored[charge.id] = charge
 
     def withdraw(self, id: str) -> None:
         stored = self._data().one_off_charges

@@ -79,13 +79,25 @@ class SqlOneOffChargeRepository(Repository):
             .values(invoice_id=bindparam("invoice"))
         )
         tenant = self._tenant_id()
-        self._execute(
+        result = self._execute(
             statement,
             [
                 {"tenant": tenant, "charge": charge.id, "invoice": charge.invoice_id}
                 for charge in charges
             ],
         )
+        if result.rowcount != len(charges):
+            ids = [charge.id for charge in charges]
+            stored = dict(
+                self._execute(
+                    select(table.c.id, table.c.invoice_id).where(
+                        self._mine(table), table.c.id.in_(ids)
+                    )
+                ).all()
+            )
+            lost = [c.id for c in charges if stored.get(c.id) != c.invoice_id]
+            if lost:
+                raise Conflict(f"one-off charges billed or withdrawn meanwhile: {', '.join(lost)}")
 
     def withdraw(self, id: str) -> None:
         table = t.one_off_charges
@@ -96,7 +108,11 @@ class SqlOneOffChargeRepository(Repository):
             raise NotFound(f"unknown one-off charge {id!r}")
         if found.invoice_id is not None:
             raise Conflict(f"one-off charge {id!r} is billed already")
-        self._execute(delete(table).where(self._mine(table), table.c.id == id))
+        deleted = self._execute(
+            delete(table).where(self._mine(table), table.c.id == id, table.c.invoice_id.is_(None))
+        )
+        if deleted.rowcount == 0:  # billed (or withdrawn) since it was read
+            raise Conflict(f"one-off charge {id!r} is billed already")
 
 
 def _in_order(rows: Any) -> builtins.list[OneOffCharge]:
