@@ -29,7 +29,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from bench.postgres_schema import postgres_schema
 from sqlalchemy import Engine
 
 from iotbill.adapters.data_files import write_cells
@@ -42,6 +41,7 @@ from iotbill.domain.models.consent import Consent
 from iotbill.domain.subscriptions import subscribe
 from iotbill.services.data_products import export_data
 from iotbill.services.ports import UnitOfWorkFactory
+from postgres_schema import postgres_schema
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 STEP = timedelta(minutes=15)
