@@ -106,10 +106,16 @@ def test_a_work_order_from_open_to_resolved_bills_labour_and_parts(
     ]
     assert client.get_work_order(opened["id"])["status"] == "resolved"
     assert [w["id"] for w in client.list_work_orders(customer="bob")["data"]] == [opened["id"]]
+    with pytest.raises(ApiError) as resolved_twice:
+        client.resolve_work_order(opened["id"], parts={"roller": 1})
+    assert resolved_twice.value.status == 409
+    another = client.open_work_order(device="pr1", summary="Another", at=NOW.isoformat())
+    client.dispatch_work_order(another["id"], at=NOW.isoformat())
+    client.arrive_work_order(another["id"], at=NOW.isoformat())
     with pytest.raises(ApiError) as unknown_part:
-        client.open_work_order(device="pr1", summary="Another", at=NOW.isoformat())
-        client.resolve_work_order(opened["id"], parts={"toner": 1})
-    assert unknown_part.value.status in (409, 422)
+        client.resolve_work_order(another["id"], at=NOW.isoformat(), parts={"toner": 1})
+    assert unknown_part.value.status == 422
+    assert client.get_work_order(another["id"])["status"] == "on_site"  # nothing stored
 
 
 def test_credits_the_balance_charges_and_coupons(

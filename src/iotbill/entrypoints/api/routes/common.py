@@ -42,6 +42,11 @@ def step_at(body: StepIn | None) -> str | None:
     return None if body is None else body.at
 
 
+def optional_reference(text: str | None) -> str | None:
+    """:func:`reference` of an optional filter or field; ``None`` when it is absent."""
+    return None if text is None else reference(text)
+
+
 def moment(text: str | None, field: str, now: datetime) -> Moment:
     """A date or an aware instant from a body's text; ``now`` when the field is absent."""
     return now if text is None else parse_date_or_instant(text, field)

@@ -20,6 +20,7 @@ from iotbill.entrypoints.api.routes.common import (
     WRITE_PROBLEMS,
     instant,
     moment,
+    optional_reference,
     path_id,
     reference,
     with_url_ids,
@@ -80,7 +81,7 @@ def list_credits(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
-    owner = None if customer is None else reference(customer)
+    owner = optional_reference(customer)
     found = balance.list_credits(access.uow(read_only=True), owner)
     return page_view(
         found,
@@ -150,7 +151,7 @@ def list_charges(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
-    owner = None if customer is None else reference(customer)
+    owner = optional_reference(customer)
     found = one_off_charges.list_one_off_charges(access.uow(read_only=True), owner)
     return page_view(
         found,

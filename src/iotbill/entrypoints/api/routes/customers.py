@@ -16,6 +16,7 @@ from iotbill.entrypoints.api.routes.common import (
     customer_view,
     device_view,
     moment,
+    optional_reference,
     path_id,
     reference,
     usage_view,
@@ -111,7 +112,7 @@ def customer_usage(
         customer=owner,
         start=moment(start, "from", now),
         end=moment(end, "to", now),
-        device=None if device is None else reference(device),
+        device=optional_reference(device),
         meter=meter,
         by=by,
     )
@@ -147,7 +148,7 @@ def list_devices(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
-    owner = None if customer is None else reference(customer)
+    owner = optional_reference(customer)
     if owner is not None:
         customers.get_customer(access.uow(read_only=True), owner)  # another tenant's: 404
     found = customers.list_devices(access.uow(read_only=True), customer=owner)

@@ -20,6 +20,7 @@ from iotbill.entrypoints.api.routes.common import (
     READ_PROBLEMS,
     WRITE_PROBLEMS,
     instant,
+    optional_reference,
     path_id,
     reference,
     step_at,
@@ -45,6 +46,16 @@ MEDIA_TYPES = {
     "parquet": "application/vnd.apache.parquet",
 }
 """The media type of each export format's file."""
+
+
+def _device_filter(access: Access, device: str | None) -> str | None:
+    """A list's ``?device=`` filter: the stored id, after checking the device is the
+    tenant's (another tenant's is :class:`NotFound`)."""
+    chosen = optional_reference(device)
+    if chosen is not None:
+        with access.uow(read_only=True) as uow:
+            uow.devices.get(chosen)
+    return chosen
 
 
 def _device_owner(access: Access, device: str) -> str:
@@ -95,10 +106,7 @@ def list_consents(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
-    chosen = None if device is None else reference(device)
-    if chosen is not None:
-        with access.uow(read_only=True) as uow:
-            uow.devices.get(chosen)  # another tenant's: 404
+    chosen = _device_filter(access, device)
     found = data_products.list_consents(access.uow(read_only=True), chosen)
     return page_view(
         found,
@@ -121,7 +129,7 @@ def export_view(export: DataExport) -> dict[str, Any]:
     responses=responses(*WRITE_PROBLEMS),
 )
 def create_export(body: DataExportIn, access: BillingWrite) -> dict[str, Any]:
-    buyer = access.customer_filter(None if body.buyer is None else reference(body.buyer))
+    buyer = access.customer_filter(optional_reference(body.buyer))
     if buyer is None:
         raise InvalidInput.at("buyer", "name the buyer: a customer holding the product")
     window = (parse_instant(body.start, "from"), parse_instant(body.end, "to"))
@@ -135,7 +143,7 @@ def create_export(body: DataExportIn, access: BillingWrite) -> dict[str, Any]:
             end=window[1],
             format=body.format,
             at=access.clock.now(),
-            export_id=None if body.id is None else reference(body.id),
+            export_id=optional_reference(body.id),
             deliver=lambda product, cells: delivered.append((product, cells)),
         )
     except InvalidInput as error:  # the body's names of the window: from, to
@@ -164,7 +172,7 @@ def list_exports(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
-    chosen = access.customer_filter(None if buyer is None else reference(buyer))
+    chosen = access.customer_filter(optional_reference(buyer))
     found = data_products.list_exports(access.uow(read_only=True), chosen)
     return page_view(
         found,
@@ -234,7 +242,7 @@ def add_buyer(body: BuyerIn, access: BillingWrite) -> dict[str, Any]:
         access.uow(),
         device=device,
         buyer=body.buyer,
-        customer=None if body.customer is None else reference(body.customer),
+        customer=optional_reference(body.customer),
         at=instant(access, body.at, "at", lambda: _device_owner(access, device)),
     )
     return with_url_ids(added.as_json(), "device", "customer")
@@ -251,10 +259,7 @@ def list_buyers(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
-    chosen = None if device is None else reference(device)
-    if chosen is not None:
-        with access.uow(read_only=True) as uow:
-            uow.devices.get(chosen)  # another tenant's: 404
+    chosen = _device_filter(access, device)
     found = sharing.list_buyers(access.uow(read_only=True), chosen)
     return page_view(
         found,
@@ -284,6 +289,6 @@ def payout_statement(
         access.uow(read_only=True),
         customer=owner,
         period=on,
-        device=None if asset is None else reference(asset),
+        device=optional_reference(asset),
     )
     return with_url_ids(statement.as_json(), "customer")

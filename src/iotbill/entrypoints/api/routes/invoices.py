@@ -20,6 +20,7 @@ from iotbill.entrypoints.api.routes.common import (
     credit_note_view,
     invoice_view,
     moment,
+    optional_reference,
     path_id,
     reference,
 )
@@ -50,8 +51,8 @@ def list_invoices(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
-    owner = access.customer_filter(None if customer is None else reference(customer))
-    chosen = None if subscription is None else reference(subscription)
+    owner = access.customer_filter(optional_reference(customer))
+    chosen = optional_reference(subscription)
     with access.uow(read_only=True) as uow:  # a filter naming another tenant's object: 404
         if owner is not None:
             uow.customers.get(owner)
@@ -159,9 +160,7 @@ def list_credit_notes(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
-    found = invoices.list_credit_notes(
-        access.uow(read_only=True), None if invoice is None else reference(invoice)
-    )
+    found = invoices.list_credit_notes(access.uow(read_only=True), optional_reference(invoice))
     return page_view(
         found,
         key=lambda n: [n.issued_at.isoformat(), n.id],

@@ -12,7 +12,11 @@ from iotbill.entrypoints.api.idempotency import IdempotentRoute
 from iotbill.entrypoints.api.ids import url_id
 from iotbill.entrypoints.api.pagination import DEFAULT_LIMIT, Cursor, Limit, page_view
 from iotbill.entrypoints.api.problems import responses
-from iotbill.entrypoints.api.routes.common import READ_PROBLEMS, WRITE_PROBLEMS, reference
+from iotbill.entrypoints.api.routes.common import (
+    READ_PROBLEMS,
+    WRITE_PROBLEMS,
+    optional_reference,
+)
 from iotbill.entrypoints.api.schemas import CreatedKeyOut, KeyIn, KeyOut, PageOf
 from iotbill.services import api_keys
 
@@ -45,7 +49,7 @@ def create_key(body: KeyIn, access: Admin) -> dict[str, Any]:
         name=body.name,
         scopes=body.scopes,
         clock=access.clock,
-        party=None if body.party is None else reference(body.party),
+        party=optional_reference(body.party),
     )
     return {**key_view(created.key), "key": created.text}
 

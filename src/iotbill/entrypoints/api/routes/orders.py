@@ -19,6 +19,7 @@ from iotbill.entrypoints.api.routes.common import (
     READ_PROBLEMS,
     WRITE_PROBLEMS,
     instant,
+    optional_reference,
     path_id,
     reference,
     step_at,
@@ -60,7 +61,7 @@ def list_orders(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
-    owner = None if customer is None else reference(customer)
+    owner = optional_reference(customer)
     found = orders.list_orders(access.uow(read_only=True), owner)
     return page_view(
         found, key=lambda order: [order.id], view=order_view, cursor=cursor, limit=limit
@@ -156,7 +157,7 @@ def list_work_orders(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
-    owner = None if customer is None else reference(customer)
+    owner = optional_reference(customer)
     found = work_orders.list_work_orders(access.uow(read_only=True), owner)
     return page_view(
         found, key=lambda order: [order.id], view=work_order_view, cursor=cursor, limit=limit

@@ -16,6 +16,7 @@ from iotbill.entrypoints.api.routes.common import (
     WRITE_PROBLEMS,
     invoice_view,
     moment,
+    optional_reference,
     path_id,
     reference,
     step_at,
@@ -57,7 +58,7 @@ def create_subscription(body: SubscriptionIn, access: BillingWrite) -> dict[str,
         billing_mode=body.billing_mode,
         trial_days=body.trial_days,
         trial_end=None if body.trial_end is None else moment(body.trial_end, "trial_end", now),
-        device=None if body.device is None else reference(body.device),
+        device=optional_reference(body.device),
         id=body.id,
     )
     return subscription_view(created)
@@ -76,7 +77,7 @@ def list_subscriptions(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
-    owner = access.customer_filter(None if customer is None else reference(customer))
+    owner = access.customer_filter(optional_reference(customer))
     if owner is not None:
         customers.get_customer(access.uow(read_only=True), owner)  # another tenant's: 404
     found = subscriptions.list_subscriptions(access.uow(read_only=True), customer=owner, plan=plan)
