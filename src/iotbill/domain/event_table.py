@@ -237,14 +237,13 @@ class TypeView:
         column = self._numbers.get(name)
         if column is None:
             found = self.source.numbers(name, self.arrival)
-            # to_table[k] is the arrival position of table position k; invert it for errors.
-            at_table = np.empty_like(self.to_table)
-            at_table[self.to_table] = np.arange(self.to_table.size)
-            column = NumberColumn(
-                found.values[self.to_table],
-                found.status[self.to_table],
-                {int(at_table[position]): text for position, text in found.errors.items()},
-            )
+            errors = {}
+            if found.errors:
+                # to_table[k] is the arrival position of table position k; invert it.
+                at_table = np.empty_like(self.to_table)
+                at_table[self.to_table] = np.arange(self.to_table.size)
+                errors = {int(at_table[position]): text for position, text in found.errors.items()}
+            column = NumberColumn(found.values[self.to_table], found.status[self.to_table], errors)
             self._numbers[name] = column
         return column
 

@@ -82,17 +82,12 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, A
         f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, names))})"
         f" VALUES ({', '.join('?' for _ in names)})"
     )
-    if all(bind is None for bind in binders):
-        values = [tuple(row.values()) for row in rows]
-    else:
-        values = [
-            tuple(
-                value if bind is None else bind(value)
-                for bind, value in zip(binders, row.values(), strict=True)
-            )
-            for row in rows
-        ]
-    connection.exec_driver_sql(statement, values)
+    values = [list(row.values()) for row in rows]
+    for position, bind in enumerate(binders):
+        if bind is not None:
+            for row_values in values:
+                row_values[position] = bind(row_values[position])
+    connection.exec_driver_sql(statement, [tuple(row_values) for row_values in values])
 
 
 def line_from_row(row: Any, money: Currency) -> InvoiceLine:
