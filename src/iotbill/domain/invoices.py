@@ -193,7 +193,7 @@ class Invoice:
             ("payments", self.payments),
             ("balance_applied", self.balance_applied),
         ):
-            if value < 0 or round_money(value, self.currency) != value:
+            if value and (value < 0 or round_money(value, self.currency) != value):
                 problems.add(name, f"must be a positive amount in {self.currency}")
         problems.raise_if_any()
 

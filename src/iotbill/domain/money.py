@@ -120,6 +120,8 @@ def format_money(amount: Decimal, in_currency: Currency) -> str:
 
 def to_minor_units(amount: Decimal, in_currency: Currency) -> int:
     """A rounded amount as an integer count of minor units (for storage)."""
+    if not amount:
+        return 0
     rounded = round_money(amount, in_currency)
     return int(rounded.scaleb(in_currency.minor_units))
 
