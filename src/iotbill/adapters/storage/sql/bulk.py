@@ -228,8 +228,8 @@ class PreparedBatch:
     rows: list[list[Any]] | bytes
     replacing: tuple[dict[str, Any], ...] = ()
     increments: tuple[tuple[str, str, int, str, int, int, int], ...] = ()
-    """PostgreSQL: what its events that name no other add to the roll-up, when all are
-    new (SQLite sums the new rows themselves, in SQL: see ``rollups``)."""
+    """What its events that name no other add to the roll-up, when all are new (when some
+    were stored already, the new rows are summed in SQL: see ``rollups``)."""
 
     @property
     def count(self) -> int:
@@ -325,11 +325,12 @@ def append_rows(connection: Connection, tenant_id: int, batch: PreparedBatch) ->
         since = int(last.scalar_one())
         skipped = _insert_replacing(connection, tenant_id, batch.replacing)
         inserted = _insert_sqlite(driver, int(tenant_id), batch.rows)
+        if inserted == len(batch.ids) - len(batch.replacing):  # all new: summed when prepared
+            return Written(batch.count - len(skipped), tuple(skipped))
         plain = f"e.seq > {since} AND e.replaces IS NULL"
-        if inserted < len(batch.ids) - len(batch.replacing):
-            skipped += _others(
-                connection, batch, f"SELECT event_id FROM usage_events AS e WHERE {plain}"
-            )
+        skipped += _others(
+            connection, batch, f"SELECT event_id FROM usage_events AS e WHERE {plain}"
+        )
         return Written(batch.count - len(skipped), tuple(skipped), "usage_events AS e", plain)
     skipped = _insert_replacing(connection, tenant_id, batch.replacing)
     if not batch.rows:

@@ -58,8 +58,6 @@ class SqlEventStore:
     ) -> PreparedEvents:
         dialect = self._connection().dialect.name
         prepared = bulk.prepare(dialect, events, customers, received_at)
-        if dialect != "postgresql":  # SQLite sums the rows it stored, in SQL
-            return prepared
         plain = [index for index, event in enumerate(events) if event.replaces is None]
         adding = rollups.increments([events[i] for i in plain], [customers[i] for i in plain])
         return replace(prepared, increments=adding)
@@ -77,7 +75,7 @@ class SqlEventStore:
         appended = Appended(written.stored, written.skipped)
         if not written.stored:
             return appended
-        # The new events that name no other add their sums; the hours of those that
+        # The new events that name no other add their sums; the days of those that
         # name another are recomputed (which events count there is for the events to say).
         if written.relation:
             rollups.add_rows(connection, tenant_id, written.relation, written.where)
@@ -85,7 +83,7 @@ class SqlEventStore:
             rollups.add(connection, tenant_id, prepared.increments)
         if prepared.replacing:
             named = [
-                (row["customer_id"], row["event_type"], row["occurred_at"] // rollups.HOUR)
+                (row["customer_id"], row["event_type"], row["occurred_at"] // rollups.DAY)
                 for row in prepared.replacing
             ]
             rollups.refresh(connection, tenant_id, named, naming=True)
@@ -129,7 +127,7 @@ class SqlEventStore:
         return None if found is None else from_micros(found)
 
     def reassign(self, device: str, owner: str, since: datetime, to: str) -> int:
-        """Pass the events to ``to``, and recompute the roll-up of the hours they leave
+        """Pass the events to ``to``, and recompute the roll-up of the days they leave
         and enter."""
         connection = self._connection()
         columns = usage_events.c
@@ -145,7 +143,7 @@ class SqlEventStore:
         count = int(connection.execute(statement).rowcount)
         if moved:
             touched = {
-                (customer, kind, at // rollups.HOUR)
+                (customer, kind, at // rollups.DAY)
                 for kind, at in moved
                 for customer in (owner, to)
             }
@@ -153,7 +151,7 @@ class SqlEventStore:
         return count
 
     def running_total(self, meter: Meter, span: Period, scope: EventScope) -> Decimal:
-        """From the roll-up and the partial hours at the ends (``rollups``). The roll-up
+        """From the roll-up and the partial days at the ends (``rollups``). The roll-up
         keeps customers' totals, without filters: a meter with filters, or a scope of some
         devices, is pushed down whole."""
         if meter.aggregation not in ("count", "sum"):
