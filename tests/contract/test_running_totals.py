@@ -299,3 +299,50 @@ def test_a_span_is_read_from_whole_days_and_the_shorter_side_of_each_partial_day
     start: int, end: int, expected: Reading
 ) -> None:
     assert reading(Period(from_micros(start), from_micros(end))) == expected
+
+
+def test_a_batch_of_mixed_shapes_adds_the_same_whether_new_or_partly_stored(
+    store: UnitOfWorkFactory,
+) -> None:
+    """All new, a batch's sums are computed as it is prepared; with one event stored
+    already, from the rows stored. Both give the meters' numbers, whatever the shapes of
+    the events' properties and the types of the values beside the summed one."""
+    day = timedelta(days=1)
+
+    def reading(id: str, at: timedelta, properties: dict[str, object]) -> UsageEvent:
+        return UsageEvent(id, "reading", "d1", JAN_1 + at, properties)
+
+    events = [
+        reading("e1", timedelta(hours=10), {"kwh": Decimal("1.5")}),
+        reading("e2", timedelta(hours=11), {"kwh": 2, "zone": "n"}),
+        reading("e3", timedelta(hours=12), {"kwh": 3, "zone": 4}),  # zone: text, then numbers
+        reading("e4", day + timedelta(hours=1), {"kwh": 1, "zone": 4}),
+        UsageEvent("e5", "ping", "d2", JAN_1 + day + timedelta(hours=2), {"kwh": "x"}),
+        reading("e6", day + timedelta(hours=4), {"kwh": Decimal("-0.25")}),
+    ]
+    energy = Meter("energy", "reading", "sum", "kwh", allow_negative=True)
+    spans = {
+        Period(JAN_1, JAN_1 + 2 * day): (5, Decimal("7.25")),
+        Period(JAN_1 + timedelta(hours=10, minutes=30), JAN_1 + day + timedelta(hours=3)): (
+            3,
+            Decimal(6),
+        ),
+        Period(JAN_1, JAN_1 + day + timedelta(hours=23)): (5, Decimal("7.25")),  # less 23:00
+        Period(JAN_1 + timedelta(hours=11), JAN_1 + timedelta(hours=23)): (2, Decimal(5)),
+    }
+    found = {}
+    for already in ([], events[3:4]):  # all new; one stored before
+        tenant = _new_tenant(store)
+        add_devices(store, tenant, device("d1", "c1"), device("d2", "c1"))
+        if already:
+            _append(store, tenant, [(event, "c1") for event in already])
+        assert _append(store, tenant, [(event, "c1") for event in events]) == 6 - len(already)
+        with store(tenant, read_only=True) as uow:
+            found[len(already)] = {
+                span: (
+                    uow.events.running_total(COUNT, span, EventScope("c1")),
+                    uow.events.running_total(energy, span, EventScope("c1")),
+                )
+                for span in spans
+            }
+    assert found[0] == found[1] == spans

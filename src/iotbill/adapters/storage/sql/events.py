@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -56,11 +55,7 @@ class SqlEventStore:
     def prepare(
         self, events: Sequence[UsageEvent], customers: Sequence[str], received_at: datetime
     ) -> PreparedEvents:
-        dialect = self._connection().dialect.name
-        prepared = bulk.prepare(dialect, events, customers, received_at)
-        plain = [index for index, event in enumerate(events) if event.replaces is None]
-        adding = rollups.increments([events[i] for i in plain], [customers[i] for i in plain])
-        return replace(prepared, increments=adding)
+        return bulk.prepare(self._connection().dialect.name, events, customers, received_at)
 
     def append_prepared(self, prepared: PreparedEvents) -> Appended:
         if not isinstance(prepared, bulk.PreparedBatch):

@@ -54,26 +54,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
 from sqlalchemy import Connection, text
 
 from iotbill.adapters.storage.sql.aggregation import Query
+from iotbill.adapters.storage.sql.daily_sums import COUNTED, DAY, HALF, Increment
 from iotbill.domain.catalog import Meter
-from iotbill.domain.event_table import VALID, number_column
-from iotbill.domain.events import UsageEvent
-from iotbill.domain.periods import EPOCH, ONE_MICROSECOND, Period
+from iotbill.domain.periods import Period
 from iotbill.domain.quantities import from_scaled
 
-DAY = 86_400_000_000
-"""A day in microseconds (the unit of ``occurred_at``): the roll-up's bucket."""
-COUNTED = ""
-"""The ``property`` of the rows that count events."""
 Touched = tuple[str, str, int]
 """A customer, an event type and a day (``occurred_at // DAY``) whose roll-up changed."""
-Increment = tuple[str, str, int, str, int, int, int]
-"""A row's customer, event type, day and property, and what to add: events, high, low."""
-_HALF = 0xFFFFFFFF
 _NUMBERS = {
     "sqlite": ("json_each(e.measures) AS j", "j.type = 'integer'", "j.value"),
     "postgresql": (
@@ -84,75 +74,6 @@ _NUMBERS = {
 }
 """Per dialect: each property of ``measures`` as a row ``j``, whether it is a number, and
 its value in nano-units."""
-
-
-def increments(events: Sequence[UsageEvent], customers: Sequence[str]) -> tuple[Increment, ...]:
-    """What ``events`` (new, naming no other) add to the roll-up: per customer, type, day
-    and property, the events and the halves of the numbers' sum; a column at a time."""
-    if not events:
-        return ()
-    days = np.fromiter(
-        ((event.timestamp - EPOCH) // ONE_MICROSECOND // DAY for event in events),
-        np.int64,
-        len(events),
-    )
-    series: dict[tuple[str, str], int] = {}
-    codes = np.array(
-        [
-            series.setdefault((c, e.type), len(series))
-            for e, c in zip(events, customers, strict=True)
-        ],
-        np.int64,
-    )
-    first = int(days.min())
-    keys, row_of = np.unique(
-        codes * (int(days.max()) - first + 1) + (days - first), return_inverse=True
-    )
-    span = int(days.max()) - first + 1
-    names = list(series)
-    found: list[Increment] = []
-
-    def rows(
-        name: str,
-        at: npt.NDArray[np.int64],
-        events_in: npt.NDArray[np.int64],
-        high: npt.NDArray[np.int64],
-        low: npt.NDArray[np.int64],
-    ) -> None:
-        for index in np.flatnonzero(events_in).tolist():
-            customer, kind = names[int(keys[index]) // span]
-            day = first + int(keys[index]) % span
-            found.append(
-                (
-                    customer,
-                    kind,
-                    day,
-                    name,
-                    int(events_in[index]),
-                    int(high[index]),
-                    int(low[index]),
-                )
-            )
-
-    counts = np.bincount(row_of, minlength=len(keys)).astype(np.int64)
-    rows(COUNTED, keys, counts, np.zeros(len(keys), np.int64), counts)
-    for name in sorted({name for event in events for name in event.properties}):
-        positions = [
-            position
-            for position, event in enumerate(events)
-            if type(event.properties.get(name)) in (int, Decimal)
-        ]
-        column = number_column([events[position].properties[name] for position in positions])
-        valid = np.flatnonzero(column.status == VALID)
-        chosen = row_of[np.array(positions, np.int64)[valid]]
-        values = column.values[valid]
-        events_in = np.bincount(chosen, minlength=len(keys)).astype(np.int64)
-        high = np.zeros(len(keys), np.int64)
-        low = np.zeros(len(keys), np.int64)
-        np.add.at(high, chosen, values >> 32)
-        np.add.at(low, chosen, values & _HALF)
-        rows(name, keys, events_in, high, low)
-    return tuple(found)
 
 
 def add(connection: Connection, tenant_id: int, found: Sequence[Increment]) -> None:
@@ -210,7 +131,7 @@ def add_rows(connection: Connection, tenant_id: int, relation: str, where: str) 
     connection.exec_driver_sql(
         _upsert(
             f"SELECT {int(tenant_id)}, {series}, j.key, COUNT(*), SUM({value} >> 32), "
-            f"SUM({value} & {_HALF}) FROM {relation}, {numbers} WHERE {where} AND {numeric} "
+            f"SUM({value} & {HALF}) FROM {relation}, {numbers} WHERE {where} AND {numeric} "
             f"GROUP BY {series}, j.key ORDER BY e.customer_id, e.event_type, j.key, {day}"
         )
     )
@@ -338,7 +259,7 @@ def _recompute(
     connection.execute(
         text(
             f"{columns}SELECT {series}, j.key, COUNT(*), SUM({value} >> 32), "
-            f"SUM({value} & {_HALF}) FROM usage_events AS e, {numbers} "
+            f"SUM({value} & {HALF}) FROM usage_events AS e, {numbers} "
             f"WHERE {where} AND {numeric} GROUP BY {series}, j.key"
         ),
         key,
@@ -433,7 +354,7 @@ def running_total(
         )
         if counted:
             parts.append(
-                f"SELECT {sign} * SUM(n >> 32), {sign} * SUM(n & {_HALF}) "
+                f"SELECT {sign} * SUM(n >> 32), {sign} * SUM(n & {HALF}) "
                 f"FROM ({counted}) AS stretches"
             )
     rows = connection.execute(text(" UNION ALL ".join(parts)), query.parameters).all()
