@@ -10,7 +10,7 @@ from typing import Any
 import msgspec
 from sqlalchemy import Connection, func, select, text, update
 
-from iotbill.adapters.storage.sql import aggregation, bulk, rollups
+from iotbill.adapters.storage.sql import aggregation, bulk, daily_sums, rollups
 from iotbill.adapters.storage.sql.aggregation import NotExpressible, Query
 from iotbill.adapters.storage.sql.repository import chunks
 from iotbill.adapters.storage.sql.tables import usage_events
@@ -78,7 +78,7 @@ class SqlEventStore:
             rollups.add(connection, tenant_id, prepared.increments)
         if prepared.replacing:
             named = [
-                (row["customer_id"], row["event_type"], row["occurred_at"] // rollups.DAY)
+                (row["customer_id"], row["event_type"], row["occurred_at"] // daily_sums.DAY)
                 for row in prepared.replacing
             ]
             rollups.refresh(connection, tenant_id, named, naming=True)
@@ -138,7 +138,7 @@ class SqlEventStore:
         count = int(connection.execute(statement).rowcount)
         if moved:
             touched = {
-                (customer, kind, at // rollups.DAY)
+                (customer, kind, at // daily_sums.DAY)
                 for kind, at in moved
                 for customer in (owner, to)
             }
