@@ -129,8 +129,8 @@ class EventRows:
     properties: list[str]
     measures: list[str]
     order: list[int]
-    increments: tuple[daily_sums.Increment, ...]
-    """What the rows add to the roll-up, were they all new (see ``rollups``)."""
+    sums: daily_sums.Sums
+    """The columns the roll-up adds up (see ``rollups``)."""
 
     @classmethod
     def prepare(
@@ -155,7 +155,9 @@ class EventRows:
             properties=_json_lines(properties),
             measures=measures,
             order=order.tolist(),
-            increments=daily_sums.increments(owners, owner_of, kinds, kind_of, instants, numbers),
+            sums=daily_sums.Sums(
+                [event.id for event in events], owners, owner_of, kinds, kind_of, instants, numbers
+            ),
         )
 
     def __len__(self) -> int:
@@ -235,9 +237,9 @@ class PreparedBatch:
     ids: list[str]
     rows: list[list[Any]] | bytes
     replacing: tuple[dict[str, Any], ...] = ()
-    increments: tuple[daily_sums.Increment, ...] = ()
-    """What its events that name no other add to the roll-up, when all are new (when some
-    were stored already, the new rows are summed in SQL: see ``rollups``)."""
+    sums: daily_sums.Sums | None = None
+    """Its events that name no other, as the roll-up adds them up: those stored already
+    are left out when the batch is written (see ``rollups``)."""
 
     @property
     def count(self) -> int:
@@ -268,7 +270,7 @@ def prepare(
             _replacing_rows(
                 [events[i] for i in replacing], [customers[i] for i in replacing], received_at
             ),
-            found.increments,
+            found.sums,
         )
 
 
@@ -300,24 +302,17 @@ def rows(
 
 @dataclass(frozen=True, slots=True)
 class Written:
-    """What :func:`append_rows` stored: how many rows were new, the ids of those skipped
-    (stored already), and where the new rows that name no other event are, for the
-    roll-up (``rollups.add_rows``): a relation ``e`` and its conditions; an empty
-    ``relation`` when they are all the batch's own."""
+    """What :func:`append_rows` stored: how many rows were new, and the ids of those
+    skipped (stored already)."""
 
     stored: int
     skipped: tuple[str, ...] = ()
-    relation: str = ""
-    where: str = "TRUE"
 
 
 NEW_ROWS = "new_usage_events"
-"""PostgreSQL: the temporary table that holds the new rows of a batch that repeated a
-stored id (those of the others are the batch's own), for the roll-up."""
-_NEW_ROWS_TABLE = (
-    f"CREATE TEMPORARY TABLE {NEW_ROWS} (event_id text, customer_id text, event_type text, "
-    "occurred_at bigint, measures jsonb) ON COMMIT DROP"
-)
+"""PostgreSQL: the temporary table that holds the ids of the new rows of a batch that
+repeated a stored id (those of the others are the batch's own)."""
+_NEW_ROWS_TABLE = f"CREATE TEMPORARY TABLE {NEW_ROWS} (event_id text) ON COMMIT DROP"
 
 
 def append_rows(connection: Connection, tenant_id: int, batch: PreparedBatch) -> Written:
@@ -334,13 +329,13 @@ def append_rows(connection: Connection, tenant_id: int, batch: PreparedBatch) ->
         since = int(last.scalar_one())
         skipped = _insert_replacing(connection, tenant_id, batch.replacing)
         inserted = _insert_sqlite(driver, int(tenant_id), batch.rows)
-        if inserted == len(batch.ids) - len(batch.replacing):  # all new: summed when prepared
-            return Written(batch.count - len(skipped), tuple(skipped))
-        plain = f"e.seq > {since} AND e.replaces IS NULL"
-        skipped += _others(
-            connection, batch, f"SELECT event_id FROM usage_events AS e WHERE {plain}"
-        )
-        return Written(batch.count - len(skipped), tuple(skipped), "usage_events AS e", plain)
+        if inserted < len(batch.ids) - len(batch.replacing):
+            skipped += _others(
+                connection,
+                batch,
+                f"SELECT event_id FROM usage_events WHERE seq > {since} AND replaces IS NULL",
+            )
+        return Written(batch.count - len(skipped), tuple(skipped))
     skipped = _insert_replacing(connection, tenant_id, batch.replacing)
     if not batch.rows:
         return Written(batch.count - len(skipped), tuple(skipped))
@@ -349,7 +344,7 @@ def append_rows(connection: Connection, tenant_id: int, batch: PreparedBatch) ->
     if not _copy(driver, text):
         return Written(batch.count - len(skipped), tuple(skipped))
     skipped += _others(connection, batch, f"SELECT event_id FROM {NEW_ROWS}")
-    return Written(batch.count - len(skipped), tuple(skipped), f"{NEW_ROWS} AS e")
+    return Written(batch.count - len(skipped), tuple(skipped))
 
 
 def _others(connection: Connection, batch: PreparedBatch, stored: str) -> list[str]:
@@ -453,8 +448,8 @@ def _copy(driver: Any, text: bytes) -> bool:
                     f"WITH moved AS (INSERT INTO usage_events ({_COLUMN_LIST}) "
                     f"SELECT {_COLUMN_LIST} FROM staged_usage_events ORDER BY event_id "
                     "ON CONFLICT (tenant_id, event_id) DO NOTHING "
-                    "RETURNING event_id, customer_id, event_type, occurred_at, measures) "
-                    f"INSERT INTO {NEW_ROWS} SELECT * FROM moved"
+                    "RETURNING event_id) "
+                    f"INSERT INTO {NEW_ROWS} SELECT event_id FROM moved"
                 )
             except psycopg.errors.DeadlockDetected:
                 cursor.execute("ROLLBACK TO SAVEPOINT append_staged")

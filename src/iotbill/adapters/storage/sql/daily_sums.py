@@ -3,7 +3,8 @@ prepared, a column at a time, before its transaction begins."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -21,23 +22,43 @@ Numbers = dict[str, tuple[npt.NDArray[np.intp], npt.NDArray[np.int64]]]
 nano-units (as ``measures`` holds them)."""
 
 
-def increments(
-    customers: Sequence[str],
-    customer_of: npt.NDArray[np.intp],
-    kinds: Sequence[str],
-    kind_of: npt.NDArray[np.intp],
-    occurred_at: npt.NDArray[np.int64],
-    numbers: Numbers,
-) -> tuple[Increment, ...]:
-    """What events (new, naming no other) add to the roll-up: per customer, type, day and
-    property, the events and the halves of the numbers' sum; a column at a time.
+@dataclass(frozen=True, slots=True)
+class Sums:
+    """A batch's new events (naming no other), a column at a time, as the roll-up reads
+    them: event ``i`` has id ``ids[i]``, customer ``customers[customer_of[i]]``, type
+    ``kinds[kind_of[i]]``, instant ``occurred_at[i]`` (microseconds), and its numbers in
+    ``numbers``."""
 
-    Event ``i`` is of customer ``customers[customer_of[i]]`` and type
-    ``kinds[kind_of[i]]``, at ``occurred_at[i]`` (microseconds); its numbers are in
-    ``numbers``. Counts first (``property`` ``''``), then each property by name.
-    """
+    ids: Sequence[str]
+    customers: Sequence[str]
+    customer_of: npt.NDArray[np.intp]
+    kinds: Sequence[str]
+    kind_of: npt.NDArray[np.intp]
+    occurred_at: npt.NDArray[np.int64]
+    numbers: Numbers
+
+    def increments(self, skipped: Collection[str] = ()) -> tuple[Increment, ...]:
+        """What the events add to the roll-up, but those whose ids are ``skipped`` (stored
+        already): per customer, type, day and property, the events and the halves of the
+        numbers' sum; counts first (``property`` ``''``), then each property by name."""
+        if not skipped:
+            return _increments(self, None)
+        kept = np.fromiter((id not in skipped for id in self.ids), np.bool_, len(self.ids))
+        return _increments(self, kept)
+
+
+def _increments(sums: Sums, kept: npt.NDArray[np.bool_] | None) -> tuple[Increment, ...]:
+    customer_of, kind_of, occurred_at = sums.customer_of, sums.kind_of, sums.occurred_at
+    numbers = sums.numbers
+    if kept is not None:
+        index = np.cumsum(kept) - 1  # each kept event's position among those kept
+        customer_of, kind_of, occurred_at = customer_of[kept], kind_of[kept], occurred_at[kept]
+        numbers = {
+            name: (index[at[kept[at]]], values[kept[at]]) for name, (at, values) in numbers.items()
+        }
     if not len(occurred_at):
         return ()
+    customers, kinds = sums.customers, sums.kinds
     days = occurred_at // DAY
     first = int(days.min())
     span = int(days.max()) - first + 1

@@ -70,12 +70,11 @@ class SqlEventStore:
         appended = Appended(written.stored, written.skipped)
         if not written.stored:
             return appended
-        # The new events that name no other add their sums; the days of those that
-        # name another are recomputed (which events count there is for the events to say).
-        if written.relation:
-            rollups.add_rows(connection, tenant_id, written.relation, written.where)
-        else:  # all the batch's own: summed while it was prepared
-            rollups.add(connection, tenant_id, prepared.increments)
+        # The new events that name no other add their sums (those stored already left
+        # out); the days of those that name another are recomputed (which events count
+        # there is for the events to say).
+        if prepared.sums is not None:
+            rollups.add(connection, tenant_id, prepared.sums.increments(written.skipped))
         if prepared.replacing:
             named = [
                 (row["customer_id"], row["event_type"], row["occurred_at"] // daily_sums.DAY)

@@ -16,14 +16,13 @@ events at each end of its span (see :func:`reading`).
 **Kept exact, in the transaction that changes the events.**
 
 * The new events of an append that name no other add their sums to the rows
-  of their days. An append whose rows all went in as new adds the sums
-  computed while the batch was prepared (:func:`increments`): on PostgreSQL
-  copied into a temporary table and upserted in one statement in the order of
-  the roll-up's key, on SQLite upserted by one ``executemany`` (:func:`add`).
-  One that repeated a stored id sums in SQL the rows it stored (:func:`add_rows`:
-  on SQLite those numbered after the last row before the append, as SQLite has
-  one writer at a time; on PostgreSQL those its ``INSERT`` returned). Repeats of
-  stored ids add nothing. Sums commute, so two writers side by side add up right.
+  of their days, computed while the batch was prepared, a column at a time
+  (``daily_sums``); those the store had already (a replay) are left out by
+  their ids, which the write reports. On PostgreSQL the sums are copied into
+  a temporary table and upserted in one statement in the order of the
+  roll-up's key, on SQLite upserted by one ``executemany`` (:func:`add`).
+  Repeats of stored ids add nothing. Sums commute, so two writers side by
+  side add up right.
 * The days of events that correct or void another, and every device move,
   are recomputed from the stored events themselves (:func:`refresh`). An
   event counts unless it is a void or a stored event names it, as
@@ -104,37 +103,6 @@ def add(connection: Connection, tenant_id: int, found: Sequence[Increment]) -> N
         cursor.execute("DROP TABLE staged_usage_rollups")
     finally:
         cursor.close()
-
-
-def add_rows(connection: Connection, tenant_id: int, relation: str, where: str) -> None:
-    """Add to the roll-up the rows of ``relation`` (``e``, with ``usage_events``' columns
-    ``customer_id``, ``event_type``, ``occurred_at`` and ``measures``) that meet
-    ``where``: new events of the tenant that name no other. Summed in SQL, in two
-    statements, without a row through Python."""
-    dialect = connection.dialect.name
-    if dialect == "postgresql":
-        connection.exec_driver_sql(
-            "SELECT pg_advisory_xact_lock(key) FROM (SELECT DISTINCT hashtextextended("
-            f"'iotbill usage of {int(tenant_id)} ' || e.customer_id || ' ' || e.event_type, 0) "
-            f"AS key FROM {relation} WHERE {where} ORDER BY key) AS series"
-        )
-    numbers, numeric, value = _NUMBERS[dialect]
-    day = f"e.occurred_at / {DAY}"
-    series = f"e.customer_id, e.event_type, {day}"
-    order = f"ORDER BY {series}"  # the roll-up key's order: each row lands beside the last
-    connection.exec_driver_sql(
-        _upsert(
-            f"SELECT {int(tenant_id)}, {series}, '{COUNTED}', COUNT(*), 0, COUNT(*) "
-            f"FROM {relation} WHERE {where} GROUP BY {series} {order}"
-        )
-    )
-    connection.exec_driver_sql(
-        _upsert(
-            f"SELECT {int(tenant_id)}, {series}, j.key, COUNT(*), SUM({value} >> 32), "
-            f"SUM({value} & {HALF}) FROM {relation}, {numbers} WHERE {where} AND {numeric} "
-            f"GROUP BY {series}, j.key ORDER BY e.customer_id, e.event_type, j.key, {day}"
-        )
-    )
 
 
 _ROW = "customer_id, event_type, day, property, events, high, low"
