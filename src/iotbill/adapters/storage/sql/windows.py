@@ -318,11 +318,12 @@ def _measured(query: Query, name: str) -> str:
 
 
 def _measured_column(dialect: str, text: str) -> list[Any] | None:
-    """A column of :func:`_measured` decoded; ``None`` where it cannot be told apart from
-    another value: on SQLite, a 0 or 1 may have been a boolean (then the properties
-    themselves are read, as for any value the measures cannot give)."""
+    """A column of :func:`_measured` decoded; ``None`` where it cannot say what the
+    properties say (then they are read themselves, as for any value the measures cannot
+    give): a zero may have been written ``-0``, which a key labels so; on SQLite, a 0 or
+    1 may have been a boolean."""
     values = _VALUES.decode(text)
-    if dialect == "sqlite" and (0 in values or 1 in values):
+    if 0 in values or (dialect == "sqlite" and 1 in values):
         return None
     return values
 
