@@ -351,8 +351,9 @@ def _fingerprints(chunk: pa.StringArray) -> npt.NDArray[np.uint64]:
         width = int(sizes.max())
         padded = np.zeros((sizes.size, (width + 7) // 8 * 8), dtype=np.uint8)
         uniform = int(sizes.min()) == width
-        if uniform:  # (as with UUIDs)
-            padded[:, :width] = data[starts[:, None] + np.arange(width)]
+        if uniform:  # (as with UUIDs): the texts lie one after the other
+            first = int(starts[0])
+            padded[:, :width] = data[first : first + sizes.size * width].reshape(-1, width)
         else:  # byte j of each text, zero past its end (the length, mixed in, tells)
             for j in range(width):
                 within = sizes > j
@@ -372,8 +373,7 @@ def _by_time_then_id(
 ) -> Rows:
     """The rows in ``(timestamp, id)`` order: a numpy sort of the timestamps, then the
     rows that share a timestamp with another sorted again, with their ids."""
-    order: Rows = np.argsort(timestamps).astype(np.intp, copy=False)
-    ordered = timestamps[order]
+    order, ordered = _sorted_with_positions(timestamps)
     tied = ordered[1:] == ordered[:-1]
     if not bool(tied.any()):
         return order
@@ -386,6 +386,32 @@ def _by_time_then_id(
     again = pc.sort_indices(ties, sort_keys=[("at", "ascending"), ("id", "ascending")])
     order[places] = rows[again.to_numpy()]
     return order
+
+
+def _sorted_with_positions(
+    values: npt.NDArray[np.int64],
+) -> tuple[Rows, npt.NDArray[np.int64]]:
+    """The positions that sort ``values`` (equal values in the order of their positions),
+    and the sorted values.
+
+    Where the span of the values and the positions fit in 64 bits together, each value
+    is packed above its position and one sort of plain integers finds both (about
+    twice as fast as an argsort).
+    """
+    if values.size == 0:
+        return np.empty(0, dtype=np.intp), values
+    low = int(values.min())
+    position_bits = max(int(values.size - 1).bit_length(), 1)
+    if (int(values.max()) - low).bit_length() + position_bits > 63:
+        order = np.argsort(values, kind="stable").astype(np.intp, copy=False)
+        return order, values[order]
+    packed = (values - low) << position_bits
+    packed |= np.arange(values.size, dtype=np.int64)
+    packed.sort()
+    order = (packed & ((1 << position_bits) - 1)).astype(np.intp, copy=False)
+    packed >>= position_bits
+    packed += low
+    return order, packed
 
 
 def _within_limit(column: pa.StringArray) -> bool:
@@ -402,6 +428,8 @@ def _within_limit(column: pa.StringArray) -> bool:
 
 _SHAPE = np.frombuffer(b"0000-00-00T00:00:00", dtype=np.uint8)
 _DIGITS = [byte == ord("0") for byte in b"0000-00-00T00:00:00"]
+_ZULU_LOW = np.frombuffer(b"0000-00-00T00:00:00Z", dtype=np.uint8)
+_ZULU_HIGH = np.frombuffer(b"9999-99-99T99:99:99Z", dtype=np.uint8)
 
 
 def _timestamps(column: pa.ChunkedArray) -> npt.NDArray[np.int64] | None:
@@ -434,6 +462,10 @@ def _usual_forms(chunk: pa.StringArray) -> npt.NDArray[np.bool_]:
     data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)
     starts, lengths = offsets[:-1], np.diff(offsets)
     zulu, with_offset = lengths == 20, lengths == 25
+    if len(chunk) and bool(zulu.all()):  # all ``...SSZ``, one after another: one test
+        written = data[starts[0] : starts[0] + 20 * len(chunk)].reshape(-1, 20)
+        if bool(((written >= _ZULU_LOW) & (written <= _ZULU_HIGH)).all()):
+            return np.ones(len(chunk), dtype=bool)
     usual = zulu | with_offset
     chosen = starts[usual]
     fits = np.ones(chosen.size, dtype=bool)
