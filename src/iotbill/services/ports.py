@@ -309,6 +309,11 @@ class SubscriptionRepository(Protocol):
 
     def list(self, customer: str | None = None) -> list[Subscription]: ...
 
+    def owners(self) -> builtins.list[tuple[str, str]]:
+        """Every subscription's id and its customer's, by id: what a bill run splits into
+        batches, without building the subscriptions."""
+        ...
+
     def plans_in_service(self, at: datetime) -> builtins.list[PlanKey]:
         """The plan version in force at ``at`` (aware) of each subscription in service
         then, by subscription id, as :func:`iotbill.domain.analytics.plans_in_service`
@@ -815,7 +820,7 @@ class EventStore(Protocol):
     def running_total(self, meter: Meter, span: Period, scope: EventScope) -> Decimal:
         """The quantity of a ``count`` or ``sum`` meter over ``span``, all groups together:
         what the pure core gives, read without rescanning the span's events where the
-        store keeps a roll-up (the SQL stores: hourly sums kept up at every append and
+        store keeps a roll-up (the SQL stores: daily sums kept up at every append and
         reassignment, see ``sql/rollups``)."""
         ...
 
