@@ -267,6 +267,11 @@ class DeviceRepository(Protocol):
         transactions take turns anyway has nothing to do."""
         ...
 
+    def hold_counted(self) -> int:
+        """:meth:`hold` to store events, and :meth:`history_length` as read once held (a
+        store may do both in one look): no device moves while the hold lasts."""
+        ...
+
     def list(self, customer: str | None = None) -> list[Device]:
         """Every device, or those whose history names ``customer``, by id."""
         ...

@@ -405,19 +405,22 @@ class SqlDeviceRepository(Repository):
         return found[id]
 
     def find(self, ids: Sequence[str]) -> dict[str, Device]:
+        """In one statement: each device's owners, each row with the device's retirement."""
         histories: dict[str, list[Ownership]] = {}
+        retired: dict[str, datetime] = {}
         query = (
-            "SELECT device_id, valid_from, customer_id FROM device_owners"
-            " WHERE tenant_id = ? AND device_id IN ({})"
+            "SELECT o.device_id, o.valid_from, o.customer_id, d.retired_at"
+            " FROM device_owners AS o JOIN devices AS d"
+            " ON d.tenant_id = o.tenant_id AND d.id = o.device_id"
+            " WHERE o.tenant_id = ? AND o.device_id IN ({})"
         )
-        for device_id, valid_from, customer_id in sorted(self._rows_in(query, ids)):
+        rows = self._rows_in(query, ids)
+        rows.sort(key=lambda row: (row[0], row[1]))  # by device, then start: the history
+        for device_id, valid_from, customer_id, retired_at in rows:
             ownership = Ownership(customer_id, from_micros(valid_from))
             histories.setdefault(device_id, []).append(ownership)
-        retired_query = (
-            "SELECT id, retired_at FROM devices"
-            " WHERE tenant_id = ? AND retired_at IS NOT NULL AND id IN ({})"
-        )
-        retired = {id: from_micros(at) for id, at in self._rows_in(retired_query, ids)}
+            if retired_at is not None:
+                retired[device_id] = from_micros(retired_at)
         return {
             device_id: Device(device_id, tuple(history), retired.get(device_id))
             for device_id, history in histories.items()
@@ -433,8 +436,27 @@ class SqlDeviceRepository(Repository):
         store events, exclusive to move. SQLite runs one writing transaction at a time."""
         if self._connection().dialect.name == "postgresql":
             lock = "pg_advisory_xact_lock" if to_move else "pg_advisory_xact_lock_shared"
-            key = f"iotbill devices of tenant {self._tenant_id()}"
+            key = _devices_lock(self._tenant_id())
             self._execute(text(f"SELECT {lock}(hashtextextended(:key, 0))"), {"key": key})
+
+    def hold_counted(self) -> int:
+        """On PostgreSQL the transaction's ``BEGIN``, the shared lock and the count go in
+        one round trip (psycopg's pipeline): the server runs them in turn, so the count,
+        a statement of its own, reads what committed before the lock was held."""
+        connection = self._connection()
+        if connection.dialect.name != "postgresql":
+            return self.history_length()
+        tenant = self._tenant_id()
+        if not connection.in_transaction():
+            connection.begin()  # the driver is used directly below: make sure it is in one
+        driver = connection.connection.dbapi_connection
+        with driver.pipeline(), driver.cursor() as cursor:
+            lock = "SELECT pg_advisory_xact_lock_shared(hashtextextended(%s, 0))"
+            cursor.execute(lock, [_devices_lock(tenant)])
+            cursor.execute("SELECT count(*) FROM device_owners WHERE tenant_id = %s", [tenant])
+            row = cursor.fetchone()
+        assert row is not None
+        return int(row[0])
 
     def list(self, customer: str | None = None) -> list[Device]:
         owners = t.device_owners
@@ -444,6 +466,11 @@ class SqlDeviceRepository(Repository):
         ids = list(self._execute(statement).scalars())
         found = self.find(ids)
         return [found[device_id] for device_id in sorted(found)]
+
+
+def _devices_lock(tenant_id: int) -> str:
+    """The name of the advisory lock on a tenant's devices (PostgreSQL)."""
+    return f"iotbill devices of tenant {tenant_id}"
 
 
 class SqlSubscriptionRepository(Repository):

@@ -12,6 +12,9 @@ from iotbill.domain.errors import Conflict, NotFound
 from iotbill.domain.periods import from_micros, to_micros
 
 CHUNK = 10_000  # ids per IN (...) list, well under SQLite's parameter limit
+_TEXTS = ARRAY(String)
+"""The type of :meth:`Repository._among`'s array: one instance, whose cache key SQLAlchemy
+computes once (a new one per statement costs it that work each time)."""
 
 
 def chunks(values: Iterable[str]) -> Iterator[list[str]]:
@@ -100,7 +103,7 @@ class Repository:
         """``column IN values``. On PostgreSQL one array parameter, ``= ANY(...)``: a list
         of thousands of placeholders costs more to send, convert and plan than to run."""
         if self._connection().dialect.name == "postgresql":
-            return column == any_(bindparam(None, values, type_=ARRAY(String)))
+            return column == any_(bindparam(None, values, type_=_TEXTS))
         return column.in_(values)
 
 
