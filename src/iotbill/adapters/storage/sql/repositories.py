@@ -449,7 +449,7 @@ class SqlDeviceRepository(Repository):
         tenant = self._tenant_id()
         if not connection.in_transaction():
             connection.begin()  # the driver is used directly below: make sure it is in one
-        driver = connection.connection.dbapi_connection
+        driver: Any = connection.connection.dbapi_connection
         with driver.pipeline(), driver.cursor() as cursor:
             lock = "SELECT pg_advisory_xact_lock_shared(hashtextextended(%s, 0))"
             cursor.execute(lock, [_devices_lock(tenant)])
