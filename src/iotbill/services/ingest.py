@@ -367,9 +367,10 @@ class _Screen:
         named = {event.device for event in events}
         new = named - self.devices.keys() - self._unknown
         if new:
-            if self.history is None:
-                self.history = uow.devices.history_length()
-            found = uow.devices.find(sorted(new))
+            if self.history is None:  # read first: a move after it is seen when storing
+                self.history, found = uow.devices.find_counted(sorted(new))
+            else:
+                found = uow.devices.find(sorted(new))
             self.devices.update(found)
             self._unknown.update(new - found.keys())
         devices = {id: self.devices[id] for id in named if id in self.devices}

@@ -85,7 +85,7 @@ class Repository:
         cursor = connection.connection.cursor()
         try:
             if connection.dialect.name == "postgresql":
-                statement = query.replace("IN ({})", "= ANY(?)").replace("?", "%s")
+                statement = postgresql_in(query)
                 cursor.execute(statement, [tenant, sorted(set(ids))])
                 return list(cursor.fetchall())
             found: list[Any] = []
@@ -105,6 +105,16 @@ class Repository:
         if self._connection().dialect.name == "postgresql":
             return column == any_(bindparam(None, values, type_=_TEXTS))
         return column.in_(values)
+
+
+def postgresql_in(query: str) -> str:
+    """A query of :meth:`Repository._rows_in` as the driver takes it on PostgreSQL: ``?``
+    placeholders, and its ids as one array.
+
+    >>> postgresql_in("SELECT id FROM t WHERE tenant_id = ? AND id IN ({})")
+    'SELECT id FROM t WHERE tenant_id = %s AND id = ANY(%s)'
+    """
+    return query.replace("IN ({})", "= ANY(?)").replace("?", "%s")
 
 
 def micros(moment: datetime | None) -> int | None:
