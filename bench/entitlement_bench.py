@@ -2,7 +2,7 @@
 
 One customer on the freemium pro plan (``examples/models/freemium-pro.yaml``)
 has N readings (default 1,000,000) spread over January 2026, stored through
-the event store (so the hourly roll-up is kept up as ingest keeps it). Then,
+the event store (so the daily roll-up is kept up as ingest keeps it). Then,
 on SQLite and on PostgreSQL, prints:
 
 * the time of one ``iotbill entitlements check`` through the service (a unit

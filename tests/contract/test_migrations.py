@@ -130,19 +130,54 @@ def test_events_stored_before_the_roll_up_are_rolled_up_by_the_upgrade(engine: E
         ):
             connection.exec_driver_sql(insert.format(*row))
 
-    upgrade(engine)
+    upgrade(engine, "0032")
 
     with engine.connect() as connection:
         rows = connection.exec_driver_sql(
             "SELECT hour, property, events, high, low FROM usage_rollups ORDER BY hour, property"
         ).all()
     assert [tuple(row) for row in rows] == [(1, "", 1, 0, 1), (1, "kwh", 1, 0, 1_250_000_000)]
+
+    upgrade(engine)  # by days (0033): both events fall on 1 January 1970, day 0
+
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql(
+            "SELECT day, property, events, high, low FROM usage_rollups ORDER BY day, property"
+        ).all()
+    assert [tuple(row) for row in rows] == [(0, "", 1, 0, 1), (0, "kwh", 1, 0, 1_250_000_000)]
     span = Period(datetime(1970, 1, 1, tzinfo=UTC), datetime(1970, 1, 1, 3, tzinfo=UTC))
     with sql_unit_of_work_factory(engine)(DEFAULT_TENANT, read_only=True) as uow:
         readings = Meter("readings", "reading", "count")
         energy = Meter("energy", "reading", "sum", "kwh")
         assert uow.events.running_total(readings, span, EventScope("c1")) == 1
         assert uow.events.running_total(energy, span, EventScope("c1")) == Decimal("1.25")
+
+
+def test_the_roll_up_by_days_goes_back_to_hours_on_downgrade(engine: Engine) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from iotbill.adapters.storage.sql.engine import _migrations
+
+    upgrade(engine, "0032")
+    day_two = 2 * 86_400_000_000 + 3_600_000_000  # 1970-01-03 01:00
+    with engine.begin() as connection:
+        connection.exec_driver_sql(EVENT)  # 1970-01-01 00:00
+        connection.exec_driver_sql(EVENT.replace("'e1'", "'e2'").replace("0, 0,", f"{day_two}, 0,"))
+
+    upgrade(engine)
+
+    with engine.connect() as connection:
+        days = connection.exec_driver_sql("SELECT day, events FROM usage_rollups ORDER BY day")
+        assert [tuple(row) for row in days] == [(0, 1), (2, 1)]
+    config = Config()
+    config.set_main_option("script_location", str(_migrations()))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0032")
+    with engine.connect() as connection:
+        hours = connection.exec_driver_sql("SELECT hour, events FROM usage_rollups ORDER BY hour")
+        assert [tuple(row) for row in hours] == [(0, 1), (49, 1)]
 
 
 def test_what_settled_invoices_stored_before_is_kept_in_minor_units(engine: Engine) -> None:

@@ -1,7 +1,7 @@
 """Running totals equal the pure meter, on every store, through everything that changes events.
 
 :meth:`EventStore.running_total` is what an entitlement check reads: the SQL
-stores answer from the hourly roll-up (plus the partial hours at the ends),
+stores answer from the daily roll-up (plus or less events at the ends),
 kept up at every append and reassignment. The reference is the pure core,
 ``select`` and the aggregation over an :class:`EventTable` of the events as
 known, with their owners. Each step that changes the events is followed by a
@@ -23,6 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from iotbill.adapters.storage.sql.rollups import DAY, Reading, reading
 from iotbill.domain.catalog import Meter
 from iotbill.domain.customers import Customer
 from iotbill.domain.entitlement_checks import EntitlementAlert
@@ -30,7 +31,7 @@ from iotbill.domain.event_table import EventTable
 from iotbill.domain.events import UsageEvent
 from iotbill.domain.metering import AGGREGATIONS
 from iotbill.domain.metering.selection import select
-from iotbill.domain.periods import Period
+from iotbill.domain.periods import Period, from_micros
 from iotbill.services.ports import EventScope, Tenant, UnitOfWorkFactory
 from tests.contract.conftest import JAN_1, add_devices, device
 
@@ -94,9 +95,13 @@ def test_running_totals_follow_every_change_to_the_events(
     owners = {"d1": "c1", "d2": "c1", "d3": "c2"}
     add_devices(store, tenant, *(device(d, c) for d, c in owners.items()))
     spans = [
-        Period(JAN_1, JAN_1 + timedelta(days=31)),  # whole hours only
+        Period(JAN_1, JAN_1 + timedelta(days=31)),  # whole days only
         Period(JAN_1 + timedelta(hours=5, minutes=17), JAN_1 + timedelta(days=9, seconds=1)),
-        Period(JAN_1 + timedelta(minutes=3), JAN_1 + timedelta(minutes=50)),  # inside one hour
+        Period(JAN_1 + timedelta(minutes=3), JAN_1 + timedelta(minutes=50)),  # inside one day
+        # days covered mostly: read as the day's row less the events left out
+        Period(JAN_1 + timedelta(hours=1), JAN_1 + timedelta(days=3, hours=20, minutes=1)),
+        Period(JAN_1 + timedelta(days=2, minutes=30), JAN_1 + timedelta(days=2, hours=23)),
+        Period(JAN_1 + timedelta(hours=6, minutes=30), JAN_1 + timedelta(days=1, hours=2)),
     ]
     known = Known()
 
@@ -175,7 +180,7 @@ def _new_tenant(store: UnitOfWorkFactory) -> str:
 READINGS = st.lists(
     st.tuples(
         st.sampled_from(("d1", "d2")),
-        st.integers(0, 6 * 60),  # minutes into the day: a few hours, often the same one
+        st.integers(0, 3 * 24 * 60),  # minutes after 1 January 00:00: three days
         st.decimals(-1000, 1000, places=3, allow_nan=False, allow_infinity=False),
         st.sampled_from((None, "corrects", "voids")),
     ),
@@ -187,8 +192,8 @@ READINGS = st.lists(
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     readings=READINGS,
-    start=st.integers(0, 6 * 60),
-    length=st.integers(1, 7 * 60),
+    start=st.integers(0, 3 * 24 * 60),
+    length=st.integers(1, 3 * 24 * 60),
     batches=st.integers(1, 3),
 )
 def test_property_the_running_total_is_the_pure_meter(
@@ -264,3 +269,80 @@ def test_only_summable_meters_have_running_totals(
 ) -> None:
     with store(tenant, read_only=True) as uow, pytest.raises(ValueError, match="not summed"):
         uow.events.running_total(meter, Period(JAN_1, JAN_1 + timedelta(days=1)), SCOPES[0])
+
+
+HOUR = DAY // 24
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "expected"),
+    [
+        # the docs' example: 1 to 3 January, less 3 January from 15:00 (9 h, not 15)
+        (0, 2 * DAY + 15 * HOUR, Reading(0, 2, ((-1, 2 * DAY + 15 * HOUR, 3 * DAY),))),
+        # before noon: the morning's events; the whole first day from its row
+        (0, DAY + 9 * HOUR, Reading(0, 0, ((1, DAY, DAY + 9 * HOUR),))),
+        # a start late in a day: its events; and at noon exactly, the events too
+        (
+            20 * HOUR,
+            DAY + 12 * HOUR,
+            Reading(1, 0, ((1, 20 * HOUR, DAY), (1, DAY, DAY + 12 * HOUR))),
+        ),
+        # inside one day, most of it: the day's row less both ends
+        (HOUR, 23 * HOUR, Reading(0, 0, ((-1, 0, HOUR), (-1, 23 * HOUR, DAY)))),
+        # inside one day, a little of it: its events
+        (3 * HOUR, 4 * HOUR, Reading(1, 0, ((1, 3 * HOUR, 4 * HOUR),))),
+        # whole days only
+        (DAY, 4 * DAY, Reading(1, 3, ())),
+    ],
+)
+def test_a_span_is_read_from_whole_days_and_the_shorter_side_of_each_partial_day(
+    start: int, end: int, expected: Reading
+) -> None:
+    assert reading(Period(from_micros(start), from_micros(end))) == expected
+
+
+def test_a_batch_of_mixed_shapes_adds_the_same_whether_new_or_partly_stored(
+    store: UnitOfWorkFactory,
+) -> None:
+    """All new, a batch's sums are computed as it is prepared; with one event stored
+    already, from the rows stored. Both give the meters' numbers, whatever the shapes of
+    the events' properties and the types of the values beside the summed one."""
+    day = timedelta(days=1)
+
+    def reading(id: str, at: timedelta, properties: dict[str, object]) -> UsageEvent:
+        return UsageEvent(id, "reading", "d1", JAN_1 + at, properties)
+
+    events = [
+        reading("e1", timedelta(hours=10), {"kwh": Decimal("1.5")}),
+        reading("e2", timedelta(hours=11), {"kwh": 2, "zone": "n"}),
+        reading("e3", timedelta(hours=12), {"kwh": 3, "zone": 4}),  # zone: text, then numbers
+        reading("e4", day + timedelta(hours=1), {"kwh": 1, "zone": 4}),
+        UsageEvent("e5", "ping", "d2", JAN_1 + day + timedelta(hours=2), {"kwh": "x"}),
+        reading("e6", day + timedelta(hours=4), {"kwh": Decimal("-0.25")}),
+    ]
+    energy = Meter("energy", "reading", "sum", "kwh", allow_negative=True)
+    spans = {
+        Period(JAN_1, JAN_1 + 2 * day): (5, Decimal("7.25")),
+        Period(JAN_1 + timedelta(hours=10, minutes=30), JAN_1 + day + timedelta(hours=3)): (
+            3,
+            Decimal(6),
+        ),
+        Period(JAN_1, JAN_1 + day + timedelta(hours=23)): (5, Decimal("7.25")),  # less 23:00
+        Period(JAN_1 + timedelta(hours=11), JAN_1 + timedelta(hours=23)): (2, Decimal(5)),
+    }
+    found = {}
+    for already in ([], events[3:4]):  # all new; one stored before
+        tenant = _new_tenant(store)
+        add_devices(store, tenant, device("d1", "c1"), device("d2", "c1"))
+        if already:
+            _append(store, tenant, [(event, "c1") for event in already])
+        assert _append(store, tenant, [(event, "c1") for event in events]) == 6 - len(already)
+        with store(tenant, read_only=True) as uow:
+            found[len(already)] = {
+                span: (
+                    uow.events.running_total(COUNT, span, EventScope("c1")),
+                    uow.events.running_total(energy, span, EventScope("c1")),
+                )
+                for span in spans
+            }
+    assert found[0] == found[1] == spans

@@ -14,10 +14,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
+from iotbill.adapters import columnar_events
 from iotbill.adapters.columnar_events import PlanProperties, read_columnar_table
 from iotbill.adapters.event_files import read_event_table
 from iotbill.adapters.plan_files import parse_plan_text
@@ -297,3 +299,126 @@ def test_a_file_read_in_many_stretches_gives_the_same_table(
     assert columnar is not None
     assert_same(columnar, read_event_table(str(path)))
     assert priced(columnar) == priced(read_event_table(str(path)))
+
+
+identifiers = st.text(st.sampled_from("ab0é€\U0001f600"), min_size=1, max_size=9)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(identifiers, min_size=0, max_size=40), st.integers(1, 5), st.booleans())
+def test_ids_are_found_different_exactly_as_a_set_finds_them(
+    ids: list[str], rows: int, colliding: bool
+) -> None:
+    """Fingerprints only shortlist: with every fingerprint equal (a mixer of zero), the
+    texts are still compared, and the answer is the set's."""
+    column = pa.chunked_array([ids[:3], ids[3:]], type=pa.string())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(columnar_events, "FINGERPRINT_ROWS", rows)
+        if colliding:
+            patch.setattr(columnar_events, "_MIX", np.uint64(0))
+        assert columnar_events._all_different(column) == (len(set(ids)) == len(ids))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 3), identifiers),
+        min_size=0,
+        max_size=40,
+        unique_by=lambda pair: pair[1],
+    )
+)
+def test_rows_are_ordered_by_time_then_id_as_python_orders_them(
+    rows: list[tuple[int, str]],
+) -> None:
+    """Ties are frequent here (four instants): they are ordered by id, code point by
+    code point, as Python compares texts."""
+    timestamps = np.array([stamp for stamp, _ in rows], dtype=np.int64)
+    ids = pa.chunked_array([[name for _, name in rows]], type=pa.string())
+    order = columnar_events._by_time_then_id(timestamps, ids)
+    assert order.tolist() == sorted(range(len(rows)), key=lambda i: rows[i])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                '{"a":"b"}',
+                '"x":',
+                '"',
+                "\n",
+                "\n\n",
+                "N",
+                "aN",
+                "In",
+                "f",
+                " ",
+                '" ',
+                "é",
+                "\t",
+                "\\",
+            ]
+        ),
+        max_size=30,
+    ),
+    st.integers(1, 9),
+)
+def test_the_counts_of_a_file_do_not_depend_on_where_its_chunks_end(
+    tmp_path_factory: pytest.TempPathFactory, pieces: list[str], chunk: int
+) -> None:
+    """Read a few bytes at a time, a file gives the counts (or the refusal) of its whole
+    text: every pair of bytes that a chunk boundary splits is still seen."""
+    text = "".join(pieces)
+    path = tmp_path_factory.mktemp("scan") / "events.jsonl"
+    path.write_bytes(text.encode())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(columnar_events, "CHUNK", chunk)
+        counts = columnar_events._scan(path)
+    refused = (
+        any(ord(c) < 0x20 and c != "\n" for c in text)
+        or "\\" in text
+        or "\n\n" in "\n" + text
+        or '" ' in text
+        or '"\n' in text
+        or "NaN" in text
+        or "Inf" in text
+    )
+    if refused:
+        assert counts is None
+        return
+    assert counts is not None
+    assert counts.lines == text.count("\n") + (0 if text.endswith("\n") or not text else 1)
+    assert counts.colons == text.count('":')
+    assert counts.quotes == text.count('"')
+    assert counts.ascii == text.isascii()
+
+
+def test_a_large_file_with_many_ties_read_in_small_pieces_is_the_exact_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hundreds of events over a few seconds (runs of equal timestamps), ids of several
+    lengths, a ping type among them: chunks, blocks and fingerprint blocks all small."""
+    monkeypatch.setattr("iotbill.adapters.columnar_events.CHUNK", 333)
+    monkeypatch.setattr("iotbill.adapters.columnar_events.BLOCK", 4096)
+    monkeypatch.setattr("iotbill.adapters.columnar_events.FINGERPRINT_ROWS", 7)
+    rng = np.random.default_rng(7)
+    lines = []
+    for n in rng.permutation(600).tolist():
+        stamp = f"2026-01-05T00:00:0{n % 7}Z"
+        if n % 11 == 0:
+            lines.append(f'{{"id":"p{n}","type":"ping","device":"p2","timestamp":"{stamp}"}}')
+            continue
+        lines.append(
+            GOOD.replace('"a"', f'"{"x" * (n % 4)}{n}"')
+            .replace("2026-01-05T00:00:00Z", stamp)
+            .replace('"m3":3', f'"m3":{n % 13}.{n}')
+            .replace('"north"', '"south"' if n % 3 else '"north"')
+        )
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    columnar = read_columnar_table(str(path), WANTED)
+    reference = read_event_table(str(path))
+    assert columnar is not None
+    assert_same(columnar, reference)
+    assert priced(columnar) == priced(reference)

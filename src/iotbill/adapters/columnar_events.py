@@ -72,8 +72,12 @@ TIMESTAMP = (
 """The timestamps the columnar path reads: RFC 3339 with ``T``, at most six fractional
 digits, ``Z`` or an offset; any other form (which the exact decoder may accept or
 refuse) takes the exact path."""
-CHUNK = 16 * 1024 * 1024
-BLOCK = 4 * 1024 * 1024
+CHUNK = 64 * 1024
+"""Bytes of the file counted at a time (see :func:`_scan`): small enough that numpy's
+temporaries are reused, not mapped and unmapped (page faults) for every chunk."""
+BLOCK = 1024 * 1024
+"""Bytes of the file pyarrow decodes at a time: small blocks keep its buffers few and
+warm (larger ones cost memory and page faults, and decode no faster)."""
 _FIELDS = ("id", "type", "device", "timestamp", "properties", "corrects", "voids")
 _TEXT_FIELDS = ("id", "type", "device", "timestamp")
 _ID_LIMIT = ID_LIMITS["event"]
@@ -118,49 +122,67 @@ class _Counts:
 
 
 def _scan(path: Path) -> _Counts | None:
-    """The counts of the file at ``path``, or ``None`` if a byte rules the fast path out."""
+    """The counts of the file at ``path``, or ``None`` if a byte rules the fast path out.
+
+    The file is read a chunk at a time into one buffer, after the last byte of the
+    chunk before (at first, a line end, as if a line had just ended).
+    """
     counts = _Counts()
     utf8 = codecs.getincrementaldecoder("utf-8")()
-    last = b"\n"  # the byte before the chunk: as if a line had just ended
+    buffer = bytearray(CHUNK + 1)
+    buffer[0] = 0x0A
+    tail = b""  # the last bytes of the chunk before, to find a NaN across the boundary
     with path.open("rb") as file:
-        while chunk := file.read(CHUNK):
-            if b"\\" in chunk or not _fits(last + chunk, counts):
+        while size := file.readinto(memoryview(buffer)[1:]):
+            joined = buffer if size == CHUNK else buffer[: size + 1]
+            if joined.find(b"\\", 1) >= 0 or not _fits(joined, counts):
                 return None
-            if (b"N" in chunk and b"NaN" in chunk) or (b"I" in chunk and b"Inf" in chunk):
-                return None  # (the two tests are fast, a chunk boundary is read again)
-            if not chunk.isascii():
+            if _not_numbers(joined) or _not_numbers(tail + joined[1:3]):
+                return None
+            tail = bytes(joined[-2:])
+            if not joined.isascii():
                 counts.ascii = False
                 try:
-                    utf8.decode(chunk)
+                    utf8.decode(joined[1:])
                 except UnicodeDecodeError:
                     return None
-            last = chunk[-1:]
+            buffer[0] = joined[-1]
     try:
         utf8.decode(b"", final=True)
     except UnicodeDecodeError:
         return None
-    if last != b"\n":
+    if buffer[0] != 0x0A:
         counts.lines += 1
     return counts
 
 
-def _fits(joined: bytes, counts: _Counts) -> bool:
+def _not_numbers(written: bytearray | bytes) -> bool:
+    """Whether ``NaN`` or ``Inf`` is written: pyarrow's parser reads them as numbers, JSON
+    does not (the tests of one byte first, being the fastest)."""
+    return (b"N" in written and b"NaN" in written) or (b"I" in written and b"Inf" in written)
+
+
+def _fits(joined: bytearray, counts: _Counts) -> bool:
     """Add the counts of ``joined`` (a chunk after the byte before it) to ``counts``;
     ``False`` if a byte rules the fast path out."""
     written = np.frombuffer(joined, dtype=np.uint8)
-    newlines = int(np.count_nonzero(written == 0x0A))
+    line_ends = written == 0x0A
+    newlines = int(np.count_nonzero(line_ends))
     if int(np.count_nonzero(written < 0x20)) != newlines:
         return False  # a control character (or a carriage return)
-    # Pairs of bytes as 16-bit words, at even and at odd offsets: '"' then ':' is 0x3A22.
-    even = np.frombuffer(joined, dtype="<u2", count=len(joined) // 2)
-    odd = np.frombuffer(joined, dtype="<u2", count=(len(joined) - 1) // 2, offset=1)
-    for pair in (0x0A0A, 0x2022, 0x0A22):  # a blank line, a quote before white space
-        if bool((even == pair).any()) or bool((odd == pair).any()):
-            return False
-    first = 1 if joined[:1] == b"\n" else 0  # the byte before, counted with its own chunk
-    counts.lines += newlines - first
-    counts.colons += int(np.count_nonzero(even == 0x3A22) + np.count_nonzero(odd == 0x3A22))
-    counts.quotes += int(np.count_nonzero(written == 0x22)) - (1 if joined[:1] == b'"' else 0)
+    if bool((line_ends[1:] & line_ends[:-1]).any()):
+        return False  # a blank line
+    quotes = written[:-1] == 0x22  # each with the byte after it
+    after = written[1:]
+    if bool((quotes & ((after == 0x20) | line_ends[1:])).any()):
+        return False  # a quote before white space
+    # The byte before the chunk was counted with the chunk before (at the file's start,
+    # a line end that is not there); a last quote waits for the byte after it.
+    before = joined[:1]
+    counts.lines += newlines - (1 if before == b"\n" else 0)
+    counts.colons += int(np.count_nonzero(quotes & (after == 0x3A)))
+    last_quote = 1 if joined[-1:] == b'"' else 0
+    counts.quotes += int(np.count_nonzero(quotes)) + last_quote - (1 if before == b'"' else 0)
     return True
 
 
@@ -191,7 +213,10 @@ def read_columnar_table(path: str, wanted: PlanProperties) -> EventTable | None:
         kept = _kept_columns(reader, counts, wanted)
     except (pa.ArrowException, ValueError):
         return None
-    return None if kept is None else _table(path, kept, wanted)
+    table = None if kept is None else _table(path, kept, wanted)
+    del kept
+    pa.default_memory_pool().release_unused()  # the decoded columns: now numpy's
+    return table
 
 
 def _kept_columns(
@@ -248,7 +273,8 @@ def _kept_columns(
 
 def _table(path: str, kept: pa.Table, wanted: PlanProperties) -> EventTable | None:
     rows = kept.num_rows
-    if len(pc.unique(kept["id"])) != rows:  # (faster than count_distinct, by half)
+    ids = kept["id"].combine_chunks()  # (a take from one array is many times faster)
+    if not _all_different(ids):
         return None
     children = {
         name.removeprefix("property "): kept[name]
@@ -260,14 +286,13 @@ def _table(path: str, kept: pa.Table, wanted: PlanProperties) -> EventTable | No
         return None
     types = kept["type"].combine_chunks().dictionary_encode()
     type_names = {name: code for code, name in enumerate(types.dictionary.to_pylist())}
-    type_codes = types.indices.to_numpy().astype(np.int32)
-    order = pc.sort_indices(kept, sort_keys=[("at", "ascending"), ("id", "ascending")])
-    order_rows: Rows = order.to_numpy().astype(np.intp)
+    type_codes = types.indices.to_numpy().astype(np.int32, copy=False)
     timestamps = kept["at"].to_numpy().astype(np.int64, copy=False)
+    order_rows = _by_time_then_id(timestamps, ids)
     return EventTable(
         ids=_Ids(source, rows),
         order=order_rows,
-        lines=order_rows.astype(np.int64) + 1,
+        lines=np.add(order_rows, 1, dtype=np.int64),
         timestamps=timestamps[order_rows],
         type_codes=type_codes[order_rows],
         type_names=type_names,
@@ -275,6 +300,82 @@ def _table(path: str, kept: pa.Table, wanted: PlanProperties) -> EventTable | No
         make_event=source.event,
         source=path,
     )
+
+
+FINGERPRINT_ROWS = 4096
+"""Ids fingerprinted at a time: a block of ids padded to whole 64-bit words stays small."""
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+_SHIFT = np.uint64(29)
+
+
+def _all_different(ids: pa.StringArray | pa.ChunkedArray) -> bool:
+    """Whether no two of ``ids`` are equal.
+
+    Each id gets a 64-bit fingerprint of its bytes and its length; the fingerprints
+    are sorted, and only ids whose fingerprints meet (equal ids, or rarely a
+    collision) are compared as text. No hash table of a million texts is built.
+    """
+    if len(ids) < 2:
+        return True
+    chunks = ids.chunks if isinstance(ids, pa.ChunkedArray) else [ids]
+    fingerprints = np.concatenate([_fingerprints(chunk) for chunk in chunks])
+    ordered = np.sort(fingerprints)
+    meeting = ordered[1:] == ordered[:-1]
+    if not bool(meeting.any()):
+        return True
+    suspects = np.isin(fingerprints, ordered[1:][meeting])
+    texts = ids.filter(pa.array(suspects)).to_pylist()
+    return len(set(texts)) == len(texts)
+
+
+def _fingerprints(chunk: pa.StringArray) -> npt.NDArray[np.uint64]:
+    """A 64-bit fingerprint of each text of ``chunk``: equal texts have equal ones."""
+    offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)
+    offsets = offsets[chunk.offset : chunk.offset + len(chunk) + 1]
+    data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)
+    lengths = offsets[1:] - offsets[:-1]
+    found = np.empty(len(chunk), dtype=np.uint64)
+    for begin in range(0, len(chunk), FINGERPRINT_ROWS):
+        block = slice(begin, begin + FINGERPRINT_ROWS)
+        starts, sizes = offsets[:-1][block], lengths[block]
+        width = int(sizes.max())
+        padded = np.zeros((sizes.size, (width + 7) // 8 * 8), dtype=np.uint8)
+        uniform = int(sizes.min()) == width
+        if uniform:  # (as with UUIDs)
+            padded[:, :width] = data[starts[:, None] + np.arange(width)]
+        else:  # byte j of each text, zero past its end (the length, mixed in, tells)
+            for j in range(width):
+                within = sizes > j
+                padded[within, j] = data[starts[within] + j]
+        mixed = sizes.astype(np.uint64)
+        for index, word in enumerate(padded.view(np.uint64).T):
+            stepped = (mixed ^ word) * _MIX
+            stepped ^= stepped >> _SHIFT
+            # Only the words a text has: its fingerprint is the same in any block.
+            mixed = stepped if uniform else np.where(sizes > 8 * index, stepped, mixed)
+        found[block] = mixed
+    return found
+
+
+def _by_time_then_id(
+    timestamps: npt.NDArray[np.int64], ids: pa.StringArray | pa.ChunkedArray
+) -> Rows:
+    """The rows in ``(timestamp, id)`` order: a numpy sort of the timestamps, then the
+    rows that share a timestamp with another sorted again, with their ids."""
+    order: Rows = np.argsort(timestamps).astype(np.intp, copy=False)
+    ordered = timestamps[order]
+    tied = ordered[1:] == ordered[:-1]
+    if not bool(tied.any()):
+        return order
+    in_tie = np.zeros(order.size, dtype=bool)
+    in_tie[1:] |= tied
+    in_tie[:-1] |= tied
+    places = np.flatnonzero(in_tie)
+    rows = order[places]
+    ties = pa.table({"at": ordered[places], "id": ids.take(pa.array(rows))})
+    again = pc.sort_indices(ties, sort_keys=[("at", "ascending"), ("id", "ascending")])
+    order[places] = rows[again.to_numpy()]
+    return order
 
 
 def _lengths(column: pa.Array, ascii: bool) -> pa.Array:
@@ -400,6 +501,8 @@ class _ArrowProperties:
         column = self._numbers.get(name)
         if column is None:  # not one the plan reads: decoded exactly, event by event
             return number_column([self.event(i).properties.get(name) for i in positions.tolist()])
+        if positions.size == column.values.size:  # every row, in order: no copy
+            return column
         return NumberColumn(column.values[positions], column.status[positions], {})
 
     def keys(self, name: str, positions: Rows) -> KeyColumn:

@@ -167,14 +167,13 @@ class TypeView:
         column = self._numbers.get(name)
         if column is None:
             found = self.source.numbers(name, self.arrival)
-            # to_table[k] is the arrival position of table position k; invert it for errors.
-            at_table = np.empty_like(self.to_table)
-            at_table[self.to_table] = np.arange(self.to_table.size)
-            column = NumberColumn(
-                found.values[self.to_table],
-                found.status[self.to_table],
-                {int(at_table[position]): text for position, text in found.errors.items()},
-            )
+            errors: dict[int, str] = {}
+            if found.errors:
+                # to_table[k] is the arrival position of table position k; invert it.
+                at_table = np.empty_like(self.to_table)
+                at_table[self.to_table] = np.arange(self.to_table.size)
+                errors = {int(at_table[at]): text for at, text in found.errors.items()}
+            column = NumberColumn(found.values[self.to_table], found.status[self.to_table], errors)
             self._numbers[name] = column
         return column
 
@@ -351,13 +350,12 @@ class EventTable:
                 if code is not None
                 else np.empty(0, dtype=np.intp)
             )
-            arrival = self.order[rows]
-            by_arrival = np.argsort(arrival)
-            to_table = np.empty_like(by_arrival)
-            to_table[by_arrival] = np.arange(by_arrival.size)
-            view = TypeView(
-                rows, self.timestamps[rows], self.properties, arrival[by_arrival], to_table
-            )
+            if rows.size == self.order.size:  # every row: no copies
+                arrival, timestamps = self.order, self.timestamps
+            else:
+                arrival, timestamps = self.order[rows], self.timestamps[rows]
+            in_arrival, to_table = _arrival_order(arrival)
+            view = TypeView(rows, timestamps, self.properties, in_arrival, to_table)
             self._views[event_type] = view
         return view
 
@@ -366,6 +364,31 @@ class EventTable:
         if self.source == STORED:
             return f"{STORED} {self.ids[int(self.order[row])]!r}"  # to void or correct it by
         return f"{self.source}:{self.lines[row]}"
+
+
+def _arrival_order(arrival: Rows) -> tuple[Rows, Rows]:
+    """``arrival`` (distinct source positions) in increasing order, and for each of its
+    entries the entry's place in that order.
+
+    Where the positions are dense (a type that most events have), a scatter over them
+    finds both in linear time; otherwise they are sorted.
+
+    >>> ordered, places = _arrival_order(np.array([2, 0, 3]))
+    >>> ordered.tolist(), places.tolist()
+    ([0, 2, 3], [1, 0, 2])
+    """
+    size = int(arrival.max()) + 1 if arrival.size else 0
+    if arrival.size == size:  # every position once: the order is 0, 1, 2, ...
+        return np.arange(size, dtype=np.intp), arrival
+    if 4 * arrival.size >= size:
+        present = np.zeros(size, dtype=bool)
+        present[arrival] = True
+        place_of = np.cumsum(present, dtype=np.intp) - 1
+        return np.flatnonzero(present), place_of[arrival]
+    by_arrival = np.argsort(arrival)
+    places = np.empty_like(by_arrival)
+    places[by_arrival] = np.arange(by_arrival.size)
+    return arrival[by_arrival], places
 
 
 def _deduplicate(

@@ -4,8 +4,9 @@
 instant (the rules are :mod:`~iotbill.domain.entitlement_checks`'). A metered
 feature's usage is read with
 :meth:`~iotbill.services.ports.EventStore.running_total`, which the SQL
-stores answer from an hourly roll-up kept up at ingest, so a check costs the
-same whether the period holds a thousand events or a million.
+stores answer from a daily roll-up kept up at ingest, so a check reads one row
+a day and at most half a day of events at each end of the window, whether the
+period holds a thousand events or a million.
 
 :func:`record_alerts` records, for each metered feature with ``alerts`` on the
 plans in force, the percentages its usage has reached, once per period and

@@ -824,7 +824,7 @@ class EventStore(Protocol):
     def running_total(self, meter: Meter, span: Period, scope: EventScope) -> Decimal:
         """The quantity of a ``count`` or ``sum`` meter over ``span``, all groups together:
         what the pure core gives, read without rescanning the span's events where the
-        store keeps a roll-up (the SQL stores: hourly sums kept up at every append and
+        store keeps a roll-up (the SQL stores: daily sums kept up at every append and
         reassignment, see ``sql/rollups``)."""
         ...
 

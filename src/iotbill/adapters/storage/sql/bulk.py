@@ -47,6 +47,7 @@ from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from iotbill.adapters.storage.sql import daily_sums
 from iotbill.adapters.storage.sql.tables import usage_events
 from iotbill.domain.errors import InvalidInput
 from iotbill.domain.event_table import VALID, number_column
@@ -128,6 +129,8 @@ class EventRows:
     properties: list[str]
     measures: list[str]
     order: list[int]
+    sums: daily_sums.Sums
+    """The columns the roll-up adds up (see ``rollups``)."""
 
     @classmethod
     def prepare(
@@ -137,7 +140,11 @@ class EventRows:
         types = [event.type for event in events]
         properties = [event.properties for event in events]
         occurred_at = [(event.timestamp - EPOCH) // ONE_MICROSECOND for event in events]
-        order = np.lexsort((np.array(occurred_at, np.int64), _ranks(types), _ranks(customers)))
+        instants = np.array(occurred_at, np.int64)
+        owners, owner_of = _factorized(customers)
+        kinds, kind_of = _factorized(types)
+        measures, numbers = _measures(properties)
+        order = np.lexsort((instants, kind_of, owner_of))
         return cls(
             event_ids=[event.id for event in events],
             event_types=types,
@@ -146,8 +153,11 @@ class EventRows:
             occurred_at=occurred_at,
             received_at=(received_at - EPOCH) // ONE_MICROSECOND,
             properties=_json_lines(properties),
-            measures=_measures(properties),
+            measures=measures,
             order=order.tolist(),
+            sums=daily_sums.Sums(
+                [event.id for event in events], owners, owner_of, kinds, kind_of, instants, numbers
+            ),
         )
 
     def __len__(self) -> int:
@@ -227,9 +237,9 @@ class PreparedBatch:
     ids: list[str]
     rows: list[list[Any]] | bytes
     replacing: tuple[dict[str, Any], ...] = ()
-    increments: tuple[tuple[str, str, int, str, int, int, int], ...] = ()
-    """PostgreSQL: what its events that name no other add to the roll-up, when all are
-    new (SQLite sums the new rows themselves, in SQL: see ``rollups``)."""
+    sums: daily_sums.Sums | None = None
+    """Its events that name no other, as the roll-up adds them up: those stored already
+    are left out when the batch is written (see ``rollups``)."""
 
     @property
     def count(self) -> int:
@@ -260,6 +270,7 @@ def prepare(
             _replacing_rows(
                 [events[i] for i in replacing], [customers[i] for i in replacing], received_at
             ),
+            found.sums,
         )
 
 
@@ -291,24 +302,17 @@ def rows(
 
 @dataclass(frozen=True, slots=True)
 class Written:
-    """What :func:`append_rows` stored: how many rows were new, the ids of those skipped
-    (stored already), and where the new rows that name no other event are, for the
-    roll-up (``rollups.add_rows``): a relation ``e`` and its conditions; an empty
-    ``relation`` when they are all the batch's own."""
+    """What :func:`append_rows` stored: how many rows were new, and the ids of those
+    skipped (stored already)."""
 
     stored: int
     skipped: tuple[str, ...] = ()
-    relation: str = ""
-    where: str = "TRUE"
 
 
 NEW_ROWS = "new_usage_events"
-"""PostgreSQL: the temporary table that holds the new rows of a batch that repeated a
-stored id (those of the others are the batch's own), for the roll-up."""
-_NEW_ROWS_TABLE = (
-    f"CREATE TEMPORARY TABLE {NEW_ROWS} (event_id text, customer_id text, event_type text, "
-    "occurred_at bigint, measures jsonb) ON COMMIT DROP"
-)
+"""PostgreSQL: the temporary table that holds the ids of the new rows of a batch that
+repeated a stored id (those of the others are the batch's own)."""
+_NEW_ROWS_TABLE = f"CREATE TEMPORARY TABLE {NEW_ROWS} (event_id text) ON COMMIT DROP"
 
 
 def append_rows(connection: Connection, tenant_id: int, batch: PreparedBatch) -> Written:
@@ -325,12 +329,13 @@ def append_rows(connection: Connection, tenant_id: int, batch: PreparedBatch) ->
         since = int(last.scalar_one())
         skipped = _insert_replacing(connection, tenant_id, batch.replacing)
         inserted = _insert_sqlite(driver, int(tenant_id), batch.rows)
-        plain = f"e.seq > {since} AND e.replaces IS NULL"
         if inserted < len(batch.ids) - len(batch.replacing):
             skipped += _others(
-                connection, batch, f"SELECT event_id FROM usage_events AS e WHERE {plain}"
+                connection,
+                batch,
+                f"SELECT event_id FROM usage_events WHERE seq > {since} AND replaces IS NULL",
             )
-        return Written(batch.count - len(skipped), tuple(skipped), "usage_events AS e", plain)
+        return Written(batch.count - len(skipped), tuple(skipped))
     skipped = _insert_replacing(connection, tenant_id, batch.replacing)
     if not batch.rows:
         return Written(batch.count - len(skipped), tuple(skipped))
@@ -339,7 +344,7 @@ def append_rows(connection: Connection, tenant_id: int, batch: PreparedBatch) ->
     if not _copy(driver, text):
         return Written(batch.count - len(skipped), tuple(skipped))
     skipped += _others(connection, batch, f"SELECT event_id FROM {NEW_ROWS}")
-    return Written(batch.count - len(skipped), tuple(skipped), f"{NEW_ROWS} AS e")
+    return Written(batch.count - len(skipped), tuple(skipped))
 
 
 def _others(connection: Connection, batch: PreparedBatch, stored: str) -> list[str]:
@@ -443,8 +448,8 @@ def _copy(driver: Any, text: bytes) -> bool:
                     f"WITH moved AS (INSERT INTO usage_events ({_COLUMN_LIST}) "
                     f"SELECT {_COLUMN_LIST} FROM staged_usage_events ORDER BY event_id "
                     "ON CONFLICT (tenant_id, event_id) DO NOTHING "
-                    "RETURNING event_id, customer_id, event_type, occurred_at, measures) "
-                    f"INSERT INTO {NEW_ROWS} SELECT * FROM moved"
+                    "RETURNING event_id) "
+                    f"INSERT INTO {NEW_ROWS} SELECT event_id FROM moved"
                 )
             except psycopg.errors.DeadlockDetected:
                 cursor.execute("ROLLBACK TO SAVEPOINT append_staged")
@@ -463,10 +468,11 @@ _DEADLOCK_ATTEMPTS = 10
 goes in id order, and only a writer still copying in its own order can meet it again."""
 
 
-def _ranks(values: Sequence[str]) -> npt.NDArray[np.intp]:
-    """Each value's rank among the distinct values, in code-point order."""
-    rank = {value: index for index, value in enumerate(sorted(set(values)))}
-    return np.array([rank[value] for value in values], dtype=np.intp)
+def _factorized(values: Sequence[str]) -> tuple[list[str], npt.NDArray[np.intp]]:
+    """The distinct values in code-point order, and each value's rank among them."""
+    distinct = sorted(set(values))
+    rank = {value: index for index, value in enumerate(distinct)}
+    return distinct, np.array([rank[value] for value in values], dtype=np.intp)
 
 
 def _json_lines(values: Sequence[Any]) -> list[str]:
@@ -476,48 +482,79 @@ def _json_lines(values: Sequence[Any]) -> list[str]:
     return _ENCODER.encode_lines(values).decode().split("\n")[:-1]
 
 
-def _measures(properties: list[dict[str, Any]]) -> list[str]:
-    """Each event's ``measures`` as JSON text, computed a property at a time.
+def _measures(properties: list[dict[str, Any]]) -> tuple[list[str], daily_sums.Numbers]:
+    """Each event's ``measures`` as JSON text, computed a property at a time, and the
+    numbers among them, by property (for the roll-up).
 
     Events are grouped by the names of their properties (usually a handful of
     shapes in a batch); each property of a shape is one column of values.
     """
     names_of = list(map(tuple, properties))
-    if not names_of or names_of.count(names_of[0]) == len(names_of):
-        return _measure_objects(names_of[0], properties) if names_of else []
+    if not names_of:
+        return [], {}
+    if names_of.count(names_of[0]) == len(names_of):
+        return _measure_objects(names_of[0], properties)
     shapes: dict[tuple[str, ...], list[int]] = {}
     for index, names in enumerate(names_of):
         shapes.setdefault(names, []).append(index)
     found = [""] * len(properties)
+    positions: dict[str, list[npt.NDArray[np.intp]]] = {}
+    values: dict[str, list[npt.NDArray[np.int64]]] = {}
     for names, members in shapes.items():
-        texts = _measure_objects(names, [properties[index] for index in members])
+        texts, numbers = _measure_objects(names, [properties[index] for index in members])
         for index, text in zip(members, texts, strict=True):
             found[index] = text
-    return found
+        where = np.array(members, np.intp)
+        for name, (at, numbered) in numbers.items():
+            positions.setdefault(name, []).append(where[at])
+            values.setdefault(name, []).append(numbered)
+    return found, {
+        name: (np.concatenate(positions[name]), np.concatenate(values[name])) for name in positions
+    }
 
 
-def _measure_objects(names: tuple[str, ...], properties: list[dict[str, Any]]) -> list[str]:
-    """The measures of events whose properties all have ``names``, in that order."""
+def _measure_objects(
+    names: tuple[str, ...], properties: list[dict[str, Any]]
+) -> tuple[list[str], daily_sums.Numbers]:
+    """The measures of events whose properties all have ``names``, in that order, and the
+    numbers among them, by property."""
     if not names:
-        return ["{}"] * len(properties)
+        return ["{}"] * len(properties), {}
     pieces: list[Any] = []
+    numbers: daily_sums.Numbers = {}
     for position, name in enumerate(names):
         key = _ENCODER.encode(name).decode()
         pieces.append(repeat(("{" if position == 0 else ",") + key + ":"))
-        pieces.append(_measure_column([found[name] for found in properties]))
+        texts, numbers[name] = _measure_column([found[name] for found in properties])
+        pieces.append(texts)
     pieces.append(repeat("}"))
-    return list(map("".join, zip(*pieces, strict=False)))  # strict: the repeats are endless
+    texts = list(map("".join, zip(*pieces, strict=False)))  # strict: the repeats are endless
+    return texts, numbers
 
 
-def _measure_column(values: list[Any]) -> list[str]:
-    """Each value's :func:`measure` as JSON text; numbers converted as one column."""
+def _measure_column(
+    values: list[Any],
+) -> tuple[list[str], tuple[npt.NDArray[np.intp], npt.NDArray[np.int64]]]:
+    """Each value's :func:`measure` as JSON text, numbers converted as one column; and the
+    positions and nano-units of the values that are numbers (``int`` or ``Decimal`` in
+    range: what ``measures`` holds as a number)."""
     if set(map(type, values)) <= {int, Decimal}:
         column = number_column(values)
         texts = list(map(str, column.values.tolist()))
-        for position in np.flatnonzero(column.status != VALID).tolist():
+        invalid = np.flatnonzero(column.status != VALID)
+        for position in invalid.tolist():
             texts[position] = "null"
-        return texts
-    return _json_lines([measure(value) for value in values])
+        if not len(invalid):
+            return texts, (np.arange(len(values), dtype=np.intp), column.values)
+        valid = np.flatnonzero(column.status == VALID)
+        return texts, (valid, column.values[valid])
+    numeric = np.array(
+        [position for position, value in enumerate(values) if type(value) in (int, Decimal)],
+        np.intp,
+    )
+    column = number_column([values[position] for position in numeric.tolist()])
+    valid = np.flatnonzero(column.status == VALID)
+    return _json_lines([measure(value) for value in values]), (numeric[valid], column.values[valid])
 
 
 def _copy_escaped(values: Sequence[str]) -> Sequence[str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 import msgspec
 from sqlalchemy import Connection, func, select, text, update
 
-from iotbill.adapters.storage.sql import aggregation, bulk, rollups
+from iotbill.adapters.storage.sql import aggregation, bulk, daily_sums, rollups
 from iotbill.adapters.storage.sql.aggregation import NotExpressible, Query
 from iotbill.adapters.storage.sql.repository import chunks
 from iotbill.adapters.storage.sql.tables import usage_events
@@ -56,13 +55,7 @@ class SqlEventStore:
     def prepare(
         self, events: Sequence[UsageEvent], customers: Sequence[str], received_at: datetime
     ) -> PreparedEvents:
-        dialect = self._connection().dialect.name
-        prepared = bulk.prepare(dialect, events, customers, received_at)
-        if dialect != "postgresql":  # SQLite sums the rows it stored, in SQL
-            return prepared
-        plain = [index for index, event in enumerate(events) if event.replaces is None]
-        adding = rollups.increments([events[i] for i in plain], [customers[i] for i in plain])
-        return replace(prepared, increments=adding)
+        return bulk.prepare(self._connection().dialect.name, events, customers, received_at)
 
     def append_prepared(self, prepared: PreparedEvents) -> Appended:
         if not isinstance(prepared, bulk.PreparedBatch):
@@ -77,15 +70,14 @@ class SqlEventStore:
         appended = Appended(written.stored, written.skipped)
         if not written.stored:
             return appended
-        # The new events that name no other add their sums; the hours of those that
-        # name another are recomputed (which events count there is for the events to say).
-        if written.relation:
-            rollups.add_rows(connection, tenant_id, written.relation, written.where)
-        else:  # all the batch's own: summed while it was prepared
-            rollups.add(connection, tenant_id, prepared.increments)
+        # The new events that name no other add their sums (those stored already left
+        # out); the days of those that name another are recomputed (which events count
+        # there is for the events to say).
+        if prepared.sums is not None:
+            rollups.add(connection, tenant_id, prepared.sums.increments(written.skipped))
         if prepared.replacing:
             named = [
-                (row["customer_id"], row["event_type"], row["occurred_at"] // rollups.HOUR)
+                (row["customer_id"], row["event_type"], row["occurred_at"] // daily_sums.DAY)
                 for row in prepared.replacing
             ]
             rollups.refresh(connection, tenant_id, named, naming=True)
@@ -129,7 +121,7 @@ class SqlEventStore:
         return None if found is None else from_micros(found)
 
     def reassign(self, device: str, owner: str, since: datetime, to: str) -> int:
-        """Pass the events to ``to``, and recompute the roll-up of the hours they leave
+        """Pass the events to ``to``, and recompute the roll-up of the days they leave
         and enter."""
         connection = self._connection()
         columns = usage_events.c
@@ -145,7 +137,7 @@ class SqlEventStore:
         count = int(connection.execute(statement).rowcount)
         if moved:
             touched = {
-                (customer, kind, at // rollups.HOUR)
+                (customer, kind, at // daily_sums.DAY)
                 for kind, at in moved
                 for customer in (owner, to)
             }
@@ -153,7 +145,7 @@ class SqlEventStore:
         return count
 
     def running_total(self, meter: Meter, span: Period, scope: EventScope) -> Decimal:
-        """From the roll-up and the partial hours at the ends (``rollups``). The roll-up
+        """From the roll-up and the partial days at the ends (``rollups``). The roll-up
         keeps customers' totals, without filters: a meter with filters, or a scope of some
         devices, is pushed down whole."""
         if meter.aggregation not in ("count", "sum"):

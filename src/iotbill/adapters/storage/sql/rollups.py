@@ -1,73 +1,68 @@
-"""The hourly roll-up of usage: what a count or sum meter reads without rescanning events.
+"""The daily roll-up of usage: what a count or sum meter reads without rescanning events.
 
-``usage_rollups`` holds, per customer, event type and UTC hour, the number of
+``usage_rollups`` holds, per customer, event type and UTC day, the number of
 events that count (``property`` ``''``) and, for each numeric property, the
 sum of its values in integer nano-units (as ``measures`` holds them), in two
 halves (``high × 2³² + low``) so that neither SQLite's 64-bit sums nor a stored
 column can overflow.
 
+**Why days.** An append adds to one row per customer, type, property and
+bucket it touches. A batch read from a file or a backfill spans days or weeks
+of many customers: with hours, 100,000 events of 100 customers over a month
+touch some 110,000 rows, about one upsert per event, which cost more than
+writing the events; with days, 6,200. A read then takes at most half a day of
+events at each end of its span (see :func:`reading`).
+
 **Kept exact, in the transaction that changes the events.**
 
 * The new events of an append that name no other add their sums to the rows
-  of their hours, in one statement per kind of row (counts, sums), in the
-  order of the roll-up's key: an upsert per row from Python costs several
-  times the writing of the events themselves. On SQLite the sums are taken
-  in SQL from the rows just stored (numbered after the last row before the
-  append: SQLite has one writer at a time) (:func:`add_rows`). On PostgreSQL
-  an append whose rows all went straight in by ``COPY`` adds the sums
-  computed while the batch was prepared (:func:`increments`), copied into a
-  temporary table and upserted in one statement (:func:`add`); one that
-  repeated a stored id sums in SQL the rows its ``INSERT`` returned
-  (:func:`add_rows`). Repeats of stored ids add nothing. Sums commute, so two
-  writers side by side add up right.
-* The hours of events that correct or void another, and every device move,
+  of their days, computed while the batch was prepared, a column at a time
+  (``daily_sums``); those the store had already (a replay) are left out by
+  their ids, which the write reports. On PostgreSQL the sums are copied into
+  a temporary table and upserted in one statement in the order of the
+  roll-up's key, on SQLite upserted by one ``executemany`` (:func:`add`).
+  Repeats of stored ids add nothing. Sums commute, so two writers side by
+  side add up right.
+* The days of events that correct or void another, and every device move,
   are recomputed from the stored events themselves (:func:`refresh`). An
   event counts unless it is a void or a stored event names it, as
   :func:`~iotbill.domain.events.counting` says of every chain ingest lets in;
-  a correction or a void keeps the hour of the event it names.
+  a correction or a void keeps the day of the event it names.
 
 **Concurrent writers.** Each writer sees only its own new events until it
-commits, so a refresh beside another writer of the same hours would write a
-partial hour, and collide with its row; two adds could lock the same rows in
+commits, so a refresh beside another writer of the same days would write a
+partial day, and collide with its row; two adds could lock the same rows in
 opposite orders. On PostgreSQL both first lock each (tenant, customer, type)
 they touch, in one statement and in one order (so two writers cannot wait on
 each other in a circle), until the transaction ends: the later one waits, and
 its statements, each with a fresh snapshot under READ COMMITTED, then see the
 earlier one's events and rows. SQLite has one writer at a time.
 
-**Read.** :func:`running_total` sums the whole hours of a span, one row an
-hour, and the partial hours at its two ends from the events, in one statement. Only
-numbers count as numbers: a value sent as text (``"2.5"``) is not summed here,
-as the SQL meters do not sum it either.
+**Read.** :func:`running_total` sums the whole days of a span, one row a day,
+and each day it covers in part from its events or as the day's row less the
+events it leaves out, whichever is shorter, in one statement. Only numbers
+count as numbers: a value sent as text (``"2.5"``) is not summed here, as the
+SQL meters do not sum it either.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
 from sqlalchemy import Connection, text
 
 from iotbill.adapters.storage.sql.aggregation import Query
+from iotbill.adapters.storage.sql.daily_sums import COUNTED, DAY, HALF, Increment
 from iotbill.domain.catalog import Meter
-from iotbill.domain.event_table import VALID, number_column
-from iotbill.domain.events import UsageEvent
-from iotbill.domain.periods import EPOCH, ONE_MICROSECOND, Period
+from iotbill.domain.periods import Period
 from iotbill.domain.quantities import from_scaled
 
-HOUR = 3_600_000_000
-"""An hour in microseconds, the unit of ``occurred_at``."""
-COUNTED = ""
-"""The ``property`` of the rows that count events."""
 Touched = tuple[str, str, int]
-"""A customer, an event type and an hour (``occurred_at // HOUR``) whose roll-up changed."""
-Increment = tuple[str, str, int, str, int, int, int]
-"""A row's customer, event type, hour and property, and what to add: events, high, low."""
-_HALF = 0xFFFFFFFF
+"""A customer, an event type and a day (``occurred_at // DAY``) whose roll-up changed."""
 _NUMBERS = {
     "sqlite": ("json_each(e.measures) AS j", "j.type = 'integer'", "j.value"),
     "postgresql": (
@@ -78,75 +73,6 @@ _NUMBERS = {
 }
 """Per dialect: each property of ``measures`` as a row ``j``, whether it is a number, and
 its value in nano-units."""
-
-
-def increments(events: Sequence[UsageEvent], customers: Sequence[str]) -> tuple[Increment, ...]:
-    """What ``events`` (new, naming no other) add to the roll-up: per customer, type, hour
-    and property, the events and the halves of the numbers' sum; a column at a time."""
-    if not events:
-        return ()
-    hours = np.fromiter(
-        ((event.timestamp - EPOCH) // ONE_MICROSECOND // HOUR for event in events),
-        np.int64,
-        len(events),
-    )
-    series: dict[tuple[str, str], int] = {}
-    codes = np.array(
-        [
-            series.setdefault((c, e.type), len(series))
-            for e, c in zip(events, customers, strict=True)
-        ],
-        np.int64,
-    )
-    first = int(hours.min())
-    keys, row_of = np.unique(
-        codes * (int(hours.max()) - first + 1) + (hours - first), return_inverse=True
-    )
-    span = int(hours.max()) - first + 1
-    names = list(series)
-    found: list[Increment] = []
-
-    def rows(
-        name: str,
-        at: npt.NDArray[np.int64],
-        events_in: npt.NDArray[np.int64],
-        high: npt.NDArray[np.int64],
-        low: npt.NDArray[np.int64],
-    ) -> None:
-        for index in np.flatnonzero(events_in).tolist():
-            customer, kind = names[int(keys[index]) // span]
-            hour = first + int(keys[index]) % span
-            found.append(
-                (
-                    customer,
-                    kind,
-                    hour,
-                    name,
-                    int(events_in[index]),
-                    int(high[index]),
-                    int(low[index]),
-                )
-            )
-
-    counts = np.bincount(row_of, minlength=len(keys)).astype(np.int64)
-    rows(COUNTED, keys, counts, np.zeros(len(keys), np.int64), counts)
-    for name in sorted({name for event in events for name in event.properties}):
-        positions = [
-            position
-            for position, event in enumerate(events)
-            if type(event.properties.get(name)) in (int, Decimal)
-        ]
-        column = number_column([events[position].properties[name] for position in positions])
-        valid = np.flatnonzero(column.status == VALID)
-        chosen = row_of[np.array(positions, np.int64)[valid]]
-        values = column.values[valid]
-        events_in = np.bincount(chosen, minlength=len(keys)).astype(np.int64)
-        high = np.zeros(len(keys), np.int64)
-        low = np.zeros(len(keys), np.int64)
-        np.add.at(high, chosen, values >> 32)
-        np.add.at(low, chosen, values & _HALF)
-        rows(name, keys, events_in, high, low)
-    return tuple(found)
 
 
 def add(connection: Connection, tenant_id: int, found: Sequence[Increment]) -> None:
@@ -171,7 +97,7 @@ def add(connection: Connection, tenant_id: int, found: Sequence[Increment]) -> N
         cursor.execute(
             _upsert(
                 f"SELECT {tenant_id}, {_ROW} FROM staged_usage_rollups "
-                "ORDER BY customer_id, event_type, property, hour"
+                "ORDER BY customer_id, event_type, property, day"
             )
         )
         cursor.execute("DROP TABLE staged_usage_rollups")
@@ -179,41 +105,10 @@ def add(connection: Connection, tenant_id: int, found: Sequence[Increment]) -> N
         cursor.close()
 
 
-def add_rows(connection: Connection, tenant_id: int, relation: str, where: str) -> None:
-    """Add to the roll-up the rows of ``relation`` (``e``, with ``usage_events``' columns
-    ``customer_id``, ``event_type``, ``occurred_at`` and ``measures``) that meet
-    ``where``: new events of the tenant that name no other. Summed in SQL, in two
-    statements, without a row through Python."""
-    dialect = connection.dialect.name
-    if dialect == "postgresql":
-        connection.exec_driver_sql(
-            "SELECT pg_advisory_xact_lock(key) FROM (SELECT DISTINCT hashtextextended("
-            f"'iotbill usage of {int(tenant_id)} ' || e.customer_id || ' ' || e.event_type, 0) "
-            f"AS key FROM {relation} WHERE {where} ORDER BY key) AS series"
-        )
-    numbers, numeric, value = _NUMBERS[dialect]
-    hour = f"e.occurred_at / {HOUR}"
-    series = f"e.customer_id, e.event_type, {hour}"
-    order = f"ORDER BY {series}"  # the roll-up key's order: each row lands beside the last
-    connection.exec_driver_sql(
-        _upsert(
-            f"SELECT {int(tenant_id)}, {series}, '{COUNTED}', COUNT(*), 0, COUNT(*) "
-            f"FROM {relation} WHERE {where} GROUP BY {series} {order}"
-        )
-    )
-    connection.exec_driver_sql(
-        _upsert(
-            f"SELECT {int(tenant_id)}, {series}, j.key, COUNT(*), SUM({value} >> 32), "
-            f"SUM({value} & {_HALF}) FROM {relation}, {numbers} WHERE {where} AND {numeric} "
-            f"GROUP BY {series}, j.key ORDER BY e.customer_id, e.event_type, j.key, {hour}"
-        )
-    )
-
-
-_ROW = "customer_id, event_type, hour, property, events, high, low"
+_ROW = "customer_id, event_type, day, property, events, high, low"
 _STAGE = (
     "CREATE TEMPORARY TABLE staged_usage_rollups (customer_id text, event_type text, "
-    "hour bigint, property text, events bigint, high bigint, low bigint) ON COMMIT DROP"
+    "day bigint, property text, events bigint, high bigint, low bigint) ON COMMIT DROP"
 )
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
@@ -222,9 +117,9 @@ def _upsert(rows: str) -> str:
     """The statement adding ``rows`` (all the columns of a roll-up row, in order) to the
     roll-up, each to the row of its key if there is one."""
     return (
-        "INSERT INTO usage_rollups (tenant_id, customer_id, event_type, hour, property, events, "
+        "INSERT INTO usage_rollups (tenant_id, customer_id, event_type, day, property, events, "
         f"high, low) {rows} "
-        "ON CONFLICT (tenant_id, customer_id, event_type, property, hour) DO UPDATE SET "
+        "ON CONFLICT (tenant_id, customer_id, event_type, property, day) DO UPDATE SET "
         "events = usage_rollups.events + excluded.events, "
         "high = usage_rollups.high + excluded.high, low = usage_rollups.low + excluded.low"
     )
@@ -233,9 +128,9 @@ def _upsert(rows: str) -> str:
 def _copy_text(found: Sequence[Increment]) -> bytes:
     """``found`` in the text format of PostgreSQL's ``COPY``."""
     return "".join(
-        f"{customer.translate(_COPY_ESCAPES)}\t{kind.translate(_COPY_ESCAPES)}\t{hour}\t"
+        f"{customer.translate(_COPY_ESCAPES)}\t{kind.translate(_COPY_ESCAPES)}\t{day}\t"
         f"{name.translate(_COPY_ESCAPES)}\t{events}\t{high}\t{low}\n"
-        for customer, kind, hour, name, events, high, low in found
+        for customer, kind, day, name, events, high, low in found
     ).encode()
 
 
@@ -257,28 +152,28 @@ def _hold(connection: Connection, tenant_id: int, series: Iterable[tuple[str, st
 def refresh(
     connection: Connection, tenant_id: int, touched: Iterable[Touched], *, naming: bool
 ) -> None:
-    """Recompute the roll-up rows of the ``touched`` hours from the stored events.
+    """Recompute the roll-up rows of the ``touched`` days from the stored events.
 
     ``naming``: whether any event of the tenant corrects or voids another (when
     none does, every event that is not a void counts, and no lookup is needed).
     """
     by_series: defaultdict[tuple[str, str], set[int]] = defaultdict(set)
-    for customer, kind, hour in touched:
-        by_series[(customer, kind)].add(hour)
+    for customer, kind, day in touched:
+        by_series[(customer, kind)].add(day)
     _hold(connection, tenant_id, by_series)
-    for (customer, kind), hours in sorted(by_series.items()):
-        for first, last in _runs(sorted(hours)):
+    for (customer, kind), days in sorted(by_series.items()):
+        for first, last in _runs(sorted(days)):
             _recompute(connection, tenant_id, customer, kind, (first, last), naming)
 
 
-def _runs(hours: list[int]) -> list[tuple[int, int]]:
-    """Consecutive hours merged: ``[1, 2, 3, 7]`` gives ``[(1, 3), (7, 7)]``."""
+def _runs(days: list[int]) -> list[tuple[int, int]]:
+    """Consecutive days merged: ``[1, 2, 3, 7]`` gives ``[(1, 3), (7, 7)]``."""
     runs: list[tuple[int, int]] = []
-    for hour in hours:
-        if runs and runs[-1][1] == hour - 1:
-            runs[-1] = (runs[-1][0], hour)
+    for day in days:
+        if runs and runs[-1][1] == day - 1:
+            runs[-1] = (runs[-1][0], day)
         else:
-            runs.append((hour, hour))
+            runs.append((day, day))
     return runs
 
 
@@ -287,22 +182,22 @@ def _recompute(
     tenant_id: int,
     customer: str,
     kind: str,
-    hours: tuple[int, int],
+    days: tuple[int, int],
     naming: bool,
 ) -> None:
     key: dict[str, Any] = {
         "tenant": tenant_id,
         "customer": customer,
         "kind": kind,
-        "first": hours[0],
-        "last": hours[1],
-        "since": hours[0] * HOUR,
-        "until": (hours[1] + 1) * HOUR,
+        "first": days[0],
+        "last": days[1],
+        "since": days[0] * DAY,
+        "until": (days[1] + 1) * DAY,
     }
     connection.execute(
         text(
             "DELETE FROM usage_rollups WHERE tenant_id = :tenant AND customer_id = :customer "
-            "AND event_type = :kind AND hour >= :first AND hour <= :last"
+            "AND event_type = :kind AND day >= :first AND day <= :last"
         ),
         key,
     )
@@ -316,10 +211,10 @@ def _recompute(
             "WHERE r.tenant_id = e.tenant_id AND r.replaces = e.event_id)"
         )
     numbers, numeric, value = _NUMBERS[connection.dialect.name]
-    hour = f"e.occurred_at / {HOUR}"
-    series = f"e.tenant_id, e.customer_id, e.event_type, {hour}"
+    day = f"e.occurred_at / {DAY}"
+    series = f"e.tenant_id, e.customer_id, e.event_type, {day}"
     columns = (
-        "INSERT INTO usage_rollups (tenant_id, customer_id, event_type, hour, property, events, "
+        "INSERT INTO usage_rollups (tenant_id, customer_id, event_type, day, property, events, "
         "high, low) "
     )
     connection.execute(
@@ -332,18 +227,57 @@ def _recompute(
     connection.execute(
         text(
             f"{columns}SELECT {series}, j.key, COUNT(*), SUM({value} >> 32), "
-            f"SUM({value} & {_HALF}) FROM usage_events AS e, {numbers} "
+            f"SUM({value} & {HALF}) FROM usage_events AS e, {numbers} "
             f"WHERE {where} AND {numeric} GROUP BY {series}, j.key"
         ),
         key,
     )
 
 
-def whole_hours(span: Period) -> tuple[int, int] | None:
-    """The first and last whole UTC hours inside ``span`` (``None`` when there is none)."""
-    first = -(-span.start_micros // HOUR)
-    last = span.end_micros // HOUR - 1
-    return (first, last) if first <= last else None
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """How :func:`running_total` reads a span: the days ``first`` to ``last`` from the
+    roll-up (none when ``first > last``), then the events of each ``(sign, since, until)``
+    stretch (microseconds, ``until`` excluded) added (``+1``) or taken away (``-1``)."""
+
+    first: int
+    last: int
+    stretches: tuple[tuple[int, int, int], ...]
+
+
+def reading(span: Period) -> Reading:
+    """How to read ``span``: its whole UTC days from the roll-up, and each day it covers in
+    part (at most two: where it starts and where it ends) from whichever side is shorter.
+
+    A part ``[a, b)`` of day ``[d, d + DAY)`` is read from its events, or as the day's
+    row less the events of ``[d, a)`` and ``[b, d + DAY)``, whichever stretches are
+    shorter in time: at most half a day of events is read at each end. A check as of
+    now reads today's row less the events after now (normally none). For a span from
+    1 January 00:00 to 3 January 15:00 (UTC): the rows of 1 to 3 January, less the
+    events of 3 January from 15:00 on (9 hours, not 15).
+    """
+    start, end = span.start_micros, span.end_micros
+    if end <= start:
+        return Reading(1, 0, ())
+    first_day, last_day = start // DAY, (end - 1) // DAY
+    rolled: list[int] = []
+    stretches: list[tuple[int, int, int]] = []
+    for day in sorted({first_day, last_day}):
+        since, until = max(start, day * DAY), min(end, (day + 1) * DAY)
+        if (since, until) == (day * DAY, (day + 1) * DAY):
+            rolled.append(day)  # covered whole
+        elif (since - day * DAY) + ((day + 1) * DAY - until) < until - since:
+            rolled.append(day)
+            stretches += [
+                (-1, a, b) for a, b in ((day * DAY, since), (until, (day + 1) * DAY)) if a < b
+            ]
+        else:
+            stretches.append((1, since, until))
+    inner = range(first_day + 1, last_day)  # every day between the two is covered whole
+    days = [*rolled, *inner]
+    if not days:
+        return Reading(1, 0, tuple(stretches))
+    return Reading(min(days), max(days), tuple(stretches))
 
 
 _NONE_NAMED = (
@@ -358,40 +292,39 @@ def running_total(
     connection: Connection, tenant_id: int, meter: Meter, customer: str, span: Period
 ) -> Decimal:
     """A count or sum meter's quantity over ``span`` of a customer's events, in one
-    statement: the whole hours from the roll-up, the partial hours at the two ends from
-    the events that count (through the customer index). Where the tenant has no event
-    that corrects or voids another (:data:`_NONE_NAMED`, looked at once), an event at the
-    ends is not looked up to see whether one replaces it."""
+    statement, read as :func:`reading` says: days from the roll-up, stretches from the
+    events that count (through the customer index). Where the tenant has no event
+    that corrects or voids another (:data:`_NONE_NAMED`, looked at once), an event in
+    a stretch is not looked up to see whether one replaces it."""
     query = Query(connection.dialect.name)
-    hours = whole_hours(span)
-    first, last = hours if hours is not None else (1, 0)  # no whole hour: none summed
+    plan = reading(span)
     name = meter.property if meter.aggregation == "sum" else COUNTED
     rolled = (
         "SELECT SUM(high) AS high, SUM(low) AS low FROM usage_rollups "
         f"WHERE tenant_id = {query.bind(tenant_id)} AND customer_id = {query.bind(customer)} "
         f"AND event_type = {query.bind(meter.event_type)} AND property = {query.bind(name)} "
-        f"AND hour >= {query.bind(first)} AND hour <= {query.bind(last)}"
+        f"AND day >= {query.bind(plan.first)} AND day <= {query.bind(plan.last)}"
     )
     number = "CAST(1 AS BIGINT)" if meter.aggregation == "count" else query.number(name or "")
-    edges = (
-        [(span.start_micros, span.end_micros)]
-        if hours is None
-        else [(span.start_micros, first * HOUR), ((last + 1) * HOUR, span.end_micros)]
-    )
-    counted = " UNION ALL ".join(
-        f"SELECT {number} AS n FROM usage_events AS e WHERE e.tenant_id = {query.bind(tenant_id)} "
-        f"AND e.customer_id = {query.bind(customer)} "
-        f"AND e.event_type = {query.bind(meter.event_type)} "
-        f"AND e.occurred_at >= {query.bind(since)} AND e.occurred_at < {query.bind(until)} "
-        f"AND ({_NONE_NAMED.format(tenant=query.bind(tenant_id))} OR (NOT e.is_void "
-        "AND NOT EXISTS (SELECT 1 FROM usage_events AS r "
-        "WHERE r.tenant_id = e.tenant_id AND r.replaces = e.event_id)))"
-        for since, until in edges
-        if since < until
-    )
     parts = [f"SELECT high, low FROM ({rolled}) AS rolled"]
-    if counted:
-        parts.append(f"SELECT SUM(n >> 32), SUM(n & {_HALF}) FROM ({counted}) AS edges")
+    for sign in (1, -1):
+        counted = " UNION ALL ".join(
+            f"SELECT {number} AS n FROM usage_events AS e "
+            f"WHERE e.tenant_id = {query.bind(tenant_id)} "
+            f"AND e.customer_id = {query.bind(customer)} "
+            f"AND e.event_type = {query.bind(meter.event_type)} "
+            f"AND e.occurred_at >= {query.bind(since)} AND e.occurred_at < {query.bind(until)} "
+            f"AND ({_NONE_NAMED.format(tenant=query.bind(tenant_id))} OR (NOT e.is_void "
+            "AND NOT EXISTS (SELECT 1 FROM usage_events AS r "
+            "WHERE r.tenant_id = e.tenant_id AND r.replaces = e.event_id)))"
+            for signed, since, until in plan.stretches
+            if signed == sign
+        )
+        if counted:
+            parts.append(
+                f"SELECT {sign} * SUM(n >> 32), {sign} * SUM(n & {HALF}) "
+                f"FROM ({counted}) AS stretches"
+            )
     rows = connection.execute(text(" UNION ALL ".join(parts)), query.parameters).all()
     total = sum(_scaled(high, low) for high, low in rows)
     return from_scaled(total) if meter.aggregation == "sum" else Decimal(total)

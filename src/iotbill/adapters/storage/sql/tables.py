@@ -617,12 +617,12 @@ usage_rollups = Table(
     Column("tenant_id", Integer, nullable=False),
     Column("customer_id", String(128), nullable=False),
     Column("event_type", String(256), nullable=False),
-    Column("hour", BigInteger, nullable=False),
+    Column("day", BigInteger, nullable=False),
     Column("property", String(256), nullable=False),
     Column("events", BigInteger, nullable=False),
     Column("high", BigInteger, nullable=False),
     Column("low", BigInteger, nullable=False),
-    PrimaryKeyConstraint("tenant_id", "customer_id", "event_type", "property", "hour"),
+    PrimaryKeyConstraint("tenant_id", "customer_id", "event_type", "property", "day"),
 )
 
 entitlement_alerts = Table(

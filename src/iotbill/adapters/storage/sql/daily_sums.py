@@ -1,0 +1,95 @@
+"""What new events add to the daily roll-up of usage (``rollups``), computed as a batch is
+prepared, a column at a time, before its transaction begins."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+DAY = 86_400_000_000
+"""A day in microseconds (the unit of ``occurred_at``): the roll-up's bucket."""
+COUNTED = ""
+"""The ``property`` of the rows that count events."""
+HALF = 0xFFFFFFFF
+"""The low half of a sum: each row keeps ``high × 2³² + low``."""
+Increment = tuple[str, str, int, str, int, int, int]
+"""A row's customer, event type, day and property, and what to add: events, high, low."""
+Numbers = dict[str, tuple[npt.NDArray[np.intp], npt.NDArray[np.int64]]]
+"""Per property, the positions of the events whose value is a number, and those values in
+nano-units (as ``measures`` holds them)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sums:
+    """A batch's new events (naming no other), a column at a time, as the roll-up reads
+    them: event ``i`` has id ``ids[i]``, customer ``customers[customer_of[i]]``, type
+    ``kinds[kind_of[i]]``, instant ``occurred_at[i]`` (microseconds), and its numbers in
+    ``numbers``."""
+
+    ids: Sequence[str]
+    customers: Sequence[str]
+    customer_of: npt.NDArray[np.intp]
+    kinds: Sequence[str]
+    kind_of: npt.NDArray[np.intp]
+    occurred_at: npt.NDArray[np.int64]
+    numbers: Numbers
+
+    def increments(self, skipped: Collection[str] = ()) -> tuple[Increment, ...]:
+        """What the events add to the roll-up, but those whose ids are ``skipped`` (stored
+        already): per customer, type, day and property, the events and the halves of the
+        numbers' sum; counts first (``property`` ``''``), then each property by name."""
+        if not skipped:
+            return _increments(self, None)
+        kept = np.fromiter((id not in skipped for id in self.ids), np.bool_, len(self.ids))
+        return _increments(self, kept)
+
+
+def _increments(sums: Sums, kept: npt.NDArray[np.bool_] | None) -> tuple[Increment, ...]:
+    customer_of, kind_of, occurred_at = sums.customer_of, sums.kind_of, sums.occurred_at
+    numbers = sums.numbers
+    if kept is not None:
+        index = np.cumsum(kept) - 1  # each kept event's position among those kept
+        customer_of, kind_of, occurred_at = customer_of[kept], kind_of[kept], occurred_at[kept]
+        numbers = {
+            name: (index[at[kept[at]]], values[kept[at]]) for name, (at, values) in numbers.items()
+        }
+    if not len(occurred_at):
+        return ()
+    customers, kinds = sums.customers, sums.kinds
+    days = occurred_at // DAY
+    first = int(days.min())
+    span = int(days.max()) - first + 1
+    series = customer_of.astype(np.int64) * len(kinds) + kind_of
+    keys, row_of = np.unique(series * span + (days - first), return_inverse=True)
+    row_of = row_of.reshape(-1)
+    key_series, key_days = np.divmod(keys, span)
+    key_customers = [customers[index] for index in (key_series // len(kinds)).tolist()]
+    key_kinds = [kinds[index] for index in (key_series % len(kinds)).tolist()]
+    found: list[Increment] = []
+
+    def rows(name: str, chosen: npt.NDArray[np.intp], values: npt.NDArray[np.int64]) -> None:
+        events_in = np.bincount(chosen, minlength=len(keys))
+        high = np.zeros(len(keys), np.int64)
+        low = np.zeros(len(keys), np.int64)
+        np.add.at(high, chosen, values >> 32)
+        np.add.at(low, chosen, values & HALF)
+        for index in np.flatnonzero(events_in).tolist():
+            found.append(
+                (
+                    key_customers[index],
+                    key_kinds[index],
+                    first + int(key_days[index]),
+                    name,
+                    int(events_in[index]),
+                    int(high[index]),
+                    int(low[index]),
+                )
+            )
+
+    rows(COUNTED, row_of, np.ones(len(row_of), np.int64))
+    for name, (positions, values) in sorted(numbers.items()):
+        rows(name, row_of[positions], values)
+    return tuple(found)
