@@ -17,7 +17,7 @@ from decimal import Decimal
 import pytest
 
 from iotbill.domain.catalog import Meter
-from iotbill.domain.event_table import EventTable
+from iotbill.domain.event_table import EventTable, KeyColumn
 from iotbill.domain.events import UsageEvent
 from iotbill.domain.periods import Period
 from iotbill.services.ports import EventScope, EventWindow, UnitOfWorkFactory
@@ -132,3 +132,80 @@ def test_a_window_without_meters_reads_nothing(store: UnitOfWorkFactory, tenant:
         assert uow.events.count_many([]) == []
         (table,) = uow.events.load_many([EventWindow(EventScope("c1"), (), JANUARY)])
         assert len(table) == 0
+
+
+PLAIN = (Decimal("2.5"), 1, Decimal("1.0"), -3, "2.5", "on")
+"""Plain numbers and strings, which a store may read from its own measures."""
+VALUES = (
+    *PLAIN,
+    Decimal("0.000000001"),
+    Decimal("0.0000000001"),  # more than nine decimals: not measured
+    0,
+    True,
+    False,
+    None,
+    {"nested": 1},
+)
+"""Property values of every kind a meter may meet: the columns of a table read from a
+store must be those of the pure core, whatever they hold."""
+KINDS = (
+    Meter("kinds", "pump.flow", "sum", "m3", group_by="mode", filters=(("site", ("a", 1)),)),
+    STARTS,
+)
+
+
+def _varied_stream(seed: int) -> list[UsageEvent]:
+    """January's flow events, each property drawn from :data:`VALUES` or left out; the
+    first hundred carry only :data:`PLAIN` values (numbers, for ``m3``)."""
+    rng = random.Random(seed)
+    found = []
+    for index in range(200):
+        clean = index < 100
+        properties: dict[str, object] = {}
+        for name in ("m3", "mode", "site"):
+            if clean or rng.random() < 0.9:
+                plain = PLAIN[:4] if name == "m3" else PLAIN  # m3: numbers
+                properties[name] = rng.choice(plain if clean else VALUES)
+        at = JAN_1 + timedelta(hours=rng.randint(0, 24 * 30))
+        found.append(UsageEvent(f"v{seed}-{index}", "pump.flow", "d1", at, properties))
+    return found
+
+
+def _labelled(column: KeyColumn) -> tuple[list[str | None], dict[tuple[str, object], str]]:
+    """Each row's label (``None``: no key), and each key's label: codes are numbered in
+    the order the events came in, which a table read from a store need not keep."""
+    labels = column.labels
+    return (
+        [labels[code] if code >= 0 else None for code in column.codes.tolist()],
+        {key: labels[code] for key, code in column.code_of.items()},
+    )
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_load_many_columns_are_the_pure_cores(
+    store: UnitOfWorkFactory, tenant: str, seed: int
+) -> None:
+    """Numbers and keys of every property, as the pure core reads them from the events."""
+    add_devices(store, tenant, *(device(id, customer) for id, customer in OWNERS.items()))
+    stream = _varied_stream(seed)
+    with store(tenant) as uow:
+        uow.events.append(stream, ["c1"] * len(stream), FIRST_ARRIVAL)
+        uow.commit()
+    clean = Period(JAN_1, min(event.timestamp for event in stream[100:]))
+    windows = [
+        EventWindow(EventScope("c1"), KINDS, period) for period in (JANUARY, MID_JANUARY, clean)
+    ]
+    with store(tenant) as uow:
+        tables = uow.events.load_many(windows)
+    compared = 0
+    for table in tables:
+        reference = EventTable.build(table.events)
+        view, expected = table.view("pump.flow"), reference.view("pump.flow")
+        for name in ("m3", "mode", "site", "absent"):
+            numbers, pure = view.numbers(name), expected.numbers(name)
+            assert numbers.values.tolist() == pure.values.tolist()
+            assert numbers.status.tolist() == pure.status.tolist()
+            assert numbers.errors == pure.errors
+            assert _labelled(view.keys(name)) == _labelled(expected.keys(name))
+            compared += len(view)
+    assert compared > 0

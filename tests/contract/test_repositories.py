@@ -264,6 +264,7 @@ def test_customers_and_subscriptions_are_found_in_bulk(
         assert [s.id for s in uow.subscriptions.for_customers(["c1", "c9"])] == ["s1", "s2"]
         assert uow.subscriptions.for_customers(["c3"]) == [uow.subscriptions.get("s3")]
         assert uow.subscriptions.for_customers([]) == []
+        assert uow.subscriptions.owners() == [("s1", "c1"), ("s2", "c1"), ("s3", "c3")]
 
 
 def test_invoices_are_added_and_replaced_in_bulk(store: UnitOfWorkFactory, tenant: str) -> None:

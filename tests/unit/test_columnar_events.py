@@ -391,7 +391,6 @@ def test_the_counts_of_a_file_do_not_depend_on_where_its_chunks_end(
     assert counts.lines == text.count("\n") + (0 if text.endswith("\n") or not text else 1)
     assert counts.colons == text.count('":')
     assert counts.quotes == text.count('"')
-    assert counts.ascii == text.isascii()
 
 
 def test_a_large_file_with_many_ties_read_in_small_pieces_is_the_exact_table(
@@ -422,3 +421,51 @@ def test_a_large_file_with_many_ties_read_in_small_pieces_is_the_exact_table(
     assert columnar is not None
     assert_same(columnar, reference)
     assert priced(columnar) == priced(reference)
+
+
+def test_an_id_is_limited_in_characters_not_in_bytes(tmp_path: Path) -> None:
+    """256 two-byte characters (512 bytes) are within the limit; 257 are not."""
+    path = tmp_path / "events.jsonl"
+    path.write_text(GOOD.replace('"a"', f'"{"é" * 256}"') + "\n", encoding="utf-8")
+    columnar = read_columnar_table(str(path), WANTED)
+    assert columnar is not None
+    assert_same(columnar, read_event_table(str(path)))
+    path.write_text(GOOD.replace('"a"', f'"{"é" * 257}"') + "\n", encoding="utf-8")
+    assert read_columnar_table(str(path), WANTED) is None
+    assert exact(path) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.integers(0, 3) | st.integers(0, 2**62) | st.just(2**63 - 1), min_size=0, max_size=50
+    )
+)
+def test_packed_sorting_is_a_stable_argsort(values: list[int]) -> None:
+    """Packed with their positions where they fit, else by an argsort: either way equal
+    values keep the order of their positions."""
+    array = np.array(values, dtype=np.int64)
+    order, ordered = columnar_events._sorted_with_positions(array)
+    assert order.tolist() == np.argsort(array, kind="stable").tolist()
+    assert ordered.tolist() == sorted(values)
+
+
+@pytest.mark.parametrize(
+    ("stamps", "usual"),
+    [
+        (["2026-01-05T00:00:00Z", "2026-01-31T23:59:59Z"], [True, True]),
+        (["2026-01-05T00:00:00Z", "2026-01-05t00:00:00Z"], [True, False]),
+        (["2026-01-05T00:00:00Z", "2026-01-05T00:00:0xZ"], [True, False]),
+        (["2026-01-05T00:00:00Z", "2026-01-05T01:00:00+01:00"], [True, True]),
+        (["2026-01-05T00:00:00Z", "2026-01-05T00:00:00.5Z"], [True, False]),
+        ([], []),
+    ],
+)
+def test_usual_timestamps_are_told_from_the_others_the_same_way_in_bulk(
+    stamps: list[str], usual: list[bool]
+) -> None:
+    """A stretch of ``...SSZ`` only is tested in one pass; one odd stamp sends it to the
+    test of each stamp, which finds the same."""
+    assert columnar_events._usual_forms(pa.array(stamps, type=pa.string())).tolist() == usual
+    sliced = pa.array(["x", *stamps], type=pa.string())[1:]  # an array that starts late
+    assert columnar_events._usual_forms(sliced).tolist() == usual

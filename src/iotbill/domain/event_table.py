@@ -17,7 +17,7 @@ another) and otherwise makes the events and builds from them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, Inexact, localcontext
 from typing import Any, Protocol
@@ -33,6 +33,7 @@ from iotbill.domain.quantities import (
     QuantityError,
     Scaled,
     decimal_text,
+    from_scaled,
     to_scaled,
 )
 
@@ -121,6 +122,75 @@ class DecodedProperties:
     def _values(self, name: str, positions: Rows) -> list[Any]:
         objects = self.objects
         return [objects[index].get(name) for index in positions.tolist()]
+
+
+class MeasuredProperties:
+    """Properties as a store measured them, the objects themselves read only when needed.
+
+    ``measured`` holds, for some property names, each event's value in the exact
+    form a store compares and sums: a number as its integer count of nano-units
+    (what :func:`~iotbill.domain.quantities.to_scaled` gives), a string or a
+    boolean as itself, and ``None`` when the value is missing or is anything
+    else (a number with more than nine decimals, an object, ``null``).
+    ``objects`` are the events' decoded properties; a store may decode them
+    when first read, which happens only when a column cannot be taken from
+    ``measured`` alone.
+
+    A number column is taken from ``measured`` when every value there is an
+    integer: then every property value was an exact number, and the column is
+    the one :func:`number_column` makes of them. A key column is taken from it
+    when every value is an integer or a string: they compare as the JSON values
+    do, and the labels are the same. Anything else (a missing value, a boolean,
+    a string where a number is read, a name not measured) is read from the
+    objects, so each problem is reported exactly as before.
+
+    >>> source = MeasuredProperties({"m3": [2500000000, 1]}, [{}, {}])
+    >>> source.numbers("m3", np.arange(2)).values.tolist()
+    [2500000000, 1]
+    >>> source.keys("m3", np.arange(2)).labels
+    ['2.5', '0.000000001']
+    """
+
+    __slots__ = ("_objects", "measured")
+
+    def __init__(
+        self, measured: Mapping[str, Sequence[Any]], objects: Sequence[dict[str, Any]]
+    ) -> None:
+        self.measured = measured
+        self._objects = DecodedProperties(objects)
+
+    def numbers(self, name: str, positions: Rows) -> NumberColumn:
+        column = self.measured.get(name)
+        if column is not None:
+            raw = [column[index] for index in positions.tolist()]
+            if set(map(type, raw)) <= {int}:
+                return NumberColumn(np.array(raw, dtype=np.int64), np.zeros(len(raw), np.int8), {})
+        return self._objects.numbers(name, positions)
+
+    def keys(self, name: str, positions: Rows) -> KeyColumn:
+        column = self.measured.get(name)
+        if column is not None:
+            raw = [column[index] for index in positions.tolist()]
+            if set(map(type, raw)) <= {int, str}:
+                return _measured_key_column(raw)
+        return self._objects.keys(name, positions)
+
+
+def _measured_key_column(raw: list[int | str]) -> KeyColumn:
+    """:func:`key_column` of the values whose measures are ``raw`` (integers: nano-units).
+
+    Equal numbers have equal nano-units and a number never equals a string, so the
+    codes are given in the same order; each number's key and label are those of its
+    exact value.
+    """
+    seen: dict[int | str, int] = {}
+    codes = np.array([seen.setdefault(value, len(seen)) for value in raw], dtype=np.int64)
+    keys = [
+        ("text", value) if isinstance(value, str) else ("number", from_scaled(value).normalize())
+        for value in seen
+    ]
+    code_of = {key: code for code, key in enumerate(keys)}
+    return KeyColumn(codes, [json_label(key) for key in keys], code_of)
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,7 +43,7 @@ JPY); the tax rate is an exact percentage string (``"19"``); instants are ISO
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -165,6 +165,8 @@ class Invoice:
     payments: Decimal = Decimal(0)
     balance_applied: Decimal = Decimal(0)
     due_on: date | None = None
+    _totals: Totals | None = field(default=None, init=False, repr=False, compare=False)
+    """The totals, computed once when first asked for (the lines never change)."""
 
     def __post_init__(self) -> None:
         problems = ProblemCollector()
@@ -191,7 +193,7 @@ class Invoice:
             ("payments", self.payments),
             ("balance_applied", self.balance_applied),
         ):
-            if value < 0 or round_money(value, self.currency) != value:
+            if value and (value < 0 or round_money(value, self.currency) != value):
                 problems.add(name, f"must be a positive amount in {self.currency}")
         problems.raise_if_any()
 
@@ -224,7 +226,11 @@ class Invoice:
 
     @property
     def totals(self) -> Totals:
-        return totals(self.lines, self.tax_rate, self.currency)
+        computed = self._totals
+        if computed is None:
+            computed = totals(self.lines, self.tax_rate, self.currency)
+            object.__setattr__(self, "_totals", computed)  # a cache of frozen fields
+        return computed
 
     @property
     def subtotal(self) -> Decimal:

@@ -77,6 +77,7 @@ class InvoiceLine:
         exact_amount: Decimal,
         group: str | None = None,
         detail: tuple[Detail, ...] = (),
+        source: LineSource | None = None,
     ) -> InvoiceLine:
         """A line whose amount is ``exact_amount`` rounded by the one rule.
 
@@ -96,6 +97,7 @@ class InvoiceLine:
             round_money(exact_amount, currency),
             group,
             detail,
+            source,
         )
 
     def as_json(self, currency: Currency) -> dict[str, Any]:

@@ -69,6 +69,11 @@ _MINOR_UNITS_TWO = frozenset(
 )  # fmt: skip
 
 
+_QUANTA = tuple(Decimal(1).scaleb(-digits) for digits in range(5))
+"""The quanta of the minor units ISO 4217 has (0 to 4 digits), made once: every line
+and total is rounded to one."""
+
+
 @dataclass(frozen=True, slots=True)
 class Currency:
     """An ISO 4217 currency and the number of digits of its minor unit."""
@@ -79,6 +84,8 @@ class Currency:
     @property
     def quantum(self) -> Decimal:
         """The smallest amount: ``Decimal('0.01')`` for USD, ``Decimal('1')`` for JPY."""
+        if 0 <= self.minor_units < len(_QUANTA):
+            return _QUANTA[self.minor_units]
         return Decimal(1).scaleb(-self.minor_units)
 
     def __str__(self) -> str:
@@ -113,6 +120,8 @@ def format_money(amount: Decimal, in_currency: Currency) -> str:
 
 def to_minor_units(amount: Decimal, in_currency: Currency) -> int:
     """A rounded amount as an integer count of minor units (for storage)."""
+    if not amount:
+        return 0
     rounded = round_money(amount, in_currency)
     return int(rounded.scaleb(in_currency.minor_units))
 

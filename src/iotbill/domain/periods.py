@@ -81,8 +81,10 @@ class Period:
     end: datetime
 
     def __post_init__(self) -> None:
-        require_aware(self.start, "period.start")
-        require_aware(self.end, "period.end")
+        start, end = self.start, self.end
+        if start.utcoffset() is None or end.utcoffset() is None:  # (None for a naive one)
+            require_aware(start, "period.start")
+            require_aware(end, "period.end")
         if self.end <= self.start:
             raise InvalidInput.at("period", f"end {self.end} must be after start {self.start}")
 

@@ -77,12 +77,10 @@ def from_scaled(scaled: int) -> Decimal:
     '100'
     """
     whole, fraction = divmod(abs(scaled), UNIT)
-    sign = 1 if scaled < 0 else 0
+    sign = "-" if scaled < 0 else ""
     if fraction == 0:
-        return Decimal((sign, tuple(int(d) for d in str(whole)), 0))
-    digits = f"{whole}{fraction:0{SCALE}d}".rstrip("0")
-    exponent = -(len(digits) - len(str(whole)))
-    return Decimal((sign, tuple(int(d) for d in digits.lstrip("0") or "0"), exponent))
+        return Decimal(f"{sign}{whole}")
+    return Decimal(f"{sign}{whole}.{fraction:0{SCALE}d}".rstrip("0"))  # text: always exact
 
 
 def decimal_text(value: Decimal) -> str:

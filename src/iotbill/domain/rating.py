@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from iotbill.domain.catalog import Charge, FixedFee, Meter, Plan
 from iotbill.domain.errors import InvalidInput, ProblemCollector
 from iotbill.domain.event_table import EventTable
-from iotbill.domain.invoicing import InvoiceLine
+from iotbill.domain.invoicing import InvoiceLine, LineSource
 from iotbill.domain.metering.selection import GroupUsage, select
 from iotbill.domain.metering.window_cap import CappedQuantity
 from iotbill.domain.money import Currency
@@ -68,17 +68,23 @@ def rate_period(
     return lines
 
 
-def fee_line(fee: FixedFee, currency: Currency) -> InvoiceLine:
-    """A fixed fee for one full period."""
+def fee_line(
+    fee: FixedFee,
+    currency: Currency,
+    description: str | None = None,
+    source: LineSource | None = None,
+) -> InvoiceLine:
+    """A fixed fee for one full period (described by its name unless ``description``)."""
     return InvoiceLine.rounded(
         currency,
         charge=fee.code,
         kind="fixed_fee",
-        description=fee.name or fee.code,
+        description=fee.name or fee.code if description is None else description,
         quantity=Decimal(1),
         unit_price=fee.amount,
         exact_amount=fee.amount,
         detail=(Detail("fixed_fee", fee.amount, note=f"billed in {fee.timing}"),),
+        source=source,
     )
 
 

@@ -491,12 +491,13 @@ def _fee_line(
         description = f"{name} ({label}, in advance)" if in_advance else f"{name} ({label})"
     source = LineSource(segment.phase.plan_code, period)
     if used == period and kind != "credit":
-        full = fee_line(fee, segment.plan.currency)
-        return replace(full, description=description if in_advance else name, source=source)
+        return fee_line(
+            fee, segment.plan.currency, description if in_advance else name, source=source
+        )
     sign = -1 if kind == "credit" else 1
     amount = prorate(fee.amount * sign, used, period)
     note = f"{decimal_text(fee.amount)} x {_seconds_text(used)}/{_seconds_text(period)} seconds"
-    line = InvoiceLine.rounded(
+    return InvoiceLine.rounded(
         segment.plan.currency,
         charge=fee.code,
         kind=kind,
@@ -512,8 +513,8 @@ def _fee_line(
                 note=f"{note} of {span_text(period, customer.zone)}, billed in {fee.timing}",
             ),
         ),
+        source=source,
     )
-    return replace(line, source=source)
 
 
 def _seconds_text(span: Period) -> str:

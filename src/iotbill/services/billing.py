@@ -138,7 +138,7 @@ def bill_run(
     expire_credits(open_uow(tenant), at=now)  # before any invoice of this run uses them
     settled = settle_sales(open_uow(tenant), as_of=as_of, now=now)  # lines for this run
     with open_uow(tenant) as uow:
-        listed = [(found.id, found.customer_id) for found in uow.subscriptions.list()]
+        listed = uow.subscriptions.owners()
     plans: dict[PlanKey, Plan] = {}
     report = BillRunReport()
     report.held.extend(

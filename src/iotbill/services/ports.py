@@ -318,6 +318,11 @@ class SubscriptionRepository(Protocol):
 
     def list(self, customer: str | None = None) -> list[Subscription]: ...
 
+    def owners(self) -> builtins.list[tuple[str, str]]:
+        """Every subscription's id and its customer's, by id: what a bill run splits into
+        batches, without building the subscriptions."""
+        ...
+
     def plans_in_service(self, at: datetime) -> builtins.list[PlanKey]:
         """The plan version in force at ``at`` (aware) of each subscription in service
         then, by subscription id, as :func:`iotbill.domain.analytics.plans_in_service`

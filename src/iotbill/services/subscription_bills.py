@@ -174,7 +174,7 @@ class SubscriptionBill:
         self._invoices = invoices
         stored = {summary.id: summary for summary in invoices}
         self._pending = [
-            self._document(replace(document, id=issue_id))
+            self._document(document if issue_id == document.id else replace(document, id=issue_id))
             for document in documents(subscription, customer, plans, times.as_of)
             if (issue_id := reissue_id(document.id, stored)) is not None
         ]

@@ -567,6 +567,10 @@ class MemorySubscriptionRepository(_Repository):
             if customer is None or found[id].customer_id == customer
         ]
 
+    def owners(self) -> builtins.list[tuple[str, str]]:
+        found = self._data().subscriptions
+        return [(id, found[id].customer_id) for id in sorted(found)]
+
     def plans_in_service(self, at: datetime) -> builtins.list[PlanKey]:
         return plans_in_service(self.list(), require_aware(at, "at"))
 

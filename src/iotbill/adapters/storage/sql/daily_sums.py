@@ -43,7 +43,8 @@ class Sums:
         numbers' sum; counts first (``property`` ``''``), then each property by name."""
         if not skipped:
             return _increments(self, None)
-        kept = np.fromiter((id not in skipped for id in self.ids), np.bool_, len(self.ids))
+        left_out = set(skipped)
+        kept = np.fromiter((id not in left_out for id in self.ids), np.bool_, len(self.ids))
         return _increments(self, kept)
 
 

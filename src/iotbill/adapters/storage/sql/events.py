@@ -267,6 +267,7 @@ class SqlEventStore:
             f"{REPLACEMENT} FROM usage_events AS e WHERE e.seq IN ({' UNION '.join(seqs)})"
         )
         found = StoredRows.empty()
+        properties = []
         for seq, event_id, event_type, device, occurred, doc, named in connection.execute(
             text(statement), query.parameters
         ):
@@ -275,8 +276,9 @@ class SqlEventStore:
             found.types.append(event_type)
             found.devices.append(device)
             found.micros.append(occurred)
-            found.properties.append(_PROPERTIES.decode(doc))
+            properties.append(_PROPERTIES.decode(doc))
             found.replacements.append(named)
+        found.properties = properties
         return found.table()
 
     def load_many(self, windows: Sequence[EventWindow]) -> list[EventTable]:

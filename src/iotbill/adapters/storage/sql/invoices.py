@@ -18,7 +18,7 @@ from iotbill.adapters.storage.sql.analytics import (
     standing_from,
     standing_statement,
 )
-from iotbill.adapters.storage.sql.lines import copy_rows, line_from_row, line_rows
+from iotbill.adapters.storage.sql.lines import insert_rows, line_from_row, line_rows
 from iotbill.adapters.storage.sql.repository import Repository, chunks, instant, micros
 from iotbill.adapters.storage.sql.statistics import refresh_outgrown
 from iotbill.domain.analytics import RevenueSum, Standing
@@ -65,10 +65,7 @@ class SqlInvoiceRepository(Repository):
         refresh_outgrown(connection, [t.customers], len(customers))
         rows = [{"tenant_id": tenant_id, **_invoice(invoice)} for invoice in invoices]
         try:
-            if connection.dialect.name == "postgresql":
-                copy_rows(connection, t.invoices, rows)  # one statement, not one per invoice
-            else:
-                self._execute(insert(t.invoices), rows)
+            insert_rows(connection, t.invoices, rows)  # one statement, not one per invoice
         except (IntegrityError, connection.dialect.loaded_dbapi.IntegrityError) as error:
             raise Conflict(
                 f"an invoice id or number among the {len(invoices)} invoices from"
@@ -137,11 +134,7 @@ class SqlInvoiceRepository(Repository):
         ]
         if not rows:
             return
-        connection = self._connection()
-        if connection.dialect.name == "postgresql":
-            copy_rows(connection, t.invoice_lines, rows)
-        else:
-            self._execute(insert(t.invoice_lines), rows)
+        insert_rows(self._connection(), t.invoice_lines, rows)
 
     def _ids(self, table: Table, column: Any, ids: Iterable[str]) -> set[str]:
         """Those of ``ids`` that ``column`` of the tenant's rows of ``table`` holds."""

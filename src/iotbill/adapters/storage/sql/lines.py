@@ -67,6 +67,29 @@ def copy_rows(connection: Connection, table: Table, rows: Sequence[dict[str, Any
             )
 
 
+def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Write ``rows`` (of ``table``, all with the same keys) in one statement on PostgreSQL
+    (:func:`copy_rows`), in one ``executemany`` straight on the driver's cursor on SQLite:
+    each value bound as SQLAlchemy binds it, without its per-row work (a third of the time
+    of writing a bill run's invoices). A duplicate key raises the driver's IntegrityError."""
+    if connection.dialect.name == "postgresql":
+        copy_rows(connection, table, rows)
+        return
+    names = list(rows[0])
+    binders = [table.c[name].type.bind_processor(connection.dialect) for name in names]
+    quote = connection.dialect.identifier_preparer.quote
+    statement = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, names))})"
+        f" VALUES ({', '.join('?' for _ in names)})"
+    )
+    values = [list(row.values()) for row in rows]
+    for position, bind in enumerate(binders):
+        if bind is not None:
+            for row_values in values:
+                row_values[position] = bind(row_values[position])
+    connection.exec_driver_sql(statement, [tuple(row_values) for row_values in values])
+
+
 def line_from_row(row: Any, money: Currency) -> InvoiceLine:
     return InvoiceLine(
         charge=row.charge,

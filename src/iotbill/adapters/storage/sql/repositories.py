@@ -566,6 +566,13 @@ class SqlSubscriptionRepository(Repository):
             return self._load(None)
         return self._load_joined(t.subscriptions.c.customer_id == customer)
 
+    def owners(self) -> builtins.list[tuple[str, str]]:
+        subs = t.subscriptions
+        statement = (
+            select(subs.c.id, subs.c.customer_id).where(self._mine(subs)).order_by(subs.c.id)
+        )
+        return [(row.id, row.customer_id) for row in self._execute(statement)]
+
     def for_customers(self, customers: Sequence[str]) -> builtins.list[Subscription]:
         found = [
             subscription

@@ -13,7 +13,11 @@ times more. The arrays of a window line up: SQLite and PostgreSQL both feed
 each row of a group to all its aggregates at once, so every array holds the
 group's rows in one order (which order does not matter: an aggregate told to
 ``ORDER BY`` sorts its own input, once per column, and took two thirds of
-PostgreSQL's time). On PostgreSQL the windows are five arrays unnested into rows,
+PostgreSQL's time). Beside the stored properties, each property a window's meters
+read comes as an array of its ``measures`` value (a number as integer nano-units):
+the pure core takes its columns from those (:class:`MeasuredProperties`) and decodes
+the properties themselves only where they cannot say the same, so a bill run makes
+no decimal per event. On PostgreSQL the windows are five arrays unnested into rows,
 five parameters instead of five per window. What the index cannot express is
 applied here, event by event: the window's own event types (the query asks for
 those of every window) and its scope's devices.
@@ -22,8 +26,8 @@ those of every window) and its scope's devices.
 from __future__ import annotations
 
 import gc
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -32,7 +36,13 @@ import numpy as np
 from sqlalchemy import Connection, text
 
 from iotbill.adapters.storage.sql.aggregation import Query
-from iotbill.domain.event_table import STORED, DecodedProperties, EventColumns, EventTable
+from iotbill.domain.event_table import (
+    STORED,
+    DecodedProperties,
+    EventColumns,
+    EventTable,
+    MeasuredProperties,
+)
 from iotbill.domain.events import UsageEvent
 from iotbill.domain.periods import from_micros, to_micros
 from iotbill.services.ports import EventWindow
@@ -44,6 +54,7 @@ _PROPERTIES = msgspec.json.Decoder(list[dict[str, Any]], float_hook=Decimal)
 _INTEGERS = msgspec.json.Decoder(list[int])
 _TEXTS = msgspec.json.Decoder(list[str])
 _OPTIONAL_TEXTS = msgspec.json.Decoder(list[str | None])
+_VALUES = msgspec.json.Decoder(list[Any])
 REPLACEMENT = (
     "CASE WHEN e.replaces IS NULL THEN NULL WHEN e.is_void THEN '-' || e.replaces "
     "ELSE '+' || e.replaces END"
@@ -93,7 +104,9 @@ class StoredRows:
     devices: list[str]
     micros: list[int]
     replacements: list[str | None]
-    properties: list[dict[str, Any]]
+    properties: Sequence[dict[str, Any]]
+    measured: dict[str, list[Any]] = field(default_factory=dict)
+    """Some properties as ``measures`` holds them (see :class:`MeasuredProperties`)."""
 
     @classmethod
     def empty(cls) -> StoredRows:
@@ -102,7 +115,11 @@ class StoredRows:
     def table(self) -> EventTable:
         """The rows as a table for the pure core, without an event object per row."""
         type_names: dict[str, int] = {}
-        codes = [type_names.setdefault(name, len(type_names)) for name in self.types]
+        if len(set(self.types)) == 1:
+            type_names[self.types[0]] = 0
+            codes: Any = np.zeros(len(self.types), dtype=np.int32)
+        else:
+            codes = [type_names.setdefault(name, len(type_names)) for name in self.types]
         replacements = self.replacements
         naming = None
         if any(replacements):
@@ -115,7 +132,9 @@ class StoredRows:
             timestamps=np.array(self.micros, dtype=np.int64),
             type_codes=np.array(codes, dtype=np.int32),
             type_names=type_names,
-            properties=DecodedProperties(self.properties),
+            properties=MeasuredProperties(self.measured, self.properties)
+            if self.measured
+            else DecodedProperties(self.properties),
             make_event=self.event,
             naming=naming,
         )
@@ -131,6 +150,42 @@ class StoredRows:
             self.properties[index],
             self.replacements[index],
         )
+
+
+class _StoredProperties(Sequence[dict[str, Any]]):
+    """A window's stored properties objects (``text``: their JSON joined by commas, as the
+    query gathers them), decoded on first use; ``kept``: the positions of those kept."""
+
+    def __init__(self, text: str, count: int, kept: list[int] | None = None) -> None:
+        self._text = text
+        self._count = count
+        self._kept = kept
+        self._decoded: list[dict[str, Any]] | None = None
+
+    def keeping(self, kept: list[int]) -> _StoredProperties:
+        """Only the objects at positions ``kept`` (of this sequence)."""
+        if self._kept is not None:
+            kept = [self._kept[index] for index in kept]
+        return _StoredProperties(self._text, self._count, kept)
+
+    def _objects(self) -> list[dict[str, Any]]:
+        if self._decoded is None:
+            decoded = _PROPERTIES.decode(f"[{self._text}]")
+            if len(decoded) != self._count:
+                raise ValueError("the columns of a window's events do not line up")
+            if self._kept is not None:
+                decoded = [decoded[index] for index in self._kept]
+            self._decoded = decoded
+        return self._decoded
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._objects()[index]
+
+    def __len__(self) -> int:
+        return self._count if self._kept is None else len(self._kept)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self._objects())
 
 
 def load_events(
@@ -167,9 +222,7 @@ def count_events(
         )
         if statement is not None:
             scopes = [_Scope.of(window) for window in chunk]
-            for item, event_type, device, events in connection.execute(
-                text(statement), query.parameters
-            ):
+            for item, event_type, device, events in _rows(connection, statement, query):
                 if scopes[item].takes(event_type, device):
                     found[item] += events
         counts.extend(found)
@@ -181,24 +234,32 @@ def _load_chunk(
 ) -> list[StoredRows]:
     found = [StoredRows.empty() for _ in windows]
     query = Query(connection.dialect.name)
-    gathered = _GATHERED[query.dialect]
+    names = _measured_names(windows)
+    gathered = ", ".join([_GATHERED[query.dialect], *(_measured(query, name) for name in names)])
     statement = _joined(query, tenant_id, windows, gathered, " GROUP BY wanted.item")
     if statement is None:
         return found
     queried = frozenset(meter.event_type for window in windows for meter in window.meters)
-    for item, seqs, ids, types, devices, times, replacements, properties in connection.execute(
-        text(statement), query.parameters
-    ).all():
+    for item, seqs, ids, types, devices, times, replacements, properties, *measured in _rows(
+        connection, statement, query
+    ):
+        count = len(seqs := _INTEGERS.decode(seqs))
+        stored = _StoredProperties(properties, count)
         rows = StoredRows(
-            _INTEGERS.decode(seqs),
+            seqs,
             _TEXTS.decode(ids),
             _TEXTS.decode(types),
             _TEXTS.decode(devices),
             _INTEGERS.decode(times),
             _OPTIONAL_TEXTS.decode(replacements),
-            _PROPERTIES.decode(f"[{properties}]"),
+            stored,
+            {
+                name: column
+                for name, values in zip(names, measured, strict=True)
+                if (column := _measured_column(query.dialect, values)) is not None
+            },
         )
-        if len(rows.properties) != len(rows.seqs):
+        if any(len(column) != count for column in [*_columns_of(rows), *rows.measured.values()]):
             raise ValueError("the columns of a window's events do not line up")
         scope = _Scope.of(windows[item])
         if not scope.takes_all(queried):
@@ -209,9 +270,61 @@ def _load_chunk(
                 )
                 if scope.takes(event_type, device)
             ]
-            rows = StoredRows(*([column[index] for index in kept] for column in _columns_of(rows)))
+            seqs, ids, types, devices, times, replacements = (
+                [column[index] for index in kept] for column in _columns_of(rows)
+            )
+            rows = StoredRows(
+                seqs,
+                ids,
+                types,
+                devices,
+                times,
+                replacements,
+                stored.keeping(kept),
+                {name: [column[index] for index in kept] for name, column in rows.measured.items()},
+            )
         found[item] = rows
     return found
+
+
+def _rows(connection: Connection, statement: str, query: Query) -> Sequence[Any]:
+    """The rows of ``statement``; on SQLite, whose driver takes the ``:name`` parameters
+    itself, without SQLAlchemy's parsing of a statement of thousands of them."""
+    if query.dialect == "sqlite":
+        return connection.exec_driver_sql(statement, query.parameters).all()
+    return connection.execute(text(statement), query.parameters).all()
+
+
+def _measured_names(windows: Sequence[EventWindow]) -> list[str]:
+    """The properties the windows' meters read: each is also read from ``measures``."""
+    names: set[str] = set()
+    for window in windows:
+        for meter in window.meters:
+            names.update(name for name in (meter.property, meter.group_by) if name is not None)
+            names.update(name for name, _ in meter.filters)
+    return sorted(name for name in names if '"' not in name)  # (a JSON path cannot say it)
+
+
+def _measured(query: Query, name: str) -> str:
+    """The array of property ``name`` of a window's events, as ``measures`` holds it.
+
+    On SQLite ``json_extract`` (a third of the cost of ``->``, which writes each
+    value out as JSON) gives a boolean as 1 or 0: see :func:`_measured_column`.
+    """
+    if query.dialect == "postgresql":
+        return f"CAST(json_agg(e.measures -> {query.bind(name)}) AS TEXT)"
+    path = '$."' + name + '"'
+    return f"json_group_array(json_extract(e.measures, {query.bind(path)}))"
+
+
+def _measured_column(dialect: str, text: str) -> list[Any] | None:
+    """A column of :func:`_measured` decoded; ``None`` where it cannot be told apart from
+    another value: on SQLite, a 0 or 1 may have been a boolean (then the properties
+    themselves are read, as for any value the measures cannot give)."""
+    values = _VALUES.decode(text)
+    if dialect == "sqlite" and (0 in values or 1 in values):
+        return None
+    return values
 
 
 def _columns_of(rows: StoredRows) -> tuple[list[Any], ...]:
@@ -222,7 +335,6 @@ def _columns_of(rows: StoredRows) -> tuple[list[Any], ...]:
         rows.devices,
         rows.micros,
         rows.replacements,
-        rows.properties,
     )
 
 
