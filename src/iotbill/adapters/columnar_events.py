@@ -228,8 +228,9 @@ def read_columnar_table(path: str, wanted: PlanProperties) -> EventTable | None:
         except (pa.ArrowException, ValueError, _TooLong):
             read = False
     columns = kept.columns() if read and kept.decoded.proves(counts) else None
+    fingerprints = np.concatenate(kept.fingerprints) if columns is not None else None
     del kept
-    table = None if columns is None else _table(path, columns, wanted)
+    table = None if columns is None else _table(path, columns, wanted, fingerprints)
     del columns
     pa.default_memory_pool().release_unused()  # the decoded columns: now numpy's
     return table
@@ -297,6 +298,7 @@ class _Kept:
         self.wanted = wanted
         self.decoded = _Decoded()
         self.batches: list[pa.RecordBatch] = []
+        self.fingerprints: list[npt.NDArray[np.uint64]] = []  # of the ids (see _all_different)
         self.keys: dict[str, list[pa.Array]] = {name: [] for name in wanted.keys}
 
     def add(self, table: pa.Table) -> bool:
@@ -338,6 +340,7 @@ class _Kept:
         for name in sorted(self.wanted.numbers):
             columns[f"property {name}"] = children[name]
         self.batches.append(pa.record_batch(columns))
+        self.fingerprints.append(_fingerprints(texts["id"]))
         for name, chunks in self.keys.items():
             chunks.append(children.get(name, pa.nulls(size)))
         decoded.rows += size
@@ -360,10 +363,15 @@ class _Kept:
         return table
 
 
-def _table(path: str, kept: pa.Table, wanted: PlanProperties) -> EventTable | None:
+def _table(
+    path: str,
+    kept: pa.Table,
+    wanted: PlanProperties,
+    fingerprints: npt.NDArray[np.uint64] | None = None,
+) -> EventTable | None:
     rows = kept.num_rows
     ids = kept["id"].combine_chunks()  # (a take from one array is many times faster)
-    if not _all_different(ids):
+    if not _all_different(ids, fingerprints):
         return None
     children = {
         name.removeprefix("property "): kept[name]
@@ -397,8 +405,11 @@ _MIX = np.uint64(0x9E3779B97F4A7C15)
 _SHIFT = np.uint64(29)
 
 
-def _all_different(ids: pa.StringArray | pa.ChunkedArray) -> bool:
-    """Whether no two of ``ids`` are equal.
+def _all_different(
+    ids: pa.StringArray | pa.ChunkedArray,
+    fingerprints: npt.NDArray[np.uint64] | None = None,
+) -> bool:
+    """Whether no two of ``ids`` are equal (``fingerprints`` theirs, if taken already).
 
     Each id gets a 64-bit fingerprint of its bytes and its length; the fingerprints
     are sorted, and only ids whose fingerprints meet (equal ids, or rarely a
@@ -406,8 +417,9 @@ def _all_different(ids: pa.StringArray | pa.ChunkedArray) -> bool:
     """
     if len(ids) < 2:
         return True
-    chunks = ids.chunks if isinstance(ids, pa.ChunkedArray) else [ids]
-    fingerprints = np.concatenate([_fingerprints(chunk) for chunk in chunks])
+    if fingerprints is None:
+        chunks = ids.chunks if isinstance(ids, pa.ChunkedArray) else [ids]
+        fingerprints = np.concatenate([_fingerprints(chunk) for chunk in chunks])
     ordered = np.sort(fingerprints)
     meeting = ordered[1:] == ordered[:-1]
     if not bool(meeting.any()):
