@@ -540,3 +540,14 @@ def test_read_in_small_pieces_the_columnar_table_is_still_the_exact_one_or_none(
     assert reference is not None, written
     assert_same(columnar, reference)
     assert priced(columnar) == priced(reference)
+
+
+def test_a_line_of_white_space_alone_goes_the_exact_way(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A piece that pyarrow decodes into no event at all still has its line counted."""
+    monkeypatch.setattr("iotbill.adapters.columnar_events.PIECE", len(GOOD) + 1)
+    path = tmp_path / "events.jsonl"
+    path.write_text(GOOD + "\n  \n")
+    assert read_columnar_table(str(path), WANTED) is None
+    assert exact(path) is not None  # (the exact reader skips it)

@@ -83,9 +83,9 @@ PIECE = 8 * 1024 * 1024
 """Bytes of the file read at a time, cut at its last line end (a longer line takes the
 exact path): pyarrow decodes a piece on its own threads while this module counts the
 bytes of the next piece and checks the columns of the one before."""
-CHUNK = 64 * 1024
-"""Bytes counted at a time (see :func:`_fits`): small enough that numpy's temporaries
-are reused, not mapped and unmapped (page faults) for every chunk."""
+CHUNK = 256 * 1024
+"""Bytes counted at a time (see :func:`_fits`, which writes its masks into one scratch
+array: no chunk maps and unmaps memory, and few chunks mean few calls)."""
 BLOCK = 1024 * 1024
 """Bytes pyarrow decodes at a time, on one of its threads: small blocks keep its
 buffers few and warm (larger ones cost memory and page faults, and decode no faster)."""
@@ -156,9 +156,12 @@ class _TooLong(Exception):
     """A line longer than a piece."""
 
 
-def _counted(piece: memoryview, counts: _Counts) -> bool:
+def _counted(
+    piece: memoryview, counts: _Counts, scratch: npt.NDArray[np.bool_] | None = None
+) -> bool:
     """Add the counts of ``piece`` (whole lines, after a line end) to ``counts``;
-    ``False`` if a byte rules the fast path out."""
+    ``False`` if a byte rules the fast path out. ``scratch`` is room for three masks of a
+    chunk and the byte before it (made here if not given)."""
     buffer = piece.obj
     assert isinstance(buffer, bytearray)
     size = len(piece)
@@ -173,33 +176,43 @@ def _counted(piece: memoryview, counts: _Counts) -> bool:
             codecs.utf_8_decode(piece, "strict", True)
         except UnicodeDecodeError:
             return False
+    if scratch is None:
+        scratch = np.empty((3, CHUNK + 1), dtype=bool)
     for start in range(0, size, CHUNK):
         # Each chunk after the byte before it; the first after a line end.
         joined = piece[start - 1 : start + CHUNK] if start else b"\n" + piece[:CHUNK]
-        if not _fits(joined, counts):
+        if not _fits(joined, counts, scratch):
             return False
     return True
 
 
-def _fits(joined: bytes | memoryview, counts: _Counts) -> bool:
+def _fits(joined: bytes | memoryview, counts: _Counts, scratch: npt.NDArray[np.bool_]) -> bool:
     """Add the counts of ``joined`` (a chunk after the byte before it) to ``counts``;
-    ``False`` if a byte rules the fast path out."""
+    ``False`` if a byte rules the fast path out. Every mask is written into ``scratch``:
+    nothing is allocated, whatever the chunk's size."""
     written = np.frombuffer(joined, dtype=np.uint8)
-    line_ends = written == 0x0A
+    size = written.size
+    line_ends, quotes, found = scratch[0, :size], scratch[1, : size - 1], scratch[2, : size - 1]
+    np.equal(written, 0x0A, out=line_ends)
     newlines = int(np.count_nonzero(line_ends))
-    if int(np.count_nonzero(written < 0x20)) != newlines:
+    np.less(written, 0x20, out=scratch[2, :size])
+    if int(np.count_nonzero(scratch[2, :size])) != newlines:
         return False  # a control character (or a carriage return)
-    if bool((line_ends[1:] & line_ends[:-1]).any()):
+    if bool(np.logical_and(line_ends[1:], line_ends[:-1], out=found).any()):
         return False  # a blank line
-    quotes = written[:-1] == 0x22  # each with the byte after it
+    np.equal(written[:-1], 0x22, out=quotes)  # each with the byte after it
     after = written[1:]
-    if bool((quotes & ((after == 0x20) | line_ends[1:])).any()):
+    np.equal(after, 0x20, out=found)
+    np.logical_or(found, line_ends[1:], out=found)
+    if bool(np.logical_and(found, quotes, out=found).any()):
         return False  # a quote before white space
+    np.equal(after, 0x3A, out=found)
+    colons = int(np.count_nonzero(np.logical_and(found, quotes, out=found)))
     # The byte before the chunk was counted with the chunk before (at the file's start,
     # a line end that is not there); a last quote waits for the byte after it.
     before = joined[:1]
     counts.lines += newlines - (1 if before == b"\n" else 0)
-    counts.colons += int(np.count_nonzero(quotes & (after == 0x3A)))
+    counts.colons += colons
     last_quote = 1 if joined[-1:] == b'"' else 0
     counts.quotes += int(np.count_nonzero(quotes)) + last_quote - (1 if before == b'"' else 0)
     return True
@@ -249,8 +262,9 @@ def _read(
     checks the columns of the piece before."""
     last = b"\n"
     pending: Future[pa.Table] | None = None
+    scratch = np.empty((3, CHUNK + 1), dtype=bool)
     for piece in pieces:
-        if not _counted(piece, counts):
+        if not _counted(piece, counts, scratch):
             return False
         last = piece[-1:].tobytes()
         decoded = None if pending is None else pending.result()
@@ -297,28 +311,25 @@ class _Kept:
     def __init__(self, wanted: PlanProperties) -> None:
         self.wanted = wanted
         self.decoded = _Decoded()
-        self.batches: list[pa.RecordBatch] = []
+        self.tables: list[pa.Table] = []
         self.fingerprints: list[npt.NDArray[np.uint64]] = []  # of the ids (see _all_different)
         self.keys: dict[str, list[pa.Array]] = {name: [] for name in wanted.keys}
 
     def add(self, table: pa.Table) -> bool:
-        """Keep what the table needs of ``table``; ``False`` if a check of the module's
-        docstring fails."""
-        return all(map(self._add, table.to_batches()))
-
-    def _add(self, batch: pa.RecordBatch) -> bool:
-        names = batch.schema.names
+        """Keep what the table needs of ``table`` (a piece's events, checked column by
+        column); ``False`` if a check of the module's docstring fails."""
+        names = table.schema.names
         if not set(names) <= set(_FIELDS) or not set(_TEXT_FIELDS) <= set(names):
             return False
         if "corrects" in names or "voids" in names:
             return False  # events that name others: the exact path follows their chains
-        size = batch.num_rows
-        texts = {name: batch.column(name) for name in _TEXT_FIELDS}
+        size = table.num_rows
+        texts = {name: table.column(name) for name in _TEXT_FIELDS}
         if any(column.null_count for column in texts.values()):
             return False
         if not all(_within_limit(texts[name]) for name in ("id", "type", "device")):
             return False
-        properties = batch.column("properties")
+        properties = table.column("properties")
         if not pa.types.is_struct(properties.type):
             return False
         children = {
@@ -333,23 +344,24 @@ class _Kept:
             for child in children.values()
             if pa.types.is_string(child.type)
         )
-        micros = _timestamps(pa.chunked_array([texts["timestamp"]]))
+        micros = _timestamps(texts["timestamp"])
         if micros is None:
             return False
         columns = {"at": _int64s(micros), "id": texts["id"], "type": texts["type"]}
         for name in sorted(self.wanted.numbers):
             columns[f"property {name}"] = children[name]
-        self.batches.append(pa.record_batch(columns))
-        self.fingerprints.append(_fingerprints(texts["id"]))
+        self.tables.append(pa.table(columns))
+        self.fingerprints.extend(_fingerprints(chunk) for chunk in texts["id"].chunks)
         for name, chunks in self.keys.items():
-            chunks.append(children.get(name, pa.nulls(size)))
+            found = children.get(name)
+            chunks.extend(found.chunks if found is not None else [pa.nulls(size)])
         decoded.rows += size
         return True
 
     def columns(self) -> pa.Table | None:
         """Every kept column, the keys as one type each (a piece without a key has it
         missing throughout); ``None`` if pyarrow read a key as two types."""
-        table = pa.Table.from_batches(self.batches)
+        table = pa.concat_tables(self.tables)
         for name, chunks in sorted(self.keys.items()):
             types = {chunk.type for chunk in chunks} - {pa.null()}
             if len(types) > 1:
@@ -505,10 +517,12 @@ def _sorted_with_positions(
     return order, packed
 
 
-def _within_limit(column: pa.StringArray) -> bool:
+def _within_limit(column: pa.StringArray | pa.ChunkedArray) -> bool:
     """Whether every text of ``column`` has 1 to :data:`_ID_LIMIT` characters (counted in
     bytes first: only a text of more bytes than the limit may have too many characters)."""
     sizes = pc.min_max(pc.binary_length(column)).as_py()
+    if sizes["min"] is None:  # no text at all (a piece of white space: rows != lines)
+        return True
     if sizes["min"] < 1:
         return False
     longest: int = sizes["max"]
