@@ -35,6 +35,7 @@ from pathlib import Path
 import httpx
 import psycopg
 
+import iotbill
 from iotbill.adapters.clock import SystemClock
 from iotbill.adapters.storage.sql.engine import create_engine_for, upgrade
 from iotbill.adapters.storage.sql.unit_of_work import sql_unit_of_work_factory
@@ -43,6 +44,10 @@ from iotbill.services.api_keys import create_key
 from iotbill.services.ports import Tenant
 
 BENCH = Path(__file__).resolve().parent
+SOURCE = Path(iotbill.__file__).resolve().parents[1]
+"""Where the iotbill this benchmark imports lives: the servers it starts run that code too
+(they start in ``bench/``, where a relative ``PYTHONPATH`` such as ``src`` names nothing,
+and would fall back on whichever iotbill is installed)."""
 DEVICES = 100
 
 
@@ -61,7 +66,12 @@ class Served:
         with log.open("ab") as out:
             self.process = subprocess.Popen(
                 [arg.replace("{port}", str(self.port)) for arg in command],
-                env={**os.environ, **environment, "IOTBILL_API_PORT": str(self.port)},
+                env={
+                    **os.environ,
+                    **environment,
+                    "IOTBILL_API_PORT": str(self.port),
+                    "PYTHONPATH": os.pathsep.join([str(SOURCE), os.environ.get("PYTHONPATH", "")]),
+                },
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 cwd=BENCH,

@@ -164,12 +164,16 @@ def test_the_roll_up_by_days_goes_back_to_hours_on_downgrade(engine: Engine) -> 
     with engine.begin() as connection:
         connection.exec_driver_sql(EVENT)  # 1970-01-01 00:00
         connection.exec_driver_sql(EVENT.replace("'e1'", "'e2'").replace("0, 0,", f"{day_two}, 0,"))
+        empty_name = EVENT.replace("'e1'", "'e3'").replace("0, 0,", f"{day_two}, 0,")
+        connection.exec_driver_sql(  # a number under the name "": counted, never summed
+            empty_name.replace("""'{}' FROM""", """'{"": 5000000000}' FROM""")
+        )
 
     upgrade(engine)
 
     with engine.connect() as connection:
         days = connection.exec_driver_sql("SELECT day, events FROM usage_rollups ORDER BY day")
-        assert [tuple(row) for row in days] == [(0, 1), (2, 1)]
+        assert [tuple(row) for row in days] == [(0, 1), (2, 2)]
     config = Config()
     config.set_main_option("script_location", str(_migrations()))
     with engine.begin() as connection:
@@ -177,7 +181,7 @@ def test_the_roll_up_by_days_goes_back_to_hours_on_downgrade(engine: Engine) -> 
         command.downgrade(config, "0032")
     with engine.connect() as connection:
         hours = connection.exec_driver_sql("SELECT hour, events FROM usage_rollups ORDER BY hour")
-        assert [tuple(row) for row in hours] == [(0, 1), (49, 1)]
+        assert [tuple(row) for row in hours] == [(0, 1), (49, 2)]
 
 
 def test_what_settled_invoices_stored_before_is_kept_in_minor_units(engine: Engine) -> None:

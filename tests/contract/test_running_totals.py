@@ -346,3 +346,40 @@ def test_a_batch_of_mixed_shapes_adds_the_same_whether_new_or_partly_stored(
                 for span in spans
             }
     assert found[0] == found[1] == spans
+
+
+def test_an_id_repeated_within_a_batch_is_stored_and_counted_once(
+    store: UnitOfWorkFactory, tenant: str
+) -> None:
+    add_devices(store, tenant, device("d1", "c1"))
+    at = JAN_1 + timedelta(hours=1)
+    first = UsageEvent("e1", "reading", "d1", at, {"kwh": Decimal(1)})
+    again = UsageEvent("e1", "reading", "d1", at + timedelta(minutes=5), {"kwh": Decimal(7)})
+    assert _append(store, tenant, [(first, "c1"), (again, "c1"), (first, "c1")]) == 1
+    day = Period(JAN_1, JAN_1 + timedelta(days=1))
+    with store(tenant, read_only=True) as uow:
+        assert uow.events.running_total(COUNT, day, EventScope("c1")) == 1
+        assert uow.events.running_total(SUM, day, EventScope("c1")) == 1  # the first stands
+        assert [g.quantity for g in uow.events.aggregate(SUM, day, EventScope("c1"))] == [1]
+
+
+def test_a_property_named_empty_is_not_taken_for_the_count(
+    store: UnitOfWorkFactory, tenant: str
+) -> None:
+    """The count's row in the roll-up has property ``''``; a number under that name is
+    counted as an event like any other, never added to the count."""
+    add_devices(store, tenant, device("d1", "c1"))
+    at = JAN_1 + timedelta(hours=1)
+    events = [
+        UsageEvent("e1", "reading", "d1", at, {"": Decimal(5), "kwh": Decimal(1)}),
+        UsageEvent("e2", "reading", "d1", at, {"kwh": Decimal(2)}),
+    ]
+    assert _append(store, tenant, [(event, "c1") for event in events]) == 2
+    fix = UsageEvent("f1", "reading", "d1", at, {"": Decimal(6), "kwh": 3}, corrects="e1")
+    day = Period(JAN_1, JAN_1 + timedelta(days=1))
+    with store(tenant, read_only=True) as uow:
+        assert uow.events.running_total(COUNT, day, EventScope("c1")) == 2
+    assert _append(store, tenant, [(fix, "c1")]) == 1  # the day recomputed
+    with store(tenant, read_only=True) as uow:
+        assert uow.events.running_total(COUNT, day, EventScope("c1")) == 2
+        assert uow.events.running_total(SUM, day, EventScope("c1")) == 5

@@ -20,6 +20,8 @@ ONE_MICROSECOND = timedelta(microseconds=1)
 
 def require_aware(instant: datetime, location: str = "timestamp") -> datetime:
     """``instant`` converted to UTC; :class:`InvalidInput` if it has no offset."""
+    if instant.tzinfo is UTC:  # UTC already, as every instant read from the store is
+        return instant
     if instant.tzinfo is None or instant.utcoffset() is None:
         raise InvalidInput.at(location, "must include a UTC offset (naive times are ambiguous)")
     return instant.astimezone(UTC)

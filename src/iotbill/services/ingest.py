@@ -208,7 +208,16 @@ def ingest_lines(
     store: _Writer = (
         _Atomic(uow_factory, tenant, received_at, batch_size, refused, screen, conflicts)
         if atomic
-        else _Batches(uow_factory, tenant, received_at, batch_size, writers, screen, conflicts)
+        else _Batches(
+            uow_factory,
+            tenant,
+            received_at,
+            batch_size,
+            writers,
+            screen,
+            conflicts,
+            streamed=not (isinstance(stretches, Sequence) and len(stretches) == 1),
+        )
     )
 
     def progress() -> None:
@@ -358,9 +367,10 @@ class _Screen:
         named = {event.device for event in events}
         new = named - self.devices.keys() - self._unknown
         if new:
-            if self.history is None:
-                self.history = uow.devices.history_length()
-            found = uow.devices.find(sorted(new))
+            if self.history is None:  # read first: a move after it is seen when storing
+                self.history, found = uow.devices.find_counted(sorted(new))
+            else:
+                found = uow.devices.find(sorted(new))
             self.devices.update(found)
             self._unknown.update(new - found.keys())
         devices = {id: self.devices[id] for id in named if id in self.devices}
@@ -654,6 +664,13 @@ class _Batches:
     No more batches wait than there are writers, so memory holds a few batches
     however long the input, and reading ahead never slows the batch being
     prepared for the store.
+
+    The last batch, when no writer is busy, is stored on the calling thread: a
+    writer would start on it only to be waited for. So an input that is one
+    stretch of at most ``batch_size`` events (a request's batch, a device's
+    message) is stored without a thread of its own, prepared in the transaction
+    that writes it. An input that streams in (``streamed``) hands each batch
+    over at once instead, since the next stretch may take a while to arrive.
     """
 
     def __init__(
@@ -665,6 +682,8 @@ class _Batches:
         writers: int,
         screen: _Screen,
         conflicts: list[EventConflict],
+        *,
+        streamed: bool = True,
     ) -> None:
         self._uow_factory = uow_factory
         self._screen = screen
@@ -675,7 +694,8 @@ class _Batches:
         self._received_at = received_at
         self._batch_size = batch_size
         self._limit = writers
-        self._pool = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="ingest")
+        self._streamed = streamed
+        self._pool: ThreadPoolExecutor | None = None  # started by the first batch handed over
         self._in_flight: deque[tuple[Future[_Stored], list[UsageEvent]]] = deque()
         self._events: list[UsageEvent] = []
         self._customers: list[str] = []
@@ -691,7 +711,8 @@ class _Batches:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self._pool.shutdown(cancel_futures=True)  # after a failure, batches not begun never are
+        if self._pool is not None:  # after a failure, batches not begun never are
+            self._pool.shutdown(cancel_futures=True)
         for future, _ in self._in_flight:  # those begun have ended: count what they stored
             if future.done() and not future.cancelled() and future.exception() is None:
                 self.stored += future.result().stored
@@ -707,9 +728,15 @@ class _Batches:
         self._events += events
         self._customers += customers
         self._lines += lines
-        while len(self._events) >= self._batch_size:
+        # The whole input at once: the last batch (full or not) waits for finish.
+        last = 0 if self._streamed else 1
+        while len(self._events) >= self._batch_size + last:
             self._submit(progress)
-        if self._events and sum(not future.done() for future, _ in self._in_flight) < self._limit:
+        if (
+            self._streamed
+            and self._events
+            and sum(not future.done() for future, _ in self._in_flight) < self._limit
+        ):
             self._submit(progress)  # a writer would wait: give it what there is
 
     def lookup(self, ids: list[str], progress: Callable[[], None]) -> Named:
@@ -724,21 +751,34 @@ class _Batches:
         return self.stored
 
     def _drain(self, progress: Callable[[], None]) -> None:
-        while self._events:
+        while len(self._events) > self._batch_size:
+            self._submit(progress)
+        if self._events and self._in_flight:
             self._submit(progress)
         while self._in_flight:
             self._settle_oldest(progress)
+        if self._events:  # the last batch, and no writer busy: stored here
+            events, customers, lines = self._take()
+            self._settle(self._store(events, customers, lines, None), events, progress)
 
-    def _submit(self, progress: Callable[[], None]) -> None:
+    def _take(self) -> tuple[list[UsageEvent], list[str], list[int]]:
+        """The next batch's events, their owners and lines, taken from those waiting."""
         size = min(self._batch_size, len(self._events))
         events, customers, lines = self._events[:size], self._customers[:size], self._lines[:size]
         del self._events[:size], self._customers[:size], self._lines[:size]
+        return events, customers, lines
+
+    def _submit(self, progress: Callable[[], None]) -> None:
+        events, customers, lines = self._take()
         # Prepared here, so that the writers only write: all the Python work is
         # on this thread, and a store that writes without the interpreter lock
         # (the SQL stores) writes side by side with it.
         with self._uow_factory(self._tenant, read_only=True) as uow:
             prepared = uow.events.prepare(events, customers, self._received_at)
-        self._in_flight.append((self._pool.submit(self._store, prepared, events, lines), events))
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=self._limit, thread_name_prefix="ingest")
+        future = self._pool.submit(self._store, events, customers, lines, prepared)
+        self._in_flight.append((future, events))
         while len(self._in_flight) > self._limit:
             self._settle_oldest(progress)
 
@@ -746,6 +786,11 @@ class _Batches:
         future, events = self._in_flight[0]
         done = future.result()
         self._in_flight.popleft()  # once settled: interrupted while waiting, it is counted on exit
+        self._settle(done, events, progress)
+
+    def _settle(
+        self, done: _Stored, events: list[UsageEvent], progress: Callable[[], None]
+    ) -> None:
         self._screen.stored(event.id for event in events)
         self.stored += done.stored
         self.conflicting += len(done.conflicts)
@@ -755,17 +800,24 @@ class _Batches:
         progress()
 
     def _store(
-        self, prepared: PreparedEvents, events: list[UsageEvent], lines: list[int]
+        self,
+        events: list[UsageEvent],
+        customers: list[str],
+        lines: list[int],
+        prepared: PreparedEvents | None,
     ) -> _Stored:
-        """Write a batch. The store says which ids it skipped, holding them already (the
-        unique index decides, at write time, even beside another ingest of the same
-        ids); the events it holds under them, read back, tell each skipped event a
-        duplicate or a conflict."""
+        """Write a batch (prepared here first, if it was not). The store says which ids it
+        skipped, holding them already (the unique index decides, at write time, even
+        beside another ingest of the same ids); the events it holds under them, read
+        back, tell each skipped event a duplicate or a conflict."""
         with self._uow_factory(self._tenant) as uow:
-            uow.devices.hold()  # before writing: then it waits for nothing while it writes
+            if prepared is None:  # before the first statement, which on SQLite takes the lock
+                prepared = uow.events.prepare(events, customers, self._received_at)
+            # Held before writing: then it waits for nothing while it writes.
+            history = uow.devices.hold_counted()
             appended = uow.events.append_prepared(prepared)
             held = _Held.read(uow, appended.skipped)
-            _follow_moves(uow, self._screen, (event.device for event in events))
+            _follow_moves(uow, self._screen, (event.device for event in events), history)
             uow.commit()
         return _Stored(
             appended.stored, held.conflicts(events, lines), held.duplicates(events, lines)
@@ -810,7 +862,9 @@ class _Held:
         ]
 
 
-def _follow_moves(uow: UnitOfWork, screen: _Screen, devices: Iterable[str]) -> None:
+def _follow_moves(
+    uow: UnitOfWork, screen: _Screen, devices: Iterable[str], history: int | None = None
+) -> None:
     """Give the events of ``devices`` moved since the screen read them to the new owner.
 
     A move recorded while an ingest runs passes the device's stored events to
@@ -819,9 +873,12 @@ def _follow_moves(uow: UnitOfWork, screen: _Screen, devices: Iterable[str]) -> N
     devices (a move waits for it, or it for the move), and once they are stored
     does that move's work too. The history length tells, in one read, whether
     any device moved at all; a device's history only ever grows, by moves at
-    its end.
+    its end. ``history`` is that length as read once the devices were held
+    (no move changes it while they are), else it is read now.
     """
-    if uow.devices.history_length() == screen.history:
+    if history is None:
+        history = uow.devices.history_length()
+    if history == screen.history:
         return
     ids = sorted(set(devices))
     current = uow.devices.find(ids)

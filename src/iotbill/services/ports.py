@@ -267,6 +267,15 @@ class DeviceRepository(Protocol):
         transactions take turns anyway has nothing to do."""
         ...
 
+    def find_counted(self, ids: Sequence[str]) -> tuple[int, dict[str, Device]]:
+        """:meth:`history_length`, then :meth:`find` (a store may read both in one look)."""
+        ...
+
+    def hold_counted(self) -> int:
+        """:meth:`hold` to store events, and :meth:`history_length` as read once held (a
+        store may do both in one look): no device moves while the hold lasts."""
+        ...
+
     def list(self, customer: str | None = None) -> list[Device]:
         """Every device, or those whose history names ``customer``, by id."""
         ...

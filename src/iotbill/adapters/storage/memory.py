@@ -421,6 +421,12 @@ class MemoryDeviceRepository(_Repository):
         """Nothing to hold: one process, and units of work that change the same row do
         not detect each other here (see the module's docstring)."""
 
+    def find_counted(self, ids: Sequence[str]) -> tuple[int, dict[str, Device]]:
+        return self.history_length(), self.find(ids)
+
+    def hold_counted(self) -> int:
+        return self.history_length()
+
     def list(self, customer: str | None = None) -> list[Device]:
         devices = self._data().devices
         return [

@@ -26,6 +26,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from iotbill.domain.api_keys import ApiKey, Scope
 from iotbill.domain.errors import NotFound
@@ -161,11 +162,14 @@ def caller(request: Request) -> ApiKey:
 def access(scope: Scope) -> Any:
     """The dependency of a route needing ``scope``: gives its :class:`Access`."""
 
-    def check(
+    async def check(
         request: Request,
         _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
     ) -> Access:
-        key = caller(request)
+        # Known already (an idempotent route authenticates first): no trip to a thread.
+        key: ApiKey | None = getattr(request.state, "api_key", None)
+        if key is None:
+            key = await run_in_threadpool(caller, request)
         if not key.allows(scope):
             held = ", ".join(sorted(key.scopes))
             raise Forbidden(f"this route needs the scope {scope}; key {key.id} has {held}")

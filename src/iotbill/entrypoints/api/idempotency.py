@@ -22,6 +22,7 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from iotbill.domain.api_keys import ApiKey
 from iotbill.domain.errors import InvalidInput
 from iotbill.entrypoints.api.auth import caller, wiring_of
 from iotbill.entrypoints.api.problems import problem_response
@@ -55,8 +56,22 @@ async def _run_once(
             "header.Idempotency-Key", f"must be 1 to {MAX_KEY_LENGTH} printable characters"
         )
     body = await request.body()
+    # One trip to a worker thread for the key and the hold: each trip waits its turn.
+    api_key, held = await run_in_threadpool(_hold, request, key, body)
+    if isinstance(held, Answer):
+        return Response(
+            held.body.encode(),
+            held.status,
+            media_type=held.content_type,
+            headers={"Idempotent-Replayed": "true"},
+        )
+    return await _answer(request, handler, held, api_key.tenant)
+
+
+def _hold(request: Request, key: str, body: bytes) -> tuple[ApiKey, Claim | Answer]:
+    """The request's key (authenticated), and its hold on ``key`` or the first answer."""
     wiring = wiring_of(request)
-    api_key = await run_in_threadpool(caller, request)
+    api_key = caller(request)
     digest = hashlib.sha256()
     for part in (
         api_key.id.encode(),
@@ -66,24 +81,15 @@ async def _run_once(
     ):
         digest.update(part + b"\n")
     digest.update(body)
-    lease = timedelta(seconds=wiring.settings.idempotency_lease)
-    held = await run_in_threadpool(
-        idempotency.claim,
+    held = idempotency.claim(
         wiring.uow_factory,
         api_key.tenant,
         key,
         digest.hexdigest(),
         clock=wiring.clock,
-        lease=lease,
+        lease=timedelta(seconds=wiring.settings.idempotency_lease),
     )
-    if isinstance(held, Answer):
-        return Response(
-            held.body.encode(),
-            held.status,
-            media_type=held.content_type,
-            headers={"Idempotent-Replayed": "true"},
-        )
-    return await _answer(request, handler, held, api_key.tenant)
+    return api_key, held
 
 
 async def _answer(

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, and_, delete, insert, select, update
+from sqlalchemy import Connection, and_, delete, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -86,6 +86,59 @@ def _key(row: Any) -> ApiKey:
     )
 
 
+_UNFLUSHED = "(SELECT set_config('synchronous_commit', 'off', true)) AS unflushed"
+"""PostgreSQL: a relation whose reading turns ``synchronous_commit`` off for the rest of
+the transaction, so that a statement that names it commits without waiting for its flush
+to disk. Two statements of a request with an ``Idempotency-Key`` do, each in a
+transaction of its own: the hold on a new key, and the answer.
+
+Neither can lose anything that counts. What the request did commits in
+transactions of its own, which wait for the flush of the write-ahead log up
+to their commit, and so flush the hold's commit, written earlier, too. Lost
+in a crash of the database server before that, a hold leaves the key free,
+and the retry runs as the first attempt would have. An answer lost so leaves
+the key held by an attempt that never answered, exactly as when the service
+is killed between the work and its answer: once the lease lapses, a retry
+runs the request again, and finds what the first stored (events come back
+``duplicate``). It saves two waits for the disk per request, a few
+milliseconds each on most disks."""
+
+_HOLD_NEW = text(
+    "INSERT INTO idempotency_records"
+    " (tenant_id, key, fingerprint, token, locked_until, created_at)"
+    " SELECT :tenant_id, :key, :fingerprint, :token, :locked_until, :created_at"
+    f" FROM {_UNFLUSHED} ON CONFLICT DO NOTHING RETURNING token"
+)
+"""PostgreSQL: a new key held in one statement, committed unflushed (:data:`_UNFLUSHED`)."""
+
+_ANSWER = text(
+    "UPDATE idempotency_records SET status = :status, content_type = :content_type,"
+    f" body = :body FROM {_UNFLUSHED}"
+    " WHERE tenant_id = :tenant_id AND key = :key AND token = :token"
+)
+"""PostgreSQL: the answer recorded, committed unflushed (:data:`_UNFLUSHED`)."""
+
+
+def _alone(connection: Connection, statement: Any, parameters: dict[str, Any]) -> list[Any]:
+    """The rows of ``statement`` (none if it returns none), run in a transaction of its
+    own (autocommit) if the unit of work has begun none, else in the one begun.
+
+    One statement of its own needs no ``BEGIN`` nor ``COMMIT``: two round trips
+    fewer, the commit being the same. The unit of work's commit then has nothing
+    to do, and a statement after this one begins a transaction as usual.
+    """
+    begun = connection.in_transaction()
+    if not begun:
+        connection.execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        result = connection.execute(statement, parameters)
+        return list(result) if result.returns_rows else []
+    finally:
+        if not begun:
+            connection.commit()  # ends SQLAlchemy's account of it: the server has committed
+            connection.execution_options(isolation_level=connection.default_isolation_level)
+
+
 class SqlIdempotencyRepository(Repository):
     def __init__(self, connection: Callable[[], Connection], tenant_id: Callable[[], int]):
         super().__init__(connection, tenant_id)
@@ -111,7 +164,11 @@ class SqlIdempotencyRepository(Repository):
             .on_conflict_do_nothing()
         )
         # A new key, as nearly every one is: held at once, in one statement.
-        if self._execute(new.returning(table.c.token)).first() is not None:
+        if dialect == "postgresql":
+            held = next(iter(_alone(self._connection(), _HOLD_NEW, values)), None)
+        else:
+            held = self._execute(new.returning(table.c.token)).first()
+        if held is not None:
             return None
         # Forget an answer kept longer than the retention, and take over an
         # attempt that stopped (its process died) once its hold has lapsed.
@@ -144,6 +201,15 @@ class SqlIdempotencyRepository(Repository):
 
     def complete(self, key: str, token: str, *, status: int, content_type: str, body: str) -> None:
         table = t.idempotency_records
+        if self._connection().dialect.name == "postgresql":
+            answer = {"status": status, "content_type": content_type, "body": body}
+            tenant_id = self._tenant_id()
+            _alone(
+                self._connection(),
+                _ANSWER,
+                {**answer, "tenant_id": tenant_id, "key": key, "token": token},
+            )
+            return
         self._execute(
             update(table)
             .where(and_(self._mine(table), table.c.key == key, table.c.token == token))

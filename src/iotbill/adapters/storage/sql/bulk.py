@@ -251,12 +251,19 @@ def prepare(
 ) -> PreparedBatch:
     """``events`` ready to be written to a ``dialect`` database, each with its owner.
 
-    One batch is prepared at a time, in any thread: the work is Python code,
-    which runs in one thread at a time anyway, and batches prepared in turn
+    An id repeated within ``events`` is stored once, as the first of them (the store
+    keeps the first of an id). One batch is prepared at a time, in any thread: the
+    work is Python code, which runs in one thread at a time anyway, and batches prepared in turn
     rather than side by side are each ready sooner, so one is written while
     the next is prepared.
     """
     with _PREPARING:
+        if len({event.id for event in events}) < len(events):  # the first of an id stands
+            first: dict[str, int] = {}
+            for index, event in enumerate(events):
+                first.setdefault(event.id, index)
+            kept = sorted(first.values())
+            events, customers = [events[i] for i in kept], [customers[i] for i in kept]
         replacing = [index for index, event in enumerate(events) if event.replaces is not None]
         plain, owners = events, customers
         if replacing:  # rare: the few events that name another go apart

@@ -12,7 +12,8 @@ import numpy.typing as npt
 DAY = 86_400_000_000
 """A day in microseconds (the unit of ``occurred_at``): the roll-up's bucket."""
 COUNTED = ""
-"""The ``property`` of the rows that count events."""
+"""The ``property`` of the rows that count events. A property of that name is not summed:
+no meter can sum it (a plan's ``property`` is never empty)."""
 HALF = 0xFFFFFFFF
 """The low half of a sum: each row keeps ``high × 2³² + low``."""
 Increment = tuple[str, str, int, str, int, int, int]
@@ -43,7 +44,8 @@ class Sums:
         numbers' sum; counts first (``property`` ``''``), then each property by name."""
         if not skipped:
             return _increments(self, None)
-        kept = np.fromiter((id not in skipped for id in self.ids), np.bool_, len(self.ids))
+        left_out = set(skipped)
+        kept = np.fromiter((id not in left_out for id in self.ids), np.bool_, len(self.ids))
         return _increments(self, kept)
 
 
@@ -91,5 +93,6 @@ def _increments(sums: Sums, kept: npt.NDArray[np.bool_] | None) -> tuple[Increme
 
     rows(COUNTED, row_of, np.ones(len(row_of), np.int64))
     for name, (positions, values) in sorted(numbers.items()):
-        rows(name, row_of[positions], values)
+        if name != COUNTED:
+            rows(name, row_of[positions], values)
     return tuple(found)

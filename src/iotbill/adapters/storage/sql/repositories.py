@@ -24,7 +24,13 @@ from sqlalchemy import Connection, and_, delete, func, insert, select, text, upd
 from iotbill.adapters.plan_files import parse_plan_text
 from iotbill.adapters.storage.sql import tables as t
 from iotbill.adapters.storage.sql.analytics import plans_in_service_statement
-from iotbill.adapters.storage.sql.repository import Repository, chunks, instant, micros
+from iotbill.adapters.storage.sql.repository import (
+    Repository,
+    chunks,
+    instant,
+    micros,
+    postgresql_in,
+)
 from iotbill.domain.billing_cycles import BillingMode
 from iotbill.domain.catalog import ContractTerms, Interval, Plan
 from iotbill.domain.credits import CreditTiming
@@ -405,23 +411,26 @@ class SqlDeviceRepository(Repository):
         return found[id]
 
     def find(self, ids: Sequence[str]) -> dict[str, Device]:
-        histories: dict[str, list[Ownership]] = {}
-        query = (
-            "SELECT device_id, valid_from, customer_id FROM device_owners"
-            " WHERE tenant_id = ? AND device_id IN ({})"
-        )
-        for device_id, valid_from, customer_id in sorted(self._rows_in(query, ids)):
-            ownership = Ownership(customer_id, from_micros(valid_from))
-            histories.setdefault(device_id, []).append(ownership)
-        retired_query = (
-            "SELECT id, retired_at FROM devices"
-            " WHERE tenant_id = ? AND retired_at IS NOT NULL AND id IN ({})"
-        )
-        retired = {id: from_micros(at) for id, at in self._rows_in(retired_query, ids)}
-        return {
-            device_id: Device(device_id, tuple(history), retired.get(device_id))
-            for device_id, history in histories.items()
-        }
+        """In one statement: each device's owners, each row with the device's retirement."""
+        return _devices(self._rows_in(_OWNERS, ids))
+
+    def find_counted(self, ids: Sequence[str]) -> tuple[int, dict[str, Device]]:
+        """On PostgreSQL the count and the devices in one round trip (psycopg's pipeline),
+        the count read first."""
+        connection = self._connection()
+        if connection.dialect.name != "postgresql":
+            return self.history_length(), self.find(ids)
+        tenant = self._tenant_id()
+        if not connection.in_transaction():
+            connection.begin()  # the driver is used directly below: make sure it is in one
+        driver: Any = connection.connection.dbapi_connection
+        with driver.pipeline(), driver.cursor() as counted, driver.cursor() as found:
+            counted.execute(_COUNT_OWNERS, [tenant])
+            found.execute(postgresql_in(_OWNERS), [tenant, sorted(set(ids))])
+            rows = found.fetchall()
+            count = counted.fetchone()
+        assert count is not None
+        return int(count[0]), _devices(rows)
 
     def history_length(self) -> int:
         owners = t.device_owners
@@ -433,8 +442,27 @@ class SqlDeviceRepository(Repository):
         store events, exclusive to move. SQLite runs one writing transaction at a time."""
         if self._connection().dialect.name == "postgresql":
             lock = "pg_advisory_xact_lock" if to_move else "pg_advisory_xact_lock_shared"
-            key = f"iotbill devices of tenant {self._tenant_id()}"
+            key = _devices_lock(self._tenant_id())
             self._execute(text(f"SELECT {lock}(hashtextextended(:key, 0))"), {"key": key})
+
+    def hold_counted(self) -> int:
+        """On PostgreSQL the transaction's ``BEGIN``, the shared lock and the count go in
+        one round trip (psycopg's pipeline): the server runs them in turn, so the count,
+        a statement of its own, reads what committed before the lock was held."""
+        connection = self._connection()
+        if connection.dialect.name != "postgresql":
+            return self.history_length()
+        tenant = self._tenant_id()
+        if not connection.in_transaction():
+            connection.begin()  # the driver is used directly below: make sure it is in one
+        driver: Any = connection.connection.dbapi_connection
+        with driver.pipeline(), driver.cursor() as cursor:
+            lock = "SELECT pg_advisory_xact_lock_shared(hashtextextended(%s, 0))"
+            cursor.execute(lock, [_devices_lock(tenant)])
+            cursor.execute(_COUNT_OWNERS, [tenant])
+            row = cursor.fetchone()
+        assert row is not None
+        return int(row[0])
 
     def list(self, customer: str | None = None) -> list[Device]:
         owners = t.device_owners
@@ -444,6 +472,48 @@ class SqlDeviceRepository(Repository):
         ids = list(self._execute(statement).scalars())
         found = self.find(ids)
         return [found[device_id] for device_id in sorted(found)]
+
+
+_OWNERS = (
+    "SELECT o.device_id, o.valid_from, o.customer_id, d.retired_at"
+    " FROM device_owners AS o JOIN devices AS d"
+    " ON d.tenant_id = o.tenant_id AND d.id = o.device_id"
+    " WHERE o.tenant_id = ? AND o.device_id IN ({})"
+)
+"""The owners of some devices, each row with its device's retirement (for ``_rows_in``)."""
+_COUNT_OWNERS = "SELECT count(*) FROM device_owners WHERE tenant_id = %s"
+
+
+def _devices(rows: list[Any]) -> dict[str, Device]:
+    """The devices of :data:`_OWNERS`'s rows."""
+    histories: dict[str, list[tuple[str, int]]] = {}
+    retired: dict[str, int] = {}
+    rows.sort(key=lambda row: (row[0], row[1]))  # by device, then start: the history
+    for device_id, valid_from, customer_id, retired_at in rows:
+        histories.setdefault(device_id, []).append((customer_id, valid_from))
+        if retired_at is not None:
+            retired[device_id] = retired_at
+    return {
+        device_id: _device(device_id, tuple(history), retired.get(device_id))
+        for device_id, history in histories.items()
+    }
+
+
+@lru_cache(maxsize=1 << 16)
+def _device(id: str, history: tuple[tuple[str, int], ...], retired_at: int | None) -> Device:
+    """The device of these stored values. A device is an immutable value, so a device read
+    again unchanged is the one built (and checked) before: a batch of events names the
+    same devices request after request."""
+    return Device(
+        id,
+        tuple(Ownership(customer, from_micros(start)) for customer, start in history),
+        None if retired_at is None else from_micros(retired_at),
+    )
+
+
+def _devices_lock(tenant_id: int) -> str:
+    """The name of the advisory lock on a tenant's devices (PostgreSQL)."""
+    return f"iotbill devices of tenant {tenant_id}"
 
 
 class SqlSubscriptionRepository(Repository):

@@ -12,6 +12,9 @@ from iotbill.domain.errors import Conflict, NotFound
 from iotbill.domain.periods import from_micros, to_micros
 
 CHUNK = 10_000  # ids per IN (...) list, well under SQLite's parameter limit
+_TEXTS = ARRAY(String)
+"""The type of :meth:`Repository._among`'s array: one instance, whose cache key SQLAlchemy
+computes once (a new one per statement costs it that work each time)."""
 
 
 def chunks(values: Iterable[str]) -> Iterator[list[str]]:
@@ -82,7 +85,7 @@ class Repository:
         cursor = connection.connection.cursor()
         try:
             if connection.dialect.name == "postgresql":
-                statement = query.replace("IN ({})", "= ANY(?)").replace("?", "%s")
+                statement = postgresql_in(query)
                 cursor.execute(statement, [tenant, sorted(set(ids))])
                 return list(cursor.fetchall())
             found: list[Any] = []
@@ -100,8 +103,18 @@ class Repository:
         """``column IN values``. On PostgreSQL one array parameter, ``= ANY(...)``: a list
         of thousands of placeholders costs more to send, convert and plan than to run."""
         if self._connection().dialect.name == "postgresql":
-            return column == any_(bindparam(None, values, type_=ARRAY(String)))
+            return column == any_(bindparam(None, values, type_=_TEXTS))
         return column.in_(values)
+
+
+def postgresql_in(query: str) -> str:
+    """A query of :meth:`Repository._rows_in` as the driver takes it on PostgreSQL: ``?``
+    placeholders, and its ids as one array.
+
+    >>> postgresql_in("SELECT id FROM t WHERE tenant_id = ? AND id IN ({})")
+    'SELECT id FROM t WHERE tenant_id = %s AND id = ANY(%s)'
+    """
+    return query.replace("IN ({})", "= ANY(?)").replace("?", "%s")
 
 
 def micros(moment: datetime | None) -> int | None:

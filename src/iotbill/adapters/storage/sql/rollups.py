@@ -64,15 +64,16 @@ from iotbill.domain.quantities import from_scaled
 Touched = tuple[str, str, int]
 """A customer, an event type and a day (``occurred_at // DAY``) whose roll-up changed."""
 _NUMBERS = {
-    "sqlite": ("json_each(e.measures) AS j", "j.type = 'integer'", "j.value"),
+    "sqlite": ("json_each(e.measures) AS j", "j.type = 'integer' AND j.key <> ''", "j.value"),
     "postgresql": (
         "jsonb_each(e.measures) AS j",
-        "jsonb_typeof(j.value) = 'number'",
+        "jsonb_typeof(j.value) = 'number' AND j.key <> ''",
         "((j.value #>> '{}')::bigint)",
     ),
 }
-"""Per dialect: each property of ``measures`` as a row ``j``, whether it is a number, and
-its value in nano-units."""
+"""Per dialect: each property of ``measures`` as a row ``j``, whether it is a number to sum
+(a property named ``''`` is not: that is the count's row, and no meter sums it, as a
+plan's ``property`` is never empty), and its value in nano-units."""
 
 
 def add(connection: Connection, tenant_id: int, found: Sequence[Increment]) -> None:

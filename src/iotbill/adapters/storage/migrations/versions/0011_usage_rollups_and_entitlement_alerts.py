@@ -30,12 +30,12 @@ _COUNTING = (
 _NUMBERS = {
     "sqlite": (
         "json_each(e.measures) AS j",
-        "j.type = 'integer'",
+        "j.type = 'integer' AND j.key <> ''",
         "j.value",
     ),
     "postgresql": (
         "jsonb_each(e.measures) AS j",
-        "jsonb_typeof(j.value) = 'number'",
+        "jsonb_typeof(j.value) = 'number' AND j.key <> ''",
         "((j.value #>> '{}')::bigint)",
     ),
 }

@@ -29,10 +29,10 @@ _COUNTING = (
     "WHERE r.tenant_id = e.tenant_id AND r.replaces = e.event_id)"
 )
 _NUMBERS = {
-    "sqlite": ("json_each(e.measures) AS j", "j.type = 'integer'", "j.value"),
+    "sqlite": ("json_each(e.measures) AS j", "j.type = 'integer' AND j.key <> ''", "j.value"),
     "postgresql": (
         "jsonb_each(e.measures) AS j",
-        "jsonb_typeof(j.value) = 'number'",
+        "jsonb_typeof(j.value) = 'number' AND j.key <> ''",
         "((j.value #>> '{}')::bigint)",
     ),
 }
