@@ -284,6 +284,7 @@ def test_a_file_read_in_many_stretches_gives_the_same_table(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("iotbill.adapters.columnar_events.CHUNK", 512)
+    monkeypatch.setattr("iotbill.adapters.columnar_events.PIECE", 700)
     path = tmp_path / "events.jsonl"
     path.write_text(
         "".join(
@@ -363,18 +364,30 @@ def test_rows_are_ordered_by_time_then_id_as_python_orders_them(
         max_size=30,
     ),
     st.integers(1, 9),
+    st.integers(1, 40),
 )
-def test_the_counts_of_a_file_do_not_depend_on_where_its_chunks_end(
-    tmp_path_factory: pytest.TempPathFactory, pieces: list[str], chunk: int
+def test_the_counts_of_a_file_do_not_depend_on_where_its_pieces_and_chunks_end(
+    tmp_path_factory: pytest.TempPathFactory, written: list[str], chunk: int, piece: int
 ) -> None:
-    """Read a few bytes at a time, a file gives the counts (or the refusal) of its whole
-    text: every pair of bytes that a chunk boundary splits is still seen."""
-    text = "".join(pieces)
+    """Read in pieces cut at line ends, counted a few bytes at a time, a file gives the
+    counts (or the refusal) of its whole text: every pair of bytes that a boundary
+    splits is still seen. A line longer than a piece is refused."""
+    text = "".join(written)
     path = tmp_path_factory.mktemp("scan") / "events.jsonl"
     path.write_bytes(text.encode())
-    with pytest.MonkeyPatch.context() as patch:
+    counts: columnar_events._Counts | None = columnar_events._Counts()
+    with pytest.MonkeyPatch.context() as patch, path.open("rb") as stream:
         patch.setattr(columnar_events, "CHUNK", chunk)
-        counts = columnar_events._scan(path)
+        patch.setattr(columnar_events, "PIECE", piece)
+        try:
+            for part in columnar_events._pieces(stream):
+                assert part.tobytes().endswith(b"\n") or stream.read(1) == b""
+                if not columnar_events._counted(part, counts):
+                    counts = None
+                    break
+        except columnar_events._TooLong:
+            assert max(map(len, text.encode().split(b"\n"))) >= piece
+            return
     refused = (
         any(ord(c) < 0x20 and c != "\n" for c in text)
         or "\\" in text
@@ -388,7 +401,7 @@ def test_the_counts_of_a_file_do_not_depend_on_where_its_chunks_end(
         assert counts is None
         return
     assert counts is not None
-    assert counts.lines == text.count("\n") + (0 if text.endswith("\n") or not text else 1)
+    assert counts.lines == text.count("\n")  # (a last line without its end: counted later)
     assert counts.colons == text.count('":')
     assert counts.quotes == text.count('"')
 
@@ -399,6 +412,7 @@ def test_a_large_file_with_many_ties_read_in_small_pieces_is_the_exact_table(
     """Hundreds of events over a few seconds (runs of equal timestamps), ids of several
     lengths, a ping type among them: chunks, blocks and fingerprint blocks all small."""
     monkeypatch.setattr("iotbill.adapters.columnar_events.CHUNK", 333)
+    monkeypatch.setattr("iotbill.adapters.columnar_events.PIECE", 1500)
     monkeypatch.setattr("iotbill.adapters.columnar_events.BLOCK", 4096)
     monkeypatch.setattr("iotbill.adapters.columnar_events.FINGERPRINT_ROWS", 7)
     rng = np.random.default_rng(7)
@@ -469,3 +483,71 @@ def test_usual_timestamps_are_told_from_the_others_the_same_way_in_bulk(
     assert columnar_events._usual_forms(pa.array(stamps, type=pa.string())).tolist() == usual
     sliced = pa.array(["x", *stamps], type=pa.string())[1:]  # an array that starts late
     assert columnar_events._usual_forms(sliced).tolist() == usual
+
+
+def test_pieces_that_read_a_key_differently_or_not_at_all_are_told_apart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each piece is decoded on its own: a piece without ``zone`` has it missing, and a
+    piece that reads ``zone`` as a number where another read text goes the exact way."""
+    monkeypatch.setattr("iotbill.adapters.columnar_events.PIECE", 400)
+    without_zone = GOOD.replace(',"zone":"north"', "")
+    lines = [without_zone.replace('"a"', f'"w{n}"') for n in range(4)]
+    lines += [GOOD.replace('"a"', f'"z{n}"') for n in range(4)]
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    columnar = read_columnar_table(str(path), WANTED)
+    assert columnar is not None
+    reference = read_event_table(str(path))
+    assert_same(columnar, reference)
+    assert priced(columnar) == priced(reference)
+    lines += [GOOD.replace('"a"', f'"n{n}"').replace('"north"', "7") for n in range(4)]
+    path.write_text("\n".join(lines) + "\n")
+    assert read_columnar_table(str(path), WANTED) is None
+    assert exact(path) is not None
+
+
+def test_a_line_longer_than_a_piece_goes_the_exact_way(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("iotbill.adapters.columnar_events.PIECE", len(GOOD) - 1)
+    path = tmp_path / "events.jsonl"
+    path.write_text(GOOD + "\n")
+    assert read_columnar_table(str(path), WANTED) is None
+    monkeypatch.setattr("iotbill.adapters.columnar_events.PIECE", len(GOOD) + 1)
+    assert read_columnar_table(str(path), WANTED) is not None
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(lines(), min_size=1, max_size=12) | st.lists(clean_lines(), min_size=1, max_size=12),
+    st.integers(120, 600),
+)
+def test_read_in_small_pieces_the_columnar_table_is_still_the_exact_one_or_none(
+    tmp_path_factory: pytest.TempPathFactory, written: list[str], piece: int
+) -> None:
+    """Pieces of a few lines each, decoded while the next is counted, their buffers
+    reused: the table is the exact reader's, or there is none."""
+    path = tmp_path_factory.mktemp("events") / "events.jsonl"
+    path.write_text("\n".join(written) + "\n")
+    reference = exact(path)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(columnar_events, "PIECE", piece)
+        columnar = read_columnar_table(str(path), WANTED)
+    event("columnar" if columnar is not None else "exact")
+    if columnar is None:
+        return
+    assert reference is not None, written
+    assert_same(columnar, reference)
+    assert priced(columnar) == priced(reference)
+
+
+def test_a_line_of_white_space_alone_goes_the_exact_way(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A piece that pyarrow decodes into no event at all still has its line counted."""
+    monkeypatch.setattr("iotbill.adapters.columnar_events.PIECE", len(GOOD) + 1)
+    path = tmp_path / "events.jsonl"
+    path.write_text(GOOD + "\n  \n")
+    assert read_columnar_table(str(path), WANTED) is None
+    assert exact(path) is not None  # (the exact reader skips it)

@@ -24,7 +24,10 @@ over the raw bytes, compared with what pyarrow decoded:
   decimal reader would take ``"2.5"``, which the rules refuse).
 * One event on every line: as many rows as lines, no blank line, no byte below
   0x20 but the line ends, valid UTF-8, no ``NaN`` or ``Infinity`` (which pyarrow's
-  parser may accept and JSON does not).
+  parser may accept and JSON does not), no line longer than a :data:`PIECE`.
+
+The file is read once, a piece of whole lines at a time: pyarrow decodes a piece on
+its threads while the next piece's bytes are counted here.
 * Every id unique, no event correcting or voiding another (those take the exact
   path, which reports duplicates and conflicts and follows the chains), every id,
   type and device of 1 to 256 characters, every timestamp matching
@@ -37,7 +40,11 @@ The tests check this reader against the exact one on generated files, good and b
 from __future__ import annotations
 
 import codecs
-from collections.abc import Sequence
+import io
+import itertools
+import os
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import overload
@@ -72,12 +79,16 @@ TIMESTAMP = (
 """The timestamps the columnar path reads: RFC 3339 with ``T``, at most six fractional
 digits, ``Z`` or an offset; any other form (which the exact decoder may accept or
 refuse) takes the exact path."""
-CHUNK = 64 * 1024
-"""Bytes of the file counted at a time (see :func:`_scan`): small enough that numpy's
-temporaries are reused, not mapped and unmapped (page faults) for every chunk."""
+PIECE = 8 * 1024 * 1024
+"""Bytes of the file read at a time, cut at its last line end (a longer line takes the
+exact path): pyarrow decodes a piece on its own threads while this module counts the
+bytes of the next piece and checks the columns of the one before."""
+CHUNK = 256 * 1024
+"""Bytes counted at a time (see :func:`_fits`, which writes its masks into one scratch
+array: no chunk maps and unmaps memory, and few chunks mean few calls)."""
 BLOCK = 1024 * 1024
-"""Bytes of the file pyarrow decodes at a time: small blocks keep its buffers few and
-warm (larger ones cost memory and page faults, and decode no faster)."""
+"""Bytes pyarrow decodes at a time, on one of its threads: small blocks keep its
+buffers few and warm (larger ones cost memory and page faults, and decode no faster)."""
 _FIELDS = ("id", "type", "device", "timestamp", "properties", "corrects", "voids")
 _TEXT_FIELDS = ("id", "type", "device", "timestamp")
 _ID_LIMIT = ID_LIMITS["event"]
@@ -120,65 +131,88 @@ class _Counts:
     quotes: int = 0
 
 
-def _scan(path: Path) -> _Counts | None:
-    """The counts of the file at ``path``, or ``None`` if a byte rules the fast path out.
+def _pieces(stream: io.BufferedReader) -> Iterator[memoryview]:
+    """The file in pieces of at most :data:`PIECE` bytes, each ending at a line end but
+    the file's last; a line longer than a piece raises :class:`_TooLong`.
 
-    The file is read a chunk at a time into one buffer, after the last byte of the
-    chunk before (at first, a line end, as if a line had just ended).
+    Two buffers take turns: a piece stays whole while the one after it is read.
     """
-    counts = _Counts()
-    utf8 = codecs.getincrementaldecoder("utf-8")()
-    buffer = bytearray(CHUNK + 1)
-    buffer[0] = 0x0A
-    tail = b""  # the last bytes of the chunk before, to find a NaN across the boundary
-    with path.open("rb") as file:
-        while size := file.readinto(memoryview(buffer)[1:]):
-            joined = buffer if size == CHUNK else buffer[: size + 1]
-            if joined.find(b"\\", 1) >= 0 or not _fits(joined, counts):
-                return None
-            if _not_numbers(joined) or _not_numbers(tail + joined[1:3]):
-                return None
-            tail = bytes(joined[-2:])
-            if not joined.isascii():
-                try:
-                    utf8.decode(joined[1:])
-                except UnicodeDecodeError:
-                    return None
-            buffer[0] = joined[-1]
-    try:
-        utf8.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return None
-    if buffer[0] != 0x0A:
-        counts.lines += 1
-    return counts
+    buffers = (bytearray(PIECE), bytearray(PIECE))
+    for turn in itertools.cycle((0, 1)):
+        buffer = buffers[turn]
+        size = stream.readinto(buffer)
+        if not size:
+            return
+        if size == PIECE:  # (a buffered file fills the buffer unless it ends)
+            end = buffer.rfind(b"\n", 0, size) + 1
+            if end == 0:
+                raise _TooLong
+            stream.seek(end - size, os.SEEK_CUR)  # the cut line starts the next piece
+            size = end
+        yield memoryview(buffer)[:size]
 
 
-def _not_numbers(written: bytearray | bytes) -> bool:
-    """Whether ``NaN`` or ``Inf`` is written: pyarrow's parser reads them as numbers, JSON
-    does not (the tests of one byte first, being the fastest)."""
-    return (b"N" in written and b"NaN" in written) or (b"I" in written and b"Inf" in written)
+class _TooLong(Exception):
+    """A line longer than a piece."""
 
 
-def _fits(joined: bytearray, counts: _Counts) -> bool:
+def _counted(
+    piece: memoryview, counts: _Counts, scratch: npt.NDArray[np.bool_] | None = None
+) -> bool:
+    """Add the counts of ``piece`` (whole lines, after a line end) to ``counts``;
+    ``False`` if a byte rules the fast path out. ``scratch`` is room for three masks of a
+    chunk and the byte before it (made here if not given)."""
+    buffer = piece.obj
+    assert isinstance(buffer, bytearray)
+    size = len(piece)
+    if buffer.find(b"\\", 0, size) >= 0:
+        return False
+    if (buffer.find(b"N", 0, size) >= 0 and buffer.find(b"NaN", 0, size) >= 0) or (
+        buffer.find(b"I", 0, size) >= 0 and buffer.find(b"Inf", 0, size) >= 0
+    ):
+        return False  # pyarrow's parser reads them as numbers, JSON does not
+    if not buffer.isascii():  # (bytes past the piece may be an old piece's: then decode)
+        try:
+            codecs.utf_8_decode(piece, "strict", True)
+        except UnicodeDecodeError:
+            return False
+    if scratch is None:
+        scratch = np.empty((3, CHUNK + 1), dtype=bool)
+    for start in range(0, size, CHUNK):
+        # Each chunk after the byte before it; the first after a line end.
+        joined = piece[start - 1 : start + CHUNK] if start else b"\n" + piece[:CHUNK]
+        if not _fits(joined, counts, scratch):
+            return False
+    return True
+
+
+def _fits(joined: bytes | memoryview, counts: _Counts, scratch: npt.NDArray[np.bool_]) -> bool:
     """Add the counts of ``joined`` (a chunk after the byte before it) to ``counts``;
-    ``False`` if a byte rules the fast path out."""
+    ``False`` if a byte rules the fast path out. Every mask is written into ``scratch``:
+    nothing is allocated, whatever the chunk's size."""
     written = np.frombuffer(joined, dtype=np.uint8)
-    line_ends = written == 0x0A
+    size = written.size
+    line_ends, quotes, found = scratch[0, :size], scratch[1, : size - 1], scratch[2, : size - 1]
+    np.equal(written, 0x0A, out=line_ends)
     newlines = int(np.count_nonzero(line_ends))
-    if int(np.count_nonzero(written < 0x20)) != newlines:
+    np.less(written, 0x20, out=scratch[2, :size])
+    if int(np.count_nonzero(scratch[2, :size])) != newlines:
         return False  # a control character (or a carriage return)
-    if bool((line_ends[1:] & line_ends[:-1]).any()):
+    if bool(np.logical_and(line_ends[1:], line_ends[:-1], out=found).any()):
         return False  # a blank line
-    quotes = written[:-1] == 0x22  # each with the byte after it
+    np.equal(written[:-1], 0x22, out=quotes)  # each with the byte after it
     after = written[1:]
-    if bool((quotes & ((after == 0x20) | line_ends[1:])).any()):
+    np.equal(after, 0x20, out=found)
+    np.logical_or(found, line_ends[1:], out=found)
+    if bool(np.logical_and(found, quotes, out=found).any()):
         return False  # a quote before white space
+    np.equal(after, 0x3A, out=found)
+    colons = int(np.count_nonzero(np.logical_and(found, quotes, out=found)))
     # The byte before the chunk was counted with the chunk before (at the file's start,
     # a line end that is not there); a last quote waits for the byte after it.
     before = joined[:1]
     counts.lines += newlines - (1 if before == b"\n" else 0)
-    counts.colons += int(np.count_nonzero(quotes & (after == 0x3A)))
+    counts.colons += colons
     last_quote = 1 if joined[-1:] == b'"' else 0
     counts.quotes += int(np.count_nonzero(quotes)) + last_quote - (1 if before == b'"' else 0)
     return True
@@ -191,9 +225,6 @@ def read_columnar_table(path: str, wanted: PlanProperties) -> EventTable | None:
     file = Path(path)
     if path == "-" or not file.is_file() or wanted.numbers & wanted.keys:
         return None
-    counts = _scan(file)
-    if counts is None:
-        return None
     properties_type = pa.struct([(name, pa.decimal128(19, 9)) for name in sorted(wanted.numbers)])
     schema = pa.schema(
         [
@@ -202,20 +233,57 @@ def read_columnar_table(path: str, wanted: PlanProperties) -> EventTable | None:
         ]
     )
     options = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer")
-    try:
-        # A stretch at a time, keeping only the columns the table needs: memory holds
-        # those, not the whole decoded file.
-        reader = pj.open_json(
-            file, read_options=pj.ReadOptions(block_size=BLOCK), parse_options=options
-        )
-        kept = _kept_columns(reader, wanted)
-    except (pa.ArrowException, ValueError):
-        kept = None
-    proved = kept is not None and kept[1].proves(counts)
-    table = _table(path, kept[0], wanted) if proved and kept is not None else None
+    kept = _Kept(wanted)
+    counts = _Counts()
+    with ThreadPoolExecutor(max_workers=1) as decoding, file.open("rb") as stream:
+        try:
+            read = _read(_pieces(stream), options, counts, kept, decoding)
+        except (pa.ArrowException, ValueError, _TooLong):
+            read = False
+    columns = kept.columns() if read and kept.decoded.proves(counts) else None
+    fingerprints = np.concatenate(kept.fingerprints) if columns is not None else None
     del kept
+    table = None if columns is None else _table(path, columns, wanted, fingerprints)
+    del columns
     pa.default_memory_pool().release_unused()  # the decoded columns: now numpy's
     return table
+
+
+def _read(
+    pieces: Iterator[memoryview],
+    options: pj.ParseOptions,
+    counts: _Counts,
+    kept: _Kept,
+    decoding: ThreadPoolExecutor,
+) -> bool:
+    """Count and decode every piece, keeping the columns a table needs; ``False`` as soon
+    as a check fails. While pyarrow decodes a piece (on its own threads, which run
+    without the interpreter's lock), this thread counts the next piece's bytes and
+    checks the columns of the piece before."""
+    last = b"\n"
+    pending: Future[pa.Table] | None = None
+    scratch = np.empty((3, CHUNK + 1), dtype=bool)
+    for piece in pieces:
+        if not _counted(piece, counts, scratch):
+            return False
+        last = piece[-1:].tobytes()
+        decoded = None if pending is None else pending.result()
+        pending = decoding.submit(_decode, piece, options)
+        if decoded is not None and not kept.add(decoded):
+            return False
+    if pending is not None and not kept.add(pending.result()):
+        return False
+    if last != b"\n":  # a last line without its line end
+        counts.lines += 1
+    return True
+
+
+def _decode(piece: memoryview, options: pj.ParseOptions) -> pa.Table:
+    """The events of ``piece``, decoded by pyarrow (which copies what it keeps)."""
+    source = pa.BufferReader(pa.py_buffer(piece))
+    return pj.read_json(
+        source, read_options=pj.ReadOptions(block_size=BLOCK), parse_options=options
+    )
 
 
 @dataclass(slots=True)
@@ -235,33 +303,40 @@ class _Decoded:
         )
 
 
-def _kept_columns(
-    reader: pa.RecordBatchReader, wanted: PlanProperties
-) -> tuple[pa.Table, _Decoded] | None:
-    """The columns a table needs, of every stretch the reader decodes (``at`` the
-    microseconds, ``id``, ``type``, and the properties the plan reads), and what was
-    decoded; ``None`` as soon as a check of the module's docstring fails."""
-    kept: list[pa.RecordBatch] = []
-    decoded = _Decoded()
-    for batch in reader:
-        names = batch.schema.names
+class _Kept:
+    """The columns a table needs, piece after piece: ``at`` (microseconds), ``id``,
+    ``type``, the numbers the plan reads (decoded under the schema, so of one type in
+    every piece) and the keys it reads (whose type pyarrow infers piece by piece)."""
+
+    def __init__(self, wanted: PlanProperties) -> None:
+        self.wanted = wanted
+        self.decoded = _Decoded()
+        self.tables: list[pa.Table] = []
+        self.fingerprints: list[npt.NDArray[np.uint64]] = []  # of the ids (see _all_different)
+        self.keys: dict[str, list[pa.Array]] = {name: [] for name in wanted.keys}
+
+    def add(self, table: pa.Table) -> bool:
+        """Keep what the table needs of ``table`` (a piece's events, checked column by
+        column); ``False`` if a check of the module's docstring fails."""
+        names = table.schema.names
         if not set(names) <= set(_FIELDS) or not set(_TEXT_FIELDS) <= set(names):
-            return None
+            return False
         if "corrects" in names or "voids" in names:
-            return None  # events that name others: the exact path follows their chains
-        size = batch.num_rows
-        texts = {name: batch.column(name) for name in _TEXT_FIELDS}
+            return False  # events that name others: the exact path follows their chains
+        size = table.num_rows
+        texts = {name: table.column(name) for name in _TEXT_FIELDS}
         if any(column.null_count for column in texts.values()):
-            return None
+            return False
         if not all(_within_limit(texts[name]) for name in ("id", "type", "device")):
-            return None
-        properties = batch.column("properties")
+            return False
+        properties = table.column("properties")
         if not pa.types.is_struct(properties.type):
-            return None
+            return False
         children = {
             properties.type.field(index).name: child
             for index, child in enumerate(properties.flatten())
         }
+        decoded = self.decoded
         decoded.keys += 4 * size + size - properties.null_count
         decoded.keys += sum(len(child) - child.null_count for child in children.values())
         decoded.strings += 4 * size + sum(
@@ -269,22 +344,46 @@ def _kept_columns(
             for child in children.values()
             if pa.types.is_string(child.type)
         )
-        micros = _timestamps(pa.chunked_array([texts["timestamp"]]))
+        micros = _timestamps(texts["timestamp"])
         if micros is None:
-            return None
+            return False
         columns = {"at": _int64s(micros), "id": texts["id"], "type": texts["type"]}
-        for name in sorted(wanted.numbers | wanted.keys):
-            if name in children:
-                columns[f"property {name}"] = children[name]
-        kept.append(pa.record_batch(columns))
+        for name in sorted(self.wanted.numbers):
+            columns[f"property {name}"] = children[name]
+        self.tables.append(pa.table(columns))
+        self.fingerprints.extend(_fingerprints(chunk) for chunk in texts["id"].chunks)
+        for name, chunks in self.keys.items():
+            found = children.get(name)
+            chunks.extend(found.chunks if found is not None else [pa.nulls(size)])
         decoded.rows += size
-    return pa.Table.from_batches(kept), decoded
+        return True
+
+    def columns(self) -> pa.Table | None:
+        """Every kept column, the keys as one type each (a piece without a key has it
+        missing throughout); ``None`` if pyarrow read a key as two types."""
+        table = pa.concat_tables(self.tables)
+        for name, chunks in sorted(self.keys.items()):
+            types = {chunk.type for chunk in chunks} - {pa.null()}
+            if len(types) > 1:
+                return None
+            kind = types.pop() if types else pa.null()
+            column = pa.chunked_array(
+                [chunk if chunk.type == kind else pa.nulls(len(chunk), kind) for chunk in chunks],
+                type=kind,
+            )
+            table = table.append_column(f"property {name}", column)
+        return table
 
 
-def _table(path: str, kept: pa.Table, wanted: PlanProperties) -> EventTable | None:
+def _table(
+    path: str,
+    kept: pa.Table,
+    wanted: PlanProperties,
+    fingerprints: npt.NDArray[np.uint64] | None = None,
+) -> EventTable | None:
     rows = kept.num_rows
     ids = kept["id"].combine_chunks()  # (a take from one array is many times faster)
-    if not _all_different(ids):
+    if not _all_different(ids, fingerprints):
         return None
     children = {
         name.removeprefix("property "): kept[name]
@@ -318,8 +417,11 @@ _MIX = np.uint64(0x9E3779B97F4A7C15)
 _SHIFT = np.uint64(29)
 
 
-def _all_different(ids: pa.StringArray | pa.ChunkedArray) -> bool:
-    """Whether no two of ``ids`` are equal.
+def _all_different(
+    ids: pa.StringArray | pa.ChunkedArray,
+    fingerprints: npt.NDArray[np.uint64] | None = None,
+) -> bool:
+    """Whether no two of ``ids`` are equal (``fingerprints`` theirs, if taken already).
 
     Each id gets a 64-bit fingerprint of its bytes and its length; the fingerprints
     are sorted, and only ids whose fingerprints meet (equal ids, or rarely a
@@ -327,8 +429,9 @@ def _all_different(ids: pa.StringArray | pa.ChunkedArray) -> bool:
     """
     if len(ids) < 2:
         return True
-    chunks = ids.chunks if isinstance(ids, pa.ChunkedArray) else [ids]
-    fingerprints = np.concatenate([_fingerprints(chunk) for chunk in chunks])
+    if fingerprints is None:
+        chunks = ids.chunks if isinstance(ids, pa.ChunkedArray) else [ids]
+        fingerprints = np.concatenate([_fingerprints(chunk) for chunk in chunks])
     ordered = np.sort(fingerprints)
     meeting = ordered[1:] == ordered[:-1]
     if not bool(meeting.any()):
@@ -414,10 +517,12 @@ def _sorted_with_positions(
     return order, packed
 
 
-def _within_limit(column: pa.StringArray) -> bool:
+def _within_limit(column: pa.StringArray | pa.ChunkedArray) -> bool:
     """Whether every text of ``column`` has 1 to :data:`_ID_LIMIT` characters (counted in
     bytes first: only a text of more bytes than the limit may have too many characters)."""
     sizes = pc.min_max(pc.binary_length(column)).as_py()
+    if sizes["min"] is None:  # no text at all (a piece of white space: rows != lines)
+        return True
     if sizes["min"] < 1:
         return False
     longest: int = sizes["max"]
