@@ -209,3 +209,21 @@ def test_load_many_columns_are_the_pure_cores(
             assert _labelled(view.keys(name)) == _labelled(expected.keys(name))
             compared += len(view)
     assert compared > 0
+
+
+def test_a_negative_zero_keeps_its_label(store: UnitOfWorkFactory, tenant: str) -> None:
+    """``-0`` and ``0`` are one group, labelled as the first of them came (as the pure
+    core labels it), though a store measures both as 0 nano-units."""
+    add_devices(store, tenant, *(device(id, customer) for id, customer in OWNERS.items()))
+    stream = [
+        UsageEvent(f"z{index}", "pump.flow", "d1", JAN_1 + timedelta(hours=index), {"mode": mode})
+        for index, mode in enumerate((Decimal("-0.0"), 2, 0, Decimal("2.0")))
+    ]
+    with store(tenant) as uow:
+        uow.events.append(stream, ["c1"] * len(stream), FIRST_ARRIVAL)
+        uow.commit()
+    with store(tenant) as uow:
+        (table,) = uow.events.load_many([EventWindow(EventScope("c1"), KINDS, JANUARY)])
+    labelled = _labelled(table.view("pump.flow").keys("mode"))
+    assert labelled == _labelled(EventTable.build(table.events).view("pump.flow").keys("mode"))
+    assert labelled[0] == ["-0", "2", "-0", "2"]
