@@ -412,12 +412,11 @@ class SqlDeviceRepository(Repository):
         return found[id]
 
     def find(self, ids: Sequence[str]) -> dict[str, Device]:
-        """In one statement: each device's owners, each row with the device's retirement."""
-        return _devices(self._rows_in(_OWNERS, ids))
+        return _devices(self._rows_in(_OWNERS, ids), self._rows_in(_RETIRED, ids))
 
     def find_counted(self, ids: Sequence[str]) -> tuple[int, dict[str, Device]]:
-        """On PostgreSQL the count and the devices in one round trip (psycopg's pipeline),
-        the count read first."""
+        """On PostgreSQL the count and the two reads of :meth:`find` in one round trip
+        (psycopg's pipeline), the count read first."""
         connection = self._connection()
         if connection.dialect.name != "postgresql":
             return self.history_length(), self.find(ids)
@@ -425,13 +424,20 @@ class SqlDeviceRepository(Repository):
         if not connection.in_transaction():
             connection.begin()  # the driver is used directly below: make sure it is in one
         driver: Any = connection.connection.dbapi_connection
-        with driver.pipeline(), driver.cursor() as counted, driver.cursor() as found:
+        chosen = [tenant, sorted(set(ids))]
+        with (
+            driver.pipeline(),
+            driver.cursor() as counted,
+            driver.cursor() as owners,
+            driver.cursor() as retired,
+        ):
             counted.execute(_COUNT_OWNERS, [tenant])
-            found.execute(postgresql_in(_OWNERS), [tenant, sorted(set(ids))])
-            rows = found.fetchall()
+            owners.execute(postgresql_in(_OWNERS), chosen)
+            retired.execute(postgresql_in(_RETIRED), chosen)
+            found = _devices(owners.fetchall(), retired.fetchall())
             count = counted.fetchone()
         assert count is not None
-        return int(count[0]), _devices(rows)
+        return int(count[0]), found
 
     def history_length(self) -> int:
         owners = t.device_owners
@@ -476,26 +482,28 @@ class SqlDeviceRepository(Repository):
 
 
 _OWNERS = (
-    "SELECT o.device_id, o.valid_from, o.customer_id, d.retired_at"
-    " FROM device_owners AS o JOIN devices AS d"
-    " ON d.tenant_id = o.tenant_id AND d.id = o.device_id"
-    " WHERE o.tenant_id = ? AND o.device_id IN ({})"
+    "SELECT device_id, valid_from, customer_id FROM device_owners"
+    " WHERE tenant_id = ? AND device_id IN ({})"
 )
-"""The owners of some devices, each row with its device's retirement (for ``_rows_in``)."""
+"""The owners of some devices (for ``_rows_in``)."""
+_RETIRED = (
+    "SELECT id, retired_at FROM devices WHERE tenant_id = ? AND retired_at IS NOT NULL"
+    " AND id IN ({})"
+)
+"""The retired among some devices, with when (for ``_rows_in``). Apart from the owners:
+joined to them, a table without statistics yet is read once per owner."""
 _COUNT_OWNERS = "SELECT count(*) FROM device_owners WHERE tenant_id = %s"
 
 
-def _devices(rows: list[Any]) -> dict[str, Device]:
-    """The devices of :data:`_OWNERS`'s rows."""
+def _devices(owners: list[Any], retired: list[Any]) -> dict[str, Device]:
+    """The devices of the rows of :data:`_OWNERS` and :data:`_RETIRED`."""
     histories: dict[str, list[tuple[str, int]]] = {}
-    retired: dict[str, int] = {}
-    rows.sort(key=lambda row: (row[0], row[1]))  # by device, then start: the history
-    for device_id, valid_from, customer_id, retired_at in rows:
+    owners.sort(key=lambda row: (row[0], row[1]))  # by device, then start: the history
+    for device_id, valid_from, customer_id in owners:
         histories.setdefault(device_id, []).append((customer_id, valid_from))
-        if retired_at is not None:
-            retired[device_id] = retired_at
+    retired_at = dict(retired)
     return {
-        device_id: _device(device_id, tuple(history), retired.get(device_id))
+        device_id: _device(device_id, tuple(history), retired_at.get(device_id))
         for device_id, history in histories.items()
     }
 
