@@ -14,6 +14,7 @@ moved to another customer from an instant before its stored events.
 from __future__ import annotations
 
 import random
+import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -383,3 +384,48 @@ def test_a_property_named_empty_is_not_taken_for_the_count(
     with store(tenant, read_only=True) as uow:
         assert uow.events.running_total(COUNT, day, EventScope("c1")) == 2
         assert uow.events.running_total(SUM, day, EventScope("c1")) == 5
+
+
+def test_two_writers_add_to_the_same_customer_and_day_side_by_side(
+    store: UnitOfWorkFactory, tenant: str, request: pytest.FixtureRequest
+) -> None:
+    """On PostgreSQL an add neither waits for another add under way (each adds to a slot of
+    its own), nor lets a recompute of its days run before it ends."""
+    if request.node.callspec.params["store"] != "postgresql":
+        pytest.skip("SQLite writers take turns; the memory store's never wait")
+    add_devices(store, tenant, device("d1", "c1"), device("d2", "c1"))
+    at = JAN_1 + timedelta(hours=3)
+    day = Period(JAN_1, JAN_1 + timedelta(days=1))
+    done: list[str] = []
+
+    def second() -> None:
+        with store(tenant) as uow:
+            event = UsageEvent("b1", "reading", "d2", at, {"kwh": Decimal(2)})
+            uow.events.append([event], ["c1"], JAN_1)
+            uow.commit()
+        done.append("added")
+
+    def fix() -> None:
+        with store(tenant) as uow:
+            event = UsageEvent("a2", "reading", "d1", at, {"kwh": Decimal(5)}, corrects="a1")
+            uow.events.append([event], ["c1"], JAN_1)
+            uow.commit()
+        done.append("fixed")
+
+    with store(tenant) as first:
+        event = UsageEvent("a1", "reading", "d1", at, {"kwh": Decimal(1)})
+        first.events.append([event], ["c1"], JAN_1)
+        beside = threading.Thread(target=second)
+        beside.start()
+        beside.join(timeout=30)
+        assert done == ["added"]  # it did not wait for the first to commit
+        fixer = threading.Thread(target=fix)
+        fixer.start()
+        fixer.join(timeout=0.5)
+        assert fixer.is_alive()  # the recompute waits for the add under way
+        first.commit()
+    fixer.join()
+    assert done == ["added", "fixed"]
+    with store(tenant, read_only=True) as uow:
+        assert uow.events.running_total(COUNT, day, EventScope("c1")) == 2
+        assert uow.events.running_total(SUM, day, EventScope("c1")) == 7

@@ -18,11 +18,10 @@ events at each end of its span (see :func:`reading`).
 * The new events of an append that name no other add their sums to the rows
   of their days, computed while the batch was prepared, a column at a time
   (``daily_sums``); those the store had already (a replay) are left out by
-  their ids, which the write reports. On PostgreSQL the sums are copied into
-  a temporary table and upserted in one statement in the order of the
-  roll-up's key, on SQLite upserted by one ``executemany`` (:func:`add`).
-  Repeats of stored ids add nothing. Sums commute, so two writers side by
-  side add up right.
+  their ids, which the write reports. On PostgreSQL the sums are upserted by
+  one statement in the order of the roll-up's key, on SQLite by one
+  ``executemany`` (:func:`add`). Repeats of stored ids add nothing. Sums
+  commute, so two writers side by side add up right.
 * The days of events that correct or void another, and every device move,
   are recomputed from the stored events themselves (:func:`refresh`). An
   event counts unless it is a void or a stored event names it, as
@@ -31,12 +30,18 @@ events at each end of its span (see :func:`reading`).
 
 **Concurrent writers.** Each writer sees only its own new events until it
 commits, so a refresh beside another writer of the same days would write a
-partial day, and collide with its row; two adds could lock the same rows in
-opposite orders. On PostgreSQL both first lock each (tenant, customer, type)
-they touch, in one statement and in one order (so two writers cannot wait on
-each other in a circle), until the transaction ends: the later one waits, and
-its statements, each with a fresh snapshot under READ COMMITTED, then see the
-earlier one's events and rows. SQLite has one writer at a time.
+partial day. On PostgreSQL each first locks every (tenant, customer, type) it
+touches until its transaction ends, in one statement and in one order (so two
+writers cannot wait on each other in a circle): an add shares the lock with
+other adds, a refresh (and an append with events that correct or void, for
+all it touches) holds it alone. So a refresh waits for the adds under way and
+they for it, and its statements, each with a fresh snapshot under READ
+COMMITTED, then see their events and rows. Adds go side by side: each adds
+to a slot of its own (``slot``, one of :data:`SLOTS`, the first no other
+writer of the tenant holds), so two adds to the same customer and day do not
+wait on one row until the other commits; a read sums the slots, a refresh
+rewrites a day into slot 0. Devices of one customer posting at once are
+stored at once. SQLite has one writer at a time, always slot 0.
 
 **Read.** :func:`running_total` sums the whole days of a span, one row a day,
 and each day it covers in part from its events or as the day's row less the
@@ -76,42 +81,50 @@ _NUMBERS = {
 plan's ``property`` is never empty), and its value in nano-units."""
 
 
-def add(connection: Connection, tenant_id: int, found: Sequence[Increment]) -> None:
+SLOTS = 16
+"""PostgreSQL: how many rows per key writers add to side by side (see the module)."""
+
+
+def add(
+    connection: Connection, tenant_id: int, found: Sequence[Increment], *, alone: bool = False
+) -> None:
     """Add ``found`` to the roll-up rows, creating those that do not exist yet.
 
-    PostgreSQL: ``COPY`` into a temporary table, then one upsert in the order of
-    the roll-up's key (one statement per row, as ``executemany`` sends them, costs
-    the server many times more). SQLite: one upsert per row, run in C.
+    PostgreSQL: one upsert in the order of the roll-up's key, of arrays, into the
+    slot of this writer (one statement per row, as ``executemany`` sends them, costs
+    the server many times more); ``alone``: hold the series alone (a refresh follows
+    in this transaction), not shared. SQLite: one upsert per row, run in C.
     """
     if not found:
         return
-    _hold(connection, tenant_id, {(row[0], row[1]) for row in found})
-    cursor = connection.connection.cursor()
-    try:
-        if connection.dialect.name != "postgresql":
-            cursor.executemany(_upsert(f"VALUES ({tenant_id}, ?, ?, ?, ?, ?, ?, ?)"), list(found))
-            return
-        cursor.execute("DROP TABLE IF EXISTS pg_temp.staged_usage_rollups")
-        cursor.execute(_STAGE)
-        with cursor.copy(f"COPY staged_usage_rollups ({_ROW}) FROM STDIN") as copy:
-            copy.write(_copy_text(found))
-        cursor.execute(
-            _upsert(
-                f"SELECT {tenant_id}, {_ROW} FROM staged_usage_rollups "
-                "ORDER BY customer_id, event_type, property, day"
+    hold(connection, tenant_id, {(row[0], row[1]) for row in found}, shared=not alone)
+    if connection.dialect.name != "postgresql":
+        cursor = connection.connection.cursor()
+        try:
+            cursor.executemany(
+                _upsert(f"VALUES ({tenant_id}, ?, ?, ?, ?, ?, ?, ?, 0)"), list(found)
             )
-        )
-        cursor.execute("DROP TABLE staged_usage_rollups")
-    finally:
-        cursor.close()
-
-
-_ROW = "customer_id, event_type, day, property, events, high, low"
-_STAGE = (
-    "CREATE TEMPORARY TABLE staged_usage_rollups (customer_id text, event_type text, "
-    "day bigint, property text, events bigint, high bigint, low bigint) ON COMMIT DROP"
-)
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+        finally:
+            cursor.close()
+        return
+    mine = f"mod(s + pg_backend_pid(), {SLOTS})"  # from the process's own slot on
+    slot = (
+        f"COALESCE((SELECT {mine} FROM generate_series(0, {SLOTS - 1}) AS s WHERE "
+        f"pg_try_advisory_xact_lock(hashtext('iotbill usage slots of {int(tenant_id)}'), "
+        f"{mine}) LIMIT 1), mod(pg_backend_pid(), {SLOTS}))"
+    )  # once: the first slot free, held to the end; with none free, one shared with others
+    connection.exec_driver_sql(
+        f"WITH chosen AS MATERIALIZED (SELECT {slot} AS s) "
+        + _upsert(
+            f"SELECT {int(tenant_id)}, r.customer_id, r.event_type, r.day, r.property, r.events, "
+            "r.high, r.low, (SELECT chosen.s FROM chosen) FROM unnest(%s::text[], %s::text[], "
+            "%s::bigint[], "
+            "%s::text[], %s::bigint[], %s::bigint[], %s::bigint[]) "
+            "AS r(customer_id, event_type, day, property, events, high, low) "
+            "ORDER BY r.customer_id, r.event_type, r.property, r.day"
+        ),
+        tuple(list(column) for column in zip(*found, strict=True)),
+    )
 
 
 def _upsert(rows: str) -> str:
@@ -119,30 +132,29 @@ def _upsert(rows: str) -> str:
     roll-up, each to the row of its key if there is one."""
     return (
         "INSERT INTO usage_rollups (tenant_id, customer_id, event_type, day, property, events, "
-        f"high, low) {rows} "
-        "ON CONFLICT (tenant_id, customer_id, event_type, property, day) DO UPDATE SET "
+        f"high, low, slot) {rows} "
+        "ON CONFLICT (tenant_id, customer_id, event_type, property, day, slot) DO UPDATE SET "
         "events = usage_rollups.events + excluded.events, "
         "high = usage_rollups.high + excluded.high, low = usage_rollups.low + excluded.low"
     )
 
 
-def _copy_text(found: Sequence[Increment]) -> bytes:
-    """``found`` in the text format of PostgreSQL's ``COPY``."""
-    return "".join(
-        f"{customer.translate(_COPY_ESCAPES)}\t{kind.translate(_COPY_ESCAPES)}\t{day}\t"
-        f"{name.translate(_COPY_ESCAPES)}\t{events}\t{high}\t{low}\n"
-        for customer, kind, day, name, events, high, low in found
-    ).encode()
-
-
-def _hold(connection: Connection, tenant_id: int, series: Iterable[tuple[str, str]]) -> None:
-    """On PostgreSQL, lock each (customer, type) ``series`` until the transaction ends."""
+def hold(
+    connection: Connection,
+    tenant_id: int,
+    series: Iterable[tuple[str, str]],
+    *,
+    shared: bool = False,
+) -> None:
+    """On PostgreSQL, lock each (customer, type) ``series`` until the transaction ends:
+    ``shared`` with other adds, else alone."""
     names = [f"iotbill usage of {tenant_id} {customer} {kind}" for customer, kind in series]
     if connection.dialect.name != "postgresql" or not names:
         return
+    lock = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
     connection.execute(
         text(
-            "SELECT pg_advisory_xact_lock(key) FROM "
+            f"SELECT {lock}(key) FROM "
             "(SELECT DISTINCT hashtextextended(name, 0) AS key "
             "FROM unnest(CAST(:names AS text[])) AS name ORDER BY key) AS series"
         ),
@@ -161,7 +173,7 @@ def refresh(
     by_series: defaultdict[tuple[str, str], set[int]] = defaultdict(set)
     for customer, kind, day in touched:
         by_series[(customer, kind)].add(day)
-    _hold(connection, tenant_id, by_series)
+    hold(connection, tenant_id, by_series)
     for (customer, kind), days in sorted(by_series.items()):
         for first, last in _runs(sorted(days)):
             _recompute(connection, tenant_id, customer, kind, (first, last), naming)

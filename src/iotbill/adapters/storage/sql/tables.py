@@ -622,7 +622,8 @@ usage_rollups = Table(
     Column("events", BigInteger, nullable=False),
     Column("high", BigInteger, nullable=False),
     Column("low", BigInteger, nullable=False),
-    PrimaryKeyConstraint("tenant_id", "customer_id", "event_type", "property", "day"),
+    Column("slot", Integer, nullable=False, server_default=text("0")),
+    PrimaryKeyConstraint("tenant_id", "customer_id", "event_type", "property", "day", "slot"),
 )
 
 entitlement_alerts = Table(
