@@ -24,7 +24,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from iotbill.adapters.storage.sql.rollups import DAY, Reading, reading
+from iotbill.adapters.storage.sql.daily_sums import DAY, HOUR
+from iotbill.adapters.storage.sql.rollups import Reading, reading
 from iotbill.domain.catalog import Meter
 from iotbill.domain.customers import Customer
 from iotbill.domain.entitlement_checks import EntitlementAlert
@@ -272,9 +273,6 @@ def test_only_summable_meters_have_running_totals(
         uow.events.running_total(meter, Period(JAN_1, JAN_1 + timedelta(days=1)), SCOPES[0])
 
 
-HOUR = DAY // 24
-
-
 @pytest.mark.parametrize(
     ("start", "end", "expected"),
     [
@@ -429,3 +427,59 @@ def test_two_writers_add_to_the_same_customer_and_day_side_by_side(
     with store(tenant, read_only=True) as uow:
         assert uow.events.running_total(COUNT, day, EventScope("c1")) == 2
         assert uow.events.running_total(SUM, day, EventScope("c1")) == 7
+
+
+def test_a_day_with_late_events_is_read_by_the_day_one_without_by_the_hour(
+    store: UnitOfWorkFactory, tenant: str
+) -> None:
+    """Events stored within two days of their timestamps are rolled up by the hour too; a
+    day that holds one stored later is read by the day. Either way the total is exact."""
+    add_devices(store, tenant, device("d1", "c1"))
+    rng = random.Random(11)
+    day = timedelta(days=1)
+    known = Known()
+    recent = [
+        (_reading(rng, i, "d1", JAN_1 + timedelta(minutes=37 * i)), "c1") for i in range(60)
+    ]  # 1 and 2 January, stored on 2 January: recent
+    late = [
+        (_reading(rng, 100 + i, "d1", JAN_1 + day + timedelta(minutes=53 * i)), "c1")
+        for i in range(10)
+    ]  # 2 January, stored on the 20th: late, so 2 January is read by the day
+    for batch, received in ((recent, JAN_1 + day), (late, JAN_1 + 19 * day)):
+        with store(tenant) as uow:
+            uow.events.append([e for e, _ in batch], [c for _, c in batch], received)
+            uow.commit()
+        known.events += batch
+    spans = [
+        Period(JAN_1 + timedelta(hours=5, minutes=17), JAN_1 + timedelta(hours=9, seconds=1)),
+        Period(JAN_1 + timedelta(minutes=20), JAN_1 + timedelta(hours=23, minutes=10)),
+        Period(JAN_1 + timedelta(hours=2), JAN_1 + day + timedelta(hours=20)),
+        Period(JAN_1 + day + timedelta(hours=1), JAN_1 + day + timedelta(hours=2)),
+    ]
+    _compare(store, tenant, known, spans)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "expected"),
+    [
+        # 3 January by the hour: the rows of 1 and 2 January, then 3 January's hours 00:00 to
+        # 14:00 (the 15 hours before 15:00)
+        (0, 2 * DAY + 15 * HOUR, Reading(0, 1, (), ((48, 62),))),
+        # within an hour, the shorter side again: the row of 10:00 less 10:50 to 11:00
+        (
+            2 * DAY,
+            2 * DAY + 10 * HOUR + 50 * 60_000_000,
+            Reading(
+                1,
+                0,
+                ((-1, 2 * DAY + 10 * HOUR + 50 * 60_000_000, 2 * DAY + 11 * HOUR),),
+                ((48, 58),),
+            ),
+        ),
+    ],
+)
+def test_a_day_whose_events_are_all_recent_is_read_by_the_hour(
+    start: int, end: int, expected: Reading
+) -> None:
+    found = reading(Period(from_micros(start), from_micros(end)), frozenset({2}))
+    assert found == expected

@@ -145,18 +145,26 @@ class EventRows:
         kinds, kind_of = _factorized(types)
         measures, numbers = _measures(properties)
         order = np.lexsort((instants, kind_of, owner_of))
+        received = (received_at - EPOCH) // ONE_MICROSECOND
         return cls(
             event_ids=[event.id for event in events],
             event_types=types,
             devices=[event.device for event in events],
             customers=customers,
             occurred_at=occurred_at,
-            received_at=(received_at - EPOCH) // ONE_MICROSECOND,
+            received_at=received,
             properties=_json_lines(properties),
             measures=measures,
             order=order.tolist(),
             sums=daily_sums.Sums(
-                [event.id for event in events], owners, owner_of, kinds, kind_of, instants, numbers
+                [event.id for event in events],
+                owners,
+                owner_of,
+                kinds,
+                kind_of,
+                instants,
+                numbers,
+                received,
             ),
         )
 

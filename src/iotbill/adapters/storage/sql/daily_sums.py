@@ -11,6 +11,11 @@ import numpy.typing as npt
 
 DAY = 86_400_000_000
 """A day in microseconds (the unit of ``occurred_at``): the roll-up's bucket."""
+HOUR = 3_600_000_000
+"""An hour in microseconds: the bucket of the hourly roll-up of recent events."""
+RECENT = 2 * DAY
+"""An event is recent when stored at most this long after its timestamp: rolled up by the
+hour too (``received_at - occurred_at <= RECENT``)."""
 COUNTED = ""
 """The ``property`` of the rows that count events. A property of that name is not summed:
 no meter can sum it (a plan's ``property`` is never empty)."""
@@ -37,22 +42,28 @@ class Sums:
     kind_of: npt.NDArray[np.intp]
     occurred_at: npt.NDArray[np.int64]
     numbers: Numbers
+    received_at: int = 0
+    """When the batch is stored (microseconds): which events are recent."""
 
-    def increments(self, skipped: Collection[str] = ()) -> tuple[Increment, ...]:
-        """What the events add to the roll-up, but those whose ids are ``skipped`` (stored
-        already): per customer, type, day and property, the events and the halves of the
-        numbers' sum; counts first (``property`` ``''``), then each property by name."""
-        if not skipped:
-            return _increments(self, None)
-        left_out = set(skipped)
-        kept = np.fromiter((id not in left_out for id in self.ids), np.bool_, len(self.ids))
-        return _increments(self, kept)
+    def increments(
+        self, skipped: Collection[str] = ()
+    ) -> tuple[tuple[Increment, ...], tuple[Increment, ...]]:
+        """What the events add to the daily roll-up and to the hourly one (the recent
+        events), but those whose ids are ``skipped`` (stored already): per customer, type,
+        day or hour and property, the events and the halves of the numbers' sum; counts
+        first (``property`` ``''``), then each property by name."""
+        kept = np.ones(len(self.ids), np.bool_)
+        if skipped:
+            left_out = set(skipped)
+            kept = np.fromiter((id not in left_out for id in self.ids), np.bool_, len(self.ids))
+        recent = kept & (self.occurred_at >= self.received_at - RECENT)
+        return _increments(self, kept, DAY), _increments(self, recent, HOUR)
 
 
-def _increments(sums: Sums, kept: npt.NDArray[np.bool_] | None) -> tuple[Increment, ...]:
+def _increments(sums: Sums, kept: npt.NDArray[np.bool_], bucket: int) -> tuple[Increment, ...]:
     customer_of, kind_of, occurred_at = sums.customer_of, sums.kind_of, sums.occurred_at
     numbers = sums.numbers
-    if kept is not None:
+    if not kept.all():
         index = np.cumsum(kept) - 1  # each kept event's position among those kept
         customer_of, kind_of, occurred_at = customer_of[kept], kind_of[kept], occurred_at[kept]
         numbers = {
@@ -61,7 +72,7 @@ def _increments(sums: Sums, kept: npt.NDArray[np.bool_] | None) -> tuple[Increme
     if not len(occurred_at):
         return ()
     customers, kinds = sums.customers, sums.kinds
-    days = occurred_at // DAY
+    days = occurred_at // bucket
     first = int(days.min())
     span = int(days.max()) - first + 1
     series = customer_of.astype(np.int64) * len(kinds) + kind_of

@@ -73,12 +73,12 @@ class SqlEventStore:
         # The new events that name no other add their sums (those stored already left
         # out); the days of those that name another are recomputed (which events count
         # there is for the events to say).
-        found = prepared.sums.increments(written.skipped) if prepared.sums is not None else ()
+        days, hours = prepared.sums.increments(written.skipped) if prepared.sums else ((), ())
         if prepared.replacing:  # a refresh follows: all it and the add touch, held alone
-            series = {(row[0], row[1]) for row in found}
+            series = {(row[0], row[1]) for row in days}
             series |= {(row["customer_id"], row["event_type"]) for row in prepared.replacing}
             rollups.hold(connection, tenant_id, series)
-        rollups.add(connection, tenant_id, found, alone=bool(prepared.replacing))
+        rollups.add(connection, tenant_id, days, hours, alone=bool(prepared.replacing))
         if prepared.replacing:
             named = [
                 (row["customer_id"], row["event_type"], row["occurred_at"] // daily_sums.DAY)

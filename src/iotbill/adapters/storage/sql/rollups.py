@@ -43,9 +43,16 @@ wait on one row until the other commits; a read sums the slots, a refresh
 rewrites a day into slot 0. Devices of one customer posting at once are
 stored at once. SQLite has one writer at a time, always slot 0.
 
+**By the hour, what is recent.** Events stored at most two days after their
+timestamps (:data:`~daily_sums.RECENT`: devices posting as they go) are also
+rolled up by the UTC hour, in ``usage_rollup_hours``, kept the same way; late
+events (a backfill, last month's file) only by the day, so an ingest of them
+adds no more rows. A day whose two counts agree holds only recent events.
+
 **Read.** :func:`running_total` sums the whole days of a span, one row a day,
 and each day it covers in part from its events or as the day's row less the
-events it leaves out, whichever is shorter, in one statement. Only numbers
+events it leaves out, whichever is shorter; a day covered in part whose events
+are all recent, the same way by the hour. Only numbers
 count as numbers: a value sent as text (``"2.5"``) is not summed here, as the
 SQL meters do not sum it either.
 """
@@ -61,7 +68,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from iotbill.adapters.storage.sql.aggregation import Query
-from iotbill.adapters.storage.sql.daily_sums import COUNTED, DAY, HALF, Increment
+from iotbill.adapters.storage.sql.daily_sums import COUNTED, DAY, HALF, HOUR, RECENT, Increment
 from iotbill.domain.catalog import Meter
 from iotbill.domain.periods import Period
 from iotbill.domain.quantities import from_scaled
@@ -86,7 +93,24 @@ SLOTS = 16
 
 
 def add(
-    connection: Connection, tenant_id: int, found: Sequence[Increment], *, alone: bool = False
+    connection: Connection,
+    tenant_id: int,
+    days: Sequence[Increment],
+    hours: Sequence[Increment] = (),
+    *,
+    alone: bool = False,
+) -> None:
+    """Add ``days`` to the daily roll-up and ``hours`` (of the recent events) to the hourly
+    one, holding their series first (``alone``: not shared with other adds)."""
+    if not days:
+        return
+    hold(connection, tenant_id, {(row[0], row[1]) for row in days}, shared=not alone)
+    _add(connection, tenant_id, "usage_rollups", "day", days)
+    _add(connection, tenant_id, "usage_rollup_hours", "hour", hours)
+
+
+def _add(
+    connection: Connection, tenant_id: int, table: str, bucket: str, found: Sequence[Increment]
 ) -> None:
     """Add ``found`` to the roll-up rows, creating those that do not exist yet.
 
@@ -97,12 +121,12 @@ def add(
     """
     if not found:
         return
-    hold(connection, tenant_id, {(row[0], row[1]) for row in found}, shared=not alone)
     if connection.dialect.name != "postgresql":
         cursor = connection.connection.cursor()
         try:
             cursor.executemany(
-                _upsert(f"VALUES ({tenant_id}, ?, ?, ?, ?, ?, ?, ?, 0)"), list(found)
+                _upsert(table, bucket, f"VALUES ({tenant_id}, ?, ?, ?, ?, ?, ?, ?, 0)"),
+                list(found),
             )
         finally:
             cursor.close()
@@ -116,26 +140,28 @@ def add(
     connection.exec_driver_sql(
         f"WITH chosen AS MATERIALIZED (SELECT {slot} AS s) "
         + _upsert(
+            table,
+            bucket,
             f"SELECT {int(tenant_id)}, r.customer_id, r.event_type, r.day, r.property, r.events, "
             "r.high, r.low, (SELECT chosen.s FROM chosen) FROM unnest(%s::text[], %s::text[], "
             "%s::bigint[], "
             "%s::text[], %s::bigint[], %s::bigint[], %s::bigint[]) "
             "AS r(customer_id, event_type, day, property, events, high, low) "
-            "ORDER BY r.customer_id, r.event_type, r.property, r.day"
+            "ORDER BY r.customer_id, r.event_type, r.property, r.day",
         ),
         tuple(list(column) for column in zip(*found, strict=True)),
     )
 
 
-def _upsert(rows: str) -> str:
-    """The statement adding ``rows`` (all the columns of a roll-up row, in order) to the
-    roll-up, each to the row of its key if there is one."""
+def _upsert(table: str, bucket: str, rows: str) -> str:
+    """The statement adding ``rows`` (all the columns of a roll-up row, in order) to
+    ``table`` (whose bucket is ``bucket``), each to the row of its key if there is one."""
     return (
-        "INSERT INTO usage_rollups (tenant_id, customer_id, event_type, day, property, events, "
+        f"INSERT INTO {table} (tenant_id, customer_id, event_type, {bucket}, property, events, "
         f"high, low, slot) {rows} "
-        "ON CONFLICT (tenant_id, customer_id, event_type, property, day, slot) DO UPDATE SET "
-        "events = usage_rollups.events + excluded.events, "
-        "high = usage_rollups.high + excluded.high, low = usage_rollups.low + excluded.low"
+        f"ON CONFLICT (tenant_id, customer_id, event_type, property, {bucket}, slot) DO UPDATE "
+        f"SET events = {table}.events + excluded.events, "
+        f"high = {table}.high + excluded.high, low = {table}.low + excluded.low"
     )
 
 
@@ -198,22 +224,15 @@ def _recompute(
     days: tuple[int, int],
     naming: bool,
 ) -> None:
+    """Rewrite the daily rows of ``days`` (first and last) of a customer's events of a
+    type, and their hourly rows (of the recent events), from the stored events."""
     key: dict[str, Any] = {
         "tenant": tenant_id,
         "customer": customer,
         "kind": kind,
-        "first": days[0],
-        "last": days[1],
         "since": days[0] * DAY,
         "until": (days[1] + 1) * DAY,
     }
-    connection.execute(
-        text(
-            "DELETE FROM usage_rollups WHERE tenant_id = :tenant AND customer_id = :customer "
-            "AND event_type = :kind AND day >= :first AND day <= :last"
-        ),
-        key,
-    )
     where = (
         "e.tenant_id = :tenant AND e.customer_id = :customer AND e.event_type = :kind "
         "AND e.occurred_at >= :since AND e.occurred_at < :until AND NOT e.is_void"
@@ -224,73 +243,110 @@ def _recompute(
             "WHERE r.tenant_id = e.tenant_id AND r.replaces = e.event_id)"
         )
     numbers, numeric, value = _NUMBERS[connection.dialect.name]
-    day = f"e.occurred_at / {DAY}"
-    series = f"e.tenant_id, e.customer_id, e.event_type, {day}"
-    columns = (
-        "INSERT INTO usage_rollups (tenant_id, customer_id, event_type, day, property, events, "
-        "high, low) "
-    )
-    connection.execute(
-        text(
-            f"{columns}SELECT {series}, '{COUNTED}', COUNT(*), 0, COUNT(*) "
-            f"FROM usage_events AS e WHERE {where} GROUP BY {series}"
-        ),
-        key,
-    )
-    connection.execute(
-        text(
-            f"{columns}SELECT {series}, j.key, COUNT(*), SUM({value} >> 32), "
-            f"SUM({value} & {HALF}) FROM usage_events AS e, {numbers} "
-            f"WHERE {where} AND {numeric} GROUP BY {series}, j.key"
-        ),
-        key,
-    )
+    recent = f" AND e.occurred_at >= e.received_at - {RECENT}"
+    for table, bucket, micros, chosen in (
+        ("usage_rollups", "day", DAY, where),
+        ("usage_rollup_hours", "hour", HOUR, where + recent),
+    ):
+        connection.execute(
+            text(
+                f"DELETE FROM {table} WHERE tenant_id = :tenant AND customer_id = :customer "
+                f"AND event_type = :kind AND {bucket} >= {days[0] * DAY // micros} "
+                f"AND {bucket} < {(days[1] + 1) * DAY // micros}"
+            ),
+            key,
+        )
+        series = f"e.tenant_id, e.customer_id, e.event_type, e.occurred_at / {micros}"
+        columns = (
+            f"INSERT INTO {table} (tenant_id, customer_id, event_type, {bucket}, property, "
+            "events, high, low) "
+        )
+        connection.execute(
+            text(
+                f"{columns}SELECT {series}, '{COUNTED}', COUNT(*), 0, COUNT(*) "
+                f"FROM usage_events AS e WHERE {chosen} GROUP BY {series}"
+            ),
+            key,
+        )
+        connection.execute(
+            text(
+                f"{columns}SELECT {series}, j.key, COUNT(*), SUM({value} >> 32), "
+                f"SUM({value} & {HALF}) FROM usage_events AS e, {numbers} "
+                f"WHERE {chosen} AND {numeric} GROUP BY {series}, j.key"
+            ),
+            key,
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class Reading:
-    """How :func:`running_total` reads a span: the days ``first`` to ``last`` from the
-    roll-up (none when ``first > last``), then the events of each ``(sign, since, until)``
-    stretch (microseconds, ``until`` excluded) added (``+1``) or taken away (``-1``)."""
+    """How :func:`running_total` reads a span: the days ``first`` to ``last`` from the daily
+    roll-up (none when ``first > last``), the hours of each ``(first, last)`` in ``hours``
+    from the hourly one, then the events of each ``(sign, since, until)`` stretch
+    (microseconds, ``until`` excluded) added (``+1``) or taken away (``-1``)."""
 
     first: int
     last: int
     stretches: tuple[tuple[int, int, int], ...]
+    hours: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def partial(self) -> tuple[int, ...]:
+        """The days read in part from events: those the hourly roll-up could read instead."""
+        return tuple(sorted({since // DAY for _, since, _ in self.stretches}))
 
 
-def reading(span: Period) -> Reading:
-    """How to read ``span``: its whole UTC days from the roll-up, and each day it covers in
-    part (at most two: where it starts and where it ends) from whichever side is shorter.
+def _cover(start: int, end: int, size: int) -> tuple[list[int], list[tuple[int, int, int]]]:
+    """``[start, end)`` as buckets of ``size`` microseconds (whole, or the ones it covers
+    in part, read as their row less the events left out) and stretches of events, each
+    bucket covered in part read from the side shorter in time."""
+    first, last = start // size, (end - 1) // size
+    rolled: list[int] = []
+    stretches: list[tuple[int, int, int]] = []
+    for bucket in sorted({first, last}):
+        low, high = bucket * size, (bucket + 1) * size
+        since, until = max(start, low), min(end, high)
+        if (since, until) == (low, high):
+            rolled.append(bucket)  # covered whole
+        elif (since - low) + (high - until) < until - since:
+            rolled.append(bucket)
+            stretches += [(-1, a, b) for a, b in ((low, since), (until, high)) if a < b]
+        else:
+            stretches.append((1, since, until))
+    return [*rolled, *range(first + 1, last)], stretches  # every bucket between is whole
+
+
+def reading(span: Period, hourly: frozenset[int] = frozenset()) -> Reading:
+    """How to read ``span``: its whole UTC days from the daily roll-up, and each day it
+    covers in part (at most two: where it starts and where it ends) from whichever side is
+    shorter; or, for the days in ``hourly`` (whose events the hourly roll-up all holds),
+    by the hour the same way.
 
     A part ``[a, b)`` of day ``[d, d + DAY)`` is read from its events, or as the day's
     row less the events of ``[d, a)`` and ``[b, d + DAY)``, whichever stretches are
-    shorter in time: at most half a day of events is read at each end. A check as of
-    now reads today's row less the events after now (normally none). For a span from
-    1 January 00:00 to 3 January 15:00 (UTC): the rows of 1 to 3 January, less the
-    events of 3 January from 15:00 on (9 hours, not 15).
+    shorter in time: at most half a day of events is read at each end (half an hour by
+    the hour). A check as of now reads today's row less the events after now (normally
+    none). For a span from 1 January 00:00 to 3 January 15:00 (UTC): the rows of 1 to 3
+    January, less the events of 3 January from 15:00 on (9 hours, not 15); by the hour,
+    the rows of 1 and 2 January and of 3 January's hours 00:00 to 14:00.
     """
     start, end = span.start_micros, span.end_micros
     if end <= start:
         return Reading(1, 0, ())
-    first_day, last_day = start // DAY, (end - 1) // DAY
-    rolled: list[int] = []
-    stretches: list[tuple[int, int, int]] = []
-    for day in sorted({first_day, last_day}):
+    days, stretches = _cover(start, end, DAY)
+    hours: list[tuple[int, int]] = []
+    for day in sorted({since // DAY for _, since, _ in stretches} & hourly):
+        stretches = [stretch for stretch in stretches if stretch[1] // DAY != day]
+        if day in days:  # read as the day's row less the events left out: by the hour instead
+            days.remove(day)
         since, until = max(start, day * DAY), min(end, (day + 1) * DAY)
-        if (since, until) == (day * DAY, (day + 1) * DAY):
-            rolled.append(day)  # covered whole
-        elif (since - day * DAY) + ((day + 1) * DAY - until) < until - since:
-            rolled.append(day)
-            stretches += [
-                (-1, a, b) for a, b in ((day * DAY, since), (until, (day + 1) * DAY)) if a < b
-            ]
-        else:
-            stretches.append((1, since, until))
-    inner = range(first_day + 1, last_day)  # every day between the two is covered whole
-    days = [*rolled, *inner]
+        whole, parts = _cover(since, until, HOUR)
+        if whole:
+            hours.append((min(whole), max(whole)))
+        stretches += parts
     if not days:
-        return Reading(1, 0, tuple(stretches))
-    return Reading(min(days), max(days), tuple(stretches))
+        return Reading(1, 0, tuple(stretches), tuple(hours))
+    return Reading(min(days), max(days), tuple(stretches), tuple(hours))
 
 
 _NONE_NAMED = (
@@ -304,22 +360,92 @@ replaced): asked once per statement, of the index that holds only such events.""
 def running_total(
     connection: Connection, tenant_id: int, meter: Meter, customer: str, span: Period
 ) -> Decimal:
-    """A count or sum meter's quantity over ``span`` of a customer's events, in one
-    statement, read as :func:`reading` says: days from the roll-up, stretches from the
-    events that count (through the customer index). Where the tenant has no event
-    that corrects or voids another (:data:`_NONE_NAMED`, looked at once), an event in
-    a stretch is not looked up to see whether one replaces it."""
-    query = Query(connection.dialect.name)
+    """A count or sum meter's quantity over ``span`` of a customer's events, read as
+    :func:`reading` says: days (and hours) from the roll-up, stretches from the events
+    that count (through the customer index). Where the tenant has no event that corrects
+    or voids another (:data:`_NONE_NAMED`, looked at once), an event in a stretch is not
+    looked up to see whether one replaces it.
+
+    The days read in part whose events are all recent are read by the hour: one
+    statement asks which they are (a day's count in each roll-up), the next reads the
+    total and asks again, in its own snapshot; if a day has since received an event
+    that is not recent, the total is read again by the day.
+    """
     plan = reading(span)
+    hourly = _all_recent(connection, tenant_id, meter, customer, plan.partial)
+    if hourly:
+        total, still = _total(connection, tenant_id, meter, customer, reading(span, hourly))
+        if still == hourly:
+            return total
+    return _total(connection, tenant_id, meter, customer, plan)[0]
+
+
+def _all_recent(
+    connection: Connection, tenant_id: int, meter: Meter, customer: str, days: Sequence[int]
+) -> frozenset[int]:
+    """Which of ``days`` the hourly roll-up holds all the events of (a customer's, of the
+    meter's type): those whose counts agree in the two roll-ups."""
+    if not days:
+        return frozenset()
+    query = Query(connection.dialect.name)
+    rows = connection.execute(
+        text(_counts(query, tenant_id, meter, customer, days)), query.parameters
+    )
+    return _agreeing(rows.all())
+
+
+def _counts(query: Query, tenant_id: int, meter: Meter, customer: str, days: Sequence[int]) -> str:
+    """A statement of ``(roll-up, day, events, 0)`` for ``days``: each day's count of events
+    in the daily roll-up (``0``) and in the hourly one (``1``)."""
+    key = (
+        f"tenant_id = {query.bind(tenant_id)} AND customer_id = {query.bind(customer)} "
+        f"AND event_type = {query.bind(meter.event_type)} AND property = '{COUNTED}'"
+    )
+    daily = " OR ".join(f"day = {query.bind(day)}" for day in days)
+    hourly = " OR ".join(
+        f"(hour >= {query.bind(day * 24)} AND hour < {query.bind(day * 24 + 24)})" for day in days
+    )
+    return (
+        f"SELECT 0, day, SUM(events), 0 FROM usage_rollups WHERE {key} AND ({daily}) "
+        "GROUP BY day "
+        f"UNION ALL SELECT 1, hour / 24, SUM(events), 0 FROM usage_rollup_hours "
+        f"WHERE {key} AND ({hourly}) GROUP BY hour / 24"
+    )
+
+
+def _agreeing(rows: Sequence[Any]) -> frozenset[int]:
+    """The days whose counts (rows of :func:`_counts`) agree."""
+    counts: dict[int, list[int]] = {}
+    for table, day, events, _ in rows:
+        counts.setdefault(int(day), [0, 0])[int(table)] = int(events or 0)
+    return frozenset(day for day, (daily, hourly) in counts.items() if daily == hourly)
+
+
+def _total(
+    connection: Connection, tenant_id: int, meter: Meter, customer: str, plan: Reading
+) -> tuple[Decimal, frozenset[int]]:
+    """The meter's quantity read as ``plan`` says, and which of the days it reads by the
+    hour the hourly roll-up still holds all the events of, in the same snapshot."""
+    query = Query(connection.dialect.name)
     name = meter.property if meter.aggregation == "sum" else COUNTED
+    key = (
+        f"tenant_id = {query.bind(tenant_id)} AND customer_id = {query.bind(customer)} "
+        f"AND event_type = {query.bind(meter.event_type)} AND property = {query.bind(name)}"
+    )
     rolled = (
-        "SELECT SUM(high) AS high, SUM(low) AS low FROM usage_rollups "
-        f"WHERE tenant_id = {query.bind(tenant_id)} AND customer_id = {query.bind(customer)} "
-        f"AND event_type = {query.bind(meter.event_type)} AND property = {query.bind(name)} "
+        f"SELECT SUM(high) AS high, SUM(low) AS low FROM usage_rollups WHERE {key} "
         f"AND day >= {query.bind(plan.first)} AND day <= {query.bind(plan.last)}"
     )
+    parts = [f"SELECT 2, 0, high, low FROM ({rolled}) AS rolled"]
+    if plan.hours:
+        spans = " OR ".join(
+            f"(hour >= {query.bind(first)} AND hour <= {query.bind(last)})"
+            for first, last in plan.hours
+        )
+        parts.append(
+            f"SELECT 2, 0, SUM(high), SUM(low) FROM usage_rollup_hours WHERE {key} AND ({spans})"
+        )
     number = "CAST(1 AS BIGINT)" if meter.aggregation == "count" else query.number(name or "")
-    parts = [f"SELECT high, low FROM ({rolled}) AS rolled"]
     for sign in (1, -1):
         counted = " UNION ALL ".join(
             f"SELECT {number} AS n FROM usage_events AS e "
@@ -335,12 +461,17 @@ def running_total(
         )
         if counted:
             parts.append(
-                f"SELECT {sign} * SUM(n >> 32), {sign} * SUM(n & {HALF}) "
+                f"SELECT 2, 0, {sign} * SUM(n >> 32), {sign} * SUM(n & {HALF}) "
                 f"FROM ({counted}) AS stretches"
             )
+    by_hour = sorted({first // 24 for first, _ in plan.hours})
+    if by_hour:
+        parts.append(f"SELECT * FROM ({_counts(query, tenant_id, meter, customer, by_hour)}) AS c")
     rows = connection.execute(text(" UNION ALL ".join(parts)), query.parameters).all()
-    total = sum(_scaled(high, low) for high, low in rows)
-    return from_scaled(total) if meter.aggregation == "sum" else Decimal(total)
+    total = sum(_scaled(high, low) for tag, _, high, low in rows if tag == 2)
+    still = _agreeing([row for row in rows if row[0] != 2])
+    found = from_scaled(total) if meter.aggregation == "sum" else Decimal(total)
+    return found, still
 
 
 def _scaled(high: Any, low: Any) -> int:

@@ -626,6 +626,22 @@ usage_rollups = Table(
     PrimaryKeyConstraint("tenant_id", "customer_id", "event_type", "property", "day", "slot"),
 )
 
+usage_rollup_hours = Table(
+    "usage_rollup_hours",
+    metadata,
+    # As usage_rollups, by the UTC hour, of the recent events only (see ``rollups``).
+    Column("tenant_id", Integer, nullable=False),
+    Column("customer_id", String(128), nullable=False),
+    Column("event_type", String(256), nullable=False),
+    Column("hour", BigInteger, nullable=False),
+    Column("property", String(256), nullable=False),
+    Column("events", BigInteger, nullable=False),
+    Column("high", BigInteger, nullable=False),
+    Column("low", BigInteger, nullable=False),
+    Column("slot", Integer, nullable=False, server_default=text("0")),
+    PrimaryKeyConstraint("tenant_id", "customer_id", "event_type", "property", "hour", "slot"),
+)
+
 entitlement_alerts = Table(
     "entitlement_alerts",
     metadata,
