@@ -374,8 +374,8 @@ def running_total(
     plan = reading(span)
     hourly = _all_recent(connection, tenant_id, meter, customer, plan.partial)
     if hourly:
-        total, still = _total(connection, tenant_id, meter, customer, reading(span, hourly))
-        if still == hourly:
+        total, held = _total(connection, tenant_id, meter, customer, reading(span, hourly))
+        if held:
             return total
     return _total(connection, tenant_id, meter, customer, plan)[0]
 
@@ -423,9 +423,9 @@ def _agreeing(rows: Sequence[Any]) -> frozenset[int]:
 
 def _total(
     connection: Connection, tenant_id: int, meter: Meter, customer: str, plan: Reading
-) -> tuple[Decimal, frozenset[int]]:
-    """The meter's quantity read as ``plan`` says, and which of the days it reads by the
-    hour the hourly roll-up still holds all the events of, in the same snapshot."""
+) -> tuple[Decimal, bool]:
+    """The meter's quantity read as ``plan`` says, and whether the hourly roll-up still
+    holds all the events of each day it reads hourly rows of, in the same snapshot."""
     query = Query(connection.dialect.name)
     name = meter.property if meter.aggregation == "sum" else COUNTED
     key = (
@@ -469,9 +469,9 @@ def _total(
         parts.append(f"SELECT * FROM ({_counts(query, tenant_id, meter, customer, by_hour)}) AS c")
     rows = connection.execute(text(" UNION ALL ".join(parts)), query.parameters).all()
     total = sum(_scaled(high, low) for tag, _, high, low in rows if tag == 2)
-    still = _agreeing([row for row in rows if row[0] != 2])
+    held = _agreeing([row for row in rows if row[0] != 2]) >= set(by_hour)
     found = from_scaled(total) if meter.aggregation == "sum" else Decimal(total)
-    return found, still
+    return found, held
 
 
 def _scaled(high: Any, low: Any) -> int:

@@ -609,38 +609,29 @@ usage_events = Table(
     ),
 )
 
-usage_rollups = Table(
-    "usage_rollups",
-    metadata,
-    # Derived from usage_events by the event store, in the same transaction as every
-    # change to them (see ``rollups``); no foreign key, as usage_events has none.
-    Column("tenant_id", Integer, nullable=False),
-    Column("customer_id", String(128), nullable=False),
-    Column("event_type", String(256), nullable=False),
-    Column("day", BigInteger, nullable=False),
-    Column("property", String(256), nullable=False),
-    Column("events", BigInteger, nullable=False),
-    Column("high", BigInteger, nullable=False),
-    Column("low", BigInteger, nullable=False),
-    Column("slot", Integer, nullable=False, server_default=text("0")),
-    PrimaryKeyConstraint("tenant_id", "customer_id", "event_type", "property", "day", "slot"),
-)
 
-usage_rollup_hours = Table(
-    "usage_rollup_hours",
-    metadata,
-    # As usage_rollups, by the UTC hour, of the recent events only (see ``rollups``).
-    Column("tenant_id", Integer, nullable=False),
-    Column("customer_id", String(128), nullable=False),
-    Column("event_type", String(256), nullable=False),
-    Column("hour", BigInteger, nullable=False),
-    Column("property", String(256), nullable=False),
-    Column("events", BigInteger, nullable=False),
-    Column("high", BigInteger, nullable=False),
-    Column("low", BigInteger, nullable=False),
-    Column("slot", Integer, nullable=False, server_default=text("0")),
-    PrimaryKeyConstraint("tenant_id", "customer_id", "event_type", "property", "hour", "slot"),
-)
+def _usage_rollup(name: str, bucket: str) -> Table:
+    """A roll-up of usage by ``bucket`` (a day or an hour since 1970, UTC): derived from
+    usage_events by the event store, in the same transaction as every change to them (see
+    ``rollups``); no foreign key, as usage_events has none."""
+    return Table(
+        name,
+        metadata,
+        Column("tenant_id", Integer, nullable=False),
+        Column("customer_id", String(128), nullable=False),
+        Column("event_type", String(256), nullable=False),
+        Column(bucket, BigInteger, nullable=False),
+        Column("property", String(256), nullable=False),
+        Column("events", BigInteger, nullable=False),
+        Column("high", BigInteger, nullable=False),
+        Column("low", BigInteger, nullable=False),
+        Column("slot", Integer, nullable=False, server_default=text("0")),
+        PrimaryKeyConstraint("tenant_id", "customer_id", "event_type", "property", bucket, "slot"),
+    )
+
+
+usage_rollups = _usage_rollup("usage_rollups", "day")
+usage_rollup_hours = _usage_rollup("usage_rollup_hours", "hour")  # of the recent events only
 
 entitlement_alerts = Table(
     "entitlement_alerts",
