@@ -82,19 +82,25 @@ Deliver = Callable[[DataProduct, Sequence[Cell]], None]
 
 def give_consent(uow: UnitOfWork, device: str, *, at: datetime) -> Consent:
     """Record that ``device``'s data may be sold from ``at``."""
-    with uow:
-        uow.devices.get(device)
-        history = consent_rules.give_consent(uow.data_products.consents(device), device, at)
-        uow.data_products.save_consent(history[-1])
-        uow.commit()
-    return history[-1]
+    return _consent_step(uow, device, at, consent_rules.give_consent)
 
 
 def withdraw_consent(uow: UnitOfWork, device: str, *, at: datetime) -> Consent:
     """Record that ``device``'s data may no longer be sold from ``at``."""
+    return _consent_step(uow, device, at, consent_rules.withdraw_consent)
+
+
+def _consent_step(
+    uow: UnitOfWork,
+    device: str,
+    at: datetime,
+    rule: Callable[[Sequence[Consent], str, datetime], Sequence[Consent]],
+) -> Consent:
+    """Apply ``rule`` (giving or withdrawing) to the device's consent history at ``at``, and
+    store the interval it changed or added (the last)."""
     with uow:
         uow.devices.get(device)
-        history = consent_rules.withdraw_consent(uow.data_products.consents(device), device, at)
+        history = rule(uow.data_products.consents(device), device, at)
         uow.data_products.save_consent(history[-1])
         uow.commit()
     return history[-1]

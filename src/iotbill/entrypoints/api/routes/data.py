@@ -5,12 +5,14 @@ owner's payout statement (``/v1/payouts/statement``)."""
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
 from iotbill.domain.errors import InvalidInput, NotFound, Problem
+from iotbill.domain.models.consent import Consent
 from iotbill.domain.models.data_exports import DataExport
 from iotbill.entrypoints.api.auth import Access, BillingRead, BillingWrite
 from iotbill.entrypoints.api.idempotency import IdempotentRoute
@@ -63,6 +65,16 @@ def _device_owner(access: Access, device: str) -> str:
         return uow.devices.get(device).owner
 
 
+def _consent_step(
+    step: Callable[..., Consent], device_id: str, body: StepIn | None, access: Access
+) -> dict[str, Any]:
+    """Give or withdraw (``step``) a device's consent at the body's ``at`` (else now, in the
+    owner's zone)."""
+    device = path_id(device_id, "device")
+    at = instant(access, step_at(body), "at", lambda: _device_owner(access, device))
+    return with_url_ids(step(access.uow(), device, at=at).as_json(), "device")
+
+
 @router.post(
     "/devices/{device_id}/consent",
     status_code=201,
@@ -73,10 +85,7 @@ def _device_owner(access: Access, device: str) -> str:
 def give_consent(
     device_id: str, access: BillingWrite, body: StepIn | None = None
 ) -> dict[str, Any]:
-    device = path_id(device_id, "device")
-    at = instant(access, step_at(body), "at", lambda: _device_owner(access, device))
-    given = data_products.give_consent(access.uow(), device, at=at)
-    return with_url_ids(given.as_json(), "device")
+    return _consent_step(data_products.give_consent, device_id, body, access)
 
 
 @router.post(
@@ -88,10 +97,7 @@ def give_consent(
 def withdraw_consent(
     device_id: str, access: BillingWrite, body: StepIn | None = None
 ) -> dict[str, Any]:
-    device = path_id(device_id, "device")
-    at = instant(access, step_at(body), "at", lambda: _device_owner(access, device))
-    withdrawn = data_products.withdraw_consent(access.uow(), device, at=at)
-    return with_url_ids(withdrawn.as_json(), "device")
+    return _consent_step(data_products.withdraw_consent, device_id, body, access)
 
 
 @router.get(
