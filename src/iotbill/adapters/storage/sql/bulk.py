@@ -156,7 +156,7 @@ class EventRows:
             properties=_json_lines(properties),
             measures=measures,
             order=order.tolist(),
-            sums=daily_sums.Sums(
+            sums=daily_sums.Sums.of(
                 [event.id for event in events],
                 owners,
                 owner_of,

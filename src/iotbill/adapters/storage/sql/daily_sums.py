@@ -4,7 +4,7 @@ prepared, a column at a time, before its transaction begins."""
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -23,6 +23,8 @@ HALF = 0xFFFFFFFF
 """The low half of a sum: each row keeps ``high × 2³² + low``."""
 Increment = tuple[str, str, int, str, int, int, int]
 """A row's customer, event type, day and property, and what to add: events, high, low."""
+Added = tuple[tuple[Increment, ...], tuple[Increment, ...]]
+"""What a batch adds to the daily roll-up and to the hourly one."""
 Numbers = dict[str, tuple[npt.NDArray[np.intp], npt.NDArray[np.int64]]]
 """Per property, the positions of the events whose value is a number, and those values in
 nano-units (as ``measures`` holds them)."""
@@ -44,18 +46,38 @@ class Sums:
     numbers: Numbers
     received_at: int = 0
     """When the batch is stored (microseconds): which events are recent."""
+    fresh: Added = ((), ())
+    """What they all add: computed by :meth:`of` as the batch is prepared, so that a write
+    of new events only (the usual one) does no more of this work in its transaction."""
 
-    def increments(
-        self, skipped: Collection[str] = ()
-    ) -> tuple[tuple[Increment, ...], tuple[Increment, ...]]:
+    @classmethod
+    def of(
+        cls,
+        ids: Sequence[str],
+        customers: Sequence[str],
+        customer_of: npt.NDArray[np.intp],
+        kinds: Sequence[str],
+        kind_of: npt.NDArray[np.intp],
+        occurred_at: npt.NDArray[np.int64],
+        numbers: Numbers,
+        received_at: int,
+    ) -> Sums:
+        """The columns, with what they all add."""
+        sums = cls(ids, customers, customer_of, kinds, kind_of, occurred_at, numbers, received_at)
+        return replace(sums, fresh=sums._added(np.ones(len(ids), np.bool_)))
+
+    def increments(self, skipped: Collection[str] = ()) -> Added:
         """What the events add to the daily roll-up and to the hourly one (the recent
         events), but those whose ids are ``skipped`` (stored already): per customer, type,
         day or hour and property, the events and the halves of the numbers' sum; counts
         first (``property`` ``''``), then each property by name."""
-        kept = np.ones(len(self.ids), np.bool_)
-        if skipped:
-            left_out = set(skipped)
-            kept = np.fromiter((id not in left_out for id in self.ids), np.bool_, len(self.ids))
+        if not skipped:
+            return self.fresh
+        left_out = set(skipped)
+        kept = np.fromiter((id not in left_out for id in self.ids), np.bool_, len(self.ids))
+        return self.fresh if kept.all() else self._added(kept)
+
+    def _added(self, kept: npt.NDArray[np.bool_]) -> Added:
         recent = kept & (self.occurred_at >= self.received_at - RECENT)
         return _increments(self, kept, DAY), _increments(self, recent, HOUR)
 

@@ -397,10 +397,7 @@ def _all_recent(
 def _counts(query: Query, tenant_id: int, meter: Meter, customer: str, days: Sequence[int]) -> str:
     """A statement of ``(roll-up, day, events, 0)`` for ``days``: each day's count of events
     in the daily roll-up (``0``) and in the hourly one (``1``)."""
-    key = (
-        f"tenant_id = {query.bind(tenant_id)} AND customer_id = {query.bind(customer)} "
-        f"AND event_type = {query.bind(meter.event_type)} AND property = '{COUNTED}'"
-    )
+    key = _series(query, tenant_id, meter, customer, COUNTED)
     daily = " OR ".join(f"day = {query.bind(day)}" for day in days)
     hourly = " OR ".join(
         f"(hour >= {query.bind(day * 24)} AND hour < {query.bind(day * 24 + 24)})" for day in days
@@ -410,6 +407,15 @@ def _counts(query: Query, tenant_id: int, meter: Meter, customer: str, days: Seq
         "GROUP BY day "
         f"UNION ALL SELECT 1, hour / 24, SUM(events), 0 FROM usage_rollup_hours "
         f"WHERE {key} AND ({hourly}) GROUP BY hour / 24"
+    )
+
+
+def _series(query: Query, tenant_id: int, meter: Meter, customer: str, name: str) -> str:
+    """The condition on roll-up rows of a customer's events of the meter's type, property
+    ``name``."""
+    return (
+        f"tenant_id = {query.bind(tenant_id)} AND customer_id = {query.bind(customer)} "
+        f"AND event_type = {query.bind(meter.event_type)} AND property = {query.bind(name)}"
     )
 
 
@@ -428,10 +434,7 @@ def _total(
     holds all the events of each day it reads hourly rows of, in the same snapshot."""
     query = Query(connection.dialect.name)
     name = meter.property if meter.aggregation == "sum" else COUNTED
-    key = (
-        f"tenant_id = {query.bind(tenant_id)} AND customer_id = {query.bind(customer)} "
-        f"AND event_type = {query.bind(meter.event_type)} AND property = {query.bind(name)}"
-    )
+    key = _series(query, tenant_id, meter, customer, name or COUNTED)
     rolled = (
         f"SELECT SUM(high) AS high, SUM(low) AS low FROM usage_rollups WHERE {key} "
         f"AND day >= {query.bind(plan.first)} AND day <= {query.bind(plan.last)}"
