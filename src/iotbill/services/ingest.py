@@ -52,7 +52,14 @@ from iotbill.domain.catalog import Plan
 from iotbill.domain.customers import Device
 from iotbill.domain.entitlements import MeteredFeature
 from iotbill.domain.errors import InvalidInput
-from iotbill.domain.events import Lines, Rejection, SourcedEvent, UsageEvent, naming_problem
+from iotbill.domain.events import (
+    Lines,
+    Rejection,
+    SourcedEvent,
+    UsageEvent,
+    naming_another,
+    naming_problem,
+)
 from iotbill.domain.input_rules import DEFAULT_CLOCK_SKEW, skew_problem
 from iotbill.domain.metering.checks import MeterChecks
 from iotbill.domain.subscriptions import PlanKey, Subscription
@@ -325,7 +332,11 @@ class _Screen:
         }
         self._check_clock(firsts)
         self._check_meters(uow, firsts)
-        naming = [line for line in firsts if line.event.replaces is not None and not line.refusal]
+        naming = [
+            line
+            for line in map(firsts.__getitem__, naming_another(list(map(_EVENT, firsts))))
+            if not line.refusal
+        ]
         if naming:
             self._check_naming(firsts, naming, lookup)
         chosen: list[SourcedEvent] = []
