@@ -314,8 +314,11 @@ def _plans(uow: UnitOfWork, subscription: Subscription, cache: dict[PlanKey, Pla
 def _with_tables(
     uow: UnitOfWork, asks: Sequence[tuple[T, list[EventWindow]]]
 ) -> Iterator[tuple[T, list[EventTable]]]:
-    """Each asker with the tables of the windows it asked for, all read at once."""
-    tables = iter(uow.events.load_many([window for _, windows in asks for window in windows]))
+    """Each asker with the tables of the windows it asked for, all read at once (for use
+    in the batch's unit of work only)."""
+    tables = iter(
+        uow.events.load_for_pricing([window for _, windows in asks for window in windows])
+    )
     for asker, windows in asks:
         yield asker, [next(tables) for _ in windows]
 
