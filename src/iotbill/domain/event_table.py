@@ -177,9 +177,9 @@ class MeasuredProperties:
 
 
 def _at(column: Sequence[Any], positions: Rows) -> Sequence[Any]:
-    """The values of ``column`` at ``positions``: the column itself when they are all of
-    its positions in order (as for an event type that every event has)."""
-    if positions.size == len(column) and np.array_equal(positions, np.arange(positions.size)):
+    """The values of ``column`` at ``positions`` (distinct, increasing: source order): the
+    column itself when they are all of its positions (an event type every event has)."""
+    if positions.size == len(column) and (positions.size == 0 or positions[-1] == len(column) - 1):
         return column
     return [column[index] for index in positions.tolist()]
 

@@ -66,9 +66,6 @@ _ARRAY_TYPES = ("integer", "text", "bigint", "bigint", "bigint")  # a window's f
 NEVER = 2**63 - 1  # the received_before of a window that has none
 Reading = Literal["all", "when_asked"]
 _PROPERTIES = msgspec.json.Decoder(list[dict[str, Any]], float_hook=Decimal)
-_INTEGERS = msgspec.json.Decoder(list[int])
-_TEXTS = msgspec.json.Decoder(list[str])
-_OPTIONAL_TEXTS = msgspec.json.Decoder(list[str | None])
 _VALUES = msgspec.json.Decoder(list[Any])
 REPLACEMENT = (
     "CASE WHEN e.replaces IS NULL THEN NULL WHEN e.is_void THEN '-' || e.replaces "
@@ -238,14 +235,15 @@ def _load_chunk(
             *(_measured(query, name) for name in names),
         ]
     )
-    statement = _joined(query, tenant_id, windows, gathered, " GROUP BY wanted.item")
+    statement = _gathered(query, tenant_id, windows, gathered)
     if statement is None:
         return found, unreads
     every_type = frozenset(queried)
-    for item, seqs_text, times_text, naming, *rest in _rows(connection, statement, query):
-        seqs, times = _INTEGERS.decode(seqs_text), _INTEGERS.decode(times_text)
-        types = _TEXTS.decode(rest.pop(0)) if typed else [queried[0]] * len(seqs)
-        devices = _TEXTS.decode(rest.pop(0)) if placed else None
+    for item, (seqs, times, naming, *rest) in _gathered_rows(connection, statement, query):
+        if not seqs:
+            continue
+        types = rest.pop(0) if typed else [queried[0]] * len(seqs)
+        devices = rest.pop(0) if placed else None
         measured = {
             name: column
             for name, values in zip(names, rest, strict=True)
@@ -394,15 +392,56 @@ def _measured(query: Query, name: str) -> str:
     return f"json_group_array(json_extract(e.measures, {query.bind(path)}))"
 
 
-def _measured_column(dialect: str, text: str) -> list[Any] | None:
-    """A column of :func:`_measured` decoded; ``None`` where it cannot say what the
-    properties say (then they are read themselves, as for any value the measures cannot
-    give): a zero may have been written ``-0``, which a key labels so; on SQLite, a 0 or
-    1 may have been a boolean."""
-    values = _VALUES.decode(text)
+def _measured_column(dialect: str, values: list[Any]) -> list[Any] | None:
+    """A column of :func:`_measured`; ``None`` where it cannot say what the properties
+    say (then they are read themselves, as for any value the measures cannot give): a
+    zero may have been written ``-0``, which a key labels so; on SQLite, a 0 or 1 may
+    have been a boolean."""
     if 0 in values or (dialect == "sqlite" and 1 in values):
         return None
     return values
+
+
+def _gathered(
+    query: Query, tenant_id: int, windows: Sequence[EventWindow], columns: str
+) -> str | None:
+    """``SELECT wanted.item, columns`` of each window's events, the columns aggregates
+    (:data:`_ARRAY`); ``None`` if no window meters any.
+
+    On SQLite each window's events are aggregated by a subquery of their own, into one
+    JSON array of the columns: the rows of a window come from one range of the index, so
+    nothing is sorted (grouping the join's rows by window wrote every row to a sorter
+    first, a fifth of the statement's time). A window with no events gives empty arrays.
+    """
+    if query.dialect != "sqlite":
+        return _joined(query, tenant_id, windows, columns, " GROUP BY wanted.item")
+    statement = _joined(query, tenant_id, windows, f"json_array({columns})")
+    if statement is None:
+        return None
+    wanted, _, conditions = statement.partition(" FROM wanted JOIN usage_events AS e ON ")
+    head, _, selected = wanted.partition(" SELECT wanted.item, ")
+    return (
+        f"{head} SELECT wanted.item, (SELECT {selected} FROM usage_events AS e "
+        f"WHERE {conditions}) FROM wanted"
+    )
+
+
+def _gathered_rows(
+    connection: Connection, statement: str, query: Query
+) -> Iterator[tuple[int, list[Any]]]:
+    """Each window's item and its columns decoded, from :func:`_gathered`'s rows."""
+    if query.dialect == "sqlite":
+        for item, columns in _rows(connection, statement, query):
+            yield item, _VALUES.decode(columns)
+    else:
+        for item, *columns in _rows(connection, statement, query):
+            yield (
+                item,
+                [
+                    column if isinstance(column, int) else _VALUES.decode(column)
+                    for column in columns
+                ],
+            )
 
 
 def _joined(
