@@ -74,6 +74,11 @@ REPLACEMENT = (
 """The event an event corrects (``+id``) or voids (``-id``), if any: one column to read."""
 _ARRAY = {"sqlite": "json_group_array({})", "postgresql": "CAST(json_agg({}) AS TEXT)"}
 """A column of a window's events gathered into one JSON array."""
+_JOINED = {
+    "sqlite": "group_concat(e.properties, ',')",
+    "postgresql": "string_agg(e.properties, ',')",
+}
+"""The properties of a window's events, their JSON objects joined by commas."""
 
 
 def stored_event(
@@ -165,9 +170,10 @@ def load_events(
 ) -> list[StoredRows]:
     """Every window's events in its period; the caller adds the readings carried into it.
 
-    ``reading`` ``"all"``: every column, read by a second query per chunk of windows;
-    ``"when_asked"``: the columns pricing seldom needs (:class:`_Unread`) read for a
-    window when first asked for, on ``connection``, which must then still be open.
+    ``reading`` ``"all"``: every column, gathered by the same query (the properties
+    decoded when first read); ``"when_asked"``: the columns pricing seldom needs
+    (:class:`_Unread`) read for a window when first asked for, on ``connection``, which
+    must then still be open.
     """
     found: list[StoredRows] = []
     refresh_outgrown(connection, [usage_events], len(windows))
@@ -175,10 +181,8 @@ def load_events(
     gc.disable()  # many new objects, none in a reference cycle
     try:
         for start in range(0, len(windows), CHUNK):
-            chunk, unread = _load_chunk(connection, tenant_id, windows[start : start + CHUNK])
-            if reading == "all":
-                _read(connection, unread)
-            found.extend(chunk)
+            chunk = windows[start : start + CHUNK]
+            found.extend(_load_chunk(connection, tenant_id, chunk, reading))
     finally:
         if collecting:
             gc.enable()
@@ -212,12 +216,12 @@ def count_events(
 
 
 def _load_chunk(
-    connection: Connection, tenant_id: int, windows: Sequence[EventWindow]
-) -> tuple[list[StoredRows], list[_Unread]]:
+    connection: Connection, tenant_id: int, windows: Sequence[EventWindow], reading: Reading
+) -> list[StoredRows]:
     """The windows' events: what pricing reads (timestamps, the measured properties) from
-    the query, the rest (:class:`_Unread`, also returned) when asked for."""
+    the query; the rest (:class:`_Unread`) too when ``reading`` all, else when asked for."""
     found = [StoredRows.empty() for _ in windows]
-    unreads: list[_Unread] = []
+    whole = reading == "all"
     query = Query(connection.dialect.name)
     names = _measured_names(windows)
     queried = sorted({meter.event_type for window in windows for meter in window.meters})
@@ -233,15 +237,25 @@ def _load_chunk(
             *([array.format("e.event_type")] if typed else []),
             *([array.format("e.device_id")] if placed else []),
             *(_measured(query, name) for name in names),
+            *(
+                [array.format(name) for name in ("e.event_id", "e.device_id", REPLACEMENT)]
+                + [_JOINED[query.dialect]]  # last: the properties, as text
+                if whole
+                else []
+            ),
         ]
     )
-    statement = _gathered(query, tenant_id, windows, gathered)
+    statement = _gathered(query, tenant_id, windows, gathered, not whole)
     if statement is None:
-        return found, unreads
+        return found
     every_type = frozenset(queried)
-    for item, (seqs, times, naming, *rest) in _gathered_rows(connection, statement, query):
+    for item, (seqs, times, naming, *rest) in _gathered_rows(
+        connection, statement, query, not whole
+    ):
         if not seqs:
             continue
+        unread_columns = rest[-4:] if whole else None
+        rest = rest[:-4] if whole else rest
         types = rest.pop(0) if typed else [queried[0]] * len(seqs)
         devices = rest.pop(0) if placed else None
         measured = {
@@ -268,7 +282,12 @@ def _load_chunk(
             times = [times[index] for index in kept]
             types = [types[index] for index in kept]
             measured = {name: [column[i] for i in kept] for name, column in measured.items()}
+        else:
+            kept = None
         unread = _Unread(connection, seqs)
+        if unread_columns is not None:
+            ids, devices_read, named, properties = unread_columns
+            unread.fill(ids, devices_read, named, properties, kept)
         rows = StoredRows(
             seqs,
             _UnreadColumn(unread, 0),
@@ -282,51 +301,62 @@ def _load_chunk(
         )
         if naming:  # some event corrects or voids another: the table makes the events
             unread.read()
-        else:
-            unreads.append(unread)
         found[item] = rows
-    return found, unreads
+    return found
 
 
 class _Unread:
-    """The columns of some stored events that a window's query leaves out, read by ``seq``
-    in one query when one is first asked for: their ids, devices, the events they name
-    (:data:`REPLACEMENT`) and their properties. Pricing needs none of them unless two
+    """The columns of some stored events that a window's query may leave out, read by
+    ``seq`` in one query when one is first asked for: their ids, devices, the events they
+    name (:data:`REPLACEMENT`) and their properties. Pricing needs none of them unless two
     events share a timestamp (ordered by id), a value was not measured (read from the
     properties) or an event is named in an error; gathering them for every event took
     as long as the rest of the query. Stored events never change, so they read the same
-    whenever asked for, in the transaction the window was read in."""
+    whenever asked for, in the transaction the window was read in. The properties are
+    decoded when first read."""
 
     def __init__(self, connection: Connection, seqs: list[int]) -> None:
         self._connection = connection
         self.seqs = seqs
-        self._columns: tuple[list[Any], ...] | None = None
+        self._columns: list[list[Any]] | None = None
+        self._properties: tuple[str, list[int] | None] | None = None
 
     def __len__(self) -> int:
         return len(self.seqs)
 
     def column(self, index: int) -> list[Any]:
         """Column ``index`` (ids, devices, named events, properties), in ``seqs``' order."""
-        if self._columns is None:
-            self._columns = self.read()
-        return self._columns[index]
+        columns = self.read()
+        if index == 3 and self._properties is not None:
+            joined, kept = self._properties
+            decoded = _PROPERTIES.decode(f"[{joined}]")
+            columns[3] = decoded if kept is None else [decoded[at] for at in kept]
+            self._properties = None
+        return columns[index]
 
-    def read(self) -> tuple[list[Any], ...]:
+    def read(self) -> list[list[Any]]:
         if self._columns is None:
             _read(self._connection, [self])
         assert self._columns is not None
         return self._columns
 
-    def fill(self, by_seq: dict[int, Any]) -> None:
-        """Its columns from the rows ``by_seq`` (seq, id, device, named event, properties)."""
-        ordered = [by_seq[seq] for seq in self.seqs]
-        properties = _PROPERTIES.decode(f"[{','.join(row[4] for row in ordered)}]")
-        self._columns = (
-            [row[1] for row in ordered],
-            [row[2] for row in ordered],
-            [row[3] for row in ordered],
-            properties,
-        )
+    def fill(
+        self,
+        ids: list[str],
+        devices: list[str],
+        named: list[str | None],
+        properties: str,
+        kept: list[int] | None = None,
+    ) -> None:
+        """Its columns as gathered (``properties``: the objects' JSON joined by commas), of
+        which only the positions ``kept`` if given."""
+        columns: list[list[Any]] = [ids, devices, named]
+        if kept is not None:
+            columns = [[column[at] for at in kept] for column in columns]
+        if any(len(column) != len(self.seqs) for column in columns):
+            raise ValueError("the columns of a window's events do not line up")
+        self._columns = [*columns, []]
+        self._properties = (properties, kept)
 
 
 def _read(connection: Connection, unreads: Sequence[_Unread]) -> None:
@@ -342,7 +372,13 @@ def _read(connection: Connection, unreads: Sequence[_Unread]) -> None:
         )
         by_seq.update((row[0], row) for row in _rows(connection, statement, query))
     for unread in unreads:
-        unread.fill(by_seq)
+        ordered = [by_seq[seq] for seq in unread.seqs]
+        unread.fill(
+            [row[1] for row in ordered],
+            [row[2] for row in ordered],
+            [row[3] for row in ordered],
+            ",".join(row[4] for row in ordered),
+        )
 
 
 class _UnreadColumn(Sequence[Any]):
@@ -403,7 +439,7 @@ def _measured_column(dialect: str, values: list[Any]) -> list[Any] | None:
 
 
 def _gathered(
-    query: Query, tenant_id: int, windows: Sequence[EventWindow], columns: str
+    query: Query, tenant_id: int, windows: Sequence[EventWindow], columns: str, lean: bool
 ) -> str | None:
     """``SELECT wanted.item, columns`` of each window's events, the columns aggregates
     (:data:`_ARRAY`); ``None`` if no window meters any.
@@ -412,8 +448,10 @@ def _gathered(
     JSON array of the columns: the rows of a window come from one range of the index, so
     nothing is sorted (grouping the join's rows by window wrote every row to a sorter
     first, a fifth of the statement's time). A window with no events gives empty arrays.
+    Not so when the properties are gathered too (``lean`` false): escaped into a JSON
+    string and read back, they cost more than the sorter.
     """
-    if query.dialect != "sqlite":
+    if query.dialect != "sqlite" or not lean:
         return _joined(query, tenant_id, windows, columns, " GROUP BY wanted.item")
     statement = _joined(query, tenant_id, windows, f"json_array({columns})")
     if statement is None:
@@ -427,21 +465,21 @@ def _gathered(
 
 
 def _gathered_rows(
-    connection: Connection, statement: str, query: Query
+    connection: Connection, statement: str, query: Query, lean: bool
 ) -> Iterator[tuple[int, list[Any]]]:
-    """Each window's item and its columns decoded, from :func:`_gathered`'s rows."""
-    if query.dialect == "sqlite":
+    """Each window's item and its columns decoded, from :func:`_gathered`'s rows; unless
+    ``lean``, the last column left as text (:data:`_JOINED`: not one JSON value)."""
+    text_last = not lean
+    if query.dialect == "sqlite" and lean:
         for item, columns in _rows(connection, statement, query):
             yield item, _VALUES.decode(columns)
     else:
         for item, *columns in _rows(connection, statement, query):
-            yield (
-                item,
-                [
-                    column if isinstance(column, int) else _VALUES.decode(column)
-                    for column in columns
-                ],
-            )
+            last = columns.pop() if text_last else None
+            decoded = [
+                column if isinstance(column, int) else _VALUES.decode(column) for column in columns
+            ]
+            yield item, decoded if last is None else [*decoded, last]
 
 
 def _joined(
