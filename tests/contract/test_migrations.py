@@ -310,3 +310,44 @@ def test_settlements_stored_before_event_ids_are_not_settled_again(engine: Engin
     ]
     assert [str(line.amount) for line in late[0].lines] == ["1.05"]  # 5 x 0.21, e3 only
     assert settle_sales(store(DEFAULT_TENANT), as_of=mar_1, now=mar_1).settled == []
+
+
+def test_idempotent_answers_are_kept_whole_and_compressed_with_lz4_on_postgresql(
+    engine: Engine,
+) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from iotbill.adapters.storage.sql.engine import _migrations
+
+    upgrade(engine, "0035")
+    answer = '{"results": [' + ",".join(['{"status": "accepted"}'] * 2000) + "]}"
+    insert = (
+        "INSERT INTO idempotency_records (tenant_id, key, fingerprint, token, locked_until,"
+        " status, content_type, body, created_at) SELECT id, '{key}', 'f', 't', 0, 200,"
+        " 'application/json', '{body}', 0 FROM tenants"
+    )
+    with engine.begin() as connection:
+        connection.exec_driver_sql(insert.format(key="before", body=answer))
+
+    upgrade(engine)
+
+    with engine.begin() as connection:
+        connection.exec_driver_sql(insert.format(key="after", body=answer))
+    with engine.connect() as connection:
+        bodies = connection.exec_driver_sql(
+            "SELECT key, body FROM idempotency_records ORDER BY key"
+        )
+        assert [tuple(row) for row in bodies] == [("after", answer), ("before", answer)]
+        if engine.dialect.name == "postgresql":
+            methods = connection.exec_driver_sql(
+                "SELECT key, pg_column_compression(body) FROM idempotency_records ORDER BY key"
+            )
+            assert [tuple(row) for row in methods] == [("after", "lz4"), ("before", "pglz")]
+    config = Config()
+    config.set_main_option("script_location", str(_migrations()))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0035")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM idempotency_records").scalar() == 2

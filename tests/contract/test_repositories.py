@@ -26,10 +26,11 @@ from iotbill.domain.invoices import (
     issue_credit_note,
 )
 from iotbill.domain.numbering import format_invoice_number
+from iotbill.domain.pauses import Pause
 from iotbill.domain.payments import Notice, Payment
 from iotbill.domain.periods import Period
 from iotbill.domain.rating import rate_period
-from iotbill.domain.subscriptions import cancel, subscribe
+from iotbill.domain.subscriptions import cancel, change_plan, subscribe
 from iotbill.services.ports import Tenant, UnitOfWorkFactory
 from tests.contract.conftest import JAN_1, add_devices, device
 
@@ -265,6 +266,63 @@ def test_customers_and_subscriptions_are_found_in_bulk(
         assert uow.subscriptions.for_customers(["c3"]) == [uow.subscriptions.get("s3")]
         assert uow.subscriptions.for_customers([]) == []
         assert uow.subscriptions.owners() == [("s1", "c1"), ("s2", "c1"), ("s3", "c3")]
+
+
+def test_subscriptions_found_in_bulk_are_those_read_one_by_one(
+    store: UnitOfWorkFactory, tenant: str
+) -> None:
+    """Subscriptions of every shape (plan changes, a trial, a device, a cancellation,
+    pauses), read for a set of customers at once, equal each read by its id."""
+    plan = parse_plan_text(PLAN_TEXT, "plan.yaml")
+    other = parse_plan_text(PLAN_TEXT.replace("code: pump-outcome", "code: pump-two"), "two.yaml")
+    with store(tenant) as uow:
+        uow.plans.add_version(plan, PLAN_TEXT, JAN_1)
+        uow.plans.add_version(other, PLAN_TEXT, JAN_1)
+        customers = [
+            Customer.create(id=f"k{number}", name=f"K{number}", currency_code="USD", timezone="UTC")
+            for number in range(6)
+        ]
+        for customer in customers:
+            uow.customers.add(customer)
+        for number in range(18):
+            customer = customers[number % 6]
+            start = JAN_1 + timedelta(days=number)
+            subscription = subscribe(
+                id=f"t{(number * 7) % 18:02d}",
+                customer=customer,
+                plan=plan,
+                plan_version=1,
+                start=start,
+                trial_end=start + timedelta(days=14) if number % 4 == 0 else None,
+                device_id=f"d{number}" if number % 3 == 0 else None,
+            )
+            for change in range(number % 3):  # back and forth: a phase each month
+                subscription = change_plan(
+                    subscription,
+                    customer,
+                    plan=other if change % 2 == 0 else plan,
+                    plan_version=1,
+                    at=start + timedelta(days=40 * (change + 1)),
+                    timing="immediate",
+                )
+            if number % 5 == 1:
+                subscription = cancel(
+                    subscription, customer, timing="immediate", at=start + timedelta(days=150)
+                )
+            if number % 4 == 2:
+                subscription = replace(
+                    subscription,
+                    pauses=(Pause(start + timedelta(days=3), start + timedelta(days=9)),),
+                )
+            uow.subscriptions.add(subscription)
+        uow.commit()
+    with store(tenant) as uow:
+        everyone = sorted(uow.subscriptions.list(), key=lambda found: found.id)
+        assert len(everyone) == 18
+        assert sum(len(found.phases) for found in everyone) == 18 + 6 * (1 + 2)
+        for chosen in (["k0"], ["k5", "k2", "k5"], [f"k{number}" for number in range(7)]):
+            expected = [uow.subscriptions.get(s.id) for s in everyone if s.customer_id in chosen]
+            assert uow.subscriptions.for_customers(chosen) == expected
 
 
 def test_invoices_are_added_and_replaced_in_bulk(store: UnitOfWorkFactory, tenant: str) -> None:

@@ -48,6 +48,8 @@ _DECODER = msgspec.json.Decoder(UsageEvent, float_hook=Decimal)
 _PROPERTIES = attrgetter("properties")
 _TOO_DEEP = Problem("properties", f"nested deeper than {MAX_DEPTH} levels of lists and objects")
 _NUL = b"\\u0000"
+_WHITE = numpy.zeros(256, dtype=bool)
+_WHITE[[0x20, 0x09, 0x0D, 0x0A]] = True  # JSON's white space, indexed by byte
 
 
 class _Stamp(msgspec.Struct):
@@ -151,11 +153,10 @@ def _breaks_rules(data: bytes, events: list[UsageEvent]) -> bool:
 
 def _seven_digits(written: numpy.typing.NDArray[numpy.uint8]) -> bool:
     """Whether a point or comma is followed by seven digits anywhere in ``written``."""
-    digits = numpy.concatenate(((written - 0x30) < 10, numpy.zeros(8, dtype=bool)))
-    marks = numpy.flatnonzero(written == 0x2E)
-    marks = numpy.concatenate((marks, numpy.flatnonzero(written == 0x2C)))
+    marks = numpy.flatnonzero((written == 0x2E) | (written == 0x2C))
+    marks = marks[marks < written.size - 7]  # seven digits need room after the mark
     for step in range(1, 8):  # keep the marks followed by a digit at each step
-        marks = marks[digits[marks + step]]
+        marks = marks[written[marks + step] - 0x30 < 10]  # below "0" wraps round, above 9
     return bool(marks.size)
 
 
@@ -179,7 +180,7 @@ def _keys_once(
     if data.count(b"{") + data.count(b"[") != 2 * len(events):
         return False
     after = written[numpy.flatnonzero(written[:-1] == 0x22) + 1]  # what follows each quote
-    if ((after == 0x20) | (after == 0x09) | (after == 0x0D) | (after == 0x0A)).any():
+    if _WHITE[after].any():
         return False
     keys = 5 * len(events) + sum(sizes)
     if b'"corrects"' in data or b'"voids"' in data:
@@ -209,7 +210,7 @@ def _odd_lines(
     quotes = numpy.flatnonzero(written[:-1] == 0x22)
     after = written[quotes + 1]
     colons = per_line(quotes[after == 0x3A])
-    spaced = quotes[(after == 0x20) | (after == 0x09) | (after == 0x0D) | (after == 0x0A)]
+    spaced = quotes[_WHITE[after]]
     opening = per_line(numpy.flatnonzero((written == 0x7B) | (written == 0x5B)))
     keys = numpy.fromiter(map(len, map(_PROPERTIES, events)), dtype=numpy.int64, count=count)
     expected = keys + 5

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, and_, delete, insert, select, text, update
+from sqlalchemy import Connection, and_, bindparam, delete, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -65,12 +65,16 @@ class SqlApiKeyRepository(Repository):
         return [_key(row) for row in rows]
 
     def find(self, id: str) -> ApiKey | None:
-        row = self._execute(
-            select(t.api_keys, t.tenants.c.code)
-            .join(t.tenants, t.tenants.c.id == t.api_keys.c.tenant_id)
-            .where(t.api_keys.c.id == id)
-        ).first()
+        row = self._execute(_FIND_KEY, {"id": id}).first()
         return None if row is None else _key(row)
+
+
+_FIND_KEY = (
+    select(t.api_keys, t.tenants.c.code)
+    .join(t.tenants, t.tenants.c.id == t.api_keys.c.tenant_id)
+    .where(t.api_keys.c.id == bindparam("id"))
+)
+"""The key of an id, of any tenant: made once, as every request looks its key up."""
 
 
 def _key(row: Any) -> ApiKey:
@@ -147,7 +151,6 @@ class SqlIdempotencyRepository(Repository):
         self, record: IdempotencyRecord, *, expired_before: datetime
     ) -> IdempotencyRecord | None:
         table = t.idempotency_records
-        this = and_(self._mine(table), table.c.key == record.key)
         now = to_micros(record.created_at)
         values = {
             "tenant_id": self._tenant_id(),
@@ -158,18 +161,20 @@ class SqlIdempotencyRepository(Repository):
             "created_at": now,
         }
         dialect = self._connection().dialect.name
+        # A new key, as nearly every one is: held at once, in one statement (on PostgreSQL
+        # a statement made once: building one costs about what running it does).
+        if dialect == "postgresql":
+            held = next(iter(_alone(self._connection(), _HOLD_NEW, values)), None)
+            if held is not None:
+                return None
         new = (
             (postgresql_insert if dialect == "postgresql" else sqlite_insert)(table)
             .values(**values)
             .on_conflict_do_nothing()
         )
-        # A new key, as nearly every one is: held at once, in one statement.
-        if dialect == "postgresql":
-            held = next(iter(_alone(self._connection(), _HOLD_NEW, values)), None)
-        else:
-            held = self._execute(new.returning(table.c.token)).first()
-        if held is not None:
+        if dialect != "postgresql" and self._execute(new.returning(table.c.token)).first():
             return None
+        this = and_(self._mine(table), table.c.key == record.key)
         # Forget an answer kept longer than the retention, and take over an
         # attempt that stopped (its process died) once its hold has lapsed.
         self._execute(delete(table).where(and_(this, table.c.created_at < micros(expired_before))))

@@ -37,7 +37,7 @@ from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
 from itertools import repeat
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 import msgspec
@@ -51,7 +51,7 @@ from iotbill.adapters.storage.sql import daily_sums
 from iotbill.adapters.storage.sql.tables import usage_events
 from iotbill.domain.errors import InvalidInput
 from iotbill.domain.event_table import VALID, number_column
-from iotbill.domain.events import UsageEvent
+from iotbill.domain.events import UsageEvent, naming_another
 from iotbill.domain.periods import EPOCH, ONE_MICROSECOND
 from iotbill.domain.quantities import QuantityError, to_scaled
 
@@ -88,6 +88,7 @@ Row = tuple[int, str, str, str, str, int, int, str, str]
 TenantRow = tuple[str, str, str, str, int, int, str, str]
 """A row but for its first column, the tenant."""
 _PREPARING = threading.Lock()
+_ID = attrgetter("id")
 
 
 def measure(value: Any) -> Any:
@@ -266,13 +267,13 @@ def prepare(
     the next is prepared.
     """
     with _PREPARING:
-        if len({event.id for event in events}) < len(events):  # the first of an id stands
+        if len(set(map(_ID, events))) < len(events):  # the first of an id stands
             first: dict[str, int] = {}
             for index, event in enumerate(events):
                 first.setdefault(event.id, index)
             kept = sorted(first.values())
             events, customers = [events[i] for i in kept], [customers[i] for i in kept]
-        replacing = [index for index, event in enumerate(events) if event.replaces is not None]
+        replacing = naming_another(events)
         plain, owners = events, customers
         if replacing:  # rare: the few events that name another go apart
             kept = [index for index, event in enumerate(events) if event.replaces is None]
@@ -487,7 +488,7 @@ def _factorized(values: Sequence[str]) -> tuple[list[str], npt.NDArray[np.intp]]
     """The distinct values in code-point order, and each value's rank among them."""
     distinct = sorted(set(values))
     rank = {value: index for index, value in enumerate(distinct)}
-    return distinct, np.array([rank[value] for value in values], dtype=np.intp)
+    return distinct, np.fromiter(map(rank.__getitem__, values), np.intp, len(values))
 
 
 def _json_lines(values: Sequence[Any]) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
+from itertools import repeat
 
 import numpy as np
 import numpy.typing as npt
@@ -111,18 +112,20 @@ def _increments(sums: Sums, kept: npt.NDArray[np.bool_], bucket: int) -> tuple[I
         low = np.zeros(len(keys), np.int64)
         np.add.at(high, chosen, values >> 32)
         np.add.at(low, chosen, values & HALF)
-        for index in np.flatnonzero(events_in).tolist():
-            found.append(
-                (
-                    key_customers[index],
-                    key_kinds[index],
-                    first + int(key_days[index]),
-                    name,
-                    int(events_in[index]),
-                    int(high[index]),
-                    int(low[index]),
-                )
+        present = np.flatnonzero(events_in)
+        indexes = present.tolist()
+        found.extend(  # the columns as lists first: a numpy scalar at a time costs many times more
+            zip(
+                [key_customers[index] for index in indexes],
+                [key_kinds[index] for index in indexes],
+                (first + key_days[present]).tolist(),
+                repeat(name),
+                events_in[present].tolist(),
+                high[present].tolist(),
+                low[present].tolist(),
+                strict=False,  # the repeat is endless; the other columns have one length
             )
+        )
 
     rows(COUNTED, row_of, np.ones(len(row_of), np.int64))
     for name, (positions, values) in sorted(numbers.items()):

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Connection, and_, delete, func, insert, select, text, update
 
@@ -587,10 +587,20 @@ class SqlSubscriptionRepository(Repository):
         # checked against every row (2 s of a PostgreSQL bill run of 10,000).
         tables = [t.subscriptions, t.subscription_phases]
         refresh_outgrown(self._connection(), tables, len(customers))
+        # On the driver's cursor: every ingest (each request of POST /v1/events) reads
+        # its customers' subscriptions, and building the statements through SQLAlchemy
+        # cost more than running them.
+        rows = list(map(_SubscriptionRow._make, self._rows_in(_SUBSCRIPTIONS, customers)))
+        phases: dict[str, list[tuple[int, Phase]]] = {}
+        if rows:
+            for subscription_id, start, code, version in self._rows_in(
+                _PHASES, [row.id for row in rows]
+            ):
+                phase = Phase(code, version, from_micros(start))
+                phases.setdefault(subscription_id, []).append((start, phase))
         found = [
-            subscription
-            for chunk in chunks(customers)
-            for subscription in self._load(self._among(t.subscriptions.c.customer_id, chunk))
+            _subscription(row, tuple(phase for _, phase in sorted(phases.get(row.id, ()))))
+            for row in rows
         ]
         return sorted(found, key=lambda subscription: subscription.id)
 
@@ -670,6 +680,37 @@ def _columns(subscription: Subscription) -> dict[str, Any]:
             [[to_micros(pause.start), micros(pause.end)] for pause in subscription.pauses]
         ),
     }
+
+
+class _SubscriptionRow(NamedTuple):
+    """A row of ``subscriptions`` read on the driver's cursor, its columns by name."""
+
+    tenant_id: int
+    id: str
+    customer_id: str
+    device_id: str | None
+    interval: str
+    billing_mode: str
+    start: int
+    trial_end: int | None
+    cancel_timing: str | None
+    cancel_requested_at: int | None
+    cancel_effective_at: int | None
+    pauses: str
+    cancel_reason: str | None
+    contract: str | None
+
+
+_SUBSCRIPTIONS = (
+    f"SELECT {', '.join(_SubscriptionRow._fields)}"
+    " FROM subscriptions WHERE tenant_id = ? AND customer_id IN ({})"
+)
+"""The subscriptions of some customers (for ``_rows_in``)."""
+_PHASES = (
+    "SELECT subscription_id, start, plan_code, plan_version FROM subscription_phases"
+    " WHERE tenant_id = ? AND subscription_id IN ({})"
+)
+"""The phases of some subscriptions (for ``_rows_in``)."""
 
 
 def _subscription(row: Any, phases: tuple[Phase, ...]) -> Subscription:

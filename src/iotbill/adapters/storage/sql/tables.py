@@ -670,7 +670,8 @@ api_keys = Table(
 idempotency_records = Table(
     # The first answer to each Idempotency-Key of a tenant (migration 0008). While the
     # first request runs, ``status`` is null and ``token`` names the request holding
-    # the key until ``locked_until``; afterwards the answer is replayed as stored.
+    # the key until ``locked_until``; afterwards the answer is replayed as stored (on
+    # PostgreSQL compressed with LZ4, migration 0036).
     "idempotency_records",
     metadata,
     *_tenant_key("idempotency_records"),
