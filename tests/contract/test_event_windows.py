@@ -11,6 +11,7 @@ period, and two arrivals (so ``received_before`` matters).
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -227,3 +228,48 @@ def test_a_negative_zero_keeps_its_label(store: UnitOfWorkFactory, tenant: str) 
     labelled = _labelled(table.view("pump.flow").keys("mode"))
     assert labelled == _labelled(EventTable.build(table.events).view("pump.flow").keys("mode"))
     assert labelled[0] == ["-0", "2", "-0", "2"]
+
+
+def _columns(table: EventTable) -> list[object]:
+    """What pricing reads of a table, and every event with its line."""
+    flow = table.view("pump.flow").numbers("m3")
+    return [
+        _rows(table),
+        table.timestamps.tolist(),
+        flow.values.tolist(),
+        flow.status.tolist(),
+        flow.errors,
+        [table.location(row) for row in range(len(table))],
+    ]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_load_for_pricing_is_load_many(store: UnitOfWorkFactory, tenant: str, seed: int) -> None:
+    """The tables pricing reads (their rarely read columns read only when asked for, in the
+    unit of work) are those of ``load_many``: with events at one instant, zeros and text
+    among the readings, corrections and voids, windows of devices and of several types."""
+    stream = _store_stream(store, tenant, seed)
+    rng = random.Random(seed)
+    named = rng.sample([event for event, _, _ in stream if event.type == "pump.flow"], 5)
+    late = JAN_1 + timedelta(days=60)
+    fixes = [
+        UsageEvent(f"fix-{event.id}", event.type, event.device, event.timestamp,
+                   {"m3": Decimal(7)}, corrects=event.id)
+        for event in named[:3]
+    ] + [
+        UsageEvent(f"void-{event.id}", event.type, event.device, event.timestamp,
+                   voids=event.id)
+        for event in named[3:]
+    ] + [
+        UsageEvent(f"text-{seed}", "pump.flow", "d1", JAN_1 + timedelta(days=15), {"m3": "much"}),
+    ]  # fmt: skip
+    with store(tenant) as uow:
+        uow.events.append(fixes, [OWNERS[event.device] for event in fixes], late)
+        uow.commit()
+    windows = _windows((FLOW,), (STARTS,), (FLOW, STARTS))
+    windows += [replace(window, received_before=late) for window in windows]
+    with store(tenant) as uow:
+        many = [_columns(table) for table in uow.events.load_many(windows)]
+        priced = [_columns(table) for table in uow.events.load_for_pricing(windows)]
+    assert priced == many
+    assert any(errors for *_, errors, _ in many)  # the text reading, where a window has it

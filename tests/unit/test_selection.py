@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import random
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from iotbill.domain.catalog import Meter
 from iotbill.domain.errors import InvalidInput
 from iotbill.domain.events import UsageEvent
-from iotbill.domain.metering.selection import MAX_REPORTED, select
+from iotbill.domain.metering import AGGREGATIONS
+from iotbill.domain.metering.selection import MAX_REPORTED, select, select_general
 from tests.unit.conftest import event, hours, meter, problems_of, quantity, table
 
 PERIOD = hours(0, 10)
@@ -141,3 +144,42 @@ def test_only_the_first_problems_are_listed_then_a_count_of_the_rest() -> None:
     assert len(problems) == MAX_REPORTED + 1
     assert problems[0] == "events.jsonl:1: properties.v: is required (meter 'm')"
     assert problems[-1] == "... and 7 more problems like these"
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_a_plain_numeric_meter_selects_as_the_general_path(seed: int) -> None:
+    """:func:`select`'s shortcut for a numeric meter with no filters, groups or carried
+    reading finds the window and the problems that :func:`select_general` does: on
+    generated events at tied and untied hours, inside and outside the period, of two
+    types, with bad, missing and negative values among them."""
+    rng = random.Random(seed)
+    bad: list[Any] = [None, "lots", True, Decimal("0.0000000001"), -2, Decimal("-0.5")]
+    events = []
+    for index in range(rng.randint(0, 30)):
+        properties = {"v": Decimal(rng.randint(0, 10**6)).scaleb(-rng.randint(0, 9))}
+        if rng.random() < 0.1:
+            properties = {} if (value := rng.choice(bad)) is None else {"v": value}
+        kind = rng.choice(("reading", "reading", "other"))
+        events.append(event(f"e{index}", rng.randint(-3, 13) / 2, kind, **properties))
+    for aggregation in sorted(AGGREGATIONS):
+        for allow_negative in (False, True):
+            found = meter(aggregation, allow_negative=allow_negative)
+            assert _selected(select, events, found) == _selected(select_general, events, found)
+
+
+def _selected(how: Any, events: list[UsageEvent], found: Meter) -> Any:
+    try:
+        (usage,) = how(table(*events), found, PERIOD)
+    except InvalidInput as error:
+        return problems_of(error)
+    window = usage.window
+    return (
+        usage.group,
+        window.start,
+        window.end,
+        window.timestamps.tolist(),
+        window.values.tolist(),
+        window.keys.tolist(),
+        window.prior_value,
+        usage.amounts.tolist(),
+    )

@@ -162,7 +162,7 @@ class MeasuredProperties:
     def numbers(self, name: str, positions: Rows) -> NumberColumn:
         column = self.measured.get(name)
         if column is not None:
-            raw = [column[index] for index in positions.tolist()]
+            raw = _at(column, positions)
             if set(map(type, raw)) <= {int}:
                 return NumberColumn(np.array(raw, dtype=np.int64), np.zeros(len(raw), np.int8), {})
         return self._objects.numbers(name, positions)
@@ -170,13 +170,21 @@ class MeasuredProperties:
     def keys(self, name: str, positions: Rows) -> KeyColumn:
         column = self.measured.get(name)
         if column is not None:
-            raw = [column[index] for index in positions.tolist()]
+            raw = _at(column, positions)
             if set(map(type, raw)) <= {int, str}:
                 return _measured_key_column(raw)
         return self._objects.keys(name, positions)
 
 
-def _measured_key_column(raw: list[int | str]) -> KeyColumn:
+def _at(column: Sequence[Any], positions: Rows) -> Sequence[Any]:
+    """The values of ``column`` at ``positions`` (distinct, increasing: source order): the
+    column itself when they are all of its positions (an event type every event has)."""
+    if positions.size == len(column) and (positions.size == 0 or positions[-1] == len(column) - 1):
+        return column
+    return [column[index] for index in positions.tolist()]
+
+
+def _measured_key_column(raw: Sequence[int | str]) -> KeyColumn:
     """:func:`key_column` of the values whose measures are ``raw`` (integers: nano-units).
 
     Equal numbers have equal nano-units and a number never equals a string, so the
@@ -266,7 +274,10 @@ class EventColumns:
     epoch; ``properties`` the property values. ``naming`` is ``None`` when no event
     corrects or voids another, else per position the event's own naming (``None``,
     or ``("corrects" | "voids", id)``). ``make_event`` makes the event at a
-    position, only for what needs one.
+    position, only for what needs one. ``ids_unique`` says that the ids are known
+    to be unique (a store's key on them), so they are not read to check it: a
+    store may then read them only when asked for (to order equal timestamps, to
+    name an event in an error).
     """
 
     ids: Sequence[str]
@@ -276,6 +287,7 @@ class EventColumns:
     properties: PropertySource
     make_event: Callable[[int], UsageEvent]
     naming: Sequence[tuple[str, str] | None] | None = None
+    ids_unique: bool = False
 
     def __len__(self) -> int:
         return int(self.timestamps.size)
@@ -376,7 +388,7 @@ class EventTable:
         caller knows it, is the ``(timestamp, id)`` order of the positions.
         """
         ids = columns.ids
-        if columns.naming is not None or len(set(ids)) != len(ids):
+        if columns.naming is not None or (not columns.ids_unique and len(set(ids)) != len(ids)):
             events = [columns.make_event(index) for index in range(len(columns))]
             return cls.build(events, lines.tolist(), source)
         if order is None:

@@ -38,6 +38,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, time
 from decimal import Decimal
+from functools import lru_cache
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
@@ -49,6 +50,7 @@ from iotbill.domain.event_table import EventTable
 from iotbill.domain.instalments import instalment_lines, remaining_lines
 from iotbill.domain.invoicing import InvoiceLine, LineKind, LineSource
 from iotbill.domain.lease import lease_lines
+from iotbill.domain.money import Currency
 from iotbill.domain.pauses import paused_at, unpaused_spans
 from iotbill.domain.periods import Period
 from iotbill.domain.pricing import Detail
@@ -157,8 +159,15 @@ def arrears_lines(
 ) -> list[InvoiceLine]:
     """What ``period`` bills at its end: per segment, prorated arrears fees then usage;
     after each phase's segments, its plan's commitment line."""
+    return _arrears(segments(subscription, plans, period), customer, period, table)
+
+
+def _arrears(
+    found: list[Segment], customer: Customer, period: Period, table: EventTable
+) -> list[InvoiceLine]:
+    """:func:`arrears_lines` of the period's segments ``found``."""
     lines: list[InvoiceLine] = []
-    for phase_segments in _by_phase(segments(subscription, plans, period)):
+    for phase_segments in _by_phase(found):
         charges: list[InvoiceLine] = []
         for segment in phase_segments:
             if segment.billable is None:
@@ -228,7 +237,8 @@ def period_close_lines(
     """
     cycle = subscription.cycle(customer.timezone)
     following = cycle.next_period(period)
-    if not segments(subscription, plans, period):
+    found = segments(subscription, plans, period)
+    if not found:
         return []
     first_plan = _first_plan(subscription, plans)
     cancellation = subscription.cancellation
@@ -238,7 +248,7 @@ def period_close_lines(
         and period.start < cancellation.effective_at <= period.end
     )
     return [
-        *arrears_lines(subscription, customer, plans, period, table),
+        *_arrears(found, customer, period, table),
         *advance_lines(subscription, customer, plans, following),
         *instalment_lines(subscription, customer, first_plan, following),
         *(final_lines(subscription, customer, plans) if final else ()),
@@ -482,23 +492,56 @@ def _fee_line(
     in_advance: bool = False,
     reason: str = "unused",
 ) -> InvoiceLine:
-    """``fee`` for the part ``used`` of ``period``, prorated by second; negative as a credit."""
+    """``fee`` for the part ``used`` of ``period``, prorated by second; negative as a credit.
+
+    Remembered (:func:`_phase_fee_line`): the subscriptions of a plan whose periods
+    coincide bill the same fee lines, and a bill run asks for them again for each.
+    """
+    return _phase_fee_line(
+        fee,
+        str(fee.amount),  # (equal amounts may differ in their digits: 31.0, 31.00)
+        segment.phase.plan_code,
+        str(segment.phase),
+        segment.plan.currency,
+        used,
+        period,
+        customer.zone,
+        kind,
+        in_advance,
+        reason,
+    )
+
+
+@lru_cache(maxsize=4096)
+def _phase_fee_line(
+    fee: FixedFee,
+    amount_digits: str,
+    plan_code: str,
+    phase: str,
+    currency: Currency,
+    used: Period,
+    period: Period,
+    zone: ZoneInfo,
+    kind: LineKind,
+    in_advance: bool,
+    reason: str,
+) -> InvoiceLine:
+    """The line of :func:`_fee_line`: a pure function of immutable values, each of which
+    says all it depends on (``phase`` as its label; instants, not their offsets)."""
     name = fee.name or fee.code
-    label = _label(segment, used, customer)
+    label = f"{phase}, {span_text(used, zone)}"
     if kind == "credit":
         description = f"Credit: {name} ({label}, {reason}, billed in advance)"
     else:
         description = f"{name} ({label}, in advance)" if in_advance else f"{name} ({label})"
-    source = LineSource(segment.phase.plan_code, period)
+    source = LineSource(plan_code, period)
     if used == period and kind != "credit":
-        return fee_line(
-            fee, segment.plan.currency, description if in_advance else name, source=source
-        )
+        return fee_line(fee, currency, description if in_advance else name, source=source)
     sign = -1 if kind == "credit" else 1
     amount = prorate(fee.amount * sign, used, period)
     note = f"{decimal_text(fee.amount)} x {_seconds_text(used)}/{_seconds_text(period)} seconds"
     return InvoiceLine.rounded(
-        segment.plan.currency,
+        currency,
         charge=fee.code,
         kind=kind,
         description=description,
@@ -510,7 +553,7 @@ def _fee_line(
                 "proration",
                 amount,
                 units=exact_decimal(seconds(used)),
-                note=f"{note} of {span_text(period, customer.zone)}, billed in {fee.timing}",
+                note=f"{note} of {span_text(period, zone)}, billed in {fee.timing}",
             ),
         ),
         source=source,
@@ -519,7 +562,3 @@ def _fee_line(
 
 def _seconds_text(span: Period) -> str:
     return decimal_text(exact_decimal(seconds(span)))
-
-
-def _label(segment: Segment, span: Period, customer: Customer) -> str:
-    return f"{segment.phase}, {span_text(span, customer.zone)}"

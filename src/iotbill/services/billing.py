@@ -79,7 +79,7 @@ from iotbill.services.ports import (
 from iotbill.services.sharing import settle_sales
 from iotbill.services.sla_credits import SlaCredits, promises_response
 from iotbill.services.subscription_bills import RunTimes, SubscriptionBill
-from iotbill.services.webhooks import emit_many, invoice_data
+from iotbill.services.webhooks import Described, Happened, emit_many, invoice_data
 
 BATCH_SIZE = 500
 Progress = Callable[[int, int], None]
@@ -314,8 +314,11 @@ def _plans(uow: UnitOfWork, subscription: Subscription, cache: dict[PlanKey, Pla
 def _with_tables(
     uow: UnitOfWork, asks: Sequence[tuple[T, list[EventWindow]]]
 ) -> Iterator[tuple[T, list[EventTable]]]:
-    """Each asker with the tables of the windows it asked for, all read at once."""
-    tables = iter(uow.events.load_many([window for _, windows in asks for window in windows]))
+    """Each asker with the tables of the windows it asked for, all read at once (for use
+    in the batch's unit of work only)."""
+    tables = iter(
+        uow.events.load_for_pricing([window for _, windows in asks for window in windows])
+    )
     for asker, windows in asks:
         yield asker, [next(tables) for _ in windows]
 
@@ -400,14 +403,18 @@ def _write(uow: UnitOfWork, bills: Sequence[SubscriptionBill]) -> BillRunReport:
     charges.write()
     sla.write()
     balances.write()
+    announced = [
+        invoice
+        for invoice in [*added, *replaced]
+        if invoice.status in ("finalized", "paid")  # paid: by the customer's credits
+        and invoice.finalized_at is not None
+    ]
     emit_many(
-        uow,
-        "invoice.finalized",
-        [
-            (invoice.id, invoice_data(invoice), invoice.finalized_at)
-            for invoice in [*added, *replaced]
-            if invoice.status in ("finalized", "paid")  # paid: by the customer's credits
-            and invoice.finalized_at is not None
-        ],
+        uow, "invoice.finalized", Described(announced, _finalized_message)
     )  # in the batch's transaction: its invoices and their messages commit together
     return report
+
+
+def _finalized_message(invoice: Invoice) -> Happened:
+    assert invoice.finalized_at is not None
+    return (invoice.id, invoice_data(invoice), invoice.finalized_at)

@@ -798,6 +798,12 @@ class EventStore(Protocol):
         """:meth:`load` for each window, in order, read in as few queries as the store can."""
         ...
 
+    def load_for_pricing(self, windows: Sequence[EventWindow]) -> list[EventTable]:
+        """:meth:`load_many`, for tables used only while this unit of work is open: a
+        store may leave out what pricing seldom reads (events' ids, devices and
+        properties) and read it when a table first asks for it."""
+        ...
+
     def count_many(self, windows: Sequence[EventWindow]) -> list[int]:
         """How many events each window holds: the meters' event types in its scope and
         period, stored before its ``received_before``; carried readings are not counted."""

@@ -449,6 +449,7 @@ class SubscriptionBill:
         """
         added, replaced = list(self._drafted), list(self.revised)
         previous = last_finalized(self._invoices)
+        due_on = self.customer.due_on(self.times.now) if self._due else None
         for pending in self._due:
             assert pending.number is not None
             lines = [
@@ -466,11 +467,7 @@ class SubscriptionBill:
                 draft = self._new_draft(pending, lines)
             else:
                 draft = pending.stored.revise(lines)
-            final = draft.finalize(
-                number=pending.number,
-                at=self.times.now,
-                due_on=self.customer.due_on(self.times.now),
-            )
+            final = draft.finalize(number=pending.number, at=self.times.now, due_on=due_on)
             (added if pending.stored is None else replaced).append(final)
             previous = final.summary()
         return added, replaced

@@ -40,7 +40,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
 from iotbill.domain.errors import InvalidInput, NotFound
 from iotbill.domain.invoices import CreditNote, Invoice
@@ -143,10 +143,39 @@ def emit(
     return id
 
 
+Happened = tuple[str, dict[str, Any], datetime]
+"""What :func:`emit_many` queues a message of: ``(subject, data, at)``."""
+T = TypeVar("T")
+
+
+class Described(Sequence[Happened], Generic[T]):
+    """``items`` as :func:`emit_many` takes them, each described by ``describe`` only when
+    read: where no endpoint wants the messages none is (describing a bill run's 20,000
+    invoices for no one took a fiftieth of the run)."""
+
+    def __init__(self, items: Sequence[T], describe: Callable[[T], Happened]) -> None:
+        self._items = items
+        self._describe = describe
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @overload
+    def __getitem__(self, index: int) -> Happened: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Happened]: ...
+
+    def __getitem__(self, index: int | slice) -> Happened | list[Happened]:
+        if isinstance(index, slice):
+            return [self._describe(item) for item in self._items[index]]
+        return self._describe(self._items[index])
+
+
 def emit_many(
     uow: UnitOfWork,
     type: str,
-    happened: Sequence[tuple[str, dict[str, Any], datetime]],
+    happened: Sequence[Happened],
     *,
     policy: RetryPolicy | None = None,
 ) -> list[str | None]:

@@ -1244,6 +1244,9 @@ class MemoryEventStore(_Repository):
             for window in windows
         ]
 
+    def load_for_pricing(self, windows: Sequence[EventWindow]) -> list[EventTable]:
+        return self.load_many(windows)
+
     def count_many(self, windows: Sequence[EventWindow]) -> list[int]:
         return [
             sum(1 for stored in self._chosen(window) if stored.event.timestamp in window.period)

@@ -56,6 +56,23 @@ def select(
     Without ``group_by`` there is exactly one group, labelled ``None``, even
     when no event matched. With it, groups are ordered by label.
     """
+    aggregation = meter.aggregator()
+    if (
+        aggregation.property_kind is PropertyKind.NUMBER
+        and meter.group_by is None
+        and not meter.filters
+        and not aggregation.carries_prior_reading
+        and amount_property is None
+    ):
+        return [_plain_usage(table, meter, period)]
+    return select_general(table, meter, period, amount_property)
+
+
+def select_general(
+    table: EventTable, meter: Meter, period: Period, amount_property: str | None = None
+) -> list[GroupUsage]:
+    """:func:`select` for any meter, step by step: what its shortcut for a plain numeric
+    meter (:func:`_plain_usage`) is held to."""
     view = table.view(meter.event_type)
     problems = _Problems(view)
     aggregation = meter.aggregator()
@@ -99,6 +116,24 @@ def select(
         usage_amounts = amounts[members] if amounts.size else amounts
         result.append(GroupUsage(labels[code], window, usage_amounts))
     return result
+
+
+def _plain_usage(table: EventTable, meter: Meter, period: Period) -> GroupUsage:
+    """What :func:`select_general` finds for a numeric meter with no filters, no
+    ``group_by`` and no reading carried into the period, when no amounts are asked for:
+    the same window and problems, without the steps that keep or group nothing (a bill
+    run selects once per subscription and charge)."""
+    view = table.view(meter.event_type)
+    problems = _Problems(view)
+    start, end = period.start_micros, period.end_micros
+    times = view.timestamps
+    stop = int(np.searchsorted(times, end, side="left"))
+    first = int(np.searchsorted(times[:stop], start, side="left"))
+    in_period = np.arange(first, stop, dtype=np.intp)
+    values = _numbers(view, meter, meter.property, in_period, problems)
+    problems.raise_if_any(table, meter.code)
+    window = Window(start, end, times[first:stop], values, _or_empty(None), None)
+    return GroupUsage(None, window, np.empty(0, dtype=np.int64))
 
 
 def _or_empty(keys: npt.NDArray[np.int64] | None) -> npt.NDArray[np.int64]:

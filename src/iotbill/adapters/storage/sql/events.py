@@ -16,6 +16,7 @@ from iotbill.adapters.storage.sql.repository import chunks
 from iotbill.adapters.storage.sql.tables import usage_events
 from iotbill.adapters.storage.sql.windows import (
     REPLACEMENT,
+    Reading,
     StoredRows,
     count_events,
     load_events,
@@ -271,29 +272,44 @@ class SqlEventStore:
             f"{REPLACEMENT} FROM usage_events AS e WHERE e.seq IN ({' UNION '.join(seqs)})"
         )
         found = StoredRows.empty()
+        ids: list[str] = []
+        devices: list[str] = []
+        replacements: list[str | None] = []
         properties = []
         for seq, event_id, event_type, device, occurred, doc, named in connection.execute(
             text(statement), query.parameters
         ):
             found.seqs.append(seq)
-            found.ids.append(event_id)
+            ids.append(event_id)
             found.types.append(event_type)
-            found.devices.append(device)
+            devices.append(device)
             found.micros.append(occurred)
             properties.append(_PROPERTIES.decode(doc))
-            found.replacements.append(named)
+            replacements.append(named)
+        found.ids, found.devices, found.replacements = ids, devices, replacements
         found.properties = properties
         return found.table()
 
     def load_many(self, windows: Sequence[EventWindow]) -> list[EventTable]:
         """One query for the windows whose meters read only their period (see
-        :mod:`~iotbill.adapters.storage.sql.windows`); :meth:`load` for the others, whose
-        readings carried into the period take queries of their own."""
+        :mod:`~iotbill.adapters.storage.sql.windows`), and one more for the columns pricing
+        seldom reads; :meth:`load` for the others, whose readings carried into the period
+        take queries of their own."""
+        return self._load_many(windows, "all")
+
+    def load_for_pricing(self, windows: Sequence[EventWindow]) -> list[EventTable]:
+        """:meth:`load_many`, but the columns pricing seldom reads are read for a window
+        only when its table asks for them (two events at one instant, a value that
+        ``measures`` cannot give, an event named in an error)."""
+        return self._load_many(windows, "when_asked")
+
+    def _load_many(self, windows: Sequence[EventWindow], reading: Reading) -> list[EventTable]:
         found = iter(
             load_events(
                 self._connection(),
                 self._tenant_id(),
                 [window for window in windows if not _carries_readings(window)],
+                reading,
             )
         )
         tables = []

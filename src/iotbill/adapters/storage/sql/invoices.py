@@ -18,7 +18,12 @@ from iotbill.adapters.storage.sql.analytics import (
     standing_from,
     standing_statement,
 )
-from iotbill.adapters.storage.sql.lines import insert_rows, line_from_row, line_rows
+from iotbill.adapters.storage.sql.lines import (
+    DetailTexts,
+    insert_rows,
+    line_from_row,
+    line_rows,
+)
 from iotbill.adapters.storage.sql.repository import Repository, chunks, instant, micros
 from iotbill.adapters.storage.sql.statistics import refresh_outgrown
 from iotbill.domain.analytics import RevenueSum, Standing
@@ -125,11 +130,12 @@ class SqlInvoiceRepository(Repository):
 
     def _insert_many_lines(self, invoices: Sequence[Invoice]) -> None:
         tenant_id = self._tenant_id()
+        texts = DetailTexts()
         rows = [
             row
             for invoice in invoices
             for row in line_rows(
-                tenant_id, "invoice_id", invoice.id, invoice.lines, invoice.currency
+                tenant_id, "invoice_id", invoice.id, invoice.lines, invoice.currency, texts
             )
         ]
         if not rows:

@@ -20,9 +20,32 @@ _DETAIL_FIELDS = tuple(field.name for field in dataclasses.fields(Detail))
 _TEXT_FIELDS = frozenset({"kind", "note"})
 
 
+class DetailTexts:
+    """The stored text of lines' details, each tuple of details encoded once: lines that
+    are the same object (a plan's fee line, remembered for every subscription billed it)
+    share their details, and writing a bill run's invoices encoded them again for each."""
+
+    def __init__(self) -> None:
+        self._texts: dict[int, tuple[tuple[Detail, ...], str]] = {}
+
+    def of(self, details: tuple[Detail, ...]) -> str:
+        known = self._texts.get(id(details))
+        if known is not None and known[0] is details:
+            return known[1]
+        text = msgspec.json.encode([_detail_json(detail) for detail in details]).decode()
+        self._texts[id(details)] = (details, text)  # kept: its id is not reused meanwhile
+        return text
+
+
 def line_rows(
-    tenant_id: int, owner_column: str, owner_id: str, lines: Sequence[InvoiceLine], money: Currency
+    tenant_id: int,
+    owner_column: str,
+    owner_id: str,
+    lines: Sequence[InvoiceLine],
+    money: Currency,
+    texts: DetailTexts | None = None,
 ) -> list[dict[str, Any]]:
+    texts = DetailTexts() if texts is None else texts
     return [
         {
             "tenant_id": tenant_id,
@@ -36,9 +59,7 @@ def line_rows(
             "unit_price": line.unit_price,
             "exact_amount": line.exact_amount,
             "amount_minor": to_minor_units(line.amount, money),
-            "detail": msgspec.json.encode(
-                [_detail_json(detail) for detail in line.detail]
-            ).decode(),
+            "detail": texts.of(line.detail),
         }
         for position, line in enumerate(lines)
     ]
