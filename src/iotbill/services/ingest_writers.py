@@ -343,18 +343,26 @@ class _Held:
     def conflicts(self, events: list[UsageEvent], lines: list[int]) -> list[EventConflict]:
         """The events whose id the store held with other content."""
         return [
-            EventConflict(line, event.id, None)
-            for event, line in zip(events, lines, strict=True)
-            if self.held.get(event.id, event) != event
+            EventConflict(lines[index], events[index].id, None)
+            for index in self._skipped(events)
+            if self.held[events[index].id] != events[index]
         ]
 
     def duplicates(self, events: list[UsageEvent], lines: list[int]) -> list[int]:
         """The lines of the events the store held, the same."""
         return [
-            line
-            for event, line in zip(events, lines, strict=True)
-            if self.held.get(event.id) == event
+            lines[index]
+            for index in self._skipped(events)
+            if self.held[events[index].id] == events[index]
         ]
+
+    def _skipped(self, events: list[UsageEvent]) -> list[int]:
+        """The positions of the events whose id the store held (usually none: comparing
+        every event of a batch with itself took longer than reading the skipped ones)."""
+        if not self.held:
+            return []
+        held = self.held
+        return [index for index, id in enumerate(map(_ID, events)) if id in held]
 
 
 def _follow_moves(
