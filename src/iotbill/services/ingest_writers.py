@@ -131,13 +131,14 @@ class Atomic:
             appended = store.append_prepared(
                 store.prepare(events[chunk], customers[chunk], self._received_at)
             )
-            held = _Held.read(self._uow, appended.skipped)
-            found = held.conflicts(events[chunk], lines[chunk])
-            self._conflicts.extend(found)
-            self.conflicting += len(found)
-            self.duplicate_lines += held.duplicates(events[chunk], lines[chunk])
+            done = _Held.read(self._uow, appended.skipped).stored(
+                appended.stored, events[chunk], lines[chunk]
+            )
+            self._conflicts.extend(done.conflicts)
+            self.conflicting += len(done.conflicts)
+            self.duplicate_lines += done.duplicate_lines
             self._screen.stored(map(_ID, events[chunk]))
-            self.stored += appended.stored
+            self.stored += done.stored
             self.written += len(events[chunk])
             progress()
 
@@ -314,9 +315,7 @@ class Batches:
             held = _Held.read(uow, appended.skipped)
             _follow_moves(uow, self._screen, (event.device for event in events), history)
             uow.commit()
-        return _Stored(
-            appended.stored, held.conflicts(events, lines), held.duplicates(events, lines)
-        )
+        return held.stored(appended.stored, events, lines)
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,29 +339,22 @@ class _Held:
     def read(cls, uow: UnitOfWork, skipped: Sequence[str]) -> _Held:
         return cls(uow.events.find(list(skipped)) if skipped else {})
 
-    def conflicts(self, events: list[UsageEvent], lines: list[int]) -> list[EventConflict]:
-        """The events whose id the store held with other content."""
-        return [
-            EventConflict(lines[index], events[index].id, None)
-            for index in self._skipped(events)
-            if self.held[events[index].id] != events[index]
-        ]
-
-    def duplicates(self, events: list[UsageEvent], lines: list[int]) -> list[int]:
-        """The lines of the events the store held, the same."""
-        return [
-            lines[index]
-            for index in self._skipped(events)
-            if self.held[events[index].id] == events[index]
-        ]
-
-    def _skipped(self, events: list[UsageEvent]) -> list[int]:
-        """The positions of the events whose id the store held (usually none: comparing
-        every event of a batch with itself took longer than reading the skipped ones)."""
-        if not self.held:
-            return []
+    def stored(self, new: int, events: list[UsageEvent], lines: list[int]) -> _Stored:
+        """What writing ``events`` (of input ``lines``) did, ``new`` of them being new: the
+        events whose id the store held with other content are conflicts, those it held
+        the same are duplicates. Only the events under held ids are compared (comparing
+        every event of a batch with itself took longer than reading the held ones)."""
+        conflicts: list[EventConflict] = []
+        duplicates: list[int] = []
         held = self.held
-        return [index for index, id in enumerate(map(_ID, events)) if id in held]
+        if held:
+            for index, id in enumerate(map(_ID, events)):
+                if id in held:
+                    if held[id] == events[index]:
+                        duplicates.append(lines[index])
+                    else:
+                        conflicts.append(EventConflict(lines[index], id, None))
+        return _Stored(new, conflicts, duplicates)
 
 
 def _follow_moves(

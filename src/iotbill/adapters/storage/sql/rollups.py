@@ -20,7 +20,7 @@ events at each end of its span (see :func:`reading`).
   (``daily_sums``); those the store had already (a replay) are left out by
   their ids, which the write reports. On PostgreSQL the sums are upserted by
   one statement in the order of the roll-up's key, on SQLite by one
-  ``executemany`` (:func:`add`). Repeats of stored ids add nothing. Sums
+  statement over a JSON array of the rows (:func:`add`). Repeats of stored ids add nothing. Sums
   commute, so two writers side by side add up right.
 * The days of events that correct or void another, and every device move,
   are recomputed from the stored events themselves (:func:`refresh`). An
@@ -65,6 +65,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 from sqlalchemy import Connection, text
 
 from iotbill.adapters.storage.sql.aggregation import Query
@@ -88,6 +89,9 @@ _NUMBERS = {
 plan's ``property`` is never empty), and its value in nano-units."""
 
 
+_ROWS = msgspec.json.Encoder()
+"""SQLite: the rows to add, as one JSON array of arrays (the statement's one parameter)."""
+
 SLOTS = 16
 """PostgreSQL: how many rows per key writers add to side by side (see the module)."""
 
@@ -107,7 +111,9 @@ def add(
     upserts both, each of arrays in the order of its roll-up's key (one statement
     per row, as ``executemany`` sends them, costs the server many times more; a
     statement apart for each step cost a request of ``POST /v1/events`` two more
-    round trips). SQLite: one upsert per row, run in C.
+    round trips). SQLite: one upsert of the rows given as one JSON array (one upsert per
+    row returned to Python between rows, and each return waited its turn for the
+    interpreter lock behind the thread preparing the next batch).
     """
     if not days:
         return
@@ -125,10 +131,12 @@ def _add_sqlite(
     """Add ``found`` to the roll-up rows of ``table``, creating those that do not exist yet."""
     if not found:
         return
+    fields = ", ".join(f"json_extract(value, '$[{column}]')" for column in range(7))
     cursor = connection.connection.cursor()
     try:
-        cursor.executemany(
-            _upsert(table, bucket, f"VALUES ({tenant_id}, ?, ?, ?, ?, ?, ?, ?, 0)"), list(found)
+        cursor.execute(
+            _upsert(table, bucket, f"SELECT {tenant_id}, {fields}, 0 FROM json_each(?) WHERE true"),
+            (_ROWS.encode(found).decode(),),
         )
     finally:
         cursor.close()
