@@ -48,10 +48,8 @@ costs over all its invoices always equals its price with every event.
 
 from __future__ import annotations
 
-import gc
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -68,6 +66,7 @@ from iotbill.domain.periods import require_aware
 from iotbill.domain.subscription_billing import PlanVersions
 from iotbill.domain.subscriptions import PlanKey, Subscription
 from iotbill.services.balance import Balances, expire_credits
+from iotbill.services.cycles import no_collection
 from iotbill.services.numbering import take_numbers
 from iotbill.services.one_off_charges import PendingCharges
 from iotbill.services.ports import (
@@ -149,7 +148,7 @@ def bill_run(
     )
     for start in range(0, len(listed), batch_size):
         batch = listed[start : start + batch_size]
-        with open_uow(tenant) as uow, _no_collection():
+        with open_uow(tenant) as uow, no_collection():
             uow.devices.hold()  # a device move waits for the batch's invoices, or they see it
             uow.invoices.hold()  # another bill run waits for this batch, then sees it
             done = _bill_batch(uow, batch, times, plans)
@@ -161,21 +160,6 @@ def bill_run(
         if progress:
             progress(start + len(batch), len(listed))
     return report
-
-
-@contextmanager
-def _no_collection() -> Iterator[None]:
-    """Python's cycle collector paused while a batch runs: the batch makes hundreds of
-    thousands of objects (events, lines, invoices), freed as it ends by their counts,
-    and collections that walk them all took a tenth of a run. What little it leaves in a
-    cycle is collected after."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _bill_batch(

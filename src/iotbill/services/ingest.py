@@ -45,6 +45,7 @@ from typing import Any
 from iotbill.domain.errors import InvalidInput
 from iotbill.domain.events import Lines, Rejection, SourcedEvent, UsageEvent
 from iotbill.domain.input_rules import DEFAULT_CLOCK_SKEW
+from iotbill.services.cycles import no_collection
 from iotbill.services.entitlements import record_alerts
 from iotbill.services.ingest_screen import EventConflict, Named, Screen
 from iotbill.services.ingest_writers import Atomic, Batches, Writer
@@ -199,16 +200,17 @@ def ingest_lines(
     try:
         with store:
             for stretch in stretches:
-                with uow_factory(tenant, read_only=True) as uow:
-                    found = screen.screen(uow, stretch, lookup)
-                refused.extend(found.refused)
-                conflicts.extend(found.conflicts)
-                set_apart += len(found.conflicts)
-                duplicates.extend(found.duplicates)
-                passed += len(found.events)
-                store.add(found.events, found.customers, found.lines, progress)
-                if screen.alerting:
-                    _latest(alerting, found.events, found.customers, screen.alerting)
+                with no_collection():  # collected between stretches, not within
+                    with uow_factory(tenant, read_only=True) as uow:
+                        found = screen.screen(uow, stretch, lookup)
+                    refused.extend(found.refused)
+                    conflicts.extend(found.conflicts)
+                    set_apart += len(found.conflicts)
+                    duplicates.extend(found.duplicates)
+                    passed += len(found.events)
+                    store.add(found.events, found.customers, found.lines, progress)
+                    if screen.alerting:
+                        _latest(alerting, found.events, found.customers, screen.alerting)
                 progress()
             stored = store.finish(progress)
     except KeyboardInterrupt:  # the store has committed, or rolled back, every batch begun
