@@ -245,3 +245,31 @@ def test_a_batch_partly_stored_before_is_written_again_knowing_which(
     assert (report.accepted, report.duplicates, report.duplicate_lines) == (2, 1, (2,))
     assert report.conflicts == ()
     assert _stored_ids(store, tenant) == ["a", "b", "c"]
+
+
+def test_the_cycle_collector_is_paused_while_ingesting_and_run_every_sixteen_stretches(
+    store: UnitOfWorkFactory, tenant: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 40 stretches of one line: full collections after the 16th and the 32nd, none
+    # automatic in between, and the collector as it was once the ingest ends.
+    import gc
+
+    from iotbill.services import ingest as ingesting
+
+    collected: list[int] = []
+    paused: list[bool] = []
+
+    def stretches() -> Iterator[Lines]:
+        for line in range(1, 41):
+            paused.append(not gc.isenabled())
+            yield Lines([SourcedEvent(_flow(f"e{line}", line, hours=line), line)])
+
+    monkeypatch.setattr(ingesting, "collect", lambda: collected.append(len(paused)))
+    assert gc.isenabled()
+    report = ingest_lines(store, tenant, stretches(), clock=CLOCK, batch_size=7)
+
+    assert report.accepted == 40 and not report.rejected
+    assert all(paused) and len(paused) == 40
+    assert collected == [16, 32]
+    assert gc.isenabled()
+    assert len(_stored_ids(store, tenant)) == 40

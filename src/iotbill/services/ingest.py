@@ -45,13 +45,17 @@ from typing import Any
 from iotbill.domain.errors import InvalidInput
 from iotbill.domain.events import Lines, Rejection, SourcedEvent, UsageEvent
 from iotbill.domain.input_rules import DEFAULT_CLOCK_SKEW
-from iotbill.services.cycles import no_collection
+from iotbill.services.cycles import collect, no_collection
 from iotbill.services.entitlements import record_alerts
 from iotbill.services.ingest_screen import EventConflict, Named, Screen
 from iotbill.services.ingest_writers import Atomic, Batches, Writer
 from iotbill.services.ports import Clock, UnitOfWorkFactory
 
 DEFAULT_BATCH_SIZE = 100_000
+COLLECT_EVERY = 16
+"""Python's cycle collector is paused while an ingest runs (:mod:`~iotbill.services.cycles`)
+and run in full after every this many stretches: the few hundred objects in cycles that
+each stretch leaves (its units of work) never add up to more than these stretches'."""
 DEFAULT_WRITERS = 2
 """Two: PostgreSQL writes two batches side by side; on SQLite, which takes one
 writer at a time, the second waits, prepared, for its turn."""
@@ -198,20 +202,21 @@ def ingest_lines(
         return store.lookup(ids, progress)
 
     try:
-        with store:
-            for stretch in stretches:
-                with no_collection():  # collected between stretches, not within
-                    with uow_factory(tenant, read_only=True) as uow:
-                        found = screen.screen(uow, stretch, lookup)
-                    refused.extend(found.refused)
-                    conflicts.extend(found.conflicts)
-                    set_apart += len(found.conflicts)
-                    duplicates.extend(found.duplicates)
-                    passed += len(found.events)
-                    store.add(found.events, found.customers, found.lines, progress)
-                    if screen.alerting:
-                        _latest(alerting, found.events, found.customers, screen.alerting)
+        with store, no_collection():
+            for count, stretch in enumerate(stretches, 1):
+                with uow_factory(tenant, read_only=True) as uow:
+                    found = screen.screen(uow, stretch, lookup)
+                refused.extend(found.refused)
+                conflicts.extend(found.conflicts)
+                set_apart += len(found.conflicts)
+                duplicates.extend(found.duplicates)
+                passed += len(found.events)
+                store.add(found.events, found.customers, found.lines, progress)
+                if screen.alerting:
+                    _latest(alerting, found.events, found.customers, screen.alerting)
                 progress()
+                if count % COLLECT_EVERY == 0:
+                    collect()
             stored = store.finish(progress)
     except KeyboardInterrupt:  # the store has committed, or rolled back, every batch begun
         raise IngestInterrupted(0 if atomic else store.stored) from None
