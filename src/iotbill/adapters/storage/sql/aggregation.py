@@ -23,7 +23,7 @@ from typing import Any
 
 import msgspec
 
-from iotbill.adapters.storage.sql.bulk import measure
+from iotbill.adapters.storage.sql.measures import measure
 from iotbill.domain.catalog import Meter
 from iotbill.domain.metering import PropertyKind
 from iotbill.services.ports import EventScope

@@ -3,9 +3,9 @@
 A batch is prepared a column at a time, before its transaction begins: every
 event's properties are encoded to JSON in one call, and ``measures`` (see
 ``tables``) are computed a property at a time with the pure core's exact
-number conversion. Rows are written in the order of the customer index (by
-customer, event type and timestamp): consecutive rows then land side by side
-in that index.
+number conversion (:mod:`~iotbill.adapters.storage.sql.measures`). Rows are
+written in the order of the customer index (by customer, event type and
+timestamp): consecutive rows then land side by side in that index.
 
 SQLite: multi-row ``INSERT OR IGNORE ... VALUES (...), (...) ...`` statements
 of 4,680 rows each (as many as SQLite takes parameters for: the batch's one
@@ -34,7 +34,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from functools import lru_cache
 from itertools import repeat
 from operator import attrgetter, itemgetter
@@ -48,12 +47,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from iotbill.adapters.storage.sql import daily_sums
+from iotbill.adapters.storage.sql.measures import json_lines, measured
 from iotbill.adapters.storage.sql.tables import usage_events
 from iotbill.domain.errors import InvalidInput
-from iotbill.domain.event_table import VALID, number_column
 from iotbill.domain.events import UsageEvent, naming_another
 from iotbill.domain.periods import EPOCH, ONE_MICROSECOND
-from iotbill.domain.quantities import QuantityError, to_scaled
 
 COLUMNS = (
     "tenant_id",
@@ -79,7 +77,6 @@ _STAGE = (
     "event_type text, device_id text, customer_id text, occurred_at bigint, "
     "received_at bigint, properties text, measures jsonb) ON COMMIT DROP"
 )
-_ENCODER = msgspec.json.Encoder(decimal_format="number")
 _IDS = msgspec.json.Decoder(list[str])
 # COPY's text format gives these characters a meaning; in a value they are escaped.
 _COPY_SPECIAL = ("\\", "\t", "\n", "\r")
@@ -90,26 +87,6 @@ TenantRow = tuple[str, str, str, str, int, int, str, str]
 """A row but for its first column, the tenant."""
 _PREPARING = threading.Lock()
 _ID = attrgetter("id")
-
-
-def measure(value: Any) -> Any:
-    """A property value as SQL compares and sums it exactly (see ``tables``).
-
-    Numbers become integer nano-units, exactly as the pure core reads them
-    (:func:`~iotbill.domain.quantities.to_scaled`); strings and booleans stay;
-    anything the pure core cannot hold exactly becomes ``None``.
-
-    >>> measure(Decimal("2.5")), measure(3), measure("on"), measure(Decimal("1E-10"))
-    (2500000000, 3000000000, 'on', None)
-    """
-    if isinstance(value, str | bool):
-        return value
-    if isinstance(value, int | Decimal):
-        try:
-            return to_scaled(value)
-        except QuantityError:
-            return None
-    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +123,7 @@ class EventRows:
         instants = np.array(occurred_at, np.int64)
         owners, owner_of = _factorized(customers)
         kinds, kind_of = _factorized(types)
-        measures, numbers = _measures(properties)
+        measures, numbers = measured(properties)
         order = np.lexsort((instants, kind_of, owner_of))
         received = (received_at - EPOCH) // ONE_MICROSECOND
         return cls(
@@ -156,7 +133,7 @@ class EventRows:
             customers=customers,
             occurred_at=occurred_at,
             received_at=received,
-            properties=_json_lines(properties),
+            properties=json_lines(properties),
             measures=measures,
             order=order.tolist(),
             sums=daily_sums.Sums.of(
@@ -509,88 +486,6 @@ def _factorized(values: Sequence[str]) -> tuple[list[str], npt.NDArray[np.intp]]
     distinct = sorted(set(values))
     rank = {value: index for index, value in enumerate(distinct)}
     return distinct, np.fromiter(map(rank.__getitem__, values), np.intp, len(values))
-
-
-def _json_lines(values: Sequence[Any]) -> list[str]:
-    """Each value as JSON text, all encoded in one call."""
-    if not values:
-        return []
-    return _ENCODER.encode_lines(values).decode().split("\n")[:-1]
-
-
-def _measures(properties: list[dict[str, Any]]) -> tuple[list[str], daily_sums.Numbers]:
-    """Each event's ``measures`` as JSON text, computed a property at a time, and the
-    numbers among them, by property (for the roll-up).
-
-    Events are grouped by the names of their properties (usually a handful of
-    shapes in a batch); each property of a shape is one column of values.
-    """
-    names_of = list(map(tuple, properties))
-    if not names_of:
-        return [], {}
-    if names_of.count(names_of[0]) == len(names_of):
-        return _measure_objects(names_of[0], properties)
-    shapes: dict[tuple[str, ...], list[int]] = {}
-    for index, names in enumerate(names_of):
-        shapes.setdefault(names, []).append(index)
-    found = [""] * len(properties)
-    positions: dict[str, list[npt.NDArray[np.intp]]] = {}
-    values: dict[str, list[npt.NDArray[np.int64]]] = {}
-    for names, members in shapes.items():
-        texts, numbers = _measure_objects(names, [properties[index] for index in members])
-        for index, text in zip(members, texts, strict=True):
-            found[index] = text
-        where = np.array(members, np.intp)
-        for name, (at, numbered) in numbers.items():
-            positions.setdefault(name, []).append(where[at])
-            values.setdefault(name, []).append(numbered)
-    return found, {
-        name: (np.concatenate(positions[name]), np.concatenate(values[name])) for name in positions
-    }
-
-
-def _measure_objects(
-    names: tuple[str, ...], properties: list[dict[str, Any]]
-) -> tuple[list[str], daily_sums.Numbers]:
-    """The measures of events whose properties all have ``names``, in that order, and the
-    numbers among them, by property."""
-    if not names:
-        return ["{}"] * len(properties), {}
-    pieces: list[Any] = []
-    numbers: daily_sums.Numbers = {}
-    for position, name in enumerate(names):
-        key = _ENCODER.encode(name).decode()
-        pieces.append(repeat(("{" if position == 0 else ",") + key + ":"))
-        texts, numbers[name] = _measure_column([found[name] for found in properties])
-        pieces.append(texts)
-    pieces.append(repeat("}"))
-    texts = list(map("".join, zip(*pieces, strict=False)))  # strict: the repeats are endless
-    return texts, numbers
-
-
-def _measure_column(
-    values: list[Any],
-) -> tuple[list[str], tuple[npt.NDArray[np.intp], npt.NDArray[np.int64]]]:
-    """Each value's :func:`measure` as JSON text, numbers converted as one column; and the
-    positions and nano-units of the values that are numbers (``int`` or ``Decimal`` in
-    range: what ``measures`` holds as a number)."""
-    if set(map(type, values)) <= {int, Decimal}:
-        column = number_column(values)
-        texts = list(map(str, column.values.tolist()))
-        invalid = np.flatnonzero(column.status != VALID)
-        for position in invalid.tolist():
-            texts[position] = "null"
-        if not len(invalid):
-            return texts, (np.arange(len(values), dtype=np.intp), column.values)
-        valid = np.flatnonzero(column.status == VALID)
-        return texts, (valid, column.values[valid])
-    numeric = np.array(
-        [position for position, value in enumerate(values) if type(value) in (int, Decimal)],
-        np.intp,
-    )
-    column = number_column([values[position] for position in numeric.tolist()])
-    valid = np.flatnonzero(column.status == VALID)
-    return _json_lines([measure(value) for value in values]), (numeric[valid], column.values[valid])
 
 
 def _copy_escaped(values: Sequence[str]) -> Sequence[str]:
