@@ -39,7 +39,6 @@ from itertools import repeat
 from operator import attrgetter, itemgetter
 from typing import Any
 
-import msgspec
 import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Connection
@@ -49,6 +48,7 @@ from sqlalchemy.exc import IntegrityError
 from iotbill.adapters.storage.sql import daily_sums
 from iotbill.adapters.storage.sql.measures import json_lines, measured
 from iotbill.adapters.storage.sql.tables import usage_events
+from iotbill.adapters.storage.sql.windows import ARRAY, VALUES
 from iotbill.domain.errors import InvalidInput
 from iotbill.domain.events import UsageEvent, naming_another
 from iotbill.domain.periods import EPOCH, ONE_MICROSECOND
@@ -77,7 +77,6 @@ _STAGE = (
     "event_type text, device_id text, customer_id text, occurred_at bigint, "
     "received_at bigint, properties text, measures jsonb) ON COMMIT DROP"
 )
-_IDS = msgspec.json.Decoder(list[str])
 # COPY's text format gives these characters a meaning; in a value they are escaped.
 _COPY_SPECIAL = ("\\", "\t", "\n", "\r")
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -331,12 +330,7 @@ def append_rows(connection: Connection, tenant_id: int, batch: PreparedBatch) ->
         inserted = _insert_sqlite(driver, int(tenant_id), batch.rows)
         if inserted < len(batch.ids) - len(batch.replacing):
             skipped += _others(
-                connection,
-                batch,
-                # One row, one JSON array: row by row, each row would wait its turn for
-                # Python's interpreter lock behind the thread preparing the next batch.
-                "SELECT json_group_array(event_id) FROM usage_events "
-                f"WHERE seq > {since} AND replaces IS NULL",
+                connection, batch, f"FROM usage_events WHERE seq > {since} AND replaces IS NULL"
             )
         return Written(batch.count - len(skipped), tuple(skipped))
     skipped = _insert_replacing(connection, tenant_id, batch.replacing)
@@ -346,24 +340,26 @@ def append_rows(connection: Connection, tenant_id: int, batch: PreparedBatch) ->
     text = start + batch.rows.replace(b"\n", b"\n" + start) + b"\n"
     if not _copy(driver, text):
         return Written(batch.count - len(skipped), tuple(skipped))
-    skipped += _others(connection, batch, f"SELECT event_id FROM {NEW_ROWS}")
+    skipped += _others(connection, batch, f"FROM {NEW_ROWS}")
     return Written(batch.count - len(skipped), tuple(skipped))
 
 
 def _others(connection: Connection, batch: PreparedBatch, stored: str) -> list[str]:
     """The ids of the batch's events that name no other and are not among those
-    ``stored`` (a query of new rows' ids)."""
+    ``stored`` (``FROM ...`` the new rows).
+
+    The new ids come as one JSON array in one row: row by row, each row waited its
+    turn for Python's interpreter lock behind the thread preparing the next batch.
+    """
+    gathered = ARRAY[connection.dialect.name].format("event_id")
     driver: Any = connection.connection.dbapi_connection
-    cursor = driver.cursor()  # rows as plain tuples, made in C
+    cursor = driver.cursor()
     try:
-        cursor.execute(stored)
-        found = cursor.fetchall()
+        cursor.execute(f"SELECT COALESCE({gathered}, '[]') {stored}")
+        (found,) = cursor.fetchone()
     finally:
         cursor.close()
-    if connection.dialect.name == "sqlite":  # one row: the ids as a JSON array
-        new = set(_IDS.decode(found[0][0]))
-    else:
-        new = {id for (id,) in found}
+    new = set(VALUES.decode(found))
     named = {row["event_id"] for row in batch.replacing}
     return [id for id in batch.ids if id not in new and id not in named]
 

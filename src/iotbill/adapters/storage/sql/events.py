@@ -15,10 +15,14 @@ from iotbill.adapters.storage.sql.aggregation import NotExpressible, Query
 from iotbill.adapters.storage.sql.repository import chunks
 from iotbill.adapters.storage.sql.tables import usage_events
 from iotbill.adapters.storage.sql.windows import (
+    ARRAY,
+    JOINED,
     REPLACEMENT,
+    VALUES,
     Reading,
     StoredRows,
     count_events,
+    joined_properties,
     load_events,
     stored_event,
 )
@@ -38,9 +42,6 @@ from iotbill.services.ports import (
 )
 
 _PROPERTIES = msgspec.json.Decoder(dict[str, Any], float_hook=Decimal)
-_PROPERTY_LIST = msgspec.json.Decoder(list[dict[str, Any]], float_hook=Decimal)
-_COLUMN = msgspec.json.Decoder(list[Any])
-_IDS = msgspec.json.Encoder()
 
 
 class SqlEventStore:
@@ -118,23 +119,22 @@ class SqlEventStore:
         row of arrays (the properties as stored, joined), decoded in one call each. Row
         by row, each row waited its turn for Python's interpreter lock behind the thread
         preparing the next batch of an ingest, which reads back what it skipped."""
+        columns = ("e.event_id", "e.event_type", "e.device_id", "e.occurred_at", REPLACEMENT)
         statement = (
-            "SELECT json_group_array(e.event_id), json_group_array(e.event_type), "
-            "json_group_array(e.device_id), json_group_array(e.occurred_at), "
-            f"json_group_array({REPLACEMENT}), group_concat(e.properties, ',') "
-            "FROM usage_events AS e WHERE e.tenant_id = ? "
+            f"SELECT {', '.join(ARRAY['sqlite'].format(column) for column in columns)}, "
+            f"{JOINED['sqlite']} FROM usage_events AS e WHERE e.tenant_id = ? "
             "AND e.event_id IN (SELECT value FROM json_each(?))"
         )
         driver: Any = self._connection().connection.dbapi_connection
         cursor = driver.cursor()
         try:
-            cursor.execute(statement, (self._tenant_id(), _IDS.encode(list(ids)).decode()))
-            (*columns, properties) = cursor.fetchone()
+            cursor.execute(statement, (self._tenant_id(), msgspec.json.encode(list(ids)).decode()))
+            (*gathered, properties) = cursor.fetchone()
         finally:
             cursor.close()
         if properties is None:  # no event found
             return {}
-        found_ids, types, devices, micros, named = map(_COLUMN.decode, columns)
+        found_ids, types, devices, micros, named = map(VALUES.decode, gathered)
         return {
             id: stored_event(id, kind, device, at, doc, replacement)
             for id, kind, device, at, doc, replacement in zip(
@@ -142,7 +142,7 @@ class SqlEventStore:
                 types,
                 devices,
                 micros,
-                _PROPERTY_LIST.decode(f"[{properties}]"),
+                joined_properties(properties),
                 named,
                 strict=True,
             )

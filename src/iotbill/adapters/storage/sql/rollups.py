@@ -89,9 +89,6 @@ _NUMBERS = {
 plan's ``property`` is never empty), and its value in nano-units."""
 
 
-_ROWS = msgspec.json.Encoder()
-"""SQLite: the rows to add, as one JSON array of arrays (the statement's one parameter)."""
-
 SLOTS = 16
 """PostgreSQL: how many rows per key writers add to side by side (see the module)."""
 
@@ -136,7 +133,7 @@ def _add_sqlite(
     try:
         cursor.execute(
             _upsert(table, bucket, f"SELECT {tenant_id}, {fields}, 0 FROM json_each(?) WHERE true"),
-            (_ROWS.encode(found).decode(),),
+            (msgspec.json.encode(found).decode(),),
         )
     finally:
         cursor.close()

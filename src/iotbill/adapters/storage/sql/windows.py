@@ -66,19 +66,24 @@ _ARRAY_TYPES = ("integer", "text", "bigint", "bigint", "bigint")  # a window's f
 NEVER = 2**63 - 1  # the received_before of a window that has none
 Reading = Literal["all", "when_asked"]
 _PROPERTIES = msgspec.json.Decoder(list[dict[str, Any]], float_hook=Decimal)
-_VALUES = msgspec.json.Decoder(list[Any])
+VALUES = msgspec.json.Decoder(list[Any])
 REPLACEMENT = (
     "CASE WHEN e.replaces IS NULL THEN NULL WHEN e.is_void THEN '-' || e.replaces "
     "ELSE '+' || e.replaces END"
 )
 """The event an event corrects (``+id``) or voids (``-id``), if any: one column to read."""
-_ARRAY = {"sqlite": "json_group_array({})", "postgresql": "CAST(json_agg({}) AS TEXT)"}
+ARRAY = {"sqlite": "json_group_array({})", "postgresql": "CAST(json_agg({}) AS TEXT)"}
 """A column of a window's events gathered into one JSON array."""
-_JOINED = {
+JOINED = {
     "sqlite": "group_concat(e.properties, ',')",
     "postgresql": "string_agg(e.properties, ',')",
 }
 """The properties of a window's events, their JSON objects joined by commas."""
+
+
+def joined_properties(joined: str) -> list[dict[str, Any]]:
+    """The properties of :data:`JOINED`, decoded in one call, their numbers exact."""
+    return _PROPERTIES.decode(f"[{joined}]")
 
 
 def stored_event(
@@ -228,7 +233,7 @@ def _load_chunk(
     scopes = [_Scope.of(window) for window in windows]
     typed = len(queried) > 1  # else every event found is of the one type queried
     placed = any(scope.devices is not None or scope.excluded_devices for scope in scopes)
-    array = _ARRAY[query.dialect]
+    array = ARRAY[query.dialect]
     gathered = ", ".join(
         [
             array.format("e.seq"),
@@ -239,7 +244,7 @@ def _load_chunk(
             *(_measured(query, name) for name in names),
             *(
                 [array.format(name) for name in ("e.event_id", "e.device_id", REPLACEMENT)]
-                + [_JOINED[query.dialect]]  # last: the properties, as text
+                + [JOINED[query.dialect]]  # last: the properties, as text
                 if whole
                 else []
             ),
@@ -329,7 +334,7 @@ class _Unread:
         columns = self.read()
         if index == 3 and self._properties is not None:
             joined, kept = self._properties
-            decoded = _PROPERTIES.decode(f"[{joined}]")
+            decoded = joined_properties(joined)
             columns[3] = decoded if kept is None else [decoded[at] for at in kept]
             self._properties = None
         return columns[index]
@@ -442,7 +447,7 @@ def _gathered(
     query: Query, tenant_id: int, windows: Sequence[EventWindow], columns: str, lean: bool
 ) -> str | None:
     """``SELECT wanted.item, columns`` of each window's events, the columns aggregates
-    (:data:`_ARRAY`); ``None`` if no window meters any.
+    (:data:`ARRAY`); ``None`` if no window meters any.
 
     On SQLite each window's events are aggregated by a subquery of their own, into one
     JSON array of the columns: the rows of a window come from one range of the index, so
@@ -468,16 +473,16 @@ def _gathered_rows(
     connection: Connection, statement: str, query: Query, lean: bool
 ) -> Iterator[tuple[int, list[Any]]]:
     """Each window's item and its columns decoded, from :func:`_gathered`'s rows; unless
-    ``lean``, the last column left as text (:data:`_JOINED`: not one JSON value)."""
+    ``lean``, the last column left as text (:data:`JOINED`: not one JSON value)."""
     text_last = not lean
     if query.dialect == "sqlite" and lean:
         for item, columns in _rows(connection, statement, query):
-            yield item, _VALUES.decode(columns)
+            yield item, VALUES.decode(columns)
     else:
         for item, *columns in _rows(connection, statement, query):
             last = columns.pop() if text_last else None
             decoded = [
-                column if isinstance(column, int) else _VALUES.decode(column) for column in columns
+                column if isinstance(column, int) else VALUES.decode(column) for column in columns
             ]
             yield item, decoded if last is None else [*decoded, last]
 
