@@ -131,3 +131,25 @@ def test_a_changed_event_is_a_conflict_reported_with_its_line(
         (2, changed["id"], None)
     ]
     assert _stored(database) == 2
+
+
+def test_the_first_fifty_problems_are_shown_in_line_order_and_the_rest_counted(
+    tmp_path: Path, database: str
+) -> None:
+    """Rejections and conflicts interleaved: the first 50 of the 60, by line, then a count."""
+    lines = []
+    for number in range(30):
+        event = {"id": f"x{number}", "type": "pump.flow", "device": "pump-1"}
+        event["timestamp"] = f"2026-01-02T00:00:{number:02}Z"
+        lines.append(json.dumps(event))
+        lines.append(json.dumps({**event, "device": "pump-9"}))  # unknown device: rejected
+        lines.append(json.dumps({**event, "properties": {"m3": 1}}))  # same id: a conflict
+    result = run_iotbill("ingest", _file(tmp_path, *lines), "--database", database)
+    assert result.exit_code == 2
+    assert "30 accepted, 0 duplicates, 30 conflicts, 30 rejected" in result.stdout
+    shown = result.stderr.splitlines()
+    assert [int(line.split(":")[1]) for line in shown[:50]] == [
+        line for line in range(1, 76) if line % 3 != 1
+    ]
+    assert "unknown device" in shown[0] and "is the id of the event of line 1" in shown[1]
+    assert shown[50:] == ["... and 10 more"]

@@ -37,6 +37,7 @@ memory holds a few decoded batches, not the whole input decoded.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -47,7 +48,7 @@ from iotbill.domain.events import Lines, Rejection, SourcedEvent, UsageEvent
 from iotbill.domain.input_rules import DEFAULT_CLOCK_SKEW
 from iotbill.services.cycles import collect, no_collection
 from iotbill.services.entitlements import record_alerts
-from iotbill.services.ingest_screen import EventConflict, Named, Screen
+from iotbill.services.ingest_screen import Conflicts, EventConflict, Named, Screen
 from iotbill.services.ingest_writers import Atomic, Batches, Writer
 from iotbill.services.ports import Clock, UnitOfWorkFactory
 
@@ -100,8 +101,8 @@ class IngestReport:
     accepted: int
     duplicates: int
     rejected: tuple[Rejection, ...]
-    conflicts: tuple[EventConflict, ...] = ()
-    duplicate_lines: tuple[int, ...] = ()
+    conflicts: Sequence[EventConflict] = ()
+    duplicate_lines: Sequence[int] = ()
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -175,8 +176,8 @@ def ingest_lines(
     received_at = clock.now()
     screen = Screen(received_at, clock_skew)
     refused: list[Rejection] = []
-    conflicts: list[EventConflict] = []
-    duplicates: list[int] = []  # the lines of the repeats within the input
+    conflicts = Conflicts()
+    duplicates = array("q")  # the lines of the repeats within the input
     passed = set_apart = 0
     alerting: dict[str, datetime] = {}  # customers on plans with usage alerts: latest event
     store: Writer = (
@@ -221,18 +222,25 @@ def ingest_lines(
     except KeyboardInterrupt:  # the store has committed, or rolled back, every batch begun
         raise IngestInterrupted(0 if atomic else store.stored) from None
     refused.sort(key=lambda rejection: rejection.line)
-    conflicts.sort(key=lambda conflict: conflict.line)
+    conflicts = conflicts.by_line()
     if atomic and refused:
-        return IngestReport(0, 0, tuple(refused), tuple(conflicts))
-    lines = tuple(sorted([*duplicates, *store.duplicate_lines]))
+        return IngestReport(0, 0, tuple(refused), conflicts)
+    lines = _ordered(duplicates, store.duplicate_lines)
     if stored and alerting:
         with uow_factory(tenant) as uow:
             record_alerts(uow, alerting, at=received_at)
             uow.commit()
     from_store = passed - stored - store.conflicting
-    return IngestReport(
-        stored, len(duplicates) + from_store, tuple(refused), tuple(conflicts), lines
-    )
+    return IngestReport(stored, len(duplicates) + from_store, tuple(refused), conflicts, lines)
+
+
+def _ordered(*lines: array[int]) -> array[int]:
+    """The line numbers of ``lines`` in one array, in order: sorted by numpy, so that the
+    lines of a large re-ingest (millions of duplicates) never become Python integers."""
+    import numpy as np
+
+    merged = np.sort(np.concatenate([np.frombuffer(part, dtype=np.int64) for part in lines]))
+    return array("q", merged.tobytes())
 
 
 def _latest(

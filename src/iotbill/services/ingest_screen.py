@@ -9,6 +9,7 @@ every line refused), so that a repeat is decided at once, its first line known.
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import repeat
 from operator import attrgetter
+from typing import overload
 
 from iotbill.domain.catalog import Plan
 from iotbill.domain.customers import Device
@@ -60,6 +62,84 @@ class EventConflict:
             else f"the event of line {self.first_line}"
         )
         return f"id: {self.id!r} is the id of {where}, with other content; the first one stands"
+
+
+class Conflicts(Sequence[EventConflict]):
+    """Conflicts kept in columns: each line, first line and id in a few bytes of arrays.
+
+    An ingest lists every conflict in its report, so what it keeps of one grows with the
+    input: an :class:`EventConflict` with its id took about 190 bytes, these columns take
+    8 + 8 + the id's UTF-8 bytes + 8 (about 60 for a UUID). 300,000 conflicts with UUID ids
+    take 18 MiB instead of 52 MiB. Items are made when read:
+
+    >>> conflicts = Conflicts([EventConflict(4, "e1", 1), EventConflict(2, "é", None)])
+    >>> list(conflicts.by_line())
+    [EventConflict(line=2, id='é', first_line=None), EventConflict(line=4, id='e1', first_line=1)]
+    >>> conflicts == (EventConflict(4, "e1", 1), EventConflict(2, "é", None))
+    True
+    """
+
+    __slots__ = ("_ends", "_firsts", "_ids", "_lines")
+    _NONE = -1  # the first line of a conflict with a stored event (lines count from 1)
+
+    def __init__(self, conflicts: Iterable[EventConflict] = ()) -> None:
+        self._lines = array("q")
+        self._firsts = array("q")
+        self._ids = bytearray()
+        self._ends = array("q")
+        self.extend(conflicts)
+
+    def extend(self, conflicts: Iterable[EventConflict]) -> None:
+        for conflict in conflicts:
+            self._lines.append(conflict.line)
+            self._firsts.append(self._NONE if conflict.first_line is None else conflict.first_line)
+            self._ids += conflict.id.encode()
+            self._ends.append(len(self._ids))
+
+    def by_line(self) -> Conflicts:
+        """The same conflicts in the order of their lines (as found, where lines tie)."""
+        order = sorted(range(len(self)), key=self._lines.__getitem__)
+        ordered = Conflicts()
+        ordered._lines = array("q", map(self._lines.__getitem__, order))
+        ordered._firsts = array("q", map(self._firsts.__getitem__, order))
+        for index in order:
+            ordered._ids += self._ids[self._ends[index - 1] if index else 0 : self._ends[index]]
+            ordered._ends.append(len(ordered._ids))
+        return ordered
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+    @overload
+    def __getitem__(self, index: int) -> EventConflict: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[EventConflict, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> EventConflict | tuple[EventConflict, ...]:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(len(self))))
+        count = len(self)
+        if not -count <= index < count:
+            raise IndexError("conflict index out of range")
+        index %= count
+        start = self._ends[index - 1] if index else 0
+        first = self._firsts[index]
+        return EventConflict(
+            self._lines[index],
+            self._ids[start : self._ends[index]].decode(),
+            None if first == self._NONE else first,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]  # mutable: appended to as an ingest goes
+
+    def __repr__(self) -> str:
+        return f"Conflicts({list(self)!r})"
 
 
 @dataclass(frozen=True, slots=True)

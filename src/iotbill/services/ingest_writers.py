@@ -9,6 +9,7 @@ back in the same transaction, tell each skipped line a duplicate or a conflict.
 
 from __future__ import annotations
 
+from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -19,7 +20,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from iotbill.domain.events import Rejection, UsageEvent
-from iotbill.services.ingest_screen import EventConflict, Named, Screen
+from iotbill.services.ingest_screen import Conflicts, EventConflict, Named, Screen
 from iotbill.services.ports import PreparedEvents, UnitOfWork, UnitOfWorkFactory
 
 _ID = attrgetter("id")
@@ -38,7 +39,7 @@ class Writer(Protocol):
     """How many of the events handed to the store were new, in transactions committed."""
     conflicting: int
     """How many of the events handed to the store were conflicts with stored ones."""
-    duplicate_lines: list[int]
+    duplicate_lines: array[int]
     """The lines of the events handed to the store that it held already, the same."""
 
     def __enter__(self) -> Self: ...
@@ -88,7 +89,7 @@ class Atomic:
         batch_size: int,
         refused: Sequence[Rejection],
         screen: Screen,
-        conflicts: list[EventConflict],
+        conflicts: Conflicts,
     ) -> None:
         self._uow = uow_factory(tenant)
         self._received_at = received_at
@@ -98,7 +99,7 @@ class Atomic:
         self._conflicts = conflicts
         self._named: set[str] = set()
         self.stored = self.written = self.conflicting = 0
-        self.duplicate_lines: list[int] = []
+        self.duplicate_lines = array("q")
 
     def __enter__(self) -> Self:
         self._uow.__enter__()
@@ -136,7 +137,7 @@ class Atomic:
             )
             self._conflicts.extend(done.conflicts)
             self.conflicting += len(done.conflicts)
-            self.duplicate_lines += done.duplicate_lines
+            self.duplicate_lines.extend(done.duplicate_lines)
             self._screen.stored(map(_ID, events[chunk]))
             self.stored += done.stored
             self.written += len(events[chunk])
@@ -177,7 +178,7 @@ class Batches:
         batch_size: int,
         writers: int,
         screen: Screen,
-        conflicts: list[EventConflict],
+        conflicts: Conflicts,
         *,
         streamed: bool = True,
     ) -> None:
@@ -185,7 +186,7 @@ class Batches:
         self._screen = screen
         self._conflicts = conflicts
         self.conflicting = 0
-        self.duplicate_lines: list[int] = []
+        self.duplicate_lines = array("q")
         self._tenant = tenant
         self._received_at = received_at
         self._batch_size = batch_size
@@ -291,7 +292,7 @@ class Batches:
         self.stored += done.stored
         self.conflicting += len(done.conflicts)
         self._conflicts.extend(done.conflicts)
-        self.duplicate_lines += done.duplicate_lines
+        self.duplicate_lines.extend(done.duplicate_lines)
         self.written += len(events)
         progress()
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from heapq import merge
+from itertools import islice
+from operator import attrgetter
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -14,7 +17,9 @@ from iotbill.entrypoints.cli.errors import EXIT_INTERRUPTED, EXIT_INVALID_INPUT
 from iotbill.entrypoints.cli.session import session, store_command
 
 if TYPE_CHECKING:
+    from iotbill.domain.events import Rejection
     from iotbill.services.ingest import IngestReport
+    from iotbill.services.ingest_screen import EventConflict
 
 MAX_SHOWN = 50
 
@@ -89,7 +94,7 @@ def ingest_command(
             err=True,
         )
         raise typer.Exit(EXIT_INTERRUPTED) from None
-    current.emit(report.as_json(), lambda: _print_report(report, events.source, atomic))
+    current.emit(report.as_json, lambda: _print_report(report, events.source, atomic))
     if report.rejected or report.conflicts:
         raise typer.Exit(EXIT_INVALID_INPUT)
 
@@ -102,14 +107,13 @@ def _print_report(report: IngestReport, source: str, atomic: bool) -> None:
         f"{report.accepted:,} accepted, {counted(report.duplicates, 'duplicate')}, "
         f"{counted(len(report.conflicts), 'conflict')}, {len(report.rejected):,} rejected{note}"
     )
-    problems = sorted(
-        [(r.line, r.reason) for r in report.rejected]
-        + [(c.line, c.reason) for c in report.conflicts]
-    )
-    for line, reason in problems[:MAX_SHOWN]:
-        typer.echo(f"{source}:{line}: {reason}", err=True)
-    if len(problems) > MAX_SHOWN:
-        typer.echo(f"... and {len(problems) - MAX_SHOWN} more", err=True)
+    problems = len(report.rejected) + len(report.conflicts)
+    listed: list[Iterable[Rejection | EventConflict]] = [report.rejected, report.conflicts]
+    shown = islice(merge(*listed, key=attrgetter("line")), MAX_SHOWN)
+    for problem in shown:  # both in line order; the reasons of those shown only
+        typer.echo(f"{source}:{problem.line}: {problem.reason}", err=True)
+    if problems > MAX_SHOWN:
+        typer.echo(f"... and {problems - MAX_SHOWN} more", err=True)
 
 
 @contextmanager

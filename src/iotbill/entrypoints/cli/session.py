@@ -115,9 +115,10 @@ class Session:
 
     def emit(self, document: Any, text: str | Callable[[], object] | None = None) -> None:
         """Print ``document`` as JSON with ``--json``; else ``text``: a line, or a function
-        that prints (a table); nothing when ``None``."""
+        that prints (a table); nothing when ``None``. ``document`` may be a function that
+        makes it, called only with ``--json`` (a large report is not built to be dropped)."""
         if self.as_json:
-            print_json(document)
+            print_json(document() if callable(document) else document)
         elif callable(text):
             text()
         elif text is not None:
