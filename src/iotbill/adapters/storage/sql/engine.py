@@ -23,8 +23,11 @@ from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 from iotbill.domain.errors import InvalidInput, StoreUnavailable
 
 # Per connection, and each writer and reader has its own: a cap, so that memory does not
-# grow with the store (SQLite grows the cache as pages are used, up to this).
-SQLITE_CACHE_KIBIBYTES = 32 * 1024
+# grow with the store (SQLite grows the cache as pages are used, up to this). An ingest
+# fills three connections' caches as the store grows past a million events; measured on
+# ingests of 1M and 3M lines, 16 MiB against 32 MiB: the 3M peak 714 MiB, not 804 (the 1M
+# peak about the same), for an ingest about 5 % slower; a bill run no slower.
+SQLITE_CACHE_KIBIBYTES = 16 * 1024
 SQLITE_PAGE_SIZE = 16384  # fewer, larger pages: about 25 % faster random inserts
 SQLITE_BUSY_MILLISECONDS = 30_000
 READ_ONLY = "iotbill_read_only"
