@@ -81,6 +81,32 @@ def test_bytes_that_are_not_utf8_are_refused_naming_the_file() -> None:
         parse_edge_bytes(b"a b\n\xff c\n", source="net.txt")
 
 
+@pytest.mark.parametrize("tail", ["", "x\u3000y z\n", "x y\u2029\n", "z\u0085w q\n"])
+@pytest.mark.parametrize("lines", [3, 3_000])  # a few bytes beyond ASCII, and many
+def test_bytes_beyond_ascii_are_checked_where_they_stand_or_everywhere(
+    lines: int, tail: str
+) -> None:
+    """Few bytes beyond ASCII: only their lines are decoded and searched for the Unicode
+    spaces; many: the whole text is. Either way, a space anywhere takes the line parser."""
+    text = "# heading – with a dash\n" + "".join(f"é{n} ü{n}\n" for n in range(lines)) + tail
+    assert (_fast_parse(text.encode()) is None) == bool(tail)
+    assert_same_as_line_parser(text)
+
+
+@pytest.mark.parametrize("lines", [3, 3_000])
+def test_bytes_that_are_not_utf8_are_found_among_few_or_many(lines: int) -> None:
+    data = "".join(f"é{n} ü{n}\n" for n in range(lines)).encode() + b"a \xe2\x80\n"
+    with pytest.raises(InvalidInput, match=r"net\.txt: is not UTF-8 text"):
+        parse_edge_bytes(data, source="net.txt")
+
+
+@pytest.mark.parametrize("notes", [5, 2_000])  # marked one by one, or by a running sum
+def test_comments_few_or_many_parse_the_same(notes: int) -> None:
+    text = "".join(f"{n} {n + 1}  # note {n}, with a comma\n# {n}\n" for n in range(notes))
+    assert _fast_parse(text.encode()) is not None
+    assert_same_as_line_parser(text)
+
+
 IDS = st.sampled_from(["a", "b", "c", "0", "1", "7", "10", "007", "-3", "é", "a#", "b,c"])
 SEPARATORS = st.sampled_from([" ", "\t", ",", " , ", "  ", ",,", "\xa0", ""])
 ENDINGS = st.sampled_from(["\n", "\n", "\n", "\r\n", "\r", "\x0c", "\u2028"])

@@ -10,7 +10,8 @@ in a few numpy passes over its bytes:
    whitespace beyond space, tab, newline and a carriage return before a newline (form
    feeds, a lone carriage return, ``\\x1c``-``\\x1f``); beyond ASCII, UTF-8 without the
    Unicode spaces and line breaks ``str`` knows, which is then part of ids. Checked by
-   C passes of ``bytes`` methods;
+   C passes of ``bytes`` methods, and beyond ASCII on the lines holding such bytes only
+   (when they are few);
 2. an id byte is any byte above the space but a comma (and the control characters
    ``str`` keeps in ids), outside comments, which run from a line's first ``#`` to its end;
 3. ids are the runs of id bytes; each line must hold none or exactly two, and a comma
@@ -82,23 +83,27 @@ def _fast_parse(data: bytes) -> Graph | None:
     has_commas = b"," in data
     if has_commas:
         is_id[:size] &= raw != _COMMA
-    newlines = np.flatnonzero(raw == _NEWLINE)
-    in_comment = _comments(raw, newlines) if b"#" in data else None
+    is_newline = raw == _NEWLINE
+    in_comment = _comments(data, raw, is_newline) if b"#" in data else None
     if in_comment is not None:
-        is_id[:size] &= ~in_comment
-    starts, ends = _runs(is_id)
-    if starts.size == 0 or starts.size % 2 or not _two_per_line(starts, newlines):
+        np.greater(is_id[:size], in_comment, out=is_id[:size])  # and not: no array of ~
+    changes = _changes(is_id)
+    starts, ends = changes[0::2], changes[1::2]
+    if starts.size == 0 or starts.size % 2:
         return None
-    del newlines
+    lengths = ends - starts
+    if not _two_per_line(changes, lengths, is_newline):
+        return None
+    del is_newline
     if has_commas and not _commas_between(raw, in_comment, starts):
         return None
     del in_comment
     text = raw[is_id[:size]]
     del is_id
-    factorized = _factorize_numbers(text, raw[starts], ends - starts)
+    factorized = _factorize_numbers(text, raw[starts], lengths)
     if factorized is None:
-        factorized = _factorize_text(text, ends - starts)
-    del text, starts, ends
+        factorized = _factorize_text(text, lengths)
+    del text, starts, ends, lengths
     codes, labels, label_order = factorized
     sources, targets = codes[0::2], codes[1::2]
     if (sources == targets).any():
@@ -124,22 +129,81 @@ def _plain_text(data: bytes) -> bool:
     newline and a carriage return right before a newline may stand, besides the control
     characters that Python's ``str`` takes for neither whitespace nor a line break.
     """
-    if not data.isascii():
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            return False
-        if any(space in data for space in UNICODE_SPACES):
-            return False
+    if not data.isascii() and not _plain_beyond_ascii(data):
+        return False
+    if not data.translate(None, _NOT_CONTROLS):  # one C pass: no control but tab, newline
+        return True
     breaks = data.translate(None, _NOT_BREAKS)
     return not breaks.strip(b"\r") and data.count(b"\r") == data.count(b"\r\n")
 
 
-def _two_per_line(starts: npt.NDArray[np.intp], newlines: npt.NDArray[np.intp]) -> bool:
-    """Whether ids come two to a line: the two of a pair on one line, each pair on its own."""
-    lines = np.searchsorted(newlines, starts)
-    first_lines = lines[0::2]
-    return not ((first_lines != lines[1::2]).any() or (np.diff(first_lines) <= 0).any())
+#: For ``bytes.translate``: every byte but the controls other than tab and newline.
+_NOT_CONTROLS = _all_bytes_but(bytes(range(0x00, 0x09)) + bytes(range(0x0B, 0x20)))
+#: :data:`UNICODE_SPACES` as characters.
+_SPACE_CHARACTERS = frozenset(space.decode() for space in UNICODE_SPACES)
+#: Up to this many bytes beyond ASCII, only the lines holding them are decoded and
+#: searched; beyond, the whole text is.
+_FEW_BEYOND_ASCII = 4096
+
+
+def _plain_beyond_ascii(data: bytes) -> bool:
+    """Whether ``data``, which is not ASCII, is UTF-8 without :data:`UNICODE_SPACES`.
+
+    ASCII bytes are UTF-8 whatever stands around them, so where only a few bytes lie
+    beyond ASCII (a heading comment's dash, a few ids), only the lines that hold them
+    are decoded and searched: decoding all of a 69 MB edge list and searching it once
+    per space took over a second.
+
+    >>> _plain_beyond_ascii("1 2\\n# ids – numbers\\n".encode())
+    True
+    >>> _plain_beyond_ascii("a\\u3000b c\\n".encode()), _plain_beyond_ascii(b"a\\xff b\\n")
+    (False, False)
+    """
+    beyond = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) >= 0x80)
+    if beyond.size > _FEW_BEYOND_ASCII:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        return not any(space in data for space in UNICODE_SPACES)
+    line_end = -1
+    for at in beyond.tolist():
+        if at < line_end:
+            continue  # on a line read already
+        line_start = data.rfind(b"\n", 0, at) + 1
+        line_end = data.find(b"\n", at)
+        if line_end < 0:
+            line_end = len(data)
+        try:
+            line = data[line_start:line_end].decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        if not _SPACE_CHARACTERS.isdisjoint(line):
+            return False
+    return True
+
+
+def _two_per_line(
+    changes: npt.NDArray[np.intp], lengths: npt.NDArray[np.intp], is_newline: npt.NDArray[np.bool_]
+) -> bool:
+    """Whether ids come two to a line: the two of a pair on one line, each pair on its own.
+
+    ``changes`` are the ids' starts and ends in turn (:func:`_changes`), ``lengths`` the
+    ids' lengths. Where one byte stands between every two ids (as usual), that byte is
+    the newline or not; else the newlines of every stretch between them are counted in
+    one pass over the bytes (a search of the line of each id took twice as long). None
+    may stand between the two ids of a pair, one at least between a pair and the next.
+    """
+    after = changes[1:-1:2]  # where each id but the last ends
+    between = int(changes[-2]) - int(changes[1]) - int(lengths[1:-1].sum())
+    if between == lengths.size - 1:  # every stretch between ids is one byte at least
+        newline_after = is_newline[after]
+        return not (newline_after[0::2].any() or not newline_after[1::2].all())
+    # The last end left out: the last stretch then runs to the end of the text, and
+    # every index is within it (an id may end the text).
+    counts = np.add.reduceat(is_newline, changes[:-1], dtype=np.int32)
+    gaps = counts[1::2]  # the newlines after each id but the last
+    return not (gaps[0::2].any() or (gaps[1::2] == 0).any())
 
 
 def _commas_between(
@@ -157,10 +221,30 @@ def _commas_between(
     return not ((before % 2 == 0).any() or (np.diff(before) == 0).any())
 
 
-def _comments(raw: npt.NDArray[np.uint8], breaks: npt.NDArray[np.intp]) -> npt.NDArray[np.bool_]:
-    """Which bytes lie in a comment: from a line's first ``#`` up to its newline (at
-    ``breaks``)."""
+#: Up to this many hashes are followed one by one; more by a running sum over the bytes.
+_FEW_COMMENTS = 1024
+
+
+def _comments(
+    data: bytes, raw: npt.NDArray[np.uint8], is_newline: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.bool_]:
+    """Which bytes lie in a comment: from a line's first ``#`` up to its newline.
+
+    A few hashes (a heading, a few notes) are followed one by one to their line's end;
+    many, by the line of each among all the newlines and a running sum over the bytes.
+    """
     hashes = np.flatnonzero(raw == _HASH)
+    if hashes.size <= _FEW_COMMENTS:
+        marked = np.zeros(raw.size, dtype=np.bool_)
+        finish = -1
+        for begin in hashes.tolist():
+            if begin < finish:
+                continue  # in the comment of a hash before it
+            finish = data.find(b"\n", begin)
+            finish = raw.size if finish < 0 else finish
+            marked[begin:finish] = True
+        return marked
+    breaks = np.flatnonzero(is_newline)
     line_of_hash = np.searchsorted(breaks, hashes)
     first = np.ones(hashes.size, dtype=np.bool_)
     first[1:] = line_of_hash[1:] != line_of_hash[:-1]
@@ -176,13 +260,14 @@ def _comments(raw: npt.NDArray[np.uint8], breaks: npt.NDArray[np.intp]) -> npt.N
     return inside[:-1].view(np.bool_)
 
 
-def _runs(mask: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-    """Starts and (exclusive) ends of the runs of ``True`` in ``mask``, whose last
-    element is ``False``: the changes alternate, a start then an end."""
-    changes = np.flatnonzero(mask[1:] != mask[:-1]) + 1
+def _changes(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.intp]:
+    """Where the runs of ``True`` in ``mask`` start and (exclusive) end, in turn: its last
+    element is ``False``, so every run ends, and the changes alternate."""
+    changes = np.flatnonzero(mask[1:] != mask[:-1])
+    changes += 1  # in place: a second array of every change cost as much as finding them
     if mask[0]:
         changes = np.concatenate(([0], changes))
-    return changes[0::2], changes[1::2]
+    return changes
 
 
 Factorized = tuple[npt.NDArray[np.int64], tuple[str, ...], npt.NDArray[np.intp] | None]
@@ -216,8 +301,9 @@ def _factorize_numbers(
     if largest < 4 * count + 1024:
         first_seen = np.full(largest + 1, count, dtype=np.int64)
         np.minimum.at(first_seen, values, np.arange(count, dtype=np.int64))
-        present = np.flatnonzero(first_seen < count)
-        distinct = present[np.argsort(first_seen[present], kind="stable")]
+        firsts = first_seen[first_seen < count]  # where each value first stands
+        firsts.sort()  # in the order of appearance (sorted in place: an argsort took twice as long)
+        distinct = values[firsts]
         code_of = np.empty(largest + 1, dtype=np.int64)
         code_of[distinct] = np.arange(distinct.size, dtype=np.int64)
         codes = code_of[values]
