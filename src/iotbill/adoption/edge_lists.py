@@ -32,6 +32,7 @@ decides an error message, and never costs a Python object per line.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -71,22 +72,26 @@ def parse_edge_bytes(data: bytes, source: str = "edges") -> Graph:
 
 def _fast_parse(data: bytes) -> Graph | None:
     """The graph of ``data`` when it fits the common case; ``None`` otherwise."""
-    if not _plain_text(data):
+    controls = data.translate(None, _NOT_CONTROLS)  # one C pass; none, as a rule
+    if not _plain_text(data, controls):
         return None
     raw = np.frombuffer(data, dtype=np.uint8)
     size = raw.size
     is_id = np.zeros(size + 1, dtype=np.bool_)  # a last byte False: every run ends inside
     np.greater(raw, _SPACE, out=is_id[:size])  # a byte above the space, or a control
-    if data.translate(None, _NOT_IN_IDS):  # character that str keeps in ids
+    if controls.translate(None, _NOT_IN_IDS):  # character that str keeps in ids
         is_id[:size] |= (raw < _SPACE) & (raw != _TAB) & (raw != _NEWLINE)
         is_id[:size] &= raw != _CARRIAGE_RETURN
-    has_commas = b"," in data
+    is_newline = raw == _NEWLINE
+    comments = _Comments.of(data, raw, is_newline) if b"#" in data else None
+    commas = data.count(b",")
+    if comments is not None:
+        comments.clear(is_id[:size])
+        has_commas = commas > 0 and commas != comments.commas  # outside them, or uncounted
+    else:
+        has_commas = commas > 0
     if has_commas:
         is_id[:size] &= raw != _COMMA
-    is_newline = raw == _NEWLINE
-    in_comment = _comments(data, raw, is_newline) if b"#" in data else None
-    if in_comment is not None:
-        np.greater(is_id[:size], in_comment, out=is_id[:size])  # and not: no array of ~
     changes = _changes(is_id)
     starts, ends = changes[0::2], changes[1::2]
     if starts.size == 0 or starts.size % 2:
@@ -95,9 +100,9 @@ def _fast_parse(data: bytes) -> Graph | None:
     if not _two_per_line(changes, lengths, is_newline):
         return None
     del is_newline
-    if has_commas and not _commas_between(raw, in_comment, starts):
+    if has_commas and not _commas_between(raw, comments, starts):
         return None
-    del in_comment
+    del comments
     text = raw[is_id[:size]]
     del is_id
     factorized = _factorize_numbers(text, raw[starts], lengths)
@@ -122,8 +127,9 @@ _NOT_BREAKS = _all_bytes_but(b"\x0b\x0c\r\x1c\x1d\x1e\x1f")
 _NOT_IN_IDS = _all_bytes_but(bytes(range(0x00, 0x09)) + bytes(range(0x0E, 0x1C)))
 
 
-def _plain_text(data: bytes) -> bool:
-    """Whether ``data`` has only the separators the fast path knows.
+def _plain_text(data: bytes, controls: bytes) -> bool:
+    """Whether ``data`` has only the separators the fast path knows (``controls``: its
+    control characters but tab and newline, in order).
 
     Beyond ASCII it must be UTF-8 without Unicode spaces; below the space only tab,
     newline and a carriage return right before a newline may stand, besides the control
@@ -131,9 +137,9 @@ def _plain_text(data: bytes) -> bool:
     """
     if not data.isascii() and not _plain_beyond_ascii(data):
         return False
-    if not data.translate(None, _NOT_CONTROLS):  # one C pass: no control but tab, newline
+    if not controls:
         return True
-    breaks = data.translate(None, _NOT_BREAKS)
+    breaks = controls.translate(None, _NOT_BREAKS)
     return not breaks.strip(b"\r") and data.count(b"\r") == data.count(b"\r\n")
 
 
@@ -208,56 +214,70 @@ def _two_per_line(
 
 def _commas_between(
     raw: npt.NDArray[np.uint8],
-    in_comment: npt.NDArray[np.bool_] | None,
+    comments: _Comments | None,
     starts: npt.NDArray[np.intp],
 ) -> bool:
     """Whether every comma outside comments stands alone between the two ids of a line."""
     is_comma = raw == _COMMA
-    if in_comment is not None:
-        is_comma &= ~in_comment
+    if comments is not None:
+        comments.clear(is_comma)
     commas = np.flatnonzero(is_comma)
     del is_comma
     before = np.searchsorted(starts, commas, side="right")  # ids that start before each
     return not ((before % 2 == 0).any() or (np.diff(before) == 0).any())
 
 
-#: Up to this many hashes are followed one by one; more by a running sum over the bytes.
+#: Up to this many hashes, comments are followed one by one; more, by a running sum.
 _FEW_COMMENTS = 1024
 
 
-def _comments(
-    data: bytes, raw: npt.NDArray[np.uint8], is_newline: npt.NDArray[np.bool_]
-) -> npt.NDArray[np.bool_]:
-    """Which bytes lie in a comment: from a line's first ``#`` up to its newline.
+@dataclass(frozen=True, slots=True)
+class _Comments:
+    """Where the comments of a text lie, each from a line's first ``#`` up to its newline:
+    a few as spans (a heading, a few notes: followed one by one to their line's end, no
+    pass over every byte), many as a mask of the bytes; and how many commas they hold
+    (``None`` when many: not counted)."""
 
-    A few hashes (a heading, a few notes) are followed one by one to their line's end;
-    many, by the line of each among all the newlines and a running sum over the bytes.
-    """
-    hashes = np.flatnonzero(raw == _HASH)
-    if hashes.size <= _FEW_COMMENTS:
-        marked = np.zeros(raw.size, dtype=np.bool_)
-        finish = -1
-        for begin in hashes.tolist():
-            if begin < finish:
-                continue  # in the comment of a hash before it
-            finish = data.find(b"\n", begin)
-            finish = raw.size if finish < 0 else finish
-            marked[begin:finish] = True
-        return marked
-    breaks = np.flatnonzero(is_newline)
-    line_of_hash = np.searchsorted(breaks, hashes)
-    first = np.ones(hashes.size, dtype=np.bool_)
-    first[1:] = line_of_hash[1:] != line_of_hash[:-1]
-    begins = hashes[first]
-    line_of_hash = line_of_hash[first]
-    finishes = np.full(begins.size, raw.size, dtype=np.intp)
-    has_end = line_of_hash < breaks.size
-    finishes[has_end] = breaks[line_of_hash[has_end]]
-    inside = np.zeros(raw.size + 1, dtype=np.int8)
-    inside[begins] = 1
-    inside[finishes] -= 1
-    np.cumsum(inside, out=inside)
-    return inside[:-1].view(np.bool_)
+    spans: list[tuple[int, int]]
+    mask: npt.NDArray[np.bool_] | None
+    commas: int | None
+
+    @classmethod
+    def of(
+        cls, data: bytes, raw: npt.NDArray[np.uint8], is_newline: npt.NDArray[np.bool_]
+    ) -> _Comments:
+        if data.count(b"#") <= _FEW_COMMENTS:
+            spans = []
+            begin = data.find(b"#")
+            while begin >= 0:
+                finish = data.find(b"\n", begin)
+                finish = len(data) if finish < 0 else finish
+                spans.append((begin, finish))
+                begin = data.find(b"#", finish)
+            return cls(spans, None, sum(data.count(b",", *span) for span in spans))
+        hashes = np.flatnonzero(raw == _HASH)
+        breaks = np.flatnonzero(is_newline)
+        line_of_hash = np.searchsorted(breaks, hashes)
+        first = np.ones(hashes.size, dtype=np.bool_)
+        first[1:] = line_of_hash[1:] != line_of_hash[:-1]
+        begins = hashes[first]
+        line_of_hash = line_of_hash[first]
+        finishes = np.full(begins.size, raw.size, dtype=np.intp)
+        has_end = line_of_hash < breaks.size
+        finishes[has_end] = breaks[line_of_hash[has_end]]
+        inside = np.zeros(raw.size + 1, dtype=np.int8)
+        inside[begins] = 1
+        inside[finishes] -= 1
+        np.cumsum(inside, out=inside)
+        return cls([], inside[:-1].view(np.bool_), None)
+
+    def clear(self, mask: npt.NDArray[np.bool_]) -> None:
+        """Set ``mask`` (one flag per byte) ``False`` inside the comments."""
+        if self.mask is None:
+            for begin, finish in self.spans:
+                mask[begin:finish] = False
+        else:
+            np.greater(mask, self.mask, out=mask)  # and not: no array of ~mask
 
 
 def _changes(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.intp]:
