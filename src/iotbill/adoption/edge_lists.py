@@ -202,7 +202,7 @@ def _two_per_line(
     """
     after = changes[1:-1:2]  # where each id but the last ends
     between = int(changes[-2]) - int(changes[1]) - int(lengths[1:-1].sum())
-    if between == lengths.size - 1:  # every stretch between ids is one byte at least
+    if between == lengths.size - 1:  # each stretch is a byte at least, so each is one
         newline_after = is_newline[after]
         return not (newline_after[0::2].any() or not newline_after[1::2].all())
     # The last end left out: the last stretch then runs to the end of the text, and
