@@ -14,21 +14,18 @@ from iotbill.adapters.storage.sql.access import SqlApiKeyRepository, SqlIdempote
 from iotbill.adapters.storage.sql.coupons import SqlCouponRepository
 from iotbill.adapters.storage.sql.credentials import SqlDeviceCredentialRepository
 from iotbill.adapters.storage.sql.credits import SqlCreditRepository
+from iotbill.adapters.storage.sql.customers import SqlCustomerRepository
 from iotbill.adapters.storage.sql.data_products import SqlDataRepository
+from iotbill.adapters.storage.sql.devices import SqlDeviceRepository
 from iotbill.adapters.storage.sql.engine import READ_ONLY
 from iotbill.adapters.storage.sql.entitlements import SqlEntitlementAlertRepository
 from iotbill.adapters.storage.sql.events import SqlEventStore
 from iotbill.adapters.storage.sql.invoices import SqlCreditNoteRepository, SqlInvoiceRepository
 from iotbill.adapters.storage.sql.one_off_charges import SqlOneOffChargeRepository
 from iotbill.adapters.storage.sql.orders import SqlOrderRepository
-from iotbill.adapters.storage.sql.repositories import (
-    SqlCustomerRepository,
-    SqlDeviceRepository,
-    SqlPlanRepository,
-    SqlSubscriptionRepository,
-    SqlTenantRepository,
-)
+from iotbill.adapters.storage.sql.plans import SqlPlanRepository, SqlTenantRepository
 from iotbill.adapters.storage.sql.sharing import SqlSharingRepository
+from iotbill.adapters.storage.sql.subscriptions import SqlSubscriptionRepository
 from iotbill.adapters.storage.sql.webhooks import SqlWebhookRepository
 from iotbill.adapters.storage.sql.work_orders import SqlWorkOrderRepository
 from iotbill.domain.errors import NotFound, StoreUnavailable

@@ -50,11 +50,9 @@ def upgrade() -> None:
 def _fill(connection: sa.Connection, tenant_id: int) -> None:
     """Give each settlement of the tenant the ids of the sale events it settled."""
     from iotbill.adapters.storage.sql.events import SqlEventStore
-    from iotbill.adapters.storage.sql.repositories import (
-        SqlPlanRepository,
-        SqlSubscriptionRepository,
-    )
+    from iotbill.adapters.storage.sql.plans import SqlPlanRepository
     from iotbill.adapters.storage.sql.sharing import SqlSharingRepository
+    from iotbill.adapters.storage.sql.subscriptions import SqlSubscriptionRepository
     from iotbill.domain.catalog import Meter
     from iotbill.services.billing import event_scopes
     from iotbill.services.ports import EventWindow
