@@ -7,6 +7,16 @@ bodies from the same load generator. Each run stores into a tenant of its own, a
 the stored count is checked against the sent count. Target: at least 30 % of the
 floor's rate into PostgreSQL.
 
+Beside the rates it prints where the CPU went, per event, measured in the same
+run from ``/proc``: the server's processes, PostgreSQL's (every process named
+``postgres`` on this machine: the benchmark expects the server on loopback), and
+the load generator's, for iotbill and for the floor; and what PostgreSQL spends
+storing the same rows by COPY alone, into a table with the same indexes (the least
+any store of these events asks of it). From those it prints the ceiling that the
+machine puts on the ratio: the rate at which that COPY, the floor's server and
+the load generator together would keep every core busy, as a share of the floor's
+rate. No work iotbill removes from its own processes takes the ratio above it.
+
 The load generator sends pre-encoded bodies from ``--clients`` threads (each its own
 keep-alive connection), every request with an ``Idempotency-Key`` as real clients
 send, and is bounded: ``--events`` per run, and at most ``--seconds`` per run.
@@ -29,6 +39,7 @@ import tempfile
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -93,6 +104,56 @@ class Served:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (uvicorn's workers), read from ``/proc``."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            parents.setdefault(parent, []).append(int(entry.name))
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        found.append(current)
+        queue.extend(parents.get(current, []))
+    return found
+
+
+def database_pids() -> list[int]:
+    """The processes of the PostgreSQL server on this machine."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """Each process's user and system CPU seconds so far (those that ended are left out)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    seconds = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return seconds
+
+
+def spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds between two readings of :func:`cpu_seconds` (a process new in ``after``
+    from its start)."""
+    return sum(after[pid] - before.get(pid, 0.0) for pid in after)
 
 
 def bodies(events: int, per_batch: int, tenant: str) -> list[bytes]:
@@ -190,6 +251,40 @@ def stored(url: str, tenant: str) -> int:
     return count
 
 
+@dataclass(frozen=True)
+class Measured:
+    """A load's figures (:func:`load`) and the CPU seconds it took: the server's processes,
+    PostgreSQL's (0 when not asked for), and the load generator's."""
+
+    figures: dict[str, float]
+    server: float
+    database: float
+    generator: float
+
+    def per_event(self, seconds: float) -> float:
+        """``seconds`` per event sent, in microseconds."""
+        return seconds / self.figures["sent"] * 1e6
+
+
+def measured_load(
+    served: Served, key: str, batches: list[bytes], args: argparse.Namespace, database: bool
+) -> Measured:
+    """:func:`load` on ``served``, with the CPU it took (PostgreSQL's too, if ``database``)."""
+    server_pids = process_tree(served.process.pid)
+    server_before = cpu_seconds(server_pids)
+    database_before = cpu_seconds(database_pids() if database else [])
+    generator_before = time.process_time()  # this process: the load's threads only
+    figures = load(served.url, key, batches, args.clients, args.seconds)
+    generator = time.process_time() - generator_before
+    # read the database's processes again: the server's connections started with the load
+    return Measured(
+        figures,
+        spent(server_before, cpu_seconds(server_pids)),
+        spent(database_before, cpu_seconds(database_pids() if database else [])),
+        generator,
+    )
+
+
 def run(args: argparse.Namespace, name: str, url: str, folder: Path) -> None:
     environment = {
         "IOTBILL_DATABASE_URL": url,
@@ -202,12 +297,13 @@ def run(args: argparse.Namespace, name: str, url: str, folder: Path) -> None:
         sys.executable, "-m", "uvicorn", "api_floor_app:app", "--port", "{port}",
         "--workers", str(args.workers), "--log-level", "warning", "--no-access-log",
     ]  # fmt: skip
+    postgres = name == "PostgreSQL"
     for per_batch in (100, 1000):
         tenant, key = prepare(url, f"bench{per_batch}")
         batches = bodies(args.events, per_batch, tenant)
         floor = Served(floor_command, {}, folder / "floor.log")
         try:
-            floor_figures = load(floor.url, key, batches, args.clients, args.seconds)
+            empty = measured_load(floor, key, batches, args, database=False)
         finally:
             floor.stop()
         served = Served(
@@ -216,9 +312,10 @@ def run(args: argparse.Namespace, name: str, url: str, folder: Path) -> None:
             folder / f"{name}.log",
         )
         try:
-            figures = load(served.url, key, batches, args.clients, args.seconds)
+            ours = measured_load(served, key, batches, args, database=postgres)
         finally:
             served.stop()
+        figures, floor_figures = ours.figures, empty.figures
         count = stored(url, tenant)
         check = "ok" if count == figures["sent"] else f"MISMATCH: {count} stored"
         ratio = figures["rate"] / floor_figures["rate"]
@@ -229,6 +326,65 @@ def run(args: argparse.Namespace, name: str, url: str, folder: Path) -> None:
             f" | sent {figures['sent']:,}, stored {count:,} {check}",
             flush=True,
         )
+        database = f", PostgreSQL {ours.per_event(ours.database):.1f}" if postgres else ""
+        print(
+            f"{'':10}   CPU µs per event: server {ours.per_event(ours.server):.1f}{database},"
+            f" load generator {ours.per_event(ours.generator):.1f} | floor: server"
+            f" {empty.per_event(empty.server):.1f}, load generator"
+            f" {empty.per_event(empty.generator):.1f}",
+            flush=True,
+        )
+        if postgres:
+            copied = copy_floor(url, batches) / figures["sent"] * 1e6
+            least = copied + empty.per_event(empty.server + empty.generator)
+            cores = os.cpu_count() or 1
+            ceiling = cores / least * 1e6
+            print(
+                f"{'':10}   PostgreSQL storing the same rows by COPY alone: {copied:.1f} µs per"
+                f" event; with the floor's server and load generator, {least:.1f} µs: on"
+                f" {cores} cores at most {ceiling:,.0f} events/s, a ceiling of"
+                f" {ceiling / floor_figures['rate']:.0%} of the floor",
+                flush=True,
+            )
+
+
+def copy_floor(url: str, batches: list[bytes]) -> float:
+    """PostgreSQL's CPU seconds to store the events of ``batches`` by COPY, a batch per
+    transaction, into a new table with the indexes of ``usage_events`` (dropped after)."""
+    received = int(time.time() * 1_000_000)
+    table = f"usage_events_copy_{uuid.uuid4().hex[:8]}"
+    columns = (
+        "tenant_id, event_id, event_type, device_id, customer_id, occurred_at, received_at,"
+        " properties, measures"
+    )
+    libpq = "postgresql://" + url.split("://", 1)[1]
+    with psycopg.connect(libpq, autocommit=True) as connection:
+        connection.execute(f"CREATE TABLE {table} (LIKE usage_events INCLUDING ALL)")
+        before = cpu_seconds(database_pids())
+        for body in batches:
+            with (
+                connection.transaction(),
+                connection.cursor() as cursor,
+                cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+            ):
+                for item in json.loads(body):
+                    at = datetime.fromisoformat(item["timestamp"])
+                    copy.write_row(
+                        (
+                            0,
+                            item["id"],
+                            item["type"],
+                            item["device"],
+                            "c1",
+                            int(at.timestamp()) * 1_000_000 + at.microsecond,
+                            received,
+                            json.dumps(item["properties"]),
+                            json.dumps({"m3": float(item["properties"]["m3"])}),
+                        )
+                    )
+        cpu = spent(before, cpu_seconds(database_pids()))
+        connection.execute(f"DROP TABLE {table}")
+    return cpu
 
 
 def main() -> None:
