@@ -22,8 +22,9 @@ keep-alive connection), every request with an ``Idempotency-Key`` as real client
 send, and is bounded: ``--events`` per run, and at most ``--seconds`` per run.
 
 Run: ``python bench/api_bench.py [--events N] [--workers W] [--clients C]
-[--stores sqlite postgresql] [--postgres URL]``. PostgreSQL is skipped, saying so,
-when unreachable. Asserts nothing about time.
+[--devices D] [--stores sqlite postgresql] [--postgres URL]``: ``--devices`` sets the
+size of the sending tenant's fleet (100 by default), whose devices send in turn.
+PostgreSQL is skipped, saying so, when unreachable. Asserts nothing about time.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ SOURCE = Path(iotbill.__file__).resolve().parents[1]
 (they start in ``bench/``, where a relative ``PYTHONPATH`` such as ``src`` names nothing,
 and would fall back on whichever iotbill is installed)."""
 DEVICES = 100
+"""The devices of the tenant that sends, unless ``--devices`` says otherwise."""
 
 
 def free_port() -> int:
@@ -156,8 +158,9 @@ def spent(before: dict[int, float], after: dict[int, float]) -> float:
     return sum(after[pid] - before.get(pid, 0.0) for pid in after)
 
 
-def bodies(events: int, per_batch: int, tenant: str) -> list[bytes]:
-    """Pre-encoded batches: ``events`` events with random ids, ``per_batch`` each."""
+def bodies(events: int, per_batch: int, tenant: str, devices: int = DEVICES) -> list[bytes]:
+    """Pre-encoded batches: ``events`` events with random ids, ``per_batch`` each, from the
+    ``devices`` in turn."""
     now = datetime.now(UTC).replace(microsecond=0)
     batches = []
     for start in range(0, events, per_batch):
@@ -165,7 +168,7 @@ def bodies(events: int, per_batch: int, tenant: str) -> list[bytes]:
             {
                 "id": str(uuid.uuid4()),
                 "type": "pump.flow",
-                "device": f"{tenant}-d{(start + i) % DEVICES:04d}",
+                "device": f"{tenant}-d{(start + i) % devices:06d}",
                 "timestamp": (now - timedelta(seconds=start + i)).isoformat(),
                 "properties": {"m3": "0.5"},
             }
@@ -220,8 +223,8 @@ def load(
     return {"rate": sent[0] / elapsed, "p99_ms": p99 * 1000, "sent": sent[0]}
 
 
-def prepare(url: str, label: str) -> tuple[str, str]:
-    """A tenant of its own with ``DEVICES`` devices of one customer, and an events key."""
+def prepare(url: str, label: str, devices: int = DEVICES) -> tuple[str, str]:
+    """A tenant of its own with ``devices`` devices of one customer, and an events key."""
     engine = create_engine_for(url)
     upgrade(engine)
     uow_factory = sql_unit_of_work_factory(engine)
@@ -233,8 +236,9 @@ def prepare(url: str, label: str) -> tuple[str, str]:
         customer = Customer.create(id="c1", name="C", currency_code="USD", timezone="UTC")
         uow.customers.add(customer)
         start = datetime(2020, 1, 1, tzinfo=UTC)
-        for number in range(DEVICES):
-            uow.devices.add(Device.create(f"{tenant}-d{number:04d}", "c1", start))
+        uow.devices.add_many(
+            [Device.create(f"{tenant}-d{number:06d}", "c1", start) for number in range(devices)]
+        )
         uow.commit()
     key = create_key(
         uow_factory(tenant), name="bench", scopes=["events:write"], clock=SystemClock()
@@ -299,8 +303,8 @@ def run(args: argparse.Namespace, name: str, url: str, folder: Path) -> None:
     ]  # fmt: skip
     postgres = name == "PostgreSQL"
     for per_batch in (100, 1000):
-        tenant, key = prepare(url, f"bench{per_batch}")
-        batches = bodies(args.events, per_batch, tenant)
+        tenant, key = prepare(url, f"bench{per_batch}", args.devices)
+        batches = bodies(args.events, per_batch, tenant, args.devices)
         floor = Served(floor_command, {}, folder / "floor.log")
         try:
             empty = measured_load(floor, key, batches, args, database=False)
@@ -392,6 +396,9 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=50_000, help="events per run")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn workers")
     parser.add_argument("--clients", type=int, default=4, help="concurrent connections")
+    parser.add_argument(
+        "--devices", type=int, default=DEVICES, help="the sending tenant's devices, in turn"
+    )
     parser.add_argument("--seconds", type=float, default=60.0, help="longest run")
     parser.add_argument(
         "--stores", nargs="+", choices=["sqlite", "postgresql"], default=["sqlite", "postgresql"]
@@ -405,7 +412,8 @@ def main() -> None:
     args = parser.parse_args()
     print(
         f"HTTP ingest, {args.events:,} events per run, {args.workers} uvicorn workers,"
-        f" {args.clients} client connections, at most {args.seconds:.0f} s per run"
+        f" {args.clients} client connections, {args.devices:,} devices,"
+        f" at most {args.seconds:.0f} s per run"
     )
     with tempfile.TemporaryDirectory() as folder:
         if "sqlite" in args.stores:

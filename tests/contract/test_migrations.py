@@ -13,8 +13,9 @@ from sqlalchemy import Engine, inspect
 from iotbill.adapters.storage.sql.engine import create_engine_for, schema_is_current, upgrade
 from iotbill.adapters.storage.sql.unit_of_work import sql_unit_of_work_factory
 from iotbill.domain.catalog import Meter
+from iotbill.domain.customers import Customer
 from iotbill.domain.periods import Period
-from iotbill.services.ports import DEFAULT_TENANT, EventScope
+from iotbill.services.ports import DEFAULT_TENANT, EventScope, Tenant
 from tests.services import postgres_schema
 
 EVENT = (
@@ -351,3 +352,39 @@ def test_idempotent_answers_are_kept_whole_and_compressed_with_lz4_on_postgresql
         command.downgrade(config, "0035")
     with engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT count(*) FROM idempotency_records").scalar() == 2
+
+
+def test_the_device_history_length_of_each_tenant_is_counted_by_the_upgrade(
+    engine: Engine,
+) -> None:
+    upgrade(engine, "0036")
+    store = sql_unit_of_work_factory(engine)
+    with store(DEFAULT_TENANT) as uow:
+        uow.tenants.add(Tenant("other", "Other"))
+        uow.commit()
+    for code, devices in ((DEFAULT_TENANT, ("d1", "d2", "d3")), ("other", ("d1",))):
+        with store(code) as uow:  # customers as 0036 stores them; devices by hand below
+            uow.customers.add(
+                Customer.create(id="c1", name="One", currency_code="USD", timezone="UTC")
+            )
+            uow.commit()
+        tenant = f"(SELECT id FROM tenants WHERE code = '{code}')"
+        with engine.begin() as connection:
+            for device, start in [(device, 0) for device in devices] + (
+                [("d1", 1000)] if code == DEFAULT_TENANT else []  # d1 moved once
+            ):
+                if start == 0:
+                    connection.exec_driver_sql(
+                        f"INSERT INTO devices (tenant_id, id) SELECT {tenant}, '{device}'"
+                    )
+                connection.exec_driver_sql(
+                    "INSERT INTO device_owners (tenant_id, device_id, valid_from, customer_id)"
+                    f" SELECT {tenant}, '{device}', {start}, 'c1'"
+                )
+
+    upgrade(engine)
+
+    with store(DEFAULT_TENANT, read_only=True) as uow:
+        assert uow.devices.history_length() == 4  # three devices, one move
+    with store("other", read_only=True) as uow:
+        assert uow.devices.history_length() == 1

@@ -139,6 +139,42 @@ def test_devices_keep_their_ownership_history(store: UnitOfWorkFactory, tenant: 
             uow.devices.get("d9")
 
 
+def test_the_device_history_length_counts_every_ownership_of_the_tenant(
+    store: UnitOfWorkFactory, tenant: str
+) -> None:
+    """Added one by one or many at once, moved, or rolled back: the length is the number of
+    ownerships the tenant's devices have in all, and another tenant's do not count."""
+    with store(tenant, read_only=True) as uow:
+        assert uow.devices.history_length() == 0  # no device yet
+        assert uow.devices.hold_counted() == 0
+    add_devices(store, tenant, device("d1", "c1"))
+    with store(tenant) as uow:
+        uow.devices.add_many([device("d2", "c1"), device("d3", "c2")])
+        uow.commit()
+    with store(tenant) as uow:
+        uow.devices.save(device("d1", "c1").move("c2", JAN_1 + timedelta(days=3)))
+        uow.devices.save(device("d2", "c1").move("c2", JAN_1 + timedelta(days=4)))
+        uow.commit()
+    with store(tenant) as uow:
+        uow.devices.add(device("d4", "c1"))  # rolled back: not counted
+    with store(tenant, read_only=True) as uow:
+        assert uow.devices.history_length() == 5  # 3 devices, 2 moves
+        assert uow.devices.find_counted(["d1"])[0] == 5
+        assert uow.devices.hold_counted() == 5
+    other = f"{tenant}-other"
+    with store("default") as uow:
+        uow.tenants.add(Tenant(other, "Other"))
+        uow.commit()
+    with store(other) as uow:
+        uow.customers.add(Customer.create(id="c1", name="One", currency_code="USD", timezone="UTC"))
+        uow.devices.add(device("d1", "c1"))
+        uow.commit()
+    with store(other, read_only=True) as uow:
+        assert uow.devices.history_length() == 1
+    with store(tenant, read_only=True) as uow:
+        assert uow.devices.history_length() == 5
+
+
 def test_subscriptions_keep_phases_and_cancellation(store: UnitOfWorkFactory, tenant: str) -> None:
     plan = parse_plan_text(PLAN_TEXT, "plan.yaml")
     with store(tenant) as uow:

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from iotbill.adapters.storage.sql import tables as t
 from iotbill.adapters.storage.sql.repository import (
@@ -53,28 +54,33 @@ class SqlDeviceRepository(Repository):
             "INSERT INTO devices (tenant_id, id) VALUES (?, ?)",
             [(tenant, device.id) for device in devices],
         )
+        ownerships = [
+            (tenant, device.id, to_micros(entry.start), entry.customer_id)
+            for device in devices
+            for entry in device.ownership
+        ]
         self._executemany(
             "INSERT INTO device_owners (tenant_id, device_id, valid_from, customer_id)"
             " VALUES (?, ?, ?, ?)",
-            [
-                (tenant, device.id, to_micros(entry.start), entry.customer_id)
-                for device in devices
-                for entry in device.ownership
-            ],
+            ownerships,
         )
+        self._grow_history(len(ownerships))
 
     def save(self, device: Device) -> None:
         self._require(t.devices, "device", id=device.id)
         owners, devices = t.device_owners, t.devices
-        self._execute(delete(owners).where(self._mine(owners), owners.c.device_id == device.id))
-        self._insert_owners(device)
+        removed = self._execute(
+            delete(owners).where(self._mine(owners), owners.c.device_id == device.id)
+        ).rowcount
+        self._insert_owners(device, removed)
         self._execute(
             update(devices)
             .where(self._mine(devices), devices.c.id == device.id)
             .values(retired_at=micros(device.retired_at))
         )
 
-    def _insert_owners(self, device: Device) -> None:
+    def _insert_owners(self, device: Device, removed: int = 0) -> None:
+        """Store the device's ownerships, ``removed`` of its rows having been deleted."""
         for customer_id in {entry.customer_id for entry in device.ownership}:
             self._require(t.customers, "customer", id=customer_id)
         self._execute(
@@ -88,6 +94,22 @@ class SqlDeviceRepository(Repository):
                 }
                 for entry in device.ownership
             ],
+        )
+        self._grow_history(len(device.ownership) - removed)
+
+    def _grow_history(self, rows: int) -> None:
+        """Add ``rows`` to the tenant's :meth:`history_length` (the rows of
+        ``device_owners`` written less those deleted), in the same transaction."""
+        if not rows:
+            return
+        table = t.device_history
+        dialect = postgresql if self._connection().dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(table).values(tenant_id=self._tenant_id(), length=rows)
+        self._execute(
+            statement.on_conflict_do_update(
+                index_elements=[table.c.tenant_id],
+                set_={"length": table.c.length + statement.excluded.length},
+            )
         )
 
     def get(self, id: str) -> Device:
@@ -125,9 +147,10 @@ class SqlDeviceRepository(Repository):
         return int(count[0]), found
 
     def history_length(self) -> int:
-        owners = t.device_owners
-        statement = select(func.count()).select_from(owners).where(self._mine(owners))
-        return int(self._execute(statement).scalar_one())
+        """Read from ``device_history``: one row, not a count of the fleet's ownerships."""
+        history = t.device_history
+        statement = select(history.c.length).where(self._mine(history))
+        return int(self._execute(statement).scalar() or 0)
 
     def hold(self, *, to_move: bool = False) -> None:
         """On PostgreSQL, the tenant's advisory lock until the transaction ends: shared to
@@ -177,7 +200,8 @@ _RETIRED = (
 )
 """The retired among some devices, with when (for ``_rows_in``). Apart from the owners:
 joined to them, a table without statistics yet is read once per owner."""
-_COUNT_OWNERS = "SELECT count(*) FROM device_owners WHERE tenant_id = %s"
+_COUNT_OWNERS = "SELECT COALESCE((SELECT length FROM device_history WHERE tenant_id = %s), 0)"
+"""The tenant's :meth:`~SqlDeviceRepository.history_length` (PostgreSQL, by the driver)."""
 
 
 def _devices(owners: list[Any], retired: list[Any]) -> dict[str, Device]:

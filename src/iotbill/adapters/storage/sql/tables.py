@@ -171,6 +171,17 @@ device_owners = Table(
     ForeignKeyConstraint(["tenant_id", "customer_id"], ["customers.tenant_id", "customers.id"]),
 )
 
+device_history = Table(
+    "device_history",
+    metadata,
+    *_tenant_key("device_history"),
+    # How many rows device_owners holds for the tenant (migration 0037): kept by every
+    # write of them, so an ingest tells whether a device moved by reading one row, not by
+    # counting a fleet's ownerships twice per batch.
+    Column("length", BigInteger, nullable=False),
+    PrimaryKeyConstraint("tenant_id"),
+)
+
 subscriptions = Table(
     "subscriptions",
     metadata,
