@@ -8,6 +8,8 @@ over HTTP.
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -271,6 +273,18 @@ def test_pagination_walks_every_item_once(
     with pytest.raises(ApiError) as bad:
         client.list_customers(cursor="nonsense!")
     assert (bad.value.status, bad.value.problem["errors"][0]["field"]) == (422, "cursor")
+    after_c3 = client.list_customers(limit=4)["next_cursor"]
+    assert [c["id"] for c in client.list_customers(cursor=after_c3)["data"]] == ["c4", "c5", "c6"]
+    for operation, sort_key in (
+        ("list_customers", ["c1", "c2"]),  # a list by id: one id
+        ("list_invoices", ["c1"]),  # by period start, then id: two parts
+        ("list_invoices", ["2026-01-01T00:00:00", "i1"]),  # an instant without its offset
+        ("list_invoices", ["January", "i1"]),
+    ):
+        forged = base64.urlsafe_b64encode(json.dumps(sort_key).encode()).decode()
+        with pytest.raises(ApiError) as bad:
+            getattr(client, operation)(cursor=forged)
+        assert (bad.value.status, bad.value.problem["errors"][0]["field"]) == (422, "cursor")
 
 
 def test_keys_are_shown_once_listed_by_prefix_and_revocable(

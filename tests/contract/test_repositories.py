@@ -139,6 +139,27 @@ def test_devices_keep_their_ownership_history(store: UnitOfWorkFactory, tenant: 
             uow.devices.get("d9")
 
 
+def test_a_device_refused_for_an_unknown_customer_leaves_nothing_behind(
+    store: UnitOfWorkFactory, tenant: str
+) -> None:
+    """Refused, a device is not half stored (a row without an owner), and a refused move
+    keeps the history it had, even when the unit of work commits what else it did."""
+    add_devices(store, tenant, device("d1", "c1"))
+    with store(tenant) as uow:
+        with pytest.raises(NotFound, match="c9"):
+            uow.devices.add(device("d2", "c9"))
+        with pytest.raises(NotFound, match="c9"):
+            uow.devices.save(device("d1", "c1").move("c9", JAN_1 + timedelta(days=1)))
+        uow.devices.add(device("d3", "c2"))
+        uow.commit()
+    with store(tenant, read_only=True) as uow:
+        assert [d.id for d in uow.devices.list()] == ["d1", "d3"]
+        assert uow.devices.get("d1") == device("d1", "c1")
+        assert set(uow.devices.find(["d1", "d2", "d3"])) == {"d1", "d3"}
+        assert uow.devices.history_length() == 2
+    add_devices(store, tenant, device("d2", "c1"))  # once its customer is right
+
+
 def test_the_device_history_length_counts_every_ownership_of_the_tenant(
     store: UnitOfWorkFactory, tenant: str
 ) -> None:

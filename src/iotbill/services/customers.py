@@ -29,7 +29,7 @@ from decimal import Decimal
 from iotbill.domain.customers import DEFAULT_LOCALE, Customer, Device, locale_problems
 from iotbill.domain.errors import Conflict, InvalidInput, NotFound, Problem, ProblemCollector
 from iotbill.services.moments import Moment, collect_instant
-from iotbill.services.ports import UnitOfWork
+from iotbill.services.ports import Paging, UnitOfWork
 
 
 def add_customer(
@@ -99,10 +99,10 @@ def unknown_locale_problems(locale: str) -> list[Problem]:
     return []
 
 
-def list_customers(uow: UnitOfWork) -> list[Customer]:
-    """Every customer, by id."""
+def list_customers(uow: UnitOfWork, paging: Paging[str] | None = None) -> list[Customer]:
+    """Every customer by id, or the page ``paging`` asks for."""
     with uow:
-        return uow.customers.list()
+        return uow.customers.list(paging)
 
 
 def get_customer(uow: UnitOfWork, id: str) -> Customer:
@@ -241,10 +241,13 @@ def _refuse_moving_invoiced_events(
         )
 
 
-def list_devices(uow: UnitOfWork, *, customer: str | None = None) -> list[Device]:
-    """Every device, or those that ``customer`` ever owned, by id."""
+def list_devices(
+    uow: UnitOfWork, *, customer: str | None = None, paging: Paging[str] | None = None
+) -> list[Device]:
+    """Every device, or those that ``customer`` ever owned, by id (the page ``paging`` asks
+    for)."""
     with uow:
-        return uow.devices.list(customer)
+        return uow.devices.list(customer, paging)
 
 
 def find_customer(

@@ -58,7 +58,7 @@ from iotbill.domain.periods import require_aware
 from iotbill.services.balance import Balances
 from iotbill.services.moments import Moment, collect_instant
 from iotbill.services.numbering import take_number
-from iotbill.services.ports import UnitOfWork
+from iotbill.services.ports import Paging, UnitOfWork
 from iotbill.services.webhooks import credit_note_data, emit, emit_many, invoice_data
 
 STATUSES: tuple[InvoiceStatus, ...] = get_args(InvoiceStatus)
@@ -93,14 +93,19 @@ def list_invoices(
     subscription: str | None = None,
     status: str | None = None,
     overdue_at: datetime | None = None,
+    paging: Paging[tuple[datetime, str]] | None = None,
 ) -> list[Invoice]:
     """The matching invoices, by period start, then id; with ``overdue_at``, only those
-    overdue then: finalized, something due, and due before that instant's local date."""
+    overdue then: finalized, something due, and due before that instant's local date.
+    Without ``overdue_at``, the page ``paging`` asks for (with it, ``paging`` is not taken)."""
     if status is not None and status not in STATUSES:
         raise InvalidInput.at("status", f"must be one of {', '.join(STATUSES)}, not {status!r}")
     with uow:
         found = uow.invoices.list(
-            customer=customer, subscription=subscription, status=cast(InvoiceStatus, status)
+            customer=customer,
+            subscription=subscription,
+            status=cast(InvoiceStatus, status),
+            paging=paging if overdue_at is None else None,
         )
         if overdue_at is None:
             return found

@@ -46,7 +46,7 @@ from iotbill.domain.subscriptions import (
 )
 from iotbill.services.customers import find_customer
 from iotbill.services.moments import Moment, collect_instant, instant_for
-from iotbill.services.ports import StoredPlan, UnitOfWork
+from iotbill.services.ports import Paging, StoredPlan, UnitOfWork
 
 SUBSCRIPTION_SERIES = "subscription"
 ID_PREFIX = "sub"
@@ -286,11 +286,16 @@ def migrate_subscriptions(uow: UnitOfWork, plan: str, *, at: Moment) -> Migratio
 
 
 def list_subscriptions(
-    uow: UnitOfWork, *, customer: str | None = None, plan: str | None = None
+    uow: UnitOfWork,
+    *,
+    customer: str | None = None,
+    plan: str | None = None,
+    paging: Paging[str] | None = None,
 ) -> list[Subscription]:
-    """Every subscription (of ``customer``; with a phase on ``plan``), by id."""
+    """Every subscription (of ``customer``; with a phase on ``plan``), by id; without
+    ``plan``, the page ``paging`` asks for (with it, ``paging`` is not taken)."""
     with uow:
-        found = uow.subscriptions.list(customer)
+        found = uow.subscriptions.list(customer, paging if plan is None else None)
     if plan is None:
         return found
     return [s for s in found if any(phase.plan_code == plan for phase in s.phases)]

@@ -6,6 +6,11 @@ send ``cursor=<next_cursor>``; ``null`` means there is no more. A cursor is the
 sort key of the last item given, encoded (base64url of JSON): it stays right
 while items are added, unlike an offset, and a bad one is 422 at ``cursor``.
 
+The lists that grow with the business (customers, devices, subscriptions and
+invoices) are paged by the store (:func:`store_page`): it reads the page's rows
+only, so a page costs the same at the first item as at the millionth. The
+others, a tenant's few keys, coupons or webhooks, are paged here (:func:`paginate`).
+
 >>> page = paginate(["a", "b", "c"], key=lambda item: [item], cursor=None, limit=2)
 >>> page.data, page.next_cursor is not None
 (['a', 'b'], True)
@@ -19,14 +24,17 @@ import base64
 import binascii
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
 from fastapi import Query
 
 from iotbill.domain.errors import InvalidInput
+from iotbill.services.ports import Paging
 
 T = TypeVar("T")
+K = TypeVar("K")
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
 
@@ -69,6 +77,49 @@ def page_view(
     it, and the cursor that reads on (``None`` at the end)."""
     page = paginate(items, key=key, cursor=cursor, limit=limit)
     return {"data": [view(item) for item in page.data], "next_cursor": page.next_cursor}
+
+
+def store_page(
+    fetch: Callable[[Paging[K]], Sequence[T]],
+    *,
+    key: Callable[[T], list[str]],
+    after: Callable[[list[str]], K],
+    view: Callable[[T], Any],
+    cursor: str | None,
+    limit: int,
+) -> dict[str, Any]:
+    """A list route's answer, as :func:`page_view`'s, from a store that pages: ``fetch``
+    gives the items after a store's key, at most the paging's limit, in order. ``after``
+    turns a cursor's sort key (``key``'s, of the last item of the page before) into the
+    store's (:class:`ValueError` if it cannot). One more item than the page is asked for:
+    whether it comes tells whether to read on."""
+    try:
+        start = None if cursor is None else after(_decode(cursor))
+    except ValueError:
+        raise InvalidInput.at(
+            "cursor", "is not a cursor this API gave (start again without one)"
+        ) from None
+    items = fetch(Paging(start, limit + 1))
+    data = list(items[:limit])
+    following = _encode(key(data[-1])) if len(items) > limit else None
+    return {"data": [view(item) for item in data], "next_cursor": following}
+
+
+def by_id(sort_key: list[str]) -> str:
+    """The store's key of a list by id, from a cursor's."""
+    if len(sort_key) != 1:
+        raise ValueError("a cursor of a list by id holds one id")
+    return sort_key[0]
+
+
+def by_instant_then_id(sort_key: list[str]) -> tuple[datetime, str]:
+    """The store's key of a list by an instant, then id, from a cursor's."""
+    if len(sort_key) != 2:
+        raise ValueError("a cursor of this list holds an instant and an id")
+    moment = datetime.fromisoformat(sort_key[0])
+    if moment.tzinfo is None:
+        raise ValueError("the instant of a cursor has an offset")
+    return moment, sort_key[1]
 
 
 def _encode(sort_key: list[Any]) -> str:

@@ -15,6 +15,7 @@ from iotbill.domain.credits import CreditGrant, LedgerEntry
 from iotbill.domain.invoices import CreditNote, Invoice, InvoiceStatus, InvoiceSummary
 from iotbill.domain.one_off_charges import OneOffCharge
 from iotbill.domain.payments import Notice, Payment
+from iotbill.services.ports.values import Paging
 
 
 class InvoiceRepository(Protocol):
@@ -91,8 +92,10 @@ class InvoiceRepository(Protocol):
         customer: str | None = None,
         subscription: str | None = None,
         status: InvoiceStatus | None = None,
+        paging: Paging[tuple[datetime, str]] | None = None,
     ) -> list[Invoice]:
-        """Matching invoices, by period start, then id."""
+        """Matching invoices, by period start, then id (the page of them after ``paging``'s
+        period start and id)."""
         ...
 
     def add_payment(self, payment: Payment) -> None:

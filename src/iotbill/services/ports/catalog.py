@@ -13,6 +13,7 @@ from iotbill.domain.customers import Customer, Device
 from iotbill.domain.device_credentials import DeviceCredential
 from iotbill.domain.subscriptions import PlanKey, Subscription
 from iotbill.services.ports.values import (
+    Paging,
     StoredPlan,
     Tenant,
 )
@@ -78,7 +79,9 @@ class CustomerRepository(Protocol):
         """The customers among ``ids`` that exist (unknown ids are left out)."""
         ...
 
-    def list(self) -> list[Customer]: ...
+    def list(self, paging: Paging[str] | None = None) -> list[Customer]:
+        """Every customer by id, or the page of them after ``paging``'s id."""
+        ...
 
 
 class DeviceRepository(Protocol):
@@ -125,8 +128,9 @@ class DeviceRepository(Protocol):
         store may do both in one look): no device moves while the hold lasts."""
         ...
 
-    def list(self, customer: str | None = None) -> list[Device]:
-        """Every device, or those whose history names ``customer``, by id."""
+    def list(self, customer: str | None = None, paging: Paging[str] | None = None) -> list[Device]:
+        """Every device, or those whose history names ``customer``, by id (the page of them
+        after ``paging``'s id)."""
         ...
 
 
@@ -165,7 +169,12 @@ class SubscriptionRepository(Protocol):
         """Every subscription of the customers ``customers``, by id."""
         ...
 
-    def list(self, customer: str | None = None) -> list[Subscription]: ...
+    def list(
+        self, customer: str | None = None, paging: Paging[str] | None = None
+    ) -> list[Subscription]:
+        """Every subscription, or ``customer``'s, by id (the page of them after ``paging``'s
+        id)."""
+        ...
 
     def owners(self) -> builtins.list[tuple[str, str]]:
         """Every subscription's id and its customer's, by id: what a bill run splits into

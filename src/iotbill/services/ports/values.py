@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Generic, TypeVar
 
 from iotbill.domain.catalog import Meter, Plan
 from iotbill.domain.credits import CreditTiming
@@ -26,6 +27,22 @@ class Tenant:
     name: str
     credits: CreditTiming = "after_tax"
     """When its invoices use customers' credits (:data:`~iotbill.domain.credits.CreditTiming`)."""
+
+
+K = TypeVar("K")
+
+
+@dataclass(frozen=True, slots=True)
+class Paging(Generic[K]):
+    """One page of a list in its order: at most ``limit`` items whose sort key comes after
+    ``after`` (``None``: from the first). A store reads only those, however long the list:
+    the HTTP API's cursor is the key of the last item of the page before.
+
+    For example, customers ``c1`` to ``c5`` by id with ``Paging("c2", 2)``: ``c3``, ``c4``.
+    """
+
+    after: K | None
+    limit: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,10 +3,11 @@ repositories."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from iotbill.domain.api_keys import ApiKey
 from iotbill.domain.balance_alerts import BalanceAlert
@@ -30,6 +31,7 @@ from iotbill.domain.subscriptions import Subscription
 from iotbill.domain.webhooks import Delivery, WebhookEndpoint, WebhookMessage
 from iotbill.services.ports import (
     IdempotencyRecord,
+    Paging,
     StoredPlan,
 )
 
@@ -98,6 +100,14 @@ def _get(found: dict[str, T], id: str, what: str) -> T:
     if id not in found:
         raise NotFound(f"unknown {what} {id!r}")
     return found[id]
+
+
+def _paged(items: list[T], key: Callable[[T], Any], paging: Paging[Any] | None) -> list[T]:
+    """The page of ``items`` (in the order of ``key``) that ``paging`` asks for: all if none."""
+    if paging is None:
+        return items
+    after = paging.after
+    return [item for item in items if after is None or key(item) > after][: paging.limit]
 
 
 def _add(found: dict[str, T], id: str, value: T, what: str) -> None:

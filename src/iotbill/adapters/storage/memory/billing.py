@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
-from iotbill.adapters.storage.memory.base import _add, _get, _Repository
+from iotbill.adapters.storage.memory.base import _add, _get, _paged, _Repository
 from iotbill.domain.analytics import (
     InvoiceFigures,
     RevenueSum,
@@ -24,6 +24,7 @@ from iotbill.domain.invoices import CreditNote, Invoice, InvoiceStatus, InvoiceS
 from iotbill.domain.one_off_charges import OneOffCharge
 from iotbill.domain.payments import Notice, Payment, notice_order
 from iotbill.domain.periods import require_aware
+from iotbill.services.ports import Paging
 
 
 class MemoryInvoiceRepository(_Repository):
@@ -107,6 +108,7 @@ class MemoryInvoiceRepository(_Repository):
         customer: str | None = None,
         subscription: str | None = None,
         status: InvoiceStatus | None = None,
+        paging: Paging[tuple[datetime, str]] | None = None,
     ) -> list[Invoice]:
         chosen = [
             invoice
@@ -115,7 +117,8 @@ class MemoryInvoiceRepository(_Repository):
             and (subscription is None or invoice.subscription_id == subscription)
             and (status is None or invoice.status == status)
         ]
-        return sorted(chosen, key=lambda invoice: (invoice.period.start, invoice.id))
+        chosen.sort(key=_period_then_id)
+        return _paged(chosen, _period_then_id, paging)
 
     def add_payment(self, payment: Payment) -> None:
         _get(self._data().invoices, payment.invoice_id, "invoice")
@@ -315,3 +318,8 @@ class MemoryCouponRepository(_Repository):
             and (chosen is None or redemption.subscription_id in chosen)
         ]
         return sorted(found, key=lambda redemption: (redemption.redeemed_at, redemption.id))
+
+
+def _period_then_id(invoice: Invoice) -> tuple[datetime, str]:
+    """The order of a list of invoices: by period start, then id."""
+    return (invoice.period.start, invoice.id)

@@ -6,7 +6,7 @@ import builtins
 from collections.abc import Sequence
 from datetime import datetime
 
-from iotbill.adapters.storage.memory.base import _add, _get, _Repository
+from iotbill.adapters.storage.memory.base import _add, _get, _paged, _Repository
 from iotbill.domain.analytics import (
     plans_in_service,
 )
@@ -17,6 +17,7 @@ from iotbill.domain.errors import Conflict, NotFound
 from iotbill.domain.periods import require_aware
 from iotbill.domain.subscriptions import PlanKey, Subscription
 from iotbill.services.ports import (
+    Paging,
     StoredPlan,
     Tenant,
 )
@@ -99,9 +100,9 @@ class MemoryCustomerRepository(_Repository):
         customers = self._data().customers
         return {id: customers[id] for id in set(ids) if id in customers}
 
-    def list(self) -> list[Customer]:
+    def list(self, paging: Paging[str] | None = None) -> list[Customer]:
         customers = self._data().customers
-        return [customers[id] for id in sorted(customers)]
+        return _paged([customers[id] for id in sorted(customers)], _ID, paging)
 
 
 class MemoryDeviceRepository(_Repository):
@@ -142,13 +143,14 @@ class MemoryDeviceRepository(_Repository):
     def hold_counted(self) -> int:
         return self.history_length()
 
-    def list(self, customer: str | None = None) -> list[Device]:
+    def list(self, customer: str | None = None, paging: Paging[str] | None = None) -> list[Device]:
         devices = self._data().devices
-        return [
+        found = [
             devices[id]
             for id in sorted(devices)
             if customer is None or any(o.customer_id == customer for o in devices[id].ownership)
         ]
+        return _paged(found, _ID, paging)
 
 
 class MemoryDeviceCredentialRepository(_Repository):
@@ -199,13 +201,16 @@ class MemorySubscriptionRepository(_Repository):
         found, chosen = self._data().subscriptions, set(customers)
         return [found[id] for id in sorted(found) if found[id].customer_id in chosen]
 
-    def list(self, customer: str | None = None) -> list[Subscription]:
+    def list(
+        self, customer: str | None = None, paging: Paging[str] | None = None
+    ) -> list[Subscription]:
         found = self._data().subscriptions
-        return [
+        chosen = [
             found[id]
             for id in sorted(found)
             if customer is None or found[id].customer_id == customer
         ]
+        return _paged(chosen, _ID, paging)
 
     def owners(self) -> builtins.list[tuple[str, str]]:
         found = self._data().subscriptions
@@ -213,3 +218,8 @@ class MemorySubscriptionRepository(_Repository):
 
     def plans_in_service(self, at: datetime) -> builtins.list[PlanKey]:
         return plans_in_service(self.list(), require_aware(at, "at"))
+
+
+def _ID(item: Customer | Device | Subscription) -> str:
+    """The sort key of a list by id."""
+    return item.id

@@ -25,6 +25,7 @@ from iotbill.domain.errors import NotFound
 from iotbill.domain.money import currency
 from iotbill.domain.periods import from_micros, to_micros
 from iotbill.domain.tax_rates import TaxRateChange
+from iotbill.services.ports import Paging
 
 
 class SqlCustomerRepository(Repository):
@@ -124,8 +125,9 @@ class SqlCustomerRepository(Repository):
             found.update((row.id, _customer(row)) for row in self._execute(statement))
         return {customer.id: customer for customer in self._with_changes(list(found.values()))}
 
-    def list(self) -> list[Customer]:
-        statement = select(t.customers).where(self._mine(t.customers)).order_by(t.customers.c.id)
+    def list(self, paging: Paging[str] | None = None) -> list[Customer]:
+        statement = select(t.customers).where(self._mine(t.customers))
+        statement = self._page(statement, [t.customers.c.id], paging)
         return self._with_changes([_customer(row) for row in self._execute(statement)])
 
 

@@ -25,11 +25,13 @@ from iotbill.adapters.storage.sql.repository import (
 from iotbill.domain.customers import Device, Ownership
 from iotbill.domain.errors import NotFound
 from iotbill.domain.periods import from_micros, to_micros
+from iotbill.services.ports import Paging
 
 
 class SqlDeviceRepository(Repository):
     def add(self, device: Device) -> None:
         self._refuse_taken(t.devices, "device", device.id)
+        self._require_owners([device])  # before any row: a refused device leaves none
         self._execute(
             insert(t.devices).values(
                 tenant_id=self._tenant_id(), id=device.id, retired_at=micros(device.retired_at)
@@ -39,14 +41,7 @@ class SqlDeviceRepository(Repository):
 
     def add_many(self, devices: Sequence[Device]) -> None:
         self._refuse_any_taken(t.devices, "device", [device.id for device in devices])
-        owners = {entry.customer_id for device in devices for entry in device.ownership}
-        for chunk in chunks(owners):
-            statement = select(t.customers.c.id).where(
-                self._mine(t.customers), self._among(t.customers.c.id, chunk)
-            )
-            missing = set(chunk) - set(self._execute(statement).scalars())
-            if missing:
-                raise NotFound(f"unknown customer {min(missing)!r}")
+        self._require_owners(devices)
         if not devices:
             return
         tenant = self._tenant_id()
@@ -68,6 +63,7 @@ class SqlDeviceRepository(Repository):
 
     def save(self, device: Device) -> None:
         self._require(t.devices, "device", id=device.id)
+        self._require_owners([device])  # before the history goes: a refused move keeps it
         owners, devices = t.device_owners, t.devices
         removed = self._execute(
             delete(owners).where(self._mine(owners), owners.c.device_id == device.id)
@@ -79,10 +75,21 @@ class SqlDeviceRepository(Repository):
             .values(retired_at=micros(device.retired_at))
         )
 
+    def _require_owners(self, devices: Sequence[Device]) -> None:
+        """:class:`NotFound` naming a customer that one of ``devices`` names and the tenant
+        does not have, if any."""
+        owners = {entry.customer_id for device in devices for entry in device.ownership}
+        for chunk in chunks(owners):
+            statement = select(t.customers.c.id).where(
+                self._mine(t.customers), self._among(t.customers.c.id, chunk)
+            )
+            missing = set(chunk) - set(self._execute(statement).scalars())
+            if missing:
+                raise NotFound(f"unknown customer {min(missing)!r}")
+
     def _insert_owners(self, device: Device, removed: int = 0) -> None:
-        """Store the device's ownerships, ``removed`` of its rows having been deleted."""
-        for customer_id in {entry.customer_id for entry in device.ownership}:
-            self._require(t.customers, "customer", id=customer_id)
+        """Store the device's ownerships (its customers checked), ``removed`` of its rows
+        having been deleted."""
         self._execute(
             insert(t.device_owners),
             [
@@ -179,14 +186,17 @@ class SqlDeviceRepository(Repository):
         assert row is not None
         return int(row[0])
 
-    def list(self, customer: str | None = None) -> list[Device]:
-        owners = t.device_owners
-        statement = select(owners.c.device_id).where(self._mine(owners)).distinct()
+    def list(self, customer: str | None = None, paging: Paging[str] | None = None) -> list[Device]:
+        devices, owners = t.devices, t.device_owners
+        statement = select(devices.c.id).where(self._mine(devices))
         if customer is not None:
-            statement = statement.where(owners.c.customer_id == customer)
-        ids = list(self._execute(statement).scalars())
+            owned = select(owners.c.device_id).where(
+                self._mine(owners), owners.c.customer_id == customer
+            )
+            statement = statement.where(devices.c.id.in_(owned))
+        ids = list(self._execute(self._page(statement, [devices.c.id], paging)).scalars())
         found = self.find(ids)
-        return [found[device_id] for device_id in sorted(found)]
+        return [found[device_id] for device_id in ids]
 
 
 _OWNERS = (

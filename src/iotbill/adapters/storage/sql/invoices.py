@@ -32,6 +32,7 @@ from iotbill.domain.invoices import CreditNote, DocumentKind, Invoice, InvoiceSt
 from iotbill.domain.money import currency, from_minor_units, to_minor_units
 from iotbill.domain.payments import Notice, Payment, notice_order
 from iotbill.domain.periods import Period, from_micros, require_aware, to_micros
+from iotbill.services.ports import Paging
 
 
 class SqlInvoiceRepository(Repository):
@@ -217,6 +218,7 @@ class SqlInvoiceRepository(Repository):
         customer: str | None = None,
         subscription: str | None = None,
         status: InvoiceStatus | None = None,
+        paging: Paging[tuple[datetime, str]] | None = None,
     ) -> list[Invoice]:
         invoices = t.invoices
         conditions = [
@@ -228,7 +230,13 @@ class SqlInvoiceRepository(Repository):
             )
             if value is not None
         ]
-        return self._load(and_(True, *conditions))
+        if paging is None:
+            return self._load(and_(True, *conditions))
+        after = None
+        if paging.after is not None:
+            start, id = paging.after
+            after = (to_micros(start), id)
+        return self._load(and_(True, *conditions), Paging(after, paging.limit))
 
     def finalized_between(self, start: datetime, end: datetime) -> builtins.list[Invoice]:
         invoices = t.invoices
@@ -244,23 +252,33 @@ class SqlInvoiceRepository(Repository):
         )
         return instant(self._execute(statement).scalar())
 
-    def _load(self, condition: Any) -> builtins.list[Invoice]:
+    def _load(
+        self, condition: Any, paging: Paging[tuple[int, str]] | None = None
+    ) -> builtins.list[Invoice]:
+        """The invoices of ``condition`` with their lines, by period start, then id (only
+        the page ``paging`` asks for: the period start in microseconds, and the id)."""
         invoices, lines = t.invoices, t.invoice_lines
-        statement = (
-            select(invoices)
-            .where(self._mine(invoices), condition)
-            .order_by(invoices.c.period_start, invoices.c.id)
+        statement = self._page(
+            select(invoices).where(self._mine(invoices), condition),
+            [invoices.c.period_start, invoices.c.id],
+            paging,
         )
         rows = self._execute(statement).all()
-        chosen = select(invoices.c.id).where(self._mine(invoices), condition)
         line_rows_by_invoice: dict[str, builtins.list[Any]] = {}
-        line_statement = (
-            select(lines)
-            .where(self._mine(lines), lines.c.invoice_id.in_(chosen))
-            .order_by(lines.c.invoice_id, lines.c.position)
-        )
-        for line in self._execute(line_statement):
-            line_rows_by_invoice.setdefault(line.invoice_id, []).append(line)
+        if paging is None:
+            chosen = select(invoices.c.id).where(self._mine(invoices), condition)
+            selections = [lines.c.invoice_id.in_(chosen)]
+        else:  # the page's ids (the condition's subquery would not page)
+            ids = chunks(row.id for row in rows)
+            selections = [self._among(lines.c.invoice_id, chunk) for chunk in ids]
+        for among in selections:
+            line_statement = (
+                select(lines)
+                .where(self._mine(lines), among)
+                .order_by(lines.c.invoice_id, lines.c.position)
+            )
+            for line in self._execute(line_statement):
+                line_rows_by_invoice.setdefault(line.invoice_id, []).append(line)
         return [_invoice_from(row, line_rows_by_invoice.get(row.id, [])) for row in rows]
 
     def add_payment(self, payment: Payment) -> None:

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, Connection, String, Table, and_, any_, bindparam, func, select
+from sqlalchemy import (
+    ARRAY,
+    Connection,
+    String,
+    Table,
+    and_,
+    any_,
+    bindparam,
+    func,
+    select,
+    tuple_,
+)
 
 from iotbill.domain.errors import Conflict, NotFound
 from iotbill.domain.periods import from_micros, to_micros
+from iotbill.services.ports import Paging
 
 CHUNK = 10_000  # ids per IN (...) list, well under SQLite's parameter limit
 _TEXTS = ARRAY(String)
@@ -95,6 +107,24 @@ class Repository:
             return found
         finally:
             cursor.close()
+
+    def _page(self, statement: Any, keys: Sequence[Any], paging: Paging[Any] | None) -> Any:
+        """``statement`` in the order of the columns ``keys`` and, if ``paging``, only its
+        page: the rows whose keys come after ``paging.after`` (a value for one key, a tuple
+        for several), at most ``paging.limit``. Text is ordered by code point, as Python
+        orders it (on PostgreSQL whatever the database's collation), so a store's page is
+        the same as the memory store's."""
+        postgresql = self._connection().dialect.name == "postgresql"
+        ordered = [
+            key.collate("C") if postgresql and isinstance(key.type, String) else key for key in keys
+        ]
+        statement = statement.order_by(*ordered)
+        if paging is None:
+            return statement
+        if paging.after is not None:
+            after = paging.after if len(keys) > 1 else (paging.after,)
+            statement = statement.where(tuple_(*ordered) > tuple_(*after))
+        return statement.limit(paging.limit)
 
     def _mine(self, table: Table) -> Any:
         return table.c.tenant_id == self._tenant_id()

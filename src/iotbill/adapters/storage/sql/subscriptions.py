@@ -38,6 +38,7 @@ from iotbill.domain.subscriptions import (
     PlanKey,
     Subscription,
 )
+from iotbill.services.ports import Paging
 
 
 class SqlSubscriptionRepository(Repository):
@@ -85,10 +86,15 @@ class SqlSubscriptionRepository(Repository):
             raise NotFound(f"unknown subscription {id!r}")
         return found[0]
 
-    def list(self, customer: str | None = None) -> list[Subscription]:
-        if customer is None:
+    def list(
+        self, customer: str | None = None, paging: Paging[str] | None = None
+    ) -> list[Subscription]:
+        mine = None if customer is None else t.subscriptions.c.customer_id == customer
+        if paging is not None:
+            return self._load(mine, paging)
+        if mine is None:
             return self._load(None)
-        return self._load_joined(t.subscriptions.c.customer_id == customer)
+        return self._load_joined(mine)
 
     def owners(self) -> builtins.list[tuple[str, str]]:
         subs = t.subscriptions
@@ -123,16 +129,19 @@ class SqlSubscriptionRepository(Repository):
         statement = plans_in_service_statement(self._tenant_id(), require_aware(at, "at"))
         return [(row.plan_code, int(row.plan_version)) for row in self._execute(statement)]
 
-    def _load(self, condition: Any) -> builtins.list[Subscription]:
+    def _load(
+        self, condition: Any, paging: Paging[str] | None = None
+    ) -> builtins.list[Subscription]:
         subs, phases = t.subscriptions, t.subscription_phases
-        statement = select(subs).where(self._mine(subs)).order_by(subs.c.id)
+        statement = self._page(select(subs).where(self._mine(subs)), [subs.c.id], paging)
         if condition is not None:
             statement = statement.where(condition)
         rows = self._execute(statement).all()
         # The phases of the rows found, by their ids: a join to the condition's
         # subquery is planned as a nested loop on a table not yet analyzed.
         by_subscription: dict[str, list[Phase]] = {}
-        chosen = [None] if condition is None else chunks(row.id for row in rows)
+        every = condition is None and paging is None
+        chosen = [None] if every else chunks(row.id for row in rows)
         for chunk in chosen:
             phase_statement = select(phases).where(self._mine(phases)).order_by(phases.c.start)
             if chunk is not None:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from iotbill.entrypoints.api.auth import BillingRead, BillingWrite
 from iotbill.entrypoints.api.idempotency import IdempotentRoute
-from iotbill.entrypoints.api.pagination import DEFAULT_LIMIT, Cursor, Limit, page_view
+from iotbill.entrypoints.api.pagination import DEFAULT_LIMIT, Cursor, Limit, by_id, store_page
 from iotbill.entrypoints.api.problems import responses
 from iotbill.entrypoints.api.routes.common import (
     READ_PROBLEMS,
@@ -69,8 +69,14 @@ def create_customer(body: CustomerIn, access: BillingWrite) -> dict[str, Any]:
 def list_customers(
     access: BillingRead, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> dict[str, Any]:
-    found = customers.list_customers(access.uow(read_only=True))
-    return page_view(found, key=lambda c: [c.id], view=customer_view, cursor=cursor, limit=limit)
+    return store_page(
+        lambda paging: customers.list_customers(access.uow(read_only=True), paging),
+        key=lambda c: [c.id],
+        after=by_id,
+        view=customer_view,
+        cursor=cursor,
+        limit=limit,
+    )
 
 
 @router.get(
@@ -151,8 +157,16 @@ def list_devices(
     owner = optional_reference(customer)
     if owner is not None:
         customers.get_customer(access.uow(read_only=True), owner)  # another tenant's: 404
-    found = customers.list_devices(access.uow(read_only=True), customer=owner)
-    return page_view(found, key=lambda d: [d.id], view=device_view, cursor=cursor, limit=limit)
+    return store_page(
+        lambda paging: customers.list_devices(
+            access.uow(read_only=True), customer=owner, paging=paging
+        ),
+        key=lambda d: [d.id],
+        after=by_id,
+        view=device_view,
+        cursor=cursor,
+        limit=limit,
+    )
 
 
 @router.get(

@@ -12,7 +12,14 @@ from fastapi import APIRouter, Query
 
 from iotbill.entrypoints.api.auth import BillingRead, BillingWrite
 from iotbill.entrypoints.api.idempotency import IdempotentRoute
-from iotbill.entrypoints.api.pagination import DEFAULT_LIMIT, Cursor, Limit, page_view
+from iotbill.entrypoints.api.pagination import (
+    DEFAULT_LIMIT,
+    Cursor,
+    Limit,
+    by_instant_then_id,
+    page_view,
+    store_page,
+)
 from iotbill.entrypoints.api.problems import responses
 from iotbill.entrypoints.api.routes.common import (
     READ_PROBLEMS,
@@ -58,12 +65,16 @@ def list_invoices(
             uow.customers.get(owner)
         if chosen is not None:
             access.own(uow.subscriptions.get(chosen).customer_id, "subscription", chosen)
-    found = invoices.list_invoices(
-        access.uow(read_only=True), customer=owner, subscription=chosen, status=status
-    )
-    return page_view(
-        found,
+    return store_page(
+        lambda paging: invoices.list_invoices(
+            access.uow(read_only=True),
+            customer=owner,
+            subscription=chosen,
+            status=status,
+            paging=paging,
+        ),
         key=lambda i: [i.period.start.isoformat(), i.id],
+        after=by_instant_then_id,
         view=invoice_view,
         cursor=cursor,
         limit=limit,

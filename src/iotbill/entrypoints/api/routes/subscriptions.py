@@ -9,7 +9,14 @@ from fastapi import APIRouter, Query
 from iotbill.domain.errors import Conflict
 from iotbill.entrypoints.api.auth import BillingRead, BillingWrite
 from iotbill.entrypoints.api.idempotency import IdempotentRoute
-from iotbill.entrypoints.api.pagination import DEFAULT_LIMIT, Cursor, Limit, page_view
+from iotbill.entrypoints.api.pagination import (
+    DEFAULT_LIMIT,
+    Cursor,
+    Limit,
+    by_id,
+    page_view,
+    store_page,
+)
 from iotbill.entrypoints.api.problems import responses
 from iotbill.entrypoints.api.routes.common import (
     READ_PROBLEMS,
@@ -80,9 +87,22 @@ def list_subscriptions(
     owner = access.customer_filter(optional_reference(customer))
     if owner is not None:
         customers.get_customer(access.uow(read_only=True), owner)  # another tenant's: 404
-    found = subscriptions.list_subscriptions(access.uow(read_only=True), customer=owner, plan=plan)
-    return page_view(
-        found, key=lambda s: [s.id], view=subscription_view, cursor=cursor, limit=limit
+    if plan is not None:  # filtered by their phases, here
+        found = subscriptions.list_subscriptions(
+            access.uow(read_only=True), customer=owner, plan=plan
+        )
+        return page_view(
+            found, key=lambda s: [s.id], view=subscription_view, cursor=cursor, limit=limit
+        )
+    return store_page(
+        lambda paging: subscriptions.list_subscriptions(
+            access.uow(read_only=True), customer=owner, paging=paging
+        ),
+        key=lambda s: [s.id],
+        after=by_id,
+        view=subscription_view,
+        cursor=cursor,
+        limit=limit,
     )
 
 
