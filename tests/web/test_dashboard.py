@@ -212,6 +212,21 @@ def test_the_customers_page_lists_the_api_customers(
     listed = re.findall(r'<a href="/app/customers/([^"]+)">', page)
     assert listed == [c["id"] for c in http.get("/v1/customers").json()["data"]]
     assert listed == ["acme-water", "kobe-vending", "stadtwerke-nord"]
+    assert "next-page" not in page and "first-page" not in page
+
+
+def test_the_customers_page_reads_on_a_page_at_a_time(
+    demo: LiveDemo, browser: httpx.Client
+) -> None:
+    first = browser.get("/app/customers", params={"limit": 2}).text
+    assert re.findall(r'<a href="/app/customers/([^"]+)">', first) == ["acme-water", "kobe-vending"]
+    (following,) = re.findall(r'<a class="next-page" href="([^"]+)">', first)
+    assert following == "/app/customers?after=kobe-vending&amp;limit=2"
+    second = browser.get("/app/customers", params={"after": "kobe-vending", "limit": 2}).text
+    assert re.findall(r'<a href="/app/customers/([^"]+)">', second) == ["stadtwerke-nord"]
+    assert "next-page" not in second and 'class="first-page" href="/app/customers"' in second
+    refused = browser.get("/app/customers", params={"after": "~not base64!"})
+    assert refused.status_code == 422 and "after" in refused.text
 
 
 def test_a_customer_page_shows_its_invoices_devices_subscriptions_and_daily_usage(

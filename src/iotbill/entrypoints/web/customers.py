@@ -19,9 +19,11 @@ from fastapi import APIRouter, Query
 from starlette.responses import HTMLResponse, Response
 
 from iotbill.domain.customers import Customer
+from iotbill.domain.errors import InvalidInput
 from iotbill.domain.invoices import Invoice
 from iotbill.domain.periods import Period, local_midnight
-from iotbill.entrypoints.api.ids import url_id
+from iotbill.entrypoints.api.ids import stored_id, url_id
+from iotbill.entrypoints.api.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from iotbill.entrypoints.api.routes.common import (
     device_view,
     invoice_view,
@@ -36,6 +38,7 @@ from iotbill.entrypoints.web.usage import Resolution, UsageQuery
 from iotbill.services.customers import get_customer, list_customers, list_devices
 from iotbill.services.documents import invoice_sheet
 from iotbill.services.invoices import list_invoices
+from iotbill.services.ports import Paging
 from iotbill.services.subscriptions import list_subscriptions
 from iotbill.services.usage import usage
 
@@ -43,13 +46,30 @@ router = APIRouter(prefix="/app", route_class=PageRoute, include_in_schema=False
 
 
 @router.get("/customers", response_class=HTMLResponse)
-def customers_page(access: SignedIn) -> HTMLResponse:
-    found = list_customers(access.uow(read_only=True))
+def customers_page(
+    access: SignedIn,
+    after: Annotated[str | None, Query(max_length=600)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+) -> HTMLResponse:
+    """The customers by id, ``limit`` at a time (100 unless asked): those after the customer
+    ``after`` (in its URL form), read from the store a page at a time."""
+    first = None if after is None else stored_id(after)
+    if after is not None and first is None:
+        raise InvalidInput.at("after", "is not a customer id in its URL form")
+    found = list_customers(access.uow(read_only=True), Paging(first, limit + 1))
+    shown = found[:limit]
+    following = None
+    if len(found) > limit:
+        following = f"after={url_id(shown[-1].id)}" + (
+            "" if limit == DEFAULT_LIMIT else f"&limit={limit}"
+        )
     return page(
         "customers.html",
         title="Customers",
         access=access,
-        customers=[(url_id(customer.id), customer) for customer in found],
+        customers=[(url_id(customer.id), customer) for customer in shown],
+        next_page=following,
+        first_page=after is not None,
     )
 
 
