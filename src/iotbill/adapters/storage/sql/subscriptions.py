@@ -133,10 +133,10 @@ class SqlSubscriptionRepository(Repository):
         self, condition: Any, paging: Paging[str] | None = None
     ) -> builtins.list[Subscription]:
         subs, phases = t.subscriptions, t.subscription_phases
-        statement = self._page(select(subs).where(self._mine(subs)), [subs.c.id], paging)
+        statement = select(subs).where(self._mine(subs))
         if condition is not None:
             statement = statement.where(condition)
-        rows = self._execute(statement).all()
+        rows = self._execute(self._page(statement, [subs.c.id], paging)).all()
         # The phases of the rows found, by their ids: a join to the condition's
         # subquery is planned as a nested loop on a table not yet analyzed.
         by_subscription: dict[str, list[Phase]] = {}
