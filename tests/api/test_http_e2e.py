@@ -232,6 +232,8 @@ def test_idempotency_key_replays_the_first_answer(
     ids = [s["id"] for s in client.list_subscriptions()["data"]]
     assert ids == sorted({first["id"], made.json()["id"], ids[0]})
     assert len(ids) == 3  # set_up's, the first one's, and k-1's: never a fourth
+    assert [s["id"] for s in client.list_subscriptions(plan="water", limit=2)["data"]] == ids[:2]
+    assert client.list_subscriptions(plan="no-such-plan")["data"] == []
     http.close()
 
 

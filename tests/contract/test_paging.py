@@ -11,7 +11,7 @@ from iotbill.adapters.plan_files import parse_plan_text
 from iotbill.domain.customers import Customer, Device
 from iotbill.domain.invoices import DocumentKind, Invoice
 from iotbill.domain.periods import Period
-from iotbill.domain.subscriptions import subscribe
+from iotbill.domain.subscriptions import change_plan, subscribe
 from iotbill.services.ports import Paging, UnitOfWorkFactory
 from tests.contract.conftest import JAN_1
 
@@ -161,3 +161,55 @@ def test_invoices_come_a_page_at_a_time_by_period_start_then_id(
             assert walk(lambda p: uow.invoices.list(paging=p), order, size) == every
             found = walk(lambda p: uow.invoices.list(customer="c1", paging=p), order, size)
             assert found == uow.invoices.list(customer="c1") and len(found) == 4
+
+
+def test_subscriptions_on_a_plan_come_a_page_at_a_time(
+    store: UnitOfWorkFactory, tenant: str
+) -> None:
+    """``plan`` keeps the subscriptions with a phase on that plan, before or after a
+    change, of every customer or of one; paged like the rest."""
+    _customers(store, tenant)
+    basic = parse_plan_text(PLAN, "plan.yaml")
+    other = PLAN.replace("code: basic", "code: plus").replace('"10.00"', '"20.00"')
+    plus = parse_plan_text(other, "plus.yaml")
+    with store(tenant) as uow:
+        versions = {
+            basic.code: uow.plans.add_version(basic, PLAN, JAN_1).version,
+            plus.code: uow.plans.add_version(plus, other, JAN_1).version,
+        }
+        for n, id in enumerate(IDS):
+            customer = uow.customers.get("pa" if n % 2 else "pB")
+            plan = basic if n % 3 else plus
+            subscription = subscribe(
+                id=f"s{id}",
+                customer=customer,
+                plan=plan,
+                plan_version=versions[plan.code],
+                start=JAN_1,
+            )
+            if id == "c1":  # from plus to basic in its second month: on both
+                subscription = change_plan(
+                    subscription,
+                    customer,
+                    plan=basic,
+                    plan_version=versions[basic.code],
+                    at=JAN_1 + timedelta(days=40),
+                    timing="immediate",
+                )
+            uow.subscriptions.add(subscription)
+        uow.commit()
+    with store(tenant, read_only=True) as uow:
+        every = uow.subscriptions.list()
+        for code in ("basic", "plus"):
+            on_plan = [s for s in every if any(p.plan_code == code for p in s.phases)]
+            assert uow.subscriptions.list(plan=code) == on_plan
+            for size in (1, 2, 5):
+                found = walk(
+                    lambda p, c=code: uow.subscriptions.list(paging=p, plan=c), lambda s: s.id, size
+                )
+                assert found == on_plan
+            theirs = [s for s in on_plan if s.customer_id == "pa"]
+            assert uow.subscriptions.list("pa", plan=code) == theirs
+        assert "sc1" in [s.id for s in uow.subscriptions.list(plan="plus")]
+        assert "sc1" in [s.id for s in uow.subscriptions.list(plan="basic")]
+        assert uow.subscriptions.list(plan="gold") == []

@@ -292,13 +292,10 @@ def list_subscriptions(
     plan: str | None = None,
     paging: Paging[str] | None = None,
 ) -> list[Subscription]:
-    """Every subscription (of ``customer``; with a phase on ``plan``), by id; without
-    ``plan``, the page ``paging`` asks for (with it, ``paging`` is not taken)."""
+    """Every subscription (of ``customer``; with a phase on ``plan``), by id, or the page
+    ``paging`` asks for."""
     with uow:
-        found = uow.subscriptions.list(customer, paging if plan is None else None)
-    if plan is None:
-        return found
-    return [s for s in found if any(phase.plan_code == plan for phase in s.phases)]
+        return uow.subscriptions.list(customer, paging, plan=plan)
 
 
 def get_subscription(uow: UnitOfWork, id: str) -> Subscription:

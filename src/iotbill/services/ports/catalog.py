@@ -170,10 +170,14 @@ class SubscriptionRepository(Protocol):
         ...
 
     def list(
-        self, customer: str | None = None, paging: Paging[str] | None = None
+        self,
+        customer: str | None = None,
+        paging: Paging[str] | None = None,
+        *,
+        plan: str | None = None,
     ) -> list[Subscription]:
         """Every subscription, or ``customer``'s, by id (the page of them after ``paging``'s
-        id)."""
+        id); with ``plan``, only those with a phase on that plan (any version)."""
         ...
 
     def owners(self) -> builtins.list[tuple[str, str]]:

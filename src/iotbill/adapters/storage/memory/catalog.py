@@ -202,13 +202,18 @@ class MemorySubscriptionRepository(_Repository):
         return [found[id] for id in sorted(found) if found[id].customer_id in chosen]
 
     def list(
-        self, customer: str | None = None, paging: Paging[str] | None = None
+        self,
+        customer: str | None = None,
+        paging: Paging[str] | None = None,
+        *,
+        plan: str | None = None,
     ) -> list[Subscription]:
         found = self._data().subscriptions
         chosen = [
             found[id]
             for id in sorted(found)
-            if customer is None or found[id].customer_id == customer
+            if (customer is None or found[id].customer_id == customer)
+            and (plan is None or any(phase.plan_code == plan for phase in found[id].phases))
         ]
         return _paged(chosen, _ID, paging)
 

@@ -87,10 +87,21 @@ class SqlSubscriptionRepository(Repository):
         return found[0]
 
     def list(
-        self, customer: str | None = None, paging: Paging[str] | None = None
+        self,
+        customer: str | None = None,
+        paging: Paging[str] | None = None,
+        *,
+        plan: str | None = None,
     ) -> list[Subscription]:
-        mine = None if customer is None else t.subscriptions.c.customer_id == customer
-        if paging is not None:
+        subs, phases = t.subscriptions, t.subscription_phases
+        conditions = [] if customer is None else [subs.c.customer_id == customer]
+        if plan is not None:
+            on_plan = select(phases.c.subscription_id).where(
+                self._mine(phases), phases.c.plan_code == plan
+            )
+            conditions.append(subs.c.id.in_(on_plan))
+        mine = and_(*conditions) if conditions else None
+        if paging is not None or plan is not None:
             return self._load(mine, paging)
         if mine is None:
             return self._load(None)

@@ -14,7 +14,6 @@ from iotbill.entrypoints.api.pagination import (
     Cursor,
     Limit,
     by_id,
-    page_view,
     store_page,
 )
 from iotbill.entrypoints.api.problems import responses
@@ -87,16 +86,9 @@ def list_subscriptions(
     owner = access.customer_filter(optional_reference(customer))
     if owner is not None:
         customers.get_customer(access.uow(read_only=True), owner)  # another tenant's: 404
-    if plan is not None:  # filtered by their phases, here
-        found = subscriptions.list_subscriptions(
-            access.uow(read_only=True), customer=owner, plan=plan
-        )
-        return page_view(
-            found, key=lambda s: [s.id], view=subscription_view, cursor=cursor, limit=limit
-        )
     return store_page(
         lambda paging: subscriptions.list_subscriptions(
-            access.uow(read_only=True), customer=owner, paging=paging
+            access.uow(read_only=True), customer=owner, plan=plan, paging=paging
         ),
         key=lambda s: [s.id],
         after=by_id,
