@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Sequence
 from datetime import datetime
+from operator import attrgetter
 
 from iotbill.adapters.storage.memory.base import _add, _get, _paged, _Repository
 from iotbill.domain.analytics import (
@@ -21,6 +22,9 @@ from iotbill.services.ports import (
     StoredPlan,
     Tenant,
 )
+
+_ID = attrgetter("id")
+"""The sort key of a list by id."""
 
 
 class MemoryTenantRepository(_Repository):
@@ -223,8 +227,3 @@ class MemorySubscriptionRepository(_Repository):
 
     def plans_in_service(self, at: datetime) -> builtins.list[PlanKey]:
         return plans_in_service(self.list(), require_aware(at, "at"))
-
-
-def _ID(item: Customer | Device | Subscription) -> str:
-    """The sort key of a list by id."""
-    return item.id
