@@ -133,6 +133,11 @@ def test_identifiers_longer_than_the_stores_hold_are_refused() -> None:
     assert refusal(event_line(device="d" * 257)) == [
         "events.jsonl:1: device: is 257 characters long; at most 256 are allowed"
     ]
+    long_name, longest = {"a" * 257: 1}, {"a" * 256: 1}  # the roll-ups keep 256
+    assert refusal(event_line(properties=long_name), event_line(id="e2", properties=longest)) == [
+        "events.jsonl:1: properties: a property name is 257 characters long; at most 256 are"
+        " allowed ('aaaaaaaaaaaaaaaaaaaa'...)"
+    ]
 
 
 def test_a_nul_in_a_customer_or_plan_is_refused() -> None:

@@ -33,7 +33,14 @@ import numpy.typing
 from iotbill.adapters.decoding_problems import decoding_problem
 from iotbill.domain.errors import InvalidInput, Problem
 from iotbill.domain.event_table import EventTable
-from iotbill.domain.events import Lines, Rejection, SourcedEvent, UsageEvent, event_problem
+from iotbill.domain.events import (
+    MAX_PROPERTY_NAME,
+    Lines,
+    Rejection,
+    SourcedEvent,
+    UsageEvent,
+    event_problem,
+)
 from iotbill.domain.input_rules import (
     EARLIEST,
     LATEST,
@@ -48,6 +55,7 @@ _DECODER = msgspec.json.Decoder(UsageEvent, float_hook=Decimal)
 _PROPERTIES = attrgetter("properties")
 _TOO_DEEP = Problem("properties", f"nested deeper than {MAX_DEPTH} levels of lists and objects")
 _NUL = b"\\u0000"
+_QUOTE = ord(b'"')
 _WHITE = numpy.zeros(256, dtype=bool)
 _WHITE[[0x20, 0x09, 0x0D, 0x0A]] = True  # JSON's white space, indexed by byte
 
@@ -132,12 +140,26 @@ def _decode(data: bytes, first_line: int) -> tuple[list[SourcedEvent], list[tupl
     return _decode_line_by_line(data, first_line)
 
 
+def _long_text(data: bytes, written: numpy.typing.NDArray[numpy.uint8]) -> bool:
+    """Whether a string of ``data`` may hold more than :data:`MAX_PROPERTY_NAME` characters:
+    a character takes at least a byte, so such a string spans more bytes than that between
+    two quotes, unless an escaped quote splits it. (Only then are the names looked at.)"""
+    quotes = numpy.flatnonzero(written == _QUOTE)
+    if quotes.size > 1 and int(numpy.diff(quotes).max()) > MAX_PROPERTY_NAME:
+        return True
+    return b'\\"' in data
+
+
 def _breaks_rules(data: bytes, events: list[UsageEvent]) -> bool:
     """Whether a line of ``data`` (one event per line, in order) breaks a rule of
     :mod:`~iotbill.domain.input_rules`: then each line is checked on its own."""
     if _NUL in data or not all(EARLIEST <= event.timestamp < LATEST for event in events):
         return True  # no NUL can be decoded without "\u0000" in the text: raw NUL is not JSON
     written = numpy.frombuffer(data, dtype=numpy.uint8)
+    if _long_text(data, written) and any(
+        len(name) > MAX_PROPERTY_NAME for event in events for name in event.properties
+    ):
+        return True
     if _seven_digits(written) and any(
         fraction_problem(stamp.timestamp) for stamp in _STAMPS.decode_lines(data)
     ):

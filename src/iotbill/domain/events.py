@@ -29,6 +29,9 @@ from iotbill.domain.input_rules import (
 )
 
 NonEmpty = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+MAX_PROPERTY_NAME = 256
+"""The longest name of a property (a key of ``properties``): the stores keep each
+property's daily sums under its name, in a column of 256 characters."""
 AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
 _CORRECTS = attrgetter("corrects")
 _VOIDS = attrgetter("voids")
@@ -157,9 +160,10 @@ _TEXT_FIELDS = ("id", "type", "device", "corrects", "voids")
 
 def event_problem(event: UsageEvent) -> Problem | None:
     """What breaks a rule of :mod:`~iotbill.domain.input_rules` in ``event``, if anything:
-    a timestamp outside 1970-01-01..9000-01-01 UTC, a NUL in any text, properties nested
-    deeper than 32 levels. (Lengths are bounded by the type: 256 characters; fractional
-    digits and keys named twice only the text shows: the decoder checks them.)
+    a timestamp outside 1970-01-01..9000-01-01 UTC, a NUL in any text, a property name
+    longer than 256 characters, properties nested deeper than 32 levels. (Other lengths
+    are bounded by the type: 256 characters; fractional digits and keys named twice only
+    the text shows: the decoder checks them.)
 
     >>> from datetime import UTC
     >>> late = UsageEvent("e1", "flow", "p1", datetime(9999, 12, 31, tzinfo=UTC))
@@ -172,6 +176,13 @@ def event_problem(event: UsageEvent) -> Problem | None:
         text = getattr(event, name)
         if text is not None and "\x00" in text:
             return Problem(name, str(text_problem(text)))
+    for name in event.properties:
+        if len(name) > MAX_PROPERTY_NAME:
+            return Problem(
+                "properties",
+                f"a property name is {len(name):,} characters long; at most"
+                f" {MAX_PROPERTY_NAME} are allowed ({name[:20]!r}...)",
+            )
     wrong = nesting_problem(event.properties)
     return Problem("properties", wrong) if wrong is not None else None
 
