@@ -551,3 +551,38 @@ def test_a_line_of_white_space_alone_goes_the_exact_way(
     path.write_text(GOOD + "\n  \n")
     assert read_columnar_table(str(path), WANTED) is None
     assert exact(path) is not None  # (the exact reader skips it)
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 100, 255, 256, 257, 258, 1000, 256 * 1024])
+def test_a_property_name_too_long_is_found_wherever_the_chunks_end(
+    chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A key of 257 bytes (a property no meter reads, which pyarrow leaves out) rules the
+    columnar path out, even split across chunks; one of 256 bytes, or a long value, not."""
+    monkeypatch.setattr(columnar_events, "CHUNK", chunk)
+    for extra, fits in [
+        (f'"{"n" * 256}":1', True),
+        (f'"{"n" * 257}":1', False),
+        (f'"note":"{"v" * 1000}"', True),
+        (f'"{"n" * 300}":"{"v" * 300}"', False),
+    ]:
+        line = GOOD.replace('"sensor":"s1"', f'"sensor":"s1",{extra}') + "\n"
+        piece = memoryview(bytearray((GOOD + "\n" + line).encode()))
+        assert columnar_events._counted(piece, columnar_events._Counts()) is fits, extra
+
+
+def test_an_unread_property_with_too_long_a_name_is_refused_as_the_exact_way_does(
+    tmp_path: Path,
+) -> None:
+    """The rules allow a property name of 256 characters: not 257, though no meter reads it."""
+    path = tmp_path / "events.jsonl"
+    for length in (256, 257):
+        line = GOOD.replace('"sensor":"s1"', f'"sensor":"s1","{"n" * length}":1')
+        path.write_text(GOOD.replace('"a"', '"z0"') + "\n" + line + "\n")
+        columnar = read_columnar_table(str(path), WANTED)
+        if length == 256:
+            assert columnar is not None
+            assert_same(columnar, read_event_table(str(path)))
+        else:
+            assert columnar is None
+            assert exact(path) is None

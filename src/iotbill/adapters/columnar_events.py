@@ -25,6 +25,10 @@ over the raw bytes, compared with what pyarrow decoded:
 * One event on every line: as many rows as lines, no blank line, no byte below
   0x20 but the line ends, valid UTF-8, no ``NaN`` or ``Infinity`` (which pyarrow's
   parser may accept and JSON does not), no line longer than a :data:`PIECE`.
+* No key longer than :data:`~iotbill.domain.events.MAX_PROPERTY_NAME` bytes: pyarrow
+  leaves out the properties no meter reads, and the rules refuse a name of more
+  characters among them (a longer key of fewer characters takes the exact path too).
+  Only the pieces with a line longer than that are searched for one.
 
 The file is read once, a piece of whole lines at a time: pyarrow decodes a piece on
 its threads while the next piece's bytes are counted here.
@@ -43,6 +47,7 @@ import codecs
 import io
 import itertools
 import os
+import re
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -67,7 +72,7 @@ from iotbill.domain.event_table import (
     key_column,
     number_column,
 )
-from iotbill.domain.events import UsageEvent
+from iotbill.domain.events import MAX_PROPERTY_NAME, UsageEvent
 from iotbill.domain.input_rules import EARLIEST, ID_LIMITS, LATEST
 from iotbill.domain.metering import PropertyKind
 from iotbill.domain.periods import to_micros
@@ -92,6 +97,9 @@ buffers few and warm (larger ones cost memory and page faults, and decode no fas
 _FIELDS = ("id", "type", "device", "timestamp", "properties", "corrects", "voids")
 _TEXT_FIELDS = ("id", "type", "device", "timestamp")
 _ID_LIMIT = ID_LIMITS["event"]
+_LONG_KEY = re.compile(rb'"[^"\n]{%d,}":' % (MAX_PROPERTY_NAME + 1))
+"""A key of more bytes than a property's name may have characters (with no backslash in
+the file, a key is its quotes, what they hold and a colon)."""
 _EARLIEST, _LATEST = to_micros(EARLIEST), to_micros(LATEST)
 
 
@@ -129,6 +137,12 @@ class _Counts:
     lines: int = 0
     colons: int = 0
     quotes: int = 0
+    seen: int = 0
+    """Bytes counted so far."""
+    line_start: int = 0
+    """Where the line being counted starts in the file."""
+    long_lines: bool = False
+    """Whether the piece being counted has a line that may hold too long a key."""
 
 
 def _pieces(stream: io.BufferedReader) -> Iterator[memoryview]:
@@ -183,6 +197,10 @@ def _counted(
         joined = piece[start - 1 : start + CHUNK] if start else b"\n" + piece[:CHUNK]
         if not _fits(joined, counts, scratch):
             return False
+    if counts.long_lines or counts.seen - counts.line_start > MAX_PROPERTY_NAME:
+        counts.long_lines = False
+        if _LONG_KEY.search(piece) is not None:
+            return False  # pyarrow leaves out an unread property: its name is too long
     return True
 
 
@@ -208,6 +226,14 @@ def _fits(joined: bytes | memoryview, counts: _Counts, scratch: npt.NDArray[np.b
         return False  # a quote before white space
     np.equal(after, 0x3A, out=found)
     colons = int(np.count_nonzero(np.logical_and(found, quotes, out=found)))
+    ends = np.flatnonzero(line_ends[1:]) + counts.seen  # where the chunk's lines end
+    if ends.size:
+        if int(ends[0]) - counts.line_start > MAX_PROPERTY_NAME or (
+            ends.size > 1 and int(np.diff(ends).max()) > MAX_PROPERTY_NAME + 1
+        ):
+            counts.long_lines = True
+        counts.line_start = int(ends[-1]) + 1
+    counts.seen += size - 1
     # The byte before the chunk was counted with the chunk before (at the file's start,
     # a line end that is not there); a last quote waits for the byte after it.
     before = joined[:1]
