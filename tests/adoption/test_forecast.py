@@ -359,5 +359,17 @@ charges: [{code: kwh, meter: kwh, model: dynamic, amount_property: cost}]
     usage = UsageProfile({"grid_sales": Decimal(100)})
     with pytest.raises(InvalidInput, match="'share' exempts its first events"):
         run(share, scenario(path_graph(2), ["a"], usage=usage))
+    limited = plan_of(
+        """
+code: payments
+currency: EUR
+interval: month
+meters: [{code: volume, event_type: payment, aggregation: sum, property: eur}]
+charges: [{code: fees, meter: volume, model: percentage, rate: "1.2", max_per_event: "5"}]
+"""
+    )
+    usage = UsageProfile({"volume": Decimal(100)})
+    with pytest.raises(InvalidInput, match="'fees' limits what each event pays"):
+        run(limited, scenario(path_graph(2), ["a"], usage=usage))
     with pytest.raises(InvalidInput, match="runs"):
         forecast(plan_of(FLEET_PLAN), scenario(path_graph(2), ["a"]), 0, np.random.default_rng())

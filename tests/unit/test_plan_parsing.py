@@ -127,7 +127,8 @@ charges:
         "plan.yaml: charges[3].model: must be one of flat, per_unit, graduated, volume, package, "
         "percentage, dynamic, not 'bespoke'",
         "plan.yaml: charges[4].min_ammount: unknown field (expected one of: code, fixed_fee, "
-        "free_events, meter, min_amount, model, name, rate, risk_factor)",
+        "free_amount, free_events, max_per_event, meter, min_amount, min_per_event, model, name, "
+        "rate, risk_factor)",
         "plan.yaml: charges[4].rate: is a percentage: at most 100, not 101",
         "plan.yaml: meters[1].code: 'water' is already used in meters",
         "plan.yaml: charges[0].code: 'base' is already used in fixed_fees",
@@ -333,6 +334,15 @@ def test_model_parameters_are_checked() -> None:
         "charges[0].fixed_fee: must be a number, not a boolean",
         "charges[0].free_events: must be a whole number",
     ]
+    assert charge_problems(
+        model="percentage", rate="1", free_amount="-5", min_per_event="x", max_per_event="0.1"
+    ) == [
+        "charges[0].free_amount: must be at least 0, not -5",
+        "charges[0].min_per_event: 'x' is not a plain decimal number (like -12.50)",
+    ]
+    assert charge_problems(
+        model="percentage", rate="1", min_per_event="0.50", max_per_event="0.25"
+    ) == ["charges[0].max_per_event: must be at least min_per_event (0.50), not 0.25"]
     assert charge_problems(model="dynamic") == ["charges[0].amount_property: is required"]
     assert charge_problems(model="per_unit", unit_price=0.5) == [
         "charges[0].unit_price: a binary float cannot be taken exactly; write the number as a "
@@ -348,12 +358,16 @@ def test_model_parameters_load() -> None:
                  "price": "3.00", "free_units": 50},
                 {"code": "b", "meter": "water", "model": "percentage", "rate": "12.5",
                  "fixed_fee": "0.05", "free_events": 2},
+                {"code": "c", "meter": "water", "model": "percentage", "rate": "2.9",
+                 "fixed_fee": "0.30", "free_amount": "500", "min_per_event": "0.50",
+                 "max_per_event": "5"},
             ]
         )
     )  # fmt: skip
     assert [charge.model for charge in loaded.charges] == [
         Package(Decimal(100), Decimal("3.00"), Decimal(50)),
         Percentage(Decimal("12.5"), Decimal("0.05"), 2),
+        Percentage(Decimal("2.9"), Decimal("0.30"), 0, Decimal(500), Decimal("0.50"), Decimal(5)),
     ]
 
 

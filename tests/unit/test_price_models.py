@@ -6,6 +6,8 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from iotbill.domain.pricing import (
     PRICE_MODELS,
@@ -229,6 +231,179 @@ def test_percentage_with_no_events_or_all_exempt_is_zero() -> None:
     model = Percentage(rate=D("10"), fixed_fee=D("0.30"), free_events=5)
     assert model.price(per_event()).amount == D(0)
     assert model.price(per_event("10", "20")).amount == D(0)
+
+
+def charged(model: Percentage, *values: str) -> tuple[Decimal, list[tuple[str, str, str]]]:
+    """The amount, and each detail's kind, units and amount."""
+    rating = model.price(per_event(*values))
+    return rating.amount, [
+        (d.kind, decimal_text(d.units or D(0)), decimal_text(d.amount)) for d in rating.detail
+    ]
+
+
+def test_percentage_free_events_or_free_amount_whichever_runs_out_first() -> None:
+    """The documented example: the first 3 events or 500 are free; the 4th pays in full."""
+    model = Percentage(D("1.2"), D("0.10"), free_events=3, free_amount=D(500))
+    assert charged(model, "200", "100", "100", "50") == (
+        D("0.70"),  # 1.2 % of 50 + 0.10
+        [
+            ("free_events", "3", "0"),
+            ("free_amount", "400", "0"),  # the 100 left of the allowance is not carried
+            ("percentage", "50", "0.6"),
+            ("event_fees", "1", "0.10"),
+        ],
+    )
+
+
+def test_percentage_the_event_that_uses_up_the_free_amount_pays_beyond_it() -> None:
+    """250 free: 200 is free; the next 100 brings 300, so 50 of it is charged, with its fee;
+    the rest in full. Setting free_events too changes nothing: the amount runs out first."""
+    for free_events in (0, 3):
+        model = Percentage(D("1.2"), D("0.10"), free_events=free_events, free_amount=D(250))
+        assert charged(model, "200", "100", "100", "50") == (
+            D("2.70"),  # 1.2 % of (50 + 100 + 50) = 2.40, and 3 fees
+            [
+                ("free_events", "1", "0"),
+                ("free_amount", "250", "0"),
+                ("percentage", "200", "2.4"),
+                ("event_fees", "3", "0.30"),
+            ],
+        )
+
+
+def test_percentage_an_event_that_reaches_the_free_amount_exactly_is_paid() -> None:
+    """It ends the allowance: nothing of it is charged at the rate, but it pays its fee."""
+    model = Percentage(D("1.2"), D("0.10"), free_amount=D(300))
+    assert charged(model, "200", "100", "50")[0] == D("0.80")  # 1.2 % of 50, and 2 fees
+
+
+def test_percentage_free_amount_never_used_up_leaves_everything_free() -> None:
+    model = Percentage(D("1.2"), D("0.10"), free_amount=D(1000))
+    assert charged(model, "200", "100") == (
+        D(0),
+        [
+            ("free_events", "2", "0"),
+            ("free_amount", "300", "0"),
+            ("percentage", "0", "0.0"),
+            ("event_fees", "0", "0.00"),
+        ],
+    )
+
+
+def test_percentage_limits_per_event() -> None:
+    """2.9 % + 0.30, at least 0.50 and at most 5 an event: 5 pays 0.445, raised by 0.055;
+    100 pays 3.20; 1,000 pays 29.30, cut by 24.30. In all 0.50 + 3.20 + 5 = 8.70."""
+    model = Percentage(D("2.9"), D("0.30"), min_per_event=D("0.50"), max_per_event=D(5))
+    assert charged(model, "5", "100", "1000") == (
+        D("8.700"),
+        [
+            ("percentage", "1105", "32.045"),
+            ("event_fees", "3", "0.90"),
+            ("per_event_minimum", "1", "0.055"),
+            ("per_event_maximum", "1", "-24.30"),
+        ],
+    )
+
+
+def test_percentage_limits_apply_to_what_the_free_amount_left_charged() -> None:
+    """100 free: 90 is free; 20 reaches 110, so 10 is charged: 0.29 + 0.30 = 0.59, above
+    the minimum; 5 pays 0.445, raised to 0.50. In all 0.59 + 0.50 = 1.09."""
+    model = Percentage(D("2.9"), D("0.30"), free_amount=D(100), min_per_event=D("0.50"))
+    assert charged(model, "90", "20", "5")[0] == D("1.09")
+
+
+@pytest.mark.parametrize(
+    ("value", "amount", "limited"),
+    [
+        ("10", "1", None),  # exactly the minimum: not raised
+        ("9.999999999", "1", "per_event_minimum"),  # 0.9999999999, raised by 0.0000000001
+        ("50", "5", None),  # exactly the maximum: not cut
+        ("50.000000001", "5", "per_event_maximum"),  # 5.0000000001, cut by 0.0000000001
+        ("-20", "1", "per_event_minimum"),  # a refund pays the minimum too
+    ],
+)
+def test_percentage_limits_are_exact_at_their_bounds(
+    value: str, amount: str, limited: str | None
+) -> None:
+    model = Percentage(D("10"), min_per_event=D(1), max_per_event=D(5))
+    rating = model.price(per_event(value))
+    assert rating.amount == D(amount)
+    assert [d.kind for d in rating.detail][1:] == ([limited] if limited else [])
+
+
+def test_percentage_limits_of_a_fee_alone() -> None:
+    """At a rate of 0 each paid event pays its fee: raised to the minimum, or cut."""
+    assert charged(Percentage(D(0), D("0.10"), min_per_event=D("0.25")), "1", "2")[0] == D("0.50")
+    assert charged(Percentage(D(0), D("0.10"), max_per_event=D("0.05")), "1", "2")[0] == D("0.10")
+
+
+def test_plans_show_says_the_allowance_and_the_limits() -> None:
+    from iotbill.entrypoints.cli.plans import price_lines
+
+    model = Percentage(D("1.2"), D("0.10"), 3, D(500), D("0.75"), D(5))
+    assert price_lines(model) == [
+        "1.2 % of the amount + 0.10 per event, first 3 events or 500 of the amount free,"
+        " at least 0.75 and at most 5 per event"
+    ]
+    assert price_lines(Percentage(D("12.5"), free_amount=D(100))) == [
+        "12.5 % of the amount, first 100 of the amount free"
+    ]
+
+
+def reference_percentage(model: Percentage, values: list[Decimal]) -> Decimal:
+    """The documented rule, one event at a time."""
+    total, running = Decimal(0), Decimal(0)
+    allowance = bool(model.free_events or model.free_amount)
+    for index, value in enumerate(values):
+        charged_value = value
+        if allowance:
+            if model.free_events and index >= model.free_events:
+                allowance = False
+            elif not model.free_amount:
+                continue
+            elif running + value < model.free_amount:
+                running += value
+                continue
+            else:
+                charged_value = running + value - model.free_amount
+                allowance = False
+        fee = charged_value * model.rate / 100 + model.fixed_fee
+        if model.min_per_event is not None and fee < model.min_per_event:
+            fee = model.min_per_event
+        if model.max_per_event is not None and fee > model.max_per_event:
+            fee = model.max_per_event
+        total += fee
+    return total
+
+
+amounts = st.decimals(min_value=-1000, max_value=100_000, places=3)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    values=st.lists(amounts | st.sampled_from([D(0), D(10), D(50), D(100)]), max_size=12),
+    rate=st.sampled_from([D(0), D("2.9"), D(10), D("12.5"), D(100), D("0.000000001")]),
+    fee=st.sampled_from([D(0), D("0.30"), D("0.05")]),
+    free_events=st.integers(0, 4),
+    free_amount=st.sampled_from([D(0), D(50), D(100), D("150.5")]),
+    lowest=st.sampled_from([None, D(0), D("0.50"), D(1)]),
+    highest=st.sampled_from([None, D(1), D(5), D(10_000)]),
+)
+def test_percentage_equals_the_rule_applied_event_by_event(
+    values: list[Decimal],
+    rate: Decimal,
+    fee: Decimal,
+    free_events: int,
+    free_amount: Decimal,
+    lowest: Decimal | None,
+    highest: Decimal | None,
+) -> None:
+    if lowest is not None and highest is not None and lowest > highest:
+        lowest, highest = highest, lowest
+    model = Percentage(rate, fee, free_events, free_amount, lowest, highest)
+    rating = model.price(per_event(*map(str, values)))
+    assert rating.amount == reference_percentage(model, values)
+    assert rating.amount == sum((d.amount for d in rating.detail), D(0))
 
 
 # dynamic

@@ -229,3 +229,50 @@ def test_bad_events_of_every_charge_are_reported_together() -> None:
         "(set allow_negative: true on the meter to accept it) (meter 'sales')",
         "events.jsonl:2: properties.cost: is required (meter 'energy')",
     ]
+
+
+def test_a_percentage_with_an_allowance_and_limits_per_event_from_a_plan_file() -> None:
+    """The documented example as a plan: 1.2 % and 0.10 an event, the first 3 events or
+    500 free, at least 0.75 an event. The events come out of order; two share an instant
+    (ordered by id). Free: 200, 100, 100 (400 of the 500); paid: 50 (0.70, raised to
+    0.75) and 1,000 (12.10). On the invoice 12.85."""
+    document = plan(
+        """
+code: payments
+currency: USD
+interval: month
+meters:
+  - {code: volume, event_type: payment, aggregation: sum, property: usd}
+charges:
+  - code: fees
+    meter: volume
+    model: percentage
+    rate: "1.2"
+    fixed_fee: "0.10"
+    free_events: 3
+    free_amount: "500"
+    min_per_event: "0.75"
+"""
+    )
+    events = [
+        event("p5", 9, "payment", usd=Decimal("1000")),
+        event("p2", 3, "payment", usd=Decimal("100")),
+        event("p4", 7, "payment", usd=Decimal("50")),
+        event("p1", 2, "payment", usd=Decimal("200")),
+        event("p3", 3, "payment", usd=Decimal("100")),
+    ]
+    [line] = rate_period(document, table(*events), PERIOD)
+    assert line.exact_amount == Decimal("12.85")
+    assert [detail.as_json() for detail in line.detail] == [
+        {"kind": "free_events", "units": "3", "amount": "0", "note": "exempt events"},
+        {"kind": "free_amount", "units": "400", "amount": "0", "note": "exempt amount"},
+        {"kind": "percentage", "units": "1050", "rate": "1.2", "amount": "12.6"},
+        {"kind": "event_fees", "units": "2", "unit_price": "0.10", "amount": "0.20"},
+        {
+            "kind": "per_event_minimum",
+            "units": "1",
+            "unit_price": "0.75",
+            "amount": "0.05",
+            "note": "events raised to the minimum",
+        },
+    ]

@@ -288,6 +288,14 @@ class _Pricer:
                     f"charge {charge.code!r} exempts its first events of each period, which a "
                     "usage profile (one event per meter and period) cannot forecast",
                 )
+            if isinstance(charge.model, Percentage) and (
+                charge.model.min_per_event is not None or charge.model.max_per_event is not None
+            ):
+                raise InvalidInput.at(
+                    location,
+                    f"charge {charge.code!r} limits what each event pays, which a usage "
+                    "profile (one event per meter and period) cannot forecast",
+                )
         for meter in self.plan.meters:
             quantity = self.usage.quantities.get(meter.code, Decimal(0))
             if quantity < 0 and not meter.allow_negative:

@@ -202,8 +202,17 @@ def price_lines(model: PriceModel) -> list[str]:
         return [f"{text(model.price_per_package)} per started package of {size}{free}"]
     if isinstance(model, Percentage):
         fee = f" + {text(model.fixed_fee)} per event" if model.fixed_fee else ""
-        free = f", first {model.free_events} events free" if model.free_events else ""
-        return [f"{text(model.rate)} % of the amount{fee}{free}"]
+        allowances = [
+            *([f"{model.free_events} events"] if model.free_events else []),
+            *([f"{text(model.free_amount)} of the amount"] if model.free_amount else []),
+        ]
+        free = f", first {' or '.join(allowances)} free" if allowances else ""
+        limits = [
+            *([f"at least {text(model.min_per_event)}"] if model.min_per_event is not None else []),
+            *([f"at most {text(model.max_per_event)}"] if model.max_per_event is not None else []),
+        ]
+        limited = f", {' and '.join(limits)} per event" if limits else ""
+        return [f"{text(model.rate)} % of the amount{fee}{free}{limited}"]
     if isinstance(model, Dynamic):
         return [f"each event's {model.property_name}"]
     return [model.name]
