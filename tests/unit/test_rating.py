@@ -271,8 +271,7 @@ charges:
         {
             "kind": "per_event_minimum",
             "units": "1",
-            "unit_price": "0.75",
             "amount": "0.05",
-            "note": "events raised to the minimum",
+            "note": "each raised to 0.75",
         },
     ]

@@ -32,7 +32,14 @@ import numpy.typing as npt
 
 from iotbill.domain.fields import FieldReader
 from iotbill.domain.pricing.base import Detail, Rating, Usage
-from iotbill.domain.quantities import SCALE, Scaled, exact_sum, from_scaled, to_scaled
+from iotbill.domain.quantities import (
+    SCALE,
+    Scaled,
+    decimal_text,
+    exact_sum,
+    from_scaled,
+    to_scaled,
+)
 
 HUNDRED = Decimal(100)
 _INT64 = np.iinfo(np.int64)
@@ -108,9 +115,9 @@ class Percentage:
         ``max_per_event`` adds to the charge, exactly (an event's amount compared as
         nano-units with the exact bound where its percentage and fee reach the limit)."""
         found = []
-        for limit, below, kind, note in (
-            (self.min_per_event, True, "per_event_minimum", "events raised to the minimum"),
-            (self.max_per_event, False, "per_event_maximum", "events cut to the maximum"),
+        for limit, below, kind, verb in (
+            (self.min_per_event, True, "per_event_minimum", "raised"),
+            (self.max_per_event, False, "per_event_maximum", "cut"),
         ):
             if limit is None:
                 continue
@@ -121,14 +128,9 @@ class Percentage:
                     from_scaled(exact_sum(paid[beyond])) * self.rate / HUNDRED
                     + count * self.fixed_fee
                 )
+                note = f"each {verb} to {decimal_text(limit)}"
                 found.append(
-                    Detail(
-                        kind,
-                        count * limit - unlimited,
-                        units=Decimal(count),
-                        unit_price=limit,
-                        note=note,
-                    )
+                    Detail(kind, count * limit - unlimited, units=Decimal(count), note=note)
                 )
         return found
 
