@@ -125,7 +125,7 @@ charges:
         "plan.yaml: charges[1].tiers[3].up_to: the last tier must have up_to: null (unlimited)",
         "plan.yaml: charges[2].meter: unknown meter 'flow' (meters: level, water)",
         "plan.yaml: charges[3].model: must be one of flat, per_unit, graduated, volume, package, "
-        "percentage, dynamic, not 'bespoke'",
+        "percentage, graduated_percentage, dynamic, not 'bespoke'",
         "plan.yaml: charges[4].min_ammount: unknown field (expected one of: code, fixed_fee, "
         "free_amount, free_events, max_per_event, meter, min_amount, min_per_event, model, name, "
         "rate, risk_factor)",
@@ -343,6 +343,15 @@ def test_model_parameters_are_checked() -> None:
     assert charge_problems(
         model="percentage", rate="1", min_per_event="0.50", max_per_event="0.25"
     ) == ["charges[0].max_per_event: must be at least min_per_event (0.50), not 0.25"]
+    assert tiers_problems(
+        {"up_to": 100, "rate": "101"},
+        {"up_to": None, "unit_price": "1"},
+        model="graduated_percentage",
+    ) == [
+        "charges[0].tiers[0].rate: is a percentage: at most 100, not 101",
+        "charges[0].tiers[1].unit_price: unknown field (expected one of: flat_fee, rate, up_to)",
+        "charges[0].tiers[1].rate: is required",
+    ]
     assert charge_problems(model="dynamic") == ["charges[0].amount_property: is required"]
     assert charge_problems(model="per_unit", unit_price=0.5) == [
         "charges[0].unit_price: a binary float cannot be taken exactly; write the number as a "

@@ -15,6 +15,7 @@ from iotbill.domain.pricing import (
     Dynamic,
     Flat,
     Graduated,
+    GraduatedPercentage,
     Package,
     Percentage,
     PerUnit,
@@ -45,7 +46,16 @@ def per_event(*values: str, amounts: tuple[str, ...] = ()) -> Usage:
 
 def test_every_model_of_the_issue_is_registered() -> None:
     assert sorted(PRICE_MODELS) == sorted(
-        ["flat", "per_unit", "graduated", "volume", "package", "percentage", "dynamic"]
+        [
+            "flat",
+            "per_unit",
+            "graduated",
+            "volume",
+            "package",
+            "percentage",
+            "graduated_percentage",
+            "dynamic",
+        ]
     )
 
 
@@ -404,6 +414,74 @@ def test_percentage_equals_the_rule_applied_event_by_event(
     rating = model.price(per_event(*map(str, values)))
     assert rating.amount == reference_percentage(model, values)
     assert rating.amount == sum((d.amount for d in rating.detail), D(0))
+
+
+# graduated_percentage
+
+
+RATES = GraduatedPercentage(
+    (
+        Tier(D(1000), D(1), D(200)),
+        Tier(D(10_000), D(2), D(300)),
+        Tier(None, D(3), D(400)),
+    )
+)
+
+
+@pytest.mark.parametrize(
+    ("total", "amount", "parts"),
+    [
+        ("500", "205", [("1", "500", "205")]),  # 1 % of 500 + 200
+        ("1000", "210", [("1", "1000", "210")]),  # the bound is in tier 1: tier 2 not entered
+        ("1050", "511", [("1", "1000", "210"), ("2", "50", "301")]),
+        ("5050", "591", [("1", "1000", "210"), ("2", "4050", "381")]),
+        (
+            "20000",
+            "1390",  # 210 + (2 % of 9,000 + 300) + (3 % of 10,000 + 400)
+            [("1", "1000", "210"), ("2", "9000", "480"), ("3", "10000", "700")],
+        ),
+        ("0", "0", []),  # nothing: no flat fee either
+        ("-50", "-0.5", [("1", "-50", "-0.5")]),  # refunds beyond sales: a credit, no fee
+    ],
+)
+def test_graduated_percentage_by_hand(
+    total: str, amount: str, parts: list[tuple[str, str, str]]
+) -> None:
+    """The documented ladder: 1 % to 1,000 + 200; 2 % to 10,000 + 300; 3 % above + 400.
+    Period totals of 500, then 1,050, then 5,050 cost 205, 511 and 591: each step adds
+    what one more transaction of 500, 550 and 4,000 costs (205, 306, 80)."""
+    rating = RATES.price(usage(total))
+    assert rating.amount == D(amount)
+    assert rating.unit_price is None
+    assert [
+        (str(d.tier), decimal_text(d.units or D(0)), decimal_text(d.amount)) for d in rating.detail
+    ] == parts
+    assert rating.amount == sum((d.amount for d in rating.detail), D(0))
+
+
+def test_graduated_percentage_detail_names_each_tier_and_its_rate() -> None:
+    [_, second] = RATES.price(usage("1050")).detail
+    assert second.as_json() == {
+        "kind": "tier",
+        "tier": 2,
+        "from": "1000",
+        "up_to": "10000",
+        "units": "50",
+        "flat_fee": "300",
+        "rate": "2",
+        "amount": "301",
+    }
+
+
+def test_plans_show_says_each_tier_of_a_graduated_percentage() -> None:
+    from iotbill.entrypoints.cli.plans import price_lines
+
+    assert price_lines(RATES) == [
+        "graduated_percentage:",
+        "0 to 1000: 1 % + 200",
+        "1000 to 10000: 2 % + 300",
+        "above 10000: 3 % + 400",
+    ]
 
 
 # dynamic

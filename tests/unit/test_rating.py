@@ -275,3 +275,41 @@ charges:
             "note": "each raised to 0.75",
         },
     ]
+
+
+def test_a_graduated_percentage_from_a_plan_file_prices_the_periods_total() -> None:
+    """Three payments of 500, 550 and 4,000 in the period: 5,050 in all, 591 (the
+    documented ladder); a payment before the period is not counted."""
+    document = plan(
+        """
+code: payments
+currency: USD
+interval: month
+meters:
+  - {code: volume, event_type: payment, aggregation: sum, property: usd}
+charges:
+  - code: fees
+    meter: volume
+    model: graduated_percentage
+    tiers:
+      - {up_to: 1000, rate: "1", flat_fee: "200"}
+      - {up_to: 10000, rate: "2", flat_fee: "300"}
+      - {up_to: null, rate: "3", flat_fee: "400"}
+"""
+    )
+    events = [
+        event("p0", -1, "payment", usd=Decimal("9000")),
+        event("p1", 2, "payment", usd=Decimal("500")),
+        event("p2", 3, "payment", usd=Decimal("550")),
+        event("p3", 4, "payment", usd=Decimal("4000")),
+    ]
+    [line] = rate_period(document, table(*events), PERIOD)
+    assert (line.quantity, line.exact_amount, line.amount) == (
+        Decimal("5050"),
+        Decimal("591"),
+        Decimal("591.00"),
+    )
+    assert [(d.tier, d.rate, d.units, d.amount) for d in line.detail] == [
+        (1, Decimal(1), Decimal(1000), Decimal(210)),
+        (2, Decimal(2), Decimal(4050), Decimal(381)),
+    ]

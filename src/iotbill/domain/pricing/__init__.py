@@ -12,6 +12,7 @@ from iotbill.domain.pricing.base import Detail, PriceModel, Rating, Usage
 from iotbill.domain.pricing.dynamic import Dynamic
 from iotbill.domain.pricing.flat import Flat
 from iotbill.domain.pricing.graduated import Graduated
+from iotbill.domain.pricing.graduated_percentage import GraduatedPercentage
 from iotbill.domain.pricing.package import Package
 from iotbill.domain.pricing.per_unit import PerUnit
 from iotbill.domain.pricing.percentage import Percentage
@@ -19,7 +20,17 @@ from iotbill.domain.pricing.tiers import Tier
 from iotbill.domain.pricing.volume import Volume
 
 PRICE_MODELS: dict[str, type[PriceModel]] = {
-    model.name: model for model in (Flat, PerUnit, Graduated, Volume, Package, Percentage, Dynamic)
+    model.name: model
+    for model in (
+        Flat,
+        PerUnit,
+        Graduated,
+        Volume,
+        Package,
+        Percentage,
+        GraduatedPercentage,
+        Dynamic,
+    )
 }
 
 __all__ = [
@@ -28,6 +39,7 @@ __all__ = [
     "Dynamic",
     "Flat",
     "Graduated",
+    "GraduatedPercentage",
     "Package",
     "PerUnit",
     "Percentage",

@@ -15,6 +15,7 @@ from iotbill.domain.fields import FieldReader
 from iotbill.domain.input_rules import PLAN_LIMITS
 
 TIER_FIELDS = ("up_to", "unit_price", "flat_fee")
+HUNDRED = Decimal(100)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,8 +27,9 @@ class Tier:
     flat_fee: Decimal = Decimal(0)
 
 
-def parse_tiers(reader: FieldReader) -> tuple[Tier, ...] | None:
-    """The ``tiers`` field of a charge, validated as a whole."""
+def parse_tiers(reader: FieldReader, price: str = "unit_price") -> tuple[Tier, ...] | None:
+    """The ``tiers`` field of a charge, validated as a whole; each tier's ``price`` field
+    (``unit_price``, or ``rate``: a percentage, at most 100) in its ``unit_price``."""
     items = reader.items("tiers", required=True, limit=PLAN_LIMITS.max_tiers)
     problems: ProblemCollector = reader.problems
     before = len(problems.problems)
@@ -37,10 +39,12 @@ def parse_tiers(reader: FieldReader) -> tuple[Tier, ...] | None:
     previous: Decimal | None = Decimal(0)
     for index, item in enumerate(items):
         tier_reader = FieldReader(item, f"{reader.path('tiers')}[{index}]", problems)
-        tier_reader.reject_unknown(TIER_FIELDS)
+        tier_reader.reject_unknown(("up_to", price, "flat_fee"))
         is_last = index == len(items) - 1
         up_to = _bound(tier_reader, previous, is_last)
-        unit_price = tier_reader.decimal("unit_price")
+        unit_price = tier_reader.decimal(price)
+        if price == "rate" and unit_price is not None and unit_price > HUNDRED:
+            problems.add(tier_reader.path(price), f"is a percentage: at most 100, not {unit_price}")
         flat_fee = tier_reader.decimal("flat_fee", required=False, default=Decimal(0))
         if up_to is not None:
             previous = up_to

@@ -177,19 +177,25 @@ def price_lines(model: PriceModel) -> list[str]:
     from iotbill.domain.pricing.dynamic import Dynamic
     from iotbill.domain.pricing.flat import Flat
     from iotbill.domain.pricing.graduated import Graduated
+    from iotbill.domain.pricing.graduated_percentage import GraduatedPercentage
     from iotbill.domain.pricing.package import Package
     from iotbill.domain.pricing.per_unit import PerUnit
     from iotbill.domain.pricing.percentage import Percentage
     from iotbill.domain.pricing.volume import Volume
     from iotbill.domain.quantities import decimal_text as text
 
-    if isinstance(model, Graduated | Volume):
+    if isinstance(model, Graduated | Volume | GraduatedPercentage):
         lines = [f"{model.name}:"]
         lower = "0"
         for tier in model.tiers:
             span = f"above {lower}" if tier.up_to is None else f"{lower} to {text(tier.up_to)}"
             fee = f" + {text(tier.flat_fee)}" if tier.flat_fee else ""
-            lines.append(f"{span}: {text(tier.unit_price)} each{fee}")
+            price = (
+                f"{text(tier.unit_price)} %"
+                if isinstance(model, GraduatedPercentage)
+                else f"{text(tier.unit_price)} each"
+            )
+            lines.append(f"{span}: {price}{fee}")
             lower = "" if tier.up_to is None else text(tier.up_to)
         return lines
     if isinstance(model, PerUnit):
