@@ -91,7 +91,8 @@ def best_of(repeats: int, work: object) -> float:
 
 def floor_of(name: str, codes: np.ndarray, window: Window) -> Callable[[], object]:
     """A vectorised numpy aggregation of the same kind over the same columns: bincount for
-    sums and counts, ``ufunc.at`` for max and min, a sort for latest and unique counts."""
+    sums, counts and averages, ``ufunc.at`` for max and min, a sort for latest and unique
+    counts."""
     values, stamps, keys = window.values, window.timestamps, window.keys
     groups = codes[: window.count]
     floors: dict[str, Callable[[], object]] = {
@@ -101,6 +102,7 @@ def floor_of(name: str, codes: np.ndarray, window: Window) -> Callable[[], objec
         "min": lambda: np.minimum.at(np.zeros(1, np.int64), groups, values),
         "unique_count": lambda: np.unique(keys).size,
         "latest": lambda: values[np.lexsort((stamps, groups))[-1:]],
+        "average": lambda: np.bincount(groups, weights=values) / np.bincount(groups),
         "time_weighted_average": lambda: np.bincount(
             groups, weights=values * np.diff(np.append(stamps, stamps[-1]))
         ),

@@ -28,6 +28,7 @@ def test_every_aggregation_of_the_issue_is_registered() -> None:
             "min",
             "unique_count",
             "latest",
+            "average",
             "time_weighted_average",
             "increase",
         ]
@@ -142,6 +143,31 @@ def test_latest_does_not_carry_a_reading_from_before_the_period() -> None:
 
 
 # time_weighted_average
+
+
+def test_average_of_the_documented_example_and_of_nothing() -> None:
+    readings = [event("a", 1, v=1), event("b", 2, v=2), event("c", 9, v=2), event("x", 10, v=9)]
+    assert quantity("average", readings, PERIOD) == Decimal("1.666666667")  # 5 / 3
+    assert quantity("average", [event("x", -1, v=9)], PERIOD) == Decimal(0)  # none inside
+
+
+def test_average_counts_each_event_once_whenever_it_came() -> None:
+    """Unlike time_weighted_average: a reading held nine hours weighs as one held one."""
+    readings = [event("a", 0, v=10), event("b", 9, v=20)]
+    assert quantity("average", readings, PERIOD) == Decimal(15)
+    assert quantity("time_weighted_average", readings, PERIOD) == Decimal(11)
+
+
+def test_average_rounds_half_even_to_nine_digits_and_takes_the_largest_values() -> None:
+    # Exactly half a nano-unit: 0.0000000015 goes to the even 2, 0.0000000005 to the even 0.
+    three = [event("a", 1, v=Decimal("0.000000003")), event("b", 2, v=0)]
+    assert quantity("average", three, PERIOD) == Decimal("0.000000002")
+    one = [event("a", 1, v=Decimal("0.000000001")), event("b", 2, v=0)]
+    assert quantity("average", one, PERIOD) == Decimal(0)
+    largest = [event(f"e{i}", i, v=MAX_QUANTITY) for i in range(3)]
+    assert quantity("average", largest, PERIOD) == MAX_QUANTITY
+    negative = [event("a", 1, v=-1), event("b", 2, v=-2)]
+    assert quantity("average", negative, PERIOD, allow_negative=True) == Decimal("-1.5")
 
 
 def test_time_weighted_average_of_the_documented_example() -> None:

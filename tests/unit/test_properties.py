@@ -128,6 +128,12 @@ class Reference:
         values = self.values()
         return values[-1] if values else Decimal(0)
 
+    def average(self) -> Decimal:
+        values = self.values()
+        if not values:
+            return Decimal(0)
+        return (self.sum() / len(values)).quantize(NANO, rounding=ROUND_HALF_EVEN)
+
     def time_weighted_average(self) -> Decimal:
         level = self.prior() or Decimal(0)
         since = PERIOD.start

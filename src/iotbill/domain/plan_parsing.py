@@ -341,13 +341,13 @@ def _charge(
         known = ", ".join(sorted(declared)) or "none defined"
         reader.problems.add(reader.path("meter"), f"unknown meter {meter_code!r} (meters: {known})")
     elif (
-        model_name == "percentage"
+        model_name in ("percentage", "graduated_percentage")
         and meter_code is not None
         and meter_code in meters
         and meters[meter_code].aggregation != "sum"
     ):
         reader.problems.add(
-            reader.path("meter"), "percentage needs a meter that sums an amount (sum)"
+            reader.path("meter"), f"{model_name} needs a meter that sums an amount (sum)"
         )
     min_amount = _money_amount(reader, "min_amount", plan_currency, required=False)
     risk_factor = parse_risk_factor(reader, meters)

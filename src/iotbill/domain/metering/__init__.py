@@ -4,8 +4,8 @@ An aggregation turns the events of one meter (and one group) that fall in a
 billing period into a quantity. It sees a :class:`Window`: the in-period
 timestamps and values in ``(timestamp, id)`` order, and, for gauge and counter
 meters, the last reading before the period. Quantities are exact
-(:mod:`iotbill.domain.quantities`); only ``time_weighted_average`` divides and
-is rounded half-even to nine fractional digits.
+(:mod:`iotbill.domain.quantities`); only ``average`` and ``time_weighted_average``
+divide, and are rounded half-even to nine fractional digits.
 
 This package owns the arithmetic of aggregation; selecting a meter's events
 from an :class:`~iotbill.domain.event_table.EventTable` lives in
@@ -14,6 +14,7 @@ from an :class:`~iotbill.domain.event_table.EventTable` lives in
 
 from __future__ import annotations
 
+from iotbill.domain.metering.average import Average
 from iotbill.domain.metering.base import Aggregation, PropertyKind, Window
 from iotbill.domain.metering.count import Count
 from iotbill.domain.metering.increase import Increase
@@ -33,6 +34,7 @@ AGGREGATIONS: dict[str, Aggregation] = {
         Min(),
         UniqueCount(),
         Latest(),
+        Average(),
         TimeWeightedAverage(),
         Increase(),
     )
