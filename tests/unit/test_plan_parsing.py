@@ -329,9 +329,12 @@ def test_meter_options_load() -> None:
 
 
 def test_model_parameters_are_checked() -> None:
-    assert charge_problems(model="package", package_size=0, price="1", free_units=-1) == [
+    assert charge_problems(
+        model="package", package_size=0, price="1", free_units=-1, round="nearest"
+    ) == [
         "charges[0].package_size: must be greater than 0, not 0",
         "charges[0].free_units: must be at least 0, not -1",
+        "charges[0].round: must be one of up, down, not 'nearest'",
     ]
     assert charge_problems(model="percentage", rate="-1", fixed_fee=True, free_events="2") == [
         "charges[0].rate: must be at least 0, not -1",
@@ -369,6 +372,8 @@ def test_model_parameters_load() -> None:
             charges=[
                 {"code": "a", "meter": "water", "model": "package", "package_size": 100,
                  "price": "3.00", "free_units": 50},
+                {"code": "d", "meter": "water", "model": "package", "package_size": 1000,
+                 "price": "0.10", "round": "down"},
                 {"code": "b", "meter": "water", "model": "percentage", "rate": "12.5",
                  "fixed_fee": "0.05", "free_events": 2},
                 {"code": "c", "meter": "water", "model": "percentage", "rate": "2.9",
@@ -379,6 +384,7 @@ def test_model_parameters_load() -> None:
     )  # fmt: skip
     assert [charge.model for charge in loaded.charges] == [
         Package(Decimal(100), Decimal("3.00"), Decimal(50)),
+        Package(Decimal(1000), Decimal("0.10"), round="down"),
         Percentage(Decimal("12.5"), Decimal("0.05"), 2),
         Percentage(Decimal("2.9"), Decimal("0.30"), 0, Decimal(500), Decimal("0.50"), Decimal(5)),
     ]

@@ -215,6 +215,42 @@ def test_package_of_a_fractional_size() -> None:
     assert Package(D("0.5"), D("0.20")).price(usage("1.2")).amount == D("0.60")  # 3 blocks
 
 
+@pytest.mark.parametrize(
+    ("quantity", "packages"),
+    [
+        ("0", "0"),
+        ("149.999999999", "0"),  # 99.999999999 billable: not a whole package
+        ("150", "1"),
+        ("250.5", "2"),  # the documented example: 200.5 billable, 2 whole packages
+        ("999999999999.999999999", "9999999999"),
+    ],
+)
+def test_package_rounded_down_counts_whole_blocks_only(quantity: str, packages: str) -> None:
+    rating = Package(D("100"), D("3.00"), D("50"), "down").price(usage(quantity))
+    blocks = rating.detail[-1]
+    assert (blocks.units, rating.amount) == (D(packages), D(packages) * D("3.00"))
+    assert blocks.note == f"{packages} whole package(s) of 100 units"
+
+
+def test_plans_show_says_how_a_package_is_counted() -> None:
+    from iotbill.entrypoints.cli.plans import price_lines
+
+    assert price_lines(Package(D(100), D("3.00"), D(50))) == [
+        "3.00 per started package of 100, first 50 free"
+    ]
+    assert price_lines(Package(D(100), D("3.00"), round="down")) == [
+        "3.00 per whole package of 100"
+    ]
+
+
+def test_package_blocks_are_counted_exactly_however_many() -> None:
+    """A nano-unit over a whole number of the smallest packages starts one more."""
+    rating = Package(D("0.000000003"), D("1")).price(usage("999999999999.999999997"))
+    assert rating.amount == D("333333333333333333333")  # 999...997 / 3 = 333...332.33: 1 more
+    rating = Package(D("0.000000003"), D("1"), round="down").price(usage("999999999999.999999997"))
+    assert rating.amount == D("333333333333333333332")
+
+
 # percentage
 
 

@@ -205,7 +205,8 @@ def price_lines(model: PriceModel) -> list[str]:
     if isinstance(model, Package):
         free = f", first {text(model.free_units)} free" if model.free_units else ""
         size = text(model.package_size)
-        return [f"{text(model.price_per_package)} per started package of {size}{free}"]
+        counted = "started" if model.round == "up" else "whole"
+        return [f"{text(model.price_per_package)} per {counted} package of {size}{free}"]
     if isinstance(model, Percentage):
         fee = f" + {text(model.fixed_fee)} per event" if model.fixed_fee else ""
         allowances = [
