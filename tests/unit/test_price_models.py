@@ -336,6 +336,12 @@ def test_percentage_free_amount_never_used_up_leaves_everything_free() -> None:
     )
 
 
+def test_percentage_free_amount_may_be_as_large_as_a_plan_number() -> None:
+    """Beyond the largest event value (about 9.2 billion), as a total of many events is."""
+    model = Percentage(D("1"), free_amount=D("999999999999.999999999"))
+    assert charged(model, "9000000000", "9000000000")[0] == D(0)
+
+
 def test_percentage_limits_per_event() -> None:
     """2.9 % + 0.30, at least 0.50 and at most 5 an event: 5 pays 0.445, raised by 0.055;
     100 pays 3.20; 1,000 pays 29.30, cut by 24.30. In all 0.50 + 3.20 + 5 = 8.70."""

@@ -38,7 +38,6 @@ from iotbill.domain.quantities import (
     decimal_text,
     exact_sum,
     from_scaled,
-    to_scaled,
 )
 
 HUNDRED = Decimal(100)
@@ -102,7 +101,7 @@ class Percentage:
         count = int(values.size)
         if not self.free_amount:
             return min(self.free_events, count), 0
-        budget = to_scaled(self.free_amount)
+        budget = int(self.free_amount.scaleb(SCALE))  # a plan number: whole nano-units
         total = 0
         for index, value in enumerate(values[: self.free_events or count].tolist()):
             total += value
