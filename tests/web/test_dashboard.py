@@ -330,6 +330,23 @@ def test_the_usage_page_charts_a_device_by_hour_and_lists_every_bad_field(
     assert "<li><code>customer</code>: unknown customer &#39;nobody&#39;" in unknown.text
 
 
+def test_the_usage_form_lists_a_few_customers_and_has_more_typed(
+    demo: LiveDemo, browser: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The form reads one page of customers: the demo's three are listed to choose from;
+    past the page's size (two here), the id is typed and the first two are suggested."""
+    listed = browser.get("/app/usage").text
+    assert re.findall(r'<option value="([^"]*)"', listed) == [
+        "", "acme-water", "kobe-vending", "stadtwerke-nord",
+    ]  # fmt: skip
+    assert '<select name="customer">' in listed
+    monkeypatch.setattr("iotbill.entrypoints.web.usage.CHOICES", 2)
+    typed = browser.get("/app/usage", params={"customer": "stadtwerke-nord"}).text
+    assert '<select name="customer">' not in typed
+    assert '<input name="customer" value="stadtwerke-nord" list="customer-ids"' in typed
+    assert re.findall(r'<option value="([^"]+)"', typed) == ["acme-water", "kobe-vending"]
+
+
 ADOPTION = {
     "plan": "pump-outcome",
     "seeds": "a",

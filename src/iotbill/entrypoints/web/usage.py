@@ -6,6 +6,10 @@ instants) and a resolution (hour, day, month); the answer is a chart per meter
 from the same service as ``GET /v1/customers/{id}/usage``, with its buckets cut
 at the customer's local boundaries. Bad input shows the form again with every
 problem under its field (422), as the API lists them.
+
+The form reads one page of the tenant's customers, whatever their number: up to
+:data:`CHOICES` it offers them in a list; beyond, a customer's id is typed, the first
+:data:`CHOICES` by id suggested.
 """
 
 from __future__ import annotations
@@ -23,11 +27,14 @@ from iotbill.entrypoints.web import charts
 from iotbill.entrypoints.web.pages import PageRoute, SignedIn, page
 from iotbill.services.customers import list_customers
 from iotbill.services.moments import Moment
+from iotbill.services.ports import Paging
 from iotbill.services.usage import usage
 
 router = APIRouter(prefix="/app", route_class=PageRoute, include_in_schema=False)
 
 Resolution = Literal["hour", "day", "month"]
+CHOICES = 100
+"""Customers the form lists; a tenant of more has the id typed (the first suggested)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +72,7 @@ def usage_page(
     by: Resolution = "day",
 ) -> HTMLResponse:
     query = UsageQuery(customer.strip(), start.strip(), end.strip(), by, device.strip(), meter)
-    customers = list_customers(access.uow(read_only=True))
+    customers = list_customers(access.uow(read_only=True), Paging(None, CHOICES + 1))
     figures: list[charts.Figure] = []
     problems: list[tuple[str, str]] = []
     if query.customer:
@@ -89,7 +96,8 @@ def usage_page(
         access=access,
         status=422 if problems else 200,
         query=query,
-        customers=customers,
+        customers=customers[:CHOICES],
+        typed=len(customers) > CHOICES,
         problems=problems,
         usage_charts=figures,
     )
