@@ -285,17 +285,30 @@ def plans(draw: st.DrawFn) -> dict[str, Any]:
             ]
             return {"model": kind, "tiers": tiers}
         if kind == "package":
+            rounding = draw(st.sampled_from(["up", "down"]))
             return {"model": kind, "package_size": draw(bound), "price": draw(price),
-                    "free_units": draw(bound)}  # fmt: skip
+                    "free_units": draw(bound), "round": rounding}  # fmt: skip
         return {"model": kind, "amount": draw(money)}
 
     charges = [
         {"code": f"c-{meter['code']}", "meter": meter["code"], **model()}
         for meter in PLAN["meters"]
     ]
+    share = {"code": "share", "meter": "s", "model": "percentage", "rate": draw(price),
+             "fixed_fee": draw(price), "free_events": draw(st.integers(0, 3)),
+             "free_amount": draw(st.sampled_from(["0", "0.5", "5", "50.5"]))}  # fmt: skip
+    lowest = draw(st.sampled_from([None, "0.01", "1"]))
+    if lowest is not None:
+        share["min_per_event"] = lowest
+    if draw(st.booleans()):
+        share["max_per_event"] = draw(st.sampled_from(["1", "2.5"]))
+    charges.append(share)
+    first = draw(bound)
     charges.append(
-        {"code": "share", "meter": "s", "model": "percentage", "rate": draw(price),
-         "fixed_fee": draw(price), "free_events": draw(st.integers(0, 3))}
+        {"code": "ladder", "meter": "s", "model": "graduated_percentage", "tiers": [
+            {"up_to": first, "rate": draw(price), "flat_fee": draw(money)},
+            {"up_to": None, "rate": draw(price), "flat_fee": draw(money)},
+        ]}
     )  # fmt: skip
     charges.append({"code": "spot", "meter": "n", "model": "dynamic", "amount_property": "w"})
     if draw(st.booleans()):
