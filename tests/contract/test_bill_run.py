@@ -276,3 +276,64 @@ def test_a_killed_run_uses_each_credit_and_issues_each_interim_invoice_once(
         "s-d1/interim/2026-01-01T00:00:00+00:00/1": Decimal("9.00"),
     }
     assert sorted(i.number or "" for i in invoices) == [f"INV-2026-{n:06d}" for n in range(1, 7)]
+
+
+TILL = """
+code: till
+name: Till fees
+currency: USD
+interval: month
+meters:
+  - {code: volume, event_type: payment, aggregation: sum, property: usd}
+charges:
+  - {code: fees, meter: volume, model: percentage, rate: "1.2", fixed_fee: "0.10",
+     free_events: 3, free_amount: "500", min_per_event: "0.25", max_per_event: "5"}
+"""
+
+
+def test_fees_per_payment_read_the_payments_in_time_then_id_order_on_every_store(
+    store: UnitOfWorkFactory, tenant: str
+) -> None:
+    """q3 (100) and q4 (50) share an instant: by id, q3 is the third payment, free, and q4
+    the fourth, paying 0.70 (the other way round, 1.30); 1,000 pays 5 (cut) and 10 pays
+    0.25 (raised): 5.95. A payment of 30 before them all, received after January was
+    finalized, moves the allowance: q3 pays 1.30 too, so February's close adds 1.30."""
+    plan = parse_plan_text(TILL, "plan.yaml")
+    day = timedelta(days=1)
+    with store(tenant) as uow:
+        uow.plans.add_version(plan, TILL, JAN_1)
+        uow.devices.add(Device.create("till-1", "c1", JAN_1))
+        customer = uow.customers.get("c1")
+        uow.subscriptions.add(
+            subscribe(id="s-till", customer=customer, plan=plan, plan_version=1, start=JAN_1)
+        )
+        uow.commit()
+
+    def pay(received_at: datetime, *payments: tuple[str, datetime, str]) -> None:
+        events = [
+            UsageEvent(id, "payment", "till-1", at, {"usd": Decimal(usd)})
+            for id, at, usd in payments
+        ]
+        with store(tenant) as uow:
+            uow.events.append(events, ["c1"] * len(events), received_at)
+            uow.commit()
+
+    at = JAN_1 + 3 * day
+    pay(
+        FEB_1,
+        ("q6", JAN_1 + 5 * day, "10"),
+        ("q4", at, "50"),
+        ("q1", JAN_1 + day, "200"),
+        ("q5", JAN_1 + 4 * day, "1000"),
+        ("q3", at, "100"),
+        ("q2", JAN_1 + 2 * day, "100"),
+    )
+    bill_run(store, tenant, as_of=FEB_1, now=FEB_1)
+    pay(FEB_1 + day, ("q0", JAN_1 + timedelta(hours=12), "30"))
+    bill_run(store, tenant, as_of=MAR_1, now=MAR_1)
+    with store(tenant) as uow:
+        found = [(invoice.number, lines(invoice)) for invoice in _invoices(uow)]
+    assert found == [
+        ("INV-2026-000001", [("usage", "fees", "5.95")]),
+        ("INV-2026-000002", [("usage", "fees", "0.00"), ("adjustment", "fees", "1.30")]),
+    ]
