@@ -24,6 +24,7 @@ from iotbill.services.billing import bill_run
 from iotbill.services.ports import UnitOfWork, UnitOfWorkFactory
 from tests.contract.conftest import JAN_1
 from tests.stories.test_subscription_stories import PUMP
+from tests.stories.test_transaction_fee_stories import PLAN as TILL
 from tests.stories.world import lines
 
 FEB_1 = JAN_1 + timedelta(days=31)
@@ -276,19 +277,6 @@ def test_a_killed_run_uses_each_credit_and_issues_each_interim_invoice_once(
         "s-d1/interim/2026-01-01T00:00:00+00:00/1": Decimal("9.00"),
     }
     assert sorted(i.number or "" for i in invoices) == [f"INV-2026-{n:06d}" for n in range(1, 7)]
-
-
-TILL = """
-code: till
-name: Till fees
-currency: USD
-interval: month
-meters:
-  - {code: volume, event_type: payment, aggregation: sum, property: usd}
-charges:
-  - {code: fees, meter: volume, model: percentage, rate: "1.2", fixed_fee: "0.10",
-     free_events: 3, free_amount: "500", min_per_event: "0.25", max_per_event: "5"}
-"""
 
 
 def test_fees_per_payment_read_the_payments_in_time_then_id_order_on_every_store(

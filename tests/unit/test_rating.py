@@ -231,13 +231,7 @@ def test_bad_events_of_every_charge_are_reported_together() -> None:
     ]
 
 
-def test_a_percentage_with_an_allowance_and_limits_per_event_from_a_plan_file() -> None:
-    """The documented example as a plan: 1.2 % and 0.10 an event, the first 3 events or
-    500 free, at least 0.75 an event. The events come out of order; two share an instant
-    (ordered by id). Free: 200, 100, 100 (400 of the 500); paid: 50 (0.70, raised to
-    0.75) and 1,000 (12.10). On the invoice 12.85."""
-    document = plan(
-        """
+PAYMENTS = """
 code: payments
 currency: USD
 interval: month
@@ -245,7 +239,18 @@ meters:
   - {code: volume, event_type: payment, aggregation: sum, property: usd}
 charges:
   - code: fees
-    meter: volume
+    meter: volume"""
+"""A plan of payments in USD up to its one charge's model: the plan files of the tests below."""
+
+
+def test_a_percentage_with_an_allowance_and_limits_per_event_from_a_plan_file() -> None:
+    """The documented example as a plan: 1.2 % and 0.10 an event, the first 3 events or
+    500 free, at least 0.75 an event. The events come out of order; two share an instant
+    (ordered by id). Free: 200, 100, 100 (400 of the 500); paid: 50 (0.70, raised to
+    0.75) and 1,000 (12.10). On the invoice 12.85."""
+    document = plan(
+        PAYMENTS
+        + """
     model: percentage
     rate: "1.2"
     fixed_fee: "0.10"
@@ -281,15 +286,8 @@ def test_a_graduated_percentage_from_a_plan_file_prices_the_periods_total() -> N
     """Three payments of 500, 550 and 4,000 in the period: 5,050 in all, 591 (the
     documented ladder); a payment before the period is not counted."""
     document = plan(
-        """
-code: payments
-currency: USD
-interval: month
-meters:
-  - {code: volume, event_type: payment, aggregation: sum, property: usd}
-charges:
-  - code: fees
-    meter: volume
+        PAYMENTS
+        + """
     model: graduated_percentage
     tiers:
       - {up_to: 1000, rate: "1", flat_fee: "200"}

@@ -18,7 +18,7 @@ from typing import ClassVar, Self
 
 from iotbill.domain.fields import FieldReader
 from iotbill.domain.pricing.base import Detail, Rating, Usage
-from iotbill.domain.pricing.tiers import Tier, lower_bounds, parse_tiers
+from iotbill.domain.pricing.tiers import Tier, graduated_parts, parse_tiers
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,31 +32,19 @@ class Graduated:
         return None
 
     def price(self, usage: Usage) -> Rating:
-        quantity = usage.quantity
-        details: list[Detail] = []
-        for number, (tier, lower) in enumerate(
-            zip(self.tiers, lower_bounds(self.tiers), strict=True), start=1
-        ):
-            if number > 1 and quantity <= lower:
-                break
-            if quantity < 0:
-                units = quantity
-            else:
-                top = quantity if tier.up_to is None else min(quantity, tier.up_to)
-                units = top - lower
-            amount = units * tier.unit_price + tier.flat_fee
-            details.append(
-                Detail(
-                    "tier",
-                    amount,
-                    units=units,
-                    unit_price=tier.unit_price,
-                    tier=number,
-                    lower=lower,
-                    up_to=tier.up_to,
-                    flat_fee=tier.flat_fee,
-                )
+        details = [
+            Detail(
+                "tier",
+                units * tier.unit_price + tier.flat_fee,
+                units=units,
+                unit_price=tier.unit_price,
+                tier=number,
+                lower=lower,
+                up_to=tier.up_to,
+                flat_fee=tier.flat_fee,
             )
+            for number, tier, lower, units in graduated_parts(self.tiers, usage.quantity)
+        ]
         total = sum((detail.amount for detail in details), Decimal(0))
         return Rating(total, None, tuple(details))
 

@@ -28,7 +28,7 @@ from typing import ClassVar, Self
 
 from iotbill.domain.fields import FieldReader
 from iotbill.domain.pricing.base import Detail, Rating, Usage
-from iotbill.domain.pricing.tiers import HUNDRED, Tier, lower_bounds, parse_tiers
+from iotbill.domain.pricing.tiers import HUNDRED, Tier, graduated_parts, parse_tiers
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,21 +45,13 @@ class GraduatedPercentage:
     def price(self, usage: Usage) -> Rating:
         total = usage.quantity
         details: list[Detail] = []
-        for number, (tier, lower) in enumerate(
-            zip(self.tiers, lower_bounds(self.tiers), strict=True), start=1
-        ):
-            if total == 0 or (number > 1 and total <= lower):
-                break
-            if total < 0:
-                part, flat_fee = total, Decimal(0)
-            else:
-                top = total if tier.up_to is None else min(total, tier.up_to)
-                part, flat_fee = top - lower, tier.flat_fee
+        for number, tier, lower, units in graduated_parts(self.tiers, total) if total else []:
+            flat_fee = Decimal(0) if total < 0 else tier.flat_fee  # none on refunds
             details.append(
                 Detail(
                     "tier",
-                    part * tier.unit_price / HUNDRED + flat_fee,
-                    units=part,
+                    units * tier.unit_price / HUNDRED + flat_fee,
+                    units=units,
                     rate=tier.unit_price,
                     tier=number,
                     lower=lower,

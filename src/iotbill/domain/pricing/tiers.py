@@ -80,3 +80,22 @@ def lower_bounds(tiers: tuple[Tier, ...]) -> list[Decimal]:
         assert tier.up_to is not None
         bounds.append(tier.up_to)
     return bounds
+
+
+def graduated_parts(
+    tiers: tuple[Tier, ...], quantity: Decimal
+) -> list[tuple[int, Tier, Decimal, Decimal]]:
+    """``quantity`` cut into the tiers it enters, each as ``(number, tier, lower, units)``:
+    tier *n* is entered when the quantity exceeds tier *n-1*'s ``up_to``, the first
+    always; a negative quantity falls entirely in the first."""
+    parts = []
+    for number, (tier, lower) in enumerate(zip(tiers, lower_bounds(tiers), strict=True), start=1):
+        if number > 1 and quantity <= lower:
+            break
+        if quantity < 0:
+            units = quantity
+        else:
+            top = quantity if tier.up_to is None else min(quantity, tier.up_to)
+            units = top - lower
+        parts.append((number, tier, lower, units))
+    return parts
