@@ -189,6 +189,23 @@ charges: [{code: share, meter: sales, model: percentage, rate: "12.5", fixed_fee
     assert result.revenue == ((Decimal("10.05"), Decimal("20.10")),)
 
 
+def test_a_free_amount_applies_to_each_periods_quantity() -> None:
+    # 50.00 of each period's 80.00 is free: 12.5% of 30.00, plus 0.05: 3.80 a period.
+    plan = plan_of(
+        """
+code: share
+currency: EUR
+interval: month
+meters: [{code: sales, event_type: till.sale, aggregation: sum, property: amount}]
+charges: [{code: share, meter: sales, model: percentage, rate: "12.5", fixed_fee: "0.05",
+           free_amount: "50"}]
+"""
+    )
+    usage = UsageProfile({"sales": Decimal(80)})
+    result = run(plan, scenario(path_graph(2), ["a"], usage=usage, periods=2))
+    assert result.revenue == ((Decimal("3.80"), Decimal("7.60")),)
+
+
 def test_count_meters_need_whole_numbers_and_price_by_tier() -> None:
     plan = read_plan(str(ROOT / "src/iotbill/demo/plans/vending-jp.yaml"))
     # 600 sales: 500 x 3 + 100 x 2.5 = 1750; 450 MB: 200 free, 3 started packages x 150 = 450;
