@@ -14,7 +14,6 @@ from iotbill.domain.errors import ProblemCollector
 from iotbill.domain.fields import FieldReader
 from iotbill.domain.input_rules import PLAN_LIMITS
 
-TIER_FIELDS = ("up_to", "unit_price", "flat_fee")
 HUNDRED = Decimal(100)
 
 
