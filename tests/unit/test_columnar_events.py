@@ -19,7 +19,7 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from iotbill.adapters import columnar_events
+from iotbill.adapters import columnar_columns, columnar_events
 from iotbill.adapters.columnar_events import PlanProperties, read_columnar_table
 from iotbill.adapters.event_files import read_event_table
 from iotbill.adapters.plan_files import parse_plan_text
@@ -314,10 +314,10 @@ def test_ids_are_found_different_exactly_as_a_set_finds_them(
     texts are still compared, and the answer is the set's."""
     column = pa.chunked_array([ids[:3], ids[3:]], type=pa.string())
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(columnar_events, "FINGERPRINT_ROWS", rows)
+        patch.setattr(columnar_columns, "FINGERPRINT_ROWS", rows)
         if colliding:
-            patch.setattr(columnar_events, "_MIX", np.uint64(0))
-        assert columnar_events._all_different(column) == (len(set(ids)) == len(ids))
+            patch.setattr(columnar_columns, "_MIX", np.uint64(0))
+        assert columnar_columns.all_different(column) == (len(set(ids)) == len(ids))
 
 
 @settings(max_examples=200, deadline=None)
@@ -336,7 +336,7 @@ def test_rows_are_ordered_by_time_then_id_as_python_orders_them(
     code point, as Python compares texts."""
     timestamps = np.array([stamp for stamp, _ in rows], dtype=np.int64)
     ids = pa.chunked_array([[name for _, name in rows]], type=pa.string())
-    order = columnar_events._by_time_then_id(timestamps, ids)
+    order = columnar_columns.by_time_then_id(timestamps, ids)
     assert order.tolist() == sorted(range(len(rows)), key=lambda i: rows[i])
 
 
@@ -414,7 +414,7 @@ def test_a_large_file_with_many_ties_read_in_small_pieces_is_the_exact_table(
     monkeypatch.setattr("iotbill.adapters.columnar_events.CHUNK", 333)
     monkeypatch.setattr("iotbill.adapters.columnar_events.PIECE", 1500)
     monkeypatch.setattr("iotbill.adapters.columnar_events.BLOCK", 4096)
-    monkeypatch.setattr("iotbill.adapters.columnar_events.FINGERPRINT_ROWS", 7)
+    monkeypatch.setattr("iotbill.adapters.columnar_columns.FINGERPRINT_ROWS", 7)
     rng = np.random.default_rng(7)
     lines = []
     for n in rng.permutation(600).tolist():
@@ -459,7 +459,7 @@ def test_packed_sorting_is_a_stable_argsort(values: list[int]) -> None:
     """Packed with their positions where they fit, else by an argsort: either way equal
     values keep the order of their positions."""
     array = np.array(values, dtype=np.int64)
-    order, ordered = columnar_events._sorted_with_positions(array)
+    order, ordered = columnar_columns.sorted_with_positions(array)
     assert order.tolist() == np.argsort(array, kind="stable").tolist()
     assert ordered.tolist() == sorted(values)
 
@@ -480,9 +480,9 @@ def test_usual_timestamps_are_told_from_the_others_the_same_way_in_bulk(
 ) -> None:
     """A stretch of ``...SSZ`` only is tested in one pass; one odd stamp sends it to the
     test of each stamp, which finds the same."""
-    assert columnar_events._usual_forms(pa.array(stamps, type=pa.string())).tolist() == usual
+    assert columnar_columns.usual_forms(pa.array(stamps, type=pa.string())).tolist() == usual
     sliced = pa.array(["x", *stamps], type=pa.string())[1:]  # an array that starts late
-    assert columnar_events._usual_forms(sliced).tolist() == usual
+    assert columnar_columns.usual_forms(sliced).tolist() == usual
 
 
 def test_pieces_that_read_a_key_differently_or_not_at_all_are_told_apart(
