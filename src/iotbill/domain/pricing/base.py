@@ -11,6 +11,17 @@ import numpy as np
 from iotbill.domain.fields import FieldReader
 from iotbill.domain.quantities import Scaled, decimal_text
 
+HUNDRED = Decimal(100)
+
+
+def read_rate(reader: FieldReader, name: str = "rate") -> Decimal | None:
+    """A percentage field: a number from 0 to 100 (``None``, its problem recorded, if not)."""
+    rate = reader.decimal(name)
+    if rate is not None and rate > HUNDRED:
+        reader.problems.add(reader.path(name), f"is a percentage: at most 100, not {rate}")
+        return None
+    return rate
+
 
 def _no_values() -> Scaled:
     return np.empty(0, dtype=np.int64)

@@ -27,8 +27,8 @@ from decimal import Decimal
 from typing import ClassVar, Self
 
 from iotbill.domain.fields import FieldReader
-from iotbill.domain.pricing.base import Detail, Rating, Usage
-from iotbill.domain.pricing.tiers import HUNDRED, Tier, graduated_parts, parse_tiers
+from iotbill.domain.pricing.base import HUNDRED, Detail, Rating, Usage
+from iotbill.domain.pricing.tiers import Tier, graduated_parts, parse_tiers
 
 
 @dataclass(frozen=True, slots=True)

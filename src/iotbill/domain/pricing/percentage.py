@@ -31,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from iotbill.domain.fields import FieldReader
-from iotbill.domain.pricing.base import Detail, Rating, Usage
+from iotbill.domain.pricing.base import HUNDRED, Detail, Rating, Usage, read_rate
 from iotbill.domain.quantities import (
     SCALE,
     Scaled,
@@ -40,7 +40,6 @@ from iotbill.domain.quantities import (
     from_scaled,
 )
 
-HUNDRED = Decimal(100)
 _INT64 = np.iinfo(np.int64)
 
 
@@ -157,10 +156,7 @@ class Percentage:
 
     @classmethod
     def parse(cls, reader: FieldReader) -> Self | None:
-        rate = reader.decimal("rate")
-        if rate is not None and rate > HUNDRED:
-            reader.problems.add(reader.path("rate"), f"is a percentage: at most 100, not {rate}")
-            rate = None
+        rate = read_rate(reader)
         fixed_fee = reader.decimal("fixed_fee", required=False, default=Decimal(0))
         free_events = reader.integer("free_events")
         free_amount = reader.decimal("free_amount", required=False, default=Decimal(0))

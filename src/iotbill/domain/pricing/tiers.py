@@ -13,8 +13,7 @@ from decimal import Decimal
 from iotbill.domain.errors import ProblemCollector
 from iotbill.domain.fields import FieldReader
 from iotbill.domain.input_rules import PLAN_LIMITS
-
-HUNDRED = Decimal(100)
+from iotbill.domain.pricing.base import read_rate
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,9 +40,7 @@ def parse_tiers(reader: FieldReader, price: str = "unit_price") -> tuple[Tier, .
         tier_reader.reject_unknown(("up_to", price, "flat_fee"))
         is_last = index == len(items) - 1
         up_to = _bound(tier_reader, previous, is_last)
-        unit_price = tier_reader.decimal(price)
-        if price == "rate" and unit_price is not None and unit_price > HUNDRED:
-            problems.add(tier_reader.path(price), f"is a percentage: at most 100, not {unit_price}")
+        unit_price = read_rate(tier_reader) if price == "rate" else tier_reader.decimal(price)
         flat_fee = tier_reader.decimal("flat_fee", required=False, default=Decimal(0))
         if up_to is not None:
             previous = up_to
