@@ -118,7 +118,7 @@ def by_instant_then_id(sort_key: list[str]) -> tuple[datetime, str]:
         raise ValueError("a cursor of this list holds an instant and an id")
     moment = datetime.fromisoformat(sort_key[0])
     if moment.tzinfo is None:
-        raise ValueError("the instant of a cursor has an offset")
+        raise ValueError("the instant of a cursor must have an offset")
     return moment, sort_key[1]
 
 
