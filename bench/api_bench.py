@@ -2,7 +2,8 @@
 
 For batches of 100 and of 1,000 events, prints events/s and the p99 latency of a
 request, beside the floor measured in the same run: an empty FastAPI endpoint
-(``bench/api_floor_app.py``) under uvicorn with the same workers, taking the same
+(``bench/api_floor_app.py``) served as ``iotbill serve`` is (``bench/api_floor_serve.py``:
+the same uvicorn options, the same workers each on a socket of its own), taking the same
 bodies from the same load generator. Each run stores into a tenant of its own, and
 the stored count is checked against the sent count. Target: at least 30 % of the
 floor's rate into PostgreSQL.
@@ -297,10 +298,7 @@ def run(args: argparse.Namespace, name: str, url: str, folder: Path) -> None:
         "IOTBILL_API_RATE_PER_SECOND": "1000000",
         "IOTBILL_API_RATE_BURST": "1000000",
     }
-    floor_command = [
-        sys.executable, "-m", "uvicorn", "api_floor_app:app", "--port", "{port}",
-        "--workers", str(args.workers), "--log-level", "warning", "--no-access-log",
-    ]  # fmt: skip
+    floor_command = [sys.executable, "api_floor_serve.py", "{port}", str(args.workers)]
     postgres = name == "PostgreSQL"
     for per_batch in (100, 1000):
         tenant, key = prepare(url, f"bench{per_batch}", args.devices)

@@ -1,7 +1,7 @@
 """The floor of the HTTP ingest benchmark: a FastAPI endpoint that takes the same bodies
 and does nothing with them (it reads the body and answers a small JSON object).
 
-Served by uvicorn exactly as ``iotbill serve`` is (same workers, same loop), so the
+Served as ``iotbill serve`` is (``api_floor_serve.py``: same workers, same loop), so the
 ratio of the two rates is what iotbill's own work costs.
 """
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from iotbill.adapters.storage.sql import tables
@@ -29,10 +30,12 @@ def being_served(store: Store, key: str) -> bool:
         return connection.execute(found).first() is not None
 
 
+@pytest.mark.parametrize("workers", ["1", "2"])
 def test_sigterm_finishes_the_request_being_served(
-    store: Store, tenant_a: str, tmp_path: Path
+    store: Store, tenant_a: str, tmp_path: Path, workers: str
 ) -> None:
-    server = Server(store.url, tmp_path / "graceful.log").start()
+    """One worker in the process, or two under a supervisor that passes SIGTERM on."""
+    server = Server(store.url, tmp_path / "graceful.log", IOTBILL_API_WORKERS=workers).start()
     key = store.key(tenant_a, "admin")
     with IotbillClient(server.url, key) as client:
         set_up(client)

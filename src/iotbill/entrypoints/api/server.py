@@ -1,8 +1,9 @@
 """Running the API: the app from the environment's settings, under uvicorn.
 
-``iotbill serve`` calls :func:`serve`; each uvicorn worker process builds its
-app with :func:`app_from_environment` (uvicorn's factory), so every worker
-reads the same settings from the environment.
+``iotbill serve`` calls :func:`serve`; each worker process builds its app with
+:func:`app_from_environment` (uvicorn's factory), so every worker reads the same
+settings from the environment. Several workers run under the supervisor of
+:mod:`iotbill.entrypoints.api.workers`, which passes SIGTERM and SIGINT on.
 
 Graceful shutdown: on SIGTERM or SIGINT uvicorn stops accepting connections,
 lets the requests in flight finish (up to ``GRACEFUL_SECONDS``), then the app
@@ -12,6 +13,8 @@ its client retries with the same idempotency key.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -51,22 +54,32 @@ def app_from_environment() -> FastAPI:
     )
 
 
-def serve(settings: ApiSettings) -> None:
-    """Run uvicorn with ``settings.workers`` processes until SIGTERM or SIGINT."""
+def serve(settings: ApiSettings) -> int:
+    """Run the app until SIGTERM or SIGINT; the process's exit code.
+
+    One worker runs in this process. Several run as processes of their own, each
+    on a socket of its own (:mod:`iotbill.entrypoints.api.workers`), so that the
+    kernel spreads connections over them; where it cannot (not Linux), under
+    uvicorn's workers, which share one socket.
+    """
     import uvicorn
 
     from iotbill.entrypoints.api.logs import configure
+    from iotbill.entrypoints.api.workers import balanced, serve_workers
 
     configure(settings.log_level)
-    uvicorn.run(
-        "iotbill.entrypoints.api.server:app_from_environment",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        log_level=settings.log_level,
-        access_log=False,
-        log_config=None,
-        timeout_graceful_shutdown=GRACEFUL_SECONDS,
-        proxy_headers=False,
-    )
+    options: dict[str, Any] = {
+        "app": "iotbill.entrypoints.api.server:app_from_environment",
+        "factory": True,
+        "log_level": settings.log_level,
+        "access_log": False,
+        "log_config": None,
+        "timeout_graceful_shutdown": GRACEFUL_SECONDS,
+        "proxy_headers": False,
+    }
+    if settings.workers > 1 and balanced():
+        return serve_workers(
+            options, settings.host, settings.port, settings.workers, GRACEFUL_SECONDS
+        )
+    uvicorn.run(host=settings.host, port=settings.port, workers=settings.workers, **options)
+    return 0

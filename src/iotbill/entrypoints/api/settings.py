@@ -8,7 +8,7 @@ variable                           what                                       de
 =================================  =========================================  ==========
 ``IOTBILL_API_HOST``               address to listen on                       127.0.0.1
 ``IOTBILL_API_PORT``               port                                       8000
-``IOTBILL_API_WORKERS``            uvicorn worker processes                   1
+``IOTBILL_API_WORKERS``            worker processes (:mod:`.workers`)         1
 ``IOTBILL_API_MAX_BODY_BYTES``     largest request body                       4 MiB
 ``IOTBILL_API_RATE_PER_SECOND``    requests per second per key (sustained)    50
 ``IOTBILL_API_RATE_BURST``         requests per key at once                   100

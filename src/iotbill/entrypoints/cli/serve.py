@@ -45,7 +45,9 @@ def serve_command(
     for name, value in given.items():
         if value is not None:
             os.environ[f"IOTBILL_API_{name.upper()}"] = str(value)
-    serve(ApiSettings())
+    code = serve(ApiSettings())
+    if code:
+        raise typer.Exit(code)
 
 
 @keys_app.command("create")
