@@ -14,6 +14,9 @@ its own Python process, timed from start to exit with its peak resident memory:
   the symmetric scipy sparse matrix, nothing else; at ``--big`` (target: iotbill
   within 3x of it in time and in peak memory).
 
+iotbill's modules are compiled to bytecode first, as an installed iotbill's are
+(``bench/installed.py``).
+
 Run: ``python bench/cascade_cli_bench.py [--nodes N] [--big N] [--repeat R]``.
 Asserts nothing about time; prints figures and ratios measured in the same run.
 """
@@ -33,6 +36,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from installed import compile_iotbill
 from iotbill.adoption.smallworld import watts_strogatz
 
 THRESHOLD = "0.2"
@@ -168,6 +172,7 @@ def main() -> None:
     parser.add_argument("--big", type=int, default=1_000_000, help="graph size against the floor")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each fast process")
     arguments = parser.parse_args()
+    compile_iotbill()
     with tempfile.TemporaryDirectory() as folder:
         directory = Path(folder)
         against_ndlib(directory, arguments.nodes, arguments.repeat)
