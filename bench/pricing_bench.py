@@ -91,7 +91,8 @@ def best_of(repeats: int, work: object) -> float:
 
 def floor_of(name: str, codes: np.ndarray, window: Window) -> Callable[[], object]:
     """A vectorised numpy aggregation of the same kind over the same columns: bincount for
-    sums, counts and averages, ``ufunc.at`` for max and min, a sort for latest and unique
+    sums, counts and averages (weighted by time for the time-weighted ones), ``ufunc.at``
+    for max and min, a sort for latest and unique
     counts."""
     values, stamps, keys = window.values, window.timestamps, window.keys
     groups = codes[: window.count]
@@ -106,6 +107,7 @@ def floor_of(name: str, codes: np.ndarray, window: Window) -> Callable[[], objec
         "time_weighted_average": lambda: np.bincount(
             groups, weights=values * np.diff(np.append(stamps, stamps[-1]))
         ),
+        "weighted_sum": lambda: np.bincount(groups, weights=values * (window.end - stamps)),
         "increase": lambda: np.bincount(groups[1:], weights=np.diff(values).clip(0)),
     }
     return floors[name]

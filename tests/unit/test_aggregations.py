@@ -30,6 +30,7 @@ def test_every_aggregation_of_the_issue_is_registered() -> None:
             "latest",
             "average",
             "time_weighted_average",
+            "weighted_sum",
             "increase",
         ]
     )
@@ -236,6 +237,63 @@ def test_time_weighted_average_of_many_large_readings_matches_python_integers() 
     expected = round(Fraction(integral, year))  # half-even, in nano-units
     average = AGGREGATIONS["time_weighted_average"].aggregate(window)
     assert average == Decimal(expected).scaleb(-9)
+
+
+# weighted_sum
+
+
+def test_weighted_sum_of_the_documented_example() -> None:
+    # A 31-day period: 20 added at the start of day 15, 10 more at the start of day 16.
+    # 20 for 1 day, then 30 for 15 days: (20 x 1 + 30 x 15) / 31 = 470 / 31 = 15.1612903225...
+    added = [event("a", 15 * 24, v=20), event("b", 16 * 24, v=10)]
+    assert quantity("weighted_sum", added, hours(0, 31 * 24)) == Decimal("15.161290323")
+
+
+def test_weighted_sum_is_each_value_weighted_by_the_time_left() -> None:
+    # 6 from hour 4 (6 x 6 / 10 = 3.6), 3 from hour 0 (3 x 10 / 10 = 3), -2 from hour 9
+    # (-2 x 1 / 10 = -0.2): the running total 3, 9, 7 held 4, 5 and 1 hours is the same 6.4.
+    changes = [event("a", 4, v=6), event("b", 0, v=3), event("c", 9, v=-2)]
+    assert quantity("weighted_sum", changes, PERIOD, allow_negative=True) == Decimal("6.4")
+
+
+def test_weighted_sum_starts_each_period_at_zero() -> None:
+    """Nothing carries in: the 100 added before the period counts in its own period only."""
+    changes = [event("before", -1, v=100), event("a", 5, v=4), event("after", 10, v=7)]
+    assert quantity("weighted_sum", changes, PERIOD) == Decimal(2)  # 4 for half the period
+    assert quantity("weighted_sum", changes, hours(-2, 0)) == Decimal(50)
+    assert quantity("weighted_sum", [], PERIOD) == Decimal(0)
+
+
+def test_weighted_sum_counts_a_value_at_the_start_whole_and_one_at_the_end_not() -> None:
+    changes = [event("start", 0, v=3), event("end", 10, v=50)]
+    assert quantity("weighted_sum", changes, PERIOD) == Decimal(3)
+
+
+def test_weighted_sum_rounds_half_even_to_nine_digits() -> None:
+    assert quantity("weighted_sum", [event("a", 2, v=1)], hours(0, 3)) == Decimal("0.333333333")
+    assert quantity("weighted_sum", [event("a", 1, v=1)], hours(0, 3)) == Decimal("0.666666667")
+    # Exactly half a nano-unit: 0.0000000015 goes to the even 2, 0.0000000005 to the even 0.
+    three = [event("a", 5, v=Decimal("0.000000003"))]
+    assert quantity("weighted_sum", three, PERIOD) == Decimal("0.000000002")
+    one = [event("a", 5, v=Decimal("0.000000001"))]
+    assert quantity("weighted_sum", one, PERIOD) == Decimal(0)
+
+
+def test_weighted_sum_of_many_large_values_matches_python_integers() -> None:
+    # 50,000 values of up to +-9.2 billion units over a year: the vectorised integral equals
+    # the running total's, held step by step, in Python's integers.
+    rng = np.random.default_rng(17)
+    year = 365 * 24 * HOUR
+    timestamps = np.sort(rng.choice(year, size=50_000, replace=False)).astype(np.int64)
+    values = rng.integers(-INT64_MAX, INT64_MAX, size=timestamps.size, dtype=np.int64)
+    window = Window(0, year, timestamps, values=values)
+    total = integral = 0
+    edges = [*timestamps.tolist(), year]
+    for value, since, until in zip(values.tolist(), edges, edges[1:], strict=False):
+        total += value
+        integral += total * (until - since)
+    expected = round(Fraction(integral, year))  # half-even, in nano-units
+    assert AGGREGATIONS["weighted_sum"].aggregate(window) == Decimal(expected).scaleb(-9)
 
 
 # increase

@@ -117,7 +117,7 @@ charges:
         "plan.yaml: fixed_fees[1].amount: 31.005 has more decimals than USD allows (2)",
         "plan.yaml: fixed_fees[1].timing: must be one of advance, arrears, not 'later'",
         "plan.yaml: meters[2].aggregation: must be one of count, sum, max, min, unique_count, "
-        "latest, average, time_weighted_average, increase, not 'median'",
+        "latest, average, time_weighted_average, weighted_sum, increase, not 'median'",
         "plan.yaml: charges[1].tiers[1].up_to: must be greater than 100",
         "plan.yaml: charges[1].tiers[2].up_to: must be greater than 0, not -1",
         "plan.yaml: charges[1].tiers[3].flat_fees: unknown field (expected one of: flat_fee, "
@@ -577,7 +577,7 @@ charges:
 
     assert problems_of(caught.value) == [
         "plan.yaml: meters[0].aggregation: must be one of count, sum, max, min, unique_count,"
-        " latest, average, time_weighted_average, increase, not 'summ'",
+        " latest, average, time_weighted_average, weighted_sum, increase, not 'summ'",
         "plan.yaml: charges[2].meter: unknown meter 'power' (meters: hours, water)",
     ]
 

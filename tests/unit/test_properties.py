@@ -145,6 +145,16 @@ class Reference:
         length = Decimal(PERIOD.duration // timedelta(microseconds=1))
         return (integral / length).quantize(NANO, rounding=ROUND_HALF_EVEN)
 
+    def weighted_sum(self) -> Decimal:
+        total = integral = Decimal(0)
+        since = PERIOD.start
+        for change in self.inside:  # the running total, from 0, held until the next change
+            integral += total * Decimal((change.timestamp - since) // timedelta(microseconds=1))
+            total, since = total + exact(change.properties["v"]), change.timestamp
+        integral += total * Decimal((PERIOD.end - since) // timedelta(microseconds=1))
+        length = Decimal(PERIOD.duration // timedelta(microseconds=1))
+        return (integral / length).quantize(NANO, rounding=ROUND_HALF_EVEN)
+
     def increase(self) -> Decimal:
         prior = self.prior()
         readings = ([] if prior is None else [prior]) + self.values()

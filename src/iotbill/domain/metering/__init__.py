@@ -4,8 +4,8 @@ An aggregation turns the events of one meter (and one group) that fall in a
 billing period into a quantity. It sees a :class:`Window`: the in-period
 timestamps and values in ``(timestamp, id)`` order, and, for gauge and counter
 meters, the last reading before the period. Quantities are exact
-(:mod:`iotbill.domain.quantities`); only ``average`` and ``time_weighted_average``
-divide, and are rounded half-even to nine fractional digits.
+(:mod:`iotbill.domain.quantities`); only ``average``, ``time_weighted_average`` and
+``weighted_sum`` divide, and are rounded half-even to nine fractional digits.
 
 This package owns the arithmetic of aggregation; selecting a meter's events
 from an :class:`~iotbill.domain.event_table.EventTable` lives in
@@ -24,6 +24,7 @@ from iotbill.domain.metering.min import Min
 from iotbill.domain.metering.sum import Sum
 from iotbill.domain.metering.time_weighted_average import TimeWeightedAverage
 from iotbill.domain.metering.unique_count import UniqueCount
+from iotbill.domain.metering.weighted_sum import WeightedSum
 
 AGGREGATIONS: dict[str, Aggregation] = {
     aggregation.name: aggregation
@@ -36,6 +37,7 @@ AGGREGATIONS: dict[str, Aggregation] = {
         Latest(),
         Average(),
         TimeWeightedAverage(),
+        WeightedSum(),
         Increase(),
     )
 }

@@ -1,0 +1,67 @@
+"""A battery operator bills the capacity its customers reserve, by the kWh-month: a
+``weighted_sum`` meter of reservations and releases, the documented example billed over
+two months, and a reservation that arrives late."""
+
+from __future__ import annotations
+
+from tests.stories.test_subscription_stories import utc
+from tests.stories.world import World, lines
+
+PLAN = """
+code: reserve
+name: Capacity reserved
+currency: EUR
+interval: month
+meters:
+  - code: reserved
+    event_type: capacity.reserved
+    aggregation: weighted_sum
+    property: kwh
+    allow_negative: true
+charges:
+  - {code: reserved, meter: reserved, model: per_unit, unit_price: "0.10"}
+"""
+
+
+def reserve_world() -> World:
+    world = World(utc(2026, 3, 1))
+    world.plan(PLAN)
+    world.customer("grid-co", "EUR", "UTC")
+    world.device("battery-1", "grid-co", utc(2026, 3, 1))
+    world.subscribe("sub-1", "grid-co", "reserve", utc(2026, 3, 1))
+    world.usage("battery-1", utc(2026, 3, 16), "capacity.reserved", kwh=20)
+    world.usage("battery-1", utc(2026, 3, 17), "capacity.reserved", kwh=10)
+    world.usage("battery-1", utc(2026, 4, 11), "capacity.reserved", kwh=-5)
+    return world
+
+
+def test_each_month_weighs_its_own_changes_by_the_time_they_held() -> None:
+    """March: 20 kWh for 1 day and 30 for 15, of 31 days: 470 / 31 = 15.161290323 kWh,
+    1.52 EUR. April: -5 for 20 of 30 days, -3.333333333 kWh, -0.33 EUR: March's 30 kWh
+    are not carried into April."""
+    world = reserve_world()
+    world.bill(utc(2026, 5, 1))
+    march, april = world.invoices()
+    assert lines(march) == [("usage", "reserved", "1.52")]
+    assert str(march.lines[0].quantity) == "15.161290323"
+    assert lines(april) == [("usage", "reserved", "-0.33")]
+    assert str(april.lines[0].quantity) == "-3.333333333"
+
+
+def test_a_late_reservation_is_weighted_from_its_own_timestamp() -> None:
+    """12 kWh reserved on 1 March at 00:00 arrives on 2 April, after March's invoice: held
+    the whole of March, it adds 12 kWh (1.20 EUR) to March's 15.161290323, which April's
+    close carries as an adjustment. A bill run repeated adds nothing."""
+    world = reserve_world()
+    world.bill(utc(2026, 4, 1))
+    world.clock.set(utc(2026, 4, 2))
+    assert world.usage("battery-1", utc(2026, 3, 1), "capacity.reserved", kwh=12).accepted == 1
+    world.bill(utc(2026, 5, 1))
+    world.bill(utc(2026, 5, 1))
+    march, april = world.invoices()
+    assert lines(march) == [("usage", "reserved", "1.52")]  # finalized before the late one
+    assert lines(april) == [("usage", "reserved", "-0.33"), ("adjustment", "reserved", "1.20")]
+    assert [(d.kind, str(d.amount)) for d in april.lines[1].detail] == [
+        ("repriced", "2.72"),
+        ("billed", "-1.52"),
+    ]
