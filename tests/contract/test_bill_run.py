@@ -25,6 +25,7 @@ from iotbill.services.ports import UnitOfWork, UnitOfWorkFactory
 from tests.contract.conftest import JAN_1
 from tests.stories.test_subscription_stories import PUMP
 from tests.stories.test_transaction_fee_stories import PLAN as TILL
+from tests.stories.test_weighted_sum_stories import RECURRING as RESERVE
 from tests.stories.world import lines
 
 FEB_1 = JAN_1 + timedelta(days=31)
@@ -324,4 +325,55 @@ def test_fees_per_payment_read_the_payments_in_time_then_id_order_on_every_store
     assert found == [
         ("INV-2026-000001", [("usage", "fees", "5.95")]),
         ("INV-2026-000002", [("usage", "fees", "0.00"), ("adjustment", "fees", "1.30")]),
+    ]
+
+
+def test_a_recurring_weighted_sum_carries_every_earlier_change_on_every_store(
+    store: UnitOfWorkFactory, tenant: str
+) -> None:
+    """Capacity reserved, carried from month to month: January 470 / 31 kWh (1.52),
+    February from 30 with -5 for 18 days (2.68). A reservation of 12 from 1 January,
+    received after both were finalized, reprices each (1.20 more each, on March's close,
+    which starts from 37: 3.70). The store reads every earlier change of the meter, not
+    only the last."""
+    text = RESERVE.replace("currency: EUR", "currency: USD")  # customer c1's
+    plan = parse_plan_text(text, "plan.yaml")
+    day = timedelta(days=1)
+    with store(tenant) as uow:
+        uow.plans.add_version(plan, text, JAN_1)
+        uow.devices.add(Device.create("battery-1", "c1", JAN_1))
+        customer = uow.customers.get("c1")
+        uow.subscriptions.add(
+            subscribe(id="s-reserve", customer=customer, plan=plan, plan_version=1, start=JAN_1)
+        )
+        uow.commit()
+
+    def reserve(received_at: datetime, *changes: tuple[str, datetime, str]) -> None:
+        events = [
+            UsageEvent(id, "capacity.reserved", "battery-1", at, {"kwh": Decimal(kwh)})
+            for id, at, kwh in changes
+        ]
+        with store(tenant) as uow:
+            uow.events.append(events, ["c1"] * len(events), received_at)
+            uow.commit()
+
+    reserve(FEB_1, ("r1", JAN_1 + 15 * day, "20"), ("r2", JAN_1 + 16 * day, "10"))
+    reserve(MAR_1, ("r3", FEB_1 + 10 * day, "-5"))
+    bill_run(store, tenant, as_of=MAR_1, now=MAR_1)
+    reserve(MAR_1 + day, ("r0", JAN_1, "12"))
+    apr_1 = MAR_1 + 31 * day
+    bill_run(store, tenant, as_of=apr_1, now=apr_1)
+    with store(tenant) as uow:
+        found = [(invoice.number, lines(invoice)) for invoice in _invoices(uow)]
+    assert found == [
+        ("INV-2026-000001", [("usage", "reserved", "1.52")]),
+        ("INV-2026-000002", [("usage", "reserved", "2.68")]),
+        (
+            "INV-2026-000003",
+            [
+                ("usage", "reserved", "3.70"),
+                ("adjustment", "reserved", "1.20"),
+                ("adjustment", "reserved", "1.20"),
+            ],
+        ),
     ]

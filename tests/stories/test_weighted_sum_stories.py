@@ -4,6 +4,8 @@ two months, and a reservation that arrives late."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from tests.stories.test_subscription_stories import utc
 from tests.stories.world import World, lines
 
@@ -65,3 +67,61 @@ def test_a_late_reservation_is_weighted_from_its_own_timestamp() -> None:
         ("repriced", "2.72"),
         ("billed", "-1.52"),
     ]
+
+
+RECURRING = PLAN.replace(
+    "    allow_negative: true\n", "    allow_negative: true\n    recurring: true\n"
+)
+
+
+def recurring_world() -> World:
+    world = World(utc(2026, 1, 1))
+    world.plan(RECURRING)
+    world.customer("grid-co", "EUR", "UTC")
+    world.device("battery-1", "grid-co", utc(2026, 1, 1))
+    world.subscribe("sub-1", "grid-co", "reserve", utc(2026, 1, 1))
+    world.usage("battery-1", utc(2026, 1, 16), "capacity.reserved", kwh=20)
+    world.usage("battery-1", utc(2026, 1, 17), "capacity.reserved", kwh=10)
+    world.usage("battery-1", utc(2026, 2, 11), "capacity.reserved", kwh=-5)
+    return world
+
+
+def test_a_recurring_total_carries_from_month_to_month() -> None:
+    """January: 470 / 31 = 15.161290323 kWh, 1.52 EUR. February (28 days) starts at 30;
+    -5 for its last 18 days: 30 - 5 x 18 / 28 = 26.785714286 kWh, 2.68 EUR. March holds
+    25 throughout: 2.50 EUR."""
+    world = recurring_world()
+    world.bill(utc(2026, 4, 1))
+    january, february, march = world.invoices()
+    assert [str(invoice.lines[0].quantity) for invoice in (january, february, march)] == [
+        "15.161290323",
+        "26.785714286",
+        "25",
+    ]
+    assert [lines(invoice) for invoice in (january, february, march)] == [
+        [("usage", "reserved", "1.52")],
+        [("usage", "reserved", "2.68")],
+        [("usage", "reserved", "2.50")],
+    ]
+
+
+def test_a_late_change_reprices_every_month_it_carried_into() -> None:
+    """12 kWh reserved on 1 January at 00:00 arrives on 2 March, after January and February
+    were finalized: it adds 12 kWh to each (1.20 EUR each, as adjustments on March's close),
+    and March starts at 37: 3.70 EUR. In all 2.72 + 3.88 + 3.70 = 10.30, what the three
+    months cost with every change."""
+    world = recurring_world()
+    world.bill(utc(2026, 3, 1))
+    world.clock.set(utc(2026, 3, 2))
+    assert world.usage("battery-1", utc(2026, 1, 1), "capacity.reserved", kwh=12).accepted == 1
+    world.bill(utc(2026, 4, 1))
+    world.bill(utc(2026, 4, 1))
+    january, february, march = world.invoices()
+    assert lines(january) == [("usage", "reserved", "1.52")]
+    assert lines(february) == [("usage", "reserved", "2.68")]
+    assert lines(march) == [
+        ("usage", "reserved", "3.70"),
+        ("adjustment", "reserved", "1.20"),
+        ("adjustment", "reserved", "1.20"),
+    ]
+    assert january.total + february.total + march.total == Decimal("10.30")

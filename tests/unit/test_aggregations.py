@@ -10,7 +10,9 @@ from decimal import Decimal
 from fractions import Fraction
 
 import numpy as np
+import pytest
 
+from iotbill.domain.errors import InvalidInput
 from iotbill.domain.metering import AGGREGATIONS, Window
 from iotbill.domain.quantities import INT64_MAX, MAX_QUANTITY, decimal_text
 from tests.unit.conftest import event, hours, quantities, quantity
@@ -294,6 +296,55 @@ def test_weighted_sum_of_many_large_values_matches_python_integers() -> None:
         integral += total * (until - since)
     expected = round(Fraction(integral, year))  # half-even, in nano-units
     assert AGGREGATIONS["weighted_sum"].aggregate(window) == Decimal(expected).scaleb(-9)
+
+
+def test_a_recurring_weighted_sum_starts_from_every_change_before_the_period() -> None:
+    # 30 - 5 before the period (the one before that too, not only the last); then -5 at
+    # hour 6 held 4 hours: 25 - 5 x 4 / 10 = 23. An event at the end belongs to the next.
+    changes = [
+        event("a", -9, v=30),
+        event("b", -2, v=-5),
+        event("c", 6, v=-5),
+        event("end", 10, v=100),
+    ]
+    found = quantity("weighted_sum", changes, PERIOD, allow_negative=True, recurring=True)
+    assert found == Decimal(23)
+    assert quantity("weighted_sum", changes, PERIOD, allow_negative=True) == Decimal(-2)
+
+
+def test_a_recurring_weighted_sum_of_the_documented_example() -> None:
+    # The 31-day period ends at 30; its next, of 30 days, loses 5 at the start of day 10.
+    changes = [event("a", 15 * 24, v=20), event("b", 16 * 24, v=10), event("c", 41 * 24, v=-5)]
+    month = quantity(
+        "weighted_sum", changes, hours(31 * 24, 61 * 24), allow_negative=True, recurring=True
+    )
+    assert month == Decimal("26.666666667")  # (30 x 10 + 25 x 20) / 30
+
+
+def test_a_recurring_weighted_sum_without_changes_is_the_carried_total_or_zero() -> None:
+    before = [event("a", -3, v=7), event("b", -1, v=Decimal("0.5"))]
+    assert quantity("weighted_sum", before, PERIOD, recurring=True) == Decimal("7.5")
+    assert quantity("weighted_sum", [], PERIOD, recurring=True) == Decimal(0)
+
+
+def test_a_recurring_weighted_sum_carries_each_groups_own_total() -> None:
+    changes = [
+        event("a", -5, v=4, g="north"),
+        event("b", -4, v=6, g="south"),
+        event("c", -3, v=1, g="north"),
+        event("d", 5, v=10, g="south"),  # held half the period
+    ]
+    found = quantities("weighted_sum", changes, PERIOD, group_by="g", recurring=True)
+    assert found == {"north": Decimal(5), "south": Decimal(11)}
+
+
+def test_a_recurring_weighted_sum_refuses_a_bad_change_before_the_period() -> None:
+    """Every earlier change counts, so each is checked: a negative one without
+    allow_negative is refused at its line, as one inside the period would be."""
+    changes = [event("a", -3, v=-1), event("b", -2, v=5), event("c", 1, v=2)]
+    with pytest.raises(InvalidInput) as caught:
+        quantity("weighted_sum", changes, PERIOD, recurring=True)
+    assert "negative value -1 is not allowed" in str(caught.value)
 
 
 # increase

@@ -246,7 +246,7 @@ def test_unknown_fields_are_refused_in_meters_and_fees() -> None:
     assert problems(base(meters=[meter], charges=None, fixed_fees=[fee])) == [
         "fixed_fees[0].when: unknown field (expected one of: amount, code, name, timing)",
         "meters[0].groupby: unknown field (expected one of: aggregation, allow_negative, cap, "
-        "code, event_type, filters, group_by, name, property)",
+        "code, event_type, filters, group_by, name, property, recurring)",
     ]
 
 
@@ -326,6 +326,24 @@ def test_meter_options_load() -> None:
             allow_negative=True,
         ),
     )
+
+
+def test_recurring_is_a_weighted_sum_option_and_a_boolean() -> None:
+    meters = [
+        {"code": "a", "event_type": "e", "aggregation": "sum", "property": "v", "recurring": True},
+        {"code": "b", "event_type": "e", "aggregation": "weighted_sum", "property": "v",
+         "recurring": "yes"},
+        {"code": "c", "event_type": "e", "aggregation": "weighted_sum", "property": "v",
+         "recurring": True},
+    ]  # fmt: skip
+    assert problems(base(meters=meters, charges=None)) == [
+        "meters[0].recurring: carries a running total into the next period: weighted_sum"
+        " only, not sum",
+        "meters[1].recurring: must be true or false",
+    ]
+    loaded = parse_plan(base(meters=meters[2:], charges=None))
+    assert loaded.meters == (Meter("c", "e", "weighted_sum", "v", recurring=True),)
+    assert loaded.meters[0].aggregator().carries_total
 
 
 def test_model_parameters_are_checked() -> None:

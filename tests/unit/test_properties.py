@@ -145,8 +145,8 @@ class Reference:
         length = Decimal(PERIOD.duration // timedelta(microseconds=1))
         return (integral / length).quantize(NANO, rounding=ROUND_HALF_EVEN)
 
-    def weighted_sum(self) -> Decimal:
-        total = integral = Decimal(0)
+    def weighted_sum(self, total: Decimal = Decimal(0)) -> Decimal:
+        integral = Decimal(0)
         since = PERIOD.start
         for change in self.inside:  # the running total, from 0, held until the next change
             integral += total * Decimal((change.timestamp - since) // timedelta(microseconds=1))
@@ -154,6 +154,10 @@ class Reference:
         integral += total * Decimal((PERIOD.end - since) // timedelta(microseconds=1))
         length = Decimal(PERIOD.duration // timedelta(microseconds=1))
         return (integral / length).quantize(NANO, rounding=ROUND_HALF_EVEN)
+
+    def recurring_weighted_sum(self) -> Decimal:
+        """Every change before the period carries: the total starts at their sum."""
+        return self.weighted_sum(sum((exact(e.properties["v"]) for e in self.before), Decimal(0)))
 
     def increase(self) -> Decimal:
         prior = self.prior()
@@ -166,7 +170,7 @@ class Reference:
 
 def reference(aggregation: str, events: list[UsageEvent], grouped: bool) -> dict[Any, Decimal]:
     ordered = sorted(events, key=lambda e: (e.timestamp, e.id))
-    carries = aggregation in ("time_weighted_average", "increase")
+    carries = aggregation in ("time_weighted_average", "increase", "recurring_weighted_sum")
     groups: dict[Any, Reference] = {}
     for e in ordered:
         group = e.properties["g"] if grouped else None
@@ -193,6 +197,20 @@ def test_every_aggregation_equals_the_plain_reference(
             prop = {"count": None, "unique_count": "k"}.get(name, "v")
             found = quantities(name, events, PERIOD, property_name=prop, **options)
             assert found == reference(name, events, grouped), name
+
+
+@SETTINGS
+@given(events=event_streams(), grouped=st.booleans())
+def test_a_recurring_weighted_sum_equals_the_plain_reference(
+    events: list[UsageEvent], grouped: bool
+) -> None:
+    options: dict[str, Any] = {"allow_negative": True, "recurring": True}
+    if grouped:
+        options["group_by"] = "g"
+    with localcontext() as context:
+        context.prec = 100  # the reference's sums and integrals, exactly
+        found = quantities("weighted_sum", events, PERIOD, property_name="v", **options)
+        assert found == reference("recurring_weighted_sum", events, grouped)
 
 
 # Price models

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from iotbill.domain.entitlements import Feature
-from iotbill.domain.metering import AGGREGATIONS, Aggregation, Window
+from iotbill.domain.metering import AGGREGATIONS, RECURRING, Aggregation, Window
 from iotbill.domain.metering.window_cap import CappedQuantity, WindowCap, capped_quantity
 from iotbill.domain.models.asset_sharing import SharingTerms
 from iotbill.domain.models.data_products import DataProduct
@@ -62,7 +62,8 @@ class Meter:
 
     ``filters`` keeps only events whose property equals one of the listed
     values; ``group_by`` splits the quantity by a property's value; ``cap``
-    counts at most so much in each local day or hour.
+    counts at most so much in each local day or hour; ``recurring`` (a
+    ``weighted_sum`` only) carries the running total from period to period.
     """
 
     code: str
@@ -74,9 +75,12 @@ class Meter:
     allow_negative: bool = False
     name: str | None = None
     cap: WindowCap | None = None
+    recurring: bool = False
 
     def aggregator(self) -> Aggregation:
         """The aggregation rule this meter applies."""
+        if self.recurring:
+            return RECURRING[self.aggregation]
         return AGGREGATIONS[self.aggregation]
 
     def quantity(self, window: Window, zone: ZoneInfo) -> CappedQuantity:

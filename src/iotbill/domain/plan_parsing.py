@@ -31,7 +31,7 @@ from iotbill.domain.errors import InvalidInput, ProblemCollector
 from iotbill.domain.feature_parsing import parse_features
 from iotbill.domain.fields import FieldReader
 from iotbill.domain.input_rules import ID_LIMITS, PLAN_LIMITS, text_problem
-from iotbill.domain.metering import AGGREGATIONS, PropertyKind
+from iotbill.domain.metering import AGGREGATIONS, RECURRING, PropertyKind
 from iotbill.domain.money import Currency, currency, parse_decimal, round_money
 from iotbill.domain.plan_usage_terms import check_commitment, parse_cap, parse_risk_factor
 from iotbill.domain.pricing import PRICE_MODELS, Dynamic, Flat
@@ -72,6 +72,7 @@ METER_FIELDS = (
     "filters",
     "group_by",
     "allow_negative",
+    "recurring",
     "cap",
 )
 FEE_FIELDS = ("code", "name", "amount", "timing")
@@ -266,11 +267,27 @@ def _meter(reader: FieldReader) -> Meter | None:
     group_by = reader.text("group_by", required=False, limit=ID_LIMITS["property"])
     allow_negative = reader.boolean("allow_negative")
     cap = parse_cap(reader, aggregation)
+    recurring = reader.boolean("recurring")
+    if recurring and aggregation is not None and aggregation not in RECURRING:
+        reader.problems.add(
+            reader.path("recurring"),
+            f"carries a running total into the next period: {', '.join(RECURRING)} only,"
+            f" not {aggregation}",
+        )
     if len(reader.problems.problems) > before:
         return None
     assert code is not None and event_type is not None and aggregation is not None
     return Meter(
-        code, event_type, aggregation, property_name, filters, group_by, allow_negative, name, cap
+        code,
+        event_type,
+        aggregation,
+        property_name,
+        filters,
+        group_by,
+        allow_negative,
+        name,
+        cap,
+        recurring,
     )
 
 

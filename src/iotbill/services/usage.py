@@ -33,7 +33,7 @@ subscription charges.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal, get_args
@@ -248,16 +248,7 @@ def _meters(
 
 
 def _renamed(meter: Meter, code: str) -> Meter:
-    return Meter(
-        code=code,
-        event_type=meter.event_type,
-        aggregation=meter.aggregation,
-        property=meter.property,
-        filters=meter.filters,
-        group_by=meter.group_by,
-        allow_negative=meter.allow_negative,
-        name=meter.name,
-    )
+    return replace(meter, code=code)
 
 
 def _check_device(

@@ -24,7 +24,7 @@ from iotbill.domain.metering.min import Min
 from iotbill.domain.metering.sum import Sum
 from iotbill.domain.metering.time_weighted_average import TimeWeightedAverage
 from iotbill.domain.metering.unique_count import UniqueCount
-from iotbill.domain.metering.weighted_sum import WeightedSum
+from iotbill.domain.metering.weighted_sum import RecurringWeightedSum, WeightedSum
 
 AGGREGATIONS: dict[str, Aggregation] = {
     aggregation.name: aggregation
@@ -42,4 +42,7 @@ AGGREGATIONS: dict[str, Aggregation] = {
     )
 }
 
-__all__ = ["AGGREGATIONS", "Aggregation", "PropertyKind", "Window"]
+RECURRING: dict[str, Aggregation] = {RecurringWeightedSum.name: RecurringWeightedSum()}
+"""The aggregations a meter may make ``recurring``: their total carries into the next period."""
+
+__all__ = ["AGGREGATIONS", "RECURRING", "Aggregation", "PropertyKind", "Window"]

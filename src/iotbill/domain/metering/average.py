@@ -24,6 +24,7 @@ class Average:
     name: ClassVar[str] = "average"
     property_kind: ClassVar[PropertyKind] = PropertyKind.NUMBER
     carries_prior_reading: ClassVar[bool] = False
+    carries_total: ClassVar[bool] = False
 
     def aggregate(self, window: Window) -> Decimal:
         if window.values.size == 0:

@@ -32,8 +32,10 @@ class Window:
     ``timestamps`` (microseconds since the epoch) and ``values`` (nano-units,
     for numeric meters) or ``keys`` (codes of the property's distinct values,
     for ``unique_count``) are in ``(timestamp, id)`` order. ``prior_value`` is
-    the last reading before ``start``, for aggregations that carry a level
-    into the period.
+    what the events before ``start`` carry into the period, for the aggregations
+    that carry one: the last reading (a level), or the total of every value
+    before ``start`` for those that carry a total (``carries_total``); ``None``
+    when no event came before.
     """
 
     start: int
@@ -54,5 +56,9 @@ class Aggregation(Protocol):
     name: ClassVar[str]
     property_kind: ClassVar[PropertyKind]
     carries_prior_reading: ClassVar[bool]
+    """Whether the events before the period count: the last reading, or all of them."""
+    carries_total: ClassVar[bool]
+    """Whether what is carried is the total of the values before the period (all of
+    them count), rather than the last reading."""
 
     def aggregate(self, window: Window) -> Decimal: ...

@@ -14,6 +14,7 @@ class Count:
     name: ClassVar[str] = "count"
     property_kind: ClassVar[PropertyKind] = PropertyKind.NONE
     carries_prior_reading: ClassVar[bool] = False
+    carries_total: ClassVar[bool] = False
 
     def aggregate(self, window: Window) -> Decimal:
         return Decimal(window.count)

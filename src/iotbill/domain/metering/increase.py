@@ -27,6 +27,7 @@ class Increase:
     name: ClassVar[str] = "increase"
     property_kind: ClassVar[PropertyKind] = PropertyKind.NUMBER
     carries_prior_reading: ClassVar[bool] = True
+    carries_total: ClassVar[bool] = False
 
     def aggregate(self, window: Window) -> Decimal:
         readings = window.values

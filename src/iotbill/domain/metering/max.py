@@ -15,6 +15,7 @@ class Max:
     name: ClassVar[str] = "max"
     property_kind: ClassVar[PropertyKind] = PropertyKind.NUMBER
     carries_prior_reading: ClassVar[bool] = False
+    carries_total: ClassVar[bool] = False
 
     def aggregate(self, window: Window) -> Decimal:
         if window.values.size == 0:

@@ -25,7 +25,7 @@ from iotbill.domain.errors import InvalidInput, Problem
 from iotbill.domain.event_table import MISSING_VALUE, VALID, EventTable, TypeView
 from iotbill.domain.metering.base import PropertyKind, Window
 from iotbill.domain.periods import Period
-from iotbill.domain.quantities import Scaled, decimal_text, from_scaled
+from iotbill.domain.quantities import Scaled, decimal_text, exact_sum, from_scaled
 
 MAX_REPORTED = 50
 Positions = npt.NDArray[np.intp]
@@ -86,16 +86,22 @@ def select_general(
     carried = positions[:first] if aggregation.carries_prior_reading else positions[:0]
 
     groups = _group_codes(view, meter, in_period, problems)
-    prior_positions = _last_per_group(_group_codes(view, meter, carried, problems), carried)
+    carried_groups = _group_codes(view, meter, carried, problems)
     number_name = meter.property if kind is PropertyKind.NUMBER else None
     values = _numbers(view, meter, number_name, in_period, problems)
-    prior_values = _numbers(view, meter, number_name, prior_positions[1], problems)
+    priors: dict[int, int]
+    if aggregation.carries_total:  # every value before the period counts: checked, summed
+        carried_values = _numbers(view, meter, number_name, carried, problems)
+        priors = _totals_per_group(carried_groups, carried_values)
+    else:
+        prior_positions = _last_per_group(carried_groups, carried)
+        prior_values = _numbers(view, meter, number_name, prior_positions[1], problems)
+        priors = dict(zip(prior_positions[0].tolist(), prior_values.tolist(), strict=True))
     amounts = _numbers(view, meter, amount_property, in_period, problems)
     keys = _keys(view, meter, in_period, problems) if kind is PropertyKind.KEY else None
     problems.raise_if_any(table, meter.code)
 
     timestamps = view.timestamps[in_period]
-    priors = dict(zip(prior_positions[0].tolist(), prior_values.tolist(), strict=True))
     if meter.group_by is None:
         window = Window(start, end, timestamps, values, _or_empty(keys), priors.get(-1))
         return [GroupUsage(None, window, amounts)]
@@ -221,6 +227,20 @@ def _last_per_group(
     reversed_codes = codes[::-1]
     unique, first_in_reversed = np.unique(reversed_codes, return_index=True)
     return unique, positions[::-1][first_in_reversed]
+
+
+def _totals_per_group(codes: npt.NDArray[np.int64], values: Scaled) -> dict[int, int]:
+    """For each group code, the exact total of its values (a Python integer)."""
+    if values.size == 0:
+        return {}
+    order = np.argsort(codes, kind="stable")
+    unique, starts = np.unique(codes[order], return_index=True)
+    ordered = values[order]
+    bounds = [*starts.tolist(), int(values.size)]
+    return {
+        int(code): exact_sum(ordered[begin:end])
+        for code, begin, end in zip(unique.tolist(), bounds, bounds[1:], strict=False)
+    }
 
 
 def _numbers(

@@ -15,6 +15,7 @@ class Sum:
     name: ClassVar[str] = "sum"
     property_kind: ClassVar[PropertyKind] = PropertyKind.NUMBER
     carries_prior_reading: ClassVar[bool] = False
+    carries_total: ClassVar[bool] = False
 
     def aggregate(self, window: Window) -> Decimal:
         return from_scaled(exact_sum(window.values))

@@ -28,6 +28,7 @@ class TimeWeightedAverage:
     name: ClassVar[str] = "time_weighted_average"
     property_kind: ClassVar[PropertyKind] = PropertyKind.NUMBER
     carries_prior_reading: ClassVar[bool] = True
+    carries_total: ClassVar[bool] = False
 
     def aggregate(self, window: Window) -> Decimal:
         length = window.end - window.start

@@ -20,6 +20,7 @@ class UniqueCount:
     name: ClassVar[str] = "unique_count"
     property_kind: ClassVar[PropertyKind] = PropertyKind.KEY
     carries_prior_reading: ClassVar[bool] = False
+    carries_total: ClassVar[bool] = False
 
     def aggregate(self, window: Window) -> Decimal:
         return Decimal(int(np.unique(window.keys).size))

@@ -1,18 +1,21 @@
-"""``weighted_sum``: a running total of increments, weighted by how long it held.
+"""``weighted_sum``: a running total of changes, weighted by how long it held.
 
-Each event adds its value to a running total that starts at 0 with the period;
-the quantity is the integral of that total over ``[start, end)`` divided by the
-period's length: the total's mean level over the period, in the property's unit
-(storage allocated in GB gives GB). It equals the sum of each value weighted by
-the share of the period left from its event on, ``sum(v x (end - t)) / (end - start)``,
-computed exactly as a fraction and rounded half-even to nine fractional digits.
-Nothing carries from one period into the next: an allocation that outlives its
-period is counted again only if it is sent again; for a level sent as the level
-itself, whose last reading carries into the next period, use
-``time_weighted_average``.
+Each event adds its value to a running total; the quantity is the integral of that
+total over ``[start, end)`` divided by the period's length: the total's mean level
+over the period, in the property's unit (capacity reserved in kWh gives kWh). It
+equals the total at the start, plus each value weighted by the share of the period
+left from its event on, ``carried + sum(v x (end - t)) / (end - start)``, computed
+exactly as a fraction and rounded half-even to nine fractional digits.
 
-Example: a period of 31 days, 20 added on day 15 (at its start) and 10 more on day
-16: 20 for 1 day, then 30 for 15 days, (20 x 1 + 30 x 15) / 31 = 15.161290323.
+By default the total starts at 0 with each period (:class:`WeightedSum`): only the
+period's own changes count. With the meter's ``recurring: true``
+(:class:`RecurringWeightedSum`) the total carries from period to period: it starts
+at the sum of every value before the period.
+
+Example: a period of 31 days, 20 added at the start of day 15 and 10 more at the
+start of day 16: 20 for 1 day, then 30 for 15 days, (20 x 1 + 30 x 15) / 31 =
+15.161290323. Recurring, the next period (of 30 days) starts at 30; 5 taken off
+at the start of its day 10 leaves (30 x 10 + 25 x 20) / 30 = 26.666666667.
 """
 
 from __future__ import annotations
@@ -28,17 +31,39 @@ from iotbill.domain.metering.base import PropertyKind, Window
 from iotbill.domain.quantities import exact_dot, from_scaled
 
 
+def _mean_total(window: Window, carried: int) -> Decimal:
+    length = window.end - window.start
+    remaining = np.int64(window.end) - window.timestamps  # each value's time to the end
+    # Products of nano-units and microseconds can exceed int64: exact_dot sums them
+    # exactly, vectorised, in 21-bit limbs.
+    integral = carried * length + exact_dot(window.values, remaining)
+    return from_scaled(round(Fraction(integral, length)))  # exact, then half-even
+
+
 @dataclass(frozen=True)
 class WeightedSum:
+    """The period's own changes: the total starts at 0 with the period."""
+
     name: ClassVar[str] = "weighted_sum"
     property_kind: ClassVar[PropertyKind] = PropertyKind.NUMBER
     carries_prior_reading: ClassVar[bool] = False
+    carries_total: ClassVar[bool] = False
 
     def aggregate(self, window: Window) -> Decimal:
         if window.count == 0:
             return Decimal(0)
-        remaining = np.int64(window.end) - window.timestamps  # each value's time to the end
-        # Products of nano-units and microseconds can exceed int64: exact_dot sums them
-        # exactly, vectorised, in 21-bit limbs.
-        integral = exact_dot(window.values, remaining)
-        return from_scaled(round(Fraction(integral, window.end - window.start)))
+        return _mean_total(window, 0)
+
+
+@dataclass(frozen=True)
+class RecurringWeightedSum:
+    """The total carried from period to period: it starts at the sum of every value
+    before the period (0 before the first event ever)."""
+
+    name: ClassVar[str] = "weighted_sum"
+    property_kind: ClassVar[PropertyKind] = PropertyKind.NUMBER
+    carries_prior_reading: ClassVar[bool] = True
+    carries_total: ClassVar[bool] = True
+
+    def aggregate(self, window: Window) -> Decimal:
+        return _mean_total(window, window.prior_value or 0)

@@ -399,13 +399,15 @@ def _prior_readings(
     """The ``seq`` of the readings a meter carries into ``period``: the last per group, or,
     where the meter cannot be written in SQL or an earlier event corrects or voids another
     (then which reading came last is the pure core's to say), every earlier event of its
-    type."""
+    type; every one too for a meter that carries the total of them all."""
     before = [
         query.scope(tenant_id, scope, [meter.event_type]),
         f"occurred_at < {query.bind(period.start_micros)}",
         *_received_before(query, received_before),
     ]
     everything = f"SELECT seq FROM usage_events WHERE {' AND '.join(before)}"
+    if meter.aggregator().carries_total:
+        return everything
     try:
         filters = query.filters(meter)
         last = aggregation.prior_readings_query(query, meter, " AND ".join(before + filters))
