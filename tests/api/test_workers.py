@@ -157,19 +157,24 @@ def test_a_killed_supervisor_leaves_no_worker_serving(sqlite_store: Store, tmp_p
     assert server.stop() == 0
 
 
-def test_a_port_in_use_is_refused(sqlite_store: Store, tmp_path: Path) -> None:
+def serve_on(port: int, database: str) -> subprocess.CompletedProcess[str]:
+    """``iotbill serve --workers 2`` on ``port``, to its end (which should come soon)."""
+    return subprocess.run(
+        [sys.executable, "-m", "iotbill.entrypoints.cli", "serve", "--workers", "2",
+         "--port", str(port)],
+        env={**os.environ, "IOTBILL_DATABASE_URL": database},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )  # fmt: skip
+
+
+def test_a_port_in_use_is_refused(sqlite_store: Store) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        done = subprocess.run(
-            [sys.executable, "-m", "iotbill.entrypoints.cli", "serve", "--workers", "2",
-             "--port", str(port)],
-            env={**os.environ, "IOTBILL_DATABASE_URL": sqlite_store.url},
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )  # fmt: skip
+        done = serve_on(port, sqlite_store.url)
     assert done.returncode == 1
     assert '"message":"cannot listen"' in done.stderr
     assert f'"address":"127.0.0.1:{port}"' in done.stderr
@@ -181,14 +186,7 @@ def test_another_iotbill_on_the_same_port_is_refused(sqlite_store: Store, tmp_pa
     second is refused instead."""
     first = Server(sqlite_store.url, tmp_path / "first.log", IOTBILL_API_WORKERS="2").start()
     try:
-        done = subprocess.run(
-            [sys.executable, "-m", "iotbill.entrypoints.cli", "serve", "--workers", "2",
-             "--port", str(first.port)],
-            env={**os.environ, "IOTBILL_DATABASE_URL": sqlite_store.url},
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )  # fmt: skip
+        done = serve_on(first.port, sqlite_store.url)
         assert done.returncode == 1
         assert "Address already in use" in done.stderr
     finally:

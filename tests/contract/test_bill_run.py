@@ -59,6 +59,21 @@ def _subscribe(store: UnitOfWorkFactory, tenant: str, *devices: str, own: bool) 
         uow.commit()
 
 
+def _subscribe_to(store: UnitOfWorkFactory, tenant: str, text: str, device: str) -> None:
+    """Customer c1 subscribed from 1 January to the plan of ``text``, with ``device``."""
+    plan = parse_plan_text(text, "plan.yaml")
+    with store(tenant) as uow:
+        uow.plans.add_version(plan, text, JAN_1)
+        uow.devices.add(Device.create(device, "c1", JAN_1))
+        customer = uow.customers.get("c1")
+        uow.subscriptions.add(
+            subscribe(
+                id=f"s-{plan.code}", customer=customer, plan=plan, plan_version=1, start=JAN_1
+            )
+        )
+        uow.commit()
+
+
 def _flow(store: UnitOfWorkFactory, tenant: str, received_at: datetime, *flows: tuple) -> None:
     """Events ``(id, device, timestamp, m3)`` of customer c1, stored at ``received_at``."""
     events = [
@@ -287,16 +302,8 @@ def test_fees_per_payment_read_the_payments_in_time_then_id_order_on_every_store
     the fourth, paying 0.70 (the other way round, 1.30); 1,000 pays 5 (cut) and 10 pays
     0.25 (raised): 5.95. A payment of 30 before them all, received after January was
     finalized, moves the allowance: q3 pays 1.30 too, so February's close adds 1.30."""
-    plan = parse_plan_text(TILL, "plan.yaml")
+    _subscribe_to(store, tenant, TILL, "till-1")
     day = timedelta(days=1)
-    with store(tenant) as uow:
-        uow.plans.add_version(plan, TILL, JAN_1)
-        uow.devices.add(Device.create("till-1", "c1", JAN_1))
-        customer = uow.customers.get("c1")
-        uow.subscriptions.add(
-            subscribe(id="s-till", customer=customer, plan=plan, plan_version=1, start=JAN_1)
-        )
-        uow.commit()
 
     def pay(received_at: datetime, *payments: tuple[str, datetime, str]) -> None:
         events = [
@@ -336,17 +343,8 @@ def test_a_recurring_weighted_sum_carries_every_earlier_change_on_every_store(
     received after both were finalized, reprices each (1.20 more each, on March's close,
     which starts from 37: 3.70). The store reads every earlier change of the meter, not
     only the last."""
-    text = RESERVE.replace("currency: EUR", "currency: USD")  # customer c1's
-    plan = parse_plan_text(text, "plan.yaml")
+    _subscribe_to(store, tenant, RESERVE.replace("currency: EUR", "currency: USD"), "battery-1")
     day = timedelta(days=1)
-    with store(tenant) as uow:
-        uow.plans.add_version(plan, text, JAN_1)
-        uow.devices.add(Device.create("battery-1", "c1", JAN_1))
-        customer = uow.customers.get("c1")
-        uow.subscriptions.add(
-            subscribe(id="s-reserve", customer=customer, plan=plan, plan_version=1, start=JAN_1)
-        )
-        uow.commit()
 
     def reserve(received_at: datetime, *changes: tuple[str, datetime, str]) -> None:
         events = [

@@ -25,16 +25,22 @@ charges:
 """
 
 
-def reserve_world() -> World:
-    world = World(utc(2026, 3, 1))
-    world.plan(PLAN)
+def reserving(plan: str, month: int) -> World:
+    """grid-co subscribed from the 1st of ``month``: 20 kWh reserved on the 16th, 10 more on
+    the 17th, 5 released on the 11th of the next month."""
+    world = World(utc(2026, month, 1))
+    world.plan(plan)
     world.customer("grid-co", "EUR", "UTC")
-    world.device("battery-1", "grid-co", utc(2026, 3, 1))
-    world.subscribe("sub-1", "grid-co", "reserve", utc(2026, 3, 1))
-    world.usage("battery-1", utc(2026, 3, 16), "capacity.reserved", kwh=20)
-    world.usage("battery-1", utc(2026, 3, 17), "capacity.reserved", kwh=10)
-    world.usage("battery-1", utc(2026, 4, 11), "capacity.reserved", kwh=-5)
+    world.device("battery-1", "grid-co", utc(2026, month, 1))
+    world.subscribe("sub-1", "grid-co", "reserve", utc(2026, month, 1))
+    world.usage("battery-1", utc(2026, month, 16), "capacity.reserved", kwh=20)
+    world.usage("battery-1", utc(2026, month, 17), "capacity.reserved", kwh=10)
+    world.usage("battery-1", utc(2026, month + 1, 11), "capacity.reserved", kwh=-5)
     return world
+
+
+def reserve_world() -> World:
+    return reserving(PLAN, 3)
 
 
 def test_each_month_weighs_its_own_changes_by_the_time_they_held() -> None:
@@ -75,15 +81,7 @@ RECURRING = PLAN.replace(
 
 
 def recurring_world() -> World:
-    world = World(utc(2026, 1, 1))
-    world.plan(RECURRING)
-    world.customer("grid-co", "EUR", "UTC")
-    world.device("battery-1", "grid-co", utc(2026, 1, 1))
-    world.subscribe("sub-1", "grid-co", "reserve", utc(2026, 1, 1))
-    world.usage("battery-1", utc(2026, 1, 16), "capacity.reserved", kwh=20)
-    world.usage("battery-1", utc(2026, 1, 17), "capacity.reserved", kwh=10)
-    world.usage("battery-1", utc(2026, 2, 11), "capacity.reserved", kwh=-5)
-    return world
+    return reserving(RECURRING, 1)
 
 
 def test_a_recurring_total_carries_from_month_to_month() -> None:

@@ -14,7 +14,8 @@ The supervisor (the process ``iotbill serve`` started):
   refused at start instead of shared; then it keeps a bound socket that never
   listens, so the port (a free one when 0 was asked for) stays its own while
   workers come and go;
-- starts ``workers`` processes and starts again any that ends while it runs;
+- starts ``workers`` processes, lets them listen once all have loaded the app (so
+  the first clients are spread too), and starts again any that ends while it runs;
   when workers keep ending within seconds of their start (a fault of the
   settings, not of a request) it stops, and exits with an error;
 - on SIGTERM or SIGINT passes SIGTERM to each worker, which stops accepting,
