@@ -3,7 +3,8 @@
 The pure reference is ``metering.selection.select`` and the aggregations of
 ``metering.AGGREGATIONS`` over an :class:`EventTable` of the same events; the
 SQL stores push ``sum``, ``count``, ``max``, ``min``, ``unique_count`` and
-``latest`` down to SQL and load the window for the others. Streams are seeded:
+``latest`` down to SQL and load the window for the others (a recurring ``sum`` too, with
+every event before the period). Streams are seeded:
 decimals with up to nine fractional digits (and integers) of both signs,
 several devices and customers, filters and group_by on strings, numbers and
 booleans, events before the period (carried readings).
@@ -26,7 +27,7 @@ from iotbill.domain.catalog import Meter
 from iotbill.domain.errors import InvalidInput
 from iotbill.domain.event_table import EventTable
 from iotbill.domain.events import UsageEvent
-from iotbill.domain.metering import AGGREGATIONS, PropertyKind
+from iotbill.domain.metering import AGGREGATIONS, RECURRING, PropertyKind
 from iotbill.domain.metering.selection import select
 from iotbill.domain.periods import Period
 from iotbill.services.ports import EventScope, GroupQuantity, UnitOfWorkFactory
@@ -85,7 +86,7 @@ def reference(
         and event.device not in scope.excluded_devices
     ]
     table = EventTable.build(chosen)
-    aggregation = AGGREGATIONS[meter.aggregation]
+    aggregation = meter.aggregator()
     return [
         GroupQuantity(usage.group, aggregation.aggregate(usage.window))
         for usage in select(table, meter, period)
@@ -93,8 +94,11 @@ def reference(
 
 
 def meters() -> list[Meter]:
+    """Every aggregation in every shape, and the recurring ones recurring too."""
     found = []
-    for name, aggregation in AGGREGATIONS.items():
+    kinds = [(name, False) for name in AGGREGATIONS] + [(name, True) for name in RECURRING]
+    for name, recurring in kinds:
+        aggregation = AGGREGATIONS[name]
         for number, shape in enumerate(METER_SHAPES):
             if aggregation.property_kind is PropertyKind.NONE:
                 prop = None
@@ -102,9 +106,9 @@ def meters() -> list[Meter]:
                 prop = "key"
             else:
                 prop = "value"
-            found.append(
-                Meter(f"{name}-{number}", "reading", name, prop, allow_negative=True, **shape)
-            )
+            code = f"{name}{'-recurring' if recurring else ''}-{number}"
+            options: dict[str, Any] = {"allow_negative": True, "recurring": recurring, **shape}
+            found.append(Meter(code, "reading", name, prop, **options))
     return found
 
 
@@ -132,7 +136,11 @@ def test_store_meters_equal_the_pure_core(store: UnitOfWorkFactory, tenant: str,
     with store(tenant) as uow:
         for meter in meters():
             # On SQL, these must come from SQL: loading the window would be a silent fallback.
-            pushed_down = isinstance(uow.events, SqlEventStore) and meter.aggregation in PUSHED_DOWN
+            pushed_down = (
+                isinstance(uow.events, SqlEventStore)
+                and meter.aggregation in PUSHED_DOWN
+                and not meter.recurring
+            )
             refuse_loading = patch.object(uow.events, "load", side_effect=AssertionError("loaded"))
             for scope in scopes:
                 expected = reference(events, meter, period, scope)
@@ -140,7 +148,7 @@ def test_store_meters_equal_the_pure_core(store: UnitOfWorkFactory, tenant: str,
                     found = uow.events.aggregate(meter, period, scope)
                 assert _exact(found) == _exact(expected), (meter, scope)
                 checked += 1
-    assert checked == len(AGGREGATIONS) * len(METER_SHAPES) * len(scopes)
+    assert checked == (len(AGGREGATIONS) + len(RECURRING)) * len(METER_SHAPES) * len(scopes)
 
 
 def test_groups_and_quantities_are_exact(store: UnitOfWorkFactory, tenant: str) -> None:

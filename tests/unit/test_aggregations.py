@@ -298,6 +298,35 @@ def test_weighted_sum_of_many_large_values_matches_python_integers() -> None:
     assert AGGREGATIONS["weighted_sum"].aggregate(window) == Decimal(expected).scaleb(-9)
 
 
+def test_a_recurring_sum_is_the_total_since_the_first_event() -> None:
+    # Devices activated (+1) and retired (-1): 3 before the period, one more and one retired
+    # in it: 3 at its end. Not recurring, the period's own changes sum to 0.
+    changes = [
+        event("a", -30, v=1),
+        event("b", -20, v=1),
+        event("c", -2, v=1),
+        event("d", 3, v=1),
+        event("e", 7, v=-1),
+        event("end", 10, v=1),  # the next period's
+    ]
+    found = quantity("sum", changes, PERIOD, allow_negative=True, recurring=True)
+    assert found == Decimal(3)
+    assert quantity("sum", changes, PERIOD, allow_negative=True) == Decimal(0)
+    assert quantity("sum", changes[:3], PERIOD, recurring=True) == Decimal(3)  # none inside
+    assert quantity("sum", [], PERIOD, recurring=True) == Decimal(0)
+
+
+def test_a_recurring_sum_carries_each_groups_own_total_exactly() -> None:
+    changes = [
+        event("a", -5, v=Decimal("0.000000001"), g="north"),
+        event("b", -4, v=MAX_QUANTITY, g="north"),
+        event("c", 5, v=MAX_QUANTITY, g="north"),  # beyond one int64 of nano-units: exact
+        event("d", -3, v=2, g="south"),
+    ]
+    found = quantities("sum", changes, PERIOD, group_by="g", recurring=True)
+    assert found == {"north": 2 * MAX_QUANTITY + Decimal("0.000000001"), "south": Decimal(2)}
+
+
 def test_a_recurring_weighted_sum_starts_from_every_change_before_the_period() -> None:
     # 30 - 5 before the period (the one before that too, not only the last); then -5 at
     # hour 6 held 4 hours: 25 - 5 x 4 / 10 = 23. An event at the end belongs to the next.

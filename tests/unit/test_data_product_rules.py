@@ -57,7 +57,7 @@ def test_every_problem_of_a_data_product_is_reported_at_its_field() -> None:
         "data.yaml: data_products[0].k: must be at least 2, not 1: a cell of one owner would "
         "expose that owner",
         "data.yaml: data_products[1].meter: meter 'peak' must sum a property or count events, "
-        "without filters, group_by or cap (the product groups its cells itself)",
+        "without filters, group_by, cap or recurring (the product groups its cells itself)",
         "data.yaml: data_products[1].bucket: must be one of hour, day, not 'week'",
         "data.yaml: data_products[1].price: must be greater than 0, not 0",
         "data.yaml: data_products[1].owner_share: must be a percent from 0 to 100, not 101",
@@ -65,6 +65,18 @@ def test_every_problem_of_a_data_product_is_reported_at_its_field() -> None:
         "data.yaml: data_products[2].k: is required",
         "data.yaml: data_products[3].code: 'a' is already used in data_products[0]",
     ]
+
+
+def test_a_data_product_cannot_sell_a_recurring_total() -> None:
+    text = PLAN.replace(
+        "aggregation: sum, property: kwh}", "aggregation: sum, property: kwh, recurring: true}"
+    )
+    with pytest.raises(InvalidInput) as caught:
+        parse_plan_text(text, "data.yaml")
+    assert (
+        "data.yaml: data_products[0].meter: meter 'energy' must sum a property or count events,"
+        " without filters, group_by, cap or recurring (the product groups its cells itself)"
+    ) in [str(problem) for problem in caught.value.problems]
 
 
 def test_the_split_of_the_worked_example() -> None:

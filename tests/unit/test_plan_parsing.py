@@ -330,20 +330,41 @@ def test_meter_options_load() -> None:
 
 def test_recurring_is_a_weighted_sum_option_and_a_boolean() -> None:
     meters = [
-        {"code": "a", "event_type": "e", "aggregation": "sum", "property": "v", "recurring": True},
+        {"code": "a", "event_type": "e", "aggregation": "max", "property": "v", "recurring": True},
         {"code": "b", "event_type": "e", "aggregation": "weighted_sum", "property": "v",
          "recurring": "yes"},
         {"code": "c", "event_type": "e", "aggregation": "weighted_sum", "property": "v",
          "recurring": True},
     ]  # fmt: skip
     assert problems(base(meters=meters, charges=None)) == [
-        "meters[0].recurring: carries a running total into the next period: weighted_sum"
-        " only, not sum",
+        "meters[0].recurring: carries a running total into the next period: sum,"
+        " weighted_sum only, not max",
         "meters[1].recurring: must be true or false",
     ]
     loaded = parse_plan(base(meters=meters[2:], charges=None))
     assert loaded.meters == (Meter("c", "e", "weighted_sum", "v", recurring=True),)
     assert loaded.meters[0].aggregator().carries_total
+
+
+def test_a_recurring_meter_has_no_cap_and_no_price_of_the_periods_own_events() -> None:
+    meters = [
+        {"code": "seats", "event_type": "e", "aggregation": "sum", "property": "v",
+         "recurring": True},
+        {"code": "capped", "event_type": "e", "aggregation": "sum", "property": "v",
+         "recurring": True, "cap": {"per": "day", "max": 5}},
+    ]  # fmt: skip
+    charges = [
+        {"code": "share", "meter": "seats", "model": "percentage", "rate": "1"},
+        {"code": "spot", "meter": "seats", "model": "dynamic", "amount_property": "usd"},
+        {"code": "fine", "meter": "seats", "model": "per_unit", "unit_price": "2"},
+    ]
+    assert problems(base(meters=meters, charges=charges)) == [
+        "meters[1].cap: a recurring total counts every earlier value, so it has no cap per day"
+        " or hour",
+        "charges[0].meter: percentage prices the period's own events, so its meter cannot be"
+        " recurring",
+        "charges[1].meter: dynamic prices each event, so its meter cannot be recurring",
+    ]
 
 
 def test_model_parameters_are_checked() -> None:

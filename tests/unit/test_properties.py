@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from iotbill.domain.event_table import EventTable
 from iotbill.domain.events import UsageEvent
 from iotbill.domain.invoicing import subtotal
-from iotbill.domain.metering import AGGREGATIONS
+from iotbill.domain.metering import AGGREGATIONS, RECURRING
 from iotbill.domain.plan_parsing import parse_plan
 from iotbill.domain.preview import preview
 from iotbill.domain.pricing import Graduated, Tier, Usage, Volume
@@ -155,6 +155,10 @@ class Reference:
         length = Decimal(PERIOD.duration // timedelta(microseconds=1))
         return (integral / length).quantize(NANO, rounding=ROUND_HALF_EVEN)
 
+    def recurring_sum(self) -> Decimal:
+        """Every value before the period counts too."""
+        return sum((exact(e.properties["v"]) for e in self.before), self.sum())
+
     def recurring_weighted_sum(self) -> Decimal:
         """Every change before the period carries: the total starts at their sum."""
         return self.weighted_sum(sum((exact(e.properties["v"]) for e in self.before), Decimal(0)))
@@ -170,7 +174,12 @@ class Reference:
 
 def reference(aggregation: str, events: list[UsageEvent], grouped: bool) -> dict[Any, Decimal]:
     ordered = sorted(events, key=lambda e: (e.timestamp, e.id))
-    carries = aggregation in ("time_weighted_average", "increase", "recurring_weighted_sum")
+    carries = aggregation in (
+        "time_weighted_average",
+        "increase",
+        "recurring_sum",
+        "recurring_weighted_sum",
+    )
     groups: dict[Any, Reference] = {}
     for e in ordered:
         group = e.properties["g"] if grouped else None
@@ -201,7 +210,7 @@ def test_every_aggregation_equals_the_plain_reference(
 
 @SETTINGS
 @given(events=event_streams(), grouped=st.booleans())
-def test_a_recurring_weighted_sum_equals_the_plain_reference(
+def test_every_recurring_aggregation_equals_the_plain_reference(
     events: list[UsageEvent], grouped: bool
 ) -> None:
     options: dict[str, Any] = {"allow_negative": True, "recurring": True}
@@ -209,8 +218,9 @@ def test_a_recurring_weighted_sum_equals_the_plain_reference(
         options["group_by"] = "g"
     with localcontext() as context:
         context.prec = 100  # the reference's sums and integrals, exactly
-        found = quantities("weighted_sum", events, PERIOD, property_name="v", **options)
-        assert found == reference("recurring_weighted_sum", events, grouped)
+        for name in RECURRING:
+            found = quantities(name, events, PERIOD, property_name="v", **options)
+            assert found == reference(f"recurring_{name}", events, grouped), name
 
 
 # Price models

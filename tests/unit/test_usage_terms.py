@@ -301,6 +301,26 @@ features:
     ]
 
 
+def test_a_metered_allowance_cannot_count_a_recurring_meter() -> None:
+    with pytest.raises(InvalidInput) as raised:
+        plan(
+            """
+code: bad
+currency: USD
+interval: month
+meters: [{code: devices, event_type: activation, aggregation: sum, property: change,
+          recurring: true, allow_negative: true}]
+charges: [{code: devices, meter: devices, model: per_unit, unit_price: "2"}]
+features:
+  free_devices: {meter: devices, allowance: 10, overage: bill, price: "2"}
+"""
+        )
+    assert problems_of(raised.value) == [
+        "plan.yaml: features.free_devices.meter: meter 'devices' is recurring (its total carries"
+        " from period to period), so it cannot measure an allowance"
+    ]
+
+
 def test_a_difference_under_half_a_cent_gives_no_line() -> None:
     commitment = plan(INSURANCE).commitment.__class__(Decimal("1.00"))
     first_ten_days = Period(APRIL.start, datetime(2026, 4, 11, tzinfo=UTC))

@@ -62,8 +62,8 @@ class Meter:
 
     ``filters`` keeps only events whose property equals one of the listed
     values; ``group_by`` splits the quantity by a property's value; ``cap``
-    counts at most so much in each local day or hour; ``recurring`` (a
-    ``weighted_sum`` only) carries the running total from period to period.
+    counts at most so much in each local day or hour; ``recurring`` (a ``sum``
+    or a ``weighted_sum`` only) carries the total from period to period.
     """
 
     code: str

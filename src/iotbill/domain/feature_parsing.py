@@ -139,6 +139,12 @@ def _metered(
                 f"meter {meter_code!r} aggregates by {meter.aggregation}, which cannot be summed"
                 " into an allowance (use a meter that counts or sums: count, sum)",
             )
+        elif meter.recurring:
+            reader.problems.add(
+                reader.path("meter"),
+                f"meter {meter_code!r} is recurring (its total carries from period to period),"
+                " so it cannot measure an allowance",
+            )
         elif meter.cap is not None:
             reader.problems.add(
                 reader.path("meter"),

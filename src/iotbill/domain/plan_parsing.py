@@ -274,6 +274,11 @@ def _meter(reader: FieldReader) -> Meter | None:
             f"carries a running total into the next period: {', '.join(RECURRING)} only,"
             f" not {aggregation}",
         )
+    elif recurring and cap is not None:
+        reader.problems.add(
+            reader.path("cap"),
+            "a recurring total counts every earlier value, so it has no cap per day or hour",
+        )
     if len(reader.problems.problems) > before:
         return None
     assert code is not None and event_type is not None and aggregation is not None
@@ -365,6 +370,17 @@ def _charge(
     ):
         reader.problems.add(
             reader.path("meter"), f"{model_name} needs a meter that sums an amount (sum)"
+        )
+    elif (
+        model_name in ("percentage", "graduated_percentage", "dynamic")
+        and meter_code is not None
+        and meter_code in meters
+        and meters[meter_code].recurring
+    ):
+        priced = "each event" if model_name == "dynamic" else "the period's own events"
+        reader.problems.add(
+            reader.path("meter"),
+            f"{model_name} prices {priced}, so its meter cannot be recurring",
         )
     min_amount = _money_amount(reader, "min_amount", plan_currency, required=False)
     risk_factor = parse_risk_factor(reader, meters)

@@ -21,7 +21,7 @@ from iotbill.domain.metering.increase import Increase
 from iotbill.domain.metering.latest import Latest
 from iotbill.domain.metering.max import Max
 from iotbill.domain.metering.min import Min
-from iotbill.domain.metering.sum import Sum
+from iotbill.domain.metering.sum import RecurringSum, Sum
 from iotbill.domain.metering.time_weighted_average import TimeWeightedAverage
 from iotbill.domain.metering.unique_count import UniqueCount
 from iotbill.domain.metering.weighted_sum import RecurringWeightedSum, WeightedSum
@@ -42,7 +42,9 @@ AGGREGATIONS: dict[str, Aggregation] = {
     )
 }
 
-RECURRING: dict[str, Aggregation] = {RecurringWeightedSum.name: RecurringWeightedSum()}
+RECURRING: dict[str, Aggregation] = {
+    recurring.name: recurring for recurring in (RecurringSum(), RecurringWeightedSum())
+}
 """The aggregations a meter may make ``recurring``: their total carries into the next period."""
 
 __all__ = ["AGGREGATIONS", "RECURRING", "Aggregation", "PropertyKind", "Window"]

@@ -1,4 +1,5 @@
-"""``sum``: the exact sum of a numeric property over the period's events."""
+"""``sum``: the exact sum of a numeric property over the period's events (with the meter's
+``recurring: true``, over every event since the first)."""
 
 from __future__ import annotations
 
@@ -19,3 +20,18 @@ class Sum:
 
     def aggregate(self, window: Window) -> Decimal:
         return from_scaled(exact_sum(window.values))
+
+
+@dataclass(frozen=True)
+class RecurringSum:
+    """``sum`` with the meter's ``recurring: true``: the total of every value since the first
+    event, the period's and all before it (a count of active devices kept by ``+1`` and
+    ``-1`` events, a balance): the total at the period's end."""
+
+    name: ClassVar[str] = "sum"
+    property_kind: ClassVar[PropertyKind] = PropertyKind.NUMBER
+    carries_prior_reading: ClassVar[bool] = True
+    carries_total: ClassVar[bool] = True
+
+    def aggregate(self, window: Window) -> Decimal:
+        return from_scaled((window.prior_value or 0) + exact_sum(window.values))

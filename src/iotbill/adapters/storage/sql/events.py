@@ -239,7 +239,7 @@ class SqlEventStore:
         return self._connection().execute(text(statement), check.parameters).first() is not None
 
     def aggregate(self, meter: Meter, period: Period, scope: EventScope) -> list[GroupQuantity]:
-        if meter.aggregation in aggregation.PUSHED_DOWN:
+        if meter.aggregation in aggregation.PUSHED_DOWN and not meter.recurring:
             try:
                 found = self._pushed_down(meter, period, scope)
             except NotExpressible:

@@ -1,0 +1,69 @@
+"""A connectivity provider bills each SIM active at a month's end: a recurring ``sum`` of
+activations (``+1``) and deactivations (``-1``), carried from month to month, and an
+activation that arrives late."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from tests.stories.test_subscription_stories import utc
+from tests.stories.world import World, lines
+
+PLAN = """
+code: sims
+name: Active SIMs
+currency: EUR
+interval: month
+meters:
+  - code: active
+    event_type: sim.activation
+    aggregation: sum
+    property: change
+    allow_negative: true
+    recurring: true
+charges:
+  - {code: active, meter: active, model: per_unit, unit_price: "2.00"}
+"""
+
+
+def sims_world() -> World:
+    world = World(utc(2026, 1, 1))
+    world.plan(PLAN)
+    world.customer("fleet-co", "EUR", "UTC")
+    world.device("gateway", "fleet-co", utc(2026, 1, 1))
+    world.subscribe("sub-1", "fleet-co", "sims", utc(2026, 1, 1))
+    for day in (5, 10, 20):
+        world.usage("gateway", utc(2026, 1, day), "sim.activation", change=1)
+    world.usage("gateway", utc(2026, 2, 14), "sim.activation", change=-1)
+    return world
+
+
+def test_each_month_bills_the_sims_active_at_its_end() -> None:
+    """January ends with 3 SIMs (6.00), February with 2 (4.00), and March, without an event,
+    carries the 2 (4.00)."""
+    world = sims_world()
+    world.bill(utc(2026, 4, 1))
+    assert [lines(invoice) for invoice in world.invoices()] == [
+        [("usage", "active", "6.00")],
+        [("usage", "active", "4.00")],
+        [("usage", "active", "4.00")],
+    ]
+
+
+def test_a_late_activation_counts_in_every_month_since() -> None:
+    """A SIM activated on 25 January is reported on 2 March, after January and February
+    were invoiced: each of them had one SIM more (2.00 each, adjusted on March's close),
+    and March ends with 3 (6.00). In all 8.00 + 6.00 + 6.00 = 20.00."""
+    world = sims_world()
+    world.bill(utc(2026, 3, 1))
+    world.clock.set(utc(2026, 3, 2))
+    assert world.usage("gateway", utc(2026, 1, 25), "sim.activation", change=1).accepted == 1
+    world.bill(utc(2026, 4, 1))
+    world.bill(utc(2026, 4, 1))
+    january, february, march = world.invoices()
+    assert lines(march) == [
+        ("usage", "active", "6.00"),
+        ("adjustment", "active", "2.00"),
+        ("adjustment", "active", "2.00"),
+    ]
+    assert january.total + february.total + march.total == Decimal("20.00")
