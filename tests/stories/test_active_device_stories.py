@@ -67,3 +67,22 @@ def test_a_late_activation_counts_in_every_month_since() -> None:
         ("adjustment", "active", "2.00"),
     ]
     assert january.total + february.total + march.total == Decimal("20.00")
+
+
+def test_a_plan_change_inside_a_month_bills_each_part_the_sims_active_at_its_end() -> None:
+    """Usage is rated per plan part (docs/billing.md): moving on 20 February to a plan at
+    3.00 a SIM, February bills the 2 SIMs active at the change on the old plan (4.00) and
+    the 2 active at the month's end on the new one (6.00), as a max or a latest would count
+    in each part. March, whole on the new plan, bills 2 (6.00)."""
+    world = sims_world()
+    world.plan(PLAN.replace("code: sims\n", "code: sims-plus\n").replace('"2.00"', '"3.00"'))
+    world.change("sub-1", "sims-plus", utc(2026, 2, 20), "immediate")
+    world.bill(utc(2026, 4, 1))
+    usage = [
+        [line for line in lines(invoice) if line[0] == "usage"] for invoice in world.invoices()
+    ]
+    assert usage == [
+        [("usage", "active", "6.00")],
+        [("usage", "active", "4.00"), ("usage", "active", "6.00")],
+        [("usage", "active", "6.00")],
+    ]

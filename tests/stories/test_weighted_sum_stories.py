@@ -123,3 +123,20 @@ def test_a_late_change_reprices_every_month_it_carried_into() -> None:
         ("adjustment", "reserved", "1.20"),
     ]
     assert january.total + february.total + march.total == Decimal("10.30")
+
+
+def test_each_part_of_a_month_that_a_plan_change_splits_weighs_its_own_days() -> None:
+    """Moving on 20 January to a plan at 0.20 a kWh: the old plan's part (19 days) holds 20
+    kWh for 4 days and 30 for 3, (20 x 4 + 10 x 3) / 19 = 5.789473684 kWh (0.58); the new
+    plan's part (12 days) starts from the 30 carried in, 30 kWh (6.00). Not recurring, the
+    new part would start from 0, with no change of its own: 0."""
+    world = recurring_world()
+    world.plan(RECURRING.replace("code: reserve\n", "code: reserve-plus\n").replace("0.10", "0.20"))
+    world.change("sub-1", "reserve-plus", utc(2026, 1, 20), "immediate")
+    world.bill(utc(2026, 2, 1))
+    [january] = world.invoices()
+    usage = [line for line in january.lines if line.kind == "usage"]
+    assert [(str(line.quantity), str(line.amount)) for line in usage] == [
+        ("5.789473684", "0.58"),
+        ("30", "6.00"),
+    ]
