@@ -74,6 +74,25 @@ def _subscribe_to(store: UnitOfWorkFactory, tenant: str, text: str, device: str)
         uow.commit()
 
 
+def _send(
+    store: UnitOfWorkFactory,
+    tenant: str,
+    received_at: datetime,
+    event_type: str,
+    device: str,
+    name: str,
+    values: tuple[tuple[str, datetime, str], ...],
+) -> None:
+    """Events ``(id, timestamp, value)`` of ``device`` (customer c1's), carrying the property
+    ``name``, stored at ``received_at``."""
+    events = [
+        UsageEvent(id, event_type, device, at, {name: Decimal(value)}) for id, at, value in values
+    ]
+    with store(tenant) as uow:
+        uow.events.append(events, ["c1"] * len(events), received_at)
+        uow.commit()
+
+
 def _flow(store: UnitOfWorkFactory, tenant: str, received_at: datetime, *flows: tuple) -> None:
     """Events ``(id, device, timestamp, m3)`` of customer c1, stored at ``received_at``."""
     events = [
@@ -306,13 +325,7 @@ def test_fees_per_payment_read_the_payments_in_time_then_id_order_on_every_store
     day = timedelta(days=1)
 
     def pay(received_at: datetime, *payments: tuple[str, datetime, str]) -> None:
-        events = [
-            UsageEvent(id, "payment", "till-1", at, {"usd": Decimal(usd)})
-            for id, at, usd in payments
-        ]
-        with store(tenant) as uow:
-            uow.events.append(events, ["c1"] * len(events), received_at)
-            uow.commit()
+        _send(store, tenant, received_at, "payment", "till-1", "usd", payments)
 
     at = JAN_1 + 3 * day
     pay(
@@ -347,13 +360,7 @@ def test_a_recurring_weighted_sum_carries_every_earlier_change_on_every_store(
     day = timedelta(days=1)
 
     def reserve(received_at: datetime, *changes: tuple[str, datetime, str]) -> None:
-        events = [
-            UsageEvent(id, "capacity.reserved", "battery-1", at, {"kwh": Decimal(kwh)})
-            for id, at, kwh in changes
-        ]
-        with store(tenant) as uow:
-            uow.events.append(events, ["c1"] * len(events), received_at)
-            uow.commit()
+        _send(store, tenant, received_at, "capacity.reserved", "battery-1", "kwh", changes)
 
     reserve(FEB_1, ("r1", JAN_1 + 15 * day, "20"), ("r2", JAN_1 + 16 * day, "10"))
     reserve(MAR_1, ("r3", FEB_1 + 10 * day, "-5"))
