@@ -15,7 +15,13 @@ from zoneinfo import ZoneInfo
 
 from iotbill.domain.entitlements import Feature
 from iotbill.domain.metering import AGGREGATIONS, RECURRING, Aggregation, Window
-from iotbill.domain.metering.window_cap import CappedQuantity, WindowCap, capped_quantity
+from iotbill.domain.metering.window_cap import (
+    CappedQuantity,
+    WindowCap,
+    WindowLength,
+    capped_quantity,
+)
+from iotbill.domain.metering.window_peaks import peak_quantity
 from iotbill.domain.models.asset_sharing import SharingTerms
 from iotbill.domain.models.data_products import DataProduct
 from iotbill.domain.models.risk_factor import RiskFactor
@@ -63,7 +69,8 @@ class Meter:
     ``filters`` keeps only events whose property equals one of the listed
     values; ``group_by`` splits the quantity by a property's value; ``cap``
     counts at most so much in each local day or hour; ``recurring`` (a ``sum``
-    or a ``weighted_sum`` only) carries the total from period to period.
+    or a ``weighted_sum`` only) carries the total from period to period; ``per``
+    (a ``max`` only) sums the maximum of each local day or hour.
     """
 
     code: str
@@ -76,6 +83,7 @@ class Meter:
     name: str | None = None
     cap: WindowCap | None = None
     recurring: bool = False
+    per: WindowLength | None = None
 
     def aggregator(self) -> Aggregation:
         """The aggregation rule this meter applies."""
@@ -85,7 +93,11 @@ class Meter:
 
     def quantity(self, window: Window, zone: ZoneInfo) -> CappedQuantity:
         """The meter's quantity over ``window``: aggregated, then capped in each local
-        window of ``zone`` when the meter has a cap."""
+        window of ``zone`` when the meter has a cap; the sum of each local window's
+        maximum when it has ``per``."""
+        if self.per is not None:
+            peaks = peak_quantity(window, self.per, zone)
+            return CappedQuantity(peaks, peaks, 0)
         if self.cap is None:
             quantity = self.aggregator().aggregate(window)
             return CappedQuantity(quantity, quantity, 0)

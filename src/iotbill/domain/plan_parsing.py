@@ -32,6 +32,8 @@ from iotbill.domain.feature_parsing import parse_features
 from iotbill.domain.fields import FieldReader
 from iotbill.domain.input_rules import ID_LIMITS, PLAN_LIMITS, text_problem
 from iotbill.domain.metering import AGGREGATIONS, RECURRING, PropertyKind
+from iotbill.domain.metering.window_cap import WINDOW_LENGTHS, WindowLength
+from iotbill.domain.metering.window_peaks import PEAKED
 from iotbill.domain.money import Currency, currency, parse_decimal, round_money
 from iotbill.domain.plan_usage_terms import check_commitment, parse_cap, parse_risk_factor
 from iotbill.domain.pricing import PRICE_MODELS, Dynamic, Flat
@@ -74,6 +76,7 @@ METER_FIELDS = (
     "allow_negative",
     "recurring",
     "cap",
+    "per",
 )
 FEE_FIELDS = ("code", "name", "amount", "timing")
 CHARGE_FIELDS = ("code", "name", "meter", "model", "min_amount", "risk_factor")
@@ -279,6 +282,12 @@ def _meter(reader: FieldReader) -> Meter | None:
             reader.path("cap"),
             "a recurring total counts every earlier value, so it has no cap per day or hour",
         )
+    per = reader.choice("per", WINDOW_LENGTHS) if reader.data.get("per") is not None else None
+    if per is not None and aggregation is not None and aggregation not in PEAKED:
+        reader.problems.add(
+            reader.path("per"),
+            f"sums the maximum of each local {per}: {', '.join(PEAKED)} only, not {aggregation}",
+        )
     if len(reader.problems.problems) > before:
         return None
     assert code is not None and event_type is not None and aggregation is not None
@@ -293,6 +302,7 @@ def _meter(reader: FieldReader) -> Meter | None:
         name,
         cap,
         recurring,
+        cast(WindowLength | None, per),
     )
 
 
@@ -385,10 +395,11 @@ def _charge(
     min_amount = _money_amount(reader, "min_amount", plan_currency, required=False)
     risk_factor = parse_risk_factor(reader, meters)
     model = model_class.parse(reader) if model_class else None
-    capped = meter_code is not None and meter_code in meters and meters[meter_code].cap
-    if isinstance(model, Dynamic) and capped:
+    chosen = meters.get(meter_code) if meter_code is not None else None
+    if isinstance(model, Dynamic) and chosen is not None and (chosen.cap or chosen.per):
+        what = "a cap" if chosen.cap else "per"
         reader.problems.add(
-            reader.path("meter"), "dynamic prices each event, so its meter cannot have a cap"
+            reader.path("meter"), f"dynamic prices each event, so its meter cannot have {what}"
         )
     if isinstance(model, Flat):  # a flat charge's amount is money, like a fixed fee's
         _in_minor_units(reader, "amount", model.amount, plan_currency)
