@@ -3,11 +3,10 @@ the event-by-event reference, then through a plan."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,11 +14,10 @@ from hypothesis import strategies as st
 from iotbill.domain.errors import InvalidInput
 from iotbill.domain.metering import Window
 from iotbill.domain.metering.window_peaks import peak_quantity, peak_quantity_reference
-from iotbill.domain.periods import Period, to_micros
+from iotbill.domain.periods import Period
 from iotbill.domain.preview import preview
-from iotbill.domain.quantities import UNIT
 from tests.unit.conftest import event, plan, problems_of, table
-from tests.unit.test_window_cap import ZONES, utc, window
+from tests.unit.test_window_cap import spans, utc, window
 
 CHICAGO = ZoneInfo("America/Chicago")
 
@@ -78,29 +76,11 @@ def test_negative_and_the_largest_peaks_sum_exactly() -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(
-    zone_name=ZONES,
-    start=st.integers(min_value=0, max_value=400 * 24 * 3600),
-    length=st.integers(min_value=1, max_value=40 * 24 * 3600),
-    offsets=st.lists(st.integers(min_value=0, max_value=10**9), max_size=60),
-    values=st.lists(st.integers(min_value=-(10**12), max_value=10**13), min_size=60),
-    per=st.sampled_from(["day", "hour"]),
-)
-def test_the_numpy_twin_equals_the_reference(
-    zone_name: str, start: int, length: int, offsets: list[int], values: list[int], per: str
-) -> None:
-    """Random spans (DST changes included, zones with half- and quarter-hour offsets) and
-    events: the twin gives the reference's quantity."""
-    begin = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=start)
-    end = begin + timedelta(seconds=length)
-    stamps = sorted(to_micros(begin) + offset % (length * 10**6) for offset in offsets)
-    events = Window(
-        to_micros(begin),
-        to_micros(end),
-        np.array(stamps, dtype=np.int64),
-        np.array(values[: len(stamps)], dtype=np.int64) * UNIT // 1000,
-    )
-    zone = ZoneInfo(zone_name)
+@given(span=spans(), per=st.sampled_from(["day", "hour"]))
+def test_the_numpy_twin_equals_the_reference(span: tuple[Window, ZoneInfo], per: str) -> None:
+    """Random spans and events (those of the caps' twin): the twin gives the reference's
+    quantity."""
+    events, zone = span
     assert peak_quantity(events, per, zone) == peak_quantity_reference(events, per, zone)  # type: ignore[arg-type]
 
 
