@@ -134,6 +134,36 @@ def test_plans_show_lists_the_tiers(tmp_path: Path) -> None:
     assert "sum of m3 of pump.flow" in shown
 
 
+def test_plans_show_names_the_meter_options_that_change_a_quantity(tmp_path: Path) -> None:
+    store = ["--database", str(tmp_path / "plans.db")]
+    CliRunner().invoke(app, ["db", "upgrade", *store])
+    document = tmp_path / "options.yaml"
+    document.write_text(
+        """
+code: options
+currency: USD
+interval: month
+meters:
+  - {code: sims, event_type: sim, aggregation: sum, property: change, recurring: true,
+     allow_negative: true}
+  - {code: peak, event_type: power, aggregation: max, property: kw, per: day}
+  - {code: miles, event_type: trip, aggregation: sum, property: miles,
+     cap: {per: day, max: 250}}
+charges:
+  - {code: sims, meter: sims, model: per_unit, unit_price: "2"}
+  - {code: demand, meter: peak, model: per_unit, unit_price: "0.5"}
+  - {code: mileage, meter: miles, model: per_unit, unit_price: "0.03"}
+"""
+    )
+    assert CliRunner().invoke(app, ["plans", "apply", str(document), *store]).exit_code == 0
+
+    shown = _run("plans", "show", "options", *store, width=200)
+
+    assert "sum of change of sim, recurring" in shown
+    assert "max of kw of power, per day" in shown
+    assert "sum of miles of trip, at most 250 per day" in shown
+
+
 def test_bill_run_lists_each_invoice_with_customer_and_total(tmp_path: Path) -> None:
     store = ["--database", str(tmp_path / "run.db")]
     for command in (

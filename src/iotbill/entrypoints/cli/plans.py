@@ -10,6 +10,7 @@ import typer
 from iotbill.entrypoints.cli.session import session, store_group
 
 if TYPE_CHECKING:
+    from iotbill.domain.catalog import Meter
     from iotbill.domain.pricing import PriceModel
     from iotbill.services.ports import StoredPlan
 
@@ -153,9 +154,7 @@ def _print_plan(stored: StoredPlan, versions: list[int]) -> None:
     meters = {meter.code: meter for meter in plan.meters}
     for charge in plan.charges:
         meter = meters.get(charge.meter or "")
-        reads = "-" if meter is None else f"{meter.aggregation} of {meter.event_type}"
-        if meter is not None and meter.property is not None:
-            reads = f"{meter.aggregation} of {meter.property} of {meter.event_type}"
+        reads = "-" if meter is None else meter_reads(meter)
         price = "\n".join(price_lines(charge.model))
         shown.add_row(charge.code, charge.name or charge.code, "usage", reads, price)
     print_table(shown)
@@ -223,3 +222,17 @@ def price_lines(model: PriceModel) -> list[str]:
     if isinstance(model, Dynamic):
         return [f"each event's {model.property_name}"]
     return [model.name]
+
+
+def meter_reads(meter: Meter) -> str:
+    """What a meter reads, as ``plans show`` says it: ``sum of m3 of pump.flow``, with its
+    options that change the quantity (``recurring``, ``per day``, ``at most 250 per day``)."""
+    from iotbill.domain.quantities import decimal_text
+
+    read = meter.event_type if meter.property is None else f"{meter.property} of {meter.event_type}"
+    options = [
+        *(["recurring"] if meter.recurring else []),
+        *([f"per {meter.per}"] if meter.per else []),
+        *([f"at most {decimal_text(meter.cap.max)} per {meter.cap.per}"] if meter.cap else []),
+    ]
+    return f"{meter.aggregation} of {read}" + "".join(f", {option}" for option in options)
