@@ -10,6 +10,7 @@ import pytest
 from iotbill.adapters.plan_files import parse_plan_text
 from iotbill.domain.catalog import Charge, FixedFee, Meter
 from iotbill.domain.errors import InvalidInput
+from iotbill.domain.metering import Carried
 from iotbill.domain.money import currency
 from iotbill.domain.plan_parsing import parse_plan
 from iotbill.domain.pricing import Flat, Graduated, Package, Percentage, PerUnit, Tier, Volume
@@ -343,7 +344,7 @@ def test_recurring_is_a_weighted_sum_option_and_a_boolean() -> None:
     ]
     loaded = parse_plan(base(meters=meters[2:], charges=None))
     assert loaded.meters == (Meter("c", "e", "weighted_sum", "v", recurring=True),)
-    assert loaded.meters[0].aggregator().carries_total
+    assert loaded.meters[0].aggregator().carried is Carried.TOTAL
 
 
 def test_a_recurring_meter_has_no_cap_and_no_price_of_the_periods_own_events() -> None:

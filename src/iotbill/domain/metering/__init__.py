@@ -15,7 +15,7 @@ from an :class:`~iotbill.domain.event_table.EventTable` lives in
 from __future__ import annotations
 
 from iotbill.domain.metering.average import Average
-from iotbill.domain.metering.base import Aggregation, PropertyKind, Window
+from iotbill.domain.metering.base import Aggregation, Carried, PropertyKind, Window
 from iotbill.domain.metering.count import Count
 from iotbill.domain.metering.increase import Increase
 from iotbill.domain.metering.latest import Latest
@@ -47,4 +47,4 @@ RECURRING: dict[str, Aggregation] = {
 }
 """The aggregations a meter may make ``recurring``: their total carries into the next period."""
 
-__all__ = ["AGGREGATIONS", "RECURRING", "Aggregation", "PropertyKind", "Window"]
+__all__ = ["AGGREGATIONS", "RECURRING", "Aggregation", "Carried", "PropertyKind", "Window"]

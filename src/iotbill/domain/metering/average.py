@@ -15,7 +15,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import ClassVar
 
-from iotbill.domain.metering.base import PropertyKind, Window
+from iotbill.domain.metering.base import Carried, PropertyKind, Window
 from iotbill.domain.quantities import exact_sum, from_scaled
 
 
@@ -23,8 +23,7 @@ from iotbill.domain.quantities import exact_sum, from_scaled
 class Average:
     name: ClassVar[str] = "average"
     property_kind: ClassVar[PropertyKind] = PropertyKind.NUMBER
-    carries_prior_reading: ClassVar[bool] = False
-    carries_total: ClassVar[bool] = False
+    carried: ClassVar[Carried] = Carried.NOTHING
 
     def aggregate(self, window: Window) -> Decimal:
         if window.values.size == 0:

@@ -13,6 +13,14 @@ import numpy.typing as npt
 from iotbill.domain.quantities import Scaled
 
 
+class Carried(Enum):
+    """What the events before a period carry into it, for an aggregation."""
+
+    NOTHING = "nothing"  # only the period's events count
+    LAST = "last"  # the last reading: a level, a counter
+    TOTAL = "total"  # the total of every value before the period: all of them count
+
+
 class PropertyKind(Enum):
     """What an aggregation needs of the meter's ``property``."""
 
@@ -34,7 +42,7 @@ class Window:
     for ``unique_count``) are in ``(timestamp, id)`` order. ``prior_value`` is
     what the events before ``start`` carry into the period, for the aggregations
     that carry one: the last reading (a level), or the total of every value
-    before ``start`` for those that carry a total (``carries_total``); ``None``
+    before ``start`` for those that carry a total (:attr:`Carried.TOTAL`); ``None``
     when no event came before.
     """
 
@@ -55,10 +63,8 @@ class Aggregation(Protocol):
 
     name: ClassVar[str]
     property_kind: ClassVar[PropertyKind]
-    carries_prior_reading: ClassVar[bool]
-    """Whether the events before the period count: the last reading, or all of them."""
-    carries_total: ClassVar[bool]
-    """Whether what is carried is the total of the values before the period (all of
-    them count), rather than the last reading."""
+    carried: ClassVar[Carried]
+    """What the events before the period carry into it: nothing, the last reading, or
+    the total of them all."""
 
     def aggregate(self, window: Window) -> Decimal: ...

@@ -6,15 +6,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import ClassVar
 
-from iotbill.domain.metering.base import PropertyKind, Window
+from iotbill.domain.metering.base import Carried, PropertyKind, Window
 
 
 @dataclass(frozen=True)
 class Count:
     name: ClassVar[str] = "count"
     property_kind: ClassVar[PropertyKind] = PropertyKind.NONE
-    carries_prior_reading: ClassVar[bool] = False
-    carries_total: ClassVar[bool] = False
+    carried: ClassVar[Carried] = Carried.NOTHING
 
     def aggregate(self, window: Window) -> Decimal:
         return Decimal(window.count)

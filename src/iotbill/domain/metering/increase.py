@@ -18,7 +18,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from iotbill.domain.metering.base import PropertyKind, Window
+from iotbill.domain.metering.base import Carried, PropertyKind, Window
 from iotbill.domain.quantities import exact_sum, from_scaled
 
 
@@ -26,8 +26,7 @@ from iotbill.domain.quantities import exact_sum, from_scaled
 class Increase:
     name: ClassVar[str] = "increase"
     property_kind: ClassVar[PropertyKind] = PropertyKind.NUMBER
-    carries_prior_reading: ClassVar[bool] = True
-    carries_total: ClassVar[bool] = False
+    carried: ClassVar[Carried] = Carried.LAST
 
     def aggregate(self, window: Window) -> Decimal:
         readings = window.values

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import ClassVar
 
-from iotbill.domain.metering.base import PropertyKind, Window
+from iotbill.domain.metering.base import Carried, PropertyKind, Window
 from iotbill.domain.quantities import from_scaled
 
 
@@ -14,8 +14,7 @@ from iotbill.domain.quantities import from_scaled
 class Max:
     name: ClassVar[str] = "max"
     property_kind: ClassVar[PropertyKind] = PropertyKind.NUMBER
-    carries_prior_reading: ClassVar[bool] = False
-    carries_total: ClassVar[bool] = False
+    carried: ClassVar[Carried] = Carried.NOTHING
 
     def aggregate(self, window: Window) -> Decimal:
         if window.values.size == 0:

@@ -23,7 +23,7 @@ import numpy.typing as npt
 from iotbill.domain.catalog import Meter
 from iotbill.domain.errors import InvalidInput, Problem
 from iotbill.domain.event_table import MISSING_VALUE, VALID, EventTable, TypeView
-from iotbill.domain.metering.base import PropertyKind, Window
+from iotbill.domain.metering.base import Carried, PropertyKind, Window
 from iotbill.domain.periods import Period
 from iotbill.domain.quantities import Scaled, decimal_text, exact_sum, from_scaled
 
@@ -61,7 +61,7 @@ def select(
         aggregation.property_kind is PropertyKind.NUMBER
         and meter.group_by is None
         and not meter.filters
-        and not aggregation.carries_prior_reading
+        and aggregation.carried is Carried.NOTHING
         and amount_property is None
     ):
         return [_plain_usage(table, meter, period)]
@@ -83,14 +83,15 @@ def select_general(
     stop = int(np.searchsorted(times, end, side="left"))
     first = int(np.searchsorted(times[:stop], start, side="left"))
     in_period = positions[first:stop]
-    carried = positions[:first] if aggregation.carries_prior_reading else positions[:0]
+    carries = aggregation.carried is not Carried.NOTHING
+    carried = positions[:first] if carries else positions[:0]
 
     groups = _group_codes(view, meter, in_period, problems)
     carried_groups = _group_codes(view, meter, carried, problems)
     number_name = meter.property if kind is PropertyKind.NUMBER else None
     values = _numbers(view, meter, number_name, in_period, problems)
     priors: dict[int, int]
-    if aggregation.carries_total:  # every value before the period counts: checked, summed
+    if aggregation.carried is Carried.TOTAL:  # every value before counts: checked, summed
         carried_values = _numbers(view, meter, number_name, carried, problems)
         priors = _totals_per_group(carried_groups, carried_values)
     else:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import ClassVar
 
-from iotbill.domain.metering.base import PropertyKind, Window
+from iotbill.domain.metering.base import Carried, PropertyKind, Window
 from iotbill.domain.quantities import exact_sum, from_scaled
 
 
@@ -15,8 +15,7 @@ from iotbill.domain.quantities import exact_sum, from_scaled
 class Sum:
     name: ClassVar[str] = "sum"
     property_kind: ClassVar[PropertyKind] = PropertyKind.NUMBER
-    carries_prior_reading: ClassVar[bool] = False
-    carries_total: ClassVar[bool] = False
+    carried: ClassVar[Carried] = Carried.NOTHING
 
     def aggregate(self, window: Window) -> Decimal:
         return from_scaled(exact_sum(window.values))
@@ -30,8 +29,7 @@ class RecurringSum:
 
     name: ClassVar[str] = "sum"
     property_kind: ClassVar[PropertyKind] = PropertyKind.NUMBER
-    carries_prior_reading: ClassVar[bool] = True
-    carries_total: ClassVar[bool] = True
+    carried: ClassVar[Carried] = Carried.TOTAL
 
     def aggregate(self, window: Window) -> Decimal:
         return from_scaled((window.prior_value or 0) + exact_sum(window.values))

@@ -19,7 +19,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from iotbill.domain.metering.base import PropertyKind, Window
+from iotbill.domain.metering.base import Carried, PropertyKind, Window
 from iotbill.domain.quantities import exact_dot, from_scaled
 
 
@@ -27,8 +27,7 @@ from iotbill.domain.quantities import exact_dot, from_scaled
 class TimeWeightedAverage:
     name: ClassVar[str] = "time_weighted_average"
     property_kind: ClassVar[PropertyKind] = PropertyKind.NUMBER
-    carries_prior_reading: ClassVar[bool] = True
-    carries_total: ClassVar[bool] = False
+    carried: ClassVar[Carried] = Carried.LAST
 
     def aggregate(self, window: Window) -> Decimal:
         length = window.end - window.start

@@ -12,15 +12,14 @@ from typing import ClassVar
 
 import numpy as np
 
-from iotbill.domain.metering.base import PropertyKind, Window
+from iotbill.domain.metering.base import Carried, PropertyKind, Window
 
 
 @dataclass(frozen=True)
 class UniqueCount:
     name: ClassVar[str] = "unique_count"
     property_kind: ClassVar[PropertyKind] = PropertyKind.KEY
-    carries_prior_reading: ClassVar[bool] = False
-    carries_total: ClassVar[bool] = False
+    carried: ClassVar[Carried] = Carried.NOTHING
 
     def aggregate(self, window: Window) -> Decimal:
         return Decimal(int(np.unique(window.keys).size))

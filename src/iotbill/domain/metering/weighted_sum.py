@@ -27,7 +27,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from iotbill.domain.metering.base import PropertyKind, Window
+from iotbill.domain.metering.base import Carried, PropertyKind, Window
 from iotbill.domain.quantities import exact_dot, from_scaled
 
 
@@ -46,8 +46,7 @@ class WeightedSum:
 
     name: ClassVar[str] = "weighted_sum"
     property_kind: ClassVar[PropertyKind] = PropertyKind.NUMBER
-    carries_prior_reading: ClassVar[bool] = False
-    carries_total: ClassVar[bool] = False
+    carried: ClassVar[Carried] = Carried.NOTHING
 
     def aggregate(self, window: Window) -> Decimal:
         if window.count == 0:
@@ -62,8 +61,7 @@ class RecurringWeightedSum:
 
     name: ClassVar[str] = "weighted_sum"
     property_kind: ClassVar[PropertyKind] = PropertyKind.NUMBER
-    carries_prior_reading: ClassVar[bool] = True
-    carries_total: ClassVar[bool] = True
+    carried: ClassVar[Carried] = Carried.TOTAL
 
     def aggregate(self, window: Window) -> Decimal:
         return _mean_total(window, window.prior_value or 0)

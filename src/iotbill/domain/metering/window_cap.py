@@ -75,9 +75,7 @@ def capped_quantity_reference(
     timestamp, each window aggregated and capped, the capped windows summed."""
     members: dict[tuple[date, int], list[int]] = {}
     for position, micros in enumerate(window.timestamps.tolist()):
-        local = from_micros(micros).astimezone(zone)
-        label = (local.date(), local.hour if cap.per == "hour" else 0)
-        members.setdefault(label, []).append(position)
+        members.setdefault(window_label(micros, cap.per, zone), []).append(position)
     quantities = [
         aggregation.aggregate(_part(window, np.array(positions, dtype=np.intp)))
         for positions in members.values()
@@ -103,9 +101,7 @@ def capped_quantity(
     """
     if window.count == 0:
         return CappedQuantity(Decimal(0), Decimal(0), 0)
-    edges = window_starts(window.start, window.end, cap.per, zone)
-    cuts = np.searchsorted(window.timestamps, edges, side="left")
-    firsts = np.unique(np.r_[0, cuts[cuts < window.count]])  # each non-empty window's first
+    firsts = window_firsts(window, cap.per, zone)
     if aggregation.property_kind is PropertyKind.NONE:
         scaled = [count * UNIT for count in np.diff(np.r_[firsts, window.count]).tolist()]
     else:
@@ -116,6 +112,22 @@ def capped_quantity(
         from_scaled(sum(scaled)),
         sum(1 for total in scaled if total > limit),
     )
+
+
+def window_label(micros: int, per: WindowLength, zone: ZoneInfo) -> tuple[date, int]:
+    """The local day (and hour, ``per`` hour) of ``zone`` that the instant ``micros`` falls
+    in, as the wall clock labels it: the window of a reference implementation."""
+    local = from_micros(micros).astimezone(zone)
+    return local.date(), local.hour if per == "hour" else 0
+
+
+def window_firsts(window: Window, per: WindowLength, zone: ZoneInfo) -> npt.NDArray[np.intp]:
+    """The position of each non-empty local window's first event in ``window`` (its events
+    in time order, at least one): the events cut at the windows' first instants, found once
+    (a binary search per window, not per event)."""
+    edges = window_starts(window.start, window.end, per, zone)
+    cuts = np.searchsorted(window.timestamps, edges, side="left")
+    return np.unique(np.r_[0, cuts[cuts < window.count]])
 
 
 def window_starts(start: int, end: int, per: WindowLength, zone: ZoneInfo) -> npt.NDArray[np.int64]:

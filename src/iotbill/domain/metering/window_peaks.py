@@ -32,8 +32,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from iotbill.domain.metering.base import Window
-from iotbill.domain.metering.window_cap import WindowLength, window_starts
-from iotbill.domain.periods import from_micros
+from iotbill.domain.metering.window_cap import WindowLength, window_firsts, window_label
 from iotbill.domain.quantities import from_scaled
 
 PEAKED = ("max",)
@@ -45,19 +44,17 @@ def peak_quantity_reference(window: Window, per: WindowLength, zone: ZoneInfo) -
     timestamp, each window's largest value, those summed."""
     peaks: dict[tuple[date, int], int] = {}
     for micros, value in zip(window.timestamps.tolist(), window.values.tolist(), strict=True):
-        local = from_micros(micros).astimezone(zone)
-        label = (local.date(), local.hour if per == "hour" else 0)
+        label = window_label(micros, per, zone)
         peaks[label] = max(peaks.get(label, value), value)
     return from_scaled(sum(peaks.values()))
 
 
 def peak_quantity(window: Window, per: WindowLength, zone: ZoneInfo) -> Decimal:
     """The fast twin of :func:`peak_quantity_reference`, equal to it on every window: the
-    windows' first instants found once, the events cut there, each part's maximum taken
-    by ``np.maximum.reduceat`` and the maxima summed as Python integers (exact)."""
+    events cut at their windows' first instants (:func:`window_firsts`), each part's
+    maximum taken by ``np.maximum.reduceat`` and the maxima summed as Python integers
+    (exact)."""
     if window.count == 0:
         return Decimal(0)
-    edges = window_starts(window.start, window.end, per, zone)
-    cuts = np.searchsorted(window.timestamps, edges, side="left")
-    firsts = np.unique(np.r_[0, cuts[cuts < window.count]])  # each non-empty window's first
+    firsts = window_firsts(window, per, zone)
     return from_scaled(sum(np.maximum.reduceat(window.values, firsts).tolist()))

@@ -29,7 +29,7 @@ from iotbill.adapters.storage.sql.windows import (
 from iotbill.domain.catalog import Meter
 from iotbill.domain.event_table import EventTable
 from iotbill.domain.events import UsageEvent
-from iotbill.domain.metering import PropertyKind
+from iotbill.domain.metering import Carried, PropertyKind
 from iotbill.domain.metering.selection import select as select_usage
 from iotbill.domain.periods import Period, from_micros, to_micros
 from iotbill.domain.quantities import decimal_text, from_scaled
@@ -228,7 +228,7 @@ class SqlEventStore:
         check = Query(self._connection().dialect.name)
         since = (
             ""  # a reading carried into the period may be corrected too
-            if meter.aggregator().carries_prior_reading
+            if meter.aggregator().carried is not Carried.NOTHING
             else f"AND occurred_at >= {check.bind(period.start_micros)} "
         )
         statement = (
@@ -301,7 +301,7 @@ class SqlEventStore:
             *_received_before(query, received_before),
         ]
         seqs = [f"SELECT seq FROM usage_events WHERE {' AND '.join(conditions)}"]
-        carried = [meter for meter in meters if meter.aggregator().carries_prior_reading]
+        carried = [m for m in meters if m.aggregator().carried is not Carried.NOTHING]
         naming = bool(carried) and self._names_any()
         for meter in carried:
             seqs.append(
@@ -366,7 +366,7 @@ class SqlEventStore:
 
 
 def _carries_readings(window: EventWindow) -> bool:
-    return any(meter.aggregator().carries_prior_reading for meter in window.meters)
+    return any(meter.aggregator().carried is not Carried.NOTHING for meter in window.meters)
 
 
 def _in_period(
@@ -406,7 +406,7 @@ def _prior_readings(
         *_received_before(query, received_before),
     ]
     everything = f"SELECT seq FROM usage_events WHERE {' AND '.join(before)}"
-    if meter.aggregator().carries_total:
+    if meter.aggregator().carried is Carried.TOTAL:
         return everything
     try:
         filters = query.filters(meter)
