@@ -369,24 +369,16 @@ def _charge(
     meter_code = reader.text(
         "meter", required=model_name not in (None, "flat"), limit=ID_LIMITS["code"]
     )
+    chosen = meters.get(meter_code) if meter_code is not None else None  # a valid meter's
+    amounts = model_name in ("percentage", "graduated_percentage")
     if meter_code is not None and meter_code not in declared:
         known = ", ".join(sorted(declared)) or "none defined"
         reader.problems.add(reader.path("meter"), f"unknown meter {meter_code!r} (meters: {known})")
-    elif (
-        model_name in ("percentage", "graduated_percentage")
-        and meter_code is not None
-        and meter_code in meters
-        and meters[meter_code].aggregation != "sum"
-    ):
+    elif chosen is not None and amounts and chosen.aggregation != "sum":
         reader.problems.add(
             reader.path("meter"), f"{model_name} needs a meter that sums an amount (sum)"
         )
-    elif (
-        model_name in ("percentage", "graduated_percentage", "dynamic")
-        and meter_code is not None
-        and meter_code in meters
-        and meters[meter_code].recurring
-    ):
+    elif chosen is not None and chosen.recurring and (amounts or model_name == "dynamic"):
         priced = "each event" if model_name == "dynamic" else "the period's own events"
         reader.problems.add(
             reader.path("meter"),
@@ -395,7 +387,6 @@ def _charge(
     min_amount = _money_amount(reader, "min_amount", plan_currency, required=False)
     risk_factor = parse_risk_factor(reader, meters)
     model = model_class.parse(reader) if model_class else None
-    chosen = meters.get(meter_code) if meter_code is not None else None
     if isinstance(model, Dynamic) and chosen is not None and (chosen.cap or chosen.per):
         what = "a cap" if chosen.cap else "per"
         reader.problems.add(
