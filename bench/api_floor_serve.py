@@ -1,6 +1,6 @@
-"""Serves the floor app (``api_floor_app.py``) as ``iotbill serve`` serves iotbill: the same
-uvicorn options, and with several workers the same supervisor, each worker on a socket of
-its own (:mod:`iotbill.entrypoints.api.workers`).
+"""Serves the floor app (``api_floor_app.py``) as ``iotbill serve`` serves iotbill: by the
+same function (:func:`iotbill.entrypoints.api.server.run`), so with the same uvicorn options
+and, with several workers, the same supervisor, each worker on a socket of its own.
 
 Run from ``bench/``: ``python api_floor_serve.py PORT WORKERS``.
 """
@@ -9,26 +9,14 @@ from __future__ import annotations
 
 import sys
 
-import uvicorn
-
-from iotbill.entrypoints.api.server import GRACEFUL_SECONDS
-from iotbill.entrypoints.api.workers import balanced, serve_workers
+from iotbill.entrypoints.api.server import run
 
 
 def main() -> int:
     port, workers = int(sys.argv[1]), int(sys.argv[2])
-    options = {
-        "app": "api_floor_app:app",
-        "log_level": "warning",
-        "access_log": False,
-        "log_config": None,
-        "timeout_graceful_shutdown": GRACEFUL_SECONDS,
-        "proxy_headers": False,
-    }
-    if workers > 1 and balanced():
-        return serve_workers(options, "127.0.0.1", port, workers, GRACEFUL_SECONDS)
-    uvicorn.run(host="127.0.0.1", port=port, workers=workers, **options)
-    return 0
+    return run(
+        "api_floor_app:app", host="127.0.0.1", port=port, workers=workers, log_level="warning"
+    )
 
 
 if __name__ == "__main__":

@@ -55,7 +55,25 @@ def app_from_environment() -> FastAPI:
 
 
 def serve(settings: ApiSettings) -> int:
-    """Run the app until SIGTERM or SIGINT; the process's exit code.
+    """Run the app until SIGTERM or SIGINT; the process's exit code (:func:`run`)."""
+    from iotbill.entrypoints.api.logs import configure
+
+    configure(settings.log_level)
+    return run(
+        "iotbill.entrypoints.api.server:app_from_environment",
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level=settings.log_level,
+        factory=True,
+    )
+
+
+def run(
+    app: str, *, host: str, port: int, workers: int, log_level: str, factory: bool = False
+) -> int:
+    """Serve the ASGI app named ``app`` (``module:attribute``) as ``iotbill serve`` serves
+    its own, until SIGTERM or SIGINT; the process's exit code.
 
     One worker runs in this process. Several run as processes of their own, each
     on a socket of its own (:mod:`iotbill.entrypoints.api.workers`), so that the
@@ -64,22 +82,18 @@ def serve(settings: ApiSettings) -> int:
     """
     import uvicorn
 
-    from iotbill.entrypoints.api.logs import configure
     from iotbill.entrypoints.api.workers import balanced, serve_workers
 
-    configure(settings.log_level)
     options: dict[str, Any] = {
-        "app": "iotbill.entrypoints.api.server:app_from_environment",
-        "factory": True,
-        "log_level": settings.log_level,
+        "app": app,
+        "factory": factory,
+        "log_level": log_level,
         "access_log": False,
         "log_config": None,
         "timeout_graceful_shutdown": GRACEFUL_SECONDS,
         "proxy_headers": False,
     }
-    if settings.workers > 1 and balanced():
-        return serve_workers(
-            options, settings.host, settings.port, settings.workers, GRACEFUL_SECONDS
-        )
-    uvicorn.run(host=settings.host, port=settings.port, workers=settings.workers, **options)
+    if workers > 1 and balanced():
+        return serve_workers(options, host, port, workers, GRACEFUL_SECONDS)
+    uvicorn.run(host=host, port=port, workers=workers, **options)
     return 0
