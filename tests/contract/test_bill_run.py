@@ -382,3 +382,46 @@ def test_a_recurring_weighted_sum_carries_every_earlier_change_on_every_store(
             ],
         ),
     ]
+
+
+SENSORS = """
+code: sensors
+name: Sensors served
+currency: USD
+interval: month
+meters:
+  - {code: sensors, event_type: gateway.status, aggregation: latest, property: sensors,
+     recurring: true}
+charges:
+  - {code: sensors, meter: sensors, model: per_unit, unit_price: "1.50"}
+"""
+
+
+def test_a_recurring_latest_carries_the_last_report_on_every_store(
+    store: UnitOfWorkFactory, tenant: str
+) -> None:
+    """The last count a gateway reported, billed each month: January 42 (63.00), February
+    without a report carries it (63.00). A count of 44 from 25 February, received after
+    February was finalized, reprices it (3.00 more on March's close, whose own report is
+    45: 67.50). The store carries the last reading before each period into it."""
+    _subscribe_to(store, tenant, SENSORS, "gateway-1")
+    day = timedelta(days=1)
+
+    def report(received_at: datetime, *counts: tuple[str, datetime, str]) -> None:
+        _send(store, tenant, received_at, "gateway.status", "gateway-1", "sensors", counts)
+
+    report(FEB_1, ("g1", JAN_1 + 9 * day, "40"), ("g2", JAN_1 + 19 * day, "42"))
+    bill_run(store, tenant, as_of=MAR_1, now=MAR_1)
+    report(MAR_1 + day, ("g3", FEB_1 + 24 * day, "44"), ("g4", MAR_1 + 4 * day, "45"))
+    apr_1 = MAR_1 + 31 * day
+    bill_run(store, tenant, as_of=apr_1, now=apr_1)
+    with store(tenant) as uow:
+        found = [(invoice.number, lines(invoice)) for invoice in _invoices(uow)]
+    assert found == [
+        ("INV-2026-000001", [("usage", "sensors", "63.00")]),
+        ("INV-2026-000002", [("usage", "sensors", "63.00")]),
+        (
+            "INV-2026-000003",
+            [("usage", "sensors", "67.50"), ("adjustment", "sensors", "3.00")],
+        ),
+    ]

@@ -376,6 +376,40 @@ def test_a_recurring_weighted_sum_refuses_a_bad_change_before_the_period() -> No
     assert "negative value -1 is not allowed" in str(caught.value)
 
 
+def test_a_recurring_latest_is_the_last_value_ever_reported() -> None:
+    # A gateway reports how many sensors it serves: 40, then 42, before the period; in it,
+    # nothing at first. Recurring, the period counts 42; not recurring, 0. A report in the
+    # period replaces it, the last by (timestamp, id); the next period's does not count.
+    before = [event("a", -30, v=40), event("b", -2, v=42)]
+    assert quantity("latest", before, PERIOD, recurring=True) == Decimal(42)
+    assert quantity("latest", before, PERIOD) == Decimal(0)
+    inside = [*before, event("d", 6, v=45), event("c", 6, v=44), event("end", 10, v=50)]
+    assert quantity("latest", inside, PERIOD, recurring=True) == Decimal(45)
+    assert quantity("latest", [], PERIOD, recurring=True) == Decimal(0)  # none ever
+    # The last reading is the quantity, even one of zero: it is not skipped for an older one.
+    zero = [*before, event("e", 1, v=0)]
+    assert quantity("latest", zero, PERIOD, recurring=True) == Decimal(0)
+
+
+def test_a_recurring_latest_carries_each_groups_own_last_value() -> None:
+    changes = [
+        event("a", -5, v=4, g="north"),
+        event("b", -4, v=6, g="south"),
+        event("c", -3, v=MAX_QUANTITY, g="north"),  # the largest value, carried exactly
+        event("d", 5, v=Decimal("10.5"), g="south"),
+    ]
+    found = quantities("latest", changes, PERIOD, group_by="g", recurring=True)
+    assert found == {"north": MAX_QUANTITY, "south": Decimal("10.5")}
+
+
+def test_a_recurring_latest_refuses_a_bad_reading_carried_into_the_period() -> None:
+    """The reading carried in is checked as one inside the period would be."""
+    readings = [event("a", -3, v=5), event("b", -2, v=-1)]
+    with pytest.raises(InvalidInput) as caught:
+        quantity("latest", readings, PERIOD, recurring=True)
+    assert "negative value -1 is not allowed" in str(caught.value)
+
+
 # increase
 
 

@@ -338,8 +338,8 @@ def test_recurring_is_a_weighted_sum_option_and_a_boolean() -> None:
          "recurring": True},
     ]  # fmt: skip
     assert problems(base(meters=meters, charges=None)) == [
-        "meters[0].recurring: carries a running total into the next period: sum,"
-        " weighted_sum only, not max",
+        "meters[0].recurring: carries a total or a last value into the next period: sum,"
+        " weighted_sum, latest only, not max",
         "meters[1].recurring: must be true or false",
     ]
     loaded = parse_plan(base(meters=meters[2:], charges=None))

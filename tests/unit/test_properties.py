@@ -163,6 +163,11 @@ class Reference:
         """Every change before the period carries: the total starts at their sum."""
         return self.weighted_sum(sum((exact(e.properties["v"]) for e in self.before), Decimal(0)))
 
+    def recurring_latest(self) -> Decimal:
+        """The period's last value, else the last before it, else 0."""
+        values = self.values()
+        return values[-1] if values else self.prior() or Decimal(0)
+
     def increase(self) -> Decimal:
         prior = self.prior()
         readings = ([] if prior is None else [prior]) + self.values()
@@ -179,6 +184,7 @@ def reference(aggregation: str, events: list[UsageEvent], grouped: bool) -> dict
         "increase",
         "recurring_sum",
         "recurring_weighted_sum",
+        "recurring_latest",
     )
     groups: dict[Any, Reference] = {}
     for e in ordered:

@@ -68,8 +68,9 @@ class Meter:
 
     ``filters`` keeps only events whose property equals one of the listed
     values; ``group_by`` splits the quantity by a property's value; ``cap``
-    counts at most so much in each local day or hour; ``recurring`` (a ``sum``
-    or a ``weighted_sum`` only) carries the total from period to period; ``per``
+    counts at most so much in each local day or hour; ``recurring`` carries the
+    total (a ``sum``, a ``weighted_sum``) or the last value (a ``latest``) from
+    period to period; ``per``
     (a ``max`` only) sums the maximum of each local day or hour.
     """
 

@@ -274,8 +274,8 @@ def _meter(reader: FieldReader) -> Meter | None:
     if recurring and aggregation is not None and aggregation not in RECURRING:
         reader.problems.add(
             reader.path("recurring"),
-            f"carries a running total into the next period: {', '.join(RECURRING)} only,"
-            f" not {aggregation}",
+            f"carries a total or a last value into the next period: {', '.join(RECURRING)}"
+            f" only, not {aggregation}",
         )
     elif recurring and cap is not None:
         reader.problems.add(

@@ -18,7 +18,7 @@ from iotbill.domain.metering.average import Average
 from iotbill.domain.metering.base import Aggregation, Carried, PropertyKind, Window
 from iotbill.domain.metering.count import Count
 from iotbill.domain.metering.increase import Increase
-from iotbill.domain.metering.latest import Latest
+from iotbill.domain.metering.latest import Latest, RecurringLatest
 from iotbill.domain.metering.max import Max
 from iotbill.domain.metering.min import Min
 from iotbill.domain.metering.sum import RecurringSum, Sum
@@ -43,8 +43,10 @@ AGGREGATIONS: dict[str, Aggregation] = {
 }
 
 RECURRING: dict[str, Aggregation] = {
-    recurring.name: recurring for recurring in (RecurringSum(), RecurringWeightedSum())
+    recurring.name: recurring
+    for recurring in (RecurringSum(), RecurringWeightedSum(), RecurringLatest())
 }
-"""The aggregations a meter may make ``recurring``: their total carries into the next period."""
+"""The aggregations a meter may make ``recurring``: their total (``sum``, ``weighted_sum``) or
+their last value (``latest``) carries into the next period."""
 
 __all__ = ["AGGREGATIONS", "RECURRING", "Aggregation", "Carried", "PropertyKind", "Window"]
