@@ -149,10 +149,13 @@ meters:
   - {code: peak, event_type: power, aggregation: max, property: kw, per: day}
   - {code: miles, event_type: trip, aggregation: sum, property: miles,
      cap: {per: day, max: 250}}
+  - {code: data, event_type: upload, aggregation: sum, property: mb,
+     rounding: {function: ceil}}
 charges:
   - {code: sims, meter: sims, model: per_unit, unit_price: "2"}
   - {code: demand, meter: peak, model: per_unit, unit_price: "0.5"}
   - {code: mileage, meter: miles, model: per_unit, unit_price: "0.03"}
+  - {code: data, meter: data, model: per_unit, unit_price: "0.01"}
 """
     )
     assert CliRunner().invoke(app, ["plans", "apply", str(document), *store]).exit_code == 0
@@ -162,6 +165,7 @@ charges:
     assert "sum of change of sim, recurring" in shown
     assert "max of kw of power, per day" in shown
     assert "sum of miles of trip, at most 250 per day" in shown
+    assert "sum of mb of upload, rounded up to 0 decimals" in shown
 
 
 def test_bill_run_lists_each_invoice_with_customer_and_total(tmp_path: Path) -> None:

@@ -57,7 +57,8 @@ def test_every_problem_of_a_data_product_is_reported_at_its_field() -> None:
         "data.yaml: data_products[0].k: must be at least 2, not 1: a cell of one owner would "
         "expose that owner",
         "data.yaml: data_products[1].meter: meter 'peak' must sum a property or count events, "
-        "without filters, group_by, cap or recurring (the product groups its cells itself)",
+        "without filters, group_by, cap, recurring or rounding (the product groups its cells"
+        " itself)",
         "data.yaml: data_products[1].bucket: must be one of hour, day, not 'week'",
         "data.yaml: data_products[1].price: must be greater than 0, not 0",
         "data.yaml: data_products[1].owner_share: must be a percent from 0 to 100, not 101",
@@ -67,15 +68,17 @@ def test_every_problem_of_a_data_product_is_reported_at_its_field() -> None:
     ]
 
 
-def test_a_data_product_cannot_sell_a_recurring_total() -> None:
+@pytest.mark.parametrize("option", ["recurring: true", "rounding: {function: ceil}"])
+def test_a_data_product_cannot_sell_a_recurring_or_rounded_total(option: str) -> None:
     text = PLAN.replace(
-        "aggregation: sum, property: kwh}", "aggregation: sum, property: kwh, recurring: true}"
+        "aggregation: sum, property: kwh}", f"aggregation: sum, property: kwh, {option}}}"
     )
     with pytest.raises(InvalidInput) as caught:
         parse_plan_text(text, "data.yaml")
     assert (
         "data.yaml: data_products[0].meter: meter 'energy' must sum a property or count events,"
-        " without filters, group_by, cap or recurring (the product groups its cells itself)"
+        " without filters, group_by, cap, recurring or rounding (the product groups its cells"
+        " itself)"
     ) in [str(problem) for problem in caught.value.problems]
 
 

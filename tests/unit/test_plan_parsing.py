@@ -247,7 +247,7 @@ def test_unknown_fields_are_refused_in_meters_and_fees() -> None:
     assert problems(base(meters=[meter], charges=None, fixed_fees=[fee])) == [
         "fixed_fees[0].when: unknown field (expected one of: amount, code, name, timing)",
         "meters[0].groupby: unknown field (expected one of: aggregation, allow_negative, cap, "
-        "code, event_type, filters, group_by, name, per, property, recurring)",
+        "code, event_type, filters, group_by, name, per, property, recurring, rounding)",
     ]
 
 

@@ -321,6 +321,26 @@ features:
     ]
 
 
+def test_a_metered_allowance_cannot_count_a_rounded_meter() -> None:
+    with pytest.raises(InvalidInput) as raised:
+        plan(
+            """
+code: bad
+currency: USD
+interval: month
+meters: [{code: data, event_type: upload, aggregation: sum, property: mb,
+          rounding: {function: ceil}}]
+charges: [{code: data, meter: data, model: per_unit, unit_price: "0.01"}]
+features:
+  free_data: {meter: data, allowance: 100, overage: bill, price: "0.01"}
+"""
+        )
+    assert problems_of(raised.value) == [
+        "plan.yaml: features.free_data.meter: meter 'data' rounds its quantity, so its usage"
+        " over a period is not the sum of its events: an allowance needs a meter without rounding"
+    ]
+
+
 def test_a_difference_under_half_a_cent_gives_no_line() -> None:
     commitment = plan(INSURANCE).commitment.__class__(Decimal("1.00"))
     first_ten_days = Period(APRIL.start, datetime(2026, 4, 11, tzinfo=UTC))

@@ -7,7 +7,7 @@ path. See docs/plans.md for the file format.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any, Literal
@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from iotbill.domain.entitlements import Feature
 from iotbill.domain.metering import AGGREGATIONS, RECURRING, Aggregation, Window
+from iotbill.domain.metering.rounding import Rounding
 from iotbill.domain.metering.window_cap import (
     CappedQuantity,
     WindowCap,
@@ -70,8 +71,8 @@ class Meter:
     values; ``group_by`` splits the quantity by a property's value; ``cap``
     counts at most so much in each local day or hour; ``recurring`` carries the
     total (a ``sum``, a ``weighted_sum``) or the last value (a ``latest``) from
-    period to period; ``per``
-    (a ``max`` only) sums the maximum of each local day or hour.
+    period to period; ``per`` (a ``max`` only) sums the maximum of each local day
+    or hour; ``rounding`` rounds the quantity, last, before it is priced.
     """
 
     code: str
@@ -85,6 +86,7 @@ class Meter:
     cap: WindowCap | None = None
     recurring: bool = False
     per: WindowLength | None = None
+    rounding: Rounding | None = None
 
     def aggregator(self) -> Aggregation:
         """The aggregation rule this meter applies."""
@@ -95,14 +97,21 @@ class Meter:
     def quantity(self, window: Window, zone: ZoneInfo) -> CappedQuantity:
         """The meter's quantity over ``window``: aggregated, then capped in each local
         window of ``zone`` when the meter has a cap; the sum of each local window's
-        maximum when it has ``per``."""
+        maximum when it has ``per``; then rounded, when it has ``rounding``."""
         if self.per is not None:
             peaks = peak_quantity(window, self.per, zone)
-            return CappedQuantity(peaks, peaks, 0)
-        if self.cap is None:
+            measured = CappedQuantity(peaks, peaks, 0)
+        elif self.cap is None:
             quantity = self.aggregator().aggregate(window)
-            return CappedQuantity(quantity, quantity, 0)
-        return capped_quantity(window, self.aggregator(), self.cap, zone)
+            measured = CappedQuantity(quantity, quantity, 0)
+        else:
+            measured = capped_quantity(window, self.aggregator(), self.cap, zone)
+        if self.rounding is None:
+            return measured
+        rounded = self.rounding.apply(measured.quantity)
+        if rounded == measured.quantity:
+            return measured
+        return replace(measured, quantity=rounded, unrounded=measured.quantity)
 
 
 @dataclass(frozen=True, slots=True)

@@ -117,11 +117,12 @@ def _meter(reader: FieldReader, meters: Mapping[str, Meter]) -> Meter | None:
         or meter.group_by
         or meter.cap
         or meter.recurring
+        or meter.rounding
     ):
         reader.problems.add(
             reader.path("meter"),
             f"meter {code!r} must sum a property or count events, without filters, "
-            "group_by, cap or recurring (the product groups its cells itself)",
+            "group_by, cap, recurring or rounding (the product groups its cells itself)",
         )
         return None
     return meter

@@ -151,6 +151,12 @@ def _metered(
                 f"meter {meter_code!r} is capped per {meter.cap.per}, so its usage over a"
                 " period is not the sum of its events: an allowance needs an uncapped meter",
             )
+        elif meter.rounding is not None:
+            reader.problems.add(
+                reader.path("meter"),
+                f"meter {meter_code!r} rounds its quantity, so its usage over a period is not"
+                " the sum of its events: an allowance needs a meter without rounding",
+            )
     allowance = reader.decimal("allowance")
     overage = reader.choice("overage", OVERAGES, default="block")
     price = reader.decimal("price", required=overage == "bill")

@@ -35,7 +35,12 @@ from iotbill.domain.metering import AGGREGATIONS, RECURRING, PropertyKind
 from iotbill.domain.metering.window_cap import WINDOW_LENGTHS, WindowLength
 from iotbill.domain.metering.window_peaks import PEAKED
 from iotbill.domain.money import Currency, currency, parse_decimal, round_money
-from iotbill.domain.plan_usage_terms import check_commitment, parse_cap, parse_risk_factor
+from iotbill.domain.plan_usage_terms import (
+    check_commitment,
+    parse_cap,
+    parse_risk_factor,
+    parse_rounding,
+)
 from iotbill.domain.pricing import PRICE_MODELS, Dynamic, Flat
 from iotbill.domain.sale_terms import parse_contract, parse_one_off_charges
 from iotbill.domain.service_parsing import parse_service
@@ -77,6 +82,7 @@ METER_FIELDS = (
     "recurring",
     "cap",
     "per",
+    "rounding",
 )
 FEE_FIELDS = ("code", "name", "amount", "timing")
 CHARGE_FIELDS = ("code", "name", "meter", "model", "min_amount", "risk_factor")
@@ -288,6 +294,7 @@ def _meter(reader: FieldReader) -> Meter | None:
             reader.path("per"),
             f"sums the maximum of each local {per}: {', '.join(PEAKED)} only, not {aggregation}",
         )
+    rounding = parse_rounding(reader)
     if len(reader.problems.problems) > before:
         return None
     assert code is not None and event_type is not None and aggregation is not None
@@ -303,6 +310,7 @@ def _meter(reader: FieldReader) -> Meter | None:
         cap,
         recurring,
         cast(WindowLength | None, per),
+        rounding,
     )
 
 
@@ -383,6 +391,12 @@ def _charge(
         reader.problems.add(
             reader.path("meter"),
             f"{model_name} prices {priced}, so its meter cannot be recurring",
+        )
+    elif chosen is not None and chosen.rounding and (amounts or model_name == "dynamic"):
+        reader.problems.add(
+            reader.path("meter"),
+            f"{model_name} prices the events' amounts, not the quantity, so its meter cannot"
+            " round the quantity",
         )
     min_amount = _money_amount(reader, "min_amount", plan_currency, required=False)
     risk_factor = parse_risk_factor(reader, meters)

@@ -17,10 +17,18 @@ from iotbill.domain.catalog import Commitment, FixedFee, Meter
 from iotbill.domain.commitments import CAP_CREDIT, TRUE_UP
 from iotbill.domain.fields import FieldReader
 from iotbill.domain.input_rules import ID_LIMITS, PLAN_LIMITS
+from iotbill.domain.metering.rounding import (
+    MAX_PRECISION,
+    MIN_PRECISION,
+    ROUNDING_FUNCTIONS,
+    Rounding,
+    RoundingFunction,
+)
 from iotbill.domain.metering.window_cap import CAPPABLE, WINDOW_LENGTHS, WindowCap, WindowLength
 from iotbill.domain.models.risk_factor import RiskBand, RiskFactor
 
 CAP_FIELDS = ("per", "max")
+ROUNDING_FIELDS = ("function", "precision")
 RISK_FIELDS = ("events", "exposure", "per", "table")
 BAND_FIELDS = ("up_to", "factor")
 
@@ -43,6 +51,26 @@ def parse_cap(reader: FieldReader, aggregation: str | None) -> WindowCap | None:
     if len(reader.problems.problems) > before or per is None or most is None:
         return None
     return WindowCap(cast(WindowLength, per), most)
+
+
+def parse_rounding(reader: FieldReader) -> Rounding | None:
+    """A meter's ``rounding``: ``{function: round | ceil | floor, precision: N}``, ``N`` whole,
+    from -9 to 9 (0 if left out)."""
+    if reader.data.get("rounding") is None:
+        return None
+    rounding = FieldReader(reader.data["rounding"], reader.path("rounding"), reader.problems)
+    before = len(reader.problems.problems)
+    rounding.reject_unknown(ROUNDING_FIELDS)
+    function = rounding.choice("function", ROUNDING_FUNCTIONS)
+    precision = rounding.integer("precision", minimum=MIN_PRECISION)
+    if precision is not None and precision > MAX_PRECISION:
+        reader.problems.add(
+            rounding.path("precision"),
+            f"must be at most {MAX_PRECISION} (a quantity has no more decimals), not {precision}",
+        )
+    if len(reader.problems.problems) > before or function is None or precision is None:
+        return None
+    return Rounding(cast(RoundingFunction, function), precision)
 
 
 def parse_risk_factor(reader: FieldReader, meters: Mapping[str, Meter]) -> RiskFactor | None:

@@ -124,9 +124,13 @@ def _metered_line(
         usage.group,
         risk,
     )
-    if measured.windows_capped == 0:
+    steps = [
+        *([_cap_detail(meter, measured)] if measured.windows_capped else []),
+        *([_rounding_detail(meter, measured)] if measured.unrounded is not None else []),
+    ]
+    if not steps:
         return line
-    return replace(line, detail=(_cap_detail(meter, measured), *line.detail))
+    return replace(line, detail=(*steps, *line.detail))
 
 
 def _cap_detail(meter: Meter, measured: CappedQuantity) -> Detail:
@@ -134,14 +138,28 @@ def _cap_detail(meter: Meter, measured: CappedQuantity) -> Detail:
     assert meter.cap is not None
     over = measured.windows_capped
     windows = f"{over} {meter.cap.per}{'s' if over > 1 else ''} over"
+    left_out = measured.uncapped - measured.counted
     return Detail(
         "window_cap",
         Decimal(0),
-        units=measured.uncapped - measured.quantity,
+        units=left_out,
         note=(
-            f"{decimal_text(measured.uncapped - measured.quantity)} of"
-            f" {decimal_text(measured.uncapped)} not counted: at most"
-            f" {decimal_text(meter.cap.max)} per {meter.cap.per} ({windows})"
+            f"{decimal_text(left_out)} of {decimal_text(measured.uncapped)} not counted: at"
+            f" most {decimal_text(meter.cap.max)} per {meter.cap.per} ({windows})"
+        ),
+    )
+
+
+def _rounding_detail(meter: Meter, measured: CappedQuantity) -> Detail:
+    """What the meter's rounding added (or took): ``1.2 rounded up to 0 decimals: 2``."""
+    assert meter.rounding is not None and measured.unrounded is not None
+    return Detail(
+        "rounding",
+        Decimal(0),
+        units=measured.quantity - measured.unrounded,
+        note=(
+            f"{decimal_text(measured.unrounded)} {meter.rounding.describe()}:"
+            f" {decimal_text(measured.quantity)}"
         ),
     )
 

@@ -27,7 +27,7 @@ and sums each window's values with numpy, exactly, in nano-units.
 ...                 np.array([300 * UNIT, 100 * UNIT, 180 * UNIT]))
 >>> cap = WindowCap("day", Decimal(250))
 >>> capped_quantity(window, Sum(), cap, ZoneInfo("UTC"))
-CappedQuantity(quantity=Decimal('430'), uncapped=Decimal('580'), windows_capped=1)
+CappedQuantity(quantity=Decimal('430'), uncapped=Decimal('580'), windows_capped=1, unrounded=None)
 """
 
 from __future__ import annotations
@@ -61,11 +61,18 @@ class WindowCap:
 
 @dataclass(frozen=True, slots=True)
 class CappedQuantity:
-    """A capped quantity, what it was before the cap, and how many windows were capped."""
+    """A capped quantity, what it was before the cap, and how many windows were capped;
+    and, when the meter's rounding changed it, what it was before the rounding."""
 
     quantity: Decimal
     uncapped: Decimal
     windows_capped: int
+    unrounded: Decimal | None = None
+
+    @property
+    def counted(self) -> Decimal:
+        """The quantity after the cap, before any rounding."""
+        return self.quantity if self.unrounded is None else self.unrounded
 
 
 def capped_quantity_reference(

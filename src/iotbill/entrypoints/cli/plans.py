@@ -226,7 +226,8 @@ def price_lines(model: PriceModel) -> list[str]:
 
 def meter_reads(meter: Meter) -> str:
     """What a meter reads, as ``plans show`` says it: ``sum of m3 of pump.flow``, with its
-    options that change the quantity (``recurring``, ``per day``, ``at most 250 per day``)."""
+    options that change the quantity (``recurring``, ``per day``, ``at most 250 per day``,
+    ``rounded up to 0 decimals``)."""
     from iotbill.domain.quantities import decimal_text
 
     read = meter.event_type if meter.property is None else f"{meter.property} of {meter.event_type}"
@@ -234,5 +235,6 @@ def meter_reads(meter: Meter) -> str:
         *(["recurring"] if meter.recurring else []),
         *([f"per {meter.per}"] if meter.per else []),
         *([f"at most {decimal_text(meter.cap.max)} per {meter.cap.per}"] if meter.cap else []),
+        *([meter.rounding.describe()] if meter.rounding else []),
     ]
     return f"{meter.aggregation} of {read}" + "".join(f", {option}" for option in options)

@@ -56,6 +56,7 @@ _STEP_NAMES = {
     "proration": "Prorated",
     "repriced": "Priced again",
     "risk_factor": "Risk factor",
+    "rounding": "Rounded",
     "units": "Units",
     "window_cap": "Not counted above the cap",
 }
