@@ -62,3 +62,22 @@ def test_a_late_reading_rounds_with_the_whole_month() -> None:
     assert lines(january) == [("usage", "water", "10.00")]
     assert lines(february) == [("usage", "water", "13.00"), ("adjustment", "water", "1.50")]
     assert january.total + february.total == Decimal("11.50") + Decimal("13.00")
+
+
+def test_each_part_of_a_month_that_a_plan_change_splits_is_rounded_on_its_own() -> None:
+    """Moving on 15 January to a plan at 2.00 a cubic metre (rounded down too), with 0.5 m3
+    more on 10 and on 24 January: the 6.9 m3 before the move bill 6 on the old plan (6.00),
+    the 4.8 after it 4 on the new one (8.00). Each part is rated on its own plan, so each
+    is rounded on its own: 10 m3 in all, where the whole month's 11.7 would round to 11."""
+    world = water_world()
+    world.usage("meter-7", utc(2026, 1, 10), "water.flow", m3="0.5")
+    world.usage("meter-7", utc(2026, 1, 24), "water.flow", m3="0.5")
+    world.plan(
+        PLAN.replace("code: water\nname", "code: water-2\nname")
+        .replace('"1.00"', '"2.00"')
+        .replace('"1.50"', '"2.00"')
+    )
+    world.change("sub-1", "water-2", utc(2026, 1, 15), "immediate")
+    world.bill(utc(2026, 2, 1))
+    usage = [line for invoice in world.invoices() for line in lines(invoice) if line[0] == "usage"]
+    assert usage == [("usage", "water", "6.00"), ("usage", "water", "8.00")]
