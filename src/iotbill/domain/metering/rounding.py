@@ -58,7 +58,7 @@ class Rounding:
         return from_scaled(rounded)
 
     def describe(self) -> str:
-        """``rounded up to 0 decimals``, ``rounded to the nearest 100``, as a line's detail
+        """``rounded up to 0 decimals``, ``rounded to a multiple of 100``, as a line's detail
         and ``plans show`` say it."""
         if self.precision >= 0:
             places = "decimal" if self.precision == 1 else "decimals"
