@@ -4,6 +4,7 @@ quantities, in plans (parsed, refused) and on invoice lines."""
 from __future__ import annotations
 
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, localcontext
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
@@ -13,7 +14,9 @@ from iotbill.domain.errors import InvalidInput
 from iotbill.domain.metering.rounding import Rounding
 from iotbill.domain.quantities import INT64_MAX, MAX_QUANTITY, decimal_text, from_scaled
 from iotbill.domain.rating import rate_period
+from iotbill.services.usage import _rows
 from tests.unit.conftest import event, hours, plan, problems_of, table
+from tests.unit.test_usage_terms import INSURANCE
 
 WATER = """
 code: water
@@ -206,10 +209,6 @@ charges:
 
 def test_usage_rounds_each_bucket_as_a_period_of_its_own() -> None:
     # 6.4 m3 in the first 12 hours and 4.3 in the next: 6 and 4 whole, where the day is 10.
-    from zoneinfo import ZoneInfo
-
-    from iotbill.services.usage import _rows
-
     events = [event("a", 1, "flow", m3=Decimal("6.4")), event("b", 13, "flow", m3=Decimal("4.3"))]
     (meter,) = plan(WATER).meters
     utc = ZoneInfo("UTC")
@@ -222,8 +221,6 @@ def test_usage_rounds_each_bucket_as_a_period_of_its_own() -> None:
 def test_a_risk_factors_ratio_reads_the_rounded_quantity() -> None:
     # 4 harsh brakes over 99.5 miles: 4.02 per 100, row 3 (1.25). With the miles rounded up
     # to hundreds, 100 miles: exactly 4 per 100, row 2 (1.00), and the line bills the 100.
-    from tests.unit.test_usage_terms import INSURANCE
-
     events = [
         event("t1", 1, "trip", miles=Decimal("99.5")),
         *(event(f"b{i}", 2, "harsh_brake") for i in range(4)),

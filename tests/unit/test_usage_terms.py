@@ -281,63 +281,43 @@ def test_a_preview_bills_the_commitment_for_the_whole_period() -> None:
     ]
 
 
-def test_a_metered_allowance_cannot_count_a_capped_meter() -> None:
+@pytest.mark.parametrize(
+    ("options", "problem"),
+    [
+        (
+            "cap: {per: day, max: 250}",
+            "is capped per day, so its usage over a period is not the sum of its events: an"
+            " allowance needs an uncapped meter",
+        ),
+        (
+            "recurring: true, allow_negative: true",
+            "is recurring (its total carries from period to period), so it cannot measure an"
+            " allowance",
+        ),
+        (
+            "rounding: {function: ceil}",
+            "rounds its quantity, so its usage over a period is not the sum of its events: an"
+            " allowance needs a meter without rounding",
+        ),
+    ],
+)
+def test_a_metered_allowance_counts_only_a_meter_whose_usage_sums_its_events(
+    options: str, problem: str
+) -> None:
     with pytest.raises(InvalidInput) as raised:
         plan(
-            """
+            f"""
 code: bad
 currency: USD
 interval: month
-meters: [{code: miles, event_type: trip, aggregation: sum, property: miles,
-          cap: {per: day, max: 250}}]
-charges: [{code: mileage, meter: miles, model: per_unit, unit_price: "0.032"}]
+meters: [{{code: miles, event_type: trip, aggregation: sum, property: miles, {options}}}]
+charges: [{{code: mileage, meter: miles, model: per_unit, unit_price: "0.032"}}]
 features:
-  free_miles: {meter: miles, allowance: 100, overage: bill, price: "0.032"}
+  free_miles: {{meter: miles, allowance: 100, overage: bill, price: "0.032"}}
 """
         )
     assert problems_of(raised.value) == [
-        "plan.yaml: features.free_miles.meter: meter 'miles' is capped per day, so its usage"
-        " over a period is not the sum of its events: an allowance needs an uncapped meter"
-    ]
-
-
-def test_a_metered_allowance_cannot_count_a_recurring_meter() -> None:
-    with pytest.raises(InvalidInput) as raised:
-        plan(
-            """
-code: bad
-currency: USD
-interval: month
-meters: [{code: devices, event_type: activation, aggregation: sum, property: change,
-          recurring: true, allow_negative: true}]
-charges: [{code: devices, meter: devices, model: per_unit, unit_price: "2"}]
-features:
-  free_devices: {meter: devices, allowance: 10, overage: bill, price: "2"}
-"""
-        )
-    assert problems_of(raised.value) == [
-        "plan.yaml: features.free_devices.meter: meter 'devices' is recurring (its total carries"
-        " from period to period), so it cannot measure an allowance"
-    ]
-
-
-def test_a_metered_allowance_cannot_count_a_rounded_meter() -> None:
-    with pytest.raises(InvalidInput) as raised:
-        plan(
-            """
-code: bad
-currency: USD
-interval: month
-meters: [{code: data, event_type: upload, aggregation: sum, property: mb,
-          rounding: {function: ceil}}]
-charges: [{code: data, meter: data, model: per_unit, unit_price: "0.01"}]
-features:
-  free_data: {meter: data, allowance: 100, overage: bill, price: "0.01"}
-"""
-        )
-    assert problems_of(raised.value) == [
-        "plan.yaml: features.free_data.meter: meter 'data' rounds its quantity, so its usage"
-        " over a period is not the sum of its events: an allowance needs a meter without rounding"
+        f"plan.yaml: features.free_miles.meter: meter 'miles' {problem}"
     ]
 
 

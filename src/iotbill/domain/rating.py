@@ -124,10 +124,11 @@ def _metered_line(
         usage.group,
         risk,
     )
-    steps = [
-        *([_cap_detail(meter, measured)] if measured.windows_capped else []),
-        *([_rounding_detail(meter, measured)] if measured.unrounded is not None else []),
-    ]
+    steps = []
+    if measured.windows_capped:
+        steps.append(_cap_detail(meter, measured))
+    if measured.unrounded is not None:
+        steps.append(_rounding_detail(meter, measured))
     if not steps:
         return line
     return replace(line, detail=(*steps, *line.detail))

@@ -45,8 +45,9 @@ class Rounding:
 
     def apply(self, quantity: Decimal) -> Decimal:
         """``quantity`` rounded, exactly."""
-        nanos = int(quantity.scaleb(SCALE))
-        if nanos != quantity.scaleb(SCALE):
+        scaled = quantity.scaleb(SCALE)
+        nanos = int(scaled)
+        if nanos != scaled:
             raise ValueError(f"{quantity} has more than {SCALE} decimals")
         step = 10 ** (SCALE - self.precision)
         if self.function == "floor":
