@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import random
 from contextlib import nullcontext
+from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from unittest.mock import patch
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -28,13 +30,14 @@ from iotbill.domain.errors import InvalidInput
 from iotbill.domain.event_table import EventTable
 from iotbill.domain.events import UsageEvent
 from iotbill.domain.metering import AGGREGATIONS, RECURRING, PropertyKind
-from iotbill.domain.metering.selection import select
+from iotbill.domain.metering.selection import MeasuredTable, Measurement, measurable, select
 from iotbill.domain.periods import Period
-from iotbill.services.ports import EventScope, GroupQuantity, UnitOfWorkFactory
+from iotbill.services.ports import EventScope, EventWindow, GroupQuantity, UnitOfWorkFactory
 from tests.contract.conftest import JAN_1, add_devices, device
 
 SEEDS = range(4)
 EVENTS_PER_STREAM = 400
+UTC_ZONE = ZoneInfo("UTC")
 GROUPS: tuple[Any, ...] = ("north", "south", "east", 2, Decimal("2.50"), True, Decimal("-1"))
 KINDS: tuple[Any, ...] = ("x", "y", 7, Decimal("7.0"), True, False)
 KEYS: tuple[Any, ...] = ("a", "b", 1, Decimal("1.000"), Decimal("0.5"), "1", False)
@@ -210,3 +213,135 @@ def test_events_a_meter_cannot_take_are_reported_as_the_pure_core_does(
     field = str(expected.value).split(": ")[1]
     assert str(found.value).startswith("stored event 'bad': ")  # by id, to void it by
     assert field in str(found.value)
+
+
+def _measurable_meters() -> list[Meter]:
+    return [meter for meter in meters() if measurable(meter)]
+
+
+@pytest.mark.parametrize("seed", SEEDS[:2])
+def test_tables_of_measured_quantities_equal_the_pure_core(
+    store: UnitOfWorkFactory, tenant: str, seed: int
+) -> None:
+    """``load_for_pricing`` of windows that list what they are measured by: every meter
+    and scope in one call, each over its period and a part of it; the quantities equal
+    the pure core's over the same events, and on SQL every meter that SQL aggregates is
+    measured there (its table holds quantities, not events)."""
+    events = generate(seed)
+    add_devices(store, tenant, device("d1", "c1"), device("d2", "c1"), device("d3", "c2"))
+    late = [(event, owner) for event, owner in events[: EVENTS_PER_STREAM // 4]]
+    with store(tenant) as uow:  # the first quarter received a day later than the rest
+        rest = events[EVENTS_PER_STREAM // 4 :]
+        uow.events.append([e for e, _ in rest], [c for _, c in rest], JAN_1)
+        uow.events.append([e for e, _ in late], [c for _, c in late], JAN_1 + timedelta(days=1))
+        uow.commit()
+    period = Period(JAN_1 + timedelta(days=2), JAN_1 + timedelta(days=20))
+    part = Period(period.start + timedelta(hours=7), period.end - timedelta(days=3))
+    scopes = [
+        EventScope("c1"),
+        EventScope("c1", excluded_devices=frozenset({"d2"})),
+        EventScope("c1", devices=frozenset({"d2"})),
+        EventScope("c2"),
+    ]
+    asked = [
+        (meter, scope, received_before)
+        for meter in _measurable_meters()
+        for scope in scopes
+        for received_before in (None, JAN_1 + timedelta(hours=12))
+    ]
+    windows = [
+        EventWindow(
+            scope,
+            (meter,),
+            period,
+            received_before,
+            (Measurement(meter, period), Measurement(meter, part)),
+        )
+        for meter, scope, received_before in asked
+    ]
+    with store(tenant) as uow:
+        tables = uow.events.load_for_pricing(windows)
+        for (meter, scope, received_before), table in zip(asked, tables, strict=True):
+            seen = events if received_before is None else rest
+            if isinstance(uow.events, SqlEventStore) and meter.aggregation in PUSHED_DOWN:
+                assert isinstance(table, MeasuredTable), meter
+            for span in (period, part):
+                found = [
+                    GroupQuantity(usage.group, meter.quantity(usage.window, UTC_ZONE).quantity)
+                    for usage in select(table, meter, span)
+                ]
+                assert _exact(found) == _exact(reference(seen, meter, span, scope)), (
+                    meter,
+                    scope,
+                    received_before,
+                    span,
+                )
+
+
+def test_a_measured_table_holds_only_what_it_measured() -> None:
+    meter = Meter("m", "reading", "sum", "value")
+    period = Period(JAN_1, JAN_1 + timedelta(days=31))
+    table = MeasuredTable.of({Measurement(meter, period): ((None, Decimal("2.5")),)})
+    (usage,) = select(table, meter, period)
+    assert meter.quantity(usage.window, UTC_ZONE).quantity == Decimal("2.5")
+    with pytest.raises(LookupError, match="was not measured"):
+        select(table, meter, Period(JAN_1, JAN_1 + timedelta(days=1)))
+    with pytest.raises(LookupError, match="was not measured"):
+        select(table, replace(meter, code="other"), period)
+    with pytest.raises(LookupError, match="holds no events"):
+        table.view("reading")
+    with pytest.raises(LookupError, match="holds no events"):
+        table.events  # noqa: B018
+
+
+@pytest.mark.parametrize(
+    ("bad", "meter"),
+    [
+        ({"value": "lots"}, Meter("m", "reading", "sum", "value")),
+        ({"value": -1}, Meter("m", "reading", "max", "value")),
+        ({"value": 1}, Meter("m", "reading", "count", group_by="group")),
+    ],
+    ids=["not-a-number", "negative", "no-group"],
+)
+def test_a_window_with_an_event_its_meter_cannot_take_is_priced_from_its_events(
+    store: UnitOfWorkFactory, tenant: str, bad: dict[str, Any], meter: Meter
+) -> None:
+    """Not measured: pricing reads the events and reports the bad one, as it does."""
+    add_devices(store, tenant, device("d1", "c1"))
+    at = JAN_1 + timedelta(days=2)
+    good = UsageEvent("good", "reading", "d1", at, {"value": 2, "group": "a"})
+    with store(tenant) as uow:
+        uow.events.append([good, UsageEvent("bad", "reading", "d1", at, bad)], ["c1"] * 2, at)
+        uow.commit()
+    period = Period(JAN_1, JAN_1 + timedelta(days=31))
+    window = EventWindow(EventScope("c1"), (meter,), period, None, (Measurement(meter, period),))
+    with store(tenant) as uow:
+        (table,) = uow.events.load_for_pricing([window])
+        assert not isinstance(table, MeasuredTable)
+        with pytest.raises(InvalidInput, match="stored event 'bad'"):
+            select(table, meter, period)
+
+
+def test_a_correction_the_filters_leave_out_still_replaces_what_it_corrects(
+    store: UnitOfWorkFactory, tenant: str
+) -> None:
+    """A reading of kind x corrected to kind y: a meter of kind x counts neither, as the
+    pure core decides which events count before the filters; so does every SQL path."""
+    add_devices(store, tenant, device("d1", "c1"))
+    at = JAN_1 + timedelta(days=2)
+    first = UsageEvent("first", "reading", "d1", at, {"value": 5, "kind": "x"})
+    fixed = UsageEvent("fixed", "reading", "d1", at, {"value": 7, "kind": "y"}, corrects="first")
+    other = UsageEvent("other", "reading", "d1", at, {"value": 1, "kind": "x"})
+    with store(tenant) as uow:
+        uow.events.append([first, other], ["c1"] * 2, at)
+        uow.events.append([fixed], ["c1"], at + timedelta(hours=1))
+        uow.commit()
+    meter = Meter("m", "reading", "sum", "value", filters=(("kind", ("x",)),))
+    period = Period(JAN_1, JAN_1 + timedelta(days=31))
+    scope = EventScope("c1")
+    window = EventWindow(scope, (meter,), period, None, (Measurement(meter, period),))
+    with store(tenant) as uow:
+        (table,) = uow.events.load_for_pricing([window])
+        (usage,) = select(table, meter, period)
+        assert meter.quantity(usage.window, UTC_ZONE).quantity == Decimal(1)
+        assert _exact(uow.events.aggregate(meter, period, scope)) == [(None, "1")]

@@ -102,7 +102,9 @@ class Meter:
             peaks = peak_quantity(window, self.per, zone)
             measured = CappedQuantity(peaks, peaks, 0)
         elif self.cap is None:
-            quantity = self.aggregator().aggregate(window)
+            quantity = window.measured
+            if quantity is None:
+                quantity = self.aggregator().aggregate(window)
             measured = CappedQuantity(quantity, quantity, 0)
         else:
             measured = capped_quantity(window, self.aggregator(), self.cap, zone)

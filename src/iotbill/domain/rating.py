@@ -20,7 +20,7 @@ from iotbill.domain.catalog import Charge, FixedFee, Meter, Plan
 from iotbill.domain.errors import InvalidInput, ProblemCollector
 from iotbill.domain.event_table import EventTable
 from iotbill.domain.invoicing import InvoiceLine, LineSource
-from iotbill.domain.metering.selection import GroupUsage, select
+from iotbill.domain.metering.selection import GroupUsage, Measurement, measurable, select
 from iotbill.domain.metering.window_cap import CappedQuantity
 from iotbill.domain.money import Currency
 from iotbill.domain.periods import Period
@@ -66,6 +66,28 @@ def rate_period(
             problems.extend(error.problems)
     problems.raise_if_any()
     return lines
+
+
+def measurements(plan: Plan, period: Period) -> list[Measurement] | None:
+    """What :func:`rate_period` of ``plan``'s usage over ``period`` reads of its table, when
+    it reads quantities alone: each meter a charge prices or a risk factor reads, over
+    ``period``. ``None`` when some charge reads more: the events themselves (a per-event
+    price model) or a meter that is not a quantity of the period's events alone
+    (:func:`~iotbill.domain.metering.selection.measurable`).
+    """
+    codes: dict[str, None] = {}  # in plan order, once each
+    for charge in plan.charges:
+        if charge.meter is not None:
+            if charge.model.reads_events:
+                return None
+            codes[charge.meter] = None
+        if charge.risk_factor is not None:
+            codes[charge.risk_factor.events] = None
+            codes[charge.risk_factor.exposure] = None
+    meters = [plan.meter(code) for code in codes]
+    if not all(measurable(meter) for meter in meters):
+        return None
+    return [Measurement(meter, period) for meter in meters]
 
 
 def fee_line(

@@ -50,12 +50,13 @@ from iotbill.domain.event_table import EventTable
 from iotbill.domain.instalments import instalment_lines, remaining_lines
 from iotbill.domain.invoicing import InvoiceLine, LineKind, LineSource
 from iotbill.domain.lease import lease_lines
+from iotbill.domain.metering.selection import Measurement
 from iotbill.domain.money import Currency
 from iotbill.domain.pauses import paused_at, unpaused_spans
 from iotbill.domain.periods import Period
 from iotbill.domain.pricing import Detail
 from iotbill.domain.quantities import decimal_text
-from iotbill.domain.rating import RatingOptions, fee_line, rate_period
+from iotbill.domain.rating import RatingOptions, fee_line, measurements, rate_period
 from iotbill.domain.subscriptions import (
     Pause,
     Phase,
@@ -112,6 +113,23 @@ def segments(subscription: Subscription, plans: PlanVersions, period: Period) ->
             billable = Period(billable_start, span.end) if billable_start < span.end else None
             result.append(Segment(phase, _plan(plans, phase), span, billable))
     return result
+
+
+def measured_usage(
+    subscription: Subscription, plans: PlanVersions, period: Period
+) -> tuple[Measurement, ...] | None:
+    """What pricing ``period``'s usage reads of its table (each billable segment rated on
+    its own plan), when it reads quantities alone (:func:`~iotbill.domain.rating.measurements`);
+    ``None`` when it reads events."""
+    found: list[Measurement] = []
+    for segment in segments(subscription, plans, period):
+        if segment.billable is None:
+            continue
+        read = measurements(segment.plan, segment.billable)
+        if read is None:
+            return None
+        found.extend(read)
+    return tuple(dict.fromkeys(found))
 
 
 def usage_lines(

@@ -60,6 +60,7 @@ from iotbill.domain.subscription_billing import (
     PlanVersions,
     billing_periods,
     lines_covering,
+    measured_usage,
     period_close_lines,
     usage_lines,
 )
@@ -517,7 +518,8 @@ class SubscriptionBill:
         """The events a period-close invoice is priced from: all of them for a draft, those
         received by ``now`` for the invoice finalized now."""
         received_before = seen_by(self.times.now) if due else None
-        return EventWindow(self.scope, self.meters, period, received_before)
+        measured = measured_usage(self.subscription, self.plans, period)
+        return EventWindow(self.scope, self.meters, period, received_before, measured)
 
     def _new_draft(self, pending: _Pending, lines: list[InvoiceLine]) -> Invoice:
         return Invoice.draft(

@@ -9,16 +9,22 @@ Basic costs 31.00 a month in advance, water 0.50/m3 up to 100 then 0.30; Premium
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from iotbill.domain.errors import InvalidInput
+from iotbill.domain.event_table import EventTable
+from iotbill.domain.metering.selection import MeasuredTable, Measurement, measured_table
 from iotbill.domain.periods import Period
+from iotbill.domain.plan_parsing import parse_plan
 from iotbill.domain.pricing import Detail
+from iotbill.domain.rating import measurements
 from iotbill.domain.subscription_billing import (
     billing_periods,
     cancellation_lines,
     change_lines,
+    measured_usage,
     opening_lines,
     period_close_lines,
 )
@@ -30,6 +36,7 @@ from .builders import (
     METERED,
     PLANS,
     PREMIUM,
+    WATER_METER,
     customer,
     flows,
     local,
@@ -383,3 +390,114 @@ def test_anniversary_billing_opens_with_a_whole_period_and_keeps_the_31st() -> N
 def test_change_lines_name_a_phase_that_exists() -> None:
     with pytest.raises(InvalidInput, match="no plan change of the subscription starts at"):
         change_lines(on_basic_since_january(), ACME, PLANS, utc(2026, 4, 10))
+
+
+def _measured(
+    subscription: Subscription, period: Period, events: EventTable
+) -> list[tuple[str, Period]]:
+    """What pricing ``period`` reads, as (meter, part); and the lines it prices from a
+    table of those quantities alone equal those from the events."""
+    measured = measured_usage(subscription, PLANS, period)
+    assert measured is not None
+    table = measured_table(events, measured)
+    assert isinstance(table, MeasuredTable)
+    assert period_close_lines(subscription, ACME, PLANS, period, table) == period_close_lines(
+        subscription, ACME, PLANS, period, events
+    )
+    return [(meter.code, part) for meter, part in measured]
+
+
+def test_the_quantities_a_period_reads_are_its_billable_parts_on_their_own_plans() -> None:
+    """A trial, then an upgrade: each billable part is measured on its own plan's meter;
+    the trial's part, not billed, is not measured."""
+    trial = subscribe(
+        id="sub-1",
+        customer=ACME,
+        plan=METERED,
+        plan_version=1,
+        start=utc(2026, 3, 1),
+        trial_end=utc(2026, 3, 11),
+    )
+    march = Period(utc(2026, 3, 1), utc(2026, 4, 1))
+    march_flows = flows((utc(2026, 3, 5), 50), (utc(2026, 3, 20), 30))
+    assert _measured(trial, march, march_flows) == [("water", Period(utc(2026, 3, 11), march.end))]
+
+    upgraded = change_plan(
+        on_basic_since_january(),
+        ACME,
+        plan=PREMIUM,
+        plan_version=1,
+        at=utc(2026, 4, 10, 6),
+        timing="immediate",
+    )
+    assert _measured(upgraded, APRIL, APRIL_FLOWS) == [
+        ("water", Period(APRIL.start, utc(2026, 4, 10, 6))),
+        ("water", Period(utc(2026, 4, 10, 6), APRIL.end)),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("meter", "charge", "measured"),
+    [
+        ({}, {"model": "per_unit", "unit_price": "0.5"}, True),
+        ({"rounding": {"function": "ceil"}}, {"model": "per_unit", "unit_price": "0.5"}, True),
+        ({}, {"model": "percentage", "rate": "2"}, False),
+        ({"cap": {"per": "day", "max": 10}}, {"model": "per_unit", "unit_price": "0.5"}, False),
+        ({"recurring": True}, {"model": "per_unit", "unit_price": "0.5"}, False),
+        ({"aggregation": "max", "per": "day"}, {"model": "per_unit", "unit_price": "0.5"}, False),
+    ],
+    ids=["per-unit", "rounded", "per-event-price", "capped", "recurring", "peaks"],
+)
+def test_a_plan_is_measured_unless_a_charge_reads_the_events(
+    meter: dict[str, Any], charge: dict[str, Any], measured: bool
+) -> None:
+    plan = parse_plan(
+        {
+            "code": "p",
+            "currency": "USD",
+            "interval": "month",
+            "meters": [{**WATER_METER, **meter}],
+            "charges": [{"code": "water", "meter": "water", **charge}],
+        }
+    )
+    found = measurements(plan, APRIL)
+    assert (found == [Measurement(plan.meters[0], APRIL)]) if measured else found is None
+
+
+def test_a_risk_factor_is_measured_with_both_its_meters_and_a_fee_only_plan_reads_nothing() -> None:
+    plan = parse_plan(
+        {
+            "code": "p",
+            "currency": "USD",
+            "interval": "month",
+            "fixed_fees": [{"code": "base", "amount": "5"}],
+            "meters": [
+                {"code": "miles", "event_type": "trip", "aggregation": "sum", "property": "mi"},
+                {"code": "brakes", "event_type": "brake", "aggregation": "count"},
+            ],
+            "charges": [
+                {
+                    "code": "cover",
+                    "meter": "miles",
+                    "model": "per_unit",
+                    "unit_price": "0.05",
+                    "risk_factor": {
+                        "events": "brakes",
+                        "exposure": "miles",
+                        "per": 100,
+                        "table": [{"up_to": None, "factor": "1"}],
+                    },
+                }
+            ],
+        }
+    )
+    assert [m.meter.code for m in measurements(plan, APRIL) or []] == ["miles", "brakes"]
+    fees_only = parse_plan(
+        {
+            "code": "f",
+            "currency": "USD",
+            "interval": "month",
+            "fixed_fees": [{"code": "base", "amount": "5"}],
+        }
+    )
+    assert measurements(fees_only, APRIL) == []

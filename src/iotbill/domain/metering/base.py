@@ -43,7 +43,9 @@ class Window:
     what the events before ``start`` carry into the period, for the aggregations
     that carry one: the last reading (a level), or the total of every value
     before ``start`` for those that carry a total (:attr:`Carried.TOTAL`); ``None``
-    when no event came before.
+    when no event came before. ``measured`` is the aggregation's result where a
+    store measured it (see :class:`~iotbill.domain.metering.selection.MeasuredTable`):
+    the window then holds no events, and only ``Meter.quantity`` reads it.
     """
 
     start: int
@@ -52,6 +54,7 @@ class Window:
     values: Scaled = field(default_factory=_no_values)
     keys: npt.NDArray[np.int64] = field(default_factory=_no_values)
     prior_value: int | None = None
+    measured: Decimal | None = None
 
     @property
     def count(self) -> int:

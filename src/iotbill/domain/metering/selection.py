@@ -14,15 +14,25 @@ to refuse an event that a subscription's meter could never bill.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import NamedTuple
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import NamedTuple, NoReturn
 
 import numpy as np
 import numpy.typing as npt
 
 from iotbill.domain.catalog import Meter
 from iotbill.domain.errors import InvalidInput, Problem
-from iotbill.domain.event_table import MISSING_VALUE, VALID, EventTable, TypeView
+from iotbill.domain.event_table import (
+    MISSING_VALUE,
+    STORED,
+    VALID,
+    DecodedProperties,
+    EventTable,
+    TypeView,
+)
+from iotbill.domain.events import UsageEvent
 from iotbill.domain.metering.base import Carried, PropertyKind, Window
 from iotbill.domain.periods import Period
 from iotbill.domain.quantities import Scaled, decimal_text, exact_sum, from_scaled
@@ -56,6 +66,8 @@ def select(
     Without ``group_by`` there is exactly one group, labelled ``None``, even
     when no event matched. With it, groups are ordered by label.
     """
+    if isinstance(table, MeasuredTable):
+        return table.usage(meter, period, amount_property)
     aggregation = meter.aggregator()
     if (
         aggregation.property_kind is PropertyKind.NUMBER
@@ -141,6 +153,97 @@ def _plain_usage(table: EventTable, meter: Meter, period: Period) -> GroupUsage:
     problems.raise_if_any(table, meter.code)
     window = Window(start, end, times[first:stop], values, _or_empty(None), None)
     return GroupUsage(None, window, np.empty(0, dtype=np.int64))
+
+
+def measurable(meter: Meter) -> bool:
+    """Whether the meter's quantity over a period is an aggregate of that period's events
+    alone, which a store may measure itself (:class:`MeasuredTable`): no reading carried
+    into the period, no cap and no peaks counted event by event in local days or hours."""
+    return meter.cap is None and meter.per is None and meter.aggregator().carried is Carried.NOTHING
+
+
+class Measurement(NamedTuple):
+    """A meter's quantity over a period, which pricing reads from a :class:`MeasuredTable`."""
+
+    meter: Meter
+    period: Period
+
+
+Measured = tuple[tuple[str | None, Decimal], ...]
+"""A measurement's quantity per group: one ``None`` group without ``group_by``, else a
+group per label, ordered by label, as :func:`select` gives them."""
+
+
+@dataclass(frozen=True, eq=False)
+class MeasuredTable(EventTable):
+    """A table that holds no events, only the quantities a store measured for pricing
+    (``quantities``): what :func:`select` gives for each of those meters and periods,
+    where the store can say it exactly (every event valid, none correcting or voiding
+    another). Asked for anything else, or for its events, it raises: pricing never reads
+    a table it was not given."""
+
+    quantities: Mapping[Measurement, Measured] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, quantities: Mapping[Measurement, Measured]) -> MeasuredTable:
+        nothing = np.empty(0, dtype=np.int64)
+        return cls(
+            ids=(),
+            order=np.empty(0, dtype=np.intp),
+            lines=nothing,
+            timestamps=nothing,
+            type_codes=np.empty(0, dtype=np.int32),
+            type_names={},
+            properties=DecodedProperties(()),
+            make_event=_no_event,
+            source=STORED,
+            quantities=quantities,
+        )
+
+    def usage(self, meter: Meter, period: Period, amount_property: str | None) -> list[GroupUsage]:
+        """:func:`select` of a measured meter and period."""
+        measured = self.quantities.get(Measurement(meter, period))
+        if measured is None or amount_property is not None or not measurable(meter):
+            raise LookupError(f"meter {meter.code!r} over {period} was not measured")
+        start, end = period.start_micros, period.end_micros
+        nothing = np.empty(0, dtype=np.int64)
+        return [
+            GroupUsage(group, Window(start, end, nothing, measured=quantity), nothing)
+            for group, quantity in measured
+        ]
+
+    def view(self, event_type: str) -> TypeView:
+        _no_event()
+
+    @property
+    def events(self) -> list[UsageEvent]:
+        _no_event()
+
+    @property
+    def source_events(self) -> list[UsageEvent]:
+        _no_event()
+
+
+def measured_table(table: EventTable, measurements: Sequence[Measurement]) -> EventTable:
+    """The :class:`MeasuredTable` of ``measurements`` over the events of ``table``: each
+    meter's aggregate per group, as :func:`select` finds them; ``table`` itself when a
+    meter cannot take one of its events, so that pricing reports it as it does."""
+    quantities: dict[Measurement, Measured] = {}
+    for measurement in measurements:
+        meter, period = measurement
+        try:
+            found = select(table, meter, period)
+        except InvalidInput:
+            return table
+        aggregation = meter.aggregator()
+        quantities[measurement] = tuple(
+            (usage.group, aggregation.aggregate(usage.window)) for usage in found
+        )
+    return MeasuredTable.of(quantities)
+
+
+def _no_event(position: int = 0) -> NoReturn:
+    raise LookupError("a table of measured quantities holds no events")
 
 
 def _or_empty(keys: npt.NDArray[np.int64] | None) -> npt.NDArray[np.int64]:

@@ -92,11 +92,14 @@ class PriceModel(Protocol):
     """A pure price model: typed frozen parameters and one ``price`` method.
 
     ``fields`` are the plan fields the model reads; ``amount_property`` names
-    the event property a per-event model reads its amounts from.
+    the event property a per-event model reads its amounts from. ``reads_events``
+    says whether the price reads the events themselves (their values or amounts,
+    in :class:`Usage`), not the quantity alone.
     """
 
     name: ClassVar[str]
     fields: ClassVar[tuple[str, ...]]
+    reads_events: ClassVar[bool]
 
     @property
     def amount_property(self) -> str | None: ...

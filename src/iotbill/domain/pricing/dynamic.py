@@ -21,6 +21,7 @@ class Dynamic:
     property_name: str
     name: ClassVar[str] = "dynamic"
     fields: ClassVar[tuple[str, ...]] = ("amount_property",)
+    reads_events: ClassVar[bool] = True
 
     @property
     def amount_property(self) -> str | None:

@@ -21,6 +21,7 @@ class Flat:
     amount: Decimal
     name: ClassVar[str] = "flat"
     fields: ClassVar[tuple[str, ...]] = ("amount",)
+    reads_events: ClassVar[bool] = False
 
     @property
     def amount_property(self) -> str | None:

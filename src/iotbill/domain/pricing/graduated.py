@@ -26,6 +26,7 @@ class Graduated:
     tiers: tuple[Tier, ...]
     name: ClassVar[str] = "graduated"
     fields: ClassVar[tuple[str, ...]] = ("tiers",)
+    reads_events: ClassVar[bool] = False
 
     @property
     def amount_property(self) -> str | None:

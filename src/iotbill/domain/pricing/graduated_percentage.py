@@ -37,6 +37,7 @@ class GraduatedPercentage:
     """Each tier's ``unit_price`` is its rate, in percent of the amount."""
     name: ClassVar[str] = "graduated_percentage"
     fields: ClassVar[tuple[str, ...]] = ("tiers",)
+    reads_events: ClassVar[bool] = False
 
     @property
     def amount_property(self) -> str | None:

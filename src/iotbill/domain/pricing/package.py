@@ -32,6 +32,7 @@ class Package:
     round: Rounding = "up"
     name: ClassVar[str] = "package"
     fields: ClassVar[tuple[str, ...]] = ("package_size", "price", "free_units", "round")
+    reads_events: ClassVar[bool] = False
 
     @property
     def amount_property(self) -> str | None:

@@ -21,6 +21,7 @@ class PerUnit:
     unit_price: Decimal
     name: ClassVar[str] = "per_unit"
     fields: ClassVar[tuple[str, ...]] = ("unit_price",)
+    reads_events: ClassVar[bool] = False
 
     @property
     def amount_property(self) -> str | None:

@@ -60,6 +60,7 @@ class Percentage:
         "min_per_event",
         "max_per_event",
     )
+    reads_events: ClassVar[bool] = True
 
     @property
     def amount_property(self) -> str | None:

@@ -25,6 +25,7 @@ class Volume:
     tiers: tuple[Tier, ...]
     name: ClassVar[str] = "volume"
     fields: ClassVar[tuple[str, ...]] = ("tiers",)
+    reads_events: ClassVar[bool] = False
 
     @property
     def amount_property(self) -> str | None:

@@ -96,7 +96,12 @@ class EventStore(Protocol):
     def load_for_pricing(self, windows: Sequence[EventWindow]) -> list[EventTable]:
         """:meth:`load_many`, for tables used only while this unit of work is open: a
         store may leave out what pricing seldom reads (events' ids, devices and
-        properties) and read it when a table first asks for it."""
+        properties) and read it when a table first asks for it. For a window that lists
+        what it is ``measured`` by, a store may give instead a table of those quantities
+        alone (:class:`~iotbill.domain.metering.selection.MeasuredTable`), equal to what
+        ``select`` gives of its events, where it can say them exactly; the events where
+        it cannot (a value a meter cannot take, an event correcting or voiding another),
+        so that pricing reports them as it does."""
         ...
 
     def count_many(self, windows: Sequence[EventWindow]) -> list[int]:

@@ -11,6 +11,7 @@ from typing import Generic, TypeVar
 from iotbill.domain.catalog import Meter, Plan
 from iotbill.domain.credits import CreditTiming
 from iotbill.domain.device_credentials import DeviceCredential
+from iotbill.domain.metering.selection import Measurement
 from iotbill.domain.periods import Period
 from iotbill.domain.webhooks import Delivery, WebhookEndpoint, WebhookMessage
 
@@ -74,12 +75,19 @@ class EventScope:
 class EventWindow:
     """What one table of :meth:`EventStore.load_many` holds: the events of ``scope``
     that ``meters`` read for ``period``, stored before ``received_before`` (all when
-    ``None``), exactly as :meth:`EventStore.load` gives them."""
+    ``None``), exactly as :meth:`EventStore.load` gives them.
+
+    ``measured``, when pricing reads quantities alone, lists them: each a meter over
+    a part of ``period`` (:func:`~iotbill.domain.subscription_billing.measured_usage`).
+    :meth:`EventStore.load_for_pricing` may then give a table of just those quantities
+    (:class:`~iotbill.domain.metering.selection.MeasuredTable`).
+    """
 
     scope: EventScope
     meters: tuple[Meter, ...]
     period: Period
     received_before: datetime | None = None
+    measured: tuple[Measurement, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from iotbill.adapters.storage.memory.base import StoredEvent, _Repository
 from iotbill.domain.catalog import Meter
 from iotbill.domain.event_table import STORED, EventTable
 from iotbill.domain.events import UsageEvent
-from iotbill.domain.metering.selection import select
+from iotbill.domain.metering.selection import measured_table, select
 from iotbill.domain.periods import Period
 from iotbill.services.ports import (
     Appended,
@@ -152,7 +152,12 @@ class MemoryEventStore(_Repository):
         ]
 
     def load_for_pricing(self, windows: Sequence[EventWindow]) -> list[EventTable]:
-        return self.load_many(windows)
+        """:meth:`load_many`, each window that lists what it is measured by as a table of
+        those quantities (measured by the pure core from its events)."""
+        return [
+            table if window.measured is None else measured_table(table, window.measured)
+            for window, table in zip(windows, self.load_many(windows), strict=True)
+        ]
 
     def count_many(self, windows: Sequence[EventWindow]) -> list[int]:
         return [

@@ -17,6 +17,7 @@ pure core, which reports every problem exactly as ``preview`` does.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -26,6 +27,8 @@ import msgspec
 from iotbill.adapters.storage.sql.measures import measure
 from iotbill.domain.catalog import Meter
 from iotbill.domain.metering import PropertyKind
+from iotbill.domain.metering.selection import Measured
+from iotbill.domain.quantities import decimal_text, from_scaled
 from iotbill.services.ports import EventScope
 
 PUSHED_DOWN = frozenset({"count", "sum", "max", "min", "unique_count", "latest"})
@@ -38,15 +41,31 @@ class NotExpressible(Exception):
 
 @dataclass
 class Query:
-    """SQL text being built, with its bound parameters."""
+    """SQL text being built, with its bound parameters.
+
+    ``numbered``: on SQLite, the parameters are written ``?1``, ``?2``... and given
+    by position (:attr:`arguments`), for a statement run by the driver itself, which
+    binds a tuple several times faster than a dict by name: a bill run's statement of
+    3,500 values spent a third of its 40 ms binding them by name.
+    """
 
     dialect: str
     parameters: dict[str, Any] = field(default_factory=dict)
+    numbered: bool = False
 
     def bind(self, value: Any) -> str:
         name = f"p{len(self.parameters)}"
         self.parameters[name] = value
+        if self.numbered and self.dialect == "sqlite":
+            return f"?{len(self.parameters)}"
         return f":{name}"
+
+    @property
+    def arguments(self) -> dict[str, Any] | tuple[Any, ...]:
+        """The parameters as the statement takes them: by position where ``numbered``."""
+        if self.numbered and self.dialect == "sqlite":
+            return tuple(self.parameters.values())
+        return self.parameters
 
     def kind(self, name: str) -> str:
         """The JSON type of property ``name`` in ``measures``; NULL when it is missing."""
@@ -131,59 +150,121 @@ def _json_path(name: str) -> str:
 
 
 def aggregate_query(query: Query, meter: Meter, where: str) -> str:
-    """One row per group: group kind and value, events, invalid events, quantity, smallest.
+    """One row per group: ``group_kind``, ``group_value``, ``events``, ``invalid`` (events
+    the meter cannot take), the quantity (``quantity``, and ``quantity_low``: a sum's
+    ``high, low`` halves on SQLite), ``smallest`` value, and ``naming``.
 
-    The quantity is ``high, low`` halves of a sum on SQLite (two columns).
+    ``where`` selects the events of the meter's type in its scope and period; the
+    meter's filters then choose which of them count (``kept``). ``naming`` counts every
+    selected event that corrects or voids another, kept or not: the pure core decides
+    which events count before any filter (a correction the filters leave out still
+    takes the place of the event it corrects), so with any such event the caller falls
+    back to it. A group with no kept event has ``events`` 0.
     """
     kind = meter.aggregator().property_kind
-    valid = ["true"]
+    kept = " AND ".join(query.filters(meter)) or "true"
+    readable = ["true"]
     number = "CAST(NULL AS BIGINT)"
-    if kind is PropertyKind.NUMBER:
-        assert meter.property is not None
-        number = query.number(meter.property)
-        valid.append(f"{number} IS NOT NULL")
-    elif kind is PropertyKind.KEY:
-        assert meter.property is not None
-        valid.append(query.is_key(meter.property))
-    group_columns = ["NULL AS group_kind", "NULL AS group_value"]
+    columns = ["NULL AS group_kind", "NULL AS group_value"]
     if meter.group_by is not None:
-        valid.append(query.is_key(meter.group_by))
-        group_columns = [
+        readable.append(query.is_key(meter.group_by))
+        columns = [
             f"{query.kind(meter.group_by)} AS group_kind",
             f"{query.value(meter.group_by)} AS group_value",
         ]
-    inner = [*group_columns, f"{number} AS number", f"({' AND '.join(valid)}) AS valid"]
-    if kind is PropertyKind.KEY:
+    if kind is PropertyKind.NUMBER:
         assert meter.property is not None
+        number = query.number(meter.property)
+    elif kind is PropertyKind.KEY:
+        assert meter.property is not None
+        readable.append(query.is_key(meter.property))
         if query.dialect == "sqlite":
             key = f"{query.kind(meter.property)} || ':' || {query.value(meter.property)}"
         else:
             key = f"(measures -> {query.bind(meter.property)})"
-        inner.append(f"{key} AS key")
-    quantity = {
-        "count": "COUNT(*), NULL",
-        "max": "MAX(number), NULL",
-        "min": "MIN(number), NULL",
-        "unique_count": "COUNT(DISTINCT key), NULL",
-        "latest": "MAX(CASE WHEN rank = 1 THEN number END), NULL",
-        "sum": "SUM(number >> 32), SUM(number & 4294967295)"
-        if query.dialect == "sqlite"
-        else "SUM(number), NULL",
-    }[meter.aggregation]
-    selected = f"SELECT {', '.join(inner)}, occurred_at, event_id FROM usage_events WHERE {where}"
+        columns.append(f"{key} AS key")
     if meter.aggregation == "latest":
-        partition = "PARTITION BY group_kind, group_value " if meter.group_by else ""
+        columns += ["occurred_at", "event_id"]
+    invalid = "NOT readable" + (" OR number IS NULL" if kind is PropertyKind.NUMBER else "")
+    # Each event's values are read from its measures once, in a subquery that is not
+    # merged into the next (OFFSET 0, LIMIT -1): merged, each use of a value read it again.
+    fence = " OFFSET 0" if query.dialect == "postgresql" else " LIMIT -1"
+    selected = (
+        f"SELECT {', '.join(columns)}, {number} AS number, ({' AND '.join(readable)}) AS readable, "
+        f"({kept}) AS kept, replaces IS NOT NULL AS names FROM usage_events WHERE {where}{fence}"
+    )
+    high, low = {
+        "count": ("COUNT(*) FILTER (WHERE kept)", "NULL"),
+        "max": ("MAX(number) FILTER (WHERE kept)", "NULL"),
+        "min": ("MIN(number) FILTER (WHERE kept)", "NULL"),
+        "unique_count": ("COUNT(DISTINCT key) FILTER (WHERE kept)", "NULL"),
+        "latest": ("MAX(number) FILTER (WHERE kept AND rank = 1)", "NULL"),
+        "sum": (
+            "SUM(number >> 32) FILTER (WHERE kept)",
+            "SUM(number & 4294967295) FILTER (WHERE kept)",
+        )
+        if query.dialect == "sqlite"
+        else ("SUM(number) FILTER (WHERE kept)", "NULL"),
+    }[meter.aggregation]
+    if meter.aggregation == "latest":
+        groups = "group_kind, group_value, " if meter.group_by else ""
         selected = (
-            f"SELECT *, ROW_NUMBER() OVER ({partition}ORDER BY {query.latest_first()}) AS rank "
-            f"FROM ({selected}) AS chosen"
+            f"SELECT *, ROW_NUMBER() OVER (PARTITION BY {groups}kept "
+            f"ORDER BY {query.latest_first()}) AS rank FROM ({selected}) AS chosen"
         )
     grouping = " GROUP BY group_kind, group_value" if meter.group_by else ""
-    groups = "group_kind, group_value" if meter.group_by else "NULL, NULL"
+    groups = (
+        "group_kind, group_value" if meter.group_by else "NULL AS group_kind, NULL AS group_value"
+    )
     return (
-        f"SELECT {groups}, COUNT(*), "
-        f"SUM(CASE WHEN valid THEN 0 ELSE 1 END), {quantity}, MIN(number) "
+        f"SELECT {groups}, COUNT(*) FILTER (WHERE kept) AS events, "
+        f"COUNT(*) FILTER (WHERE kept AND ({invalid})) AS invalid, "
+        f"{high} AS quantity, {low} AS quantity_low, "
+        "MIN(number) FILTER (WHERE kept) AS smallest, COUNT(*) FILTER (WHERE names) AS naming "
         f"FROM ({selected}) AS selected{grouping}"
     )
+
+
+def group_quantities(meter: Meter, rows: Sequence[Sequence[Any]]) -> Measured | None:
+    """The quantity per group of :func:`aggregate_query`'s ``rows``, ordered as the pure
+    core orders groups; ``None`` if an event needs the pure core: one the meter cannot
+    take (missing, not a number, negative where the meter does not allow it), or one that
+    corrects or voids another."""
+    number_kind = meter.aggregator().property_kind is PropertyKind.NUMBER
+    found: list[tuple[tuple[str, str], tuple[str | None, Decimal]]] = []
+    for group_kind, value, events, invalid, high, low, smallest, naming in rows:
+        if invalid or naming:
+            return None
+        if number_kind and not meter.allow_negative and smallest is not None and smallest < 0:
+            return None
+        if meter.group_by is not None and not events:
+            continue
+        label = None if meter.group_by is None else _label(group_kind, value)
+        found.append(((label or "", str(group_kind)), (label, _quantity(meter, high, low))))
+    found.sort(key=lambda item: item[0])
+    return tuple(group for _, group in found)
+
+
+def _label(kind: str, value: Any) -> str:
+    """The group label the pure core gives a JSON value (``json_label``)."""
+    if kind in ("true", "false"):  # SQLite
+        return kind
+    if kind == "boolean":  # PostgreSQL
+        return str(value)
+    if kind in ("integer", "number"):
+        return decimal_text(from_scaled(int(value)))
+    return str(value)
+
+
+def _quantity(meter: Meter, high: Any, low: Any) -> Decimal:
+    """A quantity as :func:`aggregate_query` gives it (a sum in halves on SQLite; no
+    quantity, 0, over no events)."""
+    if high is None:
+        return Decimal(0)
+    if meter.aggregation in ("count", "unique_count"):
+        return Decimal(high)
+    scaled = (int(high) << 32) + int(low) if low is not None else int(high)
+    return from_scaled(scaled)
 
 
 def prior_readings_query(query: Query, meter: Meter, where: str) -> str:

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, func, select, text, update
 
 from iotbill.adapters.storage.sql import aggregation, bulk, daily_sums, rollups
 from iotbill.adapters.storage.sql.aggregation import NotExpressible, Query
+from iotbill.adapters.storage.sql.measured import measure_windows
 from iotbill.adapters.storage.sql.repository import chunks
 from iotbill.adapters.storage.sql.tables import usage_events
 from iotbill.adapters.storage.sql.windows import (
@@ -29,10 +30,9 @@ from iotbill.adapters.storage.sql.windows import (
 from iotbill.domain.catalog import Meter
 from iotbill.domain.event_table import EventTable
 from iotbill.domain.events import UsageEvent
-from iotbill.domain.metering import Carried, PropertyKind
+from iotbill.domain.metering import Carried
 from iotbill.domain.metering.selection import select as select_usage
 from iotbill.domain.periods import Period, from_micros, to_micros
-from iotbill.domain.quantities import decimal_text, from_scaled
 from iotbill.services.ports import (
     Appended,
     EventScope,
@@ -223,21 +223,6 @@ class SqlEventStore:
         )
         return self._connection().execute(statement.limit(1)).first() is not None
 
-    def _names_within(self, meter: Meter, period: Period, scope: EventScope) -> bool:
-        """Whether an event that ``meter`` reads for ``period`` corrects or voids another."""
-        check = Query(self._connection().dialect.name)
-        since = (
-            ""  # a reading carried into the period may be corrected too
-            if meter.aggregator().carried is not Carried.NOTHING
-            else f"AND occurred_at >= {check.bind(period.start_micros)} "
-        )
-        statement = (
-            "SELECT 1 FROM usage_events WHERE "
-            f"{check.scope(self._tenant_id(), scope, [meter.event_type])} {since}"
-            f"AND occurred_at < {check.bind(period.end_micros)} AND replaces IS NOT NULL LIMIT 1"
-        )
-        return self._connection().execute(text(statement), check.parameters).first() is not None
-
     def aggregate(self, meter: Meter, period: Period, scope: EventScope) -> list[GroupQuantity]:
         if meter.aggregation in aggregation.PUSHED_DOWN and not meter.recurring:
             try:
@@ -259,29 +244,20 @@ class SqlEventStore:
         """The quantities computed in SQL, or ``None`` if an event needs the pure core: one
         it cannot read in SQL, or one that corrects or voids another (which counts is the
         pure core's to say)."""
-        if self._names_any() and self._names_within(meter, period, scope):
-            return None
         query = Query(self._connection().dialect.name)
-        where = _in_period(query, self._tenant_id(), scope, meter, period, None)
+        where = " AND ".join(
+            [
+                query.scope(self._tenant_id(), scope, [meter.event_type]),
+                f"occurred_at >= {query.bind(period.start_micros)}",
+                f"occurred_at < {query.bind(period.end_micros)}",
+            ]
+        )
         statement = aggregation.aggregate_query(query, meter, where)
         rows = self._connection().execute(text(statement), query.parameters).all()
-        kind = meter.aggregator().property_kind
-        result: list[tuple[tuple[str, str], GroupQuantity]] = []
-        for group_kind, group_value, events, invalid, first, second, smallest in rows:
-            if invalid or (
-                kind is PropertyKind.NUMBER
-                and not meter.allow_negative
-                and smallest is not None
-                and smallest < 0
-            ):
-                return None
-            if meter.group_by is not None and not events:
-                continue
-            label = None if meter.group_by is None else _label(group_kind, group_value)
-            quantity = _quantity(meter.aggregation, first, second)
-            result.append(((label or "", str(group_kind)), GroupQuantity(label, quantity)))
-        result.sort(key=lambda item: item[0])
-        return [group for _, group in result]
+        found = aggregation.group_quantities(meter, rows)
+        if found is None:
+            return None
+        return [GroupQuantity(group, quantity) for group, quantity in found]
 
     def load(
         self,
@@ -338,10 +314,17 @@ class SqlEventStore:
         return self._load_many(windows, "all")
 
     def load_for_pricing(self, windows: Sequence[EventWindow]) -> list[EventTable]:
-        """:meth:`load_many`, but the columns pricing seldom reads are read for a window
-        only when its table asks for them (two events at one instant, a value that
-        ``measures`` cannot give, an event named in an error)."""
-        return self._load_many(windows, "when_asked")
+        """A table of quantities measured in SQL for each window that lists what it is
+        ``measured`` by, where they can be (:mod:`~iotbill.adapters.storage.sql.measured`);
+        for the others, :meth:`load_many`, but the columns pricing seldom reads are read
+        for a window only when its table asks for them (two events at one instant, a
+        value that ``measures`` cannot give, an event named in an error)."""
+        measured = measure_windows(self._connection(), self._tenant_id(), windows)
+        unmeasured = [
+            window for window, table in zip(windows, measured, strict=True) if table is None
+        ]
+        loaded = iter(self._load_many(unmeasured, "when_asked"))
+        return [next(loaded) if table is None else table for table in measured]
 
     def _load_many(self, windows: Sequence[EventWindow], reading: Reading) -> list[EventTable]:
         found = iter(
@@ -367,24 +350,6 @@ class SqlEventStore:
 
 def _carries_readings(window: EventWindow) -> bool:
     return any(meter.aggregator().carried is not Carried.NOTHING for meter in window.meters)
-
-
-def _in_period(
-    query: Query,
-    tenant_id: int,
-    scope: EventScope,
-    meter: Meter,
-    period: Period,
-    received_before: datetime | None,
-) -> str:
-    conditions = [
-        query.scope(tenant_id, scope, [meter.event_type]),
-        f"occurred_at >= {query.bind(period.start_micros)}",
-        f"occurred_at < {query.bind(period.end_micros)}",
-        *query.filters(meter),
-        *_received_before(query, received_before),
-    ]
-    return " AND ".join(conditions)
 
 
 def _prior_readings(
@@ -420,23 +385,3 @@ def _prior_readings(
 
 def _received_before(query: Query, instant: datetime | None) -> list[str]:
     return [] if instant is None else [f"received_at < {query.bind(to_micros(instant))}"]
-
-
-def _label(kind: str, value: Any) -> str:
-    """The group label the pure core gives a JSON value (``json_label``)."""
-    if kind in ("true", "false"):  # SQLite
-        return kind
-    if kind == "boolean":  # PostgreSQL
-        return str(value)
-    if kind in ("integer", "number"):
-        return decimal_text(from_scaled(int(value)))
-    return str(value)
-
-
-def _quantity(aggregation_name: str, first: Any, second: Any) -> Decimal:
-    if aggregation_name in ("count", "unique_count"):
-        return Decimal(first)
-    if first is None:
-        return Decimal(0)
-    scaled = (int(first) << 32) + int(second) if second is not None else int(first)
-    return from_scaled(scaled)

@@ -62,7 +62,6 @@ from iotbill.domain.periods import from_micros, to_micros
 from iotbill.services.ports import EventWindow
 
 CHUNK = 1_000  # windows per statement: five parameters each, far below SQLite's limit
-_ARRAY_TYPES = ("integer", "text", "bigint", "bigint", "bigint")  # a window's five columns
 NEVER = 2**63 - 1  # the received_before of a window that has none
 Reading = Literal["all", "when_asked"]
 _PROPERTIES = msgspec.json.Decoder(list[dict[str, Any]], float_hook=Decimal)
@@ -203,7 +202,7 @@ def count_events(
     for start in range(0, len(windows), CHUNK):
         chunk = windows[start : start + CHUNK]
         found = [0] * len(chunk)
-        query = Query(connection.dialect.name)
+        query = Query(connection.dialect.name, numbered=True)
         statement = _joined(
             query,
             tenant_id,
@@ -213,7 +212,7 @@ def count_events(
         )
         if statement is not None:
             scopes = [_Scope.of(window) for window in chunk]
-            for item, event_type, device, events in _rows(connection, statement, query):
+            for item, event_type, device, events in rows_of(connection, statement, query):
                 if scopes[item].takes(event_type, device):
                     found[item] += events
         counts.extend(found)
@@ -227,7 +226,7 @@ def _load_chunk(
     the query; the rest (:class:`_Unread`) too when ``reading`` all, else when asked for."""
     found = [StoredRows.empty() for _ in windows]
     whole = reading == "all"
-    query = Query(connection.dialect.name)
+    query = Query(connection.dialect.name, numbered=True)
     names = _measured_names(windows)
     queried = sorted({meter.event_type for window in windows for meter in window.meters})
     scopes = [_Scope.of(window) for window in windows]
@@ -369,13 +368,13 @@ def _read(connection: Connection, unreads: Sequence[_Unread]) -> None:
     seqs = [seq for unread in unreads for seq in unread.seqs]
     by_seq: dict[int, Any] = {}
     for start in range(0, len(seqs), CHUNK):
-        query = Query(connection.dialect.name)
+        query = Query(connection.dialect.name, numbered=True)
         wanted = ", ".join(query.bind(seq) for seq in seqs[start : start + CHUNK])
         statement = (  # the tenant's rows: a window's query found these seqs
             f"SELECT e.seq, e.event_id, e.device_id, {REPLACEMENT}, e.properties "
             f"FROM usage_events AS e WHERE e.seq IN ({wanted})"
         )
-        by_seq.update((row[0], row) for row in _rows(connection, statement, query))
+        by_seq.update((row[0], row) for row in rows_of(connection, statement, query))
     for unread in unreads:
         ordered = [by_seq[seq] for seq in unread.seqs]
         unread.fill(
@@ -403,11 +402,12 @@ class _UnreadColumn(Sequence[Any]):
         return iter(self._unread.column(self._index))
 
 
-def _rows(connection: Connection, statement: str, query: Query) -> Sequence[Any]:
-    """The rows of ``statement``; on SQLite, whose driver takes the ``:name`` parameters
-    itself, without SQLAlchemy's parsing of a statement of thousands of them."""
+def rows_of(connection: Connection, statement: str, query: Query) -> Sequence[Any]:
+    """The rows of ``statement`` (its ``query`` :attr:`~Query.numbered`); on SQLite, whose
+    driver takes the parameters itself, without SQLAlchemy's parsing of a statement of
+    thousands of them."""
     if query.dialect == "sqlite":
-        return connection.exec_driver_sql(statement, query.parameters).all()
+        return connection.exec_driver_sql(statement, query.arguments).all()
     return connection.execute(text(statement), query.parameters).all()
 
 
@@ -464,8 +464,8 @@ def _gathered(
     statement = _joined(query, tenant_id, windows, f"json_array({columns})" if sqlite else columns)
     if statement is None:
         return None
-    wanted, _, conditions = statement.partition(" FROM wanted JOIN usage_events AS e ON ")
-    head, _, selected = wanted.partition(" SELECT wanted.item, ")
+    joined, _, conditions = statement.partition(" FROM wanted JOIN usage_events AS e ON ")
+    head, _, selected = joined.partition(" SELECT wanted.item, ")
     if sqlite:
         return (
             f"{head} SELECT wanted.item, (SELECT {selected} FROM usage_events AS e "
@@ -485,10 +485,10 @@ def _gathered_rows(
     ``lean``, the last column left as text (:data:`JOINED`: not one JSON value)."""
     text_last = not lean
     if query.dialect == "sqlite" and lean:
-        for item, columns in _rows(connection, statement, query):
+        for item, columns in rows_of(connection, statement, query):
             yield item, VALUES.decode(columns)
     else:
-        for item, *columns in _rows(connection, statement, query):
+        for item, *columns in rows_of(connection, statement, query):
             last = columns.pop() if text_last else None
             decoded = [
                 column if isinstance(column, int) else VALUES.decode(column) for column in columns
@@ -518,26 +518,42 @@ def _joined(
             for _, window in chosen
         ],
     )
-    if query.dialect == "postgresql":
-        arrays = ", ".join(
-            f"CAST({query.bind(values)} AS {kind}[])"
-            for values, kind in zip(columns_of_windows, _ARRAY_TYPES, strict=True)
-        )
-        wanted = f"SELECT * FROM unnest({arrays})"
-    else:
-        rows = zip(*columns_of_windows, strict=True)
-        wanted = "VALUES " + ", ".join(
-            "(" + ", ".join(query.bind(value) for value in row) + ")" for row in rows
-        )
     return (
-        "WITH wanted (item, customer_id, start_at, end_at, before_at) "
-        f"AS ({wanted}) "
+        f"{wanted(query, WANTED, columns_of_windows)} "
         f"SELECT wanted.item, {columns} FROM wanted JOIN usage_events AS e "
         f"ON e.tenant_id = {query.bind(tenant_id)} AND e.customer_id = wanted.customer_id "
         f"AND e.event_type IN ({', '.join(query.bind(name) for name in types)}) "
         "AND e.occurred_at >= wanted.start_at AND e.occurred_at < wanted.end_at "
         f"AND e.received_at < wanted.before_at{grouping}"
     )
+
+
+WANTED = {
+    "item": "integer",
+    "customer_id": "text",
+    "start_at": "bigint",
+    "end_at": "bigint",
+    "before_at": "bigint",
+}
+"""A window's columns in :func:`wanted`: its position, customer, period and
+``received_before`` (:data:`NEVER` if none), with their types on PostgreSQL."""
+
+
+def wanted(query: Query, names: dict[str, str], columns: Sequence[Sequence[Any]]) -> str:
+    """``WITH wanted (names) AS (...)``: a row of ``columns`` (one list per name) per
+    window. On PostgreSQL the lists are arrays unnested into rows, a parameter each."""
+    if query.dialect == "postgresql":
+        arrays = ", ".join(
+            f"CAST({query.bind(values)} AS {kind}[])"
+            for values, kind in zip(columns, names.values(), strict=True)
+        )
+        rows = f"SELECT * FROM unnest({arrays})"
+    else:
+        rows = "VALUES " + ", ".join(
+            "(" + ", ".join(query.bind(value) for value in row) + ")"
+            for row in zip(*columns, strict=True)
+        )
+    return f"WITH wanted ({', '.join(names)}) AS ({rows})"
 
 
 @dataclass(frozen=True, slots=True)
