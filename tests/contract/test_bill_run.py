@@ -9,12 +9,17 @@ summaries) and written in bulk, and where a batch commits whole or not at all.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from decimal import Decimal
+from unittest.mock import patch
 
 import pytest
 
 from iotbill.adapters.plan_files import parse_plan_text
+from iotbill.adapters.storage.sql import events as sql_events
+from iotbill.adapters.storage.sql.events import SqlEventStore
 from iotbill.domain.customers import Device
 from iotbill.domain.events import UsageEvent
 from iotbill.domain.invoices import Invoice
@@ -23,6 +28,7 @@ from iotbill.services.balance import grant_credit
 from iotbill.services.billing import bill_run
 from iotbill.services.ports import UnitOfWork, UnitOfWorkFactory
 from tests.contract.conftest import JAN_1
+from tests.stories.test_active_device_stories import PLAN as SIMS
 from tests.stories.test_subscription_stories import PUMP
 from tests.stories.test_transaction_fee_stories import PLAN as TILL
 from tests.stories.test_weighted_sum_stories import RECURRING as RESERVE
@@ -425,3 +431,57 @@ def test_a_recurring_latest_carries_the_last_report_on_every_store(
             [("usage", "sensors", "67.50"), ("adjustment", "sensors", "3.00")],
         ),
     ]
+
+
+def test_a_recurring_sum_is_billed_from_the_total_the_store_measures_on_every_store(
+    store: UnitOfWorkFactory, tenant: str
+) -> None:
+    """The SIMs active at each month's end, 2.00 each: three activations in January
+    (6.00), a deactivation in February (4.00), a late activation from 25 January received
+    on 2 March (2.00 more for January and for February on March's close, which bills 3:
+    6.00). On SQL the first run reads no event into the application: each month's total
+    since the first activation is measured in the database (the second re-reads the
+    months the late activation changed, to adjust them)."""
+    _subscribe_to(store, tenant, SIMS.replace("currency: EUR", "currency: USD"), "gateway")
+    day = timedelta(days=1)
+
+    def change(received_at: datetime, *changes: tuple[str, datetime, str]) -> None:
+        _send(store, tenant, received_at, "sim.activation", "gateway", "change", changes)
+
+    change(FEB_1, *((f"a{n}", JAN_1 + n * day, "1") for n in (4, 9, 19)))
+    change(MAR_1, ("d1", FEB_1 + 13 * day, "-1"))
+    apr_1 = MAR_1 + 31 * day
+    with _no_events_read(store):
+        bill_run(store, tenant, as_of=MAR_1, now=MAR_1)
+    change(MAR_1 + day, ("a5", JAN_1 + 24 * day, "1"))
+    bill_run(store, tenant, as_of=apr_1, now=apr_1 + day)
+    with store(tenant) as uow:
+        found = [(invoice.number, lines(invoice)) for invoice in _invoices(uow)]
+    assert found == [
+        ("INV-2026-000001", [("usage", "active", "6.00")]),
+        ("INV-2026-000002", [("usage", "active", "4.00")]),
+        (
+            "INV-2026-000003",
+            [
+                ("usage", "active", "6.00"),
+                ("adjustment", "active", "2.00"),
+                ("adjustment", "active", "2.00"),
+            ],
+        ),
+    ]
+
+
+@contextmanager
+def _no_events_read(store: UnitOfWorkFactory) -> Iterator[None]:
+    """On SQL, no event read for pricing: neither a batch's windows nor one window alone."""
+    with store("default") as uow:
+        sql = isinstance(uow.events, SqlEventStore)
+    if not sql:
+        yield
+        return
+    refused = AssertionError("events read")
+    with (
+        patch.object(sql_events, "load_events", side_effect=refused),
+        patch.object(SqlEventStore, "load", side_effect=refused),
+    ):
+        yield

@@ -443,10 +443,31 @@ def test_the_quantities_a_period_reads_are_its_billable_parts_on_their_own_plans
         ({"rounding": {"function": "ceil"}}, {"model": "per_unit", "unit_price": "0.5"}, True),
         ({}, {"model": "percentage", "rate": "2"}, False),
         ({"cap": {"per": "day", "max": 10}}, {"model": "per_unit", "unit_price": "0.5"}, False),
-        ({"recurring": True}, {"model": "per_unit", "unit_price": "0.5"}, False),
+        ({"recurring": True}, {"model": "per_unit", "unit_price": "0.5"}, True),
+        (
+            {"aggregation": "weighted_sum", "recurring": True},
+            {"model": "per_unit", "unit_price": "0.5"},
+            False,
+        ),
+        (
+            {"aggregation": "latest", "recurring": True},
+            {"model": "per_unit", "unit_price": "0.5"},
+            False,
+        ),
+        ({"aggregation": "average"}, {"model": "per_unit", "unit_price": "0.5"}, True),
         ({"aggregation": "max", "per": "day"}, {"model": "per_unit", "unit_price": "0.5"}, False),
     ],
-    ids=["per-unit", "rounded", "per-event-price", "capped", "recurring", "peaks"],
+    ids=[
+        "per-unit",
+        "rounded",
+        "per-event-price",
+        "capped",
+        "recurring-sum",
+        "recurring-weighted-sum",
+        "recurring-latest",
+        "average",
+        "peaks",
+    ],
 )
 def test_a_plan_is_measured_unless_a_charge_reads_the_events(
     meter: dict[str, Any], charge: dict[str, Any], measured: bool

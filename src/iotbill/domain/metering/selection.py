@@ -156,10 +156,20 @@ def _plain_usage(table: EventTable, meter: Meter, period: Period) -> GroupUsage:
 
 
 def measurable(meter: Meter) -> bool:
-    """Whether the meter's quantity over a period is an aggregate of that period's events
-    alone, which a store may measure itself (:class:`MeasuredTable`): no reading carried
-    into the period, no cap and no peaks counted event by event in local days or hours."""
-    return meter.cap is None and meter.per is None and meter.aggregator().carried is Carried.NOTHING
+    """Whether the meter's quantity over a period is one aggregate of stored events, which a
+    store may measure itself (:class:`MeasuredTable`): of the period's events, or, for a
+    recurring ``sum``, of every event up to the period's end (:func:`counts_from_first`).
+    Not a cap or peaks, counted event by event in local days or hours, nor any other reading
+    carried into the period (a level's last reading, a weighted total's changes)."""
+    if meter.cap is not None or meter.per is not None:
+        return False
+    return meter.aggregator().carried is Carried.NOTHING or counts_from_first(meter)
+
+
+def counts_from_first(meter: Meter) -> bool:
+    """Whether the meter's quantity over a period is the total of its events since the first
+    one, the period's and every one before it: a recurring ``sum``."""
+    return meter.aggregator().carried is Carried.TOTAL and meter.aggregation == "sum"
 
 
 class Measurement(NamedTuple):

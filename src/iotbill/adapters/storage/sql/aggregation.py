@@ -9,10 +9,13 @@ is not ``1``, the string ``"1"`` is not the number. Latest is by ``(timestamp,
 id)`` with ids in code-point order (``COLLATE "C"`` on PostgreSQL).
 
 Each query also counts the events the meter cannot take (a missing or
-non-numeric value, a missing group) and the smallest value; when any is found,
-or a meter cannot be written in SQL (a filter value with more than nine
-decimals, a property name with a double quote), the caller falls back to the
-pure core, which reports every problem exactly as ``preview`` does.
+non-numeric value, a missing group), the smallest value, and the events that
+correct or void another; when any is found, or a meter cannot be written in SQL
+(a filter value with more than nine decimals, a property name with a double
+quote), the caller falls back to the pure core, which decides which events count
+and reports every problem exactly as ``preview`` does. The same query serves the
+store's ``aggregate`` and a bill run's measured quantities
+(:mod:`~iotbill.adapters.storage.sql.measured`).
 """
 
 from __future__ import annotations

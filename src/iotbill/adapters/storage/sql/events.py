@@ -31,6 +31,7 @@ from iotbill.domain.catalog import Meter
 from iotbill.domain.event_table import EventTable
 from iotbill.domain.events import UsageEvent
 from iotbill.domain.metering import Carried
+from iotbill.domain.metering.selection import counts_from_first
 from iotbill.domain.metering.selection import select as select_usage
 from iotbill.domain.periods import Period, from_micros, to_micros
 from iotbill.services.ports import (
@@ -224,7 +225,9 @@ class SqlEventStore:
         return self._connection().execute(statement.limit(1)).first() is not None
 
     def aggregate(self, meter: Meter, period: Period, scope: EventScope) -> list[GroupQuantity]:
-        if meter.aggregation in aggregation.PUSHED_DOWN and not meter.recurring:
+        if meter.aggregation in aggregation.PUSHED_DOWN and (
+            not meter.recurring or counts_from_first(meter)
+        ):
             try:
                 found = self._pushed_down(meter, period, scope)
             except NotExpressible:
@@ -245,14 +248,11 @@ class SqlEventStore:
         it cannot read in SQL, or one that corrects or voids another (which counts is the
         pure core's to say)."""
         query = Query(self._connection().dialect.name)
-        where = " AND ".join(
-            [
-                query.scope(self._tenant_id(), scope, [meter.event_type]),
-                f"occurred_at >= {query.bind(period.start_micros)}",
-                f"occurred_at < {query.bind(period.end_micros)}",
-            ]
-        )
-        statement = aggregation.aggregate_query(query, meter, where)
+        where = [query.scope(self._tenant_id(), scope, [meter.event_type])]
+        if not counts_from_first(meter):  # a recurring sum: every event up to the end
+            where.append(f"occurred_at >= {query.bind(period.start_micros)}")
+        where.append(f"occurred_at < {query.bind(period.end_micros)}")
+        statement = aggregation.aggregate_query(query, meter, " AND ".join(where))
         rows = self._connection().execute(text(statement), query.parameters).all()
         found = aggregation.group_quantities(meter, rows)
         if found is None:
@@ -323,7 +323,7 @@ class SqlEventStore:
         unmeasured = [
             window for window, table in zip(windows, measured, strict=True) if table is None
         ]
-        loaded = iter(self._load_many(unmeasured, "when_asked"))
+        loaded = iter(self._load_many(unmeasured, "when_asked") if unmeasured else ())
         return [next(loaded) if table is None else table for table in measured]
 
     def _load_many(self, windows: Sequence[EventWindow], reading: Reading) -> list[EventTable]:

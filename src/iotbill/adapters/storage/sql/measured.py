@@ -10,14 +10,16 @@ PostgreSQL; on SQLite a scalar subquery that gives its groups as one JSON array)
 found by a range scan of the index on ``(tenant_id, customer_id, event_type,
 occurred_at)``. The aggregate is :func:`~iotbill.adapters.storage.sql.aggregation.aggregate_query`,
 the one the store's ``aggregate`` runs, so both are held to the pure core by the same
-contract tests.
+contract tests. A recurring ``sum`` is measured over every event up to the part's end, so a
+bill run reads none of its history either.
 
 A window is priced from its events as before, and the pure core says what is wrong
 with them, where any of its quantities cannot be measured exactly:
 
 - an aggregation this store does not write in SQL (``average``, ``weighted_sum``,
-  ``increase``, ``time_weighted_average``), or a meter it cannot express (a filter
-  value with more than nine decimals, a property name with a double quote);
+  ``increase``, ``time_weighted_average``; the domain lists no other meter carrying a
+  reading, a cap or peaks), or a meter it cannot express (a filter value with more than
+  nine decimals, a property name with a double quote);
 - an event the meter cannot take (a missing or non-numeric value, a missing group, a
   negative value the meter does not allow);
 - an event in the window that corrects or voids another: which events count is the
@@ -44,7 +46,12 @@ from iotbill.adapters.storage.sql.statistics import refresh_outgrown
 from iotbill.adapters.storage.sql.tables import usage_events
 from iotbill.adapters.storage.sql.windows import CHUNK, NEVER, WANTED, rows_of, wanted
 from iotbill.domain.catalog import Meter
-from iotbill.domain.metering.selection import Measured, MeasuredTable, Measurement
+from iotbill.domain.metering.selection import (
+    Measured,
+    MeasuredTable,
+    Measurement,
+    counts_from_first,
+)
 from iotbill.domain.periods import Period, to_micros
 from iotbill.services.ports import EventWindow
 
@@ -52,6 +59,8 @@ _MEASURED = {**WANTED, "devices": "text", "excluded": "text"}
 """A measured part's columns: a window's (:data:`WANTED`, its period the part's), and
 its scope's devices and excluded devices as JSON arrays (``NULL``: none named)."""
 _GROUPS = msgspec.json.Decoder(list[list[Any]])
+FIRST = -(2**63)
+"""The start of a part measured from the first event on."""
 
 
 def measure_windows(
@@ -101,10 +110,11 @@ def _measure(
     one statement: its groups' quantities, or ``None`` where its events must be read."""
     query = Query(connection.dialect.name, numbered=True)
     scopes = [windows[item].scope for item, _ in parts]
+    since_first = counts_from_first(meter)  # a recurring sum: every event up to the part's end
     columns: list[list[Any]] = [
         list(range(len(parts))),
         [scope.customer for scope in scopes],
-        [part.start_micros for _, part in parts],
+        [FIRST if since_first else part.start_micros for _, part in parts],
         [part.end_micros for _, part in parts],
         [_before(windows[item]) for item, _ in parts],
         [_listed(scope.devices) for scope in scopes],
