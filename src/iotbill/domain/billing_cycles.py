@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -74,7 +74,7 @@ class BillingCycle:
     @classmethod
     def calendar(cls, interval: Interval, timezone: str) -> BillingCycle:
         """Periods starting at local midnight on calendar boundaries."""
-        return cls(interval, timezone)
+        return _calendar(interval, timezone)
 
     @classmethod
     def anniversary(cls, interval: Interval, timezone: str, anchor: datetime) -> BillingCycle:
@@ -88,6 +88,11 @@ class BillingCycle:
     def period_containing(self, instant: datetime) -> Period:
         """The billing period ``[start, end)`` that contains ``instant``."""
         instant = require_aware(instant, "instant")
+        if self.anchor is not None:  # (an anchor at a repeated local time equals the other)
+            return self._find_period(instant)
+        return _calendar_period(self, instant.astimezone(UTC))  # (nor does a local instant)
+
+    def _find_period(self, instant: datetime) -> Period:
         index = self._estimate(instant)
         while self._boundary(index) > instant:
             index -= 1
@@ -143,6 +148,22 @@ class BillingCycle:
         return _boundary(
             self.interval, self.timezone, anchor.replace(tzinfo=None), anchor.fold, index
         )
+
+
+@lru_cache(maxsize=1024)
+def _calendar(interval: Interval, timezone: str) -> BillingCycle:
+    """A calendar cycle, made (and checked) once: a bill run asks for the same few of each
+    of thousands of subscriptions several times."""
+    return BillingCycle(interval, timezone)
+
+
+@lru_cache(maxsize=65536)
+def _calendar_period(cycle: BillingCycle, instant: datetime) -> Period:
+    """:meth:`BillingCycle.period_containing` of a calendar cycle, remembered: a bill run
+    asks thousands of subscriptions on the same cycles for the periods of the same few
+    instants. Keyed by UTC instants: two local instants that differ only by ``fold`` (a
+    repeated local time) compare equal, and would share an entry."""
+    return cycle._find_period(instant)
 
 
 @lru_cache(maxsize=4096)
