@@ -72,7 +72,7 @@ def measurements(plan: Plan, period: Period) -> list[Measurement] | None:
     """What :func:`rate_period` of ``plan``'s usage over ``period`` reads of its table, when
     it reads quantities alone: each meter a charge prices or a risk factor reads, over
     ``period``. ``None`` when some charge reads more: the events themselves (a per-event
-    price model) or a meter that is not a quantity of the period's events alone
+    price model) or a meter whose quantity is not one aggregate of stored events
     (:func:`~iotbill.domain.metering.selection.measurable`).
     """
     codes: dict[str, None] = {}  # in plan order, once each

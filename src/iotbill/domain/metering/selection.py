@@ -10,6 +10,10 @@ is vectorised over the table's columns; only bad rows are visited one by one.
 :func:`meter_problems` runs the same checks over all of a meter's events,
 whatever their period, and returns them instead of raising: ingestion uses it
 to refuse an event that a subscription's meter could never bill.
+
+A :class:`MeasuredTable` holds no events, only quantities a store measured (a bill
+run's, where pricing reads quantities alone): :func:`select` gives those as
+windows that carry their quantity, which ``Meter.quantity`` reads.
 """
 
 from __future__ import annotations

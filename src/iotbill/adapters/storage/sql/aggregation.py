@@ -152,6 +152,9 @@ def _json_path(name: str) -> str:
     return f'$."{name}"'
 
 
+COUNT_KEPT = "SUM(CASE WHEN kept THEN 1 ELSE 0 END)"
+
+
 def aggregate_query(query: Query, meter: Meter, where: str) -> str:
     """One row per group: ``group_kind``, ``group_value``, ``events``, ``invalid`` (events
     the meter cannot take), the quantity (``quantity``, and ``quantity_low``: a sum's
@@ -196,18 +199,16 @@ def aggregate_query(query: Query, meter: Meter, where: str) -> str:
         f"SELECT {', '.join(columns)}, {number} AS number, ({' AND '.join(readable)}) AS readable, "
         f"({kept}) AS kept, replaces IS NOT NULL AS names FROM usage_events WHERE {where}{fence}"
     )
+    kept_number = "CASE WHEN kept THEN number END"
     high, low = {
-        "count": ("COUNT(*) FILTER (WHERE kept)", "NULL"),
-        "max": ("MAX(number) FILTER (WHERE kept)", "NULL"),
-        "min": ("MIN(number) FILTER (WHERE kept)", "NULL"),
-        "unique_count": ("COUNT(DISTINCT key) FILTER (WHERE kept)", "NULL"),
-        "latest": ("MAX(number) FILTER (WHERE kept AND rank = 1)", "NULL"),
-        "sum": (
-            "SUM(number >> 32) FILTER (WHERE kept)",
-            "SUM(number & 4294967295) FILTER (WHERE kept)",
-        )
+        "count": (COUNT_KEPT, "NULL"),
+        "max": (f"MAX({kept_number})", "NULL"),
+        "min": (f"MIN({kept_number})", "NULL"),
+        "unique_count": ("COUNT(DISTINCT CASE WHEN kept THEN key END)", "NULL"),
+        "latest": ("MAX(CASE WHEN kept AND rank = 1 THEN number END)", "NULL"),
+        "sum": (f"SUM(({kept_number}) >> 32)", f"SUM(({kept_number}) & 4294967295)")
         if query.dialect == "sqlite"
-        else ("SUM(number) FILTER (WHERE kept)", "NULL"),
+        else (f"SUM({kept_number})", "NULL"),
     }[meter.aggregation]
     if meter.aggregation == "latest":
         groups = "group_kind, group_value, " if meter.group_by else ""
@@ -219,11 +220,11 @@ def aggregate_query(query: Query, meter: Meter, where: str) -> str:
     groups = (
         "group_kind, group_value" if meter.group_by else "NULL AS group_kind, NULL AS group_value"
     )
-    return (
-        f"SELECT {groups}, COUNT(*) FILTER (WHERE kept) AS events, "
-        f"COUNT(*) FILTER (WHERE kept AND ({invalid})) AS invalid, "
-        f"{high} AS quantity, {low} AS quantity_low, "
-        "MIN(number) FILTER (WHERE kept) AS smallest, COUNT(*) FILTER (WHERE names) AS naming "
+    return (  # (CASE, not FILTER: SQLite has FILTER only from 3.30)
+        f"SELECT {groups}, {COUNT_KEPT} AS events, "
+        f"SUM(CASE WHEN kept AND ({invalid}) THEN 1 ELSE 0 END) AS invalid, "
+        f"{high} AS quantity, {low} AS quantity_low, MIN({kept_number}) AS smallest, "
+        "SUM(CASE WHEN names THEN 1 ELSE 0 END) AS naming "
         f"FROM ({selected}) AS selected{grouping}"
     )
 

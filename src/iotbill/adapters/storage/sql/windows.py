@@ -61,7 +61,7 @@ from iotbill.domain.events import UsageEvent
 from iotbill.domain.periods import from_micros, to_micros
 from iotbill.services.ports import EventWindow
 
-CHUNK = 1_000  # windows per statement: five parameters each, far below SQLite's limit
+CHUNK = 1_000  # windows per statement: five to seven parameters each, below SQLite's limit
 NEVER = 2**63 - 1  # the received_before of a window that has none
 Reading = Literal["all", "when_asked"]
 _PROPERTIES = msgspec.json.Decoder(list[dict[str, Any]], float_hook=Decimal)
@@ -369,10 +369,10 @@ def _read(connection: Connection, unreads: Sequence[_Unread]) -> None:
     by_seq: dict[int, Any] = {}
     for start in range(0, len(seqs), CHUNK):
         query = Query(connection.dialect.name, numbered=True)
-        wanted = ", ".join(query.bind(seq) for seq in seqs[start : start + CHUNK])
+        listed = ", ".join(query.bind(seq) for seq in seqs[start : start + CHUNK])
         statement = (  # the tenant's rows: a window's query found these seqs
             f"SELECT e.seq, e.event_id, e.device_id, {REPLACEMENT}, e.properties "
-            f"FROM usage_events AS e WHERE e.seq IN ({wanted})"
+            f"FROM usage_events AS e WHERE e.seq IN ({listed})"
         )
         by_seq.update((row[0], row) for row in rows_of(connection, statement, query))
     for unread in unreads:
