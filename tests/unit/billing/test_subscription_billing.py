@@ -61,6 +61,17 @@ def on_basic_since_january() -> Subscription:
     return subscribe(id="sub-1", customer=ACME, plan=BASIC, plan_version=1, start=utc(2026, 1, 1))
 
 
+def on_metered_with_a_trial_to_11_march() -> Subscription:
+    return subscribe(
+        id="sub-1",
+        customer=ACME,
+        plan=METERED,
+        plan_version=1,
+        start=utc(2026, 3, 1),
+        trial_end=utc(2026, 3, 11),
+    )
+
+
 def test_subscribing_mid_month_bills_the_advance_fee_prorated_by_second() -> None:
     subscription = subscribe(
         id="sub-1", customer=ACME, plan=BASIC, plan_version=1, start=utc(2026, 2, 10, 12)
@@ -110,14 +121,7 @@ def test_subscribing_mid_month_bills_the_advance_fee_prorated_by_second() -> Non
 
 
 def test_a_trial_ending_mid_period_bills_fees_and_usage_only_after_it() -> None:
-    subscription = subscribe(
-        id="sub-1",
-        customer=ACME,
-        plan=METERED,
-        plan_version=1,
-        start=utc(2026, 3, 1),
-        trial_end=utc(2026, 3, 11),
-    )
+    subscription = on_metered_with_a_trial_to_11_march()
     march = Period(utc(2026, 3, 1), utc(2026, 4, 1))
     events = flows((utc(2026, 3, 5), 50), (utc(2026, 3, 20), 30), (utc(2026, 4, 2), 10))
 
@@ -410,14 +414,7 @@ def _measured(
 def test_the_quantities_a_period_reads_are_its_billable_parts_on_their_own_plans() -> None:
     """A trial, then an upgrade: each billable part is measured on its own plan's meter;
     the trial's part, not billed, is not measured."""
-    trial = subscribe(
-        id="sub-1",
-        customer=ACME,
-        plan=METERED,
-        plan_version=1,
-        start=utc(2026, 3, 1),
-        trial_end=utc(2026, 3, 11),
-    )
+    trial = on_metered_with_a_trial_to_11_march()
     march = Period(utc(2026, 3, 1), utc(2026, 4, 1))
     march_flows = flows((utc(2026, 3, 5), 50), (utc(2026, 3, 20), 30))
     assert _measured(trial, march, march_flows) == [("water", Period(utc(2026, 3, 11), march.end))]
