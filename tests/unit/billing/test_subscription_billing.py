@@ -72,6 +72,18 @@ def on_metered_with_a_trial_to_11_march() -> Subscription:
     )
 
 
+def upgraded_on_10_april() -> Subscription:
+    """On Basic since January, on Premium from 10 April 06:00 (an immediate change)."""
+    return change_plan(
+        on_basic_since_january(),
+        ACME,
+        plan=PREMIUM,
+        plan_version=1,
+        at=utc(2026, 4, 10, 6),
+        timing="immediate",
+    )
+
+
 def test_subscribing_mid_month_bills_the_advance_fee_prorated_by_second() -> None:
     subscription = subscribe(
         id="sub-1", customer=ACME, plan=BASIC, plan_version=1, start=utc(2026, 2, 10, 12)
@@ -160,14 +172,7 @@ def test_a_trial_ending_mid_period_bills_fees_and_usage_only_after_it() -> None:
 
 
 def test_an_upgrade_mid_period_credits_charges_and_splits_usage_on_full_tiers() -> None:
-    upgraded = change_plan(
-        on_basic_since_january(),
-        ACME,
-        plan=PREMIUM,
-        plan_version=1,
-        at=utc(2026, 4, 10, 6),
-        timing="immediate",
-    )
+    upgraded = upgraded_on_10_april()
 
     change = change_lines(upgraded, ACME, PLANS, utc(2026, 4, 10, 6))
     close = period_close_lines(upgraded, ACME, PLANS, APRIL, APRIL_FLOWS)
@@ -291,14 +296,7 @@ def test_cancelling_immediately_credits_the_unused_advance_fee() -> None:
 
 
 def test_cancelling_after_an_upgrade_credits_the_new_plan() -> None:
-    upgraded = change_plan(
-        on_basic_since_january(),
-        ACME,
-        plan=PREMIUM,
-        plan_version=1,
-        at=utc(2026, 4, 10, 6),
-        timing="immediate",
-    )
+    upgraded = upgraded_on_10_april()
     cancelled = cancel(upgraded, ACME, timing="immediate", at=utc(2026, 4, 20))
 
     # 20 April to 1 May: 11 of 30 days of 62.00 = 22.7333... -> -22.73.
@@ -419,14 +417,7 @@ def test_the_quantities_a_period_reads_are_its_billable_parts_on_their_own_plans
     march_flows = flows((utc(2026, 3, 5), 50), (utc(2026, 3, 20), 30))
     assert _measured(trial, march, march_flows) == [("water", Period(utc(2026, 3, 11), march.end))]
 
-    upgraded = change_plan(
-        on_basic_since_january(),
-        ACME,
-        plan=PREMIUM,
-        plan_version=1,
-        at=utc(2026, 4, 10, 6),
-        timing="immediate",
-    )
+    upgraded = upgraded_on_10_april()
     assert _measured(upgraded, APRIL, APRIL_FLOWS) == [
         ("water", Period(APRIL.start, utc(2026, 4, 10, 6))),
         ("water", Period(utc(2026, 4, 10, 6), APRIL.end)),
