@@ -2,7 +2,7 @@
 
 The pure reference is ``metering.selection.select`` and the aggregations of
 ``metering.AGGREGATIONS`` over an :class:`EventTable` of the same events; the
-SQL stores push ``sum``, ``count``, ``max``, ``min``, ``unique_count`` and
+SQL stores push ``sum``, ``count``, ``average``, ``max``, ``min``, ``unique_count`` and
 ``latest`` down to SQL (a recurring ``sum`` too, over every event up to the period's end)
 and load the window for the others. Streams are seeded:
 decimals with up to nine fractional digits (and integers) of both signs,
@@ -381,3 +381,38 @@ def test_a_voided_reading_counts_on_no_path(store: UnitOfWorkFactory, tenant: st
             (usage,) = select(table, meter, period)
             assert meter.quantity(usage.window, UTC_ZONE).quantity == Decimal(1), meter
             assert _exact(uow.events.aggregate(meter, period, scope)) == [(None, "1")], meter
+
+
+@pytest.mark.parametrize(
+    ("values", "mean"),
+    [
+        (("1", "2", "2"), "1.666666667"),
+        (("0.000000001", "0.000000002"), "0.000000002"),  # 1.5 nano-units: half to even, 2
+        (("0.000000001", "0.000000004"), "0.000000002"),  # 2.5: half to even, 2
+        (("-0.000000001", "-0.000000004"), "-0.000000002"),
+    ],
+)
+def test_an_average_is_the_exact_mean_rounded_half_even_on_every_path(
+    store: UnitOfWorkFactory, tenant: str, values: tuple[str, ...], mean: str
+) -> None:
+    """The mean of the values as the pure core takes it, from SQL too (sum over number)."""
+    add_devices(store, tenant, device("d1", "c1"))
+    at = JAN_1 + timedelta(days=1)
+    events = [
+        UsageEvent(f"e{index}", "reading", "d1", at, {"value": Decimal(value)})
+        for index, value in enumerate(values)
+    ]
+    with store(tenant) as uow:
+        uow.events.append(events, ["c1"] * len(events), at)
+        uow.commit()
+    meter = Meter("a", "reading", "average", "value", allow_negative=True)
+    period = Period(JAN_1, JAN_1 + timedelta(days=31))
+    window = EventWindow(EventScope("c1"), (meter,), period, None, (Measurement(meter, period),))
+    with store(tenant) as uow:
+        stored = uow.events.aggregate(meter, period, EventScope("c1"))
+        (table,) = uow.events.load_for_pricing([window])
+        (usage,) = select(table, meter, period)
+        measured = meter.quantity(usage.window, UTC_ZONE).quantity
+    pure = reference([(e, "c1") for e in events], meter, period, EventScope("c1"))
+    assert stored == pure == [GroupQuantity(None, Decimal(mean))]
+    assert measured == Decimal(mean)

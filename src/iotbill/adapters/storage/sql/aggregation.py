@@ -1,9 +1,10 @@
 """Meters pushed down to SQL: the queries, for SQLite and for PostgreSQL.
 
-``sum``, ``count``, ``max``, ``min``, ``unique_count`` and ``latest`` are one
-GROUP BY over the ``measures`` column (see ``tables``): numbers are integer
+``sum``, ``count``, ``average``, ``max``, ``min``, ``unique_count`` and ``latest``
+are one GROUP BY over the ``measures`` column (see ``tables``): numbers are integer
 nano-units, so every figure is exact (SQLite's sum is split into 32-bit halves,
-as :func:`~iotbill.domain.quantities.exact_sum` does, so it cannot overflow).
+as :func:`~iotbill.domain.quantities.exact_sum` does, so it cannot overflow; an
+average is that sum divided by the number of events, in Python, exactly).
 Values compare as the pure core compares them: ``1`` equals ``1.0``, ``true``
 is not ``1``, the string ``"1"`` is not the number. Latest is by ``(timestamp,
 id)`` with ids in code-point order (``COLLATE "C"`` on PostgreSQL).
@@ -23,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import msgspec
@@ -34,7 +36,7 @@ from iotbill.domain.metering.selection import Measured
 from iotbill.domain.quantities import decimal_text, from_scaled
 from iotbill.services.ports import EventScope
 
-PUSHED_DOWN = frozenset({"count", "sum", "max", "min", "unique_count", "latest"})
+PUSHED_DOWN = frozenset({"count", "sum", "average", "max", "min", "unique_count", "latest"})
 _SCALAR = (str, bool, int, Decimal)
 
 
@@ -200,7 +202,7 @@ def aggregate_query(query: Query, meter: Meter, where: str) -> str:
         f"({kept}) AS kept, replaces IS NOT NULL AS names FROM usage_events WHERE {where}{fence}"
     )
     kept_number = "CASE WHEN kept THEN number END"
-    high, low = {
+    quantity = {  # an average is its sum, divided by the events' number in Python
         "count": (COUNT_KEPT, "NULL"),
         "max": (f"MAX({kept_number})", "NULL"),
         "min": (f"MIN({kept_number})", "NULL"),
@@ -209,7 +211,8 @@ def aggregate_query(query: Query, meter: Meter, where: str) -> str:
         "sum": (f"SUM(({kept_number}) >> 32)", f"SUM(({kept_number}) & 4294967295)")
         if query.dialect == "sqlite"
         else (f"SUM({kept_number})", "NULL"),
-    }[meter.aggregation]
+    }
+    high, low = quantity[meter.aggregation if meter.aggregation != "average" else "sum"]
     if meter.aggregation == "latest":
         groups = "group_kind, group_value, " if meter.group_by else ""
         selected = (
@@ -244,7 +247,8 @@ def group_quantities(meter: Meter, rows: Sequence[Sequence[Any]]) -> Measured | 
         if meter.group_by is not None and not events:
             continue
         label = None if meter.group_by is None else _label(group_kind, value)
-        found.append(((label or "", str(group_kind)), (label, _quantity(meter, high, low))))
+        quantity = _quantity(meter, high, low, events)
+        found.append(((label or "", str(group_kind)), (label, quantity)))
     found.sort(key=lambda item: item[0])
     return tuple(group for _, group in found)
 
@@ -260,14 +264,17 @@ def _label(kind: str, value: Any) -> str:
     return str(value)
 
 
-def _quantity(meter: Meter, high: Any, low: Any) -> Decimal:
+def _quantity(meter: Meter, high: Any, low: Any, events: Any) -> Decimal:
     """A quantity as :func:`aggregate_query` gives it (a sum in halves on SQLite; no
-    quantity, 0, over no events)."""
+    quantity, 0, over no events); an average is the exact sum over the number of events,
+    rounded half-even to nine decimals as ``average`` rounds it."""
     if high is None:
         return Decimal(0)
     if meter.aggregation in ("count", "unique_count"):
         return Decimal(high)
     scaled = (int(high) << 32) + int(low) if low is not None else int(high)
+    if meter.aggregation == "average":
+        return from_scaled(round(Fraction(scaled, int(events))))
     return from_scaled(scaled)
 
 

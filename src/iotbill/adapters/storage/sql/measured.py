@@ -16,10 +16,10 @@ bill run reads none of its history either.
 A window is priced from its events as before, and the pure core says what is wrong
 with them, where any of its quantities cannot be measured exactly:
 
-- an aggregation this store does not write in SQL (``average``, ``weighted_sum``,
-  ``increase``, ``time_weighted_average``; the domain lists no other meter carrying a
-  reading, a cap or peaks), or a meter it cannot express (a filter value with more than
-  nine decimals, a property name with a double quote);
+- an aggregation this store does not write in SQL (``weighted_sum``, ``increase``,
+  ``time_weighted_average``; the domain lists no other meter carrying a reading, a cap or
+  peaks), or a meter it cannot express (a filter value with more than nine decimals, a
+  property name with a double quote);
 - an event the meter cannot take (a missing or non-numeric value, a missing group, a
   negative value the meter does not allow);
 - an event in the window that corrects or voids another: which events count is the
