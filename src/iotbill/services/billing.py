@@ -26,8 +26,10 @@ or killed half-way and run again, leaves every invoice exactly once and no
 number unused.
 
 A batch costs a handful of statements, whatever its size: the batch's
-subscriptions, customers, invoice summaries and coupon redemptions; the events of every period
-it prices in one query (:meth:`~iotbill.services.ports.EventStore.load_many`);
+subscriptions, customers, invoice summaries and coupon redemptions; the usage of every period
+it prices (:meth:`~iotbill.services.ports.EventStore.load_for_pricing`): a statement per meter
+measuring it for every period priced from quantities alone (``EventWindow.measured``), and one
+query for the events of the others;
 two counts per period-close invoice that follows finalized periods, in one
 more, and the late events re-read only where the counts differ; the numbers
 of each series taken at once; the invoices written in bulk. Plan versions never
