@@ -41,6 +41,13 @@ class FieldReader:
     def has(self, name: str) -> bool:
         return self.data.get(name) is not None
 
+    def section(self, name: str) -> FieldReader | None:
+        """A reader of the mapping in field ``name`` (its problems recorded with these);
+        ``None`` when the field is absent or null."""
+        if not self.has(name):
+            return None
+        return FieldReader(self.data[name], self.path(name), self.problems)
+
     def reject_unknown(self, allowed: Iterable[str]) -> None:
         allowed_set = set(allowed)
         for name in self.data:

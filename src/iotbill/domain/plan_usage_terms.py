@@ -35,9 +35,9 @@ BAND_FIELDS = ("up_to", "factor")
 
 def parse_cap(reader: FieldReader, aggregation: str | None) -> WindowCap | None:
     """A meter's ``cap``: ``{per: day | hour, max: N}``, on a meter that counts or sums."""
-    if reader.data.get("cap") is None:
+    cap = reader.section("cap")
+    if cap is None:
         return None
-    cap = FieldReader(reader.data["cap"], reader.path("cap"), reader.problems)
     before = len(reader.problems.problems)
     cap.reject_unknown(CAP_FIELDS)
     per = cap.choice("per", WINDOW_LENGTHS)
@@ -56,9 +56,9 @@ def parse_cap(reader: FieldReader, aggregation: str | None) -> WindowCap | None:
 def parse_rounding(reader: FieldReader) -> Rounding | None:
     """A meter's ``rounding``: ``{function: round | ceil | floor, precision: N}``, ``N`` whole,
     from -9 to 9 (0 if left out)."""
-    if reader.data.get("rounding") is None:
+    rounding = reader.section("rounding")
+    if rounding is None:
         return None
-    rounding = FieldReader(reader.data["rounding"], reader.path("rounding"), reader.problems)
     before = len(reader.problems.problems)
     rounding.reject_unknown(ROUNDING_FIELDS)
     function = rounding.choice("function", ROUNDING_FUNCTIONS)
@@ -75,9 +75,9 @@ def parse_rounding(reader: FieldReader) -> Rounding | None:
 
 def parse_risk_factor(reader: FieldReader, meters: Mapping[str, Meter]) -> RiskFactor | None:
     """A charge's ``risk_factor``: the ratio of two meters and its table of factors."""
-    if reader.data.get("risk_factor") is None:
+    risk = reader.section("risk_factor")
+    if risk is None:
         return None
-    risk = FieldReader(reader.data["risk_factor"], reader.path("risk_factor"), reader.problems)
     before = len(reader.problems.problems)
     risk.reject_unknown(RISK_FIELDS)
     events = _ratio_meter(risk, "events", meters)

@@ -89,14 +89,13 @@ def parse_contract(
 
 
 def _termination_fee(reader: FieldReader, plan_currency: Currency | None) -> TerminationFee | None:
-    if reader.data.get("early_termination_fee") is None:
+    fee = reader.section("early_termination_fee")
+    if fee is None:
         return None
-    path = reader.path("early_termination_fee")
-    fee = FieldReader(reader.data["early_termination_fee"], path, reader.problems)
     before = len(reader.problems.problems)
     fee.reject_unknown(FEE_FIELDS)
     if fee.has("amount") == fee.has("percent"):
-        reader.problems.add(path, "must give either an amount or a percent (of the fees left)")
+        reader.problems.add(fee.at, "must give either an amount or a percent (of the fees left)")
         return None
     amount = _money(fee, "amount", plan_currency)
     percent = fee.decimal("percent", required=False, positive=True)

@@ -51,9 +51,9 @@ def parse_service(
     reader: FieldReader, meters: Mapping[str, Meter], plan_currency: Currency | None
 ) -> ServiceTerms | None:
     """The plan's ``service`` terms, or ``None`` when it has none (or a problem, recorded)."""
-    if not reader.has("service"):
+    section = reader.section("service")
+    if section is None:
         return None
-    section = FieldReader(reader.data["service"], reader.path("service"), reader.problems)
     section.reject_unknown(SERVICE_FIELDS)
     before = len(reader.problems.problems)
     rate = _money(section, "labour_rate", plan_currency)
@@ -89,9 +89,9 @@ def parse_service(
 
 def _sla(section: FieldReader) -> SlaTerms | None:
     """The ``sla`` promise and credit table, or ``None`` (none, or a problem, recorded)."""
-    if not section.has("sla"):
+    sla = section.section("sla")
+    if sla is None:
         return None
-    sla = FieldReader(section.data["sla"], section.path("sla"), section.problems)
     sla.reject_unknown(SLA_FIELDS)
     before = len(sla.problems.problems)
     within = _hours(sla, "on_site_within_hours")

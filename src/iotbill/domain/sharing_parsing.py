@@ -30,9 +30,9 @@ SHARING_FIELDS = ("event_type", "quantity", "price", "buyer", "share", "unit")
 
 def parse_sharing(reader: FieldReader) -> SharingTerms | None:
     """The plan's ``sharing`` terms, or ``None`` when it has none (or a problem, recorded)."""
-    if not reader.has("sharing"):
+    section = reader.section("sharing")
+    if section is None:
         return None
-    section = FieldReader(reader.data["sharing"], reader.path("sharing"), reader.problems)
     section.reject_unknown(SHARING_FIELDS)
     before = len(reader.problems.problems)
     event_type = section.text("event_type", limit=ID_LIMITS["code"])
